@@ -1,0 +1,145 @@
+"""Thin HTTP over cases: parse, call a selector or a service, shape the answer."""
+import datetime as dt
+
+from django.utils import timezone
+from ninja import File, Query, Router, Schema
+from ninja.files import UploadedFile
+
+from whistle.core.errors import Invalid
+from whistle.enterprises.models import Enterprise
+from whistle.org.models import Role
+from whistle.org.scopes import Actor
+
+from . import selectors, services
+from .models import Case
+from .schemas import CaseDetailOut, CaseIn, CasePage, AttachmentOut
+from .workflow import TRANSITIONS, allowed_actions
+
+router = Router(tags=["cases"])
+MAX_PAGE_SIZE = 100
+
+
+def _unit(u):
+    return {"code": u.code, "name": u.name} if u else None
+
+
+def case_summary(case: Case, now: dt.datetime) -> dict:
+    return {
+        "number": case.number, "title": case.title, "kind": case.kind, "channel": case.channel,
+        "category": case.category.code, "category_name": case.category.name, "state": case.state,
+        "state_label": case.get_state_display(), "level": case.level, "card": case.card,
+        "county": _unit(case.county), "lead_unit": _unit(case.lead_unit),
+        "enterprise": case.enterprise.name if case.enterprise_id else None, "submitted_at": case.submitted_at,
+        "next_due_at": case.next_due_at, "overdue": bool(case.is_open and case.next_due_at and case.next_due_at < now),
+    }
+
+
+def case_detail(actor: Actor, case: Case) -> dict:
+    now = timezone.now()
+    body = case_summary(case, now)
+    body.update(
+        description=case.description, contact_name=case.contact_name, contact_phone=case.contact_phone,
+        address=case.address, lat=float(case.lat) if case.lat is not None else None,
+        lng=float(case.lng) if case.lng is not None else None,
+        assisting_units=[_unit(u) for u in case.assisting_units.all()],
+        deadlines={f: getattr(case, f) for f in ("return_due_at", "contact_due_at", "opinion_due_at", "resolve_due_at", "next_due_at")},
+        is_complex=case.is_complex, extension_state=case.extension_state, returns_count=case.returns_count,
+        reopen_count=case.reopen_count, supervision_count=case.supervision_count, resolution=case.resolution,
+        satisfaction=case.satisfaction,
+        events=[
+            {"seq": e.seq, "action": e.action, "label": TRANSITIONS[e.action].label if e.action in TRANSITIONS else e.action,
+             "from_state": e.from_state, "to_state": e.to_state, "actor": e.actor_label, "at": e.at, "payload": e.payload,
+             "hash": e.hash}
+            for e in selectors.case_events(case)
+        ],
+        attachments=list(case.attachments.values("id", "name", "size", "content_type", "uploaded_at")),
+        allowed_actions=[{"action": t.action, "label": t.label, "required": list(t.required)} for t in allowed_actions(actor, case)],
+    )
+    return body
+
+
+@router.post("/cases", response={200: CaseDetailOut, 201: CaseDetailOut}, summary="提交诉求（企业吹哨）")
+def create_case(request, data: CaseIn):
+    """Honours `Idempotency-Key`: a retry with the same key and body returns the first case (200) and creates nothing."""
+    actor = request.actor
+    fields = data.dict()
+    uscc = fields.pop("enterprise")
+    enterprise = None
+    if uscc:
+        if actor.role == Role.ENTERPRISE:
+            raise Invalid("企业用户不能代其他企业提交", code="enterprise_not_allowed", field="enterprise")
+        enterprise = Enterprise.objects.filter(uscc=uscc.strip().upper()).first()
+        if enterprise is None:
+            raise Invalid("企业不存在", code="unknown_enterprise", field="enterprise")
+    channel = "api" if request.auth_kind == "token" else "web"
+    case, created = services.case_submit(
+        actor, enterprise=enterprise, channel=channel, idempotency_key=request.headers.get("Idempotency-Key"), **fields
+    )
+    return (201 if created else 200), case_detail(actor, selectors.case_get(actor, case.number))
+
+
+class CaseFilter(Schema):
+    state: str | None = None
+    unit: str | None = None
+    county: str | None = None
+    kind: str | None = None
+    overdue: bool | None = None
+    due_before: dt.datetime | None = None
+    page: int = 1
+    page_size: int = 20
+
+
+@router.get("/cases", response=CasePage, summary="工单列表（按权限范围）")
+def list_cases(request, filters: Query[CaseFilter]):
+    from whistle.org.models import Unit
+
+    if filters.page < 1:
+        raise Invalid("页码须为正整数", code="invalid_page", field="page")
+    if not 1 <= filters.page_size <= MAX_PAGE_SIZE:
+        raise Invalid(f"每页条数须在1–{MAX_PAGE_SIZE}之间", code="invalid_page_size", field="page_size")
+    unit_id = county_id = None
+    if filters.unit:
+        unit_id = Unit.objects.filter(code=filters.unit).values_list("pk", flat=True).first()
+        if unit_id is None:
+            raise Invalid("单位不存在", code="unknown_unit", field="unit")
+    if filters.county:
+        county_id = Unit.objects.filter(code=filters.county).values_list("pk", flat=True).first()
+        if county_id is None:
+            raise Invalid("县区不存在", code="unknown_county", field="county")
+    qs = selectors.case_list(
+        request.actor, state=filters.state, unit=unit_id, county=county_id, kind=filters.kind,
+        overdue=filters.overdue, due_before=filters.due_before,
+    )
+    start = (filters.page - 1) * filters.page_size
+    now = timezone.now()
+    items = [case_summary(c, now) for c in qs[start:start + filters.page_size]]
+    return {"count": qs.count(), "page": filters.page, "page_size": filters.page_size, "items": items}
+
+
+@router.get("/cases/{number}", response=CaseDetailOut, summary="工单详情（含全部记录与时限）")
+def get_case(request, number: str):
+    return case_detail(request.actor, selectors.case_get(request.actor, number))
+
+
+@router.post("/cases/{number}/actions/{action}", response=CaseDetailOut, summary="执行流转操作")
+def act(request, number: str, action: str, payload: dict | None = None):
+    """Any transition of the workflow table. 409 when the state does not allow it; 404 outside scope."""
+    services.case_transition(request.actor, number, action, payload or {})
+    return case_detail(request.actor, selectors.case_get(request.actor, number))
+
+
+@router.post("/cases/{number}/attachments", response={201: AttachmentOut}, summary="上传附件")
+def upload(request, number: str, file: UploadedFile = File(...)):
+    attachment = services.attachment_add(request.actor, number, file)
+    return 201, {"id": attachment.pk, "name": attachment.name, "size": attachment.size,
+                 "content_type": attachment.content_type, "uploaded_at": attachment.uploaded_at}
+
+
+@router.get("/workflow", summary="流转规则表")
+def workflow_table(request):
+    """The transitions table as data: what each action needs and who may do it."""
+    return [
+        {"action": t.action, "label": t.label, "from": sorted(t.sources), "to": t.target, "actors": sorted(t.actors),
+         "required": list(t.required), "deadline_effect": t.deadline_effect}
+        for t in TRANSITIONS.values()
+    ]

@@ -1,0 +1,60 @@
+"""SLA arithmetic: turn a profile's stages into deadline columns on a case."""
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+from whistle.core import calendar
+from whistle.core.rules import int_param
+
+from .models import Case, SlaStage
+
+
+@lru_cache(maxsize=64)
+def _stages(profile_id: int) -> dict[str, tuple[int, str]]:
+    return {s.stage: (s.amount, s.unit) for s in SlaStage.objects.filter(profile_id=profile_id)}
+
+
+def clear_cache() -> None:
+    _stages.cache_clear()
+
+
+def due(profile_id: int, stage: str, start: dt.datetime) -> dt.datetime:
+    try:
+        amount, unit = _stages(profile_id)[stage]
+    except KeyError:
+        raise LookupError(f"SLA profile {profile_id} has no stage {stage!r}") from None
+    if unit == SlaStage.TimeUnit.HOURS:
+        return calendar.add_hours(start, amount)
+    return calendar.add_working_days(start, amount)
+
+
+def arm_resolve_clock(case: Case, resolve_due: dt.datetime) -> None:
+    """Set the solve deadline and the sweep columns that hang off it (cards one working day either side)."""
+    case.resolve_due_at = resolve_due
+    case.yellow_at = calendar.add_working_days(resolve_due, -1)
+    case.red_at = calendar.add_working_days(resolve_due, 1)
+    case.supervise_at = resolve_due
+    case.card = "none"
+
+
+def stop_clocks(case: Case) -> None:
+    """The unit owes nothing now (it replied, or the case closed): nothing left to sweep."""
+    case.next_due_at = None
+    case.yellow_at = case.red_at = case.supervise_at = case.escalate_at = None
+
+
+def start_dispatch_clocks(case: Case, now: dt.datetime) -> None:
+    p = case.sla_profile_id
+    case.return_due_at = due(p, SlaStage.Stage.RETURN_WINDOW, now)
+    case.contact_due_at = due(p, SlaStage.Stage.CONTACT, now)
+    case.opinion_due_at = due(p, SlaStage.Stage.OPINION, now)
+    stage = SlaStage.Stage.RESOLVE_COMPLEX if case.is_complex else SlaStage.Stage.RESOLVE
+    arm_resolve_clock(case, due(p, stage, now))
+    case.escalate_at = None
+    case.next_due_at = case.contact_due_at
+
+
+def escalation_delay(level: str, supervised: dt.datetime) -> dt.datetime:
+    key = "escalation.county_to_city_after_supervision_wd" if level == "county" else "escalation.green_channel_after_supervision_wd"
+    return calendar.add_working_days(supervised, int_param(key))

@@ -1,0 +1,322 @@
+"""Cases (诉求工单), their append-only event chain, and the data the workflow reads:
+the category catalogue, the dispatch catalogue and the SLA profiles."""
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Category(models.Model):
+    """Three-level catalogue of problem types."""
+
+    code = models.SlugField("编码", max_length=40, unique=True)
+    name = models.CharField("名称", max_length=60)
+    parent = models.ForeignKey("self", verbose_name="上级分类", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    description = models.CharField("说明", max_length=200, blank=True)
+    keywords = models.CharField("关键词", max_length=200, blank=True)
+    sla_profile = models.ForeignKey("SlaProfile", verbose_name="时限方案", null=True, blank=True, on_delete=models.PROTECT)
+    is_active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = "问题分类"
+        verbose_name_plural = "问题分类"
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class DispatchRule(models.Model):
+    """派单目录: category × area → responsible unit. An empty area matches every county."""
+
+    category = models.ForeignKey(Category, verbose_name="问题分类", on_delete=models.CASCADE, related_name="dispatch_rules")
+    area = models.ForeignKey("org.Unit", verbose_name="属地县区", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey("org.Unit", verbose_name="承办单位", on_delete=models.PROTECT, related_name="dispatch_rules")
+
+    class Meta:
+        verbose_name = "派单目录"
+        verbose_name_plural = "派单目录"
+        constraints = [
+            models.UniqueConstraint(fields=["category", "area"], name="dispatch_rule_unique_area"),
+            models.UniqueConstraint(fields=["category"], condition=Q(area__isnull=True), name="dispatch_rule_unique_default"),
+        ]
+
+    def __str__(self):
+        return f"{self.category} @ {self.area or '全市'} → {self.unit}"
+
+
+class SlaProfile(models.Model):
+    code = models.SlugField("编码", max_length=40, unique=True)
+    name = models.CharField("名称", max_length=60)
+    is_default = models.BooleanField("默认方案", default=False)
+
+    class Meta:
+        verbose_name = "时限方案"
+        verbose_name_plural = "时限方案"
+        constraints = [models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_sla_profile")]
+
+    def __str__(self):
+        return self.name
+
+
+class SlaStage(models.Model):
+    class Stage(models.TextChoices):
+        RETURN_WINDOW = "return_window", "退单时限"
+        CONTACT = "contact", "联系/到场"
+        OPINION = "opinion", "答复意见"
+        RESOLVE = "resolve", "办结"
+        RESOLVE_COMPLEX = "resolve_complex", "复杂事项办结"
+        EXTENSION = "extension", "延期"
+        REOPEN = "reopen", "重办"
+
+    class TimeUnit(models.TextChoices):
+        HOURS = "hours", "自然小时"
+        WORKING_DAYS = "working_days", "工作日"
+
+    profile = models.ForeignKey(SlaProfile, on_delete=models.CASCADE, related_name="stages")
+    stage = models.CharField("环节", max_length=20, choices=Stage.choices)
+    amount = models.PositiveIntegerField("时限")
+    unit = models.CharField("单位", max_length=14, choices=TimeUnit.choices)
+
+    class Meta:
+        verbose_name = "时限"
+        verbose_name_plural = "时限"
+        constraints = [models.UniqueConstraint(fields=["profile", "stage"], name="sla_stage_unique")]
+
+    def __str__(self):
+        return f"{self.get_stage_display()} {self.amount}{self.get_unit_display()}"
+
+
+class State(models.TextChoices):
+    SUBMITTED = "submitted", "已受理"
+    DISPATCHED = "dispatched", "已派单"
+    RETURNED = "returned", "已退单"
+    ACCEPTED = "accepted", "已签收"
+    CONTACTED = "contacted", "已联系"
+    IN_PROGRESS = "in_progress", "办理中"
+    REPLIED = "replied", "已答复"
+    REOPENED = "reopened", "重办中"
+    CLOSED = "closed", "已办结"
+
+
+class Kind(models.TextChoices):
+    CONSULT = "consult", "咨询"
+    HELP = "help", "求助"
+    COMPLAINT = "complaint", "投诉"
+    REPORT = "report", "举报"
+    SUGGESTION = "suggestion", "建议"
+
+
+class Channel(models.TextChoices):
+    WEB = "web", "网站"
+    APP = "app", "移动端"
+    API = "api", "接口"
+    HOTLINE = "hotline", "值班电话"
+    H12345 = "12345", "12345热线"
+    PROVINCIAL = "provincial", "省接诉即办平台"
+    VISIT = "visit", "走访"
+    OPEN311 = "open311", "Open311"
+
+
+class EscalationLevel(models.TextChoices):
+    COUNTY = "county", "县级办理"
+    CITY = "city", "市级协调"
+    GREEN_CHANNEL = "green_channel", "绿色通道"
+
+
+class Card(models.TextChoices):
+    NONE = "none", "无"
+    YELLOW = "yellow", "黄牌"
+    RED = "red", "红牌"
+
+
+class Resolution(models.TextChoices):
+    RESOLVED = "resolved", "已解决"
+    PARTLY = "partly", "部分解决"
+    UNRESOLVED = "unresolved", "未解决"
+    UNREACHABLE = "unreachable", "无法联系"
+
+
+class Satisfaction(models.TextChoices):
+    SATISFIED = "satisfied", "满意"
+    BASIC = "basically_satisfied", "基本满意"
+    UNSATISFIED = "unsatisfied", "不满意"
+
+
+class ExtensionState(models.TextChoices):
+    NONE = "none", "未申请"
+    REQUESTED = "requested", "待审批"
+    APPROVED = "approved", "已批准"
+    REJECTED = "rejected", "已驳回"
+
+
+OPEN_STATES = [s for s in State.values if s != State.CLOSED]
+
+
+class Case(models.Model):
+    """One request, tracked to the end. State changes only through `cases.workflow.apply`.
+
+    Deadline columns are stored so the sweeper is an indexed range query. The four `*_at` sweep
+    columns (yellow_at, red_at, supervise_at, escalate_at) are set when a clock starts and cleared
+    when the sweeper has acted or the clock stops, which is what makes a second sweep write nothing.
+    """
+
+    kind = models.CharField("诉求类型", max_length=12, choices=Kind.choices)
+    channel = models.CharField("渠道", max_length=12, choices=Channel.choices, default=Channel.WEB)
+    category = models.ForeignKey(Category, verbose_name="问题分类", on_delete=models.PROTECT, related_name="cases")
+    title = models.CharField("标题", max_length=100)
+    description = models.TextField("诉求内容")
+    enterprise = models.ForeignKey("enterprises.Enterprise", verbose_name="企业", null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
+    requester = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="诉求人账号", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    contact_name = models.CharField("联系人", max_length=40)
+    contact_phone = models.CharField("联系电话", max_length=20)
+    address = models.CharField("地点", max_length=200, blank=True)
+    lat = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
+    lng = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
+    county = models.ForeignKey("org.Unit", verbose_name="属地县区", on_delete=models.PROTECT, related_name="+")
+    cross_county = models.BooleanField("跨县区", default=False)
+    external_ref = models.CharField("外部编号", max_length=60, blank=True)
+
+    state = models.CharField("状态", max_length=12, choices=State.choices, default=State.SUBMITTED)
+    is_open = models.BooleanField(default=True, editable=False)
+    lead_unit = models.ForeignKey("org.Unit", verbose_name="主办单位", null=True, blank=True, on_delete=models.PROTECT, related_name="led_cases")
+    assisting_units = models.ManyToManyField("org.Unit", verbose_name="协办单位", blank=True, related_name="assisted_cases")
+    sla_profile = models.ForeignKey(SlaProfile, verbose_name="时限方案", on_delete=models.PROTECT)
+    is_complex = models.BooleanField("复杂事项", default=False)
+    level = models.CharField("办理层级", max_length=14, choices=EscalationLevel.choices, default=EscalationLevel.COUNTY)
+    green_channel_leader = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="绿色通道领导", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    card = models.CharField("预警", max_length=6, choices=Card.choices, default=Card.NONE)
+    supervision_count = models.PositiveIntegerField("督办次数", default=0)
+    returns_count = models.PositiveIntegerField("退单次数", default=0)
+    reopen_count = models.PositiveIntegerField("重办次数", default=0)
+    extension_state = models.CharField("延期", max_length=10, choices=ExtensionState.choices, default=ExtensionState.NONE)
+    resolution = models.CharField("解决情况", max_length=12, choices=Resolution.choices, blank=True)
+    satisfaction = models.CharField("满意度", max_length=20, choices=Satisfaction.choices, blank=True)
+
+    submitted_at = models.DateTimeField("受理时间", db_index=True)
+    dispatched_at = models.DateTimeField("派单时间", null=True, blank=True)
+    accepted_at = models.DateTimeField("签收时间", null=True, blank=True)
+    contacted_at = models.DateTimeField("联系时间", null=True, blank=True)
+    opinion_at = models.DateTimeField("答复意见时间", null=True, blank=True)
+    replied_at = models.DateTimeField("办结回复时间", null=True, blank=True)
+    followed_up_at = models.DateTimeField("回访时间", null=True, blank=True)
+    closed_at = models.DateTimeField("关闭时间", null=True, blank=True)
+    escalated_at = models.DateTimeField("升级时间", null=True, blank=True)
+    supervised_at = models.DateTimeField("最近督办时间", null=True, blank=True)
+
+    return_due_at = models.DateTimeField("退单截止", null=True, blank=True)
+    contact_due_at = models.DateTimeField("联系截止", null=True, blank=True)
+    opinion_due_at = models.DateTimeField("答复意见截止", null=True, blank=True)
+    resolve_due_at = models.DateTimeField("办结截止", null=True, blank=True)
+    next_due_at = models.DateTimeField("当前环节截止", null=True, blank=True)
+    yellow_at = models.DateTimeField(null=True, blank=True, editable=False)
+    red_at = models.DateTimeField(null=True, blank=True, editable=False)
+    supervise_at = models.DateTimeField(null=True, blank=True, editable=False)
+    escalate_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    event_seq = models.PositiveIntegerField(default=0, editable=False)
+    last_event_hash = models.CharField(max_length=64, default="", editable=False)
+
+    class Meta:
+        verbose_name = "诉求工单"
+        verbose_name_plural = "诉求工单"
+        indexes = [
+            models.Index(fields=["lead_unit", "next_due_at"], condition=Q(is_open=True), name="case_inbox"),
+            models.Index(fields=["county", "state"], name="case_county_state"),
+            models.Index(fields=["enterprise", "submitted_at"], name="case_enterprise"),
+            models.Index(fields=["yellow_at"], condition=Q(yellow_at__isnull=False), name="case_sweep_yellow"),
+            models.Index(fields=["red_at"], condition=Q(red_at__isnull=False), name="case_sweep_red"),
+            models.Index(fields=["supervise_at"], condition=Q(supervise_at__isnull=False), name="case_sweep_supervise"),
+            models.Index(fields=["escalate_at"], condition=Q(escalate_at__isnull=False), name="case_sweep_escalate"),
+        ]
+        constraints = [
+            models.CheckConstraint(name="case_open_matches_state", condition=Q(is_open=False, state="closed") | (Q(is_open=True) & ~Q(state="closed"))),
+            models.CheckConstraint(name="case_lead_unit_after_dispatch", condition=Q(state__in=["submitted", "returned"]) | Q(lead_unit__isnull=False)),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.title}"
+
+    @property
+    def number(self) -> str:
+        return number_for(self.pk)
+
+
+NUMBER_PREFIX = "HZ"
+
+
+def number_for(pk: int) -> str:
+    return f"{NUMBER_PREFIX}{pk:08d}"
+
+
+def pk_from_number(number: str) -> int | None:
+    if not number.startswith(NUMBER_PREFIX) or not number[len(NUMBER_PREFIX):].isdigit():
+        return None
+    return int(number[len(NUMBER_PREFIX):])
+
+
+class CaseEvent(models.Model):
+    """Append-only and hash-chained per case. Never updated, never deleted (see `whistle audit verify`)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField()
+    action = models.CharField(max_length=24)
+    from_state = models.CharField(max_length=12, blank=True)
+    to_state = models.CharField(max_length=12, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor_label = models.CharField(max_length=80, help_text="who acted, as shown in the timeline; 系统 for the worker")
+    at = models.DateTimeField()
+    payload = models.JSONField(default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = "工单记录"
+        verbose_name_plural = "工单记录"
+        ordering = ["case_id", "seq"]
+        constraints = [models.UniqueConstraint(fields=["case", "seq"], name="case_event_seq_unique")]
+
+    def record(self) -> dict:
+        """The fields the hash covers."""
+        return {
+            "case": self.case_id, "seq": self.seq, "action": self.action, "from": self.from_state, "to": self.to_state,
+            "actor": self.actor_id, "actor_label": self.actor_label, "at": iso_utc(self.at), "payload": self.payload,
+        }
+
+
+def iso_utc(moment) -> str:
+    """One spelling of a moment, whatever zone it was read in: the hash must survive a database round trip."""
+    return moment.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
+
+
+def attachment_path(instance, filename):
+    return f"cases/{instance.case_id}/{filename}"
+
+
+class CaseAttachment(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path)
+    name = models.CharField(max_length=120)
+    size = models.PositiveIntegerField()
+    content_type = models.CharField(max_length=80)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "附件"
+        verbose_name_plural = "附件"
+
+
+class IdempotencyRecord(models.Model):
+    """A POST that created a case under an Idempotency-Key; a retry gets the same case back."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    request_hash = models.CharField(max_length=64)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_key")]

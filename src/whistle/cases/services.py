@@ -1,0 +1,195 @@
+"""Every write to cases: submission (any channel), transitions, attachments. One transaction each."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from whistle.core.errors import Conflict, Forbidden, Invalid
+from whistle.core.hashing import canonical_json
+from whistle.enterprises.models import Enterprise
+from whistle.org.models import Level, Role, Unit
+from whistle.org.scopes import Actor
+
+from . import workflow
+from .models import Case, CaseAttachment, Category, Channel, DispatchRule, IdempotencyRecord, Kind, SlaProfile
+
+DESCRIPTION_MAX = 4000
+PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
+ATTACHMENT_TYPES = {
+    "image/jpeg", "image/png", "image/webp", "image/heic", "application/pdf", "audio/mpeg", "audio/amr", "audio/wav",
+    "video/mp4", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/msword",
+}
+
+
+def clean_phone(value, field: str = "contact_phone") -> str:
+    value = (value or "").strip().replace(" ", "")
+    if not PHONE_RE.match(value):
+        raise Invalid("请填写正确的手机号（11位）或固定电话（区号-号码）", code="invalid_phone", field=field)
+    return value
+
+
+def _category(code) -> Category:
+    category = Category.objects.filter(code=code, is_active=True).select_related("sla_profile").first() if isinstance(code, str) else None
+    if category is None:
+        raise Invalid("问题分类不存在", code="unknown_category", field="category")
+    return category
+
+
+def _coordinate(value, name: str, low: int, high: int):
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise Invalid("坐标格式不正确", code="invalid_location", field=name) from None
+    if not (low <= number <= high):
+        raise Invalid("坐标超出范围", code="invalid_location", field=name)
+    return number.quantize(Decimal("0.000001"))
+
+
+def route_for(case: Case) -> Unit | None:
+    """The dispatch catalogue: the case's category (or its nearest ancestor) × its county, else × any county."""
+    category = case.category
+    while category is not None:
+        rules = {r.area_id: r.unit for r in DispatchRule.objects.filter(category=category).select_related("unit")}
+        unit = rules.get(case.county_id) or rules.get(None)
+        if unit is not None and unit.is_active:
+            return unit
+        category = category.parent
+    return None
+
+
+def _request_hash(data: dict) -> str:
+    return hashlib.sha256(canonical_json(data).encode()).hexdigest()
+
+
+def case_submit(
+    actor: Actor,
+    *,
+    kind: str,
+    category: str,
+    title: str = "",
+    description: str,
+    contact_name: str = "",
+    contact_phone: str = "",
+    address: str = "",
+    lat=None,
+    lng=None,
+    county: str | int | None = None,
+    cross_county: bool = False,
+    channel: str = Channel.WEB,
+    enterprise: Enterprise | None = None,
+    external_ref: str = "",
+    idempotency_key: str | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[Case, bool]:
+    """Raise a case from any channel. Returns (case, created); a repeated Idempotency-Key returns the first case."""
+    now = now or timezone.now()
+    request = dict(kind=kind, category=category, title=title, description=description, contact_name=contact_name,
+                   contact_phone=contact_phone, address=address, lat=str(lat), lng=str(lng), county=county,
+                   cross_county=cross_county, channel=channel, external_ref=external_ref)
+    if idempotency_key is not None:
+        if not (1 <= len(idempotency_key) <= 100):
+            raise Invalid("Idempotency-Key 长度须为1–100", code="invalid_idempotency_key", field="Idempotency-Key")
+        previous = IdempotencyRecord.objects.filter(user=actor.user, key=idempotency_key).select_related("case").first()
+        if previous is not None:
+            if previous.request_hash != _request_hash(request):
+                raise Conflict("该 Idempotency-Key 已用于另一请求", code="idempotency_key_reused", field="Idempotency-Key")
+            return previous.case, False
+
+    if actor.role == Role.ENTERPRISE:
+        enterprise = actor.membership.enterprise
+    elif actor.role != Role.COORDINATOR and not actor.is_system:
+        raise Forbidden("只有企业用户或吹哨办可以提交诉求", code="submit_not_permitted")
+    if kind not in Kind.values:
+        raise Invalid("诉求类型须为：咨询、求助、投诉、举报、建议", code="invalid_kind", field="kind")
+    cat = _category(category)
+    if not isinstance(description, str) or not description.strip():
+        raise Invalid("请填写诉求内容", code="description_required", field="description")
+    if len(description) > DESCRIPTION_MAX:
+        raise Invalid(f"诉求内容不能超过{DESCRIPTION_MAX}字", code="description_too_long", field="description")
+    title = (title or "").strip() or description.strip().splitlines()[0][:30]
+    if len(title) > 100:
+        raise Invalid("标题不能超过100字", code="title_too_long", field="title")
+    if channel not in Channel.values:
+        raise Invalid("渠道不正确", code="invalid_channel", field="channel")
+    if enterprise is not None:
+        contact_name = contact_name or enterprise.contact_name
+        contact_phone = contact_phone or enterprise.contact_phone
+    if not (contact_name or "").strip():
+        raise Invalid("请填写联系人", code="contact_name_required", field="contact_name")
+    if len(contact_name) > 40:
+        raise Invalid("联系人不能超过40字", code="contact_name_too_long", field="contact_name")
+    phone = clean_phone(contact_phone)
+    lat_v, lng_v = _coordinate(lat, "lat", -90, 90), _coordinate(lng, "lng", -180, 180)
+    if (lat_v is None) != (lng_v is None):
+        raise Invalid("经纬度须同时提供", code="invalid_location", field="lat" if lat_v is None else "lng")
+    if county not in (None, ""):
+        lookup = {"pk": county} if isinstance(county, int) else {"code": county}
+        area = Unit.objects.filter(level=Level.COUNTY, parent__parent__isnull=True, is_active=True, **lookup).exclude(kind="department").first()
+        if area is None:
+            raise Invalid("属地县区不存在", code="unknown_county", field="county")
+    elif enterprise is not None:
+        area = enterprise.county
+    else:
+        raise Invalid("请选择属地县区", code="county_required", field="county")
+    if len(address) > 200:
+        raise Invalid("地点不能超过200字", code="address_too_long", field="address")
+    profile = cat.sla_profile or SlaProfile.objects.get(is_default=True)
+
+    try:
+        with transaction.atomic():
+            case = Case.objects.create(
+                kind=kind, channel=channel, category=cat, title=title, description=description.strip(),
+                enterprise=enterprise, requester=actor.user if actor.role == Role.ENTERPRISE else None,
+                contact_name=contact_name.strip(), contact_phone=phone, address=address.strip(), lat=lat_v, lng=lng_v,
+                county=area, cross_county=bool(cross_county), external_ref=external_ref[:60], sla_profile=profile,
+                submitted_at=now, level="city" if cross_county else "county",
+            )
+            if idempotency_key is not None:
+                IdempotencyRecord.objects.create(user=actor.user, key=idempotency_key, request_hash=_request_hash(request), case=case)
+            record = {"kind": kind, "category": cat.code, "channel": channel, "county": area.code, "cross_county": bool(cross_county)}
+            workflow.apply_locked(case, "submit", actor, record, now)
+            if not cross_county:
+                workflow.apply_locked(case, "route", Actor.system(), {}, now)
+    except IntegrityError:
+        # Two concurrent retries with one key: the loser returns the winner's case.
+        previous = IdempotencyRecord.objects.filter(user=actor.user, key=idempotency_key).select_related("case").first()
+        if previous is None:
+            raise
+        return previous.case, False
+    return case, True
+
+
+def case_transition(actor: Actor, number: str, action: str, payload: dict | None = None, now: dt.datetime | None = None) -> Case:
+    return workflow.apply(number, action, actor, payload, now)
+
+
+def attachment_add(actor: Actor, number: str, upload, now: dt.datetime | None = None) -> CaseAttachment:
+    """Attach a file to a case the actor may act on; recorded as an event so the timeline shows it."""
+    from .selectors import case_get
+
+    if upload is None:
+        raise Invalid("请选择文件", code="file_required", field="file")
+    if upload.size > settings.WHISTLE_ATTACHMENT_MAX_BYTES:
+        raise Invalid("附件不能超过10MB", code="file_too_large", field="file")
+    content_type = (upload.content_type or "").split(";")[0].strip()
+    if content_type not in ATTACHMENT_TYPES:
+        raise Invalid("不支持的文件类型，请上传图片、PDF、音视频或Office文档", code="file_type_not_allowed", field="file")
+    name = (upload.name or "file")[-120:]
+    with transaction.atomic():
+        case = case_get(actor, number, for_update=True)
+        if not case.is_open:
+            raise Conflict("工单已办结，不能再上传附件", code="invalid_state", field="file")
+        workflow.apply_locked(case, "attach", actor, {"name": name, "size": upload.size, "content_type": content_type}, now)
+        attachment = CaseAttachment(case=case, name=name, size=upload.size, content_type=content_type, uploaded_by=actor.user)
+        attachment.file.save(name, upload, save=False)
+        attachment.save()
+    return attachment

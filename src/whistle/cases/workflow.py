@@ -1,0 +1,463 @@
+"""The case workflow: one declarative table of transitions and one function that applies any of them.
+
+Each row says which action, from which states, to which state, who may do it (as a relation of the
+actor to the case), which payload fields it needs, and what it does to deadlines. `apply` checks scope,
+relation, state and payload, changes the case, appends a hash-chained `CaseEvent`, and runs any follow-on
+system transitions (a second return escalates to the city; an unsatisfied follow-up is supervised).
+Nothing else changes a case's state; the sweeper plans with the same rows (`plan`) and writes in bulk.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Callable
+
+from django.db import transaction
+from django.utils import timezone
+
+from whistle.core import calendar
+from whistle.core.errors import Conflict, Forbidden, Invalid
+from whistle.core.hashing import chain_hash
+from whistle.core.rules import int_param
+from whistle.org.models import Level, Role, Unit, UnitKind
+from whistle.org.scopes import UNIT_ROLES, Actor
+
+from . import deadlines
+from .models import (
+    OPEN_STATES, Case, CaseEvent, EscalationLevel, ExtensionState, Resolution, Satisfaction, SlaStage, State,
+)
+
+S = State
+CLOCK_STATES = frozenset({S.DISPATCHED, S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS, S.REOPENED})
+WORKING_STATES = frozenset({S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS, S.REOPENED})
+OPEN = frozenset(OPEN_STATES)
+
+# Relations of an actor to a case; a row lists which of them may act.
+REQUESTER, ENTERPRISE, LEAD, ASSISTING, COORDINATOR, CITY_COORDINATOR, SYSTEM = (
+    "requester", "enterprise", "lead_unit", "assisting_unit", "coordinator", "city_coordinator", "system",
+)
+
+
+@dataclass
+class Step:
+    """What an effect sees and returns: the case being changed, the cleaned payload for the event, follow-ons."""
+
+    case: Case
+    actor: Actor
+    payload: dict
+    now: dt.datetime
+    target: str | None
+    record: dict = field(default_factory=dict)
+    after_save: list[Callable[[Case], None]] = field(default_factory=list)
+    follow_ons: list[tuple[str, dict]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    label: str
+    sources: frozenset[str]
+    target: str | None  # None: the state does not change (notes, cards, supervision)
+    actors: frozenset[str]
+    required: tuple[str, ...] = ()
+    effect: Callable[[Step], None] | None = None
+    deadline_effect: str = ""  # for the docs and the API listing: what happens to the clocks
+
+    @property
+    def public(self) -> bool:
+        return self.actors != frozenset({SYSTEM})
+
+
+# ---- payload helpers --------------------------------------------------------------------------------
+
+def _text(step: Step, name: str, *, max_length: int = 4000, label: str = "内容") -> str:
+    value = step.payload.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid(f"请填写{label}", code=f"{name}_required", field=name)
+    value = value.strip()
+    if len(value) > max_length:
+        raise Invalid(f"{label}不能超过{max_length}字", code=f"{name}_too_long", field=name)
+    return value
+
+
+def _choice(step: Step, name: str, choices, label: str) -> str:
+    value = step.payload.get(name)
+    if value not in choices.values:
+        allowed = "、".join(f"{v}（{lbl}）" for v, lbl in choices.choices)
+        raise Invalid(f"{label}须为：{allowed}", code=f"invalid_{name}", field=name)
+    return value
+
+
+def _unit(value, name: str, *, required: bool = True) -> Unit | None:
+    if value in (None, ""):
+        if required:
+            raise Invalid("请选择单位", code=f"{name}_required", field=name)
+        return None
+    lookup = {"pk": value} if isinstance(value, int) else {"code": value}
+    unit = Unit.objects.filter(is_active=True, **lookup).first()
+    if unit is None:
+        raise Invalid("单位不存在或已停用", code="unknown_unit", field=name)
+    return unit
+
+
+def _local_iso(moment: dt.datetime | None) -> str | None:
+    return timezone.localtime(moment).isoformat() if moment else None
+
+
+# ---- effects ----------------------------------------------------------------------------------------
+
+def _dispatch(step: Step) -> None:
+    case = step.case
+    unit = _unit(step.payload.get("unit"), "unit")
+    if unit.kind == UnitKind.COORDINATION_OFFICE:
+        raise Invalid("不能派给吹哨办本身，请选择承办单位", code="unit_not_handling", field="unit")
+    assisting = [_unit(u, "assisting_units") for u in step.payload.get("assisting_units") or []]
+    if unit in assisting:
+        raise Invalid("主办单位不能同时为协办单位", code="lead_also_assisting", field="assisting_units")
+    complex_ = step.payload.get("complex")
+    if complex_ is not None:
+        if not isinstance(complex_, bool):
+            raise Invalid("复杂事项标记须为是或否", code="invalid_complex", field="complex")
+        case.is_complex = complex_
+    case.lead_unit = unit
+    case.dispatched_at = step.now
+    case.accepted_at = case.contacted_at = case.opinion_at = None
+    deadlines.start_dispatch_clocks(case, step.now)
+    step.after_save.append(lambda c: c.assisting_units.set(assisting))
+    step.record.update(
+        unit=unit.code, unit_name=unit.name, assisting_units=[u.code for u in assisting], complex=case.is_complex,
+        resolve_due_at=_local_iso(case.resolve_due_at),
+    )
+
+
+def _auto_route(step: Step) -> None:
+    """Submission: a case the dispatch catalogue can route is dispatched at once by the system."""
+    from .services import route_for
+
+    unit = route_for(step.case)
+    if unit is not None:
+        step.follow_ons.append(("dispatch", {"unit": unit.pk, "by_catalogue": True}))
+
+
+def _accept(step: Step) -> None:
+    step.case.accepted_at = step.now
+    step.case.next_due_at = step.case.contact_due_at
+
+
+def _return(step: Step) -> None:
+    case = step.case
+    if case.return_due_at and step.now > case.return_due_at:
+        raise Conflict("已超过退单时限，不能退单；如确有异议请联系吹哨办", code="return_window_closed")
+    reason = _text(step, "reason", max_length=500, label="退单理由")
+    suggested = _unit(step.payload.get("suggested_unit"), "suggested_unit")
+    if suggested.pk == case.lead_unit_id:
+        raise Invalid("建议承办单位不能是本单位", code="suggested_unit_is_self", field="suggested_unit")
+    step.record.update(reason=reason, suggested_unit=suggested.code, suggested_unit_name=suggested.name,
+                       returned_by=case.lead_unit.code if case.lead_unit else "")
+    case.returns_count += 1
+    case.lead_unit = None
+    case.return_due_at = case.contact_due_at = case.opinion_due_at = case.resolve_due_at = None
+    deadlines.stop_clocks(case)
+    step.after_save.append(lambda c: c.assisting_units.clear())
+    if case.level == EscalationLevel.COUNTY and case.returns_count >= int_param("escalation.returns_to_city"):
+        step.follow_ons.append(("escalate", {"reason": f"第{case.returns_count}次退单，提级至市级协调"}))
+
+
+def _contact(step: Step) -> None:
+    method = step.payload.get("method") or "phone"
+    if method not in CONTACT_METHODS:
+        raise Invalid("联系方式须为：" + "、".join(f"{k}（{v}）" for k, v in CONTACT_METHODS.items()), code="invalid_method", field="method")
+    note = step.payload.get("note") or ""
+    if not isinstance(note, str) or len(note) > 1000:
+        raise Invalid("联系情况不能超过1000字", code="note_too_long", field="note")
+    step.case.contacted_at = step.now
+    step.case.next_due_at = step.case.opinion_due_at
+    step.record.update(method=method, note=note.strip(), on_time=step.now <= step.case.contact_due_at)
+
+
+CONTACT_METHODS = {"phone": "电话联系", "onsite": "到场", "online": "线上", "meeting": "约见"}
+
+
+def _opinion(step: Step) -> None:
+    step.record["opinion"] = _text(step, "opinion", label="答复意见")
+    step.case.opinion_at = step.now
+    step.case.next_due_at = step.case.resolve_due_at
+    step.record["on_time"] = step.now <= step.case.opinion_due_at
+
+
+def _request_extension(step: Step) -> None:
+    case = step.case
+    if case.extension_state != ExtensionState.NONE:
+        raise Conflict("本工单已申请过延期，延期只能申请一次", code="extension_already_requested", field="reason")
+    step.record["reason"] = _text(step, "reason", max_length=500, label="延期理由")
+    case.extension_state = ExtensionState.REQUESTED
+
+
+def _approve_extension(step: Step) -> None:
+    case = step.case
+    if case.extension_state != ExtensionState.REQUESTED:
+        raise Conflict("没有待审批的延期申请", code="no_extension_requested")
+    new_due = deadlines.due(case.sla_profile_id, SlaStage.Stage.EXTENSION, case.resolve_due_at)
+    deadlines.arm_resolve_clock(case, new_due)
+    if case.opinion_at:
+        case.next_due_at = new_due
+    case.extension_state = ExtensionState.APPROVED
+    step.record.update(note=(step.payload.get("note") or "").strip()[:500], resolve_due_at=_local_iso(new_due))
+
+
+def _reject_extension(step: Step) -> None:
+    if step.case.extension_state != ExtensionState.REQUESTED:
+        raise Conflict("没有待审批的延期申请", code="no_extension_requested")
+    step.record["reason"] = _text(step, "reason", max_length=500, label="驳回理由")
+    step.case.extension_state = ExtensionState.REJECTED
+
+
+def _reply(step: Step) -> None:
+    step.record["content"] = _text(step, "content", label="办理结果")
+    step.record["on_time"] = step.now <= step.case.resolve_due_at if step.case.resolve_due_at else True
+    step.case.replied_at = step.now
+    deadlines.stop_clocks(step.case)
+
+
+def _follow_up(step: Step) -> None:
+    case = step.case
+    if step.actor.role == Role.COORDINATOR:
+        step.record["on_behalf"] = True
+    resolution = _choice(step, "resolution", Resolution, "解决情况")
+    if resolution == Resolution.UNREACHABLE and step.actor.role != Role.COORDINATOR:
+        raise Invalid("“无法联系”只能由回访人员登记", code="invalid_resolution", field="resolution")
+    satisfaction = "" if resolution == Resolution.UNREACHABLE else _choice(step, "satisfaction", Satisfaction, "满意度")
+    comment = step.payload.get("comment") or ""
+    if not isinstance(comment, str) or len(comment) > 1000:
+        raise Invalid("评价意见不能超过1000字", code="comment_too_long", field="comment")
+    case.resolution, case.satisfaction, case.followed_up_at = resolution, satisfaction, step.now
+    step.record.update(resolution=resolution, satisfaction=satisfaction, comment=comment.strip())
+    if resolution == Resolution.UNRESOLVED or satisfaction == Satisfaction.UNSATISFIED:
+        step.target = S.REOPENED
+        case.reopen_count += 1
+        deadlines.arm_resolve_clock(case, deadlines.due(case.sla_profile_id, SlaStage.Stage.REOPEN, step.now))
+        case.next_due_at = case.resolve_due_at
+        case.replied_at = None
+        step.record["reopen_count"] = case.reopen_count
+        if satisfaction == Satisfaction.UNSATISFIED:
+            step.follow_ons.append(("supervise", {"reason": "回访不满意" if case.reopen_count == 1 else "重办后仍不满意"}))
+    else:
+        step.target = S.CLOSED
+        case.closed_at = step.now
+
+
+def _note(step: Step) -> None:
+    step.record["note"] = _text(step, "note", max_length=2000, label="说明")
+
+
+def _urge(step: Step) -> None:
+    step.record["note"] = (step.payload.get("note") or "请抓紧办理").strip()[:500]
+
+
+def _supervise(step: Step) -> None:
+    case = step.case
+    case.supervised_at = step.now
+    case.supervision_count += 1
+    case.supervise_at = None
+    if case.level != EscalationLevel.GREEN_CHANNEL and case.state in CLOCK_STATES:
+        case.escalate_at = deadlines.escalation_delay(case.level, step.now)
+    reason = step.payload.get("reason") or ("超过办结时限" if step.actor.is_system else "")
+    step.record.update(reason=str(reason)[:500], notice=f"督办单第{case.supervision_count}号")
+
+
+def _escalate(step: Step) -> None:
+    case = step.case
+    if case.level != EscalationLevel.COUNTY:
+        raise Conflict("工单已在市级协调或绿色通道，不能再提级", code="already_escalated")
+    case.level = EscalationLevel.CITY
+    case.escalated_at = step.now
+    case.escalate_at = None
+    if case.state in CLOCK_STATES and case.resolve_due_at:
+        # The city office sets its own limit ("限时办理") from the moment it takes the case.
+        deadlines.arm_resolve_clock(case, calendar.add_working_days(step.now, int_param("escalation.city_limit_wd")))
+        if case.opinion_at:
+            case.next_due_at = case.resolve_due_at
+        case.supervise_at = case.resolve_due_at
+    step.record["reason"] = str(step.payload.get("reason") or "督办后仍未办结，提级至市级协调")[:500]
+
+
+def _green_channel(step: Step) -> None:
+    case = step.case
+    if case.level != EscalationLevel.CITY:
+        raise Conflict("只有市级协调中的工单才能转入绿色通道", code="not_at_city_level")
+    from django.contrib.auth import get_user_model
+
+    leader = None
+    if step.payload.get("leader"):
+        leader = get_user_model().objects.filter(pk=step.payload["leader"], membership__role=Role.LEADER).first()
+        if leader is None:
+            raise Invalid("所选领导不存在", code="unknown_leader", field="leader")
+    else:
+        leader = _default_leader(case)
+    case.level = EscalationLevel.GREEN_CHANNEL
+    case.green_channel_leader = leader
+    case.escalate_at = None
+    step.record.update(
+        leader=leader.pk if leader else None,
+        leader_name=(leader.membership.display_name if leader and hasattr(leader, "membership") else ""),
+        reason=str(step.payload.get("reason") or "市级督办后仍未办结，启动跨区域联动绿色通道")[:500],
+    )
+
+
+def _default_leader(case: Case):
+    """The city leader in charge of the lead unit's field, else the county head, else the mayor."""
+    for unit in (case.lead_unit, case.county, case.county.parent if case.county_id else None):
+        if unit is not None and unit.leader_id:
+            return unit.leader
+    return None
+
+
+def _card(colour: str) -> Callable[[Step], None]:
+    def effect(step: Step) -> None:
+        step.case.card = colour
+        if colour == "yellow":
+            step.case.yellow_at = None
+        else:
+            step.case.red_at = step.case.yellow_at = None
+        step.record["resolve_due_at"] = _local_iso(step.case.resolve_due_at)
+    return effect
+
+
+def _withdraw(step: Step) -> None:
+    step.record["reason"] = _text(step, "reason", max_length=500, label="撤回原因")
+    step.case.closed_at = step.now
+    deadlines.stop_clocks(step.case)
+
+
+def _record(step: Step) -> None:
+    step.record.update(step.payload)
+
+
+def T(action, label, sources, target, actors, required=(), effect=None, deadline_effect=""):
+    return Transition(action, label, frozenset(sources), target, frozenset(actors), tuple(required), effect, deadline_effect)
+
+
+TRANSITIONS: dict[str, Transition] = {t.action: t for t in [
+    T("submit", "企业吹哨", [], S.SUBMITTED, [REQUESTER, ENTERPRISE, COORDINATOR, SYSTEM], effect=_record),
+    T("route", "按派单目录自动派单", [S.SUBMITTED], None, [SYSTEM], effect=_auto_route),
+    T("dispatch", "派单", [S.SUBMITTED, S.RETURNED], S.DISPATCHED, [COORDINATOR, SYSTEM], ["unit"], _dispatch,
+      "starts return window, contact, opinion and solve clocks"),
+    T("accept", "签收", [S.DISPATCHED], S.ACCEPTED, [LEAD], effect=_accept),
+    T("return", "退单", [S.DISPATCHED], S.RETURNED, [LEAD], ["reason", "suggested_unit"], _return,
+      "only within the return window; stops every clock"),
+    T("contact", "联系企业/到场", [S.ACCEPTED], S.CONTACTED, [LEAD], effect=_contact),
+    T("opinion", "答复意见", [S.CONTACTED], S.IN_PROGRESS, [LEAD], ["opinion"], _opinion),
+    T("request_extension", "申请延期", WORKING_STATES, None, [LEAD], ["reason"], _request_extension),
+    T("approve_extension", "批准延期", CLOCK_STATES, None, [COORDINATOR], effect=_approve_extension,
+      deadline_effect="solve deadline + extension stage (7 working days)"),
+    T("reject_extension", "驳回延期", CLOCK_STATES, None, [COORDINATOR], ["reason"], _reject_extension),
+    T("reply", "办结回复", [S.CONTACTED, S.IN_PROGRESS, S.REOPENED], S.REPLIED, [LEAD], ["content"], _reply,
+      "stops every clock"),
+    T("follow_up", "回访评价", [S.REPLIED], S.CLOSED, [REQUESTER, COORDINATOR], ["resolution"], _follow_up,
+      "unresolved or unsatisfied: reopens with the reopen stage as the new solve clock"),
+    T("assist_note", "协办意见", CLOCK_STATES | {S.REPLIED}, None, [ASSISTING], ["note"], _note),
+    T("comment", "补充说明", OPEN, None, [REQUESTER, ENTERPRISE, COORDINATOR, LEAD], ["note"], _note),
+    T("urge", "催办", CLOCK_STATES, None, [COORDINATOR], effect=_urge),
+    T("supervise", "督办", CLOCK_STATES | {S.REPLIED}, None, [COORDINATOR, SYSTEM], effect=_supervise,
+      deadline_effect="arms escalation after the configured working days"),
+    T("escalate", "提级至市级协调", OPEN, None, [COORDINATOR, SYSTEM], effect=_escalate,
+      deadline_effect="city sets its own solve limit"),
+    T("green_channel", "转入绿色通道", OPEN, None, [CITY_COORDINATOR, SYSTEM], effect=_green_channel),
+    T("yellow_card", "黄牌预警", CLOCK_STATES, None, [SYSTEM], effect=_card("yellow")),
+    T("red_card", "红牌警示", CLOCK_STATES, None, [SYSTEM], effect=_card("red")),
+    T("attach", "上传附件", OPEN, None, [REQUESTER, ENTERPRISE, LEAD, ASSISTING, COORDINATOR], effect=_record),
+    T("withdraw", "撤回", [S.SUBMITTED, S.DISPATCHED, S.RETURNED], S.CLOSED, [REQUESTER], ["reason"], _withdraw),
+]}
+
+
+# ---- applying ---------------------------------------------------------------------------------------
+
+def relations(actor: Actor, case: Case, assisting_ids: set[int] | None = None) -> set[str]:
+    if actor.is_system:
+        return {SYSTEM}
+    found = set()
+    role = actor.role
+    if role == Role.ENTERPRISE and case.enterprise_id == actor.enterprise_id:
+        found.add(ENTERPRISE)
+        if case.requester_id == actor.user.pk:
+            found.add(REQUESTER)
+    elif role in UNIT_ROLES and actor.unit is not None:
+        if case.lead_unit_id == actor.unit.pk:
+            found.add(LEAD)
+        ids = assisting_ids if assisting_ids is not None else set(case.assisting_units.values_list("pk", flat=True))
+        if actor.unit.pk in ids:
+            found.add(ASSISTING)
+    elif role == Role.COORDINATOR:
+        found.add(COORDINATOR)  # the caller has already found the case inside the coordinator's scope
+        if actor.is_city_wide:
+            found.add(CITY_COORDINATOR)
+    return found
+
+
+def allowed_actions(actor: Actor, case: Case) -> list[Transition]:
+    rel = relations(actor, case)
+    return [t for t in TRANSITIONS.values() if t.public and case.state in t.sources and rel & t.actors]
+
+
+def plan(case: Case, action: str, actor: Actor, payload: dict | None = None, now: dt.datetime | None = None,
+         *, assisting_ids: set[int] | None = None) -> tuple[Case, CaseEvent, Step]:
+    """Check and apply one transition to the in-memory case; return the event to append. Writes nothing."""
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        raise Invalid(f"未知操作：{action}", code="unknown_action", field="action")
+    payload = payload or {}
+    if not isinstance(payload, dict):
+        raise Invalid("参数须为对象", code="invalid_payload", field="payload")
+    now = now or timezone.now()
+    if not relations(actor, case, assisting_ids) & transition.actors:
+        raise Forbidden(f"您无权对本工单执行“{transition.label}”", code="action_not_permitted", field="action")
+    if transition.sources and case.state not in transition.sources:
+        raise Conflict(
+            f"工单当前状态为“{case.get_state_display()}”，不能执行“{transition.label}”",
+            code="invalid_state", field="action", state=case.state,
+        )
+    for name in transition.required:
+        if payload.get(name) in (None, "", []):
+            raise Invalid(f"缺少必填项：{name}", code=f"{name}_required", field=name)
+    step = Step(case=case, actor=actor, payload=payload, now=now, target=transition.target)
+    from_state = case.state
+    if transition.effect:
+        transition.effect(step)
+    if step.target:
+        case.state = step.target
+    case.is_open = case.state != S.CLOSED
+    if not case.is_open:
+        deadlines.stop_clocks(case)
+    event = CaseEvent(
+        case=case, seq=case.event_seq + 1, action=action, from_state=from_state if transition.sources else "",
+        to_state=case.state, actor=actor.user if not actor.is_system else None, actor_label=actor.label, at=now,
+        payload=step.record, prev_hash=case.last_event_hash,
+    )
+    event.hash = chain_hash(event.prev_hash, event.record())
+    case.event_seq, case.last_event_hash = event.seq, event.hash
+    return case, event, step
+
+
+def apply_locked(case: Case, action: str, actor: Actor, payload: dict | None = None, now: dt.datetime | None = None) -> Case:
+    """Apply to a case already locked in the current transaction, then its follow-ons as the system."""
+    case, event, step = plan(case, action, actor, payload, now)
+    case.save()
+    event.save()
+    for hook in step.after_save:
+        hook(case)
+    for follow_action, follow_payload in step.follow_ons:
+        apply_locked(case, follow_action, Actor.system(), follow_payload, step.now)
+    return case
+
+
+def apply(case: Case | str, action: str, actor: Actor, payload: dict | None = None, now: dt.datetime | None = None) -> Case:
+    """The one way to change a case: in one transaction, with the case row locked."""
+    from .selectors import case_get
+
+    with transaction.atomic():
+        number = case.number if isinstance(case, Case) else case
+        locked = case_get(actor, number, for_update=True)
+        return apply_locked(locked, action, actor, payload, now)
+
+
+__all__ = ["TRANSITIONS", "Transition", "apply", "apply_locked", "plan", "allowed_actions", "Level"]

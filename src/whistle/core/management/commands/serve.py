@@ -1,0 +1,35 @@
+import os
+import subprocess
+import sys
+
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "启动 Web 服务（granian）及时限巡检 worker"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("WHISTLE_WEB_WORKERS", "2")))
+        parser.add_argument("--no-worker", action="store_true", help="不启动巡检 worker")
+
+    def handle(self, *args, host, port, workers, no_worker, **options):
+        bin_dir = os.path.dirname(sys.executable)
+        web = subprocess.Popen([
+            os.path.join(bin_dir, "granian"), "--interface", "wsgi", "--host", host, "--port", str(port),
+            "--workers", str(workers), "--backpressure", "32", "--no-ws", "whistle.wsgi:application",
+        ])
+        worker = None if no_worker else subprocess.Popen([os.path.join(bin_dir, "whistle"), "worker"])
+        self.stdout.write(f"whistle 已启动：http://{host}:{port}/  （Ctrl+C 停止）")
+        try:
+            web.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for proc in (web, worker):
+                if proc and proc.poll() is None:
+                    proc.terminate()
+            for proc in (web, worker):
+                if proc:
+                    proc.wait(timeout=10)

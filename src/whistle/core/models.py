@@ -1,0 +1,44 @@
+"""Tables that hold rules as data: the holiday overrides and the tunable parameters.
+
+A city changes these in the admin; nothing here needs a release.
+"""
+from django.db import models
+
+
+class HolidayOverride(models.Model):
+    """One day whose working status differs from what `chinese-calendar` says, or a day of a year it does not know.
+
+    The State Council publishes next year's holidays each November; until the package catches up,
+    an administrator enters them here.
+    """
+
+    date = models.DateField("日期", unique=True)
+    is_working_day = models.BooleanField("是否工作日")
+    note = models.CharField("说明", max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = "节假日调整"
+        verbose_name_plural = "节假日调整"
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date} {'上班' if self.is_working_day else '放假'} {self.note}"
+
+
+class RuleParameter(models.Model):
+    """A named number that a rule reads: lockout threshold, escalation delay, return limit …
+
+    Defaults arrive by migration; the code reads them through `core.rules.param()`.
+    """
+
+    key = models.CharField("参数", max_length=80, unique=True)
+    value = models.DecimalField("取值", max_digits=12, decimal_places=4)
+    description = models.CharField("说明", max_length=200)
+
+    class Meta:
+        verbose_name = "规则参数"
+        verbose_name_plural = "规则参数"
+        ordering = ["key"]
+
+    def __str__(self):
+        return f"{self.key} = {self.value}"

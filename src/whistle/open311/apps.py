@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class Open311Config(AppConfig):
+    name = "whistle.open311"
+    label = "open311"
+    verbose_name = "Open311 接口"

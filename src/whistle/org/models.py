@@ -1,0 +1,120 @@
+"""The unit tree, who belongs where, and the credentials they use."""
+from django.conf import settings
+from django.db import models
+
+
+class Level(models.TextChoices):
+    CITY = "city", "市级"
+    COUNTY = "county", "县区级"
+    TOWNSHIP = "township", "乡镇街道"
+
+
+class UnitKind(models.TextChoices):
+    GOVERNMENT = "government", "人民政府"
+    ZONE = "zone", "功能区"
+    DEPARTMENT = "department", "职能部门"
+    COORDINATION_OFFICE = "coordination_office", "吹哨办"
+    TOWNSHIP = "township", "乡镇街道"
+    STATIONED = "stationed", "中央省驻菏单位"
+
+
+class Unit(models.Model):
+    """Any organisation in the tree. `path` is the chain of ids from the root, so a subtree is a prefix."""
+
+    code = models.SlugField("编码", max_length=40, unique=True)
+    name = models.CharField("名称", max_length=80)
+    short_name = models.CharField("简称", max_length=30, blank=True)
+    level = models.CharField("层级", max_length=10, choices=Level.choices)
+    kind = models.CharField("类型", max_length=24, choices=UnitKind.choices)
+    parent = models.ForeignKey("self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    county = models.ForeignKey(
+        "self", verbose_name="所属县区", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="县区级及以下单位所属的县区政府；市级单位为空",
+    )
+    path = models.CharField(max_length=255, db_index=True, editable=False)
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="分管领导/主要负责人", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="led_units", help_text="绿色通道分签时承接的领导",
+    )
+    is_active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = "单位"
+        verbose_name_plural = "单位"
+        ordering = ["path"]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.pk:
+            super().save(*args, **kwargs)
+            kwargs.pop("force_insert", None)
+            kwargs["force_update"] = True
+        self.path = (self.parent.path if self.parent_id else "") + f"{self.pk:06d}/"
+        super().save(*args, **kwargs)
+
+    @property
+    def display_name(self):
+        return self.short_name or self.name
+
+
+class Role(models.TextChoices):
+    ENTERPRISE = "enterprise", "企业用户"
+    HANDLER = "handler", "承办人员"
+    UNIT_ADMIN = "unit_admin", "单位管理员"
+    COORDINATOR = "coordinator", "吹哨办协调员"
+    LEADER = "leader", "领导"
+    AUDITOR = "auditor", "审计员"
+    SYSADMIN = "sysadmin", "系统管理员"
+
+
+class Membership(models.Model):
+    """A user's role and scope: a unit subtree, or one enterprise."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
+    role = models.CharField("角色", max_length=16, choices=Role.choices)
+    unit = models.ForeignKey(Unit, verbose_name="单位", null=True, blank=True, on_delete=models.PROTECT, related_name="members")
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise", verbose_name="企业", null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+    )
+    display_name = models.CharField("姓名", max_length=40, blank=True)
+    phone = models.CharField("手机", max_length=20, blank=True)
+    failed_logins = models.PositiveIntegerField("连续登录失败次数", default=0)
+    locked_until = models.DateTimeField("锁定至", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "用户角色"
+        verbose_name_plural = "用户角色"
+        constraints = [
+            models.CheckConstraint(
+                name="membership_scope_matches_role",
+                condition=(
+                    models.Q(role="enterprise", enterprise__isnull=False, unit__isnull=True)
+                    | models.Q(role__in=["handler", "unit_admin", "coordinator", "leader"], unit__isnull=False, enterprise__isnull=True)
+                    | models.Q(role__in=["auditor", "sysadmin"], enterprise__isnull=True)
+                ),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.display_name or self.user.username}（{self.get_role_display()}）"
+
+
+class ApiToken(models.Model):
+    """A bearer token. Only its keyed hash is stored; the token itself is shown once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField("用途", max_length=60, blank=True)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=8, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField("过期时间", null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "API令牌"
+        verbose_name_plural = "API令牌"
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.user})"
