@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "whistle.enterprises",
     "whistle.cases",
     "whistle.open311",
+    "whistle.web",
 ]
 
 MIDDLEWARE = [
