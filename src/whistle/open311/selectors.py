@@ -1,0 +1,235 @@
+"""Open311 reads, shaped as GeoReport v2 documents (plain Python values; `formats` writes them out).
+
+Only cases raised through Open311 (channel "open311") are public here: a case an enterprise raised is its own
+business. No GET shows the requester's name, phone or email.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.utils import timezone
+
+from whistle.cases.models import Case, CaseEvent, Category, Channel, EscalationLevel, Resolution, pk_from_number
+from whistle.cases.selectors import case_list
+from whistle.core.errors import Invalid, NotFound
+from whistle.org.scopes import Actor
+
+from .models import Jurisdiction, ServiceAttribute
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+FORMATS = ["text/xml", "application/json"]
+WINDOW = dt.timedelta(days=90)
+MAX_REQUESTS = 1000
+# The public timeline: what a requester may follow, in words; internal steps (cards, supervision notices,
+# notes between units) stay inside. Free text written by units is left out, as it may name people.
+PUBLIC_NOTES = {
+    "submit": "已受理",
+    "dispatch": "已派单至{unit_name}",
+    "accept": "承办单位已签收",
+    "return": "承办单位退回，等待重新派单",
+    "contact": "承办单位已联系诉求人或到场",
+    "opinion": "承办单位已提出办理意见",
+    "reply": "承办单位已办结回复",
+    "follow_up": "已回访：{resolution}",
+    "escalate": "已提级至市级协调",
+    "green_channel": "已转入绿色通道，由领导督办",
+    "withdraw": "已撤回",
+}
+
+
+def w3(moment: dt.datetime | None) -> str | None:
+    """W3C datetime with the Beijing offset, e.g. 2026-11-02T10:00:00+08:00."""
+    return timezone.localtime(moment).isoformat(timespec="seconds") if moment else None
+
+
+def jurisdiction_get(code: str | None) -> Jurisdiction | None:
+    """The jurisdiction a request names; none named is the endpoint's own. An unknown one is 404."""
+    if code is None:
+        return Jurisdiction.objects.first()
+    jurisdiction = Jurisdiction.objects.filter(code=code).first()
+    if jurisdiction is None:
+        raise NotFound("jurisdiction_id 不存在", code="jurisdiction_not_found", field="jurisdiction_id")
+    return jurisdiction
+
+
+def discovery(jurisdiction: Jurisdiction | None, url: str) -> dict:
+    changeset = w3(jurisdiction.changed_at if jurisdiction else None) or ""
+    return {
+        "changeset": changeset,
+        "contact": jurisdiction.contact if jurisdiction else "",
+        "key_service": jurisdiction.key_service if jurisdiction else "",
+        "endpoints": [{
+            "specification": SPECIFICATION, "url": url, "changeset": changeset,
+            "type": jurisdiction.endpoint_type if jurisdiction else Jurisdiction.EndpointType.PRODUCTION,
+            "formats": FORMATS,
+        }],
+    }
+
+
+def service_list() -> list[dict]:
+    """Every active category is a service; its group is the top of its branch of the catalogue."""
+    categories = {c.pk: c for c in Category.objects.all()}
+    with_metadata = set(ServiceAttribute.objects.values_list("category_id", flat=True))
+    services = []
+    for category in sorted((c for c in categories.values() if c.is_active), key=lambda c: c.code):
+        top = category
+        while top.parent_id:
+            top = categories[top.parent_id]
+        services.append({
+            "service_code": category.code, "service_name": category.name, "description": category.description,
+            "metadata": category.pk in with_metadata, "type": "realtime", "keywords": category.keywords,
+            "group": top.name,
+        })
+    return services
+
+
+def service_definition(code: str) -> dict:
+    category = Category.objects.filter(code=code, is_active=True).first()
+    if category is None:
+        raise NotFound("服务不存在", code="service_not_found", field="service_code")
+    attributes = ServiceAttribute.objects.filter(category=category).prefetch_related("values").order_by("order")
+    return {"service_code": category.code, "attributes": [
+        {
+            "variable": a.variable, "code": a.code, "datatype": a.datatype, "required": a.required,
+            "datatype_description": a.datatype_description, "order": a.order, "description": a.description,
+            "values": [{"key": v.key, "name": v.name} for v in a.values.all()],
+        }
+        for a in attributes
+    ]}
+
+
+def _requests() -> QuerySet[Case]:
+    last_event = CaseEvent.objects.filter(case_id=OuterRef("pk"), seq=OuterRef("event_seq")).values("at")[:1]
+    return (
+        case_list(Actor.system()).filter(channel=Channel.OPEN311)
+        .select_related("open311", "open311__attachment")
+        .annotate(updated_at=Subquery(last_event))
+    )
+
+
+def _status_notes(case: Case) -> str:
+    notes = [case.get_state_display()]
+    if case.resolution:
+        notes.append(case.get_resolution_display())
+    if case.level != EscalationLevel.COUNTY:
+        notes.append(case.get_level_display())
+    return "，".join(notes)
+
+
+def service_notice(case: Case) -> str | None:
+    if not case.is_open:
+        return None
+    if case.lead_unit_id and case.resolve_due_at:
+        due = timezone.localtime(case.resolve_due_at).strftime("%Y-%m-%d %H:%M")
+        return f"已派{case.lead_unit.name}办理，办结时限{due}"
+    return "已受理，等待吹哨办派单"
+
+
+def _note(event: CaseEvent) -> dict:
+    resolution = event.payload.get("resolution")
+    description = PUBLIC_NOTES[event.action].format(
+        unit_name=event.payload.get("unit_name", ""),
+        resolution=Resolution(resolution).label if resolution in Resolution.values else "",
+    )
+    return {"datetime": w3(event.at), "description": description, "type": event.action}
+
+
+def _request(case: Case, base_url: str, extensions: bool) -> dict:
+    extra = getattr(case, "open311", None)
+    media_url = None
+    if extra is not None:
+        media_url = f"{base_url}/requests/{case.number}/media" if extra.attachment_id else (extra.media_url or None)
+    row = {
+        "service_request_id": case.number,
+        "status": "open" if case.is_open else "closed",
+        "status_notes": _status_notes(case),
+        "service_name": case.category.name,
+        "service_code": case.category.code,
+        "description": case.description,
+        "agency_responsible": case.lead_unit.name if case.lead_unit_id else None,
+        "service_notice": service_notice(case),
+        "requested_datetime": w3(case.submitted_at),
+        "updated_datetime": w3(case.closed_at or case.updated_at),
+        "expected_datetime": w3(case.resolve_due_at),
+        "address": case.address or None,
+        "address_id": (extra.address_id or None) if extra else None,
+        "zipcode": None,
+        "lat": float(case.lat) if case.lat is not None else None,
+        "long": float(case.lng) if case.lng is not None else None,
+        "media_url": media_url,
+    }
+    if extensions:
+        row["notes"] = [_note(e) for e in case.public_events]
+    return row
+
+
+def _rows(qs: QuerySet[Case], base_url: str, extensions: bool) -> list[dict]:
+    if extensions:
+        public = CaseEvent.objects.filter(action__in=PUBLIC_NOTES).order_by("seq")
+        qs = qs.prefetch_related(Prefetch("events", queryset=public, to_attr="public_events"))
+    return [_request(c, base_url, extensions) for c in qs]
+
+
+def request_get(number: str, base_url: str, *, extensions: bool = False) -> list[dict]:
+    pk = pk_from_number(number)
+    rows = _rows(_requests().filter(pk=pk), base_url, extensions) if pk is not None else []
+    if not rows:
+        raise NotFound("请求不存在", code="request_not_found", field="service_request_id")
+    return rows
+
+
+def request_search(
+    base_url: str,
+    *,
+    ids: list[str] | None = None,
+    service_codes: list[str] | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    statuses: list[str] | None = None,
+    page: int = 1,
+    page_size: int = MAX_REQUESTS,
+    extensions: bool = False,
+    now: dt.datetime | None = None,
+) -> list[dict]:
+    """GET /requests. `ids` overrides every other filter. Without dates: the last 90 days; never over 1000 rows."""
+    qs = _requests()
+    if ids is not None:
+        if len(ids) > MAX_REQUESTS:
+            raise Invalid(f"一次最多查询{MAX_REQUESTS}个请求", code="too_many_ids", field="service_request_id")
+        pks = [pk for pk in map(pk_from_number, ids) if pk is not None]
+        return _rows(qs.filter(pk__in=pks), base_url, extensions)
+    if service_codes:
+        known = set(Category.objects.filter(code__in=service_codes).values_list("code", flat=True))
+        unknown = [c for c in service_codes if c not in known]
+        if unknown:
+            raise NotFound(f"服务不存在：{'、'.join(unknown)}", code="service_not_found", field="service_code")
+        qs = qs.filter(category__code__in=service_codes)
+    if start and end and start > end:
+        raise Invalid("start_date 不能晚于 end_date", code="invalid_date_range", field="start_date")
+    if start and end and end - start > WINDOW:
+        raise Invalid("start_date 与 end_date 相隔不能超过90天", code="date_range_too_long", field="end_date")
+    if start is None and end is None:
+        end = now or timezone.now()
+    start, end = start or end - WINDOW, end or start + WINDOW
+    qs = qs.filter(submitted_at__gte=start, submitted_at__lte=end)
+    if statuses:
+        unknown = [s for s in statuses if s not in ("open", "closed")]
+        if unknown:
+            raise Invalid("status 只能为 open 或 closed", code="invalid_status", field="status")
+        if len(set(statuses)) == 1:
+            qs = qs.filter(is_open=statuses[0] == "open")
+    if page < 1:
+        raise Invalid("page 须为正整数", code="invalid_page", field="page")
+    if not 1 <= page_size <= MAX_REQUESTS:
+        raise Invalid(f"page_size 须在1–{MAX_REQUESTS}之间", code="invalid_page_size", field="page_size")
+    offset = (page - 1) * page_size
+    return _rows(qs[offset:offset + page_size], base_url, extensions)
+
+
+def request_media(number: str):
+    """The attachment an Open311 request was posted with, or None."""
+    pk = pk_from_number(number)
+    case = _requests().filter(pk=pk).first() if pk is not None else None
+    extra = getattr(case, "open311", None)
+    return extra.attachment if extra is not None else None
