@@ -91,3 +91,17 @@ def heze(db):
     u.cao.save()
     u.actor = lambda name: Actor.of(getattr(u.users, name))
     return u
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rule_caches():
+    """Holiday overrides, rule parameters and SLA stages are cached per process; a test's rolled-back
+    edits must not leak into the next test through those caches."""
+    from whistle.cases import deadlines
+    from whistle.core import calendar, rules
+
+    for clear in (calendar.clear_cache, rules.clear_cache, deadlines.clear_cache):
+        clear()
+    yield
+    for clear in (calendar.clear_cache, rules.clear_cache, deadlines.clear_cache):
+        clear()
