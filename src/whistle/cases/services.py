@@ -13,7 +13,7 @@ from django.utils import timezone
 from whistle.core.errors import Conflict, Forbidden, Invalid
 from whistle.core.hashing import canonical_json
 from whistle.enterprises.models import Enterprise
-from whistle.org.models import Level, Role, Unit
+from whistle.org.models import Level, Role, Unit, UnitKind
 from whistle.org.scopes import Actor
 
 from . import workflow
@@ -49,7 +49,7 @@ def _coordinate(value, name: str, low: int, high: int):
         number = Decimal(str(value))
     except InvalidOperation:
         raise Invalid("坐标格式不正确", code="invalid_location", field=name) from None
-    if not (low <= number <= high):
+    if not number.is_finite() or not (low <= number <= high):
         raise Invalid("坐标超出范围", code="invalid_location", field=name)
     return number.quantize(Decimal("0.000001"))
 
@@ -94,15 +94,14 @@ def case_submit(
     now = now or timezone.now()
     request = dict(kind=kind, category=category, title=title, description=description, contact_name=contact_name,
                    contact_phone=contact_phone, address=address, lat=str(lat), lng=str(lng), county=county,
-                   cross_county=cross_county, channel=channel, external_ref=external_ref)
+                   cross_county=cross_county, channel=channel, external_ref=external_ref,
+                   enterprise=enterprise.pk if enterprise is not None else None)
     if idempotency_key is not None:
         if not (1 <= len(idempotency_key) <= 100):
             raise Invalid("Idempotency-Key 长度须为1–100", code="invalid_idempotency_key", field="Idempotency-Key")
-        previous = IdempotencyRecord.objects.filter(user=actor.user, key=idempotency_key).select_related("case").first()
+        previous = _idempotent_replay(actor, idempotency_key, request)
         if previous is not None:
-            if previous.request_hash != _request_hash(request):
-                raise Conflict("该 Idempotency-Key 已用于另一请求", code="idempotency_key_reused", field="Idempotency-Key")
-            return previous.case, False
+            return previous, False
 
     if actor.role == Role.ENTERPRISE:
         enterprise = actor.membership.enterprise
@@ -132,14 +131,14 @@ def case_submit(
     if (lat_v is None) != (lng_v is None):
         raise Invalid("经纬度须同时提供", code="invalid_location", field="lat" if lat_v is None else "lng")
     if county not in (None, ""):
-        lookup = {"pk": county} if isinstance(county, int) else {"code": county}
-        area = Unit.objects.filter(level=Level.COUNTY, parent__parent__isnull=True, is_active=True, **lookup).exclude(kind="department").first()
-        if area is None:
-            raise Invalid("属地县区不存在", code="unknown_county", field="county")
+        area = _county(county)
     elif enterprise is not None:
         area = enterprise.county
     else:
         raise Invalid("请选择属地县区", code="county_required", field="county")
+    if actor.role == Role.COORDINATOR and not actor.covers(area):
+        # The case would be created outside the coordinator's own sight.
+        raise Invalid("属地县区不在本吹哨办的管辖范围内", code="county_out_of_scope", field="county")
     if len(address) > 200:
         raise Invalid("地点不能超过200字", code="address_too_long", field="address")
     profile = cat.sla_profile or SlaProfile.objects.get(is_default=True)
@@ -161,14 +160,43 @@ def case_submit(
                 workflow.apply_locked(case, "route", Actor.system(), {}, now)
     except IntegrityError:
         # Two concurrent retries with one key: the loser returns the winner's case.
-        previous = IdempotencyRecord.objects.filter(user=actor.user, key=idempotency_key).select_related("case").first()
+        previous = _idempotent_replay(actor, idempotency_key, request) if idempotency_key is not None else None
         if previous is None:
             raise
-        return previous.case, False
+        return previous, False
     return case, True
 
 
+def _idempotent_replay(actor: Actor, key: str, request: dict) -> Case | None:
+    """The case an earlier request with this key created, if the request is the same; a different body is refused."""
+    previous = IdempotencyRecord.objects.filter(user=actor.user, key=key).select_related("case").first()
+    if previous is None:
+        return None
+    if previous.request_hash != _request_hash(request):
+        raise Conflict("该 Idempotency-Key 已用于另一请求", code="idempotency_key_reused", field="Idempotency-Key")
+    return previous.case
+
+
+def _county(value) -> Unit:
+    """A county is a county-level government or development zone, named by code (or id from our own code)."""
+    if isinstance(value, str):
+        lookup = {"code": value}
+    elif isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2 ** 63:
+        lookup = {"pk": value}
+    else:
+        lookup = None
+    area = Unit.objects.filter(level=Level.COUNTY, kind__in=[UnitKind.GOVERNMENT, UnitKind.ZONE], is_active=True,
+                               **lookup).first() if lookup else None
+    if area is None:
+        raise Invalid("属地县区不存在", code="unknown_county", field="county")
+    return area
+
+
 def case_transition(actor: Actor, number: str, action: str, payload: dict | None = None, now: dt.datetime | None = None) -> Case:
+    """A transition asked for by a person (API, pages). Rows written by their own service are not offered."""
+    transition = workflow.TRANSITIONS.get(action)
+    if transition is None or not transition.public or not transition.manual:
+        raise Invalid(f"未知操作：{action}", code="unknown_action", field="action")
     return workflow.apply(number, action, actor, payload, now)
 
 

@@ -62,6 +62,9 @@ class Transition:
     required: tuple[str, ...] = ()
     effect: Callable[[Step], None] | None = None
     deadline_effect: str = ""  # for the docs and the API listing: what happens to the clocks
+    # False for the rows their own service writes (case_submit, attachment_add): a bare transition
+    # could not carry what they carry (the case's fields, the file).
+    manual: bool = True
 
     @property
     def public(self) -> bool:
@@ -71,13 +74,22 @@ class Transition:
 # ---- payload helpers --------------------------------------------------------------------------------
 
 def _text(step: Step, name: str, *, max_length: int = 4000, label: str = "内容") -> str:
-    value = step.payload.get(name)
-    if not isinstance(value, str) or not value.strip():
+    value = _optional_text(step, name, max_length=max_length, label=label)
+    if not value:
         raise Invalid(f"请填写{label}", code=f"{name}_required", field=name)
+    return value
+
+
+def _optional_text(step: Step, name: str, *, max_length: int = 500, label: str = "内容", default: str = "") -> str:
+    value = step.payload.get(name)
+    if value is None or value == "":
+        return default
+    if not isinstance(value, str):
+        raise Invalid(f"{label}须为文字", code=f"invalid_{name}", field=name)
     value = value.strip()
     if len(value) > max_length:
         raise Invalid(f"{label}不能超过{max_length}字", code=f"{name}_too_long", field=name)
-    return value
+    return value or default
 
 
 def _choice(step: Step, name: str, choices, label: str) -> str:
@@ -88,16 +100,37 @@ def _choice(step: Step, name: str, choices, label: str) -> str:
     return value
 
 
-def _unit(value, name: str, *, required: bool = True) -> Unit | None:
-    if value in (None, ""):
-        if required:
-            raise Invalid("请选择单位", code=f"{name}_required", field=name)
-        return None
-    lookup = {"pk": value} if isinstance(value, int) else {"code": value}
+def _unit(value, name: str) -> Unit:
+    """A unit named by its code (or, from our own code, its id)."""
+    if value is None or value == "":
+        raise Invalid("请选择单位", code=f"{name}_required", field=name)
+    if isinstance(value, str):
+        lookup = {"code": value}
+    elif _is_id(value):
+        lookup = {"pk": value}
+    else:
+        raise Invalid("单位须为单位编码", code="invalid_unit", field=name)
     unit = Unit.objects.filter(is_active=True, **lookup).first()
     if unit is None:
         raise Invalid("单位不存在或已停用", code="unknown_unit", field=name)
     return unit
+
+
+def _units(value, name: str) -> list[Unit]:
+    if value is None or value == "":
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) or _is_id(v) for v in value):
+        raise Invalid("协办单位须为单位编码的列表", code=f"invalid_{name}", field=name)
+    return [_unit(v, name) for v in value]
+
+
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2 ** 63
+
+
+def _in_scope(actor: Actor, unit: Unit) -> bool:
+    """A county coordinator hands cases only to units of its county; the city office to any."""
+    return actor.role != Role.COORDINATOR or actor.covers(unit)
 
 
 def _local_iso(moment: dt.datetime | None) -> str | None:
@@ -111,9 +144,12 @@ def _dispatch(step: Step) -> None:
     unit = _unit(step.payload.get("unit"), "unit")
     if unit.kind == UnitKind.COORDINATION_OFFICE:
         raise Invalid("不能派给吹哨办本身，请选择承办单位", code="unit_not_handling", field="unit")
-    assisting = [_unit(u, "assisting_units") for u in step.payload.get("assisting_units") or []]
+    assisting = _units(step.payload.get("assisting_units"), "assisting_units")
     if unit in assisting:
         raise Invalid("主办单位不能同时为协办单位", code="lead_also_assisting", field="assisting_units")
+    for name, units in (("unit", [unit]), ("assisting_units", assisting)):
+        if not all(_in_scope(step.actor, u) for u in units):
+            raise Invalid("只能派给本县区的单位；跨县区事项请提级至市级协调", code="unit_out_of_scope", field=name)
     complex_ = step.payload.get("complex")
     if complex_ is not None:
         if not isinstance(complex_, bool):
@@ -128,6 +164,8 @@ def _dispatch(step: Step) -> None:
         unit=unit.code, unit_name=unit.name, assisting_units=[u.code for u in assisting], complex=case.is_complex,
         resolve_due_at=_local_iso(case.resolve_due_at),
     )
+    if step.payload.get("by_catalogue") is True:
+        step.record["by_catalogue"] = True
 
 
 def _auto_route(step: Step) -> None:
@@ -135,6 +173,7 @@ def _auto_route(step: Step) -> None:
     from .services import route_for
 
     unit = route_for(step.case)
+    step.record["routed"] = unit is not None
     if unit is not None:
         step.follow_ons.append(("dispatch", {"unit": unit.pk, "by_catalogue": True}))
 
@@ -165,14 +204,12 @@ def _return(step: Step) -> None:
 
 def _contact(step: Step) -> None:
     method = step.payload.get("method") or "phone"
-    if method not in CONTACT_METHODS:
+    if not isinstance(method, str) or method not in CONTACT_METHODS:
         raise Invalid("联系方式须为：" + "、".join(f"{k}（{v}）" for k, v in CONTACT_METHODS.items()), code="invalid_method", field="method")
-    note = step.payload.get("note") or ""
-    if not isinstance(note, str) or len(note) > 1000:
-        raise Invalid("联系情况不能超过1000字", code="note_too_long", field="note")
+    note = _optional_text(step, "note", max_length=1000, label="联系情况")
     step.case.contacted_at = step.now
     step.case.next_due_at = step.case.opinion_due_at
-    step.record.update(method=method, note=note.strip(), on_time=step.now <= step.case.contact_due_at)
+    step.record.update(method=method, note=note, on_time=step.now <= step.case.contact_due_at)
 
 
 CONTACT_METHODS = {"phone": "电话联系", "onsite": "到场", "online": "线上", "meeting": "约见"}
@@ -197,12 +234,16 @@ def _approve_extension(step: Step) -> None:
     case = step.case
     if case.extension_state != ExtensionState.REQUESTED:
         raise Conflict("没有待审批的延期申请", code="no_extension_requested")
+    note = _optional_text(step, "note", label="审批意见")
     new_due = deadlines.due(case.sla_profile_id, SlaStage.Stage.EXTENSION, case.resolve_due_at)
     deadlines.arm_resolve_clock(case, new_due)
+    # A supervision notice issued for the old deadline must not escalate a case that is now within time;
+    # if it is still late after the extension, the sweep supervises it again and re-arms escalation.
+    case.escalate_at = None
     if case.opinion_at:
         case.next_due_at = new_due
     case.extension_state = ExtensionState.APPROVED
-    step.record.update(note=(step.payload.get("note") or "").strip()[:500], resolve_due_at=_local_iso(new_due))
+    step.record.update(note=note, resolve_due_at=_local_iso(new_due))
 
 
 def _reject_extension(step: Step) -> None:
@@ -227,11 +268,9 @@ def _follow_up(step: Step) -> None:
     if resolution == Resolution.UNREACHABLE and step.actor.role != Role.COORDINATOR:
         raise Invalid("“无法联系”只能由回访人员登记", code="invalid_resolution", field="resolution")
     satisfaction = "" if resolution == Resolution.UNREACHABLE else _choice(step, "satisfaction", Satisfaction, "满意度")
-    comment = step.payload.get("comment") or ""
-    if not isinstance(comment, str) or len(comment) > 1000:
-        raise Invalid("评价意见不能超过1000字", code="comment_too_long", field="comment")
+    comment = _optional_text(step, "comment", max_length=1000, label="评价意见")
     case.resolution, case.satisfaction, case.followed_up_at = resolution, satisfaction, step.now
-    step.record.update(resolution=resolution, satisfaction=satisfaction, comment=comment.strip())
+    step.record.update(resolution=resolution, satisfaction=satisfaction, comment=comment)
     if resolution == Resolution.UNRESOLVED or satisfaction == Satisfaction.UNSATISFIED:
         step.target = S.REOPENED
         case.reopen_count += 1
@@ -251,18 +290,22 @@ def _note(step: Step) -> None:
 
 
 def _urge(step: Step) -> None:
-    step.record["note"] = (step.payload.get("note") or "请抓紧办理").strip()[:500]
+    step.record["note"] = _optional_text(step, "note", label="催办意见", default="请抓紧办理")
 
 
 def _supervise(step: Step) -> None:
+    """A supervision notice. Only one issued while the case is past its solve deadline starts the
+    escalation clock; one for a dissatisfied follow-up leaves the redo its own deadline."""
     case = step.case
+    reason = _optional_text(step, "reason", label="督办理由", default="超过办结时限" if step.actor.is_system else "")
     case.supervised_at = step.now
     case.supervision_count += 1
-    case.supervise_at = None
-    if case.level != EscalationLevel.GREEN_CHANNEL and case.state in CLOCK_STATES:
-        case.escalate_at = deadlines.escalation_delay(case.level, step.now)
-    reason = step.payload.get("reason") or ("超过办结时限" if step.actor.is_system else "")
-    step.record.update(reason=str(reason)[:500], notice=f"督办单第{case.supervision_count}号")
+    overdue = case.resolve_due_at is not None and case.resolve_due_at <= step.now
+    if overdue:
+        case.supervise_at = None
+        if case.level != EscalationLevel.GREEN_CHANNEL and case.state in CLOCK_STATES:
+            case.escalate_at = deadlines.escalation_delay(case.level, step.now)
+    step.record.update(reason=reason, notice=f"督办单第{case.supervision_count}号", overdue=overdue)
 
 
 def _escalate(step: Step) -> None:
@@ -278,36 +321,59 @@ def _escalate(step: Step) -> None:
         if case.opinion_at:
             case.next_due_at = case.resolve_due_at
         case.supervise_at = case.resolve_due_at
-    step.record["reason"] = str(step.payload.get("reason") or "督办后仍未办结，提级至市级协调")[:500]
+    step.record["reason"] = _optional_text(step, "reason", label="提级理由", default="督办后仍未办结，提级至市级协调")
 
 
 def _green_channel(step: Step) -> None:
     case = step.case
     if case.level != EscalationLevel.CITY:
         raise Conflict("只有市级协调中的工单才能转入绿色通道", code="not_at_city_level")
-    from django.contrib.auth import get_user_model
-
-    leader = None
-    if step.payload.get("leader"):
-        leader = get_user_model().objects.filter(pk=step.payload["leader"], membership__role=Role.LEADER).first()
-        if leader is None:
-            raise Invalid("所选领导不存在", code="unknown_leader", field="leader")
-    else:
-        leader = _default_leader(case)
+    reason = _optional_text(step, "reason", label="理由", default="市级督办后仍未办结，启动跨区域联动绿色通道")
+    chosen = step.payload.get("leader")
+    leader = _leader(chosen) if chosen not in (None, "") else _default_leader(case)
     case.level = EscalationLevel.GREEN_CHANNEL
     case.green_channel_leader = leader
     case.escalate_at = None
     step.record.update(
         leader=leader.pk if leader else None,
-        leader_name=(leader.membership.display_name if leader and hasattr(leader, "membership") else ""),
-        reason=str(step.payload.get("reason") or "市级督办后仍未办结，启动跨区域联动绿色通道")[:500],
+        leader_name=_person_name(leader),
+        reason=reason,
     )
 
 
+def _leader(value):
+    from django.contrib.auth import get_user_model
+
+    if isinstance(value, str) and value.isascii() and value.isdecimal():
+        value = int(value)
+    leader = None
+    if _is_id(value):
+        leader = get_user_model().objects.filter(pk=value, membership__role=Role.LEADER).select_related("membership").first()
+    if leader is None:
+        raise Invalid("所选领导不存在", code="unknown_leader", field="leader")
+    return leader
+
+
+def _person_name(user) -> str:
+    if user is None:
+        return ""
+    membership = getattr(user, "membership", None)  # a unit's leader may have no role of their own
+    return (membership.display_name if membership else "") or user.get_username()
+
+
 def _default_leader(case: Case):
-    """The city leader in charge of the lead unit's field, else the county head, else the mayor."""
-    for unit in (case.lead_unit, case.county, case.county.parent if case.county_id else None):
-        if unit is not None and unit.leader_id:
+    """Who takes a green-channel case (分签): the city leader in charge of a city-level lead unit's field,
+    else the head of the case's county, else the head of the city. A county department's own leader is
+    neither, so it is skipped."""
+    candidates = []
+    if case.lead_unit is not None and case.lead_unit.level == Level.CITY:
+        candidates.append(case.lead_unit)
+    unit = case.county
+    while unit is not None:
+        candidates.append(unit)
+        unit = unit.parent
+    for unit in candidates:
+        if unit.leader_id:
             return unit.leader
     return None
 
@@ -333,12 +399,12 @@ def _record(step: Step) -> None:
     step.record.update(step.payload)
 
 
-def T(action, label, sources, target, actors, required=(), effect=None, deadline_effect=""):
-    return Transition(action, label, frozenset(sources), target, frozenset(actors), tuple(required), effect, deadline_effect)
+def T(action, label, sources, target, actors, required=(), effect=None, deadline_effect="", manual=True):
+    return Transition(action, label, frozenset(sources), target, frozenset(actors), tuple(required), effect, deadline_effect, manual)
 
 
 TRANSITIONS: dict[str, Transition] = {t.action: t for t in [
-    T("submit", "企业吹哨", [], S.SUBMITTED, [REQUESTER, ENTERPRISE, COORDINATOR, SYSTEM], effect=_record),
+    T("submit", "企业吹哨", [], S.SUBMITTED, [REQUESTER, ENTERPRISE, COORDINATOR, SYSTEM], effect=_record, manual=False),
     T("route", "按派单目录自动派单", [S.SUBMITTED], None, [SYSTEM], effect=_auto_route),
     T("dispatch", "派单", [S.SUBMITTED, S.RETURNED], S.DISPATCHED, [COORDINATOR, SYSTEM], ["unit"], _dispatch,
       "starts return window, contact, opinion and solve clocks"),
@@ -365,7 +431,7 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in [
     T("green_channel", "转入绿色通道", OPEN, None, [CITY_COORDINATOR, SYSTEM], effect=_green_channel),
     T("yellow_card", "黄牌预警", CLOCK_STATES, None, [SYSTEM], effect=_card("yellow")),
     T("red_card", "红牌警示", CLOCK_STATES, None, [SYSTEM], effect=_card("red")),
-    T("attach", "上传附件", OPEN, None, [REQUESTER, ENTERPRISE, LEAD, ASSISTING, COORDINATOR], effect=_record),
+    T("attach", "上传附件", OPEN, None, [REQUESTER, ENTERPRISE, LEAD, ASSISTING, COORDINATOR], effect=_record, manual=False),
     T("withdraw", "撤回", [S.SUBMITTED, S.DISPATCHED, S.RETURNED], S.CLOSED, [REQUESTER], ["reason"], _withdraw),
 ]}
 

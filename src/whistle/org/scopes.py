@@ -58,6 +58,11 @@ class Actor:
         root = self.scope_root
         return root is not None and root.parent_id is None
 
+    def covers(self, unit: Unit) -> bool:
+        """Whether a unit lies in the actor's subtree (anywhere, for a city-wide actor)."""
+        root = self.scope_root
+        return root is not None and (self.is_city_wide or unit.path.startswith(root.path))
+
     @property
     def label(self) -> str:
         if self.is_system:
