@@ -115,6 +115,7 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 # Serve straight from the apps' static/ folders, so `whistle demo` needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every start while collectstatic has not made it
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
 

@@ -1,0 +1,160 @@
+"""Page-shaped reads, built on the scoped case selectors: whatever a page lists went through `case_list`."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from whistle.cases.models import Case, CaseEvent, Category, EscalationLevel, ExtensionState, Resolution, Satisfaction, State
+from whistle.cases.selectors import case_list
+from whistle.org.models import Level, Role, Unit, UnitKind
+from whistle.org.scopes import Actor
+
+
+@dataclass(frozen=True)
+class LedgerView:
+    """A preset of the 台账: the lists a coordination office works from."""
+
+    key: str
+    label: str
+
+    def q(self, now: dt.datetime) -> Q:
+        return {
+            "queue": Q(state__in=[State.SUBMITTED, State.RETURNED]),
+            "extensions": Q(is_open=True, extension_state=ExtensionState.REQUESTED),
+            "overdue": Q(is_open=True, next_due_at__lt=now),
+            "supervised": Q(is_open=True, supervision_count__gt=0),
+            "escalated": Q(level__in=[EscalationLevel.CITY, EscalationLevel.GREEN_CHANNEL]),
+            "green": Q(level=EscalationLevel.GREEN_CHANNEL),
+            "open": Q(is_open=True),
+            "all": Q(),
+        }[self.key]
+
+
+LEDGER_VIEWS = [
+    LedgerView("queue", "待派单"), LedgerView("extensions", "待审批延期"), LedgerView("overdue", "超期"),
+    LedgerView("supervised", "督办中"), LedgerView("escalated", "市级协调"), LedgerView("green", "绿色通道"),
+    LedgerView("open", "在办"), LedgerView("all", "全部"),
+]
+LEDGER_VIEW = {v.key: v for v in LEDGER_VIEWS}
+
+
+def category_subtree_ids(category: Category) -> list[int]:
+    """A category and everything under it (the catalogue is small: three levels, a few hundred rows)."""
+    children: dict[int | None, list[int]] = {}
+    for pk, parent in Category.objects.values_list("pk", "parent_id"):
+        children.setdefault(parent, []).append(pk)
+    found, todo = [], [category.pk]
+    while todo:
+        pk = todo.pop()
+        found.append(pk)
+        todo.extend(children.get(pk, []))
+    return found
+
+
+def ledger(actor: Actor, filters: dict, now: dt.datetime | None = None) -> QuerySet[Case]:
+    """The cases behind every list and export of the office pages; `filters` is a cleaned LedgerFilterForm."""
+    now = now or timezone.now()
+    county, unit = filters.get("county"), filters.get("unit")
+    qs = case_list(actor, state=filters.get("state") or None, county=county.pk if county else None,
+                   unit=unit.pk if unit else None, kind=filters.get("kind") or None)
+    qs = qs.filter(LEDGER_VIEW[filters.get("view") or "all"].q(now))
+    if filters.get("category"):
+        qs = qs.filter(category_id__in=category_subtree_ids(filters["category"]))
+    if filters.get("level"):
+        qs = qs.filter(level=filters["level"])
+    if filters.get("resolution"):
+        qs = qs.filter(resolution=filters["resolution"])
+    if filters.get("satisfaction"):
+        qs = qs.filter(satisfaction=filters["satisfaction"])
+    if filters.get("date_from"):
+        qs = qs.filter(submitted_at__gte=_day_start(filters["date_from"]))
+    if filters.get("date_to"):
+        qs = qs.filter(submitted_at__lt=_day_start(filters["date_to"] + dt.timedelta(days=1)))
+    return qs
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
+
+
+def counties_for(actor: Actor) -> QuerySet[Unit]:
+    """The counties an actor's filters may offer: all of them city-wide, else the one the actor sits in."""
+    qs = Unit.objects.filter(level=Level.COUNTY, parent__parent__isnull=True, is_active=True).exclude(kind=UnitKind.DEPARTMENT)
+    root = actor.scope_root
+    if actor.role in (Role.COORDINATOR, Role.LEADER) and root is not None and not actor.is_city_wide:
+        qs = qs.filter(path__startswith=root.path)
+    return qs.order_by("path")
+
+
+def units_for(actor: Actor) -> QuerySet[Unit]:
+    """Units that handle cases (never a coordination office), inside the actor's subtree when it has one."""
+    qs = handling_units()
+    root = actor.scope_root
+    if actor.role in (Role.COORDINATOR, Role.LEADER) and root is not None and not actor.is_city_wide:
+        qs = qs.filter(path__startswith=root.path)
+    return qs
+
+
+def handling_units() -> QuerySet[Unit]:
+    return Unit.objects.filter(is_active=True).exclude(kind=UnitKind.COORDINATION_OFFICE).order_by("path")
+
+
+def assisting(actor: Actor) -> QuerySet[Case]:
+    """Open cases where the actor's unit helps another unit (协办)."""
+    return (case_list(actor).filter(is_open=True, assisting_units=actor.unit)
+            .select_related("lead_unit").order_by("next_due_at", "pk"))
+
+
+def last_events(case_ids: list[int], action: str) -> dict[int, CaseEvent]:
+    """The latest event of one kind per case, for a page of cases in one query (why it was returned, reopened …)."""
+    found: dict[int, CaseEvent] = {}
+    for event in CaseEvent.objects.filter(case_id__in=case_ids, action=action).order_by("case_id", "-seq"):
+        found.setdefault(event.case_id, event)
+    return found
+
+
+def month_start(now: dt.datetime) -> dt.datetime:
+    local = timezone.localtime(now)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def dashboard(actor: Actor, now: dt.datetime | None = None) -> dict:
+    """The leader's first dashboard over the actor's scope. Every figure says which cases it counts,
+    so the page can link it to the 台账 filtered the same way."""
+    now = now or timezone.now()
+    start = month_start(now)
+    scope = case_list(actor).order_by()
+    month = scope.filter(submitted_at__gte=start)
+    late = Q(is_open=True, next_due_at__lt=now)
+    totals = month.aggregate(
+        total=Count("pk"),
+        open=Count("pk", filter=Q(is_open=True)),
+        closed=Count("pk", filter=Q(is_open=False)),
+        escalated=Count("pk", filter=~Q(level=EscalationLevel.COUNTY)),
+        reopened=Count("pk", filter=Q(reopen_count__gt=0)),
+        followed=Count("pk", filter=Q(followed_up_at__isnull=False) & ~Q(resolution=Resolution.UNREACHABLE)),
+        resolved=Count("pk", filter=Q(resolution=Resolution.RESOLVED)),
+        rated=Count("pk", filter=~Q(satisfaction="")),
+        satisfied=Count("pk", filter=Q(satisfaction__in=[Satisfaction.SATISFIED, Satisfaction.BASIC])),
+    )
+    totals["overdue"] = scope.filter(late).count()
+    by_state = {row["state"]: row["n"] for row in month.values("state").annotate(n=Count("pk"))}
+    per = dict(total=Count("pk"), open=Count("pk", filter=Q(is_open=True)), overdue=Count("pk", filter=late),
+               closed=Count("pk", filter=Q(is_open=False)))
+    by_county = list(month.values("county_id", "county__code", "county__name").annotate(**per).order_by("-total", "county__name"))
+    by_unit = list(month.filter(lead_unit__isnull=False).values("lead_unit_id", "lead_unit__code", "lead_unit__name")
+                   .annotate(**per).order_by("-total", "lead_unit__name")[:20])
+    return {
+        "start": start, "now": now, "totals": totals,
+        "by_state": [(s, label, by_state.get(s, 0)) for s, label in State.choices],
+        "by_county": by_county, "by_unit": by_unit,
+        "resolution_rate": _rate(totals["resolved"], totals["followed"]),
+        "satisfaction_rate": _rate(totals["satisfied"], totals["rated"]),
+    }
+
+
+def _rate(numerator: int, denominator: int) -> float | None:
+    return round(100 * numerator / denominator, 1) if denominator else None

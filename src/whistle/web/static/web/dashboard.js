@@ -1,0 +1,44 @@
+// Charts for the leader's dashboard. The tables under each chart hold the same numbers (and links) for
+// people who cannot see the chart; a click on a bar or slice opens the cases behind it.
+document.addEventListener("DOMContentLoaded", () => {
+  const data = JSON.parse(document.getElementById("chart-data").textContent);
+  const palette = ["#0b5cad", "#2e7d32", "#b26a00", "#b3261e", "#5e35b1", "#00796b", "#6d4c41", "#455a64", "#ad1457"];
+  const open = (params) => { if (params.data && params.data.url) window.location.href = params.data.url; };
+
+  function bars(id, rows) {
+    const el = document.getElementById(id);
+    if (!el || !rows.length) { if (el) el.hidden = true; return; }
+    const chart = echarts.init(el);
+    const names = rows.map((r) => r.name);
+    chart.setOption({
+      color: ["#0b5cad", "#2e7d32"],
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      legend: { top: 0 },
+      grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+      xAxis: { type: "value", minInterval: 1 },
+      yAxis: { type: "category", data: names, inverse: true, axisLabel: { width: 110, overflow: "truncate" } },
+      series: [
+        { name: "在办", type: "bar", stack: "n", data: rows.map((r) => ({ value: r.open, url: r.url })) },
+        { name: "已办结", type: "bar", stack: "n", data: rows.map((r) => ({ value: r.closed, url: r.url })) },
+      ],
+    });
+    chart.on("click", open);
+    window.addEventListener("resize", () => chart.resize());
+  }
+
+  const stateEl = document.getElementById("chart-state");
+  if (data.state.length) {
+    const chart = echarts.init(stateEl);
+    chart.setOption({
+      color: palette,
+      tooltip: { trigger: "item", formatter: "{b}：{c}件（{d}%）" },
+      series: [{ type: "pie", radius: ["40%", "70%"], data: data.state, label: { formatter: "{b}\n{c}" } }],
+    });
+    chart.on("click", open);
+    window.addEventListener("resize", () => chart.resize());
+  } else {
+    stateEl.hidden = true;
+  }
+  bars("chart-county", data.county);
+  bars("chart-unit", data.unit);
+});

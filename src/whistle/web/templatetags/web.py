@@ -1,0 +1,45 @@
+"""The navigation each role sees, and how a deadline reads to a person."""
+import datetime as dt
+
+from django import template
+from django.utils import timezone
+
+from whistle.org.models import Role
+from whistle.org.scopes import Actor
+
+register = template.Library()
+
+NAV = {
+    Role.ENTERPRISE: [("web:case_new", "我要吹哨"), ("web:my_cases", "我的诉求")],
+    Role.HANDLER: [("web:desk", "工作台"), ("web:ledger", "本单位工单")],
+    Role.UNIT_ADMIN: [("web:desk", "工作台"), ("web:ledger", "本单位工单")],
+    Role.COORDINATOR: [("web:ledger", "吹哨办"), ("web:dashboard", "看板")],
+    Role.LEADER: [("web:dashboard", "领导看板"), ("web:ledger", "工单台账")],
+    Role.AUDITOR: [("web:ledger", "工单台账"), ("web:dashboard", "看板")],
+    Role.SYSADMIN: [("web:ledger", "工单台账"), ("web:dashboard", "看板")],
+}
+
+
+@register.inclusion_tag("web/_nav.html", takes_context=True)
+def nav(context):
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"links": [], "user": None}
+    actor = getattr(request, "actor", None) or Actor.of(user)
+    return {
+        "links": NAV.get(actor.role, []), "user": user, "who": actor.label, "role": dict(Role.choices).get(actor.role, ""),
+        "admin": user.is_staff, "current": request.resolver_match.view_name if request.resolver_match else "",
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.inclusion_tag("web/_due.html")
+def due(case, now=None):
+    """A case's next deadline with how it stands: overdue, due within a day, or fine."""
+    now = now or timezone.now()
+    moment = case.next_due_at
+    if not case.is_open or moment is None:
+        return {"moment": None, "state": "none"}
+    state = "overdue" if moment < now else "soon" if moment - now < dt.timedelta(days=1) else "ok"
+    return {"moment": moment, "state": state}

@@ -1,0 +1,362 @@
+"""Thin pages: read through selectors, write through services, show a refusal beside the field it names."""
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from functools import wraps
+from urllib.parse import urlencode
+
+import xlsxwriter
+from django.contrib import messages
+from django.contrib.auth import login as auth_login, logout as auth_logout, update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from whistle.cases import selectors, services
+from whistle.cases.models import Card, EscalationLevel, Kind, Resolution, Satisfaction, State
+from whistle.cases.workflow import TRANSITIONS, allowed_actions
+from whistle.core.errors import Forbidden, NotFound, Problem
+from whistle.org.models import Role
+from whistle.org.scopes import Actor
+from whistle.org.services import login_check
+
+from . import selectors as pages
+from .forms import ACTION_FORMS, UNIT_FORMS, CaseSubmitForm, LedgerFilterForm, LoginForm, category_choices
+from .timeline import reopen_reason, timeline
+
+PAGE_SIZE = 20
+UNIT_ROLES = (Role.HANDLER, Role.UNIT_ADMIN)
+LEDGER_ROLES = (Role.COORDINATOR, Role.LEADER, Role.AUDITOR, Role.SYSADMIN, *UNIT_ROLES)
+# Actions a person came to the page to do; the first one allowed is shown open.
+PRIMARY_ACTIONS = ["dispatch", "accept", "contact", "opinion", "reply", "follow_up", "approve_extension", "assist_note"]
+
+
+def page(*roles):
+    """Signed in, with a role among `roles` (any role if none given); service refusals become 403/404 pages."""
+    def decorate(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            request.actor = actor = Actor.of(request.user)
+            if actor.role is None:
+                raise PermissionDenied("您的账号尚未分配角色，请联系系统管理员")
+            if roles and actor.role not in roles:
+                raise PermissionDenied("您的角色无权查看此页面")
+            try:
+                return view(request, *args, **kwargs)
+            except NotFound as problem:
+                raise Http404(problem.detail) from None
+            except Forbidden as problem:
+                raise PermissionDenied(problem.detail) from None
+        return wrapped
+    return decorate
+
+
+# ---- signing in --------------------------------------------------------------------------------------
+
+def login_view(request):
+    """The lockout rule of `login_check` applies here exactly as it does to the API."""
+    form = LoginForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                user = login_check(form.cleaned_data["username"], form.cleaned_data["password"], request)
+            except Problem as problem:
+                form.add_problem(problem)
+                status = problem.status
+            else:
+                auth_login(request, user)
+                target = request.POST.get("next", "")
+                if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+                    target = reverse("web:home")
+                return redirect(target)
+    return render(request, "web/login.html", {"form": form, "next": request.GET.get("next", "")}, status=status)
+
+
+@require_POST
+def logout_view(request):
+    auth_logout(request)
+    messages.info(request, "您已安全退出")
+    return redirect("web:login")
+
+
+@page()
+def password_change(request):
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            update_session_auth_hash(request, form.user)
+            messages.success(request, "密码已修改")
+            return redirect("web:home")
+        return render(request, "web/password.html", {"form": form}, status=422)
+    return render(request, "web/password.html", {"form": form})
+
+
+@page()
+def home(request):
+    role = request.actor.role
+    if role == Role.ENTERPRISE:
+        return redirect("web:my_cases")
+    if role in UNIT_ROLES:
+        return redirect("web:desk")
+    if role == Role.LEADER:
+        return redirect("web:dashboard")
+    if role == Role.COORDINATOR:
+        return redirect(reverse("web:ledger") + "?view=queue")
+    return redirect("web:ledger")
+
+
+# ---- enterprise --------------------------------------------------------------------------------------
+
+@page(Role.ENTERPRISE)
+def case_new(request):
+    actor = request.actor
+    form = CaseSubmitForm(request.POST or None, request.FILES or None, enterprise=actor.membership.enterprise)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    case, created = services.case_submit(actor, **form.submission(),
+                                                         idempotency_key=form.cleaned_data["idempotency_key"])
+                    for upload in form.cleaned_data["files"] if created else []:
+                        services.attachment_add(actor, case.number, upload)
+            except Problem as problem:
+                form.add_problem(problem)
+            else:
+                messages.success(request, f"诉求已提交，编号{case.number}。承办单位签收后会与您联系。")
+                return redirect("web:case", number=case.number)
+        return render(request, "web/case_new.html", {"form": form}, status=422)
+    return render(request, "web/case_new.html", {"form": form})
+
+
+@page()
+def category_options(request):
+    """The category picker's search (htmx): the matching options, grouped, keeping the current choice."""
+    query = request.GET.get("category_q", "").strip()
+    return render(request, "web/_category_options.html",
+                  {"groups": category_choices(query), "selected": request.GET.get("category", ""), "query": query})
+
+
+@page(Role.ENTERPRISE)
+def my_cases(request):
+    actor = request.actor
+    cases = Paginator(selectors.case_list(actor), PAGE_SIZE).get_page(request.GET.get("page"))
+    to_rate = selectors.case_list(actor, state=State.REPLIED).count()
+    return render(request, "web/my_cases.html", {"cases": cases, "to_rate": to_rate, "now": timezone.now()})
+
+
+# ---- one case, every role ----------------------------------------------------------------------------
+
+def _form_for(action, case, actor, units, data=None, files=None):
+    kwargs = {"units": units} if action in UNIT_FORMS else {}
+    return ACTION_FORMS[action](data, files, case=case, actor=actor, prefix=action, **kwargs)
+
+
+def _case_page(request, case, bound=None, bound_action="", status=200):
+    actor = request.actor
+    events = list(selectors.case_events(case))
+    actions = [t.action for t in allowed_actions(actor, case) if t.action in ACTION_FORMS]
+    if bound_action and bound_action not in actions:
+        actions.insert(0, bound_action)  # refused because the case moved on: still show why
+    units = list(pages.handling_units()) if UNIT_FORMS & set(actions) else []
+    primary = next((a for a in PRIMARY_ACTIONS if a in actions), None)
+    shown = bound_action or primary
+    forms = [
+        {"action": a, "label": TRANSITIONS[a].label, "open": a == shown,
+         "form": bound if a == bound_action else _form_for(a, case, actor, units)}
+        for a in actions
+    ]
+    context = {
+        "case": case, "entries": timeline(events), "reopen_reason": reopen_reason(events) if case.reopen_count else "",
+        "forms": forms, "attachments": case.attachments.order_by("pk"), "assisting_units": case.assisting_units.all(),
+        "now": timezone.now(), "is_requester_side": actor.role == Role.ENTERPRISE,
+    }
+    return render(request, "web/case.html", context, status=status)
+
+
+@page()
+def case_detail(request, number):
+    return _case_page(request, selectors.case_get(request.actor, number))
+
+
+@page()
+@require_POST
+def case_act(request, number, action):
+    actor = request.actor
+    if action not in ACTION_FORMS:
+        raise Http404("没有这个操作")
+    case = selectors.case_get(actor, number)
+    units = list(pages.handling_units()) if action in UNIT_FORMS else []
+    form = _form_for(action, case, actor, units, request.POST, request.FILES)
+    status = 422
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                if action != "attach":  # an upload is its own event, written by attachment_add
+                    services.case_transition(actor, case.number, action, form.payload())
+                for upload in form.files_to_attach:
+                    services.attachment_add(actor, case.number, upload)
+        except Problem as problem:
+            form.add_problem(problem)
+            status = problem.status
+        else:
+            messages.success(request, f"已{TRANSITIONS[action].label}")
+            return redirect("web:case", number=case.number)
+    return _case_page(request, selectors.case_get(actor, number), form, action, status)
+
+
+@page()
+def attachment(request, number, pk):
+    case = selectors.case_get(request.actor, number)
+    item = get_object_or_404(case.attachments, pk=pk)
+    inline = item.content_type.startswith("image/") or item.content_type == "application/pdf"
+    return FileResponse(item.file.open("rb"), as_attachment=not inline, filename=item.name, content_type=item.content_type)
+
+
+# ---- handler's desk ----------------------------------------------------------------------------------
+
+@page(*UNIT_ROLES)
+def desk(request):
+    actor = request.actor
+    now = timezone.now()
+    inbox = selectors.inbox(actor)
+    summary = inbox.order_by().aggregate(
+        total=Count("pk"), yellow=Count("pk", filter=Q(card=Card.YELLOW)), red=Count("pk", filter=Q(card=Card.RED)),
+        overdue=Count("pk", filter=Q(next_due_at__lt=now)), to_accept=Count("pk", filter=Q(state=State.DISPATCHED)),
+    )
+    cases = Paginator(inbox, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "web/desk.html", {
+        "cases": cases, "summary": summary, "assisting": pages.assisting(actor)[:PAGE_SIZE], "now": now,
+    })
+
+
+# ---- coordination office: the ledger (台账) -------------------------------------------------------------
+
+def _ledger_form(request):
+    actor = request.actor
+    return LedgerFilterForm(request.GET, views=pages.LEDGER_VIEWS, counties=pages.counties_for(actor),
+                            units=pages.units_for(actor))
+
+
+@page(*LEDGER_ROLES)
+def ledger(request):
+    actor = request.actor
+    now = timezone.now()
+    form = _ledger_form(request)
+    if not form.is_valid():
+        return render(request, "web/ledger.html", {"form": form, "cases": [], "filtering": True}, status=422)
+    filters = form.cleaned_data
+    current = filters.get("view") or "all"
+    number = _page_number(request)
+    rows = list(pages.ledger(actor, filters, now)[(number - 1) * PAGE_SIZE: number * PAGE_SIZE + 1])
+    cases, has_next = rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    returns = pages.last_events([c.pk for c in cases if c.state == State.RETURNED], "return")
+    for case in cases:
+        case.last_return = returns.get(case.pk)
+    query = request.GET.copy()
+    query.pop("page", None)
+    others = urlencode({k: v for k, v in request.GET.items() if k not in ("view", "page") and v})
+    open_scope = selectors.case_list(actor).order_by().filter(is_open=True)
+    counts = open_scope.aggregate(**{v.key: Count("pk", filter=v.q(now)) for v in pages.LEDGER_VIEWS if v.key != "all"})
+    tabs = [{"key": v.key, "label": v.label, "count": counts.get(v.key), "url": f"?view={v.key}" + (f"&{others}" if others else "")}
+            for v in pages.LEDGER_VIEWS]
+    return render(request, "web/ledger.html", {
+        "form": form, "tabs": tabs, "current": current, "cases": cases, "now": now, "filtering": bool(others),
+        "page": number, "has_next": has_next, "query": query.urlencode(),
+    })
+
+
+def _page_number(request) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+EXPORT_COLUMNS = [
+    ("工单编号", "pk"), ("标题", "title"), ("诉求类型", "kind"), ("问题分类", "category__name"), ("企业", "enterprise__name"),
+    ("联系人", "contact_name"), ("联系电话", "contact_phone"), ("属地县区", "county__name"), ("主办单位", "lead_unit__name"),
+    ("状态", "state"), ("办理层级", "level"), ("预警", "card"), ("受理时间", "submitted_at"), ("当前环节截止", "next_due_at"),
+    ("办结截止", "resolve_due_at"), ("是否超期", "is_open"), ("督办次数", "supervision_count"), ("退单次数", "returns_count"),
+    ("重办次数", "reopen_count"), ("解决情况", "resolution"), ("满意度", "satisfaction"), ("回访时间", "followed_up_at"),
+    ("关闭时间", "closed_at"),
+]
+LABELS = {"kind": dict(Kind.choices), "state": dict(State.choices), "level": dict(EscalationLevel.choices),
+          "card": dict(Card.choices), "resolution": dict(Resolution.choices), "satisfaction": dict(Satisfaction.choices)}
+
+
+@page(*LEDGER_ROLES)
+def ledger_export(request):
+    """The filtered 台账 as .xlsx, written row by row to a temporary file and streamed from there."""
+    actor = request.actor
+    now = timezone.now()
+    form = _ledger_form(request)
+    if not form.is_valid():
+        return render(request, "web/ledger.html", {"form": form, "cases": [], "filtering": True}, status=422)
+    fields = [f for _, f in EXPORT_COLUMNS]
+    rows = pages.ledger(actor, form.cleaned_data, now).values_list(*fields, "next_due_at")
+    out = tempfile.TemporaryFile()
+    book = xlsxwriter.Workbook(out, {"constant_memory": True, "remove_timezone": True})
+    sheet = book.add_worksheet("台账")
+    bold, when = book.add_format({"bold": True}), book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    sheet.write_row(0, 0, [title for title, _ in EXPORT_COLUMNS], bold)
+    sheet.freeze_panes(1, 0)
+    for r, row in enumerate(rows.iterator(chunk_size=2000), start=1):
+        for c, (field, value) in enumerate(zip(fields, row)):
+            if field == "pk":
+                sheet.write_string(r, c, f"HZ{value:08d}")
+            elif field == "is_open":
+                sheet.write_string(r, c, "是" if value and row[-1] and row[-1] < now else "否")
+            elif isinstance(value, dt.datetime):
+                sheet.write_datetime(r, c, timezone.localtime(value).replace(tzinfo=None), when)
+            elif field in LABELS:
+                sheet.write_string(r, c, LABELS[field].get(value, ""))
+            elif value is not None:
+                sheet.write(r, c, value)
+    book.close()
+    out.seek(0)
+    name = f"台账-{timezone.localtime(now):%Y%m%d-%H%M}.xlsx"
+    return FileResponse(out, as_attachment=True, filename=name,
+                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+# ---- leader's dashboard ------------------------------------------------------------------------------
+
+@page(Role.LEADER, Role.COORDINATOR, Role.AUDITOR, Role.SYSADMIN)
+def dashboard(request):
+    data = pages.dashboard(request.actor)
+    month = {"view": "all", "date_from": data["start"].date().isoformat()}
+
+    def link(**filters):
+        return reverse("web:ledger") + "?" + urlencode({**month, **filters})
+
+    for rows, key, code in ((data["by_county"], "county", "county__code"), (data["by_unit"], "unit", "lead_unit__code")):
+        for r in rows:
+            r["url"] = link(**{key: r[code]})
+            r["overdue_url"] = reverse("web:ledger") + "?" + urlencode({"view": "overdue", key: r[code]})
+    charts = {
+        "state": [{"name": label, "value": n, "url": link(state=s)} for s, label, n in data["by_state"] if n],
+        "county": [{"name": r["county__name"], "open": r["open"], "closed": r["closed"], "url": r["url"]} for r in data["by_county"]],
+        "unit": [{"name": r["lead_unit__name"], "open": r["open"], "closed": r["closed"], "url": r["url"]} for r in data["by_unit"]],
+    }
+    return render(request, "web/dashboard.html", {
+        **data, "charts": charts, "link_all": link(), "link_open": link(view="open"),
+        "links": {
+            "closed": link(state=State.CLOSED), "escalated": link(view="escalated"), "overdue": reverse("web:ledger") + "?view=overdue",
+            "resolved": link(resolution=Resolution.RESOLVED), "unsatisfied": link(satisfaction=Satisfaction.UNSATISFIED),
+            "satisfied": link(satisfaction=Satisfaction.SATISFIED), "unresolved": link(resolution=Resolution.UNRESOLVED),
+        },
+    })
