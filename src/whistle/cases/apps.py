@@ -5,3 +5,6 @@ class CasesConfig(AppConfig):
     name = "whistle.cases"
     label = "cases"
     verbose_name = "诉求工单"
+
+    def ready(self):
+        from . import signals  # noqa: F401

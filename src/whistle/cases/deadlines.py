@@ -2,21 +2,30 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
+import time
 
 from whistle.core import calendar
 from whistle.core.rules import int_param
 
 from .models import Case, SlaStage
 
+_profiles: dict[int, dict[str, tuple[int, str]]] = {}
+_loaded_at = 0.0
+_TTL_SECONDS = 60.0  # other processes (the worker, other web workers) see an edit within this time
 
-@lru_cache(maxsize=64)
+
 def _stages(profile_id: int) -> dict[str, tuple[int, str]]:
-    return {s.stage: (s.amount, s.unit) for s in SlaStage.objects.filter(profile_id=profile_id)}
+    global _loaded_at
+    if time.monotonic() - _loaded_at > _TTL_SECONDS:
+        _profiles.clear()
+        _loaded_at = time.monotonic()
+    if profile_id not in _profiles:
+        _profiles[profile_id] = {s.stage: (s.amount, s.unit) for s in SlaStage.objects.filter(profile_id=profile_id)}
+    return _profiles[profile_id]
 
 
 def clear_cache() -> None:
-    _stages.cache_clear()
+    _profiles.clear()
 
 
 def due(profile_id: int, stage: str, start: dt.datetime) -> dt.datetime:
