@@ -234,8 +234,9 @@ class DispatchForm(ActionForm):
 
     def __init__(self, *args, units=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["unit"].choices = unit_choices(units)
-        self.fields["assisting_units"].choices = unit_choices(units)[1:]
+        choices = unit_choices(units)
+        self.fields["unit"].choices = choices
+        self.fields["assisting_units"].choices = choices[1:]
         if self.case is not None and not self.is_bound:
             self.initial["complex"] = self.case.is_complex
 

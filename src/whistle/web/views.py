@@ -160,8 +160,11 @@ def my_cases(request):
 
 # ---- one case, every role ----------------------------------------------------------------------------
 
-def _form_for(action, case, actor, units, data=None, files=None):
-    kwargs = {"units": units} if action in UNIT_FORMS else {}
+def _form_for(action, case, actor, data=None, files=None):
+    kwargs = {}
+    if action in UNIT_FORMS:
+        # A coordinator dispatches inside its own subtree; a handler may suggest any unit when returning.
+        kwargs["units"] = pages.units_for(actor) if action == "dispatch" else pages.handling_units()
     return ACTION_FORMS[action](data, files, case=case, actor=actor, prefix=action, **kwargs)
 
 
@@ -171,12 +174,11 @@ def _case_page(request, case, bound=None, bound_action="", status=200):
     actions = [t.action for t in allowed_actions(actor, case) if t.action in ACTION_FORMS]
     if bound_action and bound_action not in actions:
         actions.insert(0, bound_action)  # refused because the case moved on: still show why
-    units = list(pages.handling_units()) if UNIT_FORMS & set(actions) else []
     primary = next((a for a in PRIMARY_ACTIONS if a in actions), None)
     shown = bound_action or primary
     forms = [
         {"action": a, "label": TRANSITIONS[a].label, "open": a == shown,
-         "form": bound if a == bound_action else _form_for(a, case, actor, units)}
+         "form": bound if a == bound_action else _form_for(a, case, actor)}
         for a in actions
     ]
     context = {
@@ -199,8 +201,7 @@ def case_act(request, number, action):
     if action not in ACTION_FORMS:
         raise Http404("没有这个操作")
     case = selectors.case_get(actor, number)
-    units = list(pages.handling_units()) if action in UNIT_FORMS else []
-    form = _form_for(action, case, actor, units, request.POST, request.FILES)
+    form = _form_for(action, case, actor, request.POST, request.FILES)
     status = 422
     if form.is_valid():
         try:
