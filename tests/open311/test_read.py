@@ -98,7 +98,7 @@ def test_request_shows_the_real_case(o311):
     assert row["status"] == "open" and row["status_notes"] == "已派单"
     assert row["agency_responsible"] == "菏泽市市场监督管理局"
     assert row["requested_datetime"] == "2026-11-02T09:00:00+08:00"
-    assert row["expected_datetime"] == timezone.localtime(case.resolve_due_at).isoformat()
+    assert row["expected_datetime"] == timezone.localtime(case.resolve_due_at).isoformat(timespec="seconds")
     assert row["expected_datetime"].endswith("+08:00")
     assert row["address"] == "曹县青岗集镇" and row["description"] == "路边违规经营占道"
     assert "办结时限" in row["service_notice"]
