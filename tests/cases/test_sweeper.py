@@ -1,0 +1,159 @@
+"""The deadline sweep (domain/rules.md §1 provincial hotline and §8.2 overlays): yellow and red cards, supervision
+notices, escalation county → city, the green channel; idempotent.
+
+The case of `case_in` is dispatched Monday 2 Nov 2026 10:00, so its solve deadline is Monday 23 Nov 10:00.
+"""
+from whistle.cases.models import Case, CaseEvent
+from whistle.cases.sweeper import sweep
+from whistle.core.models import RuleParameter
+from whistle.org.models import Membership
+
+from tests.cases.flow import act, actions, case_in, last_event, reload, submit
+from tests.conftest import at
+
+NOTHING = {"red_card": 0, "yellow_card": 0, "supervise": 0, "escalate": 0}
+
+
+def test_yellow_card_one_working_day_before_solve_deadline(heze):
+    case = case_in(heze, "in_progress")
+    assert sweep(at(2026, 11, 20, 9, 59)) == NOTHING
+    assert sweep(at(2026, 11, 20, 10, 0))["yellow_card"] == 1  # Friday: the working day before Monday 23rd
+    case = reload(case)
+    assert case.card == "yellow" and case.state == "in_progress"
+    event = last_event(case)
+    assert event.action == "yellow_card" and event.actor_label == "系统" and event.at == at(2026, 11, 20, 10)
+
+
+def test_red_card_one_working_day_after_solve_deadline(heze):
+    case = case_in(heze, "in_progress")
+    sweep(at(2026, 11, 24, 9, 59))
+    assert reload(case).card == "yellow"
+    assert sweep(at(2026, 11, 24, 10, 0))["red_card"] == 1
+    assert reload(case).card == "red" and last_event(case).action == "red_card"
+
+
+def test_case_a_working_day_late_gets_its_red_card_without_a_stale_yellow_one(heze):
+    case = case_in(heze, "in_progress")
+    counts = sweep(at(2026, 11, 25, 10))
+    assert (counts["red_card"], counts["yellow_card"]) == (1, 0)
+    assert reload(case).card == "red"
+
+
+def test_supervision_notice_when_solve_deadline_is_overdue(heze):
+    case = case_in(heze, "in_progress")
+    sweep(at(2026, 11, 23, 9, 59))
+    assert reload(case).supervision_count == 0
+    assert sweep(at(2026, 11, 23, 10, 1))["supervise"] == 1
+    case = reload(case)
+    assert case.supervision_count == 1 and case.supervised_at == at(2026, 11, 23, 10, 1)
+    notice = last_event(case)
+    assert notice.action == "supervise" and notice.payload["reason"] == "超过办结时限"
+    assert notice.payload["notice"] == "督办单第1号" and notice.payload["overdue"] is True
+
+
+def test_case_escalates_county_to_city_n_working_days_after_supervision(heze):
+    case = case_in(heze, "in_progress")
+    sweep(at(2026, 11, 23, 10, 1))  # supervised; N = 3 working days by default
+    assert sweep(at(2026, 11, 26, 10, 0))["escalate"] == 0 and reload(case).level == "county"
+    assert sweep(at(2026, 11, 26, 10, 1))["escalate"] == 1
+    case = reload(case)
+    assert case.level == "city" and case.escalated_at == at(2026, 11, 26, 10, 1)
+    # The city office sets its own limit (escalation.city_limit_wd = 5) from the moment it takes the case.
+    assert case.resolve_due_at == at(2026, 12, 3, 10, 1) and case.next_due_at == case.resolve_due_at
+    assert case.card == "none" and last_event(case).action == "escalate"
+
+
+def test_escalation_delay_after_supervision_comes_from_rule_parameter(heze):
+    RuleParameter.objects.filter(key="escalation.county_to_city_after_supervision_wd").update(value=1)
+    case = case_in(heze, "in_progress")
+    sweep(at(2026, 11, 23, 10, 1))
+    sweep(at(2026, 11, 24, 10, 1))
+    assert reload(case).level == "city"
+
+
+def test_green_channel_after_city_supervision_goes_to_the_county_head(heze):
+    case = case_in(heze, "in_progress")
+    sweep(at(2026, 11, 23, 10, 1))
+    sweep(at(2026, 11, 26, 10, 1))  # city level, due 3 Dec 10:01
+    sweep(at(2026, 12, 3, 10, 2))  # supervised again, now at city level
+    case = reload(case)
+    assert case.supervision_count == 2 and case.level == "city"
+    assert sweep(at(2026, 12, 8, 10, 1))["escalate"] == 0
+    assert sweep(at(2026, 12, 8, 10, 2))["escalate"] == 1  # escalation.green_channel_after_supervision_wd = 3
+    case = reload(case)
+    assert case.level == "green_channel" and case.green_channel_leader == heze.users.cao_leader
+    event = last_event(case)
+    assert event.action == "green_channel" and event.payload["leader_name"] == "cao_leader"
+    assert sweep(at(2026, 12, 31)) == NOTHING  # the green channel is the last step
+    assert reload(case).level == "green_channel"
+
+
+def test_green_channel_goes_to_the_city_leader_in_charge_of_a_city_level_lead_unit(heze):
+    vice = heze.users.city_leader.__class__.objects.create_user("vice_mayor", password="x" * 12)
+    Membership.objects.create(user=vice, role="leader", unit=heze.city, display_name="分管副市长")
+    heze.city_scjg.leader = vice
+    heze.city_scjg.save()
+    case = submit(heze, category="market")  # 市市场监管局 by the area-less rule
+    case = act(heze, case, "escalate", "city_office", {"reason": "跨部门事项"}, at(2026, 11, 3))
+    case = act(heze, case, "green_channel", "city_office", {}, at(2026, 11, 4))
+    assert case.green_channel_leader == vice and last_event(case).payload["leader_name"] == "分管副市长"
+
+
+def test_green_channel_falls_back_to_the_city_head_when_the_county_has_none(heze):
+    case = submit(heze, "ent_shan", category="construction")  # 单县 has no head recorded
+    case = act(heze, case, "escalate", "city_office", {}, at(2026, 11, 3))
+    case = act(heze, case, "green_channel", "city_office", {}, at(2026, 11, 4))
+    assert case.green_channel_leader == heze.users.city_leader
+
+
+def test_second_sweep_at_the_same_moment_writes_no_event_and_changes_no_row(heze):
+    cases = [case_in(heze, state) for state in ("dispatched", "accepted", "in_progress", "replied")]
+    act(heze, case_in(heze, "in_progress"), "request_extension", "cao_zjj", {"reason": "需省厅审批"}, at(2026, 11, 10))
+    later = submit(heze, now=at(2026, 11, 5, 10))  # due 26 Nov 10:00
+    sweep(at(2026, 11, 24, 10))
+    moment = at(2026, 11, 27, 10, 5)
+    assert sweep(moment) == {"red_card": 1, "yellow_card": 0, "supervise": 1, "escalate": 4}
+    rows, events = list(Case.objects.order_by("pk").values()), CaseEvent.objects.count()
+    assert sweep(moment) == NOTHING
+    assert list(Case.objects.order_by("pk").values()) == rows and CaseEvent.objects.count() == events
+    assert reload(cases[3]).card == "none" and reload(later).card == "red"
+
+
+def test_replied_case_is_not_carded_supervised_or_escalated(heze):
+    case = case_in(heze, "replied")
+    assert sweep(at(2026, 12, 31)) == NOTHING
+    case = reload(case)
+    assert case.card == "none" and case.supervision_count == 0 and case.level == "county"
+
+
+def test_returned_withdrawn_and_closed_cases_are_not_swept(heze):
+    returned = act(heze, submit(heze), "return", "cao_zjj", {"reason": "不属本单位", "suggested_unit": "caoxian-scjg"},
+                   at(2026, 11, 2, 11))
+    withdrawn = act(heze, submit(heze), "withdraw", "ent_cao", {"reason": "已自行解决"}, at(2026, 11, 2, 11))
+    closed = act(heze, case_in(heze, "replied"), "follow_up", "ent_cao", {"resolution": "resolved", "satisfaction": "satisfied"},
+                 at(2026, 11, 6))
+    assert sweep(at(2026, 12, 31)) == NOTHING
+    assert [actions(c)[-1] for c in (returned, withdrawn, closed)] == ["return", "withdraw", "follow_up"]
+
+
+def test_extension_approved_after_the_deadline_passed_stops_the_pending_escalation(heze):
+    case = case_in(heze, "in_progress")
+    sweep(at(2026, 11, 24, 10, 0))  # red card, supervision; escalation armed for 27 Nov 10:00
+    case = act(heze, case, "request_extension", "cao_zjj", {"reason": "需省厅审批"}, at(2026, 11, 24, 11))
+    case = act(heze, case, "approve_extension", "cao_office", {}, at(2026, 11, 24, 15))
+    assert case.resolve_due_at == at(2026, 12, 2, 10) and case.card == "none" and case.escalate_at is None
+    assert sweep(at(2026, 11, 27, 10, 0)) == NOTHING
+    assert reload(case).level == "county"
+    assert sweep(at(2026, 12, 1, 10, 0))["yellow_card"] == 1
+    assert sweep(at(2026, 12, 2, 10, 1))["supervise"] == 1
+    case = reload(case)
+    assert case.supervision_count == 2 and case.escalate_at == at(2026, 12, 7, 10, 1)
+
+
+def test_redo_past_its_new_deadline_is_supervised_again(heze):
+    case = case_in(heze, "replied")
+    act(heze, case, "follow_up", "ent_cao", {"resolution": "resolved", "satisfaction": "unsatisfied"}, at(2026, 11, 6))
+    assert sweep(at(2026, 11, 26)) == {**NOTHING, "yellow_card": 1}  # the redo is due 27 Nov 10:00
+    counts = sweep(at(2026, 11, 27, 10, 1))
+    assert counts["supervise"] == 1 and reload(case).supervision_count == 2
+
