@@ -43,6 +43,12 @@ def test_services_are_the_case_categories(o311):
     assert by_code["market"]["metadata"] is False and by_code["market"]["group"] == "市场监管"
 
 
+def test_keywords_are_comma_separated(o311):
+    Category.objects.filter(code="market").update(keywords="价格 质量、计量，特种设备")
+    market = next(s for s in o311.http.get("/services.json").json() if s["service_code"] == "market")
+    assert market["keywords"] == "价格,质量,计量,特种设备"
+
+
 def test_inactive_category_is_not_a_service(o311):
     Category.objects.filter(code="other").update(is_active=False)
     codes = [s["service_code"] for s in o311.http.get("/services.json").json()]

@@ -6,6 +6,7 @@ business. No GET shows the requester's name, phone or email.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
@@ -21,6 +22,7 @@ SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 FORMATS = ["text/xml", "application/json"]
 WINDOW = dt.timedelta(days=90)
 MAX_REQUESTS = 1000
+KEYWORD_SEPARATORS = re.compile(r"[\s,，、;；]+")
 # The public timeline: what a requester may follow, in words; internal steps (cards, supervision notices,
 # notes between units) stay inside. Free text written by units is left out, as it may name people.
 PUBLIC_NOTES = {
@@ -78,7 +80,8 @@ def service_list() -> list[dict]:
             top = categories[top.parent_id]
         services.append({
             "service_code": category.code, "service_name": category.name, "description": category.description,
-            "metadata": category.pk in with_metadata, "type": "realtime", "keywords": category.keywords,
+            "metadata": category.pk in with_metadata, "type": "realtime",
+            "keywords": ",".join(k for k in KEYWORD_SEPARATORS.split(category.keywords) if k),  # the spec's separator
             "group": top.name,
         })
     return services
