@@ -1,6 +1,7 @@
 """Cases (诉求工单), their append-only event chain, and the data the workflow reads:
 the category catalogue, the dispatch catalogue and the SLA profiles."""
 import datetime as dt
+import re
 
 from django.conf import settings
 from django.db import models
@@ -251,10 +252,16 @@ def number_for(pk: int) -> str:
     return f"{NUMBER_PREFIX}{pk:08d}"
 
 
+_NUMBER = re.compile(rf"{NUMBER_PREFIX}(\d{{8,18}})", re.ASCII)
+
+
 def pk_from_number(number: str) -> int | None:
-    if not number.startswith(NUMBER_PREFIX) or not number[len(NUMBER_PREFIX):].isdigit():
+    """The id behind a case number; None unless the number is spelled exactly as `number_for` spells it."""
+    match = _NUMBER.fullmatch(number) if isinstance(number, str) else None
+    if match is None:
         return None
-    return int(number[len(NUMBER_PREFIX):])
+    pk = int(match.group(1))
+    return pk if number_for(pk) == number else None
 
 
 class CaseEvent(models.Model):

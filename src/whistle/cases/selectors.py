@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from whistle.core.errors import NotFound
 from whistle.org.models import Role
@@ -63,11 +63,13 @@ def case_list(
 
 
 def inbox(actor: Actor) -> QuerySet[Case]:
-    """A unit's open cases, nearest deadline first (index `case_inbox`)."""
+    """A unit's open cases, nearest deadline first, those owing nothing (replied) last (index `case_inbox`)."""
+    if actor.role not in UNIT_ROLES or actor.unit is None:
+        return Case.objects.none()
     return (
-        Case.objects.filter(lead_unit_id=actor.unit.pk if actor.unit else None, is_open=True)
+        Case.objects.filter(lead_unit_id=actor.unit.pk, is_open=True)
         .select_related("category", "county", "enterprise")
-        .order_by("next_due_at", "pk")
+        .order_by(F("next_due_at").asc(nulls_last=True), "pk")
     )
 
 

@@ -34,19 +34,25 @@ def login_check(username: str, password: str, request=None, now: dt.datetime | N
         raise Locked(f"连续登录失败次数过多，账号已锁定，请{minutes}分钟后再试", code="account_locked")
     authenticated = authenticate(request, username=username, password=password)
     if authenticated is None:
-        if membership is not None:
-            with transaction.atomic():
-                Membership.objects.filter(pk=membership.pk).update(failed_logins=F("failed_logins") + 1)
-                membership.refresh_from_db(fields=["failed_logins"])
-                if membership.failed_logins >= int_param("auth.lockout_threshold"):
-                    Membership.objects.filter(pk=membership.pk).update(
-                        locked_until=now + dt.timedelta(minutes=int_param("auth.lockout_minutes")), failed_logins=0
-                    )
-                    raise Locked("连续登录失败次数过多，账号已锁定", code="account_locked")
+        if membership is not None and _count_failure(membership, now):
+            raise Locked("连续登录失败次数过多，账号已锁定", code="account_locked")
         raise NotAuthenticated("用户名或密码错误", code="invalid_credentials", field="password")
     if membership is not None and (membership.failed_logins or membership.locked_until):
         Membership.objects.filter(pk=membership.pk).update(failed_logins=0, locked_until=None)
     return authenticated
+
+
+def _count_failure(membership: Membership, now: dt.datetime) -> bool:
+    """Count one failed sign-in; True when it locks the account. Committed before the refusal is raised."""
+    with transaction.atomic():
+        Membership.objects.filter(pk=membership.pk).update(failed_logins=F("failed_logins") + 1)
+        membership.refresh_from_db(fields=["failed_logins"])
+        if membership.failed_logins < int_param("auth.lockout_threshold"):
+            return False
+        Membership.objects.filter(pk=membership.pk).update(
+            locked_until=now + dt.timedelta(minutes=int_param("auth.lockout_minutes")), failed_logins=0
+        )
+        return True
 
 
 def token_issue(user, name: str = "", days: int | None = None) -> tuple[str, ApiToken]:
