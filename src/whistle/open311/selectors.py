@@ -23,6 +23,12 @@ FORMATS = ["text/xml", "application/json"]
 WINDOW = dt.timedelta(days=90)
 MAX_REQUESTS = 1000
 KEYWORD_SEPARATORS = re.compile(r"[\s,，、;；]+")
+# A description is published, but people write their numbers into it: mask what looks like one.
+MASKS = [
+    (re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)"), r"\1****\2"),  # mobile
+    (re.compile(r"(?<!\d)(0\d{2,3})-?\d{7,8}(?!\d)"), r"\1-********"),  # landline
+    (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+"), "***@***"),  # email
+]
 # The public timeline: what a requester may follow, in words; internal steps (cards, supervision notices,
 # notes between units) stay inside. Free text written by units is left out, as it may name people.
 PUBLIC_NOTES = {
@@ -120,6 +126,17 @@ def _status_notes(case: Case) -> str:
     return "，".join(notes)
 
 
+def published_description(case: Case) -> str:
+    """The description as the public may read it: phone numbers, email addresses and the requester's name masked."""
+    text = case.description
+    for pattern, replacement in MASKS:
+        text = pattern.sub(replacement, text)
+    name = case.contact_name
+    if len(name) >= 2:
+        text = text.replace(name, name[0] + "*" * (len(name) - 1))
+    return text
+
+
 def service_notice(case: Case) -> str | None:
     if not case.is_open:
         return None
@@ -149,7 +166,7 @@ def _request(case: Case, base_url: str, extensions: bool) -> dict:
         "status_notes": _status_notes(case),
         "service_name": case.category.name,
         "service_code": case.category.code,
-        "description": case.description,
+        "description": published_description(case),
         "agency_responsible": case.lead_unit.name if case.lead_unit_id else None,
         "service_notice": service_notice(case),
         "requested_datetime": w3(case.submitted_at),
