@@ -57,7 +57,7 @@ def jurisdiction_get(code: str | None) -> Jurisdiction | None:
         return Jurisdiction.objects.first()
     jurisdiction = Jurisdiction.objects.filter(code=code).first()
     if jurisdiction is None:
-        raise NotFound("jurisdiction_id 不存在", code="jurisdiction_not_found", field="jurisdiction_id")
+        raise NotFound("不存在", code="jurisdiction_not_found", field="jurisdiction_id")
     return jurisdiction
 
 
@@ -226,9 +226,9 @@ def request_search(
             raise NotFound(f"服务不存在：{'、'.join(unknown)}", code="service_not_found", field="service_code")
         qs = qs.filter(category__code__in=service_codes)
     if start and end and start > end:
-        raise Invalid("start_date 不能晚于 end_date", code="invalid_date_range", field="start_date")
+        raise Invalid("不能晚于 end_date", code="invalid_date_range", field="start_date")
     if start and end and end - start > WINDOW:
-        raise Invalid("start_date 与 end_date 相隔不能超过90天", code="date_range_too_long", field="end_date")
+        raise Invalid("与 start_date 相隔不能超过90天", code="date_range_too_long", field="end_date")
     if start is None and end is None:
         end = now or timezone.now()
     start, end = start or end - WINDOW, end or start + WINDOW
@@ -236,13 +236,13 @@ def request_search(
     if statuses:
         unknown = [s for s in statuses if s not in ("open", "closed")]
         if unknown:
-            raise Invalid("status 只能为 open 或 closed", code="invalid_status", field="status")
+            raise Invalid("只能为 open 或 closed", code="invalid_status", field="status")
         if len(set(statuses)) == 1:
             qs = qs.filter(is_open=statuses[0] == "open")
     if page < 1:
-        raise Invalid("page 须为正整数", code="invalid_page", field="page")
+        raise Invalid("须为正整数", code="invalid_page", field="page")
     if not 1 <= page_size <= MAX_REQUESTS:
-        raise Invalid(f"page_size 须在1–{MAX_REQUESTS}之间", code="invalid_page_size", field="page_size")
+        raise Invalid(f"须在1–{MAX_REQUESTS}之间", code="invalid_page_size", field="page_size")
     offset = (page - 1) * page_size
     return _rows(qs[offset:offset + page_size], base_url, extensions)
 

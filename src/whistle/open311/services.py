@@ -59,10 +59,10 @@ def integration_create(name: str, *, county=None, kind: str | None = None) -> tu
 def integration_for_key(plain: str | None, now: dt.datetime | None = None) -> Integration:
     """The active integration holding this key; 403 otherwise, the same answer for a missing or a wrong key."""
     if not plain:
-        raise Forbidden("缺少 api_key：提交请求须提供接入方密钥", code="api_key_required", field="api_key")
+        raise Forbidden("提交请求须提供接入方密钥", code="api_key_required", field="api_key")
     integration = Integration.objects.select_related("county").filter(key_hash=keyed_hash(plain), is_active=True).first()
     if integration is None:
-        raise Forbidden("api_key 无效或已停用", code="api_key_invalid", field="api_key")
+        raise Forbidden("密钥无效或已停用", code="api_key_invalid", field="api_key")
     now = now or timezone.now()
     if integration.last_used_at is None or now - integration.last_used_at > dt.timedelta(minutes=5):
         Integration.objects.filter(pk=integration.pk).update(last_used_at=now)  # coarse, so posts do not all write it
@@ -91,7 +91,7 @@ class RequestIn:
 
 def _service(code: str | None) -> Category:
     if not code:
-        raise Invalid("缺少 service_code", code="service_code_required", field="service_code")
+        raise Invalid("请指明服务编码", code="service_code_required", field="service_code")
     category = Category.objects.filter(code=code, is_active=True).first()
     if category is None:
         raise NotFound("服务不存在", code="service_not_found", field="service_code")
@@ -185,39 +185,39 @@ def _check_media(data: RequestIn) -> None:
         try:
             URLValidator(schemes=["http", "https"])(data.media_url)
         except ValidationError:
-            raise Invalid("media_url 须为 http(s) 链接", code="invalid_media_url", field="media_url") from None
+            raise Invalid("须为 http(s) 链接", code="invalid_media_url", field="media_url") from None
         if len(data.media_url) > 500:
-            raise Invalid("media_url 不能超过500字符", code="invalid_media_url", field="media_url")
+            raise Invalid("不能超过500字符", code="invalid_media_url", field="media_url")
     upload = data.media
     if upload is not None:
         content_type = (upload.content_type or "").split(";")[0].strip()
         if content_type not in MEDIA_TYPES:
-            raise Invalid("media 须为图片（JPEG、PNG、WebP 或 HEIC）", code="media_type_not_allowed", field="media")
+            raise Invalid("须为图片（JPEG、PNG、WebP 或 HEIC）", code="media_type_not_allowed", field="media")
         if upload.size > settings.WHISTLE_ATTACHMENT_MAX_BYTES:
-            raise Invalid("media 不能超过10MB", code="media_too_large", field="media")
+            raise Invalid("不能超过10MB", code="media_too_large", field="media")
 
 
 def request_create(integration: Integration, data: RequestIn, now: dt.datetime | None = None) -> Case:
     """Raise the case an Open311 POST asks for. Contact by phone is how units call back, so `phone` is required."""
     category = _service(data.service_code)
     if not (data.lat or data.long or data.address_string or data.address_id):
-        raise Invalid("须提供位置：lat 与 long，或 address_string，或 address_id", code="location_required", field="lat")
+        raise Invalid("须提供位置：lat 与 long，或 address_string，或 address_id", code="location_required")
     if (data.lat is None) != (data.long is None):
         raise Invalid("lat 与 long 须同时提供", code="invalid_location", field="long" if data.long is None else "lat")
     if not data.phone:
         raise Invalid("请提供联系电话，承办单位须联系诉求人", code="phone_required", field="phone")
     description = (data.description or "").strip()
     if len(description) > DESCRIPTION_MAX:
-        raise Invalid(f"description 不能超过{DESCRIPTION_MAX}字", code="description_too_long", field="description")
+        raise Invalid(f"不能超过{DESCRIPTION_MAX}字", code="description_too_long", field="description")
     for name in ("address_id", "account_id", "device_id"):
         if len(getattr(data, name) or "") > 60:
-            raise Invalid(f"{name} 不能超过60字符", code=f"{name}_too_long", field=name)
+            raise Invalid("不能超过60字符", code=f"{name}_too_long", field=name)
     answers, lines = _answers(category, data.attributes)
     if lines:
         # Handlers read the description; the answers go with it so nobody has to look elsewhere.
         description = (description or category.name) + "\n\n【补充信息】\n" + "\n".join(lines)
         if len(description) > DESCRIPTION_MAX:
-            raise Invalid(f"description 与附加项合计不能超过{DESCRIPTION_MAX}字", code="description_too_long", field="description")
+            raise Invalid(f"与附加项合计不能超过{DESCRIPTION_MAX}字", code="description_too_long", field="description")
     county = _reserved(data.attributes, "county") or (integration.county_id if integration.county_id else None)
     kind = _reserved(data.attributes, "kind") or integration.kind
     _check_media(data)

@@ -54,7 +54,7 @@ class Params:
         if value is None:
             return default
         if not value.isdigit():
-            raise Invalid(f"{name} 须为正整数", code=f"invalid_{name}", field=name)
+            raise Invalid("须为正整数", code=f"invalid_{name}", field=name)
         return int(value)
 
     def moment(self, name: str):
@@ -68,7 +68,7 @@ class Params:
         except ValueError:
             moment = None
         if moment is None:
-            raise Invalid(f"{name} 须为 W3C 日期时间，例如 2026-11-02T00:00:00+08:00", code="invalid_date", field=name)
+            raise Invalid("须为 W3C 日期时间，例如 2026-11-02T00:00:00+08:00", code="invalid_date", field=name)
         return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
     def attributes(self) -> dict[str, list[str]]:
@@ -160,7 +160,7 @@ def request_detail(request, params, jurisdiction, number):
 @endpoint("GET", "HEAD")
 def token(request, params, jurisdiction, token):
     # Every service is realtime: a POST answers with the service_request_id, so no token is ever issued.
-    raise NotFound("令牌不存在：本接口的服务均为实时（realtime）类型，提交即返回 service_request_id，不签发令牌",
+    raise NotFound("不存在：本接口的服务均为实时（realtime）类型，提交即返回 service_request_id，不签发令牌",
                    code="token_not_found", field="token")
 
 
