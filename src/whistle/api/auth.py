@@ -2,6 +2,7 @@
 from django.middleware.csrf import CsrfViewMiddleware
 from ninja.security import HttpBearer
 
+from whistle.core.errors import Forbidden
 from whistle.org.scopes import Actor
 from whistle.org.services import token_user
 
@@ -28,7 +29,8 @@ class Session:
         if user is None or not user.is_authenticated:
             return None
         if request.method not in ("GET", "HEAD", "OPTIONS"):
-            reason = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
-            if reason is not None:
-                return None
+            # Django's check answers with its failure page when the token is missing or wrong; say why instead
+            # of falling through to "please sign in", which a signed-in user could not act on.
+            if CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {}) is not None:
+                raise Forbidden("CSRF校验失败：请刷新页面后重试，或在请求头 X-CSRFToken 中携带令牌", code="csrf_failed")
         return _attach(request, user, "session")

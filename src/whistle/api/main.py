@@ -1,18 +1,42 @@
 """The JSON API under /api/v1, OpenAPI at /api/docs. Errors are RFC 9457 problem+json."""
-from django.db.models import Q
-from django.http import JsonResponse
-from ninja import NinjaAPI, Query, Router, Schema
-from ninja.errors import AuthenticationError, HttpError, ValidationError
+import json
+import math
 
-from whistle.cases.api import router as cases_router
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import JsonResponse
+from ninja import Field, NinjaAPI, Query, Router, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
+from ninja.responses import Status
+
+from whistle.cases.api import MAX_PAGE, MAX_PAGE_SIZE, router as cases_router
 from whistle.cases.schemas import EnterprisePage, TokenIn, TokenOut, UnitOut
-from whistle.core.errors import Invalid, Problem
-from whistle.enterprises.models import Enterprise
-from whistle.org.models import Role, Unit
-from whistle.org.scopes import READ_ALL_ROLES, UNIT_ROLES
+from whistle.core.errors import Invalid, NotAuthenticated, Problem
+from whistle.enterprises.selectors import enterprise_list
+from whistle.org.models import Unit
 from whistle.org.services import login_check, token_issue
 
 from .auth import BearerToken, Session
+
+
+class StrictJSON(Parser):
+    """JSON as RFC 8259 defines it: Python's NaN, Infinity and numbers too large for a float are refused."""
+
+    def parse_body(self, request):
+        return json.loads(request.body, parse_constant=_refuse, parse_float=_finite)
+
+
+def _refuse(constant):
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _finite(text):
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
 
 api = NinjaAPI(
     title="whistle API",
@@ -21,44 +45,66 @@ api = NinjaAPI(
     auth=[BearerToken(), Session()],
     docs_url="/docs",
     urls_namespace="api",
+    parser=StrictJSON(),
 )
 
 
-def problem(request, status: int, code: str, detail: str, field: str | None = None, **extra):
-    body = {"type": f"https://whistle.example/problems/{code}", "title": detail, "status": status, "code": code,
-            "detail": detail, "instance": request.path}
-    if field:
-        body["field"] = field
-    body.update(extra)
-    return JsonResponse(body, status=status, content_type="application/problem+json", json_dumps_params={"ensure_ascii": False})
+def problem(request, exc: Problem, **extra) -> JsonResponse:
+    return JsonResponse({**exc.as_dict(request.path), **extra}, status=exc.status, content_type="application/problem+json",
+                        json_dumps_params={"ensure_ascii": False})
 
 
 @api.exception_handler(Problem)
 def on_problem(request, exc: Problem):
-    return JsonResponse(exc.as_dict(request.path), status=exc.status, content_type="application/problem+json",
-                        json_dumps_params={"ensure_ascii": False})
+    return problem(request, exc)
+
+
+# An error's location starts with where the value came from, then our parameter's name around a schema;
+# neither is a name the client sent.
+_SOURCES = {"body", "query", "path", "header", "cookie", "file", "form"}
+_WRAPPERS = {"data", "filters", "payload"}
+
+
+def _field(loc) -> str | None:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in _SOURCES:
+        parts = parts[1:]
+    if parts and parts[0] in _WRAPPERS:
+        parts = parts[1:]
+    return ".".join(parts) or None
 
 
 @api.exception_handler(ValidationError)
 def on_validation(request, exc: ValidationError):
-    errors = []
-    for err in exc.errors:
-        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "data", "filters", "payload")]
-        errors.append({"field": ".".join(loc) or None, "message": err.get("msg", ""), "type": err.get("type", "")})
-    first = errors[0] if errors else {"field": None}
+    errors = [{"field": _field(err.get("loc", [])), "message": err.get("msg", ""), "type": err.get("type", "")}
+              for err in exc.errors]
+    first = errors[0] if errors else {"field": None, "type": ""}
     field = first["field"]
-    detail = f"参数“{field}”格式不正确" if field else "请求内容格式不正确，须为JSON对象"
-    return problem(request, 422, "invalid_input", detail, field, errors=errors)
+    if field is None:
+        refusal = Invalid("请求内容须为JSON对象", code="body_not_object", field="body")
+    elif first["type"] == "missing":
+        refusal = Invalid(f"缺少必填项“{field}”", code="required", field=field)
+    else:
+        refusal = Invalid(f"参数“{field}”格式不正确", code="invalid_input", field=field)
+    return problem(request, refusal, errors=errors)
 
 
 @api.exception_handler(AuthenticationError)
 def on_unauthenticated(request, exc):
-    return problem(request, 401, "not_authenticated", "请先登录或提供有效的访问令牌")
+    return problem(request, NotAuthenticated("请先登录或提供有效的访问令牌"))
 
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
-    return problem(request, exc.status_code, "http_error", str(exc))
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):  # ninja could not parse the body
+        return problem(request, Invalid("请求内容不是合法的JSON", code="invalid_json", field="body", status=400))
+    return problem(request, Problem(str(exc), code="http_error", status=exc.status_code))
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request, exc):
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+    return problem(request, Problem(f"请求内容过大，不能超过{limit}MB", code="request_too_large", field="body", status=413))
 
 
 auth_router = Router(tags=["auth"])
@@ -69,7 +115,7 @@ def issue_token(request, data: TokenIn):
     """Wrong passwords count towards a lockout (`auth.lockout_threshold` failures lock the account)."""
     user = login_check(data.username, data.password, request)
     plain, token = token_issue(user, data.name or "api")
-    return 201, {"token": plain, "expires_at": token.expires_at}
+    return Status(201, {"token": plain, "expires_at": token.expires_at})
 
 
 org_router = Router(tags=["organisation"])
@@ -86,32 +132,15 @@ def list_units(request, level: str | None = None, kind: str | None = None):
 
 
 class EnterpriseFilter(Schema):
-    q: str | None = None
+    q: str | None = Field(None, max_length=120)
     county: str | None = None
-    page: int = 1
-    page_size: int = 20
+    page: int = Field(1, ge=1, le=MAX_PAGE)
+    page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
 
 
 @org_router.get("/enterprises", response=EnterprisePage, summary="企业列表（按权限范围）")
 def list_enterprises(request, filters: Query[EnterpriseFilter]):
-    actor = request.actor
-    if filters.page < 1 or not 1 <= filters.page_size <= 100:
-        raise Invalid("分页参数不正确", code="invalid_page", field="page" if filters.page < 1 else "page_size")
-    qs = Enterprise.objects.select_related("county").order_by("name", "pk")
-    if actor.role == Role.ENTERPRISE:
-        qs = qs.filter(pk=actor.enterprise_id)
-    elif actor.role in READ_ALL_ROLES or actor.is_city_wide:
-        pass
-    elif actor.scope_root is not None and actor.role not in UNIT_ROLES:
-        qs = qs.filter(county__path__startswith=actor.scope_root.path)
-    elif actor.role in UNIT_ROLES and actor.unit is not None and actor.unit.county_id:
-        qs = qs.filter(county_id=actor.unit.county_id)
-    elif actor.role not in UNIT_ROLES:
-        qs = qs.none()
-    if filters.q:
-        qs = qs.filter(Q(name__contains=filters.q) | Q(uscc=filters.q.upper()))
-    if filters.county:
-        qs = qs.filter(county__code=filters.county)
+    qs = enterprise_list(request.actor, q=filters.q, county=filters.county)
     start = (filters.page - 1) * filters.page_size
     items = [{"uscc": e.uscc, "name": e.name, "county": e.county.code, "industry": e.industry,
               "above_scale": e.above_scale, "is_key": e.is_key} for e in qs[start:start + filters.page_size]]

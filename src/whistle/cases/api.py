@@ -1,22 +1,26 @@
 """Thin HTTP over cases: parse, call a selector or a service, shape the answer."""
 import datetime as dt
+from typing import Any
 
 from django.utils import timezone
-from ninja import File, Query, Router, Schema
+from ninja import Body, Field, File, Query, Router, Schema
 from ninja.files import UploadedFile
+from ninja.responses import Status
 
 from whistle.core.errors import Invalid
-from whistle.enterprises.models import Enterprise
-from whistle.org.models import Role
+from whistle.enterprises.selectors import enterprise_get
+from whistle.enterprises.services import clean_uscc
+from whistle.org.models import Role, Unit
 from whistle.org.scopes import Actor
 
 from . import selectors, services
 from .models import Case
-from .schemas import CaseDetailOut, CaseIn, CasePage, AttachmentOut
+from .schemas import AttachmentOut, CaseDetailOut, CaseIn, CasePage
 from .workflow import TRANSITIONS, allowed_actions
 
 router = Router(tags=["cases"])
 MAX_PAGE_SIZE = 100
+MAX_PAGE = 100_000  # deeper than anyone pages; keeps OFFSET inside the database's integer range
 
 
 def _unit(u):
@@ -68,35 +72,29 @@ def create_case(request, data: CaseIn):
     if uscc:
         if actor.role == Role.ENTERPRISE:
             raise Invalid("企业用户不能代其他企业提交", code="enterprise_not_allowed", field="enterprise")
-        enterprise = Enterprise.objects.filter(uscc=uscc.strip().upper()).first()
+        enterprise = enterprise_get(actor, clean_uscc(uscc, field="enterprise"))
         if enterprise is None:
             raise Invalid("企业不存在", code="unknown_enterprise", field="enterprise")
     channel = "api" if request.auth_kind == "token" else "web"
     case, created = services.case_submit(
         actor, enterprise=enterprise, channel=channel, idempotency_key=request.headers.get("Idempotency-Key"), **fields
     )
-    return (201 if created else 200), case_detail(actor, selectors.case_get(actor, case.number))
+    return Status(201 if created else 200, case_detail(actor, selectors.case_get(actor, case.number)))
 
 
 class CaseFilter(Schema):
-    state: str | None = None
-    unit: str | None = None
-    county: str | None = None
+    state: str | None = Field(None, description="状态，可用逗号分隔多个")
+    unit: str | None = Field(None, description="主办单位编码")
+    county: str | None = Field(None, description="属地县区编码")
     kind: str | None = None
     overdue: bool | None = None
-    due_before: dt.datetime | None = None
-    page: int = 1
-    page_size: int = 20
+    due_before: dt.datetime | None = Field(None, description="当前环节截止早于此时刻（ISO 8601）")
+    page: int = Field(1, ge=1, le=MAX_PAGE)
+    page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
 
 
 @router.get("/cases", response=CasePage, summary="工单列表（按权限范围）")
 def list_cases(request, filters: Query[CaseFilter]):
-    from whistle.org.models import Unit
-
-    if filters.page < 1:
-        raise Invalid("页码须为正整数", code="invalid_page", field="page")
-    if not 1 <= filters.page_size <= MAX_PAGE_SIZE:
-        raise Invalid(f"每页条数须在1–{MAX_PAGE_SIZE}之间", code="invalid_page_size", field="page_size")
     unit_id = county_id = None
     if filters.unit:
         unit_id = Unit.objects.filter(code=filters.unit).values_list("pk", flat=True).first()
@@ -106,9 +104,12 @@ def list_cases(request, filters: Query[CaseFilter]):
         county_id = Unit.objects.filter(code=filters.county).values_list("pk", flat=True).first()
         if county_id is None:
             raise Invalid("县区不存在", code="unknown_county", field="county")
+    due_before = filters.due_before
+    if due_before is not None and timezone.is_naive(due_before):
+        due_before = timezone.make_aware(due_before)  # a time without a zone is Beijing time
     qs = selectors.case_list(
         request.actor, state=filters.state, unit=unit_id, county=county_id, kind=filters.kind,
-        overdue=filters.overdue, due_before=filters.due_before,
+        overdue=filters.overdue, due_before=due_before,
     )
     start = (filters.page - 1) * filters.page_size
     now = timezone.now()
@@ -122,17 +123,19 @@ def get_case(request, number: str):
 
 
 @router.post("/cases/{number}/actions/{action}", response=CaseDetailOut, summary="执行流转操作")
-def act(request, number: str, action: str, payload: dict | None = None):
-    """Any transition of the workflow table. 409 when the state does not allow it; 404 outside scope."""
-    services.case_transition(request.actor, number, action, payload or {})
-    return case_detail(request.actor, selectors.case_get(request.actor, number))
+def act(request, number: str, action: str, payload: Body[dict[str, Any] | None] = None):
+    """Any transition of the workflow table; the body is the action's payload (see GET /workflow).
+    403 when the caller may not do it, 409 when the state does not allow it, 404 outside scope."""
+    case = services.case_transition(request.actor, number, action, payload or {})
+    # The case as this action left it; after a return the unit no longer sees it, but it may see what it did.
+    return case_detail(request.actor, case)
 
 
 @router.post("/cases/{number}/attachments", response={201: AttachmentOut}, summary="上传附件")
 def upload(request, number: str, file: UploadedFile = File(...)):
     attachment = services.attachment_add(request.actor, number, file)
-    return 201, {"id": attachment.pk, "name": attachment.name, "size": attachment.size,
-                 "content_type": attachment.content_type, "uploaded_at": attachment.uploaded_at}
+    return Status(201, {"id": attachment.pk, "name": attachment.name, "size": attachment.size,
+                 "content_type": attachment.content_type, "uploaded_at": attachment.uploaded_at})
 
 
 @router.get("/workflow", summary="流转规则表")

@@ -7,11 +7,12 @@ from whistle.core.errors import Conflict, Invalid
 from .models import Enterprise
 
 
-def clean_uscc(value: str) -> str:
+def clean_uscc(value: str, field: str = "uscc") -> str:
+    """The code in its standard form (GB 32100-2015, check character verified)."""
     try:
         return uscc_std.validate(value)
     except StdnumError:
-        raise Invalid("统一社会信用代码不正确，请核对18位代码及校验位", code="invalid_uscc", field="uscc") from None
+        raise Invalid("统一社会信用代码不正确，请核对18位代码及校验位", code="invalid_uscc", field=field) from None
 
 
 @transaction.atomic
