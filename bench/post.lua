@@ -29,8 +29,8 @@ function done(summary, latency, requests)
   for _, t in ipairs(threads) do total_bad = total_bad + t:get("bad") end
   -- one JSON line the runner parses
   io.write(string.format(
-    '{"requests": %d, "duration_s": %.3f, "rps": %.1f, "non2xx": %d, "errors": %d, "p50_ms": %.1f, "p90_ms": %.1f, "p99_ms": %.1f, "max_ms": %.1f}\n',
+    '{"requests": %d, "duration_s": %.3f, "rps": %.1f, "non2xx": %d, "errors": %d, "p50_ms": %.1f, "p90_ms": %.1f, "p95_ms": %.1f, "p99_ms": %.1f, "max_ms": %.1f}\n',
     summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6), total_bad,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout,
-    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
+    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
 end

@@ -17,15 +17,21 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.contrib.auth import get_user_model  # noqa: E402
+from importlib import import_module  # noqa: E402
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model  # noqa: E402
+from django.db.models import Count  # noqa: E402
 
 from whistle.cases.models import Case, Category, DispatchRule  # noqa: E402
 from whistle.cases.services import route_for  # noqa: E402
 from whistle.enterprises.models import Enterprise  # noqa: E402
-from whistle.org.models import Membership, Role, UnitKind  # noqa: E402
+from whistle.org.models import Membership, Role, Unit, UnitKind  # noqa: E402
 from whistle.org.services import token_issue  # noqa: E402
 
 PASSWORD = "Bench-password-2026"
+# The list endpoint filtered to a unit's open cases that have a lead unit: the nearest thing the API has to an inbox.
+INBOX_STATES = "dispatched,accepted,contacted,in_progress,replied,reopened"
 
 
 def routes(k: int) -> list[tuple[Enterprise, Category, object]]:
@@ -60,8 +66,11 @@ def member(username: str, role: str, **scope):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--routes", type=int, default=8)
+    parser.add_argument("--inbox-units", type=int, default=0, help="also a handler token for each of the N units with most open cases")
     parser.add_argument("--out", default=str(Path(__file__).parent / "out" / "whistle-actors.json"))
     args = parser.parse_args()
+    if args.inbox_units:
+        inbox_targets(args.inbox_units, Path(args.out).parent / "inbox-targets.tsv")
     picked = routes(args.routes)
     if not picked:
         sys.exit("no routable (enterprise, category, unit) found: run `whistle seed` first")
@@ -77,6 +86,33 @@ def main():
     Path(args.out).write_text(json.dumps(actors, ensure_ascii=False, indent=1))
     for a in actors:
         print(f"{a['enterprise']} → {a['category']} → {a['unit_name']}")
+
+
+def inbox_targets(n: int, path: Path) -> None:
+    """One handler per busy unit, for bench/get_rotate.lua: the API list filtered to the unit's open cases (bearer
+    token, inbox-targets.tsv) and the handler's desk page, which is `selectors.inbox` (session cookie, desk-targets.tsv)."""
+    busiest = (Case.objects.filter(is_open=True, lead_unit__isnull=False).values("lead_unit")
+               .annotate(n=Count("pk")).order_by("-n")[:n])
+    api, desk = [], []
+    for row in busiest:
+        unit = Unit.objects.get(pk=row["lead_unit"])
+        handler = member(f"bench_inbox_{unit.code}"[:150], Role.HANDLER, unit=unit)
+        token = token_issue(handler, "bench", days=0)[0]
+        api.append(f"/api/v1/cases?unit={unit.code}&state={INBOX_STATES}\tAuthorization: Bearer {token}")
+        desk.append(f"/desk\tCookie: {settings.SESSION_COOKIE_NAME}={session_for(handler)}")
+    path.write_text("\n".join(api) + "\n")
+    (path.parent / "desk-targets.tsv").write_text("\n".join(desk) + "\n")
+    print(f"{len(api)} inbox targets in {path} and desk-targets.tsv")
+
+
+def session_for(user) -> str:
+    """A signed-in session, as the login page would leave it, without hashing a password in the run."""
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return session.session_key
 
 
 if __name__ == "__main__":
