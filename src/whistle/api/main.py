@@ -20,11 +20,19 @@ from whistle.org.services import login_check, token_issue
 from .auth import BearerToken, Session
 
 
+class NotAnObject(ValueError):
+    pass
+
+
 class StrictJSON(Parser):
-    """JSON as RFC 8259 defines it: Python's NaN, Infinity and numbers too large for a float are refused."""
+    """JSON as RFC 8259 defines it (Python's NaN, Infinity and numbers too large for a float are refused), and
+    an object at the top, which is what every body of this API is."""
 
     def parse_body(self, request):
-        return json.loads(request.body, parse_constant=_refuse, parse_float=_finite)
+        data = json.loads(request.body, parse_constant=_refuse, parse_float=_finite)
+        if not isinstance(data, dict):
+            raise NotAnObject
+        return data
 
 
 def _refuse(constant):
@@ -81,7 +89,7 @@ def on_validation(request, exc: ValidationError):
     first = errors[0] if errors else {"field": None, "type": ""}
     field = first["field"]
     if field is None:
-        refusal = Invalid("请求内容须为JSON对象", code="body_not_object", field="body")
+        refusal = Invalid("请求内容格式不正确", code="invalid_input", field="body")
     elif first["type"] == "missing":
         refusal = Invalid(f"缺少必填项“{field}”", code="required", field=field)
     else:
@@ -96,6 +104,8 @@ def on_unauthenticated(request, exc):
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
+    if isinstance(exc.__cause__, NotAnObject):
+        return problem(request, Invalid("请求内容须为JSON对象", code="body_not_object", field="body"))
     if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):  # ninja could not parse the body
         return problem(request, Invalid("请求内容不是合法的JSON", code="invalid_json", field="body", status=400))
     return problem(request, Problem(str(exc), code="http_error", status=exc.status_code))
