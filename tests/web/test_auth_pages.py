@@ -54,8 +54,6 @@ def test_account_locks_after_repeated_failed_sign_ins_on_the_web(heze, client):
     assert "账号已锁定" in response.content.decode()
 
 
-@pytest.mark.xfail(strict=True, reason="org.services.login_check raises Locked inside its atomic block, "
-                                       "which rolls the lock back (reported; remove this mark once fixed)")
 def test_locked_account_refuses_even_the_right_password(heze, client):
     for _ in range(int_param("auth.lockout_threshold")):
         client.post("/login", {"username": "cao_zjj", "password": "wrong-password"})

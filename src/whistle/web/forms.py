@@ -20,6 +20,10 @@ FIELD_ALIASES = {"file": "files"}
 
 
 class ProblemForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
     def add_problem(self, problem: Problem) -> None:
         name = FIELD_ALIASES.get(problem.field, problem.field)
         self.add_error(name if name in self.fields else None, problem.detail)
@@ -270,7 +274,7 @@ UNIT_FORMS = {"return", "dispatch"}
 
 # ---- the ledger (台账) ----------------------------------------------------------------------------
 
-class LedgerFilterForm(forms.Form):
+class LedgerFilterForm(ProblemForm):
     view = forms.ChoiceField(label="列表", required=False)
     county = forms.ModelChoiceField(label="县区", queryset=None, required=False, to_field_name="code", empty_label="全部县区")
     unit = forms.ModelChoiceField(label="主办单位", queryset=None, required=False, to_field_name="code", empty_label="全部单位")

@@ -94,7 +94,7 @@ def logout_view(request):
 
 @page()
 def password_change(request):
-    form = PasswordChangeForm(request.user, request.POST or None)
+    form = PasswordChangeForm(request.user, request.POST or None, label_suffix="")
     if request.method == "POST":
         if form.is_valid():
             form.save()
