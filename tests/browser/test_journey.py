@@ -5,6 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from whistle.cases import services, sweeper
 from whistle.cases.models import Case
 
 from .conftest import DESKTOP, PHONE
@@ -17,7 +18,23 @@ PNG = bytes.fromhex(
 )
 
 
+def _other_cases(heze):
+    """Some company for the journey's case, so the lists, cards and charts in the screenshots have something to show."""
+    cao, shan = heze.actor("ent_cao"), heze.actor("ent_shan")
+    late, _ = services.case_submit(cao, kind="help", category="construction", description="厂区周边排水管网改造审批进度慢")
+    services.case_transition(heze.actor("cao_zjj"), late.number, "accept")
+    services.case_transition(heze.actor("cao_zjj"), late.number, "contact", {"method": "phone"})
+    sweeper.sweep(now=Case.objects.get(pk=late.pk).yellow_at)
+    services.case_submit(cao, kind="complaint", category="other", description="厂区门口道路破损，货车进出困难")
+    services.case_submit(cao, kind="consult", category="market", description="咨询食品经营许可证延续办理材料")
+    done, _ = services.case_submit(shan, kind="suggestion", category="construction", description="建议竣工联合验收一次办结")
+    for action, payload in [("accept", {}), ("contact", {}), ("reply", {"content": "已推行联合验收"})]:
+        services.case_transition(heze.actor("shan_zjj"), done.number, action, payload)
+    services.case_transition(shan, done.number, "follow_up", {"resolution": "resolved", "satisfaction": "satisfied"})
+
+
 def test_case_journey_from_phone_to_desk_to_rating_to_supervision(heze, open_as, screenshot_dir):
+    _other_cases(heze)
     # 企业: on a 375-px phone, raise a case with a photo and the phone's location.
     phone = open_as("ent_cao", PHONE, geolocation={"latitude": 34.8261, "longitude": 115.5494}, permissions=["geolocation"])
     phone.screenshot(path=screenshot_dir / "enterprise-my-cases.png")
@@ -34,7 +51,7 @@ def test_case_journey_from_phone_to_desk_to_rating_to_supervision(heze, open_as,
     phone.screenshot(path=screenshot_dir / "enterprise-new-case.png", full_page=True)
     phone.get_by_role("button", name="提交诉求").click()
     expect(phone.locator(".msg")).to_contain_text("诉求已提交")
-    case = Case.objects.get()
+    case = Case.objects.get(title__startswith="新厂房施工许可")
     assert case.kind == "complaint" and case.category.code == "construction-permit" and str(case.lat) == "34.826100"
     expect(phone.locator(".timeline")).to_contain_text("系统按派单目录派单至曹县住房和城乡建设局")
 
@@ -70,6 +87,8 @@ def test_case_journey_from_phone_to_desk_to_rating_to_supervision(heze, open_as,
 
     # 吹哨办: the county office finds it among the supervised cases.
     office = open_as("cao_office", DESKTOP)
+    expect(office.locator(".items")).to_contain_text("厂区门口道路破损")  # the catalogue could not route it
+    office.screenshot(path=screenshot_dir / "office-queue.png")
     office.get_by_role("link", name=re.compile("督办中")).click()
     expect(office.locator(".items")).to_contain_text(case.number)
     expect(office.locator(".items")).to_contain_text("督办1次")
@@ -78,7 +97,7 @@ def test_case_journey_from_phone_to_desk_to_rating_to_supervision(heze, open_as,
     # 领导: the dashboard draws its charts from the same cases.
     leader = open_as("city_leader", DESKTOP)
     expect(leader.locator("#chart-county canvas")).to_be_visible()
-    expect(leader.locator(".stats")).to_contain_text("1本月受理")
+    expect(leader.locator(".stats")).to_contain_text("5本月受理")
     leader.screenshot(path=screenshot_dir / "leader-dashboard.png", full_page=True)
 
 
@@ -95,3 +114,17 @@ def test_sign_in_error_and_keyboard_only_use_on_a_phone(heze, browser, live_serv
     expect(page.get_by_label("用户名", exact=True)).to_have_value("ent_cao")
     page.screenshot(path=screenshot_dir / "login-error.png")
     context.close()
+
+
+def test_system_administrator_reaches_the_chinese_admin_from_the_nav(heze, open_as, django_user_model, screenshot_dir):
+    from whistle.org.models import Membership
+
+    from tests.conftest import PASSWORD
+
+    user = django_user_model.objects.create_superuser("admin", password=PASSWORD)
+    Membership.objects.create(user=user, role="sysadmin", display_name="系统管理员")
+    page = open_as("admin", DESKTOP)
+    page.get_by_role("link", name="管理后台").click()
+    expect(page.get_by_role("link", name="派单目录")).to_be_visible()
+    expect(page.get_by_role("link", name="节假日调整")).to_be_visible()
+    page.screenshot(path=screenshot_dir / "admin.png")

@@ -8,6 +8,7 @@ document.addEventListener("DOMContentLoaded", () => {
   function bars(id, rows) {
     const el = document.getElementById(id);
     if (!el || !rows.length) { if (el) el.hidden = true; return; }
+    el.style.height = `${Math.max(160, rows.length * 34 + 70)}px`;  // one readable bar per row, however many rows
     const chart = echarts.init(el);
     const names = rows.map((r) => r.name);
     chart.setOption({
@@ -18,8 +19,8 @@ document.addEventListener("DOMContentLoaded", () => {
       xAxis: { type: "value", minInterval: 1 },
       yAxis: { type: "category", data: names, inverse: true, axisLabel: { width: 110, overflow: "truncate" } },
       series: [
-        { name: "在办", type: "bar", stack: "n", data: rows.map((r) => ({ value: r.open, url: r.url })) },
-        { name: "已办结", type: "bar", stack: "n", data: rows.map((r) => ({ value: r.closed, url: r.url })) },
+        { name: "在办", type: "bar", stack: "n", barMaxWidth: 24, data: rows.map((r) => ({ value: r.open, url: r.url })) },
+        { name: "已办结", type: "bar", stack: "n", barMaxWidth: 24, data: rows.map((r) => ({ value: r.closed, url: r.url })) },
       ],
     });
     chart.on("click", open);
