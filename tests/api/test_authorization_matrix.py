@@ -1,0 +1,110 @@
+"""The authorization matrix (DESIGN.md "Access"): every role against every case endpoint.
+
+Outside its scope a case is 404 exactly like a missing one; inside the scope an action the role may not do is 403;
+an action it may do but not in the case's state is 409.
+"""
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from whistle.cases.workflow import TRANSITIONS
+from whistle.org.models import Membership
+
+from tests.api.conftest import problem, rows
+from tests.cases.flow import MONDAY, act, submit
+from tests.conftest import PASSWORD, at
+
+ACTIONS = sorted(t.action for t in TRANSITIONS.values() if t.public and t.manual)
+COORDINATION = {"dispatch", "approve_extension", "reject_extension", "follow_up", "comment", "urge", "supervise", "escalate",
+                "attach"}
+LEAD = {"accept", "return", "contact", "opinion", "request_extension", "reply", "comment", "attach"}
+# What each role may do to a 曹县 case of 曹县木业 (requester ent_cao), led by 曹县住建局 with 曹县市场监管局 assisting.
+PERMITTED = {
+    "ent_cao": {"withdraw", "follow_up", "comment", "attach"},
+    "ent_cao2": {"comment", "attach"},
+    "cao_zjj": LEAD,
+    "cao_zjj_admin": LEAD,
+    "cao_scjg": {"assist_note", "attach"},
+    "cao_office": COORDINATION,
+    "city_office": COORDINATION | {"green_channel"},
+    "cao_leader": set(),
+    "city_leader": set(),
+    "auditor": set(),
+}
+# Roles that can see only part of the city, and so have a case outside their scope (a 单县 case).
+SCOPED = ["ent_cao", "ent_cao2", "cao_zjj", "cao_zjj_admin", "cao_scjg", "cao_office", "cao_leader"]
+MISSING = "HZ99999999"
+
+
+@pytest.fixture
+def world(heze):
+    admin = get_user_model().objects.create_user("cao_zjj_admin", password=PASSWORD)
+    Membership.objects.create(user=admin, role="unit_admin", unit=heze.cao_zjj, display_name="单位管理员")
+    heze.users.cao_zjj_admin = admin
+
+    def assisted():
+        case = submit(heze, category="other", title="曹县木业厂房验收迟迟未办")
+        return act(heze, case, "dispatch", "cao_office", {"unit": "caoxian-zjj", "assisting_units": ["caoxian-scjg"]}, MONDAY)
+
+    inside = assisted()
+    for action, payload, minute in [("accept", {}, 10), ("contact", {}, 20), ("opinion", {"opinion": "正在协调"}, 30)]:
+        inside = act(heze, inside, action, "cao_zjj", payload, at(2026, 11, 2, 11, minute))
+    closed = act(heze, assisted(), "withdraw", "ent_cao", {"reason": "已自行解决"}, at(2026, 11, 2, 11))
+    outside = submit(heze, "ent_shan", category="construction", title="单县食品冷库审批机密标题")
+    return {"inside": inside, "closed": closed, "outside": outside}
+
+
+def call(api, user, number, endpoint):
+    if endpoint == "detail":
+        return api.get(f"/api/v1/cases/{number}", user)
+    if endpoint == "attach":
+        upload = SimpleUploadedFile("现场.jpg", b"\xff\xd8\xff\xe0" + b"0" * 64, "image/jpeg")
+        return api.client.post(f"/api/v1/cases/{number}/attachments", {"file": upload}, **api.headers(user, {}))
+    return api.act(number, endpoint, user, {"note": "x", "reason": "x"})
+
+
+def comparable(response, number) -> str:
+    return response["Content-Type"] + json.dumps(response.json(), ensure_ascii=False, sort_keys=True).replace(number, "N")
+
+
+@pytest.mark.parametrize("user", SCOPED)
+def test_every_endpoint_answers_a_case_outside_scope_exactly_like_a_missing_case(api, world, user):
+    outside = world["outside"]
+    before = rows()
+    for endpoint in ["detail", "attach", *ACTIONS]:
+        hidden, missing = call(api, user, outside.number, endpoint), call(api, user, MISSING, endpoint)
+        assert (hidden.status_code, missing.status_code) == (404, 404), (user, endpoint, hidden.content)
+        assert comparable(hidden, outside.number) == comparable(missing, MISSING), (user, endpoint)
+        assert "单县食品" not in hidden.content.decode() and "冷库" not in hidden.content.decode()
+    listed = api.get("/api/v1/cases", user).json()["items"]
+    assert outside.number not in {item["number"] for item in listed}
+    assert rows() == before
+
+
+@pytest.mark.parametrize("user", list(PERMITTED))
+def test_every_role_may_read_a_case_in_scope(api, world, user):
+    response = call(api, user, world["inside"].number, "detail")
+    assert response.status_code == 200 and response.json()["title"] == "曹县木业厂房验收迟迟未办"
+
+
+@pytest.mark.parametrize("user", list(PERMITTED))
+def test_action_in_scope_but_not_permitted_to_the_role_is_403(api, world, user):
+    inside = world["inside"]
+    before = rows()
+    for endpoint in ["attach", *ACTIONS]:
+        if endpoint not in PERMITTED[user]:
+            problem(call(api, user, inside.number, endpoint), 403, "action_not_permitted", "action")
+    assert rows() == before
+
+
+@pytest.mark.parametrize("user", [u for u, allowed in PERMITTED.items() if allowed])
+def test_permitted_action_in_the_wrong_state_is_409(api, world, user):
+    closed = world["closed"]
+    before = rows()
+    for endpoint in sorted(PERMITTED[user]):
+        code = "invalid_state"
+        body = problem(call(api, user, closed.number, endpoint), 409, code, "file" if endpoint == "attach" else "action")
+        assert "已办结" in body["detail"]
+    assert rows() == before
