@@ -23,6 +23,13 @@ from .services import RequestIn, integration_for_key, request_create
 ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
 
 
+def _text(name: str, value: str) -> str:
+    # A NUL cannot be stored (PostgreSQL refuses it) and no honest client sends one.
+    if "\x00" in value:
+        raise Invalid("含有不允许的控制字符", code="invalid_characters", field=name)
+    return value.strip()
+
+
 class Params:
     """Query string and body together (clients put api_key and jurisdiction_id in either), the body winning.
 
@@ -39,7 +46,7 @@ class Params:
 
     def get(self, name: str) -> str | None:
         for source in self.sources:
-            value = (source.get(name) or "").strip()
+            value = _text(name, source.get(name) or "")
             if value:
                 return value
         return None
@@ -53,8 +60,8 @@ class Params:
         value = self.get(name)
         if value is None:
             return default
-        if not value.isdigit():
-            raise Invalid("须为正整数", code=f"invalid_{name}", field=name)
+        if not (value.isascii() and value.isdigit() and len(value) <= 9):
+            raise Invalid("须为不超过9位的正整数", code=f"invalid_{name}", field=name)
         return int(value)
 
     def moment(self, name: str):
@@ -77,7 +84,7 @@ class Params:
             for key in source:
                 match = ATTRIBUTE.match(key)
                 if match:
-                    found[match.group(1)] = source.getlist(key)
+                    found[match.group(1)] = [_text(key, v) for v in source.getlist(key)]
         return found
 
 
