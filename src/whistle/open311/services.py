@@ -218,7 +218,7 @@ def request_create(integration: Integration, data: RequestIn, now: dt.datetime |
         description = (description or category.name) + "\n\n【补充信息】\n" + "\n".join(lines)
         if len(description) > DESCRIPTION_MAX:
             raise Invalid(f"与附加项合计不能超过{DESCRIPTION_MAX}字", code="description_too_long", field="description")
-    county = _reserved(data.attributes, "county") or (integration.county_id if integration.county_id else None)
+    county = _reserved(data.attributes, "county") or integration.county_id
     kind = _reserved(data.attributes, "kind") or integration.kind
     _check_media(data)
     address = data.address_string or (f"地址编号 {data.address_id}" if data.address_id else "")
