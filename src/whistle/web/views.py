@@ -185,6 +185,7 @@ def _case_page(request, case, bound=None, bound_action="", status=200):
         "case": case, "entries": timeline(events), "reopen_reason": reopen_reason(events) if case.reopen_count else "",
         "forms": forms, "attachments": case.attachments.order_by("pk"), "assisting_units": case.assisting_units.all(),
         "now": timezone.now(), "is_requester_side": actor.role == Role.ENTERPRISE,
+        "last_reply": next((e for e in reversed(events) if e.action == "reply"), None),
     }
     return render(request, "web/case.html", context, status=status)
 
