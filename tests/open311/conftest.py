@@ -51,8 +51,9 @@ def _keep_migration_data(django_db_serialized_rollback):
 
 
 @pytest.fixture
-def o311(heze, live_server):
+def o311(heze, live_server, settings, tmp_path):
     """The Heze fixture plus an Open311 integration for 曹县 and the service definition of 施工许可."""
+    settings.MEDIA_ROOT = tmp_path  # uploaded photos land here, not in var/
     o = SimpleNamespace(heze=heze, base=f"{live_server.url}/open311/v2")
     o.key, o.integration = integration_create("菏泽城管通", county=heze.cao)
     permit = heze.cat_permit
