@@ -38,7 +38,7 @@ def routes(k: int) -> list[tuple[Enterprise, Category, object]]:
     """Up to k (enterprise, category, unit) triples with distinct units, spread over counties."""
     found, units = [], set()
     rules = DispatchRule.objects.filter(area__isnull=False, category__is_active=True, unit__is_active=True).exclude(
-        unit__kind=UnitKind.COORDINATION_OFFICE).select_related("category", "area", "unit").order_by("area__code", "category__code")
+        unit__kind=UnitKind.COORDINATION_OFFICE).select_related("category", "area", "unit").order_by("category__code", "area__code")
     for rule in rules:
         if rule.unit_id in units:
             continue
@@ -69,8 +69,9 @@ def main():
     parser.add_argument("--inbox-units", type=int, default=0, help="also a handler token for each of the N units with most open cases")
     parser.add_argument("--out", default=str(Path(__file__).parent / "out" / "whistle-actors.json"))
     args = parser.parse_args()
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     if args.inbox_units:
-        inbox_targets(args.inbox_units, Path(args.out).parent / "inbox-targets.tsv")
+        inbox_targets(args.inbox_units, Path(args.out).parent)
     picked = routes(args.routes)
     if not picked:
         sys.exit("no routable (enterprise, category, unit) found: run `whistle seed` first")
@@ -82,13 +83,12 @@ def main():
             "enterprise": enterprise.name, "category": category.code, "unit": unit.code, "unit_name": unit.name,
             "enterprise_token": token_issue(ent_user, "bench", days=0)[0], "handler_token": token_issue(handler, "bench", days=0)[0],
         })
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(actors, ensure_ascii=False, indent=1))
     for a in actors:
         print(f"{a['enterprise']} → {a['category']} → {a['unit_name']}")
 
 
-def inbox_targets(n: int, path: Path) -> None:
+def inbox_targets(n: int, folder: Path) -> None:
     """One handler per busy unit, for bench/get_rotate.lua: the API list filtered to the unit's open cases (bearer
     token, inbox-targets.tsv) and the handler's desk page, which is `selectors.inbox` (session cookie, desk-targets.tsv)."""
     busiest = (Case.objects.filter(is_open=True, lead_unit__isnull=False).values("lead_unit")
@@ -100,9 +100,10 @@ def inbox_targets(n: int, path: Path) -> None:
         token = token_issue(handler, "bench", days=0)[0]
         api.append(f"/api/v1/cases?unit={unit.code}&state={INBOX_STATES}\tAuthorization: Bearer {token}")
         desk.append(f"/desk\tCookie: {settings.SESSION_COOKIE_NAME}={session_for(handler)}")
-    path.write_text("\n".join(api) + "\n")
-    (path.parent / "desk-targets.tsv").write_text("\n".join(desk) + "\n")
-    print(f"{len(api)} inbox targets in {path} and desk-targets.tsv")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "inbox-targets.tsv").write_text("\n".join(api) + "\n")
+    (folder / "desk-targets.tsv").write_text("\n".join(desk) + "\n")
+    print(f"{len(api)} units: {folder}/inbox-targets.tsv (API list) and desk-targets.tsv (desk page)")
 
 
 def session_for(user) -> str:
