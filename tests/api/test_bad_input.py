@@ -226,3 +226,21 @@ def test_page_out_of_range_is_422(api):
     problem(api.get("/api/v1/cases", "auditor", {"page": 0}), 422, "invalid_input", "page")
     problem(api.get("/api/v1/cases", "auditor", {"page": 10 ** 20}), 422, "invalid_input", "page")
     problem(api.get("/api/v1/cases", "auditor", {"page_size": 1000}), 422, "invalid_input", "page_size")
+
+
+@pytest.mark.parametrize("user", ["cao_zjj", "cao_leader", "auditor"])
+def test_only_enterprise_users_and_coordinators_submit_cases(api, user):
+    before = rows()
+    refused(api.submit(user, county="caoxian", contact_name="张三", contact_phone="13905300009"),
+            403, "submit_not_permitted", None, before)
+
+
+def test_enterprise_user_cannot_submit_for_another_enterprise(api):
+    before = rows()
+    refused(api.submit(enterprise="91371722MA3C5TXL51"), 422, "enterprise_not_allowed", "enterprise", before)
+
+
+def test_idempotency_key_longer_than_100_characters_is_refused(api):
+    before = rows()
+    refused(api.post("/api/v1/cases", "ent_cao", {"kind": "help", "category": "market", "description": "营业执照变更"},
+                     **{"Idempotency-Key": "k" * 101}), 422, "invalid_idempotency_key", "Idempotency-Key", before)
