@@ -162,12 +162,12 @@ def test_an_action_the_state_no_longer_allows_is_refused_with_the_reason(heze, s
 def test_handler_replies_with_attachments(heze, signed_in, permit_case):
     client = signed_in(heze.users.cao_zjj)
     client.post(f"/cases/{permit_case.number}/do/accept")
-    client.post(f"/cases/{permit_case.number}/do/contact", {"contact-method": "onsite", "contact-note": "已到企业现场"})
+    client.post(f"/cases/{permit_case.number}/do/contact", {"contact-method": "onsite", "contact-note": "核实了用地材料"})
     response = client.post(f"/cases/{permit_case.number}/do/reply",
                            {"reply-content": "施工许可已核发", "reply-files": [photo("许可证.png")]})
     assert response.status_code == 302
     html = client.get(response["Location"]).content.decode()
-    assert "已到场" in html and "已到企业现场" in html
+    assert "cao_zjj已到企业现场" in html and "核实了用地材料" in html
     assert "办结并答复" in html and "施工许可已核发" in html and "许可证.png" in html
     assert Case.objects.get().state == "replied"
 

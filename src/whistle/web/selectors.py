@@ -102,6 +102,12 @@ def handling_units() -> QuerySet[Unit]:
     return Unit.objects.filter(is_active=True).exclude(kind=UnitKind.COORDINATION_OFFICE).order_by("path")
 
 
+def suggestable_units(case: Case) -> QuerySet[Unit]:
+    """Where a returned case could go instead: the units of its county and the city's own units, not every
+    unit of the city (a select of a thousand options is slow to render and to use)."""
+    return handling_units().filter(Q(path__startswith=case.county.path) | Q(level=Level.CITY))
+
+
 def assisting(actor: Actor) -> QuerySet[Case]:
     """Open cases where the actor's unit helps another unit (协办)."""
     return (case_list(actor).filter(is_open=True, assisting_units=actor.unit)

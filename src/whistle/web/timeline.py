@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from whistle.cases.models import CaseEvent, Resolution, Satisfaction
-from whistle.cases.workflow import CONTACT_METHODS
-
 RESOLUTION = dict(Resolution.choices)
 SATISFACTION = dict(Satisfaction.choices)
+# How each contact method (workflow.CONTACT_METHODS) reads after a name.
+CONTACTED = {"phone": "已电话联系企业", "onsite": "已到企业现场", "online": "已线上联系企业", "meeting": "已约见企业"}
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def _sentence(event: CaseEvent, following: CaseEvent | None) -> Entry | None:
         case "return":
             return Entry(at, f"{who}退单，建议由{p.get('suggested_unit_name', '')}办理", f"理由：{p.get('reason', '')}", "warn")
         case "contact":
-            return Entry(at, f"{who}已{CONTACT_METHODS.get(p.get('method'), '联系企业')}", p.get("note", ""))
+            return Entry(at, f"{who}{CONTACTED.get(p.get('method'), '已联系企业')}", p.get("note", ""))
         case "opinion":
             return Entry(at, f"{who}给出答复意见", p.get("opinion", ""))
         case "request_extension":

@@ -163,8 +163,8 @@ def my_cases(request):
 def _form_for(action, case, actor, data=None, files=None):
     kwargs = {}
     if action in UNIT_FORMS:
-        # A coordinator dispatches inside its own subtree; a handler may suggest any unit when returning.
-        kwargs["units"] = pages.units_for(actor) if action == "dispatch" else pages.handling_units()
+        # A coordinator dispatches inside its own subtree; a handler returning suggests a unit near the case.
+        kwargs["units"] = pages.units_for(actor) if action == "dispatch" else pages.suggestable_units(case)
     return ACTION_FORMS[action](data, files, case=case, actor=actor, prefix=action, **kwargs)
 
 
