@@ -2,9 +2,12 @@
 import pytest
 
 from whistle.cases.models import Case, CaseEvent, DispatchRule
+from whistle.cases import services
 from whistle.cases.services import case_transition
 from whistle.core.errors import Conflict, Forbidden, Invalid
 from whistle.core.models import RuleParameter
+from whistle.org.models import Unit
+from whistle.org.scopes import Actor
 
 from tests.cases.flow import MONDAY, act, actions, case_in, last_event, reload, submit
 from tests.conftest import at
@@ -54,6 +57,20 @@ def test_cross_county_case_goes_to_city_coordination_undispatched(heze):
     assert case.state == "submitted" and case.level == "city"
     case = act(heze, case, "dispatch", "city_office", {"unit": "heze-zjj"}, at(2026, 11, 2, 11))
     assert case.lead_unit == heze.city_zjj
+
+
+def test_case_county_is_a_county_government_or_development_zone(heze):
+    zone = Unit.objects.create(code="caoxian-kfq", name="曹县经济开发区", level="county", kind="zone", parent=heze.cao)
+    contact = {"contact_name": "赵六", "contact_phone": "13905300003"}
+    by_id, _ = services.case_submit(Actor.system(), kind="report", category="other", description="夜间施工扰民",
+                                    county=heze.shan.pk, now=MONDAY, **contact)
+    in_zone, _ = services.case_submit(Actor.system(), kind="report", category="other", description="园区道路破损",
+                                      county="caoxian-kfq", now=MONDAY, **contact)
+    assert (by_id.county, in_zone.county) == (heze.shan, zone)
+    for county in ("caoxian-zjj", "caoxian-zhuangzhai", heze.cao_zjj.pk, True, ["caoxian"]):
+        with pytest.raises(Invalid) as refused:
+            services.case_submit(Actor.system(), kind="report", category="other", description="x", county=county, **contact)
+        assert refused.value.code == "unknown_county"
 
 
 def test_county_coordinator_dispatches_only_within_its_county(heze):

@@ -181,7 +181,7 @@ def _county(value) -> Unit:
     """A county is a county-level government or development zone, named by code (or id from our own code)."""
     if isinstance(value, str):
         lookup = {"code": value}
-    elif isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2 ** 63:
+    elif workflow.is_row_id(value):
         lookup = {"pk": value}
     else:
         lookup = None

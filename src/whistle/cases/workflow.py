@@ -106,7 +106,7 @@ def _unit(value, name: str) -> Unit:
         raise Invalid("请选择单位", code=f"{name}_required", field=name)
     if isinstance(value, str):
         lookup = {"code": value}
-    elif _is_id(value):
+    elif is_row_id(value):
         lookup = {"pk": value}
     else:
         raise Invalid("单位须为单位编码", code="invalid_unit", field=name)
@@ -119,12 +119,13 @@ def _unit(value, name: str) -> Unit:
 def _units(value, name: str) -> list[Unit]:
     if value is None or value == "":
         return []
-    if not isinstance(value, list) or not all(isinstance(v, str) or _is_id(v) for v in value):
+    if not isinstance(value, list) or not all(isinstance(v, str) or is_row_id(v) for v in value):
         raise Invalid("协办单位须为单位编码的列表", code=f"invalid_{name}", field=name)
     return [_unit(v, name) for v in value]
 
 
-def _is_id(value) -> bool:
+def is_row_id(value) -> bool:
+    """An int that can be a primary key (our own code names rows by id; JSON true is not 1)."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2 ** 63
 
 
@@ -347,7 +348,7 @@ def _leader(value):
     if isinstance(value, str) and value.isascii() and value.isdecimal():
         value = int(value)
     leader = None
-    if _is_id(value):
+    if is_row_id(value):
         leader = get_user_model().objects.filter(pk=value, membership__role=Role.LEADER).select_related("membership").first()
     if leader is None:
         raise Invalid("所选领导不存在", code="unknown_leader", field="leader")
