@@ -28,7 +28,7 @@ def main():
     parser.add_argument("what", choices=["create", "lifecycle", "inbox"])
     parser.add_argument("-n", type=int, default=50)
     args = parser.parse_args()
-    route = json.loads((OUT / "whistle-actors.json").read_text())[0]
+    route = json.loads((OUT / "http" / "actors.json").read_text())[0]
     ent = {"HTTP_AUTHORIZATION": f"Bearer {route['enterprise_token']}"}
     handler = {"HTTP_AUTHORIZATION": f"Bearer {route['handler_token']}"}
     body = {"kind": "help", "category": route["category"], "description": "施工许可材料已提交两周未有答复，请协调办理进度。"}

@@ -2,14 +2,15 @@
 # whistle's figures (issue 2), on the local PostgreSQL. One command per figure; no argument runs them all:
 #
 #   bash bench/run.sh http     lifecycles/s through the API at 32 clients, and the create step against django-helpdesk
-#   bash bench/run.sh sweep    sweep() twice over the big seeded database: seconds, rows written, EXPLAIN
+#   bash bench/run.sh sweep    sweep() twice over `whistle seed --cases 1000000`: seconds, rows written, EXPLAIN
+#   bash bench/run.sh sweep-open   the same over 1,000,000 cases that are all open (bench/seed_open.py)
 #   bash bench/run.sh inbox    a handler's inbox on the big database: selector p95 in-process, and over HTTP
 #   bash bench/run.sh sqlite   the sweep on SQLite at a smaller size
 #   bash bench/run.sh clean    drop the bench databases this script made
 #
 # Databases (all bench_*, made here, never `test` or anyone else's): bench_whistle (demo data + HTTP_CASES synthetic
-# cases), bench_helpdesk (the peer), bench_whistle_big (BIG_CASES synthetic cases, the template of every sweep
-# round), bench_whistle_sweep (a throwaway copy). Raw outputs go to bench/out/ (gitignored); bench/summarize.py
+# cases), bench_helpdesk (the peer), bench_whistle_big (BIG_CASES synthetic cases) and bench_whistle_open (as many,
+# all open), the templates of the sweep rounds, bench_whistle_sweep (a throwaway copy). Raw outputs go to bench/out/ (gitignored); bench/summarize.py
 # turns them into the tables of docs/benchmarks.md. Servers started here are stopped on exit.
 #
 # Settings (environment): ROUNDS=3 DURATION=30 (seconds per measured run) CLIENTS=32 HTTP_CASES=100000
@@ -35,7 +36,7 @@ WHISTLE_PORT=8100
 PEER_PORT=8101
 export PYTHONPATH=${WHISTLE_SRC:+$WHISTLE_SRC:}${PYTHONPATH:-}
 unset WHISTLE_FAST_HASHER  # passwords hash as in production; the tokens are issued before any measured run
-mkdir -p "$OUT/http" "$OUT/big" "$OUT/sqlite"
+mkdir -p "$OUT/http" "$OUT/big" "$OUT/open" "$OUT/sqlite"
 
 log() { printf '== %s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 db_exists() { [ "$("${PSQL[@]}" -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$1'")" = 1 ]; }
@@ -155,35 +156,40 @@ figure_http() {
 
 # ---- figure 2: the sweep over the big database ------------------------------------------------------------
 
-big_db() {
-  if ! db_exists bench_whistle_big; then
-    log "bench_whistle_big: migrate and $BIG_CASES synthetic cases (takes a while)"
-    createdb -h 127.0.0.1 -U postgres bench_whistle_big
-    WHISTLE_DATABASE_URL=$PG/bench_whistle_big $WHISTLE migrate -v 0
-    date -u +%Y-%m-%dT%H:%M:%S+00:00 >"$OUT/big/seeded-at.txt"
-    WHISTLE_DATABASE_URL=$PG/bench_whistle_big $WHISTLE seed --cases "$BIG_CASES" >"$OUT/big/seed.log"
-    "${PSQL[@]}" -d bench_whistle_big -c "VACUUM ANALYZE"
+# seeded DB FOLDER COMMAND…: make the template database once; later runs reuse it.
+seeded() {
+  local db=$1 folder=$2
+  shift 2
+  if ! db_exists "$db"; then
+    log "$db: migrate, then $* (takes a while)"
+    createdb -h 127.0.0.1 -U postgres "$db"
+    WHISTLE_DATABASE_URL=$PG/$db $WHISTLE migrate -v 0
+    date -u +%Y-%m-%dT%H:%M:%S+00:00 >"$OUT/$folder/seeded-at.txt"
+    WHISTLE_DATABASE_URL=$PG/$db "$@" >"$OUT/$folder/seed.log"
+    "${PSQL[@]}" -d "$db" -c "VACUUM ANALYZE"
   fi
 }
+big_db() { seeded bench_whistle_big big "$WHISTLE" seed --cases "$BIG_CASES"; }
+open_db() { seeded bench_whistle_open open "$PY" bench/seed_open.py "$BIG_CASES"; }
 
+# figure_sweep TEMPLATE FOLDER
 figure_sweep() {
-  machine sweep
-  big_db
+  local db=$1 folder=$2 now
+  machine "sweep-$folder"
   # Every round sweeps a fresh copy at the moment the data was generated for, so each sees the same due rows.
-  local now
-  now=$(cat "$OUT/big/seeded-at.txt")
+  now=$(cat "$OUT/$folder/seeded-at.txt")
   for round in $(seq 1 "$ROUNDS"); do
-    log "sweep round $round/$ROUNDS (load $(cut -d' ' -f1 /proc/loadavg))"
+    log "sweep $folder round $round/$ROUNDS (load $(cut -d' ' -f1 /proc/loadavg))"
     dropdb -h 127.0.0.1 -U postgres --if-exists bench_whistle_sweep
-    createdb -h 127.0.0.1 -U postgres -T bench_whistle_big bench_whistle_sweep
-    WHISTLE_DATABASE_URL=$PG/bench_whistle_sweep $PY bench/sweep_bench.py --now "$now" >"$OUT/big/r$round-sweep.json"
+    createdb -h 127.0.0.1 -U postgres -T "$db" bench_whistle_sweep
+    WHISTLE_DATABASE_URL=$PG/bench_whistle_sweep $PY bench/sweep_bench.py --now "$now" >"$OUT/$folder/r$round-sweep.json"
   done
-  log "sweep EXPLAIN on a fresh copy"
+  log "sweep $folder EXPLAIN on a fresh copy"
   dropdb -h 127.0.0.1 -U postgres --if-exists bench_whistle_sweep
-  createdb -h 127.0.0.1 -U postgres -T bench_whistle_big bench_whistle_sweep
-  WHISTLE_DATABASE_URL=$PG/bench_whistle_sweep $PY bench/sweep_bench.py --now "$now" --explain >"$OUT/big/sweep-explain.txt"
+  createdb -h 127.0.0.1 -U postgres -T "$db" bench_whistle_sweep
+  WHISTLE_DATABASE_URL=$PG/bench_whistle_sweep $PY bench/sweep_bench.py --now "$now" --explain >"$OUT/$folder/sweep-explain.txt"
   dropdb -h 127.0.0.1 -U postgres bench_whistle_sweep
-  echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine-sweep.txt"
+  echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine-sweep-$folder.txt"
 }
 
 # ---- figure 3: a handler's inbox on the big database ------------------------------------------------------------
@@ -234,7 +240,7 @@ figure_sqlite() {
 }
 
 clean() {
-  for db in bench_whistle bench_helpdesk bench_whistle_big bench_whistle_sweep; do
+  for db in bench_whistle bench_helpdesk bench_whistle_big bench_whistle_open bench_whistle_sweep; do
     dropdb -h 127.0.0.1 -U postgres --if-exists "$db"
   done
   rm -rf "$OUT/sqlite/seeded"
@@ -242,12 +248,13 @@ clean() {
 
 case "${1:-all}" in
   http) figure_http ;;
-  sweep) figure_sweep ;;
+  sweep) big_db; figure_sweep bench_whistle_big big ;;
+  sweep-open) open_db; figure_sweep bench_whistle_open open ;;
   inbox) figure_inbox ;;
   sqlite) figure_sqlite ;;
   clean) clean ;;
-  all) figure_http; figure_sweep; figure_inbox; figure_sqlite ;;
-  *) echo "usage: bash bench/run.sh [http|sweep|inbox|sqlite|clean|all]" >&2; exit 2 ;;
+  all) figure_http; big_db; figure_sweep bench_whistle_big big; open_db; figure_sweep bench_whistle_open open; figure_inbox; figure_sqlite ;;
+  *) echo "usage: bash bench/run.sh [http|sweep|sweep-open|inbox|sqlite|clean|all]" >&2; exit 2 ;;
 esac
 "$PY" bench/summarize.py >"$OUT/summary.md"
 log "done: $OUT/summary.md"

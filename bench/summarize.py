@@ -27,8 +27,8 @@ def fmt(value, digits=1):
     return "–" if value is None else f"{value:,.{digits}f}"
 
 
-def machine(name: str) -> str:
-    path = OUT / f"machine-{name}.txt"
+def machine(*names: str) -> str:
+    path = next((OUT / f"machine-{n}.txt" for n in names if (OUT / f"machine-{n}.txt").exists()), OUT / f"machine-{names[0]}.txt")
     return path.read_text().strip().replace("\n", "; ") if path.exists() else "(not run)"
 
 
@@ -62,7 +62,8 @@ def sweep(folder: str, title: str) -> list[str]:
         return []
     first, second = [r["first"] for r in runs], [r["second"] for r in runs]
     r0 = runs[0]
-    lines = [f"### {title} ({len(runs)} rounds; {machine('sweep' if folder == 'big' else 'sqlite')})", "",
+    where = machine("sqlite") if folder == "sqlite" else machine(f"sweep-{folder}", "sweep")
+    lines = [f"### {title} ({len(runs)} rounds; {where})", "",
              f"{r0['cases']:,} cases, {r0['open_cases']:,} open, {r0['events']:,} events; due at {r0['now']}: "
              + ", ".join(f"{k} {v:,}" for k, v in r0["due"].items()), "",
              "| | first sweep | second sweep |", "|---|---|---|"]
@@ -99,4 +100,6 @@ def inbox() -> list[str]:
 
 
 if __name__ == "__main__":
-    print("\n".join(http() + sweep("big", "Sweep on PostgreSQL") + inbox() + sweep("sqlite", "Sweep on SQLite")))
+    print("\n".join(http() + sweep("big", "Sweep on PostgreSQL, `whistle seed --cases 1000000`")
+                    + sweep("open", "Sweep on PostgreSQL, 1,000,000 open cases (bench/seed_open.py)") + inbox()
+                    + sweep("sqlite", "Sweep on SQLite")))
