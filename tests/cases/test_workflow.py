@@ -437,3 +437,15 @@ def test_refused_transition_writes_nothing(heze):
     with pytest.raises(Conflict):
         act(heze, case, "reply", "cao_zjj", {"content": "跳过联系直接答复"})
     assert (Case.objects.values().get(pk=case.pk), CaseEvent.objects.count()) == before
+
+
+def test_requester_withdraws_a_case_still_waiting_for_dispatch(heze):
+    case = act(heze, submit(heze, category="other"), "withdraw", "ent_cao", {"reason": "已找到办法"}, at(2026, 11, 2, 11))
+    assert case.state == "closed" and case.lead_unit is None
+
+
+def test_requester_withdraws_a_returned_case(heze):
+    case = act(heze, submit(heze), "return", "cao_zjj", {"reason": "不属本单位", "suggested_unit": "caoxian-scjg"},
+               at(2026, 11, 2, 11))
+    case = act(heze, case, "withdraw", "ent_cao", {"reason": "不再需要"}, at(2026, 11, 2, 12))
+    assert case.state == "closed" and reload(case).state == "closed"

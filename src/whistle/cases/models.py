@@ -234,7 +234,9 @@ class Case(models.Model):
         ]
         constraints = [
             models.CheckConstraint(name="case_open_matches_state", condition=Q(is_open=False, state="closed") | (Q(is_open=True) & ~Q(state="closed"))),
-            models.CheckConstraint(name="case_lead_unit_after_dispatch", condition=Q(state__in=["submitted", "returned"]) | Q(lead_unit__isnull=False)),
+            # A case withdrawn before any unit took it closes without one.
+            models.CheckConstraint(name="case_lead_unit_after_dispatch",
+                                   condition=Q(state__in=["submitted", "returned", "closed"]) | Q(lead_unit__isnull=False)),
         ]
 
     def __str__(self):
