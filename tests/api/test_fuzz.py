@@ -8,7 +8,8 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 from whistle.cases.workflow import TRANSITIONS
 
-from tests.cases.flow import case_in
+from tests.cases.flow import act, case_in, submit
+from tests.conftest import at
 
 set_hypothesis_home_dir(django_settings.VAR_DIR / "hypothesis")  # its caches stay out of the source tree
 
@@ -44,11 +45,15 @@ def test_random_json_posted_as_a_case_never_gets_a_500(api, body, user):
 
 @pytest.fixture
 def cases(heze):
-    return [case_in(heze, state) for state in ("dispatched", "accepted", "in_progress", "replied")]
+    """One case in each state a person can act on, with and without a lead unit."""
+    waiting = submit(heze, category="other")
+    returned = act(heze, submit(heze), "return", "cao_zjj", {"reason": "不属本单位", "suggested_unit": "caoxian-scjg"},
+                   at(2026, 11, 2, 11))
+    return [waiting, returned] + [case_in(heze, state) for state in ("dispatched", "accepted", "in_progress", "replied")]
 
 
 @no_fixture_reset
-@given(body=action_bodies, user=users, action=st.sampled_from(sorted(TRANSITIONS) + ["nope"]), which=st.integers(0, 3))
+@given(body=action_bodies, user=users, action=st.sampled_from(sorted(TRANSITIONS) + ["nope"]), which=st.integers(0, 5))
 def test_random_json_posted_as_an_action_never_gets_a_500(api, cases, body, user, action, which):
     case = cases[which]
     response = api.post(f"/api/v1/cases/{case.number}/actions/{action}", user, json.dumps(body))
