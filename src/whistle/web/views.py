@@ -239,7 +239,10 @@ def desk(request):
         total=Count("pk"), yellow=Count("pk", filter=Q(card=Card.YELLOW)), red=Count("pk", filter=Q(card=Card.RED)),
         overdue=Count("pk", filter=Q(next_due_at__lt=now)), to_accept=Count("pk", filter=Q(state=State.DISPATCHED)),
     )
-    cases = Paginator(inbox, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The summary already counted the inbox: page it without a second COUNT.
+    paginator = Paginator(inbox, PAGE_SIZE)
+    paginator.count = summary["total"]
+    cases = paginator.get_page(request.GET.get("page"))
     return render(request, "web/desk.html", {
         "cases": cases, "summary": summary, "assisting": pages.assisting(actor)[:PAGE_SIZE], "now": now,
     })
