@@ -18,6 +18,12 @@ PNG = bytes.fromhex(
 )
 
 
+UNLABELLED = """() => [...document.querySelectorAll("input:not([type=hidden]), select, textarea, button")]
+    .filter((el) => el.offsetParent !== null && !(el.labels && el.labels.length) && !el.getAttribute("aria-label")
+                    && !(el.tagName === "BUTTON" && el.textContent.trim()))
+    .map((el) => el.outerHTML.slice(0, 80))"""
+
+
 def _other_cases(heze):
     """Some company for the journey's case, so the lists, cards and charts in the screenshots have something to show."""
     cao, shan = heze.actor("ent_cao"), heze.actor("ent_shan")
@@ -48,6 +54,7 @@ def test_case_journey_from_phone_to_desk_to_rating_to_supervision(heze, open_as,
     phone.get_by_label("地点").fill("曹县经济开发区纬三路")
     phone.get_by_role("button", name="使用当前位置").click()
     expect(phone.locator("#locate-status")).to_contain_text("已记录位置：34.826100，115.549400")
+    assert phone.evaluate(UNLABELLED) == []  # every control has a label a screen reader can announce
     phone.screenshot(path=screenshot_dir / "enterprise-new-case.png", full_page=True)
     phone.get_by_role("button", name="提交诉求").click()
     expect(phone.locator(".msg")).to_contain_text("诉求已提交")
@@ -69,6 +76,7 @@ def test_case_journey_from_phone_to_desk_to_rating_to_supervision(heze, open_as,
     desk.locator("summary", has_text="办结回复").click()
     desk.get_by_label("办理结果").fill("经核实，施工许可已于今日核发，请到政务服务大厅领取。")
     desk.get_by_label("附件（照片、文书）").set_input_files([{"name": "许可证.png", "mimeType": "image/png", "buffer": PNG}])
+    assert desk.evaluate(UNLABELLED) == []
     desk.screenshot(path=screenshot_dir / "handler-case.png", full_page=True)
     desk.get_by_role("button", name="办结回复").click()
     expect(desk.locator(".state").first).to_have_text("已答复")

@@ -89,6 +89,14 @@ def test_unknown_page_is_a_chinese_404(heze, client):
     assert "页面或工单不存在" in response.content.decode()
 
 
+def test_server_error_page_is_in_chinese_and_needs_nothing_from_the_request(rf):
+    from django.views.defaults import server_error
+
+    response = server_error(rf.get("/"))
+    assert response.status_code == 500
+    assert "系统出错了" in response.content.decode()
+
+
 def test_page_of_another_role_is_a_chinese_403(heze, client):
     client.force_login(heze.users.ent_cao)
     response = client.get("/desk")

@@ -184,3 +184,19 @@ def test_admin_edits_the_rules_as_data_in_chinese(heze, signed_in, sysadmin, mod
 def test_admin_is_linked_from_the_nav_for_sysadmins_only(heze, signed_in, sysadmin):
     assert 'href="/admin/"' in signed_in(sysadmin).get("/ledger").content.decode()
     assert 'href="/admin/"' not in signed_in(heze.users.city_office).get("/ledger").content.decode()
+
+
+def test_admin_saves_a_holiday_override_and_a_dispatch_rule(heze, signed_in, sysadmin):
+    from whistle.cases.models import DispatchRule
+    from whistle.core.models import HolidayOverride
+
+    client = signed_in(sysadmin)
+    response = client.post("/admin/core/holidayoverride/add/", {"date": "2027-10-09", "is_working_day": "on", "note": "国庆调休上班"})
+    assert response.status_code == 302
+    assert HolidayOverride.objects.get(date="2027-10-09").is_working_day
+    rule = DispatchRule.objects.get(category=heze.cat_market)
+    response = client.post(f"/admin/cases/dispatchrule/{rule.pk}/change/",
+                           {"category": heze.cat_market.pk, "area": heze.cao.pk, "unit": heze.cao_scjg.pk})
+    assert response.status_code == 302
+    rule.refresh_from_db()
+    assert rule.area == heze.cao and rule.unit == heze.cao_scjg
