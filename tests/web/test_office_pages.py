@@ -200,3 +200,9 @@ def test_admin_saves_a_holiday_override_and_a_dispatch_rule(heze, signed_in, sys
     assert response.status_code == 302
     rule.refresh_from_db()
     assert rule.area == heze.cao and rule.unit == heze.cao_scjg
+
+
+def test_a_units_ledger_lists_only_its_own_cases_without_the_offices_queues(heze, signed_in, cases):
+    html = signed_in(heze.users.cao_zjj).get("/ledger?view=all").content.decode()
+    assert _numbers(html) == {cases["routed"].number, cases["closed"].number}
+    assert "待派单" not in html and "督办中" in html

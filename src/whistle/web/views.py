@@ -250,9 +250,16 @@ def desk(request):
 
 # ---- coordination office: the ledger (台账) -------------------------------------------------------------
 
+def _ledger_views(actor):
+    """A unit dispatches nothing and decides no extension: its ledger has the lists that concern it."""
+    if actor.role in UNIT_ROLES:
+        return [v for v in pages.LEDGER_VIEWS if v.key in ("overdue", "supervised", "open", "all")]
+    return pages.LEDGER_VIEWS
+
+
 def _ledger_form(request):
     actor = request.actor
-    return LedgerFilterForm(request.GET, views=pages.LEDGER_VIEWS, counties=pages.counties_for(actor),
+    return LedgerFilterForm(request.GET, views=_ledger_views(actor), counties=pages.counties_for(actor),
                             units=pages.units_for(actor))
 
 
@@ -275,9 +282,10 @@ def ledger(request):
     query.pop("page", None)
     others = urlencode({k: v for k, v in request.GET.items() if k not in ("view", "page") and v})
     open_scope = selectors.case_list(actor).order_by().filter(is_open=True)
-    counts = open_scope.aggregate(**{v.key: Count("pk", filter=v.q(now)) for v in pages.LEDGER_VIEWS if v.key != "all"})
+    views = _ledger_views(actor)
+    counts = open_scope.aggregate(**{v.key: Count("pk", filter=v.q(now)) for v in views if v.key != "all"})
     tabs = [{"key": v.key, "label": v.label, "count": counts.get(v.key), "url": f"?view={v.key}" + (f"&{others}" if others else "")}
-            for v in pages.LEDGER_VIEWS]
+            for v in views]
     return render(request, "web/ledger.html", {
         "form": form, "tabs": tabs, "current": current, "cases": cases, "now": now, "filtering": bool(others),
         "page": number, "has_next": has_next, "query": query.urlencode(),
