@@ -30,10 +30,13 @@ document.addEventListener("DOMContentLoaded", () => {
   const stateEl = document.getElementById("chart-state");
   if (data.state.length) {
     const chart = echarts.init(stateEl);
+    const narrow = stateEl.clientWidth < 480;  // on a phone a legend reads better than labels around the ring
     chart.setOption({
       color: palette,
       tooltip: { trigger: "item", formatter: "{b}：{c}件（{d}%）" },
-      series: [{ type: "pie", radius: ["40%", "70%"], data: data.state, label: { formatter: "{b}\n{c}" } }],
+      legend: narrow ? { bottom: 0, type: "scroll" } : undefined,
+      series: [{ type: "pie", radius: narrow ? ["30%", "55%"] : ["40%", "70%"], center: ["50%", narrow ? "42%" : "50%"],
+                 data: data.state, label: { show: !narrow, formatter: "{b}\n{c}" } }],
     });
     chart.on("click", open);
     window.addEventListener("resize", () => chart.resize());
