@@ -1,0 +1,47 @@
+import unicodedata
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+from whistle.seed.heze import DEMO_LOGINS, DEMO_PASSWORD
+
+BASE_URL = "http://127.0.0.1:8000"
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+class Command(BaseCommand):
+    help = "列出菏泽演示数据的登录账号（每个角色一个）"
+
+    def handle(self, *args, **options):
+        users = {u.username: u for u in get_user_model().objects.filter(username__in=[d.username for d in DEMO_LOGINS])
+                 .select_related("membership__unit", "membership__enterprise")}
+        if not users:
+            self.stdout.write("尚未加载演示数据：请先运行 whistle seed")
+            return
+        rows = [("角色", "用户名", "密码", "单位/企业", "先试试")]
+        for login in DEMO_LOGINS:
+            user = users.get(login.username)
+            if user is None:
+                continue
+            membership = getattr(user, "membership", None)
+            scope = (membership.unit or membership.enterprise) if membership else None
+            rows.append((login.label, login.username, DEMO_PASSWORD, scope.name if scope else "全市", login.try_first))
+        widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+        rule = "─" * (sum(widths) + 2 * (len(widths) - 1))
+        self.stdout.write("菏泽演示账号（密码相同）")
+        self.stdout.write(rule)
+        for n, row in enumerate(rows):
+            self.stdout.write("  ".join(_pad(cell, w) for cell, w in zip(row, widths)).rstrip())
+            if n == 0:
+                self.stdout.write(rule)
+        self.stdout.write(rule)
+        self.stdout.write(f"网页登录  {BASE_URL}/login")
+        self.stdout.write(f"管理后台  {BASE_URL}/admin/  （admin 登录）")
+        self.stdout.write(f"API 文档  {BASE_URL}/api/docs  （令牌：POST {BASE_URL}/api/v1/auth/token）")
