@@ -1,0 +1,83 @@
+"""The Heze demo: a realistic organisation and a year of cases played through the real workflow."""
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from whistle.cases.audit import verify_chains
+from whistle.cases.models import Case, CaseEvent, State
+from whistle.enterprises.models import Enterprise
+from whistle.enterprises.services import clean_uscc
+from whistle.org.models import Unit
+from whistle.seed.data import COUNTIES
+from whistle.seed.heze import DEMO_LOGINS, DEMO_PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_has_cases_in_every_state(demo):
+    states = set(Case.objects.values_list("state", flat=True))
+    assert states == set(State.values)
+    assert "工单 150 条" in demo
+
+
+def test_demo_history_has_returns_extensions_reopens_cards_and_escalations(demo):
+    actions = set(CaseEvent.objects.values_list("action", flat=True))
+    assert {"return", "request_extension", "approve_extension", "follow_up", "yellow_card", "red_card", "supervise",
+            "escalate", "assist_note"} <= actions
+    assert Case.objects.filter(reopen_count__gt=0).exists()
+    assert set(Case.objects.values_list("channel", flat=True)) >= {"web", "app", "hotline", "12345"}
+
+
+def test_demo_event_chains_verify(demo):
+    checked, broken = verify_chains()
+    assert broken == []
+    assert checked == CaseEvent.objects.count() > 150
+
+
+def test_demo_enterprises_have_valid_credit_codes_of_their_county(demo):
+    regions = {code: region for code, _name, _short, _kind, region, _towns in COUNTIES}
+    enterprises = list(Enterprise.objects.select_related("county"))
+    assert len(enterprises) == 40
+    for enterprise in enterprises:
+        assert clean_uscc(enterprise.uscc) == enterprise.uscc
+        assert enterprise.uscc[2:8] == regions[enterprise.county.code]
+
+
+def test_demo_counties_have_an_office_departments_townships_and_a_leader(demo):
+    counties = Unit.objects.filter(level="county", parent__code="heze", kind__in=["government", "zone"])
+    assert sorted(c.short_name for c in counties) == sorted(short for _c, _n, short, *_ in COUNTIES)
+    for county in counties:
+        below = Unit.objects.filter(county=county).exclude(pk=county.pk)
+        assert below.filter(kind="coordination_office").count() == 1
+        assert below.filter(kind="department").count() >= 6
+        assert 3 <= below.filter(kind="township").count() <= 5
+        assert county.leader is not None
+    assert Unit.objects.get(code="heze").leader.username == "shilingdao"
+
+
+def test_demo_logins_sign_in_over_the_api_and_see_their_cases(demo, client):
+    for login in DEMO_LOGINS:
+        response = client.post("/api/v1/auth/token", {"username": login.username, "password": DEMO_PASSWORD},
+                               content_type="application/json")
+        assert response.status_code == 201, login.username
+    token = client.post("/api/v1/auth/token", {"username": "qiye", "password": DEMO_PASSWORD},
+                        content_type="application/json").json()["token"]
+    page = client.get("/api/v1/cases", headers={"Authorization": f"Bearer {token}"}).json()
+    own = Case.objects.filter(enterprise__members__user__username="qiye").count()
+    assert page["count"] == own > 0
+
+
+def test_demo_logins_command_prints_one_login_per_role(demo):
+    out = StringIO()
+    call_command("demo_logins", stdout=out)
+    text = out.getvalue()
+    for login in DEMO_LOGINS:
+        assert login.username in text and login.label in text
+    assert DEMO_PASSWORD in text and "http://127.0.0.1:8000/api/docs" in text
+
+
+def test_seed_refuses_politely_when_data_exists(demo):
+    with pytest.raises(CommandError, match="数据库已有数据"):
+        call_command("seed", stdout=StringIO())
+    assert Case.objects.count() == 150
