@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from whistle.cases import selectors, services, sweeper, workflow
+from whistle.cases import services, sweeper
 from whistle.cases.models import Case
 
 from .conftest import photo

@@ -23,7 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from whistle.cases import selectors, services
-from whistle.cases.models import Card, EscalationLevel, Kind, Resolution, Satisfaction, State
+from whistle.cases.models import Card, EscalationLevel, Kind, Resolution, Satisfaction, State, number_for
 from whistle.cases.workflow import TRANSITIONS, allowed_actions
 from whistle.core.errors import Forbidden, NotFound, Problem
 from whistle.org.models import Role
@@ -330,8 +330,8 @@ def ledger_export(request):
     for r, row in enumerate(rows.iterator(chunk_size=2000), start=1):
         for c, (field, value) in enumerate(zip(fields, row)):
             if field == "pk":
-                sheet.write_string(r, c, f"HZ{value:08d}")
-            elif field == "is_open":
+                sheet.write_string(r, c, number_for(value))
+            elif field == "is_open":  # 是否超期: open and past the deadline of its current step (the row's last value)
                 sheet.write_string(r, c, "是" if value and row[-1] and row[-1] < now else "否")
             elif isinstance(value, dt.datetime):
                 sheet.write_datetime(r, c, timezone.localtime(value).replace(tzinfo=None), when)
