@@ -26,11 +26,12 @@ def test_token_endpoint_exchanges_username_and_password_for_a_bearer_token(clien
     assert me.status_code == 200 and me.json()["username"] == "cao_zjj"
 
 
-@pytest.mark.parametrize("headers", [{}, {"HTTP_AUTHORIZATION": "Bearer wst_not-a-token"}, {"HTTP_AUTHORIZATION": "Basic abc"}])
-def test_request_without_valid_credentials_is_401(client, heze, headers):
-    problem(client.get("/api/v1/cases", **headers), 401, "not_authenticated")
+def test_request_without_valid_credentials_is_401(client, heze, subtests):
     before = rows()
-    problem(client.post("/api/v1/cases", CASE, content_type="application/json", **headers), 401, "not_authenticated")
+    for headers in [{}, {"HTTP_AUTHORIZATION": "Bearer wst_not-a-token"}, {"HTTP_AUTHORIZATION": "Basic abc"}]:
+        with subtests.test(headers=headers):
+            problem(client.get("/api/v1/cases", **headers), 401, "not_authenticated")
+            problem(client.post("/api/v1/cases", CASE, content_type="application/json", **headers), 401, "not_authenticated")
     assert rows() == before
 
 

@@ -83,10 +83,11 @@ def test_request_body_over_the_upload_limit_is_413(api):
     refused(api.post("/api/v1/cases", "ent_cao", body), 413, "request_too_large", "body", before)
 
 
-@pytest.mark.parametrize("phone", ["12345", "1390530000", "139053000011", "０５３０-1234567", "phone"])
-def test_malformed_phone_is_refused(api, phone):
+def test_malformed_phone_is_refused(api, subtests):
     before = rows()
-    refused(api.submit(contact_phone=phone), 422, "invalid_phone", "contact_phone", before)
+    for phone in ["12345", "1390530000", "139053000011", "０５３０-1234567", "phone"]:
+        with subtests.test(phone=phone):
+            refused(api.submit(contact_phone=phone), 422, "invalid_phone", "contact_phone", before)
 
 
 def test_transition_from_the_wrong_state_is_409(api, heze):
@@ -118,10 +119,11 @@ def test_extension_asked_twice_is_409(api, heze):
             409, "extension_already_requested", "reason", before)
 
 
-@pytest.mark.parametrize("value", ["yesterday", "2026-13-01", "2026-11-02T25:00"])
-def test_date_in_the_wrong_format_is_422(api, value):
-    body = problem(api.get("/api/v1/cases", "city_office", {"due_before": value}), 422, "invalid_input", "due_before")
-    assert body["detail"] == "参数“due_before”格式不正确"
+def test_date_in_the_wrong_format_is_422(api, subtests):
+    for value in ["yesterday", "2026-13-01", "2026-11-02T25:00"]:
+        with subtests.test(due_before=value):
+            body = problem(api.get("/api/v1/cases", "city_office", {"due_before": value}), 422, "invalid_input", "due_before")
+            assert body["detail"] == "参数“due_before”格式不正确"
 
 
 def test_wrong_password_ten_times_locks_the_account_until_the_lock_expires(api, heze):
@@ -145,20 +147,24 @@ def test_wrong_password_is_401_without_saying_whether_the_user_exists(api):
     assert wrong["detail"] == unknown["detail"] == "用户名或密码错误"
 
 
-@pytest.mark.parametrize("body", ['{"kind": "help",', "{'kind': 'help'}", '{"lat": NaN}', '{"lat": 1e999}', "\x00"])
-def test_malformed_json_body_is_400(api, heze, body):
+def test_malformed_json_body_is_400(api, heze, subtests):
     case = case_in(heze, "in_progress")
     before = rows()
-    refused(api.post("/api/v1/cases", "ent_cao", body), 400, "invalid_json", "body", before)
-    refused(api.post(f"/api/v1/cases/{case.number}/actions/comment", "ent_cao", body), 400, "invalid_json", "body", before)
+    for body in ['{"kind": "help",', "{'kind': 'help'}", '{"lat": NaN}', '{"lat": 1e999}', "\x00"]:
+        with subtests.test(body=body):
+            refused(api.post("/api/v1/cases", "ent_cao", body), 400, "invalid_json", "body", before)
+            refused(api.post(f"/api/v1/cases/{case.number}/actions/comment", "ent_cao", body), 400, "invalid_json", "body",
+                    before)
 
 
-@pytest.mark.parametrize("body", ["[]", '[{"kind": "help"}]', '"help"', "42"])
-def test_body_that_is_not_a_json_object_is_422(api, heze, body):
+def test_body_that_is_not_a_json_object_is_422(api, heze, subtests):
     case = case_in(heze, "in_progress")
     before = rows()
-    refused(api.post("/api/v1/cases", "ent_cao", body), 422, "body_not_object", "body", before)
-    refused(api.post(f"/api/v1/cases/{case.number}/actions/comment", "ent_cao", body), 422, "body_not_object", "body", before)
+    for body in ["[]", '[{"kind": "help"}]', '"help"', "42"]:
+        with subtests.test(body=body):
+            refused(api.post("/api/v1/cases", "ent_cao", body), 422, "body_not_object", "body", before)
+            refused(api.post(f"/api/v1/cases/{case.number}/actions/comment", "ent_cao", body), 422, "body_not_object", "body",
+                    before)
 
 
 def test_missing_required_field_is_named(api):
@@ -168,10 +174,11 @@ def test_missing_required_field_is_named(api):
     assert body["detail"] == "缺少必填项“description”"
 
 
-@pytest.mark.parametrize("field, value", [("kind", 5), ("description", ["a"]), ("lat", "north"), ("cross_county", "maybe")])
-def test_field_of_the_wrong_type_is_named(api, field, value):
+def test_field_of_the_wrong_type_is_named(api, subtests):
     before = rows()
-    refused(api.submit(**{field: value}), 422, "invalid_input", field, before)
+    for field, value in [("kind", 5), ("description", ["a"]), ("lat", "north"), ("cross_county", "maybe")]:
+        with subtests.test(field=field, value=value):
+            refused(api.submit(**{field: value}), 422, "invalid_input", field, before)
 
 
 def test_kind_outside_the_list_is_refused(api):
@@ -179,10 +186,11 @@ def test_kind_outside_the_list_is_refused(api):
     refused(api.submit(kind="praise"), 422, "invalid_kind", "kind", before)
 
 
-@pytest.mark.parametrize("lat, lng", [(91, 115), (34, 181), (34, None)])
-def test_location_out_of_range_or_half_given_is_refused(api, lat, lng):
+def test_location_out_of_range_or_half_given_is_refused(api, subtests):
     before = rows()
-    refused(api.submit(lat=lat, lng=lng), 422, "invalid_location", "lng" if lng in (181, None) else "lat", before)
+    for lat, lng, field in [(91, 115, "lat"), (34, 181, "lng"), (34, None, "lng")]:
+        with subtests.test(lat=lat, lng=lng):
+            refused(api.submit(lat=lat, lng=lng), 422, "invalid_location", field, before)
 
 
 def test_unknown_action_name_is_422(api, heze):
@@ -193,33 +201,28 @@ def test_unknown_action_name_is_422(api, heze):
     refused(api.act(case.number, "yellow_card", "cao_office"), 422, "unknown_action", "action", before)
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({"unit": []}, "unit"), ({"unit": {"code": "caoxian-zjj"}}, "unit"), ({"unit": 3.5}, "unit"),
-    ({"unit": "caoxian-zjj", "complex": "yes"}, "complex"), ({"unit": "caoxian-zjj", "assisting_units": 7}, "assisting_units"),
-])
-def test_workflow_payload_values_of_wrong_types_are_422(api, heze, payload, field):
+def test_workflow_payload_values_of_wrong_types_are_422(api, heze, subtests):
     case = submit(heze, category="other")
     before = rows()
-    body = problem(api.act(case.number, "dispatch", "cao_office", payload), 422, body_code(payload, field), field)
-    assert rows() == before and body["status"] == 422
+    for payload, code, field in [
+        ({"unit": []}, "unit_required", "unit"), ({"unit": {"code": "caoxian-zjj"}}, "invalid_unit", "unit"),
+        ({"unit": 3.5}, "invalid_unit", "unit"), ({"unit": "caoxian-zjj", "complex": "yes"}, "invalid_complex", "complex"),
+        ({"unit": "caoxian-zjj", "assisting_units": 7}, "invalid_assisting_units", "assisting_units"),
+    ]:
+        with subtests.test(payload=payload):
+            refused(api.act(case.number, "dispatch", "cao_office", payload), 422, code, field, before)
 
 
-def body_code(payload, field):
-    return {"unit": "unit_required" if payload["unit"] == [] else "invalid_unit", "complex": "invalid_complex",
-            "assisting_units": "invalid_assisting_units"}[field]
-
-
-@pytest.mark.parametrize("action, payload, field", [
-    ("comment", {"note": 12}, "note"), ("comment", {"note": ["a"]}, "note"),
-    ("request_extension", {"reason": {"a": 1}}, "reason"), ("contact", {"method": 1}, "method"),
-])
-def test_numbers_or_lists_where_text_is_expected_are_422(api, heze, action, payload, field):
+def test_numbers_or_lists_where_text_is_expected_are_422(api, heze, subtests):
     case = case_in(heze, "accepted")
-    user = "ent_cao" if action == "comment" else "cao_zjj"
     before = rows()
-    response = api.act(case.number, action, user, payload)
-    assert response.status_code == 422 and response.json()["field"] == field
-    assert rows() == before
+    for action, user, payload, code in [
+        ("comment", "ent_cao", {"note": 12}, "invalid_note"), ("comment", "ent_cao", {"note": ["a"]}, "invalid_note"),
+        ("request_extension", "cao_zjj", {"reason": {"a": 1}}, "invalid_reason"),
+        ("contact", "cao_zjj", {"method": 1}, "invalid_method"),
+    ]:
+        with subtests.test(action=action, payload=payload):
+            refused(api.act(case.number, action, user, payload), 422, code, next(iter(payload)), before)
 
 
 def test_page_out_of_range_is_422(api):
@@ -228,11 +231,12 @@ def test_page_out_of_range_is_422(api):
     problem(api.get("/api/v1/cases", "auditor", {"page_size": 1000}), 422, "invalid_input", "page_size")
 
 
-@pytest.mark.parametrize("user", ["cao_zjj", "cao_leader", "auditor"])
-def test_only_enterprise_users_and_coordinators_submit_cases(api, user):
+def test_only_enterprise_users_and_coordinators_submit_cases(api, subtests):
     before = rows()
-    refused(api.submit(user, county="caoxian", contact_name="张三", contact_phone="13905300009"),
-            403, "submit_not_permitted", None, before)
+    for user in ["cao_zjj", "cao_leader", "auditor"]:
+        with subtests.test(user=user):
+            refused(api.submit(user, county="caoxian", contact_name="张三", contact_phone="13905300009"),
+                    403, "submit_not_permitted", None, before)
 
 
 def test_enterprise_user_cannot_submit_for_another_enterprise(api):

@@ -31,41 +31,40 @@ def visible(heze, cases, user) -> set[str]:
     return {name for name, case in cases.items() if case.pk in numbers}
 
 
-@pytest.mark.parametrize("user, expected", [
-    ("ent_cao", "ACF"), ("ent_cao2", "ACF"), ("ent_shan", "BE"),
-])
-def test_enterprise_user_sees_only_its_enterprises_cases(heze, cases, user, expected):
-    assert visible(heze, cases, user) == set(expected)
+def sees(heze, cases, subtests, expected: dict[str, str]):
+    for user, names in expected.items():
+        with subtests.test(user=user):
+            assert visible(heze, cases, user) == set(names)
 
 
-@pytest.mark.parametrize("user, expected", [
-    ("cao_zjj", "AF"), ("cao_scjg", "F"), ("shan_zjj", "B"), ("city_scjg", "C"),
-])
-def test_handler_sees_its_units_cases_and_the_cases_it_assists(heze, cases, user, expected):
-    assert visible(heze, cases, user) == set(expected)
+def test_enterprise_user_sees_only_its_enterprises_cases(heze, cases, subtests):
+    sees(heze, cases, subtests, {"ent_cao": "ACF", "ent_cao2": "ACF", "ent_shan": "BE"})
 
 
-@pytest.mark.parametrize("user, expected", [("cao_office", "ACF"), ("shan_office", "BE")])
-def test_county_coordinator_sees_its_county_subtree(heze, cases, user, expected):
-    assert visible(heze, cases, user) == set(expected)
+def test_handler_sees_its_units_cases_and_the_cases_it_assists(heze, cases, subtests):
+    sees(heze, cases, subtests, {"cao_zjj": "AF", "cao_scjg": "F", "shan_zjj": "B", "city_scjg": "C"})
+
+
+def test_county_coordinator_sees_its_county_subtree(heze, cases, subtests):
+    sees(heze, cases, subtests, {"cao_office": "ACF", "shan_office": "BE"})
 
 
 def test_city_coordinator_sees_all_cases(heze, cases):
     assert visible(heze, cases, "city_office") == set("ABCEF")
 
 
-@pytest.mark.parametrize("user, expected", [("cao_leader", "ACF"), ("city_leader", "ABCEF")])
-def test_leader_reads_its_subtree(heze, cases, user, expected):
-    assert visible(heze, cases, user) == set(expected)
+def test_leader_reads_its_subtree(heze, cases, subtests):
+    sees(heze, cases, subtests, {"cao_leader": "ACF", "city_leader": "ABCEF"})
 
 
-@pytest.mark.parametrize("user", ["cao_leader", "city_leader", "auditor"])
-def test_leader_and_auditor_read_but_cannot_act(heze, cases, user):
+def test_leader_and_auditor_read_but_cannot_act(heze, cases, subtests):
     case = cases["A"]
-    assert selectors.case_get(heze.actor(user), case.number).pk == case.pk
-    for action, payload in [("accept", {}), ("comment", {"note": "请加快"}), ("urge", {}), ("supervise", {})]:
-        with pytest.raises(Forbidden):
-            act(heze, case, action, user, payload)
+    for user in ["cao_leader", "city_leader", "auditor"]:
+        with subtests.test(user=user):
+            assert selectors.case_get(heze.actor(user), case.number).pk == case.pk
+            for action, payload in [("accept", {}), ("comment", {"note": "请加快"}), ("urge", {}), ("supervise", {})]:
+                with pytest.raises(Forbidden):
+                    act(heze, case, action, user, payload)
 
 
 def test_auditor_reads_all_cases(heze, cases):
@@ -87,10 +86,10 @@ def test_case_outside_scope_is_not_found_exactly_like_a_missing_case(heze, cases
         act(heze, cases["A"], "accept", "shan_zjj")
 
 
-@pytest.mark.parametrize("number", ["HZ1", "HZ²", "HZ00000001 ", "hz00000001", "HZ-0000001", "HZ" + "9" * 30, "1"])
-def test_malformed_case_number_is_not_found(heze, cases, number):
-    with pytest.raises(NotFound):
-        selectors.case_get(heze.actor("auditor"), number)
+def test_malformed_case_number_is_not_found(heze, cases, subtests):
+    for number in ["HZ1", "HZ²", "HZ00000001 ", "hz00000001", "HZ-0000001", "HZ" + "9" * 30, "1"]:
+        with subtests.test(number=number), pytest.raises(NotFound):
+            selectors.case_get(heze.actor("auditor"), number)
 
 
 def test_inbox_lists_the_units_open_cases_nearest_deadline_first(heze):
@@ -109,13 +108,12 @@ def test_inbox_of_an_actor_without_a_unit_is_empty(heze):
     assert list(selectors.inbox(heze.actor("auditor"))) == []
 
 
-@pytest.mark.parametrize("filters, expected", [
-    ({"state": "submitted"}, "E"), ({"state": "submitted,dispatched"}, "ABCEF"), ({"kind": "help"}, "ABCEF"),
-    ({"kind": "complaint"}, ""),
-])
-def test_case_list_filters(heze, cases, filters, expected):
-    ids = set(selectors.case_list(heze.actor("city_office"), **filters).values_list("pk", flat=True))
-    assert {name for name, case in cases.items() if case.pk in ids} == set(expected)
+def test_case_list_filters_by_state_and_kind(heze, cases, subtests):
+    for filters, expected in [({"state": "submitted"}, "E"), ({"state": "submitted,dispatched"}, "ABCEF"),
+                              ({"kind": "help"}, "ABCEF"), ({"kind": "complaint"}, "")]:
+        with subtests.test(**filters):
+            ids = set(selectors.case_list(heze.actor("city_office"), **filters).values_list("pk", flat=True))
+            assert {name for name, case in cases.items() if case.pk in ids} == set(expected)
 
 
 def test_case_list_filters_by_unit_county_overdue_and_due_before(heze, cases):

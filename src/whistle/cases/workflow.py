@@ -313,6 +313,7 @@ def _escalate(step: Step) -> None:
     case = step.case
     if case.level != EscalationLevel.COUNTY:
         raise Conflict("工单已在市级协调或绿色通道，不能再提级", code="already_escalated")
+    step.record["reason"] = _optional_text(step, "reason", label="提级理由", default="督办后仍未办结，提级至市级协调")
     case.level = EscalationLevel.CITY
     case.escalated_at = step.now
     case.escalate_at = None
@@ -322,7 +323,6 @@ def _escalate(step: Step) -> None:
         if case.opinion_at:
             case.next_due_at = case.resolve_due_at
         case.supervise_at = case.resolve_due_at
-    step.record["reason"] = _optional_text(step, "reason", label="提级理由", default="督办后仍未办结，提级至市级协调")
 
 
 def _green_channel(step: Step) -> None:
