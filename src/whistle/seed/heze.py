@@ -17,6 +17,7 @@ from stdnum.cn import uscc as uscc_std
 from whistle.cases.models import Category, DispatchRule
 from whistle.enterprises.models import Enterprise
 from whistle.org.models import Level, Membership, Role, Unit, UnitKind
+from whistle.org.scopes import Actor
 
 from . import data
 
@@ -72,6 +73,7 @@ class Heze:
     handlers: dict[int, object] = field(default_factory=dict)  # unit id → user who acts for it
     coordinators: dict[int, object] = field(default_factory=dict)  # county id (None: city) → coordinator user
     enterprise_users: dict[int, object] = field(default_factory=dict)  # enterprise id → user
+    actors: dict[int, Actor] = field(default_factory=dict)  # user id → Actor, as Actor.of(user) builds it
 
     @property
     def city(self) -> Unit:
@@ -112,7 +114,8 @@ class Heze:
             enterprises=list(Enterprise.objects.select_related("county", "township").order_by("pk")),
             categories={c.code: c for c in Category.objects.all()},
         )
-        for m in Membership.objects.select_related("user", "unit").order_by("user_id"):
+        for m in Membership.objects.select_related("user", "unit__parent", "enterprise").order_by("user_id"):
+            heze.actors[m.user_id] = Actor(user=m.user, membership=m)
             if m.role == Role.HANDLER:
                 heze.handlers.setdefault(m.unit_id, m.user)
             elif m.role == Role.COORDINATOR:
