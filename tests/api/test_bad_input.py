@@ -226,9 +226,11 @@ def test_numbers_or_lists_where_text_is_expected_are_422(api, heze, subtests):
 
 
 def test_page_out_of_range_is_422(api):
-    problem(api.get("/api/v1/cases", "auditor", {"page": 0}), 422, "invalid_input", "page")
-    problem(api.get("/api/v1/cases", "auditor", {"page": 10 ** 20}), 422, "invalid_input", "page")
-    problem(api.get("/api/v1/cases", "auditor", {"page_size": 1000}), 422, "invalid_input", "page_size")
+    body = problem(api.get("/api/v1/cases", "auditor", {"page": 0}), 422, "out_of_range", "page")
+    assert body["detail"] == "参数“page”超出允许范围"
+    problem(api.get("/api/v1/cases", "auditor", {"page": 10 ** 20}), 422, "out_of_range", "page")
+    problem(api.get("/api/v1/cases", "auditor", {"page_size": 1000}), 422, "out_of_range", "page_size")
+    problem(api.get("/api/v1/cases", "auditor", {"page": "two"}), 422, "invalid_input", "page")
 
 
 def test_only_enterprise_users_and_coordinators_submit_cases(api, subtests):

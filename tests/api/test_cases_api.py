@@ -210,7 +210,7 @@ def test_enterprises_list_is_scoped_and_paginated(api):
     assert [e["name"] for e in county["items"]] == ["曹县木业有限公司"]
     page = api.get("/api/v1/enterprises", "auditor", {"page_size": 1, "page": 2}).json()
     assert page["count"] == 2 and [e["name"] for e in page["items"]] == ["曹县木业有限公司"]
-    problem(api.get("/api/v1/enterprises", "auditor", {"page_size": 0}), 422, "invalid_input", "page_size")
+    problem(api.get("/api/v1/enterprises", "auditor", {"page_size": 0}), 422, "out_of_range", "page_size")
 
 
 def test_coordinator_registers_a_case_for_an_enterprise_by_its_credit_code(api):

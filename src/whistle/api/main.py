@@ -71,6 +71,7 @@ def on_problem(request, exc: Problem):
 # neither is a name the client sent.
 _SOURCES = {"body", "query", "path", "header", "cookie", "file", "form"}
 _WRAPPERS = {"data", "filters", "payload"}
+_OUT_OF_RANGE = {"greater_than", "greater_than_equal", "less_than", "less_than_equal", "string_too_long", "string_too_short"}
 
 
 def _field(loc) -> str | None:
@@ -92,6 +93,8 @@ def on_validation(request, exc: ValidationError):
         refusal = Invalid("请求内容格式不正确", code="invalid_input", field="body")
     elif first["type"] == "missing":
         refusal = Invalid(f"缺少必填项“{field}”", code="required", field=field)
+    elif first["type"] in _OUT_OF_RANGE:
+        refusal = Invalid(f"参数“{field}”超出允许范围", code="out_of_range", field=field)
     else:
         refusal = Invalid(f"参数“{field}”格式不正确", code="invalid_input", field=field)
     return problem(request, refusal, errors=errors)
