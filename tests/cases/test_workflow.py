@@ -110,6 +110,12 @@ def test_unit_signs_for_case_and_owes_contact_next(heze):
     assert case.next_due_at == at(2026, 11, 2, 12)
 
 
+def test_signing_after_the_return_window_is_possible_but_recorded_late(heze):
+    case = act(heze, submit(heze), "accept", "cao_zjj", {}, at(2026, 11, 4, 10, 1))
+    assert case.state == "accepted" and last_event(case).payload == {"on_time": False}
+    assert last_event(act(heze, submit(heze), "accept", "cao_zjj", {}, at(2026, 11, 4, 10))).payload == {"on_time": True}
+
+
 def test_return_with_reason_and_suggested_unit_within_two_working_days(heze):
     case = submit(heze)
     case = act(heze, case, "return", "cao_zjj", {"reason": "属市场监管职责", "suggested_unit": "caoxian-scjg"}, at(2026, 11, 4, 9, 59))

@@ -180,8 +180,10 @@ def _auto_route(step: Step) -> None:
 
 
 def _accept(step: Step) -> None:
+    # Signing stays possible after the return window (the case must not be stranded); it is only late.
     step.case.accepted_at = step.now
     step.case.next_due_at = step.case.contact_due_at
+    step.record["on_time"] = step.now <= step.case.return_due_at
 
 
 def _return(step: Step) -> None:
