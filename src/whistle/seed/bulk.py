@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+from bisect import bisect
 from decimal import Decimal
 from itertools import accumulate
 
@@ -73,9 +74,10 @@ class Weighted:
 
     def __init__(self, weights: dict):
         self.items, self.cumulative = list(weights), list(accumulate(weights.values()))
+        self.total = self.cumulative[-1]
 
     def pick(self, rng: random.Random):
-        return rng.choices(self.items, cum_weights=self.cumulative)[0]
+        return self.items[bisect(self.cumulative, rng.random() * self.total)]
 
 
 class Generator:
@@ -278,6 +280,8 @@ def generate_cases(n: int, *, seed: int = 1, stdout=None, end: dt.datetime | Non
     done = 0
     while done < n:
         size = min(CHUNK, n - done)
+        # The whole chunk is made before the COPY starts: making a row may read the database (the calendar
+        # reloads its holiday overrides now and then), which a connection in COPY mode cannot answer.
         cases, events, assisting = [], [], []
         for pk in range(first + done, first + done + size):
             case_row, event_row, helper_rows = generator.case(pk)
