@@ -1,8 +1,14 @@
 import os
+import signal
 import subprocess
 import sys
 
 from django.core.management.base import BaseCommand
+
+
+def _interrupt(signum, frame):
+    """`kill` stops the children too, exactly as Ctrl+C does."""
+    raise KeyboardInterrupt
 
 
 class Command(BaseCommand):
@@ -22,6 +28,7 @@ class Command(BaseCommand):
         ])
         worker = None if no_worker else subprocess.Popen([os.path.join(bin_dir, "whistle"), "worker"])
         self.stdout.write(f"whistle 已启动：http://{host}:{port}/  （Ctrl+C 停止）")
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             web.wait()
         except KeyboardInterrupt:
