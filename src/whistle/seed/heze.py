@@ -201,9 +201,9 @@ def mobile(rng: random.Random) -> str:
     return rng.choice(data.MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
 
 
-def _weighted(rng: random.Random, weights: dict):
-    keys = list(weights)
-    return rng.choices(keys, weights=[weights[k] for k in keys])[0]
+def pick(rng: random.Random, weights: dict):
+    """One key of `weights`, drawn in proportion to its value."""
+    return rng.choices(list(weights), list(weights.values()))[0]
 
 
 def _load_enterprises(heze: Heze, rng: random.Random, count: int) -> None:
@@ -218,7 +218,7 @@ def _load_enterprises(heze: Heze, rng: random.Random, count: int) -> None:
         codes.add(uscc)
         names.add(name)
         above = rng.random() < 0.35
-        size = (rng.choices(["large", "medium", "small"], [15, 45, 40]) if above else rng.choices(["small", "micro"], [40, 60]))[0]
+        size = pick(rng, {"large": 15, "medium": 45, "small": 40} if above else {"small": 40, "micro": 60})
         rows.append(Enterprise(
             uscc=uscc, name=name, county=county, township=township, industry=data.INDUSTRIES[industry][0], size=size,
             above_scale=above, is_key=above and rng.random() < 0.3,
@@ -231,8 +231,8 @@ def _load_enterprises(heze: Heze, rng: random.Random, count: int) -> None:
     add(name, demo_county, industry, next(t for t in heze.townships[demo_county.pk] if t.name == town))
     rows[0].above_scale, rows[0].is_key, rows[0].size = True, True, "medium"
     while len(rows) < count:
-        county = by_code[_weighted(rng, data.COUNTY_WEIGHTS)]
-        industry = _weighted(rng, data.COUNTY_INDUSTRIES[county.code])
+        county = by_code[pick(rng, data.COUNTY_WEIGHTS)]
+        industry = pick(rng, data.COUNTY_INDUSTRIES[county.code])
         _label, stems, suffixes = data.INDUSTRIES[industry]
         prefix = rng.choice(data.NAME_PREFIXES).format(c=county.short_name)
         name = f"{prefix}{rng.choice(data.BRANDS)}{rng.choice(stems)}{rng.choice(suffixes)}"

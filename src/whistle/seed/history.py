@@ -4,7 +4,7 @@ Each case gets a plan (who raises it, which category, whether it is returned, ex
 lives as a generator that performs one workflow action per step and yields the simulated moment of its next
 step. One event loop interleaves all cases with the deadline sweeper (twice a simulated day), so cards,
 supervision notices, escalation to the city and the green channel happen as they would in production, and
-every event chain is the one `workflow.apply` writes. Cases whose next step falls after "now" stay where
+every event chain is the one the workflow writes. Cases whose next step falls after "now" stay where
 they are: that is what leaves recent cases in every open state.
 """
 from __future__ import annotations
@@ -31,7 +31,7 @@ from whistle.org.models import Unit
 from whistle.org.scopes import Actor
 
 from . import data
-from .heze import Heze, mobile, person_name
+from .heze import Heze, mobile, person_name, pick
 
 S = State
 OFFICE_OPENS, OFFICE_CLOSES = dt.time(8, 30), dt.time(17, 30)
@@ -72,11 +72,13 @@ class Plan:
     suggested: Unit | None = None  # the unit the last return suggested
 
 
+_CATEGORIES = {c[0]: c for c in data.CATEGORIES}
+
+
 def _route(code: str) -> str | None:
     """The function the dispatch catalogue gives a category (its own rule or its nearest ancestor's)."""
-    by_code = {c[0]: c for c in data.CATEGORIES}
     while code:
-        _c, _n, parent, _k, route = by_code[code]
+        _c, _n, parent, _k, route = _CATEGORIES[code]
         if route:
             return route.removeprefix("city:")
         code = parent
@@ -94,8 +96,6 @@ class Simulation:
         self.dirty: dict[int, Case] = {}
         self.events: list[CaseEvent] = []
         self.sweeps: Counter = Counter()
-        self.leaves = [c for c in data.CATEGORY_WEIGHTS]
-        self.leaf_weights = [data.CATEGORY_WEIGHTS[c] for c in self.leaves]
         ents = heze.enterprises
         # Key and above-scale enterprises raise more; the demo enterprise (qiye) has plenty to show.
         self.ent_weights = [15 if i == 0 else 1 + 3 * e.is_key + 2 * e.above_scale for i, e in enumerate(ents)]
@@ -182,21 +182,21 @@ class Simulation:
 
     def plan(self, at: dt.datetime, stop_at: str | None = None) -> Plan:
         rng = self.rng
-        category = rng.choices(self.leaves, self.leaf_weights)[0]
+        category = pick(rng, data.CATEGORY_WEIGHTS)
         if stop_at == S.SUBMITTED:
             category = rng.choice(list(data.UNROUTED_CHOICES))
         enterprise = rng.choices(self.heze.enterprises, self.ent_weights)[0]
         roll = rng.random()
         if roll < 0.78:
-            channel = rng.choices(list(ENTERPRISE_CHANNELS), list(ENTERPRISE_CHANNELS.values()))[0]
+            channel = pick(rng, ENTERPRISE_CHANNELS)
         elif roll < 0.985 or stop_at:
-            channel = rng.choices(list(OFFICE_CHANNELS), list(OFFICE_CHANNELS.values()))[0]
+            channel = pick(rng, OFFICE_CHANNELS)
         else:
             channel, enterprise = Channel.OPEN311, None
         title, description = self.wording(category, enterprise)
         kind = data.CATEGORY_KIND.get(category) or (
             "consult" if "咨询" in title else "suggestion" if "建议" in title
-            else rng.choices(["help", "complaint", "report"], [80, 15, 5])[0])
+            else pick(rng, {"help": 80, "complaint": 15, "report": 5}))
         p = Plan(at=at, category=category, county=enterprise.county if enterprise else rng.choice(self.heze.counties),
                  enterprise=enterprise, channel=channel, kind=kind, title=title, description=description, stop_at=stop_at)
         if stop_at:
@@ -206,34 +206,35 @@ class Simulation:
             return p
         p.cross_county = rng.random() < 0.03
         p.withdraw = channel in ENTERPRISE_CHANNELS and rng.random() < 0.012
-        p.returns = rng.choices([0, 1, 2], [91, 6, 3])[0]
+        p.returns = pick(rng, {0: 91, 1: 6, 2: 3})
         p.escalate_first = category == "other-cross" and rng.random() < 0.4
         p.complex = rng.random() < 0.08
         p.assisting = rng.random() < 0.35
-        p.extension = rng.choices(["", "approve", "reject"], [94, 4.5, 1.5])[0]
+        p.extension = pick(rng, {"": 94, "approve": 4.5, "reject": 1.5})
         p.comment = rng.random() < 0.06
         p.urge = rng.random() < 0.05
         if kind == "consult":
             p.reply_wd = rng.randint(0, 3)
         else:
-            low, high = rng.choices([(1, 5), (5, 12), (13, 15), (16, 22), (24, 40)], [45, 40, 6, 6, 3])[0]
+            low, high = pick(rng, {(1, 5): 45, (5, 12): 40, (13, 15): 6, (16, 22): 6, (24, 40): 3})
             p.reply_wd = rng.randint(low, high)
         if p.extension:
             p.reply_wd = rng.randint(14, 20)
-        p.follow_ups = [self.outcome(first=True)]
+        p.follow_ups = [self.outcome(0)]
         while p.follow_ups[-1][0] == "unresolved" or p.follow_ups[-1][1] == "unsatisfied":
-            p.follow_ups.append(self.outcome(first=False, round_=len(p.follow_ups)))
+            p.follow_ups.append(self.outcome(len(p.follow_ups)))
         return p
 
-    def outcome(self, *, first: bool, round_: int = 0) -> tuple[str, str]:
+    def outcome(self, round_: int) -> tuple[str, str]:
+        """(resolution, satisfaction) at the follow-up after the first reply (0) or after a redo (1, 2 …)."""
         if round_ >= 2:
             return ("resolved", self.rng.choice(["satisfied", "basically_satisfied"]))
         choices = {
             ("resolved", "satisfied"): 80, ("resolved", "basically_satisfied"): 8, ("partly", "basically_satisfied"): 4,
             ("resolved", "unsatisfied"): 3, ("unresolved", "unsatisfied"): 3, ("partly", "unsatisfied"): 1,
             ("unreachable", ""): 1,
-        } if first else {("resolved", "satisfied"): 75, ("resolved", "basically_satisfied"): 10, ("partly", "unsatisfied"): 15}
-        return self.rng.choices(list(choices), list(choices.values()))[0]
+        } if round_ == 0 else {("resolved", "satisfied"): 75, ("resolved", "basically_satisfied"): 10, ("partly", "unsatisfied"): 15}
+        return pick(self.rng, choices)
 
     def wording(self, category: str, enterprise: Enterprise | None) -> tuple[str, str]:
         rng = self.rng
@@ -313,8 +314,8 @@ class Simulation:
             return
         if p.comment:
             t = yield t + dt.timedelta(minutes=rng.randint(30, 360))
-            case = self.act(case, "comment", self.heze.enterprise_users.get(p.enterprise.pk) if case.requester_id else self.coordinator(case),
-                            {"note": "补充说明：相关证明材料已准备齐全，可随时提供。"}, t)
+            user = self.heze.enterprise_users[p.enterprise.pk] if case.requester_id else self.coordinator(case)
+            case = self.act(case, "comment", user, {"note": "补充说明：相关证明材料已准备齐全，可随时提供。"}, t)
         while True:
             if case.state in (S.SUBMITTED, S.RETURNED):
                 if p.escalate_first and case.level == "county":
@@ -332,9 +333,11 @@ class Simulation:
                 reason = rng.choice(data.RETURN_REASONS).format(unit=p.suggested.name)
                 case = self.act(case, "return", self.handler(case.lead_unit_id),
                                 {"reason": reason, "suggested_unit": p.suggested.code}, t)
-                if case.state != S.RETURNED or p.stop_at == S.RETURNED:
-                    return
-                continue
+                if case.state == S.RETURNED:
+                    if p.stop_at == S.RETURNED:
+                        return
+                    continue
+                p.returns, p.suggested = case.returns_count, None  # the return was refused: the unit takes the case
             break
 
         dispatched = case.dispatched_at
@@ -344,7 +347,7 @@ class Simulation:
         if p.stop_at == case.state:
             return
         t = yield t + dt.timedelta(minutes=rng.randint(10, 80)) if rng.random() < 0.85 else self.later(t, 1, 8)
-        method = rng.choices(["phone", "onsite", "online", "meeting"], [45, 40, 10, 5])[0]
+        method = pick(rng, {"phone": 45, "onsite": 40, "online": 10, "meeting": 5})
         case = self.act(case, "contact", handler, {"method": method, "note": "已与企业联系人沟通，了解诉求详情。"}, t)
         if p.stop_at == case.state:
             return
@@ -368,7 +371,7 @@ class Simulation:
         if p.urge and case.resolve_due_at and reply_at > case.resolve_due_at - dt.timedelta(days=2):
             t = yield max(self.office(case.resolve_due_at - dt.timedelta(days=2)), t)
             case = self.act(case, "urge", self.coordinator(case), {"note": "该工单即将到期，请抓紧办理并及时答复企业。"}, t)
-        for round_, (resolution, satisfaction) in enumerate(p.follow_ups):
+        for resolution, satisfaction in p.follow_ups:
             t = yield max(reply_at, self.later(t, 0.2, 2))
             case = self.act(case, "reply", self.handler(case.lead_unit_id), {"content": rng.choice(data.REPLIES)}, t)
             if p.stop_at == case.state or case.state != S.REPLIED:
