@@ -18,10 +18,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/whistle migrate --noinput -v 0
-	$(BIN)/whistle seed --if-empty
-	$(BIN)/whistle demo_logins
-	$(BIN)/whistle serve
+	$(BIN)/whistle demo
 
 test: $(STAMP)
 	bash scripts/test.sh
