@@ -303,13 +303,11 @@ def _load_users(heze: Heze, rng: random.Random) -> None:
         Membership(user=users[username], phone=mobile(rng), **fields) for username, fields in people
     ], batch_size=500)
 
-    leaders = {unit.pk: users[f"{unit.code}-leader"] for unit in heze.counties if f"{unit.code}-leader" in users}
-    leaders.update({heze.units[code].pk: users[name] for code, name in DEMO_LEADER_UNITS.items()})
-    for unit in [heze.city, *heze.counties]:
-        unit.leader = leaders[unit.pk]
+    # The green channel hands a case to the lead unit's leader in charge, else the county head, else the mayor.
+    leaders = {heze.units[code]: users[name] for code, name in DEMO_LEADER_UNITS.items()}
+    leaders.update({county: users[f"{county.code}-leader"] for county in heze.counties if county not in leaders})
     for username, functions in CITY_LEADER_FIELDS.items():
-        for function in functions:
-            unit = heze.units[f"{ROOT}-{function}"]
-            unit.leader = users[username]
-            unit.save(update_fields=["leader"])
-    Unit.objects.bulk_update([heze.city, *heze.counties], ["leader"])
+        leaders.update({heze.units[f"{ROOT}-{function}"]: users[username] for function in functions})
+    for unit, leader in leaders.items():
+        unit.leader = leader
+    Unit.objects.bulk_update(list(leaders), ["leader"])
