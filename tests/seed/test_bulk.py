@@ -6,10 +6,11 @@ from django.core.management import call_command
 from django.db.models import Q
 
 from tests.conftest import at
-from whistle.cases import sweeper
+from whistle.cases import services, sweeper
 from whistle.cases.audit import verify_chains
 from whistle.cases.models import OPEN_STATES, Case, CaseEvent
 from whistle.seed.bulk import generate_cases
+from whistle.seed.heze import Heze
 
 pytestmark = pytest.mark.django_db
 END = at(2025, 11, 3, 0, 0)
@@ -47,6 +48,11 @@ def test_bulk_cases_keep_hash_chains_and_workflow_columns_consistent():
     assert not Case.objects.filter(is_open=True, state="closed").exists()
     assert not Case.objects.exclude(state__in=["submitted", "returned"]).filter(lead_unit=None).exists()
     assert set(Case.objects.values_list("state", flat=True)) >= set(OPEN_STATES) - {"reopened"}
+    # A case raised afterwards gets the next number: the id sequence was moved past the written rows.
+    heze = Heze.from_db()
+    case, _ = services.case_submit(heze.actors[heze.enterprise_users[heze.enterprises[0].pk].pk], kind="help",
+                                   category="factor-water", description="厂区供水水压不足")
+    assert case.pk == Case.objects.exclude(pk=case.pk).order_by("-pk").first().pk + 1
 
 
 def test_bulk_leaves_about_one_percent_to_the_sweeper_and_a_second_sweep_writes_nothing():
