@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "whistle.cases",
     "whistle.open311",
     "whistle.web",
+    "whistle.ratings",
 ]
 
 MIDDLEWARE = [

@@ -16,5 +16,6 @@ urlpatterns = [
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False)),
     path("healthz", health),
     path("open311/v2/", include("whistle.open311.urls")),
+    path("r/", include("whistle.ratings.urls")),
     path("", include("whistle.web.urls")),
 ]

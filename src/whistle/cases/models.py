@@ -118,6 +118,7 @@ class Channel(models.TextChoices):
     PROVINCIAL = "provincial", "省接诉即办平台"
     VISIT = "visit", "走访"
     OPEN311 = "open311", "Open311"
+    RATING = "rating", "好差评"
 
 
 class EscalationLevel(models.TextChoices):

@@ -1,0 +1,143 @@
+"""三亮 cards (cadres and windows) and the ratings citizens give them by scanning a card's QR code."""
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+
+def new_card_code() -> str:
+    # Printed on paper and public: unguessable, so nobody can enumerate the cards or rate a card never shown to them.
+    return secrets.token_urlsafe(12)
+
+
+class CardHolder(models.Model):
+    """What a cadre and a window both show: who they are (亮身份), their duties (亮职责) and a public QR code."""
+
+    name = models.CharField("名称", max_length=60)
+    unit = models.ForeignKey("org.Unit", verbose_name="所属单位", on_delete=models.PROTECT, related_name="+")
+    duties = models.TextField("职责", blank=True)
+    supervision_phone = models.CharField("监督电话", max_length=20)
+    card_code = models.SlugField("亮码编号", max_length=24, unique=True, default=new_card_code, editable=False)
+    is_active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from whistle.cases.services import clean_phone
+        from whistle.core.errors import Invalid
+
+        try:
+            self.supervision_phone = clean_phone(self.supervision_phone, field="supervision_phone")
+        except Invalid as problem:
+            raise ValidationError({"supervision_phone": problem.detail}) from None
+
+
+class Cadre(CardHolder):
+    post = models.CharField("职务", max_length=60)
+    photo = models.FileField("照片", upload_to="cadres/", blank=True)
+    is_party_member = models.BooleanField("党员", default=False)
+    service_items = models.TextField("服务事项及时限", blank=True, help_text="每行一项，如：营业执照办理 1个工作日")
+
+    class Meta:
+        verbose_name = "干部"
+        verbose_name_plural = "干部"
+        ordering = ["unit", "name"]
+
+
+class Window(CardHolder):
+    hall = models.CharField("所在大厅", max_length=80)
+
+    class Meta:
+        verbose_name = "窗口"
+        verbose_name_plural = "窗口"
+        ordering = ["unit", "name"]
+
+
+class Level(models.IntegerChoices):
+    """The national five-level scale (国办发〔2019〕51号)."""
+
+    VERY_SATISFIED = 5, "非常满意"
+    SATISFIED = 4, "满意"
+    BASICALLY_SATISFIED = 3, "基本满意"
+    UNSATISFIED = 2, "不满意"
+    VERY_UNSATISFIED = 1, "非常不满意"
+
+
+def grade(level: int) -> str:
+    """好评 5–4, 中评 3, 差评 2–1."""
+    return "good" if level >= 4 else "neutral" if level == 3 else "poor"
+
+
+class Tag(models.TextChoices):
+    FRIENDLY = "friendly", "态度热情"
+    FAST = "fast", "办事高效"
+    ONE_VISIT = "one_visit", "一次办好"
+    CLEAR = "clear", "一次性告知"
+    RUDE = "rude", "态度生硬"
+    SLOW = "slow", "办事拖沓"
+    RUNAROUND = "runaround", "多次跑腿"
+    ABSENT = "absent", "窗口无人"
+
+
+class RatingChannel(models.TextChoices):
+    QR = "qr", "扫码评价"
+
+
+class RatingStatus(models.TextChoices):
+    COUNTED = "counted", "有效"
+    FLAGGED = "flagged", "待复核"
+    VOIDED = "voided", "已作废"
+
+
+class Rating(models.Model):
+    """One rating. Stored for good: a flagged or voided rating stays here, it only stops counting (`counted`)."""
+
+    cadre = models.ForeignKey(Cadre, verbose_name="干部", null=True, blank=True, on_delete=models.PROTECT, related_name="ratings")
+    window = models.ForeignKey(Window, verbose_name="窗口", null=True, blank=True, on_delete=models.PROTECT, related_name="ratings")
+    unit = models.ForeignKey("org.Unit", verbose_name="被评单位", on_delete=models.PROTECT, related_name="+")
+    level = models.PositiveSmallIntegerField("评价等级", choices=Level.choices)
+    tags = models.JSONField("标签", default=list, blank=True)
+    comment = models.CharField("评价意见", max_length=500, blank=True)
+    case_number = models.CharField("办件编号", max_length=40, blank=True)
+    rater_phone_hash = models.CharField(max_length=64, blank=True, editable=False)
+    rater_phone_masked = models.CharField("评价人电话", max_length=20, blank=True)
+    channel = models.CharField("渠道", max_length=12, choices=RatingChannel.choices, default=RatingChannel.QR)
+    created_at = models.DateTimeField("评价时间", db_index=True)
+    device_hash = models.CharField(max_length=64, editable=False)
+    network_hash = models.CharField(max_length=64, editable=False)
+    counted = models.BooleanField("计入统计", default=True)
+    status = models.CharField("状态", max_length=10, choices=RatingStatus.choices, default=RatingStatus.COUNTED)
+    rectification = models.OneToOneField("cases.Case", verbose_name="差评整改工单", null=True, blank=True,
+                                          on_delete=models.PROTECT, related_name="rating")
+
+    class Meta:
+        verbose_name = "评价"
+        verbose_name_plural = "评价"
+        indexes = [
+            models.Index(fields=["device_hash", "created_at"], name="rating_device"),
+            models.Index(fields=["network_hash", "created_at"], name="rating_network"),
+            models.Index(fields=["cadre", "created_at"], name="rating_cadre"),
+            models.Index(fields=["window", "created_at"], name="rating_window"),
+        ]
+        constraints = [
+            models.CheckConstraint(name="rating_level_1_to_5", condition=Q(level__gte=1, level__lte=5)),
+            models.CheckConstraint(name="rating_one_target",
+                                   condition=Q(cadre__isnull=False, window__isnull=True) | Q(cadre__isnull=True, window__isnull=False)),
+            models.CheckConstraint(name="rating_counted_matches_status",
+                                   condition=Q(counted=True, status="counted") | Q(counted=False, status__in=["flagged", "voided"])),
+            # 一事一评: one rating per case number, whoever gives it.
+            models.UniqueConstraint(fields=["case_number"], condition=~Q(case_number=""), name="rating_one_per_case_number"),
+        ]
+
+    @property
+    def target(self):
+        return self.cadre or self.window
+
+    @property
+    def grade(self) -> str:
+        return grade(self.level)

@@ -1,0 +1,148 @@
+"""The one path by which a rating enters whistle (the public page now, a bulk import later): validation,
+一事一评, rate limits, burst flagging, and the rectification case a poor rating opens."""
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import re
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from whistle.cases import workflow
+from whistle.cases.models import Channel, Kind
+from whistle.cases.services import case_submit, clean_phone
+from whistle.core.errors import Conflict, Invalid, Problem
+from whistle.core.hashing import keyed_hash
+from whistle.core.rules import int_param
+from whistle.org.models import Level as UnitLevel
+from whistle.org.models import Unit, UnitKind
+from whistle.org.scopes import Actor
+
+from .models import Cadre, Level, Rating, RatingChannel, RatingStatus, Tag, Window
+
+RECTIFICATION_CATEGORY = "rating-rectification"
+COMMENT_MAX = 500
+CASE_NUMBER_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{0,39}$")
+
+
+class TooManyRatings(Problem):
+    status = 429
+    code = "rate_limited"
+    title = "评价过于频繁"
+
+
+def network_of(ip: str) -> str:
+    """The network a client address belongs to: one household or office NAT shares an IPv4 /24 or IPv6 /64."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    prefix = 24 if address.version == 4 else 64
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def mask_phone(phone: str) -> str:
+    return phone[:3] + "****" + phone[-4:]
+
+
+def rating_submit(
+    target: Cadre | Window,
+    *,
+    level,
+    tags=(),
+    comment: str = "",
+    case_number: str = "",
+    phone: str = "",
+    device: str,
+    ip: str,
+    channel: str = RatingChannel.QR,
+    now: dt.datetime | None = None,
+) -> Rating:
+    now = now or timezone.now()
+    if not target.is_active:
+        raise Invalid("该亮码已停用", code="card_inactive")
+    if isinstance(level, str) and level.isdigit():
+        level = int(level)
+    if level not in Level.values:
+        raise Invalid("请选择评价等级", code="level_required", field="level")
+    tags = list(tags or [])
+    if not all(t in Tag.values for t in tags):
+        raise Invalid("评价标签不正确", code="invalid_tag", field="tags")
+    comment = (comment or "").strip()
+    if len(comment) > COMMENT_MAX:
+        raise Invalid(f"评价意见不能超过{COMMENT_MAX}字", code="comment_too_long", field="comment")
+    case_number = (case_number or "").strip()
+    if case_number and not CASE_NUMBER_RE.match(case_number):
+        raise Invalid("办件编号只能由字母、数字和“-”组成，最长40位", code="invalid_case_number", field="case_number")
+    phone = (phone or "").strip()
+    if phone:
+        phone = clean_phone(phone, field="phone")
+    if channel not in RatingChannel.values:
+        raise Invalid("评价渠道不正确", code="invalid_channel", field="channel")
+    device_hash, network_hash = keyed_hash(f"device:{device}"), keyed_hash(f"network:{network_of(ip)}")
+
+    with transaction.atomic():
+        _check_rate_limits(device_hash, network_hash, now)
+        # A burst on one card is what bought or coached ratings look like: keep it, but a person decides.
+        burst = _recent_on_target(target, now) >= int_param("ratings.burst_threshold")
+        fields = {"cadre" if isinstance(target, Cadre) else "window": target}
+        try:
+            with transaction.atomic():
+                rating = Rating.objects.create(
+                    **fields, unit=target.unit, level=level, tags=tags, comment=comment, case_number=case_number,
+                    rater_phone_hash=keyed_hash(phone) if phone else "", rater_phone_masked=mask_phone(phone) if phone else "",
+                    channel=channel, created_at=now, device_hash=device_hash, network_hash=network_hash,
+                    counted=not burst, status=RatingStatus.FLAGGED if burst else RatingStatus.COUNTED,
+                )
+        except IntegrityError:
+            raise Conflict("该办件已评价过，一件事只能评价一次", code="case_already_rated", field="case_number") from None
+        if rating.grade == "poor" and not burst:
+            rating.rectification = _open_rectification(rating, now)
+            rating.save(update_fields=["rectification"])
+    return rating
+
+
+def _check_rate_limits(device_hash: str, network_hash: str, now: dt.datetime) -> None:
+    if Rating.objects.filter(device_hash=device_hash, created_at__gt=now - dt.timedelta(days=1)).count() >= int_param(
+            "ratings.max_per_device_per_day"):
+        raise TooManyRatings("本设备今天的评价次数已达上限，请明天再评", code="device_limit")
+    if Rating.objects.filter(network_hash=network_hash, created_at__gt=now - dt.timedelta(hours=1)).count() >= int_param(
+            "ratings.max_per_network_per_hour"):
+        raise TooManyRatings("当前网络评价过于频繁，请稍后再试", code="network_limit")
+
+
+def _recent_on_target(target, now: dt.datetime) -> int:
+    since = now - dt.timedelta(minutes=int_param("ratings.burst_window_minutes"))
+    return target.ratings.filter(created_at__gt=since).count()
+
+
+def _open_rectification(rating: Rating, now: dt.datetime):
+    """差评整改: a complaint case in the one case engine, dispatched straight to the rated unit."""
+    target, unit = rating.target, rating.unit
+    kind = "干部" if isinstance(target, Cadre) else "窗口"
+    lines = [f"扫码评价“{rating.get_level_display()}”：{unit.name} {kind} {target.name}。"]
+    if rating.tags:
+        lines.append("标签：" + "、".join(Tag(t).label for t in rating.tags))
+    if rating.comment:
+        lines.append("评价意见：" + rating.comment)
+    if rating.case_number:
+        lines.append("办件编号：" + rating.case_number)
+    lines.append("请回访核实、整改并向评价人反馈。")
+    # The rater's number is kept only as a hash: the case carries the card's supervision phone, the masked one in the name.
+    case, _ = case_submit(
+        Actor.system(), kind=Kind.COMPLAINT, category=RECTIFICATION_CATEGORY, title=f"差评整改：{kind}{target.name}"[:100],
+        description="\n".join(lines), contact_name=f"评价人{rating.rater_phone_masked or '（匿名）'}"[:40],
+        contact_phone=target.supervision_phone, channel=Channel.RATING, external_ref=f"rating-{rating.pk}",
+        county=_county_of(unit).pk, cross_county=unit.county_id is None, now=now,
+    )
+    return workflow.apply_locked(case, "dispatch", Actor.system(), {"unit": unit.pk}, now)
+
+
+def _county_of(unit: Unit) -> Unit:
+    """A county unit's own county; a city unit has none, so its case is filed under the first county of the city
+    (it is handled at city level either way: cross_county)."""
+    if unit.county_id:
+        return unit.county
+    return Unit.objects.filter(level=UnitLevel.COUNTY, kind=UnitKind.GOVERNMENT, is_active=True,
+                               path__startswith=unit.path.split("/")[0] + "/").order_by("path").first()

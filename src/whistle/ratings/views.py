@@ -1,0 +1,69 @@
+"""Public card pages (no login) and the printable card for administrators. Thin: services write, selectors read."""
+import secrets
+
+import segno
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from whistle.core.errors import NotFound, Problem
+from whistle.org.models import Role
+from whistle.org.scopes import Actor
+
+from .models import Cadre, Level, Tag
+from .selectors import card_get, rating_summary
+from .services import rating_submit
+
+DEVICE_COOKIE = "whistle_device"
+PRINTING_ROLES = {Role.UNIT_ADMIN, Role.COORDINATOR, Role.LEADER, Role.SYSADMIN}
+
+
+def _card(code):
+    try:
+        return card_get(code)
+    except NotFound:
+        raise Http404 from None
+
+
+def _qr(request, target):
+    return segno.make(request.build_absolute_uri(reverse("ratings:card", args=[target.card_code])), error="m")
+
+
+def card_public(request, code):
+    target = _card(code)
+    context = {"target": target, "is_cadre": isinstance(target, Cadre), "levels": Level.choices, "tags": Tag.choices,
+               "form": {}, "error": None, "rating": None}
+    status = 200
+    if request.method == "POST":
+        form = request.POST
+        context["form"] = {"level": form.get("level", ""), "tags": form.getlist("tags"), "comment": form.get("comment", ""),
+                           "case_number": form.get("case_number", ""), "phone": form.get("phone", "")}
+        # Without the cookie (first visit blocked cookies) the address and browser stand in for the device.
+        device = request.COOKIES.get(DEVICE_COOKIE) or f"{request.META.get('REMOTE_ADDR')}|{request.META.get('HTTP_USER_AGENT', '')}"
+        try:
+            context["rating"] = rating_submit(target, device=device, ip=request.META.get("REMOTE_ADDR", ""), **context["form"])
+        except Problem as problem:
+            context["error"], status = problem, problem.status
+    context["summary"] = rating_summary(target)
+    response = render(request, "ratings/card.html", context, status=status)
+    if DEVICE_COOKIE not in request.COOKIES:
+        response.set_cookie(DEVICE_COOKIE, secrets.token_urlsafe(16), max_age=400 * 86400, httponly=True, samesite="Lax")
+    return response
+
+
+def card_qr(request, code):
+    response = HttpResponse(content_type="image/svg+xml")
+    _qr(request, _card(code)).save(response, kind="svg", scale=4)
+    return response
+
+
+@login_required
+def card_print(request, code):
+    """The A6 card (105 × 148 mm) a unit prints and posts at the counter."""
+    target = _card(code)
+    actor = Actor.of(request.user)
+    if actor.role not in PRINTING_ROLES or not (actor.role == Role.SYSADMIN or actor.covers(target.unit)):
+        raise Http404  # outside scope looks exactly like missing
+    return render(request, "ratings/print.html", {"target": target, "is_cadre": isinstance(target, Cadre),
+                                                  "qr": _qr(request, target).svg_inline(scale=3)})
