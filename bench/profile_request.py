@@ -25,10 +25,13 @@ ACTIONS = [("accept", {}), ("contact", {"method": "phone"}), ("opinion", {"opini
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["create", "lifecycle", "inbox"])
+    parser.add_argument("what", choices=["create", "lifecycle", "inbox", "desk", "selector"])
+    parser.add_argument("--actors", default=str(OUT / "http" / "actors.json"))
+    parser.add_argument("--unit", help="for inbox/desk/selector: the unit whose handler reads (default: the route's unit)")
     parser.add_argument("-n", type=int, default=50)
     args = parser.parse_args()
-    route = json.loads((OUT / "http" / "actors.json").read_text())[0]
+    route = json.loads(Path(args.actors).read_text())[0]
+    unit_code = args.unit or route["unit"]
     ent = {"HTTP_AUTHORIZATION": f"Bearer {route['enterprise_token']}"}
     handler = {"HTTP_AUTHORIZATION": f"Bearer {route['handler_token']}"}
     body = {"kind": "help", "category": route["category"], "description": "施工许可材料已提交两周未有答复，请协调办理进度。"}
@@ -49,10 +52,28 @@ def main():
         assert r.status_code == 200, r.content
 
     def inbox():
-        r = client.get(f"/api/v1/cases?unit={route['unit']}&state=dispatched,accepted,contacted,in_progress,reopened", **handler)
+        r = client.get(f"/api/v1/cases?unit={unit_code}&state=dispatched,accepted,contacted,in_progress,replied,reopened",
+                       HTTP_AUTHORIZATION=bearer)
         assert r.status_code == 200, r.content
 
-    work = {"create": create, "lifecycle": lifecycle, "inbox": inbox}[args.what]
+    def desk():
+        r = client.get("/desk")
+        assert r.status_code == 200, r.status_code
+
+    def selector():
+        list(selectors.inbox(actor)[:20])
+
+    if args.what in ("inbox", "desk", "selector"):
+        from whistle.cases import selectors
+        from whistle.org.models import Membership, Role
+        from whistle.org.scopes import Actor
+        from whistle.org.services import token_issue
+
+        reader = Membership.objects.filter(role=Role.HANDLER, unit__code=unit_code).select_related("user").first().user
+        bearer = f"Bearer {token_issue(reader, 'bench-profile', days=0)[0]}"
+        client.force_login(reader)
+        actor = Actor.of(reader)
+    work = {"create": create, "lifecycle": lifecycle, "inbox": inbox, "desk": desk, "selector": selector}[args.what]
     work()  # warm caches and the connection
     queries = []
 

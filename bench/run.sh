@@ -10,7 +10,7 @@
 #
 # Databases (all bench_*, made here, never `test` or anyone else's): bench_whistle (demo data + HTTP_CASES synthetic
 # cases), bench_helpdesk (the peer), bench_whistle_big (BIG_CASES synthetic cases) and bench_whistle_open (as many,
-# all open), the templates of the sweep rounds, bench_whistle_sweep (a throwaway copy). Raw outputs go to bench/out/ (gitignored); bench/summarize.py
+# all open), the templates of the sweep rounds, bench_whistle_sweep_* (throwaway copies, one a round). Raw outputs go to bench/out/ (gitignored); bench/summarize.py
 # turns them into the tables of docs/benchmarks.md. Servers started here are stopped on exit.
 #
 # Settings (environment): ROUNDS=3 DURATION=30 (seconds per measured run) CLIENTS=32 HTTP_CASES=100000
@@ -172,23 +172,33 @@ seeded() {
 big_db() { seeded bench_whistle_big big "$WHISTLE" seed --cases "$BIG_CASES"; }
 open_db() { seeded bench_whistle_open open "$PY" bench/seed_open.py "$BIG_CASES"; }
 
+# drop DB: a DROP DATABASE waits for every backend to absorb a barrier, which a backend stuck in someone else's
+# COPY FROM STDIN never does (seen here); give up after ten seconds rather than hang the run, and say so.
+drop() {
+  timeout 10 dropdb -h 127.0.0.1 -U postgres --if-exists "$1" || log "could not drop $1 now; bash bench/run.sh clean later"
+}
+
 # figure_sweep TEMPLATE FOLDER
 figure_sweep() {
-  local db=$1 folder=$2 now
+  local db=$1 folder=$2 now copy
   machine "sweep-$folder"
   # Every round sweeps a fresh copy at the moment the data was generated for, so each sees the same due rows.
   now=$(cat "$OUT/$folder/seeded-at.txt")
-  for round in $(seq 1 "$ROUNDS"); do
-    log "sweep $folder round $round/$ROUNDS (load $(cut -d' ' -f1 /proc/loadavg))"
-    dropdb -h 127.0.0.1 -U postgres --if-exists bench_whistle_sweep
-    createdb -h 127.0.0.1 -U postgres -T "$db" bench_whistle_sweep
-    WHISTLE_DATABASE_URL=$PG/bench_whistle_sweep $PY bench/sweep_bench.py --now "$now" >"$OUT/$folder/r$round-sweep.json"
+  for round in $(seq 1 "$ROUNDS") explain; do
+    copy=bench_whistle_sweep_${folder}_$round
+    drop "$copy"
+    createdb -h 127.0.0.1 -U postgres -T "$db" "$copy"
+    # The copy went through the WAL; flush it now so the sweep does not share the disk with that checkpoint.
+    "${PSQL[@]}" -d postgres -c CHECKPOINT
+    if [ "$round" = explain ]; then
+      log "sweep $folder: EXPLAIN of each statement on a fresh copy"
+      WHISTLE_DATABASE_URL=$PG/$copy $PY bench/sweep_bench.py --now "$now" --explain >"$OUT/$folder/sweep-explain.txt"
+    else
+      log "sweep $folder round $round/$ROUNDS (load $(cut -d' ' -f1 /proc/loadavg))"
+      WHISTLE_DATABASE_URL=$PG/$copy $PY bench/sweep_bench.py --now "$now" >"$OUT/$folder/r$round-sweep.json"
+    fi
+    drop "$copy"
   done
-  log "sweep $folder EXPLAIN on a fresh copy"
-  dropdb -h 127.0.0.1 -U postgres --if-exists bench_whistle_sweep
-  createdb -h 127.0.0.1 -U postgres -T "$db" bench_whistle_sweep
-  WHISTLE_DATABASE_URL=$PG/bench_whistle_sweep $PY bench/sweep_bench.py --now "$now" --explain >"$OUT/$folder/sweep-explain.txt"
-  dropdb -h 127.0.0.1 -U postgres bench_whistle_sweep
   echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine-sweep-$folder.txt"
 }
 
@@ -240,8 +250,9 @@ figure_sqlite() {
 }
 
 clean() {
-  for db in bench_whistle bench_helpdesk bench_whistle_big bench_whistle_open bench_whistle_sweep; do
-    dropdb -h 127.0.0.1 -U postgres --if-exists "$db"
+  for db in bench_whistle bench_helpdesk bench_whistle_big bench_whistle_open \
+    $("${PSQL[@]}" -d postgres -c "SELECT datname FROM pg_database WHERE datname LIKE 'bench\_whistle\_sweep%'"); do
+    drop "$db"
   done
   rm -rf "$OUT/sqlite/seeded"
 }

@@ -3,6 +3,7 @@
     python3 bench/summarize.py > bench/out/summary.md
 """
 import json
+import re
 import statistics
 from pathlib import Path
 
@@ -10,8 +11,11 @@ OUT = Path(__file__).parent / "out"
 
 
 def rounds(pattern: str) -> list[dict]:
+    """The first JSON line of each file matching pattern, where * stands for the round number."""
     found = []
-    for path in sorted(OUT.glob(pattern)):
+    for path in sorted(OUT.glob(pattern.replace("*", "[0-9]*"))):
+        if not re.fullmatch(pattern.split("/")[-1].replace("*", r"\d+"), path.name):
+            continue
         text = path.read_text().strip()
         if text:
             found.append(json.loads(text.splitlines()[0]))

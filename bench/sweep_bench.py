@@ -45,14 +45,22 @@ class Statements:
         self.explained: set[str] = set()
 
     def __call__(self, execute, sql, params, many, context):
-        if self.explain and "FOR UPDATE" in sql:
-            column = next((c for _, c in RULES if f'"cases_case"."{c}" <=' in sql), None)
-            if column and column not in self.explained:
-                self.explained.add(column)
-                with context["connection"].cursor() as cursor:
+        if self.explain:
+            column = next((c for _, c in RULES if f'"cases_case"."{c}" <=' in sql), None) if "FOR UPDATE" in sql else None
+            write = WRITE.match(sql)
+            # The first batch query of each rule, and the first write of each kind (run twice: EXPLAIN ANALYZE executes).
+            key = column or (write and (write.group(2) or write.group(1)).upper())
+            if key and key not in self.explained:
+                self.explained.add(key)
+                # In a savepoint rolled back at once: EXPLAIN ANALYZE executes the statement, which then runs for real.
+                with transaction.atomic(), context["connection"].cursor() as cursor:
                     cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
-                    self.plans.append((column, sql % tuple(f"'{p}'" for p in params) if params else sql))
+                    shown = sql % tuple(f"'{p}'" for p in params) if params else sql
+                    if len(shown) > 4000:
+                        shown = shown[:1500] + f" … ({len(params)} parameters) … " + shown[-700:]
+                    self.plans.append((key, shown))
                     self.plans[-1] += ("\n".join(row[0] for row in cursor.fetchall()),)
+                    transaction.set_rollback(True)
         started = time.perf_counter()
         try:
             return execute(sql, params, many, context)
@@ -131,7 +139,7 @@ def main():
             transaction.set_rollback(True)
         print(json.dumps(report, ensure_ascii=False))
         for column, sql, plan in statements.plans:
-            print(f"\n-- {column}: first batch query of its rule\n{sql}\n{plan}")
+            print(f"\n-- {column}: {'first batch query of its rule' if column.endswith('_at') else 'first statement of this kind'}\n{sql}\n{plan}")
         return
     report["first"] = timed_sweep(now)
     report["second"] = timed_sweep(now)
