@@ -1,6 +1,7 @@
 """三亮 cards (cadres and windows) and the ratings citizens give them by scanning a card's QR code."""
 import secrets
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -141,3 +142,30 @@ class Rating(models.Model):
     @property
     def grade(self) -> str:
         return grade(self.level)
+
+
+class AppealState(models.TextChoices):
+    PENDING = "pending", "待复核"
+    UPHELD = "upheld", "维持评价"
+    VOIDED = "voided", "评价作废"
+
+
+class Appeal(models.Model):
+    """申诉复核: the rated unit contests a mistaken or malicious rating; a coordinator upholds it or voids it."""
+
+    rating = models.OneToOneField(Rating, verbose_name="评价", on_delete=models.PROTECT, related_name="appeal")
+    reason = models.CharField("申诉理由", max_length=500)
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="申诉人", on_delete=models.PROTECT, related_name="+")
+    filed_at = models.DateTimeField("申诉时间")
+    state = models.CharField("状态", max_length=10, choices=AppealState.choices, default=AppealState.PENDING)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="复核人", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    review_reason = models.CharField("复核意见", max_length=500, blank=True)
+    reviewed_at = models.DateTimeField("复核时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "评价申诉"
+        verbose_name_plural = "评价申诉"
+        constraints = [
+            models.CheckConstraint(name="appeal_review_complete", condition=Q(state="pending", reviewed_at__isnull=True)
+                                   | (~Q(state="pending") & Q(reviewed_at__isnull=False, reviewed_by__isnull=False) & ~Q(review_reason=""))),
+        ]

@@ -12,14 +12,14 @@ from django.utils import timezone
 from whistle.cases import workflow
 from whistle.cases.models import Channel, Kind
 from whistle.cases.services import case_submit, clean_phone
-from whistle.core.errors import Conflict, Invalid, Problem
+from whistle.core.errors import Conflict, Forbidden, Invalid, NotFound, Problem
 from whistle.core.hashing import keyed_hash
 from whistle.core.rules import int_param
 from whistle.org.models import Level as UnitLevel
-from whistle.org.models import Unit, UnitKind
+from whistle.org.models import Role, Unit, UnitKind
 from whistle.org.scopes import Actor
 
-from .models import Cadre, Level, Rating, RatingChannel, RatingStatus, Tag, Window
+from .models import Appeal, AppealState, Cadre, Level, Rating, RatingChannel, RatingStatus, Tag, Window
 
 RECTIFICATION_CATEGORY = "rating-rectification"
 COMMENT_MAX = 500
@@ -146,3 +146,51 @@ def _county_of(unit: Unit) -> Unit:
         return unit.county
     return Unit.objects.filter(level=UnitLevel.COUNTY, kind=UnitKind.GOVERNMENT, is_active=True,
                                path__startswith=unit.path.split("/")[0] + "/").order_by("path").first()
+
+
+APPELLANT_ROLES = {Role.HANDLER, Role.UNIT_ADMIN}
+REASON_MAX = 500
+
+
+def _reason(value, field: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise Invalid("请填写理由", code="reason_required", field=field)
+    if len(value) > REASON_MAX:
+        raise Invalid(f"理由不能超过{REASON_MAX}字", code="reason_too_long", field=field)
+    return value
+
+
+def appeal_file(actor: Actor, rating_id: int, reason: str, now: dt.datetime | None = None) -> Appeal:
+    """The rated unit contests a rating it holds to be mistaken or malicious (申诉)."""
+    rating = Rating.objects.select_related("unit").filter(pk=rating_id).first()
+    # A rating of another unit is not there for this actor at all.
+    if rating is None or actor.role not in APPELLANT_ROLES or not actor.covers(rating.unit):
+        raise NotFound("评价不存在", code="rating_not_found")
+    reason = _reason(reason, "reason")
+    if rating.status == RatingStatus.VOIDED:
+        raise Conflict("该评价已作废", code="rating_voided")
+    try:
+        with transaction.atomic():
+            return Appeal.objects.create(rating=rating, reason=reason, filed_by=actor.user, filed_at=now or timezone.now())
+    except IntegrityError:
+        raise Conflict("该评价已申诉过，每条评价只能申诉一次", code="already_appealed") from None
+
+
+def appeal_review(actor: Actor, appeal_id: int, decision: str, reason: str, now: dt.datetime | None = None) -> Appeal:
+    """A coordinator over the rated unit upholds the rating or voids it; a voided rating stays stored but stops counting."""
+    with transaction.atomic():
+        appeal = Appeal.objects.select_for_update().select_related("rating__unit").filter(pk=appeal_id).first()
+        if appeal is None or actor.role != Role.COORDINATOR or not actor.covers(appeal.rating.unit):
+            raise NotFound("申诉不存在", code="appeal_not_found")
+        if decision not in (AppealState.UPHELD, AppealState.VOIDED):
+            raise Invalid("复核结论须为维持评价或评价作废", code="invalid_decision", field="decision")
+        reason = _reason(reason, "review_reason")
+        if appeal.state != AppealState.PENDING:
+            raise Conflict("该申诉已复核", code="appeal_already_reviewed")
+        appeal.state, appeal.reviewed_by, appeal.review_reason = decision, actor.user, reason
+        appeal.reviewed_at = now or timezone.now()
+        appeal.save()
+        if decision == AppealState.VOIDED:
+            Rating.objects.filter(pk=appeal.rating_id).update(status=RatingStatus.VOIDED, counted=False)
+    return appeal

@@ -4,6 +4,8 @@ from . import views
 
 app_name = "ratings"
 urlpatterns = [
+    path("ratings/<int:pk>/appeal", views.appeal_file_view, name="appeal_file"),
+    path("appeals/<int:pk>/review", views.appeal_review_view, name="appeal_review"),
     path("<slug:code>/", views.card_public, name="card"),
     path("<slug:code>/qr.svg", views.card_qr, name="qr"),
     path("<slug:code>/print", views.card_print, name="print"),

@@ -5,6 +5,7 @@ import segno
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_POST
 from django.urls import reverse
 
 from whistle.core.errors import NotFound, Problem
@@ -13,7 +14,7 @@ from whistle.org.scopes import Actor
 
 from .models import Cadre, Level, Tag
 from .selectors import card_get, rating_summary
-from .services import rating_submit
+from .services import appeal_file, appeal_review, rating_submit
 
 DEVICE_COOKIE = "whistle_device"
 PRINTING_ROLES = {Role.UNIT_ADMIN, Role.COORDINATOR, Role.LEADER, Role.SYSADMIN}
@@ -67,3 +68,26 @@ def card_print(request, code):
         raise Http404  # outside scope looks exactly like missing
     return render(request, "ratings/print.html", {"target": target, "is_cadre": isinstance(target, Cadre),
                                                   "qr": _qr(request, target).svg_inline(scale=3)})
+
+
+def _appeal_response(request, act):
+    try:
+        appeal = act(Actor.of(request.user))
+    except NotFound:
+        raise Http404 from None  # outside scope looks exactly like missing
+    except Problem as problem:
+        return render(request, "ratings/appeal.html", {"error": problem}, status=problem.status)
+    return render(request, "ratings/appeal.html", {"appeal": appeal})
+
+
+@require_POST
+@login_required
+def appeal_file_view(request, pk):
+    return _appeal_response(request, lambda actor: appeal_file(actor, pk, request.POST.get("reason", "")))
+
+
+@require_POST
+@login_required
+def appeal_review_view(request, pk):
+    return _appeal_response(request, lambda actor: appeal_review(
+        actor, pk, request.POST.get("decision", ""), request.POST.get("review_reason", "")))
