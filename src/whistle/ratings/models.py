@@ -115,6 +115,11 @@ class Rating(models.Model):
     status = models.CharField("状态", max_length=10, choices=RatingStatus.choices, default=RatingStatus.COUNTED)
     rectification = models.OneToOneField("cases.Case", verbose_name="差评整改工单", null=True, blank=True,
                                           on_delete=models.PROTECT, related_name="rating")
+    # A flagged rating's review: a person decides whether it counts.
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="复核人", null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    review_reason = models.CharField("复核意见", max_length=500, blank=True)
+    reviewed_at = models.DateTimeField("复核时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "评价"

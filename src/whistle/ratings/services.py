@@ -10,9 +10,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from whistle.cases import workflow
-from whistle.cases.models import Channel, Kind
+from whistle.cases.models import Category, Channel, Kind, SlaProfile
 from whistle.cases.services import case_submit, clean_phone
-from whistle.core.errors import Conflict, Forbidden, Invalid, NotFound, Problem
+from whistle.core.errors import Conflict, Invalid, NotFound, Problem
 from whistle.core.hashing import keyed_hash
 from whistle.core.rules import int_param
 from whistle.org.models import Level as UnitLevel
@@ -21,7 +21,8 @@ from whistle.org.scopes import Actor
 
 from .models import Appeal, AppealState, Cadre, Level, Rating, RatingChannel, RatingStatus, Tag, Window
 
-RECTIFICATION_CATEGORY = "rating-rectification"
+RECTIFICATION_CATEGORY = {"code": "rating-rectification", "name": "差评整改",
+                          "description": "扫码评价“不满意”“非常不满意”后的回访核实与整改"}
 COMMENT_MAX = 500
 CASE_NUMBER_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{0,39}$")
 
@@ -130,13 +131,21 @@ def _open_rectification(rating: Rating, now: dt.datetime):
         lines.append("办件编号：" + rating.case_number)
     lines.append("请回访核实、整改并向评价人反馈。")
     # The rater's number is kept only as a hash: the case carries the card's supervision phone, the masked one in the name.
+    _rectification_category()
     case, _ = case_submit(
-        Actor.system(), kind=Kind.COMPLAINT, category=RECTIFICATION_CATEGORY, title=f"差评整改：{kind}{target.name}"[:100],
+        Actor.system(), kind=Kind.COMPLAINT, category=RECTIFICATION_CATEGORY["code"], title=f"差评整改：{kind}{target.name}"[:100],
         description="\n".join(lines), contact_name=f"评价人{rating.rater_phone_masked or '（匿名）'}"[:40],
         contact_phone=target.supervision_phone, channel=Channel.RATING, external_ref=f"rating-{rating.pk}",
         county=_county_of(unit).pk, cross_county=unit.county_id is None, now=now,
     )
     return workflow.apply_locked(case, "dispatch", Actor.system(), {"unit": unit.pk}, now)
+
+
+def _rectification_category() -> None:
+    """Made at the first poor rating, not by migration: every active category is also offered to the public
+    (Open311 services, the case form), and a deployment without ratings should not show 差评整改 there."""
+    code, defaults = RECTIFICATION_CATEGORY["code"], {k: v for k, v in RECTIFICATION_CATEGORY.items() if k != "code"}
+    Category.objects.get_or_create(code=code, defaults={**defaults, "sla_profile": SlaProfile.objects.get(code="rectification")})
 
 
 def _county_of(unit: Unit) -> Unit:
@@ -194,3 +203,24 @@ def appeal_review(actor: Actor, appeal_id: int, decision: str, reason: str, now:
         if decision == AppealState.VOIDED:
             Rating.objects.filter(pk=appeal.rating_id).update(status=RatingStatus.VOIDED, counted=False)
     return appeal
+
+
+def rating_review(actor: Actor, rating_id: int, decision: str, reason: str, now: dt.datetime | None = None) -> Rating:
+    """A coordinator over the rated unit decides a flagged (burst) rating: it counts — a poor one then opens its
+    rectification — or it is voided. Either way it stays stored."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        rating = Rating.objects.select_for_update().select_related("unit").filter(pk=rating_id).first()
+        if rating is None or actor.role != Role.COORDINATOR or not actor.covers(rating.unit):
+            raise NotFound("评价不存在", code="rating_not_found")
+        if decision not in (RatingStatus.COUNTED, RatingStatus.VOIDED):
+            raise Invalid("复核结论须为计入统计或评价作废", code="invalid_decision", field="decision")
+        reason = _reason(reason, "review_reason")
+        if rating.status != RatingStatus.FLAGGED:
+            raise Conflict("该评价不在待复核状态", code="rating_not_flagged")
+        rating.status, rating.counted = decision, decision == RatingStatus.COUNTED
+        rating.reviewed_by, rating.review_reason, rating.reviewed_at = actor.user, reason, now
+        if rating.counted and rating.grade == "poor":
+            rating.rectification = _open_rectification(rating, now)
+        rating.save()
+    return rating

@@ -5,6 +5,7 @@ from . import views
 app_name = "ratings"
 urlpatterns = [
     path("ratings/<int:pk>/appeal", views.appeal_file_view, name="appeal_file"),
+    path("ratings/<int:pk>/review", views.rating_review_view, name="rating_review"),
     path("appeals/<int:pk>/review", views.appeal_review_view, name="appeal_review"),
     path("<slug:code>/", views.card_public, name="card"),
     path("<slug:code>/qr.svg", views.card_qr, name="qr"),

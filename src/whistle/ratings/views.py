@@ -14,7 +14,7 @@ from whistle.org.scopes import Actor
 
 from .models import Cadre, Level, Tag
 from .selectors import card_get, rating_summary
-from .services import appeal_file, appeal_review, rating_submit
+from .services import appeal_file, appeal_review, rating_review, rating_submit
 
 DEVICE_COOKIE = "whistle_device"
 PRINTING_ROLES = {Role.UNIT_ADMIN, Role.COORDINATOR, Role.LEADER, Role.SYSADMIN}
@@ -70,24 +70,31 @@ def card_print(request, code):
                                                   "qr": _qr(request, target).svg_inline(scale=3)})
 
 
-def _appeal_response(request, act):
+def _decision_response(request, template, act):
     try:
-        appeal = act(Actor.of(request.user))
+        done = act(Actor.of(request.user))
     except NotFound:
         raise Http404 from None  # outside scope looks exactly like missing
     except Problem as problem:
-        return render(request, "ratings/appeal.html", {"error": problem}, status=problem.status)
-    return render(request, "ratings/appeal.html", {"appeal": appeal})
+        return render(request, template, {"error": problem}, status=problem.status)
+    return render(request, template, {"done": done})
 
 
 @require_POST
 @login_required
 def appeal_file_view(request, pk):
-    return _appeal_response(request, lambda actor: appeal_file(actor, pk, request.POST.get("reason", "")))
+    return _decision_response(request, "ratings/appeal.html", lambda actor: appeal_file(actor, pk, request.POST.get("reason", "")))
 
 
 @require_POST
 @login_required
 def appeal_review_view(request, pk):
-    return _appeal_response(request, lambda actor: appeal_review(
+    return _decision_response(request, "ratings/appeal.html", lambda actor: appeal_review(
+        actor, pk, request.POST.get("decision", ""), request.POST.get("review_reason", "")))
+
+
+@require_POST
+@login_required
+def rating_review_view(request, pk):
+    return _decision_response(request, "ratings/review.html", lambda actor: rating_review(
         actor, pk, request.POST.get("decision", ""), request.POST.get("review_reason", "")))
