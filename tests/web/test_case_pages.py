@@ -136,6 +136,7 @@ def test_return_names_the_suggested_unit_and_the_office_sees_it_in_its_queue(hez
     response = client.post(f"/cases/{permit_case.number}/do/return",
                            {"return-reason": "不属于本局职责", "return-suggested_unit": "caoxian-scjg"})
     assert response.status_code == 302
+    assert response["Location"] == "/", "the unit no longer sees the case it returned: back to its desk, not a 404"
     html = signed_in(heze.users.cao_office).get("/ledger?view=queue").content.decode()
     assert permit_case.number in html
     assert "退单理由：不属于本局职责；建议由曹县市场监督管理局办理" in html

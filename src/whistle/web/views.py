@@ -216,7 +216,10 @@ def case_act(request, number, action):
             status = problem.status
         else:
             messages.success(request, f"已{TRANSITIONS[action].label}")
-            return redirect("web:case", number=case.number)
+            if selectors.case_list(actor).filter(pk=case.pk).exists():
+                return redirect("web:case", number=case.number)
+            # A return hands the case back to the office: the unit can no longer open it.
+            return redirect("web:home")
     return _case_page(request, selectors.case_get(actor, number), form, action, status)
 
 
