@@ -4,6 +4,7 @@ from . import views
 
 app_name = "ratings"
 urlpatterns = [
+    path("ranking", views.ranking, name="ranking"),
     path("ratings/<int:pk>/appeal", views.appeal_file_view, name="appeal_file"),
     path("ratings/<int:pk>/review", views.rating_review_view, name="rating_review"),
     path("appeals/<int:pk>/review", views.appeal_review_view, name="appeal_review"),

@@ -1,4 +1,5 @@
 """Public card pages (no login) and the printable card for administrators. Thin: services write, selectors read."""
+import datetime as dt
 import secrets
 
 import segno
@@ -7,13 +8,14 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 from django.urls import reverse
+from django.utils import timezone
 
 from whistle.core.errors import NotFound, Problem
 from whistle.org.models import Role
 from whistle.org.scopes import Actor
 
 from .models import Cadre, Level, Tag
-from .selectors import card_get, rating_summary
+from .selectors import card_get, monthly_ranking, rating_summary
 from .services import appeal_file, appeal_review, rating_review, rating_submit
 
 DEVICE_COOKIE = "whistle_device"
@@ -98,3 +100,14 @@ def appeal_review_view(request, pk):
 def rating_review_view(request, pk):
     return _decision_response(request, "ratings/review.html", lambda actor: rating_review(
         actor, pk, request.POST.get("decision", ""), request.POST.get("review_reason", "")))
+
+
+@login_required
+def ranking(request):
+    """Monthly 亮评价 of the cadres and windows in the signed-in user's scope (?month=2026-11, default this month)."""
+    try:
+        month = dt.datetime.strptime(request.GET.get("month", ""), "%Y-%m").date()
+    except ValueError:
+        month = timezone.localdate().replace(day=1)
+    actor = Actor.of(request.user)
+    return render(request, "ratings/ranking.html", {"month": month, "rows": monthly_ranking(actor, month)})
