@@ -18,6 +18,9 @@ class Category(models.Model):
     keywords = models.CharField("关键词", max_length=200, blank=True)
     sla_profile = models.ForeignKey("SlaProfile", verbose_name="时限方案", null=True, blank=True, on_delete=models.PROTECT)
     is_active = models.BooleanField("启用", default=True)
+    is_public = models.BooleanField(
+        "公开可选", default=True, help_text="企业提交、Open311 服务列表中可选；差评整改等内部分类不公开，只由系统使用",
+    )
 
     class Meta:
         verbose_name = "问题分类"

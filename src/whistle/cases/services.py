@@ -35,8 +35,10 @@ def clean_phone(value, field: str = "contact_phone") -> str:
     return value
 
 
-def _category(code) -> Category:
-    category = Category.objects.filter(code=code, is_active=True).select_related("sla_profile").first() if isinstance(code, str) else None
+def _category(code, actor: Actor) -> Category:
+    """An internal category (not `is_public`) exists only for the system: to anyone else it is unknown."""
+    categories = Category.objects.filter(is_active=True) if actor.is_system else Category.objects.filter(is_active=True, is_public=True)
+    category = categories.filter(code=code).select_related("sla_profile").first() if isinstance(code, str) else None
     if category is None:
         raise Invalid("问题分类不存在", code="unknown_category", field="category")
     return category
@@ -109,7 +111,7 @@ def case_submit(
         raise Forbidden("只有企业用户或吹哨办可以提交诉求", code="submit_not_permitted")
     if kind not in Kind.values:
         raise Invalid("诉求类型须为：咨询、求助、投诉、举报、建议", code="invalid_kind", field="kind")
-    cat = _category(category)
+    cat = _category(category, actor)
     if not isinstance(description, str) or not description.strip():
         raise Invalid("请填写诉求内容", code="description_required", field="description")
     if len(description) > DESCRIPTION_MAX:

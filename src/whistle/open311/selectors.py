@@ -80,7 +80,7 @@ def service_list() -> list[dict]:
     categories = {c.pk: c for c in Category.objects.all()}
     with_metadata = set(ServiceAttribute.objects.values_list("category_id", flat=True))
     services = []
-    for category in sorted((c for c in categories.values() if c.is_active), key=lambda c: c.code):
+    for category in sorted((c for c in categories.values() if c.is_active and c.is_public), key=lambda c: c.code):
         top = category
         while top.parent_id:
             top = categories[top.parent_id]
@@ -94,7 +94,7 @@ def service_list() -> list[dict]:
 
 
 def service_definition(code: str) -> dict:
-    category = Category.objects.filter(code=code, is_active=True).first()
+    category = Category.objects.filter(code=code, is_active=True, is_public=True).first()
     if category is None:
         raise NotFound("服务不存在", code="service_not_found", field="service_code")
     attributes = ServiceAttribute.objects.filter(category=category).prefetch_related("values").order_by("order")

@@ -92,7 +92,7 @@ class RequestIn:
 def _service(code: str | None) -> Category:
     if not code:
         raise Invalid("请指明服务编码", code="service_code_required", field="service_code")
-    category = Category.objects.filter(code=code, is_active=True).first()
+    category = Category.objects.filter(code=code, is_active=True, is_public=True).first()
     if category is None:
         raise NotFound("服务不存在", code="service_not_found", field="service_code")
     return category

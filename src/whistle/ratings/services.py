@@ -145,7 +145,9 @@ def _rectification_category() -> None:
     """Made at the first poor rating, not by migration: every active category is also offered to the public
     (Open311 services, the case form), and a deployment without ratings should not show 差评整改 there."""
     code, defaults = RECTIFICATION_CATEGORY["code"], {k: v for k, v in RECTIFICATION_CATEGORY.items() if k != "code"}
-    Category.objects.get_or_create(code=code, defaults={**defaults, "sla_profile": SlaProfile.objects.get(code="rectification")})
+    Category.objects.get_or_create(code=code, defaults={
+        **defaults, "is_public": False, "sla_profile": SlaProfile.objects.get(code="rectification"),
+    })
 
 
 def _county_of(unit: Unit) -> Unit:

@@ -62,7 +62,7 @@ class LoginForm(ProblemForm):
 
 def category_choices(query: str = "") -> list:
     """Active categories grouped under their top level; a query keeps the matches (name, keywords, description)."""
-    categories = list(Category.objects.filter(is_active=True).only("pk", "code", "name", "parent_id", "keywords", "description"))
+    categories = list(Category.objects.filter(is_active=True, is_public=True).only("pk", "code", "name", "parent_id", "keywords", "description"))
     by_pk = {c.pk: c for c in categories}
 
     def top(c):
