@@ -308,7 +308,7 @@ class Simulation:
         t = p.at
         if p.stop_at == case.state:
             return
-        if p.withdraw and case.lead_unit_id:  # withdrawing an undispatched case fails a database constraint
+        if p.withdraw:
             t = yield self.later(t, 0.3, 3)
             self.act(case, "withdraw", self.heze.enterprise_users[p.enterprise.pk], {"reason": "问题已与对方协商解决，撤回诉求"}, t)
             return
