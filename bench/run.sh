@@ -90,6 +90,7 @@ whistle_db() {
       WHISTLE_DATABASE_URL=$PG/bench_whistle $WHISTLE seed --cases "$HTTP_CASES" >>"$OUT/http/seed.log"
     fi
   fi
+  WHISTLE_DATABASE_URL=$PG/bench_whistle $WHISTLE migrate -v 0  # a database made by an older checkout
   WHISTLE_DATABASE_URL=$PG/bench_whistle $PY bench/prepare_whistle.py --routes 8 --out "$OUT/http/actors.json" >&2
 }
 
@@ -168,6 +169,7 @@ seeded() {
     WHISTLE_DATABASE_URL=$PG/$db "$@" >"$OUT/$folder/seed.log"
     "${PSQL[@]}" -d "$db" -c "VACUUM ANALYZE"
   fi
+  WHISTLE_DATABASE_URL=$PG/$db $WHISTLE migrate -v 0  # a database made by an older checkout
 }
 big_db() { seeded bench_whistle_big big "$WHISTLE" seed --cases "$BIG_CASES"; }
 open_db() { seeded bench_whistle_open open "$PY" bench/seed_open.py "$BIG_CASES"; }
