@@ -79,11 +79,11 @@ def case_get(actor: Actor, number: str, *, for_update: bool = False) -> Case:
         raise NotFound("工单不存在", code="case_not_found", field="number")
     qs = Case.objects.filter(case_scope_q(actor), pk=pk)
     if for_update:
-        # The scope filter can join other tables; lock the case row alone.
-        if not qs.exists():
-            raise NotFound("工单不存在", code="case_not_found", field="number")
-        return Case.objects.select_for_update().select_related("sla_profile").get(pk=pk)
-    case = qs.select_related("category", "lead_unit", "county", "enterprise", "sla_profile").first()
+        # One statement checks the scope and locks; `of` keeps the lock on the case row, not the units it joins.
+        qs = qs.select_for_update(of=("self",)).select_related("sla_profile")
+    else:
+        qs = qs.select_related("category", "lead_unit", "county", "enterprise", "sla_profile")
+    case = qs.first()
     if case is None:
         raise NotFound("工单不存在", code="case_not_found", field="number")
     return case
