@@ -33,6 +33,9 @@ INSTALLED_APPS = [
     "whistle.open311",
     "whistle.web",
     "whistle.ratings",
+    "whistle.accountability",
+    "whistle.patronage",
+    "whistle.dashboard",
 ]
 
 MIDDLEWARE = [

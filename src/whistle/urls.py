@@ -17,5 +17,8 @@ urlpatterns = [
     path("healthz", health),
     path("open311/v2/", include("whistle.open311.urls")),
     path("r/", include("whistle.ratings.urls")),
+    path("accountability/", include("whistle.accountability.urls")),
+    path("patronage/", include("whistle.patronage.urls")),
+    path("dashboard/", include("whistle.dashboard.urls")),
     path("", include("whistle.web.urls")),
 ]

@@ -10,7 +10,10 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.responses import Status
 
+from whistle.accountability.api import router as accountability_router
 from whistle.cases.api import MAX_PAGE, MAX_PAGE_SIZE, router as cases_router
+from whistle.dashboard.api import router as metrics_router
+from whistle.patronage.api import router as patronage_router
 from whistle.cases.schemas import EnterprisePage, TokenIn, TokenOut, UnitOut
 from whistle.core.errors import Invalid, NotAuthenticated, Problem
 from whistle.enterprises.selectors import enterprise_list
@@ -172,3 +175,6 @@ def me(request):
 api.add_router("/auth", auth_router)
 api.add_router("/", org_router)
 api.add_router("/", cases_router)
+api.add_router("/metrics", metrics_router)
+api.add_router("/patronage", patronage_router)
+api.add_router("/accountability", accountability_router)

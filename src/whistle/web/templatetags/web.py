@@ -2,6 +2,7 @@
 import datetime as dt
 
 from django import template
+from django.apps import apps
 from django.utils import timezone
 
 from whistle.org.models import Role
@@ -20,6 +21,12 @@ NAV = {
 }
 
 
+def nav_links(role) -> list[tuple[str, str]]:
+    """The core pages' links for a role, then those the other apps declare (`nav_links` on their AppConfig)."""
+    extra = [link for config in apps.get_app_configs() for link in getattr(config, "nav_links", {}).get(role, [])]
+    return NAV.get(role, []) + extra
+
+
 @register.inclusion_tag("web/_nav.html", takes_context=True)
 def nav(context):
     request = context.get("request")
@@ -28,7 +35,7 @@ def nav(context):
         return {"links": [], "user": None}
     actor = getattr(request, "actor", None) or Actor.of(user)
     return {
-        "links": NAV.get(actor.role, []), "user": user, "who": actor.label, "role": dict(Role.choices).get(actor.role, ""),
+        "links": nav_links(actor.role), "user": user, "who": actor.label, "role": dict(Role.choices).get(actor.role, ""),
         "admin": user.is_staff, "current": request.resolver_match.view_name if request.resolver_match else "",
         "csrf_token": context.get("csrf_token"),
     }

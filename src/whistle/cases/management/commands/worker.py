@@ -1,9 +1,12 @@
 import signal
 import time
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
+from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from whistle.cases.sweeper import sweep
 
@@ -22,6 +25,9 @@ class Command(BaseCommand):
             close_old_connections()
             started = time.monotonic()
             counts = sweep()
+            now = timezone.now()
+            for job in jobs():
+                counts.update(job(now))
             if any(counts.values()) or once:
                 self.stdout.write("巡检完成 " + " ".join(f"{k}={v}" for k, v in counts.items()) + f" 用时{time.monotonic() - started:.2f}s")
             if once or stop:
@@ -30,3 +36,8 @@ class Command(BaseCommand):
                 if stop:
                     return
                 time.sleep(1)
+
+
+def jobs():
+    """The periodic jobs the apps declare (`worker_jobs` on their AppConfig), in app order, after the sweep."""
+    return [import_string(path) for config in apps.get_app_configs() for path in getattr(config, "worker_jobs", ())]
