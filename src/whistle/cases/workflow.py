@@ -422,7 +422,8 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in [
     T("reject_extension", "驳回延期", CLOCK_STATES, None, [COORDINATOR], ["reason"], _reject_extension),
     T("reply", "办结回复", [S.CONTACTED, S.IN_PROGRESS, S.REOPENED], S.REPLIED, [LEAD], ["content"], _reply,
       "stops every clock"),
-    T("follow_up", "回访评价", [S.REPLIED], S.CLOSED, [REQUESTER, COORDINATOR], ["resolution"], _follow_up,
+    # SYSTEM: an anonymous rater's re-rating of a poor-rating rectification (差评整改), taken by the public page.
+    T("follow_up", "回访评价", [S.REPLIED], S.CLOSED, [REQUESTER, COORDINATOR, SYSTEM], ["resolution"], _follow_up,
       "unresolved or unsatisfied: reopens with the reopen stage as the new solve clock"),
     T("assist_note", "协办意见", CLOCK_STATES | {S.REPLIED}, None, [ASSISTING], ["note"], _note),
     T("comment", "补充说明", OPEN, None, [REQUESTER, ENTERPRISE, COORDINATOR, LEAD], ["note"], _note),
