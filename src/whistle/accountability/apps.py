@@ -9,3 +9,6 @@ class AccountabilityConfig(AppConfig):
     worker_jobs: tuple[str, ...] = ()
     # Extra navigation links by role: {role: [(url name, label)]}, appended after the core pages' links.
     nav_links: dict = {}
+    # Demo data added by `whistle seed` after the organisation and its year of cases: dotted paths of callables
+    # taking the loaded Heze and `seed=`, returning one line to print.
+    demo_seeders: tuple[str, ...] = ()

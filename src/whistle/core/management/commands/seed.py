@@ -1,7 +1,9 @@
 import time
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
+from django.utils.module_loading import import_string
 
 from whistle.cases.models import Case, CaseEvent, Category, DispatchRule, State
 from whistle.enterprises.models import Enterprise
@@ -68,6 +70,14 @@ class Command(BaseCommand):
             f"巡检：黄牌 {sweeps.get('yellow_card', 0)}，红牌 {sweeps.get('red_card', 0)}，"
             f"督办单 {sweeps.get('supervise', 0)}，提级/绿色通道 {sweeps.get('escalate', 0)}"
         )
+        for path in demo_seeders():
+            self.stdout.write(import_string(path)(heze, seed=seed))
         if result["skipped"]:
             self.stdout.write(f"模拟中被流程拒绝而跳过的步骤：{result['skipped']}")
         self.stdout.write(self.style.SUCCESS("演示数据已加载。运行 whistle demo_logins 查看演示账号。"))
+
+
+def demo_seeders() -> list[str]:
+    """The demo data the other apps add on top of the organisation and its year of cases (`demo_seeders` on their
+    AppConfig: dotted paths of callables taking the loaded Heze and `seed=`, returning one line to print)."""
+    return [path for config in apps.get_app_configs() for path in getattr(config, "demo_seeders", ())]
