@@ -1,3 +1,37 @@
-from ninja import Router
+"""GET /api/v1/metrics/…: definitions, rates and rankings, scoped to the actor. Thin: the work is in
+`metrics` and `rankings`."""
+from django.utils import timezone
+from ninja import Query, Router
 
-router = Router(tags=["dashboard"])
+from . import metrics, rankings, rollup
+
+router = Router(tags=["metrics"])
+
+
+def _month(value, field="month"):
+    return metrics.parse_month(value, field) if value else rollup.month_of(timezone.now())
+
+
+@router.get("/definitions", summary="指标口径（每个数字注明所用口径 code@version）")
+def list_definitions(request):
+    metrics.check_viewer(request.actor)
+    return [metrics.definition_dict(d) for d in metrics.definitions(active_only=False)]
+
+
+@router.get("/rates", summary="三率等指标：按县区、按单位或全范围")
+def list_rates(request, group_by: str | None = None, month: str | None = None,
+               month_from: str | None = None, month_to: str | None = None):
+    """`month=YYYY-MM` for one month, or `month_from`/`month_to` for a range (months of submission)."""
+    metrics.check_viewer(request.actor)
+    first = _month(month_from or month, "month_from" if month_from else "month")
+    last = _month(month_to, "month_to") if month_to else first
+    rows = metrics.rates(request.actor, first, last, group_by or None)
+    return {"month_from": f"{first:%Y-%m}", "month_to": f"{last:%Y-%m}", "group_by": group_by or None,
+            "definitions": rows[0]["definitions"] if rows else metrics.labels(metrics.definitions()),
+            "rows": [{k: v for k, v in r.items() if k != "definitions"} for r in rows]}
+
+
+@router.get("/rankings", summary="月度排名（红榜/黑榜、环比）")
+def get_ranking(request, unit_class: str = Query(None, alias="class"), month: str | None = None):
+    metrics.check_viewer(request.actor)
+    return rankings.ranking(request.actor, unit_class or "", _month(month))

@@ -6,9 +6,12 @@ class DashboardConfig(AppConfig):
     label = "dashboard"
     verbose_name = "领导驾驶舱与排名"
     # Dotted paths of callables the worker runs after each sweep: each takes `now` and returns {name: count}.
-    worker_jobs: tuple[str, ...] = ()
+    worker_jobs: tuple[str, ...] = ("whistle.dashboard.rollup.worker_job",)
     # Extra navigation links by role: {role: [(url name, label)]}, appended after the core pages' links.
-    nav_links: dict = {}
+    nav_links: dict = {
+        "coordinator": [("dashboard:rankings", "排名"), ("dashboard:report", "考核通报")],
+        "leader": [("dashboard:rankings", "排名"), ("dashboard:report", "考核通报")],
+    }
     # Demo data added by `whistle seed` after the organisation and its year of cases: dotted paths of callables
     # taking the loaded Heze and `seed=`, returning one line to print.
     demo_seeders: tuple[str, ...] = ()

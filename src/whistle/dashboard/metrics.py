@@ -1,0 +1,135 @@
+"""Rates computed from the monthly rollup by the definitions in `MetricDefinition`.
+
+`rates()` is the interface the cockpit uses; keep its signature.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q
+
+from whistle.core.errors import Forbidden, Invalid
+from whistle.org.models import Role, Unit
+from whistle.org.scopes import READ_ALL_ROLES, UNIT_ROLES, Actor
+
+from . import rollup
+from .models import CaseMonthFact, MetricDefinition, MetricKind
+
+GROUPS = ("county", "unit")
+
+
+def definitions(active_only: bool = True) -> list[MetricDefinition]:
+    qs = MetricDefinition.objects.all()
+    if active_only:
+        qs = qs.filter(is_active=True)
+    return list(qs.order_by("order", "code"))
+
+
+def _number(x: float):
+    return int(x) if float(x).is_integer() else round(x, 2)
+
+
+def evaluate(defs: list[MetricDefinition], facts: dict) -> dict[str, dict]:
+    """Every definition over one set of summed facts: {code: {value (percent, 1 decimal), numerator, denominator}}."""
+    out: dict[str, dict] = {}
+    for d in sorted(defs, key=lambda d: d.kind == MetricKind.COMPOSITE):
+        if d.kind == MetricKind.RATIO:
+            num = sum(float(w) * facts.get(f, 0) for f, w in d.params.get("numerator", {}).items())
+            den = sum(float(w) * facts.get(f, 0) for f, w in d.params.get("denominator", {}).items())
+            out[d.code] = {"value": round(100 * num / den, 1) if den else None,
+                           "numerator": _number(num), "denominator": _number(den)}
+        else:
+            out[d.code] = composite(d, out)
+    return out
+
+
+def composite(d: MetricDefinition, values: dict[str, dict]) -> dict:
+    """w₁·响应率 + w₂·解决率 + w₃·满意率. A component without a denominator is left out and the remaining
+    weights are rescaled ("renormalize", the default), or the composite is empty ("null")."""
+    weights = {code: float(w) for code, w in d.params.get("weights", {}).items()}
+    got = {code: values.get(code, {}).get("value") for code in weights}
+    if any(v is None for v in got.values()) and d.params.get("missing", "renormalize") == "null":
+        return {"value": None, "numerator": None, "denominator": None}
+    used = {code: w for code, w in weights.items() if got[code] is not None}
+    total = sum(used.values())
+    if not total:
+        return {"value": None, "numerator": None, "denominator": None}
+    score = sum(w * got[code] for code, w in used.items())
+    return {"value": round(score / total, 1), "numerator": _number(round(score, 4)), "denominator": _number(total)}
+
+
+def labels(defs: list[MetricDefinition]) -> dict[str, str]:
+    return {d.code: d.label for d in defs}
+
+
+def fact_scope_q(actor: Actor) -> Q:
+    """The rollup rows an actor may count: the same subtree rule as `cases.selectors.case_scope_q`
+    (a unit sees the cases it leads; an enterprise sees no unit figures)."""
+    if actor.is_system or actor.role in READ_ALL_ROLES:
+        return Q()
+    if actor.role in UNIT_ROLES and actor.unit is not None:
+        return Q(lead_unit_id=actor.unit.pk)
+    if actor.role in (Role.COORDINATOR, Role.LEADER) and actor.scope_root is not None:
+        if actor.is_city_wide:
+            return Q()
+        path = actor.scope_root.path
+        return Q(county__path__startswith=path) | Q(lead_unit__path__startswith=path)
+    return Q(pk__in=[])
+
+
+def parse_month(value, field: str = "month") -> dt.date:
+    """'YYYY-MM' → the first day of that month; anything else is a 422 naming the field."""
+    if isinstance(value, dt.date):
+        return value.replace(day=1)
+    try:
+        year, month = str(value).split("-")
+        if len(year) != 4 or len(month) != 2:
+            raise ValueError
+        return dt.date(int(year), int(month), 1)
+    except (ValueError, TypeError):
+        raise Invalid("月份格式应为 YYYY-MM，如 2026-03", code="invalid_month", field=field) from None
+
+
+def rates(actor: Actor, month_from: dt.date, month_to: dt.date, group_by: str | None = None) -> list[dict]:
+    """Every active rate over the months [month_from, month_to] (inclusive, by month of submission) in the
+    actor's scope, one row per county (`group_by="county"`), per lead unit (`"unit"`) or for the whole scope (None).
+
+    Each row: code, name, cases, and per metric code {"value", "numerator", "denominator"}; `definitions` maps
+    each metric code to the "code@version" used."""
+    if group_by not in (None, *GROUPS):
+        raise Invalid("分组只能是 county 或 unit", code="invalid_group_by", field="group_by")
+    month_from, month_to = month_from.replace(day=1), month_to.replace(day=1)
+    if month_from > month_to:
+        raise Invalid("起始月份不能晚于结束月份", code="invalid_month_range", field="month_from")
+    defs = definitions()
+    used = labels(defs)
+    qs = CaseMonthFact.objects.filter(fact_scope_q(actor), month__gte=month_from, month__lte=month_to)
+    if group_by is None:
+        facts = rollup.sums(qs)
+        root = actor.scope_root
+        return [{"code": root.code if root else None, "name": (root.name if root else "全市"), "cases": facts["cases"],
+                 **evaluate(defs, facts), "definitions": used}]
+    column = "county_id" if group_by == "county" else "lead_unit_id"
+    grouped = [r for r in rollup.sums(qs, column) if r[column] is not None]
+    units = Unit.objects.in_bulk([r[column] for r in grouped])
+    rows = []
+    for r in grouped:
+        unit = units[r[column]]
+        rows.append({"code": unit.code, "name": unit.name, "cases": r["cases"], **evaluate(defs, r), "definitions": used,
+                     "_path": unit.path})
+    rows.sort(key=lambda row: row.pop("_path"))
+    return rows
+
+
+VIEWER_ROLES = {Role.HANDLER, Role.UNIT_ADMIN, Role.COORDINATOR, Role.LEADER, *READ_ALL_ROLES}
+
+
+def check_viewer(actor: Actor) -> None:
+    """Unit figures are for the units and the offices over them, not for enterprises."""
+    if not (actor.is_system or actor.role in VIEWER_ROLES):
+        raise Forbidden("无权查看考核指标", code="metrics_forbidden")
+
+
+def definition_dict(d: MetricDefinition) -> dict:
+    return {"code": d.code, "name": d.name, "kind": d.kind, "params": d.params, "version": d.version,
+            "label": d.label, "is_active": d.is_active, "source": d.source}

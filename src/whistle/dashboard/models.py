@@ -1,0 +1,137 @@
+"""Metric definitions and ranking classes as data, and the monthly rollup of case facts the figures read.
+
+A published figure always names the definition it used as `code@version`; editing a definition in the admin
+bumps its version, so an old report and a new one never silently disagree about what a rate meant.
+"""
+from django.db import models
+from django.db.models import Q
+
+
+class MetricKind(models.TextChoices):
+    RATIO = "ratio", "比率（分子/分母）"
+    COMPOSITE = "composite", "综合得分（加权）"
+
+
+class MetricDefinition(models.Model):
+    """One rate, defined over the columns of `CaseMonthFact` (see `facts.FACTS`).
+
+    ratio: params = {"numerator": {fact: weight}, "denominator": {fact: weight}}
+    composite: params = {"weights": {metric code: weight}, "missing": "renormalize" | "null"}
+    """
+
+    code = models.SlugField("编码", max_length=40, unique=True)
+    name = models.CharField("名称", max_length=40)
+    kind = models.CharField("计算方式", max_length=12, choices=MetricKind.choices)
+    params = models.JSONField("参数", default=dict)
+    version = models.PositiveIntegerField("版本", default=1, editable=False)
+    is_active = models.BooleanField("启用", default=True)
+    source = models.CharField("口径来源", max_length=200, blank=True)
+    order = models.PositiveSmallIntegerField("排序", default=100)
+    updated_at = models.DateTimeField("修改时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "指标口径"
+        verbose_name_plural = "指标口径"
+        ordering = ["order", "code"]
+
+    def __str__(self):
+        return f"{self.name}（{self.label}）"
+
+    @property
+    def label(self) -> str:
+        return f"{self.code}@{self.version}"
+
+    def save(self, *args, **kwargs):
+        if self.pk:
+            old = MetricDefinition.objects.filter(pk=self.pk).values("kind", "params", "is_active").first()
+            if old and (old["kind"], old["params"], old["is_active"]) != (self.kind, self.params, self.is_active):
+                self.version += 1
+        super().save(*args, **kwargs)
+
+
+class GroupBy(models.TextChoices):
+    COUNTY = "county", "属地县区"
+    UNIT = "unit", "主办单位"
+
+
+class RankingClass(models.Model):
+    """Units ranked against each other (县区, 市直部门, 县直部门, 乡镇街道), chosen by level and kind.
+
+    A county is ranked on every case in its territory (`group_by=county`); a department or township on the
+    cases it leads (`group_by=unit`).
+    """
+
+    code = models.SlugField("编码", max_length=40, unique=True)
+    name = models.CharField("名称", max_length=40)
+    level = models.CharField("单位层级", max_length=10)
+    kinds = models.JSONField("单位类型", default=list)
+    group_by = models.CharField("统计口径", max_length=8, choices=GroupBy.choices)
+    metric = models.ForeignKey(MetricDefinition, verbose_name="排名指标", on_delete=models.PROTECT, related_name="+")
+    min_cases = models.PositiveIntegerField("最少件数", default=5, help_text="窗口期内件数少于此数的单位不参与排名")
+    window_months = models.PositiveSmallIntegerField("滚动窗口（月）", default=3)
+    list_length = models.PositiveSmallIntegerField("红黑榜长度", default=3)
+    order = models.PositiveSmallIntegerField("排序", default=100)
+
+    class Meta:
+        verbose_name = "排名类别"
+        verbose_name_plural = "排名类别"
+        ordering = ["order", "code"]
+        constraints = [
+            models.CheckConstraint(name="ranking_window_positive", condition=Q(window_months__gte=1)),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class CaseMonthFact(models.Model):
+    """Counts per (month of submission, county, lead unit): everything every definition needs.
+
+    Maintained by the worker (`rollup.refresh`) for the months touched since the watermark, rebuilt by
+    `whistle metrics rebuild`, checked against the raw rows by `whistle metrics verify`.
+    """
+
+    month = models.DateField("月份")
+    county = models.ForeignKey("org.Unit", on_delete=models.CASCADE, related_name="+")
+    lead_unit = models.ForeignKey("org.Unit", null=True, on_delete=models.CASCADE, related_name="+")
+    cases = models.IntegerField(default=0)
+    dispatched = models.IntegerField(default=0)
+    due = models.IntegerField(default=0)
+    on_time = models.IntegerField(default=0)
+    contact_due = models.IntegerField(default=0)
+    contact_in_time = models.IntegerField(default=0)
+    opinion_due = models.IntegerField(default=0)
+    opinion_in_time = models.IntegerField(default=0)
+    followed = models.IntegerField(default=0)
+    res_resolved = models.IntegerField(default=0)
+    res_partly = models.IntegerField(default=0)
+    res_unresolved = models.IntegerField(default=0)
+    res_unreachable = models.IntegerField(default=0)
+    sat_satisfied = models.IntegerField(default=0)
+    sat_basic = models.IntegerField(default=0)
+    sat_unsatisfied = models.IntegerField(default=0)
+    returned = models.IntegerField(default=0)
+    reopened = models.IntegerField(default=0)
+    closed = models.IntegerField(default=0)
+    rect_cases = models.IntegerField(default=0)
+    rect_contacted = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = "月度工单汇总"
+        verbose_name_plural = "月度工单汇总"
+        indexes = [models.Index(fields=["month", "county"], name="fact_month_county")]
+        constraints = [
+            models.UniqueConstraint(fields=["month", "county", "lead_unit"], name="fact_unique_group"),
+            models.UniqueConstraint(fields=["month", "county"], condition=Q(lead_unit__isnull=True), name="fact_unique_undispatched"),
+        ]
+
+
+class RollupState(models.Model):
+    """The watermark: the last case event the rollup has seen. One row."""
+
+    last_event_id = models.BigIntegerField(default=0)
+    refreshed_at = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name = "汇总水位"
+        verbose_name_plural = "汇总水位"

@@ -1,0 +1,112 @@
+"""Monthly rankings by class (县区, 市直部门, 县直部门, 乡镇街道) with 红榜/黑榜 and month-on-month change.
+
+Rules (all data, in `RankingClass`): a unit is ranked on the rolling window of `window_months` months ending
+with the month asked for, only with at least `min_cases` cases in that window; the score is the class's metric
+(the composite by default).
+
+Tie-break, so the order never depends on the database: higher score first, then more cases in the window, then
+the unit code in alphabetical order. Units equal on score and cases share a rank (1, 2, 2, 4); the code only
+fixes the order they are listed in.
+
+`ranking()` is the interface the cockpit uses; keep its signature.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from whistle.core.errors import Invalid
+from whistle.org.models import Unit
+from whistle.org.scopes import Actor
+
+from . import metrics, rollup
+from .models import CaseMonthFact, GroupBy, MetricKind, RankingClass
+
+
+def classes() -> list[RankingClass]:
+    return list(RankingClass.objects.select_related("metric").order_by("order", "code"))
+
+
+def get_class(code: str) -> RankingClass:
+    found = RankingClass.objects.select_related("metric").filter(code=code or "").first()
+    if found is None:
+        names = "、".join(f"{c.code}（{c.name}）" for c in classes())
+        raise Invalid(f"排名类别不存在，可选：{names}", code="invalid_class", field="class")
+    return found
+
+
+def class_units(rc: RankingClass):
+    return Unit.objects.filter(level=rc.level, kind__in=rc.kinds, is_active=True)
+
+
+def _scores(rc: RankingClass, month: dt.date, defs, units: dict[int, Unit]) -> list[dict]:
+    """Every unit of the class scored over the window ending with `month`, ranked rows first."""
+    first = rollup.add_months(month, 1 - rc.window_months)
+    column = "county_id" if rc.group_by == GroupBy.COUNTY else "lead_unit_id"
+    qs = CaseMonthFact.objects.filter(month__gte=first, month__lte=month, **{f"{column}__in": list(units)})
+    facts = {r[column]: r for r in rollup.sums(qs, column)}
+    code = rc.metric.code
+    parts = list(rc.metric.params.get("weights", {})) if rc.metric.kind == MetricKind.COMPOSITE else []
+    rows = []
+    for pk, unit in units.items():
+        f = facts.get(pk) or {name: 0 for name in rollup.FACTS}
+        values = metrics.evaluate(defs, f)
+        score = values.get(code, {}).get("value")
+        rows.append({
+            "unit": unit.code, "name": unit.name, "cases": f["cases"], "score": score,
+            "rates": {p: values.get(p, {}).get("value") for p in parts},
+            "ranked": f["cases"] >= rc.min_cases and score is not None,
+        })
+    ranked = sorted((r for r in rows if r["ranked"]), key=lambda r: (-r["score"], -r["cases"], r["unit"]))
+    rest = sorted((r for r in rows if not r["ranked"]), key=lambda r: (-r["cases"], r["unit"]))
+    previous = None
+    for position, r in enumerate(ranked, start=1):
+        key = (r["score"], r["cases"])
+        r["rank"] = previous[1] if previous and previous[0] == key else position
+        previous = (key, r["rank"])
+    for r in rest:
+        r["rank"] = None
+    return ranked + rest
+
+
+def ranking(actor: Actor, unit_class: str, month: dt.date) -> dict:
+    """The class's ranking for `month` as the actor may see it. Ranks are city-wide (the class is ranked as a
+    whole); an actor below the city sees only the rows of units in its subtree, with their city-wide rank.
+
+    Rows: rank (None when not ranked), unit, name, cases, score (the class metric, normally the composite),
+    rates {metric code: value} of the composite's parts, previous_rank, rank_change (+ = up), score_change."""
+    rc = get_class(unit_class)
+    month = metrics.parse_month(month)
+    defs = [d for d in metrics.definitions() if d.code != rc.metric.code] + [rc.metric]
+    units = {u.pk: u for u in class_units(rc)}
+    now_rows = _scores(rc, month, defs, units)
+    before = {r["unit"]: r for r in _scores(rc, rollup.add_months(month, -1), defs, units)}
+    by_code = {u.code: u for u in units.values()}
+    visible = []
+    for r in now_rows:
+        p = before.get(r["unit"])
+        r["previous_rank"] = p["rank"] if p else None
+        r["rank_change"] = (p["rank"] - r["rank"]) if p and p["rank"] and r["rank"] else None
+        r["score_change"] = (round(r["score"] - p["score"], 1)
+                             if p and p["score"] is not None and r["score"] is not None else None)
+        r["composite"] = r["score"]
+        for part, value in r["rates"].items():
+            r[part] = value
+        if actor.is_system or actor.is_city_wide or actor.role in metrics.READ_ALL_ROLES or actor.covers(by_code[r["unit"]]):
+            visible.append(r)
+    ranked_all = [r for r in now_rows if r["rank"] is not None]
+    red = ranked_all[:rc.list_length]
+    red_codes = {r["unit"] for r in red}
+    black = [r for r in reversed(ranked_all[-rc.list_length:]) if r["unit"] not in red_codes]
+    shown = {r["unit"] for r in visible}
+    return {
+        "class": rc.code, "class_name": rc.name, "month": f"{month:%Y-%m}",
+        "window": {"from": f"{rollup.add_months(month, 1 - rc.window_months):%Y-%m}", "to": f"{month:%Y-%m}",
+                   "months": rc.window_months},
+        "min_cases": rc.min_cases, "list_length": rc.list_length, "ranked_count": len(ranked_all),
+        "definition": rc.metric.label, "definitions": metrics.labels(defs),
+        "parts": list(rc.metric.params.get("weights", {})) if rc.metric.kind == MetricKind.COMPOSITE else [],
+        "rows": visible,
+        "red": [r for r in red if r["unit"] in shown],
+        "black": [r for r in black if r["unit"] in shown],
+        "classes": [{"code": c.code, "name": c.name} for c in classes()],
+    }

@@ -1,0 +1,66 @@
+"""Hand-built cases with every fact set on purpose, so each rate can be computed by hand.
+
+March 2026 in 曹县, led by 曹县住建局 (seven cases):
+  c1 contact ✓ opinion ✓ replied on time, resolved / satisfied, closed
+  c2 contact ✗ opinion ✓ replied late, partly resolved / basically satisfied, closed
+  c3 contact ✓ opinion ✗ open with a red card (overdue, not replied)
+  c4 contact ✓ opinion ✓ followed: unresolved / unsatisfied → reopened
+  c5 contact ✓ opinion ✓ replied on time, unreachable at follow-up, returned once, closed
+  c6 poor-rating rectification, contact ✓
+  c7 poor-rating rectification, never contacted
+"""
+import datetime as dt
+
+import pytest
+
+from whistle.cases.models import Case, SlaProfile
+from whistle.dashboard import rollup
+
+from tests.conftest import at
+
+MARCH = dt.date(2026, 3, 1)
+
+
+def make_case(heze, *, county=None, lead=None, submitted=None, contact=None, opinion=None, replied=None,
+              follow=None, state="in_progress", card="none", returns=0, reopens=0, channel="web", title="测试工单"):
+    """contact/opinion/replied: True (in time), False (late), None (not done). follow: (resolution, satisfaction)."""
+    submitted = submitted or at(2026, 3, 10)
+    lead = lead or heze.cao_zjj
+    due = submitted + dt.timedelta(hours=2)
+    fields = dict(
+        kind="help", channel=channel, category=heze.cat_build, title=title, description="说明", contact_name="王",
+        contact_phone="13900000000", county=county or heze.cao, lead_unit=lead, sla_profile=SlaProfile.objects.get(is_default=True),
+        state=state, is_open=state != "closed", card=card, returns_count=returns, reopen_count=reopens,
+        submitted_at=submitted, dispatched_at=submitted, contact_due_at=due, opinion_due_at=submitted + dt.timedelta(days=1),
+        resolve_due_at=submitted + dt.timedelta(days=20),
+    )
+    if contact is not None:
+        fields["contacted_at"] = due - dt.timedelta(hours=1) if contact else due + dt.timedelta(hours=1)
+    if opinion is not None:
+        fields["opinion_at"] = fields["opinion_due_at"] + dt.timedelta(hours=-1 if opinion else 1)
+    if replied is not None:
+        fields["replied_at"] = fields["resolve_due_at"] + dt.timedelta(days=-1 if replied else 1)
+    if follow:
+        fields["resolution"], fields["satisfaction"] = follow
+        fields["followed_up_at"] = submitted + dt.timedelta(days=25)
+    return Case.objects.create(**fields)
+
+
+def march_cases(heze, lead=None, county=None, submitted=None):
+    kw = dict(lead=lead, county=county, submitted=submitted)
+    return [
+        make_case(heze, contact=True, opinion=True, replied=True, follow=("resolved", "satisfied"), state="closed", **kw),
+        make_case(heze, contact=False, opinion=True, replied=False, follow=("partly", "basically_satisfied"), state="closed", **kw),
+        make_case(heze, contact=True, opinion=False, card="red", **kw),
+        make_case(heze, contact=True, opinion=True, follow=("unresolved", "unsatisfied"), state="reopened", reopens=1, **kw),
+        make_case(heze, contact=True, opinion=True, replied=True, follow=("unreachable", ""), state="closed", returns=1, **kw),
+        make_case(heze, contact=True, channel="rating", **kw),
+        make_case(heze, contact=None, channel="rating", **kw),
+    ]
+
+
+@pytest.fixture
+def march(heze):
+    cases = march_cases(heze)
+    rollup.rebuild()
+    return cases

@@ -1,0 +1,110 @@
+"""§8.6: every definition against the hand-computed March fixture (see conftest)."""
+import datetime as dt
+
+from whistle.dashboard import metrics, rollup
+from whistle.dashboard.models import MetricDefinition
+from whistle.org.scopes import Actor
+
+from .conftest import MARCH, make_case
+
+
+def scope_row(actor=None, month=MARCH):
+    return metrics.rates(actor or Actor.system(), month, month, None)[0]
+
+
+def test_rule_8_6_on_time_rate_counts_replied_and_red_carded_cases(march):
+    row = scope_row()
+    assert row["on_time"] == {"value": 50.0, "numerator": 2, "denominator": 4}
+
+
+def test_rule_8_6_response_rate_is_contact_within_its_deadline(march):
+    assert scope_row()["response"] == {"value": 71.4, "numerator": 5, "denominator": 7}
+
+
+def test_rule_8_6_answer_rate_is_opinion_within_its_deadline(march):
+    assert scope_row()["answer"] == {"value": 57.1, "numerator": 4, "denominator": 7}  # c6, c7 gave no opinion
+
+
+def test_rule_8_6_resolution_rate_weights_partly_resolved_half_and_excludes_unreachable(march):
+    assert scope_row()["resolution"] == {"value": 50.0, "numerator": 1.5, "denominator": 3}
+
+
+def test_rule_8_6_partly_resolved_weight_is_data_and_editing_bumps_the_version(march):
+    d = MetricDefinition.objects.get(code="resolution")
+    d.params = {**d.params, "numerator": {"res_resolved": 1, "res_partly": 1}}
+    d.save()
+    row = scope_row()
+    assert row["resolution"] == {"value": 66.7, "numerator": 2, "denominator": 3}
+    assert row["definitions"]["resolution"] == "resolution@2"
+    d.name = "问题解决率"
+    d.save()
+    assert MetricDefinition.objects.get(code="resolution").version == 2  # a new name is not a new definition
+
+
+def test_rule_8_6_satisfaction_rate_and_its_stricter_variant(march):
+    row = scope_row()
+    assert row["satisfaction"] == {"value": 66.7, "numerator": 2, "denominator": 3}
+    assert row["satisfaction_strict"] == {"value": 33.3, "numerator": 1, "denominator": 3}
+
+
+def test_rule_4_return_and_reopen_rates(march):
+    row = scope_row()
+    assert row["return_rate"] == {"value": 14.3, "numerator": 1, "denominator": 7}
+    assert row["reopen_rate"] == {"value": 25.0, "numerator": 1, "denominator": 4}
+
+
+def test_rule_8_3_poor_rating_call_back_rate(march):
+    assert scope_row()["poor_callback"] == {"value": 50.0, "numerator": 1, "denominator": 2}
+
+
+def test_rule_4_composite_is_30_35_35_of_response_resolution_satisfaction(march):
+    row = scope_row()
+    expected = round((30 * 71.4 + 35 * 50.0 + 35 * 66.7) / 100, 1)
+    assert row["composite"]["value"] == expected == 62.3
+    assert row["definitions"]["composite"] == "composite@1"
+
+
+def test_rule_4_composite_rescales_weights_when_a_part_has_no_cases(heze):
+    make_case(heze, contact=True)
+    make_case(heze, contact=False)
+    rollup.rebuild()
+    row = scope_row()
+    assert row["resolution"]["value"] is None and row["satisfaction"]["value"] is None
+    assert row["composite"]["value"] == 50.0
+    d = MetricDefinition.objects.get(code="composite")
+    d.params = {**d.params, "missing": "null"}
+    d.save()
+    assert scope_row()["composite"]["value"] is None
+
+
+def test_rule_0_every_figure_names_its_definition_and_version(march):
+    row = scope_row()
+    assert set(row["definitions"]) == {d.code for d in MetricDefinition.objects.filter(is_active=True)}
+    assert all("@" in label for label in row["definitions"].values())
+
+
+def test_rates_group_by_county_and_unit(heze, march):
+    make_case(heze, county=heze.shan, lead=heze.shan_zjj, contact=True)
+    rollup.rebuild()
+    by_county = metrics.rates(Actor.system(), MARCH, MARCH, "county")
+    assert [(r["code"], r["cases"]) for r in by_county] == [("caoxian", 7), ("shanxian", 1)]
+    by_unit = metrics.rates(Actor.system(), MARCH, MARCH, "unit")
+    assert {r["code"]: r["response"]["value"] for r in by_unit} == {"caoxian-zjj": 71.4, "shanxian-zjj": 100.0}
+
+
+def test_rates_a_county_leader_sees_only_their_county(heze, march):
+    make_case(heze, county=heze.shan, lead=heze.shan_zjj, contact=True)
+    rollup.rebuild()
+    rows = metrics.rates(heze.actor("cao_leader"), MARCH, MARCH, "county")
+    assert [r["code"] for r in rows] == ["caoxian"]
+    assert scope_row(heze.actor("cao_leader"))["cases"] == 7
+    assert scope_row(heze.actor("shan_office"))["cases"] == 1
+    assert scope_row(heze.actor("cao_zjj"))["cases"] == 7
+    assert scope_row(heze.actor("shan_zjj"))["cases"] == 1
+
+
+def test_rates_over_a_range_of_months(heze, march):
+    make_case(heze, submitted=dt.datetime(2026, 4, 3, 2, 0, tzinfo=dt.timezone.utc), contact=True)
+    rollup.rebuild()
+    assert scope_row(month=dt.date(2026, 4, 1))["cases"] == 1
+    assert metrics.rates(Actor.system(), MARCH, dt.date(2026, 4, 1), None)[0]["cases"] == 8
