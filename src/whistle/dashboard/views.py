@@ -1,0 +1,153 @@
+"""Thin pages: the rankings page, its .xlsx, the rates .xlsx and the printable monthly assessment report."""
+from __future__ import annotations
+
+import io
+
+import xlsxwriter
+from django.http import FileResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from whistle.core.errors import Invalid
+from whistle.org.models import Role
+from whistle.web.views import page
+
+from . import metrics, rankings, rollup
+
+VIEW_ROLES = (Role.LEADER, Role.COORDINATOR, Role.AUDITOR, Role.SYSADMIN, Role.HANDLER, Role.UNIT_ADMIN)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _month(request):
+    value = request.GET.get("month")
+    return metrics.parse_month(value) if value else rollup.month_of(timezone.now())
+
+
+def _problem_page(request, problem: Invalid, template="dashboard/rankings.html"):
+    return render(request, template, {"error": problem.detail, "classes": rankings.classes(),
+                                      "month": request.GET.get("month", "")}, status=422)
+
+
+@page(*VIEW_ROLES)
+def rankings_page(request):
+    try:
+        month = _month(request)
+        data = rankings.ranking(request.actor, request.GET.get("class") or "county", month)
+    except Invalid as problem:
+        return _problem_page(request, problem)
+    defs = {d.code: d for d in metrics.definitions(active_only=False)}
+    _part_values(data)
+    return render(request, "dashboard/rankings.html", {
+        "data": data, "classes": rankings.classes(), "month": data["month"], "query": request.GET.urlencode(),
+        "part_names": [(p, defs[p].name if p in defs else p) for p in data["parts"]],
+    })
+
+
+def _part_values(data: dict) -> None:
+    """Templates cannot index by a variable: each row gets its parts' values in the order of `parts`."""
+    for r in data["rows"]:
+        r["part_values"] = [r["rates"].get(p) for p in data["parts"]]
+
+
+def _xlsx(name: str, sheets: list[tuple[str, list[str], list[list]]]) -> FileResponse:
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    bold = book.add_format({"bold": True})
+    for title, header, rows in sheets:
+        sheet = book.add_worksheet(title)
+        sheet.write_row(0, 0, header, bold)
+        sheet.freeze_panes(1, 0)
+        for r, row in enumerate(rows, start=1):
+            for c, value in enumerate(row):
+                if value is None:
+                    sheet.write_blank(r, c, None)
+                else:
+                    sheet.write(r, c, value)
+    book.close()
+    out.seek(0)
+    return FileResponse(out, as_attachment=True, filename=name, content_type=XLSX)
+
+
+def ranking_table(data: dict, part_names: list[tuple[str, str]]) -> tuple[list[str], list[list]]:
+    header = ["名次", "单位编码", "单位", "综合得分", *[n for _, n in part_names], "件数", "上月名次", "名次变化", "得分环比"]
+    rows = [[r["rank"] if r["rank"] is not None else "未排名（件数不足）", r["unit"], r["name"], r["composite"],
+             *[r["rates"].get(p) for p, _ in part_names], r["cases"], r["previous_rank"], r["rank_change"], r["score_change"]]
+            for r in data["rows"]]
+    return header, rows
+
+
+@page(*VIEW_ROLES)
+def rankings_xlsx(request):
+    try:
+        data = rankings.ranking(request.actor, request.GET.get("class") or "county", _month(request))
+    except Invalid as problem:
+        return _problem_page(request, problem)
+    defs = {d.code: d.name for d in metrics.definitions(active_only=False)}
+    parts = [(p, defs.get(p, p)) for p in data["parts"]]
+    header, rows = ranking_table(data, parts)
+    pick = {r["unit"] for r in data["red"]}, {r["unit"] for r in data["black"]}
+    red = [row for row in rows if row[1] in pick[0]]
+    black = sorted((row for row in rows if row[1] in pick[1]), key=lambda row: -row[0])
+    note = [["类别", data["class_name"]], ["月份", data["month"]],
+            ["统计窗口", f"{data['window']['from']} 至 {data['window']['to']}（{data['window']['months']}个月）"],
+            ["最少件数", data["min_cases"]], ["排名口径", data["definition"]],
+            *[[code, label] for code, label in data["definitions"].items()]]
+    return _xlsx(f"排名-{data['class_name']}-{data['month']}.xlsx",
+                 [("排名", header, rows), ("红榜", header, red), ("黑榜", header, black), ("口径", ["项目", "内容"], note)])
+
+
+def rates_table(rows: list[dict], defs) -> tuple[list[str], list[list]]:
+    header = ["编码", "名称", "受理件数"]
+    for d in defs:
+        header += [f"{d.name}(%)", f"{d.name}分子", f"{d.name}分母"]
+    out = []
+    for r in rows:
+        line = [r["code"], r["name"], r["cases"]]
+        for d in defs:
+            m = r[d.code]
+            line += [m["value"], m["numerator"], m["denominator"]]
+        out.append(line)
+    return header, out
+
+
+@page(*VIEW_ROLES)
+def rates_xlsx(request):
+    try:
+        month = _month(request)
+        group_by = request.GET.get("group_by") or "county"
+        rows = metrics.rates(request.actor, month, month, group_by)
+    except Invalid as problem:
+        return _problem_page(request, problem)
+    defs = metrics.definitions()
+    header, table = rates_table(rows, defs)
+    note = [[d.name, d.label, d.source] for d in defs]
+    return _xlsx(f"三率-{group_by}-{month:%Y-%m}.xlsx", [("指标", header, table), ("口径", ["指标", "口径版本", "来源"], note)])
+
+
+@page(*VIEW_ROLES)
+def report(request):
+    """月度考核通报: a page a coordination office prints (or saves as PDF from the browser) and circulates."""
+    try:
+        month = _month(request)
+        actor = request.actor
+        by_county = metrics.rates(actor, month, month, "county")
+        by_unit = metrics.rates(actor, month, month, "unit")
+        overall = metrics.rates(actor, month, month, None)[0]
+        tables = [rankings.ranking(actor, c.code, month) for c in rankings.classes()]
+    except Invalid as problem:
+        return _problem_page(request, problem, "dashboard/report.html")
+    defs = metrics.definitions()
+    names = {d.code: d.name for d in defs}
+    shown = [d for d in defs if d.kind == "ratio"]
+    for rows in (by_county, by_unit, [overall]):
+        for r in rows:
+            r["cells"] = [r[d.code] for d in shown]
+    for t in tables:
+        _part_values(t)
+        t["part_names"] = [(p, names.get(p, p)) for p in t["parts"]]
+    root = actor.scope_root
+    return render(request, "dashboard/report.html", {
+        "month": month, "scope_name": root.name if root else "全市", "defs": defs, "shown": shown,
+        "overall": overall, "by_county": by_county, "by_unit": [r for r in by_unit if r["cases"]], "tables": tables,
+        "today": timezone.localdate(), "office": (actor.unit.name if actor.unit else ""),
+    })
