@@ -1,0 +1,53 @@
+import datetime as dt
+
+from ninja import Field, Schema
+
+
+class DecisionIn(Schema):
+    decision: str = Field(..., description="confirm（确认）或 dismiss（不予问责）")
+    reason: str = Field(..., max_length=500)
+
+
+class ActionIn(Schema):
+    kind: str = Field(..., description="talk（约谈）、notice（通报）或 adjust（调整）")
+    held_on: dt.date
+    participants: str = Field(..., max_length=300)
+    outcome: str = Field(..., max_length=2000)
+
+
+class ActionOut(Schema):
+    id: int
+    proposal: int
+    kind: str
+    kind_label: str
+    held_on: dt.date
+    participants: str
+    outcome: str
+    recorded_by: str
+    recorded_at: dt.datetime
+
+
+class ProposalOut(Schema):
+    id: int
+    rule: str
+    action: str
+    action_label: str
+    subject: str
+    subject_id: int
+    subject_name: str
+    unit: str
+    summary: str
+    evidence: dict
+    state: str
+    state_label: str
+    created_at: dt.datetime
+    decided_at: dt.datetime | None
+    decision_reason: str
+    actions: list[ActionOut]
+
+
+class ProposalPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    items: list[ProposalOut]

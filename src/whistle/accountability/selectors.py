@@ -1,0 +1,58 @@
+"""Reads of accountability, always scoped: a coordinator, leader or unit administrator sees the proposals whose
+subject lies in their subtree; auditors and system administrators see all."""
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from whistle.core.errors import NotFound
+from whistle.org.models import Role
+from whistle.org.scopes import READ_ALL_ROLES, Actor
+from whistle.ratings.models import Cadre
+from whistle.ratings.selectors import rating_summary
+
+from .models import Action, Proposal
+
+READ_ROLES = {Role.COORDINATOR, Role.LEADER, Role.UNIT_ADMIN, *READ_ALL_ROLES}
+
+
+def _scope_q(actor: Actor, prefix: str = "") -> Q:
+    if actor.role in READ_ALL_ROLES:
+        return Q()
+    root = actor.scope_root
+    if actor.role not in READ_ROLES or root is None:
+        return Q(pk__in=[])
+    if actor.is_city_wide:
+        return Q()
+    return Q(**{f"{prefix}unit__path__startswith": root.path})
+
+
+def proposal_list(actor: Actor, *, state: str | None = None) -> QuerySet[Proposal]:
+    qs = Proposal.objects.filter(_scope_q(actor)).select_related("rule", "unit", "cadre", "window", "decided_by__membership")
+    if state:
+        qs = qs.filter(state=state)
+    return qs.order_by("-created_at", "-id")
+
+
+def proposal_get(actor: Actor, proposal_id: int) -> Proposal:
+    proposal = proposal_list(actor).filter(pk=proposal_id).first()
+    if proposal is None:
+        raise NotFound("问责建议不存在", code="proposal_not_found")
+    return proposal
+
+
+def action_list(actor: Actor) -> QuerySet[Action]:
+    return (Action.objects.filter(_scope_q(actor, "proposal__"))
+            .select_related("proposal__unit", "proposal__cadre", "proposal__window", "recorded_by__membership")
+            .order_by("-held_on", "-id"))
+
+
+def cadre_record(actor: Actor, cadre_id: int) -> dict:
+    """A cadre's record (干部问责档案): the card, the published summary, every proposal and every action."""
+    cadre = Cadre.objects.select_related("unit").filter(pk=cadre_id).first()
+    if cadre is None or actor.role not in READ_ROLES or not (actor.role in READ_ALL_ROLES or actor.covers(cadre.unit)):
+        raise NotFound("干部不存在", code="cadre_not_found")
+    return {
+        "cadre": cadre, "summary": rating_summary(cadre),
+        "proposals": list(Proposal.objects.filter(cadre=cadre).select_related("rule", "unit").order_by("-created_at")),
+        "actions": list(Action.objects.filter(proposal__cadre=cadre).select_related("recorded_by__membership").order_by("-held_on", "-id")),
+    }

@@ -1,0 +1,85 @@
+"""Every write of accountability: a coordinator decides a proposal, then records the action as it took place.
+The proposals themselves are written by the worker (`evaluation.evaluate_rules`)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from whistle.core.errors import Conflict, Invalid, NotFound
+from whistle.org.models import Role
+from whistle.org.scopes import Actor
+
+from .models import Action, ActionKind, Proposal, ProposalState
+
+DECISIONS = {"confirm": ProposalState.CONFIRMED, "dismiss": ProposalState.DISMISSED}
+RECORDABLE = {ActionKind.TALK, ActionKind.NOTICE, ActionKind.ADJUST}
+
+
+def _text(value, field: str, label: str, max_length: int) -> str:
+    if value is not None and not isinstance(value, str):
+        raise Invalid(f"{label}须为文字", code=f"invalid_{field}", field=field)
+    value = (value or "").strip()
+    if not value:
+        raise Invalid(f"请填写{label}", code=f"{field}_required", field=field)
+    if len(value) > max_length:
+        raise Invalid(f"{label}不能超过{max_length}字", code=f"{field}_too_long", field=field)
+    return value
+
+
+def _locked_proposal(actor: Actor, proposal_id) -> Proposal:
+    """Only a coordinator over the subject's unit decides; anyone else finds nothing (404, like a missing one)."""
+    proposal = None
+    if isinstance(proposal_id, int) and 0 < proposal_id < 2 ** 63:
+        proposal = Proposal.objects.select_for_update().filter(pk=proposal_id).first()
+    if proposal is None or actor.role != Role.COORDINATOR or not actor.covers(proposal.unit):
+        raise NotFound("问责建议不存在", code="proposal_not_found")
+    return proposal
+
+
+def proposal_decide(actor: Actor, proposal_id: int, decision: str, reason: str, now: dt.datetime | None = None) -> Proposal:
+    """确认 or 不予问责, always with a reason; a decided proposal is not decided again."""
+    with transaction.atomic():
+        proposal = _locked_proposal(actor, proposal_id)
+        if decision not in DECISIONS:
+            raise Invalid("处理结论须为 confirm（确认）或 dismiss（不予问责）", code="invalid_decision", field="decision")
+        reason = _text(reason, "reason", "理由", 500)
+        if proposal.state != ProposalState.PENDING:
+            raise Conflict(f"该建议已{proposal.get_state_display()}，不能重复处理", code="proposal_already_decided")
+        proposal.state, proposal.decided_by, proposal.decision_reason = DECISIONS[decision], actor.user, reason
+        proposal.decided_at = now or timezone.now()
+        proposal.save()
+    return proposal
+
+
+def _date(value, field: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise Invalid("日期格式应为 YYYY-MM-DD", code=f"invalid_{field}", field=field) from None
+    if not isinstance(value, dt.date):
+        raise Invalid("请填写日期", code=f"{field}_required", field=field)
+    return value
+
+
+def action_record(actor: Actor, proposal_id: int, *, kind: str, held_on, participants: str, outcome: str,
+                  now: dt.datetime | None = None) -> Action:
+    """约谈 / 通报 / 调整 as it happened, on a confirmed proposal: date (not in the future), participants, outcome."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        proposal = _locked_proposal(actor, proposal_id)
+        if kind not in RECORDABLE:
+            raise Invalid("措施须为 talk（约谈）、notice（通报）或 adjust（调整）", code="invalid_kind", field="kind")
+        held_on = _date(held_on, "held_on")
+        if held_on > timezone.localtime(now).date():
+            raise Invalid("日期不能晚于今天", code="held_on_in_future", field="held_on")
+        participants = _text(participants, "participants", "参加人员", 300)
+        outcome = _text(outcome, "outcome", "结果", 2000)
+        if proposal.state != ProposalState.CONFIRMED:
+            raise Conflict("只有已确认的问责建议才能登记措施", code="proposal_not_confirmed")
+        return Action.objects.create(proposal=proposal, kind=kind, held_on=held_on, participants=participants,
+                                     outcome=outcome, recorded_by=actor.user, recorded_at=now)

@@ -1,0 +1,134 @@
+"""Thin pages for coordinators: the proposals, one proposal with its evidence and decision, the action record,
+a cadre's record, and the .xlsx export. Reads through selectors, writes through services."""
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+
+import xlsxwriter
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from whistle.core.errors import Problem
+from whistle.web.views import page
+
+from . import selectors, services
+from .models import ActionKind, ProposalState
+from .selectors import READ_ROLES
+
+RECORD_KINDS = [(k, label) for k, label in ActionKind.choices if k in services.RECORDABLE]
+
+
+@page(*READ_ROLES)
+def proposals(request):
+    state = request.GET.get("state", ProposalState.PENDING)
+    if state not in ProposalState.values and state != "all":
+        state = ProposalState.PENDING
+    rows = selectors.proposal_list(request.actor, state=None if state == "all" else state)
+    tabs = [(value, label) for value, label in ProposalState.choices] + [("all", "全部")]
+    return render(request, "accountability/proposals.html", {
+        "proposals": rows[:200], "state": state, "tabs": tabs, "can_decide": request.actor.role == "coordinator",
+        "actions": selectors.action_list(request.actor)[:20],
+    })
+
+
+def _detail(request, pk, *, error=None, form=None, status=200):
+    proposal = selectors.proposal_get(request.actor, pk)
+    return render(request, "accountability/proposal.html", {
+        "p": proposal, "actions": proposal.actions.select_related("recorded_by__membership"),
+        "can_decide": request.actor.role == "coordinator", "kinds": RECORD_KINDS, "error": error, "form": form or {},
+        "today": timezone.localdate().isoformat(), "ratings": _evidence_ratings(proposal),
+    }, status=status)
+
+
+def _evidence_ratings(proposal):
+    from whistle.ratings.models import Rating
+
+    ids = proposal.evidence.get("ratings") or []
+    return Rating.objects.filter(pk__in=ids).select_related("rectification").order_by("created_at") if ids else []
+
+
+@page(*READ_ROLES)
+def proposal_detail(request, pk):
+    return _detail(request, pk)
+
+
+@require_POST
+@page(*READ_ROLES)
+def proposal_decide_view(request, pk):
+    try:
+        services.proposal_decide(request.actor, pk, request.POST.get("decision", ""), request.POST.get("reason", ""))
+    except Problem as problem:
+        if problem.status == 404:
+            raise
+        return _detail(request, pk, error=problem, form=request.POST, status=problem.status)
+    return redirect("accountability:proposal", pk=pk)
+
+
+@require_POST
+@page(*READ_ROLES)
+def action_record_view(request, pk):
+    form = request.POST
+    try:
+        services.action_record(request.actor, pk, kind=form.get("kind", ""), held_on=form.get("held_on", ""),
+                               participants=form.get("participants", ""), outcome=form.get("outcome", ""))
+    except Problem as problem:
+        if problem.status == 404:
+            raise
+        return _detail(request, pk, error=problem, form=form, status=problem.status)
+    return redirect("accountability:proposal", pk=pk)
+
+
+@page(*READ_ROLES)
+def cadre_record_view(request, pk):
+    return render(request, "accountability/cadre.html", selectors.cadre_record(request.actor, pk))
+
+
+PROPOSAL_COLUMNS = ["编号", "建议措施", "对象类型", "对象", "所属单位", "事由", "规则", "提出时间", "状态", "确认人", "确认时间", "确认意见"]
+ACTION_COLUMNS = ["建议编号", "措施", "对象", "所属单位", "日期", "参加人员", "结果", "记录人", "记录时间"]
+
+
+def _who(user) -> str:
+    if user is None:
+        return ""
+    membership = getattr(user, "membership", None)
+    return (membership.display_name if membership else "") or user.get_username()
+
+
+@page(*READ_ROLES)
+def export(request):
+    """问责建议 and 问责记录 in the actor's scope, one sheet each."""
+    actor = request.actor
+    out = tempfile.TemporaryFile()
+    book = xlsxwriter.Workbook(out, {"constant_memory": True, "remove_timezone": True})
+    bold, when = book.add_format({"bold": True}), book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    day = book.add_format({"num_format": "yyyy-mm-dd"})
+
+    def local(moment):
+        return timezone.localtime(moment).replace(tzinfo=None) if moment else None
+
+    sheet = book.add_worksheet("问责建议")
+    sheet.write_row(0, 0, PROPOSAL_COLUMNS, bold)
+    for r, p in enumerate(selectors.proposal_list(actor).iterator(chunk_size=1000), start=1):
+        target = p.target
+        sheet.write_row(r, 0, [p.pk, p.get_action_display(), p.get_subject_display(), target.name, p.unit.name, p.summary,
+                               p.rule.name])
+        sheet.write_datetime(r, 7, local(p.created_at), when)
+        sheet.write_row(r, 8, [p.get_state_display(), _who(p.decided_by)])
+        if p.decided_at:
+            sheet.write_datetime(r, 10, local(p.decided_at), when)
+        sheet.write_string(r, 11, p.decision_reason)
+    sheet = book.add_worksheet("问责记录")
+    sheet.write_row(0, 0, ACTION_COLUMNS, bold)
+    for r, a in enumerate(selectors.action_list(actor).iterator(chunk_size=1000), start=1):
+        sheet.write_row(r, 0, [a.proposal_id, a.get_kind_display(), a.proposal.target.name, a.proposal.unit.name])
+        sheet.write_datetime(r, 4, dt.datetime.combine(a.held_on, dt.time()), day)
+        sheet.write_row(r, 5, [a.participants, a.outcome, _who(a.recorded_by)])
+        sheet.write_datetime(r, 8, local(a.recorded_at), when)
+    book.close()
+    out.seek(0)
+    name = f"问责-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
+    return FileResponse(out, as_attachment=True, filename=name,
+                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

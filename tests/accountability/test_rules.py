@@ -1,0 +1,101 @@
+"""rules.md §2 / §8.4: the accountability rules the worker evaluates, as data, with their evidence, once."""
+from whistle.accountability.evaluation import evaluate_rules
+from whistle.accountability.models import Proposal, Rule
+from whistle.ratings.models import Appeal, Rating
+
+from tests.accountability.conftest import rate
+from tests.conftest import at
+
+
+def test_rule_8_4_defaults_are_rows_of_the_rule_table(db):
+    rules = {r.code: r for r in Rule.objects.all()}
+    assert rules["poor-rating-rectification"].action == "rectification"
+    assert (rules["bottom-two-months"].months, rules["bottom-two-months"].action) == (2, "talk")
+    assert (rules["repeated-poor-adjust"].threshold, rules["repeated-poor-adjust"].months, rules["repeated-poor-adjust"].action) == (3, 6, "adjust")
+
+
+def test_rule_8_4_bottom_of_class_two_months_running_proposes_a_talk(month_ratings, heze):
+    # Also found: 单县住建局 is the bottom county department (a unit talk), and 王强's four poor ratings (调整).
+    assert evaluate_rules(at(2026, 11, 3)) == {"accountability_proposals": 3}
+    assert sorted(Proposal.objects.values_list("subject", "action")) == [("cadre", "adjust"), ("cadre", "talk"), ("unit", "talk")]
+    proposal = Proposal.objects.get(subject="cadre", action="talk")
+    assert (proposal.action, proposal.subject, proposal.cadre, proposal.state) == ("talk", "cadre", month_ratings["wang"], "pending")
+    months = proposal.evidence["months"]
+    assert [(m["month"], m["rank"], m["of"], m["class"]) for m in months] == [
+        ("2026-09", 3, 3, "县区级干部"), ("2026-10", 3, 3, "县区级干部")]
+    assert months[0]["satisfaction_rate"] == 50.0
+    assert "连续2个月" in proposal.summary and proposal.unit == heze.shan_zjj
+
+
+def test_rule_8_4_same_evidence_never_proposes_twice(month_ratings):
+    evaluate_rules(at(2026, 11, 3))
+    assert evaluate_rules(at(2026, 11, 3)) == {"accountability_proposals": 0}
+    assert evaluate_rules(at(2026, 11, 28)) == {"accountability_proposals": 0}
+    # November bad again: Oct was already cited, so Oct+Nov is not new evidence; Nov+Dec would be.
+    rate(month_ratings["wang"], [1, 1, 2], at(2026, 11, 5))
+    rate(month_ratings["li"], [5, 5, 5], at(2026, 11, 5))
+    # The only new proposal is the 调整 on the three new poor ratings; the first four are not cited again.
+    assert evaluate_rules(at(2026, 12, 2)) == {"accountability_proposals": 1}
+    assert Proposal.objects.filter(action="talk").count() == 2
+    newest = Proposal.objects.filter(action="adjust").order_by("-created_at").first()
+    assert newest.evidence["levels"] == [1, 1, 2]
+
+
+def test_rule_8_4_a_class_of_one_has_no_bottom_and_few_ratings_do_not_rank(cadres):
+    rate(cadres["win_a"], [1, 1, 1, 1], at(2026, 9, 3))
+    rate(cadres["win_a"], [1, 1, 1, 1], at(2026, 10, 3))
+    rate(cadres["win_b"], [5, 5], at(2026, 9, 3))  # below min_ratings (3): not ranked, so win_a is alone
+    rate(cadres["win_b"], [5, 5], at(2026, 10, 3))
+    evaluate_rules(at(2026, 11, 3))
+    assert not Proposal.objects.filter(subject="window").exists()
+
+
+def test_rule_8_4_bottom_unit_of_its_class(cadres, heze):
+    # 曹县 departments: 住建局 (张伟) poor, 市场监管局 (李娜) good, two months running → the unit gets a talk too.
+    for month in (9, 10):
+        rate(cadres["zhang"], [1, 2, 2], at(2026, month, 5))
+        rate(cadres["li"], [5, 5, 5], at(2026, month, 5))
+    evaluate_rules(at(2026, 11, 3))
+    units = Proposal.objects.filter(subject="unit")
+    assert [p.unit for p in units] == [heze.cao_zjj]
+
+
+def test_rule_8_4_n_upheld_poor_within_m_months_proposes_adjustment(cadres):
+    zhang = cadres["zhang"]
+    rate(zhang, [1], at(2026, 4, 1))  # outside six months of 2026-11-20
+    rate(zhang, [2], at(2026, 6, 1))
+    rate(zhang, [1], at(2026, 9, 1))
+    evaluate_rules(at(2026, 11, 20))
+    assert not Proposal.objects.filter(action="adjust").exists()
+    rate(zhang, [2], at(2026, 11, 2))
+    evaluate_rules(at(2026, 11, 20))
+    proposal = Proposal.objects.get(action="adjust")
+    assert proposal.cadre == zhang and len(proposal.evidence["ratings"]) == 3
+    assert proposal.evidence["dates"] == ["2026-06-01", "2026-09-01", "2026-11-02"]
+    assert evaluate_rules(at(2026, 11, 21)) == {"accountability_proposals": 0}
+
+
+def test_rule_8_4_voided_flagged_and_appealed_ratings_are_not_upheld(cadres, heze):
+    zhang = cadres["zhang"]
+    rate(zhang, [1, 2], at(2026, 10, 1))
+    rate(zhang, [1], at(2026, 10, 2), counted=False, status="voided")
+    rate(zhang, [1], at(2026, 10, 3), counted=False, status="flagged")
+    appealed = rate(zhang, [2], at(2026, 10, 4))[0]
+    Appeal.objects.create(rating=appealed, reason="恶意差评", filed_by=heze.users.cao_zjj, filed_at=at(2026, 10, 5))
+    evaluate_rules(at(2026, 11, 1))
+    assert not Proposal.objects.filter(action="adjust").exists()
+    Appeal.objects.filter(rating=appealed).update(state="upheld", reviewed_by=heze.users.cao_office, review_reason="属实",
+                                                  reviewed_at=at(2026, 10, 6))
+    evaluate_rules(at(2026, 11, 1))
+    assert Proposal.objects.filter(action="adjust").count() == 1
+    assert Rating.objects.filter(cadre=zhang).count() == 5
+
+
+def test_rule_8_4_thresholds_are_data(cadres):
+    Rule.objects.filter(code="repeated-poor-adjust").update(threshold=1)
+    rate(cadres["zhang"], [1], at(2026, 10, 1))
+    evaluate_rules(at(2026, 11, 1))
+    assert Proposal.objects.filter(action="adjust").count() == 1
+    Rule.objects.update(is_active=False)
+    rate(cadres["zhang"], [1], at(2026, 10, 2))
+    assert evaluate_rules(at(2026, 11, 1)) == {"accountability_proposals": 0}
