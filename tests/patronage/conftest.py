@@ -15,7 +15,7 @@ def key(heze):
     heze.ent_cao.save()
     heze.ent_shan.above_scale = True
     heze.ent_shan.save()
-    heze.ent_small = Enterprise.objects.create(uscc="91371721MA3C5TXL6C", name="曹县小作坊", county=heze.cao,
+    heze.ent_small = Enterprise.objects.create(uscc="91371721MA3C5TXL6M", name="曹县小作坊", county=heze.cao,
                                                contact_name="赵", contact_phone="13905300003")
     return heze
 

@@ -54,19 +54,19 @@ def leader_user(value, field: str = "leader"):
     return membership.user
 
 
-def unit_by_code(value, field: str = "lead_unit") -> Unit:
+def unit_by_code(value, field: str = "lead_unit", label: str = "单位") -> Unit:
     text = str(value or "").strip()
     unit = Unit.objects.filter(is_active=True).filter(code=text).first() if text else None
     if unit is None and text:
         matches = list(Unit.objects.filter(is_active=True, name=text)[:2])
         unit = matches[0] if len(matches) == 1 else None
     if unit is None:
-        raise Invalid("单位不存在", code="unknown_unit", field=field)
+        raise Invalid(f"{label}不存在：{text or '（空）'}", code="unknown_unit", field=field)
     return unit
 
 
 def county_by_code(value, field: str = "county") -> Unit:
-    unit = unit_by_code(value, field)
+    unit = unit_by_code(value, field, "所属县区")
     if unit.level != Level.COUNTY or unit.kind not in (UnitKind.GOVERNMENT, UnitKind.ZONE):
         raise Invalid("所属县区须为县区人民政府或功能区", code="unknown_county", field=field)
     return unit
