@@ -86,7 +86,14 @@ class Tag(models.TextChoices):
 
 
 class RatingChannel(models.TextChoices):
+    """The channels of 好差评 (rules.md §3): the card's QR code here; the others arrive by import."""
+
     QR = "qr", "扫码评价"
+    DEVICE = "device", "窗口评价器"
+    WEB = "web", "网上评价"
+    APP = "app", "移动端评价"
+    SMS = "sms", "短信评价"
+    HOTLINE = "hotline", "热线评价"
 
 
 class RatingStatus(models.TextChoices):
@@ -105,6 +112,8 @@ class Rating(models.Model):
     tags = models.JSONField("标签", default=list, blank=True)
     comment = models.CharField("评价意见", max_length=500, blank=True)
     case_number = models.CharField("办件编号", max_length=40, blank=True)
+    # The rating's id in the system it was imported from (blank for ratings given here): imports are idempotent on it.
+    external_id = models.CharField("外部评价编号", max_length=64, blank=True, editable=False)
     rater_phone_hash = models.CharField(max_length=64, blank=True, editable=False)
     rater_phone_masked = models.CharField("评价人电话", max_length=20, blank=True)
     channel = models.CharField("渠道", max_length=12, choices=RatingChannel.choices, default=RatingChannel.QR)
@@ -125,8 +134,9 @@ class Rating(models.Model):
         verbose_name = "评价"
         verbose_name_plural = "评价"
         indexes = [
-            models.Index(fields=["device_hash", "created_at"], name="rating_device"),
-            models.Index(fields=["network_hash", "created_at"], name="rating_network"),
+            # Imported ratings have no device or network: the rate limits never look them up.
+            models.Index(fields=["device_hash", "created_at"], name="rating_device_live", condition=~Q(device_hash="")),
+            models.Index(fields=["network_hash", "created_at"], name="rating_network_live", condition=~Q(network_hash="")),
             models.Index(fields=["cadre", "created_at"], name="rating_cadre"),
             models.Index(fields=["window", "created_at"], name="rating_window"),
         ]
@@ -138,6 +148,7 @@ class Rating(models.Model):
                                    condition=Q(counted=True, status="counted") | Q(counted=False, status__in=["flagged", "voided"])),
             # 一事一评: one rating per case number, whoever gives it.
             models.UniqueConstraint(fields=["case_number"], condition=~Q(case_number=""), name="rating_one_per_case_number"),
+            models.UniqueConstraint(fields=["external_id"], condition=~Q(external_id=""), name="rating_one_per_external_id"),
         ]
 
     @property
@@ -174,3 +185,49 @@ class Appeal(models.Model):
             models.CheckConstraint(name="appeal_review_complete", condition=Q(state="pending", reviewed_at__isnull=True)
                                    | (~Q(state="pending") & Q(reviewed_at__isnull=False, reviewed_by__isnull=False) & ~Q(review_reason=""))),
         ]
+
+
+class RollupKind(models.TextChoices):
+    CADRE = "c", "干部"
+    WINDOW = "w", "窗口"
+
+
+class RatingRollup(models.Model):
+    """Counted ratings per target (cadre or window) × rated unit × Beijing calendar month, one column per level.
+
+    Written in the same transaction as the ratings it sums (`rollups.bump`), rebuilt from scratch by
+    `whistle ratings rebuild-rollups` and checked by `whistle ratings verify-rollups`. The pages read these rows,
+    never the 11 million ratings."""
+
+    kind = models.CharField(max_length=1, choices=RollupKind.choices)
+    target_id = models.PositiveIntegerField()
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
+    month = models.DateField("月份")
+    n1 = models.IntegerField(default=0)  # signed: a decrement is upserted as a negative delta
+    n2 = models.IntegerField(default=0)  # signed: a decrement is upserted as a negative delta
+    n3 = models.IntegerField(default=0)  # signed: a decrement is upserted as a negative delta
+    n4 = models.IntegerField(default=0)  # signed: a decrement is upserted as a negative delta
+    n5 = models.IntegerField(default=0)  # signed: a decrement is upserted as a negative delta
+
+    class Meta:
+        verbose_name = "评价月汇总"
+        verbose_name_plural = "评价月汇总"
+        constraints = [models.UniqueConstraint(fields=["kind", "target_id", "unit", "month"], name="rollup_key")]
+        indexes = [models.Index(fields=["month", "unit"], name="rollup_month_unit")]
+
+
+class ContactRead(models.Model):
+    """评价人信息保护 (rules.md §3, §8.5): every time staff are shown a rater's (masked) contact, who, when, which
+    rating and why."""
+
+    rating = models.ForeignKey(Rating, verbose_name="评价", on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="查看人", null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="+")
+    actor_label = models.CharField("查看人", max_length=120)
+    purpose = models.CharField("查看事由", max_length=200)
+    at = models.DateTimeField("查看时间", db_index=True)
+
+    class Meta:
+        verbose_name = "评价人信息查看记录"
+        verbose_name_plural = "评价人信息查看记录"
+        ordering = ["-at"]

@@ -1,12 +1,16 @@
-"""Reads for the card pages and the monthly ranking."""
+"""Reads for the card pages, the monthly ranking and the leader dashboard (from the rollups), and the one read
+of rater contact data (logged)."""
 import datetime as dt
 
-from django.db.models import Count, Q
+from django.db.models import Sum
 from django.utils import timezone
 
 from whistle.core.errors import NotFound
+from whistle.core.rules import int_param
+from whistle.org.models import Role, Unit
+from whistle.org.scopes import Actor
 
-from .models import Cadre, Window
+from .models import Cadre, ContactRead, Level, Rating, RatingRollup, RollupKind, Window
 
 
 def card_get(code: str):
@@ -18,40 +22,130 @@ def card_get(code: str):
     raise NotFound("该亮码不存在或已停用", code="card_not_found")
 
 
+LEVEL_SUMS = {f"n{n}": Sum(f"n{n}") for n in range(1, 6)}
+SATISFIED_PARAM = "ratings.satisfied_min_level"
+
+
+def satisfied_min_level() -> int:
+    """满意率's definition is data (rules.md §8.6: store which variant is in use): the lowest level that counts as
+    satisfied — 3: 非常满意+满意+基本满意 (default), 4: 非常满意+满意."""
+    return min(max(int_param(SATISFIED_PARAM), 1), 5)
+
+
+def satisfaction_definition() -> str:
+    return "+".join(Level(n).label for n in range(5, satisfied_min_level() - 1, -1))
+
+
+def _rate(n: int, total: int):
+    return round(100 * n / total, 1) if total else None
+
+
+def _figures(by_level: dict[int, int]) -> dict:
+    count = sum(by_level.values())
+    least = satisfied_min_level()
+    return {"count": count, "good_rate": _rate(by_level[4] + by_level[5], count),
+            "poor_rate": _rate(by_level[1] + by_level[2], count),
+            "satisfaction_rate": _rate(sum(by_level[n] for n in range(least, 6)), count)}
+
+
+def _levels(row: dict) -> dict[int, int]:
+    return {n: int(row.get(f"n{n}") or 0) for n in range(1, 6)}
+
+
 def rating_summary(target) -> dict:
-    """亮评价: only counted ratings (flagged and voided ones are kept but not published).
-    满意率 = (非常满意 + 满意 + 基本满意) / 有效评价 (rules.md §8.6, first variant)."""
-    row = target.ratings.filter(counted=True).aggregate(
-        count=Count("id"), good=Count("id", filter=Q(level__gte=4)), poor=Count("id", filter=Q(level__lte=2)),
-        satisfied=Count("id", filter=Q(level__gte=3)),
-    )
-    count = row["count"]
+    """亮评价 of one cadre or window, from the rollups: only counted ratings (flagged and voided ones are kept but
+    not published); 满意率 by the configured definition (default 非常满意+满意+基本满意, rules.md §8.6)."""
+    kind = RollupKind.CADRE if isinstance(target, Cadre) else RollupKind.WINDOW
+    return _figures(_levels(RatingRollup.objects.filter(kind=kind, target_id=target.pk).aggregate(**LEVEL_SUMS)))
 
-    def rate(n):
-        return round(100 * n / count, 1) if count else None
 
-    return {"count": count, "good_rate": rate(row["good"]), "poor_rate": rate(row["poor"]), "satisfaction_rate": rate(row["satisfied"])}
+def _scoped(qs, actor: Actor, field: str = "unit"):
+    """Rollups (or anything with a unit) inside the actor's subtree; nothing for an actor without one."""
+    if actor.role in (Role.AUDITOR, Role.SYSADMIN) or actor.is_system or actor.is_city_wide:
+        return qs
+    root = actor.scope_root
+    if root is None:
+        return qs.none()
+    return qs.filter(**{f"{field}__path__startswith": root.path})
+
+
+def _month(day: dt.date) -> dt.date:
+    return day.replace(day=1)
 
 
 def monthly_ranking(actor, month: dt.date) -> list[dict]:
-    """亮评价 by month: every cadre and window in the actor's scope, ranked by satisfaction then count.
-    Months are Beijing calendar months; only counted ratings."""
-    start = timezone.make_aware(dt.datetime(month.year, month.month, 1))
-    end = timezone.make_aware(dt.datetime(month.year + month.month // 12, month.month % 12 + 1, 1))
-    rows = []
-    for model, kind in ((Cadre, "干部"), (Window, "窗口")):
-        targets = model.objects.select_related("unit").filter(is_active=True).annotate(
-            count=Count("ratings", filter=Q(ratings__counted=True, ratings__created_at__gte=start, ratings__created_at__lt=end)),
-            **{f"level_{n}": Count("ratings", filter=Q(ratings__counted=True, ratings__level=n, ratings__created_at__gte=start,
-                                                      ratings__created_at__lt=end)) for n in range(1, 6)},
-        )
-        for t in targets:
-            if not actor.covers(t.unit) or not t.count:
-                continue
-            levels = [getattr(t, f"level_{n}") for n in range(5, 0, -1)]
-            rows.append({"kind": kind, "target": t, "count": t.count, "levels": levels,
-                         "good_rate": round(100 * sum(levels[:2]) / t.count, 1),
-                         "poor_rate": round(100 * sum(levels[3:]) / t.count, 1),
-                         "satisfaction_rate": round(100 * sum(levels[:3]) / t.count, 1)})
-    rows.sort(key=lambda r: (-r["satisfaction_rate"], -r["count"], r["target"].name))
-    return rows
+    """亮评价 by month: every active cadre and window with counted ratings in the actor's scope, ranked by
+    satisfaction then count. Beijing calendar months, read from the rollups."""
+    rows = _scoped(RatingRollup.objects.filter(month=_month(month)), actor).values("kind", "target_id").annotate(**LEVEL_SUMS)
+    targets = {}
+    for model, kind in ((Cadre, RollupKind.CADRE), (Window, RollupKind.WINDOW)):
+        ids = [r["target_id"] for r in rows if r["kind"] == kind]
+        targets[kind] = model.objects.select_related("unit").filter(is_active=True).in_bulk(ids)
+    ranked = []
+    for r in rows:
+        target = targets[r["kind"]].get(r["target_id"])
+        by_level = _levels(r)
+        if target is None or not sum(by_level.values()):
+            continue
+        ranked.append({"kind": RollupKind(r["kind"]).label, "target": target, "levels": [by_level[n] for n in range(5, 0, -1)],
+                       **_figures(by_level)})
+    ranked.sort(key=lambda r: (-r["satisfaction_rate"], -r["count"], r["target"].name))
+    return ranked
+
+
+def _period(actor: Actor, date_from: dt.date, date_to: dt.date):
+    """Rollups are monthly: the period is the whole Beijing months from date_from's to date_to's."""
+    return _scoped(RatingRollup.objects.filter(month__gte=_month(date_from), month__lte=_month(date_to)), actor)
+
+
+def ratings_overview(actor: Actor, date_from: dt.date, date_to: dt.date) -> dict:
+    """好差评 in the actor's subtree over whole months (rules.md §8.6): count, five-level distribution, 好评率,
+    差评率, 满意率 (with the definition in use), 差评 count, and of the poor ratings that opened a rectification case
+    here: 回访率 (the case was contacted: 回访核实) and 整改率 (the case was closed). Imported poor ratings were handled
+    in their source system and open no case here, so they are not in the call-back and rectification figures."""
+    by_level = _levels(_period(actor, date_from, date_to).aggregate(**LEVEL_SUMS))
+    figures = _figures(by_level)
+    poor = by_level[1] + by_level[2]
+    start = timezone.make_aware(dt.datetime.combine(_month(date_from), dt.time()))
+    last = _month(date_to)
+    end = timezone.make_aware(dt.datetime(last.year + last.month // 12, last.month % 12 + 1, 1))
+    cases = _scoped(Rating.objects.filter(counted=True, rectification__isnull=False, created_at__gte=start,
+                                          created_at__lt=end), actor)
+    opened = cases.count()
+    called = cases.filter(rectification__contacted_at__isnull=False).count()
+    closed = cases.filter(rectification__is_open=False).count()
+    return {**figures, "by_level": by_level, "poor": poor, "callback_rate": _rate(called, opened),
+            "rectification_rate": _rate(closed, opened), "definition": satisfaction_definition()}
+
+
+def ratings_by_unit(actor: Actor, date_from: dt.date, date_to: dt.date) -> list[dict]:
+    """Per rated unit in the actor's subtree over whole months: code, name, count, 满意率, 差评 count; most rated first."""
+    rows = _period(actor, date_from, date_to).values("unit").annotate(**LEVEL_SUMS)
+    units = Unit.objects.in_bulk([r["unit"] for r in rows])
+    out = []
+    for r in rows:
+        by_level = _levels(r)
+        figures = _figures(by_level)
+        if figures["count"]:
+            unit = units[r["unit"]]
+            out.append({"unit": unit.code, "name": unit.name, "count": figures["count"],
+                        "satisfaction_rate": figures["satisfaction_rate"], "poor": by_level[1] + by_level[2]})
+    out.sort(key=lambda r: (-r["count"], r["unit"]))
+    return out
+
+
+CONTACT_ROLES = {Role.HANDLER, Role.UNIT_ADMIN, Role.COORDINATOR}
+
+
+def rater_contact(actor: Actor, rating_id: int, purpose: str, now: dt.datetime | None = None) -> str:
+    """The rater's (masked) phone, for the call-back (回访核实). The only read of rater contact data for staff: each
+    read is logged with who, when, which rating and why (评价人信息保护, rules.md §8.5). Outside scope: not found."""
+    from .services import _reason
+
+    rating = Rating.objects.select_related("unit").filter(pk=rating_id).first()
+    if rating is None or actor.role not in CONTACT_ROLES or not actor.covers(rating.unit):
+        raise NotFound("评价不存在", code="rating_not_found")
+    purpose = _reason(purpose, "purpose")[:200]
+    ContactRead.objects.create(rating=rating, user=actor.user, actor_label=actor.label[:120], purpose=purpose,
+                               at=now or timezone.now())
+    return rating.rater_phone_masked

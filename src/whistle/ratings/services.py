@@ -19,6 +19,7 @@ from whistle.org.models import Level as UnitLevel
 from whistle.org.models import Role, Unit, UnitKind
 from whistle.org.scopes import Actor
 
+from . import rollups
 from .models import Appeal, AppealState, Cadre, Level, Rating, RatingChannel, RatingStatus, Tag, Window
 
 RECTIFICATION_CATEGORY = {"code": "rating-rectification", "name": "差评整改",
@@ -98,6 +99,8 @@ def rating_submit(
                 )
         except IntegrityError:
             raise Conflict("该办件已评价过，一件事只能评价一次", code="case_already_rated", field="case_number") from None
+        if rating.counted:
+            rollups.count(rating, +1)
         if rating.grade == "poor" and not burst:
             rating.rectification = _open_rectification(rating, now)
             rating.save(update_fields=["rectification"])
@@ -203,8 +206,27 @@ def appeal_review(actor: Actor, appeal_id: int, decision: str, reason: str, now:
         appeal.reviewed_at = now or timezone.now()
         appeal.save()
         if decision == AppealState.VOIDED:
-            Rating.objects.filter(pk=appeal.rating_id).update(status=RatingStatus.VOIDED, counted=False)
+            rating = Rating.objects.select_for_update().get(pk=appeal.rating_id)
+            if rating.counted:
+                rollups.count(rating, -1)
+            Rating.objects.filter(pk=rating.pk).update(status=RatingStatus.VOIDED, counted=False)
+            _close_rectification(rating, f"评价经申诉复核作废：{reason}", appeal.reviewed_at)
     return appeal
+
+
+VOID_ACTION = "rating_voided"
+
+
+def _close_rectification(rating: Rating, reason: str, now: dt.datetime) -> None:
+    """A voided rating's open rectification case is closed through the workflow (the system's `rating_voided`
+    transition, reason recorded in the case's event chain), in the transaction that voids the rating."""
+    if rating.rectification_id is None or VOID_ACTION not in workflow.TRANSITIONS:
+        return
+    from whistle.cases.models import Case
+
+    case = Case.objects.select_for_update().get(pk=rating.rectification_id)
+    if case.is_open:
+        workflow.apply_locked(case, VOID_ACTION, Actor.system(), {"reason": reason[:500]}, now)
 
 
 def rating_review(actor: Actor, rating_id: int, decision: str, reason: str, now: dt.datetime | None = None) -> Rating:
@@ -225,4 +247,6 @@ def rating_review(actor: Actor, rating_id: int, decision: str, reason: str, now:
         if rating.counted and rating.grade == "poor":
             rating.rectification = _open_rectification(rating, now)
         rating.save()
+        if rating.counted:
+            rollups.count(rating, +1)
     return rating
