@@ -10,7 +10,7 @@ import uuid
 from django import forms
 from django.contrib.auth import get_user_model
 
-from whistle.cases.models import Case, Category, EscalationLevel, Kind, Resolution, Satisfaction, State
+from whistle.cases.models import Case, Category, Channel, EscalationLevel, Kind, Resolution, Satisfaction, State
 from whistle.cases.workflow import CONTACT_METHODS
 from whistle.core.errors import Problem
 from whistle.org.models import Role
@@ -287,9 +287,18 @@ class LedgerFilterForm(ProblemForm):
     satisfaction = forms.ChoiceField(label="满意度", choices=[("", "全部")] + Satisfaction.choices, required=False)
     date_from = forms.DateField(label="受理日期自", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label="至", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    # The drills of the leader's cockpit: the cases behind a rate (its denominator or numerator), a channel,
+    # a category without its sub-categories, a word of the hot topics.
+    basis = forms.ChoiceField(label="统计口径", required=False)
+    channel = forms.ChoiceField(label="渠道", choices=[("", "全部渠道")] + Channel.choices, required=False)
+    category_exact = forms.BooleanField(label="仅本分类（不含下级）", required=False)
+    q = forms.CharField(label="关键词", max_length=40, required=False, strip=True)
 
     def __init__(self, *args, views=(), counties=None, units=None, **kwargs):
+        from .selectors import BASES
+
         super().__init__(*args, **kwargs)
+        self.fields["basis"].choices = [("", "全部")] + [(b.key, b.label) for b in BASES]
         self.fields["view"].choices = [(v.key, v.label) for v in views]
         self.fields["county"].queryset = counties
         self.fields["unit"].queryset = units

@@ -351,28 +351,28 @@ def ledger_export(request):
 
 # ---- leader's dashboard ------------------------------------------------------------------------------
 
-@page(Role.LEADER, Role.COORDINATOR, Role.AUDITOR, Role.SYSADMIN)
+COCKPIT_ROLES = (Role.LEADER, Role.COORDINATOR, Role.AUDITOR, Role.SYSADMIN)
+
+
+def _month_param(request) -> dt.date | None:
+    """`?month=YYYY-MM`; anything else (or a month in the future) is this month."""
+    value = request.GET.get("month", "")
+    try:
+        month = dt.datetime.strptime(value, "%Y-%m").date()
+    except ValueError:
+        return None
+    return month if month <= timezone.localdate() else None
+
+
+@page(*COCKPIT_ROLES)
 def dashboard(request):
-    data = pages.dashboard(request.actor)
-    month = {"view": "all", "date_from": data["start"].date().isoformat()}
-
-    def link(**filters):
-        return reverse("web:ledger") + "?" + urlencode({**month, **filters})
-
-    for rows, key, code in ((data["by_county"], "county", "county__code"), (data["by_unit"], "unit", "lead_unit__code")):
-        for r in rows:
-            r["url"] = link(**{key: r[code]})
-            r["overdue_url"] = reverse("web:ledger") + "?" + urlencode({"view": "overdue", key: r[code]})
+    data = pages.dashboard(request.actor, month=_month_param(request))
     charts = {
-        "state": [{"name": label, "value": n, "url": link(state=s)} for s, label, n in data["by_state"] if n],
-        "county": [{"name": r["county__name"], "open": r["open"], "closed": r["closed"], "url": r["url"]} for r in data["by_county"]],
-        "unit": [{"name": r["lead_unit__name"], "open": r["open"], "closed": r["closed"], "url": r["url"]} for r in data["by_unit"]],
+        "state": [{"name": s["name"], "value": s["value"], "url": s["url"]} for s in data["states"] if s["value"]],
+        "trend": data["trend"],
+        "county": [{"name": r["name"], "open": r["open"], "closed": r["closed"], "url": r["url"]} for r in data["by_county"] if r["total"]],
+        "unit": [{"name": r["name"], "open": r["open"], "closed": r["closed"], "url": r["url"]} for r in data["by_unit"]],
+        "rates": [{"name": r["name"], **{c: r["rates"][c]["value"] for c in pages.RATE_LABELS}} for r in data["by_county"]],
+        "labels": pages.RATE_LABELS,
     }
-    return render(request, "web/dashboard.html", {
-        **data, "charts": charts, "link_all": link(), "link_open": link(view="open"),
-        "links": {
-            "closed": link(state=State.CLOSED), "escalated": link(view="escalated"), "overdue": reverse("web:ledger") + "?view=overdue",
-            "resolved": link(resolution=Resolution.RESOLVED), "unsatisfied": link(satisfaction=Satisfaction.UNSATISFIED),
-            "satisfied": link(satisfaction=Satisfaction.SATISFIED), "unresolved": link(resolution=Resolution.UNRESOLVED),
-        },
-    })
+    return render(request, "web/dashboard.html", {**data, "charts": charts, "rate_labels": pages.RATE_LABELS})

@@ -1,48 +1,115 @@
-// Charts for the leader's dashboard. The tables under each chart hold the same numbers (and links) for
-// people who cannot see the chart; a click on a bar or slice opens the cases behind it.
+// Charts of the leader's cockpit. The tables under each chart hold the same numbers (and links) for people
+// who cannot see the chart; a click on a bar, point or slice opens the cases behind it.
 document.addEventListener("DOMContentLoaded", () => {
   const data = JSON.parse(document.getElementById("chart-data").textContent);
   const palette = ["#0b5cad", "#2e7d32", "#b26a00", "#b3261e", "#5e35b1", "#00796b", "#6d4c41", "#455a64", "#ad1457"];
   const open = (params) => { if (params.data && params.data.url) window.location.href = params.data.url; };
+  const charts = [];
+  const start = (el, option) => {
+    const chart = echarts.init(el);
+    chart.setOption(option);
+    chart.on("click", open);
+    charts.push(chart);
+    return chart;
+  };
+  window.addEventListener("resize", () => charts.forEach((c) => c.resize()));
 
   function bars(id, rows) {
     const el = document.getElementById(id);
     if (!el || !rows.length) { if (el) el.hidden = true; return; }
     el.style.height = `${Math.max(160, rows.length * 34 + 70)}px`;  // one readable bar per row, however many rows
-    const chart = echarts.init(el);
-    const names = rows.map((r) => r.name);
-    chart.setOption({
+    start(el, {
       color: ["#0b5cad", "#2e7d32"],
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       legend: { top: 0 },
       grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
       xAxis: { type: "value", minInterval: 1 },
-      yAxis: { type: "category", data: names, inverse: true, axisLabel: { width: 110, overflow: "truncate" } },
+      yAxis: { type: "category", data: rows.map((r) => r.name), inverse: true, axisLabel: { width: 110, overflow: "truncate" } },
       series: [
         { name: "在办", type: "bar", stack: "n", barMaxWidth: 24, data: rows.map((r) => ({ value: r.open, url: r.url })) },
         { name: "已办结", type: "bar", stack: "n", barMaxWidth: 24, data: rows.map((r) => ({ value: r.closed, url: r.url })) },
       ],
     });
-    chart.on("click", open);
-    window.addEventListener("resize", () => chart.resize());
   }
 
   const stateEl = document.getElementById("chart-state");
   if (data.state.length) {
-    const chart = echarts.init(stateEl);
     const narrow = stateEl.clientWidth < 480;  // on a phone a legend reads better than labels around the ring
-    chart.setOption({
+    start(stateEl, {
       color: palette,
       tooltip: { trigger: "item", formatter: "{b}：{c}件（{d}%）" },
       legend: narrow ? { bottom: 0, type: "scroll" } : undefined,
       series: [{ type: "pie", radius: narrow ? ["30%", "55%"] : ["40%", "70%"], center: ["50%", narrow ? "42%" : "50%"],
                  data: data.state, label: { show: !narrow, formatter: "{b}\n{c}" } }],
     });
-    chart.on("click", open);
-    window.addEventListener("resize", () => chart.resize());
   } else {
     stateEl.hidden = true;
   }
-  bars("chart-county", data.county);
+
+  const trendEl = document.getElementById("chart-trend");
+  if (trendEl) {
+    start(trendEl, {
+      color: ["#0b5cad", "#2e7d32"],
+      tooltip: { trigger: "axis" },
+      legend: { top: 0 },
+      grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+      xAxis: { type: "category", data: data.trend.map((t) => t.label) },
+      yAxis: { type: "value", minInterval: 1 },
+      series: [
+        { name: "受理", type: "bar", barMaxWidth: 18, data: data.trend.map((t) => ({ value: t.total, url: t.url })) },
+        { name: "已办结", type: "line", data: data.trend.map((t) => ({ value: t.closed, url: t.closed_url })) },
+      ],
+    });
+  }
+
+  const ratesEl = document.getElementById("chart-rates");
+  const rated = data.rates.filter((r) => r.response !== null || r.resolution !== null || r.satisfaction !== null);
+  if (ratesEl && rated.length) {
+    const codes = ["response", "resolution", "satisfaction"];
+    const links = {};  // the table's links, so a bar opens the same cases as its cell
+    document.querySelectorAll("a[data-rate][data-county]").forEach((a) => { links[`${a.dataset.county}:${a.dataset.rate}`] = a.href; });
+    const counties = Array.from(document.querySelectorAll("#county-grid .tile")).map((t) => t.dataset.code);
+    // data.rates follows the grid's order (every county of the scope), so the tile gives each row its code.
+    const rows = data.rates.map((r, i) => ({ ...r, code: counties[i] })).filter((r) => codes.some((c) => r[c] !== null));
+    ratesEl.style.height = `${Math.max(200, rows.length * 40 + 80)}px`;
+    start(ratesEl, {
+      color: ["#0b5cad", "#b26a00", "#2e7d32"],
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: (v) => (v === null ? "—" : `${v}%`) },
+      legend: { top: 0 },
+      grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+      xAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
+      yAxis: { type: "category", data: rows.map((r) => r.name), inverse: true },
+      series: codes.map((c) => ({ name: data.labels[c], type: "bar", barMaxWidth: 12,
+        data: rows.map((r) => ({ value: r[c], url: links[`${r.code}:${c}`] })) })),
+    });
+  } else if (ratesEl) {
+    ratesEl.hidden = true;
+  }
   bars("chart-unit", data.unit);
+
+  // The county grid: tiles coloured by the chosen rate; the tile opens the cases behind that rate.
+  const pick = document.getElementById("grid-rate");
+  const tiles = Array.from(document.querySelectorAll("#county-grid .tile"));
+  const shade = (v) => {  // light (low) to dark blue (high) over the range shown
+    const values = tiles.map((t) => parseFloat(t.dataset[pick.value])).filter((x) => !Number.isNaN(x));
+    if (Number.isNaN(v) || !values.length) return null;
+    const lo = Math.min(...values), hi = Math.max(...values);
+    return hi === lo ? 0.6 : (v - lo) / (hi - lo);
+  };
+  function paint() {
+    const code = pick.value;
+    const label = pick.options[pick.selectedIndex].text;
+    tiles.forEach((tile) => {
+      const a = tile.querySelector("a");
+      const raw = tile.dataset[code];
+      const v = parseFloat(raw);
+      a.href = tile.dataset[`${code}Url`];
+      a.setAttribute("aria-label", `${tile.querySelector(".tile-name").textContent} ${label}`);
+      tile.querySelector(".tile-value").textContent = raw === "" ? "—" : (code === "composite" ? raw : `${raw}%`);
+      const t = shade(v);
+      tile.style.background = t === null ? "" : `hsl(211, 70%, ${92 - t * 55}%)`;
+      tile.classList.toggle("dark", t !== null && t > 0.55);
+    });
+  }
+  if (pick) { pick.addEventListener("change", paint); paint(); }
 });

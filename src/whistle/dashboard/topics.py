@@ -1,0 +1,271 @@
+"""Hot topics (热点问题), the start of a 每月一题 choice: the month's most frequent problems in the actor's scope,
+by category and by the words of the case text.
+
+Words come from jieba with a user dictionary (the names and short names of the units, the categories, and the
+abbreviations enterprises write) and a stop-word list. Tokenising a month of texts is far too slow for a request,
+so each scope's word counts are kept in a cache entry per (scope, month) that grows incrementally: a call
+tokenises only the cases added since the entry's watermark (the highest case id it has seen), at most
+`BATCH` of them, and the worker job `refresh_topics` keeps the city and every county warm. The cache is a
+file-based Django cache under the var directory, so the web workers and the worker share it without a table.
+
+A word's figure is the number of cases whose text jieba cut into that word (document frequency); its link opens
+the 台账 for that month filtered on the text containing the word (a case where the word only appears inside a
+longer dictionary word is listed there too, so the list can be a little longer than the figure).
+
+Data a city changes (abbreviations and stop words) is read from files named by the settings
+`WHISTLE_TOPICS_USERDICT` and `WHISTLE_TOPICS_STOPWORDS` (one entry a line, `#` starts a comment) when set;
+the defaults below apply otherwise. Unit and category names come from their tables.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import threading
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.cache.backends.filebased import FileBasedCache
+from django.db import connection
+from django.db.models import Count
+from django.urls import reverse
+from django.utils import timezone
+
+from whistle.cases.models import Case, Category
+from whistle.cases.selectors import case_list
+from whistle.org.models import Level, Membership, Role, Unit, UnitKind
+from whistle.org.scopes import READ_ALL_ROLES, Actor
+
+# Abbreviations and terms of the enterprise-service field that jieba's general dictionary would cut apart.
+DEFAULT_TERMS = """
+企业吹哨 部门报到 吹哨办 接诉即办 营商环境 好差评 差评整改 三亮 包保 专班 遍访 规上企业 规上 规下
+施工许可 竣工验收 消防验收 环评 能评 安评 土地证 不动产证 不动产登记 规划许可 用地审批 工程款 农民工工资
+营业执照 税务登记 增值税 留抵退税 出口退税 社保 公积金 用电报装 用水报装 燃气报装 电力增容 停电 断水
+融资难 贷款 担保 应急转贷 政策兑现 奖补资金 招商引资 项目审批 审批慢 手续 证照 办证 网上办 一网通办
+道路破损 厂区门口 物流 园区 标准厂房 排污 排污许可 环保督察 安全检查 执法检查 罚款 首违不罚
+""".split()
+
+# Words that say nothing about the problem: function words, politeness and the filler of complaint texts.
+DEFAULT_STOP_WORDS = set("""
+的 了 和 是 在 有 我 我们 我司 公司 企业 贵 您 你 他 她 它 他们 这 那 这个 那个 一个 没有 不 也 都 就 还 又 很 非常 比较
+请 请求 希望 要求 反映 问题 情况 相关 有关 进行 需要 能否 是否 可以 能够 已经 目前 现在 一直 由于 因为 所以 但是 然而 如果
+以及 或者 等 等等 关于 对于 按照 通过 及时 尽快 帮助 协调 解决 处理 办理 给予 予以 一下 什么 怎么 如何 为什么 哪里
+之前 之后 以后 以来 期间 今年 去年 本月 上月 多次 一次 两次 几次 多月 多天 迟迟 至今 仍然 仍未 没能 不能 无法 未能
+咨询 建议 投诉 求助 诉求 工单 事项 方面 工作 部门 单位 县 市 镇 乡 区 街道 人员 工作人员 电话 联系 回复 答复
+""".split())
+
+BATCH = 20_000  # cases tokenised per call for one scope; the rest waits for the next call or worker run
+MIN_WORD_LENGTH = 2
+
+_tokenizer = None
+_tokenizer_key = ""
+_lock = threading.Lock()
+_store: FileBasedCache | None = None
+
+
+# ---- data ------------------------------------------------------------------------------------------------
+
+def _lines(path: str | None) -> list[str]:
+    if not path:
+        return []
+    out = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            out.append(line.split()[0])
+    return out
+
+
+def stop_words() -> set[str]:
+    extra = _lines(getattr(settings, "WHISTLE_TOPICS_STOPWORDS", None))
+    return set(extra) if getattr(settings, "WHISTLE_TOPICS_STOPWORDS_REPLACE", False) else DEFAULT_STOP_WORDS | set(extra)
+
+
+def user_words() -> list[str]:
+    """The user dictionary: unit names and short names (with and without the city/county prefix and the
+    government suffix), category names, and the abbreviations."""
+    words: set[str] = set(DEFAULT_TERMS) | set(_lines(getattr(settings, "WHISTLE_TOPICS_USERDICT", None)))
+    for name, short in Unit.objects.filter(is_active=True).values_list("name", "short_name"):
+        for w in (name, short):
+            if not w:
+                continue
+            words.add(w)
+            bare = re.sub(r"^(菏泽市|.{1,3}[县区]|.{1,3}市)", "", w)
+            bare = re.sub(r"(人民政府|办公室)$", "", bare)
+            if len(bare) >= MIN_WORD_LENGTH:
+                words.add(bare)
+    words.update(Category.objects.values_list("name", flat=True))
+    return sorted(w for w in words if len(w) >= MIN_WORD_LENGTH)
+
+
+def tokenizer():
+    """A jieba tokenizer loaded with the user dictionary; rebuilt when the dictionary changes."""
+    global _tokenizer, _tokenizer_key
+    import jieba
+
+    words = user_words()
+    key = hashlib.sha1("\n".join(words).encode()).hexdigest()
+    with _lock:
+        if _tokenizer is None or key != _tokenizer_key:
+            jieba.setLogLevel(60)
+            tok = jieba.Tokenizer()
+            for w in words:
+                tok.add_word(w, freq=max(2000, 300 * len(w)))
+            _tokenizer, _tokenizer_key = tok, key
+        return _tokenizer
+
+
+_WORDLIKE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def words_of(text: str, tok=None, stops: set[str] | None = None) -> set[str]:
+    """The distinct words of one text that can name a problem (Chinese, two characters or more, not a stop word)."""
+    tok = tok or tokenizer()
+    stops = stop_words() if stops is None else stops
+    return {w for w in tok.lcut(text, HMM=False) if len(w) >= MIN_WORD_LENGTH and _WORDLIKE.search(w) and w not in stops}
+
+
+# ---- scopes and the cache ------------------------------------------------------------------------------
+
+def scope_key(actor: Actor) -> str:
+    """Actors who see the same cases share one entry."""
+    if actor.is_system or actor.role in READ_ALL_ROLES or (actor.role in (Role.COORDINATOR, Role.LEADER) and actor.is_city_wide):
+        return "all"
+    if actor.role in (Role.COORDINATOR, Role.LEADER) and actor.scope_root is not None:
+        return f"unit{actor.scope_root.pk}"
+    if actor.role == Role.ENTERPRISE:
+        return f"ent{actor.enterprise_id}"
+    return f"member{actor.membership.pk if actor.membership else 0}"
+
+
+def store() -> FileBasedCache:
+    global _store
+    location = str(getattr(settings, "WHISTLE_TOPICS_CACHE_DIR", None) or settings.VAR_DIR / "cache" / "topics")
+    if _store is None or _store._dir != location:
+        _store = FileBasedCache(location, {"TIMEOUT": 40 * 24 * 3600, "OPTIONS": {"MAX_ENTRIES": 5000}})
+    return _store
+
+
+def _entry_key(scope: str, month: dt.date) -> str:
+    db = settings.DATABASES["default"]
+    name = connection.settings_dict.get("NAME") or db.get("NAME")
+    digest = hashlib.sha1(f"{connection.vendor}:{db.get('HOST', '')}:{name}".encode()).hexdigest()[:12]
+    return f"topics:v1:{digest}:{scope}:{month:%Y-%m}"
+
+
+def month_range(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    start = timezone.make_aware(dt.datetime(month.year, month.month, 1))
+    nxt = dt.date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    return start, timezone.make_aware(dt.datetime(nxt.year, nxt.month, 1))
+
+
+def _month_cases(actor: Actor, month: dt.date):
+    start, end = month_range(month)
+    return case_list(actor).order_by().filter(submitted_at__gte=start, submitted_at__lt=end)
+
+
+def _valid(entry: dict | None) -> bool:
+    """An entry is trusted only while the case at its watermark is still the one it saw (a restored or
+    rebuilt database starts over)."""
+    if not entry:
+        return False
+    if not entry["upto"]:
+        return True
+    found = Case.objects.filter(pk=entry["upto"]).values_list("submitted_at", flat=True).first()
+    return found is not None and found.isoformat() == entry["upto_at"]
+
+
+def refresh(actor: Actor, month: dt.date, limit: int = BATCH) -> dict:
+    """Tokenise up to `limit` of the scope's cases of the month not seen yet; returns the entry
+    (`docs`: cases counted, `words`: Counter, `upto`: watermark, `complete`: nothing left)."""
+    key = _entry_key(scope_key(actor), month)
+    entry = store().get(key)
+    if not _valid(entry):
+        entry = {"upto": 0, "upto_at": "", "docs": 0, "words": Counter(), "complete": False}
+    rows = list(_month_cases(actor, month).filter(pk__gt=entry["upto"]).order_by("pk")
+                .values_list("pk", "submitted_at", "title", "description")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if rows or not entry["complete"]:
+        tok, stops = tokenizer(), stop_words()
+        for pk, submitted_at, title, description in rows:
+            entry["words"].update(words_of(f"{title}\n{description}", tok, stops))
+            entry["docs"] += 1
+            entry["upto"], entry["upto_at"] = pk, submitted_at.isoformat()
+        entry["complete"] = not more
+        store().set(key, entry)
+    return entry
+
+
+def pending(actor: Actor, month: dt.date) -> int:
+    """How many of the scope's cases of the month the cache has not tokenised yet (one indexed count)."""
+    entry = store().get(_entry_key(scope_key(actor), month))
+    upto = entry["upto"] if _valid(entry) else 0
+    return _month_cases(actor, month).filter(pk__gt=upto).count()
+
+
+# ---- the reading -------------------------------------------------------------------------------------------
+
+def _ledger_link(month: dt.date, **filters) -> str:
+    start, end = month_range(month)
+    last = (end - dt.timedelta(days=1)).date()
+    return reverse("web:ledger") + "?" + urlencode({"view": "all", "date_from": start.date().isoformat(),
+                                                    "date_to": last.isoformat(), **filters})
+
+
+def hot_categories(actor: Actor, month: dt.date, limit: int = 10) -> list[dict]:
+    rows = (_month_cases(actor, month).values("category_id", "category__code", "category__name")
+            .annotate(n=Count("pk")).order_by("-n", "category__code")[:limit])
+    return [{"code": r["category__code"], "name": r["category__name"], "count": r["n"],
+             "url": _ledger_link(month, category=r["category__code"], category_exact="on")} for r in rows]
+
+
+def hot_topics(actor: Actor, month: dt.date, limit: int = 10, *, compute: int | None = BATCH) -> dict:
+    """The month's most frequent problems in the actor's scope: `categories` (by the case's own category) and
+    `words` (by jieba over title and text), each `{name, count, url}` biggest first (ties by name).
+    `compute` caps how many untokenised cases this call may tokenise (None or 0: read the cache only);
+    `pending` says how many were left for the worker, `docs` how many cases the words cover."""
+    month = dt.date(month.year, month.month, 1)
+    if compute:
+        entry = refresh(actor, month, compute)
+    else:
+        entry = store().get(_entry_key(scope_key(actor), month))
+        entry = entry if _valid(entry) else {"docs": 0, "words": Counter(), "complete": False, "upto": 0}
+    top = sorted(entry["words"].items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    words = [{"name": w, "count": n, "url": _ledger_link(month, q=w)} for w, n in top]
+    return {"month": month, "categories": hot_categories(actor, month, limit), "words": words,
+            "docs": entry["docs"], "pending": 0 if compute and entry.get("complete") else pending(actor, month)}
+
+
+# ---- the worker job ----------------------------------------------------------------------------------------
+
+class _ScopeUser:
+    """A stand-in user for the worker's per-scope reads (never saved, never signs in)."""
+    pk = None
+    is_authenticated = True
+
+    def get_username(self):
+        return "topics"
+
+
+def scope_actors() -> list[Actor]:
+    """The city and every county: the scopes the cockpit is opened for most."""
+    city = Actor(user=_ScopeUser(), membership=Membership(role=Role.AUDITOR))
+    counties = Unit.objects.filter(level=Level.COUNTY, parent__parent__isnull=True, is_active=True).exclude(kind=UnitKind.DEPARTMENT)
+    return [city] + [Actor(user=_ScopeUser(), membership=Membership(role=Role.LEADER, unit=u)) for u in counties]
+
+
+def refresh_topics(now: dt.datetime) -> dict:
+    """Worker job: bring this month's and last month's entries of the city and the counties up to date."""
+    local = timezone.localtime(now).date()
+    this = local.replace(day=1)
+    last = (this - dt.timedelta(days=1)).replace(day=1)
+    done = 0
+    for actor in scope_actors():
+        for month in (this, last):
+            before = store().get(_entry_key(scope_key(actor), month))
+            before_docs = before["docs"] if _valid(before) else 0
+            done += refresh(actor, month)["docs"] - before_docs
+    return {"topics_tokenised": done}
