@@ -108,3 +108,33 @@ def test_rates_over_a_range_of_months(heze, march):
     rollup.rebuild()
     assert scope_row(month=dt.date(2026, 4, 1))["cases"] == 1
     assert metrics.rates(Actor.system(), MARCH, dt.date(2026, 4, 1), None)[0]["cases"] == 8
+
+
+def test_rule_8_6_a_definition_the_computation_cannot_read_is_refused(db):
+    from django.core.exceptions import ValidationError
+    import pytest
+
+    d = MetricDefinition.objects.get(code="resolution")
+    d.params = {"numerator": {"res_solved": 1}, "denominator": {"followed": 1}}
+    with pytest.raises(ValidationError) as refused:
+        d.full_clean()
+    assert "res_solved" in str(refused.value)
+    c = MetricDefinition.objects.get(code="composite")
+    c.params = {"weights": {"response": "30%"}}
+    with pytest.raises(ValidationError):
+        c.full_clean()
+    c.params = {"weights": {"response": 1, "on_time": 1}, "missing": "null"}
+    c.full_clean()
+
+
+def test_editing_a_definition_in_the_admin_bumps_its_version(admin_client, march):
+    d = MetricDefinition.objects.get(code="satisfaction")
+    form = {"code": d.code, "name": d.name, "kind": d.kind, "is_active": "on", "source": d.source, "order": d.order,
+            "params": '{"numerator": {"sat_satisfied": 1}, "denominator": {"sat_satisfied": 1, "sat_basic": 1, "sat_unsatisfied": 1}}'}
+    response = admin_client.post(f"/admin/dashboard/metricdefinition/{d.pk}/change/", form)
+    assert response.status_code == 302
+    assert MetricDefinition.objects.get(pk=d.pk).version == 2
+    assert scope_row()["satisfaction"]["value"] == 33.3
+    form["params"] = '{"numerator": {"nonsense": 1}, "denominator": {"cases": 1}}'
+    assert admin_client.post(f"/admin/dashboard/metricdefinition/{d.pk}/change/", form).status_code == 200
+    assert MetricDefinition.objects.get(pk=d.pk).version == 2

@@ -41,6 +41,35 @@ class MetricDefinition(models.Model):
     def label(self) -> str:
         return f"{self.code}@{self.version}"
 
+    def clean(self):
+        """Refuse parameters the computation cannot read, naming the field (the admin shows it there)."""
+        from django.core.exceptions import ValidationError
+
+        from .rollup import FACTS
+
+        p = self.params if isinstance(self.params, dict) else None
+        if p is None:
+            raise ValidationError({"params": "参数应为 JSON 对象"})
+
+        def weights(key, allowed, what):
+            found = p.get(key)
+            if not isinstance(found, dict) or not found:
+                raise ValidationError({"params": f"缺少 {key}：应为 {{{what}: 权重}}"})
+            for name, w in found.items():
+                if name not in allowed:
+                    raise ValidationError({"params": f"{key} 中的 {name} 不是可用的{what}：{'、'.join(sorted(allowed))}"})
+                if isinstance(w, bool) or not isinstance(w, (int, float)) or w < 0:
+                    raise ValidationError({"params": f"{key} 中 {name} 的权重应为非负数"})
+
+        if self.kind == MetricKind.RATIO:
+            weights("numerator", set(FACTS), "统计项")
+            weights("denominator", set(FACTS), "统计项")
+        elif self.kind == MetricKind.COMPOSITE:
+            ratios = set(MetricDefinition.objects.filter(kind=MetricKind.RATIO).values_list("code", flat=True))
+            weights("weights", ratios, "比率指标")
+            if p.get("missing", "renormalize") not in ("renormalize", "null"):
+                raise ValidationError({"params": "missing 只能是 renormalize 或 null"})
+
     def save(self, *args, **kwargs):
         if self.pk:
             old = MetricDefinition.objects.filter(pk=self.pk).values("kind", "params", "is_active").first()
