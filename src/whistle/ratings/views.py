@@ -10,11 +10,13 @@ from django.views.decorators.http import require_POST
 from django.urls import reverse
 from django.utils import timezone
 
+from whistle.cases.models import Case
 from whistle.core.errors import NotFound, Problem
 from whistle.org.models import Role
 from whistle.org.scopes import Actor
 
 from .models import Cadre, Level, Tag
+from .rectification import progress, rating_for_token, rerate, rerate_token
 from .selectors import card_get, monthly_ranking, rating_summary
 from .services import appeal_file, appeal_review, rating_review, rating_submit
 
@@ -43,16 +45,42 @@ def card_public(request, code):
         context["form"] = {"level": form.get("level", ""), "tags": form.getlist("tags"), "comment": form.get("comment", ""),
                            "case_number": form.get("case_number", ""), "phone": form.get("phone", "")}
         # Without the cookie (first visit blocked cookies) the address and browser stand in for the device.
-        device = request.COOKIES.get(DEVICE_COOKIE) or f"{request.META.get('REMOTE_ADDR')}|{request.META.get('HTTP_USER_AGENT', '')}"
+        device = _device(request)
         try:
-            context["rating"] = rating_submit(target, device=device, ip=request.META.get("REMOTE_ADDR", ""), **context["form"])
+            context["rating"] = rating = rating_submit(target, device=device, ip=request.META.get("REMOTE_ADDR", ""), **context["form"])
         except Problem as problem:
             context["error"], status = problem, problem.status
+        else:
+            if rating.rectification_id:
+                context["rerate_url"] = request.build_absolute_uri(reverse("ratings:rerate", args=[rerate_token(rating)]))
     context["summary"] = rating_summary(target)
     response = render(request, "ratings/card.html", context, status=status)
     if DEVICE_COOKIE not in request.COOKIES:
         response.set_cookie(DEVICE_COOKIE, secrets.token_urlsafe(16), max_age=400 * 86400, httponly=True, samesite="Lax")
     return response
+
+
+def _device(request) -> str:
+    return request.COOKIES.get(DEVICE_COOKIE) or f"{request.META.get('REMOTE_ADDR')}|{request.META.get('HTTP_USER_AGENT', '')}"
+
+
+def rerate_page(request, token):
+    """The rater's link after a poor rating: how the rectification stands, and — once the unit has answered —
+    the re-rating, recorded on the case (follow-up) and as a rating of the rectification case number."""
+    try:
+        rating = rating_for_token(token)
+    except NotFound:
+        raise Http404 from None
+    context = {"rating": rating, "target": rating.target, "levels": Level.choices, "form": {}, "error": None, "done": None}
+    status = 200
+    if request.method == "POST":
+        context["form"] = {"level": request.POST.get("level", ""), "comment": request.POST.get("comment", "")}
+        try:
+            context["done"] = rerate(token, device=_device(request), ip=request.META.get("REMOTE_ADDR", ""), **context["form"])
+        except Problem as problem:
+            context["error"], status = problem, problem.status
+    context.update(progress(Case.objects.get(pk=rating.rectification_id)))
+    return render(request, "ratings/rerate.html", context, status=status)
 
 
 def card_qr(request, code):
