@@ -1,21 +1,25 @@
 """Public card pages (no login) and the printable card for administrators. Thin: services write, selectors read."""
 import datetime as dt
+import io
 import secrets
+import tempfile
+import zipfile
 
 import segno
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_POST
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
 
 from whistle.cases.models import Case
 from whistle.core.errors import NotFound, Problem
-from whistle.org.models import Role
+from whistle.org.models import Role, Unit
 from whistle.org.scopes import Actor
 
-from .models import Cadre, Level, Tag
+from .models import Cadre, Level, Tag, Window
 from .rectification import progress, rating_for_token, rerate, rerate_token
 from .selectors import card_get, monthly_ranking, rating_summary
 from .services import appeal_file, appeal_review, rating_review, rating_submit
@@ -89,15 +93,82 @@ def card_qr(request, code):
     return response
 
 
+def _may_print(actor, unit) -> bool:
+    return actor.role in PRINTING_ROLES and (actor.role == Role.SYSADMIN or actor.covers(unit))
+
+
 @login_required
 def card_print(request, code):
     """The A6 card (105 × 148 mm) a unit prints and posts at the counter."""
     target = _card(code)
-    actor = Actor.of(request.user)
-    if actor.role not in PRINTING_ROLES or not (actor.role == Role.SYSADMIN or actor.covers(target.unit)):
+    if not _may_print(Actor.of(request.user), target.unit):
         raise Http404  # outside scope looks exactly like missing
     return render(request, "ratings/print.html", {"target": target, "is_cadre": isinstance(target, Cadre),
                                                   "qr": _qr(request, target).svg_inline(scale=3)})
+
+
+CARD_DUTY_CHARS = 29  # CJK characters per line across the A6 card at 30 units (of 1050)
+CARD_DUTY_LINES = 9
+
+
+def _wrap(text: str, width: float) -> list[str]:
+    """Lines for SVG, which does not wrap: a CJK character counts one, a Latin one about half."""
+    lines = []
+    for paragraph in (text or "").splitlines():
+        line, used = "", 0.0
+        for ch in paragraph.strip():
+            w = 1.0 if ord(ch) > 0x2E80 else 0.55
+            if used + w > width:
+                lines.append(line)
+                line, used = "", 0.0
+            line, used = line + ch, used + w
+        if line:
+            lines.append(line)
+    return lines
+
+
+def card_svg(request, target) -> str:
+    """One A6 card as a complete SVG file: identity, duties (and service items), the QR code and the phone."""
+    is_cadre = isinstance(target, Cadre)
+    text = target.duties + ("\n" + target.service_items if is_cadre and target.service_items else "")
+    lines = _wrap(text, CARD_DUTY_CHARS)
+    if len(lines) > CARD_DUTY_LINES:
+        lines = lines[:CARD_DUTY_LINES - 1] + [lines[CARD_DUTY_LINES - 1][:CARD_DUTY_CHARS - 1] + "…"]
+    duties = [{"y": 400 + 42 * i, "text": line} for i, line in enumerate(lines)]
+    buffer = io.BytesIO()
+    _qr(request, target).save(buffer, kind="svg", xmldecl=False, svgns=False, nl=False, omitsize=True, border=2)
+    inner = buffer.getvalue().decode()
+    # Centred between the last line of duties and the phone lines (which start at 1300).
+    top = 410 + 42 * len(lines)
+    qr = {"size": 520, "x": 265, "y": top + max(0, (1290 - 520 - top) // 2), "attrs": inner[len("<svg"):-len("</svg>")]}
+    return render(request, "ratings/card.svg", {"target": target, "is_cadre": is_cadre, "duties": duties, "qr": qr}).content.decode()
+
+
+@login_required
+def card_file(request, code):
+    """The card as an .svg file to print or send to a print shop."""
+    target = _card(code)
+    if not _may_print(Actor.of(request.user), target.unit):
+        raise Http404
+    response = HttpResponse(card_svg(request, target), content_type="image/svg+xml; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, f"亮码卡片-{target.name}-{target.card_code}.svg")
+    return response
+
+
+@login_required
+def unit_cards(request, unit):
+    """Every active card of a unit and the units under it, one SVG each, in a .zip."""
+    actor = Actor.of(request.user)
+    root = Unit.objects.filter(code=unit, is_active=True).first()
+    if root is None or not _may_print(actor, root):
+        raise Http404
+    out = tempfile.TemporaryFile()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for model, kind in ((Cadre, "干部"), (Window, "窗口")):
+            for target in model.objects.select_related("unit").filter(is_active=True, unit__path__startswith=root.path):
+                archive.writestr(f"{target.unit.name}/{kind}-{target.name}-{target.card_code}.svg", card_svg(request, target))
+    out.seek(0)
+    return FileResponse(out, as_attachment=True, filename=f"亮码卡片-{root.name}.zip", content_type="application/zip")
 
 
 def _decision_response(request, template, act):
