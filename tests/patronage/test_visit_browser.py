@@ -1,0 +1,41 @@
+"""Playwright: a leader opens an enterprise in the portfolio, logs a visit with a problem, turns it into a case, opens
+the case and sees where it came from."""
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PHONE, browser, open_as  # noqa: F401  (fixtures)
+from whistle.cases.models import Case
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def test_patronage_visit_to_case_round_trip(open_as, assigned):  # noqa: F811
+    page = open_as("cao_leader", PHONE)
+    page.get_by_role("link", name="包保", exact=True).click()
+    expect(page.get_by_role("heading", name="我的包保")).to_be_visible()
+    page.get_by_role("link", name="曹县木业有限公司").click()
+    expect(page.get_by_role("heading", name="曹县木业有限公司")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # phone-first
+
+    page.get_by_label("走访日期").fill("2026-03-10")
+    page.get_by_label("参加人员").fill("陈县长、县住建局")
+    page.get_by_label("企业反映的情况").fill("雨天厂区门前积水")
+    page.get_by_label("议定事项").fill("住建局一周内查勘")
+    page.get_by_label("需要办理的问题").fill("厂区门前道路积水，影响货车进出")
+    page.get_by_role("button", name="保存走访").click()
+    expect(page.get_by_text("已登记走访")).to_be_visible()
+    expect(page.get_by_text("厂区门前道路积水，影响货车进出")).to_be_visible()
+
+    page.get_by_label("问题分类").select_option("construction")
+    page.get_by_role("button", name="转为工单").click()
+    case = Case.objects.get()
+    assert case.channel == "visit"
+    expect(page).to_have_url(f"{page.url.split('/cases/')[0]}/cases/{case.number}")
+    expect(page.get_by_text(f"已转为工单 {case.number}")).to_be_visible()
+    expect(page.get_by_text("领导包保走访").first).to_be_visible()  # where the case came from
+
+    # And back: the visit on the patronage page names the case and links to it.
+    page.go_back()
+    page.reload()
+    page.get_by_role("link", name=f"工单 {case.number}").click()
+    expect(page).to_have_url(f"{page.url.split('/cases/')[0]}/cases/{case.number}")
