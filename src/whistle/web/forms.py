@@ -290,6 +290,7 @@ class LedgerFilterForm(ProblemForm):
     # The drills of the leader's cockpit: the cases behind a rate (its denominator or numerator), a channel,
     # a category without its sub-categories, a word of the hot topics.
     basis = forms.ChoiceField(label="统计口径", required=False)
+    fact = forms.MultipleChoiceField(label="统计项（任一）", required=False, widget=forms.MultipleHiddenInput)
     channel = forms.ChoiceField(label="渠道", choices=[("", "全部渠道")] + Channel.choices, required=False)
     category_exact = forms.BooleanField(label="仅本分类（不含下级）", required=False)
     q = forms.CharField(label="关键词", max_length=40, required=False, strip=True)
@@ -298,7 +299,10 @@ class LedgerFilterForm(ProblemForm):
         from .selectors import BASES
 
         super().__init__(*args, **kwargs)
+        from whistle.dashboard.rollup import FACT_LABELS
+
         self.fields["basis"].choices = [("", "全部")] + [(b.key, b.label) for b in BASES]
+        self.fields["fact"].choices = list(FACT_LABELS.items())
         self.fields["view"].choices = [(v.key, v.label) for v in views]
         self.fields["county"].queryset = counties
         self.fields["unit"].queryset = units

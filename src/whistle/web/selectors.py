@@ -5,7 +5,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from whistle.cases.models import Case, CaseEvent, Category, EscalationLevel, ExtensionState, Resolution, Satisfaction, State
@@ -44,34 +44,16 @@ LEDGER_VIEW = {v.key: v for v in LEDGER_VIEWS}
 
 @dataclass(frozen=True)
 class Basis:
-    """The cases a figure of the cockpit counts (a rate's denominator or numerator), as a 台账 filter."""
+    """A 台账 filter for a figure of the cockpit that no ledger view gives (e.g. escalated *and* still open)."""
 
     key: str
     label: str
 
     def q(self, now: dt.datetime) -> Q:
-        valid = [Resolution.RESOLVED, Resolution.PARTLY, Resolution.UNRESOLVED]
-        return {
-            # 响应率: dispatched cases whose contact was due by now or made; responded = contacted by the deadline.
-            "response_due": Q(dispatched_at__isnull=False, contact_due_at__isnull=False)
-                            & (Q(contacted_at__isnull=False) | Q(contact_due_at__lt=now)),
-            "responded": Q(contacted_at__isnull=False, contact_due_at__isnull=False, contacted_at__lte=F("contact_due_at")),
-            "not_responded": Q(dispatched_at__isnull=False, contact_due_at__lt=now)
-                             & (Q(contacted_at__isnull=True) | Q(contacted_at__gt=F("contact_due_at"))),
-            # 解决率: valid follow-ups (无法联系 excluded); 满意率: rated follow-ups.
-            "followed": Q(resolution__in=valid),
-            "rated": ~Q(satisfaction=""),
-            "satisfied": Q(satisfaction__in=[Satisfaction.SATISFIED, Satisfaction.BASIC]),
-            "open": Q(is_open=True),
-            "reopened": Q(reopen_count__gt=0),
-        }[self.key]
+        return {"open": Q(is_open=True)}[self.key]
 
 
-BASES = [
-    Basis("response_due", "应响应（已派单且联系时限已到或已联系）"), Basis("responded", "按时响应"), Basis("not_responded", "未按时响应"),
-    Basis("followed", "有效回访（不含无法联系）"), Basis("rated", "已评价"), Basis("satisfied", "满意及基本满意"),
-    Basis("open", "在办"), Basis("reopened", "有重办"),
-]
+BASES = [Basis("open", "在办")]
 BASIS = {b.key: b for b in BASES}
 
 
@@ -100,6 +82,13 @@ def ledger(actor: Actor, filters: dict, now: dt.datetime | None = None) -> Query
         qs = qs.filter(category_id=filters["category"].pk) if exact else qs.filter(category_id__in=category_subtree_ids(filters["category"]))
     if filters.get("basis"):
         qs = qs.filter(BASIS[filters["basis"]].q(now))
+    if filters.get("fact"):
+        from whistle.dashboard.rollup import FACTS
+
+        either = Q(pk__in=[])
+        for name in filters["fact"]:
+            either |= FACTS[name]
+        qs = qs.filter(either)
     if filters.get("channel"):
         qs = qs.filter(channel=filters["channel"])
     if filters.get("q"):
@@ -170,50 +159,16 @@ def month_start(now: dt.datetime) -> dt.datetime:
 
 # ---- the leader's cockpit (领导驾驶舱) ----------------------------------------------------------------------
 
-# The cockpit's own reading of rules.md §8.6 over the cases received in the period, so that every rate links to
-# exactly the cases it counts. The metric definitions of the rankings (whistle.dashboard) are shown beside them.
-COMPOSITE_WEIGHTS = {"response": 30, "resolution": 35, "satisfaction": 35}  # §8.6 default (准格尔旗 analogue)
-PARTLY_WEIGHT = 0.5  # 部分解决 counts half in the resolution rate (§8.6 option)
-RATE_LABELS = {"response": "响应率", "resolution": "解决率", "satisfaction": "满意率", "composite": "综合得分"}
+# The rates, their definitions and the monthly counts come from the metrics app's rollup (whistle.dashboard:
+# `metrics.rates`, `rollup.sums`, `rankings.ranking`), so the page never scans a year of cases. A rate links to
+# the 台账 filtered on the fact columns of its denominator (`fact=`), the same filters the rollup counts with.
 COCKPIT_CACHE_SECONDS = 120
-
-
-def _figures(now: dt.datetime) -> dict:
-    """Conditional counts every row of the cockpit needs, in one aggregate."""
-    late = Q(is_open=True, next_due_at__lt=now)
-    basis = {key: b.q(now) for key, b in BASIS.items()}
-    return dict(
-        total=Count("pk"), open=Count("pk", filter=Q(is_open=True)), closed=Count("pk", filter=Q(is_open=False)),
-        overdue=Count("pk", filter=late), escalated=Count("pk", filter=~Q(level=EscalationLevel.COUNTY)),
-        reopened=Count("pk", filter=basis["reopened"]),
-        response_due=Count("pk", filter=basis["response_due"]), responded=Count("pk", filter=basis["responded"]),
-        followed=Count("pk", filter=basis["followed"]), resolved=Count("pk", filter=Q(resolution=Resolution.RESOLVED)),
-        partly=Count("pk", filter=Q(resolution=Resolution.PARTLY)),
-        rated=Count("pk", filter=basis["rated"]), satisfied=Count("pk", filter=basis["satisfied"]),
-    )
-
-
-def _with_rates(row: dict, link) -> dict:
-    """Add the three rates and the composite to a row of `_figures` counts; `link(**filters)` makes a 台账 URL."""
-    resolved = row["resolved"] + PARTLY_WEIGHT * row["partly"]
-    rates = {
-        "response": (row["responded"], row["response_due"], "response_due"),
-        "resolution": (resolved, row["followed"], "followed"),
-        "satisfaction": (row["satisfied"], row["rated"], "rated"),
-    }
-    row["rates"] = {code: {"value": _rate(n, d), "numerator": n, "denominator": d, "url": link(basis=basis)}
-                    for code, (n, d, basis) in rates.items()}
-    fractions = [rates[c][0] / rates[c][1] if rates[c][1] else None for c in COMPOSITE_WEIGHTS]
-    composite = (round(100 * sum(f * w for f, w in zip(fractions, COMPOSITE_WEIGHTS.values())) / sum(COMPOSITE_WEIGHTS.values()), 1)
-                 if None not in fractions else None)
-    row["rates"]["composite"] = {"value": composite, "url": link()}
-    row["rate_cells"] = [{"code": code, "label": RATE_LABELS[code], **row["rates"][code]} for code in RATE_LABELS]
-    return row
+RATE_CODES_FALLBACK = ["response", "resolution", "satisfaction"]
 
 
 def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
     start = timezone.make_aware(dt.datetime(month.year, month.month, 1))
-    nxt = dt.date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    nxt = _months_back(month, -1)
     return start, timezone.make_aware(dt.datetime(nxt.year, nxt.month, 1))
 
 
@@ -232,25 +187,28 @@ def _optional(module: str, name: str):
         return None
 
 
-def _version(actor: Actor) -> str:
+def _version() -> str:
     """What the cached cockpit depends on besides the clock: the newest case event (every change of a case
-    appends one) and the organisation's size."""
+    appends one), the rollup's watermark and the organisation's size."""
+    from whistle.dashboard.models import RollupState
+
     event = CaseEvent.objects.order_by("-pk").values_list("pk", "hash").first()
     units = Unit.objects.order_by("-pk").values_list("pk", flat=True).first()
-    return hashlib.sha1(f"{event}:{units}".encode()).hexdigest()[:16]
+    rolled = RollupState.objects.values_list("last_event_id", "refreshed_at").first()
+    return hashlib.sha1(f"{event}:{units}:{rolled}".encode()).hexdigest()[:16]
 
 
 def dashboard(actor: Actor, now: dt.datetime | None = None, month: dt.date | None = None) -> dict:
     """The leader's cockpit over the actor's scope for one month (default: this month), cached per scope,
-    month and minute (and invalidated by any case event), so a leader's reloads and many leaders of one scope
-    share one computation."""
+    month and minute (a new case event or rollup refresh starts a new entry), so a leader's reloads and the
+    leaders of one scope share one computation."""
     from django.core.cache import cache
 
     from whistle.dashboard.topics import scope_key
 
     now = now or timezone.now()
     month = month or timezone.localtime(now).date().replace(day=1)
-    key = f"cockpit:v1:{scope_key(actor)}:{month:%Y%m}:{timezone.localtime(now):%Y%m%d%H%M}:{_version(actor)}"
+    key = f"cockpit:v2:{scope_key(actor)}:{month:%Y%m}:{timezone.localtime(now):%Y%m%d%H%M}:{_version()}"
     data = cache.get(key)
     if data is None:
         data = _cockpit(actor, now, month)
@@ -258,26 +216,55 @@ def dashboard(actor: Actor, now: dt.datetime | None = None, month: dt.date | Non
     return data
 
 
+def _rate_cells(row: dict, shown: list, labels: dict, denominators: dict, link) -> list[dict]:
+    cells = []
+    for code in shown:
+        figure = row.get(code) or {}
+        facts = denominators.get(code)
+        cells.append({"code": code, "label": labels.get(code, code), "value": figure.get("value"),
+                      "numerator": figure.get("numerator"), "denominator": figure.get("denominator"),
+                      "url": link(fact=facts) if facts else link()})
+    return cells
+
+
 def _cockpit(actor: Actor, now: dt.datetime, month: dt.date) -> dict:
-    from django.db.models.functions import TruncMonth
-    from django.urls import reverse
     from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    from whistle.dashboard import metrics, rollup
+    from whistle.dashboard.models import CaseMonthFact, MetricKind
+    from whistle.dashboard.topics import hot_topics
 
     start, end = month_bounds(month)
     period = {"view": "all", "date_from": start.date().isoformat(), "date_to": (end - dt.timedelta(days=1)).date().isoformat()}
 
     def ledger_url(**filters) -> str:
-        return reverse("web:ledger") + "?" + urlencode({k: v for k, v in filters.items() if v not in (None, "")})
+        return reverse("web:ledger") + "?" + urlencode({k: v for k, v in filters.items() if v not in (None, "")}, doseq=True)
 
     def link(**filters) -> str:
         return ledger_url(**{**period, **filters})
 
-    scope = case_list(actor).order_by()
-    in_month = scope.filter(submitted_at__gte=start, submitted_at__lt=end)
-    figures = _figures(now)
-    totals = _with_rates(in_month.aggregate(**figures), link)
+    # Which rates, by which definitions: the composite's parts and the composite itself.
+    defs = metrics.definitions()
+    by_code = {d.code: d for d in defs}
+    composite = next((d for d in defs if d.kind == MetricKind.COMPOSITE), None)
+    shown = [c for c in (list(composite.params.get("weights", {})) if composite else RATE_CODES_FALLBACK) if c in by_code]
+    shown += [composite.code] if composite else []
+    labels = {d.code: d.name for d in defs}
+    denominators = {d.code: sorted(f for f, w in d.params.get("denominator", {}).items() if float(w))
+                    for d in defs if d.kind == MetricKind.RATIO}
+    definitions = [{"code": d.code, "label": d.label, "source": d.source, "weights": d.params.get("weights")}
+                   for d in defs if d.code in shown]
 
-    # Now, over every open case of the scope whatever its month.
+    facts = CaseMonthFact.objects.filter(metrics.fact_scope_q(actor))
+    counts = rollup.sums(facts.filter(month=month))
+    totals = {**counts, "open": counts["cases"] - counts["closed"]}
+    overall = metrics.rates(actor, month, month, None)[0]
+    totals["rate_cells"] = _rate_cells(overall, shown, labels, denominators, link)
+
+    # Now, over every open case of the scope whatever its month (live rows: the partial inbox index).
+    scope = case_list(actor).order_by()
     current = scope.filter(is_open=True).aggregate(
         overdue=Count("pk", filter=Q(next_due_at__lt=now)), supervised=Count("pk", filter=Q(supervision_count__gt=0)),
         escalated=Count("pk", filter=~Q(level=EscalationLevel.COUNTY)), open=Count("pk"),
@@ -285,56 +272,62 @@ def _cockpit(actor: Actor, now: dt.datetime, month: dt.date) -> dict:
     current_links = {"overdue": ledger_url(view="overdue"), "supervised": ledger_url(view="supervised"),
                      "escalated": ledger_url(view="escalated", basis="open"), "open": ledger_url(view="open")}
 
+    in_month = scope.filter(submitted_at__gte=start, submitted_at__lt=end)
     by_state = {row["state"]: row["n"] for row in in_month.values("state").annotate(n=Count("pk"))}
     states = [{"code": s, "name": label, "value": by_state.get(s, 0), "url": link(state=s)} for s, label in State.choices]
 
     first = _months_back(month, 11)
-    trend_rows = {timezone.localtime(r["m"]).date().replace(day=1) if isinstance(r["m"], dt.datetime) else r["m"]: r
-                  for r in scope.filter(submitted_at__gte=month_bounds(first)[0], submitted_at__lt=end)
-                  .annotate(m=TruncMonth("submitted_at")).values("m")
-                  .annotate(total=Count("pk"), closed=Count("pk", filter=Q(is_open=False))).order_by("m")}
+    monthly = {r["month"]: r for r in rollup.sums(facts.filter(month__gte=first, month__lte=month), "month")}
     trend = []
     for n in range(11, -1, -1):
         m = _months_back(month, n)
         s_, e_ = month_bounds(m)
-        row = trend_rows.get(m, {})
+        row = monthly.get(m, {})
         span = {"date_from": s_.date().isoformat(), "date_to": (e_ - dt.timedelta(days=1)).date().isoformat()}
-        trend.append({"month": f"{m:%Y-%m}", "label": f"{m.month}月", "total": row.get("total", 0), "closed": row.get("closed", 0),
-                      "url": ledger_url(view="all", **span), "closed_url": ledger_url(view="all", state=State.CLOSED, **span)})
+        trend.append({"month": f"{m:%Y-%m}", "label": f"{m.month}月", "total": row.get("cases", 0), "closed": row.get("closed", 0),
+                      "url": ledger_url(view="all", **span), "closed_url": ledger_url(view="all", fact="closed", **span)})
 
-    counted = {r["county_id"]: r for r in in_month.values("county_id").annotate(**figures)}
-    empty = {k: 0 for k in figures}
+    late = {r["county_id"]: r["n"] for r in scope.filter(is_open=True, next_due_at__lt=now).values("county_id").annotate(n=Count("pk"))}
+    county_counts = {r["county_id"]: r for r in rollup.sums(facts.filter(month=month), "county_id")}
+    county_rates = {r["code"]: r for r in metrics.rates(actor, month, month, "county")}
     by_county = []
     for county in counties_for(actor):
-        row = {**empty, **counted.get(county.pk, {}), "code": county.code, "name": county.short_name or county.name,
-               "full_name": county.name}
+        c = county_counts.get(county.pk, {})
         code = county.code
-        by_county.append(_with_rates(row, lambda code=code, **f: link(county=code, **f)))
-        row["url"], row["overdue_url"] = link(county=code), ledger_url(view="overdue", county=code)
-    units = (in_month.filter(lead_unit__isnull=False).values("lead_unit_id", "lead_unit__code", "lead_unit__name")
-             .annotate(**figures).order_by("-total", "lead_unit__name")[:20])
+        row = {"code": code, "name": county.short_name or county.name, "full_name": county.name,
+               "total": c.get("cases", 0), "closed": c.get("closed", 0), "open": c.get("cases", 0) - c.get("closed", 0),
+               "overdue": late.get(county.pk, 0), "url": link(county=code), "overdue_url": ledger_url(view="overdue", county=code)}
+        row["rate_cells"] = _rate_cells(county_rates.get(code, {}), shown, labels, denominators,
+                                        lambda code=code, **f: link(county=code, **f))
+        row["rates"] = {cell["code"]: cell for cell in row["rate_cells"]}
+        by_county.append(row)
+
+    unit_counts = {r["lead_unit_id"]: r for r in rollup.sums(facts.filter(month=month, lead_unit__isnull=False), "lead_unit_id")}
+    unit_rates = {r["code"]: r for r in metrics.rates(actor, month, month, "unit")}
+    names = Unit.objects.in_bulk(list(unit_counts))
     by_unit = []
-    for r in units:
-        code = r["lead_unit__code"]
-        row = _with_rates({**r, "code": code, "name": r["lead_unit__name"]}, lambda code=code, **f: link(unit=code, **f))
-        row["url"], row["overdue_url"] = link(unit=code), ledger_url(view="overdue", unit=code)
+    for pk, c in sorted(unit_counts.items(), key=lambda kv: (-kv[1]["cases"], names[kv[0]].name))[:20]:
+        unit = names[pk]
+        code = unit.code
+        row = {"code": code, "name": unit.name, "total": c["cases"], "closed": c["closed"], "open": c["cases"] - c["closed"],
+               "url": link(unit=code), "overdue_url": ledger_url(view="overdue", unit=code)}
+        row["rate_cells"] = _rate_cells(unit_rates.get(code, {}), shown, labels, denominators,
+                                        lambda code=code, **f: link(unit=code, **f))
         by_unit.append(row)
 
-    rectification = in_month.filter(channel="rating").aggregate(
-        total=Count("pk"), open=Count("pk", filter=Q(is_open=True)), closed=Count("pk", filter=Q(is_open=False)),
-        overdue=Count("pk", filter=Q(is_open=True, next_due_at__lt=now)))
-    rectification_links = {"total": link(channel="rating"), "open": link(channel="rating", basis="open"),
-                           "closed": link(channel="rating", state=State.CLOSED),
-                           "overdue": ledger_url(view="overdue", channel="rating")}
-
-    from whistle.dashboard.topics import hot_topics
+    rectification = {"total": counts["rect_cases"], "contacted": counts["rect_contacted"]}
+    rectification.update(in_month.filter(channel="rating").aggregate(
+        open=Count("pk", filter=Q(is_open=True)), overdue=Count("pk", filter=Q(is_open=True, next_due_at__lt=now))))
+    rectification_links = {"total": link(fact="rect_cases"), "contacted": link(fact="rect_contacted"),
+                           "open": link(channel="rating", basis="open"), "overdue": ledger_url(view="overdue", channel="rating")}
 
     return {
         "month": month, "start": start, "end": end, "now": now, "period": period,
-        "totals": totals, "current": current, "current_links": current_links, "states": states, "trend": trend,
-        "by_county": by_county, "by_unit": by_unit,
-        "weights": COMPOSITE_WEIGHTS, "partly_weight": PARTLY_WEIGHT,
-        "rankings": _rankings(actor, month, by_county),
+        "totals": totals, "links": {"all": link(), "open": link(basis="open"), "closed": link(fact="closed"),
+                                    "reopened": link(fact="reopened")},
+        "current": current, "current_links": current_links, "states": states, "trend": trend,
+        "by_county": by_county, "by_unit": by_unit, "shown": shown, "labels": labels, "definitions": definitions,
+        "rankings": _rankings(actor, month, link),
         "ratings": _ratings(actor, start, end),
         "rectification": rectification, "rectification_links": rectification_links,
         "patronage": _patronage(actor, month.year),
@@ -343,29 +336,20 @@ def _cockpit(actor: Actor, now: dt.datetime, month: dt.date) -> dict:
     }
 
 
-def _rankings(actor: Actor, month: dt.date, by_county: list[dict]) -> dict:
-    """红榜/黑榜: the monthly ranking of the metrics app when it is there, else the counties by the composite."""
-    ranking = _optional("whistle.dashboard.rankings", "ranking")
-    if ranking is not None:
-        try:
-            from django.urls import NoReverseMatch, reverse
+def _rankings(actor: Actor, month: dt.date, link) -> dict:
+    """红榜/黑榜 of the counties (the metrics app's monthly ranking), each name linking to the county's cases."""
+    from django.urls import NoReverseMatch, reverse
 
-            result = ranking(actor, "county", month)
-            try:
-                page_url = reverse("dashboard:rankings") + f"?month={month:%Y-%m}"
-            except NoReverseMatch:
-                page_url = ""
-            return {"source": "rankings", "page_url": page_url, **result}
-        except Exception:  # a ranking that cannot be computed must not take the whole cockpit down
-            import logging
+    from whistle.dashboard.rankings import ranking
 
-            logging.getLogger(__name__).exception("ranking failed")
-    scored = sorted((r for r in by_county if r["rates"]["composite"]["value"] is not None),
-                    key=lambda r: (-r["rates"]["composite"]["value"], r["code"]))
-    rows = [{"rank": i, "code": r["code"], "name": r["name"], "composite": r["rates"]["composite"]["value"],
-             "cases": r["total"], "url": r["url"]} for i, r in enumerate(scored, start=1)]
-    size = 3 if len(rows) >= 6 else len(rows) // 2
-    return {"source": "cockpit", "rows": rows, "red": rows[:size], "black": rows[::-1][:size]}
+    result = ranking(actor, "county", month)
+    for r in (*result["red"], *result["black"]):
+        r["url"] = link(county=r["unit"])
+    try:
+        result["page_url"] = reverse("dashboard:rankings") + f"?class=county&month={month:%Y-%m}"
+    except NoReverseMatch:
+        result["page_url"] = ""
+    return result
 
 
 def _ratings(actor: Actor, start: dt.datetime, end: dt.datetime) -> dict | None:

@@ -370,9 +370,9 @@ def dashboard(request):
     charts = {
         "state": [{"name": s["name"], "value": s["value"], "url": s["url"]} for s in data["states"] if s["value"]],
         "trend": data["trend"],
-        "county": [{"name": r["name"], "open": r["open"], "closed": r["closed"], "url": r["url"]} for r in data["by_county"] if r["total"]],
         "unit": [{"name": r["name"], "open": r["open"], "closed": r["closed"], "url": r["url"]} for r in data["by_unit"]],
-        "rates": [{"name": r["name"], **{c: r["rates"][c]["value"] for c in pages.RATE_LABELS}} for r in data["by_county"]],
-        "labels": pages.RATE_LABELS,
+        "rates": [{"name": r["name"], "code": r["code"], **{c["code"]: c["value"] for c in r["rate_cells"]},
+                   "urls": {c["code"]: c["url"] for c in r["rate_cells"]}} for r in data["by_county"]],
+        "parts": data["shown"][:-1], "labels": data["labels"],
     }
-    return render(request, "web/dashboard.html", {**data, "charts": charts, "rate_labels": pages.RATE_LABELS})
+    return render(request, "web/dashboard.html", {**data, "charts": charts})

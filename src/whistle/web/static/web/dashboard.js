@@ -63,24 +63,19 @@ document.addEventListener("DOMContentLoaded", () => {
   }
 
   const ratesEl = document.getElementById("chart-rates");
-  const rated = data.rates.filter((r) => r.response !== null || r.resolution !== null || r.satisfaction !== null);
-  if (ratesEl && rated.length) {
-    const codes = ["response", "resolution", "satisfaction"];
-    const links = {};  // the table's links, so a bar opens the same cases as its cell
-    document.querySelectorAll("a[data-rate][data-county]").forEach((a) => { links[`${a.dataset.county}:${a.dataset.rate}`] = a.href; });
-    const counties = Array.from(document.querySelectorAll("#county-grid .tile")).map((t) => t.dataset.code);
-    // data.rates follows the grid's order (every county of the scope), so the tile gives each row its code.
-    const rows = data.rates.map((r, i) => ({ ...r, code: counties[i] })).filter((r) => codes.some((c) => r[c] !== null));
+  const codes = data.parts;  // the composite's parts (响应率, 解决率, 满意率 by default)
+  const rows = data.rates.filter((r) => codes.some((c) => r[c] !== null && r[c] !== undefined));
+  if (ratesEl && rows.length) {
     ratesEl.style.height = `${Math.max(200, rows.length * 40 + 80)}px`;
     start(ratesEl, {
       color: ["#0b5cad", "#b26a00", "#2e7d32"],
-      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: (v) => (v === null ? "—" : `${v}%`) },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: (v) => (v === null || v === undefined ? "—" : `${v}%`) },
       legend: { top: 0 },
       grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
       xAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
       yAxis: { type: "category", data: rows.map((r) => r.name), inverse: true },
       series: codes.map((c) => ({ name: data.labels[c], type: "bar", barMaxWidth: 12,
-        data: rows.map((r) => ({ value: r[c], url: links[`${r.code}:${c}`] })) })),
+        data: rows.map((r) => ({ value: r[c], url: r.urls[c] })) })),
     });
   } else if (ratesEl) {
     ratesEl.hidden = true;
@@ -105,7 +100,8 @@ document.addEventListener("DOMContentLoaded", () => {
       const v = parseFloat(raw);
       a.href = tile.dataset[`${code}Url`];
       a.setAttribute("aria-label", `${tile.querySelector(".tile-name").textContent} ${label}`);
-      tile.querySelector(".tile-value").textContent = raw === "" ? "—" : (code === "composite" ? raw : `${raw}%`);
+      const score = pick.selectedIndex === pick.options.length - 1;  // the composite is a score, not a percentage
+      tile.querySelector(".tile-value").textContent = raw === "" ? "—" : (score ? raw : `${raw}%`);
       const t = shade(v);
       tile.style.background = t === null ? "" : `hsl(211, 70%, ${92 - t * 55}%)`;
       tile.classList.toggle("dark", t !== null && t > 0.55);
