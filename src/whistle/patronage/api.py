@@ -31,7 +31,7 @@ def _unit(u):
 
 
 def _leader(user):
-    return {"username": user.get_username(), "name": selectors._name(user)}
+    return {"username": user.get_username(), "name": selectors.person_name(user)}
 
 
 def patronage_out(p: Patronage, *, full: bool = False) -> dict:

@@ -19,7 +19,7 @@ from whistle.enterprises.selectors import enterprise_scope_q
 from whistle.org.models import Level, Role, Unit, UnitKind
 from whistle.org.scopes import READ_ALL_ROLES, Actor
 
-from .models import Milestone, Patronage, Project, Visit, VisitProblem
+from .models import Patronage, Project, Visit, VisitProblem
 
 VIEW_ROLES = {Role.LEADER, Role.COORDINATOR, Role.AUDITOR, Role.SYSADMIN}
 GOVERNMENTS = (UnitKind.GOVERNMENT, UnitKind.ZONE)
@@ -259,7 +259,7 @@ def coverage_by_leader(actor: Actor, year: int) -> list[dict]:
     by_leader: dict[int, dict] = {}
     for p in active.annotate(visited=visited):
         row = by_leader.setdefault(p.leader_id, {
-            "leader": p.leader.get_username(), "name": _name(p.leader), "patronages": 0, "enterprises": 0, "projects": 0,
+            "leader": p.leader.get_username(), "name": person_name(p.leader), "patronages": 0, "enterprises": 0, "projects": 0,
             "above_scale": 0, "visited": 0, "open_cases": 0})
         row["patronages"] += 1
         row["open_cases"] += p.open_cases
@@ -280,7 +280,7 @@ def coverage_by_leader(actor: Actor, year: int) -> list[dict]:
     return sorted(rows, key=lambda r: (-(r["rate"] or 0), r["leader"]))
 
 
-def _name(user) -> str:
+def person_name(user) -> str:
     membership = getattr(user, "membership", None)
     return (membership.display_name if membership else "") or user.get_username()
 
@@ -302,7 +302,3 @@ def coverage_summary(actor: Actor, year: int, today: dt.date | None = None) -> d
         "open_cases": open_cases, "projects": len(projects),
         "behind_plan": sum(1 for p in projects if behind_plan(p, today, tolerance)),
     }
-
-
-def milestones_of(project: Project) -> QuerySet[Milestone]:
-    return project.milestones.all()

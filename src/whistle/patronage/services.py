@@ -17,7 +17,7 @@ from whistle.org.models import Level, Membership, Role, Unit, UnitKind
 from whistle.org.scopes import Actor
 
 from .models import Milestone, Patronage, Project, TaskForceMember, Visit, VisitProblem
-from .selectors import can_manage, can_visit, patronage_get
+from .selectors import can_manage, can_visit, patronage_get, person_name
 
 REASON_MAX = 200
 
@@ -325,22 +325,17 @@ def problem_to_case(actor: Actor, problem_pk: int, *, category: str, kind: str =
         enterprise = visit.enterprise
         submitter = actor if actor.role == Role.COORDINATOR else Actor.system()
         description = (f"{problem.description}\n\n（来源：{visit.visited_on:%Y年%-m月%-d日} 领导包保走访 · {target.name} · "
-                       f"包保领导 {_display(visit.patronage.leader)}；登记人 {actor.label}）")
+                       f"包保领导 {person_name(visit.patronage.leader)}；登记人 {actor.label}）")
         case, _ = case_submit(
             submitter, kind=kind, category=category, title=title or problem.description.strip().splitlines()[0][:30],
             description=description, channel=Channel.VISIT, enterprise=enterprise, county=target.county.code,
-            contact_name=(enterprise.contact_name if enterprise else "") or _display(visit.patronage.leader),
+            contact_name=(enterprise.contact_name if enterprise else "") or person_name(visit.patronage.leader),
             contact_phone=(enterprise.contact_phone if enterprise else "") or _phone(visit.patronage.leader),
             external_ref=origin_ref(problem), now=now,
         )
         problem.case = case
         problem.save(update_fields=["case"])
     return case
-
-
-def _display(user) -> str:
-    membership = getattr(user, "membership", None)
-    return (membership.display_name if membership else "") or user.get_username()
 
 
 def _phone(user) -> str:

@@ -212,7 +212,7 @@ def coverage_export(request):
           [[r["leader"], r["name"], r["patronages"], r["enterprises"], r["projects"], r["above_scale"], r["visited"], r["rate"],
             r["visits"], r["open_cases"]] for r in selectors.coverage_by_leader(actor, year)])
     sheet("包保对象", ["类型", "对象", "所属县区", "包保领导", "牵头部门", "起始日", "在办工单"],
-          [["企业" if p.enterprise_id else "项目", p.target.name, p.county.name, selectors._name(p.leader), p.lead_unit.name,
+          [["企业" if p.enterprise_id else "项目", p.target.name, p.county.name, selectors.person_name(p.leader), p.lead_unit.name,
             p.started_on.isoformat(), p.open_cases] for p in selectors.patronage_list(actor)])
     sheet("滞后项目", ["项目编号", "项目", "所属县区", "总投资(万元)", "计划竣工", "形象进度(%)", "滞后原因"],
           [[p.code, p.name, p.county.name, float(p.investment), p.planned_end.isoformat(), p.progress, "；".join(why)]
