@@ -9,7 +9,14 @@ class AccountabilityConfig(AppConfig):
     worker_jobs: tuple[str, ...] = ("whistle.accountability.evaluation.evaluate_rules",)
     # Extra navigation links by role: {role: [(url name, label)]}, appended after the core pages' links.
     # (role values as plain strings: org.models cannot be imported while the app registry loads)
-    nav_links: dict = {role: [("accountability:proposals", "问责")] for role in ("coordinator", "leader", "auditor", "sysadmin")}
+    # The card import page belongs to ratings, whose AppConfig another engineer owns; it is linked from here for now.
+    nav_links: dict = {
+        "coordinator": [("accountability:proposals", "问责")],
+        "leader": [("accountability:proposals", "问责")],
+        "auditor": [("accountability:proposals", "问责")],
+        "sysadmin": [("accountability:proposals", "问责"), ("ratings:cards_import", "干部窗口导入")],
+        "unit_admin": [("ratings:cards_import", "干部窗口导入")],
+    }
     # Demo data added by `whistle seed` after the organisation and its year of cases: dotted paths of callables
     # taking the loaded Heze and `seed=`, returning one line to print.
     demo_seeders: tuple[str, ...] = ("whistle.accountability.demo.seed_demo",)

@@ -1,4 +1,5 @@
 """Public card pages (no login) and the printable card for administrators. Thin: services write, selectors read."""
+import base64
 import datetime as dt
 import io
 import secrets
@@ -15,16 +16,19 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from whistle.cases.models import Case
-from whistle.core.errors import NotFound, Problem
+from whistle.core.errors import Invalid, NotFound, Problem
 from whistle.org.models import Role, Unit
 from whistle.org.scopes import Actor
 
+from .importers import IMPORT_ROLES, import_cards, rejects_xlsx, template_xlsx
 from .models import Cadre, Level, Tag, Window
 from .rectification import progress, rating_for_token, rerate, rerate_token
 from .selectors import card_get, monthly_ranking, rating_summary
 from .services import appeal_file, appeal_review, rating_review, rating_submit
 
 DEVICE_COOKIE = "whistle_device"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+IMPORT_MAX_BYTES = 5 * 1024 * 1024
 PRINTING_ROLES = {Role.UNIT_ADMIN, Role.COORDINATOR, Role.LEADER, Role.SYSADMIN}
 
 
@@ -169,6 +173,38 @@ def unit_cards(request, unit):
                 archive.writestr(f"{target.unit.name}/{kind}-{target.name}-{target.card_code}.svg", card_svg(request, target))
     out.seek(0)
     return FileResponse(out, as_attachment=True, filename=f"亮码卡片-{root.name}.zip", content_type="application/zip")
+
+
+@login_required
+def cards_template(request):
+    response = HttpResponse(template_xlsx(), content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(True, "干部和窗口导入模板.xlsx")
+    return response
+
+
+@login_required
+def cards_import(request):
+    """Upload page for a system or unit administrator: all rows go in, or none and a rejects report says why."""
+    actor = Actor.of(request.user)
+    if actor.role not in IMPORT_ROLES:
+        raise Http404
+    context, status = {"result": None, "error": None}, 200
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        try:
+            if upload is None:
+                raise Invalid("请选择要导入的 .xlsx 文件", code="file_required", field="file")
+            if upload.size > IMPORT_MAX_BYTES:
+                raise Invalid("文件不能超过5MB", code="file_too_large", field="file")
+            result = import_cards(actor, upload.read())
+        except Problem as problem:
+            context["error"], status = problem, problem.status
+        else:
+            context["result"] = result
+            if result.rejects:
+                status = 422
+                context["rejects_href"] = "data:%s;base64,%s" % (XLSX, base64.b64encode(rejects_xlsx(result.rejects)).decode())
+    return render(request, "ratings/cards_import.html", context, status=status)
 
 
 def _decision_response(request, template, act):
