@@ -15,7 +15,7 @@ from whistle.core.errors import Problem
 from whistle.web.views import page
 
 from . import selectors, services
-from .models import ActionKind, ProposalState
+from .models import ActionKind, ProposalState, Rule
 from .selectors import READ_ROLES
 
 RECORD_KINDS = [(k, label) for k, label in ActionKind.choices if k in services.RECORDABLE]
@@ -30,7 +30,7 @@ def proposals(request):
     tabs = [(value, label) for value, label in ProposalState.choices] + [("all", "全部")]
     return render(request, "accountability/proposals.html", {
         "proposals": rows[:200], "state": state, "tabs": tabs, "can_decide": request.actor.role == "coordinator",
-        "actions": selectors.action_list(request.actor)[:20],
+        "actions": selectors.action_list(request.actor)[:20], "rules": Rule.objects.filter(is_active=True),
     })
 
 
