@@ -69,3 +69,18 @@ def test_a_case_edited_after_the_rollup_shows_after_the_next_refresh(heze):
     assert any("contact_in_time: rollup 0, raw 1" in line for line in rollup.verify())
     rollup.refresh(at(2026, 11, 2, 11))
     assert rollup.verify() == []
+
+
+def test_rates_and_rankings_from_the_rollup_equal_those_from_the_raw_rows(heze):
+    from whistle.dashboard.rankings import ranking
+
+    march_cases(heze)
+    march_cases(heze, lead=heze.shan_zjj, county=heze.shan, submitted=at(2026, 2, 1, 0, 30))
+    march_cases(heze, lead=heze.city_scjg, submitted=at(2026, 2, 28, 23, 59))
+    rollup.rebuild()
+    march, feb = dt.date(2026, 3, 1), dt.date(2026, 2, 1)
+    for actor in (Actor.system(), heze.actor("cao_leader"), heze.actor("shan_zjj")):
+        for group in (None, "county", "unit"):
+            assert metrics.rates(actor, feb, march, group) == metrics.rates(actor, feb, march, group, source="raw")
+    for code in ("county", "city_department", "county_department", "township"):
+        assert ranking(Actor.system(), code, march) == ranking(Actor.system(), code, march, source="raw")

@@ -64,7 +64,8 @@ def labels(defs: list[MetricDefinition]) -> dict[str, str]:
 
 def fact_scope_q(actor: Actor) -> Q:
     """The rollup rows an actor may count: the same subtree rule as `cases.selectors.case_scope_q`
-    (a unit sees the cases it leads; an enterprise sees no unit figures)."""
+    (a unit sees the cases it leads; an enterprise sees no unit figures). The fields exist on `Case` too, so the
+    same filter scopes the raw computation."""
     if actor.is_system or actor.role in READ_ALL_ROLES:
         return Q()
     if actor.role in UNIT_ROLES and actor.unit is not None:
@@ -90,12 +91,14 @@ def parse_month(value, field: str = "month") -> dt.date:
         raise Invalid("月份格式应为 YYYY-MM，如 2026-03", code="invalid_month", field=field) from None
 
 
-def rates(actor: Actor, month_from: dt.date, month_to: dt.date, group_by: str | None = None) -> list[dict]:
+def rates(actor: Actor, month_from: dt.date, month_to: dt.date, group_by: str | None = None, *,
+          source: str = "rollup") -> list[dict]:
     """Every active rate over the months [month_from, month_to] (inclusive, by month of submission) in the
     actor's scope, one row per county (`group_by="county"`), per lead unit (`"unit"`) or for the whole scope (None).
 
     Each row: code, name, cases, and per metric code {"value", "numerator", "denominator"}; `definitions` maps
-    each metric code to the "code@version" used."""
+    each metric code to the "code@version" used. `source="raw"` computes the same from the case rows (for
+    checks and benchmarks)."""
     if group_by not in (None, *GROUPS):
         raise Invalid("分组只能是 county 或 unit", code="invalid_group_by", field="group_by")
     month_from, month_to = month_from.replace(day=1), month_to.replace(day=1)
@@ -104,13 +107,19 @@ def rates(actor: Actor, month_from: dt.date, month_to: dt.date, group_by: str | 
     defs = definitions()
     used = labels(defs)
     qs = CaseMonthFact.objects.filter(fact_scope_q(actor), month__gte=month_from, month__lte=month_to)
+    column = "county_id" if group_by == "county" else "lead_unit_id"
+
+    def total(group=None):
+        if source == "raw":
+            return rollup.raw_sums(fact_scope_q(actor), month_from, month_to, group)
+        return rollup.sums(qs, group)
+
     if group_by is None:
-        facts = rollup.sums(qs)
+        facts = total()
         root = actor.scope_root
         return [{"code": root.code if root else None, "name": (root.name if root else "全市"), "cases": facts["cases"],
                  **evaluate(defs, facts), "definitions": used}]
-    column = "county_id" if group_by == "county" else "lead_unit_id"
-    grouped = [r for r in rollup.sums(qs, column) if r[column] is not None]
+    grouped = [r for r in total(column) if r[column] is not None]
     units = Unit.objects.in_bulk([r[column] for r in grouped])
     rows = []
     for r in grouped:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import Q
+
 from whistle.core.errors import Invalid
 from whistle.org.models import Unit
 from whistle.org.scopes import Actor
@@ -38,12 +40,16 @@ def class_units(rc: RankingClass):
     return Unit.objects.filter(level=rc.level, kind__in=rc.kinds, is_active=True)
 
 
-def _scores(rc: RankingClass, month: dt.date, defs, units: dict[int, Unit]) -> list[dict]:
+def _scores(rc: RankingClass, month: dt.date, defs, units: dict[int, Unit], source: str = "rollup") -> list[dict]:
     """Every unit of the class scored over the window ending with `month`, ranked rows first."""
     first = rollup.add_months(month, 1 - rc.window_months)
     column = "county_id" if rc.group_by == GroupBy.COUNTY else "lead_unit_id"
-    qs = CaseMonthFact.objects.filter(month__gte=first, month__lte=month, **{f"{column}__in": list(units)})
-    facts = {r[column]: r for r in rollup.sums(qs, column)}
+    where = {f"{column}__in": list(units)}
+    if source == "raw":
+        found = rollup.raw_sums(Q(**where), first, month, column)
+    else:
+        found = rollup.sums(CaseMonthFact.objects.filter(month__gte=first, month__lte=month, **where), column)
+    facts = {r[column]: r for r in found}
     code = rc.metric.code
     parts = list(rc.metric.params.get("weights", {})) if rc.metric.kind == MetricKind.COMPOSITE else []
     rows = []
@@ -68,18 +74,19 @@ def _scores(rc: RankingClass, month: dt.date, defs, units: dict[int, Unit]) -> l
     return ranked + rest
 
 
-def ranking(actor: Actor, unit_class: str, month: dt.date) -> dict:
+def ranking(actor: Actor, unit_class: str, month: dt.date, *, source: str = "rollup") -> dict:
     """The class's ranking for `month` as the actor may see it. Ranks are city-wide (the class is ranked as a
     whole); an actor below the city sees only the rows of units in its subtree, with their city-wide rank.
 
     Rows: rank (None when not ranked), unit, name, cases, score (the class metric, normally the composite),
-    rates {metric code: value} of the composite's parts, previous_rank, rank_change (+ = up), score_change."""
+    rates {metric code: value} of the composite's parts, previous_rank, rank_change (+ = up), score_change.
+    `source="raw"` scores from the case rows instead of the rollup (for checks and benchmarks)."""
     rc = get_class(unit_class)
     month = metrics.parse_month(month)
     defs = [d for d in metrics.definitions() if d.code != rc.metric.code] + [rc.metric]
     units = {u.pk: u for u in class_units(rc)}
-    now_rows = _scores(rc, month, defs, units)
-    before = {r["unit"]: r for r in _scores(rc, rollup.add_months(month, -1), defs, units)}
+    now_rows = _scores(rc, month, defs, units, source)
+    before = {r["unit"]: r for r in _scores(rc, rollup.add_months(month, -1), defs, units, source)}
     by_code = {u.code: u for u in units.values()}
     visible = []
     for r in now_rows:

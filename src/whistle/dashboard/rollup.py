@@ -166,6 +166,16 @@ def verify() -> list[str]:
     return problems
 
 
+def raw_sums(q, first: dt.date, last: dt.date, group: str | None = None):
+    """The same sums as `sums` over the rollup, straight from the case rows of months [first, last]: the plain
+    aggregate the rollup is checked and benchmarked against. `q` filters cases (scope, units)."""
+    start, end = month_bounds(first)[0], month_bounds(last)[1]
+    qs = Case.objects.filter(q, submitted_at__gte=start, submitted_at__lt=end).order_by()
+    if group is None:
+        return qs.aggregate(**aggregates())
+    return list(qs.values(group).annotate(**aggregates()))
+
+
 def sums(qs, group: str | None = None):
     """Sum the fact columns of a rollup queryset, per `group` column or in total."""
     totals = {name: Sum(name) for name in FACTS}
