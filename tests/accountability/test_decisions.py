@@ -98,6 +98,7 @@ def test_pages_list_decide_record_and_cadre_record(client, heze, proposal):
     assert r.status_code == 302
     record = client.get(f"/accountability/cadres/{proposal.cadre_id}/").content.decode()
     assert "调整" in record and "调离窗口岗位" in record and "单县住建局党组" in record
+    assert f"/r/{proposal.cadre.card_code}/card.svg" in record
     client.force_login(heze.users.cao_office)
     assert client.get(f"/accountability/cadres/{proposal.cadre_id}/").status_code == 404
     assert client.get(f"/accountability/proposals/{proposal.pk}/").status_code == 404

@@ -100,6 +100,7 @@ def test_unit_admin_imports_only_inside_own_unit(client, heze, unit_admin):
     assert r.status_code == 422 and "本次未导入任何数据" in body and 'download="退回清单.xlsx"' in body
     r = client.post("/r/cards/import", {"file": SimpleUploadedFile("cards.xlsx", sheet(ZHANG))})
     assert r.status_code == 200 and "新增 1 个" in r.content.decode()
+    assert 'href="/r/cards/caoxian-zjj.zip"' in r.content.decode()
     assert Cadre.objects.get().name == "张伟"
 
 

@@ -188,7 +188,7 @@ def cards_import(request):
     actor = Actor.of(request.user)
     if actor.role not in IMPORT_ROLES:
         raise Http404
-    context, status = {"result": None, "error": None}, 200
+    context, status = {"result": None, "error": None, "unit": actor.unit}, 200
     if request.method == "POST":
         upload = request.FILES.get("file")
         try:
