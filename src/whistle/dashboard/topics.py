@@ -225,10 +225,12 @@ def hot_categories(actor: Actor, month: dt.date, limit: int = 10) -> list[dict]:
 def hot_topics(actor: Actor, month: dt.date, limit: int = 10, *, compute: int | None = BATCH) -> dict:
     """The month's most frequent problems in the actor's scope: `categories` (by the case's own category) and
     `words` (by jieba over title and text), each `{name, count, url}` biggest first (ties by name).
-    `compute` caps how many untokenised cases this call may tokenise (None or 0: read the cache only);
+    `compute`: tokenise the untokenised cases of the scope's month here if there are no more than that many,
+    else (or with None or 0) read the cache only and leave them to the worker job;
     `pending` says how many were left for the worker, `docs` how many cases the words cover."""
     month = dt.date(month.year, month.month, 1)
-    if compute:
+    left = pending(actor, month) if compute else None
+    if compute and left <= compute:
         entry = refresh(actor, month, compute)
     else:
         entry = store().get(_entry_key(scope_key(actor), month))
@@ -236,7 +238,8 @@ def hot_topics(actor: Actor, month: dt.date, limit: int = 10, *, compute: int | 
     top = sorted(entry["words"].items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
     words = [{"name": w, "count": n, "url": _ledger_link(month, q=w)} for w, n in top]
     return {"month": month, "categories": hot_categories(actor, month, limit), "words": words,
-            "docs": entry["docs"], "pending": 0 if compute and entry.get("complete") else pending(actor, month)}
+            "docs": entry["docs"], "pending": 0 if compute and left <= compute and entry.get("complete")
+            else (left if left is not None else pending(actor, month))}
 
 
 # ---- the worker job ----------------------------------------------------------------------------------------
