@@ -14,4 +14,4 @@ class DashboardConfig(AppConfig):
     }
     # Demo data added by `whistle seed` after the organisation and its year of cases: dotted paths of callables
     # taking the loaded Heze and `seed=`, returning one line to print.
-    demo_seeders: tuple[str, ...] = ()
+    demo_seeders: tuple[str, ...] = ("whistle.dashboard.rollup.demo_seed",)
