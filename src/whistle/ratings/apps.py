@@ -8,4 +8,4 @@ class RatingsConfig(AppConfig):
     # See docs/architecture.md: periodic jobs for the worker, extra navigation links, demo data for `whistle seed`.
     worker_jobs: tuple[str, ...] = ()
     nav_links: dict = {}
-    demo_seeders: tuple[str, ...] = ()
+    demo_seeders: tuple[str, ...] = ("whistle.ratings.demo.seed_demo",)

@@ -244,20 +244,17 @@ def _sqlite_batch(rows: list[Row]) -> tuple[int, int, list[tuple[int, str, str]]
                 found.update(v for (v,) in cursor.fetchall())
         return found
 
+    rows, in_batch_skipped, in_batch_rejects = _in_batch(rows)
     seen = existing("external_id", {r.external_id for r in rows})
     taken = existing("case_number", {r.case_number for r in rows if r.case_number})
-    fresh, rejects, skipped = [], [], 0
+    fresh, rejects, skipped = [], list(in_batch_rejects), in_batch_skipped
     for row in rows:
         if row.external_id in seen:
             skipped += 1
-            continue
-        seen.add(row.external_id)
-        if row.case_number:
-            if row.case_number in taken:
-                rejects.append((row.line, row.external_id, CASE_TAKEN))
-                continue
-            taken.add(row.case_number)
-        fresh.append(row)
+        elif row.case_number in taken:
+            rejects.append((row.line, row.external_id, CASE_TAKEN))
+        else:
+            fresh.append(row)
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         cursor.executemany(
@@ -266,7 +263,7 @@ def _sqlite_batch(rows: list[Row]) -> tuple[int, int, list[tuple[int, str, str]]
               r.comment, r.case_number, r.external_id, r.phone_hash, r.phone_masked, r.channel, adapt(r.created_at),
               "", "", True, "counted", "") for r in fresh])
     rollups.bump(rollups.delta_of((r.kind, r.target_id, r.unit_id, r.month, r.level) for r in fresh))
-    return len(fresh), skipped, rejects
+    return len(fresh), skipped, sorted(rejects)
 
 
 STAGE = "rating_import_stage"
@@ -282,23 +279,38 @@ def _pg_stage(cursor) -> None:
     cursor.execute(f"TRUNCATE {STAGE}")  # also when the import runs inside an outer transaction (tests, callers)
 
 
+def _in_batch(rows: list[Row]) -> tuple[list[Row], int, list[tuple[int, str, str]]]:
+    """Within one batch: a repeated external id is the same rating (skipped), a repeated case number is refused."""
+    ids, cases, kept, skipped, rejects = set(), set(), [], 0, []
+    for row in rows:
+        if row.external_id in ids:
+            skipped += 1
+            continue
+        ids.add(row.external_id)
+        if row.case_number:
+            if row.case_number in cases:
+                rejects.append((row.line, row.external_id, CASE_TAKEN))
+                continue
+            cases.add(row.case_number)
+        kept.append(row)
+    return kept, skipped, rejects
+
+
 def _pg_batch(rows: list[Row]) -> tuple[int, int, list[tuple[int, str, str]]]:
+    rows, skipped, rejects = _in_batch(rows)
     with connection.cursor() as cursor:
         _pg_stage(cursor)
         with cursor.cursor.copy(f"COPY {STAGE} ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
             for r in rows:
                 copy.write_row((r.line, r.external_id, r.kind, r.target_id, r.unit_id, r.level, r.tags, r.comment,
                                 r.case_number, r.phone_hash, r.phone_masked, r.channel, r.created_at))
-        # Already imported, or repeated further down the file: skipped (the same rating).
-        cursor.execute(f"""UPDATE {STAGE} s SET verdict = 'skip' FROM (
-              SELECT line, row_number() OVER (PARTITION BY external_id ORDER BY line) AS n FROM {STAGE}) d
-            WHERE d.line = s.line AND (d.n > 1 OR EXISTS (SELECT 1 FROM {RATINGS} r WHERE r.external_id = s.external_id AND r.external_id <> ''))""")
-        skipped = cursor.rowcount
-        # 一事一评: a case number rated before, or earlier in the file.
-        cursor.execute(f"""UPDATE {STAGE} s SET verdict = 'case' FROM (
-              SELECT line, row_number() OVER (PARTITION BY case_number ORDER BY line) AS n FROM {STAGE}
-              WHERE verdict IS NULL AND case_number <> '') d
-            WHERE d.line = s.line AND (d.n > 1 OR EXISTS (SELECT 1 FROM {RATINGS} r WHERE r.case_number = s.case_number AND r.case_number <> ''))""")
+        # Set-based against the ratings already stored (one index probe a row): imported before → skipped (the same
+        # rating); its case number rated before → refused (一事一评).
+        cursor.execute(f"""UPDATE {STAGE} s SET verdict = 'skip'
+            WHERE EXISTS (SELECT 1 FROM {RATINGS} r WHERE r.external_id = s.external_id AND r.external_id <> '')""")
+        already = cursor.rowcount
+        cursor.execute(f"""UPDATE {STAGE} s SET verdict = 'case' WHERE verdict IS NULL AND s.case_number <> ''
+            AND EXISTS (SELECT 1 FROM {RATINGS} r WHERE r.case_number = s.case_number AND r.case_number <> '')""")
         month = "(date_trunc('month', created_at AT TIME ZONE 'Asia/Shanghai'))::date"
         cursor.execute(f"""
             WITH ins AS (
@@ -319,11 +331,11 @@ def _pg_batch(rows: list[Row]) -> tuple[int, int, list[tuple[int, str, str]]]:
             SELECT count(*) FROM ins""")
         inserted = cursor.fetchone()[0]
         cursor.execute(f"SELECT line, external_id FROM {STAGE} WHERE verdict = 'case' ORDER BY line")
-        rejects = [(line, external_id, CASE_TAKEN) for line, external_id in cursor.fetchall()]
-        # A row lost to a live submission's case number between the check and the insert is neither in nor rejected:
-        # count it as skipped, so the totals always add up.
-        lost = len(rows) - skipped - len(rejects) - inserted
-    return inserted, skipped + lost, rejects
+        taken = [(line, external_id, CASE_TAKEN) for line, external_id in cursor.fetchall()]
+    # A row lost to a live submission's case number between the check and the insert is neither in nor refused:
+    # it counts as skipped, so the totals always add up.
+    lost = len(rows) - already - len(taken) - inserted
+    return inserted, skipped + already + lost, sorted(rejects + taken)
 
 
 # ---- the import -------------------------------------------------------------------------------------------------
