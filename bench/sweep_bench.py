@@ -86,18 +86,28 @@ def table_writes() -> int:
         return int(cursor.fetchone()[0])
 
 
+def wal_position() -> int | None:
+    """Bytes of WAL written so far (PostgreSQL); None elsewhere."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_lsn() - '0/0'")
+        return int(cursor.fetchone()[0])
+
+
 def timed_sweep(now: dt.datetime) -> dict:
-    events_before, writes_before = CaseEvent.objects.count(), table_writes()
+    events_before, writes_before, wal_before = CaseEvent.objects.count(), table_writes(), wal_position()
     statements = Statements()
     with connection.execute_wrapper(statements):
         started, cpu = time.perf_counter(), time.process_time()
         counts = sweep(now)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     writes = table_writes() - writes_before
+    wal = wal_position()
     return {
         "seconds": round(seconds, 3), "python_cpu_seconds": round(cpu, 3), "events_by_rule": counts, "events_written": CaseEvent.objects.count() - events_before,
         "rows_written": writes, "write_statements": int(statements.writes), "statements": int(statements.count),
-        "sql_seconds": round(statements.seconds, 3),
+        "sql_seconds": round(statements.seconds, 3), "wal_mb": round((wal - wal_before) / 2 ** 20, 1) if wal is not None else None,
         "sql_seconds_by_kind": {k: round(v, 3) for k, v in statements.by_kind.items()},
     }
 

@@ -157,3 +157,58 @@ def test_redo_past_its_new_deadline_is_supervised_again(heze):
     counts = sweep(at(2026, 11, 27, 10, 1))
     assert counts["supervise"] == 1 and reload(case).supervision_count == 2
 
+
+
+# ---- one pass per case (issue 2: the sweep at 1,000,000 open cases) -------------------------------------------------
+
+def test_rule_8_2_red_card_and_supervision_notice_of_one_case_in_one_pass_keep_the_chain(heze):
+    """A case a working day past its deadline gets its red card and its supervision notice in one sweep, in that
+    order, chained one after the other; `whistle audit verify` finds every chain intact."""
+    from whistle.cases.audit import verify_chains
+
+    case = case_in(heze, "in_progress")
+    before = reload(case).event_seq
+    assert sweep(at(2026, 11, 24, 10, 0)) == {**NOTHING, "red_card": 1, "supervise": 1}
+    case = reload(case)
+    events = list(case.events.order_by("seq"))[-2:]
+    assert [(e.seq, e.action) for e in events] == [(before + 1, "red_card"), (before + 2, "supervise")]
+    assert events[1].prev_hash == events[0].hash and case.last_event_hash == events[1].hash
+    assert case.card == "red" and case.supervision_count == 1 and case.escalate_at == at(2026, 11, 27, 10, 0)
+    assert (case.yellow_at, case.red_at, case.supervise_at) == (None, None, None)
+    checked, broken = verify_chains()
+    assert checked == CaseEvent.objects.count() and broken == []
+
+
+def test_rule_8_2_sweep_writes_each_due_case_once_whatever_the_number_of_rules_due(heze):
+    """One UPDATE for the whole batch: the cases due for two rules are not written twice."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cases = [case_in(heze, "in_progress") for _ in range(3)]
+    with CaptureQueriesContext(connection) as queries:
+        counts = sweep(at(2026, 11, 24, 10, 0))
+    assert counts == {**NOTHING, "red_card": 3, "supervise": 3}
+    updates = [q for q in queries.captured_queries if 'UPDATE "cases_case"' in q["sql"]]
+    assert len(updates) == 1
+    assert all(reload(c).card == "red" and reload(c).supervision_count == 1 for c in cases)
+
+
+def test_rule_1_sweep_takes_every_due_case_across_batches(heze, monkeypatch):
+    from whistle.cases import sweeper
+
+    monkeypatch.setattr(sweeper, "BATCH", 2)
+    cases = [case_in(heze, "in_progress") for _ in range(5)]
+    assert sweep(at(2026, 11, 24, 10, 0)) == {**NOTHING, "red_card": 5, "supervise": 5}
+    assert sweep(at(2026, 11, 24, 10, 0)) == NOTHING
+    assert {reload(c).card for c in cases} == {"red"}
+
+
+def test_rule_8_2_green_channel_in_a_batch_with_other_cases_loads_the_leaders_it_needs(heze):
+    city = case_in(heze, "in_progress")
+    sweep(at(2026, 11, 23, 10, 1))
+    sweep(at(2026, 11, 26, 10, 1))
+    sweep(at(2026, 12, 3, 10, 2))  # supervised again at city level: green channel due 8 Dec 10:02
+    other = case_in(heze, "in_progress")  # due 23 Nov: red card and supervision in the same batch
+    counts = sweep(at(2026, 12, 8, 10, 2))
+    assert counts["escalate"] == 1 and counts["red_card"] == 2  # the city case's red card (due 4 Dec) too
+    assert reload(city).green_channel_leader == heze.users.cao_leader and reload(other).card == "red"

@@ -165,6 +165,9 @@ class Case(models.Model):
     Deadline columns are stored so the sweeper is an indexed range query. The four `*_at` sweep
     columns (yellow_at, red_at, supervise_at, escalate_at) are set when a clock starts and cleared
     when the sweeper has acted or the clock stops, which is what makes a second sweep write nothing.
+
+    Every index is paid for on each sweep write-back (a sweep column changes, so no update is HOT): foreign keys
+    that a composite index already leads with, or that no query looks cases up by, have no index of their own.
     """
 
     kind = models.CharField("诉求类型", max_length=12, choices=Kind.choices)
@@ -172,14 +175,16 @@ class Case(models.Model):
     category = models.ForeignKey(Category, verbose_name="问题分类", on_delete=models.PROTECT, related_name="cases")
     title = models.CharField("标题", max_length=100)
     description = models.TextField("诉求内容")
-    enterprise = models.ForeignKey("enterprises.Enterprise", verbose_name="企业", null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
-    requester = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="诉求人账号", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    enterprise = models.ForeignKey("enterprises.Enterprise", verbose_name="企业", null=True, blank=True, on_delete=models.PROTECT, related_name="cases",
+                                   db_index=False)  # case_enterprise leads with it
+    requester = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="诉求人账号", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                  db_index=False)  # no query looks cases up by it
     contact_name = models.CharField("联系人", max_length=40)
     contact_phone = models.CharField("联系电话", max_length=20)
     address = models.CharField("地点", max_length=200, blank=True)
     lat = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
     lng = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
-    county = models.ForeignKey("org.Unit", verbose_name="属地县区", on_delete=models.PROTECT, related_name="+")
+    county = models.ForeignKey("org.Unit", verbose_name="属地县区", on_delete=models.PROTECT, related_name="+", db_index=False)  # case_county_state
     cross_county = models.BooleanField("跨县区", default=False)
     external_ref = models.CharField("外部编号", max_length=60, blank=True)
 
@@ -187,10 +192,11 @@ class Case(models.Model):
     is_open = models.BooleanField(default=True, editable=False)
     lead_unit = models.ForeignKey("org.Unit", verbose_name="主办单位", null=True, blank=True, on_delete=models.PROTECT, related_name="led_cases")
     assisting_units = models.ManyToManyField("org.Unit", verbose_name="协办单位", blank=True, related_name="assisted_cases")
-    sla_profile = models.ForeignKey(SlaProfile, verbose_name="时限方案", on_delete=models.PROTECT)
+    sla_profile = models.ForeignKey(SlaProfile, verbose_name="时限方案", on_delete=models.PROTECT, db_index=False)  # a handful of profiles
     is_complex = models.BooleanField("复杂事项", default=False)
     level = models.CharField("办理层级", max_length=14, choices=EscalationLevel.choices, default=EscalationLevel.COUNTY)
-    green_channel_leader = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="绿色通道领导", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    green_channel_leader = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="绿色通道领导", null=True, blank=True, on_delete=models.SET_NULL,
+                                             related_name="+", db_index=False)  # no query looks cases up by it
 
     card = models.CharField("预警", max_length=6, choices=Card.choices, default=Card.NONE)
     supervision_count = models.PositiveIntegerField("督办次数", default=0)
@@ -273,7 +279,7 @@ def pk_from_number(number: str) -> int | None:
 class CaseEvent(models.Model):
     """Append-only and hash-chained per case. Never updated, never deleted (see `whistle audit verify`)."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", db_index=False)  # case_event_seq_unique leads with it
     seq = models.PositiveIntegerField()
     action = models.CharField(max_length=24)
     from_state = models.CharField(max_length=12, blank=True)
