@@ -117,3 +117,18 @@ def test_export_has_proposals_and_actions_in_scope(client, heze, proposal):
     assert {row[3] for row in proposals[1:]} == {"王强", "单县住房和城乡建设局"}
     actions = book.get_sheet_by_name("问责记录").to_python()
     assert actions[1][1:3] == ["约谈", "王强"] and actions[1][6] == "已约谈"
+
+
+def test_bad_input_is_4xx_never_500(client, heze, proposal):
+    base = "/api/v1/accountability/proposals"
+    for path, body in [(f"{base}/{proposal.pk}/decision", {"decision": "confirm", "reason": "a\x00b"}),
+                       (f"{base}/{proposal.pk}/decision", {"decision": None, "reason": 5}),
+                       (f"{base}/{2 ** 70}/decision", {"decision": "confirm", "reason": "x"}),
+                       (f"{base}/-1/actions", {"kind": "talk", "held_on": "2026-11-01", "participants": "a", "outcome": "b"}),
+                       (f"{base}/{proposal.pk}/actions", {"kind": "talk", "held_on": "2026-13-45", "participants": "a", "outcome": "b"})]:
+        r = api(client, heze, "shan_office", "post", path, body)
+        assert 400 <= r.status_code < 500 and r["Content-Type"] == "application/problem+json", (path, body, r.content)
+    assert api(client, heze, "shan_office", "get", f"{base}/{2 ** 70}").status_code in (404, 422)
+    assert api(client, heze, "shan_office", "get", f"{base}?state=nope").json()["code"] == "invalid_state"
+    proposal.refresh_from_db()
+    assert proposal.state == "pending"

@@ -34,7 +34,8 @@ def proposal_list(actor: Actor, *, state: str | None = None) -> QuerySet[Proposa
 
 
 def proposal_get(actor: Actor, proposal_id: int) -> Proposal:
-    proposal = proposal_list(actor).filter(pk=proposal_id).first()
+    in_range = isinstance(proposal_id, int) and 0 < proposal_id < 2 ** 63
+    proposal = proposal_list(actor).filter(pk=proposal_id).first() if in_range else None
     if proposal is None:
         raise NotFound("问责建议不存在", code="proposal_not_found")
     return proposal

@@ -25,6 +25,8 @@ def _text(value, field: str, label: str, max_length: int) -> str:
         raise Invalid(f"请填写{label}", code=f"{field}_required", field=field)
     if len(value) > max_length:
         raise Invalid(f"{label}不能超过{max_length}字", code=f"{field}_too_long", field=field)
+    if "\x00" in value:  # PostgreSQL text cannot hold it; refuse rather than fail
+        raise Invalid(f"{label}含有非法字符", code=f"invalid_{field}", field=field)
     return value
 
 

@@ -132,6 +132,9 @@ def _check(actor: Actor, rows: list[list[str]]) -> tuple[list[tuple[int, type, d
             continue
         values = {name: row[i] for i, (_, name, _) in enumerate(COLUMNS)}
         reasons = []
+        if any("\x00" in v for v in values.values()):
+            values = {k: v.replace("\x00", "") for k, v in values.items()}
+            reasons.append("含有非法字符")
         model = KINDS.get(values["kind"])
         if model is None:
             reasons.append("类型须为“干部”或“窗口”")
