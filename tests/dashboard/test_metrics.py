@@ -138,3 +138,15 @@ def test_editing_a_definition_in_the_admin_bumps_its_version(admin_client, march
     form["params"] = '{"numerator": {"nonsense": 1}, "denominator": {"cases": 1}}'
     assert admin_client.post(f"/admin/dashboard/metricdefinition/{d.pk}/change/", form).status_code == 200
     assert MetricDefinition.objects.get(pk=d.pk).version == 2
+
+
+def test_rule_8_3_a_poor_rating_voided_on_appeal_leaves_the_call_back_rate(heze, march):
+    from whistle.ratings.models import Rating, Window
+
+    never_called = march[6]
+    window = Window.objects.create(name="施工许可窗口", unit=heze.cao_zjj, supervision_phone="0530-1234567", hall="曹县政务大厅")
+    Rating.objects.create(window=window, unit=heze.cao_zjj, level=1, created_at=never_called.submitted_at, device_hash="d", network_hash="n",
+                          counted=False, status="voided", rectification=never_called)
+    rollup.rebuild()
+    assert scope_row()["poor_callback"] == {"value": 100.0, "numerator": 1, "denominator": 1}
+    assert rollup.verify() == []

@@ -40,9 +40,10 @@ FACTS: dict[str, Q] = {
     "returned": Q(returns_count__gt=0),
     "reopened": Q(reopen_count__gt=0),
     "closed": Q(is_open=False),
-    # 差评整改 cases and whether the unit called the rater back (contact recorded).
-    "rect_cases": Q(channel=Channel.RATING),
-    "rect_contacted": Q(channel=Channel.RATING, contacted_at__isnull=False),
+    # 差评整改 cases and whether the unit called the rater back (contact recorded); a rating voided on appeal no
+    # longer counts (as in `ratings.selectors.ratings_overview`'s 回访率).
+    "rect_cases": Q(channel=Channel.RATING) & ~Q(rating__counted=False),
+    "rect_contacted": Q(channel=Channel.RATING, contacted_at__isnull=False) & ~Q(rating__counted=False),
 }
 FACT_LABELS = {
     "cases": "受理件", "dispatched": "派单件", "due": "应办结件", "on_time": "按期办结件", "contact_due": "应联系件",
