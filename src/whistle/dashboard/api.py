@@ -35,3 +35,12 @@ def list_rates(request, group_by: str | None = None, month: str | None = None,
 def get_ranking(request, unit_class: str = Query(None, alias="class"), month: str | None = None):
     metrics.check_viewer(request.actor)
     return rankings.ranking(request.actor, unit_class or "", _month(month))
+
+
+@router.get("/topics", summary="每月热点：按问题分类和诉求文本高频词（每月一题的候选）")
+def get_topics(request, month: str | None = None, limit: int = Query(10, ge=1, le=50)):
+    from .topics import hot_topics
+
+    metrics.check_viewer(request.actor)
+    found = hot_topics(request.actor, _month(month), limit)
+    return {**found, "month": f"{found['month']:%Y-%m}"}

@@ -6,7 +6,7 @@ class DashboardConfig(AppConfig):
     label = "dashboard"
     verbose_name = "领导驾驶舱与排名"
     # Dotted paths of callables the worker runs after each sweep: each takes `now` and returns {name: count}.
-    worker_jobs: tuple[str, ...] = ("whistle.dashboard.rollup.worker_job",)
+    worker_jobs: tuple[str, ...] = ("whistle.dashboard.rollup.worker_job", "whistle.dashboard.topics.refresh_topics")
     # Extra navigation links by role: {role: [(url name, label)]}, appended after the core pages' links.
     nav_links: dict = {
         "coordinator": [("dashboard:rankings", "排名"), ("dashboard:report", "考核通报")],
