@@ -27,10 +27,3 @@ def test_demo_seeder_proposes_from_the_last_two_months(heze, cadres):
     line = seed_demo(heze, seed=1)
     assert line.startswith("问责建议 ") and Proposal.objects.filter(cadre=cadres["wang"], action="talk").exists()
 
-
-def test_demo_seeder_makes_ratings_when_there_are_none(heze):
-    from whistle.seed.heze import Heze
-
-    line = seed_demo(Heze.from_db(), seed=1)
-    assert "先生成演示评价" in line
-    assert Proposal.objects.filter(action="talk", subject="cadre").exists()

@@ -68,11 +68,11 @@ def test_rule_8_4_n_upheld_poor_within_m_months_proposes_adjustment(cadres):
     evaluate_rules(at(2026, 11, 20))
     assert not Proposal.objects.filter(action="adjust").exists()
     rate(zhang, [2], at(2026, 11, 2))
-    evaluate_rules(at(2026, 11, 20))
+    evaluate_rules(at(2026, 11, 21))
     proposal = Proposal.objects.get(action="adjust")
     assert proposal.cadre == zhang and len(proposal.evidence["ratings"]) == 3
     assert proposal.evidence["dates"] == ["2026-06-01", "2026-09-01", "2026-11-02"]
-    assert evaluate_rules(at(2026, 11, 21)) == {"accountability_proposals": 0}
+    assert evaluate_rules(at(2026, 11, 22)) == {"accountability_proposals": 0}
 
 
 def test_rule_8_4_voided_flagged_and_appealed_ratings_are_not_upheld(cadres, heze):
@@ -86,7 +86,7 @@ def test_rule_8_4_voided_flagged_and_appealed_ratings_are_not_upheld(cadres, hez
     assert not Proposal.objects.filter(action="adjust").exists()
     Appeal.objects.filter(rating=appealed).update(state="upheld", reviewed_by=heze.users.cao_office, review_reason="属实",
                                                   reviewed_at=at(2026, 10, 6))
-    evaluate_rules(at(2026, 11, 1))
+    evaluate_rules(at(2026, 11, 2))
     assert Proposal.objects.filter(action="adjust").count() == 1
     assert Rating.objects.filter(cadre=zhang).count() == 5
 
@@ -99,3 +99,14 @@ def test_rule_8_4_thresholds_are_data(cadres):
     Rule.objects.update(is_active=False)
     rate(cadres["zhang"], [1], at(2026, 10, 2))
     assert evaluate_rules(at(2026, 11, 1)) == {"accountability_proposals": 0}
+
+
+def test_a_rule_is_evaluated_at_most_every_interval_which_is_data(cadres):
+    Rule.objects.filter(code="repeated-poor-adjust").update(threshold=1)
+    evaluate_rules(at(2026, 11, 1, 10, 0))
+    rate(cadres["zhang"], [1], at(2026, 10, 1))
+    assert evaluate_rules(at(2026, 11, 1, 10, 30)) == {"accountability_proposals": 0}  # within the hour: not due
+    assert evaluate_rules(at(2026, 11, 1, 11, 0)) == {"accountability_proposals": 1}
+    Rule.objects.update(every_minutes=5)
+    rate(cadres["zhang"], [2], at(2026, 10, 2))
+    assert evaluate_rules(at(2026, 11, 1, 11, 5)) == {"accountability_proposals": 1}

@@ -139,13 +139,17 @@ def _evaluate_repeated(rule: Rule, now: dt.datetime) -> list[dict]:
 EVALUATORS = {RuleKind.BOTTOM_MONTHS: _evaluate_bottom, RuleKind.REPEATED_POOR: _evaluate_repeated}
 
 
-def evaluate_rules(now: dt.datetime | None = None) -> dict[str, int]:
-    """The worker job: evaluate every active rule, store what is new. Returns {"accountability_proposals": n}."""
+def evaluate_rules(now: dt.datetime | None = None, *, force: bool = False) -> dict[str, int]:
+    """The worker job: evaluate every active rule that is due (`every_minutes` since its last evaluation), store
+    what is new. Returns {"accountability_proposals": n}."""
     now = now or timezone.now()
     created = 0
     for rule in Rule.objects.filter(is_active=True, kind__in=list(EVALUATORS)).order_by("code"):
+        if not force and rule.evaluated_at and rule.evaluated_at <= now < rule.evaluated_at + dt.timedelta(minutes=rule.every_minutes):
+            continue
         for hit in EVALUATORS[rule.kind](rule, now):
             created += _propose(rule, hit, now)
+        Rule.objects.filter(pk=rule.pk).update(evaluated_at=now)
     return {"accountability_proposals": created}
 
 

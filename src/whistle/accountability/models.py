@@ -40,6 +40,10 @@ class Rule(models.Model):
     min_ratings = models.PositiveSmallIntegerField("参与排名最少评价数", default=3)
     is_active = models.BooleanField("启用", default=True)
     description = models.CharField("说明", max_length=300, blank=True)
+    # The worker runs every minute; an evaluation aggregates months of ratings, so a rule is evaluated at most this
+    # often (its result can only change as ratings, appeals and months go by).
+    every_minutes = models.PositiveIntegerField("评估间隔（分钟）", default=60)
+    evaluated_at = models.DateTimeField("上次评估", null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "问责规则"
