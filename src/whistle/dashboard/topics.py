@@ -1,7 +1,7 @@
 """Hot topics (热点问题), the start of a 每月一题 choice: the month's most frequent problems in the actor's scope,
 by category and by the words of the case text.
 
-Words come from jieba with a user dictionary (the names and short names of the units, the categories, and the
+Words come from jieba (nouns, by its part-of-speech tags) with a user dictionary (the names and short names of the units, the categories, and the
 abbreviations enterprises write) and a stop-word list. Tokenising a month of texts is far too slow for a request,
 so each scope's word counts are kept in a cache entry per (scope, month) that grows incrementally: a call
 tokenises only the cases added since the entry's watermark (the highest case id it has seen), at most
@@ -54,9 +54,13 @@ DEFAULT_STOP_WORDS = set("""
 以及 或者 等 等等 关于 对于 按照 通过 及时 尽快 帮助 协调 解决 处理 办理 给予 予以 一下 什么 怎么 如何 为什么 哪里
 之前 之后 以后 以来 期间 今年 去年 本月 上月 多次 一次 两次 几次 多月 多天 迟迟 至今 仍然 仍未 没能 不能 无法 未能
 咨询 建议 投诉 求助 诉求 工单 事项 方面 工作 部门 单位 县 市 镇 乡 区 街道 人员 工作人员 电话 联系 回复 答复
+影响 指导 申报 申请 项目 时间 现场 计划 条件 流程 标准 机构 生产 新建 新增 完成 提交 提供 调整 进度 情况 结果 方式 时候
 """.split())
+# Parts of speech (jieba's tags) that can name a problem: nouns of every kind, verbal nouns, idioms and
+# abbreviations. The user dictionary's words always count.
+NOUN_TAGS = {"n", "nz", "nt", "ns", "nl", "ng", "vn", "l", "j"}
 
-BATCH = 20_000  # cases tokenised per call for one scope; the rest waits for the next call or worker run
+BATCH = 5_000  # cases tokenised per call for one scope (some 20 s on a busy core); the rest waits for the next run
 MIN_WORD_LENGTH = 2
 
 _tokenizer = None
@@ -109,11 +113,13 @@ def tokenizer():
     key = hashlib.sha1("\n".join(words).encode()).hexdigest()
     with _lock:
         if _tokenizer is None or key != _tokenizer_key:
+            from jieba import posseg
+
             jieba.setLogLevel(60)
             tok = jieba.Tokenizer()
             for w in words:
-                tok.add_word(w, freq=max(2000, 300 * len(w)))
-            _tokenizer, _tokenizer_key = tok, key
+                tok.add_word(w, freq=max(2000, 300 * len(w)), tag="nz")
+            _tokenizer, _tokenizer_key = posseg.POSTokenizer(tok), key
         return _tokenizer
 
 
@@ -121,10 +127,12 @@ _WORDLIKE = re.compile(r"[\u4e00-\u9fff]")
 
 
 def words_of(text: str, tok=None, stops: set[str] | None = None) -> set[str]:
-    """The distinct words of one text that can name a problem (Chinese, two characters or more, not a stop word)."""
+    """The distinct words of one text that can name a problem: nouns (and the dictionary's terms) in Chinese,
+    two characters or more, not stop words."""
     tok = tok or tokenizer()
     stops = stop_words() if stops is None else stops
-    return {w for w in tok.lcut(text, HMM=False) if len(w) >= MIN_WORD_LENGTH and _WORDLIKE.search(w) and w not in stops}
+    return {w for w, tag in tok.lcut(text, HMM=False)
+            if len(w) >= MIN_WORD_LENGTH and tag in NOUN_TAGS and _WORDLIKE.search(w) and w not in stops}
 
 
 # ---- scopes and the cache ------------------------------------------------------------------------------

@@ -163,6 +163,7 @@ def month_start(now: dt.datetime) -> dt.datetime:
 # `metrics.rates`, `rollup.sums`, `rankings.ranking`), so the page never scans a year of cases. A rate links to
 # the 台账 filtered on the fact columns of its denominator (`fact=`), the same filters the rollup counts with.
 COCKPIT_CACHE_SECONDS = 120
+TOPICS_INLINE = 200  # new cases whose words a cockpit request may count itself (about a second); more wait for the worker
 RATE_CODES_FALLBACK = ["response", "resolution", "satisfaction"]
 
 
@@ -331,7 +332,7 @@ def _cockpit(actor: Actor, now: dt.datetime, month: dt.date) -> dict:
         "ratings": _ratings(actor, start, end),
         "rectification": rectification, "rectification_links": rectification_links,
         "patronage": _patronage(actor, month.year),
-        "topics": hot_topics(actor, month, limit=10, compute=2000),
+        "topics": hot_topics(actor, month, limit=10, compute=TOPICS_INLINE),
         "prev_month": _months_back(month, 1), "next_month": _months_back(month, -1) if end <= now else None,
     }
 
