@@ -38,7 +38,7 @@ from .services import CASE_NUMBER_RE, COMMENT_MAX, mask_phone
 COLUMNS = ("external_id", "target", "level", "rated_at", "channel", "tags", "comment", "case_number", "phone")
 BEIJING = zoneinfo.ZoneInfo("Asia/Shanghai")
 EXTERNAL_ID_MAX = 64
-DEFAULT_BATCH = 20_000
+DEFAULT_BATCH = 100_000  # rows a transaction; the rollup upsert per batch touches at most targets × months rows
 LEVEL_NAMES = {label: value for value, label in Level.choices}
 CHANNEL_NAMES = {label: value for value, label in RatingChannel.choices}
 TAG_NAMES = {label: value for value, label in Tag.choices}

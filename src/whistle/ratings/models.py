@@ -105,8 +105,12 @@ class RatingStatus(models.TextChoices):
 class Rating(models.Model):
     """One rating. Stored for good: a flagged or voided rating stays here, it only stops counting (`counted`)."""
 
-    cadre = models.ForeignKey(Cadre, verbose_name="干部", null=True, blank=True, on_delete=models.PROTECT, related_name="ratings")
-    window = models.ForeignKey(Window, verbose_name="窗口", null=True, blank=True, on_delete=models.PROTECT, related_name="ratings")
+    # No single-column indexes on the targets: rating_cadre / rating_window (target, created_at) serve those lookups,
+    # and every index is paid for on each of the millions of imported rows.
+    cadre = models.ForeignKey(Cadre, verbose_name="干部", null=True, blank=True, on_delete=models.PROTECT, related_name="ratings",
+                              db_index=False)
+    window = models.ForeignKey(Window, verbose_name="窗口", null=True, blank=True, on_delete=models.PROTECT, related_name="ratings",
+                               db_index=False)
     unit = models.ForeignKey("org.Unit", verbose_name="被评单位", on_delete=models.PROTECT, related_name="+")
     level = models.PositiveSmallIntegerField("评价等级", choices=Level.choices)
     tags = models.JSONField("标签", default=list, blank=True)
@@ -126,7 +130,7 @@ class Rating(models.Model):
                                           on_delete=models.PROTECT, related_name="rating")
     # A flagged rating's review: a person decides whether it counts.
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="复核人", null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+")
+                                    on_delete=models.PROTECT, related_name="+", db_index=False)
     review_reason = models.CharField("复核意见", max_length=500, blank=True)
     reviewed_at = models.DateTimeField("复核时间", null=True, blank=True)
 
