@@ -29,7 +29,6 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.cache.backends.filebased import FileBasedCache
 from django.db import connection
-from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
@@ -191,15 +190,16 @@ def refresh(actor: Actor, month: dt.date, limit: int = BATCH) -> dict:
     key = _entry_key(scope_key(actor), month)
     entry = store().get(key)
     if not _valid(entry):
-        entry = {"upto": 0, "upto_at": "", "docs": 0, "words": Counter(), "complete": False}
+        entry = {"upto": 0, "upto_at": "", "docs": 0, "words": Counter(), "categories": Counter(), "complete": False}
     rows = list(_month_cases(actor, month).filter(pk__gt=entry["upto"]).order_by("pk")
-                .values_list("pk", "submitted_at", "title", "description")[: limit + 1])
+                .values_list("pk", "submitted_at", "title", "description", "category_id")[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
     if rows or not entry["complete"]:
         tok, stops = tokenizer(), stop_words()
-        for pk, submitted_at, title, description in rows:
+        for pk, submitted_at, title, description, category_id in rows:
             entry["words"].update(words_of(f"{title}\n{description}", tok, stops))
+            entry["categories"][category_id] += 1
             entry["docs"] += 1
             entry["upto"], entry["upto_at"] = pk, submitted_at.isoformat()
         entry["complete"] = not more
@@ -223,31 +223,37 @@ def _ledger_link(month: dt.date, **filters) -> str:
                                                     "date_to": last.isoformat(), **filters})
 
 
-def hot_categories(actor: Actor, month: dt.date, limit: int = 10) -> list[dict]:
-    rows = (_month_cases(actor, month).values("category_id", "category__code", "category__name")
-            .annotate(n=Count("pk")).order_by("-n", "category__code")[:limit])
-    return [{"code": r["category__code"], "name": r["category__name"], "count": r["n"],
-             "url": _ledger_link(month, category=r["category__code"], category_exact="on")} for r in rows]
+def hot_categories(entry: dict, month: dt.date, limit: int = 10) -> list[dict]:
+    """The categories of the cases an entry has counted (each case's own category, as submitted)."""
+    top = entry.get("categories", Counter()).most_common()
+    found = Category.objects.in_bulk([pk for pk, _ in top])
+    rows = sorted(((found[pk], n) for pk, n in top if pk in found), key=lambda cn: (-cn[1], cn[0].code))[:limit]
+    return [{"code": c.code, "name": c.name, "count": n,
+             "url": _ledger_link(month, category=c.code, category_exact="on")} for c, n in rows]
 
 
-def hot_topics(actor: Actor, month: dt.date, limit: int = 10, *, compute: int | None = BATCH) -> dict:
+def hot_topics(actor: Actor, month: dt.date, limit: int = 10, *, compute: int | None = BATCH,
+               month_cases: int | None = None) -> dict:
     """The month's most frequent problems in the actor's scope: `categories` (by the case's own category) and
-    `words` (by jieba over title and text), each `{name, count, url}` biggest first (ties by name).
-    `compute`: tokenise the untokenised cases of the scope's month here if there are no more than that many,
-    else (or with None or 0) read the cache only and leave them to the worker job;
-    `pending` says how many were left for the worker, `docs` how many cases the words cover."""
+    `words` (nouns of title and text, by jieba), each `{name, count, url}` biggest first (ties by name), over the
+    `docs` cases counted so far. `compute`: tokenise the scope's uncounted cases of the month here if there are
+    no more than that many, else (or with None or 0) read the cache only and leave them to the worker job;
+    `pending` says how many are left. `month_cases` (the scope's cases of the month, e.g. from the metrics
+    rollup) saves counting them."""
     month = dt.date(month.year, month.month, 1)
-    left = pending(actor, month) if compute else None
-    if compute and left <= compute:
+    entry = store().get(_entry_key(scope_key(actor), month))
+    if not _valid(entry):
+        entry = None
+    docs = entry["docs"] if entry else 0
+    left = max(0, month_cases - docs) if month_cases is not None else pending(actor, month)
+    if compute and left <= compute and (left or entry is None):
         entry = refresh(actor, month, compute)
-    else:
-        entry = store().get(_entry_key(scope_key(actor), month))
-        entry = entry if _valid(entry) else {"docs": 0, "words": Counter(), "complete": False, "upto": 0}
+        left = 0 if entry["complete"] else pending(actor, month)
+    entry = entry or {"docs": 0, "words": Counter(), "categories": Counter()}
     top = sorted(entry["words"].items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
     words = [{"name": w, "count": n, "url": _ledger_link(month, q=w)} for w, n in top]
-    return {"month": month, "categories": hot_categories(actor, month, limit), "words": words,
-            "docs": entry["docs"], "pending": 0 if compute and left <= compute and entry.get("complete")
-            else (left if left is not None else pending(actor, month))}
+    return {"month": month, "categories": hot_categories(entry, month, limit), "words": words,
+            "docs": entry["docs"], "pending": left}
 
 
 # ---- the worker job ----------------------------------------------------------------------------------------

@@ -264,17 +264,24 @@ def _cockpit(actor: Actor, now: dt.datetime, month: dt.date) -> dict:
     overall = metrics.rates(actor, month, month, None)[0]
     totals["rate_cells"] = _rate_cells(overall, shown, labels, denominators, link)
 
-    # Now, over every open case of the scope whatever its month (live rows: the partial inbox index).
     scope = case_list(actor).order_by()
-    current = scope.filter(is_open=True).aggregate(
-        overdue=Count("pk", filter=Q(next_due_at__lt=now)), supervised=Count("pk", filter=Q(supervision_count__gt=0)),
-        escalated=Count("pk", filter=~Q(level=EscalationLevel.COUNTY)), open=Count("pk"),
-    )
+    # One pass over the open cases (whatever their month; the partial open-case index), by county and state:
+    # the "now" figures, each county's overdue, and the month's open cases by state (its closed ones come
+    # from the rollup, so the month's state split costs no scan of the month).
+    in_month_q = Q(submitted_at__gte=start, submitted_at__lt=end)
+    rating_q = in_month_q & Q(channel="rating")
+    open_rows = list(scope.filter(is_open=True).values("county_id", "state").annotate(
+        n=Count("pk"), overdue=Count("pk", filter=Q(next_due_at__lt=now)), supervised=Count("pk", filter=Q(supervision_count__gt=0)),
+        escalated=Count("pk", filter=~Q(level=EscalationLevel.COUNTY)), month=Count("pk", filter=in_month_q),
+        rect=Count("pk", filter=rating_q), rect_overdue=Count("pk", filter=rating_q & Q(next_due_at__lt=now))))
+    current = {"open": sum(r["n"] for r in open_rows)}
+    for name in ("overdue", "supervised", "escalated"):
+        current[name] = sum(r[name] for r in open_rows)
     current_links = {"overdue": ledger_url(view="overdue"), "supervised": ledger_url(view="supervised"),
                      "escalated": ledger_url(view="escalated", basis="open"), "open": ledger_url(view="open")}
-
-    in_month = scope.filter(submitted_at__gte=start, submitted_at__lt=end)
-    by_state = {row["state"]: row["n"] for row in in_month.values("state").annotate(n=Count("pk"))}
+    by_state = {State.CLOSED: counts["closed"]}
+    for r in open_rows:
+        by_state[r["state"]] = by_state.get(r["state"], 0) + r["month"]
     states = [{"code": s, "name": label, "value": by_state.get(s, 0), "url": link(state=s)} for s, label in State.choices]
 
     first = _months_back(month, 11)
@@ -288,7 +295,9 @@ def _cockpit(actor: Actor, now: dt.datetime, month: dt.date) -> dict:
         trend.append({"month": f"{m:%Y-%m}", "label": f"{m.month}月", "total": row.get("cases", 0), "closed": row.get("closed", 0),
                       "url": ledger_url(view="all", **span), "closed_url": ledger_url(view="all", fact="closed", **span)})
 
-    late = {r["county_id"]: r["n"] for r in scope.filter(is_open=True, next_due_at__lt=now).values("county_id").annotate(n=Count("pk"))}
+    late: dict[int, int] = {}
+    for r in open_rows:
+        late[r["county_id"]] = late.get(r["county_id"], 0) + r["overdue"]
     county_counts = {r["county_id"]: r for r in rollup.sums(facts.filter(month=month), "county_id")}
     county_rates = {r["code"]: r for r in metrics.rates(actor, month, month, "county")}
     by_county = []
@@ -317,10 +326,9 @@ def _cockpit(actor: Actor, now: dt.datetime, month: dt.date) -> dict:
         by_unit.append(row)
 
     rectification = {"total": counts["rect_cases"], "contacted": counts["rect_contacted"]}
-    rectification.update(in_month.filter(channel="rating").aggregate(
-        open=Count("pk", filter=Q(is_open=True)), overdue=Count("pk", filter=Q(is_open=True, next_due_at__lt=now))))
+    rectification.update(open=sum(r["rect"] for r in open_rows), overdue=sum(r["rect_overdue"] for r in open_rows))
     rectification_links = {"total": link(fact="rect_cases"), "contacted": link(fact="rect_contacted"),
-                           "open": link(channel="rating", basis="open"), "overdue": ledger_url(view="overdue", channel="rating")}
+                           "open": link(channel="rating", basis="open"), "overdue": link(view="overdue", channel="rating")}
 
     return {
         "month": month, "start": start, "end": end, "now": now, "period": period,
@@ -332,7 +340,7 @@ def _cockpit(actor: Actor, now: dt.datetime, month: dt.date) -> dict:
         "ratings": _ratings(actor, start, end),
         "rectification": rectification, "rectification_links": rectification_links,
         "patronage": _patronage(actor, month.year),
-        "topics": hot_topics(actor, month, limit=10, compute=TOPICS_INLINE),
+        "topics": hot_topics(actor, month, limit=10, compute=TOPICS_INLINE, month_cases=counts["cases"]),
         "prev_month": _months_back(month, 1), "next_month": _months_back(month, -1) if end <= now else None,
     }
 
