@@ -248,3 +248,53 @@ def test_unit_that_returns_a_case_is_answered_with_the_returned_case(api):
     assert response.status_code == 200 and response.json()["state"] == "returned"
     assert response.json()["allowed_actions"] == []
     problem(api.get(f"/api/v1/cases/{number}", "cao_zjj"), 404, "case_not_found", "number")
+
+
+def test_submit_answer_built_from_what_was_written_equals_the_case_read_back(api):
+    """The create answer is not read back from the database (issue 2: the create step); it must say exactly what a
+    read of the same case says."""
+    created = api.submit(address="曹县经济开发区", lat=34.82, lng=115.54)
+    assert created.status_code == 201
+    read = api.get(f"/api/v1/cases/{created.json()['number']}", "ent_cao")
+    assert read.status_code == 200 and created.json() == read.json()
+    cross = api.submit(cross_county=True)  # not routed: submitted at city level
+    assert cross.status_code == 201 and cross.json()["state"] == "submitted"
+    assert cross.json() == api.get(f"/api/v1/cases/{cross.json()['number']}", "ent_cao").json()
+
+
+def test_submit_writes_the_case_once_and_its_three_events_in_one_statement(api):
+    """submit → route → dispatch: one INSERT and one UPDATE of the case, one INSERT of the three chained events."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api.submit()  # the token is issued and cached outside the count
+    with CaptureQueriesContext(connection) as queries:
+        assert api.submit().status_code == 201
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert sum(s.startswith('INSERT INTO "cases_case"') for s in sql) == 1
+    assert sum(s.startswith('UPDATE "cases_case"') for s in sql) == 1
+    assert sum(s.startswith('INSERT INTO "cases_caseevent"') for s in sql) == 1
+    assert len(sql) <= 12, "\n".join(sql)
+    case = Case.objects.order_by("-pk").first()
+    events = list(case.events.order_by("seq"))
+    assert [e.action for e in events] == ["submit", "route", "dispatch"]
+    assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]] and case.last_event_hash == events[-1].hash
+
+
+def test_inbox_lists_the_handlers_unit_open_cases_nearest_deadline_first(api, heze):
+    from tests.cases.flow import act
+
+    later = submit(heze, now=at(2026, 11, 3, 10))  # contact due 3 Nov 12:00
+    sooner = submit(heze, now=at(2026, 11, 2, 10))  # contact due 2 Nov 12:00
+    replied = case_in(heze, "replied")  # owes nothing now: last
+    closed = act(heze, case_in(heze, "replied"), "follow_up", "ent_cao", {"resolution": "resolved", "satisfaction": "satisfied"},
+                 at(2026, 11, 6))
+    other = submit(heze, "ent_shan")  # 单县住建局's
+    body = api.get("/api/v1/cases/inbox", "cao_zjj").json()
+    numbers = [c["number"] for c in body["items"]]
+    assert numbers == [sooner.number, later.number, replied.number] and body["count"] == 3
+    assert closed.number not in numbers and other.number not in numbers
+    assert api.get("/api/v1/cases/inbox", "cao_zjj", {"page_size": 1, "page": 2}).json()["items"][0]["number"] == later.number
+    assert api.get("/api/v1/cases/inbox", "cao_zjj", {"page_size": 1}).json()["count"] == 3
+    assert api.get("/api/v1/cases/inbox", "ent_cao").json() == {"count": 0, "page": 1, "page_size": 20, "items": []}
+    assert api.get("/api/v1/cases/inbox", "cao_zjj", {"page_size": 0}).status_code == 422

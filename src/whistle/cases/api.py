@@ -27,26 +27,36 @@ def _unit(u):
     return {"code": u.code, "name": u.name} if u else None
 
 
+def _utc(moment: dt.datetime | None) -> dt.datetime | None:
+    """One spelling of a moment in answers, whether the case was just computed (deadlines come from the calendar in
+    Beijing time) or read back from the database (UTC)."""
+    return moment.astimezone(dt.timezone.utc) if moment is not None else None
+
+
 def case_summary(case: Case, now: dt.datetime) -> dict:
     return {
         "number": case.number, "title": case.title, "kind": case.kind, "channel": case.channel,
         "category": case.category.code, "category_name": case.category.name, "state": case.state,
         "state_label": case.get_state_display(), "level": case.level, "card": case.card,
         "county": _unit(case.county), "lead_unit": _unit(case.lead_unit),
-        "enterprise": case.enterprise.name if case.enterprise_id else None, "submitted_at": case.submitted_at,
-        "next_due_at": case.next_due_at, "overdue": bool(case.is_open and case.next_due_at and case.next_due_at < now),
+        "enterprise": case.enterprise.name if case.enterprise_id else None, "submitted_at": _utc(case.submitted_at),
+        "next_due_at": _utc(case.next_due_at), "overdue": bool(case.is_open and case.next_due_at and case.next_due_at < now),
     }
 
 
-def case_detail(actor: Actor, case: Case) -> dict:
+def case_detail(actor: Actor, case: Case, *, fresh: bool = False) -> dict:
+    """The case with its events, deadlines and what the actor may do next. `fresh`: a case this request has just
+    created (`services.case_submit`): its events are the ones it wrote (`written_events`) and it has no assisting
+    units or attachments yet, so nothing is read back."""
     now = timezone.now()
+    events = case.written_events if fresh else selectors.case_events(case)
     body = case_summary(case, now)
     body.update(
         description=case.description, contact_name=case.contact_name, contact_phone=case.contact_phone,
         address=case.address, lat=float(case.lat) if case.lat is not None else None,
         lng=float(case.lng) if case.lng is not None else None,
-        assisting_units=[_unit(u) for u in case.assisting_units.all()],
-        deadlines={f: getattr(case, f) for f in ("return_due_at", "contact_due_at", "opinion_due_at", "resolve_due_at", "next_due_at")},
+        assisting_units=[] if fresh else [_unit(u) for u in case.assisting_units.all()],
+        deadlines={f: _utc(getattr(case, f)) for f in ("return_due_at", "contact_due_at", "opinion_due_at", "resolve_due_at", "next_due_at")},
         is_complex=case.is_complex, extension_state=case.extension_state, returns_count=case.returns_count,
         reopen_count=case.reopen_count, supervision_count=case.supervision_count, resolution=case.resolution,
         satisfaction=case.satisfaction,
@@ -54,9 +64,9 @@ def case_detail(actor: Actor, case: Case) -> dict:
             {"seq": e.seq, "action": e.action, "label": TRANSITIONS[e.action].label if e.action in TRANSITIONS else e.action,
              "from_state": e.from_state, "to_state": e.to_state, "actor": e.actor_label, "at": e.at, "payload": e.payload,
              "hash": e.hash}
-            for e in selectors.case_events(case)
+            for e in events
         ],
-        attachments=list(case.attachments.values("id", "name", "size", "content_type", "uploaded_at")),
+        attachments=[] if fresh else list(case.attachments.values("id", "name", "size", "content_type", "uploaded_at")),
         allowed_actions=[{"action": t.action, "label": t.label, "required": list(t.required)} for t in allowed_actions(actor, case)],
     )
     return body
@@ -79,7 +89,10 @@ def create_case(request, data: CaseIn):
     case, created = services.case_submit(
         actor, enterprise=enterprise, channel=channel, idempotency_key=request.headers.get("Idempotency-Key"), **fields
     )
-    return Status(201 if created else 200, case_detail(actor, selectors.case_get(actor, case.number)))
+    if created:
+        # Answered from what the request wrote (category, county, unit and enterprise are loaded already).
+        return Status(201, case_detail(actor, case, fresh=True))
+    return Status(200, case_detail(actor, selectors.case_get(actor, case.number)))
 
 
 class CaseFilter(Schema):
@@ -115,6 +128,23 @@ def list_cases(request, filters: Query[CaseFilter]):
     now = timezone.now()
     items = [case_summary(c, now) for c in qs[start:start + filters.page_size]]
     return {"count": qs.count(), "page": filters.page, "page_size": filters.page_size, "items": items}
+
+
+class InboxFilter(Schema):
+    page: int = Field(1, ge=1, le=MAX_PAGE)
+    page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
+
+
+@router.get("/cases/inbox", response=CasePage, summary="本单位待办（主办的未办结工单，按最近时限排序）")
+def inbox(request, filters: Query[InboxFilter]):
+    """A handler's inbox: its unit's open cases it leads, nearest deadline first, those owing nothing (replied) last
+    (`selectors.inbox`, index `case_inbox`). Empty for a caller who belongs to no unit."""
+    qs = selectors.inbox(request.actor)
+    start = (filters.page - 1) * filters.page_size
+    now = timezone.now()
+    items = [case_summary(c, now) for c in qs[start:start + filters.page_size]]
+    count = len(items) if filters.page == 1 and len(items) < filters.page_size else qs.count()
+    return {"count": count, "page": filters.page, "page_size": filters.page_size, "items": items}
 
 
 @router.get("/cases/{number}", response=CaseDetailOut, summary="工单详情（含全部记录与时限）")

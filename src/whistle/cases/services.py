@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from whistle.core.errors import Conflict, Forbidden, Invalid
@@ -36,9 +37,11 @@ def clean_phone(value, field: str = "contact_phone") -> str:
 
 
 def _category(code, actor: Actor) -> Category:
-    """An internal category (not `is_public`) exists only for the system: to anyone else it is unknown."""
+    """An internal category (not `is_public`) exists only for the system: to anyone else it is unknown.
+    Read with the default SLA profile's id (`default_profile_id`) in the same statement."""
     categories = Category.objects.filter(is_active=True) if actor.is_system else Category.objects.filter(is_active=True, is_public=True)
-    category = categories.filter(code=code).select_related("sla_profile").first() if isinstance(code, str) else None
+    default = SlaProfile.objects.filter(is_default=True).values("pk")[:1]
+    category = categories.filter(code=code).annotate(default_profile_id=Subquery(default)).first() if isinstance(code, str) else None
     if category is None:
         raise Invalid("问题分类不存在", code="unknown_category", field="category")
     return category
@@ -60,7 +63,9 @@ def route_for(case: Case) -> Unit | None:
     """The dispatch catalogue: the case's category (or its nearest ancestor) × its county, else × any county."""
     category = case.category
     while category is not None:
-        rules = {r.area_id: r.unit for r in DispatchRule.objects.filter(category=category).select_related("unit")}
+        # One statement: this category's rules for the case's county and for any county, with their units.
+        rules = {r.area_id: r.unit for r in DispatchRule.objects.filter(
+            Q(area_id=case.county_id) | Q(area__isnull=True), category=category).select_related("unit")}
         unit = rules.get(case.county_id) or rules.get(None)
         if unit is not None and unit.is_active:
             return unit
@@ -143,7 +148,9 @@ def case_submit(
         raise Invalid("属地县区不在本吹哨办的管辖范围内", code="county_out_of_scope", field="county")
     if len(address) > 200:
         raise Invalid("地点不能超过200字", code="address_too_long", field="address")
-    profile = cat.sla_profile or SlaProfile.objects.get(is_default=True)
+    profile_id = cat.sla_profile_id or cat.default_profile_id
+    if profile_id is None:
+        raise SlaProfile.DoesNotExist("no default SLA profile")
 
     try:
         with transaction.atomic():
@@ -151,15 +158,16 @@ def case_submit(
                 kind=kind, channel=channel, category=cat, title=title, description=description.strip(),
                 enterprise=enterprise, requester=actor.user if actor.role == Role.ENTERPRISE else None,
                 contact_name=contact_name.strip(), contact_phone=phone, address=address.strip(), lat=lat_v, lng=lng_v,
-                county=area, cross_county=bool(cross_county), external_ref=external_ref[:60], sla_profile=profile,
+                county=area, cross_county=bool(cross_county), external_ref=external_ref[:60], sla_profile_id=profile_id,
                 submitted_at=now, level="city" if cross_county else "county",
             )
             if idempotency_key is not None:
                 IdempotencyRecord.objects.create(user=actor.user, key=idempotency_key, request_hash=_request_hash(request), case=case)
             record = {"kind": kind, "category": cat.code, "channel": channel, "county": area.code, "cross_county": bool(cross_county)}
-            workflow.apply_locked(case, "submit", actor, record, now)
-            if not cross_county:
-                workflow.apply_locked(case, "route", Actor.system(), {}, now)
+            # Submitted and, unless cross-county, routed by the catalogue (and so dispatched): one UPDATE, one
+            # INSERT of the events.
+            steps = [("submit", actor, record)] + ([] if cross_county else [("route", Actor.system(), {})])
+            workflow.apply_steps(case, steps, now)
     except IntegrityError:
         # Two concurrent retries with one key: the loser returns the winner's case.
         previous = _idempotent_replay(actor, idempotency_key, request) if idempotency_key is not None else None

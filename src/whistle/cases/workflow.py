@@ -101,9 +101,11 @@ def _choice(step: Step, name: str, choices, label: str) -> str:
 
 
 def _unit(value, name: str) -> Unit:
-    """A unit named by its code (or, from our own code, its id)."""
+    """A unit named by its code (or, from our own code, its id or the active unit itself, already loaded)."""
     if value is None or value == "":
         raise Invalid("请选择单位", code=f"{name}_required", field=name)
+    if isinstance(value, Unit) and value.pk and value.is_active:
+        return value
     if isinstance(value, str):
         lookup = {"code": value}
     elif is_row_id(value):
@@ -160,7 +162,10 @@ def _dispatch(step: Step) -> None:
     case.dispatched_at = step.now
     case.accepted_at = case.contacted_at = case.opinion_at = None
     deadlines.start_dispatch_clocks(case, step.now)
-    step.after_save.append(lambda c: c.assisting_units.set(assisting))
+    # A submitted case has no assisting units yet (only dispatch adds them; a return clears them), so a first
+    # dispatch without any has nothing to write.
+    if assisting or case.state != S.SUBMITTED:
+        step.after_save.append(lambda c: c.assisting_units.set(assisting))
     step.record.update(
         unit=unit.code, unit_name=unit.name, assisting_units=[u.code for u in assisting], complex=case.is_complex,
         resolve_due_at=_local_iso(case.resolve_due_at),
@@ -176,7 +181,7 @@ def _auto_route(step: Step) -> None:
     unit = route_for(step.case)
     step.record["routed"] = unit is not None
     if unit is not None:
-        step.follow_ons.append(("dispatch", {"unit": unit.pk, "by_catalogue": True}))
+        step.follow_ons.append(("dispatch", {"unit": unit, "by_catalogue": True}))
 
 
 def _accept(step: Step) -> None:
@@ -508,16 +513,43 @@ def plan(case: Case, action: str, actor: Actor, payload: dict | None = None, now
     return case, event, step
 
 
+def _plan_with_follow_ons(case: Case, action: str, actor: Actor, payload, now, events: list, hooks: list) -> None:
+    _, event, step = plan(case, action, actor, payload, now)
+    events.append(event)
+    hooks.extend(step.after_save)
+    for follow_action, follow_payload in step.follow_ons:
+        _plan_with_follow_ons(case, follow_action, Actor.system(), follow_payload, step.now, events, hooks)
+
+
+def apply_steps(case: Case, steps: list[tuple[str, Actor, dict | None]], now: dt.datetime | None = None) -> Case:
+    """Apply several transitions in turn (each with its follow-ons as the system) to a case already locked in the
+    current transaction, then write once: one UPDATE of the columns they changed, one INSERT of their events (still
+    one event per transition, each chained to the one before), then the hooks (assisting units) in order.
+
+    `case.written_events` is left holding the events written, in order."""
+    before = {f.attname: getattr(case, f.attname) for f in _CONCRETE}
+    events, hooks = [], []
+    for action, actor, payload in steps:
+        _plan_with_follow_ons(case, action, actor, payload, now, events, hooks)
+    changed = [f.name for f in _CONCRETE if getattr(case, f.attname) != before[f.attname]]
+    if changed:
+        case.save(update_fields=changed)
+    if len(events) == 1:
+        events[0].save()
+    else:
+        CaseEvent.objects.bulk_create(events)
+    for hook in hooks:
+        hook(case)
+    case.written_events = events
+    return case
+
+
+_CONCRETE = [f for f in Case._meta.concrete_fields if not f.primary_key]
+
+
 def apply_locked(case: Case, action: str, actor: Actor, payload: dict | None = None, now: dt.datetime | None = None) -> Case:
     """Apply to a case already locked in the current transaction, then its follow-ons as the system."""
-    case, event, step = plan(case, action, actor, payload, now)
-    case.save()
-    event.save()
-    for hook in step.after_save:
-        hook(case)
-    for follow_action, follow_payload in step.follow_ons:
-        apply_locked(case, follow_action, Actor.system(), follow_payload, step.now)
-    return case
+    return apply_steps(case, [(action, actor, payload)], now)
 
 
 def apply(case: Case | str, action: str, actor: Actor, payload: dict | None = None, now: dt.datetime | None = None) -> Case:
@@ -530,4 +562,4 @@ def apply(case: Case | str, action: str, actor: Actor, payload: dict | None = No
         return apply_locked(locked, action, actor, payload, now)
 
 
-__all__ = ["TRANSITIONS", "Transition", "apply", "apply_locked", "plan", "allowed_actions", "Level"]
+__all__ = ["TRANSITIONS", "Transition", "apply", "apply_locked", "apply_steps", "plan", "allowed_actions", "Level"]
