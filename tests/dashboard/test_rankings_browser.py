@@ -9,7 +9,7 @@ from tests.browser.conftest import DESKTOP, PHONE, browser, open_as, screenshot_
 
 from .conftest import march_cases
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 @pytest.fixture
