@@ -1,0 +1,69 @@
+"""Fill a bench database with the generated ratings fast, for the read figures (not the import figure): COPY the
+CSV into a bare table, then one INSERT … SELECT into ratings_rating with its secondary indexes dropped and rebuilt
+after, FK triggers off (session_replication_role = replica: superuser, bench only), then `rollups.rebuild()`.
+Times each step. The import command's own speed is measured by ratings_run.sh import.
+
+    WHISTLE_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_ratings .venv/bin/python bench/ratings_load.py FILE.csv
+"""
+import os
+import sys
+import time
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "whistle.settings")
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+
+from whistle.ratings import rollups  # noqa: E402
+
+BARE = "bare_ratings"
+
+
+def step(name, sql, cursor):
+    started = time.monotonic()
+    cursor.execute(sql)
+    print(f"{name}: {time.monotonic() - started:.1f} s", flush=True)
+
+
+def main(path):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM ratings_rating")
+        if cursor.fetchone()[0]:
+            sys.exit("ratings_rating is not empty")
+        step("create bare", f"DROP TABLE IF EXISTS {BARE}; CREATE TABLE {BARE} (external_id text, target text, level int, "
+             "rated_at timestamp, channel text, tags text, comment text, case_number text, phone text)", cursor)
+        started = time.monotonic()
+        with open(path, "rb") as f, cursor.cursor.copy(f"COPY {BARE} FROM STDIN (FORMAT csv, HEADER true)") as copy:
+            while chunk := f.read(1 << 20):
+                copy.write(chunk)
+        print(f"COPY into the bare table: {time.monotonic() - started:.1f} s", flush=True)
+        cursor.execute("""SELECT i.indexname, i.indexdef FROM pg_indexes i
+            WHERE i.tablename = 'ratings_rating' AND NOT EXISTS (
+              SELECT 1 FROM pg_constraint c WHERE c.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)""")
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+        cursor.execute("SET session_replication_role = replica")
+        step("INSERT … SELECT into ratings_rating", f"""
+            INSERT INTO ratings_rating (cadre_id, window_id, unit_id, level, tags, comment, case_number, external_id,
+                rater_phone_hash, rater_phone_masked, channel, created_at, device_hash, network_hash, counted, status, review_reason)
+            SELECT c.id, w.id, COALESCE(c.unit_id, w.unit_id), b.level,
+                   CASE WHEN b.tags IS NULL THEN '[]'::jsonb ELSE to_jsonb(string_to_array(b.tags, ';')) END,
+                   COALESCE(b.comment, ''), COALESCE(b.case_number, ''), b.external_id,
+                   CASE WHEN b.phone IS NULL THEN '' ELSE encode(sha256(convert_to(b.phone, 'UTF8')), 'hex') END,
+                   CASE WHEN b.phone IS NULL THEN '' ELSE left(b.phone, 3) || '****' || right(b.phone, 4) END,
+                   b.channel, b.rated_at AT TIME ZONE 'Asia/Shanghai', '', '', true, 'counted', ''
+            FROM {BARE} b LEFT JOIN ratings_cadre c ON c.card_code = b.target LEFT JOIN ratings_window w ON w.card_code = b.target""",
+             cursor)
+        cursor.execute("SET session_replication_role = origin")
+        for name, definition in indexes:
+            step(f"CREATE {name}", definition, cursor)
+        step("ANALYZE", "ANALYZE ratings_rating", cursor)
+    started = time.monotonic()
+    print(f"rollups.rebuild(): {rollups.rebuild()} rows, {time.monotonic() - started:.1f} s")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,50 @@
+"""The ratings bench database: the Heze organisation, and CADRES cadres and WINDOWS windows spread over the handling
+units, with deterministic card codes (bench-c-00000…, bench-w-00000…) that ratings_generate.py writes into its CSV.
+Idempotent. Also lifts the live rate limits for the HTTP run (every wrk client comes from 127.0.0.1).
+
+    WHISTLE_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_ratings .venv/bin/python bench/ratings_prepare.py
+"""
+import argparse
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "whistle.settings")
+import django  # noqa: E402
+
+django.setup()
+
+from whistle.core import rules  # noqa: E402
+from whistle.core.models import RuleParameter  # noqa: E402
+from whistle.org.models import Unit, UnitKind  # noqa: E402
+from whistle.ratings.models import Cadre, Window  # noqa: E402
+from whistle.seed.heze import is_loaded, load_heze  # noqa: E402
+
+CADRES, WINDOWS = 3000, 600
+
+
+def card_codes(cadres=CADRES, windows=WINDOWS) -> list[str]:
+    return [f"bench-c-{i:05d}" for i in range(cadres)] + [f"bench-w-{i:05d}" for i in range(windows)]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--http", action="store_true", help="lift the per-device, per-network and burst limits")
+    args = parser.parse_args()
+    if not Unit.objects.exists():
+        load_heze(enterprises=10, seed=1)
+    assert is_loaded(), "not the Heze demo organisation"
+    units = list(Unit.objects.filter(is_active=True).exclude(kind=UnitKind.COORDINATION_OFFICE).order_by("path"))
+    if not Cadre.objects.filter(card_code="bench-c-00000").exists():
+        Cadre.objects.bulk_create([Cadre(name=f"干部{i:05d}", post="科员", unit=units[i % len(units)], card_code=f"bench-c-{i:05d}",
+                                         supervision_phone="0530-1234567") for i in range(CADRES)], batch_size=1000)
+        Window.objects.bulk_create([Window(name=f"窗口{i:05d}", hall="政务服务中心", unit=units[(i * 7) % len(units)],
+                                           card_code=f"bench-w-{i:05d}", supervision_phone="0530-1234567")
+                                    for i in range(WINDOWS)], batch_size=1000)
+    if args.http:
+        for key in ("ratings.max_per_device_per_day", "ratings.max_per_network_per_hour", "ratings.burst_threshold"):
+            RuleParameter.objects.filter(key=key).update(value=10**7)
+        rules.clear_cache()
+    print(f"{Unit.objects.count()} units, {Cadre.objects.count()} cadres, {Window.objects.count()} windows")
+
+
+if __name__ == "__main__":
+    main()
