@@ -155,11 +155,24 @@ def store() -> FileBasedCache:
     return _store
 
 
+_instances: dict[str, str] = {}
+
+
+def _database_instance() -> str:
+    """Which database this is: its address and name, and when its first migration ran (a database dropped and
+    created again under the same name, like a test database, is another one)."""
+    d = connection.settings_dict
+    where = f"{connection.vendor}:{d.get('HOST', '')}:{d.get('PORT', '')}:{d.get('NAME')}"
+    if where not in _instances:
+        from django.db.migrations.recorder import MigrationRecorder
+
+        first = MigrationRecorder.Migration.objects.order_by("pk").values_list("applied", flat=True).first()
+        _instances[where] = hashlib.sha1(f"{where}:{first}".encode()).hexdigest()[:12]
+    return _instances[where]
+
+
 def _entry_key(scope: str, month: dt.date) -> str:
-    db = settings.DATABASES["default"]
-    name = connection.settings_dict.get("NAME") or db.get("NAME")
-    digest = hashlib.sha1(f"{connection.vendor}:{db.get('HOST', '')}:{name}".encode()).hexdigest()[:12]
-    return f"topics:v1:{digest}:{scope}:{month:%Y-%m}"
+    return f"topics:v2:{_database_instance()}:{scope}:{month:%Y-%m}"
 
 
 def month_range(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
