@@ -1,0 +1,180 @@
+"""Server time of the leader's cockpit (`GET /dashboard`) at 1,000,000 cases and the ratings loaded, vs the plain
+aggregates over the raw rows in the same run.
+
+    psql -c "CREATE DATABASE bench_cockpit TEMPLATE bench_metrics"   # 1M seeded cases (H4's copy of `whistle seed`)
+    export WHISTLE_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_cockpit
+    whistle migrate && python bench/ratings_prepare.py && whistle ratings import bench/out/ratings/ratings-11m.csv
+    python bench/dashboard_cockpit.py [--reps 40] [--cold-reps 8] [--raw-reps 3] [--markdown docs/benchmarks-dashboard.md]
+
+Each request goes through Django's test client in-process (URL resolution, session, middleware, the view, the
+template): that is the server time a request costs, without the network. Figures, each p50/p95 in ms:
+- `warm`: the cockpit as a second visitor of the same scope in the same minute finds it (the per-scope cache);
+- `cold`: the cache emptied before every request (what the first request of a scope each minute pays);
+- `raw`: the same figures as plain aggregates over the case and rating rows (the month's counts and rates by
+  county and by unit, the 12-month trend, the ratings of the month) — the baseline the rollups replace.
+As a city leader and as a county leader. The metrics rollup is brought up to date first (`rollup.refresh`) and
+the hot-topic words of the month's first `--topics` cases of each scope are tokenised as the worker job would
+(timed: the rate of the job; the rest shows as pending on the page, the steady state holds the same kind of entry).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import time
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "whistle.settings")
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.cache import cache  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.db.models import Count, Q  # noqa: E402
+from django.db.models.functions import TruncMonth  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+settings.ALLOWED_HOSTS = ["*"]
+
+from whistle.cases.models import Case  # noqa: E402
+from whistle.dashboard import rollup, topics  # noqa: E402
+from whistle.org.models import Level, Membership, Role, Unit, UnitKind  # noqa: E402
+from whistle.ratings.models import Rating  # noqa: E402
+from whistle.web import selectors  # noqa: E402
+
+
+def percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, max(0, round(q / 100 * len(values) + 0.5) - 1))]
+
+
+def timed(run, reps: int, before=None) -> dict:
+    samples = []
+    for _ in range(reps):
+        if before:
+            before()
+        t = time.perf_counter()
+        run()
+        samples.append((time.perf_counter() - t) * 1000)
+    return {"p50_ms": round(statistics.median(samples), 1), "p95_ms": round(percentile(samples, 95), 1), "reps": reps}
+
+
+def leader_user(unit: Unit):
+    from django.contrib.auth import get_user_model
+
+    user, _ = get_user_model().objects.get_or_create(username=f"bench-leader-{unit.code}")
+    Membership.objects.get_or_create(user=user, defaults={"role": Role.LEADER, "unit": unit, "display_name": "bench"})
+    return user
+
+
+def raw_figures(unit: Unit | None, now) -> None:
+    """The cockpit's figures straight from the rows: what the page would cost without the rollups."""
+    month = rollup.month_of(now)
+    start, end = rollup.month_bounds(month)
+    first = rollup.month_bounds(rollup.add_months(month, -11))[0]
+    scope = Case.objects.order_by()
+    if unit is not None:
+        scope = scope.filter(Q(county__path__startswith=unit.path) | Q(lead_unit__path__startswith=unit.path))
+    in_month = scope.filter(submitted_at__gte=start, submitted_at__lt=end)
+    facts = rollup.aggregates()
+    in_month.aggregate(**facts)
+    list(in_month.values("county_id").annotate(**facts))
+    list(in_month.values("lead_unit_id").annotate(**facts))
+    list(scope.filter(submitted_at__gte=first, submitted_at__lt=end).annotate(m=TruncMonth("submitted_at"))
+         .values("m").annotate(n=Count("pk"), closed=Count("pk", filter=Q(is_open=False))))
+    list(in_month.values("state").annotate(n=Count("pk")))
+    ratings = Rating.objects.filter(created_at__gte=start, created_at__lt=end).order_by()
+    if unit is not None:
+        ratings = ratings.filter(unit__path__startswith=unit.path)
+    ratings.aggregate(n=Count("pk"), poor=Count("pk", filter=Q(level__lte=2)))
+    list(ratings.values("unit_id").annotate(n=Count("pk")))
+
+
+def estimate(table: str) -> int:
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [table])
+            found = int(cur.fetchone()[0])
+            if found >= 0:  # -1: never analysed
+                return found
+        cur.execute(f"SELECT count(*) FROM {table}")
+        return int(cur.fetchone()[0])
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reps", type=int, default=40)
+    parser.add_argument("--cold-reps", type=int, default=8)
+    parser.add_argument("--raw-reps", type=int, default=3)
+    parser.add_argument("--topics", type=int, default=2000, help="case texts of the month tokenised per scope before timing")
+    parser.add_argument("--markdown", help="append the figures as a section to this file")
+    args = parser.parse_args()
+
+    now = timezone.now()
+    out = {"vendor": connection.vendor, "database": connection.settings_dict["NAME"],
+           "cases": Case.objects.count(), "ratings_estimate": estimate("ratings_rating"),
+           "uptime_before": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()}
+    out["month_cases"] = Case.objects.filter(submitted_at__gte=rollup.month_bounds(rollup.month_of(now))[0]).count()
+    t = time.perf_counter()
+    out["rollup_refresh"] = rollup.refresh(now)
+    out["rollup_refresh_s"] = round(time.perf_counter() - t, 2)
+    t = time.perf_counter()
+    tokenised = 0
+    month = rollup.month_of(now)
+    for actor in topics.scope_actors():  # what the worker job does for this month (the first --topics cases of each scope)
+        tokenised += topics.refresh(actor, month, args.topics)["docs"]
+    out["topics_tokenised"], out["topics_s"] = tokenised, round(time.perf_counter() - t, 1)
+
+    city = Unit.objects.get(parent__isnull=True)
+    county = Unit.objects.filter(level=Level.COUNTY, kind=UnitKind.GOVERNMENT, parent=city).order_by("code").first()
+    figures = {}
+    for name, unit in (("city_leader", city), ("county_leader", county)):
+        client = Client()
+        client.force_login(leader_user(unit))
+
+        def get(client=client):
+            response = client.get("/dashboard")
+            assert response.status_code == 200, response.status_code
+
+        get()  # first request: templates compiled, jieba loaded
+        figures[name] = {
+            "cold": timed(get, args.cold_reps, before=cache.clear),
+            "warm": timed(get, args.reps),
+            "raw": timed(lambda unit=unit: raw_figures(None if unit is city else unit, now), args.raw_reps),
+        }
+        figures[name]["cold_vs_raw"] = round(figures[name]["raw"]["p50_ms"] / figures[name]["cold"]["p50_ms"], 1)
+    out["figures"] = figures
+    out["uptime_after"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    out["machine"] = f"{platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()}"
+    print(json.dumps(out, ensure_ascii=False, indent=1, default=str))
+    if args.markdown:
+        with open(args.markdown, "a", encoding="utf-8") as f:
+            f.write(markdown(out))
+
+
+def markdown(out: dict) -> str:
+    rows = []
+    for who, f in out["figures"].items():
+        for kind, label in (("warm", "cockpit, cached scope (same minute)"), ("cold", "cockpit, cache emptied each request"),
+                            ("raw", "plain aggregates over the raw rows")):
+            rows.append(f"| {who} | {label} | {f[kind]['p50_ms']} | {f[kind]['p95_ms']} | {f[kind]['reps']} |")
+    return "\n".join([
+        "", f"## The leader's cockpit: server time of `GET /dashboard` ({timezone.localtime():%Y-%m-%d %H:%M})", "",
+        f"`{out['database']}` on {out['vendor']}: {out['cases']:,} cases ({out['month_cases']:,} this month), "
+        f"about {out['ratings_estimate']:,} ratings. Django test client in-process (no network). {out['machine']}.",
+        f"Load: before `{out['uptime_before']}`, after `{out['uptime_after']}` (2 cores shared with other engineers' runs).", "",
+        "| scope | what | p50 ms | p95 ms | reps |", "|---|---|---:|---:|---:|", *rows, "",
+        f"Rollup refresh before the run: {out['rollup_refresh_s']} s. Hot-topic words tokenised as the worker job does: "
+        f"{out['topics_tokenised']:,} case texts in {out['topics_s']} s (once per case and scope, then incremental).",
+        "Command: `WHISTLE_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_cockpit .venv/bin/python bench/dashboard_cockpit.py "
+        "--markdown docs/benchmarks-dashboard.md`", "",
+    ])
+
+
+if __name__ == "__main__":
+    main()
