@@ -10,11 +10,9 @@ organisation → the same rows.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 from bisect import bisect
 from contextlib import contextmanager
-from decimal import Decimal
 from itertools import accumulate
 
 from django.core.management.color import no_style
@@ -250,24 +248,10 @@ EVENT_COLUMNS = ["case_id", "seq", "action", "from_state", "to_state", "actor_id
 
 
 def _write(table: str, columns: list[str], rows: list[tuple]) -> None:
-    """Append rows: binary COPY on PostgreSQL (types read from the catalogue), executemany elsewhere."""
-    if not rows:
-        return
-    qn = connection.ops.quote_name
-    cols = ", ".join(qn(c) for c in columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0", [table])
-            types = dict(cursor.fetchall())
-            with cursor.copy(f"COPY {qn(table)} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types([types[c] for c in columns])
-                for row in rows:
-                    copy.write_row(row)
-            return
-        adapt = connection.ops.adapt_datetimefield_value
-        rows = [tuple(adapt(v) if isinstance(v, dt.datetime) else json.dumps(v, ensure_ascii=False) if isinstance(v, dict)
-                      else str(v) if isinstance(v, Decimal) else v for v in row) for row in rows]
-        cursor.executemany(f"INSERT INTO {qn(table)} ({cols}) VALUES ({', '.join(['%s'] * len(columns))})", rows)
+    """Append rows: binary COPY on PostgreSQL, executemany elsewhere (the sweeper's writer)."""
+    from whistle.cases.sweeper import copy_rows
+
+    copy_rows(table, columns, rows)
 
 
 @contextmanager
