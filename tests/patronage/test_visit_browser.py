@@ -11,6 +11,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 
 def test_patronage_visit_to_case_round_trip(open_as, assigned):  # noqa: F811
     page = open_as("cao_leader", PHONE)
+    page.set_default_timeout(30_000)  # the shared machine is often loaded; clicks that navigate wait for the server
     page.get_by_role("link", name="包保", exact=True).click()
     expect(page.get_by_role("heading", name="我的包保")).to_be_visible()
     page.get_by_role("link", name="曹县木业有限公司").click()
