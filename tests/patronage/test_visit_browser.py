@@ -3,15 +3,22 @@ the case and sees where it came from."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, browser, open_as  # noqa: F401  (fixtures)
+from tests.browser.conftest import PHONE, browser  # noqa: F401  (the browser fixture)
+from tests.conftest import PASSWORD
 from whistle.cases.models import Case
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
-def test_patronage_visit_to_case_round_trip(open_as, assigned):  # noqa: F811
-    page = open_as("cao_leader", PHONE)
-    page.set_default_timeout(30_000)  # the shared machine is often loaded; clicks that navigate wait for the server
+def test_patronage_visit_to_case_round_trip(browser, live_server, assigned):  # noqa: F811
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", base_url=live_server.url, **PHONE)
+    context.set_default_timeout(30_000)  # the shared machine is often loaded; clicks that navigate wait for the server
+    page = context.new_page()
+    page.goto("/login")
+    page.get_by_label("用户名", exact=True).fill("cao_leader")
+    page.get_by_label("密码", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state()
     page.get_by_role("link", name="包保", exact=True).click()
     expect(page.get_by_role("heading", name="我的包保")).to_be_visible()
     page.get_by_role("link", name="曹县木业有限公司").click()
@@ -40,3 +47,4 @@ def test_patronage_visit_to_case_round_trip(open_as, assigned):  # noqa: F811
     page.reload()
     page.get_by_role("link", name=f"工单 {case.number}").click()
     expect(page).to_have_url(f"{page.url.split('/cases/')[0]}/cases/{case.number}")
+    context.close()
