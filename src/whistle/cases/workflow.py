@@ -403,6 +403,13 @@ def _withdraw(step: Step) -> None:
     deadlines.stop_clocks(step.case)
 
 
+def _rating_voided(step: Step) -> None:
+    """A poor rating voided on appeal or review ends its rectification (差评整改): closed with the reason, no follow-up."""
+    step.record["reason"] = _text(step, "reason", max_length=500, label="作废原因")
+    step.case.closed_at = step.now
+    deadlines.stop_clocks(step.case)
+
+
 def _record(step: Step) -> None:
     step.record.update(step.payload)
 
@@ -442,6 +449,8 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in [
     T("red_card", "红牌警示", CLOCK_STATES, None, [SYSTEM], effect=_card("red")),
     T("attach", "上传附件", OPEN, None, [REQUESTER, ENTERPRISE, LEAD, ASSISTING, COORDINATOR], effect=_record, manual=False),
     T("withdraw", "撤回", [S.SUBMITTED, S.DISPATCHED, S.RETURNED], S.CLOSED, [REQUESTER], ["reason"], _withdraw),
+    T("rating_voided", "评价作废，终止整改", OPEN, S.CLOSED, [SYSTEM], ["reason"], _rating_voided,
+      "stops every clock", manual=False),
 ]}
 
 
