@@ -16,6 +16,7 @@ def test_seed_if_empty_twice_is_a_no_op():
     call_command("seed", "--if-empty", "--history", "20", "--enterprises", "15", stdout=first)
     counts = (Unit.objects.count(), Enterprise.objects.count(), Case.objects.count(), CaseEvent.objects.count())
     call_command("seed", "--if-empty", "--history", "20", "--enterprises", "15", stdout=second)
-    assert "演示数据已加载" in first.getvalue() and counts[2] == 20
+    # The year of cases is 20; the other apps' demo seeders (ratings, patronage) add theirs after it.
+    assert "演示数据已加载" in first.getvalue() and "工单 20 条" in first.getvalue() and counts[2] >= 20
     assert "跳过" in second.getvalue()
     assert (Unit.objects.count(), Enterprise.objects.count(), Case.objects.count(), CaseEvent.objects.count()) == counts
