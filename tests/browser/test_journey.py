@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from whistle.cases import services, sweeper
 from whistle.cases.models import Case
+from whistle.dashboard import rollup
 
 from .conftest import DESKTOP, PHONE
 
@@ -102,10 +103,12 @@ def test_case_journey_from_phone_to_desk_to_rating_to_supervision(heze, open_as,
     expect(office.locator(".items")).to_contain_text("督办1次")
     office.screenshot(path=screenshot_dir / "office-supervised.png")
 
-    # 领导: the dashboard draws its charts from the same cases.
+    # 领导: the cockpit draws its charts from the same cases, summed by the metrics rollup as the worker does.
+    rollup.refresh()
     leader = open_as("city_leader", DESKTOP)
-    expect(leader.locator("#chart-county canvas")).to_be_visible()
-    expect(leader.locator(".stats")).to_contain_text("5本月受理")
+    expect(leader.locator("#chart-state canvas")).to_be_visible()
+    expect(leader.locator("#county-grid .tile")).to_have_count(2)
+    expect(leader.locator(".stats.big")).to_contain_text("5本月受理")
     leader.screenshot(path=screenshot_dir / "leader-dashboard.png", full_page=True)
 
 
