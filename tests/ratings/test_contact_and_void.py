@@ -37,8 +37,6 @@ def test_rule_8_5_rater_contact_outside_scope_or_without_reason_reads_nothing(he
     assert not ContactRead.objects.exists()
 
 
-@pytest.mark.skipif(VOID_ACTION not in workflow.TRANSITIONS,
-                    reason="cases/workflow.py has no system transition `rating_voided` yet (requested in H2's report)")
 def test_rule_8_3_voided_rating_closes_its_rectification_case(heze, poor):
     case = workflow.apply(poor.rectification, "accept", heze.actor("cao_zjj"), {}, at(2026, 11, 4))
     appeal = appeal_file(heze.actor("cao_zjj"), poor.pk, "评价人所办事项不属本科室")

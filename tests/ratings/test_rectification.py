@@ -65,9 +65,12 @@ def test_rule_8_3_unsatisfied_rerating_reopens_and_supervises(client, heze, card
 
     other = poor(cards[0], at(2026, 11, 3, 9))
     second = answer(heze, other.rectification, at(2026, 11, 3, 10))
+    rectifications = Case.objects.filter(channel="rating").count()
     client.post(f"/r/rerate/{rerate_token(other)}", {"level": "1"})
     second.refresh_from_db()
     assert (second.state, second.satisfaction, second.supervision_count) == ("reopened", "unsatisfied", 1)
+    # The poor re-rating acts on this case: it opens no second rectification.
+    assert Case.objects.filter(channel="rating").count() == rectifications
 
 
 def test_rerate_link_is_an_hmac_a_forged_one_is_404(client, cards):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-import inspect
 
 from django.db import transaction
 from django.utils import timezone
@@ -65,9 +64,6 @@ def progress(case: Case, now: dt.datetime | None = None) -> dict:
             "can_rerate": case.state == State.REPLIED, "closed": case.state == State.CLOSED}
 
 
-_SUBMIT_TAKES_RECTIFY = "rectify" in inspect.signature(rating_submit).parameters
-
-
 def rerate(token: str, *, level, comment: str = "", device: str, ip: str, now: dt.datetime | None = None) -> Rating:
     """The rater's re-rating after the unit answered. Refused before the answer (nothing to rate yet) and after a
     re-rating was taken (一事一评)."""
@@ -84,9 +80,8 @@ def rerate(token: str, *, level, comment: str = "", device: str, ip: str, now: d
         if case.state != State.REPLIED:
             raise Conflict("整改单位尚未答复，答复后即可再评价", code="rectification_not_replied")
         # A poor re-rating reopens this case (the workflow supervises it); it must not open a second one.
-        extra = {"rectify": False} if _SUBMIT_TAKES_RECTIFY else {}
         again = rating_submit(rating.target, level=level, comment=comment, case_number=case.number, device=device, ip=ip,
-                              now=now, **extra)
+                              now=now, rectify=False)
         resolution, satisfaction = satisfaction_of(level)
         workflow.apply_locked(case, "follow_up", Actor.system(), {
             "resolution": resolution, "satisfaction": satisfaction,

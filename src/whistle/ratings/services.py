@@ -60,6 +60,7 @@ def rating_submit(
     ip: str,
     channel: str = RatingChannel.QR,
     now: dt.datetime | None = None,
+    rectify: bool = True,
 ) -> Rating:
     now = now or timezone.now()
     if not target.is_active:
@@ -101,7 +102,8 @@ def rating_submit(
             raise Conflict("该办件已评价过，一件事只能评价一次", code="case_already_rated", field="case_number") from None
         if rating.counted:
             rollups.count(rating, +1)
-        if rating.grade == "poor" and not burst:
+        # `rectify=False`: the rater's re-rating of a rectification already acts on that case (ratings.rectification).
+        if rating.grade == "poor" and not burst and rectify:
             rating.rectification = _open_rectification(rating, now)
             rating.save(update_fields=["rectification"])
     return rating
@@ -220,7 +222,7 @@ VOID_ACTION = "rating_voided"
 def _close_rectification(rating: Rating, reason: str, now: dt.datetime) -> None:
     """A voided rating's open rectification case is closed through the workflow (the system's `rating_voided`
     transition, reason recorded in the case's event chain), in the transaction that voids the rating."""
-    if rating.rectification_id is None or VOID_ACTION not in workflow.TRANSITIONS:
+    if rating.rectification_id is None:
         return
     from whistle.cases.models import Case
 
