@@ -4,7 +4,7 @@ aggregates over the raw rows in the same run.
     psql -c "CREATE DATABASE bench_cockpit TEMPLATE bench_metrics"   # 1M seeded cases (H4's copy of `whistle seed`)
     export WHISTLE_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_cockpit
     whistle migrate && python bench/ratings_prepare.py && whistle ratings import bench/out/ratings/ratings-11m.csv
-    python bench/dashboard_cockpit.py [--reps 40] [--cold-reps 8] [--raw-reps 3] [--markdown docs/benchmarks-dashboard.md]
+    python bench/dashboard_cockpit.py [--reps 40] [--cold-reps 8] [--raw-reps 3] [--markdown docs/benchmarks.md]
 
 Each request goes through Django's test client in-process (URL resolution, session, middleware, the view, the
 template): that is the server time a request costs, without the network. Figures, each p50/p95 in ms:
@@ -172,7 +172,7 @@ def markdown(out: dict) -> str:
         f"Rollup refresh before the run: {out['rollup_refresh_s']} s. Hot-topic words tokenised as the worker job does: "
         f"{out['topics_tokenised']:,} case texts in {out['topics_s']} s (once per case and scope, then incremental).",
         "Command: `WHISTLE_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_cockpit .venv/bin/python bench/dashboard_cockpit.py "
-        "--markdown docs/benchmarks-dashboard.md`", "",
+        "--markdown docs/benchmarks.md`", "",
     ])
 
 

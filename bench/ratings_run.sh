@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Ratings at scale (issue 4): the figures of docs/benchmarks-ratings.md, on the local PostgreSQL and on SQLite.
+# Ratings at scale (issue 4): the figures of docs/benchmarks.md ("Ratings at scale"), on the local PostgreSQL and on SQLite.
 #
 #   bash bench/ratings_run.sh gen      generate N ratings as CSV (deterministic): bench/out/ratings/ratings-N.csv
 #   bash bench/ratings_run.sh import   PostgreSQL: bare COPY of IMPORT_ROWS rows into a bare table vs
