@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
+from whistle.core.months import add_months
 from whistle.org.models import Unit
 from whistle.ratings.models import Appeal, AppealState, Cadre, Rating, Window
 
@@ -21,8 +22,7 @@ LEVEL_LABELS = {"city": "市级", "county": "县区级", "township": "乡镇街�
 
 def month_start(day: dt.date, back: int = 0) -> dt.date:
     """The first day of the month `back` months before `day`'s month."""
-    index = day.year * 12 + day.month - 1 - back
-    return dt.date(index // 12, index % 12 + 1, 1)
+    return add_months(day.replace(day=1), -back)
 
 
 def _aware(day: dt.date) -> dt.datetime:

@@ -14,6 +14,7 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from whistle.core.months import add_months, month_bounds, month_of  # noqa: F401 (rollup.add_months etc. are used by callers)
 from whistle.cases.models import Case, CaseEvent, Card, Channel, Resolution, Satisfaction
 
 from .models import CaseMonthFact, RollupState
@@ -52,22 +53,6 @@ FACT_LABELS = {
     "sat_satisfied": "满意", "sat_basic": "基本满意", "sat_unsatisfied": "不满意", "returned": "退单件", "reopened": "重办件",
     "closed": "已办结件", "rect_cases": "差评整改件", "rect_contacted": "差评已回访件",
 }
-
-
-def month_of(moment: dt.datetime) -> dt.date:
-    local = timezone.localtime(moment)
-    return dt.date(local.year, local.month, 1)
-
-
-def add_months(month: dt.date, n: int) -> dt.date:
-    index = month.year * 12 + month.month - 1 + n
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    start = timezone.make_aware(dt.datetime(month.year, month.month, 1))
-    nxt = add_months(month, 1)
-    return start, timezone.make_aware(dt.datetime(nxt.year, nxt.month, 1))
 
 
 def aggregates() -> dict:

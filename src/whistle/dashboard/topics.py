@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from whistle.cases.models import Case, Category
 from whistle.cases.selectors import case_list
+from whistle.core.months import month_bounds
 from whistle.org.models import Level, Membership, Role, Unit, UnitKind
 from whistle.org.scopes import READ_ALL_ROLES, Actor
 
@@ -175,14 +176,8 @@ def _entry_key(scope: str, month: dt.date) -> str:
     return f"topics:v2:{_database_instance()}:{scope}:{month:%Y-%m}"
 
 
-def month_range(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    start = timezone.make_aware(dt.datetime(month.year, month.month, 1))
-    nxt = dt.date(month.year + (month.month == 12), month.month % 12 + 1, 1)
-    return start, timezone.make_aware(dt.datetime(nxt.year, nxt.month, 1))
-
-
 def _month_cases(actor: Actor, month: dt.date):
-    start, end = month_range(month)
+    start, end = month_bounds(month)
     return case_list(actor).order_by().filter(submitted_at__gte=start, submitted_at__lt=end)
 
 
@@ -230,7 +225,7 @@ def pending(actor: Actor, month: dt.date) -> int:
 # ---- the reading -------------------------------------------------------------------------------------------
 
 def _ledger_link(month: dt.date, **filters) -> str:
-    start, end = month_range(month)
+    start, end = month_bounds(month)
     last = (end - dt.timedelta(days=1)).date()
     return reverse("web:ledger") + "?" + urlencode({"view": "all", "date_from": start.date().isoformat(),
                                                     "date_to": last.isoformat(), **filters})

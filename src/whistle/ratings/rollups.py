@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
+from whistle.core.months import month_of
+
 from .models import Rating, RatingRollup, RollupKind
 
 TABLE = RatingRollup._meta.db_table
@@ -24,11 +26,6 @@ UPSERT = (
 )
 
 Key = tuple  # (kind, target_id, unit_id, month)
-
-
-def month_of(moment: dt.datetime) -> dt.date:
-    """The Beijing calendar month a moment falls in."""
-    return timezone.localtime(moment).date().replace(day=1)
 
 
 def key_of(rating: Rating) -> Key:

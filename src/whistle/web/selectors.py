@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from whistle.cases.models import Case, CaseEvent, Category, EscalationLevel, ExtensionState, Resolution, Satisfaction, State
 from whistle.cases.selectors import case_list
+from whistle.core.months import add_months, month_bounds
 from whistle.org.models import Level, Role, Unit, UnitKind
 from whistle.org.scopes import Actor
 
@@ -167,27 +168,6 @@ TOPICS_INLINE = 200  # new cases whose words a cockpit request may count itself 
 RATE_CODES_FALLBACK = ["response", "resolution", "satisfaction"]
 
 
-def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    start = timezone.make_aware(dt.datetime(month.year, month.month, 1))
-    nxt = _months_back(month, -1)
-    return start, timezone.make_aware(dt.datetime(nxt.year, nxt.month, 1))
-
-
-def _months_back(month: dt.date, n: int) -> dt.date:
-    index = month.year * 12 + month.month - 1 - n
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-def _optional(module: str, name: str):
-    """A function another app provides, or None while it has not landed."""
-    import importlib
-
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
-
-
 def _version() -> str:
     """What the cached cockpit depends on besides the clock: the newest case event (every change of a case
     appends one), the rollup's watermark and the organisation's size."""
@@ -284,11 +264,11 @@ def _cockpit(actor: Actor, now: dt.datetime, month: dt.date) -> dict:
         by_state[r["state"]] = by_state.get(r["state"], 0) + r["month"]
     states = [{"code": s, "name": label, "value": by_state.get(s, 0), "url": link(state=s)} for s, label in State.choices]
 
-    first = _months_back(month, 11)
+    first = add_months(month, -11)
     monthly = {r["month"]: r for r in rollup.sums(facts.filter(month__gte=first, month__lte=month), "month")}
     trend = []
     for n in range(11, -1, -1):
-        m = _months_back(month, n)
+        m = add_months(month, -n)
         s_, e_ = month_bounds(m)
         row = monthly.get(m, {})
         span = {"date_from": s_.date().isoformat(), "date_to": (e_ - dt.timedelta(days=1)).date().isoformat()}
@@ -341,43 +321,35 @@ def _cockpit(actor: Actor, now: dt.datetime, month: dt.date) -> dict:
         "rectification": rectification, "rectification_links": rectification_links,
         "patronage": _patronage(actor, month.year),
         "topics": hot_topics(actor, month, limit=10, compute=TOPICS_INLINE, month_cases=counts["cases"]),
-        "prev_month": _months_back(month, 1), "next_month": _months_back(month, -1) if end <= now else None,
+        "prev_month": add_months(month, -1), "next_month": add_months(month, 1) if end <= now else None,
     }
 
 
 def _rankings(actor: Actor, month: dt.date, link) -> dict:
     """红榜/黑榜 of the counties (the metrics app's monthly ranking), each name linking to the county's cases."""
-    from django.urls import NoReverseMatch, reverse
+    from django.urls import reverse
 
     from whistle.dashboard.rankings import ranking
 
     result = ranking(actor, "county", month)
     for r in (*result["red"], *result["black"]):
         r["url"] = link(county=r["unit"])
-    try:
-        result["page_url"] = reverse("dashboard:rankings") + f"?class=county&month={month:%Y-%m}"
-    except NoReverseMatch:
-        result["page_url"] = ""
+    result["page_url"] = reverse("dashboard:rankings") + f"?class=county&month={month:%Y-%m}"
     return result
 
 
-def _ratings(actor: Actor, start: dt.datetime, end: dt.datetime) -> dict | None:
-    overview = _optional("whistle.ratings.selectors", "ratings_overview")
-    if overview is None:
-        return None
+def _ratings(actor: Actor, start: dt.datetime, end: dt.datetime) -> dict:
+    from whistle.ratings.selectors import ratings_by_unit, ratings_overview
+
     last = (end - dt.timedelta(days=1)).date()
-    data = {"overview": overview(actor, start.date(), last)}
-    by_unit = _optional("whistle.ratings.selectors", "ratings_by_unit")
-    data["by_unit"] = list(by_unit(actor, start.date(), last))[:10] if by_unit else []
-    return data
+    return {"overview": ratings_overview(actor, start.date(), last),
+            "by_unit": list(ratings_by_unit(actor, start.date(), last))[:10]}
 
 
-def _patronage(actor: Actor, year: int) -> dict | None:
-    summary = _optional("whistle.patronage.selectors", "coverage_summary")
-    if summary is None:
-        return None
-    by_county = _optional("whistle.patronage.selectors", "coverage_by_county")
-    return {"summary": summary(actor, year), "by_county": list(by_county(actor, year)) if by_county else [], "year": year}
+def _patronage(actor: Actor, year: int) -> dict:
+    from whistle.patronage.selectors import coverage_by_county, coverage_summary
+
+    return {"summary": coverage_summary(actor, year), "by_county": list(coverage_by_county(actor, year)), "year": year}
 
 
 def _rate(numerator: int, denominator: int) -> float | None:
