@@ -1,15 +1,13 @@
 """GET /api/v1/metrics/…: definitions, rates and rankings, scoped to the actor. Thin: the work is in
 `metrics` and `rankings`."""
-from django.utils import timezone
 from ninja import Query, Router
 
-from . import metrics, rankings, rollup
+from . import metrics, rankings
 
 router = Router(tags=["metrics"])
 
 
-def _month(value, field="month"):
-    return metrics.parse_month(value, field) if value else rollup.month_of(timezone.now())
+_month = metrics.month_or_current
 
 
 @router.get("/definitions", summary="指标口径（每个数字注明所用口径 code@version）")

@@ -7,8 +7,10 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Q
+from django.utils import timezone
 
 from whistle.core.errors import Forbidden, Invalid
+from whistle.core.months import month_of
 from whistle.org.models import Role, Unit
 from whistle.org.scopes import READ_ALL_ROLES, UNIT_ROLES, Actor
 
@@ -89,6 +91,11 @@ def parse_month(value, field: str = "month") -> dt.date:
         return dt.date(int(year), int(month), 1)
     except (ValueError, TypeError):
         raise Invalid("月份格式应为 YYYY-MM，如 2026-03", code="invalid_month", field=field) from None
+
+
+def month_or_current(value, field: str = "month") -> dt.date:
+    """A request's month parameter: absent or empty is the current month, anything else as `parse_month`."""
+    return parse_month(value, field) if value else month_of(timezone.now())
 
 
 def rates(actor: Actor, month_from: dt.date, month_to: dt.date, group_by: str | None = None, *,

@@ -12,15 +12,14 @@ from whistle.core.errors import Invalid
 from whistle.org.models import Role
 from whistle.web.views import page
 
-from . import metrics, rankings, rollup
+from . import metrics, rankings
 
 VIEW_ROLES = (Role.LEADER, Role.COORDINATOR, Role.AUDITOR, Role.SYSADMIN, Role.HANDLER, Role.UNIT_ADMIN)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _month(request):
-    value = request.GET.get("month")
-    return metrics.parse_month(value) if value else rollup.month_of(timezone.now())
+    return metrics.month_or_current(request.GET.get("month"))
 
 
 def _problem_page(request, problem: Invalid, template="dashboard/rankings.html"):
