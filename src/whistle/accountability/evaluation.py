@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
+from whistle.core.figures import percent
 from whistle.core.months import add_months
 from whistle.org.models import Unit
 from whistle.ratings.models import Appeal, AppealState, Cadre, Rating, Window
@@ -61,7 +62,7 @@ def monthly_bottom(rule: Rule, subject: str, month: dt.date) -> dict[int, dict]:
     classes: dict[str, list[dict]] = {}
     for r in rows:
         obj = objects[r["id"]]
-        r["rate"] = round(100 * r["satisfied"] / r["count"], 1)
+        r["rate"] = percent(r["satisfied"], r["count"])
         classes.setdefault(_class_of(subject, obj), []).append(r)
     bottom = {}
     for name, members in classes.items():

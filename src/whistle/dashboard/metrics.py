@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from whistle.core.errors import Forbidden, Invalid
+from whistle.core.figures import percent
 from whistle.core.months import month_of
 from whistle.org.models import Role, Unit
 from whistle.org.scopes import READ_ALL_ROLES, UNIT_ROLES, Actor
@@ -38,7 +39,7 @@ def evaluate(defs: list[MetricDefinition], facts: dict) -> dict[str, dict]:
         if d.kind == MetricKind.RATIO:
             num = sum(float(w) * facts.get(f, 0) for f, w in d.params.get("numerator", {}).items())
             den = sum(float(w) * facts.get(f, 0) for f, w in d.params.get("denominator", {}).items())
-            out[d.code] = {"value": round(100 * num / den, 1) if den else None,
+            out[d.code] = {"value": percent(num, den),
                            "numerator": _number(num), "denominator": _number(den)}
         else:
             out[d.code] = composite(d, out)

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from whistle.cases.models import Case
 from whistle.core.errors import NotFound
+from whistle.core.figures import percent
 from whistle.core.rules import int_param
 from whistle.enterprises.models import Enterprise
 from whistle.enterprises.selectors import enterprise_scope_q
@@ -226,11 +227,6 @@ def projects_behind_plan(actor: Actor, today: dt.date | None = None) -> list[tup
 
 # ---- coverage (遍访率) ------------------------------------------------------------------------------------------
 
-def _rate(part: int, whole: int) -> float | None:
-    """A percentage with one decimal; None when there is nothing to divide by."""
-    return round(100 * part / whole, 1) if whole else None
-
-
 def _above_scale(actor: Actor) -> QuerySet[Enterprise]:
     if not (actor.is_system or actor.role in VIEW_ROLES):
         return Enterprise.objects.none()
@@ -248,7 +244,7 @@ def coverage_by_county(actor: Actor, year: int) -> list[dict]:
             .annotate(above_scale=Count("pk"), visited=Count("pk", filter=Q(_visited_q(year))))
             .order_by("county__path"))
     return [{"county": r["county__code"], "name": r["county__name"], "above_scale": r["above_scale"],
-             "visited": r["visited"], "rate": _rate(r["visited"], r["above_scale"])} for r in rows]
+             "visited": r["visited"], "rate": percent(r["visited"], r["above_scale"])} for r in rows]
 
 
 def coverage_by_leader(actor: Actor, year: int) -> list[dict]:
@@ -275,7 +271,7 @@ def coverage_by_leader(actor: Actor, year: int) -> list[dict]:
     rows = []
     for leader_id, row in by_leader.items():
         row["visits"] = visits.get(leader_id, 0)
-        row["rate"] = _rate(row["visited"], row["above_scale"])
+        row["rate"] = percent(row["visited"], row["above_scale"])
         rows.append(row)
     return sorted(rows, key=lambda r: (-(r["rate"] or 0), r["leader"]))
 
@@ -298,7 +294,7 @@ def coverage_summary(actor: Actor, year: int, today: dt.date | None = None) -> d
     today = today or timezone.localdate()
     return {
         "year": year, "above_scale": totals["above_scale"], "visited": totals["visited"],
-        "rate": _rate(totals["visited"], totals["above_scale"]), "patronages": patronages.count(),
+        "rate": percent(totals["visited"], totals["above_scale"]), "patronages": patronages.count(),
         "open_cases": open_cases, "projects": len(projects),
         "behind_plan": sum(1 for p in projects if behind_plan(p, today, tolerance)),
     }

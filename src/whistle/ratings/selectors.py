@@ -6,6 +6,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from whistle.core.errors import NotFound
+from whistle.core.figures import percent
 from whistle.core.rules import int_param
 from whistle.org.models import Role, Unit
 from whistle.org.scopes import Actor
@@ -36,16 +37,14 @@ def satisfaction_definition() -> str:
     return "+".join(Level(n).label for n in range(5, satisfied_min_level() - 1, -1))
 
 
-def _rate(n: int, total: int):
-    return round(100 * n / total, 1) if total else None
 
 
 def _figures(by_level: dict[int, int]) -> dict:
     count = sum(by_level.values())
     least = satisfied_min_level()
-    return {"count": count, "good_rate": _rate(by_level[4] + by_level[5], count),
-            "poor_rate": _rate(by_level[1] + by_level[2], count),
-            "satisfaction_rate": _rate(sum(by_level[n] for n in range(least, 6)), count)}
+    return {"count": count, "good_rate": percent(by_level[4] + by_level[5], count),
+            "poor_rate": percent(by_level[1] + by_level[2], count),
+            "satisfaction_rate": percent(sum(by_level[n] for n in range(least, 6)), count)}
 
 
 def _levels(row: dict) -> dict[int, int]:
@@ -114,8 +113,8 @@ def ratings_overview(actor: Actor, date_from: dt.date, date_to: dt.date) -> dict
     opened = cases.count()
     called = cases.filter(rectification__contacted_at__isnull=False).count()
     closed = cases.filter(rectification__is_open=False).count()
-    return {**figures, "by_level": by_level, "poor": poor, "callback_rate": _rate(called, opened),
-            "rectification_rate": _rate(closed, opened), "definition": satisfaction_definition()}
+    return {**figures, "by_level": by_level, "poor": poor, "callback_rate": percent(called, opened),
+            "rectification_rate": percent(closed, opened), "definition": satisfaction_definition()}
 
 
 def ratings_by_unit(actor: Actor, date_from: dt.date, date_to: dt.date) -> list[dict]:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from whistle.cases.models import Case, CaseEvent, Category, EscalationLevel, ExtensionState, Resolution, Satisfaction, State
 from whistle.cases.selectors import case_list
+from whistle.core.figures import percent
 from whistle.core.months import add_months, month_bounds
 from whistle.org.models import Level, Role, Unit, UnitKind
 from whistle.org.scopes import Actor
@@ -352,5 +353,3 @@ def _patronage(actor: Actor, year: int) -> dict:
     return {"summary": coverage_summary(actor, year), "by_county": list(coverage_by_county(actor, year)), "year": year}
 
 
-def _rate(numerator: int, denominator: int) -> float | None:
-    return round(100 * numerator / denominator, 1) if denominator else None
