@@ -2,7 +2,9 @@ import itertools
 
 import pytest
 
+from whistle.ratings import rollups
 from whistle.ratings.models import Cadre, Rating, Window
+from whistle.ratings.rollups import key_of
 
 from tests.conftest import at
 
@@ -21,11 +23,13 @@ def cadres(heze):
 
 
 def rate(target, levels, when, **extra):
-    """Ratings as they stand after rating_submit (counted unless said otherwise), written directly."""
+    """Ratings as they stand after rating_submit (counted unless said otherwise), written directly, with their
+    rollups as the ratings service keeps them."""
     field = "cadre" if isinstance(target, Cadre) else "window"
-    rows = [Rating(**{field: target}, unit=target.unit, level=level, created_at=when, device_hash=f"d{next(_seq)}",
-                   network_hash="n", **extra) for level in levels]
-    return Rating.objects.bulk_create(rows)
+    rows = Rating.objects.bulk_create([Rating(**{field: target}, unit=target.unit, level=level, created_at=when,
+                                              device_hash=f"d{next(_seq)}", network_hash="n", **extra) for level in levels])
+    rollups.bump(rollups.delta_of(key_of(r) + (r.level,) for r in rows if r.counted))
+    return rows
 
 
 @pytest.fixture

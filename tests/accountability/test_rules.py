@@ -1,7 +1,12 @@
 """rules.md §2 / §8.4: the accountability rules the worker evaluates, as data, with their evidence, once."""
-from whistle.accountability.evaluation import evaluate_rules
+import datetime as dt
+
+from django.db.models import Count, Q
+
+from whistle.accountability.evaluation import evaluate_rules, month_table
 from whistle.accountability.models import Proposal, Rule
-from whistle.ratings.models import Appeal, Rating
+from whistle.core.months import month_bounds
+from whistle.ratings.models import Appeal, Rating, Window
 
 from tests.accountability.conftest import rate
 from tests.conftest import at
@@ -110,3 +115,35 @@ def test_a_rule_is_evaluated_at_most_every_interval_which_is_data(cadres):
     Rule.objects.update(every_minutes=5)
     rate(cadres["zhang"], [2], at(2026, 10, 2))
     assert evaluate_rules(at(2026, 11, 1, 11, 5)) == {"accountability_proposals": 1}
+
+
+def test_rule_8_4_month_figures_are_the_rollups_and_agree_with_the_ratings(month_ratings, heze):
+    rate(month_ratings["wang"], [1, 1], at(2026, 10, 20), counted=False, status="voided")  # stored, not counted
+    rate(month_ratings["win_a"], [4, 2, 5], at(2026, 10, 31, 23, 30))
+    rate(month_ratings["win_a"], [1], at(2026, 11, 1, 0, 30))  # Beijing November, still October in UTC
+    october = dt.date(2026, 10, 1)
+    assert {r["id"]: r for r in month_table("cadre", october)}[month_ratings["wang"].pk] == {
+        "id": month_ratings["wang"].pk, "count": 4, "satisfied": 2, "poor": 2}
+    assert month_table("window", october) == [{"id": month_ratings["win_a"].pk, "count": 3, "satisfied": 2, "poor": 1}]
+    start, end = month_bounds(october)
+    for subject in ("cadre", "window", "unit"):
+        plain = (Rating.objects.filter(counted=True, created_at__gte=start, created_at__lt=end, **{f"{subject}__isnull": False})
+                 .values(subject).annotate(count=Count("id"), satisfied=Count("id", filter=Q(level__gte=3)),
+                                           poor=Count("id", filter=Q(level__lte=2))).order_by(subject))
+        expected = [{"id": r[subject], "count": r["count"], "satisfied": r["satisfied"], "poor": r["poor"]} for r in plain]
+        assert sorted(month_table(subject, october), key=lambda r: r["id"]) == expected
+
+
+def test_rule_8_4_repeated_poor_of_a_unit_counts_its_cadres_and_windows(cadres, heze):
+    Rule.objects.filter(code="repeated-poor-adjust").update(subjects=["window", "unit"], threshold=3)
+    counter = Window.objects.create(name="住建窗口", hall="曹县政务服务中心", unit=heze.cao_zjj, supervision_phone="0530-3210001")
+    zhang_poor = rate(cadres["zhang"], [1, 2], at(2026, 9, 8))
+    window_poor = rate(counter, [2], at(2026, 10, 9))
+    rate(counter, [5, 4], at(2026, 10, 9))
+    rate(cadres["wang"], [1, 1], at(2026, 10, 9))  # 单县住建局: two, below the threshold
+    rate(cadres["win_a"], [1, 2], at(2026, 10, 9))
+    evaluate_rules(at(2026, 11, 3))
+    proposal = Proposal.objects.get(action="adjust")  # no window reaches three: only 曹县住建局 as a unit
+    assert (proposal.subject, proposal.unit, proposal.cadre, proposal.window) == ("unit", heze.cao_zjj, None, None)
+    assert proposal.evidence["ratings"] == [r.pk for r in zhang_poor + window_poor]
+    assert proposal.evidence["levels"] == [1, 2, 2]

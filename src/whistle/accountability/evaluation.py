@@ -1,18 +1,23 @@
-"""Rules over ratings → proposals. Set-based: one aggregate per subject type and month, then a small rank in
-Python per class. The worker runs `evaluate_rules` after each sweep; running it again proposes nothing new."""
+"""Rules over ratings → proposals. Set-based: the month's level counts per subject come from the ratings rollups
+(`RatingRollup`, one row per target × unit × month), then a small rank in Python per class. Only the 调整 rule reads
+ratings themselves, for what the rollups do not hold (which poor ratings await an appeal's review, their dates and
+ids as evidence), and only those of the targets the rollups show with enough poor ratings, each through its
+(target, created_at) index. The worker runs `evaluate_rules` after each sweep; running it again proposes nothing new."""
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import defaultdict
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from whistle.core.figures import percent
 from whistle.core.months import add_months
 from whistle.org.models import Unit
-from whistle.ratings.models import Appeal, AppealState, Cadre, Rating, Window
+from whistle.ratings.models import Appeal, AppealState, Cadre, Rating, RollupKind, Window
+from whistle.ratings.selectors import level_counts, poor_targets
 
 from .models import Proposal, Rule, RuleKind, Subject
 
@@ -30,18 +35,10 @@ def _aware(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime(day.year, day.month, day.day))
 
 
-def counted_ratings():
-    return Rating.objects.filter(counted=True)
-
-
 def month_table(subject: str, month: dt.date) -> list[dict]:
     """Counted ratings of one Beijing month per cadre, window or unit: count, satisfied (基本满意 and above), poor."""
-    field = SUBJECT_FIELD[subject]
-    rows = (counted_ratings().filter(created_at__gte=_aware(month), created_at__lt=_aware(month_start(month, -1)),
-                                     **({f"{field}__isnull": False} if field != "unit" else {}))
-            .values(field).annotate(count=Count("id"), satisfied=Count("id", filter=Q(level__gte=3)),
-                                    poor=Count("id", filter=Q(level__lte=2))).order_by())
-    return [{"id": r[field], "count": r["count"], "satisfied": r["satisfied"], "poor": r["poor"]} for r in rows]
+    return [{"id": pk, "count": sum(n.values()), "satisfied": n[3] + n[4] + n[5], "poor": n[1] + n[2]}
+            for pk, n in level_counts(subject, month).items()]
 
 
 def _class_of(subject: str, obj) -> str:
@@ -105,25 +102,46 @@ def _evaluate_bottom(rule: Rule, now: dt.datetime) -> list[dict]:
 def upheld_poor(since: dt.datetime, until: dt.datetime):
     """Poor ratings that stand: counted (neither flagged nor voided) and not awaiting an appeal's review."""
     pending = Appeal.objects.filter(rating=OuterRef("pk"), state=AppealState.PENDING)
-    return counted_ratings().filter(level__lte=2, created_at__gte=since, created_at__lte=until).exclude(Exists(pending))
+    return Rating.objects.filter(counted=True, level__lte=2, created_at__gte=since, created_at__lte=until).exclude(Exists(pending))
+
+
+def _poor_candidates(subject: str, targets: list[dict], threshold: int) -> dict[int, Q]:
+    """Subjects with at least `threshold` counted poor ratings in the rollups' months → the ratings to read for each:
+    the subject's cadre or window, or a unit's cadres and windows (the rating_cadre / rating_window indexes)."""
+    kind = {Subject.CADRE: RollupKind.CADRE, Subject.WINDOW: RollupKind.WINDOW}.get(subject)
+    poor: dict[int, int] = defaultdict(int)
+    by_unit: dict[int, dict[str, list[int]]] = defaultdict(lambda: {RollupKind.CADRE: [], RollupKind.WINDOW: []})
+    for t in targets:
+        if kind is None:
+            poor[t["unit"]] += t["poor"]
+            by_unit[t["unit"]][t["kind"]].append(t["target_id"])
+        elif t["kind"] == kind:
+            poor[t["target_id"]] += t["poor"]
+    found = {}
+    for pk in sorted(pk for pk, n in poor.items() if n >= threshold):
+        if kind is None:
+            ids = by_unit[pk]
+            found[pk] = Q(unit_id=pk) & (Q(cadre_id__in=ids[RollupKind.CADRE]) | Q(window_id__in=ids[RollupKind.WINDOW]))
+        else:
+            found[pk] = Q(**{f"{SUBJECT_FIELD[subject]}_id": pk})
+    return found
 
 
 def _evaluate_repeated(rule: Rule, now: dt.datetime) -> list[dict]:
     """调整: at least `threshold` upheld poor ratings within the last `months` months, none of them cited by an
-    earlier proposal of this rule."""
+    earlier proposal of this rule. The rollups' whole months (a superset of the period, counting appealed ratings
+    too) name the candidates; their ratings then decide."""
     today = timezone.localtime(now).date()
     start = month_start(today, rule.months)
     since = _aware(start.replace(day=min(today.day, 28)))
+    targets = poor_targets(start, today)
     found = []
     for subject in rule.subjects:
-        field = SUBJECT_FIELD[subject]
-        poor = upheld_poor(since, now).exclude(**{f"{field}__isnull": True} if field != "unit" else {})
-        candidates = poor.values(field).annotate(n=Count("id")).filter(n__gte=rule.threshold).values_list(field, flat=True)
-        for subject_id in sorted(candidates):
+        for subject_id, ratings in _poor_candidates(subject, targets, rule.threshold).items():
             cited = {i for p in _previous(rule, subject, subject_id) for i in p.evidence.get("ratings", [])}
-            rows = [r for r in poor.filter(**{field: subject_id}).order_by("created_at", "id").values("id", "level", "created_at")
+            rows = [r for r in upheld_poor(since, now).filter(ratings).order_by("created_at", "id").values("id", "level", "created_at")
                     if r["id"] not in cited]
-            if len(rows) < rule.threshold:
+            if not rows or len(rows) < rule.threshold:
                 continue
             ids = [r["id"] for r in rows]
             found.append({

@@ -133,6 +133,31 @@ def ratings_by_unit(actor: Actor, date_from: dt.date, date_to: dt.date) -> list[
     return out
 
 
+# ---- the whole city's rollups, for the accountability worker (no actor: it judges every unit) ----------------------
+
+ROLLUP_SUBJECTS = {"cadre": ({"kind": RollupKind.CADRE}, "target_id"), "window": ({"kind": RollupKind.WINDOW}, "target_id"),
+                   "unit": ({}, "unit")}
+
+
+def level_counts(subject: str, month_from: dt.date, month_to: dt.date | None = None) -> dict[int, dict[int, int]]:
+    """Counted ratings per cadre, window or rated unit (`subject`) over the Beijing months month_from…month_to
+    (default: month_from alone), from the rollups: {id: {level: n}}, ids with no counted rating left out."""
+    where, field = ROLLUP_SUBJECTS[subject]
+    rows = (RatingRollup.objects.filter(month__gte=_month(month_from), month__lte=_month(month_to or month_from), **where)
+            .values(field).annotate(**LEVEL_SUMS).order_by())
+    counts = {r[field]: _levels(r) for r in rows}
+    return {pk: levels for pk, levels in counts.items() if any(levels.values())}
+
+
+def poor_targets(month_from: dt.date, month_to: dt.date) -> list[dict]:
+    """Every cadre and window with counted poor ratings (差评, levels 1–2) in the Beijing months month_from…month_to,
+    per rated unit, from the rollups: [{kind, target_id, unit, poor}]."""
+    rows = (RatingRollup.objects.filter(month__gte=_month(month_from), month__lte=_month(month_to))
+            .values("kind", "target_id", "unit").annotate(n1=Sum("n1"), n2=Sum("n2")).order_by())
+    return [{"kind": r["kind"], "target_id": r["target_id"], "unit": r["unit"], "poor": r["n1"] + r["n2"]}
+            for r in rows if r["n1"] + r["n2"] > 0]
+
+
 CONTACT_ROLES = {Role.HANDLER, Role.UNIT_ADMIN, Role.COORDINATOR}
 
 
