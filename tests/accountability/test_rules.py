@@ -1,5 +1,8 @@
 """rules.md §2 / §8.4: the accountability rules the worker evaluates, as data, with their evidence, once."""
 import datetime as dt
+import importlib
+
+from django.apps import apps as django_apps
 
 from django.db.models import Count, Q
 
@@ -16,13 +19,26 @@ def test_rule_8_4_defaults_are_rows_of_the_rule_table(db):
     rules = {r.code: r for r in Rule.objects.all()}
     assert rules["poor-rating-rectification"].action == "rectification"
     assert (rules["bottom-two-months"].months, rules["bottom-two-months"].action) == (2, "talk")
-    assert (rules["repeated-poor-adjust"].threshold, rules["repeated-poor-adjust"].months, rules["repeated-poor-adjust"].action) == (3, 6, "adjust")
+    # 调整 at 5 upheld poor ratings in 6 months (migration 0004; docs/guide/accountability.md says why)
+    assert (rules["repeated-poor-adjust"].threshold, rules["repeated-poor-adjust"].months, rules["repeated-poor-adjust"].action) == (5, 6, "adjust")
+
+
+def test_rule_8_4_new_adjust_default_leaves_a_rule_edited_in_the_admin_alone(db):
+    migration = importlib.import_module("whistle.accountability.migrations.0004_adjust_rule_five_in_six_months")
+    rules = Rule.objects.filter(code="repeated-poor-adjust")
+    rules.update(threshold=4)  # the deployment chose its own number
+    migration.forwards(django_apps, None)
+    assert rules.get().threshold == 4
+    rules.update(threshold=3, description=migration.OLD["description"])  # still the old default
+    migration.forwards(django_apps, None)
+    assert (rules.get().threshold, rules.get().months, rules.get().description) == (5, 6, migration.NEW["description"])
 
 
 def test_rule_8_4_bottom_of_class_two_months_running_proposes_a_talk(month_ratings, heze):
-    # Also found: 单县住建局 is the bottom county department (a unit talk), and 王强's four poor ratings (调整).
-    assert evaluate_rules(at(2026, 11, 3)) == {"accountability_proposals": 3}
-    assert sorted(Proposal.objects.values_list("subject", "action")) == [("cadre", "adjust"), ("cadre", "talk"), ("unit", "talk")]
+    # Also found: 单县住建局 is the bottom county department (a unit talk). 王强's four poor ratings in two months are
+    # not yet a 调整 (five in six months).
+    assert evaluate_rules(at(2026, 11, 3)) == {"accountability_proposals": 2}
+    assert sorted(Proposal.objects.values_list("subject", "action")) == [("cadre", "talk"), ("unit", "talk")]
     proposal = Proposal.objects.get(subject="cadre", action="talk")
     assert (proposal.action, proposal.subject, proposal.cadre, proposal.state) == ("talk", "cadre", month_ratings["wang"], "pending")
     months = proposal.evidence["months"]
@@ -33,6 +49,7 @@ def test_rule_8_4_bottom_of_class_two_months_running_proposes_a_talk(month_ratin
 
 
 def test_rule_8_4_same_evidence_never_proposes_twice(month_ratings):
+    Rule.objects.filter(code="repeated-poor-adjust").update(threshold=3)  # 王强's four poor ratings: a 调整 too
     evaluate_rules(at(2026, 11, 3))
     assert evaluate_rules(at(2026, 11, 3)) == {"accountability_proposals": 0}
     assert evaluate_rules(at(2026, 11, 28)) == {"accountability_proposals": 0}
@@ -65,24 +82,26 @@ def test_rule_8_4_bottom_unit_of_its_class(cadres, heze):
     assert [p.unit for p in units] == [heze.cao_zjj]
 
 
-def test_rule_8_4_n_upheld_poor_within_m_months_proposes_adjustment(cadres):
+def test_rule_8_4_five_upheld_poor_within_six_months_proposes_adjustment(cadres):
     zhang = cadres["zhang"]
-    rate(zhang, [1], at(2026, 4, 1))  # outside six months of 2026-11-20
+    rate(zhang, [1, 2], at(2026, 5, 19))  # outside six months of 2026-11-20
     rate(zhang, [2], at(2026, 6, 1))
-    rate(zhang, [1], at(2026, 9, 1))
+    rate(zhang, [1, 1], at(2026, 9, 1))
+    rate(zhang, [2], at(2026, 10, 15))
     evaluate_rules(at(2026, 11, 20))
-    assert not Proposal.objects.filter(action="adjust").exists()
+    assert not Proposal.objects.filter(action="adjust").exists()  # four in six months
     rate(zhang, [2], at(2026, 11, 2))
     evaluate_rules(at(2026, 11, 21))
     proposal = Proposal.objects.get(action="adjust")
-    assert proposal.cadre == zhang and len(proposal.evidence["ratings"]) == 3
-    assert proposal.evidence["dates"] == ["2026-06-01", "2026-09-01", "2026-11-02"]
+    assert proposal.cadre == zhang and len(proposal.evidence["ratings"]) == 5
+    assert proposal.evidence["dates"] == ["2026-06-01", "2026-09-01", "2026-09-01", "2026-10-15", "2026-11-02"]
+    assert proposal.summary == "6个月内有效差评5条（阈值5条）"
     assert evaluate_rules(at(2026, 11, 22)) == {"accountability_proposals": 0}
 
 
 def test_rule_8_4_voided_flagged_and_appealed_ratings_are_not_upheld(cadres, heze):
     zhang = cadres["zhang"]
-    rate(zhang, [1, 2], at(2026, 10, 1))
+    rate(zhang, [1, 2, 1, 2], at(2026, 10, 1))
     rate(zhang, [1], at(2026, 10, 2), counted=False, status="voided")
     rate(zhang, [1], at(2026, 10, 3), counted=False, status="flagged")
     appealed = rate(zhang, [2], at(2026, 10, 4))[0]
@@ -93,7 +112,7 @@ def test_rule_8_4_voided_flagged_and_appealed_ratings_are_not_upheld(cadres, hez
                                                   reviewed_at=at(2026, 10, 6))
     evaluate_rules(at(2026, 11, 2))
     assert Proposal.objects.filter(action="adjust").count() == 1
-    assert Rating.objects.filter(cadre=zhang).count() == 5
+    assert Rating.objects.filter(cadre=zhang).count() == 7
 
 
 def test_rule_8_4_thresholds_are_data(cadres):
