@@ -88,3 +88,13 @@ def test_public_page_after_poor_rating_shows_case_number_and_rerate_link(client,
     rating = Rating.objects.get()
     body = r.content.decode()
     assert rating.rectification.number in body and f"/r/rerate/{rerate_token(rating)}" in body
+
+
+def test_rule_8_5_the_rectification_case_carries_no_rater_contact(heze, cards):
+    rating = rating_submit(cards[0], level=1, phone="13912345678", device="phone-2", ip="10.0.0.2", now=at(2026, 11, 2, 9))
+    case = Case.objects.get(pk=rating.rectification_id)
+    assert (case.contact_name, case.contact_phone) == ("评价人", cards[0].supervision_phone)
+    stored = [case.title, case.description, case.contact_name, case.contact_phone, case.address]
+    stored += [str(e.payload) for e in CaseEvent.objects.filter(case=case)]
+    assert not any("5678" in text or "139" in text for text in stored)
+    assert rating.rater_phone_masked == "139****5678"  # kept on the rating, read only through rater_contact

@@ -25,6 +25,7 @@ from .models import Appeal, AppealState, Cadre, Level, Rating, RatingChannel, Ra
 RECTIFICATION_CATEGORY = {"code": "rating-rectification", "name": "差评整改",
                           "description": "扫码评价“不满意”“非常不满意”后的回访核实与整改"}
 COMMENT_MAX = 500
+RATER_CONTACT_NAME = "评价人"
 CASE_NUMBER_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{0,39}$")
 
 
@@ -135,11 +136,12 @@ def _open_rectification(rating: Rating, now: dt.datetime):
     if rating.case_number:
         lines.append("办件编号：" + rating.case_number)
     lines.append("请回访核实、整改并向评价人反馈。")
-    # The rater's number is kept only as a hash: the case carries the card's supervision phone, the masked one in the name.
+    # No rater contact on the case, not even masked: staff read it only through selectors.rater_contact, which logs
+    # every read (评价人信息保护). The case carries a neutral name and the card's supervision phone.
     _rectification_category()
     case, _ = case_submit(
         Actor.system(), kind=Kind.COMPLAINT, category=RECTIFICATION_CATEGORY["code"], title=f"差评整改：{kind}{target.name}"[:100],
-        description="\n".join(lines), contact_name=f"评价人{rating.rater_phone_masked or '（匿名）'}"[:40],
+        description="\n".join(lines), contact_name=RATER_CONTACT_NAME,
         contact_phone=target.supervision_phone, channel=Channel.RATING, external_ref=f"rating-{rating.pk}",
         county=_county_of(unit).pk, cross_county=unit.county_id is None, now=now,
     )
