@@ -5,7 +5,7 @@ import pytest
 from whistle.cases import workflow
 from whistle.cases.models import Case, CaseEvent
 from whistle.core.errors import Invalid, NotFound
-from whistle.ratings.models import ContactRead
+from whistle.ratings.models import ContactRead, Rating
 from whistle.ratings.selectors import rater_contact
 from whistle.ratings.services import VOID_ACTION, appeal_file, appeal_review, rating_submit
 
@@ -45,3 +45,55 @@ def test_rule_8_3_voided_rating_closes_its_rectification_case(heze, poor):
     assert (case.state, case.is_open, case.closed_at) == ("closed", False, at(2026, 11, 5))
     event = CaseEvent.objects.filter(case=case).order_by("-seq").first()
     assert event.action == VOID_ACTION and "经核实为误评" in event.payload["reason"]
+
+
+def test_rule_8_5_rater_phone_page_shows_the_masked_number_after_a_reason_and_logs_the_read(client, heze, poor):
+    client.force_login(heze.users.cao_zjj)
+    case_page = client.get(f"/cases/{poor.rectification.number}").content.decode()
+    page_url = f"/r/ratings/{poor.pk}/contact"
+    assert "查看评价人电话" in case_page and page_url in case_page and "139****0001" not in case_page
+    page = client.get(page_url)
+    body = page.content.decode()
+    assert page.status_code == 200 and "评价人留了联系电话" in body and "139****0001" not in body
+    assert not ContactRead.objects.exists()  # opening the page reads nothing
+    refused = client.post(page_url, {"reason": "", "note": ""})
+    assert refused.status_code == 422 and "请选择查看事由" in refused.content.decode() and "139****0001" not in refused.content.decode()
+    refused = client.post(page_url, {"reason": "other", "note": " "})
+    assert refused.status_code == 422 and "请写明查看事由" in refused.content.decode()
+    assert not ContactRead.objects.exists()
+    shown = client.post(page_url, {"reason": "callback", "note": "第一次回访"})
+    body = shown.content.decode()
+    assert shown.status_code == 200 and "139****0001" in body and "不保存完整号码" in body
+    assert "no-store" in shown["Cache-Control"]
+    read = ContactRead.objects.get()
+    assert (read.rating, read.user, read.purpose) == (poor, heze.users.cao_zjj, "回访核实差评：第一次回访")
+    assert "曹县住房和城乡建设局" in read.actor_label and read.actor_label in body  # the page lists the reads
+    # The county office (coordinator of the unit's subtree) may read too; its read is logged in its own name.
+    client.force_login(heze.users.cao_office)
+    assert "139****0001" in client.post(page_url, {"reason": "other", "note": "督办抽查回访"}).content.decode()
+    assert list(ContactRead.objects.order_by("id").values_list("user__username", "purpose")) == [
+        ("cao_zjj", "回访核实差评：第一次回访"), ("cao_office", "督办抽查回访")]
+
+
+def test_rule_8_5_rater_phone_page_outside_scope_is_404_and_reads_nothing(client, heze, poor, cards):
+    page_url = f"/r/ratings/{poor.pk}/contact"
+    for name in ("shan_zjj", "shan_office", "city_scjg", "ent_cao", "cao_leader", "auditor"):
+        client.force_login(getattr(heze.users, name))
+        assert client.get(page_url).status_code == 404, name
+        assert client.post(page_url, {"reason": "callback"}).status_code == 404, name
+    client.force_login(heze.users.cao_zjj)
+    good = rating_submit(cards[0], level=5, phone="13900000002", device="d2", ip="10.0.0.2")
+    assert client.get(f"/r/ratings/{good.pk}/contact").status_code == 404  # not a poor rating: no call-back
+    assert client.get(f"/r/ratings/{2 ** 70}/contact").status_code == 404
+    assert not ContactRead.objects.exists()
+    client.logout()
+    assert client.get(page_url).status_code == 302  # to the sign-in page
+
+
+def test_rater_phone_page_says_when_the_rater_left_no_phone(client, heze, cards):
+    anonymous = rating_submit(cards[0], level=2, device="d3", ip="10.0.0.3")
+    client.force_login(heze.users.cao_zjj)
+    assert "评价人未留联系电话" in client.get(f"/cases/{anonymous.rectification.number}").content.decode()
+    body = client.get(f"/r/ratings/{anonymous.pk}/contact").content.decode()
+    assert "评价人未留联系电话" in body and 'name="reason"' not in body
+    assert Rating.objects.get(pk=anonymous.pk).rater_phone_masked == ""

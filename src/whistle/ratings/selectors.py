@@ -5,7 +5,8 @@ import datetime as dt
 from django.db.models import Sum
 from django.utils import timezone
 
-from whistle.core.errors import NotFound
+from whistle.cases.models import Channel
+from whistle.core.errors import Invalid, NotFound
 from whistle.core.figures import percent
 from whistle.core.rules import int_param
 from whistle.org.models import Role, Unit
@@ -159,16 +160,58 @@ def poor_targets(month_from: dt.date, month_to: dt.date) -> list[dict]:
 
 
 CONTACT_ROLES = {Role.HANDLER, Role.UNIT_ADMIN, Role.COORDINATOR}
+# Why staff read a rater's contact (the reason is logged with the read); "other" needs a note.
+CONTACT_PURPOSES = {"callback": "回访核实差评", "feedback": "向评价人反馈整改结果", "appeal": "申诉复核核实评价", "other": "其他"}
+
+
+def may_read_contact(actor: Actor, rating: Rating) -> bool:
+    """A poor rating's call-back is the rated unit's (its handlers and administrators, or a unit above it) and its
+    coordinators'; nobody else reads rater contact, and nobody reads it for a rating that is not poor."""
+    return rating.level <= 2 and actor.role in CONTACT_ROLES and actor.covers(rating.unit)
+
+
+def contact_rating_get(actor: Actor, rating_id) -> Rating:
+    """The poor rating whose rater the actor may call back, with its target and rectification; anyone else, or any
+    other rating, finds nothing (404). Reads no contact: the page shows it only through `rater_contact`."""
+    in_range = isinstance(rating_id, int) and 0 < rating_id < 2 ** 63
+    rating = (Rating.objects.select_related("unit", "cadre", "window", "rectification").filter(pk=rating_id).first()
+              if in_range else None)
+    if rating is None or not may_read_contact(actor, rating):
+        raise NotFound("评价不存在", code="rating_not_found")
+    return rating
+
+
+def rating_of_case(case) -> Rating | None:
+    """The poor rating a rectification case (差评整改) was opened for; None for any other case."""
+    if case.channel != Channel.RATING:
+        return None
+    return Rating.objects.select_related("unit", "cadre", "window").filter(rectification_id=case.pk).first()
+
+
+def contact_purpose(reason: str, note: str = "") -> str:
+    """The logged reason for a read: one of CONTACT_PURPOSES, with an optional note (required for "other")."""
+    if reason not in CONTACT_PURPOSES:
+        raise Invalid("请选择查看事由", code="purpose_required", field="reason")
+    note = (note or "").strip()
+    if reason == "other" and not note:
+        raise Invalid("选择“其他”时请写明查看事由", code="purpose_note_required", field="note")
+    if len(note) > 150:
+        raise Invalid("补充说明不能超过150字", code="purpose_note_too_long", field="note")
+    return CONTACT_PURPOSES[reason] if not note else note if reason == "other" else f"{CONTACT_PURPOSES[reason]}：{note}"
+
+
+def contact_reads(rating: Rating) -> list[ContactRead]:
+    """Who read this rating's rater contact, when and why, newest first."""
+    return list(ContactRead.objects.filter(rating=rating).order_by("-at", "-id")[:50])
 
 
 def rater_contact(actor: Actor, rating_id: int, purpose: str, now: dt.datetime | None = None) -> str:
     """The rater's (masked) phone, for the call-back (回访核实). The only read of rater contact data for staff: each
-    read is logged with who, when, which rating and why (评价人信息保护, rules.md §8.5). Outside scope: not found."""
+    read is logged with who, when, which rating and why (评价人信息保护, rules.md §8.5). Outside scope: not found.
+    whistle keeps the number only as a keyed hash and this masked display: there is no full number to show."""
     from .services import _reason
 
-    rating = Rating.objects.select_related("unit").filter(pk=rating_id).first()
-    if rating is None or actor.role not in CONTACT_ROLES or not actor.covers(rating.unit):
-        raise NotFound("评价不存在", code="rating_not_found")
+    rating = contact_rating_get(actor, rating_id)
     purpose = _reason(purpose, "purpose")[:200]
     ContactRead.objects.create(rating=rating, user=actor.user, actor_label=actor.label[:120], purpose=purpose,
                                at=now or timezone.now())

@@ -7,6 +7,7 @@ urlpatterns = [
     path("ranking", views.ranking, name="ranking"),
     path("ratings/<int:pk>/appeal", views.appeal_file_view, name="appeal_file"),
     path("ratings/<int:pk>/review", views.rating_review_view, name="rating_review"),
+    path("ratings/<int:pk>/contact", views.rater_contact_page, name="rater_contact"),
     path("appeals/<int:pk>/review", views.appeal_review_view, name="appeal_review"),
     path("cards/import", views.cards_import, name="cards_import"),
     path("cards/template.xlsx", views.cards_template, name="cards_template"),

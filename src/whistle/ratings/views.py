@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from whistle.cases.models import Case
@@ -23,7 +24,7 @@ from whistle.org.scopes import Actor
 from .importers import IMPORT_ROLES, import_cards, rejects_xlsx, template_xlsx
 from .models import Cadre, Level, Tag, Window
 from .rectification import progress, rating_for_token, rerate, rerate_token
-from .selectors import card_get, monthly_ranking, rating_summary
+from .selectors import CONTACT_PURPOSES, card_get, contact_purpose, contact_rating_get, contact_reads, monthly_ranking, rater_contact, rating_summary
 from .services import appeal_file, appeal_review, rating_review, rating_submit
 
 DEVICE_COOKIE = "whistle_device"
@@ -246,3 +247,29 @@ def ranking(request):
         month = timezone.localdate().replace(day=1)
     actor = Actor.of(request.user)
     return render(request, "ratings/ranking.html", {"month": month, "rows": monthly_ranking(actor, month)})
+
+
+@never_cache  # the number is shown once, for this read: no copy kept by a browser or proxy
+@login_required
+def rater_contact_page(request, pk):
+    """查看评价人电话: a poor rating's call-back for the rated unit's staff and its coordinators. The number shows only
+    after a reason is chosen, and each showing is a logged read (selectors.rater_contact); outside scope: 404."""
+    actor = Actor.of(request.user)
+    try:
+        rating = contact_rating_get(actor, pk)
+    except NotFound:
+        raise Http404 from None
+    context = {"rating": rating, "target": rating.target, "purposes": CONTACT_PURPOSES.items(), "form": {}, "error": None,
+               "phone": None, "reader": actor.label}
+    status = 200
+    if request.method == "POST":
+        context["form"] = {"reason": request.POST.get("reason", ""), "note": request.POST.get("note", "")}
+        try:
+            purpose = contact_purpose(**context["form"])
+            context["phone"] = rater_contact(actor, rating.pk, purpose)
+        except Problem as problem:
+            context["error"], status = problem, problem.status
+        else:
+            context["purpose"] = purpose
+    context["reads"] = contact_reads(rating)
+    return render(request, "ratings/contact.html", context, status=status)
