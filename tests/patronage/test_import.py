@@ -8,6 +8,7 @@ from python_calamine import CalamineWorkbook
 
 from whistle.core.errors import Invalid
 from whistle.enterprises.models import Enterprise
+from whistle.enterprises.services import enterprise_update
 from whistle.patronage.importing import SHEETS, import_workbook, rejects_workbook, template_workbook
 from whistle.patronage.models import Milestone, Patronage, Project, TaskForceMember
 
@@ -115,3 +116,20 @@ def test_patronage_import_command(heze, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "企业：新增1，更新1" in out and "退回6行" in out
     assert (tmp_path / "包保-退回.xlsx").exists()
+
+
+def test_import_updates_an_enterprise_through_the_enterprises_service(heze):
+    row = ["91371721MA3C5TXL5J", "  曹县木业有限公司  ", "caoxian", "木材加工", "是", "否", "王经理", "13905300001"]
+    first = import_workbook(heze.actor("cao_office"), workbook({"企业": [row]}))
+    assert first.counts == {"企业": {"created": 0, "updated": 1, "unchanged": 0}}
+    enterprise = Enterprise.objects.get(uscc="91371721MA3C5TXL5J")
+    assert (enterprise.name, enterprise.industry, enterprise.above_scale, enterprise.is_key) == ("曹县木业有限公司", "木材加工", True, False)
+    assert import_workbook(heze.actor("cao_office"), workbook({"企业": [row]})).counts == {"企业": {"created": 0, "updated": 0, "unchanged": 1}}
+    assert enterprise_update(enterprise, contact_name="孙经理", name="曹县木业有限公司") == ["contact_name"]
+    with pytest.raises(Invalid) as blank:
+        enterprise_update(enterprise, name="  ")
+    assert blank.value.code == "required"
+    with pytest.raises(TypeError):
+        enterprise_update(enterprise, uscc="91371721MA3C5TXL7Q")  # the credit code is the enterprise's identity
+    enterprise.refresh_from_db()
+    assert (enterprise.uscc, enterprise.name, enterprise.contact_name) == ("91371721MA3C5TXL5J", "曹县木业有限公司", "孙经理")

@@ -16,7 +16,7 @@ from python_calamine import CalamineWorkbook
 
 from whistle.core.errors import Invalid, Problem
 from whistle.enterprises.models import Enterprise
-from whistle.enterprises.services import clean_uscc, enterprise_register
+from whistle.enterprises.services import clean_uscc, enterprise_register, enterprise_update
 from whistle.org.scopes import Actor
 
 from . import services
@@ -137,11 +137,7 @@ def _enterprise_row(actor: Actor, v: dict) -> str:
         return "created"
     if not can_manage(actor, existing.county):
         raise Invalid("该企业不在您的管辖范围内", code="out_of_scope", field="统一社会信用代码")
-    changed = {k: val for k, val in fields.items() if getattr(existing, k) != val}
-    if not changed:
-        return "unchanged"
-    Enterprise.objects.filter(pk=existing.pk).update(**changed)
-    return "updated"
+    return "updated" if enterprise_update(existing, **fields) else "unchanged"
 
 
 def _milestones(text: str) -> list[dict]:
