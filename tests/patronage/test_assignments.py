@@ -5,8 +5,11 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from whistle.core.errors import Conflict, Invalid, NotFound
+from whistle.org.scopes import Actor
 from whistle.patronage import selectors, services
 from whistle.patronage.models import Patronage
+
+from tests.conftest import _member
 
 from .conftest import make_project
 
@@ -126,3 +129,17 @@ def test_scopes_leader_sees_own_and_subtree_enterprise_user_nothing(assigned):
             selectors.patronage_get(assigned.actor(name), assigned.patronage.pk)
     with pytest.raises(NotFound):
         selectors.patronage_get(assigned.actor("cao_leader"), make_shan.pk)
+
+
+def test_scopes_follow_the_org_tree_a_department_leader_has_only_a_portfolio(assigned):
+    department_leader = Actor.of(_member("cao_zjj_leader", "leader", unit=assigned.cao_zjj))
+    patronage = assigned.patronage
+    assert not selectors.patronage_list(department_leader).exists()
+    assert not selectors.can_visit(department_leader, patronage)
+    with pytest.raises(NotFound):
+        selectors.patronage_get(department_leader, patronage.pk)
+    assert set(selectors.patronage_list(assigned.actor("city_office")).values_list("pk", flat=True)) == {patronage.pk}
+    visits = {name: selectors.can_visit(assigned.actor(name), patronage)
+              for name in ("cao_leader", "city_leader", "cao_office", "city_office", "shan_office", "cao_zjj", "auditor")}
+    assert visits == {"cao_leader": True, "city_leader": True, "cao_office": True, "city_office": True,
+                      "shan_office": False, "cao_zjj": False, "auditor": False}

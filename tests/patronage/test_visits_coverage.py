@@ -122,3 +122,13 @@ def test_behind_plan_by_overdue_milestone_or_progress(key):
     services.project_progress(key.actor("cao_office"), late_node.pk, progress=60,
                               done={late_node.milestones.get().pk: "2026-06-30"})
     assert selectors.behind_plan(late_node, today) == []
+
+
+def test_planned_progress_is_linear_from_start_to_end_and_the_demo_uses_it():
+    start, end = dt.date(2026, 1, 1), dt.date(2026, 12, 31)
+    assert [selectors.planned_progress(start, end, day) for day in
+            (dt.date(2025, 12, 1), start, dt.date(2026, 7, 1), end, dt.date(2027, 3, 1))] == [0, 0, 49, 100, 100]
+    assert [selectors.planned_progress(start, start, day) for day in (dt.date(2025, 12, 31), dt.date(2026, 1, 2))] == [0, 100]
+    from whistle.patronage import demo
+
+    assert demo.planned_progress is selectors.planned_progress

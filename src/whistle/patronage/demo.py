@@ -14,6 +14,7 @@ from whistle.org.scopes import Actor
 
 from . import services
 from .models import Patronage
+from .selectors import planned_progress
 
 PROBLEMS = [
     "厂区门前道路破损，雨天积水影响货车通行", "新建厂房施工许可办理进度慢，希望加快审批", "用电负荷不足，申请增容",
@@ -59,7 +60,7 @@ def seed_patronage(heze, *, seed: int = 1) -> str:
             behind = (n + k) % 2 == 1
             begin = dt.date(today.year, 2 + k, 1)
             finish = dt.date(today.year + 1, 6, 30)
-            expected = services_expected(begin, finish, today)
+            expected = planned_progress(begin, finish, today)
             nodes = [{"name": "开工", "planned_on": begin, "done_on": begin + dt.timedelta(days=5)},
                      {"name": "主体完工", "planned_on": today - dt.timedelta(days=20) if behind else dt.date(today.year + 1, 1, 15)},
                      {"name": "投产", "planned_on": finish}]
@@ -98,9 +99,3 @@ def seed_patronage(heze, *, seed: int = 1) -> str:
                         pass
     return (f"领导包保：{Patronage.objects.filter(ended_on__isnull=True).count()} 个包保关系（含 {2 * len(counties)} 个重点项目），"
             f"{visits} 次走访，{cases} 个走访问题转为工单")
-
-
-def services_expected(begin: dt.date, finish: dt.date, today: dt.date) -> int:
-    if today <= begin:
-        return 0
-    return min(100, int(100 * (today - begin).days / max(1, (finish - begin).days)))

@@ -17,7 +17,7 @@ from whistle.core.figures import percent
 from whistle.core.rules import int_param
 from whistle.enterprises.models import Enterprise
 from whistle.enterprises.selectors import enterprise_scope_q
-from whistle.org.models import Level, Role, Unit, UnitKind
+from whistle.org.models import Role, Unit, UnitKind
 from whistle.org.scopes import READ_ALL_ROLES, Actor
 
 from .models import Patronage, Project, Visit, VisitProblem
@@ -28,20 +28,21 @@ ORIGIN_PREFIX = "patronage-visit:"
 
 
 def _territory(actor: Actor) -> Unit | None | bool:
-    """The county (or True for the whole city) whose objects the actor oversees; None for none."""
+    """Whose objects the actor oversees, in the terms of `org.scopes.Actor`: True for all of them (auditors, system
+    administrators, the system, a city-wide coordinator or leader), the root of the actor's subtree (a county's
+    coordinator or leader), or None (a leader of a department: their own portfolio only; anyone else: nothing)."""
     if actor.is_system or actor.role in READ_ALL_ROLES:
         return True
     root = actor.scope_root
     if root is None or actor.role not in (Role.COORDINATOR, Role.LEADER):
         return None
     if actor.role == Role.LEADER and root.kind not in GOVERNMENTS:
-        return None  # a leader of a department sees only their own portfolio
-    if root.level == Level.CITY:
-        return True
-    return root.county or root
+        return None
+    return True if actor.is_city_wide else root
 
 
 def _county_q(territory, prefix: str) -> Q:
+    """`Actor.covers` as a filter: objects whose county lies in the territory's subtree."""
     if territory is True:
         return Q()
     if territory is None:
@@ -81,13 +82,12 @@ def can_manage(actor: Actor, county: Unit) -> bool:
 
 
 def can_visit(actor: Actor, patronage: Patronage) -> bool:
-    """The responsible leader, a leader or coordinator over the object's county, or the system logs visits."""
+    """The responsible leader, a leader (of a government) or coordinator over the object's county, or the system
+    logs visits."""
     if actor.is_system:
         return True
     if actor.role == Role.LEADER:
-        territory = _territory(actor)
-        return patronage.leader_id == actor.user.pk or territory is True or (
-            territory is not None and patronage.county.path.startswith(territory.path))
+        return patronage.leader_id == actor.user.pk or (_territory(actor) is not None and actor.covers(patronage.county))
     return actor.role == Role.COORDINATOR and actor.covers(patronage.county)
 
 
@@ -195,14 +195,17 @@ def project_get(actor: Actor, pk) -> Project:
     return project
 
 
-def expected_progress(project: Project, today: dt.date) -> int:
-    """Progress the plan expects by `today`: linear from planned start (0%) to planned end (100%)."""
-    if today <= project.planned_start:
+def planned_progress(planned_start: dt.date, planned_end: dt.date, today: dt.date) -> int:
+    """Progress a plan expects by `today`: linear from planned start (0%) to planned end (100%)."""
+    if today <= planned_start:
         return 0
-    if today >= project.planned_end:
+    if today >= planned_end:
         return 100
-    span = (project.planned_end - project.planned_start).days
-    return int(100 * (today - project.planned_start).days / span) if span else 100
+    return int(100 * (today - planned_start).days / (planned_end - planned_start).days)
+
+
+def expected_progress(project: Project, today: dt.date) -> int:
+    return planned_progress(project.planned_start, project.planned_end, today)
 
 
 def behind_plan(project: Project, today: dt.date | None = None, tolerance: int | None = None) -> list[str]:

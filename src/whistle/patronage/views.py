@@ -22,7 +22,7 @@ from whistle.web.views import page
 from . import importing, selectors, services
 from .models import Project
 
-VIEW_ROLES = (Role.LEADER, Role.COORDINATOR, Role.AUDITOR, Role.SYSADMIN)
+VIEW_ROLES = selectors.VIEW_ROLES
 MANAGE_ROLES = (Role.COORDINATOR, Role.SYSADMIN)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_MAX_BYTES = 10 * 1024 * 1024
