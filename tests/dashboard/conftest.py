@@ -21,9 +21,16 @@ from tests.conftest import at
 MARCH = dt.date(2026, 3, 1)
 
 
+@pytest.fixture(autouse=True)
+def _cockpit_store(settings, tmp_path):
+    """Each test its own stored cockpit pages (the file cache the web workers and the worker share)."""
+    settings.WHISTLE_COCKPIT_CACHE_DIR = tmp_path / "cockpit"
+
+
 def make_case(heze, *, county=None, lead=None, submitted=None, contact=None, opinion=None, replied=None,
-              follow=None, state="in_progress", card="none", returns=0, reopens=0, channel="web", title="测试工单"):
-    """contact/opinion/replied: True (in time), False (late), None (not done). follow: (resolution, satisfaction)."""
+              follow=None, state="in_progress", card="none", returns=0, reopens=0, channel="web", title="测试工单", **exact):
+    """contact/opinion/replied: True (in time), False (late), None (not done). follow: (resolution, satisfaction).
+    `exact`: columns set as given, over the ones derived above (e.g. contact_due_at, contacted_at)."""
     submitted = submitted or at(2026, 3, 10)
     lead = lead or heze.cao_zjj
     due = submitted + dt.timedelta(hours=2)
@@ -43,7 +50,7 @@ def make_case(heze, *, county=None, lead=None, submitted=None, contact=None, opi
     if follow:
         fields["resolution"], fields["satisfaction"] = follow
         fields["followed_up_at"] = submitted + dt.timedelta(days=25)
-    return Case.objects.create(**fields)
+    return Case.objects.create(**{**fields, **exact})
 
 
 def march_cases(heze, lead=None, county=None, submitted=None):

@@ -1,7 +1,9 @@
 """The metrics API, the rankings page, the .xlsx exports (read back with python-calamine) and the report."""
+import datetime as dt
 import io
 
 import pytest
+from django.utils.dateparse import parse_datetime
 from python_calamine import CalamineWorkbook
 
 from whistle.dashboard import rollup
@@ -36,8 +38,11 @@ def test_api_definitions_name_code_and_version(client, data):
 def test_api_rates_by_county(client, data):
     body = get(client, data, "city_leader", "/api/v1/metrics/rates", group_by="county", month="2026-03").json()
     assert body["definitions"]["satisfaction"] == "satisfaction@1"
+    assert body["definitions"]["response"] == "response@2"  # counted without the cases not yet due since version 2
     assert [(r["code"], r["cases"], r["satisfaction"]["value"]) for r in body["rows"]] == [
         ("caoxian", 7, 66.7), ("shanxian", 7, 66.7)]
+    measured = parse_datetime(body["as_of"])  # the moment the rates were measured (JSON keeps milliseconds)
+    assert abs(measured - rollup.as_of()) < dt.timedelta(milliseconds=1)
 
 
 def test_api_rates_a_county_leader_sees_only_their_county(client, data):

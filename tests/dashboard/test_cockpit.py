@@ -46,8 +46,17 @@ def month(heze):
     shan_zjj = heze.actor("shan_zjj")
     services.case_transition(shan_zjj, e.number, "accept", {})
     services.case_transition(shan_zjj, e.number, "contact", {}, now=timezone.now() + dt.timedelta(days=1))
-    rollup.refresh()  # what the worker does every minute
+    run_dashboard_jobs()
     return {"A": a, "B": b, "C": c, "D": d, "E": e}
+
+
+def run_dashboard_jobs(now=None):
+    """What the worker does every minute for this app: refresh the rollup, count the hot-topic words, warm the cockpit."""
+    from django.apps import apps
+    from django.utils.module_loading import import_string
+
+    for path in apps.get_app_config("dashboard").worker_jobs:
+        import_string(path)(now or timezone.now())
 
 
 def _page(client, user, query=""):
@@ -116,9 +125,12 @@ def test_rule_8_6_county_rates_and_their_drills(heze, client, month):
 
 def test_cockpit_rates_by_unit_link_to_the_units_cases(heze, client, month):
     html = _page(client, heze.users.city_leader)
-    row = re.search(r"<tr><td>曹县住房和城乡建设局</td><td><a href=\"([^\"]+)\">(\d+)</a>", html)
-    assert row.group(2) == "2"
-    assert _listed(client, row.group(1).replace("&amp;", "&")) == _names(month, "A", "B")
+    row = re.search(r"<tr><td>单县住房和城乡建设局</td><td><a href=\"([^\"]+)\">(\d+)</a></td><td>(\d+)</td>"
+                    r"<td><a href=\"([^\"]+)\">(\d+)</a>", html)
+    assert row.group(2) == "2" and row.group(3) == "2"  # C (reopened) and E, both open
+    assert _listed(client, row.group(1).replace("&amp;", "&")) == _names(month, "C", "E")
+    # Its overdue figure (now, from the rollup) links to the unit's open cases past their deadline.
+    assert len(_listed(client, row.group(4).replace("&amp;", "&"))) == int(row.group(5))
 
 
 def test_cockpit_trend_this_month_and_the_states(heze, client, month):
@@ -178,3 +190,53 @@ def test_cockpit_roles(heze, client, month):
     assert client.get("/dashboard").status_code == 403
     client.force_login(heze.users.ent_cao)
     assert client.get("/dashboard").status_code == 403
+
+
+def test_rule_4_cockpit_response_rate_leaves_out_a_case_not_yet_due(heze, client, month):
+    """F is dispatched but not contacted, its contact deadline still ahead: pending, neither on time nor late."""
+    f, _ = services.case_submit(heze.actor("ent_cao"), kind="help", category="construction", description="刚派出的工单")
+    assert f.contact_due_at > timezone.now() and f.contacted_at is None
+    run_dashboard_jobs()
+    stats = _stats(_page(client, heze.users.city_leader))
+    assert stats["本月受理"][1] == "6"
+    assert stats["响应率"][1] == "75.0%"  # still A, B, C of A, B, C, E
+    assert _listed(client, stats["响应率"][0]) == _names(month, *"ABCE")
+
+
+def test_cockpit_worker_job_stores_each_active_scopes_page_under_a_key_that_outlives_the_minute(heze, client, month):
+    from whistle.dashboard import cockpit
+    from whistle.dashboard.models import RollupState
+    from whistle.web.selectors import dashboard
+
+    scopes = {a.scope_root.code if a.scope_root else "all" for a in cockpit.active_scopes()}
+    assert {"all", "caoxian"} <= scopes  # the city (auditor, city office, city leader) and 曹县 (its leader and office)
+    t = timezone.now()
+    assert cockpit.warm(t)["cockpit_scopes_warmed"] == len(scopes)
+    for user in ("city_leader", "cao_leader", "cao_office", "auditor"):
+        assert dashboard(heze.actor(user), now=t)["computed_at"] == t, user  # read, not recomputed
+    # Minutes later, with no refresh in between, the stored page still serves (the key has no clock in it) …
+    later = t + dt.timedelta(minutes=3)
+    assert dashboard(heze.actor("city_leader"), now=later)["computed_at"] == t
+    # … until it is older than a worker that stopped would leave it: then the request recomputes and stores it.
+    stale = t + dt.timedelta(seconds=cockpit.MAX_AGE_SECONDS + 1)
+    assert dashboard(heze.actor("city_leader"), now=stale)["computed_at"] == stale
+    assert dashboard(heze.actor("city_leader"), now=stale + dt.timedelta(seconds=1))["computed_at"] == stale
+    # The page names the rollup's measuring moment its figures are as of.
+    checked_at = RollupState.objects.get().checked_at
+    assert dashboard(heze.actor("city_leader"), now=t)["as_of"] == checked_at
+    html = _page(client, heze.users.city_leader)
+    assert "数据截至" in html and timezone.localtime(checked_at).strftime("%H:%M") in html
+
+
+def test_cockpit_a_refresh_that_changed_the_rollup_makes_the_next_request_recompute(heze, month):
+    from whistle.dashboard import cockpit
+    from whistle.web.selectors import dashboard
+
+    t = timezone.now()
+    cockpit.warm(t)
+    assert dashboard(heze.actor("city_leader"), now=t)["totals"]["cases"] == 5
+    services.case_submit(heze.actor("ent_shan"), kind="help", category="construction", description="又一件")
+    assert dashboard(heze.actor("city_leader"), now=t)["totals"]["cases"] == 5  # the rollup has not seen it yet
+    rollup.refresh()
+    data = dashboard(heze.actor("city_leader"), now=t)
+    assert data["totals"]["cases"] == 6 and data["computed_at"] == t

@@ -2,7 +2,7 @@
 import datetime as dt
 
 from whistle.dashboard import metrics, rollup
-from whistle.dashboard.models import MetricDefinition
+from whistle.dashboard.models import CaseMonthFact, MetricDefinition
 from whistle.org.scopes import Actor
 
 from .conftest import MARCH, make_case
@@ -150,3 +150,82 @@ def test_rule_8_3_a_poor_rating_voided_on_appeal_leaves_the_call_back_rate(heze,
     rollup.rebuild()
     assert scope_row()["poor_callback"] == {"value": 100.0, "numerator": 1, "denominator": 1}
     assert rollup.verify() == []
+
+
+# ---- §4 / §8.6: a case not yet due is pending, not late ---------------------------------------------------------
+# Measured at T = 10 Nov 2026 12:00 (Beijing). Five cases submitted that morning, deadlines set by hand:
+#        contact deadline / contacted          opinion deadline / answered
+#   a    T−3h / T−4h       on time             T−1h / T−2h        on time
+#   b    T−3h / T−2h       late                T−1h / T−30min     late
+#   c    T−3h / —          late (missed)       T+3h / —           pending
+#   d    T+1h / —          pending             T+3h / —           pending
+#   e    T+1h / T−30min    on time             T+3h / T−10min     on time
+# At T:    response = {a, e} / {a, b, c, e} = 2/4 = 50.0 %, 1 pending;  answer = {a, e} / {a, b, e} = 2/3 = 66.7 %, 2 pending.
+# At T+2h: d's contact deadline has passed uncontacted: response 2/5 = 40.0 %; answer unchanged.
+# At T+4h: c's and d's opinion deadlines have passed: answer 2/5 = 40.0 %.
+NOV = dt.date(2026, 11, 1)
+
+
+def _pending_fixture(heze):
+    from tests.conftest import at
+
+    t = at(2026, 11, 10, 12, 0)
+    h = dt.timedelta(hours=1)
+    rows = {
+        "a": (t - 3 * h, t - 4 * h, t - h, t - 2 * h),
+        "b": (t - 3 * h, t - 2 * h, t - h, t - h / 2),
+        "c": (t - 3 * h, None, t + 3 * h, None),
+        "d": (t + h, None, t + 3 * h, None),
+        "e": (t + h, t - h / 2, t + 3 * h, t - h / 6),
+    }
+    for title, (contact_due, contacted, opinion_due, answered) in rows.items():
+        make_case(heze, title=title, submitted=t - 6 * h, contact_due_at=contact_due, contacted_at=contacted,
+                  opinion_due_at=opinion_due, opinion_at=answered)
+    return t
+
+
+def _at(now, bring_up_to=rollup.refresh):
+    """The rollup brought to `now` (hand-made cases have no events: the first build is a rebuild), its figures."""
+    bring_up_to(now)
+    row = scope_row(month=NOV)
+    assert row == metrics.rates(Actor.system(), NOV, NOV, None, source="raw")[0]  # the raw rows at the same moment
+    assert rollup.verify() == []
+    return row, rollup.sums(CaseMonthFact.objects.filter(month=NOV))
+
+
+def test_rule_4_response_rate_leaves_out_cases_not_yet_due(heze):
+    t = _pending_fixture(heze)
+    row, facts = _at(t, rollup.rebuild)
+    assert row["response"] == {"value": 50.0, "numerator": 2, "denominator": 4}
+    assert facts["contact_pending"] == 1
+
+
+def test_rule_8_6_answer_rate_leaves_out_cases_not_yet_answered_and_not_yet_due(heze):
+    t = _pending_fixture(heze)
+    row, facts = _at(t, rollup.rebuild)
+    assert row["answer"] == {"value": 66.7, "numerator": 2, "denominator": 3}
+    assert facts["opinion_pending"] == 2
+
+
+def test_rule_4_a_pending_case_counts_late_once_its_deadline_passes_without_any_event(heze):
+    t = _pending_fixture(heze)
+    _at(t, rollup.rebuild)
+    assert rollup.refresh(t + dt.timedelta(minutes=30))["metrics_months_recomputed"] == 0  # nothing fell due yet
+    result = rollup.refresh(t + dt.timedelta(hours=2))
+    assert result["metrics_months_recomputed"] == 1  # no case event: the clock alone made November stale
+    row, facts = _at(t + dt.timedelta(hours=2))
+    assert row["response"] == {"value": 40.0, "numerator": 2, "denominator": 5}
+    assert row["answer"] == {"value": 66.7, "numerator": 2, "denominator": 3}
+    assert facts["contact_pending"] == 0 and facts["opinion_pending"] == 2
+    row, facts = _at(t + dt.timedelta(hours=4))
+    assert row["answer"] == {"value": 40.0, "numerator": 2, "denominator": 5}
+    assert facts["opinion_pending"] == 0
+
+
+def test_rule_4_a_rollup_counted_the_old_way_is_recounted_by_the_next_refresh(heze):
+    """The migration marks every existing row stale: the next refresh recomputes them without any case event."""
+    t = _pending_fixture(heze)
+    rollup.rebuild(t)
+    CaseMonthFact.objects.update(contact_due=5, contact_pending=0, stale_at=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
+    assert rollup.refresh(t)["metrics_months_recomputed"] == 1
+    assert scope_row(month=NOV)["response"]["denominator"] == 4

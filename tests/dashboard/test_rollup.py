@@ -44,8 +44,9 @@ def test_verify_reports_a_rollup_that_drifted(heze):
 def test_the_worker_job_follows_the_workflow_from_the_watermark(heze):
     case = submit(heze)
     rollup.worker_job(at(2026, 11, 2, 10, 5))
-    assert metrics.rates(Actor.system(), NOV, NOV, None)[0]["response"]["denominator"] == 1
-    assert metrics.rates(Actor.system(), NOV, NOV, None)[0]["response"]["numerator"] == 0
+    # Dispatched at 10:00, not contacted yet, its contact deadline ahead: pending, in no rate yet (rules.md §4).
+    assert metrics.rates(Actor.system(), NOV, NOV, None)[0]["response"]["denominator"] == 0
+    assert rollup.sums(CaseMonthFact.objects.filter(month=NOV))["contact_pending"] == 1
     for action, user, payload, now in PATH:
         case = act(heze, case, action, user, payload, now)
     act(heze, case, "follow_up", "ent_cao", {"resolution": "resolved", "satisfaction": "satisfied"}, at(2026, 11, 6))

@@ -6,7 +6,9 @@ class DashboardConfig(AppConfig):
     label = "dashboard"
     verbose_name = "领导驾驶舱与排名"
     # Dotted paths of callables the worker runs after each sweep: each takes `now` and returns {name: count}.
-    worker_jobs: tuple[str, ...] = ("whistle.dashboard.rollup.worker_job", "whistle.dashboard.topics.refresh_topics")
+    # The cockpit is warmed last: it reads the refreshed rollup and the hot topics' counts.
+    worker_jobs: tuple[str, ...] = ("whistle.dashboard.rollup.worker_job", "whistle.dashboard.topics.refresh_topics",
+                                    "whistle.dashboard.cockpit.warm")
     # Extra navigation links by role: {role: [(url name, label)]}, appended after the core pages' links.
     nav_links: dict = {
         "coordinator": [("dashboard:rankings", "排名"), ("dashboard:report", "考核通报")],

@@ -13,7 +13,7 @@ class MetricKind(models.TextChoices):
 
 
 class MetricDefinition(models.Model):
-    """One rate, defined over the columns of `CaseMonthFact` (see `facts.FACTS`).
+    """One rate, defined over the columns of `CaseMonthFact` (see `rollup.facts`).
 
     ratio: params = {"numerator": {fact: weight}, "denominator": {fact: weight}}
     composite: params = {"weights": {metric code: weight}, "missing": "renormalize" | "null"}
@@ -45,7 +45,7 @@ class MetricDefinition(models.Model):
         """Refuse parameters the computation cannot read, naming the field (the admin shows it there)."""
         from django.core.exceptions import ValidationError
 
-        from .rollup import FACTS
+        from .rollup import FACT_NAMES
 
         p = self.params if isinstance(self.params, dict) else None
         if p is None:
@@ -62,8 +62,8 @@ class MetricDefinition(models.Model):
                     raise ValidationError({"params": f"{key} 中 {name} 的权重应为非负数"})
 
         if self.kind == MetricKind.RATIO:
-            weights("numerator", set(FACTS), "统计项")
-            weights("denominator", set(FACTS), "统计项")
+            weights("numerator", set(FACT_NAMES), "统计项")
+            weights("denominator", set(FACT_NAMES), "统计项")
         elif self.kind == MetricKind.COMPOSITE:
             ratios = set(MetricDefinition.objects.filter(kind=MetricKind.RATIO).values_list("code", flat=True))
             weights("weights", ratios, "比率指标")
@@ -114,23 +114,30 @@ class RankingClass(models.Model):
 
 
 class CaseMonthFact(models.Model):
-    """Counts per (month of submission, county, lead unit): everything every definition needs.
+    """Counts per (month of submission, county, lead unit, state): everything every definition and the cockpit need.
 
     Maintained by the worker (`rollup.refresh`) for the months touched since the watermark, rebuilt by
-    `whistle metrics rebuild`, checked against the raw rows by `whistle metrics verify`.
+    `whistle metrics rebuild`, checked against the raw rows by `whistle metrics verify`. The counts are those at
+    the rollup's measuring moment (`RollupState.checked_at`): a case not yet contacted (answered) whose deadline
+    is still ahead is pending (`contact_pending`, `opinion_pending`), in neither the numerator nor the
+    denominator of its rate. `stale_at` is the earliest moment a clock-driven fact of the row changes (a pending
+    deadline passes, an open case falls overdue): once it has passed, the next refresh recomputes the month.
     """
 
     month = models.DateField("月份")
     county = models.ForeignKey("org.Unit", on_delete=models.CASCADE, related_name="+")
     lead_unit = models.ForeignKey("org.Unit", null=True, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField("状态", max_length=12, default="")
     cases = models.IntegerField(default=0)
     dispatched = models.IntegerField(default=0)
     due = models.IntegerField(default=0)
     on_time = models.IntegerField(default=0)
     contact_due = models.IntegerField(default=0)
     contact_in_time = models.IntegerField(default=0)
+    contact_pending = models.IntegerField(default=0)
     opinion_due = models.IntegerField(default=0)
     opinion_in_time = models.IntegerField(default=0)
+    opinion_pending = models.IntegerField(default=0)
     followed = models.IntegerField(default=0)
     res_resolved = models.IntegerField(default=0)
     res_partly = models.IntegerField(default=0)
@@ -142,24 +149,35 @@ class CaseMonthFact(models.Model):
     returned = models.IntegerField(default=0)
     reopened = models.IntegerField(default=0)
     closed = models.IntegerField(default=0)
+    overdue = models.IntegerField(default=0)
+    supervised = models.IntegerField(default=0)
+    escalated = models.IntegerField(default=0)
     rect_cases = models.IntegerField(default=0)
     rect_contacted = models.IntegerField(default=0)
+    rect_open = models.IntegerField(default=0)
+    rect_overdue = models.IntegerField(default=0)
+    stale_at = models.DateTimeField(null=True)
 
     class Meta:
         verbose_name = "月度工单汇总"
         verbose_name_plural = "月度工单汇总"
         indexes = [models.Index(fields=["month", "county"], name="fact_month_county")]
         constraints = [
-            models.UniqueConstraint(fields=["month", "county", "lead_unit"], name="fact_unique_group"),
-            models.UniqueConstraint(fields=["month", "county"], condition=Q(lead_unit__isnull=True), name="fact_unique_undispatched"),
+            models.UniqueConstraint(fields=["month", "county", "lead_unit", "state"], name="fact_unique_group_state"),
+            models.UniqueConstraint(fields=["month", "county", "state"], condition=Q(lead_unit__isnull=True),
+                                    name="fact_unique_undispatched_state"),
         ]
 
 
 class RollupState(models.Model):
-    """The watermark: the last case event the rollup has seen. One row."""
+    """The watermark: the last case event the rollup has seen. One row.
+
+    `refreshed_at`: when rollup rows last changed (what a cached page built on them checks);
+    `checked_at`: the measuring moment, the last refresh, when every row equalled the raw rows (the "as of" shown)."""
 
     last_event_id = models.BigIntegerField(default=0)
     refreshed_at = models.DateTimeField(null=True)
+    checked_at = models.DateTimeField(null=True)
 
     class Meta:
         verbose_name = "汇总水位"

@@ -54,7 +54,7 @@ def _scores(rc: RankingClass, month: dt.date, defs, units: dict[int, Unit], sour
     parts = list(rc.metric.params.get("weights", {})) if rc.metric.kind == MetricKind.COMPOSITE else []
     rows = []
     for pk, unit in units.items():
-        f = facts.get(pk) or {name: 0 for name in rollup.FACTS}
+        f = facts.get(pk) or {name: 0 for name in rollup.FACT_NAMES}
         values = metrics.evaluate(defs, f)
         score = values.get(code, {}).get("value")
         rows.append({

@@ -1,76 +1,130 @@
 """The monthly rollup of case facts (`CaseMonthFact`): what each definition counts, kept per
-(month of submission, county, lead unit) so rates and rankings never scan the case table.
+(month of submission, county, lead unit, state) so rates, rankings and the cockpit never scan the case table.
 
 A case belongs to the Beijing calendar month it was submitted in, and its facts are read from its row as it
-stands (deadlines, when it was contacted, how the last follow-up went). Every change to a case appends a
-`CaseEvent`, so the months to recompute are those of the cases with events past the watermark.
+stands (deadlines, when it was contacted, how the last follow-up went) at a measuring moment `now`. Every change
+to a case appends a `CaseEvent`, so the months to recompute are those of the cases with events past the
+watermark. A few facts change with the clock alone: a case not yet contacted (answered) is pending until its
+deadline and late after it, an open case becomes overdue when its current deadline passes. Each rollup row keeps
+the earliest such moment of its cases (`stale_at`), and a refresh also recomputes the months where it has passed.
 """
 from __future__ import annotations
 
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Min, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from whistle.core.months import add_months, month_bounds, month_of  # noqa: F401 (rollup.add_months etc. are used by callers)
-from whistle.cases.models import Case, CaseEvent, Card, Channel, Resolution, Satisfaction
+from whistle.cases.models import Case, CaseEvent, Card, Channel, EscalationLevel, Resolution, Satisfaction
 
 from .models import CaseMonthFact, RollupState
 
-# Fact column → which cases it counts. Shared by the rollup and by the raw computation `verify` compares with.
-FACTS: dict[str, Q] = {
-    "cases": Q(),
-    "dispatched": Q(dispatched_at__isnull=False),
-    # 应办结件: replied (on time or not), or still open a working day past the solve deadline (red card).
-    "due": Q(replied_at__isnull=False) | Q(is_open=True, card=Card.RED),
-    "on_time": Q(replied_at__isnull=False) & (Q(resolve_due_at__isnull=True) | Q(replied_at__lte=F("resolve_due_at"))),
-    "contact_due": Q(contact_due_at__isnull=False),
-    "contact_in_time": Q(contact_due_at__isnull=False, contacted_at__lte=F("contact_due_at")),
-    "opinion_due": Q(opinion_due_at__isnull=False),
-    "opinion_in_time": Q(opinion_due_at__isnull=False, opinion_at__lte=F("opinion_due_at")),
-    "followed": Q(followed_up_at__isnull=False),
-    "res_resolved": Q(followed_up_at__isnull=False, resolution=Resolution.RESOLVED),
-    "res_partly": Q(followed_up_at__isnull=False, resolution=Resolution.PARTLY),
-    "res_unresolved": Q(followed_up_at__isnull=False, resolution=Resolution.UNRESOLVED),
-    "res_unreachable": Q(followed_up_at__isnull=False, resolution=Resolution.UNREACHABLE),
-    "sat_satisfied": Q(followed_up_at__isnull=False, satisfaction=Satisfaction.SATISFIED),
-    "sat_basic": Q(followed_up_at__isnull=False, satisfaction=Satisfaction.BASIC),
-    "sat_unsatisfied": Q(followed_up_at__isnull=False, satisfaction=Satisfaction.UNSATISFIED),
-    "returned": Q(returns_count__gt=0),
-    "reopened": Q(reopen_count__gt=0),
-    "closed": Q(is_open=False),
-    # 差评整改 cases and whether the unit called the rater back (contact recorded); a rating voided on appeal no
-    # longer counts (as in `ratings.selectors.ratings_overview`'s 回访率).
-    "rect_cases": Q(channel=Channel.RATING) & ~Q(rating__counted=False),
-    "rect_contacted": Q(channel=Channel.RATING, contacted_at__isnull=False) & ~Q(rating__counted=False),
-}
+
+def _step(done: str, due: str, now: dt.datetime) -> dict[str, Q]:
+    """A step with a deadline (contact, opinion) at the measuring moment `now` (rules.md §4, §8.6): a case whose
+    deadline has passed, or that took the step (in time or late), is due; one that has not taken the step and
+    whose deadline is still ahead is pending — neither in time nor late, so it is left out of the rate."""
+    has_due = Q(**{f"{due}__isnull": False})
+    return {
+        "due": has_due & (Q(**{f"{done}__isnull": False}) | Q(**{f"{due}__lt": now})),
+        "in_time": has_due & Q(**{f"{done}__lte": F(due)}),
+        "pending": Q(**{f"{done}__isnull": True, f"{due}__gte": now}),
+    }
+
+
+def facts(now: dt.datetime) -> dict[str, Q]:
+    """Fact column → which cases it counts at the measuring moment `now`. Shared by the rollup, the raw
+    computation `verify` compares with and the 台账's `fact=` filter (the list behind a rate)."""
+    contact, opinion = _step("contacted_at", "contact_due_at", now), _step("opinion_at", "opinion_due_at", now)
+    return {
+        "cases": Q(),
+        "dispatched": Q(dispatched_at__isnull=False),
+        # 应办结件: replied (on time or not), or still open a working day past the solve deadline (red card).
+        "due": Q(replied_at__isnull=False) | Q(is_open=True, card=Card.RED),
+        "on_time": Q(replied_at__isnull=False) & (Q(resolve_due_at__isnull=True) | Q(replied_at__lte=F("resolve_due_at"))),
+        "contact_due": contact["due"],
+        "contact_in_time": contact["in_time"],
+        "contact_pending": contact["pending"],
+        "opinion_due": opinion["due"],
+        "opinion_in_time": opinion["in_time"],
+        "opinion_pending": opinion["pending"],
+        "followed": Q(followed_up_at__isnull=False),
+        "res_resolved": Q(followed_up_at__isnull=False, resolution=Resolution.RESOLVED),
+        "res_partly": Q(followed_up_at__isnull=False, resolution=Resolution.PARTLY),
+        "res_unresolved": Q(followed_up_at__isnull=False, resolution=Resolution.UNRESOLVED),
+        "res_unreachable": Q(followed_up_at__isnull=False, resolution=Resolution.UNREACHABLE),
+        "sat_satisfied": Q(followed_up_at__isnull=False, satisfaction=Satisfaction.SATISFIED),
+        "sat_basic": Q(followed_up_at__isnull=False, satisfaction=Satisfaction.BASIC),
+        "sat_unsatisfied": Q(followed_up_at__isnull=False, satisfaction=Satisfaction.UNSATISFIED),
+        "returned": Q(returns_count__gt=0),
+        "reopened": Q(reopen_count__gt=0),
+        "closed": Q(is_open=False),
+        # The cockpit's "now" figures (all months of submission summed): open cases past their current step's
+        # deadline, under supervision, coordinated above the county.
+        "overdue": Q(is_open=True, next_due_at__lt=now),
+        "supervised": Q(is_open=True, supervision_count__gt=0),
+        "escalated": Q(is_open=True, level__in=[EscalationLevel.CITY, EscalationLevel.GREEN_CHANNEL]),
+        # 差评整改 cases and whether the unit called the rater back (contact recorded); a rating voided on appeal no
+        # longer counts (as in `ratings.selectors.ratings_overview`'s 回访率).
+        "rect_cases": Q(channel=Channel.RATING) & ~Q(rating__counted=False),
+        "rect_contacted": Q(channel=Channel.RATING, contacted_at__isnull=False) & ~Q(rating__counted=False),
+        "rect_open": Q(channel=Channel.RATING, is_open=True),
+        "rect_overdue": Q(channel=Channel.RATING, is_open=True, next_due_at__lt=now),
+    }
+
+
 FACT_LABELS = {
-    "cases": "受理件", "dispatched": "派单件", "due": "应办结件", "on_time": "按期办结件", "contact_due": "应联系件",
-    "contact_in_time": "按时联系件", "opinion_due": "应答复件", "opinion_in_time": "按时答复件", "followed": "回访件",
-    "res_resolved": "回访已解决", "res_partly": "回访部分解决", "res_unresolved": "回访未解决", "res_unreachable": "回访无法联系",
-    "sat_satisfied": "满意", "sat_basic": "基本满意", "sat_unsatisfied": "不满意", "returned": "退单件", "reopened": "重办件",
-    "closed": "已办结件", "rect_cases": "差评整改件", "rect_contacted": "差评已回访件",
+    "cases": "受理件", "dispatched": "派单件", "due": "应办结件", "on_time": "按期办结件",
+    "contact_due": "应联系件（已联系或已过联系时限）", "contact_in_time": "按时联系件", "contact_pending": "待联系未到期件",
+    "opinion_due": "应答复件（已答复或已过答复时限）", "opinion_in_time": "按时答复件", "opinion_pending": "待答复未到期件",
+    "followed": "回访件", "res_resolved": "回访已解决", "res_partly": "回访部分解决", "res_unresolved": "回访未解决",
+    "res_unreachable": "回访无法联系", "sat_satisfied": "满意", "sat_basic": "基本满意", "sat_unsatisfied": "不满意",
+    "returned": "退单件", "reopened": "重办件", "closed": "已办结件", "overdue": "超期在办件", "supervised": "督办中件",
+    "escalated": "提级协调中件", "rect_cases": "差评整改件", "rect_contacted": "差评已回访件", "rect_open": "整改中件",
+    "rect_overdue": "整改超期件",
 }
+FACT_NAMES: list[str] = list(FACT_LABELS)  # the summable columns of `CaseMonthFact`, in `facts()`'s order
 
 
-def aggregates() -> dict:
-    return {name: Count("pk", filter=q) if q else Count("pk") for name, q in FACTS.items()}
+def as_of() -> dt.datetime | None:
+    """The measuring moment of the rollup: every row equals the raw rows as they stood then (None: never built)."""
+    return RollupState.objects.values_list("checked_at", flat=True).first()
 
 
-def raw_facts(month: dt.date):
-    """The facts of one month straight from the case rows, grouped like the rollup."""
+def aggregates(now: dt.datetime) -> dict:
+    return {name: Count("pk", filter=q) if q else Count("pk") for name, q in facts(now).items()}
+
+
+def _stale_at(now: dt.datetime) -> dict:
+    """When a group's clock-driven facts next change: the earliest pending contact or opinion deadline, the
+    earliest current deadline of an open case not yet overdue."""
+    f = facts(now)
+    return {"_contact": Min("contact_due_at", filter=f["contact_pending"]),
+            "_opinion": Min("opinion_due_at", filter=f["opinion_pending"]),
+            "_next_due": Min("next_due_at", filter=Q(is_open=True, next_due_at__gte=now))}
+
+
+GRAIN = ("county_id", "lead_unit_id", "state")
+
+
+def raw_facts(month: dt.date, now: dt.datetime):
+    """The facts of one month at the measuring moment `now`, straight from the case rows, grouped like the rollup."""
     start, end = month_bounds(month)
     return (Case.objects.filter(submitted_at__gte=start, submitted_at__lt=end).order_by()
-            .values("county_id", "lead_unit_id").annotate(**aggregates()))
+            .values(*GRAIN).annotate(**aggregates(now)))
 
 
 @transaction.atomic
-def recompute_month(month: dt.date) -> int:
-    """Replace one month's rollup rows by a fresh aggregate; returns the number of rows written."""
+def recompute_month(month: dt.date, now: dt.datetime) -> int:
+    """Replace one month's rollup rows by a fresh aggregate at `now`; returns the number of rows written."""
     CaseMonthFact.objects.filter(month=month).delete()
-    rows = [CaseMonthFact(month=month, **row) for row in raw_facts(month)]
+    rows = []
+    for row in raw_facts(month, now).annotate(**_stale_at(now)):
+        moments = [t for t in (row.pop("_contact"), row.pop("_opinion"), row.pop("_next_due")) if t is not None]
+        rows.append(CaseMonthFact(month=month, stale_at=min(moments) if moments else None, **row))
     CaseMonthFact.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
 
@@ -87,19 +141,28 @@ def touched_months(after_event_id: int) -> list[dt.date]:
     return sorted({month_of(m) for m in moments})
 
 
+def months_gone_stale(now: dt.datetime) -> list[dt.date]:
+    """Months with a clock-driven fact that has changed since they were computed (see `_stale_at`)."""
+    return sorted(set(CaseMonthFact.objects.filter(stale_at__lt=now).values_list("month", flat=True).distinct()))
+
+
 @transaction.atomic
 def refresh(now: dt.datetime | None = None) -> dict:
-    """Recompute the months touched since the watermark. When anything moved, the current month is recomputed
-    too: an event committed late by a concurrent transaction (an id below the watermark) is nearly always a
-    current-month case, and is caught there. When nothing moved, nothing is read but the newest event id."""
+    """Bring the rollup to the measuring moment `now`: recompute the months touched since the watermark and those
+    gone stale by the clock (a pending deadline or an open case's deadline has passed). When an event moved, the current month is recomputed too: an
+    event committed late by a concurrent transaction (an id below the watermark) is nearly always a
+    current-month case, and is caught there. When nothing moved, nothing is read but the newest event id and the
+    rollup's own `stale_at`, and only the measuring moment (`checked_at`) is written."""
     now = now or timezone.now()
     state = _state()
     top = CaseEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    if top == state.last_event_id:
-        return {"metrics_months_recomputed": 0, "metrics_rollup_rows": 0}
-    months = set(touched_months(state.last_event_id)) | {month_of(now)}
-    rows = sum(recompute_month(m) for m in sorted(months))
-    state.last_event_id, state.refreshed_at = top, now
+    months = set(months_gone_stale(now))
+    if top != state.last_event_id:
+        months |= set(touched_months(state.last_event_id)) | {month_of(now)}
+    rows = sum(recompute_month(m, now) for m in sorted(months))
+    if months:
+        state.last_event_id, state.refreshed_at = top, now
+    state.checked_at = now
     state.save()
     return {"metrics_months_recomputed": len(months), "metrics_rollup_rows": rows}
 
@@ -110,7 +173,7 @@ def worker_job(now: dt.datetime) -> dict:
 
 @transaction.atomic
 def rebuild(now: dt.datetime | None = None) -> dict:
-    """Drop the rollup and compute every month that has cases."""
+    """Drop the rollup and compute every month that has cases, at the measuring moment `now`."""
     now = now or timezone.now()
     state = _state()
     top = CaseEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
@@ -121,16 +184,18 @@ def rebuild(now: dt.datetime | None = None) -> dict:
     if first is not None:
         month, stop = month_of(first), month_of(last)
         while month <= stop:
-            rows += recompute_month(month)
+            rows += recompute_month(month, now)
             months += 1
             month = add_months(month, 1)
-    state.last_event_id, state.refreshed_at = top, now
+    state.last_event_id, state.refreshed_at, state.checked_at = top, now, now
     state.save()
     return {"months": months, "rows": rows}
 
 
-def verify() -> list[str]:
-    """Differences between the rollup and the raw rows, one line each; empty when they agree."""
+def verify(now: dt.datetime | None = None) -> list[str]:
+    """Differences between the rollup and the raw rows at the rollup's measuring moment (or `now`), one line
+    each; empty when they agree."""
+    now = now or as_of() or timezone.now()
     problems = []
     first = Case.objects.order_by("submitted_at").values_list("submitted_at", flat=True).first()
     last = Case.objects.order_by("-submitted_at").values_list("submitted_at", flat=True).first()
@@ -140,37 +205,38 @@ def verify() -> list[str]:
         while month <= stop:
             months.add(month)
             month = add_months(month, 1)
-    fields = list(FACTS)
     for month in sorted(months):
-        raw = {(r["county_id"], r["lead_unit_id"]): r for r in raw_facts(month)}
-        rolled = {(r["county_id"], r["lead_unit_id"]): r
-                  for r in CaseMonthFact.objects.filter(month=month).values("county_id", "lead_unit_id", *fields)}
-        for key in sorted(set(raw) | set(rolled), key=lambda k: (k[0], k[1] or 0)):
+        raw = {tuple(r[k] for k in GRAIN): r for r in raw_facts(month, now)}
+        rolled = {tuple(r[k] for k in GRAIN): r
+                  for r in CaseMonthFact.objects.filter(month=month).values(*GRAIN, *FACT_NAMES)}
+        for key in sorted(set(raw) | set(rolled), key=lambda k: (k[0], k[1] or 0, k[2])):
             a, b = raw.get(key), rolled.get(key)
-            for name in fields:
+            for name in FACT_NAMES:
                 want, got = (a or {}).get(name, 0), (b or {}).get(name, 0)
                 if want != got:
-                    problems.append(f"{month:%Y-%m} county={key[0]} unit={key[1]} {name}: rollup {got}, raw {want}")
+                    problems.append(f"{month:%Y-%m} county={key[0]} unit={key[1]} state={key[2]} {name}: rollup {got}, raw {want}")
     return problems
 
 
-def raw_sums(q, first: dt.date, last: dt.date, group: str | None = None):
-    """The same sums as `sums` over the rollup, straight from the case rows of months [first, last]: the plain
+def raw_sums(q, first: dt.date, last: dt.date, group: str | None = None, now: dt.datetime | None = None):
+    """The same sums as `sums` over the rollup, straight from the case rows of months [first, last] at the
+    measuring moment `now` (default: the rollup's, so the two agree when no case changed since): the plain
     aggregate the rollup is checked and benchmarked against. `q` filters cases (scope, units)."""
+    now = now or as_of() or timezone.now()
     start, end = month_bounds(first)[0], month_bounds(last)[1]
     qs = Case.objects.filter(q, submitted_at__gte=start, submitted_at__lt=end).order_by()
     if group is None:
-        return qs.aggregate(**aggregates())
-    return list(qs.values(group).annotate(**aggregates()))
+        return qs.aggregate(**aggregates(now))
+    return list(qs.values(group).annotate(**aggregates(now)))
 
 
-def sums(qs, group: str | None = None):
-    """Sum the fact columns of a rollup queryset, per `group` column or in total."""
-    totals = {name: Sum(name) for name in FACTS}
+def sums(qs, group: str | None = None, names=FACT_NAMES):
+    """Sum the fact columns (`names`, default all) of a rollup queryset, per `group` column or in total."""
+    totals = {name: Sum(name) for name in names}
     if group is None:
         row = qs.order_by().aggregate(**totals)
         return {k: v or 0 for k, v in row.items()}
-    return [{k: (v or 0) if k in FACTS else v for k, v in row.items()}
+    return [{k: (v or 0) if k in totals else v for k, v in row.items()}
             for row in qs.order_by().values(group).annotate(**totals)]
 
 

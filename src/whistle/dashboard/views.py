@@ -12,7 +12,7 @@ from whistle.core.errors import Invalid
 from whistle.org.models import Role
 from whistle.web.views import page
 
-from . import metrics, rankings
+from . import metrics, rankings, rollup
 
 VIEW_ROLES = (Role.LEADER, Role.COORDINATOR, Role.AUDITOR, Role.SYSADMIN, Role.HANDLER, Role.UNIT_ADMIN)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -148,5 +148,5 @@ def report(request):
     return render(request, "dashboard/report.html", {
         "month": month, "scope_name": root.name if root else "全市", "defs": defs, "shown": shown,
         "overall": overall, "by_county": by_county, "by_unit": [r for r in by_unit if r["cases"]], "tables": tables,
-        "today": timezone.localdate(), "office": (actor.unit.name if actor.unit else ""),
+        "today": timezone.localdate(), "office": (actor.unit.name if actor.unit else ""), "as_of": rollup.as_of(),
     })

@@ -1,0 +1,267 @@
+"""The leader's cockpit (领导驾驶舱, `GET /dashboard`): one screen over a leader's scope for one month.
+
+Every figure is read from the rollups, never by scanning the case or rating rows: the month's counts, states and
+rates and the "now" figures (open, overdue, supervised, escalated) from the metrics rollup (`CaseMonthFact`, as
+of its measuring moment), the ratings from `RatingRollup` through the ratings selectors (which count the few
+poor ratings that opened a rectification by their own index), the hot topics from their per-scope cache. So
+computing the page is a few small grouped sums, whatever the number of cases and ratings.
+
+The computed page of a scope and month is kept in a file cache shared by the web workers and the worker (a
+`FileBasedCache`, like the hot topics), under a key of scope and month only: no clock in it. The entry records
+the state of the rollup it was computed from. The worker job `warm` runs after each rollup refresh (and the hot
+topics' count) and stores the current month of every active scope, so a leader finds it ready. A request
+computes the page itself (and stores it) only when the entry is missing, was computed from another state of the
+rollup (any refresh moves its measuring moment: between a refresh and the warm job of the same worker run) or
+is older than `MAX_AGE_SECONDS` (the worker is not running; ratings and hot topics carry no stamp of their own).
+The page shows the rollup's measuring moment ("数据截至"). Each figure links to the 台账 listing its cases.
+
+The patronage block depends on the person (a leader sees the assignments they lead themselves, wherever they
+are), so it is read per request and never shared between leaders of a scope.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.cache.backends.filebased import FileBasedCache
+from django.urls import reverse
+from django.utils import timezone
+
+from whistle.cases.models import State
+from whistle.core.months import add_months, month_bounds, month_of
+from whistle.org.models import Membership, Role, Unit, UnitKind
+from whistle.org.scopes import Actor
+
+from . import metrics, rollup
+from .models import CaseMonthFact, MetricKind, RollupState
+
+RATE_CODES_FALLBACK = ["response", "resolution", "satisfaction"]
+# How old a stored page may be before a request recomputes it: the worker rewrites the current month's every run
+# (`WHISTLE_WORKER_INTERVAL_SECONDS`), so this only matters when the worker is down or for another month.
+MAX_AGE_SECONDS = 300
+UNITS_SHOWN = 20
+
+_store: FileBasedCache | None = None
+
+
+def store() -> FileBasedCache:
+    global _store
+    location = str(getattr(settings, "WHISTLE_COCKPIT_CACHE_DIR", None) or settings.VAR_DIR / "cache" / "cockpit")
+    if _store is None or _store._dir != location:
+        _store = FileBasedCache(location, {"TIMEOUT": 40 * 24 * 3600, "OPTIONS": {"MAX_ENTRIES": 2000}})
+    return _store
+
+
+def _key(actor: Actor, month: dt.date) -> str:
+    from .topics import _database_instance, scope_key
+
+    return f"cockpit:v3:{_database_instance()}:{scope_key(actor)}:{month:%Y-%m}"
+
+
+def _rollup_stamp() -> tuple | None:
+    """Which state of the rollup a page is computed from: its watermark, when its rows last changed and its
+    measuring moment (None before the first refresh)."""
+    return RollupState.objects.values_list("last_event_id", "refreshed_at", "checked_at").first()
+
+
+# ---- the page ------------------------------------------------------------------------------------------------
+
+def page(actor: Actor, month: dt.date | None = None, now: dt.datetime | None = None) -> dict:
+    """The cockpit for the actor's scope and `month` (default: this month): the stored computation when it was
+    made from the rollup as it stands and is recent enough, else computed here and stored; plus the parts read
+    per request (patronage, month navigation)."""
+    now = now or timezone.now()
+    month = (month or month_of(now)).replace(day=1)
+    stamp = _rollup_stamp()
+    entry = store().get(_key(actor, month)) if stamp else None
+    if entry is None or entry["stamp"] != stamp or entry["computed_at"] < now - dt.timedelta(seconds=MAX_AGE_SECONDS):
+        entry = _computed(actor, month, now, stamp)
+    data = dict(entry["data"])
+    data.update(computed_at=entry["computed_at"], prev_month=add_months(month, -1),
+                next_month=add_months(month, 1) if data["end"] <= now else None,
+                patronage=_patronage(actor, month.year))
+    return data
+
+
+def _computed(actor: Actor, month: dt.date, now: dt.datetime, stamp: tuple | None) -> dict:
+    """Compute the scope's page and store it (not before the rollup's first refresh: nothing to key it on)."""
+    entry = {"stamp": stamp, "computed_at": now, "data": compute(actor, month, as_of=stamp[2] if stamp else None)}
+    if stamp:
+        store().set(_key(actor, month), entry)
+    return entry
+
+
+def compute(actor: Actor, month: dt.date, as_of: dt.datetime | None = None) -> dict:
+    """Every figure of the cockpit that is the same for all leaders of the scope, from the rollups."""
+    from whistle.web.selectors import counties_for
+
+    from .topics import hot_topics
+
+    start, end = month_bounds(month)
+    period = {"view": "all", "date_from": start.date().isoformat(), "date_to": (end - dt.timedelta(days=1)).date().isoformat()}
+
+    ledger = reverse("web:ledger")  # once: the page has hundreds of links
+
+    def ledger_url(**filters) -> str:
+        return ledger + "?" + urlencode({k: v for k, v in filters.items() if v not in (None, "")}, doseq=True)
+
+    def link(**filters) -> str:
+        return ledger_url(**{**period, **filters})
+
+    # Which rates, by which definitions: the composite's parts and the composite itself.
+    defs = metrics.definitions()
+    by_code = {d.code: d for d in defs}
+    composite = next((d for d in defs if d.kind == MetricKind.COMPOSITE), None)
+    shown = [c for c in (list(composite.params.get("weights", {})) if composite else RATE_CODES_FALLBACK) if c in by_code]
+    shown += [composite.code] if composite else []
+    labels = {d.code: d.name for d in defs}
+    denominators = {d.code: sorted(f for f, w in d.params.get("denominator", {}).items() if float(w))
+                    for d in defs if d.kind == MetricKind.RATIO}
+    definitions = [{"code": d.code, "label": d.label, "source": d.source, "weights": d.params.get("weights")}
+                   for d in defs if d.code in shown]
+
+    def rate_cells(row: dict, **scope) -> list[dict]:
+        values = metrics.evaluate(defs, row)
+        cells = []
+        for code in shown:
+            figure = values.get(code) or {}
+            facts = denominators.get(code)
+            cells.append({"code": code, "label": labels.get(code, code), "value": figure.get("value"),
+                          "numerator": figure.get("numerator"), "denominator": figure.get("denominator"),
+                          "url": link(fact=facts, **scope) if facts else link(**scope)})
+        return cells
+
+    facts = CaseMonthFact.objects.filter(metrics.fact_scope_q(actor))
+    in_month = facts.filter(month=month)
+    county_counts = {r["county_id"]: r for r in rollup.sums(in_month, "county_id")}
+    counts = {name: sum(r[name] for r in county_counts.values()) for name in rollup.FACT_NAMES}
+    totals = {**counts, "open": counts["cases"] - counts["closed"], "rate_cells": rate_cells(counts)}
+
+    # The "now" figures: the open cases of every month (the rollup's rows of open states), as of the rollup.
+    now_names = ("cases", "overdue", "supervised", "escalated")
+    open_rows = facts.exclude(state=State.CLOSED)
+    now_by_county = {r["county_id"]: r for r in rollup.sums(open_rows, "county_id", now_names)}
+    current = {name: sum(r[name] for r in now_by_county.values()) for name in now_names}
+    current["open"] = current.pop("cases")
+    current_links = {"overdue": ledger_url(view="overdue"), "supervised": ledger_url(view="supervised"),
+                     "escalated": ledger_url(view="escalated", basis="open"), "open": ledger_url(view="open")}
+
+    by_state = {r["state"]: r["cases"] for r in rollup.sums(in_month, "state", ("cases",))}
+    states = [{"code": s, "name": label, "value": by_state.get(s, 0), "url": link(state=s)} for s, label in State.choices]
+
+    first = add_months(month, -11)
+    monthly = {r["month"]: r for r in rollup.sums(facts.filter(month__gte=first, month__lte=month), "month", ("cases", "closed"))}
+    trend = []
+    for n in range(11, -1, -1):
+        m = add_months(month, -n)
+        s_, e_ = month_bounds(m)
+        row = monthly.get(m, {})
+        span = {"date_from": s_.date().isoformat(), "date_to": (e_ - dt.timedelta(days=1)).date().isoformat()}
+        trend.append({"month": f"{m:%Y-%m}", "label": f"{m.month}月", "total": row.get("cases", 0),
+                      "closed": row.get("closed", 0), "url": ledger_url(view="all", **span),
+                      "closed_url": ledger_url(view="all", fact="closed", **span)})
+
+    by_county = []
+    for county in counties_for(actor):
+        c = county_counts.get(county.pk) or {name: 0 for name in rollup.FACT_NAMES}
+        code = county.code
+        row = {"code": code, "name": county.short_name or county.name, "full_name": county.name,
+               "total": c["cases"], "closed": c["closed"], "open": c["cases"] - c["closed"],
+               "overdue": now_by_county.get(county.pk, {}).get("overdue", 0),
+               "url": link(county=code), "overdue_url": ledger_url(view="overdue", county=code)}
+        row["rate_cells"] = rate_cells(c, county=code)
+        row["rates"] = {cell["code"]: cell for cell in row["rate_cells"]}
+        by_county.append(row)
+
+    unit_counts = {r["lead_unit_id"]: r for r in rollup.sums(in_month.filter(lead_unit__isnull=False), "lead_unit_id")}
+    names = Unit.objects.in_bulk(list(unit_counts))
+    busiest = sorted(unit_counts, key=lambda pk: (-unit_counts[pk]["cases"], names[pk].name))[:UNITS_SHOWN]
+    late = {r["lead_unit_id"]: r["overdue"] for r in rollup.sums(open_rows.filter(lead_unit__in=busiest), "lead_unit_id", ("overdue",))}
+    by_unit = []
+    for pk in busiest:
+        c, code = unit_counts[pk], names[pk].code
+        by_unit.append({"code": code, "name": names[pk].name, "total": c["cases"], "closed": c["closed"],
+                        "open": c["cases"] - c["closed"], "overdue": late.get(pk, 0), "url": link(unit=code),
+                        "overdue_url": ledger_url(view="overdue", unit=code), "rate_cells": rate_cells(c, unit=code)})
+
+    rectification = {"total": counts["rect_cases"], "contacted": counts["rect_contacted"],
+                     "open": counts["rect_open"], "overdue": counts["rect_overdue"]}
+    rectification_links = {"total": link(fact="rect_cases"), "contacted": link(fact="rect_contacted"),
+                           "open": link(channel="rating", basis="open"), "overdue": link(view="overdue", channel="rating")}
+
+    return {
+        "month": month, "start": start, "end": end, "as_of": as_of, "period": period,
+        "totals": totals, "links": {"all": link(), "open": link(basis="open"), "closed": link(fact="closed"),
+                                    "reopened": link(fact="reopened")},
+        "current": current, "current_links": current_links, "states": states, "trend": trend,
+        "by_county": by_county, "by_unit": by_unit, "shown": shown, "labels": labels, "definitions": definitions,
+        "rankings": _rankings(actor, month, link),
+        "ratings": _ratings(actor, start, end),
+        "rectification": rectification, "rectification_links": rectification_links,
+        # Read from the worker's per-scope cache only: tokenising case texts is the worker's (`refresh_topics`).
+        "topics": hot_topics(actor, month, limit=10, compute=0, month_cases=counts["cases"]),
+    }
+
+
+def _rankings(actor: Actor, month: dt.date, link) -> dict:
+    """红榜/黑榜 of the counties (the metrics app's monthly ranking), each name linking to the county's cases."""
+    from .rankings import ranking
+
+    result = ranking(actor, "county", month)
+    for r in (*result["red"], *result["black"]):
+        r["url"] = link(county=r["unit"])
+    result["page_url"] = reverse("dashboard:rankings") + f"?class=county&month={month:%Y-%m}"
+    return result
+
+
+def _ratings(actor: Actor, start: dt.datetime, end: dt.datetime) -> dict:
+    from whistle.ratings.selectors import ratings_by_unit, ratings_overview
+
+    last = (end - dt.timedelta(days=1)).date()
+    return {"overview": ratings_overview(actor, start.date(), last),
+            "by_unit": list(ratings_by_unit(actor, start.date(), last))[:10]}
+
+
+def _patronage(actor: Actor, year: int) -> dict:
+    from whistle.patronage.selectors import coverage_by_county, coverage_summary
+
+    return {"summary": coverage_summary(actor, year), "by_county": list(coverage_by_county(actor, year)), "year": year}
+
+
+# ---- the worker job ------------------------------------------------------------------------------------------
+
+class _ScopeUser:
+    """A stand-in user for the worker's per-scope computation (never saved, never signs in)."""
+    pk = None
+    is_authenticated = True
+
+    def get_username(self):
+        return "cockpit"
+
+
+def active_scopes() -> list[Actor]:
+    """One actor per scope someone can open the cockpit for: the city (auditors, administrators and city-wide
+    offices and leaders) and the subtree of every active leader's and coordinator's unit."""
+    from .topics import scope_key
+
+    found = {"all": Actor(user=_ScopeUser(), membership=Membership(role=Role.AUDITOR))}
+    members = (Membership.objects.filter(role__in=[Role.LEADER, Role.COORDINATOR], user__is_active=True, unit__is_active=True)
+               .select_related("unit", "unit__parent").order_by("unit__path"))
+    for m in members:
+        unit = m.unit.parent if m.unit.kind == UnitKind.COORDINATION_OFFICE and m.unit.parent_id else m.unit
+        actor = Actor(user=_ScopeUser(), membership=Membership(role=Role.LEADER, unit=unit))
+        found.setdefault(scope_key(actor), actor)
+    return list(found.values())
+
+
+def warm(now: dt.datetime) -> dict:
+    """Worker job (after the rollup refresh): store this month's cockpit of every active scope, so no leader
+    waits for it."""
+    stamp = _rollup_stamp()
+    if stamp is None:
+        return {"cockpit_scopes_warmed": 0}
+    scopes = active_scopes()
+    for actor in scopes:
+        _computed(actor, month_of(now), now, stamp)
+    return {"cockpit_scopes_warmed": len(scopes)}
