@@ -5,17 +5,25 @@ whole batches behind and a rerun skips what is already in (idempotent on `extern
 nothing is lost. Rows that cannot go in are written to a rejects file (line number and a Chinese reason) while the
 good rows go in. Format: docs/ratings-import.md.
 
-Per-row checks (format, level, time, channel, tags, phone) run here in Python for both databases. The checks across
-rows — the external id already imported or repeated in the file, the case number already rated (一事一评) — are set
-based: on PostgreSQL the batch is COPied into a staging table and decided with a few statements
-(`INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING`, feeding the rollup increment in the same statement); on SQLite
-the batch is looked up with `IN (…)` queries and inserted with executemany.
+Per-row checks (format, level, time, channel, tags, phone) run here in Python for both databases; the checks across
+rows — the external id already imported or repeated in the file, the case number already rated (一事一评) — are the
+database's unique indexes.
+
+On PostgreSQL a batch is streamed, as it is read, by `COPY … FROM STDIN` straight into the ratings table, from a
+writer thread, so reading and checking rows in Python (one core) overlaps with the server storing them (the other);
+the batch's rollup deltas are counted on the way and upserted in one statement before the commit. That is the fast
+path, and the common case: a fresh file. When the COPY hits a unique index (a rerun after a kill, the same file twice,
+an external id repeated in the file, a case number already rated), the batch is rolled back and decided set-based
+instead: its rows, kept as COPY text, go to a staging table, where the ones already in or repeated are skipped and the
+case numbers already rated are refused, and the rest is inserted with `ON CONFLICT DO NOTHING` feeding the rollups in
+the same statement. On SQLite the batch is looked up with `IN (…)` queries and inserted with executemany.
 
 Imported ratings come from systems that already ran their own rate limits and handled their poor ratings, so they
 are never flagged as a burst and a poor one opens no rectification case here (they count in the rollups and the
 aggregates; the call-back and rectification rates cover the poor ratings rectified in whistle)."""
 from __future__ import annotations
 
+import array
 import csv
 import datetime as dt
 import io
@@ -23,8 +31,9 @@ import json
 import os
 import re
 import zoneinfo
-from dataclasses import dataclass, field
-from typing import Iterator
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import Callable, Iterator
 
 from django.db import connection, transaction
 
@@ -38,15 +47,22 @@ from .services import CASE_NUMBER_RE, COMMENT_MAX, mask_phone
 COLUMNS = ("external_id", "target", "level", "rated_at", "channel", "tags", "comment", "case_number", "phone")
 BEIJING = zoneinfo.ZoneInfo("Asia/Shanghai")
 EXTERNAL_ID_MAX = 64
-DEFAULT_BATCH = 100_000  # rows a transaction; the rollup upsert per batch touches at most targets × months rows
-LEVEL_NAMES = {label: value for value, label in Level.choices}
-CHANNEL_NAMES = {label: value for value, label in RatingChannel.choices}
-TAG_NAMES = {label: value for value, label in Tag.choices}
+DEFAULT_BATCH = 500_000  # good rows a transaction (PostgreSQL keeps the batch's COPY text, ~40 MB, for a retry)
+SQLITE_BATCH = 20_000
+LEVEL_OF = {**{str(value): value for value in Level.values}, **{label: value for value, label in Level.choices}}
+CHANNEL_OF = {**{value: value for value in RatingChannel.values}, **{label: value for value, label in RatingChannel.choices}}
+TAG_OF = {**{value: value for value in Tag.values}, **{label: value for value, label in Tag.choices}}
 TAG_SPLIT = re.compile(r"[;；|、,，]")
 RATINGS = Rating._meta.db_table
+# What an imported rating sets; the other columns take their database defaults (counted, no device, no review).
 INSERT_COLUMNS = ("cadre_id", "window_id", "unit_id", "level", "tags", "comment", "case_number", "external_id",
-                  "rater_phone_hash", "rater_phone_masked", "channel", "created_at", "device_hash", "network_hash",
-                  "counted", "status", "review_reason")
+                  "rater_phone_hash", "rater_phone_masked", "channel", "created_at")
+# COPY's text format: these four characters are escaped, NULL is \N.
+COPY_ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+CASE_TAKEN = "该办件已评价过（一事一评）"
+NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
+WHITESPACE = " \t\r\n\u3000"
+TAG_TEXTS: dict[str, str] = {}
 
 
 class Reject(Exception):
@@ -62,51 +78,52 @@ class Result:
     rejects_path: str = ""
 
 
-@dataclass
-class Row:
-    line: int
-    external_id: str
-    kind: str
-    target_id: int
-    unit_id: int
-    level: int
-    tags: str  # JSON
-    comment: str
-    case_number: str
-    phone_hash: str
-    phone_masked: str
-    channel: str
-    created_at: dt.datetime  # aware, Beijing
-    month: dt.date = field(init=False)
+class Target:
+    """A cadre or window rated in the file. Compared and hashed by identity: one object per card code."""
 
-    def __post_init__(self):
-        self.month = self.created_at.date().replace(day=1)
+    __slots__ = ("kind", "id", "unit_id", "copy_head")
 
-    @property
-    def key(self):
-        return (self.kind, self.target_id, self.unit_id, self.month)
+    def __init__(self, kind: str, id: int, unit_id: int):
+        self.kind, self.id, self.unit_id = kind, id, unit_id
+        # cadre_id, window_id and unit_id as the start of a COPY text line
+        self.copy_head = (f"{id}\t\\N\t{unit_id}\t" if kind == RollupKind.CADRE else f"\\N\t{id}\t{unit_id}\t")
 
 
-# ---- reading --------------------------------------------------------------------------------------------------
+# A checked row, as a plain tuple (millions of them): its fields by position.
+LINE, EXTERNAL_ID, TARGET, LEVEL, TAGS, COMMENT, CASE_NUMBER, PHONE_HASH, PHONE_MASKED, CHANNEL, CREATED, MOMENT = range(12)
 
-def _read_csv(path: str, progress) -> Iterator[tuple[int, dict]]:
+
+# ---- reading: each reader yields (line number, the COLUMNS as stripped text) --------------------------------------
+
+def _read_csv(path: str, progress) -> Iterator[tuple[int, tuple]]:
+    """Values as the file has them (parse strips what it reads)."""
     with open(path, "rb") as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-        reader = csv.DictReader(text)
-        _check_header(reader.fieldnames)
+        reader = csv.reader(text)
+        header = [name.strip() for name in next(reader, None) or ()]
+        _check_header(header)
+        width = len(header)
+        # A column the file lacks reads as the empty string appended at position `width`.
+        pick = itemgetter(*[header.index(name) if name in header else width for name in COLUMNS])
+        complete = all(name in header for name in COLUMNS)
         last = 0
-        for record in reader:
-            yield reader.line_num, record
-            if reader.line_num - last >= 5000:
+        for values in reader:
+            if len(values) != width or not complete:
+                if not any(values):
+                    continue  # a blank line
+                values = (values + [""] * width)[:width] + [""]
+            yield reader.line_num, pick(values)
+            if reader.line_num - last >= 20_000:
                 progress(raw.tell())
                 last = reader.line_num
         progress(raw.tell())
 
 
-def _read_jsonl(path: str, progress) -> Iterator[tuple[int, dict]]:
+def _read_jsonl(path: str, progress) -> Iterator[tuple[int, tuple | str]]:
+    """A line that is not a JSON object yields the reason instead of the values."""
     with open(path, "rb") as raw:
         for number, line in enumerate(raw, start=1):
-            if number % 5000 == 0:
+            if number % 20_000 == 0:
                 progress(raw.tell())
             if not line.strip():
                 continue
@@ -114,11 +131,14 @@ def _read_jsonl(path: str, progress) -> Iterator[tuple[int, dict]]:
                 record = json.loads(line)
             except ValueError:
                 record = None
-            yield number, record if isinstance(record, dict) else {"__invalid__": "此行不是 JSON 对象"}
+            if isinstance(record, dict):
+                yield number, tuple(_text(record.get(name)) for name in COLUMNS)
+            else:
+                yield number, "此行不是 JSON 对象"
         progress(raw.tell())
 
 
-def _read_xlsx(path: str, progress) -> Iterator[tuple[int, dict]]:
+def _read_xlsx(path: str, progress) -> Iterator[tuple[int, tuple]]:
     """The first sheet of a workbook. calamine holds one sheet in memory while rows are handed out; a sheet is bounded
     (1,048,576 rows), so the 11 million arrive as CSV or JSONL, which are streamed."""
     from python_calamine import CalamineWorkbook
@@ -128,15 +148,16 @@ def _read_xlsx(path: str, progress) -> Iterator[tuple[int, dict]]:
     except Exception:  # calamine raises its own error types for anything that is not a workbook
         raise ValueError("无法读取工作簿，请使用 .xlsx 格式") from None
     rows = sheet.iter_rows()
-    header = [_text({"v": h}, "v") for h in next(rows, ())]
+    header = [_text(h) for h in next(rows, ())]
     _check_header(header)
+    where = [header.index(name) if name in header else None for name in COLUMNS]
     number = 1
     for number, values in enumerate(rows, start=2):
-        if number % 5000 == 0:
+        if number % 20_000 == 0:
             progress(number)
         if all(v in (None, "") for v in values):
             continue
-        yield number, dict(zip(header, values))
+        yield number, tuple(_text(values[i]) if i is not None and i < len(values) else "" for i in where)
     progress(number)
 
 
@@ -149,10 +170,8 @@ def _check_header(names) -> None:
 READERS = {".csv": _read_csv, ".jsonl": _read_jsonl, ".ndjson": _read_jsonl, ".xlsx": _read_xlsx}
 
 
-# ---- one row ----------------------------------------------------------------------------------------------------
-
-def _text(record: dict, name: str) -> str:
-    value = record.get(name)
+def _text(value) -> str:
+    """A JSON or spreadsheet value as the text a CSV would carry (5.0 → "5", a datetime → ISO 8601)."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -160,165 +179,242 @@ def _text(record: dict, name: str) -> str:
     return str(value).strip()
 
 
-def _when(value) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        moment = value
-    else:
-        text = str(value or "").strip()
-        if not text:
-            raise Reject("缺少评价时间")
-        try:
-            moment = dt.datetime.fromisoformat(text.replace("/", "-"))
-        except ValueError:
-            raise Reject(f"评价时间格式不正确：{text[:40]}（应为 2026-11-03 10:00:00 或带时区的 ISO 8601）") from None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=BEIJING)
-    return moment.astimezone(BEIJING)
+# ---- one row ----------------------------------------------------------------------------------------------------
+
+def _when(text: str) -> dt.datetime:
+    """A naive time is Beijing time (returned naive); one with an offset is returned in Beijing."""
+    if not text:
+        raise Reject("缺少评价时间")
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("/", "-"))
+    except ValueError:
+        raise Reject(f"评价时间格式不正确：{text[:40]}（应为 2026-11-03 10:00:00 或带时区的 ISO 8601）") from None
+    return moment if moment.tzinfo is None else moment.astimezone(BEIJING)
 
 
-def parse(line: int, record: dict, targets: dict) -> Row:
-    if "__invalid__" in record:
-        raise Reject(record["__invalid__"])
-    external_id = _text(record, "external_id")
+def _tags(text: str) -> str:
+    """The tags as JSON; a file has few distinct tag texts, so each is checked once."""
+    known = TAG_TEXTS.get(text)
+    if known is None:
+        known = _check_tags(text)
+        if len(TAG_TEXTS) < 10_000:
+            TAG_TEXTS[text] = known
+    return known
+
+
+def _check_tags(text: str) -> str:
+    tags = []
+    for tag in TAG_SPLIT.split(text):
+        tag = tag.strip()
+        if tag:
+            value = TAG_OF.get(tag)
+            if value is None:
+                raise Reject(f"评价标签不正确：{tag[:20]}")
+            tags.append(value)
+    return json.dumps(tags)
+
+
+def parse(line: int, values: tuple | str, targets: dict[str, Target]) -> tuple:
+    """One row's checks; returns the row (fields at LINE … MOMENT) or raises Reject with the reason."""
+    if isinstance(values, str):
+        raise Reject(values)
+    external_id, code, level_text, rated_at, channel_text, tags_text, comment, case_number, phone = values
+    if external_id[-1:] in WHITESPACE or external_id[:1] in WHITESPACE:
+        external_id = external_id.strip()
     if not external_id:
         raise Reject("缺少外部评价编号")
     if len(external_id) > EXTERNAL_ID_MAX:
         raise Reject(f"外部评价编号超过{EXTERNAL_ID_MAX}位")
-    code = _text(record, "target")
-    found = targets.get(code)
-    if found is None:
+    target = targets.get(code) or targets.get(code.strip())
+    if target is None:
+        code = code.strip()
         raise Reject(f"亮码编号不存在或已停用：{code[:40]}" if code else "缺少被评干部或窗口的亮码编号")
-    level_text = _text(record, "level")
-    level = LEVEL_NAMES.get(level_text) or (int(level_text) if level_text.isdigit() else 0)
-    if level not in (1, 2, 3, 4, 5):
+    level = LEVEL_OF.get(level_text) or LEVEL_OF.get(level_text.strip())
+    if level is None:
+        level_text = level_text.strip()
         raise Reject(f"评价等级须为1–5或“非常满意”等五级名称：{level_text[:20]}")
-    created_at = _when(record.get("rated_at"))
-    channel_text = _text(record, "channel") or RatingChannel.QR
-    channel = CHANNEL_NAMES.get(channel_text, channel_text)
-    if channel not in RatingChannel.values:
+    moment = _when(rated_at.strip())
+    channel_text = channel_text.strip()
+    channel = CHANNEL_OF.get(channel_text) if channel_text else RatingChannel.QR.value
+    if channel is None:
         raise Reject(f"评价渠道不正确：{channel_text[:20]}")
-    tags = []
-    for tag in TAG_SPLIT.split(_text(record, "tags")):
-        tag = tag.strip()
-        if tag:
-            tag = TAG_NAMES.get(tag, tag)
-            if tag not in Tag.values:
-                raise Reject(f"评价标签不正确：{tag[:20]}")
-            tags.append(tag)
-    comment = _text(record, "comment")
+    tags = _tags(tags_text) if tags_text else "[]"
+    comment = comment.strip()
     if len(comment) > COMMENT_MAX:
         raise Reject(f"评价意见不能超过{COMMENT_MAX}字")
-    case_number = _text(record, "case_number")
+    case_number = case_number.strip()
     if case_number and not CASE_NUMBER_RE.match(case_number):
         raise Reject("办件编号只能由字母、数字和“-”组成，最长40位")
-    phone = _text(record, "phone").replace(" ", "")
-    if phone and not PHONE_RE.match(phone):
-        raise Reject("评价人电话不正确（11位手机号或区号-号码）")
-    kind, target_id, unit_id = found
-    return Row(line, external_id, kind, target_id, unit_id, level, json.dumps(tags), comment, case_number,
-               keyed_hash(phone) if phone else "", mask_phone(phone) if phone else "", channel, created_at)
+    phone_hash = phone_masked = ""
+    if phone:
+        phone = phone.replace(" ", "").strip()
+        if not PHONE_RE.match(phone):
+            raise Reject("评价人电话不正确（11位手机号或区号-号码）")
+        phone_hash, phone_masked = keyed_hash(phone), mask_phone(phone)
+    if moment.tzinfo is not None:
+        created = moment.isoformat(" ")
+    elif len(rated_at) == 19 and rated_at[10] == " " and rated_at[4] == "-":
+        created = rated_at + "+08:00"  # already "YYYY-MM-DD HH:MM:SS", and a valid time (fromisoformat took it)
+    else:
+        created = moment.isoformat(" ") + "+08:00"
+    return (line, external_id, target, level, tags, comment, case_number, phone_hash, phone_masked, channel, created,
+            moment)
 
 
-def active_targets() -> dict[str, tuple[str, int, int]]:
-    """card code → (kind, id, unit id) of every active cadre and window (thousands, not millions)."""
+def _copy_line(row: tuple) -> str:
+    """A row as a line of COPY text in INSERT_COLUMNS order."""
+    comment, external_id = row[COMMENT], row[EXTERNAL_ID]
+    if comment and NEEDS_ESCAPE.search(comment):
+        comment = comment.translate(COPY_ESCAPE)
+    if NEEDS_ESCAPE.search(external_id):
+        external_id = external_id.translate(COPY_ESCAPE)
+    return (f"{row[TARGET].copy_head}{row[LEVEL]}\t{row[TAGS]}\t{comment}\t{row[CASE_NUMBER]}\t"
+            f"{external_id}\t{row[PHONE_HASH]}\t{row[PHONE_MASKED]}\t{row[CHANNEL]}\t"
+            f"{row[CREATED]}\n")
+
+
+def active_targets() -> dict[str, Target]:
+    """card code → target of every active cadre and window (thousands, not millions)."""
     found = {}
     for model, kind in ((Window, RollupKind.WINDOW.value), (Cadre, RollupKind.CADRE.value)):
         for code, pk, unit_id in model.objects.filter(is_active=True).values_list("card_code", "pk", "unit_id"):
-            found[code] = (kind, pk, unit_id)
+            found[code] = Target(kind, pk, unit_id)
     return found
 
 
-# ---- one batch --------------------------------------------------------------------------------------------------
+class Deltas(dict):
+    """Rollup deltas of a batch: (target, year, month) → [n1..n5], counted as rows are read."""
 
-CASE_TAKEN = "该办件已评价过（一事一评）"
+    def add(self, row: tuple) -> None:
+        moment = row[MOMENT]
+        key = (row[TARGET], moment.year, moment.month)
+        counts = self.get(key)
+        if counts is None:
+            counts = self[key] = [0, 0, 0, 0, 0]
+        counts[row[LEVEL] - 1] += 1
+
+    def as_rollups(self) -> dict[rollups.Key, list[int]]:
+        return {(t.kind, t.id, t.unit_id, dt.date(year, month, 1)): counts for (t, year, month), counts in self.items()}
 
 
-def _sqlite_batch(rows: list[Row]) -> tuple[int, int, list[tuple[int, str, str]]]:
+# ---- a batch ----------------------------------------------------------------------------------------------------
+
+class Batches:
+    """Reads the file and hands the good rows to the database a batch at a time, bad rows to the rejects file."""
+
+    def __init__(self, records: Iterator, targets: dict[str, Target], size: int, result: Result, reject: Callable):
+        self.records, self.targets, self.size, self.result, self.reject = records, targets, size, result, reject
+        self.exhausted = False
+
+    def rows(self) -> Iterator[tuple]:
+        """The next batch's good rows, as they are read."""
+        taken = 0
+        for line, values in self.records:
+            self.result.rows += 1
+            try:
+                row = parse(line, values, self.targets)
+            except Reject as reason:
+                self.reject(line, values[0] if isinstance(values, tuple) else "", str(reason))
+                continue
+            yield row
+            taken += 1
+            if taken >= self.size:
+                return
+        self.exhausted = True
+
+
+class _Conflict(Exception):
+    """The fast path met a unique index: decide the batch row by row instead."""
+
+
+COPY_CHUNK = 2000  # rows a write to the COPY stream
+
+
+def _pg_batch(rows: Iterator[tuple]) -> tuple[int, int, list[tuple[int, str, str]]]:
     """Returns (inserted, skipped, rejects)."""
-    def existing(column, values):
-        values, found = list(values), set()
-        with connection.cursor() as cursor:
-            for i in range(0, len(values), 500):
-                chunk = values[i:i + 500]
-                cursor.execute(f"SELECT {column} FROM {RATINGS} WHERE {column} IN ({', '.join(['%s'] * len(chunk))})", chunk)
-                found.update(v for (v,) in cursor.fetchall())
-        return found
+    import psycopg
+    from psycopg.copy import QueuedLibpqWriter
 
-    rows, in_batch_skipped, in_batch_rejects = _in_batch(rows)
-    seen = existing("external_id", {r.external_id for r in rows})
-    taken = existing("case_number", {r.case_number for r in rows if r.case_number})
-    fresh, rejects, skipped = [], list(in_batch_rejects), in_batch_skipped
-    for row in rows:
-        if row.external_id in seen:
-            skipped += 1
-        elif row.case_number in taken:
-            rejects.append((row.line, row.external_id, CASE_TAKEN))
-        else:
-            fresh.append(row)
-    adapt = connection.ops.adapt_datetimefield_value
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {RATINGS} ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join(['%s'] * len(INSERT_COLUMNS))})",
-            [(r.target_id if r.kind == "c" else None, r.target_id if r.kind == "w" else None, r.unit_id, r.level, r.tags,
-              r.comment, r.case_number, r.external_id, r.phone_hash, r.phone_masked, r.channel, adapt(r.created_at),
-              "", "", True, "counted", "") for r in fresh])
-    rollups.bump(rollups.delta_of((r.kind, r.target_id, r.unit_id, r.month, r.level) for r in fresh))
-    return len(fresh), skipped, sorted(rejects)
+    text: list[bytes] = []        # the batch as COPY text, chunk by chunk, kept for the careful path
+    lines = array.array("q")      # the file line of each row, in order
+    deltas = Deltas()
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                raw = cursor.cursor
+                with raw.copy(f"COPY {RATINGS} ({', '.join(INSERT_COLUMNS)}) FROM STDIN",
+                              writer=QueuedLibpqWriter(raw)) as copy:
+                    chunk = []
+                    for row in rows:
+                        chunk.append(_copy_line(row))
+                        lines.append(row[LINE])
+                        deltas.add(row)
+                        if len(chunk) >= COPY_CHUNK:
+                            text.append("".join(chunk).encode())
+                            copy.write(text[-1])
+                            chunk = []
+                    if chunk:
+                        text.append("".join(chunk).encode())
+                        copy.write(text[-1])
+                if not lines:
+                    return 0, 0, []
+                _pg_upsert_rollups(cursor, deltas)
+    except psycopg.errors.UniqueViolation:
+        pass
+    else:
+        return len(lines), 0, []
+    with transaction.atomic():
+        return _pg_careful(text, lines)
+
+
+DELTAS = "rating_import_deltas"
+
+
+def _pg_upsert_rollups(cursor, deltas: Deltas) -> None:
+    """The batch's deltas COPied into a scratch table (a few tens of thousands of keys), then one upsert."""
+    cursor.execute(f"""CREATE TEMP TABLE IF NOT EXISTS {DELTAS} (kind text, target_id int, unit_id bigint, month date,
+        n1 int, n2 int, n3 int, n4 int, n5 int) ON COMMIT DELETE ROWS""")
+    cursor.execute(f"TRUNCATE {DELTAS}")
+    with cursor.cursor.copy(f"COPY {DELTAS} FROM STDIN") as copy:
+        copy.write("".join(f"{t.kind}\t{t.id}\t{t.unit_id}\t{year}-{month}-01\t{n[0]}\t{n[1]}\t{n[2]}\t{n[3]}\t{n[4]}\n"
+                           for (t, year, month), n in deltas.items()))
+    cursor.execute(
+        f"""INSERT INTO {rollups.TABLE} (kind, target_id, unit_id, month, n1, n2, n3, n4, n5) SELECT * FROM {DELTAS}
+            ON CONFLICT (kind, target_id, unit_id, month) DO UPDATE SET
+            {', '.join(f'n{n} = {rollups.TABLE}.n{n} + excluded.n{n}' for n in rollups.LEVELS)}""")
 
 
 STAGE = "rating_import_stage"
-STAGE_COLUMNS = ("line", "external_id", "kind", "target_id", "unit_id", "level", "tags", "comment", "case_number",
-                 "phone_hash", "phone_masked", "channel", "created_at")
 
 
-def _pg_stage(cursor) -> None:
-    cursor.execute(f"""CREATE TEMP TABLE IF NOT EXISTS {STAGE} (
-        line bigint, external_id text, kind char(1), target_id int, unit_id bigint, level smallint, tags jsonb,
-        comment text, case_number text, phone_hash text, phone_masked text, channel text, created_at timestamptz,
-        verdict text) ON COMMIT DELETE ROWS""")
-    cursor.execute(f"TRUNCATE {STAGE}")  # also when the import runs inside an outer transaction (tests, callers)
-
-
-def _in_batch(rows: list[Row]) -> tuple[list[Row], int, list[tuple[int, str, str]]]:
-    """Within one batch: a repeated external id is the same rating (skipped), a repeated case number is refused."""
-    ids, cases, kept, skipped, rejects = set(), set(), [], 0, []
-    for row in rows:
-        if row.external_id in ids:
-            skipped += 1
-            continue
-        ids.add(row.external_id)
-        if row.case_number:
-            if row.case_number in cases:
-                rejects.append((row.line, row.external_id, CASE_TAKEN))
-                continue
-            cases.add(row.case_number)
-        kept.append(row)
-    return kept, skipped, rejects
-
-
-def _pg_batch(rows: list[Row]) -> tuple[int, int, list[tuple[int, str, str]]]:
-    rows, skipped, rejects = _in_batch(rows)
+def _pg_careful(text: list[bytes], lines: array.array) -> tuple[int, int, list[tuple[int, str, str]]]:
+    """The batch decided set-based in a staging table: repeated or already imported external ids are skipped (the
+    same rating), case numbers repeated or already rated are refused (一事一评), the rest goes in."""
+    month = "(date_trunc('month', created_at AT TIME ZONE 'Asia/Shanghai'))::date"
     with connection.cursor() as cursor:
-        _pg_stage(cursor)
-        with cursor.cursor.copy(f"COPY {STAGE} ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
-            for r in rows:
-                copy.write_row((r.line, r.external_id, r.kind, r.target_id, r.unit_id, r.level, r.tags, r.comment,
-                                r.case_number, r.phone_hash, r.phone_masked, r.channel, r.created_at))
-        # Set-based against the ratings already stored (one index probe a row): imported before → skipped (the same
-        # rating); its case number rated before → refused (一事一评).
-        cursor.execute(f"""UPDATE {STAGE} s SET verdict = 'skip'
-            WHERE EXISTS (SELECT 1 FROM {RATINGS} r WHERE r.external_id = s.external_id AND r.external_id <> '')""")
-        already = cursor.rowcount
-        cursor.execute(f"""UPDATE {STAGE} s SET verdict = 'case' WHERE verdict IS NULL AND s.case_number <> ''
-            AND EXISTS (SELECT 1 FROM {RATINGS} r WHERE r.case_number = s.case_number AND r.case_number <> '')""")
-        month = "(date_trunc('month', created_at AT TIME ZONE 'Asia/Shanghai'))::date"
+        cursor.execute(f"""CREATE TEMP TABLE IF NOT EXISTS {STAGE} (
+            cadre_id bigint, window_id bigint, unit_id bigint, level smallint, tags jsonb, comment text,
+            case_number text COLLATE "C", external_id text COLLATE "C", rater_phone_hash text, rater_phone_masked text,
+            channel text, created_at timestamptz, ord bigint GENERATED ALWAYS AS IDENTITY, verdict text)
+            ON COMMIT DELETE ROWS""")
+        cursor.execute(f"TRUNCATE {STAGE} RESTART IDENTITY")  # also inside an outer transaction (tests, callers)
+        with cursor.cursor.copy(f"COPY {STAGE} ({', '.join(INSERT_COLUMNS)}) FROM STDIN") as copy:
+            for chunk in text:
+                copy.write(chunk)
+        cursor.execute(f"ANALYZE {STAGE}")
+        # Repeated in the batch: the first occurrence stands for the rating, a repeated case number is refused.
+        repeated = (f"UPDATE {STAGE} s SET verdict = %s FROM (SELECT ord, row_number() OVER (PARTITION BY {{0}} ORDER BY ord) AS n "
+                    f"FROM {STAGE} WHERE verdict IS NULL AND {{0}} <> '') d WHERE d.ord = s.ord AND d.n > 1")
+        already = (f"UPDATE {STAGE} s SET verdict = %s WHERE verdict IS NULL AND s.{{0}} <> '' "
+                   f"AND EXISTS (SELECT 1 FROM {RATINGS} r WHERE r.{{0}} = s.{{0}} AND r.{{0}} <> '')")
+        cursor.execute(repeated.format("external_id"), ["skip"])
+        cursor.execute(already.format("external_id"), ["skip"])
+        cursor.execute(repeated.format("case_number"), ["case"])
+        cursor.execute(already.format("case_number"), ["case"])
         cursor.execute(f"""
             WITH ins AS (
               INSERT INTO {RATINGS} ({', '.join(INSERT_COLUMNS)})
-              SELECT CASE WHEN kind = 'c' THEN target_id END, CASE WHEN kind = 'w' THEN target_id END, unit_id, level,
-                     tags, comment, case_number, external_id, phone_hash, phone_masked, channel, created_at, '', '',
-                     true, 'counted', ''
-              FROM {STAGE} WHERE verdict IS NULL ORDER BY line
+              SELECT {', '.join(INSERT_COLUMNS)} FROM {STAGE} WHERE verdict IS NULL ORDER BY ord
               ON CONFLICT DO NOTHING
               RETURNING cadre_id, window_id, unit_id, level, created_at),
             up AS (
@@ -330,12 +426,59 @@ def _pg_batch(rows: list[Row]) -> tuple[int, int, list[tuple[int, str, str]]]:
                 {', '.join(f'n{n} = {rollups.TABLE}.n{n} + excluded.n{n}' for n in rollups.LEVELS)})
             SELECT count(*) FROM ins""")
         inserted = cursor.fetchone()[0]
-        cursor.execute(f"SELECT line, external_id FROM {STAGE} WHERE verdict = 'case' ORDER BY line")
-        taken = [(line, external_id, CASE_TAKEN) for line, external_id in cursor.fetchall()]
+        cursor.execute(f"SELECT ord, external_id FROM {STAGE} WHERE verdict = 'case' ORDER BY ord")
+        taken = [(lines[ord - 1], external_id, CASE_TAKEN) for ord, external_id in cursor.fetchall()]
     # A row lost to a live submission's case number between the check and the insert is neither in nor refused:
     # it counts as skipped, so the totals always add up.
-    lost = len(rows) - already - len(taken) - inserted
-    return inserted, skipped + already + lost, sorted(rejects + taken)
+    return inserted, len(lines) - inserted - len(taken), taken
+
+
+def _sqlite_batch(rows: Iterator[tuple]) -> tuple[int, int, list[tuple[int, str, str]]]:
+    """Returns (inserted, skipped, rejects). One transaction: the ratings and their rollups."""
+    rows = list(rows)
+    with transaction.atomic():
+        return _sqlite_insert(rows)
+
+
+def _sqlite_insert(rows: list[tuple]) -> tuple[int, int, list[tuple[int, str, str]]]:
+    def existing(column, values):
+        values, found = list(values), set()
+        with connection.cursor() as cursor:
+            for i in range(0, len(values), 500):
+                chunk = values[i:i + 500]
+                cursor.execute(f"SELECT {column} FROM {RATINGS} WHERE {column} IN ({', '.join(['%s'] * len(chunk))})", chunk)
+                found.update(v for (v,) in cursor.fetchall())
+        return found
+
+    seen = existing("external_id", {r[EXTERNAL_ID] for r in rows})
+    taken = existing("case_number", {r[CASE_NUMBER] for r in rows if r[CASE_NUMBER]})
+    fresh, rejects, skipped = [], [], 0
+    for row in rows:
+        if row[EXTERNAL_ID] in seen:
+            skipped += 1
+            continue
+        seen.add(row[EXTERNAL_ID])
+        if row[CASE_NUMBER]:
+            if row[CASE_NUMBER] in taken:
+                rejects.append((row[LINE], row[EXTERNAL_ID], CASE_TAKEN))
+                continue
+            taken.add(row[CASE_NUMBER])
+        fresh.append(row)
+    adapt = connection.ops.adapt_datetimefield_value
+    deltas = Deltas()
+    with connection.cursor() as cursor:
+        params = []
+        for r in fresh:
+            target, moment = r[TARGET], r[MOMENT]
+            deltas.add(r)
+            params.append((
+                target.id if target.kind == RollupKind.CADRE else None, target.id if target.kind == RollupKind.WINDOW else None,
+                target.unit_id, r[LEVEL], r[TAGS], r[COMMENT], r[CASE_NUMBER], r[EXTERNAL_ID], r[PHONE_HASH], r[PHONE_MASKED],
+                r[CHANNEL], adapt(moment if moment.tzinfo else moment.replace(tzinfo=BEIJING))))
+        cursor.executemany(
+            f"INSERT INTO {RATINGS} ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join(['%s'] * len(INSERT_COLUMNS))})", params)
+    rollups.bump(deltas.as_rollups())
+    return len(fresh), skipped, rejects
 
 
 # ---- the import -------------------------------------------------------------------------------------------------
@@ -347,19 +490,18 @@ def import_file(path: str, *, rejects_path: str | None = None, batch_size: int |
         raise ValueError("只支持 .csv、.jsonl、.xlsx 文件")
     if not os.path.exists(path):
         raise ValueError(f"文件不存在：{path}")
-    batch_size = batch_size or DEFAULT_BATCH
+    postgres = connection.vendor == "postgresql"
+    apply = _pg_batch if postgres else _sqlite_batch
+    batch_size = batch_size or (DEFAULT_BATCH if postgres else SQLITE_BATCH)
     result = Result(rejects_path=rejects_path or path + ".rejects.csv")
-    apply = _pg_batch if connection.vendor == "postgresql" else _sqlite_batch
     targets = active_targets()
 
     from tqdm import tqdm
 
     if suffix == ".xlsx":
         bar = tqdm(unit="行", desc="导入评价", disable=not progress)
-        total = None
     else:
-        total = os.path.getsize(path)
-        bar = tqdm(total=total, unit="B", unit_scale=True, desc="导入评价", disable=not progress)
+        bar = tqdm(total=os.path.getsize(path), unit="B", unit_scale=True, desc="导入评价", disable=not progress)
 
     def advance(position):
         bar.update(position - bar.n)
@@ -367,28 +509,18 @@ def import_file(path: str, *, rejects_path: str | None = None, batch_size: int |
     with open(result.rejects_path, "w", encoding="utf-8-sig", newline="") as rejects_file:
         rejects = csv.writer(rejects_file)
         rejects.writerow(["行号", "外部评价编号", "原因"])
-        batch: list[Row] = []
 
-        def flush():
-            with transaction.atomic():
-                inserted, skipped, refused = apply(batch)
+        def reject(line, external_id, reason):
+            result.rejected += 1
+            rejects.writerow([line, external_id, reason])
+
+        batches = Batches(reader(path, advance), targets, batch_size, result, reject)
+        while not batches.exhausted:
+            inserted, skipped, refused = apply(batches.rows())
             result.inserted += inserted
             result.skipped += skipped
-            result.rejected += len(refused)
-            rejects.writerows(refused)
-            batch.clear()
-
-        for line, record in reader(path, advance):
-            result.rows += 1
-            try:
-                batch.append(parse(line, record, targets))
-            except Reject as reason:
-                result.rejected += 1
-                rejects.writerow([line, _text(record, "external_id") if isinstance(record, dict) else "", str(reason)])
-            if len(batch) >= batch_size:
-                flush()
-                rejects_file.flush()
-        if batch:
-            flush()
+            for line, external_id, reason in refused:
+                reject(line, external_id, reason)
+            rejects_file.flush()
     bar.close()
     return result

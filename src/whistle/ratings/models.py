@@ -105,33 +105,43 @@ class RatingStatus(models.TextChoices):
 class Rating(models.Model):
     """One rating. Stored for good: a flagged or voided rating stays here, it only stops counting (`counted`)."""
 
-    # No single-column indexes on the targets: rating_cadre / rating_window (target, created_at) serve those lookups,
-    # and every index is paid for on each of the millions of imported rows.
+    # The table holds millions of imported ratings (Heze: 11 million) besides those given here. Every index and every
+    # foreign-key trigger is paid on each imported row, so: the secondary indexes serve the live path (rate limits,
+    # bursts, rectification, review) and are partial on live ratings (`external_id = ''`); imported history is read
+    # through the rollups (RatingRollup) and found by its external id. The targets and the unit are protected by the
+    # ORM (PROTECT) but carry no database foreign key: cadres, windows and units are deactivated, never deleted, and a
+    # per-row RI trigger would cost the import more than the rows themselves (docs/benchmarks.md, "Ratings at scale").
     cadre = models.ForeignKey(Cadre, verbose_name="干部", null=True, blank=True, on_delete=models.PROTECT, related_name="ratings",
-                              db_index=False)
+                              db_index=False, db_constraint=False)
     window = models.ForeignKey(Window, verbose_name="窗口", null=True, blank=True, on_delete=models.PROTECT, related_name="ratings",
-                               db_index=False)
-    unit = models.ForeignKey("org.Unit", verbose_name="被评单位", on_delete=models.PROTECT, related_name="+")
+                               db_index=False, db_constraint=False)
+    unit = models.ForeignKey("org.Unit", verbose_name="被评单位", on_delete=models.PROTECT, related_name="+",
+                             db_index=False, db_constraint=False)
     level = models.PositiveSmallIntegerField("评价等级", choices=Level.choices)
     tags = models.JSONField("标签", default=list, blank=True)
     comment = models.CharField("评价意见", max_length=500, blank=True)
     case_number = models.CharField("办件编号", max_length=40, blank=True)
     # The rating's id in the system it was imported from (blank for ratings given here): imports are idempotent on it.
+    # On PostgreSQL this column and case_number have collation "C" (migration 0009): compared byte-wise, the cheapest
+    # unique indexes to keep on millions of rows. SQLite compares bytes anyway.
     external_id = models.CharField("外部评价编号", max_length=64, blank=True, editable=False)
     rater_phone_hash = models.CharField(max_length=64, blank=True, editable=False)
     rater_phone_masked = models.CharField("评价人电话", max_length=20, blank=True)
     channel = models.CharField("渠道", max_length=12, choices=RatingChannel.choices, default=RatingChannel.QR)
-    created_at = models.DateTimeField("评价时间", db_index=True)
-    device_hash = models.CharField(max_length=64, editable=False)
-    network_hash = models.CharField(max_length=64, editable=False)
-    counted = models.BooleanField("计入统计", default=True)
-    status = models.CharField("状态", max_length=10, choices=RatingStatus.choices, default=RatingStatus.COUNTED)
+    created_at = models.DateTimeField("评价时间")
+    # The columns an imported rating never sets have database defaults too, so the import's COPY leaves them out.
+    device_hash = models.CharField(max_length=64, editable=False, default="", db_default="")
+    network_hash = models.CharField(max_length=64, editable=False, default="", db_default="")
+    counted = models.BooleanField("计入统计", default=True, db_default=True)
+    status = models.CharField("状态", max_length=10, choices=RatingStatus.choices, default=RatingStatus.COUNTED,
+                              db_default=RatingStatus.COUNTED)
+    # Null on every imported rating: no database foreign key (its trigger would fire on each row), the ORM protects.
     rectification = models.OneToOneField("cases.Case", verbose_name="差评整改工单", null=True, blank=True,
-                                          on_delete=models.PROTECT, related_name="rating")
+                                          on_delete=models.PROTECT, related_name="rating", db_constraint=False)
     # A flagged rating's review: a person decides whether it counts.
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="复核人", null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+", db_index=False)
-    review_reason = models.CharField("复核意见", max_length=500, blank=True)
+                                    on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False)
+    review_reason = models.CharField("复核意见", max_length=500, blank=True, default="", db_default="")
     reviewed_at = models.DateTimeField("复核时间", null=True, blank=True)
 
     class Meta:
@@ -141,8 +151,15 @@ class Rating(models.Model):
             # Imported ratings have no device or network: the rate limits never look them up.
             models.Index(fields=["device_hash", "created_at"], name="rating_device_live", condition=~Q(device_hash="")),
             models.Index(fields=["network_hash", "created_at"], name="rating_network_live", condition=~Q(network_hash="")),
-            models.Index(fields=["cadre", "created_at"], name="rating_cadre"),
-            models.Index(fields=["window", "created_at"], name="rating_window"),
+            # The live path: a target's recent ratings (bursts), a unit's, the latest (review, admin). Queries that use
+            # them filter `external_id=""`, so the planner can take the partial index. A target's poor ratings, imported
+            # too, are what accountability reads (`level__lte=2`: a few percent of the rows).
+            models.Index(fields=["cadre", "created_at"], name="rating_cadre_live_poor",
+                         condition=Q(cadre__isnull=False) & (Q(external_id="") | Q(level__lte=2))),
+            models.Index(fields=["window", "created_at"], name="rating_window_live_poor",
+                         condition=Q(window__isnull=False) & (Q(external_id="") | Q(level__lte=2))),
+            models.Index(fields=["unit", "created_at"], name="rating_live_unit", condition=Q(external_id="")),
+            models.Index(fields=["created_at"], name="rating_live_created", condition=Q(external_id="")),
         ]
         constraints = [
             models.CheckConstraint(name="rating_level_1_to_5", condition=Q(level__gte=1, level__lte=5)),

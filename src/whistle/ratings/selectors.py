@@ -109,8 +109,9 @@ def ratings_overview(actor: Actor, date_from: dt.date, date_to: dt.date) -> dict
     start = timezone.make_aware(dt.datetime.combine(_month(date_from), dt.time()))
     last = _month(date_to)
     end = timezone.make_aware(dt.datetime(last.year + last.month // 12, last.month % 12 + 1, 1))
-    cases = _scoped(Rating.objects.filter(counted=True, rectification__isnull=False, created_at__gte=start,
-                                          created_at__lt=end), actor)
+    # Rectified ratings are live ones: `external_id=""` lets the planner take the live indexes.
+    cases = _scoped(Rating.objects.filter(external_id="", counted=True, rectification__isnull=False,
+                                          created_at__gte=start, created_at__lt=end), actor)
     opened = cases.count()
     called = cases.filter(rectification__contacted_at__isnull=False).count()
     closed = cases.filter(rectification__is_open=False).count()

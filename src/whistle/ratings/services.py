@@ -121,7 +121,8 @@ def _check_rate_limits(device_hash: str, network_hash: str, now: dt.datetime) ->
 
 def _recent_on_target(target, now: dt.datetime) -> int:
     since = now - dt.timedelta(minutes=int_param("ratings.burst_window_minutes"))
-    return target.ratings.filter(created_at__gt=since).count()
+    # Live ratings only (imported ones are history): the rating_cadre_live_poor / rating_window_live_poor indexes.
+    return target.ratings.filter(external_id="", created_at__gt=since).count()
 
 
 def _open_rectification(rating: Rating, now: dt.datetime):
