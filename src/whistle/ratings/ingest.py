@@ -89,8 +89,11 @@ class Target:
         self.copy_head = (f"{id}\t\\N\t{unit_id}\t" if kind == RollupKind.CADRE else f"\\N\t{id}\t{unit_id}\t")
 
 
-# A checked row, as a plain tuple (millions of them): its fields by position.
-LINE, EXTERNAL_ID, TARGET, LEVEL, TAGS, COMMENT, CASE_NUMBER, PHONE_HASH, PHONE_MASKED, CHANNEL, CREATED, MOMENT = range(12)
+# A checked row, as a plain tuple (millions of them): its fields by position. COPY_TEXT is the row as a line of COPY
+# text in INSERT_COLUMNS order; MONTH is its rollup key (target, year, month).
+(LINE, EXTERNAL_ID, TARGET, LEVEL, TAGS, COMMENT, CASE_NUMBER, PHONE_HASH, PHONE_MASKED, CHANNEL, MOMENT, COPY_TEXT,
+ MONTH) = range(13)
+QR = RatingChannel.QR.value
 
 
 # ---- reading: each reader yields (line number, the COLUMNS as stripped text) --------------------------------------
@@ -234,17 +237,21 @@ def parse(line: int, values: tuple | str, targets: dict[str, Target]) -> tuple:
         level_text = level_text.strip()
         raise Reject(f"评价等级须为1–5或“非常满意”等五级名称：{level_text[:20]}")
     moment = _when(rated_at.strip())
-    channel_text = channel_text.strip()
-    channel = CHANNEL_OF.get(channel_text) if channel_text else RatingChannel.QR.value
+    channel = CHANNEL_OF.get(channel_text) if channel_text else QR
     if channel is None:
-        raise Reject(f"评价渠道不正确：{channel_text[:20]}")
+        channel_text = channel_text.strip()
+        channel = CHANNEL_OF.get(channel_text) if channel_text else QR
+        if channel is None:
+            raise Reject(f"评价渠道不正确：{channel_text[:20]}")
     tags = _tags(tags_text) if tags_text else "[]"
-    comment = comment.strip()
-    if len(comment) > COMMENT_MAX:
-        raise Reject(f"评价意见不能超过{COMMENT_MAX}字")
-    case_number = case_number.strip()
-    if case_number and not CASE_NUMBER_RE.match(case_number):
-        raise Reject("办件编号只能由字母、数字和“-”组成，最长40位")
+    if comment:
+        comment = comment.strip()
+        if len(comment) > COMMENT_MAX:
+            raise Reject(f"评价意见不能超过{COMMENT_MAX}字")
+    if case_number:
+        case_number = case_number.strip()
+        if case_number and not CASE_NUMBER_RE.match(case_number):
+            raise Reject("办件编号只能由字母、数字和“-”组成，最长40位")
     phone_hash = phone_masked = ""
     if phone:
         phone = phone.replace(" ", "").strip()
@@ -257,20 +264,12 @@ def parse(line: int, values: tuple | str, targets: dict[str, Target]) -> tuple:
         created = rated_at + "+08:00"  # already "YYYY-MM-DD HH:MM:SS", and a valid time (fromisoformat took it)
     else:
         created = moment.isoformat(" ") + "+08:00"
-    return (line, external_id, target, level, tags, comment, case_number, phone_hash, phone_masked, channel, created,
-            moment)
-
-
-def _copy_line(row: tuple) -> str:
-    """A row as a line of COPY text in INSERT_COLUMNS order."""
-    comment, external_id = row[COMMENT], row[EXTERNAL_ID]
-    if comment and NEEDS_ESCAPE.search(comment):
-        comment = comment.translate(COPY_ESCAPE)
-    if NEEDS_ESCAPE.search(external_id):
-        external_id = external_id.translate(COPY_ESCAPE)
-    return (f"{row[TARGET].copy_head}{row[LEVEL]}\t{row[TAGS]}\t{comment}\t{row[CASE_NUMBER]}\t"
-            f"{external_id}\t{row[PHONE_HASH]}\t{row[PHONE_MASKED]}\t{row[CHANNEL]}\t"
-            f"{row[CREATED]}\n")
+    escaped = external_id.translate(COPY_ESCAPE) if NEEDS_ESCAPE.search(external_id) else external_id
+    text = comment.translate(COPY_ESCAPE) if comment and NEEDS_ESCAPE.search(comment) else comment
+    copy_text = (f"{target.copy_head}{level}\t{tags}\t{text}\t{case_number}\t{escaped}\t{phone_hash}\t{phone_masked}\t"
+                 f"{channel}\t{created}\n")
+    return (line, external_id, target, level, tags, comment, case_number, phone_hash, phone_masked, channel, moment,
+            copy_text, (target, moment.year, moment.month))
 
 
 def active_targets() -> dict[str, Target]:
@@ -286,8 +285,7 @@ class Deltas(dict):
     """Rollup deltas of a batch: (target, year, month) → [n1..n5], counted as rows are read."""
 
     def add(self, row: tuple) -> None:
-        moment = row[MOMENT]
-        key = (row[TARGET], moment.year, moment.month)
+        key = row[MONTH]
         counts = self.get(key)
         if counts is None:
             counts = self[key] = [0, 0, 0, 0, 0]
@@ -345,10 +343,14 @@ def _pg_batch(rows: Iterator[tuple]) -> tuple[int, int, list[tuple[int, str, str
                 with raw.copy(f"COPY {RATINGS} ({', '.join(INSERT_COLUMNS)}) FROM STDIN",
                               writer=QueuedLibpqWriter(raw)) as copy:
                     chunk = []
+                    get = deltas.get  # the loop runs millions of times: Deltas.add inlined
                     for row in rows:
-                        chunk.append(_copy_line(row))
+                        chunk.append(row[COPY_TEXT])
                         lines.append(row[LINE])
-                        deltas.add(row)
+                        counts = get(row[MONTH])
+                        if counts is None:
+                            counts = deltas[row[MONTH]] = [0, 0, 0, 0, 0]
+                        counts[row[LEVEL] - 1] += 1
                         if len(chunk) >= COPY_CHUNK:
                             text.append("".join(chunk).encode())
                             copy.write(text[-1])
