@@ -4,7 +4,8 @@ Truth comes from three places, in order: the `HolidayOverride` table (admin-edit
 `chinese-calendar` package (which knows 2004 to its last published year), and Monday–Friday for
 years neither knows. Deadlines in working days keep the time of day: a case dispatched on Friday
 15:00 with "1 working day" is due the next working day at 15:00. A clock that starts on a day off
-starts at 00:00 of the next working day.
+starts at 00:00 of the next working day. Days are those of the platform's time zone (TIME_ZONE,
+Beijing time), whatever zone a request may have activated for display.
 """
 from __future__ import annotations
 
@@ -18,11 +19,17 @@ from django.utils import timezone
 _overrides: dict[dt.date, bool] | None = None
 _loaded_at = 0.0
 _TTL_SECONDS = 60.0
+# add_working_days answers, forgotten with the overrides they were counted from. The sweep asks the same question
+# for every case it acts on at one moment (escalation N working days after a notice issued now); a long-running
+# process asks ever new ones, so the memo is bounded.
+_shifted: dict[tuple, dt.datetime] = {}
+_SHIFTED_MAX = 4096
 
 
 def clear_cache() -> None:
     global _overrides
     _overrides = None
+    _shifted.clear()
     _package_working_day.cache_clear()
 
 
@@ -33,6 +40,7 @@ def _override_table() -> dict[dt.date, bool]:
 
         _overrides = dict(HolidayOverride.objects.values_list("date", "is_working_day"))
         _loaded_at = time.monotonic()
+        _shifted.clear()
     return _overrides
 
 
@@ -66,11 +74,23 @@ def previous_working_day(day: dt.date) -> dt.date:
 
 
 def _local(moment: dt.datetime) -> dt.datetime:
-    return timezone.localtime(moment) if timezone.is_aware(moment) else timezone.make_aware(moment)
+    zone = timezone.get_default_timezone()
+    return timezone.localtime(moment, zone) if timezone.is_aware(moment) else timezone.make_aware(moment, zone)
 
 
 def add_working_days(start: dt.datetime, days: int) -> dt.datetime:
     """The moment `days` working days after `start` (negative counts back)."""
+    _override_table()  # past its TTL, reloads the overrides and forgets the memo
+    key = (start, days)
+    moved = _shifted.get(key)
+    if moved is None:
+        if len(_shifted) >= _SHIFTED_MAX:
+            _shifted.clear()
+        moved = _shifted[key] = _count_working_days(start, days)
+    return moved
+
+
+def _count_working_days(start: dt.datetime, days: int) -> dt.datetime:
     local = _local(start)
     day = local.date()
     clock = local.timetz().replace(tzinfo=None)
@@ -79,7 +99,7 @@ def add_working_days(start: dt.datetime, days: int) -> dt.datetime:
     step = next_working_day if days >= 0 else previous_working_day
     for _ in range(abs(days)):
         day = step(day)
-    return timezone.make_aware(dt.datetime.combine(day, clock))
+    return timezone.make_aware(dt.datetime.combine(day, clock), timezone.get_default_timezone())
 
 
 def add_hours(start: dt.datetime, hours: int) -> dt.datetime:

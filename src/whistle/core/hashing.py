@@ -11,8 +11,12 @@ def keyed_hash(value: str) -> str:
     return hmac.new(settings.WHISTLE_HASH_KEY.encode(), value.encode(), hashlib.sha256).hexdigest()
 
 
+# json.dumps with these options builds a new encoder on every call; the chain hashes one record per event.
+_canonical = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
 def canonical_json(data) -> str:
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return _canonical.encode(data)
 
 
 def chain_hash(previous: str, record: dict) -> str:
