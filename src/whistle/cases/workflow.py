@@ -4,13 +4,13 @@ Each row says which action, from which states, to which state, who may do it (as
 actor to the case), which payload fields it needs, and what it does to deadlines. `apply` checks scope,
 relation, state and payload, changes the case, appends a hash-chained `CaseEvent`, and runs any follow-on
 system transitions (a second return escalates to the city; an unsatisfied follow-up is supervised).
-Nothing else changes a case's state; the sweeper plans with the same rows (`plan`) and writes in bulk.
+Nothing else changes a case's state; the sweeper plans with the same rows (`plan_row`) and writes in bulk.
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
@@ -483,9 +483,38 @@ def allowed_actions(actor: Actor, case: Case) -> list[Transition]:
     return [t for t in TRANSITIONS.values() if t.public and case.state in t.sources and rel & t.actors]
 
 
+class EventRow(NamedTuple):
+    """An event's columns, in the order `CaseEvent` stores them, without a model instance: the sweep sends these
+    tuples to the database as they are (building a `CaseEvent` costs more than planning the transition)."""
+
+    case_id: int
+    seq: int
+    action: str
+    from_state: str
+    to_state: str
+    actor_id: int | None
+    actor_label: str
+    at: dt.datetime
+    payload: dict
+    prev_hash: str
+    hash: str
+
+
 def plan(case: Case, action: str, actor: Actor, payload: dict | None = None, now: dt.datetime | None = None,
          *, assisting_ids: set[int] | None = None) -> tuple[Case, CaseEvent, Step]:
     """Check and apply one transition to the in-memory case; return the event to append. Writes nothing."""
+    row, step = plan_row(case, action, actor, payload, now, assisting_ids=assisting_ids)
+    event = CaseEvent(
+        case=case, seq=row.seq, action=row.action, from_state=row.from_state, to_state=row.to_state,
+        actor=None if actor.is_system else actor.user, actor_label=row.actor_label, at=row.at, payload=row.payload,
+        prev_hash=row.prev_hash, hash=row.hash,
+    )
+    return case, event, step
+
+
+def plan_row(case: Case, action: str, actor: Actor, payload: dict | None = None, now: dt.datetime | None = None,
+             *, assisting_ids: set[int] | None = None) -> tuple[EventRow, Step]:
+    """`plan`, with the event as a row of its columns."""
     transition = TRANSITIONS.get(action)
     if transition is None:
         raise Invalid(f"未知操作：{action}", code="unknown_action", field="action")
@@ -512,14 +541,14 @@ def plan(case: Case, action: str, actor: Actor, payload: dict | None = None, now
     case.is_open = case.state != S.CLOSED
     if not case.is_open:
         deadlines.stop_clocks(case)
-    event = CaseEvent(
-        case=case, seq=case.event_seq + 1, action=action, from_state=from_state if transition.sources else "",
-        to_state=case.state, actor=actor.user if not actor.is_system else None, actor_label=actor.label, at=now,
-        payload=step.record, prev_hash=case.last_event_hash,
+    row = EventRow(
+        case.pk, case.event_seq + 1, action, from_state if transition.sources else "", case.state,
+        None if actor.is_system else actor.user.pk, actor.label, now, step.record, case.last_event_hash, "",
     )
-    event.hash = chain_hash(event.prev_hash, event.record())
-    case.event_seq, case.last_event_hash = event.seq, event.hash
-    return case, event, step
+    # The fields the hash covers are the ones CaseEvent.record names; a row has the same attributes.
+    row = row._replace(hash=chain_hash(row.prev_hash, CaseEvent.record(row)))
+    case.event_seq, case.last_event_hash = row.seq, row.hash
+    return row, step
 
 
 def _plan_with_follow_ons(case: Case, action: str, actor: Actor, payload, now, events: list, hooks: list) -> None:
@@ -571,4 +600,6 @@ def apply(case: Case | str, action: str, actor: Actor, payload: dict | None = No
         return apply_locked(locked, action, actor, payload, now)
 
 
-__all__ = ["TRANSITIONS", "Transition", "apply", "apply_locked", "apply_steps", "plan", "allowed_actions", "Level"]
+__all__ = [
+    "TRANSITIONS", "Transition", "EventRow", "apply", "apply_locked", "apply_steps", "plan", "plan_row", "allowed_actions", "Level",
+]
