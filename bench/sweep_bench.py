@@ -4,6 +4,9 @@
 
 Prints one JSON object: open cases, due rows per sweep column, for each sweep its seconds, events per rule, rows
 inserted/updated (from PostgreSQL's table statistics, or SQLite's changes counter), statements and time spent in SQL.
+On PostgreSQL the sweep sends its writes in pipeline mode (the server writes a chunk while Python plans the next), so
+an UPDATE or INSERT is timed only while it is sent; `wait_seconds` (wall time less the process's CPU) is the share
+spent waiting for the server.
 With --profile, the sweep runs once under pyinstrument (PYTHONPATH=bench/.tools) inside a rolled-back transaction
 and the profile goes to bench/out/profile-sweep.txt. With --explain, instead of timing it runs the sweep once inside a transaction that is rolled back, and prints
 EXPLAIN (ANALYZE, BUFFERS) of the first batch query of each rule, exactly as the sweeper sent it, with the state
@@ -23,6 +26,7 @@ import django  # noqa: E402
 
 django.setup()
 
+import psycopg  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -53,9 +57,10 @@ class Statements:
             if key and key not in self.explained:
                 self.explained.add(key)
                 # In a savepoint rolled back at once: EXPLAIN ANALYZE executes the statement, which then runs for real.
-                with transaction.atomic(), context["connection"].cursor() as cursor:
+                # A cursor that binds on the server, as the sweeper's: its writes send arrays in binary (%b).
+                with transaction.atomic(), psycopg.Cursor(context["connection"].connection) as cursor:
                     cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
-                    shown = sql % tuple(f"'{p}'" for p in params) if params else sql
+                    shown = sql.replace("%b", "%s") % tuple(f"'{p}'" for p in params) if params else sql
                     if len(shown) > 4000:
                         shown = shown[:1500] + f" … ({len(params)} parameters) … " + shown[-700:]
                     self.plans.append((key, shown))
@@ -105,7 +110,7 @@ def timed_sweep(now: dt.datetime) -> dict:
     writes = table_writes() - writes_before
     wal = wal_position()
     return {
-        "seconds": round(seconds, 3), "python_cpu_seconds": round(cpu, 3), "events_by_rule": counts, "events_written": CaseEvent.objects.count() - events_before,
+        "seconds": round(seconds, 3), "python_cpu_seconds": round(cpu, 3), "wait_seconds": round(seconds - cpu, 3), "events_by_rule": counts, "events_written": CaseEvent.objects.count() - events_before,
         "rows_written": writes, "write_statements": int(statements.writes), "statements": int(statements.count),
         "sql_seconds": round(statements.seconds, 3), "wal_mb": round((wal - wal_before) / 2 ** 20, 1) if wal is not None else None,
         "sql_seconds_by_kind": {k: round(v, 3) for k, v in statements.by_kind.items()},

@@ -212,3 +212,46 @@ def test_rule_8_2_green_channel_in_a_batch_with_other_cases_loads_the_leaders_it
     counts = sweep(at(2026, 12, 8, 10, 2))
     assert counts["escalate"] == 1 and counts["red_card"] == 2  # the city case's red card (due 4 Dec) too
     assert reload(city).green_channel_leader == heze.users.cao_leader and reload(other).card == "red"
+
+
+def test_rule_8_2_sweep_leaves_a_case_as_the_one_case_workflow_leaves_its_twin(heze):
+    """The sweep plans with the workflow's own rows but writes in bulk: a swept case and its twin moved by
+    `workflow.apply` as the system at the same moment end with the same columns and the same events."""
+    from whistle.cases.sweeper import FIELDS
+    from whistle.org.scopes import Actor
+
+    swept, twin = case_in(heze, "in_progress"), case_in(heze, "in_progress")
+    moment = at(2026, 11, 24, 10, 0)
+    for action in ("red_card", "supervise"):
+        act(heze, twin, action, Actor.system(), {}, moment)
+    assert sweep(moment) == {**NOTHING, "red_card": 1, "supervise": 1}  # the twin has nothing left due
+
+    def columns(case):
+        return {name: value for name, value in Case.objects.filter(pk=case.pk).values(*FIELDS).get().items()
+                if name != "last_event_hash"}
+
+    def events(case):
+        return list(CaseEvent.objects.filter(case_id=case.pk).order_by("seq").values_list(
+            "seq", "action", "from_state", "to_state", "actor_id", "actor_label", "at", "payload"))
+
+    assert columns(swept) == columns(twin) and columns(swept)["card"] == "red"
+    assert events(swept) == events(twin) and [e[1] for e in events(swept)][-2:] == ["red_card", "supervise"]
+
+
+def test_rule_1_sweep_writes_a_batch_chunk_by_chunk_each_case_once_chains_intact(heze, monkeypatch):
+    """The batch is written in chunks (on PostgreSQL the server writes one while the next is planned): one UPDATE
+    per chunk, every case written once, every chain intact."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from whistle.cases import sweeper
+    from whistle.cases.audit import verify_chains
+
+    monkeypatch.setattr(sweeper, "CHUNK", 2)
+    cases = [case_in(heze, "in_progress") for _ in range(5)]
+    with CaptureQueriesContext(connection) as queries:
+        assert sweep(at(2026, 11, 24, 10, 0)) == {**NOTHING, "red_card": 5, "supervise": 5}
+    assert len([q for q in queries.captured_queries if 'UPDATE "cases_case"' in q["sql"]]) == 3
+    assert all(reload(c).card == "red" and reload(c).supervision_count == 1 for c in cases)
+    checked, broken = verify_chains()
+    assert checked == CaseEvent.objects.count() and broken == []
