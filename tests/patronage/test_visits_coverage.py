@@ -45,6 +45,8 @@ def test_rule_1_visit_problem_becomes_a_case_on_channel_visit_linked_back(assign
     assert case.channel == Channel.VISIT and case.enterprise == assigned.ent_cao and case.county == assigned.cao
     assert case.lead_unit == assigned.cao_zjj  # routed by the dispatch catalogue like any other case
     assert "领导包保走访" in case.description
+    submit = case.events.get(action="submit")  # submitted by the leader, not by the system on their behalf
+    assert (submit.actor_id, submit.actor_label) == (assigned.users.cao_leader.pk, assigned.actor("cao_leader").label)
     problem.refresh_from_db()
     assert problem.case == case
     origin = selectors.case_origin(assigned.actor("cao_leader"), case)
@@ -132,3 +134,16 @@ def test_planned_progress_is_linear_from_start_to_end_and_the_demo_uses_it():
     from whistle.patronage import demo
 
     assert demo.planned_progress is selectors.planned_progress
+
+
+def test_only_the_visit_channel_lets_a_leader_submit_and_only_in_their_county(assigned):
+    from whistle.cases.services import case_submit
+    from whistle.core.errors import Forbidden as CaseForbidden
+
+    with pytest.raises(CaseForbidden):
+        case_submit(assigned.actor("cao_leader"), kind="help", category="construction", description="不是走访",
+                    enterprise=assigned.ent_cao, channel=Channel.WEB)
+    with pytest.raises(Invalid) as outside:
+        case_submit(assigned.actor("cao_leader"), kind="help", category="construction", description="单县的问题",
+                    enterprise=assigned.ent_shan, channel=Channel.VISIT)
+    assert outside.value.code == "county_out_of_scope" and not Case.objects.exists()

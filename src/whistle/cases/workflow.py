@@ -24,7 +24,7 @@ from whistle.org.scopes import UNIT_ROLES, Actor
 
 from . import deadlines
 from .models import (
-    OPEN_STATES, Case, CaseEvent, EscalationLevel, ExtensionState, Resolution, Satisfaction, SlaStage, State,
+    OPEN_STATES, Case, CaseEvent, Channel, EscalationLevel, ExtensionState, Resolution, Satisfaction, SlaStage, State,
 )
 
 S = State
@@ -36,6 +36,8 @@ OPEN = frozenset(OPEN_STATES)
 REQUESTER, ENTERPRISE, LEAD, ASSISTING, COORDINATOR, CITY_COORDINATOR, SYSTEM = (
     "requester", "enterprise", "lead_unit", "assisting_unit", "coordinator", "city_coordinator", "system",
 )
+# A leader over the case's county raising what an enterprise told them on a visit (领导包保走访, channel `visit`).
+VISITING_LEADER = "visiting_leader"
 
 
 @dataclass
@@ -419,7 +421,8 @@ def T(action, label, sources, target, actors, required=(), effect=None, deadline
 
 
 TRANSITIONS: dict[str, Transition] = {t.action: t for t in [
-    T("submit", "企业吹哨", [], S.SUBMITTED, [REQUESTER, ENTERPRISE, COORDINATOR, SYSTEM], effect=_record, manual=False),
+    T("submit", "企业吹哨", [], S.SUBMITTED, [REQUESTER, ENTERPRISE, COORDINATOR, VISITING_LEADER, SYSTEM], effect=_record,
+      manual=False),
     T("route", "按派单目录自动派单", [S.SUBMITTED], None, [SYSTEM], effect=_auto_route),
     T("dispatch", "派单", [S.SUBMITTED, S.RETURNED], S.DISPATCHED, [COORDINATOR, SYSTEM], ["unit"], _dispatch,
       "starts return window, contact, opinion and solve clocks"),
@@ -475,6 +478,8 @@ def relations(actor: Actor, case: Case, assisting_ids: set[int] | None = None) -
         found.add(COORDINATOR)  # the caller has already found the case inside the coordinator's scope
         if actor.is_city_wide:
             found.add(CITY_COORDINATOR)
+    elif role == Role.LEADER and case.channel == Channel.VISIT and actor.covers(case.county):
+        found.add(VISITING_LEADER)
     return found
 
 

@@ -306,12 +306,9 @@ def origin_ref(problem: VisitProblem) -> str:
 
 def problem_to_case(actor: Actor, problem_pk: int, *, category: str, kind: str = Kind.HELP, title: str = "",
                     now: dt.datetime | None = None):
-    """One click: the problem becomes a case (channel 走访) of the visited enterprise, linked both ways.
-
-    `case_submit` admits only enterprise users, coordinators and the system. A coordinator submits as itself; a leader's
-    case is submitted by the system on the leader's behalf (the visit row records who logged it), until cases lets a
-    leader submit on channel `visit` itself.
-    """
+    """One click: the problem becomes a case (channel 走访) of the visited enterprise, linked both ways. It is submitted
+    through the normal case service by whoever converts it — the leader (cases admits a leader over the county on
+    channel `visit`) or the coordinator — so the case's submit event names them."""
     from .selectors import visit_problem_get
 
     with transaction.atomic():
@@ -323,11 +320,10 @@ def problem_to_case(actor: Actor, problem_pk: int, *, category: str, kind: str =
             raise Conflict(f"该问题已转为工单 {problem.case.number}", code="already_case", field="problem")
         target = visit.patronage.target
         enterprise = visit.enterprise
-        submitter = actor if actor.role == Role.COORDINATOR else Actor.system()
         description = (f"{problem.description}\n\n（来源：{visit.visited_on:%Y年%-m月%-d日} 领导包保走访 · {target.name} · "
                        f"包保领导 {person_name(visit.patronage.leader)}；登记人 {actor.label}）")
         case, _ = case_submit(
-            submitter, kind=kind, category=category, title=title or problem.description.strip().splitlines()[0][:30],
+            actor, kind=kind, category=category, title=title or problem.description.strip().splitlines()[0][:30],
             description=description, channel=Channel.VISIT, enterprise=enterprise, county=target.county.code,
             contact_name=(enterprise.contact_name if enterprise else "") or person_name(visit.patronage.leader),
             contact_phone=(enterprise.contact_phone if enterprise else "") or _phone(visit.patronage.leader),
