@@ -100,6 +100,17 @@ def test_cockpit_every_count_links_to_exactly_the_cases_it_counts(heze, client, 
         assert len(_listed(client, href)) == int(n), label
 
 
+def test_cockpit_ratings_and_patronage_figures_open_the_pages_behind_them(heze, client, month):
+    """Ratings are not cases: their figures open the month's 亮评价 ranking; patronage's the portfolio and coverage."""
+    stats = _stats(_page(client, heze.users.city_leader))
+    targets = {label: stats[label][0] for label in ("评价", "评价满意率", "差评", "规上企业遍访率", "包保对象", "滞后项目")}
+    this_month = timezone.localdate().strftime("%Y-%m")
+    assert targets["评价"] == targets["评价满意率"] == targets["差评"] == f"/r/ranking?month={this_month}"
+    assert targets["规上企业遍访率"] == "/patronage/coverage" and targets["包保对象"] == targets["滞后项目"] == "/patronage/"
+    for href in set(targets.values()):
+        assert client.get(href).status_code == 200, href
+
+
 def test_rule_8_6_county_rates_and_their_drills(heze, client, month):
     html = _page(client, heze.users.city_leader)
     tiles = dict(re.findall(r'<li class="tile" data-code="(\w+)"(.*?)</li>', html, re.S))

@@ -199,6 +199,10 @@ def compute(actor: Actor, month: dt.date, as_of: dt.datetime | None = None) -> d
         "rankings": _rankings(actor, month, link),
         "ratings": _ratings(actor, start, end),
         "rectification": rectification, "rectification_links": rectification_links,
+        # Ratings are not cases: their figures open the month's 亮评价 ranking; patronage's open the portfolio and the
+        # coverage table (and its .xlsx).
+        "other_links": {"ratings": f"{reverse('ratings:ranking')}?month={month:%Y-%m}",
+                        "patronage": reverse("patronage:home"), "coverage": reverse("patronage:coverage")},
         # Read from the worker's per-scope cache only: tokenising case texts is the worker's (`refresh_topics`).
         "topics": hot_topics(actor, month, limit=10, compute=0, month_cases=counts["cases"]),
     }
