@@ -5,20 +5,26 @@
 #   bash bench/ratings_run.sh import   PostgreSQL: bare COPY of IMPORT_ROWS rows into a bare table vs
 #                                      `whistle ratings import` of the same rows (/usr/bin/time -v: wall, peak RSS),
 #                                      on a fresh bench_ratings_import; then verify-rollups
+#   bash bench/ratings_run.sh floor    FLOOR_ROWS rows, alternating ROUNDS_FLOOR times: bare COPY, COPY of the same rows
+#                                      already checked (bench/ratings_floor.py) into an empty ratings_rating — the floor
+#                                      of any import into that table — and the import, on a fresh bench_ratings_floor
 #   bash bench/ratings_run.sh sqlite   the same import on a fresh SQLite file (SQLITE_ROWS rows)
 #   bash bench/ratings_run.sh load     bench_ratings: all N ratings by the bench loader (bench/ratings_load.py)
 #   bash bench/ratings_run.sh query    reads on bench_ratings: rollup selectors and the card page vs the plain GROUP BY
 #   bash bench/ratings_run.sh http     public rating submissions: granian as `whistle serve` runs it, wrk at CLIENTS
-#   bash bench/ratings_run.sh clean    drop bench_ratings_import (bench_ratings is kept: the dashboard reuses it)
+#   bash bench/ratings_run.sh clean    drop bench_ratings_import and bench_ratings_floor (bench_ratings is kept: the dashboard reuses it)
 #
-# Settings: N=11000000 IMPORT_ROWS=200000 SQLITE_ROWS=200000 ROUNDS=50 CLIENTS=64 DURATION=30.
+# Settings: N=11000000 IMPORT_ROWS=$N FLOOR_ROWS=1000000 ROUNDS_FLOOR=3 SQLITE_ROWS=200000 ROUNDS=50 CLIENTS=64 DURATION=30.
+# Each timed side starts after a CHECKPOINT, so neither pays for the other's WAL.
 # Databases: bench_ratings (N ratings, kept), bench_ratings_import (throwaway). Raw outputs: bench/out/ratings/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 N=${N:-11000000}
-IMPORT_ROWS=${IMPORT_ROWS:-200000}
+IMPORT_ROWS=${IMPORT_ROWS:-$N}
 SQLITE_ROWS=${SQLITE_ROWS:-200000}
+FLOOR_ROWS=${FLOOR_ROWS:-1000000}
+ROUNDS_FLOOR=${ROUNDS_FLOOR:-3}
 ROUNDS=${ROUNDS:-50}
 CLIENTS=${CLIENTS:-64}
 DURATION=${DURATION:-30}
@@ -54,9 +60,11 @@ import)
   fresh_pg bench_ratings_import
   log "bare COPY of $IMPORT_ROWS rows"
   "${PSQL[@]}" -d bench_ratings_import -c "CREATE TABLE bare_ratings (external_id text, target text, level int, rated_at timestamp, channel text, tags text, comment text, case_number text, phone text)"
+  "${PSQL[@]}" -d bench_ratings_import -c "CHECKPOINT"
   start=$(date +%s.%N)
   "${PSQL[@]}" -d bench_ratings_import -c "\\copy bare_ratings FROM '$f' (FORMAT csv, HEADER true)"
   copy_s=$(echo "$(date +%s.%N) - $start" | bc)
+  "${PSQL[@]}" -d bench_ratings_import -c "CHECKPOINT"
   log "whistle ratings import of the same rows"
   WHISTLE_DATABASE_URL=$PG/bench_ratings_import /usr/bin/time -v $WHISTLE ratings import "$f" --no-progress >"$OUT/import-pg.out" 2>"$OUT/import-pg.time"
   import_s=$(grep "Elapsed (wall" "$OUT/import-pg.time" | awk '{print $NF}' | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
@@ -66,6 +74,24 @@ import)
     "$IMPORT_ROWS" "$copy_s" "$import_s" "$(echo "$IMPORT_ROWS / $copy_s" | bc -l)" "$(echo "$IMPORT_ROWS / $import_s" | bc -l)" \
     "$(echo "$copy_s / $import_s" | bc -l)" "$(echo "$rss / 1024" | bc -l)" | tee "$OUT/import-pg.json"
   cat "$OUT/import-pg.out" ;;
+floor)
+  ensure_csv "$FLOOR_ROWS"; f=$(csv_of "$FLOOR_ROWS"); machine floor
+  fresh_pg bench_ratings_floor
+  columns=$(WHISTLE_DATABASE_URL=$PG/bench_ratings_floor $PY bench/ratings_floor.py "$f" "$OUT/floor.copy")
+  "${PSQL[@]}" -d bench_ratings_floor -c "CREATE TABLE bare_ratings (external_id text, target text, level int, rated_at timestamp, channel text, tags text, comment text, case_number text, phone text)"
+  timed() {  # timed LABEL COMMAND…: seconds after a checkpoint, appended to floor.tsv
+    "${PSQL[@]}" -d bench_ratings_floor -c "TRUNCATE ratings_rating, ratings_ratingrollup CASCADE" -c "TRUNCATE bare_ratings" -c "CHECKPOINT" 2>/dev/null
+    local start; start=$(date +%s.%N); "${@:2}" >/dev/null
+    printf '%s\t%.2f\n' "$1" "$(echo "$(date +%s.%N) - $start" | bc)" | tee -a "$OUT/floor.tsv"
+  }
+  : >"$OUT/floor.tsv"
+  for round in $(seq 1 "$ROUNDS_FLOOR"); do
+    log "floor round $round/$ROUNDS_FLOOR"
+    timed bare "${PSQL[@]}" -d bench_ratings_floor -c "\\copy bare_ratings FROM '$f' (FORMAT csv, HEADER true)"
+    timed table "${PSQL[@]}" -d bench_ratings_floor -c "\\copy ratings_rating ($columns) FROM '$OUT/floor.copy'"
+    timed import env WHISTLE_DATABASE_URL=$PG/bench_ratings_floor $WHISTLE ratings import "$f" --no-progress
+  done
+  rm -f "$OUT/floor.copy" ;;
 sqlite)
   ensure_csv "$SQLITE_ROWS"; f=$(csv_of "$SQLITE_ROWS"); machine sqlite
   db=$PWD/$OUT/bench_ratings.sqlite3; rm -f "$db" "$db-wal" "$db-shm"
@@ -96,6 +122,6 @@ http)
   after=$("${PSQL[@]}" -d bench_ratings -c "SELECT count(*) FROM ratings_rating")
   echo "ratings stored during the run: $((after - before))"
   WHISTLE_DATABASE_URL=$PG/bench_ratings $WHISTLE ratings verify-rollups ;;
-clean) "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS bench_ratings_import" ;;
-*) sed -n 2,17p "$0"; exit 2 ;;
+clean) "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS bench_ratings_import" -c "DROP DATABASE IF EXISTS bench_ratings_floor" ;;
+*) sed -n "2,/^set -euo/p" "$0" | sed '$d'; exit 2 ;;
 esac

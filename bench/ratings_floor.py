@@ -1,0 +1,27 @@
+"""The rows of a ratings file as the import would COPY them (its own checks and COPY text), written to a file, so that
+`bash bench/ratings_run.sh floor` can time the storing alone: COPY of already-checked rows into ratings_rating, the
+physical floor of any import into that table, beside the bare COPY and the import itself.
+
+    WHISTLE_DATABASE_URL=... .venv/bin/python bench/ratings_floor.py RATINGS.csv OUT.copy
+"""
+import os
+import sys
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "whistle.settings")
+import django  # noqa: E402
+
+django.setup()
+
+from whistle.ratings import ingest  # noqa: E402
+
+
+def main(source: str, out: str) -> None:
+    targets = ingest.active_targets()
+    with open(out, "w", encoding="utf-8") as f:
+        for line, values in ingest._read_csv(source, lambda position: None):
+            f.write(ingest.parse(line, values, targets)[ingest.COPY_TEXT])
+    print(", ".join(ingest.INSERT_COLUMNS))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])
