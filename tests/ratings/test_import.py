@@ -120,3 +120,15 @@ def test_import_command_reports_and_refuses_unknown_formats(live_rated, tmp_path
     (tmp_path / "h.csv").write_text("id,level\n1,2\n")
     with pytest.raises(CommandError, match="文件缺少列：external_id、target、rated_at"):
         call_command("ratings", "import", str(tmp_path / "h.csv"))
+
+
+def test_import_keeps_tabs_newlines_and_backslashes_in_text_exactly(live_rated, tmp_path):
+    """On PostgreSQL rows travel as COPY text, where tab, newline, carriage return and backslash are escapes."""
+    cadre, window = live_rated
+    comment = "第一行\t制表\n第二行\r\n反斜杠\\N 和 \\t"
+    rows = [["ext\\1\t", cadre.card_code, "4", "2026-11-03 10:00:00", "", "", comment, "", ""],
+            ["ext-2", window.card_code, "5", "2026-11-03 11:00:00", "", "", "  前后空格  ", "", ""]]
+    result = import_file(str(write(tmp_path / "text.csv", rows)), progress=False)
+    assert (result.inserted, result.rejected) == (2, 0)
+    assert Rating.objects.get(external_id="ext\\1").comment == comment
+    assert Rating.objects.get(external_id="ext-2").comment == "前后空格"
