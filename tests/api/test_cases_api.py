@@ -298,3 +298,21 @@ def test_inbox_lists_the_handlers_unit_open_cases_nearest_deadline_first(api, he
     assert api.get("/api/v1/cases/inbox", "cao_zjj", {"page_size": 1}).json()["count"] == 3
     assert api.get("/api/v1/cases/inbox", "ent_cao").json() == {"count": 0, "page": 1, "page_size": 20, "items": []}
     assert api.get("/api/v1/cases/inbox", "cao_zjj", {"page_size": 0}).status_code == 422
+
+
+def test_inbox_reads_a_page_in_the_same_few_queries_whatever_its_length(api, heze):
+    """No query per case (the lead unit, category, county and enterprise come with the cases)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries():
+        api.get("/api/v1/cases/inbox", "cao_zjj")  # the token's first use is not what is counted
+        with CaptureQueriesContext(connection) as captured:
+            assert api.get("/api/v1/cases/inbox", "cao_zjj").status_code == 200
+        return len(captured)
+
+    submit(heze)
+    one = queries()
+    for hour in range(4):
+        submit(heze, now=at(2026, 11, 3, 9 + hour))
+    assert queries() == one

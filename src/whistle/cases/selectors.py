@@ -68,7 +68,7 @@ def inbox(actor: Actor) -> QuerySet[Case]:
         return Case.objects.none()
     return (
         Case.objects.filter(lead_unit_id=actor.unit.pk, is_open=True)
-        .select_related("category", "county", "enterprise")
+        .select_related("category", "county", "enterprise", "lead_unit")
         .order_by(F("next_due_at").asc(nulls_last=True), "pk")
     )
 
