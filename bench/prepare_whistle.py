@@ -90,18 +90,21 @@ def main():
 
 def inbox_targets(n: int, folder: Path) -> None:
     """One handler per busy unit, for bench/get_rotate.lua: the API list filtered to the unit's open cases (bearer
-    token, inbox-targets.tsv) and the handler's desk page, which is `selectors.inbox` (session cookie, desk-targets.tsv)."""
+    token, inbox-targets.tsv), the inbox endpoint `GET /api/v1/cases/inbox` (endpoint-targets.tsv) and the handler's
+    desk page (session cookie, desk-targets.tsv); the last two are `selectors.inbox`."""
     busiest = (Case.objects.filter(is_open=True, lead_unit__isnull=False).values("lead_unit")
                .annotate(n=Count("pk")).order_by("-n")[:n])
-    api, desk = [], []
+    api, endpoint, desk = [], [], []
     for row in busiest:
         unit = Unit.objects.get(pk=row["lead_unit"])
         handler = member(f"bench_inbox_{unit.code}"[:150], Role.HANDLER, unit=unit)
         token = token_issue(handler, "bench", days=0)[0]
         api.append(f"/api/v1/cases?unit={unit.code}&state={INBOX_STATES}\tAuthorization: Bearer {token}")
+        endpoint.append(f"/api/v1/cases/inbox\tAuthorization: Bearer {token}")
         desk.append(f"/desk\tCookie: {settings.SESSION_COOKIE_NAME}={session_for(handler)}")
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "inbox-targets.tsv").write_text("\n".join(api) + "\n")
+    (folder / "endpoint-targets.tsv").write_text("\n".join(endpoint) + "\n")
     (folder / "desk-targets.tsv").write_text("\n".join(desk) + "\n")
     print(f"{len(api)} units: {folder}/inbox-targets.tsv (API list) and desk-targets.tsv (desk page)")
 

@@ -219,7 +219,7 @@ figure_inbox() {
   serve whistle-big $WHISTLE_PORT "${WHISTLE_SRC:-src}" .venv/bin/granian whistle.wsgi:application WHISTLE_DATABASE_URL=$PG/bench_whistle_big
   for round in $(seq 1 "$ROUNDS"); do
     log "inbox round $round/$ROUNDS over HTTP, one client at a time"
-    for what in inbox desk; do
+    for what in inbox endpoint desk; do
       TARGETS_FILE=$OUT/big/$what-targets.tsv wrk -t1 -c1 -d"${DURATION}s" --timeout 10s -s bench/get_rotate.lua \
         "http://127.0.0.1:$WHISTLE_PORT" 2>>"$OUT/big/wrk-errors.log" | tail -1 >"$OUT/big/r$round-http-$what.json"
     done

@@ -95,7 +95,8 @@ def inbox() -> list[str]:
              "| measure | p50 ms | p95 ms | p99 ms | requests/s |", "|---|---|---|---|---|"]
     lines.append(f"| selectors.inbox first page, in-process | {fmt(med(r['p50_ms'] for r in runs), 2)} | "
                  f"{fmt(med(r['p95_ms'] for r in runs), 2)} | {fmt(med(r['p99_ms'] for r in runs), 2)} | |")
-    for what, label in (("inbox", "GET /api/v1/cases?unit=…&state=(open), 1 client"), ("desk", "GET /desk (the inbox page), 1 client")):
+    for what, label in (("inbox", "GET /api/v1/cases?unit=…&state=(open), 1 client"),
+                        ("endpoint", "GET /api/v1/cases/inbox, 1 client"), ("desk", "GET /desk (the inbox page), 1 client")):
         http_runs = rounds(f"big/r*-http-{what}.json")
         if http_runs:
             lines.append(f"| {label} | {fmt(med(r['p50_ms'] for r in http_runs), 2)} | {fmt(med(r['p95_ms'] for r in http_runs), 2)} | "
