@@ -98,3 +98,19 @@ def test_rule_8_5_the_rectification_case_carries_no_rater_contact(heze, cards):
     stored += [str(e.payload) for e in CaseEvent.objects.filter(case=case)]
     assert not any("5678" in text or "139" in text for text in stored)
     assert rating.rater_phone_masked == "139****5678"  # kept on the rating, read only through rater_contact
+
+
+def test_rule_8_5_migration_clears_the_masked_phone_from_older_rectification_cases(heze, cards):
+    """Cases opened by the older code carried 评价人139****5678 as contact name; migration ratings 0010 neutralises
+    them and leaves the names of other channels' cases alone."""
+    import importlib
+
+    from django.apps import apps
+
+    older = rating_submit(cards[0], level=1, phone="13912345678", device="phone-3", ip="10.0.0.3", now=at(2026, 11, 2, 9))
+    Case.objects.filter(pk=older.rectification_id).update(contact_name="评价人139****5678")
+    other, _ = services.case_submit(heze.actor("ent_cao"), kind="help", category="construction",
+                                    description="施工许可审批慢", contact_name="评价人王五")
+    importlib.import_module("whistle.ratings.migrations.0010_rectification_contact_name").neutral_contact_names(apps, None)
+    assert Case.objects.get(pk=older.rectification_id).contact_name == "评价人"
+    assert Case.objects.get(pk=other.pk).contact_name == "评价人王五"
