@@ -380,10 +380,7 @@ def _pg_upsert_rollups(cursor, deltas: Deltas) -> None:
     with cursor.cursor.copy(f"COPY {DELTAS} FROM STDIN") as copy:
         copy.write("".join(f"{t.kind}\t{t.id}\t{t.unit_id}\t{year}-{month}-01\t{n[0]}\t{n[1]}\t{n[2]}\t{n[3]}\t{n[4]}\n"
                            for (t, year, month), n in deltas.items()))
-    cursor.execute(
-        f"""INSERT INTO {rollups.TABLE} (kind, target_id, unit_id, month, n1, n2, n3, n4, n5) SELECT * FROM {DELTAS}
-            ON CONFLICT (kind, target_id, unit_id, month) DO UPDATE SET
-            {', '.join(f'n{n} = {rollups.TABLE}.n{n} + excluded.n{n}' for n in rollups.LEVELS)}""")
+    cursor.execute(f"{rollups.INSERT} SELECT * FROM {DELTAS} {rollups.ADD_ON_CONFLICT}")
 
 
 STAGE = "rating_import_stage"
@@ -392,7 +389,6 @@ STAGE = "rating_import_stage"
 def _pg_careful(text: list[bytes], lines: array.array) -> tuple[int, int, list[tuple[int, str, str]]]:
     """The batch decided set-based in a staging table: repeated or already imported external ids are skipped (the
     same rating), case numbers repeated or already rated are refused (一事一评), the rest goes in."""
-    month = "(date_trunc('month', created_at AT TIME ZONE 'Asia/Shanghai'))::date"
     with connection.cursor() as cursor:
         cursor.execute(f"""CREATE TEMP TABLE IF NOT EXISTS {STAGE} (
             cadre_id bigint, window_id bigint, unit_id bigint, level smallint, tags jsonb, comment text,
@@ -419,13 +415,7 @@ def _pg_careful(text: list[bytes], lines: array.array) -> tuple[int, int, list[t
               SELECT {', '.join(INSERT_COLUMNS)} FROM {STAGE} WHERE verdict IS NULL ORDER BY ord
               ON CONFLICT DO NOTHING
               RETURNING cadre_id, window_id, unit_id, level, created_at),
-            up AS (
-              INSERT INTO {rollups.TABLE} (kind, target_id, unit_id, month, n1, n2, n3, n4, n5)
-              SELECT CASE WHEN cadre_id IS NOT NULL THEN 'c' ELSE 'w' END, COALESCE(cadre_id, window_id), unit_id, {month},
-                     {', '.join(f'count(*) FILTER (WHERE level = {n})' for n in rollups.LEVELS)}
-              FROM ins GROUP BY 1, 2, 3, 4
-              ON CONFLICT (kind, target_id, unit_id, month) DO UPDATE SET
-                {', '.join(f'n{n} = {rollups.TABLE}.n{n} + excluded.n{n}' for n in rollups.LEVELS)})
+            up AS ({rollups.INSERT} {rollups.recompute_sql("ins")} {rollups.ADD_ON_CONFLICT})
             SELECT count(*) FROM ins""")
         inserted = cursor.fetchone()[0]
         cursor.execute(f"SELECT ord, external_id FROM {STAGE} WHERE verdict = 'case' ORDER BY ord")

@@ -19,11 +19,11 @@ from .models import Rating, RatingRollup, RollupKind
 TABLE = RatingRollup._meta.db_table
 RATINGS = Rating._meta.db_table
 LEVELS = (1, 2, 3, 4, 5)
-UPSERT = (
-    f"INSERT INTO {TABLE} (kind, target_id, unit_id, month, n1, n2, n3, n4, n5) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
-    "ON CONFLICT (kind, target_id, unit_id, month) DO UPDATE SET "
-    + ", ".join(f"n{n} = {TABLE}.n{n} + excluded.n{n}" for n in LEVELS)
-)
+INSERT = f"INSERT INTO {TABLE} (kind, target_id, unit_id, month, n1, n2, n3, n4, n5)"
+# What makes an insert of rollup rows an upsert that adds the counts (both vendors).
+ADD_ON_CONFLICT = ("ON CONFLICT (kind, target_id, unit_id, month) DO UPDATE SET "
+                   + ", ".join(f"n{n} = {TABLE}.n{n} + excluded.n{n}" for n in LEVELS))
+UPSERT = f"{INSERT} VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) {ADD_ON_CONFLICT}"
 
 Key = tuple  # (kind, target_id, unit_id, month)
 
@@ -64,12 +64,13 @@ def month_sql() -> str:
     return "strftime('%Y-%m-01', created_at, '+8 hours')"  # run without parameters: no %-escaping
 
 
-def _recompute_sql() -> str:
+def recompute_sql(source: str = f"{RATINGS} WHERE counted") -> str:
+    """The rollup rows of the ratings in `source` (a table, a CTE, with its WHERE): one GROUP BY."""
     return (
         f"SELECT CASE WHEN cadre_id IS NOT NULL THEN 'c' ELSE 'w' END AS kind, COALESCE(cadre_id, window_id) AS target_id, "
         f"unit_id, {month_sql()} AS month, "
         + ", ".join(f"SUM(CASE WHEN level = {n} THEN 1 ELSE 0 END)" for n in LEVELS)
-        + f" FROM {RATINGS} WHERE counted GROUP BY 1, 2, 3, 4"
+        + f" FROM {source} GROUP BY 1, 2, 3, 4"
     )
 
 
@@ -80,7 +81,7 @@ def rebuild() -> int:
             if connection.vendor == "postgresql":
                 cursor.execute(f"LOCK TABLE {RATINGS} IN SHARE MODE")  # no rating changes half-way through
             cursor.execute(f"DELETE FROM {TABLE}")
-            cursor.execute(f"INSERT INTO {TABLE} (kind, target_id, unit_id, month, n1, n2, n3, n4, n5) {_recompute_sql()}")
+            cursor.execute(f"{INSERT} {recompute_sql()}")
         return RatingRollup.objects.count()
 
 
@@ -105,7 +106,7 @@ def verify() -> tuple[int, list[Disagreement]]:
     Returns the number of keys compared and the disagreements, in key order."""
     with connection.cursor() as cursor:
         # One statement, so one snapshot for both sides even while ratings arrive.
-        cursor.execute(f"SELECT 'f', * FROM ({_recompute_sql()}) fresh UNION ALL "
+        cursor.execute(f"SELECT 'f', * FROM ({recompute_sql()}) fresh UNION ALL "
                        f"SELECT 's', kind, target_id, unit_id, month, n1, n2, n3, n4, n5 FROM {TABLE}")
         fresh, stored = {}, {}
         for side, k, t, u, m, *ns in cursor.fetchall():
