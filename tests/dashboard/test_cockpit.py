@@ -221,6 +221,7 @@ def test_cockpit_worker_job_stores_each_active_scopes_page_under_a_key_that_outl
 
     scopes = {a.scope_root.code if a.scope_root else "all" for a in cockpit.active_scopes()}
     assert {"all", "caoxian"} <= scopes  # the city (auditor, city office, city leader) and 曹县 (its leader and office)
+    cockpit.store().clear()  # the fixture's worker run stored them already
     t = timezone.now()
     assert cockpit.warm(t)["cockpit_scopes_warmed"] == len(scopes)
     for user in ("city_leader", "cao_leader", "cao_office", "auditor"):
@@ -251,3 +252,23 @@ def test_cockpit_a_refresh_that_changed_the_rollup_makes_the_next_request_recomp
     rollup.refresh()
     data = dashboard(heze.actor("city_leader"), now=t)
     assert data["totals"]["cases"] == 6 and data["computed_at"] == t
+
+
+def test_cockpit_warm_job_leaves_a_page_alone_while_refreshes_change_nothing(heze, month):
+    """A refresh that changed no rollup rows only moves the measuring moment: the stored pages stay valid, the warm
+    job recomputes nothing and the page shows the new moment; half a page's life later the job renews it."""
+    from whistle.dashboard import cockpit
+    from whistle.dashboard.models import RollupState
+    from whistle.web.selectors import dashboard
+
+    cockpit.store().clear()
+    t = timezone.now()
+    scopes = len(cockpit.active_scopes())
+    assert cockpit.warm(t)["cockpit_scopes_warmed"] == scopes
+    later = t + dt.timedelta(minutes=1)
+    rollup.refresh(later)
+    assert cockpit.warm(later)["cockpit_scopes_warmed"] == 0
+    data = dashboard(heze.actor("city_leader"), now=later)
+    assert data["computed_at"] == t and data["as_of"] == RollupState.objects.get().checked_at == later
+    renew = t + dt.timedelta(seconds=cockpit.MAX_AGE_SECONDS / 2 + 1)
+    assert cockpit.warm(renew)["cockpit_scopes_warmed"] == scopes

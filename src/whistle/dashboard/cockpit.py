@@ -8,12 +8,14 @@ computing the page is a few small grouped sums, whatever the number of cases and
 
 The computed page of a scope and month is kept in a file cache shared by the web workers and the worker (a
 `FileBasedCache`, like the hot topics), under a key of scope and month only: no clock in it. The entry records
-the state of the rollup it was computed from. The worker job `warm` runs after each rollup refresh (and the hot
-topics' count) and stores the current month of every active scope, so a leader finds it ready. A request
+the state of the rollup it was computed from (its watermark and when its rows last changed; not its measuring
+moment, which every refresh moves). The worker job `warm` runs after each rollup refresh (and the hot topics'
+count) and stores the current month of every active scope whose page was made from another state of the rollup or
+is past half of `MAX_AGE_SECONDS`, so a leader finds it ready and a quiet night recomputes nothing. A request
 computes the page itself (and stores it) only when the entry is missing, was computed from another state of the
-rollup (any refresh moves its measuring moment: between a refresh and the warm job of the same worker run) or
-is older than `MAX_AGE_SECONDS` (the worker is not running; ratings and hot topics carry no stamp of their own).
-The page shows the rollup's measuring moment ("数据截至"). Each figure links to the 台账 listing its cases.
+rollup (between a refresh that changed rows and the warm job of the same worker run) or is older than
+`MAX_AGE_SECONDS` (the worker is not running; ratings and hot topics carry no stamp of their own, so they are
+at most that old). The page shows the rollup's latest measuring moment ("数据截至"). Each figure links to the 台账 listing its cases.
 
 The patronage block depends on the person (a leader sees the assignments they lead themselves, wherever they
 are), so it is read per request and never shared between leaders of a scope.
@@ -59,10 +61,18 @@ def _key(actor: Actor, month: dt.date) -> str:
     return f"cockpit:v3:{_database_instance()}:{scope_key(actor)}:{month:%Y-%m}"
 
 
-def _rollup_stamp() -> tuple | None:
-    """Which state of the rollup a page is computed from: its watermark, when its rows last changed and its
-    measuring moment (None before the first refresh)."""
-    return RollupState.objects.values_list("last_event_id", "refreshed_at", "checked_at").first()
+def _rollup_state() -> tuple[tuple, dt.datetime] | None:
+    """(stamp, measuring moment) of the rollup (None before its first refresh). The stamp — its watermark and when its
+    rows last changed — says which state of the rollup a page was computed from; the measuring moment moves on every
+    refresh, changed rows or not, so it is not part of the stamp: a page stays valid across refreshes that changed
+    nothing, and shows the latest moment its figures were checked at."""
+    row = RollupState.objects.values_list("last_event_id", "refreshed_at", "checked_at").first()
+    return (row[:2], row[2]) if row else None
+
+
+def _valid(entry: dict | None, stamp: tuple, now: dt.datetime, max_age: float = MAX_AGE_SECONDS) -> bool:
+    return (entry is not None and entry["stamp"] == stamp
+            and entry["computed_at"] >= now - dt.timedelta(seconds=max_age))
 
 
 # ---- the page ------------------------------------------------------------------------------------------------
@@ -73,21 +83,23 @@ def page(actor: Actor, month: dt.date | None = None, now: dt.datetime | None = N
     per request (patronage, month navigation)."""
     now = now or timezone.now()
     month = (month or month_of(now)).replace(day=1)
-    stamp = _rollup_stamp()
-    entry = store().get(_key(actor, month)) if stamp else None
-    if entry is None or entry["stamp"] != stamp or entry["computed_at"] < now - dt.timedelta(seconds=MAX_AGE_SECONDS):
-        entry = _computed(actor, month, now, stamp)
+    state = _rollup_state()
+    stamp, as_of = state or (None, None)
+    entry = store().get(_key(actor, month)) if state else None
+    if not (state and _valid(entry, stamp, now)):
+        entry = _computed(actor, month, now, state)
     data = dict(entry["data"])
-    data.update(computed_at=entry["computed_at"], prev_month=add_months(month, -1),
+    data.update(as_of=as_of, computed_at=entry["computed_at"], prev_month=add_months(month, -1),
                 next_month=add_months(month, 1) if data["end"] <= now else None,
                 patronage=_patronage(actor, month.year))
     return data
 
 
-def _computed(actor: Actor, month: dt.date, now: dt.datetime, stamp: tuple | None) -> dict:
+def _computed(actor: Actor, month: dt.date, now: dt.datetime, state: tuple | None) -> dict:
     """Compute the scope's page and store it (not before the rollup's first refresh: nothing to key it on)."""
-    entry = {"stamp": stamp, "computed_at": now, "data": compute(actor, month, as_of=stamp[2] if stamp else None)}
-    if stamp:
+    stamp, as_of = state or (None, None)
+    entry = {"stamp": stamp, "computed_at": now, "data": compute(actor, month, as_of=as_of)}
+    if state:
         store().set(_key(actor, month), entry)
     return entry
 
@@ -262,10 +274,13 @@ def active_scopes() -> list[Actor]:
 def warm(now: dt.datetime) -> dict:
     """Worker job (after the rollup refresh): store this month's cockpit of every active scope, so no leader
     waits for it."""
-    stamp = _rollup_stamp()
-    if stamp is None:
+    state = _rollup_state()
+    if state is None:
         return {"cockpit_scopes_warmed": 0}
-    scopes = active_scopes()
-    for actor in scopes:
-        _computed(actor, month_of(now), now, stamp)
-    return {"cockpit_scopes_warmed": len(scopes)}
+    month, warmed = month_of(now), 0
+    for actor in active_scopes():
+        # A page still made from this state of the rollup is left alone until half its life is gone.
+        if not _valid(store().get(_key(actor, month)), state[0], now, MAX_AGE_SECONDS / 2):
+            _computed(actor, month, now, state)
+            warmed += 1
+    return {"cockpit_scopes_warmed": warmed}
