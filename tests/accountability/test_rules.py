@@ -153,6 +153,19 @@ def test_rule_8_4_month_figures_are_the_rollups_and_agree_with_the_ratings(month
         assert sorted(month_table(subject, october), key=lambda r: r["id"]) == expected
 
 
+def test_rule_8_4_month_table_counts_satisfied_by_the_configured_definition(month_ratings, heze):
+    """满意 in the 约谈 ranking follows `ratings.satisfied_min_level`, like every published 满意率."""
+    from whistle.core import rules
+    from whistle.core.models import RuleParameter
+
+    rate(month_ratings["win_a"], [5, 4, 3, 2], at(2026, 10, 20))
+    october = dt.date(2026, 10, 1)
+    assert month_table("window", october)[0]["satisfied"] == 3  # default: 基本满意 and above
+    RuleParameter.objects.filter(key="ratings.satisfied_min_level").update(value=4)
+    rules.clear_cache()
+    assert month_table("window", october)[0]["satisfied"] == 2  # the stricter variant: 满意 and above
+
+
 def test_rule_8_4_repeated_poor_of_a_unit_counts_its_cadres_and_windows(cadres, heze):
     Rule.objects.filter(code="repeated-poor-adjust").update(subjects=["window", "unit"], threshold=3)
     counter = Window.objects.create(name="住建窗口", hall="曹县政务服务中心", unit=heze.cao_zjj, supervision_phone="0530-3210001")

@@ -17,7 +17,7 @@ from whistle.core.figures import percent
 from whistle.core.months import add_months
 from whistle.org.models import Unit
 from whistle.ratings.models import Appeal, AppealState, Cadre, Rating, RollupKind, Window
-from whistle.ratings.selectors import level_counts, poor_targets
+from whistle.ratings.selectors import level_counts, poor_targets, satisfied_min_level
 
 from .models import Proposal, Rule, RuleKind, Subject
 
@@ -36,8 +36,10 @@ def _aware(day: dt.date) -> dt.datetime:
 
 
 def month_table(subject: str, month: dt.date) -> list[dict]:
-    """Counted ratings of one Beijing month per cadre, window or unit: count, satisfied (基本满意 and above), poor."""
-    return [{"id": pk, "count": sum(n.values()), "satisfied": n[3] + n[4] + n[5], "poor": n[1] + n[2]}
+    """Counted ratings of one Beijing month per cadre, window or unit: count, satisfied (at or above the configured
+    `ratings.satisfied_min_level`, as every published 满意率), poor."""
+    least = satisfied_min_level()
+    return [{"id": pk, "count": sum(n.values()), "satisfied": sum(n[k] for k in range(least, 6)), "poor": n[1] + n[2]}
             for pk, n in level_counts(subject, month).items()]
 
 

@@ -6,6 +6,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from whistle.cases.models import Channel
+from whistle.cases.workflow import is_row_id
 from whistle.core.errors import Invalid, NotFound
 from whistle.core.figures import percent
 from whistle.core.rules import int_param
@@ -168,15 +169,14 @@ CONTACT_PURPOSES = {"callback": "回访核实差评", "feedback": "向评价人�
 def may_read_contact(actor: Actor, rating: Rating) -> bool:
     """A poor rating's call-back is the rated unit's (its handlers and administrators, or a unit above it) and its
     coordinators'; nobody else reads rater contact, and nobody reads it for a rating that is not poor."""
-    return rating.level <= 2 and actor.role in CONTACT_ROLES and actor.covers(rating.unit)
+    return rating.grade == "poor" and actor.role in CONTACT_ROLES and actor.covers(rating.unit)
 
 
 def contact_rating_get(actor: Actor, rating_id) -> Rating:
     """The poor rating whose rater the actor may call back, with its target and rectification; anyone else, or any
     other rating, finds nothing (404). Reads no contact: the page shows it only through `rater_contact`."""
-    in_range = isinstance(rating_id, int) and 0 < rating_id < 2 ** 63
     rating = (Rating.objects.select_related("unit", "cadre", "window", "rectification").filter(pk=rating_id).first()
-              if in_range else None)
+              if is_row_id(rating_id) else None)
     if rating is None or not may_read_contact(actor, rating):
         raise NotFound("评价不存在", code="rating_not_found")
     return rating
