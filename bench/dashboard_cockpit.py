@@ -46,6 +46,7 @@ from django.utils import timezone  # noqa: E402
 settings.ALLOWED_HOSTS = ["*"]
 
 from whistle.cases.models import Case  # noqa: E402
+from whistle.core.months import add_months, month_bounds, month_of  # noqa: E402
 from whistle.dashboard import cockpit, rollup, topics  # noqa: E402
 from whistle.org.models import Level, Membership, Role, Unit, UnitKind  # noqa: E402
 from whistle.ratings.models import Rating  # noqa: E402
@@ -77,9 +78,9 @@ def leader_user(unit: Unit):
 
 def raw_figures(unit: Unit | None, now) -> None:
     """The cockpit's figures straight from the rows: what the page would cost without the rollups."""
-    month = rollup.month_of(now)
-    start, end = rollup.month_bounds(month)
-    first = rollup.month_bounds(rollup.add_months(month, -11))[0]
+    month = month_of(now)
+    start, end = month_bounds(month)
+    first = month_bounds(add_months(month, -11))[0]
     scope = Case.objects.order_by()
     if unit is not None:
         scope = scope.filter(Q(county__path__startswith=unit.path) | Q(lead_unit__path__startswith=unit.path))
@@ -125,13 +126,13 @@ def main():
     out = {"vendor": connection.vendor, "database": connection.settings_dict["NAME"],
            "cases": Case.objects.count(), "ratings_estimate": estimate("ratings_rating"),
            "uptime_before": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()}
-    out["month_cases"] = Case.objects.filter(submitted_at__gte=rollup.month_bounds(rollup.month_of(now))[0]).count()
+    out["month_cases"] = Case.objects.filter(submitted_at__gte=month_bounds(month_of(now))[0]).count()
     t = time.perf_counter()
     out["rollup_refresh"] = rollup.refresh(now)
     out["rollup_refresh_s"] = round(time.perf_counter() - t, 2)
     t = time.perf_counter()
     tokenised = 0
-    month = rollup.month_of(now)
+    month = month_of(now)
     for actor in topics.scope_actors():  # what the worker job does for this month (the first --topics cases of each scope)
         tokenised += topics.refresh(actor, month, args.topics)["docs"]
     out["topics_tokenised"], out["topics_s"] = tokenised, round(time.perf_counter() - t, 1)

@@ -26,6 +26,7 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from whistle.cases.models import Case  # noqa: E402
+from whistle.core.months import add_months, month_of  # noqa: E402
 from whistle.dashboard import metrics, rankings, rollup  # noqa: E402
 from whistle.dashboard.models import CaseMonthFact  # noqa: E402
 from whistle.org.models import Level, Membership, Role, Unit, UnitKind  # noqa: E402
@@ -71,7 +72,7 @@ def main():
     out["refresh_current_month"] = rollup.refresh()
     out["refresh_s"] = round(time.perf_counter() - t, 2)
 
-    month = rollup.add_months(rollup.month_of(timezone.now()), -1)
+    month = add_months(month_of(timezone.now()), -1)
     out["month"] = f"{month:%Y-%m}"
     out["month_cases"] = metrics.rates(Actor.system(), month, month, None)[0]["cases"]
     city = Unit.objects.get(parent__isnull=True)

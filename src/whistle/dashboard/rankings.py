@@ -17,6 +17,7 @@ import datetime as dt
 from django.db.models import Q
 
 from whistle.core.errors import Invalid
+from whistle.core.months import add_months
 from whistle.org.models import Unit
 from whistle.org.scopes import Actor
 
@@ -42,7 +43,7 @@ def class_units(rc: RankingClass):
 
 def _scores(rc: RankingClass, month: dt.date, defs, units: dict[int, Unit], source: str = "rollup") -> list[dict]:
     """Every unit of the class scored over the window ending with `month`, ranked rows first."""
-    first = rollup.add_months(month, 1 - rc.window_months)
+    first = add_months(month, 1 - rc.window_months)
     column = "county_id" if rc.group_by == GroupBy.COUNTY else "lead_unit_id"
     where = {f"{column}__in": list(units)}
     if source == "raw":
@@ -86,7 +87,7 @@ def ranking(actor: Actor, unit_class: str, month: dt.date, *, source: str = "rol
     defs = [d for d in metrics.definitions() if d.code != rc.metric.code] + [rc.metric]
     units = {u.pk: u for u in class_units(rc)}
     now_rows = _scores(rc, month, defs, units, source)
-    before = {r["unit"]: r for r in _scores(rc, rollup.add_months(month, -1), defs, units, source)}
+    before = {r["unit"]: r for r in _scores(rc, add_months(month, -1), defs, units, source)}
     by_code = {u.code: u for u in units.values()}
     visible = []
     for r in now_rows:
@@ -107,7 +108,7 @@ def ranking(actor: Actor, unit_class: str, month: dt.date, *, source: str = "rol
     shown = {r["unit"] for r in visible}
     return {
         "class": rc.code, "class_name": rc.name, "month": f"{month:%Y-%m}",
-        "window": {"from": f"{rollup.add_months(month, 1 - rc.window_months):%Y-%m}", "to": f"{month:%Y-%m}",
+        "window": {"from": f"{add_months(month, 1 - rc.window_months):%Y-%m}", "to": f"{month:%Y-%m}",
                    "months": rc.window_months},
         "min_cases": rc.min_cases, "list_length": rc.list_length, "ranked_count": len(ranked_all),
         "definition": rc.metric.label, "definitions": metrics.labels(defs),

@@ -17,7 +17,7 @@ from django.db.models import Count, F, Min, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from whistle.core.months import add_months, month_bounds, month_of  # noqa: F401 (rollup.add_months etc. are used by callers)
+from whistle.core.months import add_months, month_bounds, month_of
 from whistle.cases.models import Case, CaseEvent, Card, Channel, EscalationLevel, Resolution, Satisfaction
 
 from .models import CaseMonthFact, RollupState

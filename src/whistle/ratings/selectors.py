@@ -9,6 +9,7 @@ from whistle.cases.models import Channel
 from whistle.cases.workflow import is_row_id
 from whistle.core.errors import Invalid, NotFound
 from whistle.core.figures import percent
+from whistle.core.months import month_bounds
 from whistle.core.rules import int_param
 from whistle.org.models import Role, Unit
 from whistle.org.scopes import Actor
@@ -107,9 +108,7 @@ def ratings_overview(actor: Actor, date_from: dt.date, date_to: dt.date) -> dict
     by_level = _levels(_period(actor, date_from, date_to).aggregate(**LEVEL_SUMS))
     figures = _figures(by_level)
     poor = by_level[1] + by_level[2]
-    start = timezone.make_aware(dt.datetime.combine(_month(date_from), dt.time()))
-    last = _month(date_to)
-    end = timezone.make_aware(dt.datetime(last.year + last.month // 12, last.month % 12 + 1, 1))
+    start, end = month_bounds(_month(date_from))[0], month_bounds(_month(date_to))[1]
     # Rectified ratings are live ones: `external_id=""` lets the planner take the live indexes.
     cases = _scoped(Rating.objects.filter(external_id="", counted=True, rectification__isnull=False,
                                           created_at__gte=start, created_at__lt=end), actor)

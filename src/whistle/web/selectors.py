@@ -152,11 +152,6 @@ def last_events(case_ids: list[int], action: str) -> dict[int, CaseEvent]:
     return found
 
 
-def month_start(now: dt.datetime) -> dt.datetime:
-    local = timezone.localtime(now)
-    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
 # ---- the leader's cockpit (领导驾驶舱) ----------------------------------------------------------------------
 
 def dashboard(actor: Actor, now: dt.datetime | None = None, month: dt.date | None = None) -> dict:
