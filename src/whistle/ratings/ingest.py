@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import array
 import csv
+import functools
 import datetime as dt
 import io
 import json
@@ -62,7 +63,6 @@ COPY_ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"
 CASE_TAKEN = "该办件已评价过（一事一评）"
 NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
 WHITESPACE = " \t\r\n\u3000"
-TAG_TEXTS: dict[str, str] = {}
 
 
 class Reject(Exception):
@@ -195,17 +195,9 @@ def _when(text: str) -> dt.datetime:
     return moment if moment.tzinfo is None else moment.astimezone(BEIJING)
 
 
+@functools.lru_cache(maxsize=10_000)
 def _tags(text: str) -> str:
-    """The tags as JSON; a file has few distinct tag texts, so each is checked once."""
-    known = TAG_TEXTS.get(text)
-    if known is None:
-        known = _check_tags(text)
-        if len(TAG_TEXTS) < 10_000:
-            TAG_TEXTS[text] = known
-    return known
-
-
-def _check_tags(text: str) -> str:
+    """The tags as JSON (a file has few distinct tag texts, so each is checked once; a Reject is not cached)."""
     tags = []
     for tag in TAG_SPLIT.split(text):
         tag = tag.strip()
@@ -281,20 +273,6 @@ def active_targets() -> dict[str, Target]:
     return found
 
 
-class Deltas(dict):
-    """Rollup deltas of a batch: (target, year, month) → [n1..n5], counted as rows are read."""
-
-    def add(self, row: tuple) -> None:
-        key = row[MONTH]
-        counts = self.get(key)
-        if counts is None:
-            counts = self[key] = [0, 0, 0, 0, 0]
-        counts[row[LEVEL] - 1] += 1
-
-    def as_rollups(self) -> dict[rollups.Key, list[int]]:
-        return {(t.kind, t.id, t.unit_id, dt.date(year, month, 1)): counts for (t, year, month), counts in self.items()}
-
-
 # ---- a batch ----------------------------------------------------------------------------------------------------
 
 class Batches:
@@ -335,7 +313,7 @@ def _pg_batch(rows: Iterator[tuple]) -> tuple[int, int, list[tuple[int, str, str
 
     text: list[bytes] = []        # the batch as COPY text, chunk by chunk, kept for the careful path
     lines = array.array("q")      # the file line of each row, in order
-    deltas = Deltas()
+    deltas: dict[tuple, list[int]] = {}  # (target, year, month) → [n1..n5], counted as rows are read
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:
@@ -343,7 +321,7 @@ def _pg_batch(rows: Iterator[tuple]) -> tuple[int, int, list[tuple[int, str, str
                 with raw.copy(f"COPY {RATINGS} ({', '.join(INSERT_COLUMNS)}) FROM STDIN",
                               writer=QueuedLibpqWriter(raw)) as copy:
                     chunk = []
-                    get = deltas.get  # the loop runs millions of times: Deltas.add inlined
+                    get = deltas.get  # the loop runs millions of times: rollups.delta_of's counting, inlined
                     for row in rows:
                         chunk.append(row[COPY_TEXT])
                         lines.append(row[LINE])
@@ -372,7 +350,7 @@ def _pg_batch(rows: Iterator[tuple]) -> tuple[int, int, list[tuple[int, str, str
 DELTAS = "rating_import_deltas"
 
 
-def _pg_upsert_rollups(cursor, deltas: Deltas) -> None:
+def _pg_upsert_rollups(cursor, deltas: dict[tuple, list[int]]) -> None:
     """The batch's deltas COPied into a scratch table (a few tens of thousands of keys), then one upsert."""
     cursor.execute(f"""CREATE TEMP TABLE IF NOT EXISTS {DELTAS} (kind text, target_id int, unit_id bigint, month date,
         n1 int, n2 int, n3 int, n4 int, n5 int) ON COMMIT DELETE ROWS""")
@@ -457,19 +435,18 @@ def _sqlite_insert(rows: list[tuple]) -> tuple[int, int, list[tuple[int, str, st
             taken.add(row[CASE_NUMBER])
         fresh.append(row)
     adapt = connection.ops.adapt_datetimefield_value
-    deltas = Deltas()
     with connection.cursor() as cursor:
         params = []
         for r in fresh:
             target, moment = r[TARGET], r[MOMENT]
-            deltas.add(r)
             params.append((
                 target.id if target.kind == RollupKind.CADRE else None, target.id if target.kind == RollupKind.WINDOW else None,
                 target.unit_id, r[LEVEL], r[TAGS], r[COMMENT], r[CASE_NUMBER], r[EXTERNAL_ID], r[PHONE_HASH], r[PHONE_MASKED],
                 r[CHANNEL], adapt(moment if moment.tzinfo else moment.replace(tzinfo=BEIJING))))
         cursor.executemany(
             f"INSERT INTO {RATINGS} ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join(['%s'] * len(INSERT_COLUMNS))})", params)
-    rollups.bump(deltas.as_rollups())
+    rollups.bump(rollups.delta_of((r[TARGET].kind, r[TARGET].id, r[TARGET].unit_id, dt.date(*r[MONTH][1:], 1), r[LEVEL])
+                                  for r in fresh))
     return len(fresh), skipped, rejects
 
 
