@@ -181,6 +181,23 @@ def test_cockpit_shows_hot_topics_with_links(heze, client, month):
     assert _listed(client, href) == _names(month, "B", "C")
 
 
+def test_cockpit_hot_topics_are_kept_for_a_department_leaders_scope_too(heze, month):
+    """The worker tokenises the scopes the cockpit is warmed for — every active leader's unit, not only counties."""
+    from django.contrib.auth import get_user_model
+
+    from whistle.dashboard import topics
+    from whistle.org.models import Membership, Role
+    from whistle.org.scopes import Actor
+
+    user = get_user_model().objects.create_user("cao_zjj_leader", password="x")
+    Membership.objects.create(user=user, role=Role.LEADER, unit=heze.cao_zjj)
+    actor = Actor.of(user)
+    assert topics.scope_key(actor) in {topics.scope_key(a) for a in topics.active_scopes()}
+    topics.refresh_topics(timezone.now())
+    found = topics.hot_topics(actor, timezone.localdate().replace(day=1), compute=0)
+    assert found["docs"] == 2 and {c["name"] for c in found["categories"]}  # 曹县住建局 leads A and B
+
+
 def test_cockpit_other_month_and_bad_month(heze, client, month):
     html = _page(client, heze.users.city_leader, "?month=2020-01")
     assert "2020年1月" in html and _stats(html)["受理"][1] == "0"

@@ -32,11 +32,12 @@ from django.utils import timezone
 
 from whistle.cases.models import State
 from whistle.core.months import add_months, month_bounds, month_of
-from whistle.org.models import Membership, Role, Unit, UnitKind
+from whistle.org.models import Unit
 from whistle.org.scopes import Actor
 
 from . import metrics, rollup
 from .models import CaseMonthFact, MetricKind, RollupState
+from .topics import _database_instance, active_scopes, hot_topics, scope_key
 
 RATE_CODES_FALLBACK = ["response", "resolution", "satisfaction"]
 # How old a stored page may be before a request recomputes it: the worker rewrites the current month's every run
@@ -56,8 +57,6 @@ def store() -> FileBasedCache:
 
 
 def _key(actor: Actor, month: dt.date) -> str:
-    from .topics import _database_instance, scope_key
-
     return f"cockpit:v3:{_database_instance()}:{scope_key(actor)}:{month:%Y-%m}"
 
 
@@ -107,8 +106,6 @@ def _computed(actor: Actor, month: dt.date, now: dt.datetime, state: tuple | Non
 def compute(actor: Actor, month: dt.date, as_of: dt.datetime | None = None) -> dict:
     """Every figure of the cockpit that is the same for all leaders of the scope, from the rollups."""
     from whistle.web.selectors import counties_for
-
-    from .topics import hot_topics
 
     start, end = month_bounds(month)
     period = {"view": "all", "date_from": start.date().isoformat(), "date_to": (end - dt.timedelta(days=1)).date().isoformat()}
@@ -246,30 +243,6 @@ def _patronage(actor: Actor, year: int) -> dict:
 
 
 # ---- the worker job ------------------------------------------------------------------------------------------
-
-class _ScopeUser:
-    """A stand-in user for the worker's per-scope computation (never saved, never signs in)."""
-    pk = None
-    is_authenticated = True
-
-    def get_username(self):
-        return "cockpit"
-
-
-def active_scopes() -> list[Actor]:
-    """One actor per scope someone can open the cockpit for: the city (auditors, administrators and city-wide
-    offices and leaders) and the subtree of every active leader's and coordinator's unit."""
-    from .topics import scope_key
-
-    found = {"all": Actor(user=_ScopeUser(), membership=Membership(role=Role.AUDITOR))}
-    members = (Membership.objects.filter(role__in=[Role.LEADER, Role.COORDINATOR], user__is_active=True, unit__is_active=True)
-               .select_related("unit", "unit__parent").order_by("unit__path"))
-    for m in members:
-        unit = m.unit.parent if m.unit.kind == UnitKind.COORDINATION_OFFICE and m.unit.parent_id else m.unit
-        actor = Actor(user=_ScopeUser(), membership=Membership(role=Role.LEADER, unit=unit))
-        found.setdefault(scope_key(actor), actor)
-    return list(found.values())
-
 
 def warm(now: dt.datetime) -> dict:
     """Worker job (after the rollup refresh): store this month's cockpit of every active scope, so no leader

@@ -35,7 +35,7 @@ from django.utils import timezone
 from whistle.cases.models import Case, Category
 from whistle.cases.selectors import case_list
 from whistle.core.months import month_bounds
-from whistle.org.models import Level, Membership, Role, Unit, UnitKind
+from whistle.org.models import Membership, Role, Unit, UnitKind
 from whistle.org.scopes import READ_ALL_ROLES, Actor
 
 # Abbreviations and terms of the enterprise-service field that jieba's general dictionary would cut apart.
@@ -267,28 +267,35 @@ def hot_topics(actor: Actor, month: dt.date, limit: int = 10, *, compute: int | 
 # ---- the worker job ----------------------------------------------------------------------------------------
 
 class _ScopeUser:
-    """A stand-in user for the worker's per-scope reads (never saved, never signs in)."""
+    """A stand-in user for the worker's per-scope reads and pages (never saved, never signs in)."""
     pk = None
     is_authenticated = True
 
     def get_username(self):
-        return "topics"
+        return "worker"
 
 
-def scope_actors() -> list[Actor]:
-    """The city and every county: the scopes the cockpit is opened for most."""
-    city = Actor(user=_ScopeUser(), membership=Membership(role=Role.AUDITOR))
-    counties = Unit.objects.filter(level=Level.COUNTY, parent__parent__isnull=True, is_active=True).exclude(kind=UnitKind.DEPARTMENT)
-    return [city] + [Actor(user=_ScopeUser(), membership=Membership(role=Role.LEADER, unit=u)) for u in counties]
+def active_scopes() -> list[Actor]:
+    """One actor per scope someone can open the cockpit for: the city (auditors, administrators and city-wide
+    offices and leaders) and the subtree of every active leader's and coordinator's unit. The worker keeps the hot
+    topics and the cockpit pages of exactly these."""
+    found = {"all": Actor(user=_ScopeUser(), membership=Membership(role=Role.AUDITOR))}
+    members = (Membership.objects.filter(role__in=[Role.LEADER, Role.COORDINATOR], user__is_active=True, unit__is_active=True)
+               .select_related("unit", "unit__parent").order_by("unit__path"))
+    for m in members:
+        unit = m.unit.parent if m.unit.kind == UnitKind.COORDINATION_OFFICE and m.unit.parent_id else m.unit
+        actor = Actor(user=_ScopeUser(), membership=Membership(role=Role.LEADER, unit=unit))
+        found.setdefault(scope_key(actor), actor)
+    return list(found.values())
 
 
 def refresh_topics(now: dt.datetime) -> dict:
-    """Worker job: bring this month's and last month's entries of the city and the counties up to date."""
+    """Worker job: bring this month's and last month's entries of every active scope up to date."""
     local = timezone.localtime(now).date()
     this = local.replace(day=1)
     last = (this - dt.timedelta(days=1)).replace(day=1)
     done = 0
-    for actor in scope_actors():
+    for actor in active_scopes():
         for month in (this, last):
             before = store().get(_entry_key(scope_key(actor), month))
             before_docs = before["docs"] if _valid(before) else 0
