@@ -15,7 +15,6 @@ built without `Model.__init__`, and their events are tuples (`EventRow`), not `C
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from contextlib import contextmanager
 
@@ -236,37 +235,6 @@ def _append_events(events: list[EventRow]) -> None:
             f"SELECT * FROM unnest({', '.join(f'%b::{cast}[]' for cast in casts)})",
             arrays,
         )
-
-
-_column_types: dict[tuple[str, str], int] = {}
-
-
-def copy_rows(table: str, columns: list[str], rows: list[tuple]) -> None:
-    """Append rows to a table: binary COPY on PostgreSQL (column types read from the catalogue), executemany elsewhere.
-    A dict goes to a JSON column."""
-    if not rows:
-        return
-    qn = connection.ops.quote_name
-    cols = ", ".join(qn(c) for c in columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            types = [_column_types.get((table, c)) for c in columns]
-            if None in types:
-                cursor.execute("SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0", [table])
-                found = dict(cursor.fetchall())
-                _column_types.update({(table, c): found[c] for c in columns})
-                types = [found[c] for c in columns]
-            with cursor.copy(f"COPY {qn(table)} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types(types)
-                for row in rows:
-                    copy.write_row(row)
-            return
-        from decimal import Decimal
-
-        adapt = connection.ops.adapt_datetimefield_value
-        rows = [tuple(adapt(v) if isinstance(v, dt.datetime) else json.dumps(v, ensure_ascii=False) if isinstance(v, dict)
-                      else str(v) if isinstance(v, Decimal) else v for v in row) for row in rows]
-        cursor.executemany(f"INSERT INTO {qn(table)} ({cols}) VALUES ({', '.join(['%s'] * len(columns))})", rows)
 
 
 def sweep(now: dt.datetime | None = None) -> dict[str, int]:

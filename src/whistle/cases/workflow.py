@@ -577,10 +577,7 @@ def apply_steps(case: Case, steps: list[tuple[str, Actor, dict | None]], now: dt
     changed = [f.name for f in _CONCRETE if getattr(case, f.attname) != before[f.attname]]
     if changed:
         case.save(update_fields=changed)
-    if len(events) == 1:
-        events[0].save()
-    else:
-        CaseEvent.objects.bulk_create(events)
+    CaseEvent.objects.bulk_create(events)
     for hook in hooks:
         hook(case)
     case.written_events = events

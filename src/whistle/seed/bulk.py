@@ -10,6 +10,7 @@ organisation → the same rows.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 from bisect import bisect
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from whistle.cases.models import Case, CaseEvent, Channel, DispatchRule, SlaProfile, SlaStage, State
+from whistle.cases.workflow import EventRow
 from whistle.core import calendar
 from whistle.core.hashing import chain_hash
 
@@ -244,14 +246,37 @@ class Generator:
 
 # ---- writing -----------------------------------------------------------------------------------------
 
-EVENT_COLUMNS = ["case_id", "seq", "action", "from_state", "to_state", "actor_id", "actor_label", "at", "payload", "prev_hash", "hash"]
+EVENT_COLUMNS = list(EventRow._fields)
+
+_column_types: dict[tuple[str, str], int] = {}
 
 
 def _write(table: str, columns: list[str], rows: list[tuple]) -> None:
-    """Append rows: binary COPY on PostgreSQL, executemany elsewhere (the sweeper's writer)."""
-    from whistle.cases.sweeper import copy_rows
+    """Append rows to a table: binary COPY on PostgreSQL (column types read from the catalogue), executemany elsewhere.
+    A dict goes to a JSON column."""
+    if not rows:
+        return
+    qn = connection.ops.quote_name
+    cols = ", ".join(qn(c) for c in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            types = [_column_types.get((table, c)) for c in columns]
+            if None in types:
+                cursor.execute("SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0", [table])
+                found = dict(cursor.fetchall())
+                _column_types.update({(table, c): found[c] for c in columns})
+                types = [found[c] for c in columns]
+            with cursor.copy(f"COPY {qn(table)} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(types)
+                for row in rows:
+                    copy.write_row(row)
+            return
+        from decimal import Decimal
 
-    copy_rows(table, columns, rows)
+        adapt = connection.ops.adapt_datetimefield_value
+        rows = [tuple(adapt(v) if isinstance(v, dt.datetime) else json.dumps(v, ensure_ascii=False) if isinstance(v, dict)
+                      else str(v) if isinstance(v, Decimal) else v for v in row) for row in rows]
+        cursor.executemany(f"INSERT INTO {qn(table)} ({cols}) VALUES ({', '.join(['%s'] * len(columns))})", rows)
 
 
 @contextmanager
