@@ -1,7 +1,8 @@
 """Thin HTTP over accountability: list the proposals in scope, decide one, record the action taken."""
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 from ninja.responses import Status
 
+from whistle.api.pages import PageFilter, page_of
 from whistle.core.errors import Invalid
 
 from . import selectors, services
@@ -11,10 +12,8 @@ from .schemas import ActionIn, ActionOut, DecisionIn, ProposalOut, ProposalPage
 router = Router(tags=["accountability"])
 
 
-class ProposalFilter(Schema):
+class ProposalFilter(PageFilter):
     state: str | None = Field(None, description="pending / confirmed / dismissed")
-    page: int = Field(1, ge=1, le=100_000)
-    page_size: int = Field(20, ge=1, le=100)
 
 
 def _who(user) -> str:
@@ -39,10 +38,7 @@ def proposal_out(p: Proposal) -> dict:
 def list_proposals(request, filters: Query[ProposalFilter]):
     if filters.state and filters.state not in ProposalState.values:
         raise Invalid("状态须为 pending、confirmed 或 dismissed", code="invalid_state", field="state")
-    qs = selectors.proposal_list(request.actor, state=filters.state)
-    start = (filters.page - 1) * filters.page_size
-    return {"count": qs.count(), "page": filters.page, "page_size": filters.page_size,
-            "items": [proposal_out(p) for p in qs[start:start + filters.page_size]]}
+    return page_of(selectors.proposal_list(request.actor, state=filters.state), filters, proposal_out)
 
 
 @router.get("/proposals/{proposal_id}", response=ProposalOut, summary="问责建议详情（含依据与记录）")

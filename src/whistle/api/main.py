@@ -5,13 +5,14 @@ import math
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
-from ninja import Field, NinjaAPI, Query, Router, Schema
+from ninja import Field, NinjaAPI, Query, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.responses import Status
 
 from whistle.accountability.api import router as accountability_router
-from whistle.cases.api import MAX_PAGE, MAX_PAGE_SIZE, router as cases_router
+from whistle.api.pages import PageFilter, page_of
+from whistle.cases.api import router as cases_router
 from whistle.dashboard.api import router as metrics_router
 from whistle.patronage.api import router as patronage_router
 from whistle.cases.schemas import EnterprisePage, TokenIn, TokenOut, UnitOut
@@ -147,20 +148,16 @@ def list_units(request, level: str | None = None, kind: str | None = None):
     return [{"code": u.code, "name": u.name, "level": u.level, "kind": u.kind, "parent": u.parent.code if u.parent_id else None} for u in qs]
 
 
-class EnterpriseFilter(Schema):
+class EnterpriseFilter(PageFilter):
     q: str | None = Field(None, max_length=120)
     county: str | None = None
-    page: int = Field(1, ge=1, le=MAX_PAGE)
-    page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
 
 
 @org_router.get("/enterprises", response=EnterprisePage, summary="企业列表（按权限范围）")
 def list_enterprises(request, filters: Query[EnterpriseFilter]):
     qs = enterprise_list(request.actor, q=filters.q, county=filters.county)
-    start = (filters.page - 1) * filters.page_size
-    items = [{"uscc": e.uscc, "name": e.name, "county": e.county.code, "industry": e.industry,
-              "above_scale": e.above_scale, "is_key": e.is_key} for e in qs[start:start + filters.page_size]]
-    return {"count": qs.count(), "page": filters.page, "page_size": filters.page_size, "items": items}
+    return page_of(qs, filters, lambda e: {"uscc": e.uscc, "name": e.name, "county": e.county.code, "industry": e.industry,
+                                           "above_scale": e.above_scale, "is_key": e.is_key})
 
 
 @org_router.get("/me", summary="当前用户")

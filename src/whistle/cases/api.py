@@ -3,10 +3,11 @@ import datetime as dt
 from typing import Any
 
 from django.utils import timezone
-from ninja import Body, Field, File, Query, Router, Schema
+from ninja import Body, Field, File, Query, Router
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
+from whistle.api.pages import PageFilter, page_of
 from whistle.core.errors import Invalid
 from whistle.enterprises.selectors import enterprise_get
 from whistle.enterprises.services import clean_uscc
@@ -19,8 +20,6 @@ from .schemas import AttachmentOut, CaseDetailOut, CaseIn, CasePage
 from .workflow import TRANSITIONS, allowed_actions
 
 router = Router(tags=["cases"])
-MAX_PAGE_SIZE = 100
-MAX_PAGE = 100_000  # deeper than anyone pages; keeps OFFSET inside the database's integer range
 
 
 def _unit(u):
@@ -95,15 +94,13 @@ def create_case(request, data: CaseIn):
     return Status(200, case_detail(actor, selectors.case_get(actor, case.number)))
 
 
-class CaseFilter(Schema):
+class CaseFilter(PageFilter):
     state: str | None = Field(None, description="状态，可用逗号分隔多个")
     unit: str | None = Field(None, description="主办单位编码")
     county: str | None = Field(None, description="属地县区编码")
     kind: str | None = None
     overdue: bool | None = None
     due_before: dt.datetime | None = Field(None, description="当前环节截止早于此时刻（ISO 8601）")
-    page: int = Field(1, ge=1, le=MAX_PAGE)
-    page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
 
 
 @router.get("/cases", response=CasePage, summary="工单列表（按权限范围）")
@@ -124,27 +121,16 @@ def list_cases(request, filters: Query[CaseFilter]):
         request.actor, state=filters.state, unit=unit_id, county=county_id, kind=filters.kind,
         overdue=filters.overdue, due_before=due_before,
     )
-    start = (filters.page - 1) * filters.page_size
     now = timezone.now()
-    items = [case_summary(c, now) for c in qs[start:start + filters.page_size]]
-    return {"count": qs.count(), "page": filters.page, "page_size": filters.page_size, "items": items}
-
-
-class InboxFilter(Schema):
-    page: int = Field(1, ge=1, le=MAX_PAGE)
-    page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
+    return page_of(qs, filters, lambda c: case_summary(c, now))
 
 
 @router.get("/cases/inbox", response=CasePage, summary="本单位待办（主办的未办结工单，按最近时限排序）")
-def inbox(request, filters: Query[InboxFilter]):
+def inbox(request, filters: Query[PageFilter]):
     """A handler's inbox: its unit's open cases it leads, nearest deadline first, those owing nothing (replied) last
     (`selectors.inbox`, index `case_inbox`). Empty for a caller who belongs to no unit."""
-    qs = selectors.inbox(request.actor)
-    start = (filters.page - 1) * filters.page_size
     now = timezone.now()
-    items = [case_summary(c, now) for c in qs[start:start + filters.page_size]]
-    count = len(items) if filters.page == 1 and len(items) < filters.page_size else qs.count()
-    return {"count": count, "page": filters.page, "page_size": filters.page_size, "items": items}
+    return page_of(selectors.inbox(request.actor), filters, lambda c: case_summary(c, now))
 
 
 @router.get("/cases/{number}", response=CaseDetailOut, summary="工单详情（含全部记录与时限）")
