@@ -19,12 +19,29 @@ SOURCES = {
 }
 
 
+# What 0002 said, for going back.
+OLD_SOURCES = {
+    "response": "§8.6 山东“2115”：2小时内联系或到场件 / 派单件",
+    "answer": "§8.6 山东“2115”：1个工作日内提出处理意见件 / 派单件",
+}
+
+
+def _relabel(apps, sources: dict, step: int) -> None:
+    for d in apps.get_model("dashboard", "MetricDefinition").objects.filter(code__in=sources):
+        d.version += step
+        d.source = sources[d.code]
+        d.save(update_fields=["version", "source"])
+
+
 def recount(apps, schema_editor):
     apps.get_model("dashboard", "CaseMonthFact").objects.update(stale_at=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
-    for d in apps.get_model("dashboard", "MetricDefinition").objects.filter(code__in=SOURCES):
-        d.version += 1
-        d.source = SOURCES[d.code]
-        d.save(update_fields=["version", "source"])
+    _relabel(apps, SOURCES, +1)
+
+
+def uncount(apps, schema_editor):
+    """Back to 0002's meaning: the definitions' earlier version and source (the facts are recounted by the next
+    refresh of the code that runs then)."""
+    _relabel(apps, OLD_SOURCES, -1)
 
 
 class Migration(migrations.Migration):
@@ -43,36 +60,8 @@ class Migration(migrations.Migration):
             model_name='casemonthfact',
             name='fact_unique_undispatched',
         ),
-        migrations.AddField(
-            model_name='casemonthfact',
-            name='contact_pending',
-            field=models.IntegerField(default=0),
-        ),
-        migrations.AddField(
-            model_name='casemonthfact',
-            name='escalated',
-            field=models.IntegerField(default=0),
-        ),
-        migrations.AddField(
-            model_name='casemonthfact',
-            name='opinion_pending',
-            field=models.IntegerField(default=0),
-        ),
-        migrations.AddField(
-            model_name='casemonthfact',
-            name='overdue',
-            field=models.IntegerField(default=0),
-        ),
-        migrations.AddField(
-            model_name='casemonthfact',
-            name='rect_open',
-            field=models.IntegerField(default=0),
-        ),
-        migrations.AddField(
-            model_name='casemonthfact',
-            name='rect_overdue',
-            field=models.IntegerField(default=0),
-        ),
+        *[migrations.AddField(model_name='casemonthfact', name=name, field=models.IntegerField(default=0))
+          for name in ('contact_pending', 'escalated', 'opinion_pending', 'overdue', 'rect_open', 'rect_overdue')],
         migrations.AddField(
             model_name='casemonthfact',
             name='stale_at',
@@ -101,5 +90,5 @@ class Migration(migrations.Migration):
             model_name='casemonthfact',
             constraint=models.UniqueConstraint(condition=models.Q(('lead_unit__isnull', True)), fields=('month', 'county', 'state'), name='fact_unique_undispatched_state'),
         ),
-        migrations.RunPython(recount, migrations.RunPython.noop),
+        migrations.RunPython(recount, uncount),
     ]
