@@ -99,6 +99,30 @@ def test_rule_8_4_five_upheld_poor_within_six_months_proposes_adjustment(cadres)
     assert evaluate_rules(at(2026, 11, 22)) == {"accountability_proposals": 0}
 
 
+def test_rule_8_4_imported_poor_ratings_count_toward_adjustment(cadres, tmp_path):
+    """Ratings imported from other systems (`whistle ratings import`) are upheld poor ratings like live ones: five in
+    six months propose 调整, found through the rollups and the target's index of live-or-poor ratings."""
+    import csv
+
+    from whistle.ratings.ingest import COLUMNS, import_file
+
+    zhang = cadres["zhang"]
+    zhang.card_code = "zhang-card"
+    zhang.save(update_fields=["card_code"])
+    path = tmp_path / "poor.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(COLUMNS)
+        for i, day in enumerate(["2026-06-01", "2026-07-01", "2026-08-01", "2026-09-01", "2026-10-15"]):
+            writer.writerow([f"src-{i}", "zhang-card", "不满意", f"{day} 10:00:00", "", "", "", "", ""])
+        writer.writerow(["src-9", "zhang-card", "5", "2026-10-16 10:00:00", "", "", "", "", ""])  # a good one
+    assert import_file(str(path), progress=False).inserted == 6
+    evaluate_rules(at(2026, 11, 20))
+    proposal = Proposal.objects.get(action="adjust")
+    assert proposal.cadre == zhang and len(proposal.evidence["ratings"]) == 5
+    assert proposal.evidence["dates"] == ["2026-06-01", "2026-07-01", "2026-08-01", "2026-09-01", "2026-10-15"]
+
+
 def test_rule_8_4_voided_flagged_and_appealed_ratings_are_not_upheld(cadres, heze):
     zhang = cadres["zhang"]
     rate(zhang, [1, 2, 1, 2], at(2026, 10, 1))
