@@ -556,12 +556,13 @@ def plan_row(case: Case, action: str, actor: Actor, payload: dict | None = None,
     return row, step
 
 
-def _plan_with_follow_ons(case: Case, action: str, actor: Actor, payload, now, events: list, hooks: list) -> None:
+def plan_with_follow_ons(case: Case, action: str, actor: Actor, payload, now, events: list, hooks: list) -> None:
+    """Plan a transition and its follow-ons (as the system), appending their events and after-save hooks."""
     _, event, step = plan(case, action, actor, payload, now)
     events.append(event)
     hooks.extend(step.after_save)
     for follow_action, follow_payload in step.follow_ons:
-        _plan_with_follow_ons(case, follow_action, Actor.system(), follow_payload, step.now, events, hooks)
+        plan_with_follow_ons(case, follow_action, Actor.system(), follow_payload, step.now, events, hooks)
 
 
 def apply_steps(case: Case, steps: list[tuple[str, Actor, dict | None]], now: dt.datetime | None = None) -> Case:
@@ -573,7 +574,7 @@ def apply_steps(case: Case, steps: list[tuple[str, Actor, dict | None]], now: dt
     before = {f.attname: getattr(case, f.attname) for f in _CONCRETE}
     events, hooks = [], []
     for action, actor, payload in steps:
-        _plan_with_follow_ons(case, action, actor, payload, now, events, hooks)
+        plan_with_follow_ons(case, action, actor, payload, now, events, hooks)
     changed = [f.name for f in _CONCRETE if getattr(case, f.attname) != before[f.attname]]
     if changed:
         case.save(update_fields=changed)

@@ -144,13 +144,11 @@ class Simulation:
 
     def apply(self, case: Case, action: str, actor: Actor, payload: dict, at: dt.datetime) -> None:
         """`workflow.apply_locked` with the case and event writes deferred."""
-        _, event, step = workflow.plan(case, action, actor, payload, at)
+        hooks = []
+        workflow.plan_with_follow_ons(case, action, actor, payload, at, self.events, hooks)
         self.dirty[case.pk] = case
-        self.events.append(event)
-        for hook in step.after_save:
+        for hook in hooks:
             hook(case)
-        for follow_action, follow_payload in step.follow_ons:
-            self.apply(case, follow_action, Actor.system(), follow_payload, step.now)
 
     def flush(self) -> None:
         for case in self.dirty.values():
