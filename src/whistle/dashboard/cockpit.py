@@ -25,7 +25,6 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.core.cache.backends.filebased import FileBasedCache
 from django.urls import reverse
 from django.utils import timezone
@@ -37,7 +36,7 @@ from whistle.org.scopes import Actor
 
 from . import metrics, rollup
 from .models import CaseMonthFact, MetricKind, RollupState
-from .topics import _database_instance, active_scopes, hot_topics, scope_key
+from .topics import _database_instance, active_scopes, file_store, hot_topics, scope_key
 
 RATE_CODES_FALLBACK = ["response", "resolution", "satisfaction"]
 # How old a stored page may be before a request recomputes it: the worker rewrites the current month's every run
@@ -45,15 +44,10 @@ RATE_CODES_FALLBACK = ["response", "resolution", "satisfaction"]
 MAX_AGE_SECONDS = 300
 UNITS_SHOWN = 20
 
-_store: FileBasedCache | None = None
 
 
 def store() -> FileBasedCache:
-    global _store
-    location = str(getattr(settings, "WHISTLE_COCKPIT_CACHE_DIR", None) or settings.VAR_DIR / "cache" / "cockpit")
-    if _store is None or _store._dir != location:
-        _store = FileBasedCache(location, {"TIMEOUT": 40 * 24 * 3600, "OPTIONS": {"MAX_ENTRIES": 2000}})
-    return _store
+    return file_store("cockpit", 2000)
 
 
 def _key(actor: Actor, month: dt.date) -> str:

@@ -66,7 +66,6 @@ MIN_WORD_LENGTH = 2
 _tokenizer = None
 _tokenizer_key = ""
 _lock = threading.Lock()
-_store: FileBasedCache | None = None
 
 
 # ---- data ------------------------------------------------------------------------------------------------
@@ -148,12 +147,21 @@ def scope_key(actor: Actor) -> str:
     return f"member{actor.membership.pk if actor.membership else 0}"
 
 
+_stores: dict[str, FileBasedCache] = {}
+
+
+def file_store(name: str, max_entries: int) -> FileBasedCache:
+    """A file cache under `var/cache/<name>` (or the setting `WHISTLE_<NAME>_CACHE_DIR`), shared by the web processes
+    and the worker (Django's default cache is per process)."""
+    location = str(getattr(settings, f"WHISTLE_{name.upper()}_CACHE_DIR", None) or settings.VAR_DIR / "cache" / name)
+    found = _stores.get(name)
+    if found is None or found._dir != location:
+        found = _stores[name] = FileBasedCache(location, {"TIMEOUT": 40 * 24 * 3600, "OPTIONS": {"MAX_ENTRIES": max_entries}})
+    return found
+
+
 def store() -> FileBasedCache:
-    global _store
-    location = str(getattr(settings, "WHISTLE_TOPICS_CACHE_DIR", None) or settings.VAR_DIR / "cache" / "topics")
-    if _store is None or _store._dir != location:
-        _store = FileBasedCache(location, {"TIMEOUT": 40 * 24 * 3600, "OPTIONS": {"MAX_ENTRIES": 5000}})
-    return _store
+    return file_store("topics", 5000)
 
 
 _instances: dict[str, str] = {}
