@@ -5,6 +5,7 @@ web.selectors); see docs/architecture.md.
 """
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class ExportState(models.TextChoices):
@@ -59,4 +60,4 @@ class LedgerExport(models.Model):
 
     @property
     def download_name(self) -> str:
-        return f"台账-{self.pk}.{self.format}"
+        return f"台账-{timezone.localtime(self.created_at):%Y%m%d-%H%M}-{self.pk}.{self.format}"
