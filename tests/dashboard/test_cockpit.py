@@ -17,8 +17,7 @@ STAT = re.compile(r'<a href="([^"]+)"><span class="n">([^<]+)</span>([^<]+)</a>'
 
 
 @pytest.fixture(autouse=True)
-def _fresh(settings, tmp_path):
-    settings.WHISTLE_TOPICS_CACHE_DIR = tmp_path / "topics"
+def _fresh():
     cache.clear()
     yield
     cache.clear()

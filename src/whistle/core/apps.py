@@ -1,4 +1,13 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _create_cache_tables(using="default", **kwargs):
+    """The database caches' tables (settings.CACHES without Redis) come with `migrate`, so `whistle demo`, a new
+    deployment and the test databases need no extra step. `createcachetable` skips tables that exist."""
+    from django.core.management import call_command
+
+    call_command("createcachetable", database=using, verbosity=0)
 
 
 class CoreConfig(AppConfig):
@@ -8,3 +17,5 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401
+
+        post_migrate.connect(_create_cache_tables, sender=self, dispatch_uid="whistle.core.cache_tables")

@@ -6,8 +6,8 @@ of its measuring moment), the ratings from `RatingRollup` through the ratings se
 poor ratings that opened a rectification by their own index), the hot topics from their per-scope cache. So
 computing the page is a few small grouped sums, whatever the number of cases and ratings.
 
-The computed page of a scope and month is kept in a file cache shared by the web workers and the worker (a
-`FileBasedCache`, like the hot topics), under a key of scope and month only: no clock in it. The entry records
+The computed page of a scope and month is kept in Django's cache named "pages" (settings.CACHES: Redis or a
+database table), shared by every web host and the worker, under a key of scope and month only: no clock in it. The entry records
 the state of the rollup it was computed from (its watermark and when its rows last changed; not its measuring
 moment, which every refresh moves). The worker job `warm` runs after each rollup refresh (and the hot topics'
 count) and stores the current month of every active scope whose page was made from another state of the rollup or
@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import urlencode
 
-from django.core.cache.backends.filebased import FileBasedCache
+from django.core.cache import BaseCache, caches
 from django.urls import reverse
 from django.utils import timezone
 
@@ -36,7 +36,7 @@ from whistle.org.scopes import Actor
 
 from . import metrics, rollup
 from .models import CaseMonthFact, MetricKind, RollupState
-from .topics import _database_instance, active_scopes, file_store, hot_topics, scope_key
+from .topics import _database_instance, active_scopes, hot_topics, scope_key
 
 RATE_CODES_FALLBACK = ["response", "resolution", "satisfaction"]
 # How old a stored page may be before a request recomputes it: the worker rewrites the current month's every run
@@ -46,8 +46,9 @@ UNITS_SHOWN = 20
 
 
 
-def store() -> FileBasedCache:
-    return file_store("cockpit", 2000)
+def store() -> BaseCache:
+    """The stored pages' shared cache (settings.CACHES["pages"])."""
+    return caches["pages"]
 
 
 def _key(actor: Actor, month: dt.date) -> str:

@@ -5,8 +5,8 @@ Words come from jieba (nouns, by its part-of-speech tags) with a user dictionary
 abbreviations enterprises write) and a stop-word list. Tokenising a month of texts is far too slow for a request,
 so each scope's word counts are kept in a cache entry per (scope, month) that grows incrementally: a call
 tokenises only the cases added since the entry's watermark (the highest case id it has seen), at most
-`BATCH` of them, and the worker job `refresh_topics` keeps the city and every county warm. The cache is a
-file-based Django cache under the var directory, so the web workers and the worker share it without a table.
+`BATCH` of them, and the worker job `refresh_topics` keeps the city and every county warm. The cache is Django's
+cache named "topics" (settings.CACHES: Redis or a database table), so every web host and the worker share it.
 
 A word's figure is the number of cases whose text jieba cut into that word (document frequency); its link opens
 the 台账 for that month filtered on the text containing the word (a case where the word only appears inside a
@@ -27,7 +27,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.cache.backends.filebased import FileBasedCache
+from django.core.cache import BaseCache, caches
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -147,21 +147,9 @@ def scope_key(actor: Actor) -> str:
     return f"member{actor.membership.pk if actor.membership else 0}"
 
 
-_stores: dict[str, FileBasedCache] = {}
-
-
-def file_store(name: str, max_entries: int) -> FileBasedCache:
-    """A file cache under `var/cache/<name>` (or the setting `WHISTLE_<NAME>_CACHE_DIR`), shared by the web processes
-    and the worker (Django's default cache is per process)."""
-    location = str(getattr(settings, f"WHISTLE_{name.upper()}_CACHE_DIR", None) or settings.VAR_DIR / "cache" / name)
-    found = _stores.get(name)
-    if found is None or found._dir != location:
-        found = _stores[name] = FileBasedCache(location, {"TIMEOUT": 40 * 24 * 3600, "OPTIONS": {"MAX_ENTRIES": max_entries}})
-    return found
-
-
-def store() -> FileBasedCache:
-    return file_store("topics", 5000)
+def store() -> BaseCache:
+    """The hot topics' shared cache (settings.CACHES["topics"])."""
+    return caches["topics"]
 
 
 _instances: dict[str, str] = {}

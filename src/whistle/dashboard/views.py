@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import io
 
-import xlsxwriter
 from django.http import FileResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from whistle.core import sheets
 from whistle.core.errors import Invalid
 from whistle.org.models import Role
 from whistle.web.views import page
@@ -15,7 +15,7 @@ from whistle.web.views import page
 from . import metrics, rankings, rollup
 
 VIEW_ROLES = (Role.LEADER, Role.COORDINATOR, Role.AUDITOR, Role.SYSADMIN, Role.HANDLER, Role.UNIT_ADMIN)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = sheets.XLSX
 
 
 def _month(request):
@@ -48,23 +48,8 @@ def _part_values(data: dict) -> None:
         r["part_values"] = [r["rates"].get(p) for p in data["parts"]]
 
 
-def _xlsx(name: str, sheets: list[tuple[str, list[str], list[list]]]) -> FileResponse:
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True})
-    bold = book.add_format({"bold": True})
-    for title, header, rows in sheets:
-        sheet = book.add_worksheet(title)
-        sheet.write_row(0, 0, header, bold)
-        sheet.freeze_panes(1, 0)
-        for r, row in enumerate(rows, start=1):
-            for c, value in enumerate(row):
-                if value is None:
-                    sheet.write_blank(r, c, None)
-                else:
-                    sheet.write(r, c, value)
-    book.close()
-    out.seek(0)
-    return FileResponse(out, as_attachment=True, filename=name, content_type=XLSX)
+def _xlsx(name: str, tables: list[tuple[str, list[str], list[list]]]) -> FileResponse:
+    return FileResponse(io.BytesIO(sheets.workbook(tables)), as_attachment=True, filename=name, content_type=XLSX)
 
 
 def ranking_table(data: dict, part_names: list[tuple[str, str]]) -> tuple[list[str], list[list]]:

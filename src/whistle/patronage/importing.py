@@ -10,10 +10,10 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 
-import xlsxwriter
 from django.db import transaction
 from python_calamine import CalamineWorkbook
 
+from whistle.core import sheets
 from whistle.core.errors import Invalid, Problem
 from whistle.enterprises.models import Enterprise
 from whistle.enterprises.services import clean_uscc, enterprise_register, enterprise_update
@@ -209,24 +209,16 @@ def _patronage_row(actor: Actor, v: dict) -> str:
 
 def rejects_workbook(result: ImportResult) -> bytes:
     """The rejected rows with their reasons, one sheet, the original values beside them."""
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True})
-    sheet = book.add_worksheet("退回行")
-    bold = book.add_format({"bold": True})
+    book = sheets.Book()
     width = max(len(c) for c in SHEETS.values())
-    sheet.write_row(0, 0, ["工作表", "行号", "编号", "原因"] + [f"列{i + 1}" for i in range(width)], bold)
-    for i, r in enumerate(result.rejects, start=1):
-        sheet.write_row(i, 0, [r["sheet"], r["row"], r["key"], r["reason"], *r["values"]])
-    sheet.set_column(3, 3, 40)
-    book.close()
-    return out.getvalue()
+    book.table("退回行", ["工作表", "行号", "编号", "原因"] + [f"列{i + 1}" for i in range(width)],
+               [[r["sheet"], r["row"], r["key"], r["reason"], *r["values"]] for r in result.rejects], widths={3: 40})
+    return book.close()
 
 
 def template_workbook() -> bytes:
     """An empty workbook with the three sheets and their headers, and one example row each."""
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True})
-    bold = book.add_format({"bold": True})
+    book = sheets.Book()
     examples = {
         "企业": ["91371721MA3C5TXL5J", "曹县木业有限公司", "caoxian", "木材加工", "是", "是", "王经理", "13905300001"],
         "项目": ["XM-2026-001", "年产10万立方米板材项目", "caoxian", "91371721MA3C5TXL5J", 52000, "2026-03-01", "2027-06-30", 20,
@@ -235,9 +227,5 @@ def template_workbook() -> bytes:
                 "张三/caoxian-gxj/联络员;李四/caoxian-zjj/专员"],
     }
     for name, columns in SHEETS.items():
-        sheet = book.add_worksheet(name)
-        sheet.write_row(0, 0, columns, bold)
-        sheet.write_row(1, 0, examples[name])
-        sheet.set_column(0, len(columns), 18)
-    book.close()
-    return out.getvalue()
+        book.table(name, columns, [examples[name]], widths={c: 18 for c in range(len(columns))})
+    return book.close()

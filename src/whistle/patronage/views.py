@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 
-import xlsxwriter
 from django.contrib import messages
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from whistle.cases.models import Kind
+from whistle.core import sheets
 from whistle.core.errors import Invalid, Problem
 from whistle.enterprises.models import Enterprise
 from whistle.org.models import Membership, Role
@@ -24,7 +24,7 @@ from .models import Project
 
 VIEW_ROLES = selectors.VIEW_ROLES
 MANAGE_ROLES = (Role.COORDINATOR, Role.SYSADMIN)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = sheets.XLSX
 IMPORT_MAX_BYTES = 10 * 1024 * 1024
 
 
@@ -192,16 +192,10 @@ def coverage_export(request):
     """The coverage page as .xlsx: 遍访率 by county and by leader, open cases per assignment, projects behind plan."""
     actor = request.actor
     year = _year(request)
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True, "remove_timezone": True})
-    bold = book.add_format({"bold": True})
+    book = sheets.Book()
 
     def sheet(name, header, rows):
-        ws = book.add_worksheet(name)
-        ws.write_row(0, 0, header, bold)
-        for i, row in enumerate(rows, start=1):
-            ws.write_row(i, 0, ["" if v is None else v for v in row])
-        ws.set_column(0, len(header), 14)
+        book.table(name, header, rows, widths={c: 14 for c in range(len(header))})
 
     s = selectors.coverage_summary(actor, year)
     sheet("概况", ["年度", "规上企业", "已走访", "遍访率(%)", "在任包保", "在办工单", "重点项目", "滞后项目"],
@@ -217,9 +211,7 @@ def coverage_export(request):
     sheet("滞后项目", ["项目编号", "项目", "所属县区", "总投资(万元)", "计划竣工", "形象进度(%)", "滞后原因"],
           [[p.code, p.name, p.county.name, float(p.investment), p.planned_end.isoformat(), p.progress, "；".join(why)]
            for p, why in selectors.projects_behind_plan(actor)])
-    book.close()
-    out.seek(0)
-    return FileResponse(out, as_attachment=True, filename=f"领导包保遍访-{year}.xlsx", content_type=XLSX)
+    return FileResponse(io.BytesIO(book.close()), as_attachment=True, filename=f"领导包保遍访-{year}.xlsx", content_type=XLSX)
 
 
 @page(*MANAGE_ROLES)

@@ -12,11 +12,11 @@ import io
 import re
 from dataclasses import dataclass, field
 
-import xlsxwriter
 from django.db import transaction
 from python_calamine import CalamineWorkbook
 
 from whistle.cases.services import clean_phone
+from whistle.core import sheets
 from whistle.core.errors import Invalid
 from whistle.core.hashing import keyed_hash
 from whistle.org.models import Role, Unit
@@ -57,35 +57,20 @@ class Result:
 
 def template_xlsx() -> bytes:
     """The sheet to fill in: the header row, a note under each column, and one example of each kind."""
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True})
-    sheet = book.add_worksheet("干部和窗口")
-    bold = book.add_format({"bold": True})
-    text = book.add_format({"num_format": "@"})
-    sheet.write_row(0, 0, [title for title, _, _ in COLUMNS], bold)
+    book = sheets.Book()
+    sheet = book.table("干部和窗口", [title for title, _, _ in COLUMNS], [
+        ["干部", "张伟", "caoxian-zjj", "审批科科长", "", "是", "0530-3212345", "负责建筑工程施工许可审批", "施工许可证核发 3个工作日", ""],
+        ["窗口", "企业开办综合窗口", "heze-scjg", "", "菏泽市政务服务中心一楼", "", "0530-5310001", "营业执照、印章刻制一窗通办", "", ""],
+    ])
     for c, (_, _, hint) in enumerate(COLUMNS):
-        sheet.write_comment(0, c, hint)
-    sheet.write_row(1, 0, ["干部", "张伟", "caoxian-zjj", "审批科科长", "", "是", "0530-3212345", "负责建筑工程施工许可审批",
-                           "施工许可证核发 3个工作日", ""], text)
-    sheet.write_row(2, 0, ["窗口", "企业开办综合窗口", "heze-scjg", "", "菏泽市政务服务中心一楼", "", "0530-5310001",
-                           "营业执照、印章刻制一窗通办", "", ""], text)
-    sheet.set_column(0, len(COLUMNS) - 1, 18, text)
-    sheet.freeze_panes(1, 0)
-    book.close()
-    return out.getvalue()
+        sheet.ws.write_comment(0, c, hint)
+    # Typed cells stay text (a phone number must not become a number).
+    sheet.ws.set_column(0, len(COLUMNS) - 1, 18, book.book.add_format({"num_format": "@"}))
+    return book.close()
 
 
 def rejects_xlsx(rejects: list[tuple[int, str]]) -> bytes:
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True})
-    sheet = book.add_worksheet("退回清单")
-    sheet.write_row(0, 0, ["行号", "原因"], book.add_format({"bold": True}))
-    for r, (line, reason) in enumerate(rejects, start=1):
-        sheet.write_number(r, 0, line)
-        sheet.write_string(r, 1, reason)
-    sheet.set_column(1, 1, 60)
-    book.close()
-    return out.getvalue()
+    return sheets.Book().table("退回清单", ["行号", "原因"], rejects, widths={1: 60}).book.close()
 
 
 def _cell(value) -> str:

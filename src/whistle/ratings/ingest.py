@@ -39,6 +39,7 @@ from typing import Callable, Iterator
 from django.db import connection, transaction
 
 from whistle.cases.services import PHONE_RE
+from whistle.core import sheets
 from whistle.core.hashing import keyed_hash
 
 from . import rollups
@@ -476,7 +477,7 @@ def import_file(path: str, *, rejects_path: str | None = None, batch_size: int |
         bar.update(position - bar.n)
 
     with open(result.rejects_path, "w", encoding="utf-8-sig", newline="") as rejects_file:
-        rejects = csv.writer(rejects_file)
+        rejects = sheets.csv_writer(rejects_file)  # external ids and reasons quote the file: never formulas
         rejects.writerow(["行号", "外部评价编号", "原因"])
 
         def reject(line, external_id, reason):

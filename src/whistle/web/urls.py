@@ -18,5 +18,7 @@ urlpatterns = [
     path("desk", views.desk, name="desk"),
     path("ledger", views.ledger, name="ledger"),
     path("ledger.xlsx", views.ledger_export, name="ledger_export"),
+    path("ledger/exports/<int:pk>", views.ledger_export_status, name="ledger_export_status"),
+    path("ledger/exports/<int:pk>/file", views.ledger_export_file, name="ledger_export_file"),
     path("dashboard", views.dashboard, name="dashboard"),
 ]

@@ -6,7 +6,6 @@ import tempfile
 from functools import wraps
 from urllib.parse import urlencode
 
-import xlsxwriter
 from django.contrib import messages
 from django.contrib.auth import login as auth_login, logout as auth_logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
@@ -23,15 +22,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from whistle.cases import selectors, services
-from whistle.cases.models import Card, EscalationLevel, Kind, Resolution, Satisfaction, State, number_for
+from whistle.cases.models import Card, State
 from whistle.cases.workflow import TRANSITIONS, allowed_actions
 from whistle.core.errors import Forbidden, NotFound, Problem
 from whistle.org.models import Role
 from whistle.org.scopes import Actor
 from whistle.org.services import login_check
 
-from . import selectors as pages
-from .forms import ACTION_FORMS, UNIT_FORMS, CaseSubmitForm, LedgerFilterForm, LoginForm, category_choices
+from . import exports, selectors as pages
+from .forms import ACTION_FORMS, UNIT_FORMS, CaseSubmitForm, LoginForm, category_choices
 from .timeline import reopen_reason, timeline
 
 PAGE_SIZE = 20
@@ -254,16 +253,11 @@ def desk(request):
 # ---- coordination office: the ledger (台账) -------------------------------------------------------------
 
 def _ledger_views(actor):
-    """A unit dispatches nothing and decides no extension: its ledger has the lists that concern it."""
-    if actor.role in UNIT_ROLES:
-        return [v for v in pages.LEDGER_VIEWS if v.key in ("overdue", "supervised", "open", "all")]
-    return pages.LEDGER_VIEWS
+    return exports.ledger_views(actor)
 
 
 def _ledger_form(request):
-    actor = request.actor
-    return LedgerFilterForm(request.GET, views=_ledger_views(actor), counties=pages.counties_for(actor),
-                            units=pages.units_for(actor))
+    return exports.ledger_form(request.actor, request.GET)
 
 
 @page(*LEDGER_ROLES)
@@ -302,51 +296,50 @@ def _page_number(request) -> int:
         return 1
 
 
-EXPORT_COLUMNS = [
-    ("工单编号", "pk"), ("标题", "title"), ("诉求类型", "kind"), ("问题分类", "category__name"), ("企业", "enterprise__name"),
-    ("联系人", "contact_name"), ("联系电话", "contact_phone"), ("属地县区", "county__name"), ("主办单位", "lead_unit__name"),
-    ("状态", "state"), ("办理层级", "level"), ("预警", "card"), ("受理时间", "submitted_at"), ("当前环节截止", "next_due_at"),
-    ("办结截止", "resolve_due_at"), ("是否超期", "is_open"), ("督办次数", "supervision_count"), ("退单次数", "returns_count"),
-    ("重办次数", "reopen_count"), ("解决情况", "resolution"), ("满意度", "satisfaction"), ("回访时间", "followed_up_at"),
-    ("关闭时间", "closed_at"),
-]
-LABELS = {"kind": dict(Kind.choices), "state": dict(State.choices), "level": dict(EscalationLevel.choices),
-          "card": dict(Card.choices), "resolution": dict(Resolution.choices), "satisfaction": dict(Satisfaction.choices)}
+@page(*LEDGER_ROLES)
+def ledger_export(request):
+    """The filtered 台账 as a file: written here when it is small (rule parameter web.ledger_export_immediate_max),
+    else queued for the worker. GET (the old link) only ever answers small ones; POST starts large ones too."""
+    actor = request.actor
+    now = timezone.now()
+    form = exports.ledger_form(actor, request.GET)
+    if not form.is_valid():
+        return render(request, "web/ledger.html", {"form": form, "cases": [], "filtering": True}, status=422)
+    fmt = request.POST.get("format") or request.GET.get("format") or "xlsx"
+    if fmt not in ("xlsx", "csv"):
+        form.add_error(None, "导出格式只能是 xlsx 或 csv")
+        return render(request, "web/ledger.html", {"form": form, "cases": [], "filtering": True}, status=422)
+    rows = exports.ledger_rows(actor, form.cleaned_data, now)
+    total = rows.count()
+    if total > exports.immediate_max():
+        if request.method != "POST":
+            messages.info(request, f"符合条件的工单共 {total} 件，请点击“导出”在后台生成文件")
+            return redirect(reverse("web:ledger") + "?" + request.GET.urlencode())
+        query = request.GET.copy()
+        query.pop("page", None)
+        job = exports.export_start(actor, dict(query.lists()), fmt, total)
+        return redirect("web:ledger_export_status", pk=job.pk)
+    out = tempfile.TemporaryFile()
+    exports.write_ledger(rows.iterator(chunk_size=2000), total, out, fmt, now)
+    out.seek(0)
+    return FileResponse(out, as_attachment=True, filename=exports.filename(fmt, now), content_type=exports.content_type(fmt))
 
 
 @page(*LEDGER_ROLES)
-def ledger_export(request):
-    """The filtered 台账 as .xlsx, written row by row to a temporary file and streamed from there."""
-    actor = request.actor
-    now = timezone.now()
-    form = _ledger_form(request)
-    if not form.is_valid():
-        return render(request, "web/ledger.html", {"form": form, "cases": [], "filtering": True}, status=422)
-    fields = [f for _, f in EXPORT_COLUMNS]
-    rows = pages.ledger(actor, form.cleaned_data, now).values_list(*fields, "next_due_at")
-    out = tempfile.TemporaryFile()
-    book = xlsxwriter.Workbook(out, {"constant_memory": True, "remove_timezone": True})
-    sheet = book.add_worksheet("台账")
-    bold, when = book.add_format({"bold": True}), book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
-    sheet.write_row(0, 0, [title for title, _ in EXPORT_COLUMNS], bold)
-    sheet.freeze_panes(1, 0)
-    for r, row in enumerate(rows.iterator(chunk_size=2000), start=1):
-        for c, (field, value) in enumerate(zip(fields, row)):
-            if field == "pk":
-                sheet.write_string(r, c, number_for(value))
-            elif field == "is_open":  # 是否超期: open and past the deadline of its current step (the row's last value)
-                sheet.write_string(r, c, "是" if value and row[-1] and row[-1] < now else "否")
-            elif isinstance(value, dt.datetime):
-                sheet.write_datetime(r, c, timezone.localtime(value).replace(tzinfo=None), when)
-            elif field in LABELS:
-                sheet.write_string(r, c, LABELS[field].get(value, ""))
-            elif value is not None:
-                sheet.write(r, c, value)
-    book.close()
-    out.seek(0)
-    name = f"台账-{timezone.localtime(now):%Y%m%d-%H%M}.xlsx"
-    return FileResponse(out, as_attachment=True, filename=name,
-                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+def ledger_export_status(request, pk):
+    """The export's progress; htmx polls the same address for the status block until the file is ready."""
+    job = exports.export_get(request.actor, pk)
+    template = "web/_export_status.html" if request.headers.get("HX-Request") else "web/export.html"
+    return render(request, template, {"job": job})
+
+
+@page(*LEDGER_ROLES)
+def ledger_export_file(request, pk):
+    job = exports.export_get(request.actor, pk)
+    if job.state != "done" or not job.file:
+        raise Http404("文件尚未生成")
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.download_name,
+                        content_type=exports.content_type(job.format))
 
 
 # ---- leader's dashboard ------------------------------------------------------------------------------
