@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from whistle.cases import selectors, services
 from whistle.cases.models import Card, EscalationLevel, Kind, Resolution, Satisfaction, State, number_for
+from whistle.cases.visibility import requester_events
 from whistle.cases.workflow import TRANSITIONS, allowed_actions
 from whistle.core.errors import Forbidden, NotFound, Problem
 from whistle.org.models import Role
@@ -213,6 +214,8 @@ def _form_for(action, case, actor, data=None, files=None):
 def _case_page(request, case, bound=None, bound_action="", status=200):
     actor = request.actor
     events = list(selectors.case_events(case))
+    if actor.role == Role.ENTERPRISE:
+        events = requester_events(case, events)  # no internal notes, no staff names (cases.visibility)
     actions = [t.action for t in allowed_actions(actor, case) if t.action in ACTION_FORMS]
     if bound_action and bound_action not in actions:
         actions.insert(0, bound_action)  # refused because the case moved on: still show why
