@@ -28,8 +28,9 @@ def worked_case(heze):
 def test_enterprise_case_page_hides_internal_notes_and_staff_names(worked_case, heze, client):
     client.force_login(heze.users.ent_cao)
     html = client.get(f"/cases/{worked_case.number}").content.decode()
-    for secret in [*SECRET_NOTES, "李建华", "王丽娟", "催办", "督办单"]:
+    for secret in [*SECRET_NOTES, "李建华", "王丽娟", "催办"]:
         assert secret not in html, secret
+    assert "曹县企业吹哨办发出督办单第1号" in html  # that it was supervised, not why
     assert "曹县住房和城乡建设局给出答复意见" in html and "材料齐全，三个工作日内办结" in html
     assert "已电话联系王经理" in html and "我们补充了厂房图纸" in html
 
@@ -48,7 +49,8 @@ def test_enterprise_api_case_hides_internal_notes_and_staff_names(worked_case, h
     for secret in [*SECRET_NOTES, "李建华", "王丽娟"]:
         assert secret not in text, secret
     events = body.json()["events"]
-    assert [e["action"] for e in events] == ["submit", "dispatch", "accept", "contact", "comment", "opinion"]
+    assert [e["action"] for e in events] == ["submit", "route", "dispatch", "accept", "contact", "supervise",
+                                                "comment", "opinion"]
     assert {e["actor"] for e in events if e["action"] in ("accept", "opinion")} == {"曹县住房和城乡建设局"}
     assert all(e["hash"] == "" for e in events)
     staff = client.get(f"/api/v1/cases/{worked_case.number}",
@@ -58,4 +60,5 @@ def test_enterprise_api_case_hides_internal_notes_and_staff_names(worked_case, h
 
 def test_open311_publishes_exactly_the_kinds_the_requester_follows_except_files():
     assert set(PUBLIC_NOTES) == PUBLIC_KINDS and PUBLIC_KINDS <= set(REQUESTER_SEES)
-    assert not {"urge", "supervise", "yellow_card", "red_card", "comment", "assist_note"} & set(REQUESTER_SEES)
+    assert not {"urge", "yellow_card", "comment", "assist_note", "request_extension"} & set(REQUESTER_SEES)
+    assert not {"supervise", "red_card", "attach"} & PUBLIC_KINDS

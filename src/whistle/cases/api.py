@@ -51,7 +51,7 @@ def case_detail(actor: Actor, case: Case, *, fresh: bool = False) -> dict:
     now = timezone.now()
     events = case.written_events if fresh else selectors.case_events(case)
     if actor.role == Role.ENTERPRISE:
-        events = requester_events(case, events)  # no internal notes, no staff names (cases.visibility)
+        events = requester_events(case, events, actor)  # no internal notes, no staff names (cases.visibility)
     body = case_summary(case, now)
     body.update(
         description=case.description, contact_name=case.contact_name, contact_phone=case.contact_phone,

@@ -4,71 +4,80 @@ Per event kind (`CaseEvent.action`):
 - STEP: that it happened, by which unit, with the unit and deadline it names; no free text written by staff
   (an urge note or a return's reason may name people or say what is meant to stay between units).
 - TEXT: also the text addressed to the requester (the contact note, the opinion, the reply, the follow-up).
-- missing: internal (urge, supervision notices, yellow and red cards, extension requests, notes between units,
-  staff comments, routing), not shown to the requester at all.
+- missing: internal (urges, yellow cards, extension requests, notes between units, staff comments), not shown
+  to the requester at all.
 Events the requester's own side wrote (its staff's comments, files, follow-ups) are always shown to it in full.
 Staff are shown by their unit's name, never their own name.
 
-Open311 is public: it publishes the kinds in PUBLIC_KINDS, as step sentences only (open311.selectors).
+Open311 is public: it publishes the kinds marked public, as step sentences only (open311.selectors).
 """
 from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
-
-from django.db.models import Q
+from dataclasses import dataclass
 
 STEP = "step"
 TEXT = "text"
 
-REQUESTER_SEES: dict[str, str] = {
-    "submit": TEXT,
-    "dispatch": STEP,
-    "accept": STEP,
-    "return": STEP,
-    "contact": TEXT,
-    "opinion": TEXT,
-    "reply": TEXT,
-    "follow_up": TEXT,
-    "escalate": STEP,
-    "green_channel": STEP,
-    "withdraw": TEXT,
-    "attach": STEP,  # a unit's file: its name; the file itself is listed with the case's attachments
+
+@dataclass(frozen=True)
+class Seen:
+    requester: str  # STEP or TEXT
+    public: bool  # Open311 publishes it too, as a step sentence (it is read by anyone)
+
+
+RULE: dict[str, Seen] = {
+    "submit": Seen(TEXT, True),
+    "route": Seen(STEP, False),  # the catalogue found no unit: the office dispatches by hand
+    "dispatch": Seen(STEP, True),
+    "accept": Seen(STEP, True),
+    "return": Seen(STEP, True),  # that it went back, not why (the reason is between units)
+    "contact": Seen(TEXT, True),
+    "opinion": Seen(TEXT, True),
+    "reply": Seen(TEXT, True),
+    "follow_up": Seen(TEXT, True),
+    "escalate": Seen(STEP, True),
+    "green_channel": Seen(STEP, True),
+    "withdraw": Seen(TEXT, True),
+    # The requester may know its case is supervised and overdue; the notice's reasons stay inside.
+    "supervise": Seen(STEP, False),
+    "red_card": Seen(STEP, False),
+    "attach": Seen(STEP, False),  # a unit's file: its name; files stay off the public record
 }
-# Files stay off the public record; everything else the requester follows is public as a step.
-PUBLIC_KINDS = frozenset(REQUESTER_SEES) - {"attach"}
-# What a STEP keeps of its payload: the unit a case went to, the deadline it now has, a file's name.
-STEP_FIELDS = frozenset({"unit_name", "resolve_due_at", "name"})
+REQUESTER_SEES: dict[str, str] = {kind: seen.requester for kind, seen in RULE.items()}
+PUBLIC_KINDS = frozenset(kind for kind, seen in RULE.items() if seen.public)
+# What a STEP keeps of its payload: the unit a case went to, the deadline it has, a notice's number, a file's name.
+STEP_FIELDS = frozenset({"unit_name", "resolve_due_at", "notice", "name"})
 # What a TEXT drops of its payload: bookkeeping between units.
 INTERNAL_FIELDS = frozenset({"on_time", "leader", "assisting_units", "suggested_unit", "unit"})
 SYSTEM_LABEL = "系统"
 
 
-def _requester_side(case, events: list) -> set:
-    """Users among the events' actors who belong to the case's enterprise."""
+def _people(case, events: list, viewer) -> tuple[set, dict]:
+    """Which actors are on the requester's side, and the unit each of the others belongs to: one query, none when
+    the only person is the viewer (a case just submitted)."""
     from whistle.org.models import Membership
 
+    own, units = set(), {}
     actor_ids = {e.actor_id for e in events if e.actor_id is not None}
-    if not actor_ids or not case.enterprise_id:
-        return set()
-    return set(Membership.objects.filter(user_id__in=actor_ids, enterprise_id=case.enterprise_id)
-               .values_list("user_id", flat=True))
+    if viewer is not None and viewer.user is not None and viewer.enterprise_id == case.enterprise_id:
+        own.add(viewer.user.pk)
+        actor_ids.discard(viewer.user.pk)
+    if actor_ids:
+        for m in Membership.objects.filter(user_id__in=actor_ids).select_related("unit"):
+            if case.enterprise_id and m.enterprise_id == case.enterprise_id:
+                own.add(m.user_id)
+            elif m.unit_id:
+                units[m.user_id] = m.unit.display_name
+    return own, units
 
 
-def _unit_names(events: list) -> dict:
-    from whistle.org.models import Membership
-
-    actor_ids = {e.actor_id for e in events if e.actor_id is not None}
-    rows = Membership.objects.filter(user_id__in=actor_ids).filter(Q(unit__isnull=False)).select_related("unit")
-    return {m.user_id: m.unit.display_name for m in rows}
-
-
-def requester_events(case, events: Iterable) -> list:
+def requester_events(case, events: Iterable, viewer=None) -> list:
     """The case's events as its requester may see them: copies, filtered and redacted by the rule above.
     The copies are never saved (and carry no hash: a hash of what was removed would let it be guessed)."""
     events = list(events)
-    own = _requester_side(case, events)
-    units = _unit_names(events)
+    own, units = _people(case, events, viewer)
     shown = []
     for event in events:
         if event.actor_id is not None and event.actor_id in own:

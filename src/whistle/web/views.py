@@ -215,7 +215,7 @@ def _case_page(request, case, bound=None, bound_action="", status=200):
     actor = request.actor
     events = list(selectors.case_events(case))
     if actor.role == Role.ENTERPRISE:
-        events = requester_events(case, events)  # no internal notes, no staff names (cases.visibility)
+        events = requester_events(case, events, actor)  # no internal notes, no staff names (cases.visibility)
     actions = [t.action for t in allowed_actions(actor, case) if t.action in ACTION_FORMS]
     if bound_action and bound_action not in actions:
         actions.insert(0, bound_action)  # refused because the case moved on: still show why
