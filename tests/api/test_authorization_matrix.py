@@ -108,3 +108,27 @@ def test_permitted_action_in_the_wrong_state_is_409(api, world):
             body = problem(call(api, user, closed.number, endpoint), 409, "invalid_state", "file" if endpoint == "attach" else "action")
             assert "已办结" in body["detail"], (user, endpoint)
     assert rows() == before
+
+
+def test_token_endpoints_show_and_revoke_only_ones_own_tokens_for_every_role(api, world):
+    """`GET/DELETE /api/v1/auth/tokens`: every role lists only its own; another user's token answers 404 exactly
+    like a missing one, and stays."""
+    from whistle.org.models import ApiToken
+    from whistle.org.services import token_issue
+
+    users = list(PERMITTED)
+    spares = {user: token_issue(getattr(api.heze.users, user), "备用")[1] for user in users}
+    for n, user in enumerate(users):
+        listed = api.get("/api/v1/auth/tokens", user)
+        assert listed.status_code == 200, user
+        own = set(ApiToken.objects.filter(user=getattr(api.heze.users, user)).values_list("pk", flat=True))
+        assert {row["id"] for row in listed.json()} == own, user
+        other = spares[users[(n + 1) % len(users)]]
+        hidden = problem(api.client.delete(f"/api/v1/auth/tokens/{other.pk}", **api.headers(user, {})), 404,
+                         "token_not_found", "id")
+        missing = problem(api.client.delete("/api/v1/auth/tokens/99999999", **api.headers(user, {})), 404,
+                          "token_not_found", "id")
+        assert hidden["detail"] == missing["detail"] and ApiToken.objects.filter(pk=other.pk).exists(), user
+    for user in users:
+        assert api.client.delete(f"/api/v1/auth/tokens/{spares[user].pk}", **api.headers(user, {})).status_code == 204
+    problem(api.client.get("/api/v1/auth/tokens"), 401, "not_authenticated")

@@ -3,6 +3,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django.test import override_settings
 
 
 @pytest.fixture(scope="module")
@@ -14,7 +15,8 @@ def demo(django_db_setup, django_db_blocker):
         outer.__enter__()
         try:
             out = StringIO()
-            call_command("seed", "--history", "150", "--enterprises", "40", stdout=out)
+            with override_settings(DEMO=True):  # as `whistle demo` runs it (WHISTLE_DEMO=1)
+                call_command("seed", "--history", "150", "--enterprises", "40", stdout=out)
             yield out.getvalue()
         finally:
             transaction.set_rollback(True)

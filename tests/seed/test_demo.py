@@ -8,7 +8,7 @@ from whistle.cases.audit import verify_chains
 from whistle.cases.models import Case, CaseEvent, State
 from whistle.enterprises.models import Enterprise
 from whistle.enterprises.services import clean_uscc
-from whistle.org.models import Unit
+from whistle.org.models import Membership, Unit
 from whistle.seed.data import COUNTIES
 from whistle.seed.heze import DEMO_LOGINS, DEMO_PASSWORD
 
@@ -56,7 +56,8 @@ def test_demo_counties_have_an_office_departments_townships_and_a_leader(demo):
     assert Unit.objects.get(code="heze").leader.username == "shilingdao"
 
 
-def test_demo_logins_sign_in_over_the_api_and_see_their_cases(demo, client):
+def test_demo_logins_sign_in_over_the_api_and_see_their_cases(demo, client, settings):
+    settings.DEMO = True
     for login in DEMO_LOGINS:
         response = client.post("/api/v1/auth/token", {"username": login.username, "password": DEMO_PASSWORD},
                                content_type="application/json")
@@ -83,3 +84,22 @@ def test_seed_refuses_politely_when_data_exists(demo):
     with pytest.raises(CommandError, match="数据库已有数据"):
         call_command("seed", stdout=StringIO())
     assert Case.objects.count() == before
+
+
+def test_demo_seed_leaves_password_change_off_in_demo_mode(demo):
+    assert Membership.objects.count() > 100 and not Membership.objects.filter(must_change_password=True).exists()
+
+
+def test_demo_account_must_change_password_on_first_sign_in_outside_demo_mode(demo, client, settings):
+    settings.DEMO = False  # a demo database put into service: the published password opens nothing
+    refused = client.post("/api/v1/auth/token", {"username": "qiye", "password": DEMO_PASSWORD},
+                          content_type="application/json")
+    assert refused.status_code == 403 and refused.json()["code"] == "password_change_required"
+    assert Membership.objects.get(user__username="qiye").must_change_password
+    response = client.post("/login", {"username": "xianchuishao", "password": DEMO_PASSWORD})
+    assert response["Location"] == "/password/first"
+    assert client.get("/ledger")["Location"].startswith("/login")  # not signed in until the password is changed
+    refused = client.post("/password/first", {"new_password1": DEMO_PASSWORD, "new_password2": DEMO_PASSWORD})
+    assert refused.status_code == 422 and "演示密码" in refused.content.decode()
+    done = client.post("/password/first", {"new_password1": "Mudan-peony-2027", "new_password2": "Mudan-peony-2027"})
+    assert done.status_code == 302 and client.get("/ledger").status_code == 200

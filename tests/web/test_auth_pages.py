@@ -3,7 +3,7 @@ import pytest
 from django.test import Client
 
 from whistle.core.rules import int_param
-from whistle.org.models import Membership
+from whistle.org.models import LoginThrottle
 
 from tests.conftest import PASSWORD
 
@@ -47,19 +47,22 @@ def test_empty_sign_in_form_names_both_fields(heze, client):
     assert 'id="id_username_error"' in html and 'id="id_password_error"' in html
 
 
-def test_account_locks_after_repeated_failed_sign_ins_on_the_web(heze, client):
-    for _ in range(int_param("auth.lockout_threshold")):
+def test_repeated_failed_sign_ins_on_the_web_are_slowed_down(heze, client):
+    for _ in range(int_param("auth.throttle_account_free_failures")):
         response = client.post("/login", {"username": "cao_zjj", "password": "wrong-password"})
-    assert response.status_code == 423
-    assert "账号已锁定" in response.content.decode()
+    assert response.status_code == 401
+    response = client.post("/login", {"username": "cao_zjj", "password": "wrong-password"})
+    assert response.status_code == 429
+    assert "登录尝试过于频繁" in response.content.decode()
 
 
-def test_locked_account_refuses_even_the_right_password(heze, client):
-    for _ in range(int_param("auth.lockout_threshold")):
+def test_slowed_down_account_refuses_even_the_right_password_until_the_wait_is_over(heze, client):
+    for _ in range(int_param("auth.throttle_account_free_failures")):
         client.post("/login", {"username": "cao_zjj", "password": "wrong-password"})
     response = client.post("/login", {"username": "cao_zjj", "password": PASSWORD})
-    assert response.status_code == 423 and "账号已锁定" in response.content.decode()
-    assert Membership.objects.get(user=heze.users.cao_zjj).locked_until is not None
+    assert response.status_code == 429 and "后再试" in response.content.decode()
+    LoginThrottle.objects.update(blocked_until=None)  # the wait has run out
+    assert client.post("/login", {"username": "cao_zjj", "password": PASSWORD}).status_code == 302
 
 
 def test_sign_out_needs_a_post_and_ends_the_session(heze, client):

@@ -8,20 +8,18 @@ from django.http import JsonResponse
 from ninja import Field, NinjaAPI, Query, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
-from ninja.responses import Status
 
 from whistle.accountability.api import router as accountability_router
 from whistle.api.pages import PageFilter, page_of
 from whistle.cases.api import router as cases_router
 from whistle.dashboard.api import router as metrics_router
 from whistle.patronage.api import router as patronage_router
-from whistle.cases.schemas import EnterprisePage, TokenIn, TokenOut, UnitOut
+from whistle.cases.schemas import EnterprisePage, UnitOut
 from whistle.core.errors import Invalid, NotAuthenticated, Problem
 from whistle.enterprises.selectors import enterprise_list
 from whistle.org.models import Unit
-from whistle.org.services import login_check, token_issue
 
-from .auth import BearerToken, Session
+from .auth import BearerToken, Session, router as auth_router
 
 
 class NotAnObject(ValueError):
@@ -122,17 +120,6 @@ def on_http_error(request, exc: HttpError):
 def on_too_big(request, exc):
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
     return problem(request, Problem(f"请求内容过大，不能超过{limit}MB", code="request_too_large", field="body", status=413))
-
-
-auth_router = Router(tags=["auth"])
-
-
-@auth_router.post("/token", response={201: TokenOut}, auth=None, summary="用户名密码换取访问令牌")
-def issue_token(request, data: TokenIn):
-    """Wrong passwords count towards a lockout (`auth.lockout_threshold` failures lock the account)."""
-    user = login_check(data.username, data.password, request)
-    plain, token = token_issue(user, data.name or "api")
-    return Status(201, {"token": plain, "expires_at": token.expires_at})
 
 
 org_router = Router(tags=["organisation"])

@@ -17,6 +17,7 @@ from whistle.org.scopes import Actor
 from . import selectors, services
 from .models import Case
 from .schemas import AttachmentOut, CaseDetailOut, CaseIn, CasePage
+from .visibility import requester_events
 from .workflow import TRANSITIONS, allowed_actions
 
 router = Router(tags=["cases"])
@@ -49,6 +50,8 @@ def case_detail(actor: Actor, case: Case, *, fresh: bool = False) -> dict:
     units or attachments yet, so nothing is read back."""
     now = timezone.now()
     events = case.written_events if fresh else selectors.case_events(case)
+    if actor.role == Role.ENTERPRISE:
+        events = requester_events(case, events, actor)  # no internal notes, no staff names (cases.visibility)
     body = case_summary(case, now)
     body.update(
         description=case.description, contact_name=case.contact_name, contact_phone=case.contact_phone,

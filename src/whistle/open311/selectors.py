@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from whistle.cases.models import Case, CaseEvent, Category, Channel, EscalationLevel, Resolution, pk_from_number
 from whistle.cases.selectors import case_list
+from whistle.cases.visibility import PUBLIC_KINDS
 from whistle.core.errors import Invalid, NotFound
 from whistle.org.scopes import Actor
 
@@ -186,7 +187,8 @@ def _request(case: Case, base_url: str, extensions: bool) -> dict:
 
 def _rows(qs: QuerySet[Case], base_url: str, extensions: bool) -> list[dict]:
     if extensions:
-        public = CaseEvent.objects.filter(action__in=PUBLIC_NOTES).order_by("seq")
+        # One rule with the requester's own timeline (cases.visibility); PUBLIC_NOTES words each kind.
+        public = CaseEvent.objects.filter(action__in=PUBLIC_KINDS).order_by("seq")
         qs = qs.prefetch_related(Prefetch("events", queryset=public, to_attr="public_events"))
     return [_request(c, base_url, extensions) for c in qs]
 

@@ -1,6 +1,32 @@
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 
-from .models import ApiToken, Membership, Unit
+from whistle.core.errors import Problem
+
+from .models import ApiToken, LoginThrottle, Membership, Unit
+from .services import login_check, password_change_required
+
+
+class ThrottledAdminLoginForm(AdminAuthenticationForm):
+    """The admin's sign-in goes through `login_check` like the web form and the token endpoint: the same throttle,
+    the same answers. An account that must change its password does that on the web page first."""
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username is not None and password:
+            try:
+                self.user_cache = login_check(username, password, self.request)
+            except Problem as refused:
+                raise forms.ValidationError(refused.detail, code=refused.code) from None
+            self.confirm_login_allowed(self.user_cache)
+            if password_change_required(self.user_cache):
+                raise forms.ValidationError("首次登录须先修改密码：请先在 /login 登录并修改密码", code="password_change_required")
+        return self.cleaned_data
+
+
+admin.site.login_form = ThrottledAdminLoginForm
 
 
 @admin.register(Unit)
@@ -14,11 +40,28 @@ class UnitAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "display_name", "role", "unit", "enterprise", "locked_until"]
-    list_filter = ["role"]
+    list_display = ["user", "display_name", "role", "unit", "enterprise", "must_change_password"]
+    list_filter = ["role", "must_change_password"]
     search_fields = ["user__username", "display_name", "unit__name", "enterprise__name"]
     autocomplete_fields = ["unit", "enterprise"]
-    readonly_fields = ["failed_logins"]
+
+    def save_model(self, request, obj, form, change):
+        # The administrator chose (and knows) the first password: the person changes it on first sign-in.
+        if not change:
+            obj.must_change_password = True
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(LoginThrottle)
+class LoginThrottleAdmin(admin.ModelAdmin):
+    """Who is being slowed down; deleting a row lets that account or address try again at once."""
+
+    list_display = ["scope", "label", "failures", "last_failure_at", "blocked_until"]
+    list_filter = ["scope"]
+    readonly_fields = ["scope", "label", "failures", "last_failure_at", "blocked_until"]
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(ApiToken)

@@ -93,8 +93,10 @@ class Membership(models.Model):
     )
     display_name = models.CharField("姓名", max_length=40, blank=True)
     phone = models.CharField("手机", max_length=20, blank=True)
-    failed_logins = models.PositiveIntegerField("连续登录失败次数", default=0)
-    locked_until = models.DateTimeField("锁定至", null=True, blank=True)
+    must_change_password = models.BooleanField(
+        "须修改密码", default=False,
+        help_text="下次登录时须先修改密码（管理员新建、批量导入的账号，以及仍使用演示密码的账号）",
+    )
 
     class Meta:
         verbose_name = "用户角色"
@@ -112,6 +114,35 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.display_name or self.user.username}（{self.get_role_display()}）"
+
+
+class ThrottleScope(models.TextChoices):
+    ACCOUNT = "account", "账号"
+    ADDRESS = "address", "地址"
+
+
+class LoginThrottle(models.Model):
+    """Failed sign-ins counted per account name and per client address (an IPv6 /64); past a free number of
+    failures each further attempt waits twice as long as the last, up to a cap (`org.throttle`).
+
+    Keyed by a keyed hash, so a password typed into the username box is never kept; unknown account names
+    are counted exactly like known ones, so the answers do not tell which accounts exist.
+    """
+
+    scope = models.CharField("类型", max_length=8, choices=ThrottleScope.choices)
+    key_hash = models.CharField(max_length=64, editable=False)
+    label = models.CharField("对象", max_length=80, blank=True, help_text="存在的账号显示用户名；地址显示网段")
+    failures = models.PositiveIntegerField("失败次数", default=0)
+    last_failure_at = models.DateTimeField("最近失败时间")
+    blocked_until = models.DateTimeField("须等待至", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "登录限速"
+        verbose_name_plural = "登录限速"
+        constraints = [models.UniqueConstraint(fields=["scope", "key_hash"], name="login_throttle_key_unique")]
+
+    def __str__(self):
+        return f"{self.get_scope_display()} {self.label}"
 
 
 class ApiToken(models.Model):

@@ -1,59 +1,74 @@
-"""Sign-in with lockout, and bearer tokens (stored as keyed hashes)."""
+"""Sign-in (one check for the web, the token endpoint and the admin), passwords, and bearer tokens (stored as
+keyed hashes)."""
 from __future__ import annotations
 
 import datetime as dt
 import secrets
 
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import authenticate, get_user_model, password_validation
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
-from whistle.core.errors import Invalid, Locked, NotAuthenticated
+from whistle.core.errors import Forbidden, Invalid, NotAuthenticated, NotFound
 from whistle.core.hashing import keyed_hash
 from whistle.core.rules import int_param
 
+from . import throttle
 from .models import ApiToken, Membership
+from .passwords import demo_mode, is_demo_password
 
 TOKEN_PREFIX = "wst_"
 
 
 def login_check(username: str, password: str, request=None, now: dt.datetime | None = None):
-    """Return the user, or refuse. After N consecutive failures the account is locked for M minutes.
+    """Return the user, or refuse. The one check every sign-in path goes through (web form, token endpoint,
+    Django admin), so the throttle (`org.throttle`) cannot be walked around.
 
-    N and M are rule parameters (`auth.lockout_threshold`, `auth.lockout_minutes`). Unknown usernames and
-    wrong passwords get the same answer, so the form does not reveal which accounts exist.
+    Unknown names and wrong passwords get the same answer, and unknown names do the same work: they are
+    throttled under their own name and Django's ModelBackend hashes the password for them too.
+    A user signing in with the published demo password outside demo mode is marked to change it.
     """
     now = now or timezone.now()
     if not username or not password:
         raise Invalid("请输入用户名和密码", code="credentials_required", field="username" if not username else "password")
-    user = get_user_model().objects.filter(username=username).first()
-    membership = Membership.objects.filter(user=user).first() if user else None
-    if membership and membership.locked_until and membership.locked_until > now:
-        minutes = max(1, int((membership.locked_until - now).total_seconds() // 60) + 1)
-        raise Locked(f"连续登录失败次数过多，账号已锁定，请{minutes}分钟后再试", code="account_locked")
-    authenticated = authenticate(request, username=username, password=password)
-    if authenticated is None:
-        if membership is not None and _count_failure(membership, now):
-            raise Locked("连续登录失败次数过多，账号已锁定", code="account_locked")
+    address = throttle.client_address(request)
+    throttle.refuse_if_waiting(username, address, now)
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        exists = get_user_model().objects.filter(username=username).exists()
+        throttle.record_failure(username, address, username if exists else "（不存在的账号）", now)
         raise NotAuthenticated("用户名或密码错误", code="invalid_credentials", field="password")
-    if membership is not None and (membership.failed_logins or membership.locked_until):
-        Membership.objects.filter(pk=membership.pk).update(failed_logins=0, locked_until=None)
-    return authenticated
+    throttle.record_success(username)
+    if not demo_mode() and is_demo_password(password):
+        Membership.objects.filter(user=user, must_change_password=False).update(must_change_password=True)
+    return user
 
 
-def _count_failure(membership: Membership, now: dt.datetime) -> bool:
-    """Count one failed sign-in; True when it locks the account. Committed before the refusal is raised."""
+def password_change_required(user) -> bool:
+    return Membership.objects.filter(user=user, must_change_password=True).exists()
+
+
+def refuse_until_password_changed(user) -> None:
+    if password_change_required(user):
+        raise Forbidden("首次登录须先修改密码：请在网页登录后按提示修改，或调用 POST /api/v1/auth/password",
+                        code="password_change_required")
+
+
+def password_set(user, new_password: str, field: str = "new_password") -> None:
+    """Set a new password that passes the policy (AUTH_PASSWORD_VALIDATORS) and lift the change-on-sign-in mark.
+    The user's API tokens are revoked by the password-change signal (`org.signals`)."""
+    try:
+        password_validation.validate_password(new_password, user)
+    except ValidationError as refused:
+        raise Invalid("；".join(refused.messages), code="password_too_weak", field=field) from None
     with transaction.atomic():
-        Membership.objects.filter(pk=membership.pk).update(failed_logins=F("failed_logins") + 1)
-        membership.refresh_from_db(fields=["failed_logins"])
-        if membership.failed_logins < int_param("auth.lockout_threshold"):
-            return False
-        Membership.objects.filter(pk=membership.pk).update(
-            locked_until=now + dt.timedelta(minutes=int_param("auth.lockout_minutes")), failed_logins=0
-        )
-        return True
+        user.set_password(new_password)
+        user.save()
+        Membership.objects.filter(user=user).update(must_change_password=False)
 
+
+# ---- bearer tokens -----------------------------------------------------------------------------------
 
 def token_issue(user, name: str = "", days: int | None = None) -> tuple[str, ApiToken]:
     """Create a bearer token; the plain token is returned once and never stored."""
@@ -66,7 +81,8 @@ def token_issue(user, name: str = "", days: int | None = None) -> tuple[str, Api
     return plain, token
 
 
-def token_user(plain: str):
+def token_get(plain: str) -> ApiToken | None:
+    """The live token behind a bearer string, or None."""
     if not plain or not plain.startswith(TOKEN_PREFIX):
         return None
     token = ApiToken.objects.select_related("user").filter(key_hash=keyed_hash(plain)).first()
@@ -77,4 +93,21 @@ def token_user(plain: str):
         return None
     if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)  # coarse, so reads do not all write
-    return token.user
+    return token
+
+
+def token_user(plain: str):
+    token = token_get(plain)
+    return token.user if token else None
+
+
+def token_list(user) -> list[ApiToken]:
+    """One's own tokens, newest first. Expired ones are listed too, so they can be deleted."""
+    return list(ApiToken.objects.filter(user=user).order_by("-created_at", "-pk"))
+
+
+def token_revoke(user, token_id: int) -> None:
+    """Revoke one of one's own tokens. Someone else's answers exactly like a missing one."""
+    deleted, _ = ApiToken.objects.filter(user=user, pk=token_id).delete()
+    if not deleted:
+        raise NotFound("令牌不存在", code="token_not_found", field="id")

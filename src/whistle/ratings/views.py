@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from whistle.cases.models import Case
+from whistle.core.archive import entry_name
 from whistle.core.errors import Invalid, NotFound, Problem
 from whistle.org.models import Role, Unit
 from whistle.org.scopes import Actor
@@ -171,7 +172,9 @@ def unit_cards(request, unit):
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for model, kind in ((Cadre, "干部"), (Window, "窗口")):
             for target in model.objects.select_related("unit").filter(is_active=True, unit__path__startswith=root.path):
-                archive.writestr(f"{target.unit.name}/{kind}-{target.name}-{target.card_code}.svg", card_svg(request, target))
+                # Names are people's text: `../`, separators or control characters must not shape the path.
+                archive.writestr(entry_name(target.unit.name, f"{kind}-{target.name}-{target.card_code}.svg"),
+                                 card_svg(request, target))
     out.seek(0)
     return FileResponse(out, as_attachment=True, filename=f"亮码卡片-{root.name}.zip", content_type="application/zip")
 

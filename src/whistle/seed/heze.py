@@ -17,11 +17,11 @@ from stdnum.cn import uscc as uscc_std
 from whistle.cases.models import Category, DispatchRule
 from whistle.enterprises.models import Enterprise
 from whistle.org.models import Level, Membership, Role, Unit, UnitKind
+from whistle.org.passwords import DEMO_PASSWORD, demo_mode
 from whistle.org.scopes import Actor
 
 from . import data
 
-DEMO_PASSWORD = "whistle-demo"
 ROOT = "heze"
 CITY_OFFICE = "heze-cso"
 
@@ -300,7 +300,9 @@ def _load_users(heze: Heze, rng: random.Random) -> None:
     ], batch_size=500)
     users = {u.username: u for u in User.objects.filter(username__in=[p for p, _ in people])}
     Membership.objects.bulk_create([
-        Membership(user=users[username], phone=mobile(rng), **fields) for username, fields in people
+        # Outside demo mode everyone shares the published password: each changes it on first sign-in.
+        Membership(user=users[username], phone=mobile(rng), must_change_password=not demo_mode(), **fields)
+        for username, fields in people
     ], batch_size=500)
 
     # The green channel hands a case to the lead unit's leader in charge, else the county head, else the mayor.

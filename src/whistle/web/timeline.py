@@ -1,4 +1,6 @@
-"""A case's events told as plain Chinese sentences, for people who never saw the workflow table."""
+"""A case's events told as plain Chinese sentences, for people who never saw the workflow table.
+
+The requester is told the events `cases.visibility.requester_events` leaves it, with what that leaves in them."""
 from __future__ import annotations
 
 import datetime as dt
@@ -43,6 +45,8 @@ def _sentence(event: CaseEvent, following: CaseEvent | None) -> Entry | None:
         case "accept":
             return Entry(at, f"{who}已签收")
         case "return":
+            if "suggested_unit_name" not in p:  # as the requester sees it (cases.visibility): no internal reasons
+                return Entry(at, f"{who}退回，等待重新派单", "", "warn")
             return Entry(at, f"{who}退单，建议由{p.get('suggested_unit_name', '')}办理", f"理由：{p.get('reason', '')}", "warn")
         case "contact":
             return Entry(at, f"{who}{CONTACTED.get(p.get('method'), '已联系企业')}", p.get("note", ""))

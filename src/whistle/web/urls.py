@@ -9,6 +9,7 @@ urlpatterns = [
     path("login", views.login_view, name="login"),
     path("logout", views.logout_view, name="logout"),
     path("password", views.password_change, name="password"),
+    path("password/first", views.first_password, name="first_password"),
     path("cases/new", views.case_new, name="case_new"),
     path("cases/categories", views.category_options, name="category_options"),
     path("my", views.my_cases, name="my_cases"),

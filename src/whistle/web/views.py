@@ -7,9 +7,9 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth import login as auth_login, logout as auth_logout, update_session_auth_hash
+from django.contrib.auth import get_user_model, login as auth_login, logout as auth_logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -23,11 +23,12 @@ from django.views.decorators.http import require_POST
 
 from whistle.cases import selectors, services
 from whistle.cases.models import Card, State
+from whistle.cases.visibility import requester_events
 from whistle.cases.workflow import TRANSITIONS, allowed_actions
 from whistle.core.errors import Forbidden, NotFound, Problem
 from whistle.org.models import Role
 from whistle.org.scopes import Actor
-from whistle.org.services import login_check
+from whistle.org.services import login_check, password_change_required, password_set
 
 from . import exports, selectors as pages
 from .forms import ACTION_FORMS, UNIT_FORMS, CaseSubmitForm, LoginForm, category_choices
@@ -51,6 +52,9 @@ def page(*roles):
                 raise PermissionDenied("您的账号尚未分配角色，请联系系统管理员")
             if roles and actor.role not in roles:
                 raise PermissionDenied("您的角色无权查看此页面")
+            if actor.membership.must_change_password:
+                # Marked after this session began (an administrator's choice): nothing else until it is changed.
+                return redirect("web:password")
             try:
                 return view(request, *args, **kwargs)
             except NotFound as problem:
@@ -64,7 +68,9 @@ def page(*roles):
 # ---- signing in --------------------------------------------------------------------------------------
 
 def login_view(request):
-    """The lockout rule of `login_check` applies here exactly as it does to the API."""
+    """Signs in through `login_check`, the one check the API's token endpoint and the admin use too. An account
+    that must change its password (a first sign-in, or the published demo password outside demo mode) is not
+    signed in yet: it goes to the first-password page, which signs it in once the password is changed."""
     form = LoginForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -76,32 +82,69 @@ def login_view(request):
                 form.add_problem(problem)
                 status = problem.status
             else:
-                auth_login(request, user)
                 target = request.POST.get("next", "")
                 if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
                     target = reverse("web:home")
+                if password_change_required(user):
+                    request.session.cycle_key()
+                    request.session[FIRST_PASSWORD_KEY] = {"user": user.pk, "at": timezone.now().timestamp(), "next": target}
+                    return redirect("web:first_password")
+                auth_login(request, user)
                 return redirect(target)
     return render(request, "web/login.html", {"form": form, "next": request.GET.get("next", "")}, status=status)
 
 
+FIRST_PASSWORD_KEY = "first_password"
+FIRST_PASSWORD_SECONDS = 600  # the old password was typed moments ago; after this, sign in again
+
+
+def first_password(request):
+    """Set one's own password before the first sign-in completes. Reached only from the login form."""
+    pending = request.session.get(FIRST_PASSWORD_KEY) or {}
+    user = None
+    if pending and timezone.now().timestamp() - pending.get("at", 0) < FIRST_PASSWORD_SECONDS:
+        user = get_user_model().objects.filter(pk=pending.get("user"), is_active=True).first()
+    if user is None:
+        request.session.pop(FIRST_PASSWORD_KEY, None)
+        messages.info(request, "请重新登录")
+        return redirect("web:login")
+    form = SetPasswordForm(user, request.POST or None)
+    form.label_suffix = ""
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                password_set(user, form.cleaned_data["new_password1"], field="new_password1")
+            except Problem as problem:
+                form.add_error("new_password1", problem.detail)
+            else:
+                request.session.pop(FIRST_PASSWORD_KEY, None)
+                auth_login(request, user)
+                messages.success(request, "密码已设置，欢迎使用")
+                return redirect(pending.get("next") or "web:home")
+        return render(request, "web/password.html", {"form": form, "first": True, "username": user.get_username()}, status=422)
+    return render(request, "web/password.html", {"form": form, "first": True, "username": user.get_username()})
+
+
 @require_POST
 def logout_view(request):
+    """Ends the browser session only: API tokens belong to programs, not to this session (see api/auth.py)."""
     auth_logout(request)
     messages.info(request, "您已安全退出")
     return redirect("web:login")
 
 
-@page()
+@login_required
 def password_change(request):
+    """Not behind `page()`: an account told to change its password must still reach this page."""
     form = PasswordChangeForm(request.user, request.POST or None, label_suffix="")
     if request.method == "POST":
         if form.is_valid():
-            form.save()
-            update_session_auth_hash(request, form.user)
+            password_set(request.user, form.cleaned_data["new_password1"], field="new_password1")
+            update_session_auth_hash(request, request.user)
             messages.success(request, "密码已修改")
             return redirect("web:home")
         return render(request, "web/password.html", {"form": form}, status=422)
-    return render(request, "web/password.html", {"form": form})
+    return render(request, "web/password.html", {"form": form, "required": password_change_required(request.user)})
 
 
 @page()
@@ -170,6 +213,8 @@ def _form_for(action, case, actor, data=None, files=None):
 def _case_page(request, case, bound=None, bound_action="", status=200):
     actor = request.actor
     events = list(selectors.case_events(case))
+    if actor.role == Role.ENTERPRISE:
+        events = requester_events(case, events, actor)  # no internal notes, no staff names (cases.visibility)
     actions = [t.action for t in allowed_actions(actor, case) if t.action in ACTION_FORMS]
     if bound_action and bound_action not in actions:
         actions.insert(0, bound_action)  # refused because the case moved on: still show why
