@@ -1,0 +1,9 @@
+"""Jobs a test registers through the `core_workerjob` table, as a city would add one: the worker finds them by path."""
+
+
+def explode(now):
+    raise RuntimeError("故障演练：此任务总是失败")
+
+
+def count_runs(now):
+    return {"test_runs": 1}
