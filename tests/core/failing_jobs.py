@@ -7,3 +7,11 @@ def explode(now):
 
 def count_runs(now):
     return {"test_runs": 1}
+
+
+def slow(now):
+    """Long enough for a second worker to ask for the same job while this one holds it."""
+    import time
+
+    time.sleep(4)
+    return {"slow_runs": 1}

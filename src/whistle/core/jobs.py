@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, close_old_connections, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -132,7 +132,6 @@ class Outcome:
 def run_job(job: WorkerJob, *, force: bool = False) -> Outcome:
     """Run one job once if it is due and free; record the run on its heartbeat row. Never raises for the job's own
     failure (it is logged, recorded and backed off)."""
-    close_old_connections()
     started = timezone.now()
     if not _take_lease(job, started, force):
         return Outcome(job.name, ran=False)

@@ -13,7 +13,7 @@ import time
 
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.utils.module_loading import import_string
 
 from whistle.core import jobs as registry
@@ -42,6 +42,7 @@ class JobThread(threading.Thread):
         try:
             while not self.stopped():
                 try:
+                    close_old_connections()  # a connection past CONN_MAX_AGE or broken is replaced before the run
                     job = registry.WorkerJob.objects.filter(name=self.job_name, is_active=True).first()
                     if job is None:
                         return
