@@ -101,7 +101,6 @@ def backoff_seconds(job: WorkerJob, consecutive_failures: int) -> float:
 def _take_lease(job: WorkerJob, now: dt.datetime, force: bool) -> bool:
     """Take the job's lease if it is due (or `force`) and nobody holds it. One conditional UPDATE: atomic on both
     databases, so of two workers asking at once exactly one gets it."""
-    JobHeartbeat.objects.get_or_create(name=job.name)
     free = Q(lease_until__isnull=True) | Q(lease_until__lt=now) | Q(lease_owner=OWNER)
     # Due: after a failure, when its backoff ends (`next_run_at`); otherwise an interval after the last start, with
     # the interval read now, so a city's edit of the table takes effect at once.
@@ -133,8 +132,12 @@ def run_job(job: WorkerJob, *, force: bool = False) -> Outcome:
     """Run one job once if it is due and free; record the run on its heartbeat row. Never raises for the job's own
     failure (it is logged, recorded and backed off)."""
     started = timezone.now()
+    before, _ = JobHeartbeat.objects.get_or_create(name=job.name)
     if not _take_lease(job, started, force):
         return Outcome(job.name, ran=False)
+    # How late this run starts after it was due (the sweep's lag behind its minute; bench/worker_lag.py reads it).
+    due = before.next_run_at or (before.last_started_at and before.last_started_at + dt.timedelta(seconds=job.every_seconds))
+    late_ms = round(max(0.0, (started - due).total_seconds()) * 1000, 1) if due and not force else None
     JobHeartbeat.objects.filter(name=job.name).update(last_started_at=started)
     clock = time.monotonic()
     try:
@@ -156,6 +159,7 @@ def run_job(job: WorkerJob, *, force: bool = False) -> Outcome:
             next_run_at=finished + dt.timedelta(seconds=retry), lease_owner="", lease_until=None)
         log.error("job failed", exc_info=True, extra={
             "event": "job_run", "job": job.name, "status": "error", "duration_ms": round(seconds * 1000, 1),
+            "late_ms": late_ms,
             "error": f"{type(exc).__name__}: {exc}", "consecutive_failures": failures, "retry_in_s": retry})
         return Outcome(job.name, ran=True, ok=False, error=f"{type(exc).__name__}: {exc}", seconds=seconds,
                        retry_in=retry)
@@ -168,7 +172,7 @@ def run_job(job: WorkerJob, *, force: bool = False) -> Outcome:
         # No backoff: the next run is due an interval after this one started (see _take_lease), so the sweep keeps
         # its minute however long it took.
         next_run_at=None, lease_owner="", lease_until=None)
-    log.info("job done", extra={"event": "job_run", "job": job.name, "status": "ok",
+    log.info("job done", extra={"event": "job_run", "job": job.name, "status": "ok", "late_ms": late_ms,
                                 "duration_ms": round(seconds * 1000, 1), "result": result})
     return Outcome(job.name, ran=True, ok=True, result=result, seconds=seconds)
 
