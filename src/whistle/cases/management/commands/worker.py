@@ -6,6 +6,7 @@ The main thread adds and drops job threads as the `core_workerjob` table changes
 running here. `--jobs`/`--exclude` take job names or groups, so the sweep and the analytics can run in separate
 processes (`whistle worker --jobs sweep`, `whistle worker --exclude sweep`).
 """
+import contextlib
 import logging
 import signal
 import threading
@@ -19,6 +20,15 @@ from django.utils.module_loading import import_string
 from whistle.core import jobs as registry
 
 log = logging.getLogger("whistle.worker")
+
+
+# SQLite has one writer at a time, and whistle opens every transaction IMMEDIATE (it takes the write lock at BEGIN):
+# jobs of one worker run one after another there, as before, rather than time out on each other's locks.
+_SQLITE_WRITER = threading.Lock()
+
+
+def _one_writer():
+    return _SQLITE_WRITER if connection.vendor == "sqlite" else contextlib.nullcontext()
 
 
 def _names(values) -> list[str]:
@@ -46,11 +56,12 @@ class JobThread(threading.Thread):
                     job = registry.WorkerJob.objects.filter(name=self.job_name, is_active=True).first()
                     if job is None:
                         return
-                    self.running = True
-                    try:
-                        registry.run_job(job)
-                    finally:
-                        self.running = False
+                    with _one_writer():
+                        self.running = True
+                        try:
+                            registry.run_job(job)
+                        finally:
+                            self.running = False
                     wait = min(registry.seconds_until_due(job), self.tick)
                     trouble = 0
                 except Exception:  # the bookkeeping itself failed (database gone): wait longer each time, go on
