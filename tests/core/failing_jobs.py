@@ -10,8 +10,15 @@ def count_runs(now):
 
 
 def slow(now):
-    """Long enough for a second worker to ask for the same job while this one holds it."""
+    """Holds its lease until the test lets it go (the file named by WHISTLE_TEST_RELEASE appears), so a second worker
+    asks for the job while this one surely holds it, however slowly the machine starts processes."""
+    import os
     import time
+    from pathlib import Path
 
-    time.sleep(4)
+    release = Path(os.environ["WHISTLE_TEST_RELEASE"])
+    for _ in range(1200):
+        if release.exists():
+            break
+        time.sleep(0.1)
     return {"slow_runs": 1}

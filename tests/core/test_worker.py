@@ -39,7 +39,7 @@ def whistle_popen(*args, **kwargs) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
 
 
-def wait_until(condition, what: str, timeout: float = 90):
+def wait_until(condition, what: str, timeout: float = 180):
     """Poll the database until `condition()` holds; the timeout only bounds a broken run, it asserts no speed."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -151,15 +151,18 @@ def _seconds(n):
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_workers_never_run_the_same_job_at_once():
+def test_two_workers_never_run_the_same_job_at_once(tmp_path):
     register("slow", "slow", every_seconds=3600)
-    first = whistle_popen("worker", "--once", "--jobs", "slow")
+    release = tmp_path / "release"
+    env = {**_env(), "WHISTLE_TEST_RELEASE": str(release)}
+    command = [str(Path(sys.executable).parent / "whistle"), "worker", "--once", "--jobs", "slow"]
+    first = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_until(lambda: beat("slow") and beat("slow").lease_owner != "", "the first worker to take the job")
-        second = subprocess.run([str(Path(sys.executable).parent / "whistle"), "worker", "--once", "--jobs", "slow"],
-                                env=_env(), cwd=ROOT, capture_output=True, text=True, timeout=120)
+        second = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert second.returncode == 0 and "slow 正由其他 worker 运行" in second.stdout
     finally:
+        release.touch()
         out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     assert "slow_runs=1" in out
