@@ -39,6 +39,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id and the request's log line and metrics cover everything below, errors included.
+    "whistle.core.observability.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # granian serves no static files: the pages' CSS and vendored JS come from here, DEBUG or not.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -192,10 +194,40 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 WHISTLE_HASH_KEY = os.environ.get("WHISTLE_HASH_KEY", SECRET_KEY)
 WHISTLE_WORKER_INTERVAL_SECONDS = int(os.environ.get("WHISTLE_WORKER_INTERVAL_SECONDS", "60"))
 
+# --- observability (issue 11): JSON logs, request ids, metrics ---------------------------------------------------
+# One JSON object per line on stderr (journald or any collector reads it): time, level, logger, message, request_id,
+# and a record's own fields (a request's route, status and duration; a job's name, status and duration).
+# WHISTLE_LOG_FORMAT=text gives plain lines for a developer's terminal.
+_LOG_FORMAT = os.environ.get("WHISTLE_LOG_FORMAT", "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "whistle.core.observability.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",  # ISO 8601 in UTC
+            "json_ensure_ascii": False,
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": _LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("WHISTLE_LOG_LEVEL", "WARNING")},
-    "loggers": {"whistle": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "loggers": {
+        "whistle": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # Django logs a 403/404 as a warning, a PermissionDenied with its whole traceback (issue 13 item 20): the
+        # request line (whistle.request) already carries every 4xx with its status, so keep only 5xx from here.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
 }
+
+# /metrics: a bearer token, or the client's address in these networks (comma-separated CIDRs); otherwise 404.
+WHISTLE_METRICS_TOKEN = os.environ.get("WHISTLE_METRICS_TOKEN", "")
+WHISTLE_METRICS_ALLOW = [c.strip() for c in os.environ.get("WHISTLE_METRICS_ALLOW", "127.0.0.1/32,::1/128").split(",")
+                         if c.strip()]
+# Counters of the several granian worker processes are added up from files here (prometheus_client's multiprocess
+# mode); it must be in the environment before prometheus_client is first imported, which happens after settings.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "prometheus"))
+Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)

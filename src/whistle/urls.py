@@ -1,20 +1,21 @@
 from django.contrib import admin
-from django.http import JsonResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 from whistle.api.main import api
+from whistle.core import observability
 
-
-def health(request):
-    return JsonResponse({"status": "ok"})
-
+# The 500 page carries the request id (core/observability.py); the API's 500 is problem+json with it.
+handler500 = "whistle.core.observability.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False)),
-    path("healthz", health),
+    # Liveness (cheap), readiness (database, migrations, a recent sweep) and Prometheus metrics (token or allow-list).
+    path("healthz", observability.healthz, name="healthz"),
+    path("readyz", observability.readyz, name="readyz"),
+    path("metrics", observability.metrics, name="metrics"),
     path("open311/v2/", include("whistle.open311.urls")),
     path("r/", include("whistle.ratings.urls")),
     path("accountability/", include("whistle.accountability.urls")),

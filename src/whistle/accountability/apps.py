@@ -5,8 +5,12 @@ class AccountabilityConfig(AppConfig):
     name = "whistle.accountability"
     label = "accountability"
     verbose_name = "问责"
-    # Dotted paths of callables the worker runs after each sweep: each takes `now` and returns {name: count}.
-    worker_jobs: tuple[str, ...] = ("whistle.accountability.evaluation.evaluate_rules",)
+    # The worker's jobs from this app: {dotted path of a callable taking `now`, returning {name: count}: defaults}.
+    # Each rule has its own `every_minutes`; this job only looks for the rules that are due.
+    worker_jobs: dict[str, dict] = {
+        "whistle.accountability.evaluation.evaluate_rules": {"name": "accountability_rules", "group": "analytics",
+                                                              "every_seconds": 60, "description": "问责规则评估"},
+    }
     # Extra navigation links by role: {role: [(url name, label)]}, appended after the core pages' links.
     # (role values as plain strings: org.models cannot be imported while the app registry loads)
     # The card import page belongs to ratings, whose AppConfig another engineer owns; it is linked from here for now.

@@ -5,6 +5,15 @@ class CasesConfig(AppConfig):
     name = "whistle.cases"
     label = "cases"
     verbose_name = "诉求工单"
+    # The worker's jobs from this app: {dotted path of a callable taking `now`, returning {name: count}: defaults}.
+    # The defaults become a row of core_workerjob after migrate; the interval is then the table's (a city edits it).
+    # The sweep's own group, so it can run in a process of its own: `whistle worker --jobs sweep`.
+    worker_jobs: dict[str, dict] = {
+        "whistle.cases.sweeper.sweep": {"name": "deadline_sweep", "group": "sweep", "every_seconds": None,
+                                        "description": "时限巡检：黄牌、红牌、督办单、提级与绿色通道"},
+    }
+    # Scrape-time gauges for /metrics: dotted paths of callables taking `now`, yielding (name, help, value).
+    metrics_gauges: tuple[str, ...] = ("whistle.cases.monitoring.gauges",)
 
     def ready(self):
         from . import signals  # noqa: F401

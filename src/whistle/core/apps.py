@@ -17,5 +17,7 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401
+        from .jobs import sync_declared
 
         post_migrate.connect(_create_cache_tables, sender=self, dispatch_uid="whistle.core.cache_tables")
+        post_migrate.connect(sync_declared, sender=self, dispatch_uid="whistle.core.jobs.sync_declared")

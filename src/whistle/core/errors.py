@@ -34,6 +34,11 @@ class Problem(Exception):
         if instance:
             body["instance"] = instance
         body.update(self.extra)
+        from .observability import current_request_id
+
+        # The id of the request, also in its X-Request-ID header and its log line: what a caller quotes to support.
+        if request_id := current_request_id():
+            body["request_id"] = request_id
         return body
 
 

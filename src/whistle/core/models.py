@@ -42,3 +42,59 @@ class RuleParameter(models.Model):
 
     def __str__(self):
         return f"{self.key} = {self.value}"
+
+
+class WorkerJob(models.Model):
+    """One periodic job of `whistle worker`, and how often it runs: an interval a city changes here, no release.
+
+    Rows for the jobs the apps declare (`worker_jobs` on their AppConfig) are added after every `migrate` with the
+    declared defaults (core.jobs.sync_declared); an edited row is never overwritten. `target` is the dotted path of
+    a callable taking `now` and returning {name: count}; it is shown but not editable in the admin.
+    """
+
+    name = models.SlugField("任务", max_length=60, unique=True)
+    target = models.CharField("调用路径", max_length=200)
+    group = models.SlugField("分组", max_length=40, help_text="whistle worker --jobs 分组名 只运行该组任务")
+    every_seconds = models.PositiveIntegerField("间隔（秒）", default=60)
+    max_backoff_seconds = models.PositiveIntegerField("失败后最长等待（秒）", default=600)
+    is_active = models.BooleanField("启用", default=True)
+    position = models.PositiveSmallIntegerField("顺序", default=100)
+    description = models.CharField("说明", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "后台任务"
+        verbose_name_plural = "后台任务"
+        ordering = ["position", "name"]
+        constraints = [models.CheckConstraint(condition=models.Q(every_seconds__gte=1), name="worker_job_every_positive")]
+
+    def __str__(self):
+        return f"{self.name} 每{self.every_seconds}秒"
+
+
+class JobHeartbeat(models.Model):
+    """What the last runs of one job did, written outside the job's own transaction (a failed job still leaves its
+    error here). `lease_owner`/`lease_until` keep two worker processes from running the same job at once; `next_run_at`
+    is shared, so a second worker does not re-run a job the first has just run."""
+
+    name = models.SlugField("任务", max_length=60, unique=True)
+    last_started_at = models.DateTimeField("最近开始", null=True, blank=True)
+    last_finished_at = models.DateTimeField("最近结束", null=True, blank=True)
+    last_success_at = models.DateTimeField("最近成功", null=True, blank=True)
+    last_error_at = models.DateTimeField("最近失败", null=True, blank=True)
+    last_error = models.TextField("最近错误", blank=True)
+    last_duration_seconds = models.FloatField("最近用时（秒）", null=True, blank=True)
+    last_result = models.JSONField("最近结果", default=dict, blank=True)
+    runs = models.PositiveIntegerField("运行次数", default=0)
+    failures = models.PositiveIntegerField("失败次数", default=0)
+    consecutive_failures = models.PositiveIntegerField("连续失败", default=0)
+    next_run_at = models.DateTimeField("下次运行", null=True, blank=True)
+    lease_owner = models.CharField("运行者", max_length=120, blank=True)
+    lease_until = models.DateTimeField("占用至", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "任务心跳"
+        verbose_name_plural = "任务心跳"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name

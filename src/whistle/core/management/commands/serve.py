@@ -2,8 +2,11 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 from django.core.management.base import BaseCommand
+
+from whistle.core.observability import reset_metrics_dir
 
 
 def _interrupt(signum, frame):
@@ -22,21 +25,60 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, workers, no_worker, **options):
         bin_dir = os.path.dirname(sys.executable)
+        reset_metrics_dir()  # counters start at zero with the web processes (prometheus_client multiprocess mode)
         web = subprocess.Popen([
             os.path.join(bin_dir, "granian"), "--interface", "wsgi", "--host", host, "--port", str(port),
             "--workers", str(workers), "--backpressure", "32", "--no-ws", "whistle.wsgi:application",
         ])
-        worker = None if no_worker else subprocess.Popen([os.path.join(bin_dir, "whistle"), "worker"])
+        worker = None if no_worker else WorkerSupervisor([os.path.join(bin_dir, "whistle"), "worker"], self.stdout)
         self.stdout.write(f"whistle 已启动：http://{host}:{port}/  （Ctrl+C 停止）")
         signal.signal(signal.SIGTERM, _interrupt)
         try:
-            web.wait()
+            # The web server's end ends serve (systemd restarts it); the worker's end does not: it is started again.
+            while web.poll() is None:
+                if worker:
+                    worker.check()
+                time.sleep(1)
         except KeyboardInterrupt:
             pass
         finally:
-            for proc in (web, worker):
+            procs = [web, worker.proc if worker else None]
+            for proc in procs:
                 if proc and proc.poll() is None:
                     proc.terminate()
-            for proc in (web, worker):
+            for proc in procs:
                 if proc:
-                    proc.wait(timeout=10)
+                    proc.wait(timeout=35)  # the worker lets a job half done finish its transaction (up to 30 s)
+
+
+class WorkerSupervisor:
+    """Keeps `whistle worker` running beside the web server: a worker that exits or is killed is started again, after
+    a pause that doubles while it keeps dying young (1 s … 60 s) and starts over once it has run a minute."""
+
+    STEADY_SECONDS = 60
+    MAX_PAUSE = 60
+
+    def __init__(self, command, stdout):
+        self.command, self.stdout = command, stdout
+        self.pause, self.restart_at = 0.5, None
+        self.start()
+
+    def start(self):
+        self.proc = subprocess.Popen(self.command)
+        self.started = time.monotonic()
+        self.stdout.write(f"worker 已启动 pid={self.proc.pid}")
+        self.stdout.flush()
+
+    def check(self):
+        if self.restart_at is None:
+            code = self.proc.poll()
+            if code is None:
+                return
+            lived = time.monotonic() - self.started
+            self.pause = 1.0 if lived >= self.STEADY_SECONDS else min(self.pause * 2, self.MAX_PAUSE)
+            self.restart_at = time.monotonic() + self.pause
+            self.stdout.write(f"worker 已退出 pid={self.proc.pid} 退出码={code}，{self.pause:.0f} 秒后重启")
+            self.stdout.flush()
+        elif time.monotonic() >= self.restart_at:
+            self.restart_at = None
+            self.start()
