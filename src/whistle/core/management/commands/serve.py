@@ -3,6 +3,7 @@ import signal
 import subprocess
 import sys
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
@@ -27,7 +28,8 @@ class Command(BaseCommand):
             "--workers", str(workers), "--backpressure", "32", "--no-ws", "whistle.wsgi:application",
         ])
         worker = None if no_worker else subprocess.Popen([os.path.join(bin_dir, "whistle"), "worker"])
-        self.stdout.write(f"whistle 已启动：http://{host}:{port}/  （Ctrl+C 停止）")
+        public = f"  对外地址 {settings.WHISTLE_PUBLIC_URL}/" if settings.WHISTLE_PUBLIC_URL else ""
+        self.stdout.write(f"whistle 已启动：http://{host}:{port}/{public}  （Ctrl+C 停止）")
         signal.signal(signal.SIGTERM, _interrupt)
         try:
             web.wait()
