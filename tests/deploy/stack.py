@@ -63,6 +63,8 @@ def production_env(**overrides) -> dict[str, str]:
     """The process environment of a deployment: the machine's, less demo mode and any whistle setting of the test
     run, plus `overrides`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WHISTLE_") or k in ("WHISTLE_FAST_HASHER",)}
+    # The browser tests let Django's ORM run inside Playwright's event loop; a deployment never does (async.E001).
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     env.update(overrides)
     return env
 

@@ -57,3 +57,10 @@ def test_check_deploy_is_clean_in_the_documented_production_environment(tmp_path
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "System check identified no issues" in checked.stdout
     assert "W0" not in checked.stdout + checked.stderr
+
+
+def test_a_public_url_with_a_path_is_refused_with_an_example(tmp_path):
+    refused = whistle(tmp_path, "check", WHISTLE_SECRET_KEY=KEY, WHISTLE_HASH_KEY=OTHER,
+                      WHISTLE_PUBLIC_URL="whistle.example.gov.cn/app")
+    assert refused.returncode != 0
+    assert "WHISTLE_PUBLIC_URL 应形如 https://whistle.example.gov.cn" in refused.stderr
