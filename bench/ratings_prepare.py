@@ -8,6 +8,7 @@ import argparse
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "whistle.settings")
+os.environ.setdefault("WHISTLE_DEMO", "1")  # benchmarks run on the public demo keys (settings.DEMO)
 import django  # noqa: E402
 
 django.setup()

@@ -18,6 +18,7 @@
 # Each timed side starts after a CHECKPOINT, so neither pays for the other's WAL.
 # Databases: bench_ratings (N ratings, kept), bench_ratings_import (throwaway). Raw outputs: bench/out/ratings/.
 set -euo pipefail
+export WHISTLE_DEMO=1  # benchmark databases and servers run on the public demo keys (settings.DEMO)
 cd "$(dirname "$0")/.."
 
 N=${N:-11000000}

@@ -17,6 +17,7 @@
 # BIG_CASES=1000000 SQLITE_CASES=100000 INBOX_UNITS=60. WHISTLE_SRC=/path/to/src measures another checkout of
 # whistle with this venv (it is put first on PYTHONPATH).
 set -euo pipefail
+export WHISTLE_DEMO=1  # benchmark databases and servers run on the public demo keys (settings.DEMO)
 cd "$(dirname "$0")/.."
 
 ROUNDS=${ROUNDS:-3}

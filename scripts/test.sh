@@ -5,6 +5,9 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 PG_URL=${WHISTLE_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/test}
 export WHISTLE_FAST_HASHER=1
+# The suite runs on the public demo keys (pyproject's pytest-env sets the same default); the tests of the refusal
+# start their `whistle` processes without it (tests/deploy). `pytest -m deploy` selects the nginx and key tests.
+export WHISTLE_DEMO=1
 only=${WHISTLE_TEST_DB:-both}
 status=0
 

@@ -15,6 +15,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
 from whistle.core.errors import Invalid, NotFound, Problem
+from whistle.core.links import public_url
 
 from . import selectors
 from .formats import CONTENT_TYPES, render, render_error
@@ -113,7 +114,7 @@ def endpoint(*methods):
 
 
 def _base_url(request) -> str:
-    return request.build_absolute_uri(reverse("open311:root")).rstrip("/")
+    return public_url(reverse("open311:root"), request).rstrip("/")
 
 
 @endpoint("GET", "HEAD")

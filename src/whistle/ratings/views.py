@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from whistle.cases.models import Case
 from whistle.core.archive import entry_name
 from whistle.core.errors import Invalid, NotFound, Problem
+from whistle.core.links import public_url
 from whistle.org.models import Role, Unit
 from whistle.org.scopes import Actor
 
@@ -42,7 +43,7 @@ def _card(code):
 
 
 def _qr(request, target):
-    return segno.make(request.build_absolute_uri(reverse("ratings:card", args=[target.card_code])), error="m")
+    return segno.make(public_url(reverse("ratings:card", args=[target.card_code]), request), error="m")
 
 
 def card_public(request, code):
@@ -62,7 +63,7 @@ def card_public(request, code):
             context["error"], status = problem, problem.status
         else:
             if rating.rectification_id:
-                context["rerate_url"] = request.build_absolute_uri(reverse("ratings:rerate", args=[rerate_token(rating)]))
+                context["rerate_url"] = public_url(reverse("ratings:rerate", args=[rerate_token(rating)]), request)
     context["summary"] = rating_summary(target)
     response = render(request, "ratings/card.html", context, status=status)
     if DEVICE_COOKIE not in request.COOKIES:

@@ -3,9 +3,8 @@ import unicodedata
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from whistle.core.links import public_url
 from whistle.seed.heze import DEMO_LOGINS, DEMO_PASSWORD
-
-BASE_URL = "http://127.0.0.1:8000"
 
 
 def _width(text: str) -> int:
@@ -19,7 +18,11 @@ def _pad(text: str, width: int) -> str:
 class Command(BaseCommand):
     help = "列出菏泽演示数据的登录账号（每个角色一个）"
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--base-url", help="服务地址（默认 WHISTLE_PUBLIC_URL，未设置时为 http://127.0.0.1:8000）")
+
+    def handle(self, *args, base_url=None, **options):
+        base = (base_url or public_url("/")).rstrip("/")
         users = {u.username: u for u in get_user_model().objects.filter(username__in=[d.username for d in DEMO_LOGINS])
                  .select_related("membership__unit", "membership__enterprise")}
         if not users:
@@ -42,6 +45,6 @@ class Command(BaseCommand):
             if n == 0:
                 self.stdout.write(rule)
         self.stdout.write(rule)
-        self.stdout.write(f"网页登录  {BASE_URL}/login")
-        self.stdout.write(f"管理后台  {BASE_URL}/admin/  （admin 登录）")
-        self.stdout.write(f"API 文档  {BASE_URL}/api/docs  （令牌：POST {BASE_URL}/api/v1/auth/token）")
+        self.stdout.write(f"网页登录  {base}/login")
+        self.stdout.write(f"管理后台  {base}/admin/  （admin 登录）")
+        self.stdout.write(f"API 文档  {base}/api/docs  （令牌：POST {base}/api/v1/auth/token）")

@@ -4,6 +4,7 @@ import subprocess
 import sys
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from whistle.core.observability import reset_metrics_dir
@@ -31,7 +32,8 @@ class Command(BaseCommand):
             "--workers", str(workers), "--backpressure", "32", "--no-ws", "whistle.wsgi:application",
         ])
         worker = None if no_worker else WorkerSupervisor([os.path.join(bin_dir, "whistle"), "worker"], self.stdout)
-        self.stdout.write(f"whistle 已启动：http://{host}:{port}/  （Ctrl+C 停止）")
+        public = f"  对外地址 {settings.WHISTLE_PUBLIC_URL}/" if settings.WHISTLE_PUBLIC_URL else ""
+        self.stdout.write(f"whistle 已启动：http://{host}:{port}/{public}  （Ctrl+C 停止）")
         signal.signal(signal.SIGTERM, _interrupt)
         try:
             # The web server's end ends serve (systemd restarts it); the worker's end does not: it is started again.

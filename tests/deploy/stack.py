@@ -1,0 +1,209 @@
+"""The production shape on one machine, for the deploy tests: Debian's nginx with TLS in front of `whistle serve`
+(granian), outside demo mode, on the test database. Files come from deploy/ as an operator installs them."""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+BIN = Path(sys.executable).parent
+CLIENT_ADDRESS = "127.0.5.7"  # another loopback /24 than the proxy's 127.0.0.1, so the rating network differs too
+
+
+_handed_out: set[int] = set()
+
+
+def free_port() -> int:
+    """A free loopback port not handed out before in this run; WHISTLE_TEST_PORTS=18100-18199 keeps a developer's
+    runs inside their own range."""
+    low, _, high = os.environ.get("WHISTLE_TEST_PORTS", "").partition("-")
+    candidates = range(int(low), int(high) + 1) if high else [0] * 20
+    for port in candidates:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+    raise RuntimeError(f"no free port in {os.environ['WHISTLE_TEST_PORTS']}")
+
+
+def random_key() -> str:
+    return secrets.token_urlsafe(50)
+
+
+def env_file(path: Path = DEPLOY / "whistle.env.example") -> dict[str, str]:
+    """KEY=value lines of an environment file, as systemd's EnvironmentFile= reads this one."""
+    values = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+    return values
+
+
+def production_env(**overrides) -> dict[str, str]:
+    """The process environment of a deployment: the machine's, less demo mode and any whistle setting of the test
+    run, plus `overrides`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WHISTLE_") or k in ("WHISTLE_FAST_HASHER",)}
+    # The browser tests let Django's ORM run inside Playwright's event loop; a deployment never does (async.E001).
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    env.update(overrides)
+    return env
+
+
+def nginx_binary() -> str:
+    found = shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
+    if not found:
+        raise RuntimeError("Debian's nginx is needed here: apt-get install -y nginx (.ci/run installs it)")
+    return found
+
+
+def _wait_for(url: str, process: subprocess.Popen, log: Path, **client) -> None:
+    for _ in range(300):
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            httpx.get(url, timeout=2, **client)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer:\n{log.read_text()[-3000:]}")
+
+
+def _stop(process: subprocess.Popen | None, sig=signal.SIGTERM) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(sig)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@dataclass
+class Stack:
+    tmp: Path
+    database_url: str
+    web_port: int = field(default_factory=free_port)
+    https_port: int = field(default_factory=free_port)
+    http_port: int = field(default_factory=free_port)
+    secret_key: str = field(default_factory=random_key)
+    hash_key: str = field(default_factory=random_key)
+    web: subprocess.Popen | None = None
+    nginx: subprocess.Popen | None = None
+
+    @property
+    def public_url(self) -> str:
+        return f"https://127.0.0.1:{self.https_port}"
+
+    @property
+    def cert(self) -> Path:
+        return self.tmp / "tls" / "fullchain.pem"
+
+    def env(self) -> dict[str, str]:
+        return production_env(
+            WHISTLE_DATABASE_URL=self.database_url, WHISTLE_SECRET_KEY=self.secret_key, WHISTLE_HASH_KEY=self.hash_key,
+            WHISTLE_PUBLIC_URL=self.public_url, WHISTLE_TRUSTED_PROXIES="127.0.0.1", WHISTLE_VAR_DIR=str(self.tmp / "var"))
+
+    def start(self) -> "Stack":
+        try:
+            self._certificate()
+            subprocess.run([BIN / "whistle", "collectstatic", "--noinput", "-v0"], env=self.env(), check=True, timeout=300)
+            web_log = self.tmp / "web.log"
+            self.web = subprocess.Popen(
+                [BIN / "whistle", "serve", "--no-worker", "--workers", "1", "--host", "127.0.0.1", "--port", str(self.web_port)],
+                env=self.env(), stdout=web_log.open("w"), stderr=subprocess.STDOUT)
+            _wait_for(f"http://127.0.0.1:{self.web_port}/healthz", self.web, web_log)
+            self.nginx = subprocess.Popen([nginx_binary(), "-p", str(self.tmp), "-c", str(self._nginx_conf()),
+                                           "-e", str(self.tmp / "nginx-error.log")],
+                                          stdout=subprocess.DEVNULL, stderr=(self.tmp / "nginx.out").open("w"))
+            _wait_for(f"{self.public_url}/healthz", self.nginx, self.tmp / "nginx.out", verify=False)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        _stop(self.nginx, signal.SIGQUIT)  # nginx's graceful stop
+        _stop(self.web)  # `whistle serve` stops granian on SIGTERM
+
+    def client(self, local_address: str = CLIENT_ADDRESS) -> httpx.Client:
+        """An https client of the public address, connecting from `local_address`, trusting the test certificate."""
+        transport = httpx.HTTPTransport(local_address=local_address, verify=ssl.create_default_context(cafile=str(self.cert)))
+        return httpx.Client(base_url=self.public_url, transport=transport, timeout=30)
+
+    def _certificate(self) -> None:
+        (self.tmp / "tls").mkdir()
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                        "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", self.tmp / "tls" / "privkey.pem",
+                        "-out", self.cert], check=True, capture_output=True, timeout=60)
+
+    def _nginx_conf(self) -> Path:
+        """deploy/nginx/whistle.conf with this machine's names, ports and paths, in a minimal nginx.conf of its own."""
+        site = (DEPLOY / "nginx" / "whistle.conf").read_text()
+        for old, new in [("listen 80;", f"listen 127.0.0.1:{self.http_port};"),
+                         ("listen 443 ssl http2;", f"listen 127.0.0.1:{self.https_port} ssl http2;"),
+                         ("server 127.0.0.1:8000;", f"server 127.0.0.1:{self.web_port};"),
+                         ("/etc/letsencrypt/live/whistle.example.gov.cn/", f"{self.tmp}/tls/"),
+                         ("/var/lib/whistle/static/", f"{self.tmp}/var/static/"),
+                         ("/var/www/letsencrypt", f"{self.tmp}/acme")]:
+            assert old in site, f"deploy/nginx/whistle.conf no longer has {old!r}: update this test with it"
+            site = site.replace(old, new)
+        (self.tmp / "whistle-site.conf").write_text(site)
+        temp = self.tmp / "nginx-temp"
+        temp.mkdir()
+        # Run as root (CI), nginx's workers would drop to `nobody`, who cannot enter pytest's private tmp dir.
+        user = "user root;\n" if os.geteuid() == 0 else ""
+        conf = self.tmp / "nginx.conf"
+        conf.write_text(f"""{user}daemon off;
+worker_processes 1;
+pid {self.tmp}/nginx.pid;
+error_log {self.tmp}/nginx-error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log {self.tmp}/nginx-access.log;
+    client_body_temp_path {temp}/body;
+    proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi;
+    uwsgi_temp_path {temp}/uwsgi;
+    scgi_temp_path {temp}/scgi;
+    include {self.tmp}/whistle-site.conf;
+}}
+""")
+        return conf
+
+
+def database_url(connection) -> str:
+    """The test database as WHISTLE_DATABASE_URL, for a server process of its own (as tests/cases/test_commands.py)."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    assert match, html[:2000]
+    return match.group(1)
