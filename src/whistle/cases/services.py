@@ -191,6 +191,8 @@ def _idempotent_replay(actor: Actor, key: str, request: dict) -> Case | None:
 
 def _county(value) -> Unit:
     """A county is a county-level government or development zone, named by code (or id from our own code)."""
+    if isinstance(value, Unit):
+        return value  # our own code's choice, e.g. the city government for a city unit's rectification (ratings)
     if isinstance(value, str):
         lookup = {"code": value}
     elif workflow.is_row_id(value):
