@@ -125,7 +125,7 @@ def visit_log(request, pk: int, data: VisitIn):
 
 
 @router.get("/visits", summary="走访记录（按权限范围、年度）")
-def visit_list(request, year: int | None = None):
+def visit_list(request, year: int | None = Query(None, ge=2000, le=2100)):
     actor = _actor(request)
     return [visit_out(v) for v in selectors.visit_list(actor, year=year)[:500]]
 
