@@ -2,8 +2,8 @@
 
 - A NUL character (PostgreSQL text cannot hold one: every query with it was a 500) or a lone UTF-16 surrogate (not
   encodable as UTF-8: a 500 on any database) anywhere in the path, the query string, a form or a JSON body is
-  answered 400 — application/problem+json under /api/, GeoReport's error list under /open311/, the Chinese 400
-  page elsewhere — with the field at fault.
+  answered 400 — application/problem+json under /api/, the Chinese 400 page elsewhere — with the field at fault.
+  The Open311 façade checks its own parameters (and answers in GeoReport's error format).
 - A body larger than `WHISTLE_REQUEST_MAX_BYTES` is refused (413) from its Content-Length, before Django's upload
   handlers spool it to disk (DATA_UPLOAD_MAX_MEMORY_SIZE does not count files). nginx's client_max_body_size
   does the same in front; this is the check that holds without it.
@@ -28,6 +28,7 @@ from django.shortcuts import render
 from .errors import Problem
 
 _BAD_CHARACTER = re.compile("[\x00\ud800-\udfff]")
+OPEN311 = "/open311/"
 DRAIN_MAX_BYTES = 16 * 1024 * 1024
 _CHUNK = 64 * 1024
 
@@ -104,6 +105,8 @@ class InputGuard:
         return None
 
     def _bad_field(self, request) -> str | None:
+        if request.path.startswith(OPEN311):
+            return None  # the GeoReport façade checks its parameters itself and answers in the spec's error format
         if _BAD_CHARACTER.search(request.path):
             return "path"
         found = bad_field((name, value) for name, values in request.GET.lists() for value in values)
@@ -129,9 +132,10 @@ def refuse(request, problem: Problem) -> HttpResponse:
         body = problem.as_dict(_printable(path))
         return JsonResponse(body, status=problem.status, content_type="application/problem+json",
                             json_dumps_params={"ensure_ascii": False})
-    if path.startswith("/open311/"):
-        return JsonResponse([{"code": problem.status, "description": problem.detail}], status=problem.status, safe=False,
-                            json_dumps_params={"ensure_ascii": False})
+    if path.startswith(OPEN311):  # the spec's error list (open311.formats), in JSON
+        return JsonResponse([{"code": problem.code, "description": f"{problem.field}：{problem.detail}"}],
+                            status=problem.status, safe=False, json_dumps_params={"ensure_ascii": False},
+                            content_type="application/json; charset=utf-8")
     return render(request, "400.html", {"problem": problem}, status=problem.status)
 
 
