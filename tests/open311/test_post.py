@@ -249,3 +249,16 @@ def test_unknown_jurisdiction_on_post_is_404(o311):
 def test_post_to_a_single_request_is_400(o311):
     response = o311.http.post("/requests/HZ00000001.json", data={**BASE, "api_key": o311.key})
     assert response.status_code == 400 and errors(response)[0]["code"] == "method_not_allowed"
+
+
+def test_item_13_open311_media_that_is_not_an_image_is_refused_and_nothing_is_created(o311):
+    """The photo is served publicly with its stored type: an HTML page declared image/png would run on our origin."""
+    response = o311.http.post("/requests.json", data={**BASE, "api_key": o311.key},
+                              files={"media": ("pothole.png", b"<html><script>alert(1)</script></html>", "image/png")})
+    assert response.status_code == 400 and errors(response)[0]["code"] == "media_type_not_allowed"
+    assert not Case.objects.filter(channel="open311").exists()
+    jpeg = b"\xff\xd8\xff\xe0" + b"0" * 64
+    case = case_of(o311.http.post("/requests.json", data={**BASE, "api_key": o311.key},
+                                  files={"media": ("pothole.png", jpeg, "image/png")}))
+    attachment = CaseAttachment.objects.get(case=case)
+    assert (attachment.content_type, attachment.name) == ("image/jpeg", "pothole.jpg")

@@ -325,3 +325,24 @@ def test_root_points_to_discovery(o311):
 def test_wrong_method_is_400(o311):
     response = o311.http.post("/services.json")
     assert response.status_code == 400 and errors(response)[0]["code"] == "method_not_allowed"
+
+
+def test_item_7_open311_masks_phones_in_every_spelling_and_the_address(o311):
+    phones = ["139 1234 5601", "139-1234-5602", "+8613912345603", "１３９１２３４５６０４", "139\u200b1234\u200b5605",
+              "(0530) 555 1234", "0530 5551235", "053055512366"]
+    posted = o311.http.post("/requests.json", data={
+        "api_key": o311.key, "service_code": "market", "phone": "13905309876",
+        "address_string": "曹县青岗集镇，联系13912345607",
+        "description": "占道经营，电话：" + "、".join(phones) + "，2026-11-02发现，摊位12平方米",
+    })
+    assert posted.status_code == 200, posted.content
+    number = posted.json()[0]["service_request_id"]
+    for path in [f"/requests/{number}.json", f"/requests/{number}.xml", "/requests.json?extensions=true"]:
+        text = o311.http.get(path).text
+        for secret in ("1234560", "5551234", "5551235", "55512366", "12345607", "１２３４"):
+            assert secret not in text, (path, secret)
+    [row] = o311.http.get(f"/requests/{number}.json").json()
+    assert row["description"] == ("占道经营，电话：" + "、".join(["139****5601", "139****5602", "139****5603", "139****5604",
+                                                           "139****5605", "(0530) *******", "0530-********", "0530-********"])
+                                  + "，2026-11-02发现，摊位12平方米")
+    assert row["address"] == "曹县青岗集镇，联系139****5607"

@@ -65,5 +65,5 @@ def test_rule_8_3_phone_rates_poor_then_rerates_after_the_unit_replies(browser, 
     expect(page.get_by_role("status")).to_contain_text("感谢您的再评价")
     case.refresh_from_db()
     assert (case.state, case.satisfaction) == ("closed", "satisfied")
-    assert Rating.objects.filter(case_number=case.number, level=4).exists()
+    assert Rating.objects.filter(rerate_of__rectification=case, level=4).exists()  # recorded on the rectification
     context.close()

@@ -1,5 +1,5 @@
 """rules.md §3 / §8.3: a poor rating's rectification runs as an ordinary case — verify, fix, answer — and then the
-rater re-rates through an HMAC link; the re-rating is the case's follow-up and a new rating of the case number."""
+rater re-rates through an HMAC link; the re-rating is the case's follow-up and a new rating tied to the poor one."""
 from whistle.cases import services
 from whistle.cases.models import Case, CaseEvent
 from whistle.ratings.models import Rating
@@ -39,7 +39,7 @@ def test_rule_8_3_rater_cannot_rerate_before_the_unit_answers(client, heze, card
     assert Rating.objects.count() == 1
 
 
-def test_rule_8_3_satisfied_rerating_closes_the_case_and_is_a_rating_of_the_case_number(client, heze, cards):
+def test_rule_8_3_satisfied_rerating_closes_the_case_and_is_recorded_on_the_rectification(client, heze, cards):
     rating = poor(cards[0])
     case = answer(heze, rating.rectification)
     page = client.get(f"/r/rerate/{rerate_token(rating)}").content.decode()
@@ -51,7 +51,7 @@ def test_rule_8_3_satisfied_rerating_closes_the_case_and_is_a_rating_of_the_case
     event = CaseEvent.objects.filter(case=case).order_by("-seq").first()
     assert (event.action, event.actor_label, event.actor_id) == ("follow_up", "系统", None)
     again = Rating.objects.exclude(pk=rating.pk).get()
-    assert (again.level, again.case_number, again.cadre) == (4, case.number, cards[0])
+    assert (again.level, again.rerate_of, again.case_number, again.cadre) == (4, rating, "", cards[0])
     # 一事一评: the link does not take a second re-rating.
     r = client.post(f"/r/rerate/{rerate_token(rating)}", {"level": "5"})
     assert r.status_code == 409 and Rating.objects.count() == 2

@@ -48,7 +48,46 @@ def _finite(text):
     return value
 
 
-api = NinjaAPI(
+PROBLEM_SCHEMA = {
+    "title": "Problem", "type": "object", "description": "RFC 9457 problem details（application/problem+json）",
+    "required": ["type", "title", "status", "code", "detail"],
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "code": {"type": "string", "description": "稳定的错误代码，供程序判断"},
+        "detail": {"type": "string", "description": "中文说明，供人阅读"},
+        "field": {"type": "string", "description": "出错的输入项"}, "instance": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+    "additionalProperties": True,
+}
+ERRORS = {
+    "400": "请求有误（如含空字符、请求内容不是合法的JSON）", "401": "未登录或令牌无效", "403": "无权操作",
+    "404": "不存在或不在您的权限范围内", "409": "状态冲突（如工单当前状态不允许此操作）", "413": "请求内容过大",
+    "422": "输入不合法（code 与 field 指明原因和输入项）", "429": "请求过于频繁",
+}
+
+
+class WhistleAPI(NinjaAPI):
+    """The OpenAPI document names the refusals every operation can answer, as problem+json (issue 13, item 15):
+    clients and schemathesis then know a 4xx is part of the contract, and what its body looks like."""
+
+    def get_openapi_schema(self, *args, **kwargs):
+        schema = super().get_openapi_schema(*args, **kwargs)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        body = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for operations in schema["paths"].values():
+            for method, operation in operations.items():
+                statuses = ["400", "404", "422"]
+                if operation.get("security"):
+                    statuses += ["401", "403"]
+                if method in ("post", "put", "patch", "delete"):
+                    statuses += ["409", "413", "429"]
+                for status in statuses:
+                    operation["responses"].setdefault(status, {"description": ERRORS[status], "content": body})
+        return schema
+
+
+api = WhistleAPI(
     title="whistle API",
     version="1",
     description="企业吹哨、部门报到、市县联动。Errors are application/problem+json with a stable `code`, a Chinese `detail` and the `field` at fault.",

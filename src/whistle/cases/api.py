@@ -1,11 +1,13 @@
 """Thin HTTP over cases: parse, call a selector or a service, shape the answer."""
 import datetime as dt
+import re
 from typing import Any
 
 from django.utils import timezone
 from ninja import Body, Field, File, Query, Router
 from ninja.files import UploadedFile
 from ninja.responses import Status
+from pydantic import field_validator
 
 from whistle.api.pages import PageFilter, page_of
 from whistle.core.errors import Invalid
@@ -21,6 +23,7 @@ from .visibility import requester_events
 from .workflow import TRANSITIONS, allowed_actions
 
 router = Router(tags=["cases"])
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def _unit(u):
@@ -103,7 +106,15 @@ class CaseFilter(PageFilter):
     county: str | None = Field(None, description="属地县区编码")
     kind: str | None = None
     overdue: bool | None = None
-    due_before: dt.datetime | None = Field(None, description="当前环节截止早于此时刻（ISO 8601）")
+    due_before: dt.datetime | None = Field(None, description="当前环节截止早于此时刻（ISO 8601，如 2026-11-02T18:00:00+08:00）")
+
+    @field_validator("due_before", mode="before")
+    @classmethod
+    def _iso_only(cls, value):
+        # pydantic reads a number as seconds since 1970 (`due_before=0.5`); a moment here is written as a date and time.
+        if isinstance(value, (int, float)) or (isinstance(value, str) and _NUMBER.fullmatch(value.strip())):
+            raise ValueError("须为 ISO 8601 日期时间")
+        return value
 
 
 @router.get("/cases", response=CasePage, summary="工单列表（按权限范围）")

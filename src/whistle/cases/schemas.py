@@ -64,7 +64,10 @@ class EventOut(Schema):
     hash: str
 
 
-class ActionOut(Schema):
+class TransitionOut(Schema):
+    """One workflow transition the caller may apply now (named apart from accountability's ActionOut: two schemas
+    of one name made `allowed_actions` point at the other one in the OpenAPI document)."""
+
     action: str
     label: str
     required: list[str]
@@ -96,7 +99,7 @@ class CaseDetailOut(CaseOut):
     satisfaction: str
     events: list[EventOut]
     attachments: list[AttachmentOut]
-    allowed_actions: list[ActionOut]
+    allowed_actions: list[TransitionOut]
 
 
 class CasePage(Schema):

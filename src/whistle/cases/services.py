@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, Subquery
 from django.utils import timezone
 
+from whistle.core import uploads
 from whistle.core.errors import Conflict, Forbidden, Invalid
 from whistle.core.hashing import canonical_json
 from whistle.enterprises.models import Enterprise
@@ -191,6 +192,8 @@ def _idempotent_replay(actor: Actor, key: str, request: dict) -> Case | None:
 
 def _county(value) -> Unit:
     """A county is a county-level government or development zone, named by code (or id from our own code)."""
+    if isinstance(value, Unit):
+        return value  # our own code's choice, e.g. the city government for a city unit's rectification (ratings)
     if isinstance(value, str):
         lookup = {"code": value}
     elif workflow.is_row_id(value):
@@ -220,10 +223,8 @@ def attachment_add(actor: Actor, number: str, upload, now: dt.datetime | None = 
         raise Invalid("请选择文件", code="file_required", field="file")
     if upload.size > settings.WHISTLE_ATTACHMENT_MAX_BYTES:
         raise Invalid("附件不能超过10MB", code="file_too_large", field="file")
-    content_type = (upload.content_type or "").split(";")[0].strip()
-    if content_type not in ATTACHMENT_TYPES:
-        raise Invalid("不支持的文件类型，请上传图片、PDF、音视频或Office文档", code="file_type_not_allowed", field="file")
-    name = (upload.name or "file")[-120:]
+    # The type is what the content shows, and the name carries that type's extension (core.uploads).
+    content_type, name = uploads.checked(upload, ATTACHMENT_TYPES)
     with transaction.atomic():
         case = case_get(actor, number, for_update=True)
         if not case.is_open:

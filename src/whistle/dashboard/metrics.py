@@ -9,6 +9,7 @@ import datetime as dt
 from django.db.models import Q
 from django.utils import timezone
 
+from whistle.core import params
 from whistle.core.errors import Forbidden, Invalid
 from whistle.core.figures import percent
 from whistle.core.months import month_of
@@ -82,16 +83,8 @@ def fact_scope_q(actor: Actor) -> Q:
 
 
 def parse_month(value, field: str = "month") -> dt.date:
-    """'YYYY-MM' → the first day of that month; anything else is a 422 naming the field."""
-    if isinstance(value, dt.date):
-        return value.replace(day=1)
-    try:
-        year, month = str(value).split("-")
-        if len(year) != 4 or len(month) != 2:
-            raise ValueError
-        return dt.date(int(year), int(month), 1)
-    except (ValueError, TypeError):
-        raise Invalid("月份格式应为 YYYY-MM，如 2026-03", code="invalid_month", field=field) from None
+    """'YYYY-MM' → the first day of that month, inside the years a calendar can count (core.params)."""
+    return params.parse_month(value, field)
 
 
 def month_or_current(value, field: str = "month") -> dt.date:

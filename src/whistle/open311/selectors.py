@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
@@ -24,12 +25,51 @@ FORMATS = ["text/xml", "application/json"]
 WINDOW = dt.timedelta(days=90)
 MAX_REQUESTS = 1000
 KEYWORD_SEPARATORS = re.compile(r"[\s,，、;；]+")
-# A description is published, but people write their numbers into it: mask what looks like one.
-MASKS = [
-    (re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)"), r"\1****\2"),  # mobile
-    (re.compile(r"(?<!\d)(0\d{2,3})-?\d{7,8}(?!\d)"), r"\1-********"),  # landline
-    (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+"), "***@***"),  # email
-]
+# What is published (description, address) is written by people, who put their numbers into it in every shape:
+# `139 1234 5601`, `139-1234-5602`, `+8613912345603`, full-width digits, landlines. After NFKC (full-width → ASCII)
+# and without invisible format characters, any run of 7 or more digits — single separators allowed between them —
+# is masked; a mobile keeps its first 3 and last 4 digits, a landline its area code, anything else nothing.
+_DIGIT_RUN = re.compile(r"(?<![0-9])\+?[0-9](?:[ \-.()/\u2010-\u2015]?[0-9]){6,}(?![0-9])")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+_AREA_CODE = re.compile(r"\(?(0[0-9]{2,3})\)?[ \-.)/\u2010-\u2015]")
+
+
+_DATE = re.compile(r"[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2}")
+
+
+def _mask_run(match: re.Match) -> str:
+    raw = match.group(0)
+    if _DATE.fullmatch(raw):
+        return raw  # 2026-11-02 is a date, not a number to hide
+    digits = "".join(ch for ch in raw if ch.isdigit())
+    if len(digits) == 13 and digits.startswith("861"):
+        digits = digits[2:]
+    if len(digits) == 11 and digits[0] == "1" and digits[1] in "3456789":
+        return f"{digits[:3]}****{digits[-4:]}"
+    area = _AREA_CODE.match(raw)
+    if digits.startswith("0") and area:
+        return f"{area.group(1)}-********"
+    if digits.startswith("0") and len(digits) in (11, 12):
+        return f"{digits[:4] if len(digits) == 12 else digits[:3]}-********"
+    return "*" * len(digits)
+
+
+def mask_text(text: str) -> str:
+    """Published text with phone numbers, other long digit runs and email addresses masked."""
+    text = "".join(_fold(ch) for ch in text or "" if unicodedata.category(ch) != "Cf")  # Cf: zero-width characters
+    return _DIGIT_RUN.sub(_mask_run, _EMAIL.sub("***@***", text))
+
+
+_FOLDED = frozenset("0123456789+-()@._ /abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def _fold(ch: str) -> str:
+    """NFKC of one character where it yields a digit, a Latin letter or a separator (full-width １ → 1, ＠ → @,
+    the ideographic space → a space); Chinese punctuation such as ， stays as written."""
+    folded = unicodedata.normalize("NFKC", ch)
+    return folded if folded in _FOLDED else ch
+
+
 # The public timeline: what a requester may follow, in words; internal steps (cards, supervision notices,
 # notes between units) stay inside. Free text written by units is left out, as it may name people.
 PUBLIC_NOTES = {
@@ -129,9 +169,7 @@ def _status_notes(case: Case) -> str:
 
 def published_description(case: Case) -> str:
     """The description as the public may read it: phone numbers, email addresses and the requester's name masked."""
-    text = case.description
-    for pattern, replacement in MASKS:
-        text = pattern.sub(replacement, text)
+    text = mask_text(case.description)
     name = case.contact_name
     if len(name) >= 2:
         text = text.replace(name, name[0] + "*" * (len(name) - 1))
@@ -173,7 +211,8 @@ def _request(case: Case, base_url: str, extensions: bool) -> dict:
         "requested_datetime": w3(case.submitted_at),
         "updated_datetime": w3(case.closed_at or case.updated_at),
         "expected_datetime": w3(case.resolve_due_at),
-        "address": case.address or None,
+        "address": mask_text(case.address) or None,
+        # An id from the integration's own address register (e.g. 371721-0042), typed by no person: shown as given.
         "address_id": (extra.address_id or None) if extra else None,
         "zipcode": None,
         "lat": float(case.lat) if case.lat is not None else None,

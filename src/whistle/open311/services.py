@@ -21,6 +21,7 @@ from django.utils.dateparse import parse_datetime
 
 from whistle.cases.models import Case, CaseAttachment, Category, Channel
 from whistle.cases.services import ATTACHMENT_TYPES, DESCRIPTION_MAX, case_submit
+from whistle.core import uploads
 from whistle.core.errors import Forbidden, Invalid, NotFound, Problem
 from whistle.core.hashing import keyed_hash
 from whistle.org.scopes import Actor
@@ -180,7 +181,7 @@ def _contact_name(first: str | None, last: str | None) -> str:
     return " ".join(parts)
 
 
-def _check_media(data: RequestIn) -> None:
+def _check_media(data: RequestIn) -> tuple[str, str] | None:
     if data.media_url:
         try:
             URLValidator(schemes=["http", "https"])(data.media_url)
@@ -190,11 +191,12 @@ def _check_media(data: RequestIn) -> None:
             raise Invalid("不能超过500字符", code="invalid_media_url", field="media_url")
     upload = data.media
     if upload is not None:
-        content_type = (upload.content_type or "").split(";")[0].strip()
-        if content_type not in MEDIA_TYPES:
-            raise Invalid("须为图片（JPEG、PNG、WebP 或 HEIC）", code="media_type_not_allowed", field="media")
         if upload.size > settings.WHISTLE_ATTACHMENT_MAX_BYTES:
             raise Invalid("不能超过10MB", code="media_too_large", field="media")
+        # Served back publicly: its type is what its content shows, never what the client declared.
+        return uploads.checked(upload, MEDIA_TYPES, field="media", code="media_type_not_allowed",
+                               message="须为图片（JPEG、PNG、WebP 或 HEIC）")
+    return None
 
 
 def request_create(integration: Integration, data: RequestIn, now: dt.datetime | None = None) -> Case:
@@ -220,7 +222,7 @@ def request_create(integration: Integration, data: RequestIn, now: dt.datetime |
             raise Invalid(f"与附加项合计不能超过{DESCRIPTION_MAX}字", code="description_too_long", field="description")
     county = _reserved(data.attributes, "county") or integration.county_id
     kind = _reserved(data.attributes, "kind") or integration.kind
-    _check_media(data)
+    media = _check_media(data)
     address = data.address_string or (f"地址编号 {data.address_id}" if data.address_id else "")
 
     with transaction.atomic():
@@ -236,9 +238,8 @@ def request_create(integration: Integration, data: RequestIn, now: dt.datetime |
         attachment = None
         if data.media is not None:
             upload = data.media
-            name = (upload.name or "media")[-120:]
-            attachment = CaseAttachment(case=case, name=name, size=upload.size,
-                                        content_type=upload.content_type.split(";")[0].strip())
+            content_type, name = media
+            attachment = CaseAttachment(case=case, name=name, size=upload.size, content_type=content_type)
             attachment.file.save(name, upload, save=False)
             attachment.save()
         ServiceRequest.objects.create(

@@ -81,10 +81,12 @@ def patronage_list(request, active: bool | None = True, county: str | None = Non
 def patronage_assign(request, data: AssignIn):
     actor = _actor(request)
     if data.kind == "enterprise":
-        target = {"enterprise": Enterprise.objects.filter(uscc=data.target.strip().upper()).first()}
+        target = {"enterprise": Enterprise.objects.select_related("county").filter(uscc=data.target.strip().upper()).first()}
     else:
-        target = {"project": Project.objects.filter(code=data.target.strip()).first()}
-    if next(iter(target.values())) is None:
+        target = {"project": Project.objects.select_related("county").filter(code=data.target.strip()).first()}
+    found = next(iter(target.values()))
+    # Outside the actor's counties a target answers exactly like a missing one (no existence oracle).
+    if found is None or not selectors.can_manage(actor, found.county):
         raise Invalid("包保对象不存在", code="unknown_target", field="target")
     p = services.patronage_assign(actor, leader=data.leader, lead_unit=data.lead_unit, started_on=data.started_on,
                                   reason=data.reason, task_force=[m.dict() for m in data.task_force], **target)
@@ -125,7 +127,7 @@ def visit_log(request, pk: int, data: VisitIn):
 
 
 @router.get("/visits", summary="走访记录（按权限范围、年度）")
-def visit_list(request, year: int | None = None):
+def visit_list(request, year: int | None = Query(None, ge=2000, le=2100)):
     actor = _actor(request)
     return [visit_out(v) for v in selectors.visit_list(actor, year=year)[:500]]
 

@@ -222,6 +222,10 @@ def project_save(actor: Actor, data: dict) -> tuple[Project, bool]:
     """Create or update a project by its code (so an import run twice changes nothing). Returns (project, created)."""
     fields = clean_project(data)
     _check_manage(actor, fields["county"])
+    enterprise = fields["enterprise"]
+    if enterprise is not None and not can_manage(actor, enterprise.county):
+        # Another county's enterprise is not the coordinator's to link, and is answered exactly like an unknown one.
+        raise Invalid("建设企业（统一社会信用代码）不存在", code="unknown_enterprise", field="enterprise")
     milestones = fields.pop("milestones")
     existing = Project.objects.select_for_update().filter(code=fields["code"]).first()
     if existing is not None:

@@ -40,11 +40,12 @@ from django.db import connection, transaction
 
 from whistle.cases.services import PHONE_RE
 from whistle.core import sheets
+from whistle.core.errors import Invalid
 from whistle.core.hashing import keyed_hash
 
 from . import rollups
 from .models import Cadre, Level, Rating, RatingChannel, RollupKind, Tag, Window
-from .services import CASE_NUMBER_RE, COMMENT_MAX, mask_phone
+from .services import COMMENT_MAX, clean_case_number, mask_phone
 
 COLUMNS = ("external_id", "target", "level", "rated_at", "channel", "tags", "comment", "case_number", "phone")
 BEIJING = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -242,9 +243,10 @@ def parse(line: int, values: tuple | str, targets: dict[str, Target]) -> tuple:
         if len(comment) > COMMENT_MAX:
             raise Reject(f"评价意见不能超过{COMMENT_MAX}字")
     if case_number:
-        case_number = case_number.strip()
-        if case_number and not CASE_NUMBER_RE.match(case_number):
-            raise Reject("办件编号只能由字母、数字和“-”组成，最长40位")
+        try:  # one spelling per 办件编号, as for a rating given on the card (一事一评)
+            case_number = clean_case_number(case_number)
+        except Invalid as problem:
+            raise Reject(problem.detail) from None
     phone_hash = phone_masked = ""
     if phone:
         phone = phone.replace(" ", "").strip()

@@ -138,6 +138,10 @@ class Rating(models.Model):
     # Null on every imported rating: no database foreign key (its trigger would fire on each row), the ORM protects.
     rectification = models.OneToOneField("cases.Case", verbose_name="差评整改工单", null=True, blank=True,
                                           on_delete=models.PROTECT, related_name="rating", db_constraint=False)
+    # A re-rating (再评价) of a rectification is recorded on the poor rating that opened it, once (一事一评); it used to
+    # carry the rectification's case number, which anyone could take first on any card.
+    rerate_of = models.OneToOneField("self", verbose_name="再评价的差评", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="rerating", db_constraint=False, editable=False)
     # A flagged rating's review: a person decides whether it counts.
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="复核人", null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False)
@@ -151,6 +155,9 @@ class Rating(models.Model):
             # Imported ratings have no device or network: the rate limits never look them up.
             models.Index(fields=["device_hash", "created_at"], name="rating_device_live", condition=~Q(device_hash="")),
             models.Index(fields=["network_hash", "created_at"], name="rating_network_live", condition=~Q(network_hash="")),
+            # The per-phone limits read a phone's recent live ratings.
+            models.Index(fields=["rater_phone_hash", "created_at"], name="rating_phone_live",
+                         condition=~Q(rater_phone_hash="") & Q(external_id="")),
             # The live path: a target's recent ratings (bursts), a unit's, the latest (review, admin). Queries that use
             # them filter `external_id=""`, so the planner can take the partial index. A target's poor ratings, imported
             # too, are what accountability reads (`level__lte=2`: a few percent of the rows).

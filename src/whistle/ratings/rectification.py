@@ -2,8 +2,9 @@
 (核实: sign and contact), fixes within the rectification profile (opinion), answers the rater (reply) — and then the
 rater may re-rate through a link shown after the poor rating. The link's token is an HMAC of the rating id, so it
 needs no table and cannot be guessed. A re-rating is recorded twice, in one transaction: on the case as the
-system's follow-up (satisfaction from the level), and as a new rating whose case number is the rectification's
-(一事一评: a second re-rating of the same case is refused)."""
+system's follow-up (satisfaction from the level), and as a new rating tied to the poor rating it answers
+(`rerate_of`, unique: a second re-rating of the same case is refused). It does not use the rectification's case
+number: a public rating cannot name an internal case (services.clean_case_number), so nobody can block it."""
 from __future__ import annotations
 
 import datetime as dt
@@ -75,13 +76,13 @@ def rerate(token: str, *, level, comment: str = "", device: str, ip: str, now: d
         raise Invalid("请选择评价等级", code="level_required", field="level")
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=rating.rectification_id)
-        if case.state == State.CLOSED or Rating.objects.filter(case_number=case.number).exists():
+        if case.state == State.CLOSED or Rating.objects.filter(rerate_of=rating).exists():
             raise Conflict("本次整改已再评价过，一件事只能评价一次", code="case_already_rated")
         if case.state != State.REPLIED:
             raise Conflict("整改单位尚未答复，答复后即可再评价", code="rectification_not_replied")
         # A poor re-rating reopens this case (the workflow supervises it); it must not open a second one.
-        again = rating_submit(rating.target, level=level, comment=comment, case_number=case.number, device=device, ip=ip,
-                              now=now, rectify=False)
+        again = rating_submit(rating.target, level=level, comment=comment, device=device, ip=ip, now=now, rectify=False,
+                              rerate_of=rating)
         resolution, satisfaction = satisfaction_of(level)
         workflow.apply_locked(case, "follow_up", Actor.system(), {
             "resolution": resolution, "satisfaction": satisfaction,

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
+import unicodedata
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from whistle.cases import workflow
@@ -15,8 +17,7 @@ from whistle.cases.services import case_submit, clean_phone
 from whistle.core.errors import Conflict, Invalid, NotFound, Problem
 from whistle.core.hashing import keyed_hash
 from whistle.core.rules import int_param
-from whistle.org.models import Level as UnitLevel
-from whistle.org.models import Role, Unit, UnitKind
+from whistle.org.models import Role, Unit
 from whistle.org.scopes import Actor
 
 from . import rollups
@@ -26,7 +27,11 @@ RECTIFICATION_CATEGORY = {"code": "rating-rectification", "name": "差评整改"
                           "description": "扫码评价“不满意”“非常不满意”后的回访核实与整改"}
 COMMENT_MAX = 500
 RATER_CONTACT_NAME = "评价人"
-CASE_NUMBER_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{0,39}$")
+# Separators people type inside a 办件编号 (after NFKC: full-width forms are already ASCII).
+_CASE_NUMBER_SEPARATORS = re.compile(r"[\s_/.·\u2010-\u2015-]+")
+_CANONICAL_CASE_NUMBER = re.compile(r"[0-9A-Z]+(-[0-9A-Z]+)*")
+# whistle's own case numbers (cases.models.number_for): HZ and digits, however spelled.
+_INTERNAL_CASE_NUMBER = re.compile(r"HZ\d+")
 
 
 class TooManyRatings(Problem):
@@ -43,6 +48,23 @@ def network_of(ip: str) -> str:
         return ip
     prefix = 24 if address.version == 4 else 64
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def clean_case_number(value) -> str:
+    """一事一评 needs one spelling per 办件编号: NFKC (full-width letters and digits), upper case, each run of
+    separators as one "-", none at the ends — `sx2026 0001`, `SX2026-0001-` and `ＳＸ２０２６－０００１` are one case.
+    whistle's own case numbers (HZ…) are refused: a public rating names a service of the card's unit, and a
+    rectification is re-rated on its own signed link (rectification.rerate), so nobody can use its number to
+    block the rater's re-rating."""
+    text = unicodedata.normalize("NFKC", value or "").strip().upper()
+    text = _CASE_NUMBER_SEPARATORS.sub("-", text).strip("-")
+    if not text:
+        return ""
+    if len(text) > 40 or not _CANONICAL_CASE_NUMBER.fullmatch(text) or not text.isascii():
+        raise Invalid("办件编号只能由字母、数字和“-”组成，最长40位", code="invalid_case_number", field="case_number")
+    if _INTERNAL_CASE_NUMBER.fullmatch(text.replace("-", "")):
+        raise Invalid("请填写政务服务办件编号；诉求工单号（HZ开头）不用填写", code="internal_case_number", field="case_number")
+    return text
 
 
 def mask_phone(phone: str) -> str:
@@ -62,7 +84,10 @@ def rating_submit(
     channel: str = RatingChannel.QR,
     now: dt.datetime | None = None,
     rectify: bool = True,
+    rerate_of: Rating | None = None,
 ) -> Rating:
+    """A rating, or — for a case number already rated — an unsaved one: the caller (anonymous) gets the same answer
+    as for a fresh rating, so the page tells nobody which numbers were rated (一事一评 without an oracle)."""
     now = now or timezone.now()
     if not target.is_active:
         raise Invalid("该亮码已停用", code="card_inactive")
@@ -76,31 +101,37 @@ def rating_submit(
     comment = (comment or "").strip()
     if len(comment) > COMMENT_MAX:
         raise Invalid(f"评价意见不能超过{COMMENT_MAX}字", code="comment_too_long", field="comment")
-    case_number = (case_number or "").strip()
-    if case_number and not CASE_NUMBER_RE.match(case_number):
-        raise Invalid("办件编号只能由字母、数字和“-”组成，最长40位", code="invalid_case_number", field="case_number")
+    case_number = clean_case_number(case_number)
     phone = (phone or "").strip()
     if phone:
         phone = clean_phone(phone, field="phone")
     if channel not in RatingChannel.values:
         raise Invalid("评价渠道不正确", code="invalid_channel", field="channel")
     device_hash, network_hash = keyed_hash(f"device:{device}"), keyed_hash(f"network:{network_of(ip)}")
+    phone_hash = keyed_hash(phone) if phone else ""
 
     with transaction.atomic():
-        _check_rate_limits(device_hash, network_hash, now)
-        # A burst on one card is what bought or coached ratings look like: keep it, but a person decides.
-        burst = _recent_on_target(target, now) >= int_param("ratings.burst_threshold")
+        _check_rate_limits(target, device_hash, network_hash, phone_hash, now)
+        # A burst on one card is what bought or coached ratings look like: keep it, but a person decides — except
+        # for a device or phone whose earlier rating counted before the burst began: a flood of new cookies must
+        # not hold back the card's regular raters.
+        burst = (_recent_on_target(target, now) >= int_param("ratings.burst_threshold")
+                 and not _seen_before(device_hash, phone_hash, now))
         fields = {"cadre" if isinstance(target, Cadre) else "window": target}
+        values = dict(
+            **fields, unit=target.unit, level=level, tags=tags, comment=comment, case_number=case_number,
+            rater_phone_hash=phone_hash, rater_phone_masked=mask_phone(phone) if phone else "",
+            channel=channel, created_at=now, device_hash=device_hash, network_hash=network_hash, rerate_of=rerate_of,
+            counted=not burst, status=RatingStatus.FLAGGED if burst else RatingStatus.COUNTED,
+        )
         try:
             with transaction.atomic():
-                rating = Rating.objects.create(
-                    **fields, unit=target.unit, level=level, tags=tags, comment=comment, case_number=case_number,
-                    rater_phone_hash=keyed_hash(phone) if phone else "", rater_phone_masked=mask_phone(phone) if phone else "",
-                    channel=channel, created_at=now, device_hash=device_hash, network_hash=network_hash,
-                    counted=not burst, status=RatingStatus.FLAGGED if burst else RatingStatus.COUNTED,
-                )
+                rating = Rating.objects.create(**values)
         except IntegrityError:
-            raise Conflict("该办件已评价过，一件事只能评价一次", code="case_already_rated", field="case_number") from None
+            if rerate_of is not None:  # the rater's own signed link: telling them is no oracle
+                raise Conflict("本次整改已再评价过，一件事只能评价一次", code="case_already_rated") from None
+            # 一事一评: the number was rated. Answer as for a fresh rating, store nothing, count nothing.
+            return Rating(**values)
         if rating.counted:
             rollups.count(rating, +1)
         # `rectify=False`: the rater's re-rating of a rectification already acts on that case (ratings.rectification).
@@ -110,13 +141,34 @@ def rating_submit(
     return rating
 
 
-def _check_rate_limits(device_hash: str, network_hash: str, now: dt.datetime) -> None:
-    if Rating.objects.filter(device_hash=device_hash, created_at__gt=now - dt.timedelta(days=1)).count() >= int_param(
-            "ratings.max_per_device_per_day"):
+def _check_rate_limits(target, device_hash: str, network_hash: str, phone_hash: str, now: dt.datetime) -> None:
+    """The limits (rule parameters ratings.*): per device, per network (IPv4 /24, IPv6 /64), per network on one
+    card, and per phone — a fresh cookie per rating passes the device limit, so the network and the phone bound
+    what one person can add to one card."""
+    day, hour = now - dt.timedelta(days=1), now - dt.timedelta(hours=1)
+    live = Rating.objects.filter(external_id="")
+    if live.filter(device_hash=device_hash, created_at__gt=day).count() >= int_param("ratings.max_per_device_per_day"):
         raise TooManyRatings("本设备今天的评价次数已达上限，请明天再评", code="device_limit")
-    if Rating.objects.filter(network_hash=network_hash, created_at__gt=now - dt.timedelta(hours=1)).count() >= int_param(
-            "ratings.max_per_network_per_hour"):
+    if live.filter(network_hash=network_hash, created_at__gt=hour).count() >= int_param("ratings.max_per_network_per_hour"):
         raise TooManyRatings("当前网络评价过于频繁，请稍后再试", code="network_limit")
+    on_card = target.ratings.filter(external_id="")
+    if on_card.filter(network_hash=network_hash, created_at__gt=hour).count() >= int_param(
+            "ratings.max_per_network_per_card_per_hour"):
+        raise TooManyRatings("当前网络对该亮码的评价过于频繁，请稍后再试", code="network_card_limit")
+    if phone_hash:
+        by_phone = live.filter(rater_phone_hash=phone_hash, created_at__gt=day)
+        if by_phone.count() >= int_param("ratings.max_per_phone_per_day"):
+            raise TooManyRatings("该手机号今天的评价次数已达上限，请明天再评", code="phone_limit", field="phone")
+        if on_card.filter(rater_phone_hash=phone_hash, created_at__gt=day).count() >= int_param(
+                "ratings.max_per_phone_per_card_per_day"):
+            raise TooManyRatings("该手机号今天已评价过这张亮码，请明天再评", code="phone_card_limit", field="phone")
+
+
+def _seen_before(device_hash: str, phone_hash: str, now: dt.datetime) -> bool:
+    """A device or phone with a counted rating older than the burst window: a regular rater, not part of the burst."""
+    since = now - dt.timedelta(minutes=int_param("ratings.burst_window_minutes"))
+    who = Q(device_hash=device_hash) | (Q(rater_phone_hash=phone_hash) if phone_hash else Q(pk__in=[]))
+    return Rating.objects.filter(who, external_id="", status=RatingStatus.COUNTED, created_at__lte=since).exists()
 
 
 def _recent_on_target(target, now: dt.datetime) -> int:
@@ -144,7 +196,7 @@ def _open_rectification(rating: Rating, now: dt.datetime):
         Actor.system(), kind=Kind.COMPLAINT, category=RECTIFICATION_CATEGORY["code"], title=f"差评整改：{kind}{target.name}"[:100],
         description="\n".join(lines), contact_name=RATER_CONTACT_NAME,
         contact_phone=target.supervision_phone, channel=Channel.RATING, external_ref=f"rating-{rating.pk}",
-        county=_county_of(unit).pk, cross_county=unit.county_id is None, now=now,
+        county=_county_of(unit), cross_county=unit.county_id is None, now=now,
     )
     return workflow.apply_locked(case, "dispatch", Actor.system(), {"unit": unit.pk}, now)
 
@@ -159,12 +211,12 @@ def _rectification_category() -> None:
 
 
 def _county_of(unit: Unit) -> Unit:
-    """A county unit's own county; a city unit has none, so its case is filed under the first county of the city
-    (it is handled at city level either way: cross_county)."""
+    """A county unit's own county; a city unit has none, so its case is filed under the city government itself
+    (the root of its tree): no county's coordinators or leader see it, act on it or count it (cross_county: city
+    level). Filing it under some county put it in that county's inbox and figures."""
     if unit.county_id:
         return unit.county
-    return Unit.objects.filter(level=UnitLevel.COUNTY, kind=UnitKind.GOVERNMENT, is_active=True,
-                               path__startswith=unit.path.split("/")[0] + "/").order_by("path").first()
+    return Unit.objects.get(path=unit.path.split("/")[0] + "/")
 
 
 APPELLANT_ROLES = {Role.HANDLER, Role.UNIT_ADMIN}

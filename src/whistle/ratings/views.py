@@ -1,6 +1,5 @@
 """Public card pages (no login) and the printable card for administrators. Thin: services write, selectors read."""
 import base64
-import datetime as dt
 import io
 import secrets
 import tempfile
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from whistle.cases.models import Case
 from whistle.core.archive import entry_name
+from whistle.core import params
 from whistle.core.errors import Invalid, NotFound, Problem
 from whistle.core.links import public_url
 from whistle.org.models import Role, Unit
@@ -246,8 +246,8 @@ def rating_review_view(request, pk):
 def ranking(request):
     """Monthly 亮评价 of the cadres and windows in the signed-in user's scope (?month=2026-11, default this month)."""
     try:
-        month = dt.datetime.strptime(request.GET.get("month", ""), "%Y-%m").date()
-    except ValueError:
+        month = params.parse_month(request.GET.get("month", ""))
+    except Invalid:
         month = timezone.localdate().replace(day=1)
     actor = Actor.of(request.user)
     return render(request, "ratings/ranking.html", {"month": month, "rows": monthly_ranking(actor, month)})

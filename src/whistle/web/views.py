@@ -25,7 +25,8 @@ from whistle.cases import selectors, services
 from whistle.cases.models import Card, State
 from whistle.cases.visibility import requester_events
 from whistle.cases.workflow import TRANSITIONS, allowed_actions
-from whistle.core.errors import Forbidden, NotFound, Problem
+from whistle.core import params
+from whistle.core.errors import Forbidden, Invalid, NotFound, Problem
 from whistle.org.models import Role
 from whistle.org.scopes import Actor
 from whistle.org.services import login_check, password_change_required, password_set
@@ -335,9 +336,9 @@ def ledger(request):
 
 
 def _page_number(request) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
+    try:  # bounded: page=10**20 was an OFFSET past the database's integers (a 500)
+        return params.parse_page(request.GET.get("page"))
+    except Invalid:
         return 1
 
 
@@ -394,10 +395,9 @@ COCKPIT_ROLES = (Role.LEADER, Role.COORDINATOR, Role.AUDITOR, Role.SYSADMIN)
 
 def _month_param(request) -> dt.date | None:
     """`?month=YYYY-MM`; anything else (or a month in the future) is this month."""
-    value = request.GET.get("month", "")
     try:
-        month = dt.datetime.strptime(value, "%Y-%m").date()
-    except ValueError:
+        month = params.parse_month(request.GET.get("month", ""))  # bounded: month=0001-01 was a 500
+    except Invalid:
         return None
     return month if month <= timezone.localdate() else None
 
