@@ -86,8 +86,8 @@ def statement(cp) -> dict:
     }
 
 
-def _entry_line(case_id: int, seq: int, head: str) -> bytes:
-    return f"{case_id}:{seq}:{head}\n".encode()
+def _entry_line(case_id: int, seq: int, head: str, gap_end: int | None) -> bytes:
+    return f"{case_id}:{seq}:{head}:{gap_end or ''}\n".encode()
 
 
 def _models(**given) -> SimpleNamespace:
@@ -95,13 +95,14 @@ def _models(**given) -> SimpleNamespace:
                            Checkpoint=given.get("Checkpoint", AuditCheckpoint), Entry=given.get("Entry", AuditCheckpointEntry))
 
 
-def _gaps(ids, after: int):
-    """(id, 0, "") for every case number missing from the ascending `ids` above `after`, and the ids' rows."""
+def _with_gaps(rows, after: int):
+    """The rows (case id, seq, head) ascending by id, each as an entry (…, None), with an entry (first, 0, "", last)
+    before each run of case numbers missing above `after`: one row per run, however long."""
     expected = after + 1
-    for row in ids:
-        for missing in range(expected, row[0]):
-            yield missing, 0, ""
-        yield row
+    for row in rows:
+        if row[0] > expected:
+            yield expected, 0, "", row[0] - 1
+        yield (*row, None)
         expected = row[0] + 1
 
 
@@ -110,7 +111,7 @@ def _heads_since(m, previous):
     `previous` (every case, for the first checkpoint) and every case number newly found missing."""
     heads = m.Case.objects.order_by("pk").values_list("pk", "event_seq", "last_event_hash")
     if previous is None:
-        yield from _gaps(heads.iterator(chunk_size=CHUNK), 0)
+        yield from _with_gaps(heads.iterator(chunk_size=CHUNK), 0)
         return
     moved = set(m.CaseEvent.objects.filter(pk__gt=previous.event_watermark - LOOKBACK).values_list("case_id", flat=True).distinct())
     found = {}
@@ -121,12 +122,14 @@ def _heads_since(m, previous):
         for pk, seq, head in heads.filter(pk__in=chunk):
             # The look-back finds cases the previous checkpoint already recorded at this seq: leave them out.
             if seq > recorded.get(pk, -1):
-                found[pk] = (pk, seq, head)
-    new_ids = m.Case.objects.filter(pk__gt=previous.max_case_id).order_by("pk").values_list("pk", flat=True)
-    for pk, seq, head in _gaps(((pk, None, None) for pk in new_ids.iterator(chunk_size=CHUNK)), previous.max_case_id):
-        if seq == 0:
-            found[pk] = (pk, 0, "")
-            log.warning("audit checkpoint: case number %s is missing (a rolled-back submission, or a deleted case)", number_for(pk))
+                found[pk] = (pk, seq, head, None)
+    new_ids = m.Case.objects.filter(pk__gt=previous.max_case_id).order_by("pk").values_list("pk", "pk", "pk")
+    for entry in _with_gaps(new_ids.iterator(chunk_size=CHUNK), previous.max_case_id):
+        if entry[1] == 0:
+            # Never two entries for one id in a checkpoint: the gap starts at a number no case has.
+            found[entry[0]] = entry
+            log.warning("audit checkpoint: case numbers %s–%s are missing (rolled-back submissions, or deleted cases)",
+                        number_for(entry[0]), number_for(entry[3]))
     for pk in sorted(found):
         yield found[pk]
 
@@ -153,9 +156,9 @@ def write_checkpoint(now=None, **models) -> AuditCheckpoint | None:
             entries_count=0, entries_digest="", hash_key=kid, signature="",
         )
         digest, count, batch = hashlib.sha256(), 0, []
-        for pk, seq, head in _heads_since(m, previous):
-            digest.update(_entry_line(pk, seq, head))
-            batch.append(m.Entry(checkpoint_id=cp.pk, case_id=pk, seq=seq, hash=head))
+        for pk, seq, head, gap_end in _heads_since(m, previous):
+            digest.update(_entry_line(pk, seq, head, gap_end))
+            batch.append(m.Entry(checkpoint_id=cp.pk, case_id=pk, seq=seq, hash=head, gap_end=gap_end))
             count += 1
             if len(batch) >= ENTRY_BATCH:
                 m.Entry.objects.bulk_create(batch)
@@ -187,9 +190,10 @@ def _check_checkpoints(report: Report) -> AuditCheckpoint | None:
     for cp in AuditCheckpoint.objects.order_by("pk").iterator(chunk_size=100):
         report.checkpoints += 1
         digest, count = hashlib.sha256(), 0
-        entries = AuditCheckpointEntry.objects.filter(checkpoint_id=cp.pk).order_by("case_id").values_list("case_id", "seq", "hash")
-        for pk, seq, head in entries.iterator(chunk_size=CHUNK):
-            digest.update(_entry_line(pk, seq, head))
+        entries = (AuditCheckpointEntry.objects.filter(checkpoint_id=cp.pk).order_by("case_id")
+                   .values_list("case_id", "seq", "hash", "gap_end"))
+        for row in entries.iterator(chunk_size=CHUNK):
+            digest.update(_entry_line(*row))
             count += 1
         try:
             good = signed(cp.hash_key, canonical_json(statement(cp))) == cp.signature
@@ -265,19 +269,33 @@ def _broken(pk: int, problems: list[tuple[int, str]]) -> Broken:
     return Broken(number_for(pk), problems[0][0], "；".join(reason for _, reason in problems))
 
 
-def _missing(report: Report, start: int, stop: int, entries) -> None:
-    """Case numbers start..stop-1 do not exist: each must have been recorded missing by a checkpoint."""
-    unexplained_from = start
-    for pk, seq in entries:
-        if pk > unexplained_from:
-            _gap(report, unexplained_from, pk)
-        if seq > 0:
-            report.broken.append(Broken(number_for(pk), seq, f"工单不存在，检查点记录其已有第{seq}条记录：工单被删除"))
-        else:
-            report.known_gaps += 1
-        unexplained_from = pk + 1
-    if stop > unexplained_from:
-        _gap(report, unexplained_from, stop)
+class _Gaps:
+    """Which missing case numbers the checkpoints explain, walked in ascending order with the cases."""
+
+    def __init__(self, report: Report):
+        self.report, self.explained_until = report, 0
+
+    def entry(self, gap_end: int | None) -> None:
+        if gap_end:
+            self.report.known_gaps += 1
+            self.explained_until = max(self.explained_until, gap_end)
+
+    def missing(self, start: int, stop: int) -> None:
+        """Case numbers start..stop-1 do not exist and have no entry of their own."""
+        start = max(start, self.explained_until + 1)
+        if start < stop:
+            _gap(self.report, start, stop)
+
+
+def _entry_groups(rows):
+    """(case id, newest head entry or None, end of a missing run starting there or None) by ascending case id, then a
+    sentinel after every id."""
+    for pk, group in _grouped(rows):
+        if pk == float("inf"):
+            break
+        heads = [row for row in group if row[1] > 0]
+        yield pk, heads[-1] if heads else None, max((row[3] or 0 for row in group), default=0) or None
+    yield float("inf"), None, None
 
 
 def _gap(report: Report, start: int, stop: int) -> None:
@@ -308,10 +326,11 @@ def verify(progress: bool = False, chunk: int = CHUNK) -> Report:
         cases = Case.objects.order_by("pk").values_list(*CASE_VALUES).iterator(chunk_size=chunk)
         events = _grouped(CaseEvent.objects.order_by("case_id", "seq").values_list(*EVENT_VALUES).iterator(chunk_size=chunk))
         # The newest entry of each case: entries ordered by seq within a case, the last one wins.
-        entries = _grouped(AuditCheckpointEntry.objects.order_by("case_id", "seq").values_list("case_id", "seq", "hash")
-                           .iterator(chunk_size=chunk))
+        entries = _entry_groups(AuditCheckpointEntry.objects.order_by("case_id", "seq")
+                                .values_list("case_id", "seq", "hash", "gap_end").iterator(chunk_size=chunk))
         ev_pk, ev_rows = next(events)
-        en_pk, en_rows = next(entries)
+        en_pk, en_head, en_gap = next(entries)
+        gaps = _Gaps(report)
         expected = 1
         for case in cases:
             pk = case[0]
@@ -319,20 +338,22 @@ def verify(progress: bool = False, chunk: int = CHUNK) -> Report:
                 report.events += len(ev_rows)
                 report.broken.append(Broken(number_for(ev_pk), 0, "记录所属工单不存在：工单被删除"))
                 ev_pk, ev_rows = next(events)
-            if expected < pk:
-                gap_entries = []
-                while en_pk < pk:
-                    gap_entries.append((en_pk, en_rows[-1][1]))
-                    en_pk, en_rows = next(entries)
-                _missing(report, expected, pk, gap_entries)
-            case_events = []
+            while en_pk < pk:  # entries of case numbers that do not exist (now)
+                gaps.missing(expected, en_pk)
+                if en_head is not None:
+                    report.broken.append(Broken(number_for(en_pk), en_head[1], f"工单不存在，检查点记录其已有第{en_head[1]}条记录：工单被删除"))
+                gaps.entry(en_gap)
+                expected = en_pk + 1
+                en_pk, en_head, en_gap = next(entries)
+            gaps.missing(expected, pk)
+            case_events, entry = [], None
             if ev_pk == pk:
                 case_events = ev_rows
                 ev_pk, ev_rows = next(events)
-            entry = None
             if en_pk == pk:
-                entry = en_rows[-1]
-                en_pk, en_rows = next(entries)
+                entry = en_head
+                gaps.entry(en_gap)
+                en_pk, en_head, en_gap = next(entries)
             report.cases += 1
             report.events += len(case_events)
             problems = _check_case(case, case_events, entry)
@@ -345,12 +366,15 @@ def verify(progress: bool = False, chunk: int = CHUNK) -> Report:
             report.events += len(ev_rows)
             report.broken.append(Broken(number_for(ev_pk), 0, "记录所属工单不存在：工单被删除"))
             ev_pk, ev_rows = next(events)
-        tail = []
         while en_pk != float("inf"):
-            tail.append((en_pk, en_rows[-1][1]))
-            en_pk, en_rows = next(entries)
-        stop = max([top_recorded + 1, expected] + [pk + 1 for pk, _ in tail])
-        _missing(report, expected, stop, tail)
+            gaps.missing(expected, en_pk)
+            if en_head is not None:
+                report.broken.append(Broken(number_for(en_pk), en_head[1], f"工单不存在，检查点记录其已有第{en_head[1]}条记录：工单被删除"))
+            gaps.entry(en_gap)
+            expected = en_pk + 1
+            en_pk, en_head, en_gap = next(entries)
+        # Numbers up to the newest checkpoint's highest existed or were recorded missing then.
+        gaps.missing(expected, top_recorded + 1)
         if bar is not None:
             bar.update(report.cases % 1000)
             bar.close()

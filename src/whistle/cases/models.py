@@ -396,14 +396,15 @@ class AuditCheckpoint(models.Model):
 
 
 class AuditCheckpointEntry(models.Model):
-    """One case's chain head at a checkpoint: (case id, seq, hash of the event at seq); seq 0 and no hash for a case
-    number that did not exist then. The case is a plain number, not a foreign key: the entry must outlive a
+    """One case's chain head at a checkpoint: (case id, seq, hash of the event at seq); or, with seq 0, no hash and
+    `gap_end`, a run of case numbers (case_id … gap_end) that did not exist then. The case is a plain number, not a foreign key: the entry must outlive a
     deleted case to name it."""
 
     checkpoint = models.ForeignKey(AuditCheckpoint, on_delete=models.PROTECT, related_name="entries", db_index=False)
     case_id = models.BigIntegerField()
     seq = models.PositiveIntegerField()
     hash = models.CharField(max_length=64, blank=True)
+    gap_end = models.BigIntegerField(null=True, blank=True, help_text="a run of missing case numbers: case_id … gap_end")
 
     class Meta:
         verbose_name = "检查点记录"

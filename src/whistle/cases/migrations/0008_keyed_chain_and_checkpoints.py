@@ -53,6 +53,7 @@ class Migration(migrations.Migration):
                 ('case_id', models.BigIntegerField()),
                 ('seq', models.PositiveIntegerField()),
                 ('hash', models.CharField(blank=True, max_length=64)),
+                ('gap_end', models.BigIntegerField(blank=True, help_text='a run of missing case numbers: case_id … gap_end', null=True)),
                 ('checkpoint', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='cases.auditcheckpoint')),
             ],
             options={
