@@ -272,6 +272,15 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 WHISTLE_HASH_KEY = _HASH_KEY
 WHISTLE_WORKER_INTERVAL_SECONDS = int(os.environ.get("WHISTLE_WORKER_INTERVAL_SECONDS", "60"))
 
+# ---- audit trail (golive-audit) ----
+# Hash keys retired by a rotation, comma-separated: the audit chain's events and checkpoints hashed with them still
+# verify (docs/operations.md, "审计链与密钥轮换"). The current key is WHISTLE_HASH_KEY.
+WHISTLE_HASH_KEYS_RETIRED = [k for k in os.environ.get("WHISTLE_HASH_KEYS_RETIRED", "").split(",") if k]
+# How often the worker writes a signed checkpoint of the chain heads that moved.
+WHISTLE_AUDIT_CHECKPOINT_MINUTES = int(os.environ.get("WHISTLE_AUDIT_CHECKPOINT_MINUTES", "10"))
+# ---- end audit trail ----
+
+
 # --- observability (issue 11): JSON logs, request ids, metrics ---------------------------------------------------
 # One JSON object per line on stderr (journald or any collector reads it): time, level, logger, message, request_id,
 # and a record's own fields (a request's route, status and duration; a job's name, status and duration).

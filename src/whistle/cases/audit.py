@@ -1,11 +1,56 @@
-"""Prove that no case history was edited: recompute every event chain."""
+"""Prove that no case history and no case was edited or deleted: `whistle audit verify`, and the signed
+checkpoints the worker writes (`checkpoint_job`).
+
+What verify checks, for every case, in one pass in case-number order (constant memory: three ordered streams,
+cases, their events and the checkpoint entries, merged by case id; never a dict of all chain heads):
+
+- the event chain: seq 1, 2, 3 … without holes, each event's `prev_hash` is the hash before it, and each hash is
+  the HMAC under the key the event names (core.hashing); a plain SHA-256 (legacy) event only up to the seq a
+  signed checkpoint recorded for that case;
+- the case row against its chain: `event_seq`, `last_event_hash` and `state` equal the last event's seq, hash
+  and to-state; the content the case was submitted with (title, description, phone, enterprise, …) still hashes
+  to the `content_hash` its submit event carries;
+- the checkpoints: each is signed with the hash key and chained to the one before; every case a checkpoint
+  recorded still exists with at least that seq, and its event at that seq still has that hash; every case number
+  up to the newest checkpoint's highest one exists or was recorded missing by a checkpoint (numbers skipped by a
+  rolled-back submission on PostgreSQL); a case number missing without such a record is a deleted case.
+
+Checkpoints are incremental (docs/architecture.md, "Audit trail"): each stores entries only for the cases whose chain
+moved since the one before, so the worker's cost follows the number of changed cases, not of all cases.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import logging
+import sys
+from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
+from types import SimpleNamespace
 
-from whistle.core.hashing import chain_hash
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
 
-from .models import Case, CaseEvent, number_for
+from whistle.core.hashing import LEGACY, UnknownKey, canonical_json, chain_hash, key_id, signed
+
+from .models import (
+    CONTENT_FIELDS, AuditCheckpoint, AuditCheckpointEntry, Case, CaseEvent, content_record, iso_utc, number_for,
+)
+
+log = logging.getLogger("whistle.audit")
+
+CHUNK = 2000  # rows per fetch from each stream
+# Event ids are handed out before commit: an event committed after a checkpoint with an id at most this far below
+# the checkpoint's watermark is still found by the next one.
+LOOKBACK = 1000
+ENTRY_BATCH = 5000
+_LOCK = 0x77686973  # "whis": the PostgreSQL advisory lock that lets one worker at a time write a checkpoint
+
+EVENT_VALUES = ("case_id", "seq", "action", "from_state", "to_state", "actor_id", "actor_label", "at", "payload",
+                "prev_hash", "hash", "hash_key")
+CASE_VALUES = ("pk", "state", "event_seq", "last_event_hash", *CONTENT_FIELDS)
 
 
 @dataclass
@@ -15,30 +60,335 @@ class Broken:
     reason: str
 
 
-def verify_chains(chunk: int = 5000) -> tuple[int, list[Broken]]:
-    """Stream events in (case, seq) order; return (events checked, broken chains, at most one per case)."""
-    broken: dict[int, Broken] = {}
-    heads = {}
-    checked = 0
-    current, previous_hash, expected_seq = None, "", 1
-    for event in CaseEvent.objects.order_by("case_id", "seq").iterator(chunk_size=chunk):
-        if event.case_id != current:
-            if current is not None:
-                heads[current] = previous_hash
-            current, previous_hash, expected_seq = event.case_id, "", 1
-        checked += 1
-        if event.case_id in broken:
-            continue
-        if event.seq != expected_seq:
-            broken[event.case_id] = Broken(number_for(event.case_id), event.seq, f"序号不连续（应为{expected_seq}）")
-        elif event.prev_hash != previous_hash:
-            broken[event.case_id] = Broken(number_for(event.case_id), event.seq, "前序哈希不符：前一条记录被改动或删除")
-        elif chain_hash(previous_hash, event.record()) != event.hash:
-            broken[event.case_id] = Broken(number_for(event.case_id), event.seq, "哈希不符：该条记录内容被改动")
-        previous_hash, expected_seq = event.hash, expected_seq + 1
-    if current is not None:
-        heads[current] = previous_hash
-    for pk, last_hash in Case.objects.values_list("pk", "last_event_hash").iterator(chunk_size=chunk):
-        if pk not in broken and heads.get(pk, "") != last_hash:
-            broken[pk] = Broken(number_for(pk), 0, "工单链头与最后一条记录不符：记录被删除或追加")
-    return checked, sorted(broken.values(), key=lambda b: b.case_number)
+@dataclass
+class Report:
+    cases: int = 0
+    events: int = 0
+    checkpoints: int = 0
+    known_gaps: int = 0
+    unconfirmed_gaps: list[str] = field(default_factory=list)  # PostgreSQL only: numbers missing since the newest checkpoint
+    broken: list[Broken] = field(default_factory=list)  # one per altered case (or missing number range), in order
+    checkpoint_problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.broken and not self.checkpoint_problems
+
+
+# ---- checkpoints --------------------------------------------------------------------------------------------------
+
+def statement(cp) -> dict:
+    """What a checkpoint's signature covers (a function, not a method: migrations call it on historical models)."""
+    return {
+        "id": cp.pk, "created_at": iso_utc(cp.created_at), "previous": cp.previous_signature,
+        "event_watermark": cp.event_watermark, "max_case_id": cp.max_case_id, "cases": cp.cases_count,
+        "events": cp.events_count, "entries": cp.entries_count, "entries_digest": cp.entries_digest,
+    }
+
+
+def _entry_line(case_id: int, seq: int, head: str, gap_end: int | None) -> bytes:
+    return f"{case_id}:{seq}:{head}:{gap_end or ''}\n".encode()
+
+
+def _models(**given) -> SimpleNamespace:
+    return SimpleNamespace(Case=given.get("Case", Case), CaseEvent=given.get("CaseEvent", CaseEvent),
+                           Checkpoint=given.get("Checkpoint", AuditCheckpoint), Entry=given.get("Entry", AuditCheckpointEntry))
+
+
+def _with_gaps(rows, after: int):
+    """The rows (case id, seq, head) ascending by id, each as an entry (…, None), with an entry (first, 0, "", last)
+    before each run of case numbers missing above `after`: one row per run, however long."""
+    expected = after + 1
+    for row in rows:
+        if row[0] > expected:
+            yield expected, 0, "", row[0] - 1
+        yield (*row, None)
+        expected = row[0] + 1
+
+
+def _heads_since(m, previous):
+    """The entries of a new checkpoint, in case id order: the head of every case whose chain moved since
+    `previous` (every case, for the first checkpoint) and every case number newly found missing."""
+    heads = m.Case.objects.order_by("pk").values_list("pk", "event_seq", "last_event_hash")
+    if previous is None:
+        yield from _with_gaps(heads.iterator(chunk_size=CHUNK), 0)
+        return
+    moved = set(m.CaseEvent.objects.filter(pk__gt=previous.event_watermark - LOOKBACK).values_list("case_id", flat=True).distinct())
+    found = {}
+    ids = sorted(moved)
+    for start in range(0, len(ids), 500):  # SQLite allows a few hundred parameters
+        chunk = ids[start:start + 500]
+        recorded = dict(m.Entry.objects.filter(case_id__in=chunk).values("case_id").annotate(top=Max("seq")).values_list("case_id", "top"))
+        for pk, seq, head in heads.filter(pk__in=chunk):
+            # The look-back finds cases the previous checkpoint already recorded at this seq: leave them out.
+            if seq > recorded.get(pk, -1):
+                found[pk] = (pk, seq, head, None)
+    new_ids = m.Case.objects.filter(pk__gt=previous.max_case_id).order_by("pk").values_list("pk", "pk", "pk")
+    for entry in _with_gaps(new_ids.iterator(chunk_size=CHUNK), previous.max_case_id):
+        if entry[1] == 0:
+            # Never two entries for one id in a checkpoint: the gap starts at a number no case has.
+            found[entry[0]] = entry
+            log.warning("audit checkpoint: case numbers %s–%s are missing (rolled-back submissions, or deleted cases)",
+                        number_for(entry[0]), number_for(entry[3]))
+    for pk in sorted(found):
+        yield found[pk]
+
+
+def write_checkpoint(now=None, **models) -> AuditCheckpoint | None:
+    """Write a signed checkpoint of the chain heads that moved since the last one; None when nothing moved."""
+    m = _models(**models)
+    now = now or timezone.now()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK])
+        previous = m.Checkpoint.objects.order_by("-pk").first()
+        top_event = m.CaseEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        max_case = m.Case.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        if top_event == 0 and max_case == 0:
+            return None
+        if previous is not None and (top_event, max_case) == (previous.event_watermark, previous.max_case_id):
+            return None
+        kid = key_id()
+        cp = m.Checkpoint.objects.create(
+            created_at=now, previous_signature=previous.signature if previous else "", event_watermark=top_event,
+            max_case_id=max_case, cases_count=m.Case.objects.count(), events_count=m.CaseEvent.objects.count(),
+            entries_count=0, entries_digest="", hash_key=kid, signature="",
+        )
+        digest, count, batch = hashlib.sha256(), 0, []
+        for pk, seq, head, gap_end in _heads_since(m, previous):
+            digest.update(_entry_line(pk, seq, head, gap_end))
+            batch.append(m.Entry(checkpoint_id=cp.pk, case_id=pk, seq=seq, hash=head, gap_end=gap_end))
+            count += 1
+            if len(batch) >= ENTRY_BATCH:
+                m.Entry.objects.bulk_create(batch)
+                batch.clear()
+        m.Entry.objects.bulk_create(batch)
+        cp.entries_count, cp.entries_digest = count, digest.hexdigest()
+        cp.signature = signed(kid, canonical_json(statement(cp)))
+        cp.save(update_fields=["entries_count", "entries_digest", "signature"])
+    return cp
+
+
+def checkpoint_job(now) -> dict:
+    """The worker job: a checkpoint every WHISTLE_AUDIT_CHECKPOINT_MINUTES (if anything moved)."""
+    last = AuditCheckpoint.objects.order_by("-pk").values_list("created_at", flat=True).first()
+    minutes = settings.WHISTLE_AUDIT_CHECKPOINT_MINUTES
+    if last is not None and (now - last).total_seconds() < minutes * 60:
+        return {"audit_checkpoints": 0}
+    cp = write_checkpoint(now)
+    if cp is not None:
+        log.info("audit checkpoint %s: %s cases changed, signature %s", cp.pk, cp.entries_count, cp.signature)
+    return {"audit_checkpoints": int(cp is not None)}
+
+
+# ---- verify -------------------------------------------------------------------------------------------------------
+
+def _check_checkpoints(report: Report) -> AuditCheckpoint | None:
+    """Each checkpoint's signature, its entries' digest and its link to the one before; returns the newest."""
+    previous = None
+    for cp in AuditCheckpoint.objects.order_by("pk").iterator(chunk_size=100):
+        report.checkpoints += 1
+        digest, count = hashlib.sha256(), 0
+        entries = (AuditCheckpointEntry.objects.filter(checkpoint_id=cp.pk).order_by("case_id")
+                   .values_list("case_id", "seq", "hash", "gap_end"))
+        for row in entries.iterator(chunk_size=CHUNK):
+            digest.update(_entry_line(*row))
+            count += 1
+        try:
+            good = signed(cp.hash_key, canonical_json(statement(cp))) == cp.signature
+        except UnknownKey:
+            report.checkpoint_problems.append(f"检查点#{cp.pk}：签名密钥（{cp.hash_key}）未配置，无法验证")
+            good = True
+        if not good:
+            report.checkpoint_problems.append(f"检查点#{cp.pk}：签名不符，检查点被改动")
+        if (count, digest.hexdigest()) != (cp.entries_count, cp.entries_digest):
+            report.checkpoint_problems.append(f"检查点#{cp.pk}：所记工单链头被改动或删除")
+        if cp.previous_signature != (previous.signature if previous else ""):
+            report.checkpoint_problems.append(f"检查点#{cp.pk}：与上一检查点不衔接，中间的检查点被删除")
+        previous = cp
+    return previous
+
+
+def _grouped(rows):
+    """(case id, [rows]) from rows ordered by case id, then a sentinel that sorts after every id."""
+    for pk, group in groupby(rows, key=itemgetter(0)):
+        yield pk, list(group)
+    yield float("inf"), []
+
+
+def _check_chain(case, events: list[tuple], anchored: int) -> list[tuple[int, str]]:
+    """The event chain of one case; `anchored` is the highest seq a checkpoint recorded for it (0: none)."""
+    problems = []
+    previous_hash = ""
+    for expected, event in enumerate(events, start=1):
+        _, seq, action, from_state, to_state, actor_id, actor_label, at, payload, prev_hash, event_hash, kid = event
+        if seq != expected:
+            return [(seq, f"序号不连续（应为{expected}）：记录被删除")]
+        if prev_hash != previous_hash:
+            return [(seq, "前序哈希不符：前一条记录被改动或删除")]
+        record = {"case": case[0], "seq": seq, "action": action, "from": from_state, "to": to_state, "actor": actor_id,
+                  "actor_label": actor_label, "at": iso_utc(at), "payload": payload}
+        if kid == LEGACY and seq > anchored:
+            return [(seq, "未经密钥签名的记录，且不在任何检查点之内：记录被改写")]
+        try:
+            if chain_hash(previous_hash, record, kid) != event_hash:
+                return [(seq, "哈希不符：该条记录内容被改动")]
+        except UnknownKey:
+            return [(seq, f"哈希密钥（{kid}）未配置：无法验证，或记录被伪造")]
+        if seq == 1 and kid != LEGACY:
+            content = SimpleNamespace(**dict(zip(CONTENT_FIELDS, case[4:])))
+            if not isinstance(payload, dict) or action != "submit" or "content_hash" not in payload:
+                problems.append((1, "提交记录缺少内容哈希"))
+            elif signed(kid, canonical_json(content_record(content))) != payload["content_hash"]:
+                problems.append((0, "工单内容（标题、诉求内容、联系人、电话、企业、分类等）与提交时不符：工单被改动"))
+        previous_hash = event_hash
+    return problems
+
+
+def _check_case(case, events: list[tuple], entry: tuple | None) -> list[tuple[int, str]]:
+    pk, state, event_seq, last_hash = case[:4]
+    anchored = entry[1] if entry else 0
+    if not events:
+        return [(0, "工单没有任何记录：记录被删除")]
+    problems = _check_chain(case, events, anchored)
+    last = events[-1]
+    if (event_seq, last_hash) != (last[1], last[10]):
+        problems.insert(0, (0, f"工单链头（第{event_seq}条）与最后一条记录（第{last[1]}条）不符：记录被删除或追加，或链头被改动"))
+    elif state != last[4]:
+        problems.append((0, f"工单状态“{state}”与最后一条记录的状态“{last[4]}”不符：工单状态被改动"))
+    if entry and entry[1] > 0:
+        if entry[1] > len(events) or events[entry[1] - 1][1] != entry[1]:
+            problems.append((entry[1], f"检查点记录本工单已有第{entry[1]}条，现已不存在：记录被删除"))
+        elif events[entry[1] - 1][10] != entry[2]:
+            problems.append((entry[1], "与检查点记录的哈希不符：记录被改写"))
+    return problems
+
+
+def _broken(pk: int, problems: list[tuple[int, str]]) -> Broken:
+    return Broken(number_for(pk), problems[0][0], "；".join(reason for _, reason in problems))
+
+
+class _Gaps:
+    """Which missing case numbers the checkpoints explain, walked in ascending order with the cases."""
+
+    def __init__(self, report: Report):
+        self.report, self.explained_until = report, 0
+
+    def entry(self, gap_end: int | None) -> None:
+        if gap_end:
+            self.report.known_gaps += 1
+            self.explained_until = max(self.explained_until, gap_end)
+
+    def missing(self, start: int, stop: int) -> None:
+        """Case numbers start..stop-1 do not exist and have no entry of their own."""
+        start = max(start, self.explained_until + 1)
+        if start < stop:
+            _gap(self.report, start, stop)
+
+
+def _entry_groups(rows):
+    """(case id, newest head entry or None, end of a missing run starting there or None) by ascending case id, then a
+    sentinel after every id."""
+    for pk, group in _grouped(rows):
+        if pk == float("inf"):
+            break
+        heads = [row for row in group if row[1] > 0]
+        yield pk, heads[-1] if heads else None, max((row[3] or 0 for row in group), default=0) or None
+    yield float("inf"), None, None
+
+
+def _gap(report: Report, start: int, stop: int) -> None:
+    span = number_for(start) if stop - start == 1 else f"{number_for(start)}–{number_for(stop - 1)}"
+    if connection.vendor == "postgresql":
+        # A rolled-back submission leaves its number unused on PostgreSQL (a sequence does not roll back), and a case
+        # cannot be deleted with its events there (the append-only trigger): a number missing since the newest
+        # checkpoint is reported, not failed; the next checkpoint records it and the worker logs it.
+        report.unconfirmed_gaps.append(span)
+    else:
+        # SQLite takes back the number of a rolled-back insert: a missing number is a deleted case.
+        report.broken.append(Broken(span, 0, "缺号：工单不存在，且没有检查点记录其缺失：工单被删除"))
+
+
+def verify(progress: bool = False, chunk: int = CHUNK) -> Report:
+    """Check every case, its chain and the checkpoints (see the module docstring). On PostgreSQL in one
+    REPEATABLE READ, READ ONLY transaction, so cases, events and checkpoints are read as of one moment."""
+    report = Report()
+    snapshot = connection.vendor == "postgresql" and not connection.in_atomic_block
+    with transaction.atomic():
+        if snapshot:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        newest = _check_checkpoints(report)
+        top_recorded = newest.max_case_id if newest else 0
+        total = Case.objects.count() if progress else None
+        bar = _bar(total) if progress else None
+        cases = Case.objects.order_by("pk").values_list(*CASE_VALUES).iterator(chunk_size=chunk)
+        events = _grouped(CaseEvent.objects.order_by("case_id", "seq").values_list(*EVENT_VALUES).iterator(chunk_size=chunk))
+        # The newest entry of each case: entries ordered by seq within a case, the last one wins.
+        entries = _entry_groups(AuditCheckpointEntry.objects.order_by("case_id", "seq")
+                                .values_list("case_id", "seq", "hash", "gap_end").iterator(chunk_size=chunk))
+        ev_pk, ev_rows = next(events)
+        en_pk, en_head, en_gap = next(entries)
+        gaps = _Gaps(report)
+        expected = 1
+        for case in cases:
+            pk = case[0]
+            while ev_pk < pk:  # events of a case that no longer exists
+                report.events += len(ev_rows)
+                report.broken.append(Broken(number_for(ev_pk), 0, "记录所属工单不存在：工单被删除"))
+                ev_pk, ev_rows = next(events)
+            while en_pk < pk:  # entries of case numbers that do not exist (now)
+                gaps.missing(expected, en_pk)
+                if en_head is not None:
+                    report.broken.append(Broken(number_for(en_pk), en_head[1], f"工单不存在，检查点记录其已有第{en_head[1]}条记录：工单被删除"))
+                gaps.entry(en_gap)
+                expected = en_pk + 1
+                en_pk, en_head, en_gap = next(entries)
+            gaps.missing(expected, pk)
+            case_events, entry = [], None
+            if ev_pk == pk:
+                case_events = ev_rows
+                ev_pk, ev_rows = next(events)
+            if en_pk == pk:
+                entry = en_head
+                gaps.entry(en_gap)
+                en_pk, en_head, en_gap = next(entries)
+            report.cases += 1
+            report.events += len(case_events)
+            problems = _check_case(case, case_events, entry)
+            if problems:
+                report.broken.append(_broken(pk, problems))
+            expected = pk + 1
+            if bar is not None and report.cases % 1000 == 0:
+                bar.update(1000)
+        while ev_pk != float("inf"):
+            report.events += len(ev_rows)
+            report.broken.append(Broken(number_for(ev_pk), 0, "记录所属工单不存在：工单被删除"))
+            ev_pk, ev_rows = next(events)
+        while en_pk != float("inf"):
+            gaps.missing(expected, en_pk)
+            if en_head is not None:
+                report.broken.append(Broken(number_for(en_pk), en_head[1], f"工单不存在，检查点记录其已有第{en_head[1]}条记录：工单被删除"))
+            gaps.entry(en_gap)
+            expected = en_pk + 1
+            en_pk, en_head, en_gap = next(entries)
+        # Numbers up to the newest checkpoint's highest existed or were recorded missing then.
+        gaps.missing(expected, top_recorded + 1)
+        if bar is not None:
+            bar.update(report.cases % 1000)
+            bar.close()
+    report.broken.sort(key=lambda b: b.case_number)
+    return report
+
+
+def _bar(total: int | None):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="件", desc="核验工单", file=sys.stderr, disable=not sys.stderr.isatty(), mininterval=0.5)
+
+
+def verify_chains(chunk: int = CHUNK) -> tuple[int, list[Broken]]:
+    """(events checked, altered cases): `verify` for callers that only need the verdict."""
+    report = verify(chunk=chunk)
+    return report.events, report.broken

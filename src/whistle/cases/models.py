@@ -2,6 +2,7 @@
 the category catalogue, the dispatch catalogue and the SLA profiles."""
 import datetime as dt
 import re
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -290,6 +291,9 @@ class CaseEvent(models.Model):
     payload = models.JSONField(default=dict)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # The id of the key `hash` was made with (core.hashing.key_id); "" for the plain SHA-256 of events written
+    # before the chain was keyed, accepted only where a signed checkpoint anchors them.
+    hash_key = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         verbose_name = "工单记录"
@@ -308,6 +312,25 @@ class CaseEvent(models.Model):
 def iso_utc(moment) -> str:
     """One spelling of a moment, whatever zone it was read in: the hash must survive a database round trip."""
     return moment.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
+
+
+# The columns a case is submitted with and that nothing changes afterwards: the submit event carries a keyed hash
+# of them (`content_record`), so an edited description, phone or enterprise shows in `whistle audit verify`.
+# Not the requester: deleting a user account sets it to NULL.
+CONTENT_FIELDS = ("kind", "channel", "category_id", "title", "description", "enterprise_id", "contact_name", "contact_phone",
+                  "address", "lat", "lng", "county_id", "cross_county", "external_ref", "sla_profile_id", "submitted_at")
+
+
+def content_record(values) -> dict:
+    """The case content the submit event's hash covers, from anything with the CONTENT_FIELDS as attributes (a case,
+    or a row about to be written), spelled so it survives a database round trip."""
+    record = {name: getattr(values, name) for name in CONTENT_FIELDS}
+    for name in ("lat", "lng"):
+        if record[name] is not None:
+            record[name] = format(Decimal(str(record[name])), ".6f")
+    record["cross_county"] = bool(record["cross_county"])
+    record["submitted_at"] = iso_utc(record["submitted_at"])
+    return record
 
 
 def attachment_path(instance, filename):
@@ -339,3 +362,52 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_key")]
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement of every case's chain head at a moment (`whistle.cases.audit.write_checkpoint`).
+
+    Incremental: a checkpoint stores entries only for the cases whose chain moved since the one before (and for
+    case numbers found missing, as seq 0), plus the counts; each signs the digest of its entries and the signature of
+    the one before, so together they state the head of every case. Written by the worker, never changed."""
+
+    created_at = models.DateTimeField()
+    previous_signature = models.CharField(max_length=64, blank=True)
+    event_watermark = models.BigIntegerField(help_text="the highest event id seen")
+    max_case_id = models.BigIntegerField()
+    cases_count = models.BigIntegerField()
+    events_count = models.BigIntegerField()
+    entries_count = models.BigIntegerField()
+    entries_digest = models.CharField(max_length=64)
+    hash_key = models.CharField(max_length=16)
+    signature = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = "审计检查点"
+        verbose_name_plural = "审计检查点"
+
+    def statement(self) -> dict:
+        """What the signature covers."""
+        return {
+            "id": self.pk, "created_at": iso_utc(self.created_at), "previous": self.previous_signature,
+            "event_watermark": self.event_watermark, "max_case_id": self.max_case_id, "cases": self.cases_count,
+            "events": self.events_count, "entries": self.entries_count, "entries_digest": self.entries_digest,
+        }
+
+
+class AuditCheckpointEntry(models.Model):
+    """One case's chain head at a checkpoint: (case id, seq, hash of the event at seq); or, with seq 0, no hash and
+    `gap_end`, a run of case numbers (case_id … gap_end) that did not exist then. The case is a plain number, not a foreign key: the entry must outlive a
+    deleted case to name it."""
+
+    checkpoint = models.ForeignKey(AuditCheckpoint, on_delete=models.PROTECT, related_name="entries", db_index=False)
+    case_id = models.BigIntegerField()
+    seq = models.PositiveIntegerField()
+    hash = models.CharField(max_length=64, blank=True)
+    gap_end = models.BigIntegerField(null=True, blank=True, help_text="a run of missing case numbers: case_id … gap_end")
+
+    class Meta:
+        verbose_name = "检查点记录"
+        verbose_name_plural = "检查点记录"
+        indexes = [models.Index(fields=["checkpoint", "case_id"], name="audit_entry_checkpoint"),
+                   models.Index(fields=["case_id", "seq"], name="audit_entry_case")]

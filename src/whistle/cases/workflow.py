@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from whistle.core import calendar
 from whistle.core.errors import Conflict, Forbidden, Invalid
-from whistle.core.hashing import chain_hash
+from whistle.core.hashing import canonical_json, chain_hash, key_id, signed
 from whistle.core.rules import int_param
 from whistle.org.models import Level, Role, Unit, UnitKind
 from whistle.org.scopes import UNIT_ROLES, Actor
@@ -25,6 +25,7 @@ from whistle.org.scopes import UNIT_ROLES, Actor
 from . import deadlines
 from .models import (
     OPEN_STATES, Case, CaseEvent, Channel, EscalationLevel, ExtensionState, Resolution, Satisfaction, SlaStage, State,
+    content_record,
 )
 
 S = State
@@ -416,12 +417,24 @@ def _record(step: Step) -> None:
     step.record.update(step.payload)
 
 
+def _submit(step: Step) -> None:
+    """The submit event carries a keyed hash of what the case was submitted with, so `whistle audit verify` finds
+    the case row edited afterwards (a description, a phone, an enterprise)."""
+    step.record.update(step.payload)
+    step.record["content_hash"] = content_hash(step.case)
+
+
+def content_hash(case) -> str:
+    """HMAC under the current hash key of the case's content (`models.content_record`)."""
+    return signed(key_id(), canonical_json(content_record(case)))
+
+
 def T(action, label, sources, target, actors, required=(), effect=None, deadline_effect="", manual=True):
     return Transition(action, label, frozenset(sources), target, frozenset(actors), tuple(required), effect, deadline_effect, manual)
 
 
 TRANSITIONS: dict[str, Transition] = {t.action: t for t in [
-    T("submit", "企业吹哨", [], S.SUBMITTED, [REQUESTER, ENTERPRISE, COORDINATOR, VISITING_LEADER, SYSTEM], effect=_record,
+    T("submit", "企业吹哨", [], S.SUBMITTED, [REQUESTER, ENTERPRISE, COORDINATOR, VISITING_LEADER, SYSTEM], effect=_submit,
       manual=False),
     T("route", "按派单目录自动派单", [S.SUBMITTED], None, [SYSTEM], effect=_auto_route),
     T("dispatch", "派单", [S.SUBMITTED, S.RETURNED], S.DISPATCHED, [COORDINATOR, SYSTEM], ["unit"], _dispatch,
@@ -503,6 +516,7 @@ class EventRow(NamedTuple):
     payload: dict
     prev_hash: str
     hash: str
+    hash_key: str
 
 
 def plan(case: Case, action: str, actor: Actor, payload: dict | None = None, now: dt.datetime | None = None,
@@ -512,7 +526,7 @@ def plan(case: Case, action: str, actor: Actor, payload: dict | None = None, now
     event = CaseEvent(
         case=case, seq=row.seq, action=row.action, from_state=row.from_state, to_state=row.to_state,
         actor=None if actor.is_system else actor.user, actor_label=row.actor_label, at=row.at, payload=row.payload,
-        prev_hash=row.prev_hash, hash=row.hash,
+        prev_hash=row.prev_hash, hash=row.hash, hash_key=row.hash_key,
     )
     return case, event, step
 
@@ -546,12 +560,13 @@ def plan_row(case: Case, action: str, actor: Actor, payload: dict | None = None,
     case.is_open = case.state != S.CLOSED
     if not case.is_open:
         deadlines.stop_clocks(case)
+    kid = key_id()
     row = EventRow(
         case.pk, case.event_seq + 1, action, from_state if transition.sources else "", case.state,
-        None if actor.is_system else actor.user.pk, actor.label, now, step.record, case.last_event_hash, "",
+        None if actor.is_system else actor.user.pk, actor.label, now, step.record, case.last_event_hash, "", kid,
     )
     # The fields the hash covers are the ones CaseEvent.record names; a row has the same attributes.
-    row = row._replace(hash=chain_hash(row.prev_hash, CaseEvent.record(row)))
+    row = row._replace(hash=chain_hash(row.prev_hash, CaseEvent.record(row), kid))
     case.event_seq, case.last_event_hash = row.seq, row.hash
     return row, step
 

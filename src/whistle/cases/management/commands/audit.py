@@ -1,18 +1,32 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from whistle.cases.audit import verify_chains
+from whistle.cases.audit import verify, write_checkpoint
 
 
 class Command(BaseCommand):
-    help = "审计：whistle audit verify 重新计算每个工单的记录哈希链，发现改动即以非零状态退出并列出工单号"
+    help = ("审计：whistle audit verify 逐件核验工单记录哈希链、工单内容与状态、缺号和签名检查点，发现改动即以非零状态退出并列出工单号；"
+            "whistle audit checkpoint 立即写一个签名检查点（worker 会定期写）")
 
     def add_arguments(self, parser):
-        parser.add_argument("what", choices=["verify"])
+        parser.add_argument("what", choices=["verify", "checkpoint"])
 
-    def handle(self, *args, **options):
-        checked, broken = verify_chains()
-        for b in broken:
-            self.stderr.write(f"{b.case_number} 第{b.seq}条：{b.reason}")
-        if broken:
-            raise CommandError(f"{len(broken)} 个工单的记录链被改动（共检查 {checked} 条记录）")
-        self.stdout.write(f"OK：{checked} 条记录，哈希链完整")
+    def handle(self, *args, what, **options):
+        if what == "checkpoint":
+            cp = write_checkpoint()
+            if cp is None:
+                self.stdout.write("自上一检查点以来没有变化，未写新检查点")
+            else:
+                self.stdout.write(f"检查点#{cp.pk}：{cp.entries_count} 件工单链头，{cp.cases_count} 件工单，签名 {cp.signature}")
+            return
+        report = verify(progress=True)
+        for problem in report.checkpoint_problems:
+            self.stderr.write(problem)
+        for b in report.broken:
+            self.stderr.write(f"{b.case_number} 第{b.seq}条：{b.reason}" if b.seq else f"{b.case_number}：{b.reason}")
+        for span in report.unconfirmed_gaps:
+            self.stderr.write(f"注意：{span} 缺号，尚无检查点确认（PostgreSQL 上提交回滚也会留下缺号）")
+        summary = f"{report.cases} 件工单、{report.events} 条记录、{report.checkpoints} 个检查点"
+        if not report.ok:
+            altered = len(report.broken) + len(report.checkpoint_problems)
+            raise CommandError(f"{altered} 处被改动（共检查 {summary}）")
+        self.stdout.write(f"OK：{report.events} 条记录，哈希链完整；{summary}，工单内容、状态与签名检查点一致")
