@@ -83,3 +83,10 @@ def test_seed_refuses_politely_when_data_exists(demo):
     with pytest.raises(CommandError, match="数据库已有数据"):
         call_command("seed", stdout=StringIO())
     assert Case.objects.count() == before
+
+
+def test_rule_8_6_every_unit_of_the_heze_catalogue_is_in_a_ranking_class(demo):
+    """The 20 county-level stationed units (国网曹县供电公司, 曹县税务局 …) receive cases from the catalogue."""
+    from whistle.dashboard.rankings import unclassed_units
+
+    assert list(unclassed_units().values_list("name", flat=True)) == []

@@ -1,0 +1,98 @@
+"""Issue 14 — the figures every role hit: the 红榜/黑榜 split, a class for every handler, withdrawn cases, the
+cockpit's periods and rates, the default month, official wording and drill-down totals."""
+import datetime as dt
+
+import pytest
+
+from whistle.dashboard import rollup
+from whistle.dashboard.models import RankingClass
+from whistle.dashboard.rankings import ranking, red_and_black, unclassed_units
+from whistle.org.models import Unit
+from whistle.org.scopes import Actor
+
+from tests.conftest import at
+
+from .conftest import MARCH, make_case
+
+
+def good(heze, lead, n, county=None, submitted=None):
+    for _ in range(n):
+        make_case(heze, lead=lead, county=county, submitted=submitted, contact=True, opinion=True, replied=True,
+                  follow=("resolved", "satisfied"), state="closed")
+
+
+def bad(heze, lead, n, county=None):
+    for _ in range(n):
+        make_case(heze, lead=lead, county=county, contact=False, opinion=False, follow=("unresolved", "unsatisfied"),
+                  state="reopened", reopens=1)
+
+
+def _rows(*scores):
+    return [{"unit": f"u{i}", "score": s} for i, s in enumerate(scores)]
+
+
+# ---- item 1: a unit is on one list at most, the bottom never on the red one ------------------------------------
+
+def test_rule_8_6_worst_unit_never_on_the_red_list_when_few_units_are_ranked(heze):
+    """Three county departments ranked, lists of 3: the overlap used to go to the 红榜 (the 0.0 unit with it)."""
+    RankingClass.objects.filter(code="county_department").update(min_cases=2, list_length=3)
+    good(heze, heze.cao_zjj, 2)
+    good(heze, heze.shan_zjj, 1, county=heze.shan)
+    bad(heze, heze.shan_zjj, 1, county=heze.shan)
+    bad(heze, heze.cao_scjg, 2)
+    rollup.rebuild()
+    data = ranking(Actor.system(), "county_department", MARCH)
+    assert [r["unit"] for r in data["rows"]] == ["caoxian-zjj", "shanxian-zjj", "caoxian-scjg"]
+    assert next(r for r in data["rows"] if r["unit"] == "caoxian-scjg")["score"] == 0.0
+    assert [r["unit"] for r in data["red"]] == ["caoxian-zjj"]
+    assert [r["unit"] for r in data["black"]] == ["caoxian-scjg"]  # the middle one of three is on neither
+
+
+def test_rule_8_6_red_and_black_lists_never_overlap_and_shrink_with_few_units():
+    for n in range(0, 9):
+        ranked = _rows(*[100 - 10 * i for i in range(n)])
+        red, black = red_and_black(ranked, 3)
+        assert not {r["unit"] for r in red} & {r["unit"] for r in black}
+        assert len(red) == len(black) == min(3, n // 2)
+    assert red_and_black(_rows(50.0), 3) == ([], [])  # one unit: neither best nor worst of anything
+    red, black = red_and_black(_rows(0.0, 0.0, 0.0, 0.0), 3)
+    assert red == [] and black == []  # all tied: nobody to praise or blame
+    red, black = red_and_black(_rows(10.0, 0.0, 0.0, 0.0), 3)
+    assert [r["unit"] for r in red] == ["u0"] and [r["unit"] for r in black] == ["u3", "u2"]
+
+
+def test_rule_8_6_printed_report_puts_the_worst_unit_on_the_black_list(heze, client):
+    RankingClass.objects.filter(code="county_department").update(min_cases=2, list_length=3)
+    good(heze, heze.cao_zjj, 2)
+    bad(heze, heze.cao_scjg, 2)
+    rollup.rebuild()
+    client.force_login(heze.users.city_office)
+    html = client.get("/dashboard/report?month=2026-03").content.decode()
+    section = html[html.index("县直部门"):]
+    red = section[section.index("红榜："):section.index("黑榜：")]
+    black = section[section.index("黑榜："):section.index("</div></div>")]
+    assert "曹县住房和城乡建设局" in red and "曹县市场监督管理局" not in red
+    assert "曹县市场监督管理局（0.0）" in black
+
+
+# ---- item 2: every unit that handles cases is in a ranking class -----------------------------------------------
+
+def test_rule_8_6_county_level_stationed_units_are_ranked_in_the_stationed_class(heze):
+    power = Unit.objects.create(code="caoxian-power", name="国网曹县供电公司", level="county", kind="stationed",
+                                parent=heze.cao, county=heze.cao)
+    from whistle.cases.models import Category, DispatchRule
+    DispatchRule.objects.create(category=Category.objects.create(code="power", name="用电保障"), area=heze.cao, unit=power)
+    assert list(unclassed_units()) == []
+    good(heze, power, 5)
+    rollup.rebuild()
+    data = ranking(Actor.system(), "county_stationed", MARCH)
+    assert data["class_name"] == "驻菏单位/国企（县级）"
+    assert [(r["unit"], r["rank"]) for r in data["rows"]] == [("caoxian-power", 1)]
+
+
+def test_rule_8_6_a_handler_in_no_class_is_reported(heze):
+    RankingClass.objects.filter(code="county_stationed").delete()
+    power = Unit.objects.create(code="caoxian-power", name="国网曹县供电公司", level="county", kind="stationed",
+                                parent=heze.cao, county=heze.cao)
+    make_case(heze, lead=power)
+    assert [u.code for u in unclassed_units()] == ["caoxian-power"]
