@@ -96,3 +96,84 @@ def test_rule_8_6_a_handler_in_no_class_is_reported(heze):
                                 parent=heze.cao, county=heze.cao)
     make_case(heze, lead=power)
     assert [u.code for u in unclassed_units()] == ["caoxian-power"]
+
+
+# ---- item 4: withdrawn is not 已办结 --------------------------------------------------------------------------
+
+def _this_month_page(client, user):
+    from django.utils import timezone
+
+    client.force_login(user)
+    response = client.get(f"/dashboard?month={timezone.localdate():%Y-%m}")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_withdrawn_case_is_shown_as_withdrawn_and_not_counted_among_closed_cases(heze, client, settings, tmp_path):
+    import re
+
+    from whistle.cases import services
+
+    settings.WHISTLE_TOPICS_CACHE_DIR = tmp_path / "topics"
+    ent = heze.actor("ent_cao")
+    kept, _ = services.case_submit(ent, kind="help", category="construction", description="厂房竣工验收排期太久")
+    gone, _ = services.case_submit(ent, kind="help", category="construction", description="施工许可材料反复退回")
+    services.case_transition(ent, gone.number, "withdraw", {"reason": "已自行解决"})
+    rollup.refresh()
+    html = _this_month_page(client, heze.users.city_leader)
+    stats = {label: n for n, label in re.findall(r'<span class="n">([^<]+)</span>([^<]+)</a>', html)}
+    assert stats["已办结"] == "0" and stats["在办"] == "1" and stats["本月受理"] == "2"
+    assert re.search(r"<tr><td>已撤回</td><td><a href=\"[^\"]+\">1</a>", html)
+    assert "<td>已办结</td>" not in html  # no closed case this month: the row is not shown
+    client.force_login(heze.users.cao_office)
+    assert "已撤回" in client.get(f"/cases/{gone.number}").content.decode()
+    listed = client.get("/ledger?view=all").content.decode()
+    assert re.search(rf'{gone.number}</span>.*?已撤回', listed, re.S) or "已撤回" in listed
+
+
+# ---- item 11: one period per table, rates plotted, the last complete month, county-scoped lists ---------------
+
+def test_cockpit_county_table_puts_the_months_overdue_beside_the_months_cases(heze, client, settings, tmp_path):
+    """An old overdue case (last year) is in 当前超期 but not in this month's 三率·按县区 row."""
+    import re
+
+    from django.utils import timezone
+
+    settings.WHISTLE_TOPICS_CACHE_DIR = tmp_path / "topics"
+    now = timezone.now()
+    make_case(heze, submitted=now - dt.timedelta(days=400), next_due_at=now - dt.timedelta(days=300))
+    make_case(heze, submitted=now, next_due_at=now + dt.timedelta(days=3))
+    rollup.rebuild()
+    html = _this_month_page(client, heze.users.city_leader)
+    assert re.search(r'<span class="n">1</span>当前超期', html)
+    row = re.search(r"<tr><td>曹县人民政府</td>(.*?)</tr>", html).group(1)
+    cells = re.findall(r"<td>(?:<a href=\"([^\"]*)\">)?(\d+)", row)
+    total, open_, overdue = cells[0][1], cells[1][1], cells[2]
+    assert (total, open_, overdue[1]) == ("1", "1", "0")
+    assert "date_from=" in overdue[0].replace("&amp;", "&") or overdue[0] == ""
+
+
+def test_default_month_of_report_rankings_and_cockpit_is_the_last_complete_month(heze, client):
+    from django.utils import timezone
+
+    from whistle.core.months import add_months, last_complete_month
+
+    last = last_complete_month(timezone.now())
+    assert last == add_months(timezone.localdate().replace(day=1), -1)
+    client.force_login(heze.users.city_office)
+    assert f'value="{last:%Y-%m}"' in client.get("/dashboard/rankings").content.decode()
+    assert f"{last.year}年{last.month}月考核通报" in client.get("/dashboard/report").content.decode()
+    client.force_login(heze.users.city_leader)
+    assert f"{last.year}年{last.month}月" in client.get("/dashboard").content.decode().split("</h1>")[0]
+
+
+def test_rule_8_6_county_leader_sees_the_published_county_lists(heze):
+    """Both counties ranked: the county leader's 红黑榜 name the other county too (the city publishes the lists),
+    while the table rows stay the leader's own county."""
+    RankingClass.objects.filter(code="county").update(min_cases=2)
+    good(heze, heze.cao_zjj, 2)
+    bad(heze, heze.shan_zjj, 2, county=heze.shan)
+    rollup.rebuild()
+    data = ranking(heze.actor("cao_leader"), "county", MARCH)
+    assert [r["unit"] for r in data["rows"]] == ["caoxian"]
+    assert [r["unit"] for r in data["red"]] == ["caoxian"] and [r["unit"] for r in data["black"]] == ["shanxian"]

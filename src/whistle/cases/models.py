@@ -256,6 +256,14 @@ class Case(models.Model):
     def number(self) -> str:
         return number_for(self.pk)
 
+    @property
+    def state_label(self) -> str:
+        """The state as people read it: a case closed without a reply was withdrawn (or, a rectification, ended by a
+        voided rating), not 已办结 — the same split as the rollup's `closed` and `withdrawn` facts."""
+        if self.state == State.CLOSED and self.replied_at is None:
+            return "已终止" if self.channel == Channel.RATING else "已撤回"
+        return self.get_state_display()
+
 
 NUMBER_PREFIX = "HZ"
 

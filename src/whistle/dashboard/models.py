@@ -166,6 +166,7 @@ class CaseMonthFact(models.Model):
     returned = models.IntegerField(default=0)
     reopened = models.IntegerField(default=0)
     closed = models.IntegerField(default=0)
+    withdrawn = models.IntegerField(default=0)
     overdue = models.IntegerField(default=0)
     supervised = models.IntegerField(default=0)
     escalated = models.IntegerField(default=0)

@@ -136,6 +136,9 @@ def ranking(actor: Actor, unit_class: str, month: dt.date, *, source: str = "rol
                    "months": rc.window_months},
         "min_cases": rc.min_cases, "list_length": rc.list_length, "ranked_count": len(ranked_all),
         "definition": rc.metric.label, "definitions": metrics.labels(defs),
+        # What official pages print: the metric's name and the city's caption (codes and versions stay in the admin
+        # and the .xlsx's 口径 sheet).
+        "metric_name": rc.metric.name, "metric_caption": rc.metric.display_caption({d.code: d.name for d in defs}),
         "parts": list(rc.metric.params.get("weights", {})) if rc.metric.kind == MetricKind.COMPOSITE else [],
         "rows": visible,
         # The lists are what the city publishes (the 通报 circulates them to every office), so an actor below the

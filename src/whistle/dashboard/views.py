@@ -19,7 +19,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _month(request):
-    return metrics.month_or_current(request.GET.get("month"))
+    return metrics.month_or_last_complete(request.GET.get("month"))
 
 
 def _problem_page(request, problem: Invalid, template="dashboard/rankings.html"):

@@ -26,6 +26,7 @@ from whistle.cases import selectors, services
 from whistle.cases.models import Card, EscalationLevel, Kind, Resolution, Satisfaction, State, number_for
 from whistle.cases.workflow import TRANSITIONS, allowed_actions
 from whistle.core.errors import Forbidden, NotFound, Problem
+from whistle.core.months import last_complete_month
 from whistle.org.models import Role
 from whistle.org.scopes import Actor
 from whistle.org.services import login_check
@@ -354,14 +355,19 @@ def ledger_export(request):
 COCKPIT_ROLES = (Role.LEADER, Role.COORDINATOR, Role.AUDITOR, Role.SYSADMIN)
 
 
-def _month_param(request) -> dt.date | None:
-    """`?month=YYYY-MM`; anything else (or a month in the future) is this month."""
+def _month_param(request) -> dt.date:
+    """`?month=YYYY-MM`; anything else (or a month in the future) is the last complete month."""
     value = request.GET.get("month", "")
     try:
         month = dt.datetime.strptime(value, "%Y-%m").date()
     except ValueError:
-        return None
-    return month if month <= timezone.localdate() else None
+        month = None
+    return month if month and month <= timezone.localdate() else last_complete_month(timezone.now())
+
+
+def _rate_row(r: dict) -> dict:
+    return {"name": r["name"], "code": r["code"], **{c["code"]: c["value"] for c in r["rate_cells"]},
+            "urls": {c["code"]: c["url"] for c in r["rate_cells"]}}
 
 
 @page(*COCKPIT_ROLES)
@@ -370,9 +376,9 @@ def dashboard(request):
     charts = {
         "state": [{"name": s["name"], "value": s["value"], "url": s["url"]} for s in data["states"] if s["value"]],
         "trend": data["trend"],
-        "unit": [{"name": r["name"], "open": r["open"], "closed": r["closed"], "url": r["url"]} for r in data["by_unit"]],
-        "rates": [{"name": r["name"], "code": r["code"], **{c["code"]: c["value"] for c in r["rate_cells"]},
-                   "urls": {c["code"]: c["url"] for c in r["rate_cells"]}} for r in data["by_county"]],
+        # Both 三率 charts plot rates (per cent) with the same shape of row.
+        "unit": [_rate_row(r) for r in data["by_unit"]],
+        "rates": [_rate_row(r) for r in data["by_county"]],
         "parts": data["shown"][:-1], "labels": data["labels"],
     }
-    return render(request, "web/dashboard.html", {**data, "charts": charts})
+    return render(request, "web/dashboard.html", {**data, "charts": charts, "this_month": timezone.localdate().replace(day=1)})
