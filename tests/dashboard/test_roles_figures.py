@@ -177,3 +177,34 @@ def test_rule_8_6_county_leader_sees_the_published_county_lists(heze):
     data = ranking(heze.actor("cao_leader"), "county", MARCH)
     assert [r["unit"] for r in data["rows"]] == ["caoxian"]
     assert [r["unit"] for r in data["red"]] == ["caoxian"] and [r["unit"] for r in data["black"]] == ["shanxian"]
+
+
+# ---- item 15: an official report in the city's own words ----------------------------------------------------
+
+def test_printed_report_shows_the_citys_wording_not_codes_or_research_notes(heze, client):
+    import re
+
+    from whistle.dashboard.models import MetricDefinition
+
+    good(heze, heze.cao_zjj, 5)
+    rollup.rebuild()
+    client.force_login(heze.users.city_office)
+    html = client.get("/dashboard/report?month=2026-03").content.decode()
+    for leak in ("§", "榆林", "北京权重", "准格尔旗", "composite@", "on_time@", "response@"):
+        assert leak not in html, leak
+    assert "响应率×30% + 解决率×35% + 满意率×35%" in html  # the composite, written from its weights
+    assert "（满意件 + 基本满意件）÷ 有效评价件" in html
+    # The wording is data: a city writes its own and the report prints it.
+    MetricDefinition.objects.filter(code="satisfaction").update(caption="企业评价满意和基本满意的占比")
+    html = client.get("/dashboard/report?month=2026-03").content.decode()
+    assert re.search(r"<td>满意率</td><td>企业评价满意和基本满意的占比</td><td>第1版</td>", html)
+    # The research notes are still in the admin, where they belong.
+    client.force_login(_superuser())
+    sat = MetricDefinition.objects.get(code="satisfaction")
+    assert "§8.6" in client.get(f"/admin/dashboard/metricdefinition/{sat.pk}/change/").content.decode()
+
+
+def _superuser():
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_superuser("root_admin", password="x")
