@@ -305,6 +305,9 @@ class CaseEvent(models.Model):
         ordering = ["case_id", "seq"]
         constraints = [models.UniqueConstraint(fields=["case", "seq"], name="case_event_seq_unique")]
 
+    def __str__(self):
+        return f"工单{number_for(self.case_id)}第{self.seq}条记录"
+
     def record(self) -> dict:
         """The fields the hash covers."""
         return {
@@ -334,6 +337,9 @@ class CaseAttachment(models.Model):
     class Meta:
         verbose_name = "附件"
         verbose_name_plural = "附件"
+
+    def __str__(self):
+        return self.name
 
 
 class IdempotencyRecord(models.Model):

@@ -176,6 +176,9 @@ class CaseMonthFact(models.Model):
     rect_overdue = models.IntegerField(default=0)
     stale_at = models.DateTimeField(null=True)
 
+    def __str__(self):
+        return f"{self.month:%Y年%m月} {self.county} {self.lead_unit or '未派单'} {self.state}"
+
     class Meta:
         verbose_name = "月度工单汇总"
         verbose_name_plural = "月度工单汇总"
@@ -200,3 +203,6 @@ class RollupState(models.Model):
     class Meta:
         verbose_name = "汇总水位"
         verbose_name_plural = "汇总水位"
+
+    def __str__(self):
+        return "月度汇总水位"
