@@ -208,3 +208,50 @@ def _superuser():
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.create_superuser("root_admin", password="x")
+
+
+# ---- item 17: drill-down lists say what they explain, with a total; overdue by lateness --------------------------
+
+def test_drill_down_list_names_the_figure_and_its_total(heze, client, settings, tmp_path):
+    import re
+
+    from django.utils import timezone
+
+    settings.WHISTLE_TOPICS_CACHE_DIR = tmp_path / "topics"
+    now = timezone.now()
+    for _ in range(3):
+        make_case(heze, submitted=now, state="closed", replied=True, follow=("resolved", "satisfied"))
+    make_case(heze, submitted=now)
+    rollup.rebuild()
+    html = _this_month_page(client, heze.users.city_leader)
+    href = re.search(r'<a href="([^"]+)"><span class="n">3</span>已办结</a>', html).group(1).replace("&amp;", "&")
+    listed = client.get(href).content.decode()
+    caption = re.search(r'<p class="ledger-total" role="status">(.*?)</p>', listed).group(1)
+    assert re.sub(r"<[^>]+>", "", caption) == f"{now.year}年{timezone.localdate().month}月受理 · 已办结件：共 3 件"
+
+
+def test_overdue_list_is_sorted_by_lateness(heze, client):
+    from django.utils import timezone
+
+    now = timezone.now()
+    late = {days: make_case(heze, submitted=now - dt.timedelta(days=40), title=f"超期{days}天",
+                            next_due_at=now - dt.timedelta(days=days)) for days in (2, 9, 5)}
+    make_case(heze, submitted=now, next_due_at=now + dt.timedelta(days=2), title="未到期")
+    client.force_login(heze.users.cao_office)
+    html = client.get("/ledger?view=overdue").content.decode()
+    import re
+
+    numbers = re.findall(r'<span class="num">(HZ\d{8})</span>', html)
+    assert numbers == [late[9].number, late[5].number, late[2].number]
+    assert "超期 · 共 <strong>3</strong> 件，超期最久的在前" in html or "共 <strong>3</strong> 件，超期最久的在前" in html
+
+
+# ---- item 21: an unknown ?view= is a Chinese 400 ------------------------------------------------------------------
+
+def test_ledger_with_an_unknown_view_answers_a_chinese_400(heze, client):
+    client.force_login(heze.users.cao_office)
+    response = client.get("/ledger?view=planets")
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "筛选条件有误" in html and "列表：" in html and "planets" in html
+    assert 'href="?view=overdue"' in html  # the lists one can pick instead

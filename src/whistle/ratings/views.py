@@ -30,7 +30,6 @@ from .services import appeal_file, appeal_review, rating_review, rating_submit
 DEVICE_COOKIE = "whistle_device"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
-PRINTING_ROLES = {Role.UNIT_ADMIN, Role.COORDINATOR, Role.LEADER, Role.SYSADMIN}
 
 
 def _card(code):
@@ -99,7 +98,9 @@ def card_qr(request, code):
 
 
 def _may_print(actor, unit) -> bool:
-    return actor.role in PRINTING_ROLES and (actor.role == Role.SYSADMIN or actor.covers(unit))
+    from .selectors import may_print_card
+
+    return may_print_card(actor, unit)
 
 
 @login_required

@@ -273,12 +273,22 @@ def ledger(request):
     now = timezone.now()
     form = _ledger_form(request)
     if not form.is_valid():
-        return render(request, "web/ledger.html", {"form": form, "cases": [], "filtering": True}, status=422)
+        # A filter a person can fix (an unknown ?view=, a bad date): a Chinese 400 naming it, with the lists to pick from.
+        errors = [f"{form.fields[name].label if name in form.fields else name}：{'；'.join(messages)}"
+                  for name, messages in form.errors.items()]
+        tabs = [{"key": v.key, "label": v.label, "count": None, "url": f"?view={v.key}"} for v in _ledger_views(actor)]
+        # A bad link (?view= is no field of the form) is a 400; a field's error shows beside it, a 422 as elsewhere.
+        return render(request, "web/ledger.html", {"form": form, "cases": [], "filtering": True, "errors": errors,
+                                                   "tabs": tabs, "current": ""},
+                      status=400 if "view" in form.errors else 422)
     filters = form.cleaned_data
     current = filters.get("view") or "all"
     number = _page_number(request)
-    rows = list(pages.ledger(actor, filters, now)[(number - 1) * PAGE_SIZE: number * PAGE_SIZE + 1])
+    found = pages.ledger(actor, filters, now)
+    rows = list(found[(number - 1) * PAGE_SIZE: number * PAGE_SIZE + 1])
     cases, has_next = rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    # The total the list explains (a cockpit figure links here): no COUNT when the first page is the whole list.
+    total = len(cases) if number == 1 and not has_next else found.order_by().count()
     returns = pages.last_events([c.pk for c in cases if c.state == State.RETURNED], "return")
     for case in cases:
         case.last_return = returns.get(case.pk)
@@ -292,7 +302,8 @@ def ledger(request):
             for v in views]
     return render(request, "web/ledger.html", {
         "form": form, "tabs": tabs, "current": current, "cases": cases, "now": now, "filtering": bool(others),
-        "page": number, "has_next": has_next, "query": query.urlencode(),
+        "page": number, "has_next": has_next, "query": query.urlencode(), "total": total,
+        "caption": pages.ledger_caption(filters),
     })
 
 
