@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from whistle.cases.models import Case
 from whistle.core.errors import Invalid, NotFound, Problem
-from whistle.org.models import Role, Unit
+from whistle.org.models import Unit
 from whistle.org.scopes import Actor
 
 from .importers import IMPORT_ROLES, import_cards, rejects_xlsx, template_xlsx
