@@ -102,6 +102,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # /api/docs: with ninja installed as an app, Swagger UI (5.31.0, Apache-2.0, shipped in django-ninja's static/)
+    # is served from here, not from a CDN a government intranet cannot reach.
+    "ninja",
     "whistle.core",
     "whistle.org",
     "whistle.enterprises",

@@ -152,3 +152,18 @@ def test_export_writes_user_text_as_text_in_the_accountability_export(client, he
     proposals = {int(r[0]): r for r in book.get_sheet_by_name("问责建议").to_python()[1:]}
     assert proposals[proposal.pk][11] == formula
     assert book.get_sheet_by_name("问责记录").to_python()[1][5:7] == ["+王强", formula]
+
+
+def test_auditors_cadre_page_offers_no_card_file_it_cannot_download(heze, client):
+    """Issue 14, item 21: the card .svg answers 404 to an auditor, so the page no longer links it."""
+    from whistle.ratings.models import Cadre
+
+    cadre = Cadre.objects.create(unit=heze.shan_zjj, name="王强", post="科长")
+    client.force_login(heze.users.auditor)
+    page = client.get(f"/accountability/cadres/{cadre.pk}/").content.decode()
+    assert "公开页面" in page and "下载A6卡片" not in page
+    assert client.get(f"/r/{cadre.card_code}/card.svg").status_code == 404
+    client.force_login(heze.users.shan_office)
+    page = client.get(f"/accountability/cadres/{cadre.pk}/").content.decode()
+    href = f"/r/{cadre.card_code}/card.svg"
+    assert href in page and client.get(href).status_code == 200

@@ -31,7 +31,12 @@ def test_sla_profile_edit_applies_to_the_next_case(heze):
 
 
 def test_category_with_its_own_sla_profile_uses_it(heze):
-    heze.cat_build.sla_profile = SlaProfile.objects.get(code="zaozhuang")
+    # A profile a city adds in the admin (枣庄's 1/2/10 working days, as an example of another city's rule).
+    profile = SlaProfile.objects.create(code="zaozhuang", name="枣庄“企呼枣应”")
+    SlaStage.objects.bulk_create([SlaStage(profile=profile, stage=stage, amount=amount, unit="working_days") for stage, amount in
+                                  {"contact": 1, "opinion": 2, "resolve": 10, "resolve_complex": 25, "extension": 7,
+                                   "reopen": 10, "return_window": 2}.items()])
+    heze.cat_build.sla_profile = profile
     heze.cat_build.save()
     case = submit(heze, category="construction")
     assert case.sla_profile.code == "zaozhuang"

@@ -1,5 +1,6 @@
 """Working days (domain/rules.md §8.2 "Working-day calendar"): statutory holidays and swapped working days (调休)
-from chinese-calendar, the HolidayOverride table over it, and weekends only for years nobody knows.
+from chinese-calendar, the HolidayOverride table over it, and weekends plus the fixed-date holidays for years
+the package does not know.
 
 The 2026 dates were checked against chinese-calendar 1.11: 中秋 25–27 Sep, 国庆 1–7 Oct, swapped working days
 Sunday 20 Sep and Saturday 10 Oct.
@@ -69,14 +70,15 @@ def test_override_entered_in_the_table_changes_a_deadline_computed_afterwards(db
     assert calendar.add_working_days(at(2026, 11, 6, 15), 1) == at(2026, 11, 9, 15)
 
 
-def test_year_unknown_to_the_package_counts_weekends_only(db):
+def test_year_unknown_to_the_package_counts_weekends_and_fixed_date_holidays(db):
     with pytest.raises(NotImplementedError):
         import chinese_calendar
 
         chinese_calendar.is_workday(D(2027, 1, 1))
-    assert calendar.is_working_day(D(2027, 1, 1))  # a Friday: nobody has said it is a holiday yet
+    assert not calendar.is_working_day(D(2027, 1, 1))  # a Friday, but 元旦 is on a fixed date
     assert not calendar.is_working_day(D(2027, 1, 2))
-    assert calendar.add_working_days(at(2027, 1, 1, 9), 1) == at(2027, 1, 4, 9)
+    assert calendar.is_working_day(D(2027, 2, 10))  # 春节 moves with the moon: not assumed
+    assert calendar.add_working_days(at(2027, 1, 4, 9), 1) == at(2027, 1, 5, 9)
 
 
 def test_override_table_covers_a_year_the_package_does_not_know(db):
@@ -97,3 +99,55 @@ def test_working_days_between_counts_the_days_after_the_start(db):
     assert calendar.working_days_between(D(2026, 9, 30), D(2026, 10, 8)) == 1
     assert calendar.working_days_between(D(2026, 10, 8), D(2026, 9, 30)) == -1
     assert calendar.working_days_between(D(2026, 11, 2), D(2026, 11, 2)) == 0
+
+
+# ---- issue 14, item 10: a year the package does not know --------------------------------------------------------
+
+@pytest.mark.parametrize("day", [D(2027, 1, 1), D(2027, 5, 3), D(2027, 10, 1)])
+def test_rule_8_2_unknown_year_assumes_the_fixed_date_statutory_holidays(db, day):
+    """2027 is past chinese-calendar 1.11 and the table is empty: 元旦, 劳动节 and 国庆节 fall on fixed dates
+    (《全国年节及纪念日放假办法》), so they are days off even before the State Council publishes the year."""
+    assert not calendar.package_knows(2027)
+    shifted = {D(2027, 5, 3): D(2027, 5, 1)}.get(day, day)  # 1 May 2027 is a Saturday; 3 May is a plain Monday
+    assert not calendar.is_working_day(shifted)
+    assert calendar.is_working_day(D(2027, 5, 3)) and calendar.is_working_day(D(2027, 1, 4))
+
+
+def test_rule_8_2_an_extension_past_new_year_2027_skips_new_years_day(db):
+    """The issue's case: Thursday 31 Dec 2026 + 1 working day landed on Friday 1 Jan 2027 (元旦)."""
+    assert calendar.add_working_days(at(2026, 12, 31, 15), 1) == at(2027, 1, 4, 15)
+    assert calendar.add_working_days(at(2027, 9, 30, 9), 1) == at(2027, 10, 4, 9)  # 1 Oct 2027 is a Friday
+
+
+def test_rule_8_2_overrides_entered_for_a_year_replace_the_assumed_holidays(db):
+    HolidayOverride.objects.create(date=D(2027, 10, 1), is_working_day=False, note="国庆节")
+    calendar.clear_cache()
+    # The administrator's list is the year's: a day it does not name is a weekday like any other.
+    assert not calendar.is_working_day(D(2027, 10, 1))
+    assert calendar.is_working_day(D(2027, 1, 1))
+
+
+def test_rule_8_2_next_years_holidays_missing_is_reported_from_the_configured_month(db):
+    from whistle.core import rules
+    from whistle.core.models import RuleParameter
+
+    assert calendar.next_year_missing(D(2026, 11, 30)) is None  # before December (the default month)
+    assert calendar.next_year_missing(D(2026, 12, 1)) == 2027
+    assert calendar.next_year_missing(D(2025, 12, 1)) is None  # the package knows 2026
+    RuleParameter.objects.filter(key="calendar.warn_next_year_from_month").update(value=11)
+    rules.clear_cache()
+    assert calendar.next_year_missing(D(2026, 11, 2)) == 2027
+    HolidayOverride.objects.create(date=D(2027, 1, 1), is_working_day=False, note="元旦")
+    calendar.clear_cache()
+    assert calendar.next_year_missing(D(2026, 12, 1)) is None
+
+
+def test_dates_show_the_year_when_not_this_year(db):
+    from django.utils import timezone
+
+    from whistle.web.templatetags.web import when
+
+    this_year = timezone.localdate().year
+    assert when(at(this_year, 3, 5, 14)) == "3月5日 14:00"
+    assert when(at(this_year + 1, 1, 4, 9)) == f"{this_year + 1}年1月4日 09:00"
+    assert when(D(this_year - 1, 12, 31)) == f"{this_year - 1}年12月31日"

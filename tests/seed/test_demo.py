@@ -103,3 +103,10 @@ def test_demo_account_must_change_password_on_first_sign_in_outside_demo_mode(de
     assert refused.status_code == 422 and "演示密码" in refused.content.decode()
     done = client.post("/password/first", {"new_password1": "Mudan-peony-2027", "new_password2": "Mudan-peony-2027"})
     assert done.status_code == 302 and client.get("/ledger").status_code == 200
+
+
+def test_rule_8_6_every_unit_of_the_heze_catalogue_is_in_a_ranking_class(demo):
+    """The 20 county-level stationed units (国网曹县供电公司, 曹县税务局 …) receive cases from the catalogue."""
+    from whistle.dashboard.rankings import unclassed_units
+
+    assert list(unclassed_units().values_list("name", flat=True)) == []

@@ -82,7 +82,12 @@ def action_record_view(request, pk):
 
 @page(*READ_ROLES)
 def cadre_record_view(request, pk):
-    return render(request, "accountability/cadre.html", selectors.cadre_record(request.actor, pk))
+    from whistle.ratings.selectors import may_print_card
+
+    record = selectors.cadre_record(request.actor, pk)
+    # An auditor reads the record but may not print cards: no link that would answer 404.
+    record["may_print"] = may_print_card(request.actor, record["cadre"].unit)
+    return render(request, "accountability/cadre.html", record)
 
 
 PROPOSAL_COLUMNS = ["编号", "建议措施", "对象类型", "对象", "所属单位", "事由", "规则", "提出时间", "状态", "确认人", "确认时间", "确认意见"]

@@ -257,6 +257,14 @@ class Case(models.Model):
     def number(self) -> str:
         return number_for(self.pk)
 
+    @property
+    def state_label(self) -> str:
+        """The state as people read it: a case closed without a reply was withdrawn (or, a rectification, ended by a
+        voided rating), not 已办结 — the same split as the rollup's `closed` and `withdrawn` facts."""
+        if self.state == State.CLOSED and self.replied_at is None:
+            return "已终止" if self.channel == Channel.RATING else "已撤回"
+        return self.get_state_display()
+
 
 NUMBER_PREFIX = "HZ"
 
@@ -300,6 +308,9 @@ class CaseEvent(models.Model):
         verbose_name_plural = "工单记录"
         ordering = ["case_id", "seq"]
         constraints = [models.UniqueConstraint(fields=["case", "seq"], name="case_event_seq_unique")]
+
+    def __str__(self):
+        return f"工单{number_for(self.case_id)}第{self.seq}条记录"
 
     def record(self) -> dict:
         """The fields the hash covers."""
@@ -349,6 +360,9 @@ class CaseAttachment(models.Model):
     class Meta:
         verbose_name = "附件"
         verbose_name_plural = "附件"
+
+    def __str__(self):
+        return self.name
 
 
 class IdempotencyRecord(models.Model):

@@ -1,10 +1,32 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from .models import HolidayOverride, JobHeartbeat, RuleParameter, WorkerJob
 
-admin.site.site_header = "whistle 企业吹哨·部门报到 管理后台"
-admin.site.site_title = "whistle 管理后台"
+admin.site.site_header = "企业吹哨·部门报到 管理后台"
+admin.site.site_title = "企业吹哨 管理后台"
 admin.site.index_title = "系统管理"
+
+
+def warn_missing_holidays(request) -> None:
+    """Next year's holidays and 调休 not entered yet (see `core.calendar.next_year_missing`): say so on the admin's
+    first page and on the holiday list, where it is fixed."""
+    from .calendar import next_year_missing
+
+    year = next_year_missing()
+    if year:
+        messages.warning(request, f"{year}年的法定节假日和调休尚未录入（节假日程序包也还不知道）：在录入前，落在{year}年的"
+                                  f"工作日时限只跳过元旦、劳动节、国庆节等固定日期的假日。请在“节假日调整”中逐日录入。")
+
+
+_index = admin.site.index
+
+
+def _index_with_warnings(request, extra_context=None):
+    warn_missing_holidays(request)
+    return _index(request, extra_context)
+
+
+admin.site.index = _index_with_warnings
 
 
 @admin.register(HolidayOverride)
@@ -13,10 +35,14 @@ class HolidayOverrideAdmin(admin.ModelAdmin):
     list_filter = ["is_working_day"]
     date_hierarchy = "date"
 
+    def changelist_view(self, request, extra_context=None):
+        warn_missing_holidays(request)
+        return super().changelist_view(request, extra_context)
+
 
 @admin.register(RuleParameter)
 class RuleParameterAdmin(admin.ModelAdmin):
-    list_display = ["key", "value", "description"]
+    list_display = ["key", "value", "min_value", "max_value", "description"]
     search_fields = ["key", "description"]
 
 

@@ -1,8 +1,13 @@
 """Working-day arithmetic: China's statutory holidays and swapped working days (调休).
 
 Truth comes from three places, in order: the `HolidayOverride` table (admin-editable), the
-`chinese-calendar` package (which knows 2004 to its last published year), and Monday–Friday for
-years neither knows. Deadlines in working days keep the time of day: a case dispatched on Friday
+`chinese-calendar` package (which knows 2004 to its last published year), and for a year it does not
+know, Monday–Friday less the statutory holidays that fall on fixed dates (元旦 1/1, 劳动节 5/1–5/2,
+国庆节 10/1–10/3, per 《全国年节及纪念日放假办法》) — unless the administrator has entered overrides for
+that year, in which case the table is taken as that year's complete list of changes (the lunar holidays
+and the 调休 are only known once the State Council publishes them, each November). From the month set by
+`calendar.warn_next_year_from_month`, the admin and the coordinators' pages warn while next year is known
+to neither the package nor the table (`next_year_missing`). Deadlines in working days keep the time of day: a case dispatched on Friday
 15:00 with "1 working day" is due the next working day at 15:00. A clock that starts on a day off
 starts at 00:00 of the next working day. Days are those of the platform's time zone (TIME_ZONE,
 Beijing time), whatever zone a request may have activated for display.
@@ -44,19 +49,68 @@ def _override_table() -> dict[dt.date, bool]:
     return _overrides
 
 
+# Statutory holidays on fixed solar dates (国务院《全国年节及纪念日放假办法》, as amended 2024): (month, day).
+FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
+
+
+def package_knows(year: int) -> bool:
+    """Whether `chinese-calendar` has the State Council's published arrangement for `year`."""
+    try:
+        chinese_calendar.is_workday(dt.date(year, 6, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
 @lru_cache(maxsize=8192)
-def _package_working_day(day: dt.date) -> bool:
+def _package_working_day(day: dt.date) -> bool | None:
+    """The package's answer; None for a year it does not know."""
     try:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:
-        return day.weekday() < 5
+        return None
+
+
+_years: tuple[dict, frozenset[int]] | None = None
+
+
+def _overridden_years() -> frozenset[int]:
+    """The years the override table has any day of (recomputed only when the table is reloaded)."""
+    global _years
+    table = _override_table()
+    if _years is None or _years[0] is not table:
+        _years = (table, frozenset(day.year for day in table))
+    return _years[1]
 
 
 def is_working_day(day: dt.date) -> bool:
     override = _override_table().get(day)
     if override is not None:
         return override
-    return _package_working_day(day)
+    known = _package_working_day(day)
+    if known is not None:
+        return known
+    if day.weekday() >= 5:
+        return False
+    # A year neither knows: the fixed-date holidays are certain, unless the table holds the year's own list.
+    return day.year in _overridden_years() or (day.month, day.day) not in FIXED_HOLIDAYS
+
+
+def next_year_missing(today: dt.date | None = None) -> int | None:
+    """Next year, when it is time to enter its holidays (from `calendar.warn_next_year_from_month`) and neither the
+    package nor the override table knows it; else None. Deadlines in that year would count only the fixed-date
+    holidays: no Spring Festival, no 调休."""
+    from .rules import int_param
+
+    today = today or timezone.localdate()
+    try:
+        from_month = int_param("calendar.warn_next_year_from_month")
+    except LookupError:
+        from_month = 12
+    year = today.year + 1
+    if today.month < from_month or package_knows(year) or year in _overridden_years():
+        return None
+    return year
 
 
 def next_working_day(day: dt.date) -> dt.date:

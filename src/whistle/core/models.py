@@ -22,7 +22,7 @@ class HolidayOverride(models.Model):
         ordering = ["date"]
 
     def __str__(self):
-        return f"{self.date} {'上班' if self.is_working_day else '放假'} {self.note}"
+        return f"{self.date:%Y年%m月%d日} {'上班' if self.is_working_day else '放假'} {self.note}".strip()
 
 
 class RuleParameter(models.Model):
@@ -34,6 +34,10 @@ class RuleParameter(models.Model):
     key = models.CharField("参数", max_length=80, unique=True)
     value = models.DecimalField("取值", max_digits=12, decimal_places=4)
     description = models.CharField("说明", max_length=200)
+    # The range a value may take: a count or a duration is never negative (a lockout after -3 failures, an
+    # escalation -3 days after a notice mean nothing). Empty: no bound on that side.
+    min_value = models.DecimalField("最小值", max_digits=12, decimal_places=4, null=True, blank=True, default=0)
+    max_value = models.DecimalField("最大值", max_digits=12, decimal_places=4, null=True, blank=True)
 
     class Meta:
         verbose_name = "规则参数"
@@ -41,7 +45,17 @@ class RuleParameter(models.Model):
         ordering = ["key"]
 
     def __str__(self):
-        return f"{self.key} = {self.value}"
+        return f"{self.description or self.key}（{self.key} = {self.value.normalize() if self.value is not None else ''}）"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.value is None:
+            return
+        if self.min_value is not None and self.value < self.min_value:
+            raise ValidationError({"value": f"取值不能小于 {self.min_value.normalize()}"}, code="below_minimum")
+        if self.max_value is not None and self.value > self.max_value:
+            raise ValidationError({"value": f"取值不能大于 {self.max_value.normalize()}"}, code="above_maximum")
 
 
 class WorkerJob(models.Model):

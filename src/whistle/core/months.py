@@ -21,3 +21,9 @@ def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
     nxt = add_months(month, 1)
     return (timezone.make_aware(dt.datetime(month.year, month.month, 1)),
             timezone.make_aware(dt.datetime(nxt.year, nxt.month, 1)))
+
+
+def last_complete_month(moment: dt.datetime) -> dt.date:
+    """The month before the one `moment` falls in: what a monthly page shows by default, since the current month is
+    still filling (on the 2nd it holds two days of cases and no follow-ups)."""
+    return add_months(month_of(moment), -1)

@@ -122,8 +122,8 @@ def compute(actor: Actor, month: dt.date, as_of: dt.datetime | None = None) -> d
     labels = {d.code: d.name for d in defs}
     denominators = {d.code: sorted(f for f, w in d.params.get("denominator", {}).items() if float(w))
                     for d in defs if d.kind == MetricKind.RATIO}
-    definitions = [{"code": d.code, "label": d.label, "source": d.source, "weights": d.params.get("weights")}
-                   for d in defs if d.code in shown]
+    definitions = [{"code": d.code, "name": d.name, "label": d.label, "caption": d.display_caption(labels),
+                    "weights": d.params.get("weights")} for d in defs if d.code in shown]
 
     def rate_cells(row: dict, **scope) -> list[dict]:
         values = metrics.evaluate(defs, row)
@@ -140,7 +140,7 @@ def compute(actor: Actor, month: dt.date, as_of: dt.datetime | None = None) -> d
     in_month = facts.filter(month=month)
     county_counts = {r["county_id"]: r for r in rollup.sums(in_month, "county_id")}
     counts = {name: sum(r[name] for r in county_counts.values()) for name in rollup.FACT_NAMES}
-    totals = {**counts, "open": counts["cases"] - counts["closed"], "rate_cells": rate_cells(counts)}
+    totals = {**counts, "open": _open(counts), "rate_cells": rate_cells(counts)}
 
     # The "now" figures: the open cases of every month (the rollup's rows of open states), as of the rollup.
     now_names = ("cases", "overdue", "supervised", "escalated")
@@ -153,6 +153,9 @@ def compute(actor: Actor, month: dt.date, as_of: dt.datetime | None = None) -> d
 
     by_state = {r["state"]: r["cases"] for r in rollup.sums(in_month, "state", ("cases",))}
     states = [{"code": s, "name": label, "value": by_state.get(s, 0), "url": link(state=s)} for s, label in State.choices]
+    # The closed state splits into 已办结 (closed with a reply) and 已撤回 (withdrawn, no reply), as the rollup counts them.
+    states[-1:] = [{"code": State.CLOSED, "name": State.CLOSED.label, "value": counts["closed"], "url": link(fact="closed")},
+                   {"code": "withdrawn", "name": "已撤回", "value": counts["withdrawn"], "url": link(fact="withdrawn")}]
 
     first = add_months(month, -11)
     monthly = {r["month"]: r for r in rollup.sums(facts.filter(month__gte=first, month__lte=month), "month", ("cases", "closed"))}
@@ -171,9 +174,11 @@ def compute(actor: Actor, month: dt.date, as_of: dt.datetime | None = None) -> d
         c = county_counts.get(county.pk) or {name: 0 for name in rollup.FACT_NAMES}
         code = county.code
         row = {"code": code, "name": county.short_name or county.name, "full_name": county.name,
-               "total": c["cases"], "closed": c["closed"], "open": c["cases"] - c["closed"],
-               "overdue": now_by_county.get(county.pk, {}).get("overdue", 0),
-               "url": link(county=code), "overdue_url": ledger_url(view="overdue", county=code)}
+               "total": c["cases"], "closed": c["closed"], "open": _open(c),
+               # The month's cases now overdue: the same period as the 受理 beside it (the all-month "now" figure
+               # is the 当前超期 tile above).
+               "overdue": c["overdue"],
+               "url": link(county=code), "overdue_url": link(view="overdue", county=code)}
         row["rate_cells"] = rate_cells(c, county=code)
         row["rates"] = {cell["code"]: cell for cell in row["rate_cells"]}
         by_county.append(row)
@@ -181,13 +186,12 @@ def compute(actor: Actor, month: dt.date, as_of: dt.datetime | None = None) -> d
     unit_counts = {r["lead_unit_id"]: r for r in rollup.sums(in_month.filter(lead_unit__isnull=False), "lead_unit_id")}
     names = Unit.objects.in_bulk(list(unit_counts))
     busiest = sorted(unit_counts, key=lambda pk: (-unit_counts[pk]["cases"], names[pk].name))[:UNITS_SHOWN]
-    late = {r["lead_unit_id"]: r["overdue"] for r in rollup.sums(open_rows.filter(lead_unit__in=busiest), "lead_unit_id", ("overdue",))}
     by_unit = []
     for pk in busiest:
         c, code = unit_counts[pk], names[pk].code
         by_unit.append({"code": code, "name": names[pk].name, "total": c["cases"], "closed": c["closed"],
-                        "open": c["cases"] - c["closed"], "overdue": late.get(pk, 0), "url": link(unit=code),
-                        "overdue_url": ledger_url(view="overdue", unit=code), "rate_cells": rate_cells(c, unit=code)})
+                        "open": _open(c), "overdue": c["overdue"], "url": link(unit=code),
+                        "overdue_url": link(view="overdue", unit=code), "rate_cells": rate_cells(c, unit=code)})
 
     rectification = {"total": counts["rect_cases"], "contacted": counts["rect_contacted"],
                      "open": counts["rect_open"], "overdue": counts["rect_overdue"]}
@@ -212,13 +216,20 @@ def compute(actor: Actor, month: dt.date, as_of: dt.datetime | None = None) -> d
     }
 
 
+def _open(c: dict) -> int:
+    """Cases of the month still open: neither closed nor withdrawn."""
+    return c["cases"] - c["closed"] - c["withdrawn"]
+
+
 def _rankings(actor: Actor, month: dt.date, link) -> dict:
     """红榜/黑榜 of the counties (the metrics app's monthly ranking), each name linking to the county's cases."""
     from .rankings import ranking
 
     result = ranking(actor, "county", month)
+    # The lists are the city's (a county leader sees all of them); a name links to cases the actor may open.
+    visible = {r["unit"] for r in result["rows"]}
     for r in (*result["red"], *result["black"]):
-        r["url"] = link(county=r["unit"])
+        r["url"] = link(county=r["unit"]) if r["unit"] in visible else ""
     result["page_url"] = reverse("dashboard:rankings") + f"?class=county&month={month:%Y-%m}"
     return result
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from whistle.core import params
 from whistle.core.errors import Forbidden, Invalid
 from whistle.core.figures import percent
-from whistle.core.months import month_of
+from whistle.core.months import last_complete_month, month_of
 from whistle.org.models import Role, Unit
 from whistle.org.scopes import READ_ALL_ROLES, UNIT_ROLES, Actor
 
@@ -90,6 +90,12 @@ def parse_month(value, field: str = "month") -> dt.date:
 def month_or_current(value, field: str = "month") -> dt.date:
     """A request's month parameter: absent or empty is the current month, anything else as `parse_month`."""
     return parse_month(value, field) if value else month_of(timezone.now())
+
+
+def month_or_last_complete(value, field: str = "month") -> dt.date:
+    """A page's month parameter: absent or empty is the last complete month (the monthly report, the rankings and
+    the cockpit open on it), anything else as `parse_month`."""
+    return parse_month(value, field) if value else last_complete_month(timezone.now())
 
 
 def rates(actor: Actor, month_from: dt.date, month_to: dt.date, group_by: str | None = None, *,

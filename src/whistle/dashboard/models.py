@@ -25,7 +25,10 @@ class MetricDefinition(models.Model):
     params = models.JSONField("参数", default=dict)
     version = models.PositiveIntegerField("版本", default=1, editable=False)
     is_active = models.BooleanField("启用", default=True)
-    source = models.CharField("口径来源", max_length=200, blank=True)
+    source = models.CharField("口径来源", max_length=200, blank=True, help_text="研究出处与备注，只在后台显示")
+    caption = models.CharField(
+        "通报说明", max_length=200, blank=True,
+        help_text="印发的考核通报和排名页上对本指标的说明（本市自己的表述）；综合得分留空时按权重自动生成")
     order = models.PositiveSmallIntegerField("排序", default=100)
     updated_at = models.DateTimeField("修改时间", auto_now=True)
 
@@ -40,6 +43,20 @@ class MetricDefinition(models.Model):
     @property
     def label(self) -> str:
         return f"{self.code}@{self.version}"
+
+    def display_caption(self, names: dict[str, str] | None = None) -> str:
+        """What an official page says about this figure: the city's caption, else (a composite) its weights in words.
+        `names` maps metric codes to names (the composite's parts); without it they are read from the table."""
+        if self.caption:
+            return self.caption
+        if self.kind != MetricKind.COMPOSITE:
+            return ""
+        weights = self.params.get("weights", {}) if isinstance(self.params, dict) else {}
+        if names is None:
+            names = dict(MetricDefinition.objects.filter(code__in=list(weights)).values_list("code", "name"))
+        total = sum(float(w) for w in weights.values()) or 1
+        parts = [f"{names.get(code, code)}×{float(w) * 100 / total:g}%" for code, w in weights.items()]
+        return " + ".join(parts)
 
     def clean(self):
         """Refuse parameters the computation cannot read, naming the field (the admin shows it there)."""
@@ -149,6 +166,7 @@ class CaseMonthFact(models.Model):
     returned = models.IntegerField(default=0)
     reopened = models.IntegerField(default=0)
     closed = models.IntegerField(default=0)
+    withdrawn = models.IntegerField(default=0)
     overdue = models.IntegerField(default=0)
     supervised = models.IntegerField(default=0)
     escalated = models.IntegerField(default=0)
@@ -157,6 +175,9 @@ class CaseMonthFact(models.Model):
     rect_open = models.IntegerField(default=0)
     rect_overdue = models.IntegerField(default=0)
     stale_at = models.DateTimeField(null=True)
+
+    def __str__(self):
+        return f"{self.month:%Y年%m月} {self.county} {self.lead_unit or '未派单'} {self.state}"
 
     class Meta:
         verbose_name = "月度工单汇总"
@@ -182,3 +203,6 @@ class RollupState(models.Model):
     class Meta:
         verbose_name = "汇总水位"
         verbose_name_plural = "汇总水位"
+
+    def __str__(self):
+        return "月度汇总水位"

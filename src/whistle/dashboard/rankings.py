@@ -16,6 +16,7 @@ import datetime as dt
 
 from django.db.models import Q
 
+from whistle.cases.models import Case, DispatchRule
 from whistle.core.errors import Invalid
 from whistle.core.months import add_months
 from whistle.org.models import Unit
@@ -39,6 +40,16 @@ def get_class(code: str) -> RankingClass:
 
 def class_units(rc: RankingClass):
     return Unit.objects.filter(level=rc.level, kind__in=rc.kinds, is_active=True)
+
+
+def unclassed_units():
+    """Active units that handle cases (in the dispatch catalogue, or leading a case) but match no ranking class:
+    they would never be ranked. Empty when the classes cover every handler (rules.md §8.6)."""
+    handlers = Unit.objects.filter(
+        Q(pk__in=DispatchRule.objects.values("unit_id")) | Q(pk__in=Case.objects.values("lead_unit_id")), is_active=True)
+    for rc in classes():
+        handlers = handlers.exclude(level=rc.level, kind__in=rc.kinds)
+    return handlers
 
 
 def _scores(rc: RankingClass, month: dt.date, defs, units: dict[int, Unit], source: str = "rollup") -> list[dict]:
@@ -75,6 +86,22 @@ def _scores(rc: RankingClass, month: dt.date, defs, units: dict[int, Unit], sour
     return ranked + rest
 
 
+def red_and_black(ranked: list[dict], length: int) -> tuple[list[dict], list[dict]]:
+    """红榜 (best first) and 黑榜 (worst first) from the ranked rows in rank order.
+
+    A unit is on one list at most: with fewer than twice `length` units ranked, each list takes at most half of
+    them (rounded down), so the middle unit of an odd count is on neither and a single ranked unit on none. The
+    红榜 only takes units scoring above zero and above the bottom score (a 0.0 unit, or a class where everyone
+    ties, has nobody to praise); the 黑榜 only units scoring below the top score."""
+    size = min(length, len(ranked) // 2)
+    if not size:
+        return [], []
+    top, bottom = ranked[0]["score"], ranked[-1]["score"]
+    red = [r for r in ranked[:size] if r["score"] > 0 and r["score"] > bottom]
+    black = [r for r in reversed(ranked[-size:]) if r["score"] < top]
+    return red, black
+
+
 def ranking(actor: Actor, unit_class: str, month: dt.date, *, source: str = "rollup") -> dict:
     """The class's ranking for `month` as the actor may see it. Ranks are city-wide (the class is ranked as a
     whole); an actor below the city sees only the rows of units in its subtree, with their city-wide rank.
@@ -102,19 +129,20 @@ def ranking(actor: Actor, unit_class: str, month: dt.date, *, source: str = "rol
         if actor.is_system or actor.is_city_wide or actor.role in metrics.READ_ALL_ROLES or actor.covers(by_code[r["unit"]]):
             visible.append(r)
     ranked_all = [r for r in now_rows if r["rank"] is not None]
-    red = ranked_all[:rc.list_length]
-    red_codes = {r["unit"] for r in red}
-    black = [r for r in reversed(ranked_all[-rc.list_length:]) if r["unit"] not in red_codes]
-    shown = {r["unit"] for r in visible}
+    red, black = red_and_black(ranked_all, rc.list_length)
     return {
         "class": rc.code, "class_name": rc.name, "month": f"{month:%Y-%m}",
         "window": {"from": f"{add_months(month, 1 - rc.window_months):%Y-%m}", "to": f"{month:%Y-%m}",
                    "months": rc.window_months},
         "min_cases": rc.min_cases, "list_length": rc.list_length, "ranked_count": len(ranked_all),
         "definition": rc.metric.label, "definitions": metrics.labels(defs),
+        # What official pages print: the metric's name and the city's caption (codes and versions stay in the admin
+        # and the .xlsx's 口径 sheet).
+        "metric_name": rc.metric.name, "metric_caption": rc.metric.display_caption({d.code: d.name for d in defs}),
         "parts": list(rc.metric.params.get("weights", {})) if rc.metric.kind == MetricKind.COMPOSITE else [],
         "rows": visible,
-        "red": [r for r in red if r["unit"] in shown],
-        "black": [r for r in black if r["unit"] in shown],
+        # The lists are what the city publishes (the 通报 circulates them to every office), so an actor below the
+        # city sees them whole, like the ranked count beside them; only the table rows are scoped.
+        "red": red, "black": black,
         "classes": [{"code": c.code, "name": c.name} for c in classes()],
     }

@@ -61,7 +61,10 @@ def facts(now: dt.datetime) -> dict[str, Q]:
         "sat_unsatisfied": Q(followed_up_at__isnull=False, satisfaction=Satisfaction.UNSATISFIED),
         "returned": Q(returns_count__gt=0),
         "reopened": Q(reopen_count__gt=0),
-        "closed": Q(is_open=False),
+        # 办结 is closed with a reply; a case withdrawn by its requester (or a rectification ended by a voided rating)
+        # closes without one and is counted apart, never among the closed.
+        "closed": Q(is_open=False, replied_at__isnull=False),
+        "withdrawn": Q(is_open=False, replied_at__isnull=True),
         # The cockpit's "now" figures (all months of submission summed): open cases past their current step's
         # deadline, under supervision, coordinated above the county.
         "overdue": Q(is_open=True, next_due_at__lt=now),
@@ -82,7 +85,7 @@ FACT_LABELS = {
     "opinion_due": "应答复件（已答复或已过答复时限）", "opinion_in_time": "按时答复件", "opinion_pending": "待答复未到期件",
     "followed": "回访件", "res_resolved": "回访已解决", "res_partly": "回访部分解决", "res_unresolved": "回访未解决",
     "res_unreachable": "回访无法联系", "sat_satisfied": "满意", "sat_basic": "基本满意", "sat_unsatisfied": "不满意",
-    "returned": "退单件", "reopened": "重办件", "closed": "已办结件", "overdue": "超期在办件", "supervised": "督办中件",
+    "returned": "退单件", "reopened": "重办件", "closed": "已办结件", "withdrawn": "已撤回（终止）件", "overdue": "超期在办件", "supervised": "督办中件",
     "escalated": "提级协调中件", "rect_cases": "差评整改件", "rect_contacted": "差评已回访件", "rect_open": "整改中件",
     "rect_overdue": "整改超期件",
 }

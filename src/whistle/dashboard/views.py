@@ -19,7 +19,7 @@ XLSX = sheets.XLSX
 
 
 def _month(request):
-    return metrics.month_or_current(request.GET.get("month"))
+    return metrics.month_or_last_complete(request.GET.get("month"))
 
 
 def _problem_page(request, problem: Invalid, template="dashboard/rankings.html"):
@@ -122,6 +122,8 @@ def report(request):
         return _problem_page(request, problem, "dashboard/report.html")
     defs = metrics.definitions()
     names = {d.code: d.name for d in defs}
+    for d in defs:  # the city's wording; codes, versions and research notes stay in the admin
+        d.caption = d.display_caption(names)
     shown = [d for d in defs if d.kind == "ratio"]
     for rows in (by_county, by_unit, [overall]):
         for r in rows:

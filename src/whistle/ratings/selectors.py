@@ -216,3 +216,12 @@ def rater_contact(actor: Actor, rating_id: int, purpose: str, now: dt.datetime |
     ContactRead.objects.create(rating=rating, user=actor.user, actor_label=actor.label[:120], purpose=purpose,
                                at=now or timezone.now())
     return rating.rater_phone_masked
+
+
+# Who may print (download) a unit's 三亮 cards: the unit's administrators and the offices and leaders over it.
+PRINTING_ROLES = {Role.UNIT_ADMIN, Role.COORDINATOR, Role.LEADER, Role.SYSADMIN}
+
+
+def may_print_card(actor, unit) -> bool:
+    """The card files answer 404 to anyone else, so pages offer their links only when this is true."""
+    return actor.role in PRINTING_ROLES and (actor.role == Role.SYSADMIN or actor.covers(unit))

@@ -20,7 +20,7 @@ from whistle.core.archive import entry_name
 from whistle.core import params
 from whistle.core.errors import Invalid, NotFound, Problem
 from whistle.core.links import public_url
-from whistle.org.models import Role, Unit
+from whistle.org.models import Unit
 from whistle.org.scopes import Actor
 
 from .importers import IMPORT_ROLES, import_cards, rejects_xlsx, template_xlsx
@@ -32,7 +32,6 @@ from .services import appeal_file, appeal_review, rating_review, rating_submit
 DEVICE_COOKIE = "whistle_device"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
-PRINTING_ROLES = {Role.UNIT_ADMIN, Role.COORDINATOR, Role.LEADER, Role.SYSADMIN}
 
 
 def _card(code):
@@ -101,7 +100,9 @@ def card_qr(request, code):
 
 
 def _may_print(actor, unit) -> bool:
-    return actor.role in PRINTING_ROLES and (actor.role == Role.SYSADMIN or actor.covers(unit))
+    from .selectors import may_print_card
+
+    return may_print_card(actor, unit)
 
 
 @login_required

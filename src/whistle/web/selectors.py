@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from whistle.cases.models import Case, CaseEvent, Category, EscalationLevel, ExtensionState, State
+from whistle.cases.models import Case, CaseEvent, Category, Channel, EscalationLevel, ExtensionState, State
 from whistle.cases.selectors import case_list
 from whistle.org.models import Level, Role, Unit, UnitKind
 from whistle.org.scopes import Actor
@@ -103,7 +103,42 @@ def ledger(actor: Actor, filters: dict, now: dt.datetime | None = None) -> Query
         qs = qs.filter(submitted_at__gte=_day_start(filters["date_from"]))
     if filters.get("date_to"):
         qs = qs.filter(submitted_at__lt=_day_start(filters["date_to"] + dt.timedelta(days=1)))
+    if filters.get("view") == "overdue":
+        # The latest first: the case whose deadline passed longest ago heads the list.
+        qs = qs.order_by("next_due_at", "pk")
     return qs
+
+
+def ledger_caption(filters: dict) -> str:
+    """Which figure a list explains, in words (the cockpit's and the reports' links open the 台账 with filters):
+    「2026年3月受理 · 曹县人民政府 · 已办结件」. Empty when nothing narrows the list."""
+    from whistle.dashboard.rollup import FACT_LABELS
+
+    parts = []
+    start, end = filters.get("date_from"), filters.get("date_to")
+    if start and end and start.day == 1 and end == (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1):
+        parts.append(f"{start.year}年{start.month}月受理")
+    elif start or end:
+        parts.append(f"{_day(start) if start else '…'}至{_day(end) if end else '今'}受理")
+    for name in ("county", "unit", "category"):
+        if filters.get(name):
+            parts.append(filters[name].name)
+    if filters.get("view") and filters["view"] != "all":
+        parts.append(LEDGER_VIEW[filters["view"]].label)
+    if filters.get("basis"):
+        parts.append(BASIS[filters["basis"]].label)
+    if filters.get("fact"):
+        parts.append("或".join(FACT_LABELS.get(f, f) for f in filters["fact"]))
+    for name, choices in (("state", State), ("channel", Channel), ("level", EscalationLevel)):
+        if filters.get(name):
+            parts.append(dict(choices.choices).get(filters[name], filters[name]))
+    if filters.get("q"):
+        parts.append(f"含“{filters['q']}”")
+    return " · ".join(parts)
+
+
+def _day(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def _day_start(day: dt.date) -> dt.datetime:

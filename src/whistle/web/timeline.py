@@ -26,8 +26,9 @@ class Entry:
 def _when(iso: str | None) -> str:
     if not iso:
         return ""
-    moment = timezone.localtime(dt.datetime.fromisoformat(iso))
-    return f"{moment.month}月{moment.day}日 {moment:%H:%M}"
+    from whistle.web.templatetags.web import when  # with the year when it is not this year's
+
+    return when(timezone.localtime(dt.datetime.fromisoformat(iso)))
 
 
 def _sentence(event: CaseEvent, following: CaseEvent | None) -> Entry | None:

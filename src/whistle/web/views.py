@@ -27,6 +27,7 @@ from whistle.cases.visibility import requester_events
 from whistle.cases.workflow import TRANSITIONS, allowed_actions
 from whistle.core import params
 from whistle.core.errors import Forbidden, Invalid, NotFound, Problem
+from whistle.core.months import last_complete_month
 from whistle.org.models import Role
 from whistle.org.scopes import Actor
 from whistle.org.services import login_check, password_change_required, password_set
@@ -312,12 +313,22 @@ def ledger(request):
     now = timezone.now()
     form = _ledger_form(request)
     if not form.is_valid():
-        return render(request, "web/ledger.html", {"form": form, "cases": [], "filtering": True}, status=422)
+        # A filter a person can fix (an unknown ?view=, a bad date): a Chinese 400 naming it, with the lists to pick from.
+        errors = [f"{form.fields[name].label if name in form.fields else name}：{'；'.join(messages)}"
+                  for name, messages in form.errors.items()]
+        tabs = [{"key": v.key, "label": v.label, "count": None, "url": f"?view={v.key}"} for v in _ledger_views(actor)]
+        # A bad link (?view= is no field of the form) is a 400; a field's error shows beside it, a 422 as elsewhere.
+        return render(request, "web/ledger.html", {"form": form, "cases": [], "filtering": True, "errors": errors,
+                                                   "tabs": tabs, "current": ""},
+                      status=400 if "view" in form.errors else 422)
     filters = form.cleaned_data
     current = filters.get("view") or "all"
     number = _page_number(request)
-    rows = list(pages.ledger(actor, filters, now)[(number - 1) * PAGE_SIZE: number * PAGE_SIZE + 1])
+    found = pages.ledger(actor, filters, now)
+    rows = list(found[(number - 1) * PAGE_SIZE: number * PAGE_SIZE + 1])
     cases, has_next = rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    # The total the list explains (a cockpit figure links here): no COUNT when the first page is the whole list.
+    total = len(cases) if number == 1 and not has_next else found.order_by().count()
     returns = pages.last_events([c.pk for c in cases if c.state == State.RETURNED], "return")
     for case in cases:
         case.last_return = returns.get(case.pk)
@@ -331,7 +342,8 @@ def ledger(request):
             for v in views]
     return render(request, "web/ledger.html", {
         "form": form, "tabs": tabs, "current": current, "cases": cases, "now": now, "filtering": bool(others),
-        "page": number, "has_next": has_next, "query": query.urlencode(),
+        "page": number, "has_next": has_next, "query": query.urlencode(), "total": total,
+        "caption": pages.ledger_caption(filters),
     })
 
 
@@ -393,13 +405,18 @@ def ledger_export_file(request, pk):
 COCKPIT_ROLES = (Role.LEADER, Role.COORDINATOR, Role.AUDITOR, Role.SYSADMIN)
 
 
-def _month_param(request) -> dt.date | None:
-    """`?month=YYYY-MM`; anything else (or a month in the future) is this month."""
+def _month_param(request) -> dt.date:
+    """`?month=YYYY-MM`; anything else (or a month in the future) is the last complete month."""
     try:
         month = params.parse_month(request.GET.get("month", ""))  # bounded: month=0001-01 was a 500
     except Invalid:
-        return None
-    return month if month <= timezone.localdate() else None
+        month = None
+    return month if month and month <= timezone.localdate() else last_complete_month(timezone.now())
+
+
+def _rate_row(r: dict) -> dict:
+    return {"name": r["name"], "code": r["code"], **{c["code"]: c["value"] for c in r["rate_cells"]},
+            "urls": {c["code"]: c["url"] for c in r["rate_cells"]}}
 
 
 @page(*COCKPIT_ROLES)
@@ -408,9 +425,9 @@ def dashboard(request):
     charts = {
         "state": [{"name": s["name"], "value": s["value"], "url": s["url"]} for s in data["states"] if s["value"]],
         "trend": data["trend"],
-        "unit": [{"name": r["name"], "open": r["open"], "closed": r["closed"], "url": r["url"]} for r in data["by_unit"]],
-        "rates": [{"name": r["name"], "code": r["code"], **{c["code"]: c["value"] for c in r["rate_cells"]},
-                   "urls": {c["code"]: c["url"] for c in r["rate_cells"]}} for r in data["by_county"]],
+        # Both 三率 charts plot rates (per cent) with the same shape of row.
+        "unit": [_rate_row(r) for r in data["by_unit"]],
+        "rates": [_rate_row(r) for r in data["by_county"]],
         "parts": data["shown"][:-1], "labels": data["labels"],
     }
-    return render(request, "web/dashboard.html", {**data, "charts": charts})
+    return render(request, "web/dashboard.html", {**data, "charts": charts, "this_month": timezone.localdate().replace(day=1)})

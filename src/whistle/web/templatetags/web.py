@@ -50,3 +50,37 @@ def due(case, now=None):
         return {"moment": None, "state": "none"}
     state = "overdue" if moment < now else "soon" if moment - now < dt.timedelta(days=1) else "ok"
     return {"moment": moment, "state": state}
+
+
+@register.filter
+def when(moment) -> str:
+    """A moment as people read it: 「3月5日 14:00」 within this year, 「2027年1月4日 09:00」 in any other, so a deadline
+    that falls next year never reads as this year's. Dates (no time) read the same way without the clock."""
+    if not moment:
+        return ""
+    today = timezone.localdate()
+    if isinstance(moment, dt.datetime):
+        local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
+        clock = f" {local:%H:%M}"
+        day = local.date()
+    else:
+        day, clock = moment, ""
+    text = f"{day.month}月{day.day}日{clock}"
+    return text if day.year == today.year else f"{day.year}年{text}"
+
+
+COORDINATING_ROLES = (Role.COORDINATOR, Role.SYSADMIN)
+
+
+@register.inclusion_tag("web/_calendar_notice.html", takes_context=True)
+def calendar_notice(context):
+    """Coordinators (and administrators) are told when next year's holidays and 调休 are not entered yet: until they
+    are, deadlines falling in it skip only the fixed-date holidays."""
+    from whistle.core.calendar import next_year_missing
+
+    request = context.get("request")
+    actor = getattr(request, "actor", None)  # set on the signed-in pages (`page`); public pages have none
+    user = getattr(request, "user", None)
+    if actor is None or not (actor.is_system or actor.role in COORDINATING_ROLES):
+        return {"year": None}
+    return {"year": next_year_missing(), "admin": bool(user and user.is_staff)}

@@ -14,24 +14,6 @@ document.addEventListener("DOMContentLoaded", () => {
   };
   window.addEventListener("resize", () => charts.forEach((c) => c.resize()));
 
-  function bars(id, rows) {
-    const el = document.getElementById(id);
-    if (!el || !rows.length) { if (el) el.hidden = true; return; }
-    el.style.height = `${Math.max(160, rows.length * 34 + 70)}px`;  // one readable bar per row, however many rows
-    start(el, {
-      color: ["#0b5cad", "#2e7d32"],
-      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-      legend: { top: 0 },
-      grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
-      xAxis: { type: "value", minInterval: 1 },
-      yAxis: { type: "category", data: rows.map((r) => r.name), inverse: true, axisLabel: { width: 110, overflow: "truncate" } },
-      series: [
-        { name: "在办", type: "bar", stack: "n", barMaxWidth: 24, data: rows.map((r) => ({ value: r.open, url: r.url })) },
-        { name: "已办结", type: "bar", stack: "n", barMaxWidth: 24, data: rows.map((r) => ({ value: r.closed, url: r.url })) },
-      ],
-    });
-  }
-
   const stateEl = document.getElementById("chart-state");
   if (data.state.length) {
     const narrow = stateEl.clientWidth < 480;  // on a phone a legend reads better than labels around the ring
@@ -62,25 +44,27 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
-  const ratesEl = document.getElementById("chart-rates");
+  // 三率 by county and by unit: each row's rates in per cent (0–100), never counts.
   const codes = data.parts;  // the composite's parts (响应率, 解决率, 满意率 by default)
-  const rows = data.rates.filter((r) => codes.some((c) => r[c] !== null && r[c] !== undefined));
-  if (ratesEl && rows.length) {
-    ratesEl.style.height = `${Math.max(200, rows.length * 40 + 80)}px`;
-    start(ratesEl, {
+  function rateBars(id, all) {
+    const el = document.getElementById(id);
+    if (!el) return;
+    const rows = all.filter((r) => codes.some((c) => r[c] !== null && r[c] !== undefined));
+    if (!rows.length) { el.hidden = true; return; }
+    el.style.height = `${Math.max(200, rows.length * 40 + 80)}px`;  // one readable group of bars per row
+    start(el, {
       color: ["#0b5cad", "#b26a00", "#2e7d32"],
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: (v) => (v === null || v === undefined ? "—" : `${v}%`) },
       legend: { top: 0 },
       grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
       xAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
-      yAxis: { type: "category", data: rows.map((r) => r.name), inverse: true },
+      yAxis: { type: "category", data: rows.map((r) => r.name), inverse: true, axisLabel: { width: 110, overflow: "truncate" } },
       series: codes.map((c) => ({ name: data.labels[c], type: "bar", barMaxWidth: 12,
         data: rows.map((r) => ({ value: r[c], url: r.urls[c] })) })),
     });
-  } else if (ratesEl) {
-    ratesEl.hidden = true;
   }
-  bars("chart-unit", data.unit);
+  rateBars("chart-rates", data.rates);
+  rateBars("chart-unit", data.unit);
 
   // The county grid: tiles coloured by the chosen rate; the tile opens the cases behind that rate.
   const pick = document.getElementById("grid-rate");
