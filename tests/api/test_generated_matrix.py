@@ -484,3 +484,10 @@ def test_route_answers_outside_scope_like_missing_never_500_and_nothing_to_anony
                 if not inside["Location"].startswith("/login"):
                     failures.append(f"{where}: anonymous redirected to {inside['Location']}, not to sign-in")
     assert not failures, "\n".join(failures)
+
+
+def test_a_route_with_a_parameter_the_matrix_does_not_know_fails_naming_the_route():
+    """A new endpoint joins the matrix or fails it: an unknown parameter is an error that names the route."""
+    with pytest.raises(AssertionError, match=r"/api/v1/widgets/\{widget_id\}.*\{widget_id\} after 'widgets/'"):
+        kinds_for("/api/v1/widgets/{widget_id}")
+    assert set(kinds_for("/cases/{number}/files/{pk}")) == {"number", "pk"}
