@@ -220,8 +220,6 @@ def _accept(step: Step) -> None:
 
 def _return(step: Step) -> None:
     case = step.case
-    if case.return_due_at and step.now > case.return_due_at:
-        raise Conflict("已超过退单时限，不能退单；如确有异议请联系吹哨办", code="return_window_closed")
     reason = _text(step, "reason", max_length=500, label="退单理由")
     suggested = _unit(step.payload.get("suggested_unit"), "suggested_unit")
     if suggested.pk == case.lead_unit_id:
@@ -345,8 +343,6 @@ def _supervise(step: Step) -> None:
 
 def _escalate(step: Step) -> None:
     case = step.case
-    if case.level != EscalationLevel.COUNTY:
-        raise Conflict("工单已在市级协调或绿色通道，不能再提级", code="already_escalated")
     step.record["reason"] = _optional_text(step, "reason", label="提级理由", default="督办后仍未办结，提级至市级协调")
     case.level = EscalationLevel.CITY
     case.escalated_at = step.now
@@ -361,8 +357,6 @@ def _escalate(step: Step) -> None:
 
 def _green_channel(step: Step) -> None:
     case = step.case
-    if case.level != EscalationLevel.CITY:
-        raise Conflict("只有市级协调中的工单才能转入绿色通道", code="not_at_city_level")
     reason = _optional_text(step, "reason", label="理由", default="市级督办后仍未办结，启动跨区域联动绿色通道")
     chosen = step.payload.get("leader")
     leader = _leader(chosen) if chosen not in (None, "") else _default_leader(case)
@@ -501,6 +495,16 @@ GUARDS: dict[str, Guard] = {
     "extension_approver": Guard(
         lambda case, actor, now, rel: bool(rel & _extension_approvers(case)),
         "extension_needs_higher_approval", "本次为再次延期，须由上一级（市吹哨办）审批", forbidden=True),
+    # rules.md §1 (濮阳 analogue, 2 working days): signing stays possible after the window, returning does not.
+    "within_return_window": Guard(
+        lambda case, actor, now, rel: case.return_due_at is None or now <= case.return_due_at,
+        "return_window_closed", "已超过退单时限，不能退单；如确有异议请联系吹哨办"),
+    "at_county_level": Guard(
+        lambda case, actor, now, rel: case.level == EscalationLevel.COUNTY,
+        "already_escalated", "工单已在市级协调或绿色通道，不能再提级"),
+    "at_city_level": Guard(
+        lambda case, actor, now, rel: case.level == EscalationLevel.CITY,
+        "not_at_city_level", "只有市级协调中的工单才能转入绿色通道"),
     "has_lead_unit": Guard(
         lambda case, actor, now, rel: case.lead_unit_id is not None,
         "no_lead_unit", "工单尚未派单，请先派单"),
@@ -528,7 +532,7 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in [
       guards=["city_level_by_city_office", "has_lead_unit"]),
     T("accept", "签收", [S.DISPATCHED], S.ACCEPTED, [LEAD], effect=_accept),
     T("return", "退单", [S.DISPATCHED], S.RETURNED, [LEAD], ["reason", "suggested_unit"], _return,
-      "only within the return window; stops every clock"),
+      "only within the return window; stops every clock and starts the dispatch clock", guards=["within_return_window"]),
     T("contact", "联系企业/到场", [S.ACCEPTED], S.CONTACTED, [LEAD], effect=_contact),
     T("opinion", "答复意见", [S.CONTACTED], S.IN_PROGRESS, [LEAD], ["opinion"], _opinion),
     # The first extension is approved by the office handling the case, a further one by the city office (the level
@@ -552,8 +556,8 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in [
     T("supervise", "督办", CLOCK_STATES | {S.REPLIED}, None, [COORDINATOR, SYSTEM], effect=_supervise,
       deadline_effect="arms escalation after the configured working days"),
     T("escalate", "提级至市级协调", OPEN, None, [COORDINATOR, SYSTEM], effect=_escalate,
-      deadline_effect="city sets its own solve limit"),
-    T("green_channel", "转入绿色通道", OPEN, None, [CITY_COORDINATOR, SYSTEM], effect=_green_channel),
+      deadline_effect="city sets its own solve limit", guards=["at_county_level"]),
+    T("green_channel", "转入绿色通道", OPEN, None, [CITY_COORDINATOR, SYSTEM], effect=_green_channel, guards=["at_city_level"]),
     T("yellow_card", "黄牌预警", CLOCK_STATES | WAITING_STATES, None, [SYSTEM], effect=_card("yellow")),
     T("red_card", "红牌警示", CLOCK_STATES | WAITING_STATES, None, [SYSTEM], effect=_card("red")),
     T("attach", "上传附件", OPEN, None, [REQUESTER, ENTERPRISE, LEAD, ASSISTING, COORDINATOR], effect=_record, manual=False),
