@@ -44,8 +44,7 @@ def arm_resolve_clock(case: Case, resolve_due: dt.datetime) -> None:
     case.yellow_at = calendar.add_working_days(resolve_due, -1)
     case.red_at = calendar.add_working_days(resolve_due, 1)
     case.supervise_at = resolve_due
-    if case.card != "red":  # a red card once given stays on the case's record whatever new deadline it gets
-        case.card = "none"
+    case.card = "none"
 
 
 def stop_clocks(case: Case) -> None:
@@ -78,7 +77,6 @@ def start_dispatch_clocks(case: Case, now: dt.datetime) -> None:
     case.contact_due_at = due(p, SlaStage.Stage.CONTACT, now)
     case.opinion_due_at = due(p, SlaStage.Stage.OPINION, now)
     stage = SlaStage.Stage.RESOLVE_COMPLEX if case.is_complex else SlaStage.Stage.RESOLVE
-    case.card = "none"  # a unit that takes the case starts without the cards of the wait or of another unit
     arm_resolve_clock(case, due(p, stage, now))
     case.escalate_at = None
     case.next_due_at = case.contact_due_at
