@@ -17,7 +17,7 @@ from tests.cases.flow import MONDAY, act, submit
 from tests.conftest import PASSWORD, at
 
 ACTIONS = sorted(t.action for t in TRANSITIONS.values() if t.public and t.manual)
-COORDINATION = {"dispatch", "approve_extension", "reject_extension", "follow_up", "comment", "urge", "supervise", "escalate",
+COORDINATION = {"dispatch", "redispatch", "approve_extension", "reject_extension", "follow_up", "comment", "urge", "supervise", "escalate",
                 "attach"}
 LEAD = {"accept", "return", "contact", "opinion", "request_extension", "reply", "comment", "attach"}
 # What each role may do to a 曹县 case of 曹县木业 (requester ent_cao), led by 曹县住建局 with 曹县市场监管局 assisting.
