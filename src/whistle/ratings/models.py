@@ -85,6 +85,21 @@ class Tag(models.TextChoices):
     ABSENT = "absent", "窗口无人"
 
 
+# Which tags go with which grade (好评 5–4, 中评 3, 差评 2–1): praise only with a good rating, problems only with a
+# middling or poor one, so a 非常不满意 cannot carry 态度热情 into its rectification case. 基本满意 may name either.
+TAG_GRADES = {
+    Tag.FRIENDLY: ("good", "neutral"), Tag.FAST: ("good", "neutral"), Tag.ONE_VISIT: ("good", "neutral"),
+    Tag.CLEAR: ("good", "neutral"),
+    Tag.RUDE: ("neutral", "poor"), Tag.SLOW: ("neutral", "poor"), Tag.RUNAROUND: ("neutral", "poor"),
+    Tag.ABSENT: ("neutral", "poor"),
+}
+
+
+def tags_for(level: int) -> list[str]:
+    """The tags a rater may tick with this level, in the order of the scale."""
+    return [tag.value for tag in Tag if grade(level) in TAG_GRADES[tag]]
+
+
 class RatingChannel(models.TextChoices):
     """The channels of 好差评 (rules.md §3): the card's QR code here; the others arrive by import."""
 
