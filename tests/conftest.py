@@ -105,3 +105,24 @@ def _fresh_rule_caches():
     yield
     for clear in (calendar.clear_cache, rules.clear_cache, deadlines.clear_cache):
         clear()
+
+
+@pytest.fixture(autouse=True)
+def _sequences_follow_restored_rows(request):
+    """A serialized rollback puts the migrations' rows back with their ids but leaves PostgreSQL's sequences where the
+    flush reset them, so the next insert into such a table (worker jobs, jurisdictions …) would reuse id 1. Move every
+    sequence past the restored rows, right after the restore."""
+    marker = request.node.get_closest_marker("django_db")
+    serialized = (marker and marker.kwargs.get("serialized_rollback")) or "django_db_serialized_rollback" in request.fixturenames
+    if not serialized:
+        return
+    request.getfixturevalue("_django_db_helper")
+    from django.apps import apps
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), apps.get_models()):
+            cursor.execute(statement)

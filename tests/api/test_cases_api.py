@@ -138,6 +138,7 @@ def test_every_transition_over_http(api, heze):
     assert body["level"] == "green_channel"
 
     three = api.submit().json()["number"]
+    assert act(three, "redispatch", "cao_office", {"unit": "caoxian-scjg", "reason": "派错单位"})["state"] == "dispatched"
     assert act(three, "withdraw", "ent_cao", {"reason": "问题已自行解决"})["state"] == "closed"
 
     offered = {t.action for t in TRANSITIONS.values() if t.public and t.manual}

@@ -9,6 +9,12 @@ from tests.browser.conftest import PHONE
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
+@pytest.fixture(autouse=True)
+def production(settings):
+    """These rules hold outside demo mode (the suite itself runs in demo mode: scripts/test.sh, pytest-env)."""
+    settings.DEMO = False
+
+
 def test_demo_account_changes_its_password_on_a_phone_at_first_sign_in(heze, browser, live_server, screenshot_dir):
     heze.users.ent_cao.set_password(DEMO_PASSWORD)
     heze.users.ent_cao.save()

@@ -45,7 +45,8 @@ def test_county_rule_wins_over_area_less_rule(heze):
 
 def test_unroutable_case_waits_in_submitted_for_the_coordinator(heze):
     case = submit(heze, category="other")
-    assert case.state == "submitted" and case.lead_unit is None and case.next_due_at is None
+    # It waits with a dispatch clock (the profile's dispatch stage, 1 working day): test_workflow_issue14.py.
+    assert case.state == "submitted" and case.lead_unit is None and case.next_due_at == case.dispatch_due_at
     assert last_event(case).payload == {"routed": False}
     case = act(heze, case, "dispatch", "cao_office", {"unit": "caoxian-scjg"}, at(2026, 11, 2, 14))
     assert case.state == "dispatched" and case.lead_unit == heze.cao_scjg
@@ -120,7 +121,8 @@ def test_return_with_reason_and_suggested_unit_within_two_working_days(heze):
     case = submit(heze)
     case = act(heze, case, "return", "cao_zjj", {"reason": "属市场监管职责", "suggested_unit": "caoxian-scjg"}, at(2026, 11, 4, 9, 59))
     assert case.state == "returned" and case.lead_unit is None and case.returns_count == 1
-    assert case.next_due_at is None and case.resolve_due_at is None
+    # Back with the office, which owes a dispatch within a working day.
+    assert case.next_due_at == at(2026, 11, 5, 9, 59) and case.resolve_due_at is None
     assert last_event(case).payload["suggested_unit"] == "caoxian-scjg"
     case = act(heze, case, "dispatch", "cao_office", {"unit": "caoxian-scjg"}, at(2026, 11, 4, 11))
     assert case.lead_unit == heze.cao_scjg and case.resolve_due_at == at(2026, 11, 25, 11)
@@ -214,14 +216,17 @@ def test_one_extension_of_seven_working_days(heze):
     assert case.next_due_at == at(2026, 12, 2, 10) and case.yellow_at == at(2026, 12, 1, 10)
 
 
-def test_second_extension_request_is_refused_with_409(heze):
+def test_third_extension_request_is_refused_with_409(heze):
+    # The second goes to the city office (test_workflow_issue14.py); the row names no approver for a third.
     case = case_in(heze, "in_progress")
     case = act(heze, case, "request_extension", "cao_zjj", {"reason": "需省厅审批"}, at(2026, 11, 10))
     case = act(heze, case, "reject_extension", "cao_office", {"reason": "时限内可以办结"}, at(2026, 11, 10, 15))
+    case = act(heze, case, "request_extension", "cao_zjj", {"reason": "再申请一次"}, at(2026, 11, 11))
+    case = act(heze, case, "reject_extension", "city_office", {"reason": "时限内可以办结"}, at(2026, 11, 11, 15))
     with pytest.raises(Conflict) as refused:
-        act(heze, case, "request_extension", "cao_zjj", {"reason": "再申请一次"}, at(2026, 11, 11))
+        act(heze, case, "request_extension", "cao_zjj", {"reason": "第三次"}, at(2026, 11, 12))
     assert refused.value.code == "extension_already_requested"
-    assert reload(case).extension_state == "rejected"
+    assert reload(case).extension_state == "rejected" and reload(case).extensions_count == 2
 
 
 def test_extension_is_approved_by_coordinator_not_by_the_unit(heze):

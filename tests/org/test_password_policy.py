@@ -12,6 +12,12 @@ from tests.api.conftest import problem
 from tests.conftest import PASSWORD
 
 
+@pytest.fixture(autouse=True)
+def production(settings):
+    """These rules hold outside demo mode (the suite itself runs in demo mode: scripts/test.sh, pytest-env)."""
+    settings.DEMO = False
+
+
 def refusals(password, user=None):
     try:
         validate_password(password, user)

@@ -53,6 +53,24 @@ def stop_clocks(case: Case) -> None:
     case.yellow_at = case.red_at = case.supervise_at = case.escalate_at = None
 
 
+def start_wait_clock(case: Case, now: dt.datetime) -> None:
+    """A case waiting for the office to dispatch it (submitted, or returned) owes a dispatch by the profile's
+    dispatch stage. Cards as for any stage, yellow one working day before and red one after; a stage shorter than
+    a working day gets its yellow card at the deadline itself. No supervision notice: the office would send it to
+    itself."""
+    try:
+        due_at = due(case.sla_profile_id, SlaStage.Stage.DISPATCH, now)
+    except LookupError:  # a profile added in the admin without a dispatch stage: no dispatch clock
+        case.dispatch_due_at = case.next_due_at = case.yellow_at = case.red_at = None
+        return
+    case.dispatch_due_at = case.next_due_at = due_at
+    yellow = calendar.add_working_days(due_at, -1)
+    case.yellow_at = yellow if yellow > now else due_at
+    case.red_at = calendar.add_working_days(due_at, 1)
+    case.supervise_at = case.escalate_at = None
+    case.card = "none"
+
+
 def start_dispatch_clocks(case: Case, now: dt.datetime) -> None:
     p = case.sla_profile_id
     case.return_due_at = due(p, SlaStage.Stage.RETURN_WINDOW, now)

@@ -67,6 +67,7 @@ class SlaProfile(models.Model):
 
 class SlaStage(models.Model):
     class Stage(models.TextChoices):
+        DISPATCH = "dispatch", "派单"
         RETURN_WINDOW = "return_window", "退单时限"
         CONTACT = "contact", "联系/到场"
         OPINION = "opinion", "答复意见"
@@ -204,6 +205,7 @@ class Case(models.Model):
     returns_count = models.PositiveIntegerField("退单次数", default=0)
     reopen_count = models.PositiveIntegerField("重办次数", default=0)
     extension_state = models.CharField("延期", max_length=10, choices=ExtensionState.choices, default=ExtensionState.NONE)
+    extensions_count = models.PositiveIntegerField("延期申请次数", default=0)
     resolution = models.CharField("解决情况", max_length=12, choices=Resolution.choices, blank=True)
     satisfaction = models.CharField("满意度", max_length=20, choices=Satisfaction.choices, blank=True)
 
@@ -218,6 +220,7 @@ class Case(models.Model):
     escalated_at = models.DateTimeField("升级时间", null=True, blank=True)
     supervised_at = models.DateTimeField("最近督办时间", null=True, blank=True)
 
+    dispatch_due_at = models.DateTimeField("派单截止", null=True, blank=True)
     return_due_at = models.DateTimeField("退单截止", null=True, blank=True)
     contact_due_at = models.DateTimeField("联系截止", null=True, blank=True)
     opinion_due_at = models.DateTimeField("答复意见截止", null=True, blank=True)

@@ -41,7 +41,7 @@ FIELDS = [
     "level", "escalated_at", "resolve_due_at", "next_due_at", "green_channel_leader", "event_seq", "last_event_hash",
 ]
 # The columns the rules read, besides FIELDS: a case is loaded with these only, not all 55 columns.
-READ = ["id", "opinion_at", "lead_unit", "county", "sla_profile", *FIELDS]
+READ = ["id", "opinion_at", "dispatch_due_at", "lead_unit", "county", "sla_profile", *FIELDS]
 READ_COLUMNS = [Case._meta.get_field(name).attname for name in READ]
 BATCH = 2000  # cases per sweep column per batch (a batch takes up to 4 × BATCH cases)
 WRITE_ROWS = 1000  # rows per UPDATE on SQLite: 17 parameters each stays under its 32,766

@@ -31,6 +31,7 @@ RULE: dict[str, Seen] = {
     "submit": Seen(TEXT, True),
     "route": Seen(STEP, False),  # the catalogue found no unit: the office dispatches by hand
     "dispatch": Seen(STEP, True),
+    "redispatch": Seen(STEP, False),  # the unit it went to now, not why (the reason is between office and units)
     "accept": Seen(STEP, True),
     "return": Seen(STEP, True),  # that it went back, not why (the reason is between units)
     "contact": Seen(TEXT, True),

@@ -30,6 +30,8 @@ from .models import (
 
 S = State
 CLOCK_STATES = frozenset({S.DISPATCHED, S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS, S.REOPENED})
+# Waiting for the office to dispatch: the dispatch clock runs (rules.md §4: dispatch within a set time).
+WAITING_STATES = frozenset({S.SUBMITTED, S.RETURNED})
 WORKING_STATES = frozenset({S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS, S.REOPENED})
 OPEN = frozenset(OPEN_STATES)
 
@@ -68,6 +70,13 @@ class Transition:
     # False for the rows their own service writes (case_submit, attachment_add): a bare transition
     # could not carry what they carry (the case's fields, the file).
     manual: bool = True
+    # Conditions on the case (names in GUARDS) that must hold besides state and relation: the server refuses with
+    # the guard's own words, and `allowed_actions` offers the row only when they hold, so a page never offers
+    # what the server would refuse.
+    guards: tuple[str, ...] = ()
+    # Extensions only: who may approve the n-th extension (n-th entry; none past the end). rules.md §1: one
+    # extension approved by the coordinating office, a further one "by approval" of the level above.
+    approvers: tuple[frozenset[str], ...] = ()
 
     @property
     def public(self) -> bool:
@@ -161,6 +170,8 @@ def _dispatch(step: Step) -> None:
         if not isinstance(complex_, bool):
             raise Invalid("复杂事项标记须为是或否", code="invalid_complex", field="complex")
         case.is_complex = complex_
+    if case.state in WAITING_STATES and case.dispatch_due_at:
+        step.record["dispatch_on_time"] = step.now <= case.dispatch_due_at
     case.lead_unit = unit
     case.dispatched_at = step.now
     case.accepted_at = case.contacted_at = case.opinion_at = None
@@ -175,6 +186,19 @@ def _dispatch(step: Step) -> None:
     )
     if step.payload.get("by_catalogue") is True:
         step.record["by_catalogue"] = True
+
+
+def _redispatch(step: Step) -> None:
+    """改派: like a dispatch, from a unit that holds the case; the reason and the unit it left go in the event."""
+    case = step.case
+    previous = case.lead_unit
+    reason = _text(step, "reason", max_length=500, label="改派理由")
+    unit = _unit(step.payload.get("unit"), "unit")
+    if unit.pk == case.lead_unit_id:
+        raise Invalid("改派须选择另一个承办单位", code="redispatch_same_unit", field="unit")
+    _dispatch(step)
+    case.extension_state = ExtensionState.NONE  # the new unit's own clocks; the old unit's request lapses
+    step.record.update(reason=reason, previous_unit=previous.code, previous_unit_name=previous.name)
 
 
 def _auto_route(step: Step) -> None:
@@ -196,8 +220,6 @@ def _accept(step: Step) -> None:
 
 def _return(step: Step) -> None:
     case = step.case
-    if case.return_due_at and step.now > case.return_due_at:
-        raise Conflict("已超过退单时限，不能退单；如确有异议请联系吹哨办", code="return_window_closed")
     reason = _text(step, "reason", max_length=500, label="退单理由")
     suggested = _unit(step.payload.get("suggested_unit"), "suggested_unit")
     if suggested.pk == case.lead_unit_id:
@@ -208,6 +230,7 @@ def _return(step: Step) -> None:
     case.lead_unit = None
     case.return_due_at = case.contact_due_at = case.opinion_due_at = case.resolve_due_at = None
     deadlines.stop_clocks(case)
+    deadlines.start_wait_clock(case, step.now)  # back with the office, which owes a new dispatch
     step.after_save.append(lambda c: c.assisting_units.clear())
     if case.level == EscalationLevel.COUNTY and case.returns_count >= int_param("escalation.returns_to_city"):
         step.follow_ons.append(("escalate", {"reason": f"第{case.returns_count}次退单，提级至市级协调"}))
@@ -235,19 +258,20 @@ def _opinion(step: Step) -> None:
 
 def _request_extension(step: Step) -> None:
     case = step.case
-    if case.extension_state != ExtensionState.NONE:
-        raise Conflict("本工单已申请过延期，延期只能申请一次", code="extension_already_requested", field="reason")
     step.record["reason"] = _text(step, "reason", max_length=500, label="延期理由")
     case.extension_state = ExtensionState.REQUESTED
+    case.extensions_count += 1
+    step.record["nth"] = case.extensions_count
 
 
 def _approve_extension(step: Step) -> None:
     case = step.case
-    if case.extension_state != ExtensionState.REQUESTED:
-        raise Conflict("没有待审批的延期申请", code="no_extension_requested")
     note = _optional_text(step, "note", label="审批意见")
     new_due = deadlines.due(case.sla_profile_id, SlaStage.Stage.EXTENSION, case.resolve_due_at)
+    card = case.card
     deadlines.arm_resolve_clock(case, new_due)
+    if card == "red":
+        case.card = card  # a red card once given is part of the record: more time does not take it back
     # A supervision notice issued for the old deadline must not escalate a case that is now within time;
     # if it is still late after the extension, the sweep supervises it again and re-arms escalation.
     case.escalate_at = None
@@ -258,8 +282,6 @@ def _approve_extension(step: Step) -> None:
 
 
 def _reject_extension(step: Step) -> None:
-    if step.case.extension_state != ExtensionState.REQUESTED:
-        raise Conflict("没有待审批的延期申请", code="no_extension_requested")
     step.record["reason"] = _text(step, "reason", max_length=500, label="驳回理由")
     step.case.extension_state = ExtensionState.REJECTED
 
@@ -321,8 +343,6 @@ def _supervise(step: Step) -> None:
 
 def _escalate(step: Step) -> None:
     case = step.case
-    if case.level != EscalationLevel.COUNTY:
-        raise Conflict("工单已在市级协调或绿色通道，不能再提级", code="already_escalated")
     step.record["reason"] = _optional_text(step, "reason", label="提级理由", default="督办后仍未办结，提级至市级协调")
     case.level = EscalationLevel.CITY
     case.escalated_at = step.now
@@ -337,8 +357,6 @@ def _escalate(step: Step) -> None:
 
 def _green_channel(step: Step) -> None:
     case = step.case
-    if case.level != EscalationLevel.CITY:
-        raise Conflict("只有市级协调中的工单才能转入绿色通道", code="not_at_city_level")
     reason = _optional_text(step, "reason", label="理由", default="市级督办后仍未办结，启动跨区域联动绿色通道")
     chosen = step.payload.get("leader")
     leader = _leader(chosen) if chosen not in (None, "") else _default_leader(case)
@@ -396,7 +414,10 @@ def _card(colour: str) -> Callable[[Step], None]:
             step.case.yellow_at = None
         else:
             step.case.red_at = step.case.yellow_at = None
-        step.record["resolve_due_at"] = _local_iso(step.case.resolve_due_at)
+        if step.case.state in WAITING_STATES:
+            step.record["dispatch_due_at"] = _local_iso(step.case.dispatch_due_at)
+        else:
+            step.record["resolve_due_at"] = _local_iso(step.case.resolve_due_at)
     return effect
 
 
@@ -422,6 +443,7 @@ def _submit(step: Step) -> None:
     the case row edited afterwards (a description, a phone, an enterprise)."""
     step.record.update(step.payload)
     step.record["content_hash"] = content_hash(step.case)
+    deadlines.start_wait_clock(step.case, step.now)  # a dispatch (by the catalogue, at once, or the office) is owed
 
 
 def content_hash(case) -> str:
@@ -429,8 +451,72 @@ def content_hash(case) -> str:
     return signed(key_id(), canonical_json(content_record(case)))
 
 
-def T(action, label, sources, target, actors, required=(), effect=None, deadline_effect="", manual=True):
-    return Transition(action, label, frozenset(sources), target, frozenset(actors), tuple(required), effect, deadline_effect, manual)
+def T(action, label, sources, target, actors, required=(), effect=None, deadline_effect="", manual=True, guards=(),
+      approvers=()):
+    return Transition(action, label, frozenset(sources), target, frozenset(actors), tuple(required), effect, deadline_effect,
+                      manual, tuple(guards), tuple(frozenset(a) for a in approvers))
+
+
+# ---- guards: conditions on the case a row needs, checked by the server and by `allowed_actions` alike ----
+
+@dataclass(frozen=True)
+class Guard:
+    holds: Callable[[Case, Actor, dt.datetime, set[str]], bool]  # (case, actor, now, the actor's relations)
+    code: str
+    detail: str
+    forbidden: bool = False  # a matter of who acts (403), not of the case's moment (409)
+
+
+def _extension_approvers(case: Case) -> frozenset[str]:
+    """Who approves the extension pending now: the row's n-th approvers for the case's n-th request."""
+    approvers = TRANSITIONS["request_extension"].approvers
+    n = case.extensions_count
+    return approvers[n - 1] if 0 < n <= len(approvers) else frozenset()
+
+
+GUARDS: dict[str, Guard] = {
+    # rules.md §1: cross-county, cross-field or unclear-ownership matters are referred by the 市吹哨办 itself.
+    "city_level_by_city_office": Guard(
+        lambda case, actor, now, rel: case.level == EscalationLevel.COUNTY or bool(rel & {CITY_COORDINATOR, SYSTEM}),
+        "city_level_case", "本工单为市级协调（跨县区）事项，只能由市吹哨办派单或改派", forbidden=True),
+    "extension_pending": Guard(
+        lambda case, actor, now, rel: case.extension_state == ExtensionState.REQUESTED,
+        "no_extension_requested", "没有待审批的延期申请"),
+    "no_extension_pending": Guard(
+        lambda case, actor, now, rel: case.extension_state != ExtensionState.REQUESTED,
+        "extension_pending", "已有延期申请待审批"),
+    "extensions_left": Guard(
+        lambda case, actor, now, rel: case.extensions_count < len(TRANSITIONS["request_extension"].approvers),
+        "extension_already_requested", "本工单的延期次数已用完，不能再申请延期"),
+    # rules.md §1 / §4: an extension is asked for (and granted) before the deadline, never to excuse a late case.
+    "before_resolve_deadline": Guard(
+        lambda case, actor, now, rel: case.resolve_due_at is None or now < case.resolve_due_at,
+        "deadline_passed", "已超过办结时限，不能再延期；工单按超期计"),
+    "extension_approver": Guard(
+        lambda case, actor, now, rel: bool(rel & _extension_approvers(case)),
+        "extension_needs_higher_approval", "本次为再次延期，须由上一级（市吹哨办）审批", forbidden=True),
+    # rules.md §1 (濮阳 analogue, 2 working days): signing stays possible after the window, returning does not.
+    "within_return_window": Guard(
+        lambda case, actor, now, rel: case.return_due_at is None or now <= case.return_due_at,
+        "return_window_closed", "已超过退单时限，不能退单；如确有异议请联系吹哨办"),
+    "at_county_level": Guard(
+        lambda case, actor, now, rel: case.level == EscalationLevel.COUNTY,
+        "already_escalated", "工单已在市级协调或绿色通道，不能再提级"),
+    "at_city_level": Guard(
+        lambda case, actor, now, rel: case.level == EscalationLevel.CITY,
+        "not_at_city_level", "只有市级协调中的工单才能转入绿色通道"),
+    "has_lead_unit": Guard(
+        lambda case, actor, now, rel: case.lead_unit_id is not None,
+        "no_lead_unit", "工单尚未派单，请先派单"),
+}
+
+
+def _guard_failure(transition: Transition, case: Case, actor: Actor, now: dt.datetime, rel: set[str]) -> Guard | None:
+    for name in transition.guards:
+        guard = GUARDS[name]
+        if not guard.holds(case, actor, now, rel):
+            return guard
+    return None
 
 
 TRANSITIONS: dict[str, Transition] = {t.action: t for t in [
@@ -438,16 +524,27 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in [
       manual=False),
     T("route", "按派单目录自动派单", [S.SUBMITTED], None, [SYSTEM], effect=_auto_route),
     T("dispatch", "派单", [S.SUBMITTED, S.RETURNED], S.DISPATCHED, [COORDINATOR, SYSTEM], ["unit"], _dispatch,
-      "starts return window, contact, opinion and solve clocks"),
+      "stops the dispatch clock; starts return window, contact, opinion and solve clocks",
+      guards=["city_level_by_city_office"]),
+    # 改派: the office moves a case it sent to the wrong unit; the old unit loses it, the new one starts afresh.
+    T("redispatch", "改派", [S.DISPATCHED, S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS], S.DISPATCHED, [COORDINATOR],
+      ["unit", "reason"], _redispatch, "restarts return window, contact, opinion and solve clocks for the new unit",
+      guards=["city_level_by_city_office", "has_lead_unit"]),
     T("accept", "签收", [S.DISPATCHED], S.ACCEPTED, [LEAD], effect=_accept),
     T("return", "退单", [S.DISPATCHED], S.RETURNED, [LEAD], ["reason", "suggested_unit"], _return,
-      "only within the return window; stops every clock"),
+      "only within the return window; stops every clock and starts the dispatch clock", guards=["within_return_window"]),
     T("contact", "联系企业/到场", [S.ACCEPTED], S.CONTACTED, [LEAD], effect=_contact),
     T("opinion", "答复意见", [S.CONTACTED], S.IN_PROGRESS, [LEAD], ["opinion"], _opinion),
-    T("request_extension", "申请延期", WORKING_STATES, None, [LEAD], ["reason"], _request_extension),
+    # The first extension is approved by the office handling the case, a further one by the city office (the level
+    # above a county; rules.md §1 "further extension by approval"); a third is not offered.
+    T("request_extension", "申请延期", WORKING_STATES, None, [LEAD], ["reason"], _request_extension,
+      guards=["no_extension_pending", "extensions_left", "before_resolve_deadline"],
+      approvers=[[COORDINATOR], [CITY_COORDINATOR]]),
     T("approve_extension", "批准延期", CLOCK_STATES, None, [COORDINATOR], effect=_approve_extension,
-      deadline_effect="solve deadline + extension stage (7 working days)"),
-    T("reject_extension", "驳回延期", CLOCK_STATES, None, [COORDINATOR], ["reason"], _reject_extension),
+      deadline_effect="solve deadline + extension stage (7 working days); a red card already given stays",
+      guards=["extension_pending", "extension_approver", "before_resolve_deadline"]),
+    T("reject_extension", "驳回延期", CLOCK_STATES, None, [COORDINATOR], ["reason"], _reject_extension,
+      guards=["extension_pending", "extension_approver"]),
     T("reply", "办结回复", [S.CONTACTED, S.IN_PROGRESS, S.REOPENED], S.REPLIED, [LEAD], ["content"], _reply,
       "stops every clock"),
     # SYSTEM: an anonymous rater's re-rating of a poor-rating rectification (差评整改), taken by the public page.
@@ -459,10 +556,10 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in [
     T("supervise", "督办", CLOCK_STATES | {S.REPLIED}, None, [COORDINATOR, SYSTEM], effect=_supervise,
       deadline_effect="arms escalation after the configured working days"),
     T("escalate", "提级至市级协调", OPEN, None, [COORDINATOR, SYSTEM], effect=_escalate,
-      deadline_effect="city sets its own solve limit"),
-    T("green_channel", "转入绿色通道", OPEN, None, [CITY_COORDINATOR, SYSTEM], effect=_green_channel),
-    T("yellow_card", "黄牌预警", CLOCK_STATES, None, [SYSTEM], effect=_card("yellow")),
-    T("red_card", "红牌警示", CLOCK_STATES, None, [SYSTEM], effect=_card("red")),
+      deadline_effect="city sets its own solve limit", guards=["at_county_level"]),
+    T("green_channel", "转入绿色通道", OPEN, None, [CITY_COORDINATOR, SYSTEM], effect=_green_channel, guards=["at_city_level"]),
+    T("yellow_card", "黄牌预警", CLOCK_STATES | WAITING_STATES, None, [SYSTEM], effect=_card("yellow")),
+    T("red_card", "红牌警示", CLOCK_STATES | WAITING_STATES, None, [SYSTEM], effect=_card("red")),
     T("attach", "上传附件", OPEN, None, [REQUESTER, ENTERPRISE, LEAD, ASSISTING, COORDINATOR], effect=_record, manual=False),
     T("withdraw", "撤回", [S.SUBMITTED, S.DISPATCHED, S.RETURNED], S.CLOSED, [REQUESTER], ["reason"], _withdraw),
     T("rating_voided", "评价作废，终止整改", OPEN, S.CLOSED, [SYSTEM], ["reason"], _rating_voided,
@@ -496,9 +593,12 @@ def relations(actor: Actor, case: Case, assisting_ids: set[int] | None = None) -
     return found
 
 
-def allowed_actions(actor: Actor, case: Case) -> list[Transition]:
+def allowed_actions(actor: Actor, case: Case, now: dt.datetime | None = None) -> list[Transition]:
+    """The rows this actor may apply to this case now: the same checks as `plan_row` before the payload."""
     rel = relations(actor, case)
-    return [t for t in TRANSITIONS.values() if t.public and case.state in t.sources and rel & t.actors]
+    now = now or timezone.now()
+    return [t for t in TRANSITIONS.values()
+            if t.public and case.state in t.sources and rel & t.actors and _guard_failure(t, case, actor, now, rel) is None]
 
 
 class EventRow(NamedTuple):
@@ -541,13 +641,17 @@ def plan_row(case: Case, action: str, actor: Actor, payload: dict | None = None,
     if not isinstance(payload, dict):
         raise Invalid("参数须为对象", code="invalid_payload", field="payload")
     now = now or timezone.now()
-    if not relations(actor, case, assisting_ids) & transition.actors:
+    rel = relations(actor, case, assisting_ids)
+    if not rel & transition.actors:
         raise Forbidden(f"您无权对本工单执行“{transition.label}”", code="action_not_permitted", field="action")
     if transition.sources and case.state not in transition.sources:
         raise Conflict(
             f"工单当前状态为“{case.get_state_display()}”，不能执行“{transition.label}”",
             code="invalid_state", field="action", state=case.state,
         )
+    failed = _guard_failure(transition, case, actor, now, rel)
+    if failed is not None:
+        raise (Forbidden if failed.forbidden else Conflict)(failed.detail, code=failed.code, field="action")
     for name in transition.required:
         if payload.get(name) in (None, "", []):
             raise Invalid(f"缺少必填项：{name}", code=f"{name}_required", field=name)

@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from whistle.cases.models import State
-from whistle.core.months import add_months, month_bounds, month_of
+from whistle.core.months import add_months, last_complete_month, month_bounds, month_of
 from whistle.org.models import Unit
 from whistle.org.scopes import Actor
 
@@ -251,15 +251,16 @@ def _patronage(actor: Actor, year: int) -> dict:
 # ---- the worker job ------------------------------------------------------------------------------------------
 
 def warm(now: dt.datetime) -> dict:
-    """Worker job (after the rollup refresh): store this month's cockpit of every active scope, so no leader
-    waits for it."""
+    """Worker job (after the rollup refresh): store the cockpit of every active scope for the month the page opens
+    on (the last complete one) and for this month, so no leader waits for either. Counts the pages stored."""
     state = _rollup_state()
     if state is None:
         return {"cockpit_scopes_warmed": 0}
-    month, warmed = month_of(now), 0
+    warmed = 0
     for actor in active_scopes():
-        # A page still made from this state of the rollup is left alone until half its life is gone.
-        if not _valid(store().get(_key(actor, month)), state[0], now, MAX_AGE_SECONDS / 2):
-            _computed(actor, month, now, state)
-            warmed += 1
+        for month in (last_complete_month(now), month_of(now)):
+            # A page still made from this state of the rollup is left alone until half its life is gone.
+            if not _valid(store().get(_key(actor, month)), state[0], now, MAX_AGE_SECONDS / 2):
+                _computed(actor, month, now, state)
+                warmed += 1
     return {"cockpit_scopes_warmed": warmed}

@@ -260,6 +260,17 @@ class DispatchForm(ActionForm):
         return data
 
 
+class RedispatchForm(ActionForm):
+    """改派: the office moves a case from the unit it was wrongly sent to (cases.workflow row `redispatch`)."""
+    submit_label = "改派"
+    unit = forms.ChoiceField(label="改派至")
+    reason = forms.CharField(label="改派理由", widget=textarea(2), max_length=500)
+
+    def __init__(self, *args, units=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].choices = unit_choices(units)
+
+
 class AttachForm(ActionForm):
     submit_label = "上传"
     files = MultipleFileField(label="选择文件", required=True)
@@ -276,10 +287,10 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
     "reject_extension": ExtensionRejectForm, "reply": ReplyForm, "follow_up": FollowUpForm,
     "assist_note": AssistNoteForm, "comment": CommentForm, "urge": UrgeForm, "supervise": SuperviseForm,
     "escalate": EscalateForm, "green_channel": GreenChannelForm, "dispatch": DispatchForm, "attach": AttachForm,
-    "withdraw": WithdrawForm,
+    "withdraw": WithdrawForm, "redispatch": RedispatchForm,
 }
 # The forms that choose among units need the list, which is read once per page.
-UNIT_FORMS = {"return", "dispatch"}
+UNIT_FORMS = {"return", "dispatch", "redispatch"}
 
 
 # ---- the ledger (台账) ----------------------------------------------------------------------------

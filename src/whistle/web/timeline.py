@@ -43,6 +43,9 @@ def _sentence(event: CaseEvent, following: CaseEvent | None) -> Entry | None:
         case "dispatch":
             by = "系统按派单目录" if event.actor_id is None else who
             return Entry(at, f"{by}派单至{p.get('unit_name', '')}", f"办结时限：{_when(p.get('resolve_due_at'))}")
+        case "redispatch":
+            detail = f"理由：{p['reason']}；" if p.get("reason") else ""
+            return Entry(at, f"{who}改派至{p.get('unit_name', '')}", f"{detail}办结时限：{_when(p.get('resolve_due_at'))}", "warn")
         case "accept":
             return Entry(at, f"{who}已签收")
         case "return":
@@ -80,6 +83,10 @@ def _sentence(event: CaseEvent, following: CaseEvent | None) -> Entry | None:
         case "green_channel":
             leader = f"，由{p['leader_name']}领办" if p.get("leader_name") else ""
             return Entry(at, f"工单转入绿色通道{leader}", p.get("reason", ""), "alert")
+        case "yellow_card" if p.get("dispatch_due_at"):
+            return Entry(at, "系统发出黄牌预警", f"派单时限：{_when(p.get('dispatch_due_at'))}，请尽快派单", "warn")
+        case "red_card" if p.get("dispatch_due_at"):
+            return Entry(at, "系统发出红牌警示", f"已超过派单时限（{_when(p.get('dispatch_due_at'))}）", "alert")
         case "yellow_card":
             return Entry(at, "系统发出黄牌预警", f"办结时限：{_when(p.get('resolve_due_at'))}，距时限不足1个工作日", "warn")
         case "red_card":

@@ -212,7 +212,7 @@ def _form_for(action, case, actor, data=None, files=None):
     kwargs = {}
     if action in UNIT_FORMS:
         # A coordinator dispatches inside its own subtree; a handler returning suggests a unit near the case.
-        kwargs["units"] = pages.units_for(actor) if action == "dispatch" else pages.suggestable_units(case)
+        kwargs["units"] = pages.units_for(actor) if action in ("dispatch", "redispatch") else pages.suggestable_units(case)
     return ACTION_FORMS[action](data, files, case=case, actor=actor, prefix=action, **kwargs)
 
 
