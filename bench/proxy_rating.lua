@@ -21,6 +21,6 @@ function request()
   for k, v in pairs(wrk.headers) do headers[k] = v end
   headers["Content-Type"] = "application/x-www-form-urlencoded"
   headers["Cookie"] = "csrftoken=" .. token .. "; whistle_device=bench-" .. id .. "-" .. counter
-  local body = "csrfmiddlewaretoken=" .. token .. "&level=" .. levels[math.random(#levels)] .. "&comment="
+  local body = "csrfmiddlewaretoken=" .. token .. "&level=" .. levels[math.random(#levels)] .. "&comment=bench"
   return wrk.format("POST", "/r/" .. codes[math.random(#codes)] .. "/", headers, body)
 end

@@ -20,7 +20,7 @@ end
 function request()
   counter = counter + 1
   local code = codes[math.random(#codes)]
-  local body = "csrfmiddlewaretoken=" .. token .. "&level=" .. levels[math.random(#levels)] .. "&comment="
+  local body = "csrfmiddlewaretoken=" .. token .. "&level=" .. levels[math.random(#levels)] .. "&comment=bench"
   return wrk.format("POST", "/r/" .. code .. "/", {
     ["Content-Type"] = "application/x-www-form-urlencoded",
     ["Cookie"] = "csrftoken=" .. token .. "; whistle_device=bench-" .. id .. "-" .. counter,

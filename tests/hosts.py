@@ -18,7 +18,9 @@ from django.db import connection
 from tests.conftest import PASSWORD
 
 BIN = Path(sys.executable).parent
-PORTS = range(18300, 18400)  # this worktree's share of the machine's ports
+# This worktree's share of the machine's ports; WHISTLE_TEST_PORTS=18850-18899 gives a parallel checkout its own.
+_FIRST, _LAST = (int(p) for p in os.environ.get("WHISTLE_TEST_PORTS", "18300-18399").split("-"))
+PORTS = range(_FIRST, _LAST + 1)
 # One pair of keys for every process of a test: sessions and hashes must agree between hosts.
 KEYS = {"WHISTLE_SECRET_KEY": "test-hosts-" + secrets.token_hex(24), "WHISTLE_HASH_KEY": "test-hosts-" + secrets.token_hex(24)}
 
@@ -41,7 +43,7 @@ def free_port() -> int:
             except OSError:
                 continue
             return port
-    raise RuntimeError("no free port in 18300-18399")
+    raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
 
 
 def environment(var_dir: Path, **extra) -> dict:

@@ -22,7 +22,7 @@ def test_phone_scans_card_and_rates_poor(browser, live_server, cards):  # noqa: 
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.get_by_label("不满意", exact=True).check()
     page.get_by_label("办事拖沓").check()
-    page.get_by_label("评价意见（可选）").fill("材料退回三次")
+    page.get_by_label("评价意见", exact=True).fill("材料退回三次")
     page.get_by_label("手机号（可选，便于回访；仅保存加密标识）").fill("13900000001")
     page.get_by_role("button", name="提交评价").click()
     case = Case.objects.get()
@@ -43,6 +43,7 @@ def test_rule_8_3_phone_rates_poor_then_rerates_after_the_unit_replies(browser, 
     page = context.new_page()
     page.goto(f"{live_server.url}/r/{cadre.card_code}/")
     page.get_by_label("不满意", exact=True).check()
+    page.get_by_label("窗口无人").check()
     page.get_by_role("button", name="提交评价").click()
     case = Case.objects.get()
     status = page.get_by_role("status")

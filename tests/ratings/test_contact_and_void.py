@@ -15,7 +15,7 @@ from tests.conftest import at
 @pytest.fixture
 def poor(cards):
     cadre, _ = cards
-    return rating_submit(cadre, level=1, phone="13900000001", device="d1", ip="10.0.0.1", now=at(2026, 11, 3))
+    return rating_submit(cadre, comment="窗口让我跑了三趟", level=1, phone="13900000001", device="d1", ip="10.0.0.1", now=at(2026, 11, 3))
 
 
 def test_rule_8_5_every_read_of_rater_contact_is_logged(heze, poor):
@@ -82,7 +82,7 @@ def test_rule_8_5_rater_phone_page_outside_scope_is_404_and_reads_nothing(client
         assert client.get(page_url).status_code == 404, name
         assert client.post(page_url, {"reason": "callback"}).status_code == 404, name
     client.force_login(heze.users.cao_zjj)
-    good = rating_submit(cards[0], level=5, phone="13900000002", device="d2", ip="10.0.0.2")
+    good = rating_submit(cards[0], comment="窗口让我跑了三趟", level=5, phone="13900000002", device="d2", ip="10.0.0.2")
     assert client.get(f"/r/ratings/{good.pk}/contact").status_code == 404  # not a poor rating: no call-back
     assert client.get(f"/r/ratings/{2 ** 70}/contact").status_code == 404
     assert not ContactRead.objects.exists()
@@ -91,7 +91,7 @@ def test_rule_8_5_rater_phone_page_outside_scope_is_404_and_reads_nothing(client
 
 
 def test_rater_phone_page_says_when_the_rater_left_no_phone(client, heze, cards):
-    anonymous = rating_submit(cards[0], level=2, device="d3", ip="10.0.0.3")
+    anonymous = rating_submit(cards[0], comment="窗口让我跑了三趟", level=2, device="d3", ip="10.0.0.3")
     client.force_login(heze.users.cao_zjj)
     assert "评价人未留联系电话" in client.get(f"/cases/{anonymous.rectification.number}").content.decode()
     body = client.get(f"/r/ratings/{anonymous.pk}/contact").content.decode()

@@ -76,7 +76,7 @@ def rejects_of(result):
 @pytest.fixture
 def live_rated(cards):
     cadre, window = cards
-    rating_submit(cadre, level=4, case_number="LIVE-9", device="d", ip="10.0.0.1", now=at(2026, 11, 2))
+    rating_submit(cadre, comment="窗口让我跑了三趟", level=4, case_number="LIVE-9", device="d", ip="10.0.0.1", now=at(2026, 11, 2))
     return cadre, window
 
 

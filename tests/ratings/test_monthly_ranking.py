@@ -17,7 +17,7 @@ def test_monthly_ranking_per_cadre_and_window_in_scope(heze, cards):
         (cadre, 1, at(2026, 12, 1, 0, 30)),                                    # December
         (shan_window, 3, at(2026, 11, 5)), (window, 4, at(2026, 11, 6)),
     ]):
-        rating_submit(target, level=level, device=f"d{i}", ip=f"10.0.{i}.1", now=moment)
+        rating_submit(target, comment="窗口让我跑了三趟", level=level, device=f"d{i}", ip=f"10.0.{i}.1", now=moment)
     client = Client()
     client.post("/login", {"username": "cao_office", "password": PASSWORD})
     html = re.sub(r"\s+", "", client.get("/r/ranking?month=2026-11").content.decode())

@@ -16,12 +16,12 @@ from tests.ratings.test_rectification import answer
 
 def post(card, level, ip="10.0.0.1", client=None, **data):
     client = client or Client()  # a fresh client: a fresh cookie, as an abuser would make one per rating
-    return client.post(f"/r/{card.card_code}/", {"level": level, **data}, REMOTE_ADDR=ip)
+    return client.post(f"/r/{card.card_code}/", {"level": level, "comment": "窗口让我跑了三趟", **data}, REMOTE_ADDR=ip)
 
 
 def test_item_3_rectification_case_number_cannot_block_the_raters_rerating(client, heze, cards):
     cadre, window = cards
-    rating = rating_submit(cadre, level=2, device="rater", ip="10.0.0.1", now=at(2026, 11, 2, 9))
+    rating = rating_submit(cadre, comment="窗口让我跑了三趟", level=2, device="rater", ip="10.0.0.1", now=at(2026, 11, 2, 9))
     case = answer(heze, rating.rectification)
     # The attack: rate any card with the rectification's number first.
     for spelling in (case.number, case.number.lower(), f"{case.number}-", f"hz-{case.number[2:]}"):
@@ -37,7 +37,7 @@ def test_item_3_rectification_case_number_cannot_block_the_raters_rerating(clien
 
 def test_item_6_city_units_rectification_belongs_to_the_city_not_the_first_county(heze, cards):
     _, window = cards  # a window of 市市场监管局
-    case = rating_submit(window, level=1, device="d", ip="10.0.0.1").rectification
+    case = rating_submit(window, comment="窗口让我跑了三趟", level=1, device="d", ip="10.0.0.1").rectification
     assert (case.county, case.level, case.lead_unit) == (heze.city, "city", heze.city_scjg)
     for county_user in ("cao_office", "cao_leader", "shan_office"):
         assert not case_list(heze.actor(county_user)).filter(pk=case.pk).exists(), county_user
@@ -78,8 +78,8 @@ def test_item_8_a_burst_does_not_hold_ratings_from_devices_and_phones_seen_befor
     cadre, _ = cards
     regular = Client()
     regular.get(f"/r/{cadre.card_code}/")
-    rating_submit(cadre, level=5, device=regular.cookies["whistle_device"].value, ip="10.9.0.1", now=at(2026, 10, 1))
-    rating_submit(cadre, level=4, phone="13912345609", device="old-phone", ip="10.9.1.1", now=at(2026, 10, 1))
+    rating_submit(cadre, comment="窗口让我跑了三趟", level=5, device=regular.cookies["whistle_device"].value, ip="10.9.0.1", now=at(2026, 10, 1))
+    rating_submit(cadre, comment="窗口让我跑了三趟", level=4, phone="13912345609", device="old-phone", ip="10.9.1.1", now=at(2026, 10, 1))
     for i in range(4):  # the flood: new cookies, new networks
         post(cadre, 1, ip=f"10.7.{i}.1")
     assert Rating.objects.filter(status="flagged").count() == 1  # the fourth on was held

@@ -84,14 +84,14 @@ def test_rerate_link_is_an_hmac_a_forged_one_is_404(client, cards):
 
 
 def test_public_page_after_poor_rating_shows_case_number_and_rerate_link(client, cards):
-    r = client.post(f"/r/{cards[0].card_code}/", {"level": "1"})
+    r = client.post(f"/r/{cards[0].card_code}/", {"level": "1", "comment": "窗口无人"})
     rating = Rating.objects.get()
     body = r.content.decode()
     assert rating.rectification.number in body and f"/r/rerate/{rerate_token(rating)}" in body
 
 
 def test_rule_8_5_the_rectification_case_carries_no_rater_contact(heze, cards):
-    rating = rating_submit(cards[0], level=1, phone="13912345678", device="phone-2", ip="10.0.0.2", now=at(2026, 11, 2, 9))
+    rating = rating_submit(cards[0], comment="窗口让我跑了三趟", level=1, phone="13912345678", device="phone-2", ip="10.0.0.2", now=at(2026, 11, 2, 9))
     case = Case.objects.get(pk=rating.rectification_id)
     assert (case.contact_name, case.contact_phone) == ("评价人", cards[0].supervision_phone)
     stored = [case.title, case.description, case.contact_name, case.contact_phone, case.address]
@@ -107,7 +107,7 @@ def test_rule_8_5_migration_clears_the_masked_phone_from_older_rectification_cas
 
     from django.apps import apps
 
-    older = rating_submit(cards[0], level=1, phone="13912345678", device="phone-3", ip="10.0.0.3", now=at(2026, 11, 2, 9))
+    older = rating_submit(cards[0], comment="窗口让我跑了三趟", level=1, phone="13912345678", device="phone-3", ip="10.0.0.3", now=at(2026, 11, 2, 9))
     Case.objects.filter(pk=older.rectification_id).update(contact_name="评价人139****5678")
     other, _ = services.case_submit(heze.actor("ent_cao"), kind="help", category="construction",
                                     description="施工许可审批慢", contact_name="评价人王五")

@@ -30,9 +30,9 @@ def rated(heze, cards, set_rule):
     plan = [(cadre, 5, at(2026, 11, 3)), (cadre, 4, at(2026, 11, 4)), (cadre, 2, at(2026, 11, 30, 23, 30)),
             (cadre, 1, at(2026, 12, 1, 0, 30)), (window, 3, at(2026, 11, 6)), (shan_window, 1, at(2026, 11, 7)),
             (shan_window, 5, at(2026, 11, 8))]
-    ratings = [rating_submit(t, level=lv, device=f"d{i}", ip=f"10.0.{i}.1", now=m) for i, (t, lv, m) in enumerate(plan)]
+    ratings = [rating_submit(t, comment="窗口让我跑了三趟", level=lv, device=f"d{i}", ip=f"10.0.{i}.1", now=m) for i, (t, lv, m) in enumerate(plan)]
     set_rule("ratings.burst_threshold", 1)   # the next rating on the window is a burst: flagged, not counted
-    flagged = rating_submit(window, level=2, device="dx", ip="10.9.9.1", now=at(2026, 11, 6, 10, 5))
+    flagged = rating_submit(window, comment="窗口让我跑了三趟", level=2, device="dx", ip="10.9.9.1", now=at(2026, 11, 6, 10, 5))
     set_rule("ratings.burst_threshold", 10)
     assert flagged.status == "flagged"
     return heze, cadre, window, shan_window, ratings, flagged

@@ -34,7 +34,7 @@ def test_zip_entry_names_keep_chinese_and_drop_separators_dots_and_control_chara
 @pytest.fixture
 def rated(cards):
     cadre, _ = cards
-    return rating_submit(cadre, level=1, phone="13900000001", device="d1", ip="10.0.0.1", now=at(2026, 11, 3))
+    return rating_submit(cadre, comment="窗口让我跑了三趟", level=1, phone="13900000001", device="d1", ip="10.0.0.1", now=at(2026, 11, 3))
 
 
 def test_admin_cannot_filter_search_or_sort_ratings_by_rater_contact(admin_client, rated):

@@ -47,12 +47,36 @@ def test_enterprise_raises_a_case_with_photos_and_it_is_dispatched_by_the_catalo
     assert download.status_code == 200 and b"".join(download.streaming_content).startswith(b"\x89PNG")
 
 
-def test_a_resubmitted_case_form_creates_one_case(heze, signed_in):
+def test_a_resubmitted_case_form_creates_one_case_and_shows_the_case_already_created(heze, signed_in):
     client = signed_in(heze.users.ent_cao)
-    first = client.post("/cases/new", _case_form())
-    second = client.post("/cases/new", _case_form())
-    assert first["Location"] == second["Location"]
+    first = client.post("/cases/new", _case_form(), follow=True)
+    second = client.post("/cases/new", _case_form(), follow=True)
+    assert second.redirect_chain == first.redirect_chain
     assert Case.objects.count() == 1
+    html = second.content.decode()
+    assert f"编号{Case.objects.get().number}，没有重复提交" in html and "诉求已提交，" not in html
+
+
+def test_the_case_form_key_is_new_on_every_opening_and_kept_on_a_refused_submission(heze, signed_in):
+    client = signed_in(heze.users.ent_cao)
+    key = re.compile(r'name="idempotency_key" value="([0-9a-f]{32})"')
+    first, second = (key.search(client.get("/cases/new").content.decode()).group(1) for _ in range(2))
+    assert first != second
+    refused = client.post("/cases/new", _case_form(description="", idempotency_key=first)).content.decode()
+    assert key.search(refused).group(1) == first
+
+
+def test_a_changed_form_sent_again_under_its_old_key_is_explained_and_filed_on_the_next_press(heze, signed_in):
+    client = signed_in(heze.users.ent_cao)
+    client.post("/cases/new", _case_form())
+    changed = client.post("/cases/new", _case_form(description="另一件事：厂区门口道路破损"))
+    assert changed.status_code == 422 and Case.objects.count() == 1
+    html = changed.content.decode()
+    assert "这份表单已经提交过，内容与当时不同" in html and "Idempotency-Key" not in html
+    fresh = re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', html).group(1)
+    assert fresh != "k-1"
+    again = client.post("/cases/new", _case_form(description="另一件事：厂区门口道路破损", idempotency_key=fresh))
+    assert again.status_code == 302 and Case.objects.count() == 2
 
 
 def test_case_form_errors_are_shown_beside_the_fields_and_nothing_typed_is_lost(heze, signed_in):

@@ -104,7 +104,7 @@ def test_csv_export_is_gb18030_for_excel(heze, signed_in, cases, background):
     with pytest.raises(UnicodeDecodeError):
         body.decode("utf-8")  # not UTF-8: what Excel on a Chinese Windows expects
     rows = list(csv.reader(io.StringIO(body.decode("gb18030"))))
-    assert rows[0][:3] == ["工单编号", "标题", "诉求类型"]
+    assert rows[0][:4] == ["工单编号", "标题", "诉求内容", "诉求类型"]
     assert {r[0] for r in rows[1:]} == {c.number for c in cases.values()}
     assert "厂区门口道路破损" in {r[1] for r in rows[1:]}
 
@@ -151,3 +151,36 @@ def test_export_writes_user_text_as_text(heze, signed_in, cases):
     csv_response = signed_in(heze.users.city_office).post("/ledger.xlsx?view=all", {"format": "csv"})
     rows = list(csv.reader(io.StringIO(b"".join(csv_response.streaming_content).decode("gb18030"))))
     assert {r[0]: r[1] for r in rows[1:]}[case.number] == "'" + FORMULA  # Excel shows it as text
+
+
+def _redone_case(heze):
+    """A case replied, found unresolved at the follow-up, and replied again: its 办理结果 is the second reply."""
+    cao, handler = heze.actor("ent_cao"), heze.actor("cao_zjj")
+    case, _ = services.case_submit(cao, kind="help", category="construction-permit", description="=1+1 厂区变压器容量不足")
+    for action, payload in [("accept", {}), ("contact", {}), ("reply", {"content": "已联系供电公司"})]:
+        services.case_transition(handler, case.number, action, payload)
+    services.case_transition(cao, case.number, "follow_up", {"resolution": "unresolved", "satisfaction": "unsatisfied"})
+    services.case_transition(handler, case.number, "reply", {"content": "-已更换800千伏安变压器"})
+    return case
+
+
+def test_ledger_export_carries_the_request_text_and_the_lead_units_latest_reply_as_text(heze, signed_in, cases):
+    redone = _redone_case(heze)
+    client = signed_in(heze.users.city_office)
+    body = b"".join(client.get("/ledger.xlsx", {"view": "all"}).streaming_content)
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(body)).get_sheet_by_index(0).to_python()
+    header = rows[0]
+    by_number = {r[0]: dict(zip(header, r)) for r in rows[1:]}
+    assert by_number[redone.number]["诉求内容"] == "=1+1 厂区变压器容量不足"  # as typed, as text
+    assert by_number[redone.number]["办理结果"] == "-已更换800千伏安变压器"  # the latest reply, not the first
+    assert by_number[cases["closed"].number]["办理结果"] == "已答复"
+    assert by_number[cases["routed"].number]["办理结果"] == ""  # not replied yet
+    with zipfile.ZipFile(io.BytesIO(body)) as book:
+        assert "<f>" not in book.read("xl/worksheets/sheet1.xml").decode()
+
+    response = client.post("/ledger.xlsx?view=all", {"format": "csv"})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("gb18030"))))
+    by_number = {r[0]: dict(zip(rows[0], r)) for r in rows[1:]}
+    assert by_number[redone.number]["诉求内容"] == "'=1+1 厂区变压器容量不足"  # Excel shows it as text
+    assert by_number[redone.number]["办理结果"] == "'-已更换800千伏安变压器"
+    assert by_number[cases["shan"].number]["诉求内容"] == "单县厂房验收咨询"

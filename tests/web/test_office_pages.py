@@ -106,7 +106,7 @@ def test_ledger_exports_the_filtered_cases_to_xlsx_with_chinese_headers(heze, si
     assert book.sheet_names == ["台账"]
     rows = book.get_sheet_by_name("台账").to_python()
     header = rows[0]
-    assert header[:5] == ["工单编号", "标题", "诉求类型", "问题分类", "企业"] and "满意度" in header
+    assert header[:6] == ["工单编号", "标题", "诉求内容", "诉求类型", "问题分类", "企业"] and "满意度" in header
     body = {r[0]: dict(zip(header, r)) for r in rows[1:]}
     assert set(body) == {cases[k].number for k in ("routed", "unrouted", "closed")}
     closed = body[cases["closed"].number]

@@ -39,12 +39,17 @@ def facts(now: dt.datetime) -> dict[str, Q]:
     """Fact column → which cases it counts at the measuring moment `now`. Shared by the rollup, the raw
     computation `verify` compares with and the 台账's `fact=` filter (the list behind a rate)."""
     contact, opinion = _step("contacted_at", "contact_due_at", now), _step("opinion_at", "opinion_due_at", now)
+    # 及时签收 (rules.md §4, §8.6): a unit signs for a dispatched case (or returns it) within the return window.
+    accept = _step("accepted_at", "return_due_at", now)
     return {
         "cases": Q(),
         "dispatched": Q(dispatched_at__isnull=False),
         # 应办结件: replied (on time or not), or still open a working day past the solve deadline (red card).
         "due": Q(replied_at__isnull=False) | Q(is_open=True, card=Card.RED),
         "on_time": Q(replied_at__isnull=False) & (Q(resolve_due_at__isnull=True) | Q(replied_at__lte=F("resolve_due_at"))),
+        "accept_due": accept["due"],
+        "accept_in_time": accept["in_time"],
+        "accept_pending": accept["pending"],
         "contact_due": contact["due"],
         "contact_in_time": contact["in_time"],
         "contact_pending": contact["pending"],
@@ -81,6 +86,7 @@ def facts(now: dt.datetime) -> dict[str, Q]:
 
 FACT_LABELS = {
     "cases": "受理件", "dispatched": "派单件", "due": "应办结件", "on_time": "按期办结件",
+    "accept_due": "应签收件（已签收或已过签收时限）", "accept_in_time": "及时签收件", "accept_pending": "待签收未到期件",
     "contact_due": "应联系件（已联系或已过联系时限）", "contact_in_time": "按时联系件", "contact_pending": "待联系未到期件",
     "opinion_due": "应答复件（已答复或已过答复时限）", "opinion_in_time": "按时答复件", "opinion_pending": "待答复未到期件",
     "followed": "回访件", "res_resolved": "回访已解决", "res_partly": "回访部分解决", "res_unresolved": "回访未解决",
@@ -105,7 +111,8 @@ def _stale_at(now: dt.datetime) -> dict:
     """When a group's clock-driven facts next change: the earliest pending contact or opinion deadline, the
     earliest current deadline of an open case not yet overdue."""
     f = facts(now)
-    return {"_contact": Min("contact_due_at", filter=f["contact_pending"]),
+    return {"_accept": Min("return_due_at", filter=f["accept_pending"]),
+            "_contact": Min("contact_due_at", filter=f["contact_pending"]),
             "_opinion": Min("opinion_due_at", filter=f["opinion_pending"]),
             "_next_due": Min("next_due_at", filter=Q(is_open=True, next_due_at__gte=now))}
 
@@ -126,7 +133,8 @@ def recompute_month(month: dt.date, now: dt.datetime) -> int:
     CaseMonthFact.objects.filter(month=month).delete()
     rows = []
     for row in raw_facts(month, now).annotate(**_stale_at(now)):
-        moments = [t for t in (row.pop("_contact"), row.pop("_opinion"), row.pop("_next_due")) if t is not None]
+        moments = [t for t in (row.pop("_accept"), row.pop("_contact"), row.pop("_opinion"), row.pop("_next_due"))
+                   if t is not None]
         rows.append(CaseMonthFact(month=month, stale_at=min(moments) if moments else None, **row))
     CaseMonthFact.objects.bulk_create(rows, batch_size=1000)
     return len(rows)

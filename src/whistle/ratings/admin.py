@@ -31,6 +31,19 @@ class RatingAdmin(admin.ModelAdmin):
     exclude = sorted(RATER_CONTACT)
     readonly_fields = [f.name for f in Rating._meta.fields if f.name not in RATER_CONTACT] + ["rater_contact"]
 
+    # Ratings are never added by hand nor deleted: they enter through the ratings service (card page, import) and
+    # leave the figures only by appeal (申诉复核 → 作废), which keeps the row and its history.
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
     def lookup_allowed(self, lookup, value, request=None):
         # Django lets any local field be filtered through the query string (?rater_phone_hash=…), which finds every
         # rating of one person with no read logged. Refused: the admin answers 400.

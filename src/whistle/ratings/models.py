@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 def new_card_code() -> str:
@@ -85,6 +86,21 @@ class Tag(models.TextChoices):
     ABSENT = "absent", "窗口无人"
 
 
+# Which tags go with which grade (好评 5–4, 中评 3, 差评 2–1): praise only with a good rating, problems only with a
+# middling or poor one, so a 非常不满意 cannot carry 态度热情 into its rectification case. 基本满意 may name either.
+TAG_GRADES = {
+    Tag.FRIENDLY: ("good", "neutral"), Tag.FAST: ("good", "neutral"), Tag.ONE_VISIT: ("good", "neutral"),
+    Tag.CLEAR: ("good", "neutral"),
+    Tag.RUDE: ("neutral", "poor"), Tag.SLOW: ("neutral", "poor"), Tag.RUNAROUND: ("neutral", "poor"),
+    Tag.ABSENT: ("neutral", "poor"),
+}
+
+
+def tags_for(level: int) -> list[str]:
+    """The tags a rater may tick with this level, in the order of the scale."""
+    return [tag.value for tag in Tag if grade(level) in TAG_GRADES[tag]]
+
+
 class RatingChannel(models.TextChoices):
     """The channels of 好差评 (rules.md §3): the card's QR code here; the others arrive by import."""
 
@@ -125,13 +141,13 @@ class Rating(models.Model):
     # On PostgreSQL this column and case_number have collation "C" (migration 0009): compared byte-wise, the cheapest
     # unique indexes to keep on millions of rows. SQLite compares bytes anyway.
     external_id = models.CharField("外部评价编号", max_length=64, blank=True, editable=False)
-    rater_phone_hash = models.CharField(max_length=64, blank=True, editable=False)
+    rater_phone_hash = models.CharField("评价人电话标识", max_length=64, blank=True, editable=False)
     rater_phone_masked = models.CharField("评价人电话", max_length=20, blank=True)
     channel = models.CharField("渠道", max_length=12, choices=RatingChannel.choices, default=RatingChannel.QR)
     created_at = models.DateTimeField("评价时间")
     # The columns an imported rating never sets have database defaults too, so the import's COPY leaves them out.
-    device_hash = models.CharField(max_length=64, editable=False, default="", db_default="")
-    network_hash = models.CharField(max_length=64, editable=False, default="", db_default="")
+    device_hash = models.CharField("设备标识", max_length=64, editable=False, default="", db_default="")
+    network_hash = models.CharField("网络标识", max_length=64, editable=False, default="", db_default="")
     counted = models.BooleanField("计入统计", default=True, db_default=True)
     status = models.CharField("状态", max_length=10, choices=RatingStatus.choices, default=RatingStatus.COUNTED,
                               db_default=RatingStatus.COUNTED)
@@ -179,6 +195,11 @@ class Rating(models.Model):
             models.UniqueConstraint(fields=["external_id"], condition=~Q(external_id=""), name="rating_one_per_external_id"),
         ]
 
+    def __str__(self):
+        # Shown in the admin's titles and links: which card, which level, when (never who rated).
+        when = f"，{timezone.localtime(self.created_at):%Y-%m-%d %H:%M}" if self.created_at else ""
+        return f"{self.target or '—'}的评价（{self.get_level_display()}{when}）"
+
     @property
     def target(self):
         return self.cadre or self.window
@@ -214,6 +235,9 @@ class Appeal(models.Model):
                                    | (~Q(state="pending") & Q(reviewed_at__isnull=False, reviewed_by__isnull=False) & ~Q(review_reason=""))),
         ]
 
+    def __str__(self):
+        return f"对{self.rating}的申诉（{self.get_state_display()}）"
+
 
 class RollupKind(models.TextChoices):
     CADRE = "c", "干部"
@@ -227,21 +251,25 @@ class RatingRollup(models.Model):
     `whistle ratings rebuild-rollups` and checked by `whistle ratings verify-rollups`. The pages read these rows,
     never the 11 million ratings."""
 
-    kind = models.CharField(max_length=1, choices=RollupKind.choices)
-    target_id = models.PositiveIntegerField()
-    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField("对象类型", max_length=1, choices=RollupKind.choices)
+    target_id = models.PositiveIntegerField("干部或窗口编号")
+    unit = models.ForeignKey("org.Unit", verbose_name="被评单位", on_delete=models.PROTECT, related_name="+")
     month = models.DateField("月份")
-    n1 = models.IntegerField(default=0)  # signed: a decrement is upserted as a negative delta
-    n2 = models.IntegerField(default=0)  # signed: a decrement is upserted as a negative delta
-    n3 = models.IntegerField(default=0)  # signed: a decrement is upserted as a negative delta
-    n4 = models.IntegerField(default=0)  # signed: a decrement is upserted as a negative delta
-    n5 = models.IntegerField(default=0)  # signed: a decrement is upserted as a negative delta
+    # signed: a decrement is upserted as a negative delta
+    n1 = models.IntegerField("非常不满意", default=0)
+    n2 = models.IntegerField("不满意", default=0)
+    n3 = models.IntegerField("基本满意", default=0)
+    n4 = models.IntegerField("满意", default=0)
+    n5 = models.IntegerField("非常满意", default=0)
 
     class Meta:
         verbose_name = "评价月汇总"
         verbose_name_plural = "评价月汇总"
         constraints = [models.UniqueConstraint(fields=["kind", "target_id", "unit", "month"], name="rollup_key")]
         indexes = [models.Index(fields=["month", "unit"], name="rollup_month_unit")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}{self.target_id} · {self.unit} · {self.month:%Y年%m月}"
 
 
 class ContactRead(models.Model):
@@ -259,3 +287,6 @@ class ContactRead(models.Model):
         verbose_name = "评价人信息查看记录"
         verbose_name_plural = "评价人信息查看记录"
         ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.actor_label}查看评价人电话（{timezone.localtime(self.at):%Y-%m-%d %H:%M}）"

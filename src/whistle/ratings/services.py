@@ -21,7 +21,7 @@ from whistle.org.models import Role, Unit
 from whistle.org.scopes import Actor
 
 from . import rollups
-from .models import Appeal, AppealState, Cadre, Level, Rating, RatingChannel, RatingStatus, Tag, Window
+from .models import Appeal, AppealState, Cadre, Level, Rating, RatingChannel, RatingStatus, Tag, Window, grade, tags_for
 
 RECTIFICATION_CATEGORY = {"code": "rating-rectification", "name": "差评整改",
                           "description": "扫码评价“不满意”“非常不满意”后的回访核实与整改"}
@@ -101,6 +101,7 @@ def rating_submit(
     comment = (comment or "").strip()
     if len(comment) > COMMENT_MAX:
         raise Invalid(f"评价意见不能超过{COMMENT_MAX}字", code="comment_too_long", field="comment")
+    _check_reason(level, tags, comment, rerating=rerate_of is not None)
     case_number = clean_case_number(case_number)
     phone = (phone or "").strip()
     if phone:
@@ -139,6 +140,18 @@ def rating_submit(
             rating.rectification = _open_rectification(rating, now)
             rating.save(update_fields=["rectification"])
     return rating
+
+
+def _check_reason(level: int, tags: list[str], comment: str, *, rerating: bool) -> None:
+    """The tags must fit the level (models.TAG_GRADES), and a poor rating says what went wrong — a problem tag or a
+    comment — since it opens a rectification case that the unit must verify (rules.md §3, §8.3). A re-rating of a
+    rectification names no tags and the case already holds the reason."""
+    wrong = [t for t in tags if t not in tags_for(level)]
+    if wrong:
+        names = "、".join(f"“{Tag(t).label}”" for t in wrong)
+        raise Invalid(f"{names}与“{Level(level).label}”不符，请重新勾选评价标签", code="tag_level_mismatch", field="tags")
+    if grade(level) == "poor" and not rerating and not tags and not comment:
+        raise Invalid(f"选择“{Level(level).label}”时，请勾选遇到的问题或填写评价意见", code="reason_required", field="comment")
 
 
 def _check_rate_limits(target, device_hash: str, network_hash: str, phone_hash: str, now: dt.datetime) -> None:

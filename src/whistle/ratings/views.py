@@ -24,7 +24,7 @@ from whistle.org.models import Unit
 from whistle.org.scopes import Actor
 
 from .importers import IMPORT_ROLES, import_cards, rejects_xlsx, template_xlsx
-from .models import Cadre, Level, Tag, Window
+from .models import TAG_GRADES, Cadre, Level, Tag, Window
 from .rectification import progress, rating_for_token, rerate, rerate_token
 from .selectors import CONTACT_PURPOSES, card_get, contact_purpose, contact_rating_get, contact_reads, monthly_ranking, rater_contact, rating_summary
 from .services import appeal_file, appeal_review, rating_review, rating_submit
@@ -47,7 +47,8 @@ def _qr(request, target):
 
 def card_public(request, code):
     target = _card(code)
-    context = {"target": target, "is_cadre": isinstance(target, Cadre), "levels": Level.choices, "tags": Tag.choices,
+    tags = [(tag.value, tag.label, " ".join(TAG_GRADES[tag])) for tag in Tag]
+    context = {"target": target, "is_cadre": isinstance(target, Cadre), "levels": Level.choices, "tags": tags,
                "form": {}, "error": None, "rating": None}
     status = 200
     if request.method == "POST":

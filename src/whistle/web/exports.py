@@ -18,10 +18,12 @@ import uuid
 
 from django.conf import settings
 from django.core.files import File
+from django.db.models import OuterRef, Subquery
+from django.db.models.fields.json import KT
 from django.http import QueryDict
 from django.utils import timezone
 
-from whistle.cases.models import Card, EscalationLevel, Kind, Resolution, Satisfaction, State, number_for
+from whistle.cases.models import CaseEvent, Card, EscalationLevel, Kind, Resolution, Satisfaction, State, number_for
 from whistle.core import sheets
 from whistle.core.errors import Invalid, NotFound
 from whistle.core.rules import int_param
@@ -41,11 +43,11 @@ SHEET_NAME = "台账"
 UNIT_ROLES = (Role.HANDLER, Role.UNIT_ADMIN)
 
 EXPORT_COLUMNS = [
-    ("工单编号", "pk"), ("标题", "title"), ("诉求类型", "kind"), ("问题分类", "category__name"), ("企业", "enterprise__name"),
+    ("工单编号", "pk"), ("标题", "title"), ("诉求内容", "description"), ("诉求类型", "kind"), ("问题分类", "category__name"), ("企业", "enterprise__name"),
     ("联系人", "contact_name"), ("联系电话", "contact_phone"), ("属地县区", "county__name"), ("主办单位", "lead_unit__name"),
     ("状态", "state"), ("办理层级", "level"), ("预警", "card"), ("受理时间", "submitted_at"), ("当前环节截止", "next_due_at"),
     ("办结截止", "resolve_due_at"), ("是否超期", "is_open"), ("督办次数", "supervision_count"), ("退单次数", "returns_count"),
-    ("重办次数", "reopen_count"), ("解决情况", "resolution"), ("满意度", "satisfaction"), ("回访时间", "followed_up_at"),
+    ("重办次数", "reopen_count"), ("办理结果", "reply_content"), ("解决情况", "resolution"), ("满意度", "satisfaction"), ("回访时间", "followed_up_at"),
     ("关闭时间", "closed_at"),
 ]
 LABELS = {"kind": dict(Kind.choices), "state": dict(State.choices), "level": dict(EscalationLevel.choices),
@@ -75,7 +77,15 @@ def _query(filters: dict) -> QueryDict:
 
 def ledger_rows(actor: Actor, filters: dict, now: dt.datetime):
     """The cleaned filters' rows of the actor's ledger, as value lists (the last value is next_due_at)."""
-    return pages.ledger(actor, filters, now).order_by("pk").values_list(*FIELDS, "next_due_at")
+    return (pages.ledger(actor, filters, now).annotate(reply_content=_reply_content())
+            .order_by("pk").values_list(*FIELDS, "next_due_at"))
+
+
+def _reply_content():
+    """办理结果: the lead unit's reply is the `content` of the case's reply event (the case row keeps only when it
+    was replied); after a redo the latest reply is the result."""
+    replies = CaseEvent.objects.filter(case=OuterRef("pk"), action="reply").order_by("-seq")
+    return Subquery(replies.annotate(content=KT("payload__content")).values("content")[:1])
 
 
 def immediate_max() -> int:

@@ -107,6 +107,16 @@ class CaseSubmitForm(ProblemForm):
         data = {k: v for k, v in self.cleaned_data.items() if k not in ("files", "idempotency_key")}
         return data
 
+    def add_problem(self, problem: Problem) -> None:
+        if problem.code == "idempotency_key_reused":
+            # The page was opened again (back button) and changed: that is a new case, so the re-shown form gets
+            # a new key and says why it was not sent; the next press of 提交诉求 files it.
+            self.data = self.data.copy()
+            self.data["idempotency_key"] = uuid.uuid4().hex
+            self.add_error(None, "这份表单已经提交过，内容与当时不同，未作为新诉求提交。请核对后再次点击“提交诉求”。")
+            return
+        super().add_problem(problem)
+
 
 # ---- workflow actions ----------------------------------------------------------------------------
 

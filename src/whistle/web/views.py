@@ -180,7 +180,11 @@ def case_new(request):
             except Problem as problem:
                 form.add_problem(problem)
             else:
-                messages.success(request, f"诉求已提交，编号{case.number}。承办单位签收后会与您联系。")
+                if created:
+                    messages.success(request, f"诉求已提交，编号{case.number}。承办单位签收后会与您联系。")
+                else:  # the same form sent again (back button, double tap): the case it already created
+                    at = timezone.localtime(case.submitted_at)
+                    messages.info(request, f"这份诉求已于{at.month}月{at.day}日{at:%H:%M}提交，编号{case.number}，没有重复提交。")
                 return redirect("web:case", number=case.number)
         return render(request, "web/case_new.html", {"form": form}, status=422)
     return render(request, "web/case_new.html", {"form": form})

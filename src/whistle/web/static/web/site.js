@@ -29,3 +29,14 @@ document.addEventListener("DOMContentLoaded", () => {
   if (panel) panel.open = true;
   if (bad.focus) bad.focus({ preventScroll: false });
 });
+
+// A form with an idempotency key keeps that key in its own history entry. Going back to the form reloads it
+// from the server with a fresh key (the page is not cached); putting the first key back means that pressing
+// submit again answers with the case already filed instead of filing it twice.
+document.addEventListener("DOMContentLoaded", () => {
+  const input = document.querySelector("form[data-idempotent] input[name=idempotency_key]");
+  if (!input) return;
+  const state = history.state || {};
+  if (state.idempotencyKey) input.value = state.idempotencyKey;
+  else history.replaceState({ ...state, idempotencyKey: input.value }, "");
+});
