@@ -72,7 +72,15 @@ class Conflict(Problem):
     title = "状态冲突"
 
 
-class Locked(Problem):
-    status = 423
-    code = "account_locked"
-    title = "账号已锁定"
+class BadCharacters(Problem):
+    """A NUL or a lone surrogate in a request (core.input_guard): no field of ours can store it."""
+    status = 400
+    code = "invalid_characters"
+    title = "请求有误"
+
+
+class TooLarge(Problem):
+    """A body past WHISTLE_REQUEST_MAX_BYTES, refused from its Content-Length (core.input_guard)."""
+    status = 413
+    code = "request_too_large"
+    title = "请求内容过大"

@@ -26,7 +26,7 @@ from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from .errors import Problem
+from .errors import BadCharacters, Problem, TooLarge
 
 _BAD_CHARACTER = re.compile("[\x00\ud800-\udfff]")
 OPEN311 = "/open311/"
@@ -38,18 +38,6 @@ def request_max_bytes() -> int:
     """A setting, else the environment, else five attachments of the largest size and the form around them (52 MB)."""
     configured = getattr(settings, "WHISTLE_REQUEST_MAX_BYTES", None) or os.environ.get("WHISTLE_REQUEST_MAX_BYTES")
     return int(configured) if configured else 5 * settings.WHISTLE_ATTACHMENT_MAX_BYTES + 2 * 1024 * 1024
-
-
-class BadInput(Problem):
-    status = 400
-    code = "invalid_characters"
-    title = "请求有误"
-
-
-class TooLarge(Problem):
-    status = 413
-    code = "request_too_large"
-    title = "请求内容过大"
 
 
 def bad_field(pairs) -> str | None:
@@ -101,9 +89,9 @@ class InputGuard:
             limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
             return refuse(request, TooLarge(f"请求内容过大，不能超过{limit}MB", field="body"))
         except TooManyFieldsSent:
-            return refuse(request, BadInput("提交的字段过多", code="too_many_fields", field="body"))
+            return refuse(request, BadCharacters("提交的字段过多", code="too_many_fields", field="body"))
         if field is not None:
-            return refuse(request, BadInput(f"“{field}”含有不允许的字符（如空字符）", field=field))
+            return refuse(request, BadCharacters(f"“{field}”含有不允许的字符（如空字符）", field=field))
         return None
 
     def _bad_field(self, request) -> str | None:
