@@ -8,7 +8,7 @@
 # front of it Debian's nginx running deploy/nginx/whistle.conf (names, ports and paths changed, as
 # tests/deploy/stack.py does) with a fresh self-signed certificate. wrk measures, alternating round by round:
 #   submit  POST /api/v1/cases with a bearer token (bench/post.lua)
-#   rating  POST /r/<card>/ the public rating form (bench/proxy_rating.lua)
+#   rating  POST /r/<card>/ the public rating form (bench/ratings_post.lua)
 # each through nginx over https and straight to granian over http with the headers nginx would add (X-Forwarded-For,
 # X-Forwarded-Proto: https), so both sides run the same code with the same settings and differ only by the proxy.
 #
@@ -113,7 +113,7 @@ measure() {
       "${extra[@]}" -s bench/post.lua "$url/api/v1/cases" 2>>"$OUT/wrk-errors.log" | tail -1 >"$OUT/$what-$side-$round.json"
   else
     CODES_FILE=$OUT/codes.txt wrk -t2 -c"$CLIENTS" -d"${DURATION}s" --timeout 10s "${extra[@]}" -H "Origin: $PUBLIC" \
-      -s bench/proxy_rating.lua "$url" 2>>"$OUT/wrk-errors.log" | tail -1 >"$OUT/$what-$side-$round.json"
+      -s bench/ratings_post.lua "$url" 2>>"$OUT/wrk-errors.log" | tail -1 >"$OUT/$what-$side-$round.json"
   fi
   log "$what $side round $round: $(cat "$OUT/$what-$side-$round.json")"
 }

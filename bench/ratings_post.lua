@@ -1,6 +1,7 @@
 -- wrk: the public rating form, POST /r/<code>/, as phones scanning cards do: a random card of CODES_FILE (one card
 -- code a line), a fresh device cookie each request, the CSRF cookie and token a browser would carry, a level drawn
--- from the generator's mix. Counts non-2xx answers. One JSON line at the end, as post.lua.
+-- from the generator's mix, and every header given with -H (bench/proxy_run.sh adds an Origin and, for its direct runs,
+-- the X-Forwarded-* nginx would add). Counts non-2xx answers. One JSON line at the end, as post.lua.
 -- usage: CODES_FILE=codes.txt wrk -t2 -c64 -d30s -s bench/ratings_post.lua http://127.0.0.1:8102
 local codes = {}
 for line in io.lines(os.getenv("CODES_FILE")) do table.insert(codes, line) end
@@ -19,10 +20,10 @@ end
 
 function request()
   counter = counter + 1
-  local code = codes[math.random(#codes)]
+  local headers = {}
+  for k, v in pairs(wrk.headers) do headers[k] = v end
+  headers["Content-Type"] = "application/x-www-form-urlencoded"
+  headers["Cookie"] = "csrftoken=" .. token .. "; whistle_device=bench-" .. id .. "-" .. counter
   local body = "csrfmiddlewaretoken=" .. token .. "&level=" .. levels[math.random(#levels)] .. "&comment=bench"
-  return wrk.format("POST", "/r/" .. code .. "/", {
-    ["Content-Type"] = "application/x-www-form-urlencoded",
-    ["Cookie"] = "csrftoken=" .. token .. "; whistle_device=bench-" .. id .. "-" .. counter,
-  }, body)
+  return wrk.format("POST", "/r/" .. codes[math.random(#codes)] .. "/", headers, body)
 end
