@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class CasesConfig(AppConfig):
@@ -11,9 +12,10 @@ class CasesConfig(AppConfig):
     worker_jobs: dict[str, dict] = {
         "whistle.cases.sweeper.sweep": {"name": "deadline_sweep", "group": "sweep", "every_seconds": None,
                                         "description": "时限巡检：黄牌、红牌、督办单、提级与绿色通道"},
-        # Signed checkpoints of the audit chain heads that moved (cases.audit); the job also skips a run that comes
-        # sooner than WHISTLE_AUDIT_CHECKPOINT_MINUTES after the last checkpoint (a forced `worker --once`).
-        "whistle.cases.audit.checkpoint_job": {"name": "audit_checkpoint", "group": "audit", "every_seconds": 600,
+        # Signed checkpoints of the audit chain heads that moved (cases.audit). WHISTLE_AUDIT_CHECKPOINT_MINUTES is the
+        # row's first interval, and the least spacing the job keeps when forced (`worker --once`).
+        "whistle.cases.audit.checkpoint_job": {"name": "audit_checkpoint", "group": "audit",
+                                               "every_seconds": settings.WHISTLE_AUDIT_CHECKPOINT_MINUTES * 60,
                                                "description": "审计链签名检查点"},
     }
     # Scrape-time gauges for /metrics: dotted paths of callables taking `now`, yielding (name, help, value).
