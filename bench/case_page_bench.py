@@ -6,6 +6,7 @@ In-process through Django's test client (the full middleware stack, session auth
 request spends in the server, without the network or a load generator. Each read signs in as the handler of a unit
 that leads open cases and opens one of them; units and cases are taken in a shuffled, seeded order.
 """
+
 import argparse
 import os
 import random
@@ -36,8 +37,13 @@ def main():
     args = parser.parse_args()
     rng = random.Random(1)
     handlers = {m.unit_id: m.user for m in Membership.objects.filter(role="handler").select_related("user")}
-    units = [row["lead_unit"] for row in Case.objects.filter(is_open=True, lead_unit__in=handlers).values("lead_unit")
-             .annotate(n=Count("pk")).order_by("-n")[:60]]
+    units = [
+        row["lead_unit"]
+        for row in Case.objects.filter(is_open=True, lead_unit__in=handlers)
+        .values("lead_unit")
+        .annotate(n=Count("pk"))
+        .order_by("-n")[:60]
+    ]
     picks = []
     for unit in units:
         pks = list(Case.objects.filter(is_open=True, lead_unit=unit).values_list("pk", flat=True)[:50])
@@ -48,7 +54,10 @@ def main():
         clients[unit] = Client(SERVER_NAME="127.0.0.1")
         clients[unit].force_login(handlers[unit])
     print(f"{Case.objects.count():,} cases, {Case.objects.filter(is_open=True).count():,} open; {len(units)} units")
-    for label, path_for in (("case page /cases/<number>", lambda pk: f"/cases/{number_for(pk)}"), ("desk /desk", lambda pk: "/desk")):
+    for label, path_for in (
+        ("case page /cases/<number>", lambda pk: f"/cases/{number_for(pk)}"),
+        ("desk /desk", lambda pk: "/desk"),
+    ):
         times = []
         for unit, pk in (picks * (args.n // len(picks) + 1))[: args.n + 20]:
             start = time.perf_counter()
@@ -57,7 +66,9 @@ def main():
             assert response.status_code == 200, (path_for(pk), response.status_code)
             times.append(elapsed)
         times = times[20:]  # warm-up
-        print(f"{label}: n={len(times)} p50 {statistics.median(times):.1f} ms  p95 {pct(times, 95):.1f} ms  p99 {pct(times, 99):.1f} ms")
+        print(
+            f"{label}: n={len(times)} p50 {statistics.median(times):.1f} ms  p95 {pct(times, 95):.1f} ms  p99 {pct(times, 99):.1f} ms"
+        )
 
 
 if __name__ == "__main__":

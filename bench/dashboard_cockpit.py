@@ -21,6 +21,7 @@ As a city leader and as a county leader. Before timing, the metrics rollup is br
 (`rollup.refresh`, timed), the hot-topic words of the month's first `--topics` cases of each scope are tokenised
 as the worker job does, and the warm job runs once (timed: its cost per worker run).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -90,12 +91,23 @@ def raw_figures(unit: Unit | None, now) -> None:
     in_month.aggregate(**facts)
     list(in_month.values("county_id").annotate(**facts))
     list(in_month.values("lead_unit_id").annotate(**facts))
-    list(scope.filter(submitted_at__gte=first, submitted_at__lt=end).annotate(m=TruncMonth("submitted_at"))
-         .values("m").annotate(n=Count("pk"), closed=Count("pk", filter=Q(is_open=False))))
+    list(
+        scope.filter(submitted_at__gte=first, submitted_at__lt=end)
+        .annotate(m=TruncMonth("submitted_at"))
+        .values("m")
+        .annotate(n=Count("pk"), closed=Count("pk", filter=Q(is_open=False)))
+    )
     list(in_month.values("state").annotate(n=Count("pk")))
-    list(scope.filter(is_open=True).values("county_id").annotate(
-        n=Count("pk"), overdue=Count("pk", filter=Q(next_due_at__lt=now)), supervised=Count("pk", filter=Q(supervision_count__gt=0)),
-        escalated=Count("pk", filter=~Q(level="county"))))
+    list(
+        scope.filter(is_open=True)
+        .values("county_id")
+        .annotate(
+            n=Count("pk"),
+            overdue=Count("pk", filter=Q(next_due_at__lt=now)),
+            supervised=Count("pk", filter=Q(supervision_count__gt=0)),
+            escalated=Count("pk", filter=~Q(level="county")),
+        )
+    )
     ratings = Rating.objects.filter(created_at__gte=start, created_at__lt=end).order_by()
     if unit is not None:
         ratings = ratings.filter(unit__path__startswith=unit.path)
@@ -119,14 +131,20 @@ def main():
     parser.add_argument("--reps", type=int, default=40)
     parser.add_argument("--cold-reps", type=int, default=20)
     parser.add_argument("--raw-reps", type=int, default=3)
-    parser.add_argument("--topics", type=int, default=2000, help="case texts of the month tokenised per scope before timing")
+    parser.add_argument(
+        "--topics", type=int, default=2000, help="case texts of the month tokenised per scope before timing"
+    )
     parser.add_argument("--markdown", help="append the figures as a section to this file")
     args = parser.parse_args()
 
     now = timezone.now()
-    out = {"vendor": connection.vendor, "database": connection.settings_dict["NAME"],
-           "cases": Case.objects.count(), "ratings_estimate": estimate("ratings_rating"),
-           "uptime_before": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()}
+    out = {
+        "vendor": connection.vendor,
+        "database": connection.settings_dict["NAME"],
+        "cases": Case.objects.count(),
+        "ratings_estimate": estimate("ratings_rating"),
+        "uptime_before": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
+    }
     out["month_cases"] = Case.objects.filter(submitted_at__gte=month_bounds(month_of(now))[0]).count()
     t = time.perf_counter()
     out["rollup_refresh"] = rollup.refresh(now)
@@ -134,7 +152,9 @@ def main():
     t = time.perf_counter()
     tokenised = 0
     month = month_of(now)
-    for actor in topics.scope_actors():  # what the worker job does for this month (the first --topics cases of each scope)
+    for (
+        actor
+    ) in topics.scope_actors():  # what the worker job does for this month (the first --topics cases of each scope)
         tokenised += topics.refresh(actor, month, args.topics)["docs"]
     out["topics_tokenised"], out["topics_s"] = tokenised, round(time.perf_counter() - t, 1)
     t = time.perf_counter()
@@ -155,10 +175,12 @@ def main():
         get()  # first request: templates compiled
         figures[name] = {"cold": timed(get, args.cold_reps, before=cockpit.store().clear)}
         cockpit.warm(timezone.now())  # what the worker does after each refresh
-        figures[name].update({
-            "warm": timed(get, args.reps),
-            "raw": timed(lambda unit=unit: raw_figures(None if unit is city else unit, now), args.raw_reps),
-        })
+        figures[name].update(
+            {
+                "warm": timed(get, args.reps),
+                "raw": timed(lambda unit=unit: raw_figures(None if unit is city else unit, now), args.raw_reps),
+            }
+        )
         figures[name]["cold_vs_raw"] = round(figures[name]["raw"]["p50_ms"] / figures[name]["cold"]["p50_ms"], 1)
     out["figures"] = figures
     out["uptime_after"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
@@ -172,21 +194,33 @@ def main():
 def markdown(out: dict) -> str:
     rows = []
     for who, f in out["figures"].items():
-        for kind, label in (("warm", "cockpit, page stored by the worker's warm job"), ("cold", "cockpit, stored pages emptied before each request"),
-                            ("raw", "plain aggregates over the raw rows")):
+        for kind, label in (
+            ("warm", "cockpit, page stored by the worker's warm job"),
+            ("cold", "cockpit, stored pages emptied before each request"),
+            ("raw", "plain aggregates over the raw rows"),
+        ):
             rows.append(f"| {who} | {label} | {f[kind]['p50_ms']} | {f[kind]['p95_ms']} | {f[kind]['reps']} |")
-    return "\n".join([
-        "", f"## The leader's cockpit: server time of `GET /dashboard` ({timezone.localtime():%Y-%m-%d %H:%M})", "",
-        f"`{out['database']}` on {out['vendor']}: {out['cases']:,} cases ({out['month_cases']:,} this month), "
-        f"about {out['ratings_estimate']:,} ratings. Django test client in-process (no network). {out['machine']}.",
-        f"Load: before `{out['uptime_before']}`, after `{out['uptime_after']}` (2 cores shared with other engineers' runs).", "",
-        "| scope | what | p50 ms | p95 ms | reps |", "|---|---|---:|---:|---:|", *rows, "",
-        f"Rollup refresh before the run: {out['rollup_refresh_s']} s. Hot-topic words tokenised as the worker job does: "
-        f"{out['topics_tokenised']:,} case texts in {out['topics_s']} s (once per case and scope, then incremental). "
-        f"Warm job (every worker run): {out['warm_job']['cockpit_scopes_warmed']} scopes in {out['warm_job_s']} s.",
-        "Command: `WHISTLE_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_cockpit .venv/bin/python bench/dashboard_cockpit.py "
-        "--markdown docs/benchmarks.md`", "",
-    ])
+    return "\n".join(
+        [
+            "",
+            f"## The leader's cockpit: server time of `GET /dashboard` ({timezone.localtime():%Y-%m-%d %H:%M})",
+            "",
+            f"`{out['database']}` on {out['vendor']}: {out['cases']:,} cases ({out['month_cases']:,} this month), "
+            f"about {out['ratings_estimate']:,} ratings. Django test client in-process (no network). {out['machine']}.",
+            f"Load: before `{out['uptime_before']}`, after `{out['uptime_after']}` (2 cores shared with other engineers' runs).",
+            "",
+            "| scope | what | p50 ms | p95 ms | reps |",
+            "|---|---|---:|---:|---:|",
+            *rows,
+            "",
+            f"Rollup refresh before the run: {out['rollup_refresh_s']} s. Hot-topic words tokenised as the worker job does: "
+            f"{out['topics_tokenised']:,} case texts in {out['topics_s']} s (once per case and scope, then incremental). "
+            f"Warm job (every worker run): {out['warm_job']['cockpit_scopes_warmed']} scopes in {out['warm_job_s']} s.",
+            "Command: `WHISTLE_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_cockpit .venv/bin/python bench/dashboard_cockpit.py "
+            "--markdown docs/benchmarks.md`",
+            "",
+        ]
+    )
 
 
 if __name__ == "__main__":

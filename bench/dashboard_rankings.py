@@ -9,6 +9,7 @@ times each figure in the same run, in-process (ORM and queries, no HTTP): the ra
 county, by unit and for the whole city, and each ranking class, as a city leader and as a county leader, first
 from the rollup and then over the raw rows. Prints one JSON object: p50/p95 in ms per figure and source.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -77,23 +78,36 @@ def main():
     out["month"] = f"{month:%Y-%m}"
     out["month_cases"] = metrics.rates(Actor.system(), month, month, None)[0]["cases"]
     city = Unit.objects.get(parent__isnull=True)
-    county = (Unit.objects.filter(level=Level.COUNTY, kind=UnitKind.GOVERNMENT, parent=city).order_by("code").first())
+    county = Unit.objects.filter(level=Level.COUNTY, kind=UnitKind.GOVERNMENT, parent=city).order_by("code").first()
     actors = {"city_leader": leader(city), "county_leader": leader(county)}
     figures = {}
     for who, actor in actors.items():
         for group in ("county", "unit", None):
             name = f"rates[{group or 'scope'}] {who}"
-            figures[name] = {src: timed(lambda: metrics.rates(actor, month, month, group, source=src),
-                                        args.reps if src == "rollup" else args.raw_reps) for src in ("rollup", "raw")}
+            figures[name] = {
+                src: timed(
+                    lambda: metrics.rates(actor, month, month, group, source=src),
+                    args.reps if src == "rollup" else args.raw_reps,
+                )
+                for src in ("rollup", "raw")
+            }
         for rc in rankings.classes():
             name = f"ranking[{rc.code}] {who}"
-            figures[name] = {src: timed(lambda: rankings.ranking(actor, rc.code, month, source=src),
-                                        args.reps if src == "rollup" else args.raw_reps) for src in ("rollup", "raw")}
+            figures[name] = {
+                src: timed(
+                    lambda: rankings.ranking(actor, rc.code, month, source=src),
+                    args.reps if src == "rollup" else args.raw_reps,
+                )
+                for src in ("rollup", "raw")
+            }
     for name, f in figures.items():
         f["speedup_p50"] = round(f["raw"]["p50_ms"] / max(f["rollup"]["p50_ms"], 0.01), 1)
     out["figures"] = figures
-    same = all(rankings.ranking(actors["city_leader"], rc.code, month) ==
-               rankings.ranking(actors["city_leader"], rc.code, month, source="raw") for rc in rankings.classes())
+    same = all(
+        rankings.ranking(actors["city_leader"], rc.code, month)
+        == rankings.ranking(actors["city_leader"], rc.code, month, source="raw")
+        for rc in rankings.classes()
+    )
     out["rankings_rollup_equal_raw"] = same
     print(json.dumps(out, ensure_ascii=False, indent=1))
 

@@ -11,6 +11,7 @@ The database needs cases (`whistle seed` then `whistle seed --cases N`). Each ro
 Prints one JSON object: rows, and for each way the median seconds, rows/s, and the ratio to the baseline; the
 process's peak RSS after all rounds.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -84,8 +85,11 @@ def main():
 
         settings.MEDIA_ROOT = media  # the bench's files never land in var/
         for _ in range(args.rounds):
-            for name, run in (("baseline", lambda: baseline(actor, now)), ("xlsx", lambda: job(actor, "xlsx", now)),
-                              ("csv", lambda: job(actor, "csv", now))):
+            for name, run in (
+                ("baseline", lambda: baseline(actor, now)),
+                ("xlsx", lambda: job(actor, "xlsx", now)),
+                ("csv", lambda: job(actor, "csv", now)),
+            ):
                 started = time.perf_counter()
                 rows[name] = run()
                 times[name].append(time.perf_counter() - started)
@@ -94,7 +98,11 @@ def main():
     out = {"rows": rows, "rounds": args.rounds}
     for name, values in times.items():
         median = statistics.median(values)
-        out[name] = {"median_s": round(median, 2), "rows_per_s": round(rows[name] / median), "ratio_to_baseline": round(median / base, 2)}
+        out[name] = {
+            "median_s": round(median, 2),
+            "rows_per_s": round(rows[name] / median),
+            "ratio_to_baseline": round(median / base, 2),
+        }
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     print(json.dumps(out, ensure_ascii=False))
 

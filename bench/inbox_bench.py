@@ -7,6 +7,7 @@ Prints one JSON object: p50/p95/p99 of the selector (ORM and query together) and
 With --explain, also EXPLAIN (ANALYZE, BUFFERS) of the inbox query and of the API list query filtered to the unit's
 open cases, for the busiest unit and a median one.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,7 +69,9 @@ def main():
     parser.add_argument("--reps", type=int, default=3000)
     parser.add_argument("--explain", action="store_true")
     args = parser.parse_args()
-    sizes = dict(Case.objects.filter(is_open=True, lead_unit__isnull=False).values_list("lead_unit").annotate(n=Count("pk")))
+    sizes = dict(
+        Case.objects.filter(is_open=True, lead_unit__isnull=False).values_list("lead_unit").annotate(n=Count("pk"))
+    )
     units = {u.pk: u for u in Unit.objects.filter(pk__in=sizes)}
     order = sorted(units, key=lambda pk: -sizes[pk])
     rng = random.Random(1)
@@ -86,11 +89,17 @@ def main():
     ms = lambda s: round(s * 1000, 2)  # noqa: E731
     counts = sorted(sizes.values())
     report = {
-        "vendor": connection.vendor, "cases": Case.objects.count(), "open_cases": Case.objects.filter(is_open=True).count(),
-        "units_read": len(order), "reps": len(timings),
+        "vendor": connection.vendor,
+        "cases": Case.objects.count(),
+        "open_cases": Case.objects.filter(is_open=True).count(),
+        "units_read": len(order),
+        "reps": len(timings),
         "inbox_size": {"min": counts[0], "median": counts[len(counts) // 2], "max": counts[-1]},
-        "p50_ms": ms(percentile(timings, 50)), "p95_ms": ms(percentile(timings, 95)), "p99_ms": ms(percentile(timings, 99)),
-        "max_ms": ms(max(timings)), "mean_ms": ms(statistics.fmean(timings)),
+        "p50_ms": ms(percentile(timings, 50)),
+        "p95_ms": ms(percentile(timings, 95)),
+        "p99_ms": ms(percentile(timings, 99)),
+        "max_ms": ms(max(timings)),
+        "mean_ms": ms(statistics.fmean(timings)),
         "busiest_unit": {"code": units[order[0]].code, "name": units[order[0]].name, "open": sizes[order[0]]},
     }
     print(json.dumps(report, ensure_ascii=False))
@@ -100,7 +109,9 @@ def main():
             print(f"\n-- inbox of the {label} unit, {unit.code} ({sizes[pk]} open cases): selectors.inbox, first page")
             print(explain(lambda: list(selectors.inbox(handler(unit))[:PAGE])))
             listed = selectors.case_list(handler(unit), unit=pk, state=",".join(OPEN_WITH_LEAD))
-            print(f"\n-- GET /api/v1/cases?unit={unit.code}&state=… for a handler of it: case_list, first page and count")
+            print(
+                f"\n-- GET /api/v1/cases?unit={unit.code}&state=… for a handler of it: case_list, first page and count"
+            )
             print(explain(lambda: (list(listed[:PAGE]), listed.count())))
 
 

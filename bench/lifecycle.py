@@ -7,6 +7,7 @@ share the routes of bench/out/whistle-actors.json round-robin. Loopback only.
     .venv/bin/python bench/lifecycle.py --url http://127.0.0.1:8100 --clients 32 --duration 30 --warmup 5
 Prints one JSON object: lifecycles/s, requests/s, p50/p99 per step and per lifecycle, errors.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,7 +28,13 @@ STEPS = [
     ("contact", "handler", "contact", {"method": "phone", "note": "已电话联系企业负责人，约定现场查看"}, "contacted"),
     ("opinion", "handler", "opinion", {"opinion": "经核实，属本单位职责，三个工作日内到场办理"}, "in_progress"),
     ("reply", "handler", "reply", {"content": "已协调施工许可手续并当场办结，企业确认"}, "replied"),
-    ("follow_up", "enterprise", "follow_up", {"resolution": "resolved", "satisfaction": "satisfied", "comment": "办理及时"}, "closed"),
+    (
+        "follow_up",
+        "enterprise",
+        "follow_up",
+        {"resolution": "resolved", "satisfaction": "satisfied", "comment": "办理及时"},
+        "closed",
+    ),
 ]
 
 
@@ -71,7 +78,9 @@ async def client(run: Run, http: httpx.AsyncClient, route: dict, body: dict) -> 
             if action is None:
                 response = await http.post("/api/v1/cases", json=body, headers=headers[who])
             else:
-                response = await http.post(f"/api/v1/cases/{number}/actions/{action}", json=payload, headers=headers[who])
+                response = await http.post(
+                    f"/api/v1/cases/{number}/actions/{action}", json=payload, headers=headers[who]
+                )
             t1 = time.monotonic()
             timings.append((name, t1 - t0))
             run.requests += in_window(run, t1)
@@ -112,20 +121,37 @@ async def main() -> dict:
         tasks = []
         for i in range(args.clients):
             route = routes[i % len(routes)]
-            body = {"kind": "help", "category": route["category"], "title": "厂区新建仓库施工许可办理咨询",
-                    "description": "我公司厂区新建仓库，施工许可材料已提交两周未有答复，请协调办理进度。"}
+            body = {
+                "kind": "help",
+                "category": route["category"],
+                "title": "厂区新建仓库施工许可办理咨询",
+                "description": "我公司厂区新建仓库，施工许可材料已提交两周未有答复，请协调办理进度。",
+            }
             tasks.append(client(run, http, route, body))
         await asyncio.gather(*tasks)
     elapsed = args.duration
     ms = lambda v: round(v * 1000, 1)  # noqa: E731
     return {
-        "clients": args.clients, "duration_s": elapsed, "routes": len(routes),
-        "lifecycles": run.completed, "lifecycles_per_s": round(run.completed / elapsed, 2), "latency_samples": len(run.done),
+        "clients": args.clients,
+        "duration_s": elapsed,
+        "routes": len(routes),
+        "lifecycles": run.completed,
+        "lifecycles_per_s": round(run.completed / elapsed, 2),
+        "latency_samples": len(run.done),
         "requests_per_s": round(run.requests / elapsed, 1),
-        "lifecycle_p50_ms": ms(percentile(run.done, 50)), "lifecycle_p99_ms": ms(percentile(run.done, 99)),
-        "steps": {k: {"n": len(v), "p50_ms": ms(percentile(v, 50)), "p99_ms": ms(percentile(v, 99)),
-                      "mean_ms": ms(statistics.fmean(v)) if v else None} for k, v in run.steps.items()},
-        "errors": len(run.errors), "first_errors": run.errors[:3],
+        "lifecycle_p50_ms": ms(percentile(run.done, 50)),
+        "lifecycle_p99_ms": ms(percentile(run.done, 99)),
+        "steps": {
+            k: {
+                "n": len(v),
+                "p50_ms": ms(percentile(v, 50)),
+                "p99_ms": ms(percentile(v, 99)),
+                "mean_ms": ms(statistics.fmean(v)) if v else None,
+            }
+            for k, v in run.steps.items()
+        },
+        "errors": len(run.errors),
+        "first_errors": run.errors[:3],
         "client_cpu_s": round(time.process_time() - cpu0, 1),
     }
 

@@ -6,6 +6,7 @@ the measured loop. Writes bench/out/whistle-actors.json. Idempotent: existing be
 
     WHISTLE_DATABASE_URL=... .venv/bin/python bench/prepare_whistle.py --routes 8
 """
+
 import argparse
 import json
 import os
@@ -38,8 +39,12 @@ INBOX_STATES = "dispatched,accepted,contacted,in_progress,replied,reopened"
 def routes(k: int) -> list[tuple[Enterprise, Category, object]]:
     """Up to k (enterprise, category, unit) triples with distinct units, spread over counties."""
     found, units = [], set()
-    rules = DispatchRule.objects.filter(area__isnull=False, category__is_active=True, unit__is_active=True).exclude(
-        unit__kind=UnitKind.COORDINATION_OFFICE).select_related("category", "area", "unit").order_by("category__code", "area__code")
+    rules = (
+        DispatchRule.objects.filter(area__isnull=False, category__is_active=True, unit__is_active=True)
+        .exclude(unit__kind=UnitKind.COORDINATION_OFFICE)
+        .select_related("category", "area", "unit")
+        .order_by("category__code", "area__code")
+    )
     for rule in rules:
         if rule.unit_id in units:
             continue
@@ -67,7 +72,9 @@ def member(username: str, role: str, **scope):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--routes", type=int, default=8)
-    parser.add_argument("--inbox-units", type=int, default=0, help="also a handler token for each of the N units with most open cases")
+    parser.add_argument(
+        "--inbox-units", type=int, default=0, help="also a handler token for each of the N units with most open cases"
+    )
     parser.add_argument("--out", default=str(Path(__file__).parent / "out" / "whistle-actors.json"))
     args = parser.parse_args()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -80,10 +87,16 @@ def main():
     for i, (enterprise, category, unit) in enumerate(picked):
         ent_user = member(f"bench_ent_{i}", Role.ENTERPRISE, enterprise=enterprise)
         handler = member(f"bench_handler_{i}", Role.HANDLER, unit=unit)
-        actors.append({
-            "enterprise": enterprise.name, "category": category.code, "unit": unit.code, "unit_name": unit.name,
-            "enterprise_token": token_issue(ent_user, "bench", days=0)[0], "handler_token": token_issue(handler, "bench", days=0)[0],
-        })
+        actors.append(
+            {
+                "enterprise": enterprise.name,
+                "category": category.code,
+                "unit": unit.code,
+                "unit_name": unit.name,
+                "enterprise_token": token_issue(ent_user, "bench", days=0)[0],
+                "handler_token": token_issue(handler, "bench", days=0)[0],
+            }
+        )
     Path(args.out).write_text(json.dumps(actors, ensure_ascii=False, indent=1))
     for a in actors:
         print(f"{a['enterprise']} → {a['category']} → {a['unit_name']}")
@@ -93,8 +106,12 @@ def inbox_targets(n: int, folder: Path) -> None:
     """One handler per busy unit, for bench/get_rotate.lua: the API list filtered to the unit's open cases (bearer
     token, inbox-targets.tsv), the inbox endpoint `GET /api/v1/cases/inbox` (endpoint-targets.tsv) and the handler's
     desk page (session cookie, desk-targets.tsv); the last two are `selectors.inbox`."""
-    busiest = (Case.objects.filter(is_open=True, lead_unit__isnull=False).values("lead_unit")
-               .annotate(n=Count("pk")).order_by("-n")[:n])
+    busiest = (
+        Case.objects.filter(is_open=True, lead_unit__isnull=False)
+        .values("lead_unit")
+        .annotate(n=Count("pk"))
+        .order_by("-n")[:n]
+    )
     api, endpoint, desk = [], [], []
     for row in busiest:
         unit = Unit.objects.get(pk=row["lead_unit"])

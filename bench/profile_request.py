@@ -3,6 +3,7 @@
     WHISTLE_DATABASE_URL=... PYTHONPATH=bench/.tools .venv/bin/python bench/profile_request.py create|lifecycle|inbox [-n 50]
 Writes bench/out/profile-<what>.txt. pyinstrument is installed apart (bench/.tools) so the app's venv is untouched.
 """
+
 import argparse
 import json
 import os
@@ -20,22 +21,32 @@ from django.test import Client  # noqa: E402
 from pyinstrument import Profiler  # noqa: E402
 
 OUT = Path(__file__).parent / "out"
-ACTIONS = [("accept", {}), ("contact", {"method": "phone"}), ("opinion", {"opinion": "经核实，三个工作日内到场办理"}),
-           ("reply", {"content": "已办结"})]
+ACTIONS = [
+    ("accept", {}),
+    ("contact", {"method": "phone"}),
+    ("opinion", {"opinion": "经核实，三个工作日内到场办理"}),
+    ("reply", {"content": "已办结"}),
+]
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("what", choices=["create", "lifecycle", "inbox", "desk", "selector"])
     parser.add_argument("--actors", default=str(OUT / "http" / "actors.json"))
-    parser.add_argument("--unit", help="for inbox/desk/selector: the unit whose handler reads (default: the route's unit)")
+    parser.add_argument(
+        "--unit", help="for inbox/desk/selector: the unit whose handler reads (default: the route's unit)"
+    )
     parser.add_argument("-n", type=int, default=50)
     args = parser.parse_args()
     route = json.loads(Path(args.actors).read_text())[0]
     unit_code = args.unit or route["unit"]
     ent = {"HTTP_AUTHORIZATION": f"Bearer {route['enterprise_token']}"}
     handler = {"HTTP_AUTHORIZATION": f"Bearer {route['handler_token']}"}
-    body = {"kind": "help", "category": route["category"], "description": "施工许可材料已提交两周未有答复，请协调办理进度。"}
+    body = {
+        "kind": "help",
+        "category": route["category"],
+        "description": "施工许可材料已提交两周未有答复，请协调办理进度。",
+    }
     client = Client(SERVER_NAME="127.0.0.1")
 
     def create():
@@ -46,15 +57,23 @@ def main():
     def lifecycle():
         number = create()
         for action, payload in ACTIONS:
-            r = client.post(f"/api/v1/cases/{number}/actions/{action}", payload, content_type="application/json", **handler)
+            r = client.post(
+                f"/api/v1/cases/{number}/actions/{action}", payload, content_type="application/json", **handler
+            )
             assert r.status_code == 200, r.content
-        r = client.post(f"/api/v1/cases/{number}/actions/follow_up", {"resolution": "resolved", "satisfaction": "satisfied"},
-                        content_type="application/json", **ent)
+        r = client.post(
+            f"/api/v1/cases/{number}/actions/follow_up",
+            {"resolution": "resolved", "satisfaction": "satisfied"},
+            content_type="application/json",
+            **ent,
+        )
         assert r.status_code == 200, r.content
 
     def inbox():
-        r = client.get(f"/api/v1/cases?unit={unit_code}&state=dispatched,accepted,contacted,in_progress,replied,reopened",
-                       HTTP_AUTHORIZATION=bearer)
+        r = client.get(
+            f"/api/v1/cases?unit={unit_code}&state=dispatched,accepted,contacted,in_progress,replied,reopened",
+            HTTP_AUTHORIZATION=bearer,
+        )
         assert r.status_code == 200, r.content
 
     def desk():

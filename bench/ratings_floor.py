@@ -4,6 +4,7 @@ physical floor of any import into that table, beside the bare COPY and the impor
 
     WHISTLE_DATABASE_URL=... .venv/bin/python bench/ratings_floor.py RATINGS.csv OUT.copy
 """
+
 import os
 import sys
 

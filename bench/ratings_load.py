@@ -5,6 +5,7 @@ Times each step. The import command's own speed is measured by ratings_run.sh im
 
     WHISTLE_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_ratings .venv/bin/python bench/ratings_load.py FILE.csv
 """
+
 import os
 import sys
 import time
@@ -33,8 +34,12 @@ def main(path):
         cursor.execute("SELECT count(*) FROM ratings_rating")
         if cursor.fetchone()[0]:
             sys.exit("ratings_rating is not empty")
-        step("create bare", f"DROP TABLE IF EXISTS {BARE}; CREATE TABLE {BARE} (external_id text, target text, level int, "
-             "rated_at timestamp, channel text, tags text, comment text, case_number text, phone text)", cursor)
+        step(
+            "create bare",
+            f"DROP TABLE IF EXISTS {BARE}; CREATE TABLE {BARE} (external_id text, target text, level int, "
+            "rated_at timestamp, channel text, tags text, comment text, case_number text, phone text)",
+            cursor,
+        )
         started = time.monotonic()
         with open(path, "rb") as f, cursor.cursor.copy(f"COPY {BARE} FROM STDIN (FORMAT csv, HEADER true)") as copy:
             while chunk := f.read(1 << 20):
@@ -47,7 +52,9 @@ def main(path):
         for name, _ in indexes:
             cursor.execute(f'DROP INDEX "{name}"')
         cursor.execute("SET session_replication_role = replica")
-        step("INSERT … SELECT into ratings_rating", f"""
+        step(
+            "INSERT … SELECT into ratings_rating",
+            f"""
             INSERT INTO ratings_rating (cadre_id, window_id, unit_id, level, tags, comment, case_number, external_id,
                 rater_phone_hash, rater_phone_masked, channel, created_at, device_hash, network_hash, counted, status, review_reason)
             SELECT c.id, w.id, COALESCE(c.unit_id, w.unit_id), b.level,
@@ -57,7 +64,8 @@ def main(path):
                    CASE WHEN b.phone IS NULL THEN '' ELSE left(b.phone, 3) || '****' || right(b.phone, 4) END,
                    b.channel, b.rated_at AT TIME ZONE 'Asia/Shanghai', '', '', true, 'counted', ''
             FROM {BARE} b LEFT JOIN ratings_cadre c ON c.card_code = b.target LEFT JOIN ratings_window w ON w.card_code = b.target""",
-             cursor)
+            cursor,
+        )
         cursor.execute("SET session_replication_role = origin")
         for name, definition in indexes:
             step(f"CREATE {name}", definition, cursor)

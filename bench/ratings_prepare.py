@@ -4,6 +4,7 @@ Idempotent. Also lifts the live rate limits for the HTTP run (every wrk client c
 
     WHISTLE_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_ratings .venv/bin/python bench/ratings_prepare.py
 """
+
 import argparse
 import os
 
@@ -35,11 +36,32 @@ def main():
     assert is_loaded(), "not the Heze demo organisation"
     units = list(Unit.objects.filter(is_active=True).exclude(kind=UnitKind.COORDINATION_OFFICE).order_by("path"))
     if not Cadre.objects.filter(card_code="bench-c-00000").exists():
-        Cadre.objects.bulk_create([Cadre(name=f"干部{i:05d}", post="科员", unit=units[i % len(units)], card_code=f"bench-c-{i:05d}",
-                                         supervision_phone="0530-1234567") for i in range(CADRES)], batch_size=1000)
-        Window.objects.bulk_create([Window(name=f"窗口{i:05d}", hall="政务服务中心", unit=units[(i * 7) % len(units)],
-                                           card_code=f"bench-w-{i:05d}", supervision_phone="0530-1234567")
-                                    for i in range(WINDOWS)], batch_size=1000)
+        Cadre.objects.bulk_create(
+            [
+                Cadre(
+                    name=f"干部{i:05d}",
+                    post="科员",
+                    unit=units[i % len(units)],
+                    card_code=f"bench-c-{i:05d}",
+                    supervision_phone="0530-1234567",
+                )
+                for i in range(CADRES)
+            ],
+            batch_size=1000,
+        )
+        Window.objects.bulk_create(
+            [
+                Window(
+                    name=f"窗口{i:05d}",
+                    hall="政务服务中心",
+                    unit=units[(i * 7) % len(units)],
+                    card_code=f"bench-w-{i:05d}",
+                    supervision_phone="0530-1234567",
+                )
+                for i in range(WINDOWS)
+            ],
+            batch_size=1000,
+        )
     if args.http:
         for key in ("ratings.max_per_device_per_day", "ratings.max_per_network_per_hour", "ratings.burst_threshold"):
             RuleParameter.objects.filter(key=key).update(value=10**7)

@@ -9,6 +9,7 @@ GROUP BY over the raw ratings table answering the same question in the same run.
 
     WHISTLE_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_ratings .venv/bin/python bench/ratings_query_bench.py --rounds 50
 """
+
 import argparse
 import datetime as dt
 import json
@@ -36,6 +37,7 @@ settings.ALLOWED_HOSTS = ["*"]
 
 def _actor(role, unit):
     from django.contrib.auth import get_user_model
+
     user, _ = get_user_model().objects.get_or_create(username=f"bench_ratings_{role}")
     Membership.objects.get_or_create(user=user, defaults={"role": role, "unit": unit, "display_name": user.username})
     return Actor.of(user)
@@ -57,6 +59,7 @@ def raw(sql, params=()):
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
+
     return run
 
 
@@ -67,8 +70,11 @@ def main():
     args = parser.parse_args()
     month = dt.datetime.strptime(args.month, "%Y-%m").date()
     city = Unit.objects.get(parent__isnull=True)
-    leader, office = _actor(Role.LEADER, city), _actor(Role.COORDINATOR, Unit.objects.filter(parent=city, kind="coordination_office").first())
-    cadre = Cadre.objects.get(card_code="bench-c-00000")   # the busiest cadre of the generator's skew
+    leader, office = (
+        _actor(Role.LEADER, city),
+        _actor(Role.COORDINATOR, Unit.objects.filter(parent=city, kind="coordination_office").first()),
+    )
+    cadre = Cadre.objects.get(card_code="bench-c-00000")  # the busiest cadre of the generator's skew
     start = f"{month:%Y-%m}-01 00:00:00+08"
     end = f"{month.year + month.month // 12}-{month.month % 12 + 1:02d}-01 00:00:00+08"
     client = Client()
@@ -77,24 +83,51 @@ def main():
         total = cursor.fetchone()[0]
         cursor.execute("SELECT count(*) FROM ratings_rating WHERE cadre_id = %s", [cadre.pk])
         cadre_count = cursor.fetchone()[0]
-    results = {"ratings": total, "cadre_ratings": cadre_count, "month": args.month, "rounds": args.rounds, "figures": {
-        "unit ranking (rollups)": timed(lambda: ratings_by_unit(leader, month, month), args.rounds),
-        "unit ranking (GROUP BY raw)": timed(raw(
-            "SELECT unit_id, count(*), count(*) FILTER (WHERE level >= 3), count(*) FILTER (WHERE level <= 2) FROM ratings_rating "
-            "WHERE counted AND created_at >= %s AND created_at < %s GROUP BY unit_id", [start, end]), args.rounds),
-        "monthly ranking (rollups)": timed(lambda: monthly_ranking(office, month), args.rounds),
-        "monthly ranking (GROUP BY raw)": timed(raw(
-            "SELECT cadre_id, window_id, level, count(*) FROM ratings_rating WHERE counted AND created_at >= %s AND created_at < %s "
-            "GROUP BY cadre_id, window_id, level", [start, end]), args.rounds),
-        "cadre summary (rollups)": timed(lambda: rating_summary(cadre), args.rounds),
-        "cadre card page GET /r/<code>/": timed(lambda: client.get(f"/r/{cadre.card_code}/"), args.rounds),
-        "cadre summary (GROUP BY raw)": timed(raw(
-            "SELECT level, count(*) FROM ratings_rating WHERE counted AND cadre_id = %s GROUP BY level", [cadre.pk]), args.rounds),
-        "year overview (rollups)": timed(lambda: ratings_overview(leader, dt.date(2026, 1, 1), dt.date(2026, 12, 31)), args.rounds),
-        "year overview (GROUP BY raw)": timed(raw(
-            "SELECT level, count(*) FROM ratings_rating WHERE counted AND created_at >= '2026-01-01 00:00+08' "
-            "AND created_at < '2027-01-01 00:00+08' GROUP BY level"), max(3, args.rounds // 10)),
-    }}
+    results = {
+        "ratings": total,
+        "cadre_ratings": cadre_count,
+        "month": args.month,
+        "rounds": args.rounds,
+        "figures": {
+            "unit ranking (rollups)": timed(lambda: ratings_by_unit(leader, month, month), args.rounds),
+            "unit ranking (GROUP BY raw)": timed(
+                raw(
+                    "SELECT unit_id, count(*), count(*) FILTER (WHERE level >= 3), count(*) FILTER (WHERE level <= 2) FROM ratings_rating "
+                    "WHERE counted AND created_at >= %s AND created_at < %s GROUP BY unit_id",
+                    [start, end],
+                ),
+                args.rounds,
+            ),
+            "monthly ranking (rollups)": timed(lambda: monthly_ranking(office, month), args.rounds),
+            "monthly ranking (GROUP BY raw)": timed(
+                raw(
+                    "SELECT cadre_id, window_id, level, count(*) FROM ratings_rating WHERE counted AND created_at >= %s AND created_at < %s "
+                    "GROUP BY cadre_id, window_id, level",
+                    [start, end],
+                ),
+                args.rounds,
+            ),
+            "cadre summary (rollups)": timed(lambda: rating_summary(cadre), args.rounds),
+            "cadre card page GET /r/<code>/": timed(lambda: client.get(f"/r/{cadre.card_code}/"), args.rounds),
+            "cadre summary (GROUP BY raw)": timed(
+                raw(
+                    "SELECT level, count(*) FROM ratings_rating WHERE counted AND cadre_id = %s GROUP BY level",
+                    [cadre.pk],
+                ),
+                args.rounds,
+            ),
+            "year overview (rollups)": timed(
+                lambda: ratings_overview(leader, dt.date(2026, 1, 1), dt.date(2026, 12, 31)), args.rounds
+            ),
+            "year overview (GROUP BY raw)": timed(
+                raw(
+                    "SELECT level, count(*) FROM ratings_rating WHERE counted AND created_at >= '2026-01-01 00:00+08' "
+                    "AND created_at < '2027-01-01 00:00+08' GROUP BY level"
+                ),
+                max(3, args.rounds // 10),
+            ),
+        },
+    }
     print(json.dumps(results, ensure_ascii=False, indent=1))
 
 

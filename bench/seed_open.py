@@ -7,6 +7,7 @@ of open cases late) with no closed share, so N cases are N open ones.
 
     WHISTLE_DATABASE_URL=... .venv/bin/python bench/seed_open.py 1000000
 """
+
 import os
 import sys
 

@@ -12,6 +12,7 @@ and the profile goes to bench/out/profile-sweep.txt. With --explain, instead of 
 EXPLAIN (ANALYZE, BUFFERS) of the first batch query of each rule, exactly as the sweeper sent it, with the state
 it saw (so only run it on a throwaway copy: the rolled-back writes leave dead rows).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,7 +35,6 @@ from django.utils import timezone  # noqa: E402
 from whistle.cases.models import Case, CaseEvent  # noqa: E402
 from whistle.cases.sweeper import RULES, sweep  # noqa: E402
 
-
 WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|WITH\b.*\)\s*(INSERT|UPDATE|DELETE))\b", re.I | re.S)
 
 
@@ -51,7 +51,9 @@ class Statements:
 
     def __call__(self, execute, sql, params, many, context):
         if self.explain:
-            column = next((c for _, c in RULES if f'"cases_case"."{c}" <=' in sql), None) if "FOR UPDATE" in sql else None
+            column = (
+                next((c for _, c in RULES if f'"cases_case"."{c}" <=' in sql), None) if "FOR UPDATE" in sql else None
+            )
             write = WRITE.match(sql)
             # The first batch query of each rule, and the first write of each kind (run twice: EXPLAIN ANALYZE executes).
             key = column or (write and (write.group(2) or write.group(1)).upper())
@@ -111,9 +113,16 @@ def timed_sweep(now: dt.datetime) -> dict:
     writes = table_writes() - writes_before
     wal = wal_position()
     return {
-        "seconds": round(seconds, 3), "python_cpu_seconds": round(cpu, 3), "wait_seconds": round(seconds - cpu, 3), "events_by_rule": counts, "events_written": CaseEvent.objects.count() - events_before,
-        "rows_written": writes, "write_statements": int(statements.writes), "statements": int(statements.count),
-        "sql_seconds": round(statements.seconds, 3), "wal_mb": round((wal - wal_before) / 2 ** 20, 1) if wal is not None else None,
+        "seconds": round(seconds, 3),
+        "python_cpu_seconds": round(cpu, 3),
+        "wait_seconds": round(seconds - cpu, 3),
+        "events_by_rule": counts,
+        "events_written": CaseEvent.objects.count() - events_before,
+        "rows_written": writes,
+        "write_statements": int(statements.writes),
+        "statements": int(statements.count),
+        "sql_seconds": round(statements.seconds, 3),
+        "wal_mb": round((wal - wal_before) / 2**20, 1) if wal is not None else None,
         "sql_seconds_by_kind": {k: round(v, 3) for k, v in statements.by_kind.items()},
     }
 
@@ -128,8 +137,11 @@ def main():
     if timezone.is_naive(now):
         now = timezone.make_aware(now)
     report = {
-        "vendor": connection.vendor, "now": now.isoformat(), "cases": Case.objects.count(),
-        "open_cases": Case.objects.filter(is_open=True).count(), "events": CaseEvent.objects.count(),
+        "vendor": connection.vendor,
+        "now": now.isoformat(),
+        "cases": Case.objects.count(),
+        "open_cases": Case.objects.filter(is_open=True).count(),
+        "events": CaseEvent.objects.count(),
         "due": {column: Case.objects.filter(**{f"{column}__lte": now}).count() for _, column in RULES},
         "armed": {column: Case.objects.filter(**{f"{column}__isnull": False}).count() for _, column in RULES},
     }
@@ -145,7 +157,13 @@ def main():
             profiler.stop()
             transaction.set_rollback(True)
         out = Path(__file__).parent / "out" / "profile-sweep.txt"
-        out.write_text(json.dumps(report, ensure_ascii=False) + "\n" + profiler.output_text(unicode=True) + "\n\n" + profiler.output_text(unicode=True, flat=True))
+        out.write_text(
+            json.dumps(report, ensure_ascii=False)
+            + "\n"
+            + profiler.output_text(unicode=True)
+            + "\n\n"
+            + profiler.output_text(unicode=True, flat=True)
+        )
         print(f"profile in {out}")
         return
     if args.explain:
@@ -155,7 +173,9 @@ def main():
             transaction.set_rollback(True)
         print(json.dumps(report, ensure_ascii=False))
         for column, sql, plan in statements.plans:
-            print(f"\n-- {column}: {'first batch query of its rule' if column.endswith('_at') else 'first statement of this kind'}\n{sql}\n{plan}")
+            print(
+                f"\n-- {column}: {'first batch query of its rule' if column.endswith('_at') else 'first statement of this kind'}\n{sql}\n{plan}"
+            )
         return
     report["first"] = timed_sweep(now)
     report["second"] = timed_sweep(now)

@@ -16,6 +16,7 @@ writes one JSON log line with `late_ms` (how late it started after it was due) a
 late + duration: how long after its due moment a sweep has finished. Prints a JSON summary and writes
 bench/out/worker-lag.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,7 +45,12 @@ def exists(db: str) -> bool:
 
 
 def whistle_env(db: str, var: Path) -> dict:
-    return {**os.environ, "WHISTLE_DATABASE_URL": f"{PG}/{db}", "WHISTLE_VAR_DIR": str(var), "WHISTLE_LOG_FORMAT": "json"}
+    return {
+        **os.environ,
+        "WHISTLE_DATABASE_URL": f"{PG}/{db}",
+        "WHISTLE_VAR_DIR": str(var),
+        "WHISTLE_LOG_FORMAT": "json",
+    }
 
 
 def ensure_template(cases: int, var: Path) -> tuple[str, float | None]:
@@ -66,10 +72,15 @@ def fresh_copy(template: str, sweep_every: int, analytics_every: int, var: Path)
     sh("createdb", "-h", "127.0.0.1", "-U", "postgres", "-T", template, copy)
     env = whistle_env(copy, var)
     sh(str(BIN / "whistle"), "migrate", "-v0", env=env)  # the template may predate the worker tables
-    sh(*PSQL, "-d", copy, "-c",
-       f"UPDATE core_workerjob SET every_seconds = {sweep_every} WHERE \"group\" = 'sweep';"
-       f"UPDATE core_workerjob SET every_seconds = {analytics_every} WHERE \"group\" <> 'sweep';"
-       "DELETE FROM core_jobheartbeat; CHECKPOINT;")
+    sh(
+        *PSQL,
+        "-d",
+        copy,
+        "-c",
+        f"UPDATE core_workerjob SET every_seconds = {sweep_every} WHERE \"group\" = 'sweep';"
+        f"UPDATE core_workerjob SET every_seconds = {analytics_every} WHERE \"group\" <> 'sweep';"
+        "DELETE FROM core_jobheartbeat; CHECKPOINT;",
+    )
     return copy
 
 
@@ -82,9 +93,15 @@ PHASES = {
 
 def run_phase(name: str, db: str, seconds: float, var: Path, out: Path) -> list[dict]:
     logs = [out / f"worker-lag-{name}-{i}.log" for i in range(len(PHASES[name]))]
-    procs = [subprocess.Popen([str(BIN / "whistle"), "worker", "--tick", "1", *args], env=whistle_env(db, var),
-                              stdout=subprocess.DEVNULL, stderr=log.open("w"))
-             for args, log in zip(PHASES[name], logs)]
+    procs = [
+        subprocess.Popen(
+            [str(BIN / "whistle"), "worker", "--tick", "1", *args],
+            env=whistle_env(db, var),
+            stdout=subprocess.DEVNULL,
+            stderr=log.open("w"),
+        )
+        for args, log in zip(PHASES[name], logs)
+    ]
     time.sleep(seconds)
     for proc in procs:
         proc.send_signal(signal.SIGTERM)
@@ -120,13 +137,16 @@ def summarise(runs: list[dict]) -> dict:
         if r["job"] != "deadline_sweep":
             others.setdefault(r["job"], []).append(r["duration_ms"])
     return {
-        "sweeps": len(sweeps), "failed": sum(r["status"] != "ok" for r in runs),
+        "sweeps": len(sweeps),
+        "failed": sum(r["status"] != "ok" for r in runs),
         "first_sweep_ms": sweeps[0]["duration_ms"] if sweeps else None,
         "lag_ms": {"p50": pct(lag, 50), "p95": pct(lag, 95), "max": max(lag, default=None)},
         "late_ms": {"p50": pct(late, 50), "p95": pct(late, 95)},
         "sweep_ms": {"p50": pct(took, 50), "p95": pct(took, 95)},
-        "analytics_runs": {job: {"runs": len(ms), "median_ms": round(statistics.median(ms), 1), "max_ms": max(ms)}
-                           for job, ms in sorted(others.items())},
+        "analytics_runs": {
+            job: {"runs": len(ms), "median_ms": round(statistics.median(ms), 1), "max_ms": max(ms)}
+            for job, ms in sorted(others.items())
+        },
     }
 
 
@@ -143,17 +163,25 @@ def main():
     var = out / "worker-lag-var"
     var.mkdir(exist_ok=True)
     template, seeded = ensure_template(args.cases, var)
-    result = {"cases": args.cases, "template": template, "seed_seconds": seeded, "minutes": args.minutes,
-              "sweep_every": args.sweep_every, "analytics_every": args.analytics_every,
-              "machine": f"{platform.node()} {os.cpu_count()} cores, {platform.python_version()}, "
-                         + sh(*PSQL, "-d", "postgres", "-c", "SHOW server_version").stdout.strip(),
-              "phases": {}}
+    result = {
+        "cases": args.cases,
+        "template": template,
+        "seed_seconds": seeded,
+        "minutes": args.minutes,
+        "sweep_every": args.sweep_every,
+        "analytics_every": args.analytics_every,
+        "machine": f"{platform.node()} {os.cpu_count()} cores, {platform.python_version()}, "
+        + sh(*PSQL, "-d", "postgres", "-c", "SHOW server_version").stdout.strip(),
+        "phases": {},
+    }
     for name in args.phases.split(","):
         db = fresh_copy(template, args.sweep_every, args.analytics_every, var)
         load = os.getloadavg()[0]
-        result["phases"][name] = {"load_before": round(load, 2),
-                                  **summarise(run_phase(name, db, args.minutes * 60, var, out)),
-                                  "load_after": round(os.getloadavg()[0], 2)}
+        result["phases"][name] = {
+            "load_before": round(load, 2),
+            **summarise(run_phase(name, db, args.minutes * 60, var, out)),
+            "load_after": round(os.getloadavg()[0], 2),
+        }
         print(name, json.dumps(result["phases"][name], ensure_ascii=False), flush=True)
     base = result["phases"].get("sweep_alone", {}).get("lag_ms", {}).get("p95")
     for name, phase in result["phases"].items():

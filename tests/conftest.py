@@ -1,9 +1,10 @@
 """Shared fixtures: a small Heze-shaped organisation built through the real models.
 
-    city (菏泽市人民政府) ─ city office (市吹哨办), 市住建局, 市市场监管局
-    ├─ 曹县人民政府 ─ 曹县吹哨办, 曹县住建局, 曹县市场监管局, 庄寨镇
-    └─ 单县人民政府 ─ 单县吹哨办, 单县住建局
+city (菏泽市人民政府) ─ city office (市吹哨办), 市住建局, 市市场监管局
+├─ 曹县人民政府 ─ 曹县吹哨办, 曹县住建局, 曹县市场监管局, 庄寨镇
+└─ 单县人民政府 ─ 单县吹哨办, 单县住建局
 """
+
 import datetime as dt
 from types import SimpleNamespace
 
@@ -56,10 +57,18 @@ def heze(db):
     u.shan_zjj = _unit("shanxian-zjj", "单县住房和城乡建设局", "county", "department", u.shan, u.shan)
 
     u.ent_cao = Enterprise.objects.create(
-        uscc="91371721MA3C5TXL5J", name="曹县木业有限公司", county=u.cao, contact_name="王经理", contact_phone="13905300001",
+        uscc="91371721MA3C5TXL5J",
+        name="曹县木业有限公司",
+        county=u.cao,
+        contact_name="王经理",
+        contact_phone="13905300001",
     )
     u.ent_shan = Enterprise.objects.create(
-        uscc="91371722MA3C5TXL51", name="单县食品有限公司", county=u.shan, contact_name="李经理", contact_phone="13905300002",
+        uscc="91371722MA3C5TXL51",
+        name="单县食品有限公司",
+        county=u.shan,
+        contact_name="李经理",
+        contact_phone="13905300002",
     )
 
     u.cat_build = Category.objects.create(code="construction", name="工程建设")
@@ -113,7 +122,9 @@ def _sequences_follow_restored_rows(request):
     flush reset them, so the next insert into such a table (worker jobs, jurisdictions …) would reuse id 1. Move every
     sequence past the restored rows, right after the restore."""
     marker = request.node.get_closest_marker("django_db")
-    serialized = (marker and marker.kwargs.get("serialized_rollback")) or "django_db_serialized_rollback" in request.fixturenames
+    serialized = (
+        marker and marker.kwargs.get("serialized_rollback")
+    ) or "django_db_serialized_rollback" in request.fixturenames
     if not serialized:
         return
     request.getfixturevalue("_django_db_helper")

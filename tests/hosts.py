@@ -1,5 +1,6 @@
 """Real whistle processes for tests: a granian web host and the worker, each with its own WHISTLE_VAR_DIR, on the
 test database the test process uses (committed data only: use them from transactional tests)."""
+
 from __future__ import annotations
 
 import os
@@ -22,7 +23,10 @@ BIN = Path(sys.executable).parent
 _FIRST, _LAST = (int(p) for p in os.environ.get("WHISTLE_TEST_PORTS", "18300-18399").split("-"))
 PORTS = range(_FIRST, _LAST + 1)
 # One pair of keys for every process of a test: sessions and hashes must agree between hosts.
-KEYS = {"WHISTLE_SECRET_KEY": "test-hosts-" + secrets.token_hex(24), "WHISTLE_HASH_KEY": "test-hosts-" + secrets.token_hex(24)}
+KEYS = {
+    "WHISTLE_SECRET_KEY": "test-hosts-" + secrets.token_hex(24),
+    "WHISTLE_HASH_KEY": "test-hosts-" + secrets.token_hex(24),
+}
 
 
 def database_url() -> str:
@@ -58,9 +62,24 @@ def web_host(var_dir: Path, **extra):
     """A granian web host on a free port; yields its base URL. Its output goes to var_dir/web.log."""
     port = free_port()
     log = open(var_dir.parent / f"{var_dir.name}-web.log", "wb")
-    proc = subprocess.Popen([str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
-                             "--workers", "1", "--no-ws", "whistle.wsgi:application"],
-                            env=environment(var_dir, **extra), stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            str(BIN / "granian"),
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--no-ws",
+            "whistle.wsgi:application",
+        ],
+        env=environment(var_dir, **extra),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(240):  # up to about a minute for the process to import Django and bind
@@ -83,8 +102,13 @@ def web_host(var_dir: Path, **extra):
 
 def run_worker_once(var_dir: Path, **extra) -> str:
     """`whistle worker --once` as its own process; returns what it printed."""
-    done = subprocess.run([str(BIN / "whistle"), "worker", "--once"], env=environment(var_dir, **extra),
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [str(BIN / "whistle"), "worker", "--once"],
+        env=environment(var_dir, **extra),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
@@ -94,7 +118,10 @@ def signed_in(base_url: str, username: str) -> httpx.Client:
     http = httpx.Client(base_url=base_url, timeout=60, follow_redirects=False)
     page = http.get("/login")
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    answer = http.post("/login", data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token},
-                       headers={"Referer": base_url + "/login"})
+    answer = http.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token},
+        headers={"Referer": base_url + "/login"},
+    )
     assert answer.status_code == 302, answer.text[:500]
     return http

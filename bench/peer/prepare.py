@@ -3,6 +3,7 @@
 Run with the peer's own Python:  PYTHONPATH=bench bench/.peer/bin/python bench/peer/prepare.py [--tickets N]
 Prints the token on the last line.
 """
+
 import argparse
 import os
 
@@ -30,8 +31,12 @@ token, _ = Token.objects.get_or_create(user=admin)
 missing = args.tickets - Ticket.objects.count()
 if missing > 0:
     Ticket.objects.bulk_create(
-        [Ticket(queue=queue, title=f"existing {i}", description="seeded", submitter_email="s@example.com", priority=3)
-         for i in range(missing)],
+        [
+            Ticket(
+                queue=queue, title=f"existing {i}", description="seeded", submitter_email="s@example.com", priority=3
+            )
+            for i in range(missing)
+        ],
         batch_size=2000,
     )
 print(f"queue={queue.pk} tickets={Ticket.objects.count()}")

@@ -3,6 +3,7 @@
 Token auth (Basic auth runs PBKDF2 on every request), persistent connections, DEBUG off, dummy e-mail.
 The database comes from PEER_DATABASE_URL (default: bench_helpdesk on the local PostgreSQL).
 """
+
 import os
 from urllib.parse import urlparse
 

@@ -1,4 +1,5 @@
 """The ASGI application, with the same trusted-proxy handling as whistle.wsgi (see there)."""
+
 import os
 
 from django.core.asgi import get_asgi_application

@@ -1,12 +1,13 @@
 """The `whistle` command: Django's management commands, with whistle's settings.
 
-    whistle demo            migrate, load the Heze demo if empty, serve on 127.0.0.1:8000 with the worker (demo mode)
-    whistle serve           the web server (granian) and the worker
-    whistle worker          the deadline sweeper, every WHISTLE_WORKER_INTERVAL_SECONDS
-    whistle seed [--cases N]  the Heze demo data, or N synthetic cases for benchmarks
-    whistle audit verify    recompute every case's event chain
-    whistle <any Django management command>
+whistle demo            migrate, load the Heze demo if empty, serve on 127.0.0.1:8000 with the worker (demo mode)
+whistle serve           the web server (granian) and the worker
+whistle worker          the deadline sweeper, every WHISTLE_WORKER_INTERVAL_SECONDS
+whistle seed [--cases N]  the Heze demo data, or N synthetic cases for benchmarks
+whistle audit verify    recompute every case's event chain
+whistle <any Django management command>
 """
+
 import os
 import sys
 
@@ -24,7 +25,9 @@ def main(argv=None):
         # inherited by the web server and worker it starts.
         os.environ["WHISTLE_DEMO"] = "1"
     try:
-        settings.INSTALLED_APPS  # loads the settings: a refused configuration is a message to the operator, not a traceback
+        _ = (
+            settings.INSTALLED_APPS
+        )  # loads the settings: a refused configuration is a message to the operator, not a traceback
     except ImproperlyConfigured as refusal:
         print(refusal, file=sys.stderr)
         sys.exit(2)

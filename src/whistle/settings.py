@@ -10,6 +10,7 @@ WHISTLE_PUBLIC_URL     https://whistle.example.gov.cn, the address people use; l
 WHISTLE_TRUSTED_PROXIES  comma separated addresses/CIDRs of the reverse proxies whose X-Forwarded-* headers count
 WHISTLE_ALLOWED_HOSTS  comma separated (default: the public URL's host and the loopback names)
 """
+
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -49,17 +50,22 @@ def _keys() -> tuple[str, str]:
         # The demo hashes with the secret key, as it always has: demo databases made before keep their tokens.
         secret = secret or DEMO_SECRET_KEY
         return secret, hash_key or secret
-    problems = [p for p in (_key_problem("WHISTLE_SECRET_KEY", secret), _key_problem("WHISTLE_HASH_KEY", hash_key)) if p]
+    problems = [
+        p for p in (_key_problem("WHISTLE_SECRET_KEY", secret), _key_problem("WHISTLE_HASH_KEY", hash_key)) if p
+    ]
     if not problems and secret == hash_key:
-        problems.append("WHISTLE_HASH_KEY 与 WHISTLE_SECRET_KEY 相同，须是两个不同的随机值"
-                        "（WHISTLE_HASH_KEY equals WHISTLE_SECRET_KEY: use two different random values）")
+        problems.append(
+            "WHISTLE_HASH_KEY 与 WHISTLE_SECRET_KEY 相同，须是两个不同的随机值"
+            "（WHISTLE_HASH_KEY equals WHISTLE_SECRET_KEY: use two different random values）"
+        )
     if problems:
         raise ImproperlyConfigured(
             "whistle 拒绝启动：" + "；".join(problems) + "。\n"
             "请在环境文件（见 deploy/whistle.env.example）中设置两个不同的随机密钥，例如 "
             "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'；仅试用演示请设置 WHISTLE_DEMO=1。\n"
             "whistle refuses to start outside demo mode without its own WHISTLE_SECRET_KEY and WHISTLE_HASH_KEY "
-            "(set WHISTLE_DEMO=1 only for a demo).")
+            "(set WHISTLE_DEMO=1 only for a demo)."
+        )
     return secret, hash_key
 
 
@@ -70,15 +76,20 @@ SECRET_KEY, _HASH_KEY = _keys()
 WHISTLE_PUBLIC_URL = os.environ.get("WHISTLE_PUBLIC_URL", "").strip().rstrip("/")
 _public = urlsplit(WHISTLE_PUBLIC_URL)
 if WHISTLE_PUBLIC_URL and (_public.scheme not in ("http", "https") or not _public.hostname or _public.path):
-    raise ImproperlyConfigured(f"WHISTLE_PUBLIC_URL 应形如 https://whistle.example.gov.cn（不带路径），现为 {WHISTLE_PUBLIC_URL!r}"
-                               f"（WHISTLE_PUBLIC_URL must be a scheme and host, like https://whistle.example.gov.cn）")
+    raise ImproperlyConfigured(
+        f"WHISTLE_PUBLIC_URL 应形如 https://whistle.example.gov.cn（不带路径），现为 {WHISTLE_PUBLIC_URL!r}"
+        f"（WHISTLE_PUBLIC_URL must be a scheme and host, like https://whistle.example.gov.cn）"
+    )
 # Reverse proxies whose X-Forwarded-For/-Proto are believed (granian.utils.proxies in whistle.wsgi); from any other
 # peer those headers are ignored. The Host header is the one nginx passes on (`proxy_set_header Host $host`) and
 # ALLOWED_HOSTS pins it; X-Forwarded-Host is not read (Django's USE_X_FORWARDED_HOST would believe it from anyone).
 WHISTLE_TRUSTED_PROXIES = [p.strip() for p in os.environ.get("WHISTLE_TRUSTED_PROXIES", "").split(",") if p.strip()]
 
-_default_hosts = ([_public.hostname] if _public.hostname else []) + ["127.0.0.1", "localhost"] + (
-    [] if WHISTLE_PUBLIC_URL else ["testserver"])
+_default_hosts = (
+    ([_public.hostname] if _public.hostname else [])
+    + ["127.0.0.1", "localhost"]
+    + ([] if WHISTLE_PUBLIC_URL else ["testserver"])
+)
 ALLOWED_HOSTS = [h for h in os.environ.get("WHISTLE_ALLOWED_HOSTS", ",".join(_default_hosts)).split(",") if h]
 if WHISTLE_PUBLIC_URL:
     CSRF_TRUSTED_ORIGINS = [f"{_public.scheme}://{_public.netloc}"]
@@ -226,8 +237,12 @@ def _cache(name: str) -> dict:
         # Redis evicts by its own maxmemory policy (docs/operations.md); MAX_ENTRIES does not apply.
         return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _REDIS_URL, **common}
     table = "whistle_cache" if name == "default" else f"whistle_cache_{name}"
-    return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": table,
-            "OPTIONS": {"MAX_ENTRIES": _CACHE_SIZES[name]}, **common}
+    return {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": table,
+        "OPTIONS": {"MAX_ENTRIES": _CACHE_SIZES[name]},
+        **common,
+    }
 
 
 CACHES = {name: _cache(name) for name in _CACHE_SIZES}
@@ -237,17 +252,20 @@ CACHES = {name: _cache(name) for name in _CACHE_SIZES}
 # WHISTLE_S3_BUCKET is set (django-storages, `pip install 'whistle[s3]'`; docs/operations.md).
 _S3_BUCKET = os.environ.get("WHISTLE_S3_BUCKET", "")
 if _S3_BUCKET:
-    _DEFAULT_STORAGE = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
-        "bucket_name": _S3_BUCKET,
-        "endpoint_url": os.environ.get("WHISTLE_S3_ENDPOINT_URL") or None,
-        "region_name": os.environ.get("WHISTLE_S3_REGION") or None,
-        "access_key": os.environ.get("WHISTLE_S3_ACCESS_KEY_ID") or None,
-        "secret_key": os.environ.get("WHISTLE_S3_SECRET_ACCESS_KEY") or None,
-        "location": os.environ.get("WHISTLE_S3_PREFIX", ""),
-        "default_acl": "private",
-        "querystring_auth": True,  # files are served through whistle's scoped views; signed URLs never leak far
-        "file_overwrite": False,
-    }}
+    _DEFAULT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _S3_BUCKET,
+            "endpoint_url": os.environ.get("WHISTLE_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("WHISTLE_S3_REGION") or None,
+            "access_key": os.environ.get("WHISTLE_S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("WHISTLE_S3_SECRET_ACCESS_KEY") or None,
+            "location": os.environ.get("WHISTLE_S3_PREFIX", ""),
+            "default_acl": "private",
+            "querystring_auth": True,  # files are served through whistle's scoped views; signed URLs never leak far
+            "file_overwrite": False,
+        },
+    }
 else:
     _DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
@@ -315,8 +333,9 @@ LOGGING = {
 
 # /metrics: a bearer token, or the client's address in these networks (comma-separated CIDRs); otherwise 404.
 WHISTLE_METRICS_TOKEN = os.environ.get("WHISTLE_METRICS_TOKEN", "")
-WHISTLE_METRICS_ALLOW = [c.strip() for c in os.environ.get("WHISTLE_METRICS_ALLOW", "127.0.0.1/32,::1/128").split(",")
-                         if c.strip()]
+WHISTLE_METRICS_ALLOW = [
+    c.strip() for c in os.environ.get("WHISTLE_METRICS_ALLOW", "127.0.0.1/32,::1/128").split(",") if c.strip()
+]
 # Counters of the several granian worker processes are added up from files here (prometheus_client's multiprocess
 # mode); it must be in the environment before prometheus_client is first imported, which happens after settings.
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "prometheus"))

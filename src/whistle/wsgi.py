@@ -5,6 +5,7 @@ Behind nginx every request arrives from the proxy's address over plain http. gra
 X-Forwarded-For / X-Forwarded-Proto, and only when the peer is one of WHISTLE_TRUSTED_PROXIES; from anyone else
 those headers are ignored, so a client cannot pick its own address to dodge the per-network rating limit.
 """
+
 import os
 
 from django.core.wsgi import get_wsgi_application

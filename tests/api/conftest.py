@@ -1,4 +1,5 @@
 """Calling the API over Django's test client, through the whole middleware stack."""
+
 import json
 import re
 
@@ -35,7 +36,11 @@ class Api:
         return self.post(f"/api/v1/cases/{number}/actions/{action}", user, payload)
 
     def submit(self, user="ent_cao", **fields):
-        body = {"kind": "help", "category": "construction-permit", "description": "厂房施工许可办理慢，材料已交两周没有答复"}
+        body = {
+            "kind": "help",
+            "category": "construction-permit",
+            "description": "厂房施工许可办理慢，材料已交两周没有答复",
+        }
         return self.post("/api/v1/cases", user, {**body, **fields})
 
 
@@ -57,4 +62,9 @@ def problem(response, status: int, code: str, field: str | None = None) -> dict:
 
 def rows() -> tuple[int, int, int, int]:
     """What a refused request must not have written."""
-    return Case.objects.count(), CaseEvent.objects.count(), IdempotencyRecord.objects.count(), CaseAttachment.objects.count()
+    return (
+        Case.objects.count(),
+        CaseEvent.objects.count(),
+        IdempotencyRecord.objects.count(),
+        CaseAttachment.objects.count(),
+    )

@@ -1,5 +1,6 @@
 """Who is calling (DESIGN.md "Access"): bearer tokens from POST /api/v1/auth/token, or the signed-in session with
 CSRF on writes."""
+
 import secrets
 import string
 
@@ -7,17 +8,19 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from whistle.org.models import ApiToken
-
 from tests.api.conftest import problem, rows
 from tests.conftest import PASSWORD
+from whistle.org.models import ApiToken
 
 CASE = {"kind": "help", "category": "construction", "description": "厂房施工许可办理慢"}
 
 
 def test_token_endpoint_exchanges_username_and_password_for_a_bearer_token(client, heze):
-    response = client.post("/api/v1/auth/token", {"username": "cao_zjj", "password": PASSWORD, "name": "内网系统"},
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/auth/token",
+        {"username": "cao_zjj", "password": PASSWORD, "name": "内网系统"},
+        content_type="application/json",
+    )
     assert response.status_code == 201
     body = response.json()
     assert body["token"].startswith("wst_") and body["token_type"] == "Bearer" and body["expires_at"]
@@ -31,15 +34,25 @@ def test_request_without_valid_credentials_is_401(client, heze, subtests):
     for headers in [{}, {"HTTP_AUTHORIZATION": "Bearer wst_not-a-token"}, {"HTTP_AUTHORIZATION": "Basic abc"}]:
         with subtests.test(headers=headers):
             problem(client.get("/api/v1/cases", **headers), 401, "not_authenticated")
-            problem(client.post("/api/v1/cases", CASE, content_type="application/json", **headers), 401, "not_authenticated")
+            problem(
+                client.post("/api/v1/cases", CASE, content_type="application/json", **headers), 401, "not_authenticated"
+            )
     assert rows() == before
 
 
 def test_token_request_without_username_or_password_is_refused(client, heze):
-    problem(client.post("/api/v1/auth/token", {"username": "cao_zjj", "password": ""}, content_type="application/json"),
-            422, "credentials_required", "password")
-    problem(client.post("/api/v1/auth/token", {"password": PASSWORD}, content_type="application/json"),
-            422, "required", "username")
+    problem(
+        client.post("/api/v1/auth/token", {"username": "cao_zjj", "password": ""}, content_type="application/json"),
+        422,
+        "credentials_required",
+        "password",
+    )
+    problem(
+        client.post("/api/v1/auth/token", {"password": PASSWORD}, content_type="application/json"),
+        422,
+        "required",
+        "username",
+    )
 
 
 @pytest.fixture
@@ -61,8 +74,11 @@ def test_signed_in_session_reads_without_a_csrf_token(session):
 def test_session_write_without_csrf_token_is_403(session):
     before = rows()
     problem(session.post("/api/v1/cases", CASE, content_type="application/json"), 403, "csrf_failed")
-    problem(session.post("/api/v1/cases", CASE, content_type="application/json", HTTP_X_CSRFTOKEN="x" * 32),
-            403, "csrf_failed")
+    problem(
+        session.post("/api/v1/cases", CASE, content_type="application/json", HTTP_X_CSRFTOKEN="x" * 32),
+        403,
+        "csrf_failed",
+    )
     assert rows() == before
 
 

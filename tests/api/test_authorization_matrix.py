@@ -3,22 +3,32 @@
 Outside its scope a case is 404 exactly like a missing one; inside the scope an action the role may not do is 403;
 an action it may do but not in the case's state is 409.
 """
+
 import json
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from whistle.cases.workflow import TRANSITIONS
-from whistle.org.models import Membership
-
 from tests.api.conftest import problem, rows
 from tests.cases.flow import MONDAY, act, submit
 from tests.conftest import PASSWORD, at
+from whistle.cases.workflow import TRANSITIONS
+from whistle.org.models import Membership
 
 ACTIONS = sorted(t.action for t in TRANSITIONS.values() if t.public and t.manual)
-COORDINATION = {"dispatch", "redispatch", "approve_extension", "reject_extension", "follow_up", "comment", "urge", "supervise", "escalate",
-                "attach"}
+COORDINATION = {
+    "dispatch",
+    "redispatch",
+    "approve_extension",
+    "reject_extension",
+    "follow_up",
+    "comment",
+    "urge",
+    "supervise",
+    "escalate",
+    "attach",
+}
 LEAD = {"accept", "return", "contact", "opinion", "request_extension", "reply", "comment", "attach"}
 # What each role may do to a 曹县 case of 曹县木业 (requester ent_cao), led by 曹县住建局 with 曹县市场监管局 assisting.
 PERMITTED = {
@@ -46,7 +56,9 @@ def world(heze):
 
     def assisted():
         case = submit(heze, category="other", title="曹县木业厂房验收迟迟未办")
-        return act(heze, case, "dispatch", "cao_office", {"unit": "caoxian-zjj", "assisting_units": ["caoxian-scjg"]}, MONDAY)
+        return act(
+            heze, case, "dispatch", "cao_office", {"unit": "caoxian-zjj", "assisting_units": ["caoxian-scjg"]}, MONDAY
+        )
 
     inside = assisted()
     for action, payload, minute in [("accept", {}, 10), ("contact", {}, 20), ("opinion", {"opinion": "正在协调"}, 30)]:
@@ -107,7 +119,12 @@ def test_permitted_action_in_the_wrong_state_is_409(api, world):
     before = rows()
     for user, permitted in PERMITTED.items():
         for endpoint in sorted(permitted):
-            body = problem(call(api, user, closed.number, endpoint), 409, "invalid_state", "file" if endpoint == "attach" else "action")
+            body = problem(
+                call(api, user, closed.number, endpoint),
+                409,
+                "invalid_state",
+                "file" if endpoint == "attach" else "action",
+            )
             assert "已办结" in body["detail"], (user, endpoint)
     assert rows() == before
 
@@ -126,10 +143,12 @@ def test_token_endpoints_show_and_revoke_only_ones_own_tokens_for_every_role(api
         own = set(ApiToken.objects.filter(user=getattr(api.heze.users, user)).values_list("pk", flat=True))
         assert {row["id"] for row in listed.json()} == own, user
         other = spares[users[(n + 1) % len(users)]]
-        hidden = problem(api.client.delete(f"/api/v1/auth/tokens/{other.pk}", **api.headers(user, {})), 404,
-                         "token_not_found", "id")
-        missing = problem(api.client.delete("/api/v1/auth/tokens/99999999", **api.headers(user, {})), 404,
-                          "token_not_found", "id")
+        hidden = problem(
+            api.client.delete(f"/api/v1/auth/tokens/{other.pk}", **api.headers(user, {})), 404, "token_not_found", "id"
+        )
+        missing = problem(
+            api.client.delete("/api/v1/auth/tokens/99999999", **api.headers(user, {})), 404, "token_not_found", "id"
+        )
         assert hidden["detail"] == missing["detail"] and ApiToken.objects.filter(pk=other.pk).exists(), user
     for user in users:
         assert api.client.delete(f"/api/v1/auth/tokens/{spares[user].pk}", **api.headers(user, {})).status_code == 204

@@ -1,13 +1,13 @@
 """The JSON API under /api/v1 over real HTTP through Django's test client (issue 2, item 6)."""
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-
-from whistle.cases.models import Case, CaseAttachment
-from whistle.cases.workflow import TRANSITIONS
 
 from tests.api.conftest import problem, rows
 from tests.cases.flow import case_in, submit
 from tests.conftest import at
+from whistle.cases.models import Case, CaseAttachment
+from whistle.cases.workflow import TRANSITIONS
 
 
 def test_submit_case_returns_201_with_number_dispatch_events_and_deadlines(api):
@@ -24,22 +24,38 @@ def test_submit_case_returns_201_with_number_dispatch_events_and_deadlines(api):
 
 
 def test_retry_with_the_same_idempotency_key_creates_nothing_and_returns_the_same_number(api):
-    first = api.post("/api/v1/cases", "ent_cao", {"kind": "help", "category": "market", "description": "营业执照变更"},
-                     **{"Idempotency-Key": "k-2026-0001"})
+    first = api.post(
+        "/api/v1/cases",
+        "ent_cao",
+        {"kind": "help", "category": "market", "description": "营业执照变更"},
+        **{"Idempotency-Key": "k-2026-0001"},
+    )
     assert first.status_code == 201
     before = rows()
-    retry = api.post("/api/v1/cases", "ent_cao", {"kind": "help", "category": "market", "description": "营业执照变更"},
-                     **{"Idempotency-Key": "k-2026-0001"})
+    retry = api.post(
+        "/api/v1/cases",
+        "ent_cao",
+        {"kind": "help", "category": "market", "description": "营业执照变更"},
+        **{"Idempotency-Key": "k-2026-0001"},
+    )
     assert retry.status_code == 200 and retry.json()["number"] == first.json()["number"]
     assert rows() == before
 
 
 def test_same_idempotency_key_with_a_different_body_is_409(api):
-    api.post("/api/v1/cases", "ent_cao", {"kind": "help", "category": "market", "description": "营业执照变更"},
-             **{"Idempotency-Key": "k-2026-0002"})
+    api.post(
+        "/api/v1/cases",
+        "ent_cao",
+        {"kind": "help", "category": "market", "description": "营业执照变更"},
+        **{"Idempotency-Key": "k-2026-0002"},
+    )
     before = rows()
-    response = api.post("/api/v1/cases", "ent_cao", {"kind": "help", "category": "market", "description": "另一件事"},
-                        **{"Idempotency-Key": "k-2026-0002"})
+    response = api.post(
+        "/api/v1/cases",
+        "ent_cao",
+        {"kind": "help", "category": "market", "description": "另一件事"},
+        **{"Idempotency-Key": "k-2026-0002"},
+    )
     problem(response, 409, "idempotency_key_reused", "Idempotency-Key")
     assert rows() == before
 
@@ -123,10 +139,14 @@ def test_every_transition_over_http(api, heze):
     act(one, "request_extension", "cao_zjj", {"reason": "需省厅审批"})
     act(one, "approve_extension", "cao_office", {"note": "同意延期"})
     act(one, "reply", "cao_zjj", {"content": "已协调办结验收"})
-    body = act(one, "follow_up", "ent_cao", {"resolution": "unresolved", "satisfaction": "unsatisfied", "comment": "仍未验收"})
+    body = act(
+        one, "follow_up", "ent_cao", {"resolution": "unresolved", "satisfaction": "unsatisfied", "comment": "仍未验收"}
+    )
     assert body["state"] == "reopened" and body["supervision_count"] == 2
     act(one, "reply", "cao_zjj", {"content": "验收已通过"})
-    assert act(one, "follow_up", "ent_cao", {"resolution": "resolved", "satisfaction": "satisfied"})["state"] == "closed"
+    assert (
+        act(one, "follow_up", "ent_cao", {"resolution": "resolved", "satisfaction": "satisfied"})["state"] == "closed"
+    )
 
     # Returned twice, escalated to the city by the system, then the green channel.
     two = api.submit().json()["number"]
@@ -140,7 +160,9 @@ def test_every_transition_over_http(api, heze):
     assert body["level"] == "green_channel"
 
     three = api.submit().json()["number"]
-    assert act(three, "redispatch", "cao_office", {"unit": "caoxian-scjg", "reason": "派错单位"})["state"] == "dispatched"
+    assert (
+        act(three, "redispatch", "cao_office", {"unit": "caoxian-scjg", "reason": "派错单位"})["state"] == "dispatched"
+    )
     assert act(three, "withdraw", "ent_cao", {"reason": "问题已自行解决"})["state"] == "closed"
 
     offered = {t.action for t in TRANSITIONS.values() if t.public and t.manual}
@@ -149,8 +171,9 @@ def test_every_transition_over_http(api, heze):
 
 def test_action_with_an_empty_body_is_an_action_without_payload(api, heze):
     case = submit(heze)
-    response = api.client.post(f"/api/v1/cases/{case.number}/actions/accept", "", content_type="application/json",
-                               **api.headers("cao_zjj", {}))
+    response = api.client.post(
+        f"/api/v1/cases/{case.number}/actions/accept", "", content_type="application/json", **api.headers("cao_zjj", {})
+    )
     assert response.status_code == 200 and response.json()["state"] == "accepted"
 
 
@@ -161,8 +184,11 @@ def media(settings, tmp_path):
 
 
 def upload(api, number, user, name, content, content_type):
-    return api.client.post(f"/api/v1/cases/{number}/attachments", {"file": SimpleUploadedFile(name, content, content_type)},
-                           **api.headers(user, {}))
+    return api.client.post(
+        f"/api/v1/cases/{number}/attachments",
+        {"file": SimpleUploadedFile(name, content, content_type)},
+        **api.headers(user, {}),
+    )
 
 
 def test_attachment_upload_is_stored_listed_and_recorded(api, heze, media):
@@ -186,8 +212,12 @@ def test_attachment_over_ten_megabytes_is_refused(api, heze, media):
 def test_attachment_of_a_disallowed_type_is_refused(api, heze, media):
     case = submit(heze)
     before = rows()
-    problem(upload(api, case.number, "ent_cao", "run.exe", b"MZ" + b"0" * 100, "application/x-msdownload"),
-            422, "file_type_not_allowed", "file")
+    problem(
+        upload(api, case.number, "ent_cao", "run.exe", b"MZ" + b"0" * 100, "application/x-msdownload"),
+        422,
+        "file_type_not_allowed",
+        "file",
+    )
     assert rows() == before
 
 
@@ -224,8 +254,12 @@ def test_coordinator_registers_a_case_for_an_enterprise_by_its_credit_code(api):
 
 def test_me_tells_the_caller_who_they_are(api):
     assert api.get("/api/v1/me", "cao_zjj").json() == {
-        "username": "cao_zjj", "name": "曹县住房和城乡建设局 cao_zjj", "role": "handler", "unit": "caoxian-zjj",
-        "enterprise": None}
+        "username": "cao_zjj",
+        "name": "曹县住房和城乡建设局 cao_zjj",
+        "role": "handler",
+        "unit": "caoxian-zjj",
+        "enterprise": None,
+    }
 
 
 def test_workflow_table_lists_every_transition(api):
@@ -241,8 +275,15 @@ def test_openapi_document_loads_and_docs_redirect(api, client):
     schema = client.get("/api/v1/openapi.json")
     assert schema.status_code == 200
     paths = schema.json()["paths"]
-    assert {"/api/v1/cases", "/api/v1/cases/{number}", "/api/v1/cases/{number}/actions/{action}",
-            "/api/v1/cases/{number}/attachments", "/api/v1/auth/token", "/api/v1/units", "/api/v1/enterprises"} <= set(paths)
+    assert {
+        "/api/v1/cases",
+        "/api/v1/cases/{number}",
+        "/api/v1/cases/{number}/actions/{action}",
+        "/api/v1/cases/{number}/attachments",
+        "/api/v1/auth/token",
+        "/api/v1/units",
+        "/api/v1/enterprises",
+    } <= set(paths)
 
 
 def test_unit_that_returns_a_case_is_answered_with_the_returned_case(api):
@@ -281,7 +322,9 @@ def test_submit_writes_the_case_once_and_its_three_events_in_one_statement(api):
     case = Case.objects.order_by("-pk").first()
     events = list(case.events.order_by("seq"))
     assert [e.action for e in events] == ["submit", "route", "dispatch"]
-    assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]] and case.last_event_hash == events[-1].hash
+    assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]] and case.last_event_hash == events[
+        -1
+    ].hash
 
 
 def test_inbox_lists_the_handlers_unit_open_cases_nearest_deadline_first(api, heze):
@@ -290,14 +333,23 @@ def test_inbox_lists_the_handlers_unit_open_cases_nearest_deadline_first(api, he
     later = submit(heze, now=at(2026, 11, 3, 10))  # contact due 3 Nov 12:00
     sooner = submit(heze, now=at(2026, 11, 2, 10))  # contact due 2 Nov 12:00
     replied = case_in(heze, "replied")  # owes nothing now: last
-    closed = act(heze, case_in(heze, "replied"), "follow_up", "ent_cao", {"resolution": "resolved", "satisfaction": "satisfied"},
-                 at(2026, 11, 6))
+    closed = act(
+        heze,
+        case_in(heze, "replied"),
+        "follow_up",
+        "ent_cao",
+        {"resolution": "resolved", "satisfaction": "satisfied"},
+        at(2026, 11, 6),
+    )
     other = submit(heze, "ent_shan")  # 单县住建局's
     body = api.get("/api/v1/cases/inbox", "cao_zjj").json()
     numbers = [c["number"] for c in body["items"]]
     assert numbers == [sooner.number, later.number, replied.number] and body["count"] == 3
     assert closed.number not in numbers and other.number not in numbers
-    assert api.get("/api/v1/cases/inbox", "cao_zjj", {"page_size": 1, "page": 2}).json()["items"][0]["number"] == later.number
+    assert (
+        api.get("/api/v1/cases/inbox", "cao_zjj", {"page_size": 1, "page": 2}).json()["items"][0]["number"]
+        == later.number
+    )
     assert api.get("/api/v1/cases/inbox", "cao_zjj", {"page_size": 1}).json()["count"] == 3
     assert api.get("/api/v1/cases/inbox", "ent_cao").json() == {"count": 0, "page": 1, "page_size": 20, "items": []}
     assert api.get("/api/v1/cases/inbox", "cao_zjj", {"page_size": 0}).status_code == 422

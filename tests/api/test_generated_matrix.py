@@ -12,11 +12,12 @@ What every route must do, for every role:
 - to an anonymous caller, give no data: 401, a redirect to the login page, or a refusal — except the public pages
   (the rating card under /r/, Open311, sign-in, health).
 """
+
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -25,20 +26,19 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from tests.api.conftest import Api
+from tests.conftest import PASSWORD
+from tests.patronage.conftest import make_project
+from tests.web.conftest import photo
 from whistle.accountability.models import ActionKind, Proposal, Rule
 from whistle.api.main import api as ninja_api
 from whistle.cases import services as case_services
-from whistle.org.models import ApiToken, Membership
+from whistle.org.models import Membership
 from whistle.org.services import token_issue
 from whistle.patronage import services as patronage_services
 from whistle.ratings.models import Appeal, Cadre, Rating
 from whistle.ratings.rectification import rerate_token
 from whistle.web.models import LedgerExport
-
-from tests.api.conftest import Api
-from tests.conftest import PASSWORD
-from tests.patronage.conftest import make_project
-from tests.web.conftest import photo
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 MISSING_INT = 99999999
@@ -61,8 +61,10 @@ COUNTY_SCOPED = {"ent_cao", "cao_zjj", "cao_zjj_admin", "cao_office", "cao_leade
 # Page routes an anonymous caller may read: the public rating card and its files, the re-rate link, Open311,
 # sign-in, health. Everything else answers an anonymous caller with 401/403/404/405 or a redirect to /login.
 # /metrics answers a caller from an allow-listed address (the test client's 127.0.0.1) without a token.
-PUBLIC_PAGES = re.compile(r"^/(r/(ranking|rerate/|(?!cards/|ratings/|appeals/)[^/]+/)|open311/|login|healthz|readyz|metrics"
-                          r"|api/v1/(openapi\.json|docs)?$|api/docs)")
+PUBLIC_PAGES = re.compile(
+    r"^/(r/(ranking|rerate/|(?!cards/|ratings/|appeals/)[^/]+/)|open311/|login|healthz|readyz|metrics"
+    r"|api/v1/(openapi\.json|docs)?$|api/docs)"
+)
 PUBLIC_API = {("POST", "/api/v1/auth/token"), ("GET", "/api/v1/workflow"), ("GET", "/api/v1/metrics/definitions")}
 
 
@@ -103,8 +105,11 @@ def page_routes() -> list[Route]:
 
     walk(get_resolver().url_patterns, "/")
     operations = {template for _, template in api_operations()}
-    return [Route("page", ("GET", "POST"), t) for t in found
-            if not t.startswith(("/admin/", "/static/")) and t not in operations]
+    return [
+        Route("page", ("GET", "POST"), t)
+        for t in found
+        if not t.startswith(("/admin/", "/static/")) and t not in operations
+    ]
 
 
 def api_operations() -> list[tuple[str, str]]:
@@ -142,6 +147,7 @@ def kind(*keys):
         for key in keys:
             KINDS[key] = fn
         return fn
+
     return register
 
 
@@ -168,38 +174,65 @@ class World:
     @cached_property
     def case(self):
         heze = self.heze
-        return {c: case_services.case_submit(heze.actor(ent), kind="help", category=cat, description=f"{c}厂房审批慢")[0]
-                for c, ent, cat in [("cao", "ent_cao", "construction-permit"), ("shan", "ent_shan", "construction")]}
+        return {
+            c: case_services.case_submit(heze.actor(ent), kind="help", category=cat, description=f"{c}厂房审批慢")[0]
+            for c, ent, cat in [("cao", "ent_cao", "construction-permit"), ("shan", "ent_shan", "construction")]
+        }
 
     @cached_property
     def attachment(self):
-        return {c: case_services.attachment_add(self.heze.actor(ent), self.case[c].number, photo())
-                for c, ent in [("cao", "ent_cao"), ("shan", "ent_shan")]}
+        return {
+            c: case_services.attachment_add(self.heze.actor(ent), self.case[c].number, photo())
+            for c, ent in [("cao", "ent_cao"), ("shan", "ent_shan")]
+        }
 
     @cached_property
     def cadre(self):
-        return {c: Cadre.objects.create(name=f"{c}干部", post="科员", unit=unit, supervision_phone="0530-3212345")
-                for c, unit in [("cao", self.heze.cao_zjj), ("shan", self.heze.shan_zjj)]}
+        return {
+            c: Cadre.objects.create(name=f"{c}干部", post="科员", unit=unit, supervision_phone="0530-3212345")
+            for c, unit in [("cao", self.heze.cao_zjj), ("shan", self.heze.shan_zjj)]
+        }
 
     @cached_property
     def rating(self):
         """A poor rating of each county's cadre, with its rectification case (so the re-rate link works)."""
-        return {c: Rating.objects.create(cadre=cadre, unit=cadre.unit, level=1, created_at=timezone.now(),
-                                         device_hash=f"d{c}", rectification=self.case[c])
-                for c, cadre in self.cadre.items()}
+        return {
+            c: Rating.objects.create(
+                cadre=cadre,
+                unit=cadre.unit,
+                level=1,
+                created_at=timezone.now(),
+                device_hash=f"d{c}",
+                rectification=self.case[c],
+            )
+            for c, cadre in self.cadre.items()
+        }
 
     @cached_property
     def appeal(self):
-        return {c: Appeal.objects.create(rating=r, reason="评价与事实不符", filed_by=self.heze.users.cao_zjj,
-                                         filed_at=timezone.now())
-                for c, r in self.rating.items()}
+        return {
+            c: Appeal.objects.create(
+                rating=r, reason="评价与事实不符", filed_by=self.heze.users.cao_zjj, filed_at=timezone.now()
+            )
+            for c, r in self.rating.items()
+        }
 
     @cached_property
     def proposal(self):
         rule = Rule.objects.order_by("pk").first()
-        return {c: Proposal.objects.create(rule=rule, action=ActionKind.TALK, subject="cadre", cadre=cadre, unit=cadre.unit,
-                                           summary="连续两月排名末位", evidence_key=f"matrix-{c}", created_at=timezone.now())
-                for c, cadre in self.cadre.items()}
+        return {
+            c: Proposal.objects.create(
+                rule=rule,
+                action=ActionKind.TALK,
+                subject="cadre",
+                cadre=cadre,
+                unit=cadre.unit,
+                summary="连续两月排名末位",
+                evidence_key=f"matrix-{c}",
+                created_at=timezone.now(),
+            )
+            for c, cadre in self.cadre.items()
+        }
 
     @cached_property
     def patronage(self):
@@ -207,32 +240,60 @@ class World:
         heze.ent_cao.is_key = heze.ent_shan.above_scale = True
         heze.ent_cao.save()
         heze.ent_shan.save()
-        return {c: patronage_services.patronage_assign(heze.actor(office), enterprise=ent, leader=leader, lead_unit=unit,
-                                                       started_on="2026-01-05", reason="重点企业包保")
-                for c, office, ent, leader, unit in [("cao", "cao_office", heze.ent_cao, "cao_leader", "caoxian-zjj"),
-                                                     ("shan", "shan_office", heze.ent_shan, "city_leader", "shanxian-zjj")]}
+        return {
+            c: patronage_services.patronage_assign(
+                heze.actor(office),
+                enterprise=ent,
+                leader=leader,
+                lead_unit=unit,
+                started_on="2026-01-05",
+                reason="重点企业包保",
+            )
+            for c, office, ent, leader, unit in [
+                ("cao", "cao_office", heze.ent_cao, "cao_leader", "caoxian-zjj"),
+                ("shan", "shan_office", heze.ent_shan, "city_leader", "shanxian-zjj"),
+            ]
+        }
 
     @cached_property
     def problem(self):
-        return {c: patronage_services.visit_log(self.heze.actor(office), self.patronage[c].pk, visited_on="2026-01-06",
-                                                participants="张专班", problems=["用电增容"]).problems.get()
-                for c, office in [("cao", "cao_office"), ("shan", "shan_office")]}
+        return {
+            c: patronage_services.visit_log(
+                self.heze.actor(office),
+                self.patronage[c].pk,
+                visited_on="2026-01-06",
+                participants="张专班",
+                problems=["用电增容"],
+            ).problems.get()
+            for c, office in [("cao", "cao_office"), ("shan", "shan_office")]
+        }
 
     @cached_property
     def project(self):
-        return {"cao": make_project(self.heze, "XM-CAO"),
-                "shan": patronage_services.project_save(self.heze.actor("shan_office"), {
-                    "code": "XM-SHAN", "name": "单县冷库项目", "county": "shanxian", "investment": "100",
-                    "planned_start": "2026-01-01", "planned_end": "2026-12-31", "progress": 0})[0]}
-
+        return {
+            "cao": make_project(self.heze, "XM-CAO"),
+            "shan": patronage_services.project_save(
+                self.heze.actor("shan_office"),
+                {
+                    "code": "XM-SHAN",
+                    "name": "单县冷库项目",
+                    "county": "shanxian",
+                    "investment": "100",
+                    "planned_start": "2026-01-01",
+                    "planned_end": "2026-12-31",
+                    "progress": 0,
+                },
+            )[0],
+        }
 
     def own(self, what: str, user: str):
         """An object belonging to the user itself (a spare token, a ledger export), made on first use."""
         key = (what, user)
         if key not in self._own:
             person = getattr(self.heze.users, user)
-            self._own[key] = (token_issue(person, "备用")[1] if what == "token"
-                              else LedgerExport.objects.create(requester=person))
+            self._own[key] = (
+                token_issue(person, "备用")[1] if what == "token" else LedgerExport.objects.create(requester=person)
+            )
         return self._own[key]
 
 
@@ -240,6 +301,7 @@ def _pair(attr):
     def fill(world: World, user):
         objects = getattr(world, attr)
         return scoped(objects["cao"].pk, objects["shan"].pk, MISSING_INT, user)
+
     return fill
 
 
@@ -336,18 +398,35 @@ def kinds_for(template: str) -> dict[str, Callable]:
             if fill is None:
                 unknown.append(f"{{{name}}} after '{before}/'")
             found[name] = fill
-    assert not unknown, (f"{template}: the authorization matrix does not know how to fill {', '.join(unknown)}; "
-                         "add the object kind to KINDS in tests/api/test_generated_matrix.py")
+    assert not unknown, (
+        f"{template}: the authorization matrix does not know how to fill {', '.join(unknown)}; "
+        "add the object kind to KINDS in tests/api/test_generated_matrix.py"
+    )
     return found
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Calling and comparing
 
-BODY = {"note": "x", "reason": "评价与事实不符", "comment": "x", "decision": "approve", "opinion": "x", "progress": 10,
-        "leader": "cao_leader", "lead_unit": "caoxian-zjj", "changed_on": "2026-02-01", "ended_on": "2026-02-01",
-        "visited_on": "2026-02-01", "participants": "张专班", "category": "construction-permit", "kind": "talk",
-        "summary": "x", "acted_on": "2026-02-01", "level": 5}
+BODY = {
+    "note": "x",
+    "reason": "评价与事实不符",
+    "comment": "x",
+    "decision": "approve",
+    "opinion": "x",
+    "progress": 10,
+    "leader": "cao_leader",
+    "lead_unit": "caoxian-zjj",
+    "changed_on": "2026-02-01",
+    "ended_on": "2026-02-01",
+    "visited_on": "2026-02-01",
+    "participants": "张专班",
+    "category": "construction-permit",
+    "kind": "talk",
+    "summary": "x",
+    "acted_on": "2026-02-01",
+    "level": 5,
+}
 ROWS_SQL = None
 
 
@@ -356,8 +435,14 @@ def row_counts() -> tuple:
     global ROWS_SQL
     if ROWS_SQL is None:
         from django.apps import apps
-        tables = sorted({m._meta.db_table for m in apps.get_models()
-                         if m._meta.app_label not in {"sessions", "admin", "contenttypes"} and m._meta.managed})
+
+        tables = sorted(
+            {
+                m._meta.db_table
+                for m in apps.get_models()
+                if m._meta.app_label not in {"sessions", "admin", "contenttypes"} and m._meta.managed
+            }
+        )
         ROWS_SQL = "SELECT " + ", ".join(f'(SELECT COUNT(*) FROM "{t}")' for t in tables)
     with connection.cursor() as cursor:
         cursor.execute(ROWS_SQL)
@@ -383,8 +468,11 @@ def comparable(response, path: str, values: list[str]) -> str:
         else:
             text = response.content.decode(errors="replace")
     else:
-        text = b"".join(response.streaming_content).decode(errors="replace") if response.streaming else \
-            response.content.decode(errors="replace")
+        text = (
+            b"".join(response.streaming_content).decode(errors="replace")
+            if response.streaming
+            else response.content.decode(errors="replace")
+        )
     text = CSRF.sub(r"\1", HEX_ID.sub("<id>", text)).replace(path, "<path>")
     for value in sorted(values, key=len, reverse=True):
         if len(value) >= 6:
@@ -431,8 +519,15 @@ def test_matrix_covers_every_operation_the_openapi_document_serves(client):
     covered = {(m, r.template) for r in ROUTES if r.kind == "api" for m in r.methods}
     assert operations == covered
     pages = {r.template for r in ROUTES if r.kind == "page"}
-    for must in ["/r/{code}/", "/dashboard/rankings", "/accountability/", "/patronage/", "/cases/{number}",
-                 "/open311/v2/requests/{number}.{fmt}", "/ledger/exports/{pk}/file"]:
+    for must in [
+        "/r/{code}/",
+        "/dashboard/rankings",
+        "/accountability/",
+        "/patronage/",
+        "/cases/{number}",
+        "/open311/v2/requests/{number}.{fmt}",
+        "/ledger/exports/{pk}/file",
+    ]:
         assert must in pages, must
     assert not any(p.startswith("/admin/") for p in pages)
 
@@ -457,10 +552,14 @@ def test_route_answers_outside_scope_like_missing_never_500_and_nothing_to_anony
                     failures.append(f"{where}: a refused request wrote rows")
                 if hidden.status_code != missing.status_code:
                     failures.append(f"{where}: outside scope {hidden.status_code}, missing {missing.status_code}")
-                elif comparable(hidden, outside_path, outside_values) != comparable(missing, missing_path, missing_values):
-                    failures.append(f"{where}: outside scope and missing answer with different bodies:\n"
-                                    f"  {comparable(hidden, outside_path, outside_values)[:300]}\n"
-                                    f"  {comparable(missing, missing_path, missing_values)[:300]}")
+                elif comparable(hidden, outside_path, outside_values) != comparable(
+                    missing, missing_path, missing_values
+                ):
+                    failures.append(
+                        f"{where}: outside scope and missing answer with different bodies:\n"
+                        f"  {comparable(hidden, outside_path, outside_values)[:300]}\n"
+                        f"  {comparable(missing, missing_path, missing_values)[:300]}"
+                    )
                 if method in UNSAFE and 200 <= hidden.status_code < 300:
                     failures.append(f"{where}: outside scope answered {hidden.status_code}")
                 for response in (hidden, missing):
@@ -477,7 +576,9 @@ def test_route_answers_outside_scope_like_missing_never_500_and_nothing_to_anony
             if inside.status_code >= 500 and not (route.template == "/readyz" and inside.status_code == 503):
                 failures.append(f"{where}: {inside.status_code} on {inside_path}")
             if user is None and 200 <= inside.status_code < 300:
-                public = (method, route.template) in PUBLIC_API if route.kind == "api" else PUBLIC_PAGES.match(inside_path)
+                public = (
+                    (method, route.template) in PUBLIC_API if route.kind == "api" else PUBLIC_PAGES.match(inside_path)
+                )
                 if not public:
                     failures.append(f"{where}: an anonymous caller got {inside.status_code} with data")
             if user is None and inside.status_code == 302 and not PUBLIC_PAGES.match(inside_path):

@@ -1,6 +1,7 @@
 """Issue 13, item 16: a refusal that comes before anyone reads the request body (a CSRF failure, a 413, the input
 guard) must not leave that body in a keep-alive connection, where granian read it as the next request. Through a
 real granian server and a keep-alive client, as browsers and integrations talk to it."""
+
 import os
 import socket
 import subprocess
@@ -29,9 +30,23 @@ def granian(tmp_path_factory):
     database = tmp_path_factory.mktemp("granian") / "whistle.sqlite3"
     env = {**os.environ, "WHISTLE_DATABASE_URL": f"sqlite:///{database}"}
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1", "--no-ws", "whistle.wsgi:application"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            str(Path(sys.executable).parent / "granian"),
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--no-ws",
+            "whistle.wsgi:application",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):  # wait until it answers (not a timed assertion: a readiness poll)
@@ -74,8 +89,10 @@ def _raw_exchanges(url: str, path: str, size: int, rounds: int) -> list[bytes]:
         for _ in range(rounds):
             body = b"comment=" + b"x" * size
             try:
-                conn.sendall(f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                             f"Content-Length: {len(body)}\r\n\r\n".encode())
+                conn.sendall(
+                    f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                    f"Content-Length: {len(body)}\r\n\r\n".encode()
+                )
                 conn.sendall(body[:100])
                 conn.sendall(body[100:])
                 response()
@@ -90,16 +107,20 @@ def _raw_exchanges(url: str, path: str, size: int, rounds: int) -> list[bytes]:
 def test_item_16_csrf_refused_posts_leave_the_keepalive_connection_usable(granian):
     broken = 0
     with httpx.Client(base_url=granian, timeout=30) as http:
-        for i in range(100):
-            refused = http.post("/login", content=b"username=x&password=" + b"y" * 10 * 1024,
-                                headers={"Content-Type": "application/x-www-form-urlencoded"})
+        for _ in range(100):
+            refused = http.post(
+                "/login",
+                content=b"username=x&password=" + b"y" * 10 * 1024,
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
             assert refused.status_code == 403  # no CSRF token
             after = http.get("/healthz")
             broken += not (after.status_code == 200 and after.json() == {"status": "ok"})
     assert broken == 0
     answers = _raw_exchanges(granian, "/login", 10 * 1024, 20)
-    assert len(answers) == 20 and all(a.startswith(b"HTTP/1.1 200") and a.endswith(b'{"status": "ok"}') for a in answers), \
-        answers[-2:]
+    assert len(answers) == 20 and all(
+        a.startswith(b"HTTP/1.1 200") and a.endswith(b'{"status": "ok"}') for a in answers
+    ), answers[-2:]
 
 
 def test_item_16_bodies_refused_by_the_input_guard_and_404s_are_drained_too(granian):

@@ -1,5 +1,6 @@
 """Issue 13, item 15: the OpenAPI document says what the API does — one schema per name, every refusal documented
 as problem+json, and a moment is a moment (not a number read as seconds since 1970)."""
+
 from tests.api.conftest import problem
 
 
@@ -20,7 +21,10 @@ def test_item_15_every_operation_documents_its_problem_responses(client):
         for method, operation in operations.items():
             for status in ("400", "404", "422") + (("409", "413") if method == "post" else ()):
                 content = operation["responses"][status]["content"]
-                assert content["application/problem+json"]["schema"]["$ref"] == "#/components/schemas/Problem", (path, method)
+                assert content["application/problem+json"]["schema"]["$ref"] == "#/components/schemas/Problem", (
+                    path,
+                    method,
+                )
 
 
 def test_item_15_due_before_takes_a_date_and_time_not_a_number(api):

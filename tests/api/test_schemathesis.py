@@ -1,6 +1,7 @@
 """Issue 13, "a suite that keeps them closed": schemathesis over /api/v1/openapi.json against a live server, as a
 coordinator and as an enterprise, a fixed small number of generated requests per operation (positive and negative
 data), failing on any 5xx or any response that breaks the documented schema (problem+json included)."""
+
 import httpx
 import pytest
 import schemathesis
@@ -27,13 +28,24 @@ def test_schemathesis_finds_no_server_error_or_schema_violation(live_server, hez
     for operation in operations:
         for user, token in tokens.items():
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-                @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None, phases=[Phase.generate],
-                          suppress_health_check=list(HealthCheck))
+
+                @settings(
+                    max_examples=EXAMPLES,
+                    derandomize=True,
+                    database=None,
+                    deadline=None,
+                    phases=[Phase.generate],
+                    suppress_health_check=list(HealthCheck),
+                )
                 @given(case=operation.as_strategy(generation_mode=mode))
                 def exercise(case):
                     calls.append(case.operation.path)
-                    case.call_and_validate(base_url=live_server.url, headers={"Authorization": f"Bearer {token}"},
-                                           checks=[not_a_server_error, response_schema_conformance], timeout=30)
+                    case.call_and_validate(
+                        base_url=live_server.url,
+                        headers={"Authorization": f"Bearer {token}"},
+                        checks=[not_a_server_error, response_schema_conformance],
+                        timeout=30,
+                    )
 
                 try:
                     exercise()

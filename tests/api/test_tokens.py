@@ -1,14 +1,14 @@
 """One's own API tokens: listed without secrets, revoked one by one, by a program's sign-out and by any password
 change (issue 13 item 11)."""
+
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
 
-from whistle.org.models import ApiToken
-from whistle.org.services import token_issue
-
 from tests.api.conftest import problem
 from tests.conftest import PASSWORD
+from whistle.org.models import ApiToken
+from whistle.org.services import token_issue
 
 
 def bearer(plain):
@@ -42,7 +42,9 @@ def test_someone_elses_token_answers_404_like_a_missing_one(client, heze):
     _, theirs = token_issue(heze.users.ent_cao)
     hidden = problem(client.delete(f"/api/v1/auth/tokens/{theirs.pk}", **bearer(mine)), 404, "token_not_found", "id")
     missing = problem(client.delete("/api/v1/auth/tokens/999999", **bearer(mine)), 404, "token_not_found", "id")
-    assert {k: v for k, v in hidden.items() if k not in ("instance", "request_id")} == {k: v for k, v in missing.items() if k not in ("instance", "request_id")}
+    assert {k: v for k, v in hidden.items() if k not in ("instance", "request_id")} == {
+        k: v for k, v in missing.items() if k not in ("instance", "request_id")
+    }
     assert ApiToken.objects.filter(pk=theirs.pk).exists()
 
 
@@ -65,20 +67,28 @@ def test_web_logout_leaves_a_programs_tokens_alone(client, heze):
 def test_password_change_on_the_web_revokes_api_tokens(client, heze):
     stolen, _ = token_issue(heze.users.ent_cao)
     client.force_login(heze.users.ent_cao)
-    changed = client.post("/password", {"old_password": PASSWORD, "new_password1": "Heze-new-2026",
-                                         "new_password2": "Heze-new-2026"})
+    changed = client.post(
+        "/password", {"old_password": PASSWORD, "new_password1": "Heze-new-2026", "new_password2": "Heze-new-2026"}
+    )
     assert changed.status_code == 302
     problem(Client().get("/api/v1/me", **bearer(stolen)), 401, "not_authenticated")
 
 
 def test_password_change_over_the_api_revokes_api_tokens(client, heze):
     stolen, _ = token_issue(heze.users.ent_cao)
-    changed = client.post("/api/v1/auth/password", {"username": "ent_cao", "old_password": PASSWORD,
-                                                    "new_password": "Heze-new-2026"}, content_type="application/json")
+    changed = client.post(
+        "/api/v1/auth/password",
+        {"username": "ent_cao", "old_password": PASSWORD, "new_password": "Heze-new-2026"},
+        content_type="application/json",
+    )
     assert changed.status_code == 204
     problem(client.get("/api/v1/me", **bearer(stolen)), 401, "not_authenticated")
-    assert client.post("/api/v1/auth/token", {"username": "ent_cao", "password": "Heze-new-2026"},
-                       content_type="application/json").status_code == 201
+    assert (
+        client.post(
+            "/api/v1/auth/token", {"username": "ent_cao", "password": "Heze-new-2026"}, content_type="application/json"
+        ).status_code
+        == 201
+    )
 
 
 def test_password_set_by_the_admin_or_the_command_line_revokes_api_tokens(heze, monkeypatch):

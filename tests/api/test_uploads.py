@@ -1,17 +1,17 @@
 """Issue 13, item 13: an upload is what its bytes say it is — not what the client declared — and is stored under that
 type's extension; a body past the request limit is refused from its Content-Length, before anything is spooled."""
+
 import io
 import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from tests.api.conftest import problem, rows
+from tests.cases.flow import submit
 from whistle.cases.models import CaseAttachment
 from whistle.core.errors import Invalid
 from whistle.core.uploads import checked
-
-from tests.api.conftest import problem, rows
-from tests.cases.flow import submit
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"0" * 64
@@ -32,8 +32,11 @@ def media(settings, tmp_path):
 
 
 def upload(api, number, name, content, content_type):
-    return api.client.post(f"/api/v1/cases/{number}/attachments", {"file": SimpleUploadedFile(name, content, content_type)},
-                           **api.headers("ent_cao", {}))
+    return api.client.post(
+        f"/api/v1/cases/{number}/attachments",
+        {"file": SimpleUploadedFile(name, content, content_type)},
+        **api.headers("ent_cao", {}),
+    )
 
 
 def test_item_13_a_file_whose_bytes_are_not_the_declared_type_is_refused(api, heze, media):
@@ -52,12 +55,19 @@ def test_item_13_a_file_whose_bytes_are_not_the_declared_type_is_refused(api, he
 def test_item_13_stored_type_and_extension_come_from_the_content(api, heze, media):
     case = submit(heze)
     assert upload(api, case.number, "../../etc/现场.php", PNG, "image/jpeg").status_code == 201
-    assert upload(api, case.number, "表格", office("[Content_Types].xml", "xl/workbook.xml"), "application/octet-stream").status_code == 201
+    assert (
+        upload(
+            api, case.number, "表格", office("[Content_Types].xml", "xl/workbook.xml"), "application/octet-stream"
+        ).status_code
+        == 201
+    )
     assert upload(api, case.number, "scan.PDF", b"%PDF-1.7\n" + b"0" * 64, "application/pdf").status_code == 201
     stored = list(CaseAttachment.objects.order_by("pk").values_list("name", "content_type"))
-    assert stored == [("现场.png", "image/png"),
-                      ("表格.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-                      ("scan.pdf", "application/pdf")]
+    assert stored == [
+        ("现场.png", "image/png"),
+        ("表格.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ("scan.pdf", "application/pdf"),
+    ]
     for attachment in CaseAttachment.objects.all():
         assert attachment.file.name.startswith(f"cases/{case.pk}/") and ".." not in attachment.file.name
 
@@ -77,4 +87,3 @@ def test_item_13_a_body_past_the_request_limit_is_413_before_it_is_read(api, hez
     response = upload(api, case.number, "big.jpg", JPEG + b"0" * (2 * 1024 * 1024), "image/jpeg")
     body = problem(response, 413, "request_too_large", "body")
     assert "1MB" in body["detail"] and rows() == before and not any(media.rglob("*.*"))
-

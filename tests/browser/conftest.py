@@ -5,6 +5,7 @@ ordinary test run leaves the committed pictures alone:
 
     WHISTLE_SCREENSHOT_DIR=docs/img WHISTLE_FAST_HASHER=1 .venv/bin/pytest -m browser tests/browser
 """
+
 import os
 from pathlib import Path
 
@@ -32,8 +33,9 @@ def browser(_django_db_helper):
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium fonts-noto-cjk)")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+        )
         yield browser
         browser.close()
         connections.close_all()
@@ -54,7 +56,9 @@ def open_as(browser, live_server):
     contexts = []
 
     def sign_in(username, device, **options):
-        context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", base_url=live_server.url, **device, **options)
+        context = browser.new_context(
+            locale="zh-CN", timezone_id="Asia/Shanghai", base_url=live_server.url, **device, **options
+        )
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()

@@ -1,4 +1,5 @@
 """Going back after 我要吹哨 and submitting again, in a real browser on a phone (issue 14 item 14)."""
+
 import re
 
 import pytest

@@ -1,10 +1,10 @@
 """The first-password page on a phone (issue 13 item 18): a demo account outside demo mode signs in, is held at the
 page, sets its own password in Chinese, and lands on its own page."""
+
 import pytest
 
-from whistle.org.passwords import DEMO_PASSWORD
-
 from tests.browser.conftest import PHONE
+from whistle.org.passwords import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

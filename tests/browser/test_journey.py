@@ -1,5 +1,6 @@
 """The main journey in a real browser: an enterprise raises a case on a phone, the unit signs and replies at
 a desk, the enterprise rates 不满意, the case is redone and the county office sees it supervised."""
+
 import re
 
 import pytest
@@ -29,13 +30,17 @@ UNLABELLED = """() => [...document.querySelectorAll("input:not([type=hidden]), s
 def _other_cases(heze):
     """Some company for the journey's case, so the lists, cards and charts in the screenshots have something to show."""
     cao, shan = heze.actor("ent_cao"), heze.actor("ent_shan")
-    late, _ = services.case_submit(cao, kind="help", category="construction", description="厂区周边排水管网改造审批进度慢")
+    late, _ = services.case_submit(
+        cao, kind="help", category="construction", description="厂区周边排水管网改造审批进度慢"
+    )
     services.case_transition(heze.actor("cao_zjj"), late.number, "accept")
     services.case_transition(heze.actor("cao_zjj"), late.number, "contact", {"method": "phone"})
     sweeper.sweep(now=Case.objects.get(pk=late.pk).yellow_at)
     services.case_submit(cao, kind="complaint", category="other", description="厂区门口道路破损，货车进出困难")
     services.case_submit(cao, kind="consult", category="market", description="咨询食品经营许可证延续办理材料")
-    done, _ = services.case_submit(shan, kind="suggestion", category="construction", description="建议竣工联合验收一次办结")
+    done, _ = services.case_submit(
+        shan, kind="suggestion", category="construction", description="建议竣工联合验收一次办结"
+    )
     for action, payload in [("accept", {}), ("contact", {}), ("reply", {"content": "已推行联合验收"})]:
         services.case_transition(heze.actor("shan_zjj"), done.number, action, payload)
     services.case_transition(shan, done.number, "follow_up", {"resolution": "resolved", "satisfaction": "satisfied"})
@@ -44,7 +49,9 @@ def _other_cases(heze):
 def test_case_journey_from_phone_to_desk_to_rating_to_supervision(heze, open_as, screenshot_dir):
     _other_cases(heze)
     # 企业: on a 375-px phone, raise a case with a photo and the phone's location.
-    phone = open_as("ent_cao", PHONE, geolocation={"latitude": 34.8261, "longitude": 115.5494}, permissions=["geolocation"])
+    phone = open_as(
+        "ent_cao", PHONE, geolocation={"latitude": 34.8261, "longitude": 115.5494}, permissions=["geolocation"]
+    )
     phone.screenshot(path=screenshot_dir / "enterprise-my-cases.png")
     phone.get_by_role("link", name="我要吹哨").first.click()
     expect(phone.get_by_label("联系人")).to_have_value("王经理")
@@ -77,7 +84,9 @@ def test_case_journey_from_phone_to_desk_to_rating_to_supervision(heze, open_as,
     expect(desk.locator(".timeline")).to_contain_text("已到企业现场")
     desk.locator("summary", has_text="办结回复").click()
     desk.get_by_label("办理结果").fill("经核实，施工许可已于今日核发，请到政务服务大厅领取。")
-    desk.get_by_label("附件（照片、文书）").set_input_files([{"name": "许可证.png", "mimeType": "image/png", "buffer": PNG}])
+    desk.get_by_label("附件（照片、文书）").set_input_files(
+        [{"name": "许可证.png", "mimeType": "image/png", "buffer": PNG}]
+    )
     assert desk.evaluate(UNLABELLED) == []
     desk.screenshot(path=screenshot_dir / "handler-case.png", full_page=True)
     desk.get_by_role("button", name="办结回复").click()
@@ -130,9 +139,8 @@ def test_sign_in_error_and_keyboard_only_use_on_a_phone(heze, browser, live_serv
 
 
 def test_system_administrator_reaches_the_chinese_admin_from_the_nav(heze, open_as, django_user_model, screenshot_dir):
-    from whistle.org.models import Membership
-
     from tests.conftest import PASSWORD
+    from whistle.org.models import Membership
 
     user = django_user_model.objects.create_superuser("admin", password=PASSWORD)
     Membership.objects.create(user=user, role="sysadmin", display_name="系统管理员")

@@ -2,12 +2,12 @@
 
 Times default to November 2026, which has no statutory holiday, so working days are Monday to Friday.
 """
+
 from django.utils import timezone
 
+from tests.conftest import at
 from whistle.cases import services, workflow
 from whistle.cases.models import Case, CaseEvent
-
-from tests.conftest import at
 
 MONDAY = at(2026, 11, 2, 10, 0)
 
@@ -37,7 +37,7 @@ def case_in(heze, state: str, *, present: bool = False, **submit_fields) -> Case
     """A case of ent_cao led by 曹县住建局, walked along PATH up to `state`. `present`: every step at the moment it
     runs, for tests that then act over HTTP at the real time and need the case still inside its deadlines."""
     case = submit(heze, now=timezone.now() if present else None, **submit_fields)
-    for action, user, payload, now in PATH[:STATE_AFTER[state]]:
+    for action, user, payload, now in PATH[: STATE_AFTER[state]]:
         case = act(heze, case, action, user, payload, timezone.now() if present else now)
     assert case.state == state
     return case

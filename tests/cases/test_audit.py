@@ -4,6 +4,7 @@
 Tampering is done as someone with write access to the database would do it. On PostgreSQL the append-only trigger
 refuses UPDATE and DELETE of events first (tested); an owner of the table can go around it
 (`session_replication_role = replica`), and the tests do, to show the chain still names the case."""
+
 import datetime as dt
 import hashlib
 import io
@@ -15,11 +16,10 @@ from django.db import IntegrityError, connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 
+from tests.cases.flow import act, case_in, submit
 from whistle.cases.audit import checkpoint_job, verify, verify_chains, write_checkpoint
 from whistle.cases.models import AuditCheckpoint, AuditCheckpointEntry, Case, CaseEvent
 from whistle.core.hashing import LEGACY, canonical_json, key_id
-
-from tests.cases.flow import act, case_in, submit
 
 on_postgresql = pytest.mark.skipif("connection.vendor != 'postgresql'")
 
@@ -64,8 +64,9 @@ def rewrite_with_plain_sha(case, from_seq: int, change: dict) -> None:
             event.prev_hash = previous
             event.hash = hashlib.sha256((previous + canonical_json(event.record())).encode()).hexdigest()
             event.hash_key = LEGACY
-            CaseEvent.objects.filter(pk=event.pk).update(prev_hash=event.prev_hash, hash=event.hash, hash_key=LEGACY,
-                                                         **{k: getattr(event, k) for k in change})
+            CaseEvent.objects.filter(pk=event.pk).update(
+                prev_hash=event.prev_hash, hash=event.hash, hash_key=LEGACY, **{k: getattr(event, k) for k in change}
+            )
             previous = event.hash
     Case.objects.filter(pk=case.pk).update(last_event_hash=previous)
 
@@ -86,11 +87,14 @@ def test_event_hashes_are_keyed_with_the_hash_key_and_name_it(heze):
     assert "content_hash" in event.payload
 
 
-@pytest.mark.parametrize("change", [
-    {"payload": {"content": "改过的办理结果", "on_time": True}},
-    {"actor_label": "冒名顶替"},
-    {"to_state": "closed"},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"payload": {"content": "改过的办理结果", "on_time": True}},
+        {"actor_label": "冒名顶替"},
+        {"to_state": "closed"},
+    ],
+)
 def test_audit_verify_fails_naming_the_case_when_an_event_row_is_altered(heze, change):
     case, untouched = case_in(heze, "replied"), case_in(heze, "replied")
     with around_the_trigger():
@@ -117,12 +121,15 @@ def test_an_edited_event_with_its_chain_recomputed_under_a_wrong_key_is_named(he
     assert "哈希密钥" in named(verify(), case)
 
 
-@pytest.mark.parametrize("column, value", [
-    ("description", "改过的诉求内容"),
-    ("contact_phone", "13900000000"),
-    ("title", "改过的标题"),
-    ("enterprise_id", None),
-])
+@pytest.mark.parametrize(
+    "column, value",
+    [
+        ("description", "改过的诉求内容"),
+        ("contact_phone", "13900000000"),
+        ("title", "改过的标题"),
+        ("enterprise_id", None),
+    ],
+)
 def test_a_changed_case_row_content_is_named(heze, column, value):
     case, untouched = case_in(heze, "replied"), case_in(heze, "replied")
     Case.objects.filter(pk=case.pk).update(**{column: value})
@@ -177,7 +184,9 @@ def test_a_case_deleted_with_its_events_before_any_checkpoint_leaves_a_gap_that_
         # records it.
         assert deleted.number in report.unconfirmed_gaps and report.broken == []
     else:
-        assert [(b.case_number, b.reason) for b in report.broken] == [(deleted.number, "缺号：工单不存在，且没有检查点记录其缺失：工单被删除")]
+        assert [(b.case_number, b.reason) for b in report.broken] == [
+            (deleted.number, "缺号：工单不存在，且没有检查点记录其缺失：工单被删除")
+        ]
     assert kept.number != later.number
 
 
@@ -224,6 +233,7 @@ def test_audit_verify_names_the_case_when_an_event_in_the_middle_is_deleted(heze
 
 # ---- checkpoints ----------------------------------------------------------------------------------------------------
 
+
 def test_a_checkpoint_records_only_the_cases_whose_chain_moved_since_the_last(heze):
     moved, still = case_in(heze, "dispatched"), submit(heze)
     first = write_checkpoint()
@@ -233,7 +243,11 @@ def test_a_checkpoint_records_only_the_cases_whose_chain_moved_since_the_last(he
     act(heze, moved, "accept", "cao_zjj", {})
     second = write_checkpoint()
     assert list(second.entries.values_list("case_id", "seq")) == [(moved.pk, 4)]
-    assert (second.previous_signature, second.max_case_id, second.cases_count) == (first.signature, still.pk, Case.objects.count())
+    assert (second.previous_signature, second.max_case_id, second.cases_count) == (
+        first.signature,
+        still.pk,
+        Case.objects.count(),
+    )
     assert verify().ok and verify().checkpoints == 2
 
 

@@ -1,4 +1,5 @@
 """The real `whistle` commands, run as a user runs them: a separate process on the same database."""
+
 import os
 import subprocess
 import sys
@@ -7,11 +8,10 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from whistle.cases.models import CaseEvent
-
 from tests.cases.flow import case_in, reload, submit
 from tests.cases.test_audit import around_the_trigger
 from tests.conftest import at
+from whistle.cases.models import CaseEvent
 
 # The command runs in another process, so the data must be committed; the migration data is restored afterwards.
 # Sequences reset: on SQLite a case number missing below the first case is a deleted case to `audit verify`, and the
@@ -27,8 +27,9 @@ def whistle(*args) -> subprocess.CompletedProcess:
         password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
         url = f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     env = {**os.environ, "WHISTLE_DATABASE_URL": url}
-    return subprocess.run([str(Path(sys.executable).parent / "whistle"), *args], capture_output=True, text=True,
-                          env=env, timeout=120)
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "whistle"), *args], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def test_whistle_audit_verify_exits_non_zero_naming_the_case_when_an_event_row_is_altered(heze):

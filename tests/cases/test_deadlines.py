@@ -1,11 +1,11 @@
 """Deadlines come from SLA profiles stored as data, counted on the working-day calendar (DESIGN.md "Deadlines")."""
-import datetime as dt
 
-from whistle.cases.models import SlaProfile, SlaStage
-from whistle.core.models import HolidayOverride
+import datetime as dt
 
 from tests.cases.flow import submit
 from tests.conftest import at
+from whistle.cases.models import SlaProfile, SlaStage
+from whistle.core.models import HolidayOverride
 
 
 def test_case_deadlines_skip_national_day_and_count_the_swapped_saturday(heze):
@@ -33,9 +33,20 @@ def test_sla_profile_edit_applies_to_the_next_case(heze):
 def test_category_with_its_own_sla_profile_uses_it(heze):
     # A profile a city adds in the admin (枣庄's 1/2/10 working days, as an example of another city's rule).
     profile = SlaProfile.objects.create(code="zaozhuang", name="枣庄“企呼枣应”")
-    SlaStage.objects.bulk_create([SlaStage(profile=profile, stage=stage, amount=amount, unit="working_days") for stage, amount in
-                                  {"contact": 1, "opinion": 2, "resolve": 10, "resolve_complex": 25, "extension": 7,
-                                   "reopen": 10, "return_window": 2}.items()])
+    SlaStage.objects.bulk_create(
+        [
+            SlaStage(profile=profile, stage=stage, amount=amount, unit="working_days")
+            for stage, amount in {
+                "contact": 1,
+                "opinion": 2,
+                "resolve": 10,
+                "resolve_complex": 25,
+                "extension": 7,
+                "reopen": 10,
+                "return_window": 2,
+            }.items()
+        ]
+    )
     heze.cat_build.sla_profile = profile
     heze.cat_build.save()
     case = submit(heze, category="construction")

@@ -1,4 +1,5 @@
 """An internal category (差评整改) is for the system alone: no one can pick it, no public list shows it."""
+
 import pytest
 
 from whistle.cases import services
@@ -15,15 +16,23 @@ def internal(heze):
 
 def test_enterprise_cannot_raise_a_case_in_an_internal_category(heze, internal):
     with pytest.raises(Invalid) as refused:
-        services.case_submit(heze.actor("ent_cao"), kind="complaint", category="rating-rectification", description="差评")
+        services.case_submit(
+            heze.actor("ent_cao"), kind="complaint", category="rating-rectification", description="差评"
+        )
     assert refused.value.code == "unknown_category" and refused.value.field == "category"
     assert not Case.objects.exists()
 
 
 def test_system_raises_cases_in_an_internal_category(heze, internal):
-    case, created = services.case_submit(Actor.system(), kind="complaint", category="rating-rectification",
-                                         description="扫码评价不满意", contact_name="监督电话", contact_phone="05305310000",
-                                         county="caoxian")
+    case, created = services.case_submit(
+        Actor.system(),
+        kind="complaint",
+        category="rating-rectification",
+        description="扫码评价不满意",
+        contact_name="监督电话",
+        contact_phone="05305310000",
+        county="caoxian",
+    )
     assert created and case.category == internal
 
 

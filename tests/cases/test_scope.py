@@ -1,14 +1,14 @@
 """Who sees which cases (DESIGN.md "Access"): every selector is scoped to the actor; outside the scope a case
 does not exist."""
+
 import pytest
 from django.contrib.auth import get_user_model
 
+from tests.cases.flow import MONDAY, act, case_in, submit
+from tests.conftest import at
 from whistle.cases import selectors
 from whistle.core.errors import Forbidden, NotFound
 from whistle.org.scopes import Actor
-
-from tests.cases.flow import MONDAY, act, case_in, submit
-from tests.conftest import at
 
 
 @pytest.fixture
@@ -109,8 +109,12 @@ def test_inbox_of_an_actor_without_a_unit_is_empty(heze):
 
 
 def test_case_list_filters_by_state_and_kind(heze, cases, subtests):
-    for filters, expected in [({"state": "submitted"}, "E"), ({"state": "submitted,dispatched"}, "ABCEF"),
-                              ({"kind": "help"}, "ABCEF"), ({"kind": "complaint"}, "")]:
+    for filters, expected in [
+        ({"state": "submitted"}, "E"),
+        ({"state": "submitted,dispatched"}, "ABCEF"),
+        ({"kind": "help"}, "ABCEF"),
+        ({"kind": "complaint"}, ""),
+    ]:
         with subtests.test(**filters):
             ids = set(selectors.case_list(heze.actor("city_office"), **filters).values_list("pk", flat=True))
             assert {name for name, case in cases.items() if case.pk in ids} == set(expected)

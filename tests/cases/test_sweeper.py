@@ -3,13 +3,13 @@ notices, escalation county → city, the green channel; idempotent.
 
 The case of `case_in` is dispatched Monday 2 Nov 2026 10:00, so its solve deadline is Monday 23 Nov 10:00.
 """
+
+from tests.cases.flow import act, actions, case_in, last_event, reload, submit
+from tests.conftest import at
 from whistle.cases.models import Case, CaseEvent
 from whistle.cases.sweeper import sweep
 from whistle.core.models import RuleParameter
 from whistle.org.models import Membership
-
-from tests.cases.flow import act, actions, case_in, last_event, reload, submit
-from tests.conftest import at
 
 NOTHING = {"red_card": 0, "yellow_card": 0, "supervise": 0, "escalate": 0}
 
@@ -129,8 +129,14 @@ def test_replied_case_is_not_carded_supervised_or_escalated(heze):
 def test_withdrawn_and_closed_cases_are_not_swept(heze):
     # A returned case is swept: it waits for the office's dispatch, which has its own clock (test_dispatch_clock.py).
     withdrawn = act(heze, submit(heze), "withdraw", "ent_cao", {"reason": "已自行解决"}, at(2026, 11, 2, 11))
-    closed = act(heze, case_in(heze, "replied"), "follow_up", "ent_cao", {"resolution": "resolved", "satisfaction": "satisfied"},
-                 at(2026, 11, 6))
+    closed = act(
+        heze,
+        case_in(heze, "replied"),
+        "follow_up",
+        "ent_cao",
+        {"resolution": "resolved", "satisfaction": "satisfied"},
+        at(2026, 11, 6),
+    )
     assert sweep(at(2026, 12, 31)) == NOTHING
     assert [actions(c)[-1] for c in (withdrawn, closed)] == ["withdraw", "follow_up"]
 
@@ -157,8 +163,8 @@ def test_redo_past_its_new_deadline_is_supervised_again(heze):
     assert counts["supervise"] == 1 and reload(case).supervision_count == 2
 
 
-
 # ---- one pass per case (issue 2: the sweep at 1,000,000 open cases) -------------------------------------------------
+
 
 def test_rule_8_2_red_card_and_supervision_notice_of_one_case_in_one_pass_keep_the_chain(heze):
     """A case a working day past its deadline gets its red card and its supervision notice in one sweep, in that
@@ -226,12 +232,18 @@ def test_rule_8_2_sweep_leaves_a_case_as_the_one_case_workflow_leaves_its_twin(h
     assert sweep(moment) == {**NOTHING, "red_card": 1, "supervise": 1}  # the twin has nothing left due
 
     def columns(case):
-        return {name: value for name, value in Case.objects.filter(pk=case.pk).values(*FIELDS).get().items()
-                if name != "last_event_hash"}
+        return {
+            name: value
+            for name, value in Case.objects.filter(pk=case.pk).values(*FIELDS).get().items()
+            if name != "last_event_hash"
+        }
 
     def events(case):
-        return list(CaseEvent.objects.filter(case_id=case.pk).order_by("seq").values_list(
-            "seq", "action", "from_state", "to_state", "actor_id", "actor_label", "at", "payload"))
+        return list(
+            CaseEvent.objects.filter(case_id=case.pk)
+            .order_by("seq")
+            .values_list("seq", "action", "from_state", "to_state", "actor_id", "actor_label", "at", "payload")
+        )
 
     assert columns(swept) == columns(twin) and columns(swept)["card"] == "red"
     assert events(swept) == events(twin) and [e[1] for e in events(swept)][-2:] == ["red_card", "supervise"]

@@ -1,16 +1,16 @@
 """The 吹哨 workflow, rule by rule (domain/rules.md §1 and §8.2; DESIGN.md "The case workflow")."""
+
 import pytest
 
-from whistle.cases.models import Case, CaseEvent, DispatchRule
+from tests.cases.flow import MONDAY, act, actions, case_in, last_event, reload, submit
+from tests.conftest import at
 from whistle.cases import services
+from whistle.cases.models import Case, CaseEvent, DispatchRule
 from whistle.cases.services import case_transition
 from whistle.core.errors import Conflict, Forbidden, Invalid
 from whistle.core.models import RuleParameter
 from whistle.org.models import Unit
 from whistle.org.scopes import Actor
-
-from tests.cases.flow import MONDAY, act, actions, case_in, last_event, reload, submit
-from tests.conftest import at
 
 
 def events_of(case):
@@ -18,6 +18,7 @@ def events_of(case):
 
 
 # ---- dispatch ---------------------------------------------------------------------------------------
+
 
 def test_case_is_dispatched_automatically_by_catalogue_category_and_county(heze):
     case = submit(heze, category="construction", county="shanxian")
@@ -63,14 +64,30 @@ def test_cross_county_case_goes_to_city_coordination_undispatched(heze):
 def test_case_county_is_a_county_government_or_development_zone(heze):
     zone = Unit.objects.create(code="caoxian-kfq", name="曹县经济开发区", level="county", kind="zone", parent=heze.cao)
     contact = {"contact_name": "赵六", "contact_phone": "13905300003"}
-    by_id, _ = services.case_submit(Actor.system(), kind="report", category="other", description="夜间施工扰民",
-                                    county=heze.shan.pk, now=MONDAY, **contact)
-    in_zone, _ = services.case_submit(Actor.system(), kind="report", category="other", description="园区道路破损",
-                                      county="caoxian-kfq", now=MONDAY, **contact)
+    by_id, _ = services.case_submit(
+        Actor.system(),
+        kind="report",
+        category="other",
+        description="夜间施工扰民",
+        county=heze.shan.pk,
+        now=MONDAY,
+        **contact,
+    )
+    in_zone, _ = services.case_submit(
+        Actor.system(),
+        kind="report",
+        category="other",
+        description="园区道路破损",
+        county="caoxian-kfq",
+        now=MONDAY,
+        **contact,
+    )
     assert (by_id.county, in_zone.county) == (heze.shan, zone)
     for county in ("caoxian-zjj", "caoxian-zhuangzhai", heze.cao_zjj.pk, True, ["caoxian"]):
         with pytest.raises(Invalid) as refused:
-            services.case_submit(Actor.system(), kind="report", category="other", description="x", county=county, **contact)
+            services.case_submit(
+                Actor.system(), kind="report", category="other", description="x", county=county, **contact
+            )
         assert refused.value.code == "unknown_county"
 
 
@@ -105,6 +122,7 @@ def test_complex_case_has_thirty_working_days_to_solve(heze):
 
 # ---- sign or return -----------------------------------------------------------------------------------
 
+
 def test_unit_signs_for_case_and_owes_contact_next(heze):
     case = act(heze, submit(heze), "accept", "cao_zjj", {}, at(2026, 11, 2, 10, 30))
     assert case.state == "accepted" and case.accepted_at == at(2026, 11, 2, 10, 30)
@@ -114,12 +132,21 @@ def test_unit_signs_for_case_and_owes_contact_next(heze):
 def test_signing_after_the_return_window_is_possible_but_recorded_late(heze):
     case = act(heze, submit(heze), "accept", "cao_zjj", {}, at(2026, 11, 4, 10, 1))
     assert case.state == "accepted" and last_event(case).payload == {"on_time": False}
-    assert last_event(act(heze, submit(heze), "accept", "cao_zjj", {}, at(2026, 11, 4, 10))).payload == {"on_time": True}
+    assert last_event(act(heze, submit(heze), "accept", "cao_zjj", {}, at(2026, 11, 4, 10))).payload == {
+        "on_time": True
+    }
 
 
 def test_return_with_reason_and_suggested_unit_within_two_working_days(heze):
     case = submit(heze)
-    case = act(heze, case, "return", "cao_zjj", {"reason": "属市场监管职责", "suggested_unit": "caoxian-scjg"}, at(2026, 11, 4, 9, 59))
+    case = act(
+        heze,
+        case,
+        "return",
+        "cao_zjj",
+        {"reason": "属市场监管职责", "suggested_unit": "caoxian-scjg"},
+        at(2026, 11, 4, 9, 59),
+    )
     assert case.state == "returned" and case.lead_unit is None and case.returns_count == 1
     # Back with the office, which owes a dispatch within a working day.
     assert case.next_due_at == at(2026, 11, 5, 9, 59) and case.resolve_due_at is None
@@ -131,7 +158,14 @@ def test_return_with_reason_and_suggested_unit_within_two_working_days(heze):
 def test_return_after_two_working_days_is_refused_with_409(heze):
     case = submit(heze)
     with pytest.raises(Conflict) as refused:
-        act(heze, case, "return", "cao_zjj", {"reason": "不属本单位", "suggested_unit": "caoxian-scjg"}, at(2026, 11, 4, 10, 1))
+        act(
+            heze,
+            case,
+            "return",
+            "cao_zjj",
+            {"reason": "不属本单位", "suggested_unit": "caoxian-scjg"},
+            at(2026, 11, 4, 10, 1),
+        )
     assert refused.value.status == 409 and refused.value.code == "return_window_closed"
     assert reload(case).state == "dispatched" and actions(case) == ["submit", "route", "dispatch"]
 
@@ -142,38 +176,65 @@ def test_return_needs_reason_and_an_existing_suggested_unit(heze):
         act(heze, case, "return", "cao_zjj", {"suggested_unit": "caoxian-scjg"}, at(2026, 11, 2, 11))
     assert no_reason.value.field == "reason"
     with pytest.raises(Invalid) as unknown:
-        act(heze, case, "return", "cao_zjj", {"reason": "不属本单位", "suggested_unit": "no-such-unit"}, at(2026, 11, 2, 11))
+        act(
+            heze,
+            case,
+            "return",
+            "cao_zjj",
+            {"reason": "不属本单位", "suggested_unit": "no-such-unit"},
+            at(2026, 11, 2, 11),
+        )
     assert unknown.value.code == "unknown_unit" and unknown.value.field == "suggested_unit"
 
 
 def test_accepted_case_cannot_be_returned(heze):
     case = case_in(heze, "accepted")
     with pytest.raises(Conflict) as refused:
-        act(heze, case, "return", "cao_zjj", {"reason": "不属本单位", "suggested_unit": "caoxian-scjg"}, at(2026, 11, 2, 11))
+        act(
+            heze,
+            case,
+            "return",
+            "cao_zjj",
+            {"reason": "不属本单位", "suggested_unit": "caoxian-scjg"},
+            at(2026, 11, 2, 11),
+        )
     assert refused.value.code == "invalid_state"
 
 
 def test_second_return_escalates_case_from_county_to_city(heze):
     case = submit(heze)
-    case = act(heze, case, "return", "cao_zjj", {"reason": "不属本单位", "suggested_unit": "caoxian-scjg"}, at(2026, 11, 2, 11))
+    case = act(
+        heze, case, "return", "cao_zjj", {"reason": "不属本单位", "suggested_unit": "caoxian-scjg"}, at(2026, 11, 2, 11)
+    )
     assert case.level == "county"
     case = act(heze, case, "dispatch", "cao_office", {"unit": "caoxian-scjg"}, at(2026, 11, 2, 14))
-    case = act(heze, case, "return", "cao_scjg", {"reason": "属住建职责", "suggested_unit": "caoxian-zjj"}, at(2026, 11, 3, 9))
+    case = act(
+        heze, case, "return", "cao_scjg", {"reason": "属住建职责", "suggested_unit": "caoxian-zjj"}, at(2026, 11, 3, 9)
+    )
     assert case.state == "returned" and case.level == "city" and case.escalated_at == at(2026, 11, 3, 9)
     escalation = last_event(case)
-    assert escalation.action == "escalate" and escalation.actor_label == "系统" and "第2次退单" in escalation.payload["reason"]
+    assert (
+        escalation.action == "escalate"
+        and escalation.actor_label == "系统"
+        and "第2次退单" in escalation.payload["reason"]
+    )
 
 
 def test_returns_before_escalation_come_from_rule_parameter(heze):
     RuleParameter.objects.filter(key="escalation.returns_to_city").update(value=3)
     case = submit(heze)
-    case = act(heze, case, "return", "cao_zjj", {"reason": "不属本单位", "suggested_unit": "caoxian-scjg"}, at(2026, 11, 2, 11))
+    case = act(
+        heze, case, "return", "cao_zjj", {"reason": "不属本单位", "suggested_unit": "caoxian-scjg"}, at(2026, 11, 2, 11)
+    )
     case = act(heze, case, "dispatch", "cao_office", {"unit": "caoxian-scjg"}, at(2026, 11, 2, 14))
-    case = act(heze, case, "return", "cao_scjg", {"reason": "属住建职责", "suggested_unit": "caoxian-zjj"}, at(2026, 11, 3, 9))
+    case = act(
+        heze, case, "return", "cao_scjg", {"reason": "属住建职责", "suggested_unit": "caoxian-zjj"}, at(2026, 11, 3, 9)
+    )
     assert case.returns_count == 2 and case.level == "county"
 
 
 # ---- contact, opinion, reply --------------------------------------------------------------------------
+
 
 def test_contact_within_two_hours_and_opinion_within_one_working_day_are_on_time(heze):
     case = case_in(heze, "in_progress")
@@ -207,6 +268,7 @@ def test_reply_stops_every_clock(heze):
 
 # ---- extension -------------------------------------------------------------------------------------
 
+
 def test_one_extension_of_seven_working_days(heze):
     case = case_in(heze, "in_progress")
     case = act(heze, case, "request_extension", "cao_zjj", {"reason": "需省厅审批"}, at(2026, 11, 10))
@@ -238,16 +300,26 @@ def test_extension_is_approved_by_coordinator_not_by_the_unit(heze):
 
 # ---- follow-up and reopen ---------------------------------------------------------------------------
 
+
 def test_follow_up_resolved_and_satisfied_closes_the_case(heze):
     case = case_in(heze, "replied")
-    case = act(heze, case, "follow_up", "ent_cao", {"resolution": "resolved", "satisfaction": "satisfied"}, at(2026, 11, 6))
+    case = act(
+        heze, case, "follow_up", "ent_cao", {"resolution": "resolved", "satisfaction": "satisfied"}, at(2026, 11, 6)
+    )
     assert case.state == "closed" and not case.is_open and case.closed_at == at(2026, 11, 6)
     assert (case.resolution, case.satisfaction) == ("resolved", "satisfied")
 
 
 def test_follow_up_partly_resolved_and_basically_satisfied_closes_the_case(heze):
     case = case_in(heze, "replied")
-    case = act(heze, case, "follow_up", "ent_cao", {"resolution": "partly", "satisfaction": "basically_satisfied"}, at(2026, 11, 6))
+    case = act(
+        heze,
+        case,
+        "follow_up",
+        "ent_cao",
+        {"resolution": "partly", "satisfaction": "basically_satisfied"},
+        at(2026, 11, 6),
+    )
     assert case.state == "closed"
 
 
@@ -263,7 +335,14 @@ def test_follow_up_needs_resolution_and_satisfaction_from_the_lists(heze):
 
 def test_unresolved_follow_up_reopens_case_with_a_new_clock(heze):
     case = case_in(heze, "replied")
-    case = act(heze, case, "follow_up", "ent_cao", {"resolution": "unresolved", "satisfaction": "basically_satisfied"}, at(2026, 11, 6))
+    case = act(
+        heze,
+        case,
+        "follow_up",
+        "ent_cao",
+        {"resolution": "unresolved", "satisfaction": "basically_satisfied"},
+        at(2026, 11, 6),
+    )
     assert case.state == "reopened" and case.reopen_count == 1 and case.lead_unit == heze.cao_zjj
     assert case.resolve_due_at == at(2026, 11, 27) and case.next_due_at == at(2026, 11, 27)
     assert case.supervision_count == 0
@@ -273,7 +352,9 @@ def test_unresolved_follow_up_reopens_case_with_a_new_clock(heze):
 
 def test_unsatisfied_follow_up_reopens_and_issues_supervision_notice(heze):
     case = case_in(heze, "replied")
-    case = act(heze, case, "follow_up", "ent_cao", {"resolution": "resolved", "satisfaction": "unsatisfied"}, at(2026, 11, 6))
+    case = act(
+        heze, case, "follow_up", "ent_cao", {"resolution": "resolved", "satisfaction": "unsatisfied"}, at(2026, 11, 6)
+    )
     assert case.state == "reopened" and case.supervision_count == 1
     supervision = last_event(case)
     assert supervision.action == "supervise" and supervision.payload["reason"] == "回访不满意"
@@ -284,9 +365,18 @@ def test_unsatisfied_follow_up_reopens_and_issues_supervision_notice(heze):
 
 def test_still_unsatisfied_after_redo_issues_another_supervision_notice(heze):
     case = case_in(heze, "replied")
-    case = act(heze, case, "follow_up", "ent_cao", {"resolution": "unresolved", "satisfaction": "unsatisfied"}, at(2026, 11, 6))
+    case = act(
+        heze, case, "follow_up", "ent_cao", {"resolution": "unresolved", "satisfaction": "unsatisfied"}, at(2026, 11, 6)
+    )
     case = act(heze, case, "reply", "cao_zjj", {"content": "已重新办理"}, at(2026, 11, 10))
-    case = act(heze, case, "follow_up", "ent_cao", {"resolution": "unresolved", "satisfaction": "unsatisfied"}, at(2026, 11, 11))
+    case = act(
+        heze,
+        case,
+        "follow_up",
+        "ent_cao",
+        {"resolution": "unresolved", "satisfaction": "unsatisfied"},
+        at(2026, 11, 11),
+    )
     assert case.reopen_count == 2 and case.supervision_count == 2
     assert last_event(case).payload["reason"] == "重办后仍不满意"
 
@@ -301,7 +391,9 @@ def test_follow_up_by_another_user_of_the_same_enterprise_is_forbidden(heze):
 
 def test_coordinator_follows_up_on_behalf_of_the_enterprise(heze):
     case = case_in(heze, "replied")
-    case = act(heze, case, "follow_up", "cao_office", {"resolution": "resolved", "satisfaction": "satisfied"}, at(2026, 11, 6))
+    case = act(
+        heze, case, "follow_up", "cao_office", {"resolution": "resolved", "satisfaction": "satisfied"}, at(2026, 11, 6)
+    )
     assert case.state == "closed" and last_event(case).payload["on_behalf"] is True
 
 
@@ -322,12 +414,17 @@ def test_unit_cannot_follow_up_its_own_case(heze):
 
 # ---- lead and assisting units ------------------------------------------------------------------------
 
+
 def test_assisting_unit_sees_case_adds_assist_note_but_may_not_reply(heze):
     case = submit(heze, category="other")
-    case = act(heze, case, "dispatch", "cao_office", {"unit": "caoxian-zjj", "assisting_units": ["caoxian-scjg"]}, MONDAY)
+    case = act(
+        heze, case, "dispatch", "cao_office", {"unit": "caoxian-zjj", "assisting_units": ["caoxian-scjg"]}, MONDAY
+    )
     assert list(case.assisting_units.all()) == [heze.cao_scjg]
-    for action, user, payload, now in [("accept", "cao_zjj", {}, at(2026, 11, 2, 11)),
-                                       ("contact", "cao_zjj", {}, at(2026, 11, 2, 11, 30))]:
+    for action, user, payload, now in [
+        ("accept", "cao_zjj", {}, at(2026, 11, 2, 11)),
+        ("contact", "cao_zjj", {}, at(2026, 11, 2, 11, 30)),
+    ]:
         case = act(heze, case, action, user, payload, now)
     case = act(heze, case, "assist_note", "cao_scjg", {"note": "已核查营业执照，无问题"}, at(2026, 11, 3))
     assert last_event(case).payload == {"note": "已核查营业执照，无问题"}
@@ -346,12 +443,17 @@ def test_lead_unit_cannot_also_assist(heze):
 
 def test_return_drops_the_assisting_units(heze):
     case = submit(heze, category="other")
-    case = act(heze, case, "dispatch", "cao_office", {"unit": "caoxian-zjj", "assisting_units": ["caoxian-scjg"]}, MONDAY)
-    case = act(heze, case, "return", "cao_zjj", {"reason": "不属本单位", "suggested_unit": "caoxian-scjg"}, at(2026, 11, 2, 11))
+    case = act(
+        heze, case, "dispatch", "cao_office", {"unit": "caoxian-zjj", "assisting_units": ["caoxian-scjg"]}, MONDAY
+    )
+    case = act(
+        heze, case, "return", "cao_zjj", {"reason": "不属本单位", "suggested_unit": "caoxian-scjg"}, at(2026, 11, 2, 11)
+    )
     assert case.assisting_units.count() == 0
 
 
 # ---- withdraw ---------------------------------------------------------------------------------------
+
 
 def test_requester_withdraws_a_case_not_yet_signed_for(heze):
     case = act(heze, submit(heze), "withdraw", "ent_cao", {"reason": "问题已自行解决"}, at(2026, 11, 2, 10, 5))
@@ -367,11 +469,15 @@ def test_signed_case_cannot_be_withdrawn(heze):
 
 # ---- payload types -----------------------------------------------------------------------------------
 
+
 def test_dispatch_payload_of_wrong_type_is_invalid(heze, subtests):
     case = submit(heze, category="other")
     for payload, field in [
-        ({"unit": []}, "unit"), ({"unit": {"code": "caoxian-zjj"}}, "unit"), ({"unit": True}, "unit"),
-        ({"unit": 10 ** 30}, "unit"), ({"unit": "caoxian-zjj", "complex": "yes"}, "complex"),
+        ({"unit": []}, "unit"),
+        ({"unit": {"code": "caoxian-zjj"}}, "unit"),
+        ({"unit": True}, "unit"),
+        ({"unit": 10**30}, "unit"),
+        ({"unit": "caoxian-zjj", "complex": "yes"}, "complex"),
         ({"unit": "caoxian-zjj", "assisting_units": "caoxian-scjg"}, "assisting_units"),
         ({"unit": "caoxian-zjj", "assisting_units": 5}, "assisting_units"),
         ({"unit": "caoxian-zjj", "assisting_units": [["caoxian-scjg"]]}, "assisting_units"),
@@ -391,7 +497,13 @@ def test_workflow_payload_of_wrong_type_is_invalid(heze, subtests):
         ("in_progress", "urge", "cao_office", {"note": 7}, "note"),
         ("in_progress", "supervise", "cao_office", {"reason": {"x": 1}}, "reason"),
         ("in_progress", "escalate", "cao_office", {"reason": 3.5}, "reason"),
-        ("replied", "follow_up", "ent_cao", {"resolution": "resolved", "satisfaction": "satisfied", "comment": 1}, "comment"),
+        (
+            "replied",
+            "follow_up",
+            "ent_cao",
+            {"resolution": "resolved", "satisfaction": "satisfied", "comment": 1},
+            "comment",
+        ),
         ("dispatched", "return", "cao_zjj", {"reason": "不属本单位", "suggested_unit": [1]}, "suggested_unit"),
     ]:
         with subtests.test(action=action, payload=payload):
@@ -430,17 +542,34 @@ def test_service_only_actions_cannot_be_invoked_as_transitions(heze):
 
 # ---- the event chain -------------------------------------------------------------------------------
 
+
 def test_every_step_appends_a_hash_chained_case_event(heze):
     case = case_in(heze, "replied")
-    case = act(heze, case, "follow_up", "ent_cao", {"resolution": "resolved", "satisfaction": "satisfied"}, at(2026, 11, 6))
+    case = act(
+        heze, case, "follow_up", "ent_cao", {"resolution": "resolved", "satisfaction": "satisfied"}, at(2026, 11, 6)
+    )
     events = events_of(case)
-    assert [e.action for e in events] == ["submit", "route", "dispatch", "accept", "contact", "opinion", "reply", "follow_up"]
+    assert [e.action for e in events] == [
+        "submit",
+        "route",
+        "dispatch",
+        "accept",
+        "contact",
+        "opinion",
+        "reply",
+        "follow_up",
+    ]
     assert [e.seq for e in events] == list(range(1, 9))
     assert events[0].prev_hash == "" and all(b.prev_hash == a.hash for a, b in zip(events, events[1:]))
     assert case.last_event_hash == events[-1].hash and case.event_seq == 8
     assert [(e.from_state, e.to_state) for e in events[2:]] == [
-        ("submitted", "dispatched"), ("dispatched", "accepted"), ("accepted", "contacted"), ("contacted", "in_progress"),
-        ("in_progress", "replied"), ("replied", "closed")]
+        ("submitted", "dispatched"),
+        ("dispatched", "accepted"),
+        ("accepted", "contacted"),
+        ("contacted", "in_progress"),
+        ("in_progress", "replied"),
+        ("replied", "closed"),
+    ]
     assert events[3].actor == heze.users.cao_zjj and events[3].actor_label == "曹县住房和城乡建设局 cao_zjj"
 
 
@@ -453,12 +582,20 @@ def test_refused_transition_writes_nothing(heze):
 
 
 def test_requester_withdraws_a_case_still_waiting_for_dispatch(heze):
-    case = act(heze, submit(heze, category="other"), "withdraw", "ent_cao", {"reason": "已找到办法"}, at(2026, 11, 2, 11))
+    case = act(
+        heze, submit(heze, category="other"), "withdraw", "ent_cao", {"reason": "已找到办法"}, at(2026, 11, 2, 11)
+    )
     assert case.state == "closed" and case.lead_unit is None
 
 
 def test_requester_withdraws_a_returned_case(heze):
-    case = act(heze, submit(heze), "return", "cao_zjj", {"reason": "不属本单位", "suggested_unit": "caoxian-scjg"},
-               at(2026, 11, 2, 11))
+    case = act(
+        heze,
+        submit(heze),
+        "return",
+        "cao_zjj",
+        {"reason": "不属本单位", "suggested_unit": "caoxian-scjg"},
+        at(2026, 11, 2, 11),
+    )
     case = act(heze, case, "withdraw", "ent_cao", {"reason": "不再需要"}, at(2026, 11, 2, 12))
     assert case.state == "closed" and reload(case).state == "closed"

@@ -1,5 +1,6 @@
 """The restore drill (issue 11 item 8): build data, `whistle backup`, `whistle restore` into a fresh database,
 the counts match and `whistle audit verify` passes on the restored copy. Real commands, real databases."""
+
 import json
 import os
 import subprocess
@@ -12,11 +13,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
+from tests.cases.flow import case_in, submit
 from whistle.cases import services
 from whistle.cases.audit import write_checkpoint
 from whistle.cases.models import Case, CaseEvent
-
-from tests.cases.flow import case_in, submit
 
 # The commands run in other processes, so the data must be committed; the migration data is restored afterwards.
 # Sequences reset: on SQLite a case number missing below the first case is a deleted case to `audit verify`, and the
@@ -34,8 +34,9 @@ def _url(name: str | None = None) -> str:
 
 def whistle(*args, url: str, var: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "WHISTLE_DATABASE_URL": url, "WHISTLE_VAR_DIR": str(var)}
-    return subprocess.run([str(Path(sys.executable).parent / "whistle"), *args], capture_output=True, text=True,
-                          env=env, timeout=300)
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "whistle"), *args], capture_output=True, text=True, env=env, timeout=300
+    )
 
 
 @pytest.fixture
@@ -55,12 +56,17 @@ def fresh_database(tmp_path):
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def test_restore_drill_counts_match_and_audit_verify_passes_on_the_restored_copy(heze, tmp_path, settings, fresh_database):
+def test_restore_drill_counts_match_and_audit_verify_passes_on_the_restored_copy(
+    heze, tmp_path, settings, fresh_database
+):
     source_var, restored_var = tmp_path / "source", tmp_path / "restored"
     settings.MEDIA_ROOT = source_var / "media"
     case = case_in(heze, "accepted")
-    services.attachment_add(heze.actor("ent_cao"), case.number,
-                            SimpleUploadedFile("现场照片.jpg", b"\xff\xd8\xff\xe0 photo bytes", "image/jpeg"))
+    services.attachment_add(
+        heze.actor("ent_cao"),
+        case.number,
+        SimpleUploadedFile("现场照片.jpg", b"\xff\xd8\xff\xe0 photo bytes", "image/jpeg"),
+    )
     submit(heze)
     write_checkpoint()
     case_in(heze, "replied")  # after the checkpoint: the restored copy holds chains newer than the checkpoint too

@@ -5,14 +5,14 @@ the package does not know.
 The 2026 dates were checked against chinese-calendar 1.11: 中秋 25–27 Sep, 国庆 1–7 Oct, swapped working days
 Sunday 20 Sep and Saturday 10 Oct.
 """
+
 import datetime as dt
 
 import pytest
 
+from tests.conftest import at
 from whistle.core import calendar
 from whistle.core.models import HolidayOverride
-
-from tests.conftest import at
 
 D = dt.date
 
@@ -102,6 +102,7 @@ def test_working_days_between_counts_the_days_after_the_start(db):
 
 
 # ---- issue 14, item 10: a year the package does not know --------------------------------------------------------
+
 
 @pytest.mark.parametrize("day", [D(2027, 1, 1), D(2027, 5, 3), D(2027, 10, 1)])
 def test_rule_8_2_unknown_year_assumes_the_fixed_date_statutory_holidays(db, day):

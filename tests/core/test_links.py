@@ -1,4 +1,5 @@
 """Links that leave the site start with WHISTLE_PUBLIC_URL, whichever host or port the request came through."""
+
 import pytest
 from django.test import Client, override_settings
 

@@ -1,4 +1,5 @@
 """Request ids, request log lines, /readyz and /metrics (issue 11 items 4 and 5), over a real HTTP server."""
+
 import datetime as dt
 import io
 import json
@@ -8,10 +9,9 @@ import httpx
 import pytest
 from django.utils import timezone
 
-from whistle.core.models import JobHeartbeat, WorkerJob
-
 from tests.cases.flow import submit
 from tests.conftest import PASSWORD, at
+from whistle.core.models import JobHeartbeat, WorkerJob
 
 # The server thread reads committed data; the migration data is restored afterwards.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -46,14 +46,16 @@ def test_request_id_from_the_client_comes_back_in_the_header_and_the_problem_jso
 
 
 def test_an_unsafe_request_id_is_replaced_by_one_of_ours(http):
-    response = http.get("/api/v1/cases/2026-000001", headers={"X-Request-ID": "x\" injected=1 " + "a" * 200})
+    response = http.get("/api/v1/cases/2026-000001", headers={"X-Request-ID": 'x" injected=1 ' + "a" * 200})
     ours = response.headers["X-Request-ID"]
     assert len(ours) == 32 and ours.isalnum() and response.json()["request_id"] == ours
 
 
 def test_each_request_writes_one_json_log_line_with_id_user_route_status_and_duration(http, heze, request_log):
     token = http.post("/api/v1/auth/token", json={"username": "ent_cao", "password": PASSWORD}).json()["token"]
-    response = http.get("/api/v1/cases/2026-999999", headers={"Authorization": f"Bearer {token}", "X-Request-ID": "req-42"})
+    response = http.get(
+        "/api/v1/cases/2026-999999", headers={"Authorization": f"Bearer {token}", "X-Request-ID": "req-42"}
+    )
     assert response.status_code == 404
     lines = [line for line in request_log() if line["request_id"] == "req-42"]
     assert len(lines) == 1
@@ -91,7 +93,12 @@ def test_healthz_answers_without_the_database_and_readyz_says_why_it_is_not_read
     assert never.status_code == 503
     body = never.json()
     assert body["ready"] is False and body["checks"]["database"]["ok"] and body["checks"]["migrations"]["ok"]
-    assert body["checks"]["sweep"] == {"ok": False, "last_success_at": None, "age_seconds": None, "max_age_seconds": 180}
+    assert body["checks"]["sweep"] == {
+        "ok": False,
+        "last_success_at": None,
+        "age_seconds": None,
+        "max_age_seconds": 180,
+    }
 
 
 def test_readyz_is_ready_after_a_recent_sweep_and_not_once_it_is_three_intervals_old(http):
@@ -114,7 +121,9 @@ def test_metrics_count_requests_by_route_and_status_and_show_job_ages_and_sweep_
     http.get("/healthz")
     http.get("/api/v1/cases/2026-000001")
     lagging = http.get("/metrics").text
-    lag = next(float(line.split()[-1]) for line in lagging.splitlines() if line.startswith("whistle_sweep_lag_seconds "))
+    lag = next(
+        float(line.split()[-1]) for line in lagging.splitlines() if line.startswith("whistle_sweep_lag_seconds ")
+    )
     assert lag > 86400
     call_command("worker", "--once", "--jobs", "sweep")
     text = http.get("/metrics").text

@@ -1,4 +1,5 @@
 """`whistle serve` keeps its worker alive (issue 11 item 4): real granian, real worker, a real kill."""
+
 import os
 import re
 import signal
@@ -29,9 +30,14 @@ def _alive(pid: int) -> bool:
 
 def test_serve_restarts_a_worker_that_was_killed_and_becomes_ready_once_it_sweeps(tmp_path):
     env = {**_env(), "WHISTLE_VAR_DIR": str(tmp_path)}
-    serve = subprocess.Popen([str(Path(sys.executable).parent / "whistle"), "serve", "--port", str(PORT), "--workers", "1"],
-                             env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                             start_new_session=True)
+    serve = subprocess.Popen(
+        [str(Path(sys.executable).parent / "whistle"), "serve", "--port", str(PORT), "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
     lines: list[str] = []
     threading.Thread(target=lambda: lines.extend(iter(serve.stdout.readline, "")), daemon=True).start()
 

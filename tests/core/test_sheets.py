@@ -1,4 +1,5 @@
 """The one spreadsheet writer (issue 13.2): user text stays text in .xlsx and CSV; long sheets continue, never cut."""
+
 import datetime as dt
 import io
 import zipfile
@@ -27,7 +28,7 @@ def test_csv_neutralises_text_that_a_spreadsheet_would_evaluate():
 
     row = next(csv.reader(io.StringIO(cells)))
     assert row[: len(HOSTILE)] == ["'" + text for text in HOSTILE]
-    assert row[len(HOSTILE):] == ["正常文本", "-5", "3.5", "", "是", "2026-01-02"]  # numbers are not text
+    assert row[len(HOSTILE) :] == ["正常文本", "-5", "3.5", "", "是", "2026-01-02"]  # numbers are not text
 
 
 def test_sheet_of_unknown_length_refuses_to_overflow_instead_of_cutting():

@@ -3,6 +3,7 @@
 Jobs that fail or take long are registered the way a city adds one, as rows of the `core_workerjob` table pointing at
 tests/core/failing_jobs.py; the worker runs as a real `whistle worker` process on the test database.
 """
+
 import os
 import subprocess
 import sys
@@ -14,11 +15,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from whistle.core import jobs as registry
-from whistle.core.models import JobHeartbeat, WorkerJob
-
 from tests.cases.flow import reload, submit
 from tests.conftest import at
+from whistle.core import jobs as registry
+from whistle.core.models import JobHeartbeat, WorkerJob
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,8 +35,15 @@ def _env() -> dict:
 
 
 def whistle_popen(*args, **kwargs) -> subprocess.Popen:
-    return subprocess.Popen([str(Path(sys.executable).parent / "whistle"), *args], env=_env(), cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "whistle"), *args],
+        env=_env(),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
 
 
 def wait_until(condition, what: str, timeout: float = 180):
@@ -54,8 +61,13 @@ def beat(name) -> JobHeartbeat | None:
 
 
 def register(name, target, group="test", every_seconds=1, max_backoff_seconds=600):
-    return WorkerJob.objects.create(name=name, target=f"tests.core.failing_jobs.{target}", group=group,
-                                    every_seconds=every_seconds, max_backoff_seconds=max_backoff_seconds)
+    return WorkerJob.objects.create(
+        name=name,
+        target=f"tests.core.failing_jobs.{target}",
+        group=group,
+        every_seconds=every_seconds,
+        max_backoff_seconds=max_backoff_seconds,
+    )
 
 
 @pytest.mark.django_db
@@ -106,12 +118,14 @@ def test_worker_jobs_option_runs_one_group_and_exclude_leaves_it_out(heze):
 
 @pytest.mark.django_db
 def test_a_job_leased_by_another_worker_is_not_run_here_until_the_lease_runs_out():
-    from django.utils import timezone
     import datetime as dt
 
+    from django.utils import timezone
+
     job = register("counted", "count_runs")
-    JobHeartbeat.objects.create(name="counted", lease_owner="other-host:4242:abcdef",
-                                lease_until=timezone.now() + dt.timedelta(minutes=1))
+    JobHeartbeat.objects.create(
+        name="counted", lease_owner="other-host:4242:abcdef", lease_until=timezone.now() + dt.timedelta(minutes=1)
+    )
     assert registry.run_job(job, force=True).ran is False
     assert beat("counted").runs == 0
     JobHeartbeat.objects.filter(name="counted").update(lease_until=timezone.now() - dt.timedelta(seconds=1))

@@ -9,14 +9,14 @@ March 2026 in 曹县, led by 曹县住建局 (seven cases):
   c6 poor-rating rectification, contact ✓
   c7 poor-rating rectification, never contacted
 """
+
 import datetime as dt
 
 import pytest
 
+from tests.conftest import at
 from whistle.cases.models import Case, SlaProfile
 from whistle.dashboard import rollup
-
-from tests.conftest import at
 
 MARCH = dt.date(2026, 3, 1)
 
@@ -31,18 +31,49 @@ def _empty_shared_caches(db):
     caches["pages"].clear()
 
 
-def make_case(heze, *, county=None, lead=None, submitted=None, contact=None, opinion=None, replied=None,
-              follow=None, state="in_progress", card="none", returns=0, reopens=0, channel="web", title="测试工单", **exact):
+def make_case(
+    heze,
+    *,
+    county=None,
+    lead=None,
+    submitted=None,
+    contact=None,
+    opinion=None,
+    replied=None,
+    follow=None,
+    state="in_progress",
+    card="none",
+    returns=0,
+    reopens=0,
+    channel="web",
+    title="测试工单",
+    **exact,
+):
     """contact/opinion/replied: True (in time), False (late), None (not done). follow: (resolution, satisfaction).
     `exact`: columns set as given, over the ones derived above (e.g. contact_due_at, contacted_at)."""
     submitted = submitted or at(2026, 3, 10)
     lead = lead or heze.cao_zjj
     due = submitted + dt.timedelta(hours=2)
     fields = dict(
-        kind="help", channel=channel, category=heze.cat_build, title=title, description="说明", contact_name="王",
-        contact_phone="13900000000", county=county or heze.cao, lead_unit=lead, sla_profile=SlaProfile.objects.get(is_default=True),
-        state=state, is_open=state != "closed", card=card, returns_count=returns, reopen_count=reopens,
-        submitted_at=submitted, dispatched_at=submitted, contact_due_at=due, opinion_due_at=submitted + dt.timedelta(days=1),
+        kind="help",
+        channel=channel,
+        category=heze.cat_build,
+        title=title,
+        description="说明",
+        contact_name="王",
+        contact_phone="13900000000",
+        county=county or heze.cao,
+        lead_unit=lead,
+        sla_profile=SlaProfile.objects.get(is_default=True),
+        state=state,
+        is_open=state != "closed",
+        card=card,
+        returns_count=returns,
+        reopen_count=reopens,
+        submitted_at=submitted,
+        dispatched_at=submitted,
+        contact_due_at=due,
+        opinion_due_at=submitted + dt.timedelta(days=1),
         resolve_due_at=submitted + dt.timedelta(days=20),
     )
     if contact is not None:
@@ -60,11 +91,25 @@ def make_case(heze, *, county=None, lead=None, submitted=None, contact=None, opi
 def march_cases(heze, lead=None, county=None, submitted=None):
     kw = dict(lead=lead, county=county, submitted=submitted)
     return [
-        make_case(heze, contact=True, opinion=True, replied=True, follow=("resolved", "satisfied"), state="closed", **kw),
-        make_case(heze, contact=False, opinion=True, replied=False, follow=("partly", "basically_satisfied"), state="closed", **kw),
+        make_case(
+            heze, contact=True, opinion=True, replied=True, follow=("resolved", "satisfied"), state="closed", **kw
+        ),
+        make_case(
+            heze,
+            contact=False,
+            opinion=True,
+            replied=False,
+            follow=("partly", "basically_satisfied"),
+            state="closed",
+            **kw,
+        ),
         make_case(heze, contact=True, opinion=False, card="red", **kw),
-        make_case(heze, contact=True, opinion=True, follow=("unresolved", "unsatisfied"), state="reopened", reopens=1, **kw),
-        make_case(heze, contact=True, opinion=True, replied=True, follow=("unreachable", ""), state="closed", returns=1, **kw),
+        make_case(
+            heze, contact=True, opinion=True, follow=("unresolved", "unsatisfied"), state="reopened", reopens=1, **kw
+        ),
+        make_case(
+            heze, contact=True, opinion=True, replied=True, follow=("unreachable", ""), state="closed", returns=1, **kw
+        ),
         make_case(heze, contact=True, channel="rating", **kw),
         make_case(heze, contact=None, channel="rating", **kw),
     ]

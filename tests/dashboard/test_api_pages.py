@@ -1,4 +1,5 @@
 """The metrics API, the rankings page, the .xlsx exports (read back with python-calamine) and the report."""
+
 import datetime as dt
 import io
 
@@ -10,7 +11,7 @@ from whistle.dashboard import rollup
 from whistle.dashboard.models import RankingClass
 from whistle.org.services import token_issue
 
-from .conftest import make_case, march_cases
+from .conftest import march_cases
 
 
 @pytest.fixture
@@ -32,7 +33,10 @@ def test_api_definitions_name_code_and_version(client, data):
     labels = {d["code"]: d["label"] for d in body}
     assert labels["composite"] == "composite@1" and labels["resolution"] == "resolution@1"
     assert next(d for d in body if d["code"] == "composite")["params"]["weights"] == {
-        "response": 30, "resolution": 35, "satisfaction": 35}
+        "response": 30,
+        "resolution": 35,
+        "satisfaction": 35,
+    }
 
 
 def test_api_rates_by_county(client, data):
@@ -40,7 +44,9 @@ def test_api_rates_by_county(client, data):
     assert body["definitions"]["satisfaction"] == "satisfaction@1"
     assert body["definitions"]["response"] == "response@2"  # counted without the cases not yet due since version 2
     assert [(r["code"], r["cases"], r["satisfaction"]["value"]) for r in body["rows"]] == [
-        ("caoxian", 7, 66.7), ("shanxian", 7, 66.7)]
+        ("caoxian", 7, 66.7),
+        ("shanxian", 7, 66.7),
+    ]
     measured = parse_datetime(body["as_of"])  # the moment the rates were measured (JSON keeps milliseconds)
     assert abs(measured - rollup.as_of()) < dt.timedelta(milliseconds=1)
 
@@ -53,20 +59,30 @@ def test_api_rates_a_county_leader_sees_only_their_county(client, data):
 
 
 def test_api_rankings(client, data):
-    body = get(client, data, "city_office", "/api/v1/metrics/rankings", **{"class": "county_department", "month": "2026-03"}).json()
+    body = get(
+        client, data, "city_office", "/api/v1/metrics/rankings", **{"class": "county_department", "month": "2026-03"}
+    ).json()
     assert [(r["unit"], r["rank"]) for r in body["rows"]][:2] == [("caoxian-zjj", 1), ("shanxian-zjj", 1)]
     assert body["definition"] == "composite@1" and body["window"] == {"from": "2026-01", "to": "2026-03", "months": 3}
 
 
-@pytest.mark.parametrize("path,params,code,field", [
-    ("/api/v1/metrics/rates", {"month": "2026-13"}, "invalid_month", "month"),
-    ("/api/v1/metrics/rates", {"month": "March"}, "invalid_month", "month"),
-    ("/api/v1/metrics/rates", {"month": "2026-03", "group_by": "planet"}, "invalid_group_by", "group_by"),
-    ("/api/v1/metrics/rates", {"month_from": "2026-04", "month_to": "2026-03"}, "invalid_month_range", "month_from"),
-    ("/api/v1/metrics/rankings", {"class": "planets", "month": "2026-03"}, "invalid_class", "class"),
-    ("/api/v1/metrics/rankings", {"class": "county", "month": "2026-3"}, "invalid_month", "month"),
-    ("/api/v1/metrics/rankings", {"month": "2026-03"}, "invalid_class", "class"),
-])
+@pytest.mark.parametrize(
+    "path,params,code,field",
+    [
+        ("/api/v1/metrics/rates", {"month": "2026-13"}, "invalid_month", "month"),
+        ("/api/v1/metrics/rates", {"month": "March"}, "invalid_month", "month"),
+        ("/api/v1/metrics/rates", {"month": "2026-03", "group_by": "planet"}, "invalid_group_by", "group_by"),
+        (
+            "/api/v1/metrics/rates",
+            {"month_from": "2026-04", "month_to": "2026-03"},
+            "invalid_month_range",
+            "month_from",
+        ),
+        ("/api/v1/metrics/rankings", {"class": "planets", "month": "2026-03"}, "invalid_class", "class"),
+        ("/api/v1/metrics/rankings", {"class": "county", "month": "2026-3"}, "invalid_month", "month"),
+        ("/api/v1/metrics/rankings", {"month": "2026-03"}, "invalid_class", "class"),
+    ],
+)
 def test_api_bad_input_is_problem_json(client, data, path, params, code, field):
     response = get(client, data, "city_leader", path, **params)
     assert response.status_code == 422
@@ -106,7 +122,7 @@ def test_rates_xlsx_reads_back(client, data):
     assert header[:3] == ["编码", "名称", "受理件数"]
     assert rows == [rows[0]] and rows[0][:3] == ["caoxian", "曹县人民政府", 7]
     col = header.index("解决率(%)")
-    assert rows[0][col:col + 3] == [50.0, 1.5, 3]
+    assert rows[0][col : col + 3] == [50.0, 1.5, 3]
 
 
 def test_rankings_page_and_nav_link(client, data):
@@ -121,8 +137,18 @@ def test_rankings_page_and_nav_link(client, data):
 def test_monthly_assessment_report_is_printable(client, data):
     client.force_login(data.users.city_office)
     page = client.get("/dashboard/report", {"month": "2026-03"}).content.decode()
-    for text in ("2026年3月考核通报", "统计期间", "各县区指标", "各承办单位指标", "县直部门", "红榜", "黑榜",
-                 "第1版", "签发", "@media print"):
+    for text in (
+        "2026年3月考核通报",
+        "统计期间",
+        "各县区指标",
+        "各承办单位指标",
+        "县直部门",
+        "红榜",
+        "黑榜",
+        "第1版",
+        "签发",
+        "@media print",
+    ):
         assert text in page, text
 
 
@@ -134,7 +160,9 @@ def test_pages_refuse_enterprises(client, data):
 def test_api_topics_of_the_month(client, data):
     body = get(client, data, "city_leader", "/api/v1/metrics/topics", month="2026-03", limit=5).json()
     assert body["month"] == "2026-03"
-    assert {"categories", "words", "docs", "pending"} <= set(body)  # the content is hot_topics' (tests/dashboard/test_topics.py)
+    assert {"categories", "words", "docs", "pending"} <= set(
+        body
+    )  # the content is hot_topics' (tests/dashboard/test_topics.py)
     assert get(client, data, "city_leader", "/api/v1/metrics/topics", month="2026-3").json()["code"] == "invalid_month"
     assert get(client, data, "city_leader", "/api/v1/metrics/topics", month="2026-03", limit=500).status_code == 422
     assert get(client, data, "ent_cao", "/api/v1/metrics/topics", month="2026-03").status_code == 403

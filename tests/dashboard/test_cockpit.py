@@ -1,6 +1,7 @@
 """The leader's cockpit (/dashboard): each figure equals a hand count over a small month of cases in the `heze`
 fixture, and each links to a 台账 filter listing exactly the cases it counts. Scope: a county leader sees only
 the county."""
+
 import datetime as dt
 import re
 from urllib.parse import parse_qs, urlparse
@@ -34,14 +35,17 @@ def month(heze):
     c, _ = services.case_submit(shan, kind="help", category="construction", description="施工许可审批慢")
     e, _ = services.case_submit(shan, kind="consult", category="construction", description="用电报装咨询")
     for case, ent, handler, (resolution, satisfaction) in [
-        (a, cao, "cao_zjj", ("resolved", "satisfied")), (b, cao, "cao_zjj", ("partly", "basically_satisfied")),
+        (a, cao, "cao_zjj", ("resolved", "satisfied")),
+        (b, cao, "cao_zjj", ("partly", "basically_satisfied")),
         (c, shan, "shan_zjj", ("unresolved", "unsatisfied")),
     ]:
         unit = heze.actor(handler)
         for action in ("accept", "contact"):
             services.case_transition(unit, case.number, action, {})
         services.case_transition(unit, case.number, "reply", {"content": "已答复"})
-        services.case_transition(ent, case.number, "follow_up", {"resolution": resolution, "satisfaction": satisfaction})
+        services.case_transition(
+            ent, case.number, "follow_up", {"resolution": resolution, "satisfaction": satisfaction}
+        )
     shan_zjj = heze.actor("shan_zjj")
     services.case_transition(shan_zjj, e.number, "accept", {})
     services.case_transition(shan_zjj, e.number, "contact", {}, now=timezone.now() + dt.timedelta(days=1))
@@ -81,10 +85,15 @@ def _names(month, *keys):
 
 def test_rule_8_6_cockpit_counts_and_three_rates_equal_a_hand_count(heze, client, month):
     stats = _stats(_page(client, heze.users.city_leader))
-    assert {k: stats[k][1] for k in ("本月受理", "在办", "已办结", "重办")} == {"本月受理": "5", "在办": "3", "已办结": "2", "重办": "1"}
-    assert stats["响应率"][1] == "75.0%"   # contacted in time: A, B, C of the four dispatched (E was late)
-    assert stats["解决率"][1] == "50.0%"   # (A + ½·B) / A, B, C
-    assert stats["满意率"][1] == "66.7%"   # A 满意 + B 基本满意 / A, B, C
+    assert {k: stats[k][1] for k in ("本月受理", "在办", "已办结", "重办")} == {
+        "本月受理": "5",
+        "在办": "3",
+        "已办结": "2",
+        "重办": "1",
+    }
+    assert stats["响应率"][1] == "75.0%"  # contacted in time: A, B, C of the four dispatched (E was late)
+    assert stats["解决率"][1] == "50.0%"  # (A + ½·B) / A, B, C
+    assert stats["满意率"][1] == "66.7%"  # A 满意 + B 基本满意 / A, B, C
     assert stats["综合得分"][1] == str(round((75 * 30 + 50 * 35 + 66.7 * 35) / 100, 1))
     assert stats["督办中"][1] == "1" and stats["提级协调中"][1] == "0"
 
@@ -92,8 +101,17 @@ def test_rule_8_6_cockpit_counts_and_three_rates_equal_a_hand_count(heze, client
 def test_cockpit_every_count_links_to_exactly_the_cases_it_counts(heze, client, month):
     html = _page(client, heze.users.city_leader)
     stats = _stats(html)
-    expected = {"本月受理": "ABCDE", "在办": "CDE", "已办结": "AB", "重办": "C", "督办中": "C",
-                "响应率": "ABCE", "解决率": "ABC", "满意率": "ABC", "综合得分": "ABCDE"}
+    expected = {
+        "本月受理": "ABCDE",
+        "在办": "CDE",
+        "已办结": "AB",
+        "重办": "C",
+        "督办中": "C",
+        "响应率": "ABCE",
+        "解决率": "ABC",
+        "满意率": "ABC",
+        "综合得分": "ABCDE",
+    }
     for label, keys in expected.items():
         assert _listed(client, stats[label][0]) == _names(month, *keys), label
     for label in ("当前超期", "在办合计", "提级协调中", "整改工单", "已回访", "整改中", "整改超期"):
@@ -104,10 +122,15 @@ def test_cockpit_every_count_links_to_exactly_the_cases_it_counts(heze, client, 
 def test_cockpit_ratings_and_patronage_figures_open_the_pages_behind_them(heze, client, month):
     """Ratings are not cases: their figures open the month's 亮评价 ranking; patronage's the portfolio and coverage."""
     stats = _stats(_page(client, heze.users.city_leader))
-    targets = {label: stats[label][0] for label in ("评价", "评价满意率", "差评", "规上企业遍访率", "包保对象", "滞后项目")}
+    targets = {
+        label: stats[label][0] for label in ("评价", "评价满意率", "差评", "规上企业遍访率", "包保对象", "滞后项目")
+    }
     this_month = timezone.localdate().strftime("%Y-%m")
     assert targets["评价"] == targets["评价满意率"] == targets["差评"] == f"/r/ranking?month={this_month}"
-    assert targets["规上企业遍访率"] == "/patronage/coverage" and targets["包保对象"] == targets["滞后项目"] == "/patronage/"
+    assert (
+        targets["规上企业遍访率"] == "/patronage/coverage"
+        and targets["包保对象"] == targets["滞后项目"] == "/patronage/"
+    )
     for href in set(targets.values()):
         assert client.get(href).status_code == 200, href
 
@@ -127,18 +150,31 @@ def test_rule_8_6_county_rates_and_their_drills(heze, client, month):
     assert _listed(client, href) == _names(month, "A", "B")
     # Every rate cell of the county table links to its denominator's cases.
     cells = re.findall(r'<a href="([^"]+)" data-rate="(\w+)" data-county="(\w+)">', html)
-    denominators = {("caoxian", "response"): "AB", ("caoxian", "resolution"): "AB", ("caoxian", "satisfaction"): "AB",
-                    ("shanxian", "response"): "CE", ("shanxian", "resolution"): "C", ("shanxian", "satisfaction"): "C",
-                    ("caoxian", "composite"): "ABD", ("shanxian", "composite"): "CE"}
+    denominators = {
+        ("caoxian", "response"): "AB",
+        ("caoxian", "resolution"): "AB",
+        ("caoxian", "satisfaction"): "AB",
+        ("shanxian", "response"): "CE",
+        ("shanxian", "resolution"): "C",
+        ("shanxian", "satisfaction"): "C",
+        ("caoxian", "composite"): "ABD",
+        ("shanxian", "composite"): "CE",
+    }
     assert {(c, r) for _, r, c in cells} == set(denominators)
     for href, rate, county in cells:
-        assert _listed(client, href.replace("&amp;", "&")) == _names(month, *denominators[(county, rate)]), (county, rate)
+        assert _listed(client, href.replace("&amp;", "&")) == _names(month, *denominators[(county, rate)]), (
+            county,
+            rate,
+        )
 
 
 def test_cockpit_rates_by_unit_link_to_the_units_cases(heze, client, month):
     html = _page(client, heze.users.city_leader)
-    row = re.search(r"<tr><td>单县住房和城乡建设局</td><td><a href=\"([^\"]+)\">(\d+)</a></td><td>(\d+)</td>"
-                    r"<td><a href=\"([^\"]+)\">(\d+)</a>", html)
+    row = re.search(
+        r"<tr><td>单县住房和城乡建设局</td><td><a href=\"([^\"]+)\">(\d+)</a></td><td>(\d+)</td>"
+        r"<td><a href=\"([^\"]+)\">(\d+)</a>",
+        html,
+    )
     assert row.group(2) == "2" and row.group(3) == "2"  # C (reopened) and E, both open
     assert _listed(client, row.group(1).replace("&amp;", "&")) == _names(month, "C", "E")
     # Its overdue figure (now, from the rollup) links to the unit's open cases past their deadline.
@@ -170,15 +206,19 @@ def test_cockpit_scope_a_county_leader_sees_only_the_county(heze, client, month)
 
 def test_rule_4_red_and_black_lists_need_the_minimum_sample(heze, client, month):
     html = _page(client, heze.users.city_leader)
-    section = html[html.index('id="rank-h"'):html.index('id="rate-h"')]
+    section = html[html.index('id="rank-h"') : html.index('id="rate-h"')]
     assert "红榜" in section and "黑榜" in section and "样本不足，暂不排名" in section  # 3 and 2 cases < 10
 
 
 def test_cockpit_shows_hot_topics_with_links(heze, client, month):
     html = _page(client, heze.users.city_leader)
-    section = html[html.index('id="topic-h"'):]
+    section = html[html.index('id="topic-h"') :]
     assert "施工许可" in section
-    href = re.search(r'<a href="([^"]+)">施工许可</a> <span class="count">2</span>', section).group(1).replace("&amp;", "&")
+    href = (
+        re.search(r'<a href="([^"]+)">施工许可</a> <span class="count">2</span>', section)
+        .group(1)
+        .replace("&amp;", "&")
+    )
     assert _listed(client, href) == _names(month, "B", "C")
 
 

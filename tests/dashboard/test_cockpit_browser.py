@@ -1,4 +1,5 @@
 """Playwright: a leader signs in, opens the cockpit and drills from a county's satisfaction rate to its cases."""
+
 import re
 
 import pytest

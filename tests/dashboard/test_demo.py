@@ -1,5 +1,6 @@
 """On the Heze demo (a year played through the real workflow): the rollup is built, agrees with the raw rows, and
 every ranking class finds its units."""
+
 from io import StringIO
 
 import pytest

@@ -1,4 +1,5 @@
 """§8.6: every definition against the hand-computed March fixture (see conftest)."""
+
 import datetime as dt
 
 from whistle.dashboard import metrics, rollup
@@ -104,15 +105,15 @@ def test_rates_a_county_leader_sees_only_their_county(heze, march):
 
 
 def test_rates_over_a_range_of_months(heze, march):
-    make_case(heze, submitted=dt.datetime(2026, 4, 3, 2, 0, tzinfo=dt.timezone.utc), contact=True)
+    make_case(heze, submitted=dt.datetime(2026, 4, 3, 2, 0, tzinfo=dt.UTC), contact=True)
     rollup.rebuild()
     assert scope_row(month=dt.date(2026, 4, 1))["cases"] == 1
     assert metrics.rates(Actor.system(), MARCH, dt.date(2026, 4, 1), None)[0]["cases"] == 8
 
 
 def test_rule_8_6_a_definition_the_computation_cannot_read_is_refused(db):
-    from django.core.exceptions import ValidationError
     import pytest
+    from django.core.exceptions import ValidationError
 
     d = MetricDefinition.objects.get(code="resolution")
     d.params = {"numerator": {"res_solved": 1}, "denominator": {"followed": 1}}
@@ -129,8 +130,15 @@ def test_rule_8_6_a_definition_the_computation_cannot_read_is_refused(db):
 
 def test_editing_a_definition_in_the_admin_bumps_its_version(admin_client, march):
     d = MetricDefinition.objects.get(code="satisfaction")
-    form = {"code": d.code, "name": d.name, "kind": d.kind, "is_active": "on", "source": d.source, "order": d.order,
-            "params": '{"numerator": {"sat_satisfied": 1}, "denominator": {"sat_satisfied": 1, "sat_basic": 1, "sat_unsatisfied": 1}}'}
+    form = {
+        "code": d.code,
+        "name": d.name,
+        "kind": d.kind,
+        "is_active": "on",
+        "source": d.source,
+        "order": d.order,
+        "params": '{"numerator": {"sat_satisfied": 1}, "denominator": {"sat_satisfied": 1, "sat_basic": 1, "sat_unsatisfied": 1}}',
+    }
     response = admin_client.post(f"/admin/dashboard/metricdefinition/{d.pk}/change/", form)
     assert response.status_code == 302
     assert MetricDefinition.objects.get(pk=d.pk).version == 2
@@ -144,9 +152,20 @@ def test_rule_8_3_a_poor_rating_voided_on_appeal_leaves_the_call_back_rate(heze,
     from whistle.ratings.models import Rating, Window
 
     never_called = march[6]
-    window = Window.objects.create(name="施工许可窗口", unit=heze.cao_zjj, supervision_phone="0530-1234567", hall="曹县政务大厅")
-    Rating.objects.create(window=window, unit=heze.cao_zjj, level=1, created_at=never_called.submitted_at, device_hash="d", network_hash="n",
-                          counted=False, status="voided", rectification=never_called)
+    window = Window.objects.create(
+        name="施工许可窗口", unit=heze.cao_zjj, supervision_phone="0530-1234567", hall="曹县政务大厅"
+    )
+    Rating.objects.create(
+        window=window,
+        unit=heze.cao_zjj,
+        level=1,
+        created_at=never_called.submitted_at,
+        device_hash="d",
+        network_hash="n",
+        counted=False,
+        status="voided",
+        rectification=never_called,
+    )
     rollup.rebuild()
     assert scope_row()["poor_callback"] == {"value": 100.0, "numerator": 1, "denominator": 1}
     assert rollup.verify() == []
@@ -179,8 +198,15 @@ def _pending_fixture(heze):
         "e": (t + h, t - h / 2, t + 3 * h, t - h / 6),
     }
     for title, (contact_due, contacted, opinion_due, answered) in rows.items():
-        make_case(heze, title=title, submitted=t - 6 * h, contact_due_at=contact_due, contacted_at=contacted,
-                  opinion_due_at=opinion_due, opinion_at=answered)
+        make_case(
+            heze,
+            title=title,
+            submitted=t - 6 * h,
+            contact_due_at=contact_due,
+            contacted_at=contacted,
+            opinion_due_at=opinion_due,
+            opinion_at=answered,
+        )
     return t
 
 
@@ -226,6 +252,6 @@ def test_rule_4_a_rollup_counted_the_old_way_is_recounted_by_the_next_refresh(he
     """The migration marks every existing row stale: the next refresh recomputes them without any case event."""
     t = _pending_fixture(heze)
     rollup.rebuild(t)
-    CaseMonthFact.objects.update(contact_due=5, contact_pending=0, stale_at=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
+    CaseMonthFact.objects.update(contact_due=5, contact_pending=0, stale_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
     assert rollup.refresh(t)["metrics_months_recomputed"] == 1
     assert scope_row(month=NOV)["response"]["denominator"] == 4

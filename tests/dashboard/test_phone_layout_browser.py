@@ -1,16 +1,16 @@
 """Issue 14 in a real browser: the report and rankings on a 375 px phone (items 16), the cockpit's tiles and its
 三率·按承办单位 chart (items 16, 11), and /api/docs with no network beyond whistle (item 19)."""
+
 import re
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from whistle.dashboard import rollup
-from whistle.dashboard.models import RankingClass
-
 from tests.browser.conftest import DESKTOP, PHONE, browser, open_as, screenshot_dir  # noqa: F401  (fixtures)
 from tests.dashboard.test_cockpit import _fresh, month  # noqa: F401  (fixtures)
+from whistle.dashboard import rollup
+from whistle.dashboard.models import RankingClass
 
 from .conftest import make_case, march_cases
 
@@ -57,7 +57,12 @@ def test_phone_cockpit_tiles_hold_their_figures(month, open_as, screenshot_dir):
     assert figures.count() > 8
     assert figures.evaluate_all(OVERFLOWS) == []
     tiles = page.locator(".stats.big li")
-    assert tiles.evaluate_all("(els) => els.filter((li) => li.querySelector('.n').getBoundingClientRect().right > li.getBoundingClientRect().right).length") == 0
+    assert (
+        tiles.evaluate_all(
+            "(els) => els.filter((li) => li.querySelector('.n').getBoundingClientRect().right > li.getBoundingClientRect().right).length"
+        )
+        == 0
+    )
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.screenshot(path=str(screenshot_dir / "cockpit-phone.png"), full_page=True)
 

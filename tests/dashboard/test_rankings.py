@@ -1,15 +1,15 @@
 """§4 / §8.6: monthly rankings by class, minimum sample, rolling window, 红榜/黑榜, month-on-month, ties."""
+
 import datetime as dt
 
 import pytest
 
+from tests.conftest import at
 from whistle.core.errors import Invalid
 from whistle.dashboard import rollup
 from whistle.dashboard.models import RankingClass
 from whistle.dashboard.rankings import ranking
 from whistle.org.scopes import Actor
-
-from tests.conftest import at
 
 from .conftest import MARCH, make_case, march_cases
 
@@ -18,8 +18,17 @@ APRIL = dt.date(2026, 4, 1)
 
 def good(heze, lead, n, county=None, submitted=None):
     for _ in range(n):
-        make_case(heze, lead=lead, county=county, submitted=submitted, contact=True, opinion=True, replied=True,
-                  follow=("resolved", "satisfied"), state="closed")
+        make_case(
+            heze,
+            lead=lead,
+            county=county,
+            submitted=submitted,
+            contact=True,
+            opinion=True,
+            replied=True,
+            follow=("resolved", "satisfied"),
+            state="closed",
+        )
 
 
 def test_rule_4_a_unit_below_the_minimum_number_of_cases_is_not_ranked(heze, march):
@@ -75,12 +84,20 @@ def test_rule_4_red_and_black_lists_and_month_on_month_change(heze):
     # March: 曹县住建局 perfect, 曹县市场监管局 poor, 单县住建局 middling.
     good(heze, heze.cao_zjj, 2)
     for _ in range(2):
-        make_case(heze, lead=heze.cao_scjg, contact=False, follow=("unresolved", "unsatisfied"), state="reopened", reopens=1)
+        make_case(
+            heze, lead=heze.cao_scjg, contact=False, follow=("unresolved", "unsatisfied"), state="reopened", reopens=1
+        )
     good(heze, heze.shan_zjj, 1, county=heze.shan)
-    make_case(heze, lead=heze.shan_zjj, county=heze.shan, contact=False, follow=("resolved", "satisfied"), state="closed")
+    make_case(
+        heze, lead=heze.shan_zjj, county=heze.shan, contact=False, follow=("resolved", "satisfied"), state="closed"
+    )
     rollup.rebuild()
     march = ranking(Actor.system(), "county_department", MARCH)
-    assert [(r["unit"], r["rank"]) for r in march["rows"]] == [("caoxian-zjj", 1), ("shanxian-zjj", 2), ("caoxian-scjg", 3)]
+    assert [(r["unit"], r["rank"]) for r in march["rows"]] == [
+        ("caoxian-zjj", 1),
+        ("shanxian-zjj", 2),
+        ("caoxian-scjg", 3),
+    ]
     assert [r["unit"] for r in march["red"]] == ["caoxian-zjj"]
     assert [r["unit"] for r in march["black"]] == ["caoxian-scjg"]
     # April (window 3 months): 曹县市场监管局 turns it around with many good cases.
@@ -99,12 +116,20 @@ def test_rule_4_classes_map_from_unit_level_and_kind(heze):
     rollup.rebuild()
     assert [r["unit"] for r in ranking(Actor.system(), "township", MARCH)["rows"]] == ["caoxian-zhuangzhai"]
     assert {r["unit"] for r in ranking(Actor.system(), "county_department", MARCH)["rows"]} == {
-        "caoxian-zjj", "caoxian-scjg", "shanxian-zjj"}
+        "caoxian-zjj",
+        "caoxian-scjg",
+        "shanxian-zjj",
+    }
     assert {r["unit"] for r in ranking(Actor.system(), "city_department", MARCH)["rows"]} == {"heze-zjj", "heze-scjg"}
     data = ranking(Actor.system(), "county", MARCH)
     assert {r["unit"] for r in data["rows"]} == {"caoxian", "shanxian"}
     assert data["definition"] == "composite@1" and [c["code"] for c in data["classes"]] == [
-        "county", "city_department", "county_department", "county_stationed", "township"]
+        "county",
+        "city_department",
+        "county_department",
+        "county_stationed",
+        "township",
+    ]
 
 
 def test_rankings_a_county_leader_sees_only_their_county(heze):

@@ -1,11 +1,11 @@
 """A city office on a phone: the rankings page, another class, the Excel link and the printable report."""
+
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import DESKTOP, PHONE, browser, open_as, screenshot_dir  # noqa: F401
 from whistle.dashboard import rollup
 from whistle.dashboard.models import RankingClass
-
-from tests.browser.conftest import DESKTOP, PHONE, browser, open_as, screenshot_dir  # noqa: F401
 
 from .conftest import make_case, march_cases
 
@@ -31,7 +31,9 @@ def test_rule_4_office_reads_rankings_on_a_phone_and_prints_the_report(ranked, o
     page.get_by_role("button", name="查看").click()
     expect(page.get_by_role("heading", name="红榜")).to_be_visible()
     expect(page.locator(".red li").first).to_contain_text("曹县住房和城乡建设局")
-    expect(page.get_by_role("link", name="导出 Excel")).to_have_attribute("href", "/dashboard/rankings.xlsx?class=county_department&month=2026-03")
+    expect(page.get_by_role("link", name="导出 Excel")).to_have_attribute(
+        "href", "/dashboard/rankings.xlsx?class=county_department&month=2026-03"
+    )
     page.screenshot(path=str(screenshot_dir / "rankings-phone.png"), full_page=True)
     page.get_by_role("link", name="月度考核通报").click()
     expect(page.get_by_role("heading", name="2026年3月考核通报")).to_be_visible()

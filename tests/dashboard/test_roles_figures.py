@@ -1,8 +1,7 @@
 """Issue 14 — the figures every role hit: the 红榜/黑榜 split, a class for every handler, withdrawn cases, the
 cockpit's periods and rates, the default month, official wording and drill-down totals."""
-import datetime as dt
 
-import pytest
+import datetime as dt
 
 from whistle.dashboard import rollup
 from whistle.dashboard.models import RankingClass
@@ -10,21 +9,36 @@ from whistle.dashboard.rankings import ranking, red_and_black, unclassed_units
 from whistle.org.models import Unit
 from whistle.org.scopes import Actor
 
-from tests.conftest import at
-
 from .conftest import MARCH, make_case
 
 
 def good(heze, lead, n, county=None, submitted=None):
     for _ in range(n):
-        make_case(heze, lead=lead, county=county, submitted=submitted, contact=True, opinion=True, replied=True,
-                  follow=("resolved", "satisfied"), state="closed")
+        make_case(
+            heze,
+            lead=lead,
+            county=county,
+            submitted=submitted,
+            contact=True,
+            opinion=True,
+            replied=True,
+            follow=("resolved", "satisfied"),
+            state="closed",
+        )
 
 
 def bad(heze, lead, n, county=None):
     for _ in range(n):
-        make_case(heze, lead=lead, county=county, contact=False, opinion=False, follow=("unresolved", "unsatisfied"),
-                  state="reopened", reopens=1)
+        make_case(
+            heze,
+            lead=lead,
+            county=county,
+            contact=False,
+            opinion=False,
+            follow=("unresolved", "unsatisfied"),
+            state="reopened",
+            reopens=1,
+        )
 
 
 def _rows(*scores):
@@ -32,6 +46,7 @@ def _rows(*scores):
 
 
 # ---- item 1: a unit is on one list at most, the bottom never on the red one ------------------------------------
+
 
 def test_rule_8_6_worst_unit_never_on_the_red_list_when_few_units_are_ranked(heze):
     """Three county departments ranked, lists of 3: the overlap used to go to the 红榜 (the 0.0 unit with it)."""
@@ -68,20 +83,30 @@ def test_rule_8_6_printed_report_puts_the_worst_unit_on_the_black_list(heze, cli
     rollup.rebuild()
     client.force_login(heze.users.city_office)
     html = client.get("/dashboard/report?month=2026-03").content.decode()
-    section = html[html.index("县直部门"):]
-    red = section[section.index("红榜："):section.index("黑榜：")]
-    black = section[section.index("黑榜："):section.index("</div></div>")]
+    section = html[html.index("县直部门") :]
+    red = section[section.index("红榜：") : section.index("黑榜：")]
+    black = section[section.index("黑榜：") : section.index("</div></div>")]
     assert "曹县住房和城乡建设局" in red and "曹县市场监督管理局" not in red
     assert "曹县市场监督管理局（0.0）" in black
 
 
 # ---- item 2: every unit that handles cases is in a ranking class -----------------------------------------------
 
+
 def test_rule_8_6_county_level_stationed_units_are_ranked_in_the_stationed_class(heze):
-    power = Unit.objects.create(code="caoxian-power", name="国网曹县供电公司", level="county", kind="stationed",
-                                parent=heze.cao, county=heze.cao)
+    power = Unit.objects.create(
+        code="caoxian-power",
+        name="国网曹县供电公司",
+        level="county",
+        kind="stationed",
+        parent=heze.cao,
+        county=heze.cao,
+    )
     from whistle.cases.models import Category, DispatchRule
-    DispatchRule.objects.create(category=Category.objects.create(code="power", name="用电保障"), area=heze.cao, unit=power)
+
+    DispatchRule.objects.create(
+        category=Category.objects.create(code="power", name="用电保障"), area=heze.cao, unit=power
+    )
     assert list(unclassed_units()) == []
     good(heze, power, 5)
     rollup.rebuild()
@@ -92,13 +117,20 @@ def test_rule_8_6_county_level_stationed_units_are_ranked_in_the_stationed_class
 
 def test_rule_8_6_a_handler_in_no_class_is_reported(heze):
     RankingClass.objects.filter(code="county_stationed").delete()
-    power = Unit.objects.create(code="caoxian-power", name="国网曹县供电公司", level="county", kind="stationed",
-                                parent=heze.cao, county=heze.cao)
+    power = Unit.objects.create(
+        code="caoxian-power",
+        name="国网曹县供电公司",
+        level="county",
+        kind="stationed",
+        parent=heze.cao,
+        county=heze.cao,
+    )
     make_case(heze, lead=power)
     assert [u.code for u in unclassed_units()] == ["caoxian-power"]
 
 
 # ---- item 4: withdrawn is not 已办结 --------------------------------------------------------------------------
+
 
 def _this_month_page(client, user):
     from django.utils import timezone
@@ -128,10 +160,11 @@ def test_withdrawn_case_is_shown_as_withdrawn_and_not_counted_among_closed_cases
     client.force_login(heze.users.cao_office)
     assert "已撤回" in client.get(f"/cases/{gone.number}").content.decode()
     listed = client.get("/ledger?view=all").content.decode()
-    assert re.search(rf'{gone.number}</span>.*?已撤回', listed, re.S) or "已撤回" in listed
+    assert re.search(rf"{gone.number}</span>.*?已撤回", listed, re.S) or "已撤回" in listed
 
 
 # ---- item 11: one period per table, rates plotted, the last complete month, county-scoped lists ---------------
+
 
 def test_cockpit_county_table_puts_the_months_overdue_beside_the_months_cases(heze, client, settings, tmp_path):
     """An old overdue case (last year) is in 当前超期 but not in this month's 三率·按县区 row."""
@@ -181,6 +214,7 @@ def test_rule_8_6_county_leader_sees_the_published_county_lists(heze):
 
 # ---- item 15: an official report in the city's own words ----------------------------------------------------
 
+
 def test_printed_report_shows_the_citys_wording_not_codes_or_research_notes(heze, client):
     import re
 
@@ -212,6 +246,7 @@ def _superuser():
 
 # ---- item 17: drill-down lists say what they explain, with a total; overdue by lateness --------------------------
 
+
 def test_drill_down_list_names_the_figure_and_its_total(heze, client, settings, tmp_path):
     import re
 
@@ -234,8 +269,15 @@ def test_overdue_list_is_sorted_by_lateness(heze, client):
     from django.utils import timezone
 
     now = timezone.now()
-    late = {days: make_case(heze, submitted=now - dt.timedelta(days=40), title=f"超期{days}天",
-                            next_due_at=now - dt.timedelta(days=days)) for days in (2, 9, 5)}
+    late = {
+        days: make_case(
+            heze,
+            submitted=now - dt.timedelta(days=40),
+            title=f"超期{days}天",
+            next_due_at=now - dt.timedelta(days=days),
+        )
+        for days in (2, 9, 5)
+    }
     make_case(heze, submitted=now, next_due_at=now + dt.timedelta(days=2), title="未到期")
     client.force_login(heze.users.cao_office)
     html = client.get("/ledger?view=overdue").content.decode()
@@ -243,10 +285,13 @@ def test_overdue_list_is_sorted_by_lateness(heze, client):
 
     numbers = re.findall(r'<span class="num">(HZ\d{8})</span>', html)
     assert numbers == [late[9].number, late[5].number, late[2].number]
-    assert "超期 · 共 <strong>3</strong> 件，超期最久的在前" in html or "共 <strong>3</strong> 件，超期最久的在前" in html
+    assert (
+        "超期 · 共 <strong>3</strong> 件，超期最久的在前" in html or "共 <strong>3</strong> 件，超期最久的在前" in html
+    )
 
 
 # ---- item 21: an unknown ?view= is a Chinese 400 ------------------------------------------------------------------
+
 
 def test_ledger_with_an_unknown_view_answers_a_chinese_400(heze, client):
     client.force_login(heze.users.cao_office)

@@ -1,17 +1,17 @@
 """The rollup equals the raw computation; the worker job recomputes only touched months (and the current one)."""
+
 import datetime as dt
 
-from django.core.management import call_command
 import pytest
+from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from tests.cases.flow import PATH, act, submit
+from tests.conftest import at
 from whistle.cases.models import Case
 from whistle.dashboard import metrics, rollup
 from whistle.dashboard.models import CaseMonthFact, RollupState
 from whistle.org.scopes import Actor
-
-from tests.cases.flow import PATH, act, submit
-from tests.conftest import at
 
 from .conftest import march_cases
 
@@ -26,7 +26,10 @@ def test_rollup_equals_the_raw_rows(heze):
     assert result["months"] == 3
     assert rollup.verify() == []
     assert sorted(CaseMonthFact.objects.values_list("month", flat=True).distinct()) == [
-        dt.date(2026, 2, 1), dt.date(2026, 3, 1), dt.date(2026, 4, 1)]
+        dt.date(2026, 2, 1),
+        dt.date(2026, 3, 1),
+        dt.date(2026, 4, 1),
+    ]
 
 
 def test_verify_reports_a_rollup_that_drifted(heze):

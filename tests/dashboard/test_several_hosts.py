@@ -1,6 +1,7 @@
 """Several web hosts (issue 11, item 6): two real granian processes with separate var directories on one database
 and the worker run once from a third; both hosts show the hot topics and the stored cockpit page the worker made,
 through the shared caches (the database's cache tables, or Redis with WHISTLE_REDIS_URL)."""
+
 import uuid
 
 import pytest
@@ -8,16 +9,19 @@ from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCache
 from django.utils import timezone
 
+from tests import hosts
 from whistle.cases import services
 from whistle.core.months import month_of
 from whistle.dashboard import cockpit
 
-from tests import hosts
-
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
-TEXTS = ["厂区用电报装一个月没人来，施工许可也没批", "厂区门口道路破损，货车进出困难，用电报装也慢", "施工许可材料清单咨询，用电报装进度"]
+TEXTS = [
+    "厂区用电报装一个月没人来，施工许可也没批",
+    "厂区门口道路破损，货车进出困难，用电报装也慢",
+    "施工许可材料清单咨询，用电报装进度",
+]
 
 
 def _redis_reachable() -> bool:

@@ -1,15 +1,15 @@
 """及时签收率 (issue 14 item 12; rules.md §4 榆林 “及时接收率”, §8.6): signed for within the return window, over the
 cases whose signing was due — signed, or the window past. A case whose window is still open is left out until it
 closes; the rollup recomputes its month then."""
+
 import datetime as dt
 
 from django.utils import timezone
 
+from tests.conftest import at
 from whistle.dashboard import metrics, rollup
 from whistle.dashboard.models import MetricDefinition
 from whistle.org.scopes import Actor
-
-from tests.conftest import at
 
 from .conftest import MARCH, make_case
 
@@ -36,6 +36,9 @@ def test_rule_8_6_timely_acceptance_rate_is_signing_within_the_return_window(hez
 
 def test_timely_acceptance_is_a_metric_definition_from_a_migration():
     d = MetricDefinition.objects.get(code="accept")
-    assert (d.name, d.kind, d.params) == ("及时签收率", "ratio",
-                                         {"numerator": {"accept_in_time": 1}, "denominator": {"accept_due": 1}})
+    assert (d.name, d.kind, d.params) == (
+        "及时签收率",
+        "ratio",
+        {"numerator": {"accept_in_time": 1}, "denominator": {"accept_due": 1}},
+    )
     assert "§" not in d.caption  # the caption is what an official page prints

@@ -1,4 +1,5 @@
 """Hot topics (热点问题, the start of a 每月一题 choice) against a hand-made month of cases."""
+
 import datetime as dt
 import re
 from urllib.parse import parse_qs, urlparse
@@ -64,7 +65,9 @@ def test_topics_stop_words_and_terms_are_data_a_city_edits(heze, month_cases, se
     terms.write_text("迟迟办不下来\n", encoding="utf-8")
     settings.WHISTLE_TOPICS_STOPWORDS, settings.WHISTLE_TOPICS_USERDICT = str(stops), str(terms)
     topics.store().clear()  # counted again with the city's words
-    words = {w["name"]: w["count"] for w in topics.hot_topics(heze.actor("city_leader"), this_month(), limit=50)["words"]}
+    words = {
+        w["name"]: w["count"] for w in topics.hot_topics(heze.actor("city_leader"), this_month(), limit=50)["words"]
+    }
     assert "施工许可" not in words and words["迟迟办不下来"] == 1
 
 

@@ -1,5 +1,6 @@
 """The production shape on one machine, for the deploy tests: Debian's nginx with TLS in front of `whistle serve`
 (granian), outside demo mode, on the test database. Files come from deploy/ as an operator installs them."""
+
 from __future__ import annotations
 
 import os
@@ -121,21 +122,51 @@ class Stack:
 
     def env(self) -> dict[str, str]:
         return production_env(
-            WHISTLE_DATABASE_URL=self.database_url, WHISTLE_SECRET_KEY=self.secret_key, WHISTLE_HASH_KEY=self.hash_key,
-            WHISTLE_PUBLIC_URL=self.public_url, WHISTLE_TRUSTED_PROXIES="127.0.0.1", WHISTLE_VAR_DIR=str(self.tmp / "var"))
+            WHISTLE_DATABASE_URL=self.database_url,
+            WHISTLE_SECRET_KEY=self.secret_key,
+            WHISTLE_HASH_KEY=self.hash_key,
+            WHISTLE_PUBLIC_URL=self.public_url,
+            WHISTLE_TRUSTED_PROXIES="127.0.0.1",
+            WHISTLE_VAR_DIR=str(self.tmp / "var"),
+        )
 
-    def start(self) -> "Stack":
+    def start(self) -> Stack:
         try:
             self._certificate()
-            subprocess.run([BIN / "whistle", "collectstatic", "--noinput", "-v0"], env=self.env(), check=True, timeout=300)
+            subprocess.run(
+                [BIN / "whistle", "collectstatic", "--noinput", "-v0"], env=self.env(), check=True, timeout=300
+            )
             web_log = self.tmp / "web.log"
             self.web = subprocess.Popen(
-                [BIN / "whistle", "serve", "--no-worker", "--workers", "1", "--host", "127.0.0.1", "--port", str(self.web_port)],
-                env=self.env(), stdout=web_log.open("w"), stderr=subprocess.STDOUT)
+                [
+                    BIN / "whistle",
+                    "serve",
+                    "--no-worker",
+                    "--workers",
+                    "1",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.web_port),
+                ],
+                env=self.env(),
+                stdout=web_log.open("w"),
+                stderr=subprocess.STDOUT,
+            )
             _wait_for(f"http://127.0.0.1:{self.web_port}/healthz", self.web, web_log)
-            self.nginx = subprocess.Popen([nginx_binary(), "-p", str(self.tmp), "-c", str(self._nginx_conf()),
-                                           "-e", str(self.tmp / "nginx-error.log")],
-                                          stdout=subprocess.DEVNULL, stderr=(self.tmp / "nginx.out").open("w"))
+            self.nginx = subprocess.Popen(
+                [
+                    nginx_binary(),
+                    "-p",
+                    str(self.tmp),
+                    "-c",
+                    str(self._nginx_conf()),
+                    "-e",
+                    str(self.tmp / "nginx-error.log"),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=(self.tmp / "nginx.out").open("w"),
+            )
             _wait_for(f"{self.public_url}/healthz", self.nginx, self.tmp / "nginx.out", verify=False)
         except BaseException:
             self.stop()
@@ -148,24 +179,48 @@ class Stack:
 
     def client(self, local_address: str = CLIENT_ADDRESS) -> httpx.Client:
         """An https client of the public address, connecting from `local_address`, trusting the test certificate."""
-        transport = httpx.HTTPTransport(local_address=local_address, verify=ssl.create_default_context(cafile=str(self.cert)))
+        transport = httpx.HTTPTransport(
+            local_address=local_address, verify=ssl.create_default_context(cafile=str(self.cert))
+        )
         return httpx.Client(base_url=self.public_url, transport=transport, timeout=30)
 
     def _certificate(self) -> None:
         (self.tmp / "tls").mkdir()
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-                        "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", self.tmp / "tls" / "privkey.pem",
-                        "-out", self.cert], check=True, capture_output=True, timeout=60)
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+                "-keyout",
+                self.tmp / "tls" / "privkey.pem",
+                "-out",
+                self.cert,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
 
     def _nginx_conf(self) -> Path:
         """deploy/nginx/whistle.conf with this machine's names, ports and paths, in a minimal nginx.conf of its own."""
         site = (DEPLOY / "nginx" / "whistle.conf").read_text()
-        for old, new in [("listen 80;", f"listen 127.0.0.1:{self.http_port};"),
-                         ("listen 443 ssl http2;", f"listen 127.0.0.1:{self.https_port} ssl http2;"),
-                         ("server 127.0.0.1:8000;", f"server 127.0.0.1:{self.web_port};"),
-                         ("/etc/letsencrypt/live/whistle.example.gov.cn/", f"{self.tmp}/tls/"),
-                         ("/var/lib/whistle/static/", f"{self.tmp}/var/static/"),
-                         ("/var/www/letsencrypt", f"{self.tmp}/acme")]:
+        for old, new in [
+            ("listen 80;", f"listen 127.0.0.1:{self.http_port};"),
+            ("listen 443 ssl http2;", f"listen 127.0.0.1:{self.https_port} ssl http2;"),
+            ("server 127.0.0.1:8000;", f"server 127.0.0.1:{self.web_port};"),
+            ("/etc/letsencrypt/live/whistle.example.gov.cn/", f"{self.tmp}/tls/"),
+            ("/var/lib/whistle/static/", f"{self.tmp}/var/static/"),
+            ("/var/www/letsencrypt", f"{self.tmp}/acme"),
+        ]:
             assert old in site, f"deploy/nginx/whistle.conf no longer has {old!r}: update this test with it"
             site = site.replace(old, new)
         (self.tmp / "whistle-site.conf").write_text(site)

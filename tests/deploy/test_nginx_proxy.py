@@ -3,6 +3,7 @@
 trusted proxy. The client connects from 127.0.5.7, so what whistle records must be that address, never nginx's 127.0.0.1.
 
 Select with `pytest -m deploy`."""
+
 import hashlib
 import hmac
 import io
@@ -14,18 +15,19 @@ import pytest
 import segno
 from django.db import connection
 
+from tests.conftest import PASSWORD
+from tests.deploy.stack import CLIENT_ADDRESS, Stack, csrf_token, database_url
 from whistle.cases.models import Case, CaseAttachment
 from whistle.ratings.models import Cadre, Rating
 from whistle.ratings.services import network_of
 
-from tests.conftest import PASSWORD
-from tests.deploy.stack import CLIENT_ADDRESS, Stack, csrf_token, database_url
-
 # The server processes read committed data; the migration data is restored afterwards.
 pytestmark = [pytest.mark.deploy, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-                    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,25 +44,42 @@ def _hmac(key: str, value: str) -> str:
 
 
 def test_through_nginx_a_person_logs_in_submits_a_case_with_a_photo_and_a_rating_carries_their_address(stack, heze):
-    cadre = Cadre.objects.create(name="张伟", post="审批科科长", unit=heze.cao_zjj, duties="负责建筑工程施工许可审批",
-                                  supervision_phone="0530-3212345")
+    cadre = Cadre.objects.create(
+        name="张伟",
+        post="审批科科长",
+        unit=heze.cao_zjj,
+        duties="负责建筑工程施工许可审批",
+        supervision_phone="0530-3212345",
+    )
     origin = {"Origin": stack.public_url}  # as a browser sends it on every POST
     with stack.client() as http:
         page = http.get("/login")
         assert page.status_code == 200
         assert "max-age=31536000" in page.headers["strict-transport-security"]
         assert "secure" in page.headers["set-cookie"].lower()  # the CSRF cookie never travels over http
-        login = http.post("/login", headers=origin, data={"csrfmiddlewaretoken": csrf_token(page.text),
-                                                          "username": "ent_cao", "password": PASSWORD})
+        login = http.post(
+            "/login",
+            headers=origin,
+            data={"csrfmiddlewaretoken": csrf_token(page.text), "username": "ent_cao", "password": PASSWORD},
+        )
         assert login.status_code == 302, login.text[:2000]
 
         form = http.get("/cases/new")
         assert form.status_code == 200
-        submitted = http.post("/cases/new", headers=origin, data={
-            "csrfmiddlewaretoken": csrf_token(form.text), "kind": "help", "category": "construction-permit",
-            "description": "新厂房施工许可材料已交两周，没有答复，附现场照片", "contact_name": "王经理",
-            "contact_phone": "13905300001", "idempotency_key": uuid.uuid4().hex,
-        }, files={"files": ("现场.png", io.BytesIO(PNG), "image/png")})
+        submitted = http.post(
+            "/cases/new",
+            headers=origin,
+            data={
+                "csrfmiddlewaretoken": csrf_token(form.text),
+                "kind": "help",
+                "category": "construction-permit",
+                "description": "新厂房施工许可材料已交两周，没有答复，附现场照片",
+                "contact_name": "王经理",
+                "contact_phone": "13905300001",
+                "idempotency_key": uuid.uuid4().hex,
+            },
+            files={"files": ("现场.png", io.BytesIO(PNG), "image/png")},
+        )
         assert submitted.status_code == 302, submitted.text[:2000]
         case = Case.objects.get(enterprise=heze.ent_cao)
         assert submitted.headers["location"] == f"/cases/{case.number}"
@@ -68,8 +87,11 @@ def test_through_nginx_a_person_logs_in_submits_a_case_with_a_photo_and_a_rating
         assert [(a.name, a.size) for a in CaseAttachment.objects.filter(case=case)] == [("现场.png", len(PNG))]
 
         card = http.get(f"/r/{cadre.card_code}/")
-        rated = http.post(f"/r/{cadre.card_code}/", headers=origin,
-                          data={"csrfmiddlewaretoken": csrf_token(card.text), "level": "1", "comment": "窗口没人"})
+        rated = http.post(
+            f"/r/{cadre.card_code}/",
+            headers=origin,
+            data={"csrfmiddlewaretoken": csrf_token(card.text), "level": "1", "comment": "窗口没人"},
+        )
         assert rated.status_code == 200, re.findall(r"role=\"alert\">([^<]*)", rated.text)
         qr = http.get(f"/r/{cadre.card_code}/qr.svg")
 

@@ -1,33 +1,42 @@
 """Outside demo mode whistle runs only on its own keys, and the documented production environment passes
 `whistle check --deploy` without a warning. Each case is a real `whistle` process with a production environment
 (no WHISTLE_DEMO, which the test run itself has)."""
+
 import subprocess
 
 import pytest
 
-from whistle.settings import DEMO_SECRET_KEY
-
 from tests.deploy.stack import BIN, env_file, production_env, random_key
+from whistle.settings import DEMO_SECRET_KEY
 
 pytestmark = pytest.mark.deploy
 
 
 def whistle(tmp_path, *args, **env) -> subprocess.CompletedProcess:
-    return subprocess.run([BIN / "whistle", *args], capture_output=True, text=True, timeout=120,
-                          env=production_env(WHISTLE_VAR_DIR=str(tmp_path), **env))
+    return subprocess.run(
+        [BIN / "whistle", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=production_env(WHISTLE_VAR_DIR=str(tmp_path), **env),
+    )
 
 
 KEY, OTHER = random_key(), random_key()
 
 
-@pytest.mark.parametrize("keys, named, reason", [
-    ({}, "WHISTLE_SECRET_KEY", "未设置"),
-    ({"WHISTLE_SECRET_KEY": KEY}, "WHISTLE_HASH_KEY", "未设置"),
-    ({"WHISTLE_SECRET_KEY": DEMO_SECRET_KEY, "WHISTLE_HASH_KEY": KEY}, "WHISTLE_SECRET_KEY", "演示值"),
-    ({"WHISTLE_SECRET_KEY": KEY, "WHISTLE_HASH_KEY": DEMO_SECRET_KEY}, "WHISTLE_HASH_KEY", "演示值"),
-    ({"WHISTLE_SECRET_KEY": KEY, "WHISTLE_HASH_KEY": KEY}, "WHISTLE_HASH_KEY", "相同"),
-    ({"WHISTLE_SECRET_KEY": KEY, "WHISTLE_HASH_KEY": "short-key"}, "WHISTLE_HASH_KEY", "太短"),
-], ids=["no-keys", "no-hash-key", "demo-secret", "demo-hash-key", "same-keys", "short-hash-key"])
+@pytest.mark.parametrize(
+    "keys, named, reason",
+    [
+        ({}, "WHISTLE_SECRET_KEY", "未设置"),
+        ({"WHISTLE_SECRET_KEY": KEY}, "WHISTLE_HASH_KEY", "未设置"),
+        ({"WHISTLE_SECRET_KEY": DEMO_SECRET_KEY, "WHISTLE_HASH_KEY": KEY}, "WHISTLE_SECRET_KEY", "演示值"),
+        ({"WHISTLE_SECRET_KEY": KEY, "WHISTLE_HASH_KEY": DEMO_SECRET_KEY}, "WHISTLE_HASH_KEY", "演示值"),
+        ({"WHISTLE_SECRET_KEY": KEY, "WHISTLE_HASH_KEY": KEY}, "WHISTLE_HASH_KEY", "相同"),
+        ({"WHISTLE_SECRET_KEY": KEY, "WHISTLE_HASH_KEY": "short-key"}, "WHISTLE_HASH_KEY", "太短"),
+    ],
+    ids=["no-keys", "no-hash-key", "demo-secret", "demo-hash-key", "same-keys", "short-hash-key"],
+)
 def test_outside_demo_mode_whistle_refuses_to_start_without_its_own_keys(tmp_path, keys, named, reason):
     refused = whistle(tmp_path, "check", **keys)
     assert refused.returncode != 0
@@ -60,7 +69,12 @@ def test_check_deploy_is_clean_in_the_documented_production_environment(tmp_path
 
 
 def test_a_public_url_with_a_path_is_refused_with_an_example(tmp_path):
-    refused = whistle(tmp_path, "check", WHISTLE_SECRET_KEY=KEY, WHISTLE_HASH_KEY=OTHER,
-                      WHISTLE_PUBLIC_URL="whistle.example.gov.cn/app")
+    refused = whistle(
+        tmp_path,
+        "check",
+        WHISTLE_SECRET_KEY=KEY,
+        WHISTLE_HASH_KEY=OTHER,
+        WHISTLE_PUBLIC_URL="whistle.example.gov.cn/app",
+    )
     assert refused.returncode != 0
     assert "WHISTLE_PUBLIC_URL 应形如 https://whistle.example.gov.cn" in refused.stderr

@@ -1,4 +1,5 @@
 """The `georeport` client from PyPI, unmodified, reads whistle like any Open311 city, in both formats."""
+
 import pytest
 from georeport import GeoReport
 

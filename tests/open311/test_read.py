@@ -1,14 +1,14 @@
 """GETs of the façade over real HTTP: discovery, services, definitions, requests, in both formats."""
+
 import datetime as dt
 
 import pytest
 from django.utils import timezone
 
-from whistle.cases.models import Case, Category, pk_from_number
-from whistle.open311.models import Jurisdiction
-
 from tests.conftest import at
 from tests.open311.conftest import close_case, errors, raise_case, valid, xml
+from whistle.cases.models import Case, Category, pk_from_number
+from whistle.open311.models import Jurisdiction
 
 
 def test_discovery_lists_the_endpoint_in_both_formats(o311):
@@ -38,8 +38,15 @@ def test_services_are_the_case_categories(o311):
     by_code = {s["service_code"]: s for s in services}
     assert set(by_code) == {"construction", "construction-permit", "market", "other"}
     permit = by_code["construction-permit"]
-    assert permit == {"service_code": "construction-permit", "service_name": "施工许可", "description": "",
-                      "metadata": True, "type": "realtime", "keywords": "", "group": "工程建设"}
+    assert permit == {
+        "service_code": "construction-permit",
+        "service_name": "施工许可",
+        "description": "",
+        "metadata": True,
+        "type": "realtime",
+        "keywords": "",
+        "group": "工程建设",
+    }
     assert by_code["market"]["metadata"] is False and by_code["market"]["group"] == "市场监管"
 
 
@@ -68,18 +75,33 @@ def test_service_definition_has_every_datatype_in_order(o311):
     definition = valid(o311.http.get("/services/construction-permit.json").json(), "service-definition.json")
     attributes = definition["attributes"]
     assert [a["order"] for a in attributes] == [1, 2, 3, 4, 5, 6, 7]
-    assert [a["datatype"] for a in attributes[1:]] == ["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"]
+    assert [a["datatype"] for a in attributes[1:]] == [
+        "string",
+        "number",
+        "datetime",
+        "text",
+        "singlevaluelist",
+        "multivaluelist",
+    ]
     assert attributes[0]["variable"] is False and attributes[0]["description"] == "请如实填写，虚假诉求将被退回"
     stage = attributes[5]
     assert stage["required"] is True and stage["datatype_description"] == "选择一项"
-    assert stage["values"] == [{"key": "accept", "name": "受理"}, {"key": "review", "name": "审查"}, {"key": "issue", "name": "发证"}]
+    assert stage["values"] == [
+        {"key": "accept", "name": "受理"},
+        {"key": "review", "name": "审查"},
+        {"key": "issue", "name": "发证"},
+    ]
 
 
 def test_service_definition_xml_and_the_singular_alias(o311):
     root = xml(o311.http.get("/services/construction-permit.xml"))
     assert root.tag == "service_definition" and root.findtext("service_code") == "construction-permit"
     values = root.findall("attributes/attribute[code='docs']/values/value")
-    assert [(v.findtext("key"), v.findtext("name")) for v in values] == [("plan", "规划许可证"), ("land", "土地证"), ("contract", "施工合同")]
+    assert [(v.findtext("key"), v.findtext("name")) for v in values] == [
+        ("plan", "规划许可证"),
+        ("land", "土地证"),
+        ("contract", "施工合同"),
+    ]
     # the open311 1.1 client asks for service/{code} (singular)
     alias = o311.http.get("/service/construction-permit.json")
     assert alias.status_code == 200 and alias.json()["service_code"] == "construction-permit"
@@ -135,16 +157,30 @@ def test_unrouted_request_has_no_deadline_until_dispatched(o311):
 
 
 def test_personal_data_never_appears_in_a_get(o311):
-    posted = o311.http.post("/requests.json", data={
-        "api_key": o311.key, "service_code": "market", "address_string": "曹县青岗集镇",
-        "description": "占道经营。我是王明，电话13905309876，座机0530-5551234，邮箱wang@example.cn，摊位面积12平方米",
-        "first_name": "明", "last_name": "王", "phone": "13905309876", "email": "wang@example.cn", "account_id": "acc-1",
-        "device_id": "dev-77",
-    })
+    posted = o311.http.post(
+        "/requests.json",
+        data={
+            "api_key": o311.key,
+            "service_code": "market",
+            "address_string": "曹县青岗集镇",
+            "description": "占道经营。我是王明，电话13905309876，座机0530-5551234，邮箱wang@example.cn，摊位面积12平方米",
+            "first_name": "明",
+            "last_name": "王",
+            "phone": "13905309876",
+            "email": "wang@example.cn",
+            "account_id": "acc-1",
+            "device_id": "dev-77",
+        },
+    )
     number = posted.json()[0]["service_request_id"]
     close_case(o311, Case.objects.get(pk=pk_from_number(number)), None)
-    for path in [f"/requests/{number}.json", f"/requests/{number}.xml", f"/requests.json?extensions=true",
-                 f"/requests.xml?extensions=true", f"/requests/{number}.json?extensions=true"]:
+    for path in [
+        f"/requests/{number}.json",
+        f"/requests/{number}.xml",
+        "/requests.json?extensions=true",
+        "/requests.xml?extensions=true",
+        f"/requests/{number}.json?extensions=true",
+    ]:
         text = o311.http.get(path).text
         assert number in text
         for secret in ("13905309876", "5551234", "王明", "wang@example.cn", "acc-1", "dev-77"):
@@ -156,7 +192,9 @@ def test_personal_data_never_appears_in_a_get(o311):
 def test_enterprise_cases_are_not_public(o311):
     from whistle.cases import services
 
-    private, _ = services.case_submit(o311.heze.actor("ent_cao"), kind="help", category="market", description="企业内部诉求")
+    private, _ = services.case_submit(
+        o311.heze.actor("ent_cao"), kind="help", category="market", description="企业内部诉求"
+    )
     assert o311.http.get(f"/requests/{private.number}.json").status_code == 404
     listed = o311.http.get("/requests.json", params={"service_request_id": private.number}).json()
     assert listed == []
@@ -189,10 +227,15 @@ def test_requests_newest_first_and_paged(o311):
     assert [r.findtext("service_request_id") for r in page3.findall("request")] == newest_first[4:]
 
 
-@pytest.mark.parametrize("params,code", [
-    ({"page": "0"}, "invalid_page"), ({"page": "x"}, "invalid_page"),
-    ({"page_size": "0"}, "invalid_page_size"), ({"page_size": "1001"}, "invalid_page_size"),
-])
+@pytest.mark.parametrize(
+    "params,code",
+    [
+        ({"page": "0"}, "invalid_page"),
+        ({"page": "x"}, "invalid_page"),
+        ({"page_size": "0"}, "invalid_page_size"),
+        ({"page_size": "1001"}, "invalid_page_size"),
+    ],
+)
 def test_bad_paging_is_400(o311, params, code):
     response = o311.http.get("/requests.json", params=params)
     assert response.status_code == 400 and errors(response)[0]["code"] == code
@@ -202,8 +245,9 @@ def test_requests_between_dates(o311):
     inside = raise_case(o311, now=at(2026, 3, 10))
     raise_case(o311, now=at(2026, 1, 5))
     raise_case(o311, now=at(2026, 6, 20))
-    rows = o311.http.get("/requests.json", params={"start_date": "2026-03-01T00:00:00+08:00",
-                                                    "end_date": "2026-03-31T00:00:00Z"}).json()
+    rows = o311.http.get(
+        "/requests.json", params={"start_date": "2026-03-01T00:00:00+08:00", "end_date": "2026-03-31T00:00:00Z"}
+    ).json()
     assert [r["service_request_id"] for r in rows] == [inside.number]
     # start alone: the 90 days from it; end alone: the 90 days up to it
     from_start = o311.http.get("/requests.json", params={"start_date": "2026-03-01T00:00:00Z"}).json()
@@ -214,13 +258,17 @@ def test_requests_between_dates(o311):
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_dates_out_of_order_are_400(o311, fmt):
-    response = o311.http.get(f"/requests.{fmt}", params={"start_date": "2026-03-31T00:00:00Z", "end_date": "2026-03-01T00:00:00Z"})
+    response = o311.http.get(
+        f"/requests.{fmt}", params={"start_date": "2026-03-31T00:00:00Z", "end_date": "2026-03-01T00:00:00Z"}
+    )
     assert response.status_code == 400 and errors(response, fmt)[0]["code"] == "invalid_date_range"
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_dates_more_than_90_days_apart_are_400(o311, fmt):
-    response = o311.http.get(f"/requests.{fmt}", params={"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-04-02T00:00:00Z"})
+    response = o311.http.get(
+        f"/requests.{fmt}", params={"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-04-02T00:00:00Z"}
+    )
     assert response.status_code == 400
     [error] = errors(response, fmt)
     assert error["code"] == "date_range_too_long" and "90" in error["description"]
@@ -258,10 +306,17 @@ def test_unknown_service_code_or_status_in_a_query(o311):
 def test_service_request_id_overrides_every_other_parameter(o311):
     old = raise_case(o311, now=at(2025, 1, 5))
     other = raise_case(o311, service_code="other", now=at(2026, 11, 2))
-    rows = o311.http.get("/requests.json", params={
-        "service_request_id": f"{old.number}, {other.number},HZ99999999", "service_code": "market", "status": "closed",
-        "start_date": "2026-03-31T00:00:00Z", "end_date": "2026-03-01T00:00:00Z", "page_size": "0",
-    }).json()
+    rows = o311.http.get(
+        "/requests.json",
+        params={
+            "service_request_id": f"{old.number}, {other.number},HZ99999999",
+            "service_code": "market",
+            "status": "closed",
+            "start_date": "2026-03-31T00:00:00Z",
+            "end_date": "2026-03-01T00:00:00Z",
+            "page_size": "0",
+        },
+    ).json()
     assert {r["service_request_id"] for r in rows} == {old.number, other.number}
 
 
@@ -271,8 +326,13 @@ def test_extensions_add_the_public_timeline_as_notes(o311):
     assert "notes" not in plain
     [row] = valid(o311.http.get(f"/requests/{case.number}.json", params={"extensions": "true"}).json(), "requests.json")
     assert [n["description"] for n in row["notes"]] == [
-        "已受理", "已派单至菏泽市市场监督管理局", "承办单位已签收", "承办单位已联系诉求人或到场", "承办单位已提出办理意见",
-        "承办单位已办结回复", "已回访：已解决",
+        "已受理",
+        "已派单至菏泽市市场监督管理局",
+        "承办单位已签收",
+        "承办单位已联系诉求人或到场",
+        "承办单位已提出办理意见",
+        "承办单位已办结回复",
+        "已回访：已解决",
     ]
     assert row["notes"][0]["datetime"] == "2026-11-02T09:00:00+08:00"
     listed = o311.http.get("/requests.xml", params={"extensions": "true", "start_date": "2026-11-01T00:00:00Z"})
@@ -282,11 +342,25 @@ def test_extensions_add_the_public_timeline_as_notes(o311):
 
 def test_empty_parameters_count_as_absent(o311):
     case = raise_case(o311)
-    empty = {k: "" for k in ("jurisdiction_id", "service_request_id", "service_code", "start_date", "end_date",
-                             "status", "page", "page_size", "extensions")}
+    empty = {
+        k: ""
+        for k in (
+            "jurisdiction_id",
+            "service_request_id",
+            "service_code",
+            "start_date",
+            "end_date",
+            "status",
+            "page",
+            "page_size",
+            "extensions",
+        )
+    }
     assert o311.http.get("/requests.json", params=empty).json() == o311.http.get("/requests.json").json()
     assert [r["service_request_id"] for r in o311.http.get("/requests.json", params=empty).json()] == [case.number]
-    assert o311.http.get("/services.json", params={"jurisdiction_id": ""}).json() == o311.http.get("/services.json").json()
+    assert (
+        o311.http.get("/services.json", params={"jurisdiction_id": ""}).json() == o311.http.get("/services.json").json()
+    )
 
 
 @pytest.mark.parametrize("path", ["/discovery", "/services", "/services/market", "/requests"])
@@ -297,7 +371,9 @@ def test_known_jurisdiction_is_served_and_unknown_is_404(o311, path):
 
 
 def test_jurisdiction_is_configurable(o311):
-    Jurisdiction.objects.create(code="caoxian.heze.gov.cn", name="曹县", contact="曹县企业吹哨办", key_service="向曹县申请")
+    Jurisdiction.objects.create(
+        code="caoxian.heze.gov.cn", name="曹县", contact="曹县企业吹哨办", key_service="向曹县申请"
+    )
     body = o311.http.get("/discovery.json", params={"jurisdiction_id": "caoxian.heze.gov.cn"}).json()
     assert body["contact"] == "曹县企业吹哨办"
 
@@ -328,13 +404,26 @@ def test_wrong_method_is_400(o311):
 
 
 def test_item_7_open311_masks_phones_in_every_spelling_and_the_address(o311):
-    phones = ["139 1234 5601", "139-1234-5602", "+8613912345603", "１３９１２３４５６０４", "139\u200b1234\u200b5605",
-              "(0530) 555 1234", "0530 5551235", "053055512366"]
-    posted = o311.http.post("/requests.json", data={
-        "api_key": o311.key, "service_code": "market", "phone": "13905309876",
-        "address_string": "曹县青岗集镇，联系13912345607",
-        "description": "占道经营，电话：" + "、".join(phones) + "，2026-11-02发现，摊位12平方米",
-    })
+    phones = [
+        "139 1234 5601",
+        "139-1234-5602",
+        "+8613912345603",
+        "１３９１２３４５６０４",
+        "139\u200b1234\u200b5605",
+        "(0530) 555 1234",
+        "0530 5551235",
+        "053055512366",
+    ]
+    posted = o311.http.post(
+        "/requests.json",
+        data={
+            "api_key": o311.key,
+            "service_code": "market",
+            "phone": "13905309876",
+            "address_string": "曹县青岗集镇，联系13912345607",
+            "description": "占道经营，电话：" + "、".join(phones) + "，2026-11-02发现，摊位12平方米",
+        },
+    )
     assert posted.status_code == 200, posted.content
     number = posted.json()[0]["service_request_id"]
     for path in [f"/requests/{number}.json", f"/requests/{number}.xml", "/requests.json?extensions=true"]:
@@ -342,7 +431,20 @@ def test_item_7_open311_masks_phones_in_every_spelling_and_the_address(o311):
         for secret in ("1234560", "5551234", "5551235", "55512366", "12345607", "１２３４"):
             assert secret not in text, (path, secret)
     [row] = o311.http.get(f"/requests/{number}.json").json()
-    assert row["description"] == ("占道经营，电话：" + "、".join(["139****5601", "139****5602", "139****5603", "139****5604",
-                                                           "139****5605", "(0530) *******", "0530-********", "0530-********"])
-                                  + "，2026-11-02发现，摊位12平方米")
+    assert row["description"] == (
+        "占道经营，电话："
+        + "、".join(
+            [
+                "139****5601",
+                "139****5602",
+                "139****5603",
+                "139****5604",
+                "139****5605",
+                "(0530) *******",
+                "0530-********",
+                "0530-********",
+            ]
+        )
+        + "，2026-11-02发现，摊位12平方米"
+    )
     assert row["address"] == "曹县青岗集镇，联系139****5607"

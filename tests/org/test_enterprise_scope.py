@@ -1,4 +1,5 @@
 """Which enterprises an actor may see (DESIGN.md "Access"): its own, its unit's territory, or all for auditors."""
+
 import pytest
 from django.contrib.auth import get_user_model
 
@@ -9,7 +10,9 @@ from whistle.org.scopes import Actor
 
 @pytest.fixture
 def township_firm(heze):
-    return Enterprise.objects.create(uscc="91371721MA3C5TXL6M", name="庄寨板材厂", county=heze.cao, township=heze.zhuangzhai)
+    return Enterprise.objects.create(
+        uscc="91371721MA3C5TXL6M", name="庄寨板材厂", county=heze.cao, township=heze.zhuangzhai
+    )
 
 
 def names(heze, user, **filters) -> list[str]:

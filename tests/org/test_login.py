@@ -1,18 +1,18 @@
 """Sign-in with growing delays instead of a hard lock, one check for every sign-in path, and bearer tokens stored
 hashed (DESIGN.md "Access"; issue 13 items 1 and 10)."""
+
 import datetime as dt
 
 import pytest
 from django.contrib.auth.hashers import MD5PasswordHasher
 from django.test import RequestFactory
 
+from tests.conftest import PASSWORD, at
 from whistle.core.errors import NotAuthenticated, Problem
 from whistle.core.models import RuleParameter
 from whistle.org.models import ApiToken, LoginThrottle
 from whistle.org.services import login_check, token_issue, token_user
 from whistle.org.throttle import Throttled, client_address
-
-from tests.conftest import PASSWORD, at
 
 NOW = at(2026, 11, 2, 9, 0)
 
@@ -45,6 +45,7 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(heze):
 
 class CountingHasher(MD5PasswordHasher):
     """Django's own hasher, counting how often a password is hashed."""
+
     encodings = 0
 
     def encode(self, password, salt):
@@ -58,7 +59,9 @@ def test_unknown_user_gets_the_same_answer_as_known(heze, settings):
     known = [attempt("ent_cao", now=NOW + dt.timedelta(seconds=n), address="10.0.1.1") for n in range(8)]
     unknown = [attempt("no_such_user", now=NOW + dt.timedelta(seconds=n), address="10.0.2.1") for n in range(8)]
     assert known == unknown
-    assert known[0] == (401, "invalid_credentials", "用户名或密码错误") and (429, "login_throttled") in [k[:2] for k in known]
+    assert known[0] == (401, "invalid_credentials", "用户名或密码错误") and (429, "login_throttled") in [
+        k[:2] for k in known
+    ]
     # Timing: an unknown name costs one password hashing, like a known one (ModelBackend hashes for it too).
     settings.PASSWORD_HASHERS = ["tests.org.test_login.CountingHasher"]
     heze.users.ent_shan.set_password(PASSWORD)
@@ -72,7 +75,7 @@ def test_unknown_user_gets_the_same_answer_as_known(heze, settings):
 def test_failures_past_the_free_ones_make_each_attempt_wait_twice_as_long(heze):
     assert fail("ent_cao", 5) == ["invalid_credentials"] * 5
     waits = []
-    for n in range(5):
+    for _ in range(5):
         row = LoginThrottle.objects.get(scope="account")
         waits.append((row.blocked_until - row.last_failure_at).total_seconds())
         assert attempt("ent_cao", now=row.blocked_until)[1] == "invalid_credentials"  # once the wait is over, it tries

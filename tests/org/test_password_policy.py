@@ -1,15 +1,15 @@
 """Password policy and change on first sign-in (issue 13 item 18)."""
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
+from tests.api.conftest import problem
+from tests.conftest import PASSWORD
 from whistle.org.models import Membership
 from whistle.org.passwords import DEMO_PASSWORD
 from whistle.org.services import token_issue
-
-from tests.api.conftest import problem
-from tests.conftest import PASSWORD
 
 
 @pytest.fixture(autouse=True)
@@ -42,13 +42,22 @@ def test_demo_password_is_allowed_in_demo_mode(heze, settings):
 
 def test_weak_new_password_is_refused_in_chinese_beside_the_field(heze, client):
     client.force_login(heze.users.ent_cao)
-    response = client.post("/password", {"old_password": PASSWORD, "new_password1": "73920184", "new_password2": "73920184"})
+    response = client.post(
+        "/password", {"old_password": PASSWORD, "new_password1": "73920184", "new_password2": "73920184"}
+    )
     assert response.status_code == 422
     html = response.content.decode()
     assert 'id="id_new_password2_error"' in html and "密码只包含数字" in html
-    body = problem(client.post("/api/v1/auth/password", {"username": "ent_cao", "old_password": PASSWORD,
-                                                         "new_password": DEMO_PASSWORD}, content_type="application/json"),
-                   422, "password_too_weak", "new_password")
+    body = problem(
+        client.post(
+            "/api/v1/auth/password",
+            {"username": "ent_cao", "old_password": PASSWORD, "new_password": DEMO_PASSWORD},
+            content_type="application/json",
+        ),
+        422,
+        "password_too_weak",
+        "new_password",
+    )
     assert "演示密码" in body["detail"]
 
 
@@ -62,18 +71,34 @@ def demo_password_user(heze):
 
 
 def test_demo_account_must_change_password_before_the_api_answers(demo_password_user, client):
-    refused = problem(client.post("/api/v1/auth/token", {"username": "ent_cao", "password": DEMO_PASSWORD},
-                                  content_type="application/json"), 403, "password_change_required")
+    refused = problem(
+        client.post(
+            "/api/v1/auth/token", {"username": "ent_cao", "password": DEMO_PASSWORD}, content_type="application/json"
+        ),
+        403,
+        "password_change_required",
+    )
     assert "修改密码" in refused["detail"]
     # A token issued before (e.g. in demo mode) is refused too until the password is changed.
     plain, _ = token_issue(demo_password_user)
     problem(client.get("/api/v1/cases", HTTP_AUTHORIZATION=f"Bearer {plain}"), 403, "password_change_required")
-    assert client.post("/api/v1/auth/password", {"username": "ent_cao", "old_password": DEMO_PASSWORD,
-                                                 "new_password": "Mudan-peony-2027"},
-                       content_type="application/json").status_code == 204
+    assert (
+        client.post(
+            "/api/v1/auth/password",
+            {"username": "ent_cao", "old_password": DEMO_PASSWORD, "new_password": "Mudan-peony-2027"},
+            content_type="application/json",
+        ).status_code
+        == 204
+    )
     assert not Membership.objects.get(user=demo_password_user).must_change_password
-    assert client.post("/api/v1/auth/token", {"username": "ent_cao", "password": "Mudan-peony-2027"},
-                       content_type="application/json").status_code == 201
+    assert (
+        client.post(
+            "/api/v1/auth/token",
+            {"username": "ent_cao", "password": "Mudan-peony-2027"},
+            content_type="application/json",
+        ).status_code
+        == 201
+    )
 
 
 def test_demo_account_is_sent_to_the_change_password_page_on_the_web(demo_password_user, client):
@@ -93,8 +118,10 @@ def test_password_change_page_without_a_pending_sign_in_goes_back_to_login(clien
 
 def test_member_created_by_the_admin_must_change_password(heze, admin_client):
     user = get_user_model().objects.create_user("new_handler", password="Chosen-by-admin-2026")
-    response = admin_client.post("/admin/org/membership/add/", {"user": user.pk, "role": "handler",
-                                                                 "unit": heze.cao_zjj.pk, "display_name": "新同事"})
+    response = admin_client.post(
+        "/admin/org/membership/add/",
+        {"user": user.pk, "role": "handler", "unit": heze.cao_zjj.pk, "display_name": "新同事"},
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Membership.objects.get(user=user).must_change_password
 
@@ -105,6 +132,8 @@ def test_account_marked_by_the_admin_mid_session_is_sent_to_change_password(heze
     assert client.get("/desk")["Location"] == "/password"
     page = client.get("/password")
     assert page.status_code == 200 and "管理员要求您先修改密码" in page.content.decode()
-    client.post("/password", {"old_password": PASSWORD, "new_password1": "Mudan-peony-2027",
-                              "new_password2": "Mudan-peony-2027"})
+    client.post(
+        "/password",
+        {"old_password": PASSWORD, "new_password1": "Mudan-peony-2027", "new_password2": "Mudan-peony-2027"},
+    )
     assert client.get("/desk").status_code == 200

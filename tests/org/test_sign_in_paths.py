@@ -1,14 +1,14 @@
 """Every sign-in path goes through one check (issue 13 item 1): the web form, the token endpoint and the Django admin
 share the throttle and its answers."""
+
 import re
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from whistle.org.models import LoginThrottle, Membership
-
 from tests.conftest import PASSWORD
+from whistle.org.models import LoginThrottle, Membership
 
 ERRORS = re.compile(r'<p class="errornote">\s*(.*?)\s*</p>', re.S)
 
@@ -25,7 +25,9 @@ def admin_sign_in(client, password, username="root"):
 
 
 def token(client, password, username="root"):
-    return client.post("/api/v1/auth/token", {"username": username, "password": password}, content_type="application/json")
+    return client.post(
+        "/api/v1/auth/token", {"username": username, "password": password}, content_type="application/json"
+    )
 
 
 def test_admin_login_goes_through_the_same_throttle(root, client):

@@ -1,16 +1,22 @@
 """The unit tree: a scope is a subtree, found by its path prefix (DESIGN.md "Access")."""
+
 import pytest
 from django.core.exceptions import ValidationError
 
+from tests.cases.flow import MONDAY, act, submit
 from whistle.cases import selectors
 from whistle.org.models import Unit
 
-from tests.cases.flow import MONDAY, act, submit
-
 
 def test_moving_a_unit_moves_its_subtree_and_the_scopes_follow(heze):
-    village = Unit.objects.create(code="zhuangzhai-office", name="庄寨镇便民服务中心", level="township", kind="township",
-                                  parent=heze.zhuangzhai, county=heze.cao)
+    village = Unit.objects.create(
+        code="zhuangzhai-office",
+        name="庄寨镇便民服务中心",
+        level="township",
+        kind="township",
+        parent=heze.zhuangzhai,
+        county=heze.cao,
+    )
     case = act(heze, submit(heze, category="other"), "dispatch", "cao_office", {"unit": "zhuangzhai-office"}, MONDAY)
     assert not heze.actor("shan_office").covers(village)
 

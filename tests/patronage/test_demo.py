@@ -1,5 +1,6 @@
 """`whistle seed` adds patronage demo data: the demo leaders have portfolios, some projects are behind plan, visits
 happened and some problems became cases that trace back to their visit."""
+
 import datetime as dt
 from io import StringIO
 
@@ -26,7 +27,10 @@ def test_demo_seeder_fills_the_pages(db):
     year = timezone.localdate().year
     summary = selectors.coverage_summary(city_leader, year)
     assert summary["visited"] > 0 and summary["behind_plan"] > 0 and summary["projects"] == 8
-    assert Visit.objects.filter(visited_on__lte=timezone.localdate(), visited_on__gte=dt.date(year, 1, 1)).count() == Visit.objects.count()
+    assert (
+        Visit.objects.filter(visited_on__lte=timezone.localdate(), visited_on__gte=dt.date(year, 1, 1)).count()
+        == Visit.objects.count()
+    )
     case = Case.objects.filter(channel="visit", external_ref__startswith="patronage-visit:").first()
     assert case is not None and selectors.case_origin(city_leader, case) is not None
     # The demo's enterprise user sees none of it.

@@ -1,4 +1,5 @@
 """Import enterprises, projects and assignments from .xlsx with a rejects report; idempotent; nothing half-written."""
+
 import io
 
 import pytest
@@ -32,11 +33,29 @@ GOOD = {
         ["91371722MA3C5TXL64", "县区不存在", "nowhere", "", "否", "否", "", ""],
     ],
     "项目": [
-        ["XM-1", "新材料一期", "caoxian", "91371721MA3C5TXL7Q", 52000, "2026-03-01", "2027-06-30", 20, "开工:2026-03-01:2026-03-05;投产:2027-06-30"],
+        [
+            "XM-1",
+            "新材料一期",
+            "caoxian",
+            "91371721MA3C5TXL7Q",
+            52000,
+            "2026-03-01",
+            "2027-06-30",
+            20,
+            "开工:2026-03-01:2026-03-05;投产:2027-06-30",
+        ],
         ["XM-2", "日期颠倒", "caoxian", "", 100, "2026-06-01", "2026-01-01", 0, ""],
     ],
     "包保": [
-        ["企业", "91371721MA3C5TXL7Q", "cao_leader", "caoxian-zjj", "2026-01-05", "县级包保", "张三/caoxian-zjj/联络员;李四"],
+        [
+            "企业",
+            "91371721MA3C5TXL7Q",
+            "cao_leader",
+            "caoxian-zjj",
+            "2026-01-05",
+            "县级包保",
+            "张三/caoxian-zjj/联络员;李四",
+        ],
         ["项目", "XM-1", "city_leader", "caoxian-zjj", "2026-03-01", "", ""],
         ["企业", "91371721MA3C5TXL5J", "nobody", "caoxian-zjj", "2026-01-05", "", ""],
         ["项目", "XM-2", "cao_leader", "caoxian-zjj", "2026-03-01", "", ""],
@@ -48,30 +67,67 @@ GOOD = {
 def test_import_with_rejects_and_idempotent(heze):
     data = workbook(GOOD)
     result = import_workbook(heze.actor("cao_office"), data)
-    assert result.counts == {"企业": {"created": 1, "updated": 1, "unchanged": 0}, "项目": {"created": 1, "updated": 0, "unchanged": 0},
-                             "包保": {"created": 2, "updated": 0, "unchanged": 0}}
-    assert [(r["sheet"], r["row"]) for r in result.rejects] == [("企业", 4), ("企业", 5), ("项目", 3), ("包保", 4), ("包保", 5), ("包保", 6)]
+    assert result.counts == {
+        "企业": {"created": 1, "updated": 1, "unchanged": 0},
+        "项目": {"created": 1, "updated": 0, "unchanged": 0},
+        "包保": {"created": 2, "updated": 0, "unchanged": 0},
+    }
+    assert [(r["sheet"], r["row"]) for r in result.rejects] == [
+        ("企业", 4),
+        ("企业", 5),
+        ("项目", 3),
+        ("包保", 4),
+        ("包保", 5),
+        ("包保", 6),
+    ]
     reasons = {(r["sheet"], r["row"]): r["reason"] for r in result.rejects}
     assert "统一社会信用代码" in reasons[("企业", 4)] and "县区" in reasons[("企业", 5)]
-    assert "竣工" in reasons[("项目", 3)] and "包保领导不存在" in reasons[("包保", 4)] and "XM-2" in reasons[("包保", 5)]
+    assert (
+        "竣工" in reasons[("项目", 3)] and "包保领导不存在" in reasons[("包保", 4)] and "XM-2" in reasons[("包保", 5)]
+    )
     assert Enterprise.objects.get(uscc="91371721MA3C5TXL5J").name == "曹县木业有限公司（更名）"
     assert not Project.objects.filter(code="XM-2").exists()
     p = Patronage.objects.get(enterprise__uscc="91371721MA3C5TXL7Q")
-    assert [(m.name, m.unit and m.unit.code, m.duty) for m in p.task_force.all()] == [("张三", "caoxian-zjj", "联络员"), ("李四", None, "")]
+    assert [(m.name, m.unit and m.unit.code, m.duty) for m in p.task_force.all()] == [
+        ("张三", "caoxian-zjj", "联络员"),
+        ("李四", None, ""),
+    ]
     assert Milestone.objects.filter(project__code="XM-1").count() == 2
 
-    snapshot = (Enterprise.objects.count(), Project.objects.count(), Patronage.objects.count(), TaskForceMember.objects.count(),
-                Milestone.objects.count())
+    snapshot = (
+        Enterprise.objects.count(),
+        Project.objects.count(),
+        Patronage.objects.count(),
+        TaskForceMember.objects.count(),
+        Milestone.objects.count(),
+    )
     again = import_workbook(heze.actor("cao_office"), data)
-    assert again.counts == {"企业": {"created": 0, "updated": 0, "unchanged": 2}, "项目": {"created": 0, "updated": 0, "unchanged": 1},
-                            "包保": {"created": 0, "updated": 0, "unchanged": 2}}
+    assert again.counts == {
+        "企业": {"created": 0, "updated": 0, "unchanged": 2},
+        "项目": {"created": 0, "updated": 0, "unchanged": 1},
+        "包保": {"created": 0, "updated": 0, "unchanged": 2},
+    }
     assert len(again.rejects) == 6
-    assert snapshot == (Enterprise.objects.count(), Project.objects.count(), Patronage.objects.count(),
-                        TaskForceMember.objects.count(), Milestone.objects.count())
+    assert snapshot == (
+        Enterprise.objects.count(),
+        Project.objects.count(),
+        Patronage.objects.count(),
+        TaskForceMember.objects.count(),
+        Milestone.objects.count(),
+    )
 
-    report = CalamineWorkbook.from_filelike(io.BytesIO(rejects_workbook(result))).get_sheet_by_name("退回行").to_python()
+    report = (
+        CalamineWorkbook.from_filelike(io.BytesIO(rejects_workbook(result))).get_sheet_by_name("退回行").to_python()
+    )
     assert report[0][:4] == ["工作表", "行号", "编号", "原因"]
-    assert [(r[0], int(r[1])) for r in report[1:]] == [("企业", 4), ("企业", 5), ("项目", 3), ("包保", 4), ("包保", 5), ("包保", 6)]
+    assert [(r[0], int(r[1])) for r in report[1:]] == [
+        ("企业", 4),
+        ("企业", 5),
+        ("项目", 3),
+        ("包保", 4),
+        ("包保", 5),
+        ("包保", 6),
+    ]
 
 
 def test_import_changes_the_leader_when_the_file_names_another(heze):
@@ -89,7 +145,9 @@ def test_import_out_of_scope_rows_are_rejected(heze):
     assert not Enterprise.objects.filter(uscc="91371721MA3C5TXL7Q").exists()
 
 
-@pytest.mark.parametrize("data,code", [(b"not a workbook", "invalid_file"), (None, "no_known_sheet"), ("missing", "missing_columns")])
+@pytest.mark.parametrize(
+    "data,code", [(b"not a workbook", "invalid_file"), (None, "no_known_sheet"), ("missing", "missing_columns")]
+)
 def test_import_bad_file(heze, data, code):
     if data is None:
         data = workbook({"Sheet1": [["x"]]})
@@ -123,8 +181,15 @@ def test_import_updates_an_enterprise_through_the_enterprises_service(heze):
     first = import_workbook(heze.actor("cao_office"), workbook({"企业": [row]}))
     assert first.counts == {"企业": {"created": 0, "updated": 1, "unchanged": 0}}
     enterprise = Enterprise.objects.get(uscc="91371721MA3C5TXL5J")
-    assert (enterprise.name, enterprise.industry, enterprise.above_scale, enterprise.is_key) == ("曹县木业有限公司", "木材加工", True, False)
-    assert import_workbook(heze.actor("cao_office"), workbook({"企业": [row]})).counts == {"企业": {"created": 0, "updated": 0, "unchanged": 1}}
+    assert (enterprise.name, enterprise.industry, enterprise.above_scale, enterprise.is_key) == (
+        "曹县木业有限公司",
+        "木材加工",
+        True,
+        False,
+    )
+    assert import_workbook(heze.actor("cao_office"), workbook({"企业": [row]})).counts == {
+        "企业": {"created": 0, "updated": 0, "unchanged": 1}
+    }
     assert enterprise_update(enterprise, contact_name="孙经理", name="曹县木业有限公司") == ["contact_name"]
     with pytest.raises(Invalid) as blank:
         enterprise_update(enterprise, name="  ")
@@ -132,4 +197,8 @@ def test_import_updates_an_enterprise_through_the_enterprises_service(heze):
     with pytest.raises(TypeError):
         enterprise_update(enterprise, uscc="91371721MA3C5TXL7Q")  # the credit code is the enterprise's identity
     enterprise.refresh_from_db()
-    assert (enterprise.uscc, enterprise.name, enterprise.contact_name) == ("91371721MA3C5TXL5J", "曹县木业有限公司", "孙经理")
+    assert (enterprise.uscc, enterprise.name, enterprise.contact_name) == (
+        "91371721MA3C5TXL5J",
+        "曹县木业有限公司",
+        "孙经理",
+    )

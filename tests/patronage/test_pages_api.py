@@ -1,4 +1,5 @@
 """The pages and the API over real HTTP (Django test client): portfolio, visit → case, coverage export, import, scopes."""
+
 import io
 import json
 
@@ -43,9 +44,16 @@ def test_outside_scope_is_404(assigned):
 
 def test_visit_and_problem_to_case_through_pages(assigned):
     client = login("cao_leader")
-    response = client.post(f"/patronage/{assigned.patronage.pk}/visits", {
-        "visited_on": "2026-03-10", "participants": "县长、住建局", "raised": "道路积水", "decided": "一周内查勘",
-        "problems": "厂区道路积水\n\n施工许可慢"})
+    response = client.post(
+        f"/patronage/{assigned.patronage.pk}/visits",
+        {
+            "visited_on": "2026-03-10",
+            "participants": "县长、住建局",
+            "raised": "道路积水",
+            "decided": "一周内查勘",
+            "problems": "厂区道路积水\n\n施工许可慢",
+        },
+    )
     assert response.status_code == 302
     visit = Visit.objects.get()
     assert visit.problems.count() == 2
@@ -63,19 +71,40 @@ def test_visit_and_problem_to_case_through_pages(assigned):
 
 def test_coordinator_assigns_changes_and_ends_through_pages(key):
     client = login("cao_office")
-    bad = client.post("/patronage/assign", {"kind": "enterprise", "target": key.ent_cao.uscc, "leader": "nobody",
-                                            "lead_unit": "caoxian-zjj", "started_on": "2026-01-05"})
+    bad = client.post(
+        "/patronage/assign",
+        {
+            "kind": "enterprise",
+            "target": key.ent_cao.uscc,
+            "leader": "nobody",
+            "lead_unit": "caoxian-zjj",
+            "started_on": "2026-01-05",
+        },
+    )
     assert bad.status_code == 422 and "包保领导不存在" in bad.content.decode()
-    response = client.post("/patronage/assign", {"kind": "enterprise", "target": key.ent_cao.uscc, "leader": "cao_leader",
-                                                 "lead_unit": "caoxian-zjj", "started_on": "2026-01-05",
-                                                 "task_force": "张三/caoxian-zjj/联络员\n李四"})
+    response = client.post(
+        "/patronage/assign",
+        {
+            "kind": "enterprise",
+            "target": key.ent_cao.uscc,
+            "leader": "cao_leader",
+            "lead_unit": "caoxian-zjj",
+            "started_on": "2026-01-05",
+            "task_force": "张三/caoxian-zjj/联络员\n李四",
+        },
+    )
     p = Patronage.objects.get()
     assert response.status_code == 302 and p.task_force.count() == 2
     reversed_end = client.post(f"/patronage/{p.pk}/end", {"ended_on": "2025-01-01", "reason": "x"})
     assert reversed_end.status_code == 422 and "结束日期不能早于" in reversed_end.content.decode()
-    client.post(f"/patronage/{p.pk}/change", {"leader": "city_leader", "lead_unit": "caoxian-zjj", "changed_on": "2026-05-01",
-                                              "reason": "分工调整"})
-    assert list(Patronage.objects.order_by("pk").values_list("leader__username", "ended_on__month")) == [("cao_leader", 5), ("city_leader", None)]
+    client.post(
+        f"/patronage/{p.pk}/change",
+        {"leader": "city_leader", "lead_unit": "caoxian-zjj", "changed_on": "2026-05-01", "reason": "分工调整"},
+    )
+    assert list(Patronage.objects.order_by("pk").values_list("leader__username", "ended_on__month")) == [
+        ("cao_leader", 5),
+        ("city_leader", None),
+    ]
     assert login("cao_leader").post("/patronage/assign", {}).status_code == 403
 
 
@@ -108,33 +137,76 @@ def test_import_page_with_rejects_download(heze):
 def test_api_round_trip(key):
     office, leader = login("cao_office"), login("cao_leader")
     post = lambda c, url, body: c.post(url, json.dumps(body), content_type="application/json")  # noqa: E731
-    created = post(office, "/api/v1/patronage/patronages", {"kind": "enterprise", "target": key.ent_cao.uscc, "leader": "cao_leader",
-                                                           "lead_unit": "caoxian-zjj", "started_on": "2026-01-05",
-                                                           "task_force": [{"name": "张三", "unit": "caoxian-zjj"}]})
+    created = post(
+        office,
+        "/api/v1/patronage/patronages",
+        {
+            "kind": "enterprise",
+            "target": key.ent_cao.uscc,
+            "leader": "cao_leader",
+            "lead_unit": "caoxian-zjj",
+            "started_on": "2026-01-05",
+            "task_force": [{"name": "张三", "unit": "caoxian-zjj"}],
+        },
+    )
     assert created.status_code == 201, created.content
     pk = created.json()["id"]
-    again = post(office, "/api/v1/patronage/patronages", {"kind": "enterprise", "target": key.ent_cao.uscc, "leader": "cao_leader",
-                                                         "lead_unit": "caoxian-zjj", "started_on": "2026-01-05"})
+    again = post(
+        office,
+        "/api/v1/patronage/patronages",
+        {
+            "kind": "enterprise",
+            "target": key.ent_cao.uscc,
+            "leader": "cao_leader",
+            "lead_unit": "caoxian-zjj",
+            "started_on": "2026-01-05",
+        },
+    )
     assert again.status_code == 409 and again.json()["code"] == "patronage_active_exists"
     bad_date = post(office, f"/api/v1/patronage/patronages/{pk}/end", {"ended_on": "2025-01-01", "reason": "x"})
     assert bad_date.status_code == 422 and bad_date.json()["code"] == "dates_reversed"
     garbage = post(office, f"/api/v1/patronage/patronages/{pk}/end", {"ended_on": "not a date"})
     assert garbage.status_code == 422
     assert [p["id"] for p in leader.get("/api/v1/patronage/portfolio").json()] == [pk]
-    visit = post(leader, f"/api/v1/patronage/patronages/{pk}/visits", {"visited_on": "2026-03-10", "participants": "县长",
-                                                                      "problems": ["道路积水"]})
+    visit = post(
+        leader,
+        f"/api/v1/patronage/patronages/{pk}/visits",
+        {"visited_on": "2026-03-10", "participants": "县长", "problems": ["道路积水"]},
+    )
     assert visit.status_code == 201
     problem = visit.json()["problems"][0]["id"]
     case = post(leader, f"/api/v1/patronage/problems/{problem}/case", {"category": "construction"})
     assert case.status_code == 201 and case.json()["channel"] == "visit"
     coverage = leader.get("/api/v1/patronage/coverage?year=2026").json()
-    assert coverage["summary"]["above_scale"] == 1 and coverage["summary"]["visited"] == 1 and coverage["summary"]["open_cases"] == 1
+    assert (
+        coverage["summary"]["above_scale"] == 1
+        and coverage["summary"]["visited"] == 1
+        and coverage["summary"]["open_cases"] == 1
+    )
     assert leader.get("/api/v1/patronage/coverage?year=99999").status_code == 422
-    project = post(office, "/api/v1/patronage/projects", {"code": "XM-9", "name": "项目", "county": "caoxian",
-                                                         "planned_start": "2026-01-01", "planned_end": "2026-12-31"})
+    project = post(
+        office,
+        "/api/v1/patronage/projects",
+        {
+            "code": "XM-9",
+            "name": "项目",
+            "county": "caoxian",
+            "planned_start": "2026-01-01",
+            "planned_end": "2026-12-31",
+        },
+    )
     assert project.status_code == 201 and project.json()["behind_plan"] is not None
-    reversed_project = post(office, "/api/v1/patronage/projects", {"code": "XM-10", "name": "项目", "county": "caoxian",
-                                                                  "planned_start": "2026-06-01", "planned_end": "2026-01-01"})
+    reversed_project = post(
+        office,
+        "/api/v1/patronage/projects",
+        {
+            "code": "XM-10",
+            "name": "项目",
+            "county": "caoxian",
+            "planned_start": "2026-06-01",
+            "planned_end": "2026-01-01",
+        },
+    )
     assert reversed_project.status_code == 422 and reversed_project.json()["field"] == "planned_end"
 
 

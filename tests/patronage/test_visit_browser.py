@@ -1,5 +1,6 @@
 """Playwright: a leader opens an enterprise in the portfolio, logs a visit with a problem, turns it into a case, opens
 the case and sees where it came from."""
+
 import pytest
 from playwright.sync_api import expect
 

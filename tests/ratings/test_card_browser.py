@@ -1,11 +1,11 @@
 """A citizen scans a cadre's card on a phone and rates 不满意: the page thanks them and names the rectification case."""
+
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import PHONE, browser  # noqa: F401  (the browser fixture)
 from whistle.cases.models import Case
 from whistle.ratings.models import Rating
-
-from tests.browser.conftest import PHONE, browser  # noqa: F401  (the browser fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -53,8 +53,12 @@ def test_rule_8_3_phone_rates_poor_then_rerates_after_the_unit_replies(browser, 
     assert "/r/rerate/" in rerate_url
 
     actor = heze.actor("cao_zjj")
-    for action, payload in [("accept", {}), ("contact", {"note": "电话回访核实"}), ("opinion", {"opinion": "当场补正"}),
-                            ("reply", {"content": "已向评价人说明并当日办结"})]:
+    for action, payload in [
+        ("accept", {}),
+        ("contact", {"note": "电话回访核实"}),
+        ("opinion", {"opinion": "当场补正"}),
+        ("reply", {"content": "已向评价人说明并当日办结"}),
+    ]:
         services.case_transition(actor, case.number, action, payload)
 
     link.click()

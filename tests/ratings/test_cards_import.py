@@ -1,5 +1,6 @@
 """Registering cadres and windows by .xlsx (issue 4, item 1): template, every row validated, a rejects report with
 row numbers, nothing half-written, idempotent on the card code; the upload page and `whistle import_cards`."""
+
 import io
 
 import pytest
@@ -8,15 +9,25 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from python_calamine import CalamineWorkbook
 
+from tests.conftest import PASSWORD
 from whistle.org.models import Membership
 from whistle.org.scopes import Actor
 from whistle.ratings.importers import COLUMNS, import_cards, template_xlsx
 from whistle.ratings.models import Cadre, Window
 
-from tests.conftest import PASSWORD
-
 HEADER = [title for title, _, _ in COLUMNS]
-ZHANG = ["干部", "张伟", "caoxian-zjj", "审批科科长", "", "是", "0530-3212345", "负责施工许可", "施工许可证核发 3个工作日", ""]
+ZHANG = [
+    "干部",
+    "张伟",
+    "caoxian-zjj",
+    "审批科科长",
+    "",
+    "是",
+    "0530-3212345",
+    "负责施工许可",
+    "施工许可证核发 3个工作日",
+    "",
+]
 WINDOW = ["窗口", "企业开办综合窗口", "heze-scjg", "", "市政务服务中心一楼", "", 13905300009, "一窗通办", "", ""]
 
 
@@ -52,7 +63,12 @@ def test_clean_file_is_written_and_reimport_changes_nothing(heze):
     result = import_cards(Actor.system(), data)
     assert (result.created, result.updated, result.unchanged) == (2, 0, 0)
     cadre, window = Cadre.objects.get(), Window.objects.get()
-    assert (cadre.unit, cadre.post, cadre.is_party_member, cadre.supervision_phone) == (heze.cao_zjj, "审批科科长", True, "0530-3212345")
+    assert (cadre.unit, cadre.post, cadre.is_party_member, cadre.supervision_phone) == (
+        heze.cao_zjj,
+        "审批科科长",
+        True,
+        "0530-3212345",
+    )
     assert window.supervision_phone == "13905300009"  # a phone typed as a number reads back as its digits
     again = import_cards(Actor.system(), data)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)

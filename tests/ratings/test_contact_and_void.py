@@ -1,7 +1,9 @@
 """评价人信息保护 (rules.md §3, §8.5): every read of rater contact data is logged; and §8.3: a rating voided on appeal
 stops its rectification case through the workflow."""
+
 import pytest
 
+from tests.conftest import at
 from whistle.cases import workflow
 from whistle.cases.models import Case, CaseEvent
 from whistle.core.errors import Invalid, NotFound
@@ -9,19 +11,24 @@ from whistle.ratings.models import ContactRead, Rating
 from whistle.ratings.selectors import rater_contact
 from whistle.ratings.services import VOID_ACTION, appeal_file, appeal_review, rating_submit
 
-from tests.conftest import at
-
 
 @pytest.fixture
 def poor(cards):
     cadre, _ = cards
-    return rating_submit(cadre, comment="窗口让我跑了三趟", level=1, phone="13900000001", device="d1", ip="10.0.0.1", now=at(2026, 11, 3))
+    return rating_submit(
+        cadre, comment="窗口让我跑了三趟", level=1, phone="13900000001", device="d1", ip="10.0.0.1", now=at(2026, 11, 3)
+    )
 
 
 def test_rule_8_5_every_read_of_rater_contact_is_logged(heze, poor):
     assert rater_contact(heze.actor("cao_zjj"), poor.pk, "回访核实差评", now=at(2026, 11, 4)) == "139****0001"
     read = ContactRead.objects.get()
-    assert (read.rating, read.user, read.purpose, read.at) == (poor, heze.users.cao_zjj, "回访核实差评", at(2026, 11, 4))
+    assert (read.rating, read.user, read.purpose, read.at) == (
+        poor,
+        heze.users.cao_zjj,
+        "回访核实差评",
+        at(2026, 11, 4),
+    )
     assert "曹县住房和城乡建设局" in read.actor_label
     rater_contact(heze.actor("cao_office"), poor.pk, "督办回访")
     assert ContactRead.objects.count() == 2
@@ -57,7 +64,11 @@ def test_rule_8_5_rater_phone_page_shows_the_masked_number_after_a_reason_and_lo
     assert page.status_code == 200 and "评价人留了联系电话" in body and "139****0001" not in body
     assert not ContactRead.objects.exists()  # opening the page reads nothing
     refused = client.post(page_url, {"reason": "", "note": ""})
-    assert refused.status_code == 422 and "请选择查看事由" in refused.content.decode() and "139****0001" not in refused.content.decode()
+    assert (
+        refused.status_code == 422
+        and "请选择查看事由" in refused.content.decode()
+        and "139****0001" not in refused.content.decode()
+    )
     refused = client.post(page_url, {"reason": "other", "note": " "})
     assert refused.status_code == 422 and "请写明查看事由" in refused.content.decode()
     assert not ContactRead.objects.exists()
@@ -72,7 +83,9 @@ def test_rule_8_5_rater_phone_page_shows_the_masked_number_after_a_reason_and_lo
     client.force_login(heze.users.cao_office)
     assert "139****0001" in client.post(page_url, {"reason": "other", "note": "督办抽查回访"}).content.decode()
     assert list(ContactRead.objects.order_by("id").values_list("user__username", "purpose")) == [
-        ("cao_zjj", "回访核实差评：第一次回访"), ("cao_office", "督办抽查回访")]
+        ("cao_zjj", "回访核实差评：第一次回访"),
+        ("cao_office", "督办抽查回访"),
+    ]
 
 
 def test_rule_8_5_rater_phone_page_outside_scope_is_404_and_reads_nothing(client, heze, poor, cards):
@@ -84,7 +97,7 @@ def test_rule_8_5_rater_phone_page_outside_scope_is_404_and_reads_nothing(client
     client.force_login(heze.users.cao_zjj)
     good = rating_submit(cards[0], comment="窗口让我跑了三趟", level=5, phone="13900000002", device="d2", ip="10.0.0.2")
     assert client.get(f"/r/ratings/{good.pk}/contact").status_code == 404  # not a poor rating: no call-back
-    assert client.get(f"/r/ratings/{2 ** 70}/contact").status_code == 404
+    assert client.get(f"/r/ratings/{2**70}/contact").status_code == 404
     assert not ContactRead.objects.exists()
     client.logout()
     assert client.get(page_url).status_code == 302  # to the sign-in page

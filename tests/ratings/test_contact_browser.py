@@ -1,12 +1,12 @@
 """评价人信息保护 on a phone: the handler of a rated unit opens the rectification case, taps 查看评价人电话, gives a
 reason, and sees the masked number; the read is logged."""
+
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import PHONE, browser, open_as, screenshot_dir  # noqa: F401  (fixtures)
 from whistle.ratings.models import ContactRead
 from whistle.ratings.services import rating_submit
-
-from tests.browser.conftest import PHONE, browser, open_as, screenshot_dir  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

@@ -1,4 +1,5 @@
 """The ratings demo seeder: cadres and windows, a year of imported ratings, live poor ratings with their cases."""
+
 from types import SimpleNamespace
 
 from whistle.cases.models import Case

@@ -1,5 +1,6 @@
 """Kill-safety of `whistle ratings import`: the real command in another process, killed with SIGKILL half-way, then
 run again: every rating is in exactly once and the rollups equal those of a clean import."""
+
 import csv
 import os
 import signal
@@ -45,7 +46,9 @@ def test_import_killed_mid_way_then_rerun_counts_every_rating_once(cards, tmp_pa
             target = cadre if i % 3 else window
             level = (i * 7) % 5 + 1
             month = i % 12 + 1
-            writer.writerow([f"k-{i}", target.card_code, level, f"2026-{month:02d}-15 09:{i % 60:02d}:00", "device", "", "", "", ""])
+            writer.writerow(
+                [f"k-{i}", target.card_code, level, f"2026-{month:02d}-15 09:{i % 60:02d}:00", "device", "", "", "", ""]
+            )
             expected[("c" if target is cadre else "w", month, level)] += 1
 
     running = whistle("ratings", "import", str(path), "--batch", "500", "--no-progress", wait=False)
@@ -56,9 +59,9 @@ def test_import_killed_mid_way_then_rerun_counts_every_rating_once(cards, tmp_pa
         running.send_signal(signal.SIGKILL)
     finally:
         code = running.wait()
-    assert code == -signal.SIGKILL   # it really died half-way
+    assert code == -signal.SIGKILL  # it really died half-way
     partial = Rating.objects.count()
-    assert 0 < partial < ROWS and rollups.verify()[1] == []   # whole batches only, rollups with them
+    assert 0 < partial < ROWS and rollups.verify()[1] == []  # whole batches only, rollups with them
 
     rerun = whistle("ratings", "import", str(path), "--batch", "5000", "--no-progress")
     assert rerun.returncode == 0, rerun.stderr

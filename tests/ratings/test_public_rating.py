@@ -1,15 +1,15 @@
 """三亮 cards and 好差评 over the full stack (domain/rules.md §2, §3, §8.3–§8.5)."""
+
 import io
 import re
 
 import segno
 from django.test import Client
 
+from tests.conftest import PASSWORD
 from whistle.cases.models import Case
 from whistle.core.hashing import keyed_hash
 from whistle.ratings.models import Rating, grade
-
-from tests.conftest import PASSWORD
 
 
 def post(card, level, ip="10.0.0.1", client=None, **data):
@@ -21,8 +21,21 @@ def post(card, level, ip="10.0.0.1", client=None, **data):
 def test_card_page_shows_identity_duties_and_the_form_without_login(cards):
     cadre, window = cards
     html = Client().get(f"/r/{cadre.card_code}/").content.decode()
-    for text in ["张伟", "党员", "审批科科长", "曹县住房和城乡建设局", "0530-3212345", "负责建筑工程施工许可审批", "施工许可证核发 3个工作日",
-                 "暂无评价", "非常满意", "满意", "基本满意", "不满意", "非常不满意"]:
+    for text in [
+        "张伟",
+        "党员",
+        "审批科科长",
+        "曹县住房和城乡建设局",
+        "0530-3212345",
+        "负责建筑工程施工许可审批",
+        "施工许可证核发 3个工作日",
+        "暂无评价",
+        "非常满意",
+        "满意",
+        "基本满意",
+        "不满意",
+        "非常不满意",
+    ]:
         assert text in html, text
     assert "菏泽市政务服务中心一楼" in Client().get(f"/r/{window.card_code}/").content.decode()
 
@@ -41,8 +54,8 @@ def test_level_mapping_good_neutral_poor(cards):
     html = Client().get(f"/r/{cadre.card_code}/").content.decode()
     stats = re.sub(r"\s+", "", html)
     assert "<dt>评价数</dt><dd>4</dd>" in stats
-    assert "<dt>好评率</dt><dd>50.0%</dd>" in stats        # 非常满意 + 满意
-    assert "<dt>满意率</dt><dd>75.0%</dd>" in stats        # + 基本满意
+    assert "<dt>好评率</dt><dd>50.0%</dd>" in stats  # 非常满意 + 满意
+    assert "<dt>满意率</dt><dd>75.0%</dd>" in stats  # + 基本满意
 
 
 def test_good_rating_is_thanked_and_opens_no_case(cards):
@@ -56,11 +69,18 @@ def test_good_rating_is_thanked_and_opens_no_case(cards):
 
 def test_poor_rating_opens_rectification_case(heze, cards):
     cadre, _ = cards
-    html = post(cadre, 2, tags=["slow"], comment="材料退回三次", case_number="SX2026-0001", phone="13900000001").content.decode()
+    html = post(
+        cadre, 2, tags=["slow"], comment="材料退回三次", case_number="SX2026-0001", phone="13900000001"
+    ).content.decode()
     case = Case.objects.get()
     assert f"已转曹县住房和城乡建设局整改，工单号 {case.number}" in html
     assert Rating.objects.get().rectification == case
-    assert (case.kind, case.channel, case.category.code, case.category.name) == ("complaint", "rating", "rating-rectification", "差评整改")
+    assert (case.kind, case.channel, case.category.code, case.category.name) == (
+        "complaint",
+        "rating",
+        "rating-rectification",
+        "差评整改",
+    )
     assert case.state == "dispatched" and case.lead_unit == heze.cao_zjj and case.county == heze.cao
     assert case.sla_profile.code == "rectification"
     assert case.sla_profile.stages.get(stage="resolve").amount == 15
@@ -109,7 +129,7 @@ def test_rate_limit_per_device(cards, set_rule):
     phone = Client()
     phone.get(f"/r/{cadre.card_code}/")  # scanning the code opens the page, which marks the device
     assert post(cadre, 5, client=phone).status_code == 200
-    assert post(window, 5, client=phone, ip="10.7.7.7").status_code == 200   # another network, same device
+    assert post(window, 5, client=phone, ip="10.7.7.7").status_code == 200  # another network, same device
     refused = post(cadre, 5, client=phone, ip="10.8.8.8")
     assert refused.status_code == 429 and "本设备今天的评价次数已达上限" in refused.content.decode()
     assert Rating.objects.count() == 2

@@ -1,7 +1,10 @@
 """Issue 13, items 3, 6, 8 and 9: what a hostile rater could do with the public card, and what stops it now."""
+
 import pytest
 from django.test import Client
 
+from tests.conftest import at
+from tests.ratings.test_rectification import answer
 from whistle.cases import services as case_services
 from whistle.cases.models import Case
 from whistle.cases.selectors import case_list
@@ -9,9 +12,6 @@ from whistle.core.errors import Invalid, NotFound
 from whistle.ratings.models import Rating
 from whistle.ratings.rectification import rerate_token
 from whistle.ratings.services import clean_case_number, rating_submit
-
-from tests.conftest import at
-from tests.ratings.test_rectification import answer
 
 
 def post(card, level, ip="10.0.0.1", client=None, **data):
@@ -21,7 +21,9 @@ def post(card, level, ip="10.0.0.1", client=None, **data):
 
 def test_item_3_rectification_case_number_cannot_block_the_raters_rerating(client, heze, cards):
     cadre, window = cards
-    rating = rating_submit(cadre, comment="窗口让我跑了三趟", level=2, device="rater", ip="10.0.0.1", now=at(2026, 11, 2, 9))
+    rating = rating_submit(
+        cadre, comment="窗口让我跑了三趟", level=2, device="rater", ip="10.0.0.1", now=at(2026, 11, 2, 9)
+    )
     case = answer(heze, rating.rectification)
     # The attack: rate any card with the rectification's number first.
     for spelling in (case.number, case.number.lower(), f"{case.number}-", f"hz-{case.number[2:]}"):
@@ -70,7 +72,7 @@ def test_item_8_one_network_is_limited_on_one_card_and_ipv6_counts_per_64(cards,
     refused = post(cadre, 5, ip="2001:db8:1:2:ffff::9")
     assert refused.status_code == 429 and "当前网络对该亮码的评价过于频繁" in refused.content.decode()
     assert post(window, 5, ip="2001:db8:1:2::7").status_code == 200  # another card from that network
-    assert post(cadre, 5, ip="2001:db8:1:3::1").status_code == 200   # the neighbouring /64
+    assert post(cadre, 5, ip="2001:db8:1:3::1").status_code == 200  # the neighbouring /64
 
 
 def test_item_8_a_burst_does_not_hold_ratings_from_devices_and_phones_seen_before(cards, set_rule):
@@ -78,8 +80,23 @@ def test_item_8_a_burst_does_not_hold_ratings_from_devices_and_phones_seen_befor
     cadre, _ = cards
     regular = Client()
     regular.get(f"/r/{cadre.card_code}/")
-    rating_submit(cadre, comment="窗口让我跑了三趟", level=5, device=regular.cookies["whistle_device"].value, ip="10.9.0.1", now=at(2026, 10, 1))
-    rating_submit(cadre, comment="窗口让我跑了三趟", level=4, phone="13912345609", device="old-phone", ip="10.9.1.1", now=at(2026, 10, 1))
+    rating_submit(
+        cadre,
+        comment="窗口让我跑了三趟",
+        level=5,
+        device=regular.cookies["whistle_device"].value,
+        ip="10.9.0.1",
+        now=at(2026, 10, 1),
+    )
+    rating_submit(
+        cadre,
+        comment="窗口让我跑了三趟",
+        level=4,
+        phone="13912345609",
+        device="old-phone",
+        ip="10.9.1.1",
+        now=at(2026, 10, 1),
+    )
     for i in range(4):  # the flood: new cookies, new networks
         post(cadre, 1, ip=f"10.7.{i}.1")
     assert Rating.objects.filter(status="flagged").count() == 1  # the fourth on was held
@@ -100,6 +117,10 @@ def test_item_9_case_numbers_are_normalised_and_a_repeat_gets_no_oracle(cards):
     for spelling in ("sx2026-0015", "SX2026-0015-", "ＳＸ２０２６－００１５", "sx2026 0015"):
         again = post(window, 4, ip="10.20.0.1", case_number=spelling)
         # Same page as a fresh rating: status, thanks, the level given; nothing stored twice.
-        assert again.status_code == 200 and "感谢您的评价" in again.content.decode() and "您的评价：满意" in again.content.decode()
+        assert (
+            again.status_code == 200
+            and "感谢您的评价" in again.content.decode()
+            and "您的评价：满意" in again.content.decode()
+        )
         assert "已评价过" not in again.content.decode()
     assert Rating.objects.filter(case_number="SX2026-0015").count() == Rating.objects.count() == 1

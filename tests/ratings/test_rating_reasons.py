@@ -1,5 +1,6 @@
 """The server's side of the rating form (issue 14 item 18; rules.md §3, §8.3): tags fit the level, and a poor
 rating says what went wrong, with a Chinese message beside the field at fault."""
+
 import re
 
 import pytest
@@ -60,13 +61,20 @@ def test_rule_8_3_a_poor_rating_without_a_problem_tag_or_comment_is_refused_besi
 def test_rule_8_3_a_poor_rating_with_a_problem_tag_alone_or_a_comment_alone_opens_its_rectification(cards):
     cadre, window = cards
     assert _post(cadre, level="1", tags=["absent"]).status_code == 200
-    assert Client().post(f"/r/{window.card_code}/", {"level": "2", "comment": "材料退回三次"},
-                         REMOTE_ADDR="10.0.1.1").status_code == 200
+    assert (
+        Client()
+        .post(f"/r/{window.card_code}/", {"level": "2", "comment": "材料退回三次"}, REMOTE_ADDR="10.0.1.1")
+        .status_code
+        == 200
+    )
     assert Rating.objects.filter(rectification__isnull=False).count() == 2
 
 
 def test_good_and_middling_ratings_need_no_reason(cards):
     cadre, window = cards
     assert _post(cadre, level="5").status_code == 200
-    assert Client().post(f"/r/{window.card_code}/", {"level": "3", "tags": ["slow"]}, REMOTE_ADDR="10.0.1.1").status_code == 200
+    assert (
+        Client().post(f"/r/{window.card_code}/", {"level": "3", "tags": ["slow"]}, REMOTE_ADDR="10.0.1.1").status_code
+        == 200
+    )
     assert Rating.objects.count() == 2

@@ -1,11 +1,11 @@
 """The public rating page on a phone offers the tags of the level chosen and asks a poor rating for its reason
 (issue 14 item 18; rules.md §3, §8.3): what the page offers is what the server accepts."""
+
 import pytest
 from playwright.sync_api import expect
 
-from whistle.ratings.models import Rating
-
 from tests.browser.conftest import PHONE, browser  # noqa: F401  (the browser fixture)
+from whistle.ratings.models import Rating
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -18,7 +18,8 @@ def _shown(page, names):
 
 
 def test_rule_3_phone_rating_page_offers_praise_only_with_good_levels_and_asks_a_poor_rating_for_its_reason(
-        browser, live_server, cards):  # noqa: F811
+    browser, live_server, cards
+):  # noqa: F811
     cadre, _ = cards
     context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **PHONE)
     context.set_default_timeout(10_000)

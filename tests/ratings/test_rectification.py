@@ -1,22 +1,28 @@
 """rules.md §3 / §8.3: a poor rating's rectification runs as an ordinary case — verify, fix, answer — and then the
 rater re-rates through an HMAC link; the re-rating is the case's follow-up and a new rating tied to the poor one."""
+
+from tests.conftest import at
 from whistle.cases import services
 from whistle.cases.models import Case, CaseEvent
 from whistle.ratings.models import Rating
 from whistle.ratings.rectification import rerate_token
 from whistle.ratings.services import rating_submit
 
-from tests.conftest import at
-
 
 def poor(cadre, when=None):
-    return rating_submit(cadre, level=2, comment="材料退回三次", device="phone-1", ip="10.0.0.1", now=when or at(2026, 11, 2, 9))
+    return rating_submit(
+        cadre, level=2, comment="材料退回三次", device="phone-1", ip="10.0.0.1", now=when or at(2026, 11, 2, 9)
+    )
 
 
 def answer(heze, case, when=at(2026, 11, 2, 10)):
     actor = heze.actor("cao_zjj")
-    for action, payload in [("accept", {}), ("contact", {"note": "已电话回访核实"}), ("opinion", {"opinion": "补正材料一次性告知"}),
-                            ("reply", {"content": "已整改：材料清单一次性告知，次日办结"})]:
+    for action, payload in [
+        ("accept", {}),
+        ("contact", {"note": "已电话回访核实"}),
+        ("opinion", {"opinion": "补正材料一次性告知"}),
+        ("reply", {"content": "已整改：材料清单一次性告知，次日办结"}),
+    ]:
         case = services.case_transition(actor, case.number, action, payload, when)
     return case
 
@@ -25,7 +31,11 @@ def test_rule_8_3_rectification_is_an_ordinary_case_with_the_rectification_profi
     rating = poor(cards[0])
     case = rating.rectification
     assert (case.channel, case.kind, case.category.code, case.category.sla_profile.code) == (
-        "rating", "complaint", "rating-rectification", "rectification")
+        "rating",
+        "complaint",
+        "rating-rectification",
+        "rectification",
+    )
     assert case.lead_unit == heze.cao_zjj and case.state == "dispatched"
 
 
@@ -91,7 +101,15 @@ def test_public_page_after_poor_rating_shows_case_number_and_rerate_link(client,
 
 
 def test_rule_8_5_the_rectification_case_carries_no_rater_contact(heze, cards):
-    rating = rating_submit(cards[0], comment="窗口让我跑了三趟", level=1, phone="13912345678", device="phone-2", ip="10.0.0.2", now=at(2026, 11, 2, 9))
+    rating = rating_submit(
+        cards[0],
+        comment="窗口让我跑了三趟",
+        level=1,
+        phone="13912345678",
+        device="phone-2",
+        ip="10.0.0.2",
+        now=at(2026, 11, 2, 9),
+    )
     case = Case.objects.get(pk=rating.rectification_id)
     assert (case.contact_name, case.contact_phone) == ("评价人", cards[0].supervision_phone)
     stored = [case.title, case.description, case.contact_name, case.contact_phone, case.address]
@@ -107,10 +125,25 @@ def test_rule_8_5_migration_clears_the_masked_phone_from_older_rectification_cas
 
     from django.apps import apps
 
-    older = rating_submit(cards[0], comment="窗口让我跑了三趟", level=1, phone="13912345678", device="phone-3", ip="10.0.0.3", now=at(2026, 11, 2, 9))
+    older = rating_submit(
+        cards[0],
+        comment="窗口让我跑了三趟",
+        level=1,
+        phone="13912345678",
+        device="phone-3",
+        ip="10.0.0.3",
+        now=at(2026, 11, 2, 9),
+    )
     Case.objects.filter(pk=older.rectification_id).update(contact_name="评价人139****5678")
-    other, _ = services.case_submit(heze.actor("ent_cao"), kind="help", category="construction",
-                                    description="施工许可审批慢", contact_name="评价人王五")
-    importlib.import_module("whistle.ratings.migrations.0010_rectification_contact_name").neutral_contact_names(apps, None)
+    other, _ = services.case_submit(
+        heze.actor("ent_cao"),
+        kind="help",
+        category="construction",
+        description="施工许可审批慢",
+        contact_name="评价人王五",
+    )
+    importlib.import_module("whistle.ratings.migrations.0010_rectification_contact_name").neutral_contact_names(
+        apps, None
+    )
     assert Case.objects.get(pk=older.rectification_id).contact_name == "评价人"
     assert Case.objects.get(pk=other.pk).contact_name == "评价人王五"

@@ -1,4 +1,5 @@
 """Synthetic cases for benchmarks: set-wise, deterministic, consistent with what the workflow writes."""
+
 from io import StringIO
 
 import pytest
@@ -20,13 +21,21 @@ END = at(2025, 11, 3, 0, 0)
 def _snapshot(first_pk: int) -> tuple:
     fields = [f.attname for f in Case._meta.concrete_fields]
     cases = list(Case.objects.filter(pk__gte=first_pk).order_by("pk").values_list(*fields))
-    events = list(CaseEvent.objects.filter(case_id__gte=first_pk).order_by("case_id", "seq").values_list("case_id", "hash", "payload"))
-    helpers = sorted(Case.assisting_units.through.objects.filter(case_id__gte=first_pk).values_list("case_id", "unit_id"))
+    events = list(
+        CaseEvent.objects.filter(case_id__gte=first_pk)
+        .order_by("case_id", "seq")
+        .values_list("case_id", "hash", "payload")
+    )
+    helpers = sorted(
+        Case.assisting_units.through.objects.filter(case_id__gte=first_pk).values_list("case_id", "unit_id")
+    )
     return cases, events, helpers
 
 
 def _sweepable(now):
-    return Case.objects.filter(Q(yellow_at__lte=now) | Q(red_at__lte=now) | Q(supervise_at__lte=now) | Q(escalate_at__lte=now))
+    return Case.objects.filter(
+        Q(yellow_at__lte=now) | Q(red_at__lte=now) | Q(supervise_at__lte=now) | Q(escalate_at__lte=now)
+    )
 
 
 def _delete_all_cases():
@@ -64,8 +73,12 @@ def test_bulk_cases_keep_hash_chains_and_workflow_columns_consistent():
     assert set(Case.objects.values_list("state", flat=True)) >= set(OPEN_STATES) - {"reopened"}
     # A case raised afterwards gets the next number: the id sequence was moved past the written rows.
     heze = Heze.from_db()
-    case, _ = services.case_submit(heze.actors[heze.enterprise_users[heze.enterprises[0].pk].pk], kind="help",
-                                   category="factor-water", description="厂区供水水压不足")
+    case, _ = services.case_submit(
+        heze.actors[heze.enterprise_users[heze.enterprises[0].pk].pk],
+        kind="help",
+        category="factor-water",
+        description="厂区供水水压不足",
+    )
     assert case.pk == Case.objects.exclude(pk=case.pk).order_by("-pk").first().pk + 1
 
 

@@ -1,4 +1,5 @@
 """`whistle seed --if-empty`, as `make demo` runs it on every start."""
+
 from io import StringIO
 
 import pytest

@@ -1,4 +1,5 @@
 """The Heze demo: a realistic organisation and a year of cases played through the real workflow."""
+
 from io import StringIO
 
 import pytest
@@ -23,8 +24,17 @@ def test_demo_has_cases_in_every_state(demo):
 
 def test_demo_history_has_returns_extensions_reopens_cards_and_escalations(demo):
     actions = set(CaseEvent.objects.values_list("action", flat=True))
-    assert {"return", "request_extension", "approve_extension", "follow_up", "yellow_card", "red_card", "supervise",
-            "escalate", "assist_note"} <= actions
+    assert {
+        "return",
+        "request_extension",
+        "approve_extension",
+        "follow_up",
+        "yellow_card",
+        "red_card",
+        "supervise",
+        "escalate",
+        "assist_note",
+    } <= actions
     assert Case.objects.filter(reopen_count__gt=0).exists()
     assert set(Case.objects.values_list("channel", flat=True)) >= {"web", "app", "hotline", "12345"}
 
@@ -59,11 +69,15 @@ def test_demo_counties_have_an_office_departments_townships_and_a_leader(demo):
 def test_demo_logins_sign_in_over_the_api_and_see_their_cases(demo, client, settings):
     settings.DEMO = True
     for login in DEMO_LOGINS:
-        response = client.post("/api/v1/auth/token", {"username": login.username, "password": DEMO_PASSWORD},
-                               content_type="application/json")
+        response = client.post(
+            "/api/v1/auth/token",
+            {"username": login.username, "password": DEMO_PASSWORD},
+            content_type="application/json",
+        )
         assert response.status_code == 201, login.username
-    token = client.post("/api/v1/auth/token", {"username": "qiye", "password": DEMO_PASSWORD},
-                        content_type="application/json").json()["token"]
+    token = client.post(
+        "/api/v1/auth/token", {"username": "qiye", "password": DEMO_PASSWORD}, content_type="application/json"
+    ).json()["token"]
     page = client.get("/api/v1/cases", headers={"Authorization": f"Bearer {token}"}).json()
     own = Case.objects.filter(enterprise__members__user__username="qiye").count()
     assert page["count"] == own > 0
@@ -92,8 +106,9 @@ def test_demo_seed_leaves_password_change_off_in_demo_mode(demo):
 
 def test_demo_account_must_change_password_on_first_sign_in_outside_demo_mode(demo, client, settings):
     settings.DEMO = False  # a demo database put into service: the published password opens nothing
-    refused = client.post("/api/v1/auth/token", {"username": "qiye", "password": DEMO_PASSWORD},
-                          content_type="application/json")
+    refused = client.post(
+        "/api/v1/auth/token", {"username": "qiye", "password": DEMO_PASSWORD}, content_type="application/json"
+    )
     assert refused.status_code == 403 and refused.json()["code"] == "password_change_required"
     assert Membership.objects.get(user__username="qiye").must_change_password
     response = client.post("/login", {"username": "xianchuishao", "password": DEMO_PASSWORD})

@@ -1,5 +1,6 @@
 """Issue 14, item 20 (and the admin half of item 10): the back office validates rule parameters, speaks Chinese,
 finds a dispatch rule among hundreds, ships only Heze's SLA profiles and warns when next year's holidays are due."""
+
 import re
 
 import pytest
@@ -33,11 +34,28 @@ def test_admin_speaks_chinese_on_its_pages(heze, signed_in, sysadmin):  # noqa: 
     client = signed_in(sysadmin)
     index = client.get("/admin/").content.decode()
     assert "企业吹哨·部门报到 管理后台" in index and "whistle" not in re.sub(r"<[^>]+>", "", index).lower()
-    case, _ = services.case_submit(heze.actor("ent_cao"), kind="help", category="construction", description="厂房验收排期太久")
-    for url in ("/admin/cases/case/", f"/admin/cases/case/{case.pk}/change/", "/admin/core/ruleparameter/",
-                "/admin/dashboard/casemonthfact/", "/admin/org/apitoken/add/"):
+    case, _ = services.case_submit(
+        heze.actor("ent_cao"), kind="help", category="construction", description="厂房验收排期太久"
+    )
+    for url in (
+        "/admin/cases/case/",
+        f"/admin/cases/case/{case.pk}/change/",
+        "/admin/core/ruleparameter/",
+        "/admin/dashboard/casemonthfact/",
+        "/admin/org/apitoken/add/",
+    ):
         text = re.sub(r"<[^>]+>", " ", client.get(url).content.decode())
-        for leak in ("object (", "Seq", "From state", "Actor label", "Number", "Cases", "On time", "Created at", "User\n"):
+        for leak in (
+            "object (",
+            "Seq",
+            "From state",
+            "Actor label",
+            "Number",
+            "Cases",
+            "On time",
+            "Created at",
+            "User\n",
+        ):
             assert leak not in text, (url, leak)
     page = client.get(f"/admin/cases/case/{case.pk}/change/").content.decode()
     assert "工单编号" in client.get("/admin/cases/case/").content.decode() and "办理记录" in page and "已派单" in page
@@ -47,7 +65,7 @@ def test_dispatch_catalogue_admin_searches_and_filters_by_county_only(heze, sign
     client = signed_in(sysadmin)
     listing = client.get("/admin/cases/dispatchrule/").content.decode()
     assert 'id="searchbar"' in listing
-    filters = listing[listing.index('id="changelist-filter"'):]
+    filters = listing[listing.index('id="changelist-filter"') :]
     offered = re.findall(r'href="\?area=([^"&]+)"', filters)
     assert offered == ["none", str(heze.cao.pk), str(heze.shan.pk)]  # no departments, townships or offices
     found = client.get("/admin/cases/dispatchrule/", {"q": "单县住房"}).content.decode()

@@ -1,16 +1,21 @@
 """Signing in and out, changing the password, the error pages, CSRF."""
+
 import pytest
 from django.test import Client
 
+from tests.conftest import PASSWORD
 from whistle.core.rules import int_param
 from whistle.org.models import LoginThrottle
 
-from tests.conftest import PASSWORD
-
 
 def test_sign_in_takes_each_role_to_its_own_page(heze, client):
-    for username, landing in [("ent_cao", "/my"), ("cao_zjj", "/desk"), ("cao_office", "/ledger?view=queue"),
-                              ("city_leader", "/dashboard"), ("auditor", "/ledger")]:
+    for username, landing in [
+        ("ent_cao", "/my"),
+        ("cao_zjj", "/desk"),
+        ("cao_office", "/ledger?view=queue"),
+        ("city_leader", "/dashboard"),
+        ("auditor", "/ledger"),
+    ]:
         client.logout()
         response = client.post("/login", {"username": username, "password": PASSWORD})
         assert response.status_code == 302
@@ -23,7 +28,9 @@ def test_sign_in_returns_to_the_page_asked_for(heze, client, permit_case):
     assert response["Location"] == f"/login?next=/cases/{permit_case.number}"
     page = client.get(response["Location"])
     assert f'value="/cases/{permit_case.number}"' in page.content.decode()
-    response = client.post("/login", {"username": "cao_zjj", "password": PASSWORD, "next": f"/cases/{permit_case.number}"})
+    response = client.post(
+        "/login", {"username": "cao_zjj", "password": PASSWORD, "next": f"/cases/{permit_case.number}"}
+    )
     assert response["Location"] == f"/cases/{permit_case.number}"
 
 
@@ -75,10 +82,14 @@ def test_sign_out_needs_a_post_and_ends_the_session(heze, client):
 
 def test_change_password_checks_the_old_one_and_keeps_the_session(heze, client):
     client.force_login(heze.users.ent_cao)
-    response = client.post("/password", {"old_password": "nope", "new_password1": "Heze-new-2026", "new_password2": "Heze-new-2026"})
+    response = client.post(
+        "/password", {"old_password": "nope", "new_password1": "Heze-new-2026", "new_password2": "Heze-new-2026"}
+    )
     assert response.status_code == 422
     assert 'id="id_old_password_error"' in response.content.decode()
-    response = client.post("/password", {"old_password": PASSWORD, "new_password1": "Heze-new-2026", "new_password2": "Heze-new-2026"})
+    response = client.post(
+        "/password", {"old_password": PASSWORD, "new_password1": "Heze-new-2026", "new_password2": "Heze-new-2026"}
+    )
     assert response.status_code == 302
     assert client.get("/my").status_code == 200
     heze.users.ent_cao.refresh_from_db()

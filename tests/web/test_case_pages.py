@@ -1,4 +1,5 @@
 """The enterprise's form and list, the case page with its actions, the handler's desk, scope."""
+
 import re
 
 import pytest
@@ -16,14 +17,23 @@ def _errors(html: str, field: str) -> str:
 
 
 def _case_form(**overrides):
-    data = {"kind": "help", "category": "construction-permit", "description": "新厂房施工许可迟迟办不下来",
-            "address": "曹县开发区纬三路", "lat": "", "lng": "", "contact_name": "王经理", "contact_phone": "13905300001",
-            "idempotency_key": "k-1"}
+    data = {
+        "kind": "help",
+        "category": "construction-permit",
+        "description": "新厂房施工许可迟迟办不下来",
+        "address": "曹县开发区纬三路",
+        "lat": "",
+        "lng": "",
+        "contact_name": "王经理",
+        "contact_phone": "13905300001",
+        "idempotency_key": "k-1",
+    }
     data.update(overrides)
     return data
 
 
 # ---- enterprise ------------------------------------------------------------------------------------
+
 
 def test_case_form_prefills_contact_from_the_enterprise(heze, signed_in):
     html = signed_in(heze.users.ent_cao).get("/cases/new").content.decode()
@@ -33,7 +43,9 @@ def test_case_form_prefills_contact_from_the_enterprise(heze, signed_in):
 
 def test_enterprise_raises_a_case_with_photos_and_it_is_dispatched_by_the_catalogue(heze, signed_in):
     client = signed_in(heze.users.ent_cao)
-    response = client.post("/cases/new", {**_case_form(lat="34.826100", lng="115.549400"), "files": [photo(), photo("材料.png")]})
+    response = client.post(
+        "/cases/new", {**_case_form(lat="34.826100", lng="115.549400"), "files": [photo(), photo("材料.png")]}
+    )
     assert response.status_code == 302
     case = Case.objects.get()
     assert response["Location"] == f"/cases/{case.number}"
@@ -131,6 +143,7 @@ def test_enterprise_sees_only_its_own_cases(heze, signed_in, permit_case):
 
 # ---- the case page, handler side -------------------------------------------------------------------
 
+
 def test_case_page_offers_only_the_actions_allowed_now(heze, signed_in, permit_case):
     html = signed_in(heze.users.cao_zjj).get(f"/cases/{permit_case.number}").content.decode()
     assert 'id="act-accept"' in html and 'id="act-return"' in html
@@ -157,8 +170,10 @@ def test_return_needs_reason_and_suggested_unit_shown_beside_the_fields(heze, si
 
 def test_return_names_the_suggested_unit_and_the_office_sees_it_in_its_queue(heze, signed_in, permit_case):
     client = signed_in(heze.users.cao_zjj)
-    response = client.post(f"/cases/{permit_case.number}/do/return",
-                           {"return-reason": "不属于本局职责", "return-suggested_unit": "caoxian-scjg"})
+    response = client.post(
+        f"/cases/{permit_case.number}/do/return",
+        {"return-reason": "不属于本局职责", "return-suggested_unit": "caoxian-scjg"},
+    )
     assert response.status_code == 302
     assert response["Location"] == "/", "the unit no longer sees the case it returned: back to its desk, not a 404"
     html = signed_in(heze.users.cao_office).get("/ledger?view=queue").content.decode()
@@ -168,8 +183,10 @@ def test_return_names_the_suggested_unit_and_the_office_sees_it_in_its_queue(hez
 
 def test_service_refusal_on_an_action_keeps_what_was_typed(heze, signed_in, permit_case):
     client = signed_in(heze.users.cao_zjj)
-    response = client.post(f"/cases/{permit_case.number}/do/return",
-                           {"return-reason": "不属于本局职责", "return-suggested_unit": "caoxian-zjj"})
+    response = client.post(
+        f"/cases/{permit_case.number}/do/return",
+        {"return-reason": "不属于本局职责", "return-suggested_unit": "caoxian-zjj"},
+    )
     assert response.status_code == 422
     html = response.content.decode()
     assert "建议承办单位不能是本单位" in _errors(html, "return-suggested_unit")
@@ -187,9 +204,13 @@ def test_an_action_the_state_no_longer_allows_is_refused_with_the_reason(heze, s
 def test_handler_replies_with_attachments(heze, signed_in, permit_case):
     client = signed_in(heze.users.cao_zjj)
     client.post(f"/cases/{permit_case.number}/do/accept")
-    client.post(f"/cases/{permit_case.number}/do/contact", {"contact-method": "onsite", "contact-note": "核实了用地材料"})
-    response = client.post(f"/cases/{permit_case.number}/do/reply",
-                           {"reply-content": "施工许可已核发", "reply-files": [photo("许可证.png")]})
+    client.post(
+        f"/cases/{permit_case.number}/do/contact", {"contact-method": "onsite", "contact-note": "核实了用地材料"}
+    )
+    response = client.post(
+        f"/cases/{permit_case.number}/do/reply",
+        {"reply-content": "施工许可已核发", "reply-files": [photo("许可证.png")]},
+    )
     assert response.status_code == 302
     html = client.get(response["Location"]).content.decode()
     assert "cao_zjj已到企业现场" in html and "核实了用地材料" in html
@@ -204,8 +225,14 @@ def test_enterprise_rates_unsatisfied_and_sees_why_the_case_was_reopened(heze, s
     client = signed_in(heze.users.ent_cao)
     html = client.get(f"/cases/{permit_case.number}").content.decode()
     assert 'id="act-follow_up"' in html and "无法联系" not in html  # only a caller may record 无法联系
-    response = client.post(f"/cases/{permit_case.number}/do/follow_up", {
-        "follow_up-resolution": "unresolved", "follow_up-satisfaction": "unsatisfied", "follow_up-comment": "许可证仍未拿到"})
+    response = client.post(
+        f"/cases/{permit_case.number}/do/follow_up",
+        {
+            "follow_up-resolution": "unresolved",
+            "follow_up-satisfaction": "unsatisfied",
+            "follow_up-comment": "许可证仍未拿到",
+        },
+    )
     assert response.status_code == 302
     html = client.get(response["Location"]).content.decode()
     assert "为什么重办：" in html and "第1次重办：回访评价为“未解决、不满意”：许可证仍未拿到" in html
@@ -218,8 +245,9 @@ def test_follow_up_without_satisfaction_is_refused_beside_the_field(heze, signed
     handler = heze.actor("cao_zjj")
     for action, payload in [("accept", {}), ("contact", {}), ("reply", {"content": "已答复"})]:
         services.case_transition(handler, permit_case.number, action, payload)
-    response = signed_in(heze.users.ent_cao).post(f"/cases/{permit_case.number}/do/follow_up",
-                                                  {"follow_up-resolution": "resolved"})
+    response = signed_in(heze.users.ent_cao).post(
+        f"/cases/{permit_case.number}/do/follow_up", {"follow_up-resolution": "resolved"}
+    )
     assert response.status_code == 422
     assert "满意度须为" in _errors(response.content.decode(), "follow_up-satisfaction")
 
@@ -234,6 +262,7 @@ def test_timeline_tells_cards_in_plain_words(heze, signed_in, permit_case):
 
 
 # ---- handler's desk and assisting units ------------------------------------------------------------
+
 
 def test_desk_lists_the_units_open_cases_nearest_deadline_first_with_cards(heze, signed_in):
     ent = heze.actor("ent_cao")
@@ -251,8 +280,9 @@ def test_desk_lists_the_units_open_cases_nearest_deadline_first_with_cards(heze,
 
 def test_assisting_unit_sees_the_case_and_adds_its_part(heze, signed_in):
     case, _ = services.case_submit(heze.actor("ent_cao"), kind="help", category="other", description="无主事项")
-    services.case_transition(heze.actor("cao_office"), case.number, "dispatch",
-                             {"unit": "caoxian-zjj", "assisting_units": ["caoxian-scjg"]})
+    services.case_transition(
+        heze.actor("cao_office"), case.number, "dispatch", {"unit": "caoxian-zjj", "assisting_units": ["caoxian-scjg"]}
+    )
     client = signed_in(heze.users.cao_scjg)
     desk = client.get("/desk").content.decode()
     assert case.number in desk

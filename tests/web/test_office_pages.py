@@ -1,4 +1,5 @@
 """The coordination office's ledger and its .xlsx export, the leader's dashboard, the admin back office."""
+
 import io
 import re
 from urllib.parse import parse_qs, urlparse
@@ -46,8 +47,10 @@ def test_county_office_dispatches_only_to_units_of_its_county(heze, signed_in, c
     client = signed_in(heze.users.cao_office)
     page = client.get(f"/cases/{cases['unrouted'].number}").content.decode()
     assert "曹县住房和城乡建设局" in page and "单县住房和城乡建设局" not in page
-    response = client.post(f"/cases/{cases['unrouted'].number}/do/dispatch",
-                           {"dispatch-unit": "caoxian-zhuangzhai", "dispatch-assisting_units": ["caoxian-zjj"]})
+    response = client.post(
+        f"/cases/{cases['unrouted'].number}/do/dispatch",
+        {"dispatch-unit": "caoxian-zhuangzhai", "dispatch-assisting_units": ["caoxian-zjj"]},
+    )
     assert response.status_code == 302
     case = Case.objects.get(pk=cases["unrouted"].pk)
     assert case.lead_unit == heze.zhuangzhai and list(case.assisting_units.all()) == [heze.cao_zjj]
@@ -61,14 +64,17 @@ def test_ledger_stays_inside_the_offices_county(heze, signed_in, cases):
     assert cases["shan"].number in _numbers(city)
 
 
-@pytest.mark.parametrize("query, expected", [
-    ({"county": "shanxian"}, {"shan"}),
-    ({"unit": "caoxian-zjj"}, {"routed", "closed"}),
-    ({"category": "construction"}, {"routed", "shan", "closed"}),  # a category takes its subcategories along
-    ({"state": "closed"}, {"closed"}),
-    ({"kind": "complaint"}, {"unrouted"}),
-    ({"satisfaction": "satisfied"}, {"closed"}),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ({"county": "shanxian"}, {"shan"}),
+        ({"unit": "caoxian-zjj"}, {"routed", "closed"}),
+        ({"category": "construction"}, {"routed", "shan", "closed"}),  # a category takes its subcategories along
+        ({"state": "closed"}, {"closed"}),
+        ({"kind": "complaint"}, {"unrouted"}),
+        ({"satisfaction": "satisfied"}, {"closed"}),
+    ],
+)
 def test_ledger_filters_by_county_unit_category_state(heze, signed_in, cases, query, expected):
     html = signed_in(heze.users.city_office).get("/ledger", {"view": "all", **query}).content.decode()
     assert _numbers(html) == {cases[k].number for k in expected}
@@ -77,13 +83,18 @@ def test_ledger_filters_by_county_unit_category_state(heze, signed_in, cases, qu
 def test_ledger_filters_by_submission_date(heze, signed_in, cases):
     client = signed_in(heze.users.city_office)
     today = cases["routed"].submitted_at.astimezone().date()
-    assert len(_numbers(client.get("/ledger", {"view": "all", "date_from": today, "date_to": today}).content.decode())) == 4
+    assert (
+        len(_numbers(client.get("/ledger", {"view": "all", "date_from": today, "date_to": today}).content.decode()))
+        == 4
+    )
     later = today.replace(year=today.year + 1)
     assert _numbers(client.get("/ledger", {"view": "all", "date_from": later}).content.decode()) == set()
 
 
 def test_ledger_filter_errors_are_shown_beside_the_fields(heze, signed_in, cases):
-    response = signed_in(heze.users.city_office).get("/ledger", {"date_from": "2026-12-01", "date_to": "2026-11-01", "county": "nowhere"})
+    response = signed_in(heze.users.city_office).get(
+        "/ledger", {"date_from": "2026-12-01", "date_to": "2026-11-01", "county": "nowhere"}
+    )
     assert response.status_code == 422
     html = response.content.decode()
     assert "结束日期不能早于开始日期" in html and 'id="id_county_error"' in html
@@ -129,6 +140,7 @@ def test_enterprise_cannot_open_the_ledger_or_its_export(heze, signed_in, cases)
 
 # ---- leader's dashboard ------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def rolled(cases):
     """The cases above, summed by the metrics rollup as the worker does every minute."""
@@ -142,7 +154,10 @@ def test_dashboard_counts_this_months_cases_and_links_every_number(heze, signed_
     client = signed_in(heze.users.city_leader)
     html = client.get(this_month()).content.decode()
     stats = dict(re.findall(r'<a href="([^"]+)"><span class="n">([^<]+)</span>', html))
-    by_label = {label: (href, n) for href, n, label in re.findall(r'<a href="([^"]+)"><span class="n">([^<]+)</span>([^<]+)</a>', html)}
+    by_label = {
+        label: (href, n)
+        for href, n, label in re.findall(r'<a href="([^"]+)"><span class="n">([^<]+)</span>([^<]+)</a>', html)
+    }
     assert by_label["本月受理"][1] == "4" and by_label["在办"][1] == "3" and by_label["已办结"][1] == "1"
     assert by_label["解决率"][1] == "100.0%" and by_label["满意率"][1] == "100.0%"
     assert stats  # every figure above is a link
@@ -174,6 +189,7 @@ def test_handler_has_no_dashboard(heze, signed_in):
 
 # ---- admin -----------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def sysadmin(heze, django_user_model):
     from whistle.org.models import Membership
@@ -183,10 +199,20 @@ def sysadmin(heze, django_user_model):
     return user
 
 
-@pytest.mark.parametrize("model", [
-    "org/unit", "auth/user", "org/membership", "cases/category", "cases/dispatchrule", "cases/slaprofile",
-    "core/holidayoverride", "core/ruleparameter", "enterprises/enterprise",
-])
+@pytest.mark.parametrize(
+    "model",
+    [
+        "org/unit",
+        "auth/user",
+        "org/membership",
+        "cases/category",
+        "cases/dispatchrule",
+        "cases/slaprofile",
+        "core/holidayoverride",
+        "core/ruleparameter",
+        "enterprises/enterprise",
+    ],
+)
 def test_admin_edits_the_rules_as_data_in_chinese(heze, signed_in, sysadmin, model):
     client = signed_in(sysadmin)
     listing = client.get(f"/admin/{model}/")
@@ -205,12 +231,16 @@ def test_admin_saves_a_holiday_override_and_a_dispatch_rule(heze, signed_in, sys
     from whistle.core.models import HolidayOverride
 
     client = signed_in(sysadmin)
-    response = client.post("/admin/core/holidayoverride/add/", {"date": "2027-10-09", "is_working_day": "on", "note": "国庆调休上班"})
+    response = client.post(
+        "/admin/core/holidayoverride/add/", {"date": "2027-10-09", "is_working_day": "on", "note": "国庆调休上班"}
+    )
     assert response.status_code == 302
     assert HolidayOverride.objects.get(date="2027-10-09").is_working_day
     rule = DispatchRule.objects.get(category=heze.cat_market)
-    response = client.post(f"/admin/cases/dispatchrule/{rule.pk}/change/",
-                           {"category": heze.cat_market.pk, "area": heze.cao.pk, "unit": heze.cao_scjg.pk})
+    response = client.post(
+        f"/admin/cases/dispatchrule/{rule.pk}/change/",
+        {"category": heze.cat_market.pk, "area": heze.cao.pk, "unit": heze.cao_scjg.pk},
+    )
     assert response.status_code == 302
     rule.refresh_from_db()
     assert rule.area == heze.cao and rule.unit == heze.cao_scjg

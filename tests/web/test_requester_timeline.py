@@ -1,14 +1,14 @@
 """What the enterprise sees of its own case (issue 13 item 19): one rule (cases.visibility) for its case page, the API
 for enterprise users and Open311: no internal urge or supervision notes, no staff names."""
+
 import pytest
 
+from tests.cases.flow import act, case_in
+from tests.conftest import at
 from whistle.cases.visibility import PUBLIC_KINDS, REQUESTER_SEES
 from whistle.open311.selectors import PUBLIC_NOTES
 from whistle.org.models import Membership
 from whistle.org.services import token_issue
-
-from tests.cases.flow import act, case_in
-from tests.conftest import at
 
 SECRET_NOTES = ["科长李建华拖着不办，内部通报", "督办：承办人李建华作风问题", "内部讨论：先拖一拖"]
 
@@ -49,12 +49,21 @@ def test_enterprise_api_case_hides_internal_notes_and_staff_names(worked_case, h
     for secret in [*SECRET_NOTES, "李建华", "王丽娟"]:
         assert secret not in text, secret
     events = body.json()["events"]
-    assert [e["action"] for e in events] == ["submit", "route", "dispatch", "accept", "contact", "supervise",
-                                                "comment", "opinion"]
+    assert [e["action"] for e in events] == [
+        "submit",
+        "route",
+        "dispatch",
+        "accept",
+        "contact",
+        "supervise",
+        "comment",
+        "opinion",
+    ]
     assert {e["actor"] for e in events if e["action"] in ("accept", "opinion")} == {"曹县住房和城乡建设局"}
     assert all(e["hash"] == "" for e in events)
-    staff = client.get(f"/api/v1/cases/{worked_case.number}",
-                       HTTP_AUTHORIZATION=f"Bearer {token_issue(heze.users.cao_office)[0]}").json()
+    staff = client.get(
+        f"/api/v1/cases/{worked_case.number}", HTTP_AUTHORIZATION=f"Bearer {token_issue(heze.users.cao_office)[0]}"
+    ).json()
     assert "urge" in [e["action"] for e in staff["events"]] and all(e["hash"] for e in staff["events"])
 
 

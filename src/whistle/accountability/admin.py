@@ -5,8 +5,19 @@ from .models import Action, Proposal, Rule
 
 @admin.register(Rule)
 class RuleAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "kind", "action", "months", "threshold", "bottom_n", "min_ratings", "every_minutes", "is_active",
-                    "evaluated_at"]
+    list_display = [
+        "code",
+        "name",
+        "kind",
+        "action",
+        "months",
+        "threshold",
+        "bottom_n",
+        "min_ratings",
+        "every_minutes",
+        "is_active",
+        "evaluated_at",
+    ]
     list_editable = ["months", "threshold", "bottom_n", "min_ratings", "every_minutes", "is_active"]
     readonly_fields = ["evaluated_at"]
 

@@ -1,4 +1,5 @@
 """Thin HTTP over accountability: list the proposals in scope, decide one, record the action taken."""
+
 from ninja import Field, Query, Router
 from ninja.responses import Status
 
@@ -22,16 +23,40 @@ def _who(user) -> str:
 
 
 def action_out(a: Action) -> dict:
-    return {"id": a.pk, "proposal": a.proposal_id, "kind": a.kind, "kind_label": a.get_kind_display(), "held_on": a.held_on,
-            "participants": a.participants, "outcome": a.outcome, "recorded_by": _who(a.recorded_by), "recorded_at": a.recorded_at}
+    return {
+        "id": a.pk,
+        "proposal": a.proposal_id,
+        "kind": a.kind,
+        "kind_label": a.get_kind_display(),
+        "held_on": a.held_on,
+        "participants": a.participants,
+        "outcome": a.outcome,
+        "recorded_by": _who(a.recorded_by),
+        "recorded_at": a.recorded_at,
+    }
 
 
 def proposal_out(p: Proposal) -> dict:
-    return {"id": p.pk, "rule": p.rule.code, "action": p.action, "action_label": p.get_action_display(), "subject": p.subject,
-            "subject_id": p.target.pk, "subject_name": p.subject_name, "unit": p.unit.code, "summary": p.summary,
-            "evidence": p.evidence, "state": p.state, "state_label": p.get_state_display(), "created_at": p.created_at,
-            "decided_at": p.decided_at, "decision_reason": p.decision_reason,
-            "actions": [action_out(a) for a in p.actions.select_related("recorded_by__membership").order_by("held_on", "id")]}
+    return {
+        "id": p.pk,
+        "rule": p.rule.code,
+        "action": p.action,
+        "action_label": p.get_action_display(),
+        "subject": p.subject,
+        "subject_id": p.target.pk,
+        "subject_name": p.subject_name,
+        "unit": p.unit.code,
+        "summary": p.summary,
+        "evidence": p.evidence,
+        "state": p.state,
+        "state_label": p.get_state_display(),
+        "created_at": p.created_at,
+        "decided_at": p.decided_at,
+        "decision_reason": p.decision_reason,
+        "actions": [
+            action_out(a) for a in p.actions.select_related("recorded_by__membership").order_by("held_on", "id")
+        ],
+    }
 
 
 @router.get("/proposals", response=ProposalPage, summary="问责建议列表（按权限范围）")
@@ -56,8 +81,14 @@ def decide(request, proposal_id: int, data: DecisionIn):
 @router.post("/proposals/{proposal_id}/actions", response={201: ActionOut}, summary="登记约谈、通报或调整")
 def record_action(request, proposal_id: int, data: ActionIn):
     """On a confirmed proposal only (409 otherwise): date (not in the future), participants, outcome."""
-    action = services.action_record(request.actor, proposal_id, kind=data.kind, held_on=data.held_on,
-                                    participants=data.participants, outcome=data.outcome)
+    action = services.action_record(
+        request.actor,
+        proposal_id,
+        kind=data.kind,
+        held_on=data.held_on,
+        participants=data.participants,
+        outcome=data.outcome,
+    )
     return Status(201, action_out(action))
 
 

@@ -8,8 +8,12 @@ class AccountabilityConfig(AppConfig):
     # The worker's jobs from this app: {dotted path of a callable taking `now`, returning {name: count}: defaults}.
     # Each rule has its own `every_minutes`; this job only looks for the rules that are due.
     worker_jobs: dict[str, dict] = {
-        "whistle.accountability.evaluation.evaluate_rules": {"name": "accountability_rules", "group": "analytics",
-                                                              "every_seconds": 60, "description": "问责规则评估"},
+        "whistle.accountability.evaluation.evaluate_rules": {
+            "name": "accountability_rules",
+            "group": "analytics",
+            "every_seconds": 60,
+            "description": "问责规则评估",
+        },
     }
     # Extra navigation links by role: {role: [(url name, label)]}, appended after the core pages' links.
     # (role values as plain strings: org.models cannot be imported while the app registry loads)

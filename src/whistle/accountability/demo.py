@@ -1,5 +1,6 @@
 """Demo data: evaluate the rules over the demo ratings (the ratings seeder runs first: ratings comes earlier in
 INSTALLED_APPS), so the proposals page of `make demo` shows what the worker would find."""
+
 from django.utils import timezone
 
 from .evaluation import evaluate_rules

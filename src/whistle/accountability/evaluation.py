@@ -3,6 +3,7 @@
 ratings themselves, for what the rollups do not hold (which poor ratings await an appeal's review, their dates and
 ids as evidence), and only those of the targets the rollups show with enough poor ratings, each through its
 (target, created_at) index. The worker runs `evaluate_rules` after each sweep; running it again proposes nothing new."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,8 +40,10 @@ def month_table(subject: str, month: dt.date) -> list[dict]:
     """Counted ratings of one Beijing month per cadre, window or unit: count, satisfied (at or above the configured
     `ratings.satisfied_min_level`, as every published 满意率), poor."""
     least = satisfied_min_level()
-    return [{"id": pk, "count": sum(n.values()), "satisfied": sum(n[k] for k in range(least, 6)), "poor": n[1] + n[2]}
-            for pk, n in level_counts(subject, month).items()]
+    return [
+        {"id": pk, "count": sum(n.values()), "satisfied": sum(n[k] for k in range(least, 6)), "poor": n[1] + n[2]}
+        for pk, n in level_counts(subject, month).items()
+    ]
 
 
 def _class_of(subject: str, obj) -> str:
@@ -57,7 +60,9 @@ def monthly_bottom(rule: Rule, subject: str, month: dt.date) -> dict[int, dict]:
     itself names nobody (the only window of its kind is not 'last')."""
     rows = [r for r in month_table(subject, month) if r["count"] >= rule.min_ratings]
     model = SUBJECT_MODEL[subject]
-    objects = model.objects.select_related(*([] if subject == Subject.UNIT else ["unit"])).in_bulk([r["id"] for r in rows])
+    objects = model.objects.select_related(*([] if subject == Subject.UNIT else ["unit"])).in_bulk(
+        [r["id"] for r in rows]
+    )
     classes: dict[str, list[dict]] = {}
     for r in rows:
         obj = objects[r["id"]]
@@ -70,8 +75,15 @@ def monthly_bottom(rule: Rule, subject: str, month: dt.date) -> dict[int, dict]:
         members.sort(key=lambda r: (-r["rate"], r["poor"], r["id"]))  # best first
         for rank, r in enumerate(members, start=1):
             if rank > len(members) - rule.bottom_n:
-                bottom[r["id"]] = {"month": month.strftime("%Y-%m"), "rank": rank, "of": len(members), "class": name,
-                                   "count": r["count"], "poor": r["poor"], "satisfaction_rate": r["rate"]}
+                bottom[r["id"]] = {
+                    "month": month.strftime("%Y-%m"),
+                    "rank": rank,
+                    "of": len(members),
+                    "class": name,
+                    "count": r["count"],
+                    "poor": r["poor"],
+                    "satisfaction_rate": r["rate"],
+                }
     return bottom
 
 
@@ -95,16 +107,24 @@ def _evaluate_bottom(rule: Rule, now: dt.datetime) -> list[dict]:
             if cited & {e["month"] for e in evidence}:
                 continue
             span = f"{evidence[0]['month']}至{evidence[-1]['month']}" if len(evidence) > 1 else evidence[0]["month"]
-            found.append({"subject": subject, "id": subject_id, "evidence": {"months": evidence},
-                          "key": f"{subject}:{subject_id}:" + ",".join(e["month"] for e in evidence),
-                          "summary": f"{span}连续{len(evidence)}个月在{evidence[-1]['class']}中排名末位"})
+            found.append(
+                {
+                    "subject": subject,
+                    "id": subject_id,
+                    "evidence": {"months": evidence},
+                    "key": f"{subject}:{subject_id}:" + ",".join(e["month"] for e in evidence),
+                    "summary": f"{span}连续{len(evidence)}个月在{evidence[-1]['class']}中排名末位",
+                }
+            )
     return found
 
 
 def upheld_poor(since: dt.datetime, until: dt.datetime):
     """Poor ratings that stand: counted (neither flagged nor voided) and not awaiting an appeal's review."""
     pending = Appeal.objects.filter(rating=OuterRef("pk"), state=AppealState.PENDING)
-    return Rating.objects.filter(counted=True, level__lte=2, created_at__gte=since, created_at__lte=until).exclude(Exists(pending))
+    return Rating.objects.filter(counted=True, level__lte=2, created_at__gte=since, created_at__lte=until).exclude(
+        Exists(pending)
+    )
 
 
 def _poor_candidates(subject: str, targets: list[dict], threshold: int) -> dict[int, Q]:
@@ -123,7 +143,9 @@ def _poor_candidates(subject: str, targets: list[dict], threshold: int) -> dict[
     for pk in sorted(pk for pk, n in poor.items() if n >= threshold):
         if kind is None:
             ids = by_unit[pk]
-            found[pk] = Q(unit_id=pk) & (Q(cadre_id__in=ids[RollupKind.CADRE]) | Q(window_id__in=ids[RollupKind.WINDOW]))
+            found[pk] = Q(unit_id=pk) & (
+                Q(cadre_id__in=ids[RollupKind.CADRE]) | Q(window_id__in=ids[RollupKind.WINDOW])
+            )
         else:
             found[pk] = Q(**{f"{SUBJECT_FIELD[subject]}_id": pk})
     return found
@@ -141,19 +163,33 @@ def _evaluate_repeated(rule: Rule, now: dt.datetime) -> list[dict]:
     for subject in rule.subjects:
         for subject_id, ratings in _poor_candidates(subject, targets, rule.threshold).items():
             cited = {i for p in _previous(rule, subject, subject_id) for i in p.evidence.get("ratings", [])}
-            rows = [r for r in upheld_poor(since, now).filter(ratings).order_by("created_at", "id").values("id", "level", "created_at")
-                    if r["id"] not in cited]
+            rows = [
+                r
+                for r in upheld_poor(since, now)
+                .filter(ratings)
+                .order_by("created_at", "id")
+                .values("id", "level", "created_at")
+                if r["id"] not in cited
+            ]
             if not rows or len(rows) < rule.threshold:
                 continue
             ids = [r["id"] for r in rows]
-            found.append({
-                "subject": subject, "id": subject_id,
-                "evidence": {"ratings": ids, "since": since.date().isoformat(), "until": today.isoformat(),
-                             "levels": [r["level"] for r in rows],
-                             "dates": [timezone.localtime(r["created_at"]).date().isoformat() for r in rows]},
-                "key": f"{subject}:{subject_id}:ratings:" + hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:32],
-                "summary": f"{rule.months}个月内有效差评{len(ids)}条（阈值{rule.threshold}条）",
-            })
+            found.append(
+                {
+                    "subject": subject,
+                    "id": subject_id,
+                    "evidence": {
+                        "ratings": ids,
+                        "since": since.date().isoformat(),
+                        "until": today.isoformat(),
+                        "levels": [r["level"] for r in rows],
+                        "dates": [timezone.localtime(r["created_at"]).date().isoformat() for r in rows],
+                    },
+                    "key": f"{subject}:{subject_id}:ratings:"
+                    + hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:32],
+                    "summary": f"{rule.months}个月内有效差评{len(ids)}条（阈值{rule.threshold}条）",
+                }
+            )
     return found
 
 
@@ -166,7 +202,11 @@ def evaluate_rules(now: dt.datetime | None = None, *, force: bool = False) -> di
     now = now or timezone.now()
     created = 0
     for rule in Rule.objects.filter(is_active=True, kind__in=list(EVALUATORS)).order_by("code"):
-        if not force and rule.evaluated_at and rule.evaluated_at <= now < rule.evaluated_at + dt.timedelta(minutes=rule.every_minutes):
+        if (
+            not force
+            and rule.evaluated_at
+            and rule.evaluated_at <= now < rule.evaluated_at + dt.timedelta(minutes=rule.every_minutes)
+        ):
             continue
         for hit in EVALUATORS[rule.kind](rule, now):
             created += _propose(rule, hit, now)
@@ -181,9 +221,16 @@ def _propose(rule: Rule, hit: dict, now: dt.datetime) -> int:
     try:
         with transaction.atomic():
             Proposal.objects.create(
-                rule=rule, action=rule.action, subject=subject, unit=unit,
-                cadre=target if subject == Subject.CADRE else None, window=target if subject == Subject.WINDOW else None,
-                summary=hit["summary"][:300], evidence=hit["evidence"], evidence_key=hit["key"][:200], created_at=now,
+                rule=rule,
+                action=rule.action,
+                subject=subject,
+                unit=unit,
+                cadre=target if subject == Subject.CADRE else None,
+                window=target if subject == Subject.WINDOW else None,
+                summary=hit["summary"][:300],
+                evidence=hit["evidence"],
+                evidence_key=hit["key"][:200],
+                created_at=now,
             )
     except IntegrityError:  # another worker stored the same evidence a moment ago
         return 0

@@ -1,5 +1,6 @@
 """Accountability (问责): rules over ratings as data, the proposals they raise with their evidence, and the actions
 (约谈, 通报, 调整) a coordinator records once a proposal is confirmed."""
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -68,17 +69,32 @@ class Proposal(models.Model):
     rule = models.ForeignKey(Rule, verbose_name="规则", on_delete=models.PROTECT, related_name="proposals")
     action = models.CharField("建议措施", max_length=16, choices=ActionKind.choices)
     subject = models.CharField("对象类型", max_length=8, choices=Subject.choices)
-    cadre = models.ForeignKey("ratings.Cadre", verbose_name="干部", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    window = models.ForeignKey("ratings.Window", verbose_name="窗口", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    unit = models.ForeignKey("org.Unit", verbose_name="单位", on_delete=models.PROTECT, related_name="+",
-                             help_text="对象本身（单位）或对象所属单位：决定谁能看到和处理")
+    cadre = models.ForeignKey(
+        "ratings.Cadre", verbose_name="干部", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    window = models.ForeignKey(
+        "ratings.Window", verbose_name="窗口", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    unit = models.ForeignKey(
+        "org.Unit",
+        verbose_name="单位",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="对象本身（单位）或对象所属单位：决定谁能看到和处理",
+    )
     summary = models.CharField("事由", max_length=300)
     evidence = models.JSONField("依据", default=dict)
     evidence_key = models.CharField(max_length=200, editable=False)
     created_at = models.DateTimeField("提出时间")
     state = models.CharField("状态", max_length=10, choices=ProposalState.choices, default=ProposalState.PENDING)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="确认人", null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="确认人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     decided_at = models.DateTimeField("确认时间", null=True, blank=True)
     decision_reason = models.CharField("确认意见", max_length=500, blank=True)
 
@@ -88,13 +104,25 @@ class Proposal(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["rule", "evidence_key"], name="proposal_once_per_evidence"),
-            models.CheckConstraint(name="proposal_subject_matches", condition=(
-                Q(subject="cadre", cadre__isnull=False, window__isnull=True)
-                | Q(subject="window", window__isnull=False, cadre__isnull=True)
-                | Q(subject="unit", cadre__isnull=True, window__isnull=True))),
-            models.CheckConstraint(name="proposal_decision_complete", condition=(
-                Q(state="pending", decided_at__isnull=True)
-                | (~Q(state="pending") & Q(decided_at__isnull=False, decided_by__isnull=False) & ~Q(decision_reason="")))),
+            models.CheckConstraint(
+                name="proposal_subject_matches",
+                condition=(
+                    Q(subject="cadre", cadre__isnull=False, window__isnull=True)
+                    | Q(subject="window", window__isnull=False, cadre__isnull=True)
+                    | Q(subject="unit", cadre__isnull=True, window__isnull=True)
+                ),
+            ),
+            models.CheckConstraint(
+                name="proposal_decision_complete",
+                condition=(
+                    Q(state="pending", decided_at__isnull=True)
+                    | (
+                        ~Q(state="pending")
+                        & Q(decided_at__isnull=False, decided_by__isnull=False)
+                        & ~Q(decision_reason="")
+                    )
+                ),
+            ),
         ]
         indexes = [models.Index(fields=["state", "created_at"], name="proposal_state")]
 
@@ -120,7 +148,9 @@ class Action(models.Model):
     held_on = models.DateField("日期")
     participants = models.CharField("参加人员", max_length=300)
     outcome = models.TextField("结果", max_length=2000)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="记录人", on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="记录人", on_delete=models.PROTECT, related_name="+"
+    )
     recorded_at = models.DateTimeField("记录时间")
 
     class Meta:

@@ -1,5 +1,6 @@
 """Reads of accountability, always scoped: a coordinator, leader or unit administrator sees the proposals whose
 subject lies in their subtree; auditors and system administrators see all."""
+
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
@@ -27,14 +28,16 @@ def _scope_q(actor: Actor, prefix: str = "") -> Q:
 
 
 def proposal_list(actor: Actor, *, state: str | None = None) -> QuerySet[Proposal]:
-    qs = Proposal.objects.filter(_scope_q(actor)).select_related("rule", "unit", "cadre", "window", "decided_by__membership")
+    qs = Proposal.objects.filter(_scope_q(actor)).select_related(
+        "rule", "unit", "cadre", "window", "decided_by__membership"
+    )
     if state:
         qs = qs.filter(state=state)
     return qs.order_by("-created_at", "-id")
 
 
 def proposal_get(actor: Actor, proposal_id: int) -> Proposal:
-    in_range = isinstance(proposal_id, int) and 0 < proposal_id < 2 ** 63
+    in_range = isinstance(proposal_id, int) and 0 < proposal_id < 2**63
     proposal = proposal_list(actor).filter(pk=proposal_id).first() if in_range else None
     if proposal is None:
         raise NotFound("问责建议不存在", code="proposal_not_found")
@@ -42,9 +45,11 @@ def proposal_get(actor: Actor, proposal_id: int) -> Proposal:
 
 
 def action_list(actor: Actor) -> QuerySet[Action]:
-    return (Action.objects.filter(_scope_q(actor, "proposal__"))
-            .select_related("proposal__unit", "proposal__cadre", "proposal__window", "recorded_by__membership")
-            .order_by("-held_on", "-id"))
+    return (
+        Action.objects.filter(_scope_q(actor, "proposal__"))
+        .select_related("proposal__unit", "proposal__cadre", "proposal__window", "recorded_by__membership")
+        .order_by("-held_on", "-id")
+    )
 
 
 def cadre_record(actor: Actor, cadre_id: int) -> dict:
@@ -53,7 +58,12 @@ def cadre_record(actor: Actor, cadre_id: int) -> dict:
     if cadre is None or actor.role not in READ_ROLES or not (actor.role in READ_ALL_ROLES or actor.covers(cadre.unit)):
         raise NotFound("干部不存在", code="cadre_not_found")
     return {
-        "cadre": cadre, "summary": rating_summary(cadre),
+        "cadre": cadre,
+        "summary": rating_summary(cadre),
         "proposals": list(Proposal.objects.filter(cadre=cadre).select_related("rule", "unit").order_by("-created_at")),
-        "actions": list(Action.objects.filter(proposal__cadre=cadre).select_related("recorded_by__membership").order_by("-held_on", "-id")),
+        "actions": list(
+            Action.objects.filter(proposal__cadre=cadre)
+            .select_related("recorded_by__membership")
+            .order_by("-held_on", "-id")
+        ),
     }

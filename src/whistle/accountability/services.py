@@ -1,5 +1,6 @@
 """Every write of accountability: a coordinator decides a proposal, then records the action as it took place.
 The proposals themselves are written by the worker (`evaluation.evaluate_rules`)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,19 +34,23 @@ def _text(value, field: str, label: str, max_length: int) -> str:
 def _locked_proposal(actor: Actor, proposal_id) -> Proposal:
     """Only a coordinator over the subject's unit decides; anyone else finds nothing (404, like a missing one)."""
     proposal = None
-    if isinstance(proposal_id, int) and 0 < proposal_id < 2 ** 63:
+    if isinstance(proposal_id, int) and 0 < proposal_id < 2**63:
         proposal = Proposal.objects.select_for_update().filter(pk=proposal_id).first()
     if proposal is None or actor.role != Role.COORDINATOR or not actor.covers(proposal.unit):
         raise NotFound("问责建议不存在", code="proposal_not_found")
     return proposal
 
 
-def proposal_decide(actor: Actor, proposal_id: int, decision: str, reason: str, now: dt.datetime | None = None) -> Proposal:
+def proposal_decide(
+    actor: Actor, proposal_id: int, decision: str, reason: str, now: dt.datetime | None = None
+) -> Proposal:
     """确认 or 不予问责, always with a reason; a decided proposal is not decided again."""
     with transaction.atomic():
         proposal = _locked_proposal(actor, proposal_id)
         if decision not in DECISIONS:
-            raise Invalid("处理结论须为 confirm（确认）或 dismiss（不予问责）", code="invalid_decision", field="decision")
+            raise Invalid(
+                "处理结论须为 confirm（确认）或 dismiss（不予问责）", code="invalid_decision", field="decision"
+            )
         reason = _text(reason, "reason", "理由", 500)
         if proposal.state != ProposalState.PENDING:
             raise Conflict(f"该建议已{proposal.get_state_display()}，不能重复处理", code="proposal_already_decided")
@@ -68,8 +73,16 @@ def _date(value, field: str) -> dt.date:
     return value
 
 
-def action_record(actor: Actor, proposal_id: int, *, kind: str, held_on, participants: str, outcome: str,
-                  now: dt.datetime | None = None) -> Action:
+def action_record(
+    actor: Actor,
+    proposal_id: int,
+    *,
+    kind: str,
+    held_on,
+    participants: str,
+    outcome: str,
+    now: dt.datetime | None = None,
+) -> Action:
     """约谈 / 通报 / 调整 as it happened, on a confirmed proposal: date (not in the future), participants, outcome."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -83,5 +96,12 @@ def action_record(actor: Actor, proposal_id: int, *, kind: str, held_on, partici
         outcome = _text(outcome, "outcome", "结果", 2000)
         if proposal.state != ProposalState.CONFIRMED:
             raise Conflict("只有已确认的问责建议才能登记措施", code="proposal_not_confirmed")
-        return Action.objects.create(proposal=proposal, kind=kind, held_on=held_on, participants=participants,
-                                     outcome=outcome, recorded_by=actor.user, recorded_at=now)
+        return Action.objects.create(
+            proposal=proposal,
+            kind=kind,
+            held_on=held_on,
+            participants=participants,
+            outcome=outcome,
+            recorded_by=actor.user,
+            recorded_at=now,
+        )

@@ -1,5 +1,6 @@
 """Thin pages for coordinators: the proposals, one proposal with its evidence and decision, the action record,
 a cadre's record, and the .xlsx export. Reads through selectors, writes through services."""
+
 from __future__ import annotations
 
 import tempfile
@@ -27,19 +28,37 @@ def proposals(request):
         state = ProposalState.PENDING
     rows = selectors.proposal_list(request.actor, state=None if state == "all" else state)
     tabs = [(value, label) for value, label in ProposalState.choices] + [("all", "全部")]
-    return render(request, "accountability/proposals.html", {
-        "proposals": rows[:200], "state": state, "tabs": tabs, "can_decide": request.actor.role == "coordinator",
-        "actions": selectors.action_list(request.actor)[:20], "rules": Rule.objects.filter(is_active=True),
-    })
+    return render(
+        request,
+        "accountability/proposals.html",
+        {
+            "proposals": rows[:200],
+            "state": state,
+            "tabs": tabs,
+            "can_decide": request.actor.role == "coordinator",
+            "actions": selectors.action_list(request.actor)[:20],
+            "rules": Rule.objects.filter(is_active=True),
+        },
+    )
 
 
 def _detail(request, pk, *, error=None, form=None, status=200):
     proposal = selectors.proposal_get(request.actor, pk)
-    return render(request, "accountability/proposal.html", {
-        "p": proposal, "actions": proposal.actions.select_related("recorded_by__membership"),
-        "can_decide": request.actor.role == "coordinator", "kinds": RECORD_KINDS, "error": error, "form": form or {},
-        "today": timezone.localdate().isoformat(), "ratings": _evidence_ratings(proposal),
-    }, status=status)
+    return render(
+        request,
+        "accountability/proposal.html",
+        {
+            "p": proposal,
+            "actions": proposal.actions.select_related("recorded_by__membership"),
+            "can_decide": request.actor.role == "coordinator",
+            "kinds": RECORD_KINDS,
+            "error": error,
+            "form": form or {},
+            "today": timezone.localdate().isoformat(),
+            "ratings": _evidence_ratings(proposal),
+        },
+        status=status,
+    )
 
 
 def _evidence_ratings(proposal):
@@ -71,8 +90,14 @@ def proposal_decide_view(request, pk):
 def action_record_view(request, pk):
     form = request.POST
     try:
-        services.action_record(request.actor, pk, kind=form.get("kind", ""), held_on=form.get("held_on", ""),
-                               participants=form.get("participants", ""), outcome=form.get("outcome", ""))
+        services.action_record(
+            request.actor,
+            pk,
+            kind=form.get("kind", ""),
+            held_on=form.get("held_on", ""),
+            participants=form.get("participants", ""),
+            outcome=form.get("outcome", ""),
+        )
     except Problem as problem:
         if problem.status == 404:
             raise
@@ -90,7 +115,20 @@ def cadre_record_view(request, pk):
     return render(request, "accountability/cadre.html", record)
 
 
-PROPOSAL_COLUMNS = ["编号", "建议措施", "对象类型", "对象", "所属单位", "事由", "规则", "提出时间", "状态", "确认人", "确认时间", "确认意见"]
+PROPOSAL_COLUMNS = [
+    "编号",
+    "建议措施",
+    "对象类型",
+    "对象",
+    "所属单位",
+    "事由",
+    "规则",
+    "提出时间",
+    "状态",
+    "确认人",
+    "确认时间",
+    "确认意见",
+]
 ACTION_COLUMNS = ["建议编号", "措施", "对象", "所属单位", "日期", "参加人员", "结果", "记录人", "记录时间"]
 
 
@@ -110,13 +148,38 @@ def export(request):
     proposals = selectors.proposal_list(actor)
     sheet = book.sheet("问责建议", PROPOSAL_COLUMNS, rows=proposals.count())
     for p in proposals.iterator(chunk_size=1000):
-        sheet.row([p.pk, p.get_action_display(), p.get_subject_display(), p.target.name, p.unit.name, p.summary, p.rule.name,
-                   p.created_at, p.get_state_display(), _who(p.decided_by), p.decided_at, p.decision_reason])
+        sheet.row(
+            [
+                p.pk,
+                p.get_action_display(),
+                p.get_subject_display(),
+                p.target.name,
+                p.unit.name,
+                p.summary,
+                p.rule.name,
+                p.created_at,
+                p.get_state_display(),
+                _who(p.decided_by),
+                p.decided_at,
+                p.decision_reason,
+            ]
+        )
     actions = selectors.action_list(actor)
     sheet = book.sheet("问责记录", ACTION_COLUMNS, rows=actions.count())
     for a in actions.iterator(chunk_size=1000):
-        sheet.row([a.proposal_id, a.get_kind_display(), a.proposal.target.name, a.proposal.unit.name, a.held_on,
-                   a.participants, a.outcome, _who(a.recorded_by), a.recorded_at])
+        sheet.row(
+            [
+                a.proposal_id,
+                a.get_kind_display(),
+                a.proposal.target.name,
+                a.proposal.unit.name,
+                a.held_on,
+                a.participants,
+                a.outcome,
+                _who(a.recorded_by),
+                a.recorded_at,
+            ]
+        )
     book.close()
     out.seek(0)
     name = f"问责-{timezone.localtime():%Y%m%d-%H%M}.xlsx"

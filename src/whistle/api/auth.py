@@ -5,6 +5,7 @@ Tokens and sessions are not linked: a token is issued to a program by `POST /aut
 session, so signing out of the web leaves a program's tokens alone. A program signs out with
 `POST /auth/logout`, which revokes the token it called with; a password change revokes every token of the user.
 """
+
 import datetime as dt
 
 from django.contrib.auth import logout as session_logout
@@ -16,8 +17,15 @@ from ninja.security import HttpBearer
 from whistle.cases.schemas import TokenIn, TokenOut
 from whistle.core.errors import Forbidden
 from whistle.org.scopes import Actor
-from whistle.org.services import (login_check, password_set, refuse_until_password_changed, token_get, token_issue,
-                                  token_list, token_revoke)
+from whistle.org.services import (
+    login_check,
+    password_set,
+    refuse_until_password_changed,
+    token_get,
+    token_issue,
+    token_list,
+    token_revoke,
+)
 
 
 def _attach(request, user, kind: str, token=None):
@@ -58,6 +66,7 @@ router = Router(tags=["auth"])
 
 class TokenInfo(Schema):
     """A token as its owner may see it again: never the secret, only its first characters."""
+
     id: int
     name: str
     prefix: str
@@ -96,8 +105,18 @@ def change_password(request, data: PasswordIn):
 @router.get("/tokens", response=list[TokenInfo], summary="我的访问令牌")
 def list_tokens(request):
     current = getattr(request.auth_token, "pk", None)
-    return [{"id": t.pk, "name": t.name, "prefix": t.prefix, "created_at": t.created_at, "last_used_at": t.last_used_at,
-             "expires_at": t.expires_at, "current": t.pk == current} for t in token_list(request.actor.user)]
+    return [
+        {
+            "id": t.pk,
+            "name": t.name,
+            "prefix": t.prefix,
+            "created_at": t.created_at,
+            "last_used_at": t.last_used_at,
+            "expires_at": t.expires_at,
+            "current": t.pk == current,
+        }
+        for t in token_list(request.actor.user)
+    ]
 
 
 @router.delete("/tokens/{int:token_id}", response={204: None}, summary="吊销我的一个访问令牌")

@@ -1,4 +1,5 @@
 """The JSON API under /api/v1, OpenAPI at /api/docs. Errors are RFC 9457 problem+json."""
+
 import json
 import math
 
@@ -12,14 +13,15 @@ from ninja.parser import Parser
 from whistle.accountability.api import router as accountability_router
 from whistle.api.pages import PageFilter, page_of
 from whistle.cases.api import router as cases_router
-from whistle.dashboard.api import router as metrics_router
-from whistle.patronage.api import router as patronage_router
 from whistle.cases.schemas import EnterprisePage, UnitOut
 from whistle.core.errors import Invalid, NotAuthenticated, Problem
+from whistle.dashboard.api import router as metrics_router
 from whistle.enterprises.selectors import enterprise_list
 from whistle.org.models import Unit
+from whistle.patronage.api import router as patronage_router
 
-from .auth import BearerToken, Session, router as auth_router
+from .auth import BearerToken, Session
+from .auth import router as auth_router
 
 
 class NotAnObject(ValueError):
@@ -49,21 +51,31 @@ def _finite(text):
 
 
 PROBLEM_SCHEMA = {
-    "title": "Problem", "type": "object", "description": "RFC 9457 problem details（application/problem+json）",
+    "title": "Problem",
+    "type": "object",
+    "description": "RFC 9457 problem details（application/problem+json）",
     "required": ["type", "title", "status", "code", "detail"],
     "properties": {
-        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
         "code": {"type": "string", "description": "稳定的错误代码，供程序判断"},
         "detail": {"type": "string", "description": "中文说明，供人阅读"},
-        "field": {"type": "string", "description": "出错的输入项"}, "instance": {"type": "string"},
+        "field": {"type": "string", "description": "出错的输入项"},
+        "instance": {"type": "string"},
         "errors": {"type": "array", "items": {"type": "object"}},
     },
     "additionalProperties": True,
 }
 ERRORS = {
-    "400": "请求有误（如含空字符、请求内容不是合法的JSON）", "401": "未登录或令牌无效", "403": "无权操作",
-    "404": "不存在或不在您的权限范围内", "409": "状态冲突（如工单当前状态不允许此操作）", "413": "请求内容过大",
-    "422": "输入不合法（code 与 field 指明原因和输入项）", "429": "请求过于频繁",
+    "400": "请求有误（如含空字符、请求内容不是合法的JSON）",
+    "401": "未登录或令牌无效",
+    "403": "无权操作",
+    "404": "不存在或不在您的权限范围内",
+    "409": "状态冲突（如工单当前状态不允许此操作）",
+    "413": "请求内容过大",
+    "422": "输入不合法（code 与 field 指明原因和输入项）",
+    "429": "请求过于频繁",
 }
 
 
@@ -99,8 +111,12 @@ api = WhistleAPI(
 
 
 def problem(request, exc: Problem, **extra) -> JsonResponse:
-    return JsonResponse({**exc.as_dict(request.path), **extra}, status=exc.status, content_type="application/problem+json",
-                        json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(
+        {**exc.as_dict(request.path), **extra},
+        status=exc.status,
+        content_type="application/problem+json",
+        json_dumps_params={"ensure_ascii": False},
+    )
 
 
 @api.exception_handler(Problem)
@@ -112,7 +128,14 @@ def on_problem(request, exc: Problem):
 # neither is a name the client sent.
 _SOURCES = {"body", "query", "path", "header", "cookie", "file", "form"}
 _WRAPPERS = {"data", "filters", "payload"}
-_OUT_OF_RANGE = {"greater_than", "greater_than_equal", "less_than", "less_than_equal", "string_too_long", "string_too_short"}
+_OUT_OF_RANGE = {
+    "greater_than",
+    "greater_than_equal",
+    "less_than",
+    "less_than_equal",
+    "string_too_long",
+    "string_too_short",
+}
 
 
 def _field(loc) -> str | None:
@@ -126,8 +149,10 @@ def _field(loc) -> str | None:
 
 @api.exception_handler(ValidationError)
 def on_validation(request, exc: ValidationError):
-    errors = [{"field": _field(err.get("loc", [])), "message": err.get("msg", ""), "type": err.get("type", "")}
-              for err in exc.errors]
+    errors = [
+        {"field": _field(err.get("loc", [])), "message": err.get("msg", ""), "type": err.get("type", "")}
+        for err in exc.errors
+    ]
     first = errors[0] if errors else {"field": None, "type": ""}
     field = first["field"]
     if field is None:
@@ -158,7 +183,9 @@ def on_http_error(request, exc: HttpError):
 @api.exception_handler(RequestDataTooBig)
 def on_too_big(request, exc):
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
-    return problem(request, Problem(f"请求内容过大，不能超过{limit}MB", code="request_too_large", field="body", status=413))
+    return problem(
+        request, Problem(f"请求内容过大，不能超过{limit}MB", code="request_too_large", field="body", status=413)
+    )
 
 
 org_router = Router(tags=["organisation"])
@@ -171,7 +198,16 @@ def list_units(request, level: str | None = None, kind: str | None = None):
         qs = qs.filter(level=level)
     if kind:
         qs = qs.filter(kind=kind)
-    return [{"code": u.code, "name": u.name, "level": u.level, "kind": u.kind, "parent": u.parent.code if u.parent_id else None} for u in qs]
+    return [
+        {
+            "code": u.code,
+            "name": u.name,
+            "level": u.level,
+            "kind": u.kind,
+            "parent": u.parent.code if u.parent_id else None,
+        }
+        for u in qs
+    ]
 
 
 class EnterpriseFilter(PageFilter):
@@ -182,16 +218,29 @@ class EnterpriseFilter(PageFilter):
 @org_router.get("/enterprises", response=EnterprisePage, summary="企业列表（按权限范围）")
 def list_enterprises(request, filters: Query[EnterpriseFilter]):
     qs = enterprise_list(request.actor, q=filters.q, county=filters.county)
-    return page_of(qs, filters, lambda e: {"uscc": e.uscc, "name": e.name, "county": e.county.code, "industry": e.industry,
-                                           "above_scale": e.above_scale, "is_key": e.is_key})
+    return page_of(
+        qs,
+        filters,
+        lambda e: {
+            "uscc": e.uscc,
+            "name": e.name,
+            "county": e.county.code,
+            "industry": e.industry,
+            "above_scale": e.above_scale,
+            "is_key": e.is_key,
+        },
+    )
 
 
 @org_router.get("/me", summary="当前用户")
 def me(request):
     actor = request.actor
     return {
-        "username": actor.user.get_username(), "name": actor.label, "role": actor.role,
-        "unit": actor.unit.code if actor.unit else None, "enterprise": actor.enterprise_id,
+        "username": actor.user.get_username(),
+        "name": actor.label,
+        "role": actor.role,
+        "unit": actor.unit.code if actor.unit else None,
+        "enterprise": actor.enterprise_id,
     }
 
 

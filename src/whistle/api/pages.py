@@ -1,7 +1,8 @@
 """Paged lists, as every list endpoint answers them: `{count, page, page_size, items}`."""
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from django.db.models import QuerySet
 from ninja import Field, Schema
@@ -19,7 +20,11 @@ def page_of(qs: QuerySet, filters: PageFilter, item: Callable) -> dict:
     """One page of `qs`, each row through `item`. A first page shorter than a page is the whole list: counted
     without a COUNT query."""
     start = (filters.page - 1) * filters.page_size
-    items = [item(row) for row in qs[start:start + filters.page_size]]
+    items = [item(row) for row in qs[start : start + filters.page_size]]
     short_first = filters.page == 1 and len(items) < filters.page_size
-    return {"count": len(items) if short_first else qs.count(), "page": filters.page, "page_size": filters.page_size,
-            "items": items}
+    return {
+        "count": len(items) if short_first else qs.count(),
+        "page": filters.page,
+        "page_size": filters.page_size,
+        "items": items,
+    }

@@ -87,6 +87,7 @@ class CaseAdmin(admin.ModelAdmin):
     @admin.display(description="工单编号", ordering="pk")
     def number_(self, case):
         return case.number
+
     list_filter = ["state", "level", "card", "kind", "channel"]
     search_fields = ["title", "contact_name"]
     inlines = [CaseEventInline]

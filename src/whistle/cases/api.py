@@ -1,4 +1,5 @@
 """Thin HTTP over cases: parse, call a selector or a service, shape the answer."""
+
 import datetime as dt
 import re
 from typing import Any
@@ -33,17 +34,27 @@ def _unit(u):
 def _utc(moment: dt.datetime | None) -> dt.datetime | None:
     """One spelling of a moment in answers, whether the case was just computed (deadlines come from the calendar in
     Beijing time) or read back from the database (UTC)."""
-    return moment.astimezone(dt.timezone.utc) if moment is not None else None
+    return moment.astimezone(dt.UTC) if moment is not None else None
 
 
 def case_summary(case: Case, now: dt.datetime) -> dict:
     return {
-        "number": case.number, "title": case.title, "kind": case.kind, "channel": case.channel,
-        "category": case.category.code, "category_name": case.category.name, "state": case.state,
-        "state_label": case.get_state_display(), "level": case.level, "card": case.card,
-        "county": _unit(case.county), "lead_unit": _unit(case.lead_unit),
-        "enterprise": case.enterprise.name if case.enterprise_id else None, "submitted_at": _utc(case.submitted_at),
-        "next_due_at": _utc(case.next_due_at), "overdue": bool(case.is_open and case.next_due_at and case.next_due_at < now),
+        "number": case.number,
+        "title": case.title,
+        "kind": case.kind,
+        "channel": case.channel,
+        "category": case.category.code,
+        "category_name": case.category.name,
+        "state": case.state,
+        "state_label": case.get_state_display(),
+        "level": case.level,
+        "card": case.card,
+        "county": _unit(case.county),
+        "lead_unit": _unit(case.lead_unit),
+        "enterprise": case.enterprise.name if case.enterprise_id else None,
+        "submitted_at": _utc(case.submitted_at),
+        "next_due_at": _utc(case.next_due_at),
+        "overdue": bool(case.is_open and case.next_due_at and case.next_due_at < now),
     }
 
 
@@ -57,22 +68,42 @@ def case_detail(actor: Actor, case: Case, *, fresh: bool = False) -> dict:
         events = requester_events(case, events, actor)  # no internal notes, no staff names (cases.visibility)
     body = case_summary(case, now)
     body.update(
-        description=case.description, contact_name=case.contact_name, contact_phone=case.contact_phone,
-        address=case.address, lat=float(case.lat) if case.lat is not None else None,
+        description=case.description,
+        contact_name=case.contact_name,
+        contact_phone=case.contact_phone,
+        address=case.address,
+        lat=float(case.lat) if case.lat is not None else None,
         lng=float(case.lng) if case.lng is not None else None,
         assisting_units=[] if fresh else [_unit(u) for u in case.assisting_units.all()],
-        deadlines={f: _utc(getattr(case, f)) for f in ("return_due_at", "contact_due_at", "opinion_due_at", "resolve_due_at", "next_due_at")},
-        is_complex=case.is_complex, extension_state=case.extension_state, returns_count=case.returns_count,
-        reopen_count=case.reopen_count, supervision_count=case.supervision_count, resolution=case.resolution,
+        deadlines={
+            f: _utc(getattr(case, f))
+            for f in ("return_due_at", "contact_due_at", "opinion_due_at", "resolve_due_at", "next_due_at")
+        },
+        is_complex=case.is_complex,
+        extension_state=case.extension_state,
+        returns_count=case.returns_count,
+        reopen_count=case.reopen_count,
+        supervision_count=case.supervision_count,
+        resolution=case.resolution,
         satisfaction=case.satisfaction,
         events=[
-            {"seq": e.seq, "action": e.action, "label": TRANSITIONS[e.action].label if e.action in TRANSITIONS else e.action,
-             "from_state": e.from_state, "to_state": e.to_state, "actor": e.actor_label, "at": e.at, "payload": e.payload,
-             "hash": e.hash}
+            {
+                "seq": e.seq,
+                "action": e.action,
+                "label": TRANSITIONS[e.action].label if e.action in TRANSITIONS else e.action,
+                "from_state": e.from_state,
+                "to_state": e.to_state,
+                "actor": e.actor_label,
+                "at": e.at,
+                "payload": e.payload,
+                "hash": e.hash,
+            }
             for e in events
         ],
         attachments=[] if fresh else list(case.attachments.values("id", "name", "size", "content_type", "uploaded_at")),
-        allowed_actions=[{"action": t.action, "label": t.label, "required": list(t.required)} for t in allowed_actions(actor, case)],
+        allowed_actions=[
+            {"action": t.action, "label": t.label, "required": list(t.required)} for t in allowed_actions(actor, case)
+        ],
     )
     return body
 
@@ -106,7 +137,9 @@ class CaseFilter(PageFilter):
     county: str | None = Field(None, description="属地县区编码")
     kind: str | None = None
     overdue: bool | None = None
-    due_before: dt.datetime | None = Field(None, description="当前环节截止早于此时刻（ISO 8601，如 2026-11-02T18:00:00+08:00）")
+    due_before: dt.datetime | None = Field(
+        None, description="当前环节截止早于此时刻（ISO 8601，如 2026-11-02T18:00:00+08:00）"
+    )
 
     @field_validator("due_before", mode="before")
     @classmethod
@@ -132,8 +165,13 @@ def list_cases(request, filters: Query[CaseFilter]):
     if due_before is not None and timezone.is_naive(due_before):
         due_before = timezone.make_aware(due_before)  # a time without a zone is Beijing time
     qs = selectors.case_list(
-        request.actor, state=filters.state, unit=unit_id, county=county_id, kind=filters.kind,
-        overdue=filters.overdue, due_before=due_before,
+        request.actor,
+        state=filters.state,
+        unit=unit_id,
+        county=county_id,
+        kind=filters.kind,
+        overdue=filters.overdue,
+        due_before=due_before,
     )
     now = timezone.now()
     return page_of(qs, filters, lambda c: case_summary(c, now))
@@ -164,15 +202,30 @@ def act(request, number: str, action: str, payload: Body[dict[str, Any] | None] 
 @router.post("/cases/{number}/attachments", response={201: AttachmentOut}, summary="上传附件")
 def upload(request, number: str, file: UploadedFile = File(...)):
     attachment = services.attachment_add(request.actor, number, file)
-    return Status(201, {"id": attachment.pk, "name": attachment.name, "size": attachment.size,
-                 "content_type": attachment.content_type, "uploaded_at": attachment.uploaded_at})
+    return Status(
+        201,
+        {
+            "id": attachment.pk,
+            "name": attachment.name,
+            "size": attachment.size,
+            "content_type": attachment.content_type,
+            "uploaded_at": attachment.uploaded_at,
+        },
+    )
 
 
 @router.get("/workflow", summary="流转规则表")
 def workflow_table(request):
     """The transitions table as data: what each action needs and who may do it."""
     return [
-        {"action": t.action, "label": t.label, "from": sorted(t.sources), "to": t.target, "actors": sorted(t.actors),
-         "required": list(t.required), "deadline_effect": t.deadline_effect}
+        {
+            "action": t.action,
+            "label": t.label,
+            "from": sorted(t.sources),
+            "to": t.target,
+            "actors": sorted(t.actors),
+            "required": list(t.required),
+            "deadline_effect": t.deadline_effect,
+        }
         for t in TRANSITIONS.values()
     ]

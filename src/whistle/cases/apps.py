@@ -10,13 +10,20 @@ class CasesConfig(AppConfig):
     # The defaults become a row of core_workerjob after migrate; the interval is then the table's (a city edits it).
     # The sweep's own group, so it can run in a process of its own: `whistle worker --jobs sweep`.
     worker_jobs: dict[str, dict] = {
-        "whistle.cases.sweeper.sweep": {"name": "deadline_sweep", "group": "sweep", "every_seconds": None,
-                                        "description": "时限巡检：黄牌、红牌、督办单、提级与绿色通道"},
+        "whistle.cases.sweeper.sweep": {
+            "name": "deadline_sweep",
+            "group": "sweep",
+            "every_seconds": None,
+            "description": "时限巡检：黄牌、红牌、督办单、提级与绿色通道",
+        },
         # Signed checkpoints of the audit chain heads that moved (cases.audit). WHISTLE_AUDIT_CHECKPOINT_MINUTES is the
         # row's first interval, and the least spacing the job keeps when forced (`worker --once`).
-        "whistle.cases.audit.checkpoint_job": {"name": "audit_checkpoint", "group": "audit",
-                                               "every_seconds": settings.WHISTLE_AUDIT_CHECKPOINT_MINUTES * 60,
-                                               "description": "审计链签名检查点"},
+        "whistle.cases.audit.checkpoint_job": {
+            "name": "audit_checkpoint",
+            "group": "audit",
+            "every_seconds": settings.WHISTLE_AUDIT_CHECKPOINT_MINUTES * 60,
+            "description": "审计链签名检查点",
+        },
     }
     # Scrape-time gauges for /metrics: dotted paths of callables taking `now`, yielding (name, help, value).
     metrics_gauges: tuple[str, ...] = ("whistle.cases.monitoring.gauges",)

@@ -18,6 +18,7 @@ cases, their events and the checkpoint entries, merged by case id; never a dict 
 Checkpoints are incremental (docs/architecture.md, "Audit trail"): each stores entries only for the cases whose chain
 moved since the one before, so the worker's cost follows the number of changed cases, not of all cases.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -36,7 +37,14 @@ from django.utils import timezone
 from whistle.core.hashing import LEGACY, UnknownKey, canonical_json, chain_hash, key_id, signed
 
 from .models import (
-    CONTENT_FIELDS, AuditCheckpoint, AuditCheckpointEntry, Case, CaseEvent, content_record, iso_utc, number_for,
+    CONTENT_FIELDS,
+    AuditCheckpoint,
+    AuditCheckpointEntry,
+    Case,
+    CaseEvent,
+    content_record,
+    iso_utc,
+    number_for,
 )
 
 log = logging.getLogger("whistle.audit")
@@ -48,8 +56,20 @@ LOOKBACK = 1000
 ENTRY_BATCH = 5000
 _LOCK = 0x77686973  # "whis": the PostgreSQL advisory lock that lets one worker at a time write a checkpoint
 
-EVENT_VALUES = ("case_id", "seq", "action", "from_state", "to_state", "actor_id", "actor_label", "at", "payload",
-                "prev_hash", "hash", "hash_key")
+EVENT_VALUES = (
+    "case_id",
+    "seq",
+    "action",
+    "from_state",
+    "to_state",
+    "actor_id",
+    "actor_label",
+    "at",
+    "payload",
+    "prev_hash",
+    "hash",
+    "hash_key",
+)
 CASE_VALUES = ("pk", "state", "event_seq", "last_event_hash", *CONTENT_FIELDS)
 
 
@@ -66,7 +86,9 @@ class Report:
     events: int = 0
     checkpoints: int = 0
     known_gaps: int = 0
-    unconfirmed_gaps: list[str] = field(default_factory=list)  # PostgreSQL only: numbers missing since the newest checkpoint
+    unconfirmed_gaps: list[str] = field(
+        default_factory=list
+    )  # PostgreSQL only: numbers missing since the newest checkpoint
     broken: list[Broken] = field(default_factory=list)  # one per altered case (or missing number range), in order
     checkpoint_problems: list[str] = field(default_factory=list)
 
@@ -77,12 +99,19 @@ class Report:
 
 # ---- checkpoints --------------------------------------------------------------------------------------------------
 
+
 def statement(cp) -> dict:
     """What a checkpoint's signature covers (a function, not a method: migrations call it on historical models)."""
     return {
-        "id": cp.pk, "created_at": iso_utc(cp.created_at), "previous": cp.previous_signature,
-        "event_watermark": cp.event_watermark, "max_case_id": cp.max_case_id, "cases": cp.cases_count,
-        "events": cp.events_count, "entries": cp.entries_count, "entries_digest": cp.entries_digest,
+        "id": cp.pk,
+        "created_at": iso_utc(cp.created_at),
+        "previous": cp.previous_signature,
+        "event_watermark": cp.event_watermark,
+        "max_case_id": cp.max_case_id,
+        "cases": cp.cases_count,
+        "events": cp.events_count,
+        "entries": cp.entries_count,
+        "entries_digest": cp.entries_digest,
     }
 
 
@@ -91,8 +120,12 @@ def _entry_line(case_id: int, seq: int, head: str, gap_end: int | None) -> bytes
 
 
 def _models(**given) -> SimpleNamespace:
-    return SimpleNamespace(Case=given.get("Case", Case), CaseEvent=given.get("CaseEvent", CaseEvent),
-                           Checkpoint=given.get("Checkpoint", AuditCheckpoint), Entry=given.get("Entry", AuditCheckpointEntry))
+    return SimpleNamespace(
+        Case=given.get("Case", Case),
+        CaseEvent=given.get("CaseEvent", CaseEvent),
+        Checkpoint=given.get("Checkpoint", AuditCheckpoint),
+        Entry=given.get("Entry", AuditCheckpointEntry),
+    )
 
 
 def _with_gaps(rows, after: int):
@@ -113,12 +146,21 @@ def _heads_since(m, previous):
     if previous is None:
         yield from _with_gaps(heads.iterator(chunk_size=CHUNK), 0)
         return
-    moved = set(m.CaseEvent.objects.filter(pk__gt=previous.event_watermark - LOOKBACK).values_list("case_id", flat=True).distinct())
+    moved = set(
+        m.CaseEvent.objects.filter(pk__gt=previous.event_watermark - LOOKBACK)
+        .values_list("case_id", flat=True)
+        .distinct()
+    )
     found = {}
     ids = sorted(moved)
     for start in range(0, len(ids), 500):  # SQLite allows a few hundred parameters
-        chunk = ids[start:start + 500]
-        recorded = dict(m.Entry.objects.filter(case_id__in=chunk).values("case_id").annotate(top=Max("seq")).values_list("case_id", "top"))
+        chunk = ids[start : start + 500]
+        recorded = dict(
+            m.Entry.objects.filter(case_id__in=chunk)
+            .values("case_id")
+            .annotate(top=Max("seq"))
+            .values_list("case_id", "top")
+        )
         for pk, seq, head in heads.filter(pk__in=chunk):
             # The look-back finds cases the previous checkpoint already recorded at this seq: leave them out.
             if seq > recorded.get(pk, -1):
@@ -128,8 +170,11 @@ def _heads_since(m, previous):
         if entry[1] == 0:
             # Never two entries for one id in a checkpoint: the gap starts at a number no case has.
             found[entry[0]] = entry
-            log.warning("audit checkpoint: case numbers %s–%s are missing (rolled-back submissions, or deleted cases)",
-                        number_for(entry[0]), number_for(entry[3]))
+            log.warning(
+                "audit checkpoint: case numbers %s–%s are missing (rolled-back submissions, or deleted cases)",
+                number_for(entry[0]),
+                number_for(entry[3]),
+            )
     for pk in sorted(found):
         yield found[pk]
 
@@ -151,9 +196,16 @@ def write_checkpoint(now=None, **models) -> AuditCheckpoint | None:
             return None
         kid = key_id()
         cp = m.Checkpoint.objects.create(
-            created_at=now, previous_signature=previous.signature if previous else "", event_watermark=top_event,
-            max_case_id=max_case, cases_count=m.Case.objects.count(), events_count=m.CaseEvent.objects.count(),
-            entries_count=0, entries_digest="", hash_key=kid, signature="",
+            created_at=now,
+            previous_signature=previous.signature if previous else "",
+            event_watermark=top_event,
+            max_case_id=max_case,
+            cases_count=m.Case.objects.count(),
+            events_count=m.CaseEvent.objects.count(),
+            entries_count=0,
+            entries_digest="",
+            hash_key=kid,
+            signature="",
         )
         digest, count, batch = hashlib.sha256(), 0, []
         for pk, seq, head, gap_end in _heads_since(m, previous):
@@ -184,14 +236,18 @@ def checkpoint_job(now) -> dict:
 
 # ---- verify -------------------------------------------------------------------------------------------------------
 
+
 def _check_checkpoints(report: Report) -> AuditCheckpoint | None:
     """Each checkpoint's signature, its entries' digest and its link to the one before; returns the newest."""
     previous = None
     for cp in AuditCheckpoint.objects.order_by("pk").iterator(chunk_size=100):
         report.checkpoints += 1
         digest, count = hashlib.sha256(), 0
-        entries = (AuditCheckpointEntry.objects.filter(checkpoint_id=cp.pk).order_by("case_id")
-                   .values_list("case_id", "seq", "hash", "gap_end"))
+        entries = (
+            AuditCheckpointEntry.objects.filter(checkpoint_id=cp.pk)
+            .order_by("case_id")
+            .values_list("case_id", "seq", "hash", "gap_end")
+        )
         for row in entries.iterator(chunk_size=CHUNK):
             digest.update(_entry_line(*row))
             count += 1
@@ -227,8 +283,17 @@ def _check_chain(case, events: list[tuple], anchored: int) -> list[tuple[int, st
             return [(seq, f"序号不连续（应为{expected}）：记录被删除")]
         if prev_hash != previous_hash:
             return [(seq, "前序哈希不符：前一条记录被改动或删除")]
-        record = {"case": case[0], "seq": seq, "action": action, "from": from_state, "to": to_state, "actor": actor_id,
-                  "actor_label": actor_label, "at": iso_utc(at), "payload": payload}
+        record = {
+            "case": case[0],
+            "seq": seq,
+            "action": action,
+            "from": from_state,
+            "to": to_state,
+            "actor": actor_id,
+            "actor_label": actor_label,
+            "at": iso_utc(at),
+            "payload": payload,
+        }
         if kid == LEGACY and seq > anchored:
             return [(seq, "未经密钥签名的记录，且不在任何检查点之内：记录被改写")]
         try:
@@ -254,7 +319,9 @@ def _check_case(case, events: list[tuple], entry: tuple | None) -> list[tuple[in
     problems = _check_chain(case, events, anchored)
     last = events[-1]
     if (event_seq, last_hash) != (last[1], last[10]):
-        problems.insert(0, (0, f"工单链头（第{event_seq}条）与最后一条记录（第{last[1]}条）不符：记录被删除或追加，或链头被改动"))
+        problems.insert(
+            0, (0, f"工单链头（第{event_seq}条）与最后一条记录（第{last[1]}条）不符：记录被删除或追加，或链头被改动")
+        )
     elif state != last[4]:
         problems.append((0, f"工单状态“{state}”与最后一条记录的状态“{last[4]}”不符：工单状态被改动"))
     if entry and entry[1] > 0:
@@ -324,10 +391,15 @@ def verify(progress: bool = False, chunk: int = CHUNK) -> Report:
         total = Case.objects.count() if progress else None
         bar = _bar(total) if progress else None
         cases = Case.objects.order_by("pk").values_list(*CASE_VALUES).iterator(chunk_size=chunk)
-        events = _grouped(CaseEvent.objects.order_by("case_id", "seq").values_list(*EVENT_VALUES).iterator(chunk_size=chunk))
+        events = _grouped(
+            CaseEvent.objects.order_by("case_id", "seq").values_list(*EVENT_VALUES).iterator(chunk_size=chunk)
+        )
         # The newest entry of each case: entries ordered by seq within a case, the last one wins.
-        entries = _entry_groups(AuditCheckpointEntry.objects.order_by("case_id", "seq")
-                                .values_list("case_id", "seq", "hash", "gap_end").iterator(chunk_size=chunk))
+        entries = _entry_groups(
+            AuditCheckpointEntry.objects.order_by("case_id", "seq")
+            .values_list("case_id", "seq", "hash", "gap_end")
+            .iterator(chunk_size=chunk)
+        )
         ev_pk, ev_rows = next(events)
         en_pk, en_head, en_gap = next(entries)
         gaps = _Gaps(report)
@@ -341,7 +413,13 @@ def verify(progress: bool = False, chunk: int = CHUNK) -> Report:
             while en_pk < pk:  # entries of case numbers that do not exist (now)
                 gaps.missing(expected, en_pk)
                 if en_head is not None:
-                    report.broken.append(Broken(number_for(en_pk), en_head[1], f"工单不存在，检查点记录其已有第{en_head[1]}条记录：工单被删除"))
+                    report.broken.append(
+                        Broken(
+                            number_for(en_pk),
+                            en_head[1],
+                            f"工单不存在，检查点记录其已有第{en_head[1]}条记录：工单被删除",
+                        )
+                    )
                 gaps.entry(en_gap)
                 expected = en_pk + 1
                 en_pk, en_head, en_gap = next(entries)
@@ -369,7 +447,11 @@ def verify(progress: bool = False, chunk: int = CHUNK) -> Report:
         while en_pk != float("inf"):
             gaps.missing(expected, en_pk)
             if en_head is not None:
-                report.broken.append(Broken(number_for(en_pk), en_head[1], f"工单不存在，检查点记录其已有第{en_head[1]}条记录：工单被删除"))
+                report.broken.append(
+                    Broken(
+                        number_for(en_pk), en_head[1], f"工单不存在，检查点记录其已有第{en_head[1]}条记录：工单被删除"
+                    )
+                )
             gaps.entry(en_gap)
             expected = en_pk + 1
             en_pk, en_head, en_gap = next(entries)
@@ -385,7 +467,9 @@ def verify(progress: bool = False, chunk: int = CHUNK) -> Report:
 def _bar(total: int | None):
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="件", desc="核验工单", file=sys.stderr, disable=not sys.stderr.isatty(), mininterval=0.5)
+    return tqdm(
+        total=total, unit="件", desc="核验工单", file=sys.stderr, disable=not sys.stderr.isatty(), mininterval=0.5
+    )
 
 
 def verify_chains(chunk: int = CHUNK) -> tuple[int, list[Broken]]:

@@ -1,4 +1,5 @@
 """SLA arithmetic: turn a profile's stages into deadline columns on a case."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -83,5 +84,9 @@ def start_dispatch_clocks(case: Case, now: dt.datetime) -> None:
 
 
 def escalation_delay(level: str, supervised: dt.datetime) -> dt.datetime:
-    key = "escalation.county_to_city_after_supervision_wd" if level == "county" else "escalation.green_channel_after_supervision_wd"
+    key = (
+        "escalation.county_to_city_after_supervision_wd"
+        if level == "county"
+        else "escalation.green_channel_after_supervision_wd"
+    )
     return calendar.add_working_days(supervised, int_param(key))

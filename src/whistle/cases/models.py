@@ -1,5 +1,6 @@
 """Cases (诉求工单), their append-only event chain, and the data the workflow reads:
 the category catalogue, the dispatch catalogue and the SLA profiles."""
+
 import datetime as dt
 import re
 from decimal import Decimal
@@ -14,13 +15,19 @@ class Category(models.Model):
 
     code = models.SlugField("编码", max_length=40, unique=True)
     name = models.CharField("名称", max_length=60)
-    parent = models.ForeignKey("self", verbose_name="上级分类", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", verbose_name="上级分类", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     description = models.CharField("说明", max_length=200, blank=True)
     keywords = models.CharField("关键词", max_length=200, blank=True)
-    sla_profile = models.ForeignKey("SlaProfile", verbose_name="时限方案", null=True, blank=True, on_delete=models.PROTECT)
+    sla_profile = models.ForeignKey(
+        "SlaProfile", verbose_name="时限方案", null=True, blank=True, on_delete=models.PROTECT
+    )
     is_active = models.BooleanField("启用", default=True)
     is_public = models.BooleanField(
-        "公开可选", default=True, help_text="企业提交、Open311 服务列表中可选；差评整改等内部分类不公开，只由系统使用",
+        "公开可选",
+        default=True,
+        help_text="企业提交、Open311 服务列表中可选；差评整改等内部分类不公开，只由系统使用",
     )
 
     class Meta:
@@ -35,16 +42,24 @@ class Category(models.Model):
 class DispatchRule(models.Model):
     """派单目录: category × area → responsible unit. An empty area matches every county."""
 
-    category = models.ForeignKey(Category, verbose_name="问题分类", on_delete=models.CASCADE, related_name="dispatch_rules")
-    area = models.ForeignKey("org.Unit", verbose_name="属地县区", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    unit = models.ForeignKey("org.Unit", verbose_name="承办单位", on_delete=models.PROTECT, related_name="dispatch_rules")
+    category = models.ForeignKey(
+        Category, verbose_name="问题分类", on_delete=models.CASCADE, related_name="dispatch_rules"
+    )
+    area = models.ForeignKey(
+        "org.Unit", verbose_name="属地县区", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    unit = models.ForeignKey(
+        "org.Unit", verbose_name="承办单位", on_delete=models.PROTECT, related_name="dispatch_rules"
+    )
 
     class Meta:
         verbose_name = "派单目录"
         verbose_name_plural = "派单目录"
         constraints = [
             models.UniqueConstraint(fields=["category", "area"], name="dispatch_rule_unique_area"),
-            models.UniqueConstraint(fields=["category"], condition=Q(area__isnull=True), name="dispatch_rule_unique_default"),
+            models.UniqueConstraint(
+                fields=["category"], condition=Q(area__isnull=True), name="dispatch_rule_unique_default"
+            ),
         ]
 
     def __str__(self):
@@ -59,7 +74,9 @@ class SlaProfile(models.Model):
     class Meta:
         verbose_name = "时限方案"
         verbose_name_plural = "时限方案"
-        constraints = [models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_sla_profile")]
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_sla_profile")
+        ]
 
     def __str__(self):
         return self.name
@@ -177,34 +194,65 @@ class Case(models.Model):
     category = models.ForeignKey(Category, verbose_name="问题分类", on_delete=models.PROTECT, related_name="cases")
     title = models.CharField("标题", max_length=100)
     description = models.TextField("诉求内容")
-    enterprise = models.ForeignKey("enterprises.Enterprise", verbose_name="企业", null=True, blank=True, on_delete=models.PROTECT, related_name="cases",
-                                   db_index=False)  # case_enterprise leads with it
-    requester = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="诉求人账号", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                                  db_index=False)  # no query looks cases up by it
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        verbose_name="企业",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+        db_index=False,
+    )  # case_enterprise leads with it
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="诉求人账号",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )  # no query looks cases up by it
     contact_name = models.CharField("联系人", max_length=40)
     contact_phone = models.CharField("联系电话", max_length=20)
     address = models.CharField("地点", max_length=200, blank=True)
     lat = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
     lng = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
-    county = models.ForeignKey("org.Unit", verbose_name="属地县区", on_delete=models.PROTECT, related_name="+", db_index=False)  # case_county_state
+    county = models.ForeignKey(
+        "org.Unit", verbose_name="属地县区", on_delete=models.PROTECT, related_name="+", db_index=False
+    )  # case_county_state
     cross_county = models.BooleanField("跨县区", default=False)
     external_ref = models.CharField("外部编号", max_length=60, blank=True)
 
     state = models.CharField("状态", max_length=12, choices=State.choices, default=State.SUBMITTED)
     is_open = models.BooleanField(default=True, editable=False)
-    lead_unit = models.ForeignKey("org.Unit", verbose_name="主办单位", null=True, blank=True, on_delete=models.PROTECT, related_name="led_cases")
-    assisting_units = models.ManyToManyField("org.Unit", verbose_name="协办单位", blank=True, related_name="assisted_cases")
-    sla_profile = models.ForeignKey(SlaProfile, verbose_name="时限方案", on_delete=models.PROTECT, db_index=False)  # a handful of profiles
+    lead_unit = models.ForeignKey(
+        "org.Unit", verbose_name="主办单位", null=True, blank=True, on_delete=models.PROTECT, related_name="led_cases"
+    )
+    assisting_units = models.ManyToManyField(
+        "org.Unit", verbose_name="协办单位", blank=True, related_name="assisted_cases"
+    )
+    sla_profile = models.ForeignKey(
+        SlaProfile, verbose_name="时限方案", on_delete=models.PROTECT, db_index=False
+    )  # a handful of profiles
     is_complex = models.BooleanField("复杂事项", default=False)
     level = models.CharField("办理层级", max_length=14, choices=EscalationLevel.choices, default=EscalationLevel.COUNTY)
-    green_channel_leader = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="绿色通道领导", null=True, blank=True, on_delete=models.SET_NULL,
-                                             related_name="+", db_index=False)  # no query looks cases up by it
+    green_channel_leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="绿色通道领导",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )  # no query looks cases up by it
 
     card = models.CharField("预警", max_length=6, choices=Card.choices, default=Card.NONE)
     supervision_count = models.PositiveIntegerField("督办次数", default=0)
     returns_count = models.PositiveIntegerField("退单次数", default=0)
     reopen_count = models.PositiveIntegerField("重办次数", default=0)
-    extension_state = models.CharField("延期", max_length=10, choices=ExtensionState.choices, default=ExtensionState.NONE)
+    extension_state = models.CharField(
+        "延期", max_length=10, choices=ExtensionState.choices, default=ExtensionState.NONE
+    )
     extensions_count = models.PositiveIntegerField("延期申请次数", default=0)
     resolution = models.CharField("解决情况", max_length=12, choices=Resolution.choices, blank=True)
     satisfaction = models.CharField("满意度", max_length=20, choices=Satisfaction.choices, blank=True)
@@ -247,10 +295,15 @@ class Case(models.Model):
             models.Index(fields=["escalate_at"], condition=Q(escalate_at__isnull=False), name="case_sweep_escalate"),
         ]
         constraints = [
-            models.CheckConstraint(name="case_open_matches_state", condition=Q(is_open=False, state="closed") | (Q(is_open=True) & ~Q(state="closed"))),
+            models.CheckConstraint(
+                name="case_open_matches_state",
+                condition=Q(is_open=False, state="closed") | (Q(is_open=True) & ~Q(state="closed")),
+            ),
             # A case withdrawn before any unit took it closes without one.
-            models.CheckConstraint(name="case_lead_unit_after_dispatch",
-                                   condition=Q(state__in=["submitted", "returned", "closed"]) | Q(lead_unit__isnull=False)),
+            models.CheckConstraint(
+                name="case_lead_unit_after_dispatch",
+                condition=Q(state__in=["submitted", "returned", "closed"]) | Q(lead_unit__isnull=False),
+            ),
         ]
 
     def __str__(self):
@@ -291,12 +344,16 @@ def pk_from_number(number: str) -> int | None:
 class CaseEvent(models.Model):
     """Append-only and hash-chained per case. Never updated, never deleted (see `whistle audit verify`)."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", db_index=False)  # case_event_seq_unique leads with it
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="events", db_index=False
+    )  # case_event_seq_unique leads with it
     seq = models.PositiveIntegerField()
     action = models.CharField(max_length=24)
     from_state = models.CharField(max_length=12, blank=True)
     to_state = models.CharField(max_length=12, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     actor_label = models.CharField(max_length=80, help_text="who acted, as shown in the timeline; 系统 for the worker")
     at = models.DateTimeField()
     payload = models.JSONField(default=dict)
@@ -318,21 +375,44 @@ class CaseEvent(models.Model):
     def record(self) -> dict:
         """The fields the hash covers."""
         return {
-            "case": self.case_id, "seq": self.seq, "action": self.action, "from": self.from_state, "to": self.to_state,
-            "actor": self.actor_id, "actor_label": self.actor_label, "at": iso_utc(self.at), "payload": self.payload,
+            "case": self.case_id,
+            "seq": self.seq,
+            "action": self.action,
+            "from": self.from_state,
+            "to": self.to_state,
+            "actor": self.actor_id,
+            "actor_label": self.actor_label,
+            "at": iso_utc(self.at),
+            "payload": self.payload,
         }
 
 
 def iso_utc(moment) -> str:
     """One spelling of a moment, whatever zone it was read in: the hash must survive a database round trip."""
-    return moment.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
 # The columns a case is submitted with and that nothing changes afterwards: the submit event carries a keyed hash
 # of them (`content_record`), so an edited description, phone or enterprise shows in `whistle audit verify`.
 # Not the requester: deleting a user account sets it to NULL.
-CONTENT_FIELDS = ("kind", "channel", "category_id", "title", "description", "enterprise_id", "contact_name", "contact_phone",
-                  "address", "lat", "lng", "county_id", "cross_county", "external_ref", "sla_profile_id", "submitted_at")
+CONTENT_FIELDS = (
+    "kind",
+    "channel",
+    "category_id",
+    "title",
+    "description",
+    "enterprise_id",
+    "contact_name",
+    "contact_phone",
+    "address",
+    "lat",
+    "lng",
+    "county_id",
+    "cross_county",
+    "external_ref",
+    "sla_profile_id",
+    "submitted_at",
+)
 
 
 def content_record(values) -> dict:
@@ -406,9 +486,15 @@ class AuditCheckpoint(models.Model):
     def statement(self) -> dict:
         """What the signature covers."""
         return {
-            "id": self.pk, "created_at": iso_utc(self.created_at), "previous": self.previous_signature,
-            "event_watermark": self.event_watermark, "max_case_id": self.max_case_id, "cases": self.cases_count,
-            "events": self.events_count, "entries": self.entries_count, "entries_digest": self.entries_digest,
+            "id": self.pk,
+            "created_at": iso_utc(self.created_at),
+            "previous": self.previous_signature,
+            "event_watermark": self.event_watermark,
+            "max_case_id": self.max_case_id,
+            "cases": self.cases_count,
+            "events": self.events_count,
+            "entries": self.entries_count,
+            "entries_digest": self.entries_digest,
         }
 
 
@@ -421,10 +507,14 @@ class AuditCheckpointEntry(models.Model):
     case_id = models.BigIntegerField()
     seq = models.PositiveIntegerField()
     hash = models.CharField(max_length=64, blank=True)
-    gap_end = models.BigIntegerField(null=True, blank=True, help_text="a run of missing case numbers: case_id … gap_end")
+    gap_end = models.BigIntegerField(
+        null=True, blank=True, help_text="a run of missing case numbers: case_id … gap_end"
+    )
 
     class Meta:
         verbose_name = "检查点记录"
         verbose_name_plural = "检查点记录"
-        indexes = [models.Index(fields=["checkpoint", "case_id"], name="audit_entry_checkpoint"),
-                   models.Index(fields=["case_id", "seq"], name="audit_entry_case")]
+        indexes = [
+            models.Index(fields=["checkpoint", "case_id"], name="audit_entry_checkpoint"),
+            models.Index(fields=["case_id", "seq"], name="audit_entry_case"),
+        ]

@@ -1,4 +1,5 @@
 """Every read of cases, always scoped to the actor. Outside the scope a case does not exist (404)."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
 """Every write to cases: submission (any channel), transitions, attachments. One transaction each."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,9 +25,18 @@ from .models import Case, CaseAttachment, Category, Channel, DispatchRule, Idemp
 DESCRIPTION_MAX = 4000
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
 ATTACHMENT_TYPES = {
-    "image/jpeg", "image/png", "image/webp", "image/heic", "application/pdf", "audio/mpeg", "audio/amr", "audio/wav",
-    "video/mp4", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/msword",
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "image/heic",
+    "application/pdf",
+    "audio/mpeg",
+    "audio/amr",
+    "audio/wav",
+    "video/mp4",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/msword",
 }
 
 
@@ -40,9 +50,17 @@ def clean_phone(value, field: str = "contact_phone") -> str:
 def _category(code, actor: Actor) -> Category:
     """An internal category (not `is_public`) exists only for the system: to anyone else it is unknown.
     Read with the default SLA profile's id (`default_profile_id`) in the same statement."""
-    categories = Category.objects.filter(is_active=True) if actor.is_system else Category.objects.filter(is_active=True, is_public=True)
+    categories = (
+        Category.objects.filter(is_active=True)
+        if actor.is_system
+        else Category.objects.filter(is_active=True, is_public=True)
+    )
     default = SlaProfile.objects.filter(is_default=True).values("pk")[:1]
-    category = categories.filter(code=code).annotate(default_profile_id=Subquery(default)).first() if isinstance(code, str) else None
+    category = (
+        categories.filter(code=code).annotate(default_profile_id=Subquery(default)).first()
+        if isinstance(code, str)
+        else None
+    )
     if category is None:
         raise Invalid("问题分类不存在", code="unknown_category", field="category")
     return category
@@ -65,8 +83,12 @@ def route_for(case: Case) -> Unit | None:
     category = case.category
     while category is not None:
         # One statement: this category's rules for the case's county and for any county, with their units.
-        rules = {r.area_id: r.unit for r in DispatchRule.objects.filter(
-            Q(area_id=case.county_id) | Q(area__isnull=True), category=category).select_related("unit")}
+        rules = {
+            r.area_id: r.unit
+            for r in DispatchRule.objects.filter(
+                Q(area_id=case.county_id) | Q(area__isnull=True), category=category
+            ).select_related("unit")
+        }
         unit = rules.get(case.county_id) or rules.get(None)
         if unit is not None and unit.is_active:
             return unit
@@ -100,10 +122,22 @@ def case_submit(
 ) -> tuple[Case, bool]:
     """Raise a case from any channel. Returns (case, created); a repeated Idempotency-Key returns the first case."""
     now = now or timezone.now()
-    request = dict(kind=kind, category=category, title=title, description=description, contact_name=contact_name,
-                   contact_phone=contact_phone, address=address, lat=str(lat), lng=str(lng), county=county,
-                   cross_county=cross_county, channel=channel, external_ref=external_ref,
-                   enterprise=enterprise.pk if enterprise is not None else None)
+    request = dict(
+        kind=kind,
+        category=category,
+        title=title,
+        description=description,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+        address=address,
+        lat=str(lat),
+        lng=str(lng),
+        county=county,
+        cross_county=cross_county,
+        channel=channel,
+        external_ref=external_ref,
+        enterprise=enterprise.pk if enterprise is not None else None,
+    )
     if idempotency_key is not None:
         if not (1 <= len(idempotency_key) <= 100):
             raise Invalid("Idempotency-Key 长度须为1–100", code="invalid_idempotency_key", field="Idempotency-Key")
@@ -158,15 +192,36 @@ def case_submit(
     try:
         with transaction.atomic():
             case = Case.objects.create(
-                kind=kind, channel=channel, category=cat, title=title, description=description.strip(),
-                enterprise=enterprise, requester=actor.user if actor.role == Role.ENTERPRISE else None,
-                contact_name=contact_name.strip(), contact_phone=phone, address=address.strip(), lat=lat_v, lng=lng_v,
-                county=area, cross_county=bool(cross_county), external_ref=external_ref[:60], sla_profile_id=profile_id,
-                submitted_at=now, level="city" if cross_county else "county",
+                kind=kind,
+                channel=channel,
+                category=cat,
+                title=title,
+                description=description.strip(),
+                enterprise=enterprise,
+                requester=actor.user if actor.role == Role.ENTERPRISE else None,
+                contact_name=contact_name.strip(),
+                contact_phone=phone,
+                address=address.strip(),
+                lat=lat_v,
+                lng=lng_v,
+                county=area,
+                cross_county=bool(cross_county),
+                external_ref=external_ref[:60],
+                sla_profile_id=profile_id,
+                submitted_at=now,
+                level="city" if cross_county else "county",
             )
             if idempotency_key is not None:
-                IdempotencyRecord.objects.create(user=actor.user, key=idempotency_key, request_hash=_request_hash(request), case=case)
-            record = {"kind": kind, "category": cat.code, "channel": channel, "county": area.code, "cross_county": bool(cross_county)}
+                IdempotencyRecord.objects.create(
+                    user=actor.user, key=idempotency_key, request_hash=_request_hash(request), case=case
+                )
+            record = {
+                "kind": kind,
+                "category": cat.code,
+                "channel": channel,
+                "county": area.code,
+                "cross_county": bool(cross_county),
+            }
             # Submitted and, unless cross-county, routed by the catalogue (and so dispatched): one UPDATE, one
             # INSERT of the events.
             steps = [("submit", actor, record)] + ([] if cross_county else [("route", Actor.system(), {})])
@@ -200,14 +255,21 @@ def _county(value) -> Unit:
         lookup = {"pk": value}
     else:
         lookup = None
-    area = Unit.objects.filter(level=Level.COUNTY, kind__in=[UnitKind.GOVERNMENT, UnitKind.ZONE], is_active=True,
-                               **lookup).first() if lookup else None
+    area = (
+        Unit.objects.filter(
+            level=Level.COUNTY, kind__in=[UnitKind.GOVERNMENT, UnitKind.ZONE], is_active=True, **lookup
+        ).first()
+        if lookup
+        else None
+    )
     if area is None:
         raise Invalid("属地县区不存在", code="unknown_county", field="county")
     return area
 
 
-def case_transition(actor: Actor, number: str, action: str, payload: dict | None = None, now: dt.datetime | None = None) -> Case:
+def case_transition(
+    actor: Actor, number: str, action: str, payload: dict | None = None, now: dt.datetime | None = None
+) -> Case:
     """A transition asked for by a person (API, pages). Rows written by their own service are not offered."""
     transition = workflow.TRANSITIONS.get(action)
     if transition is None or not transition.public or not transition.manual:
@@ -229,8 +291,12 @@ def attachment_add(actor: Actor, number: str, upload, now: dt.datetime | None = 
         case = case_get(actor, number, for_update=True)
         if not case.is_open:
             raise Conflict("工单已办结，不能再上传附件", code="invalid_state", field="file")
-        workflow.apply_locked(case, "attach", actor, {"name": name, "size": upload.size, "content_type": content_type}, now)
-        attachment = CaseAttachment(case=case, name=name, size=upload.size, content_type=content_type, uploaded_by=actor.user)
+        workflow.apply_locked(
+            case, "attach", actor, {"name": name, "size": upload.size, "content_type": content_type}, now
+        )
+        attachment = CaseAttachment(
+            case=case, name=name, size=upload.size, content_type=content_type, uploaded_by=actor.user
+        )
         attachment.file.save(name, upload, save=False)
         attachment.save()
     return attachment

@@ -12,6 +12,7 @@ Python per case is kept small (issue 2: 10,000 due among 1,000,000 open cases in
 written through a binary cursor (Django's quotes parameters into the SQL as text and parses timestamps in Python),
 built without `Model.__init__`, and their events are tuples (`EventRow`), not `CaseEvent` instances.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -34,11 +35,30 @@ log = logging.getLogger("whistle.sweeper")
 
 # The order the rules are applied to one case. Red before yellow: a case already a working day late gets its red
 # card, not a stale yellow one. Supervision before escalation: a notice issued now arms the escalation clock.
-RULES = [("red_card", "red_at"), ("yellow_card", "yellow_at"), ("supervise", "supervise_at"), ("escalate", "escalate_at")]
+RULES = [
+    ("red_card", "red_at"),
+    ("yellow_card", "yellow_at"),
+    ("supervise", "supervise_at"),
+    ("escalate", "escalate_at"),
+]
 # The columns the sweep writes back.
 FIELDS = [
-    "state", "is_open", "card", "yellow_at", "red_at", "supervise_at", "escalate_at", "supervised_at", "supervision_count",
-    "level", "escalated_at", "resolve_due_at", "next_due_at", "green_channel_leader", "event_seq", "last_event_hash",
+    "state",
+    "is_open",
+    "card",
+    "yellow_at",
+    "red_at",
+    "supervise_at",
+    "escalate_at",
+    "supervised_at",
+    "supervision_count",
+    "level",
+    "escalated_at",
+    "resolve_due_at",
+    "next_due_at",
+    "green_channel_leader",
+    "event_seq",
+    "last_event_hash",
 ]
 # The columns the rules read, besides FIELDS: a case is loaded with these only, not all 55 columns.
 READ = ["id", "opinion_at", "dispatch_due_at", "lead_unit", "county", "sla_profile", *FIELDS]
@@ -108,12 +128,14 @@ def _batch(now: dt.datetime, counts: dict[str, int]) -> int:
     with transaction.atomic():
         cases = _load(now)
         # Only the green channel (escalation due at city level) reads the leaders: load them for those cases alone.
-        green = [c for c in cases if c.escalate_at is not None and c.escalate_at <= now and c.level == EscalationLevel.CITY]
+        green = [
+            c for c in cases if c.escalate_at is not None and c.escalate_at <= now and c.level == EscalationLevel.CITY
+        ]
         if green:
             prefetch_related_objects(green, "lead_unit__leader", "county__leader", "county__parent__leader")
         with _pipeline():
             for start in range(0, len(cases), CHUNK):
-                chunk = cases[start:start + CHUNK]
+                chunk = cases[start : start + CHUNK]
                 events: list[EventRow] = []
                 for case in chunk:
                     _plan_case(case, now, system, counts, events)
@@ -202,7 +224,7 @@ def _write_back(cases: list[Case]) -> None:
     with connection.cursor() as cursor:
         row = "(" + ", ".join(["%s"] * len(names)) + ")"
         for start in range(0, len(cases), WRITE_ROWS):
-            chunk = cases[start:start + WRITE_ROWS]
+            chunk = cases[start : start + WRITE_ROWS]
             params = []
             for case in chunk:
                 params.append(case.pk)

@@ -11,6 +11,7 @@ Staff are shown by their unit's name, never their own name.
 
 Open311 is public: it publishes the kinds marked public, as step sentences only (open311.selectors).
 """
+
 from __future__ import annotations
 
 import copy

@@ -6,11 +6,13 @@ relation, state and payload, changes the case, appends a hash-chained `CaseEvent
 system transitions (a second return escalates to the city; an unsatisfied follow-up is supervised).
 Nothing else changes a case's state; the sweeper plans with the same rows (`plan_row`) and writes in bulk.
 """
+
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,7 +26,16 @@ from whistle.org.scopes import UNIT_ROLES, Actor
 
 from . import deadlines
 from .models import (
-    OPEN_STATES, Case, CaseEvent, Channel, EscalationLevel, ExtensionState, Resolution, Satisfaction, SlaStage, State,
+    OPEN_STATES,
+    Case,
+    CaseEvent,
+    Channel,
+    EscalationLevel,
+    ExtensionState,
+    Resolution,
+    Satisfaction,
+    SlaStage,
+    State,
     content_record,
 )
 
@@ -37,7 +48,13 @@ OPEN = frozenset(OPEN_STATES)
 
 # Relations of an actor to a case; a row lists which of them may act.
 REQUESTER, ENTERPRISE, LEAD, ASSISTING, COORDINATOR, CITY_COORDINATOR, SYSTEM = (
-    "requester", "enterprise", "lead_unit", "assisting_unit", "coordinator", "city_coordinator", "system",
+    "requester",
+    "enterprise",
+    "lead_unit",
+    "assisting_unit",
+    "coordinator",
+    "city_coordinator",
+    "system",
 )
 # A leader over the case's county raising what an enterprise told them on a visit (领导包保走访, channel `visit`).
 VISITING_LEADER = "visiting_leader"
@@ -84,6 +101,7 @@ class Transition:
 
 
 # ---- payload helpers --------------------------------------------------------------------------------
+
 
 def _text(step: Step, name: str, *, max_length: int = 4000, label: str = "内容") -> str:
     value = _optional_text(step, name, max_length=max_length, label=label)
@@ -140,7 +158,7 @@ def _units(value, name: str) -> list[Unit]:
 
 def is_row_id(value) -> bool:
     """An int that can be a primary key (our own code names rows by id; JSON true is not 1)."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2 ** 63
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
 
 
 def _in_scope(actor: Actor, unit: Unit) -> bool:
@@ -153,6 +171,7 @@ def _local_iso(moment: dt.datetime | None) -> str | None:
 
 
 # ---- effects ----------------------------------------------------------------------------------------
+
 
 def _dispatch(step: Step) -> None:
     case = step.case
@@ -181,7 +200,10 @@ def _dispatch(step: Step) -> None:
     if assisting or case.state != S.SUBMITTED:
         step.after_save.append(lambda c: c.assisting_units.set(assisting))
     step.record.update(
-        unit=unit.code, unit_name=unit.name, assisting_units=[u.code for u in assisting], complex=case.is_complex,
+        unit=unit.code,
+        unit_name=unit.name,
+        assisting_units=[u.code for u in assisting],
+        complex=case.is_complex,
         resolve_due_at=_local_iso(case.resolve_due_at),
     )
     if step.payload.get("by_catalogue") is True:
@@ -224,8 +246,12 @@ def _return(step: Step) -> None:
     suggested = _unit(step.payload.get("suggested_unit"), "suggested_unit")
     if suggested.pk == case.lead_unit_id:
         raise Invalid("建议承办单位不能是本单位", code="suggested_unit_is_self", field="suggested_unit")
-    step.record.update(reason=reason, suggested_unit=suggested.code, suggested_unit_name=suggested.name,
-                       returned_by=case.lead_unit.code if case.lead_unit else "")
+    step.record.update(
+        reason=reason,
+        suggested_unit=suggested.code,
+        suggested_unit_name=suggested.name,
+        returned_by=case.lead_unit.code if case.lead_unit else "",
+    )
     case.returns_count += 1
     case.lead_unit = None
     case.return_due_at = case.contact_due_at = case.opinion_due_at = case.resolve_due_at = None
@@ -239,7 +265,11 @@ def _return(step: Step) -> None:
 def _contact(step: Step) -> None:
     method = step.payload.get("method") or "phone"
     if not isinstance(method, str) or method not in CONTACT_METHODS:
-        raise Invalid("联系方式须为：" + "、".join(f"{k}（{v}）" for k, v in CONTACT_METHODS.items()), code="invalid_method", field="method")
+        raise Invalid(
+            "联系方式须为：" + "、".join(f"{k}（{v}）" for k, v in CONTACT_METHODS.items()),
+            code="invalid_method",
+            field="method",
+        )
     note = _optional_text(step, "note", max_length=1000, label="联系情况")
     step.case.contacted_at = step.now
     step.case.next_due_at = step.case.opinion_due_at
@@ -312,7 +342,9 @@ def _follow_up(step: Step) -> None:
         case.replied_at = None
         step.record["reopen_count"] = case.reopen_count
         if satisfaction == Satisfaction.UNSATISFIED:
-            step.follow_ons.append(("supervise", {"reason": "回访不满意" if case.reopen_count == 1 else "重办后仍不满意"}))
+            step.follow_ons.append(
+                ("supervise", {"reason": "回访不满意" if case.reopen_count == 1 else "重办后仍不满意"})
+            )
     else:
         step.target = S.CLOSED
         case.closed_at = step.now
@@ -377,7 +409,9 @@ def _leader(value):
         value = int(value)
     leader = None
     if is_row_id(value):
-        leader = get_user_model().objects.filter(pk=value, membership__role=Role.LEADER).select_related("membership").first()
+        leader = (
+            get_user_model().objects.filter(pk=value, membership__role=Role.LEADER).select_related("membership").first()
+        )
     if leader is None:
         raise Invalid("所选领导不存在", code="unknown_leader", field="leader")
     return leader
@@ -418,6 +452,7 @@ def _card(colour: str) -> Callable[[Step], None]:
             step.record["dispatch_due_at"] = _local_iso(step.case.dispatch_due_at)
         else:
             step.record["resolve_due_at"] = _local_iso(step.case.resolve_due_at)
+
     return effect
 
 
@@ -451,13 +486,36 @@ def content_hash(case) -> str:
     return signed(key_id(), canonical_json(content_record(case)))
 
 
-def T(action, label, sources, target, actors, required=(), effect=None, deadline_effect="", manual=True, guards=(),
-      approvers=()):
-    return Transition(action, label, frozenset(sources), target, frozenset(actors), tuple(required), effect, deadline_effect,
-                      manual, tuple(guards), tuple(frozenset(a) for a in approvers))
+def T(
+    action,
+    label,
+    sources,
+    target,
+    actors,
+    required=(),
+    effect=None,
+    deadline_effect="",
+    manual=True,
+    guards=(),
+    approvers=(),
+):
+    return Transition(
+        action,
+        label,
+        frozenset(sources),
+        target,
+        frozenset(actors),
+        tuple(required),
+        effect,
+        deadline_effect,
+        manual,
+        tuple(guards),
+        tuple(frozenset(a) for a in approvers),
+    )
 
 
 # ---- guards: conditions on the case a row needs, checked by the server and by `allowed_actions` alike ----
+
 
 @dataclass(frozen=True)
 class Guard:
@@ -478,36 +536,56 @@ GUARDS: dict[str, Guard] = {
     # rules.md §1: cross-county, cross-field or unclear-ownership matters are referred by the 市吹哨办 itself.
     "city_level_by_city_office": Guard(
         lambda case, actor, now, rel: case.level == EscalationLevel.COUNTY or bool(rel & {CITY_COORDINATOR, SYSTEM}),
-        "city_level_case", "本工单为市级协调（跨县区）事项，只能由市吹哨办派单或改派", forbidden=True),
+        "city_level_case",
+        "本工单为市级协调（跨县区）事项，只能由市吹哨办派单或改派",
+        forbidden=True,
+    ),
     "extension_pending": Guard(
         lambda case, actor, now, rel: case.extension_state == ExtensionState.REQUESTED,
-        "no_extension_requested", "没有待审批的延期申请"),
+        "no_extension_requested",
+        "没有待审批的延期申请",
+    ),
     "no_extension_pending": Guard(
         lambda case, actor, now, rel: case.extension_state != ExtensionState.REQUESTED,
-        "extension_pending", "已有延期申请待审批"),
+        "extension_pending",
+        "已有延期申请待审批",
+    ),
     "extensions_left": Guard(
         lambda case, actor, now, rel: case.extensions_count < len(TRANSITIONS["request_extension"].approvers),
-        "extension_already_requested", "本工单的延期次数已用完，不能再申请延期"),
+        "extension_already_requested",
+        "本工单的延期次数已用完，不能再申请延期",
+    ),
     # rules.md §1 / §4: an extension is asked for (and granted) before the deadline, never to excuse a late case.
     "before_resolve_deadline": Guard(
         lambda case, actor, now, rel: case.resolve_due_at is None or now < case.resolve_due_at,
-        "deadline_passed", "已超过办结时限，不能再延期；工单按超期计"),
+        "deadline_passed",
+        "已超过办结时限，不能再延期；工单按超期计",
+    ),
     "extension_approver": Guard(
         lambda case, actor, now, rel: bool(rel & _extension_approvers(case)),
-        "extension_needs_higher_approval", "本次为再次延期，须由上一级（市吹哨办）审批", forbidden=True),
+        "extension_needs_higher_approval",
+        "本次为再次延期，须由上一级（市吹哨办）审批",
+        forbidden=True,
+    ),
     # rules.md §1 (濮阳 analogue, 2 working days): signing stays possible after the window, returning does not.
     "within_return_window": Guard(
         lambda case, actor, now, rel: case.return_due_at is None or now <= case.return_due_at,
-        "return_window_closed", "已超过退单时限，不能退单；如确有异议请联系吹哨办"),
+        "return_window_closed",
+        "已超过退单时限，不能退单；如确有异议请联系吹哨办",
+    ),
     "at_county_level": Guard(
         lambda case, actor, now, rel: case.level == EscalationLevel.COUNTY,
-        "already_escalated", "工单已在市级协调或绿色通道，不能再提级"),
+        "already_escalated",
+        "工单已在市级协调或绿色通道，不能再提级",
+    ),
     "at_city_level": Guard(
         lambda case, actor, now, rel: case.level == EscalationLevel.CITY,
-        "not_at_city_level", "只有市级协调中的工单才能转入绿色通道"),
+        "not_at_city_level",
+        "只有市级协调中的工单才能转入绿色通道",
+    ),
     "has_lead_unit": Guard(
-        lambda case, actor, now, rel: case.lead_unit_id is not None,
-        "no_lead_unit", "工单尚未派单，请先派单"),
+        lambda case, actor, now, rel: case.lead_unit_id is not None, "no_lead_unit", "工单尚未派单，请先派单"
+    ),
 }
 
 
@@ -519,55 +597,170 @@ def _guard_failure(transition: Transition, case: Case, actor: Actor, now: dt.dat
     return None
 
 
-TRANSITIONS: dict[str, Transition] = {t.action: t for t in [
-    T("submit", "企业吹哨", [], S.SUBMITTED, [REQUESTER, ENTERPRISE, COORDINATOR, VISITING_LEADER, SYSTEM], effect=_submit,
-      manual=False),
-    T("route", "按派单目录自动派单", [S.SUBMITTED], None, [SYSTEM], effect=_auto_route),
-    T("dispatch", "派单", [S.SUBMITTED, S.RETURNED], S.DISPATCHED, [COORDINATOR, SYSTEM], ["unit"], _dispatch,
-      "stops the dispatch clock; starts return window, contact, opinion and solve clocks",
-      guards=["city_level_by_city_office"]),
-    # 改派: the office moves a case it sent to the wrong unit; the old unit loses it, the new one starts afresh.
-    T("redispatch", "改派", [S.DISPATCHED, S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS], S.DISPATCHED, [COORDINATOR],
-      ["unit", "reason"], _redispatch, "restarts return window, contact, opinion and solve clocks for the new unit",
-      guards=["city_level_by_city_office", "has_lead_unit"]),
-    T("accept", "签收", [S.DISPATCHED], S.ACCEPTED, [LEAD], effect=_accept),
-    T("return", "退单", [S.DISPATCHED], S.RETURNED, [LEAD], ["reason", "suggested_unit"], _return,
-      "only within the return window; stops every clock and starts the dispatch clock", guards=["within_return_window"]),
-    T("contact", "联系企业/到场", [S.ACCEPTED], S.CONTACTED, [LEAD], effect=_contact),
-    T("opinion", "答复意见", [S.CONTACTED], S.IN_PROGRESS, [LEAD], ["opinion"], _opinion),
-    # The first extension is approved by the office handling the case, a further one by the city office (the level
-    # above a county; rules.md §1 "further extension by approval"); a third is not offered.
-    T("request_extension", "申请延期", WORKING_STATES, None, [LEAD], ["reason"], _request_extension,
-      guards=["no_extension_pending", "extensions_left", "before_resolve_deadline"],
-      approvers=[[COORDINATOR], [CITY_COORDINATOR]]),
-    T("approve_extension", "批准延期", CLOCK_STATES, None, [COORDINATOR], effect=_approve_extension,
-      deadline_effect="solve deadline + extension stage (7 working days); a red card already given stays",
-      guards=["extension_pending", "extension_approver", "before_resolve_deadline"]),
-    T("reject_extension", "驳回延期", CLOCK_STATES, None, [COORDINATOR], ["reason"], _reject_extension,
-      guards=["extension_pending", "extension_approver"]),
-    T("reply", "办结回复", [S.CONTACTED, S.IN_PROGRESS, S.REOPENED], S.REPLIED, [LEAD], ["content"], _reply,
-      "stops every clock"),
-    # SYSTEM: an anonymous rater's re-rating of a poor-rating rectification (差评整改), taken by the public page.
-    T("follow_up", "回访评价", [S.REPLIED], S.CLOSED, [REQUESTER, COORDINATOR, SYSTEM], ["resolution"], _follow_up,
-      "unresolved or unsatisfied: reopens with the reopen stage as the new solve clock"),
-    T("assist_note", "协办意见", CLOCK_STATES | {S.REPLIED}, None, [ASSISTING], ["note"], _note),
-    T("comment", "补充说明", OPEN, None, [REQUESTER, ENTERPRISE, COORDINATOR, LEAD], ["note"], _note),
-    T("urge", "催办", CLOCK_STATES, None, [COORDINATOR], effect=_urge),
-    T("supervise", "督办", CLOCK_STATES | {S.REPLIED}, None, [COORDINATOR, SYSTEM], effect=_supervise,
-      deadline_effect="arms escalation after the configured working days"),
-    T("escalate", "提级至市级协调", OPEN, None, [COORDINATOR, SYSTEM], effect=_escalate,
-      deadline_effect="city sets its own solve limit", guards=["at_county_level"]),
-    T("green_channel", "转入绿色通道", OPEN, None, [CITY_COORDINATOR, SYSTEM], effect=_green_channel, guards=["at_city_level"]),
-    T("yellow_card", "黄牌预警", CLOCK_STATES | WAITING_STATES, None, [SYSTEM], effect=_card("yellow")),
-    T("red_card", "红牌警示", CLOCK_STATES | WAITING_STATES, None, [SYSTEM], effect=_card("red")),
-    T("attach", "上传附件", OPEN, None, [REQUESTER, ENTERPRISE, LEAD, ASSISTING, COORDINATOR], effect=_record, manual=False),
-    T("withdraw", "撤回", [S.SUBMITTED, S.DISPATCHED, S.RETURNED], S.CLOSED, [REQUESTER], ["reason"], _withdraw),
-    T("rating_voided", "评价作废，终止整改", OPEN, S.CLOSED, [SYSTEM], ["reason"], _rating_voided,
-      "stops every clock", manual=False),
-]}
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in [
+        T(
+            "submit",
+            "企业吹哨",
+            [],
+            S.SUBMITTED,
+            [REQUESTER, ENTERPRISE, COORDINATOR, VISITING_LEADER, SYSTEM],
+            effect=_submit,
+            manual=False,
+        ),
+        T("route", "按派单目录自动派单", [S.SUBMITTED], None, [SYSTEM], effect=_auto_route),
+        T(
+            "dispatch",
+            "派单",
+            [S.SUBMITTED, S.RETURNED],
+            S.DISPATCHED,
+            [COORDINATOR, SYSTEM],
+            ["unit"],
+            _dispatch,
+            "stops the dispatch clock; starts return window, contact, opinion and solve clocks",
+            guards=["city_level_by_city_office"],
+        ),
+        # 改派: the office moves a case it sent to the wrong unit; the old unit loses it, the new one starts afresh.
+        T(
+            "redispatch",
+            "改派",
+            [S.DISPATCHED, S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS],
+            S.DISPATCHED,
+            [COORDINATOR],
+            ["unit", "reason"],
+            _redispatch,
+            "restarts return window, contact, opinion and solve clocks for the new unit",
+            guards=["city_level_by_city_office", "has_lead_unit"],
+        ),
+        T("accept", "签收", [S.DISPATCHED], S.ACCEPTED, [LEAD], effect=_accept),
+        T(
+            "return",
+            "退单",
+            [S.DISPATCHED],
+            S.RETURNED,
+            [LEAD],
+            ["reason", "suggested_unit"],
+            _return,
+            "only within the return window; stops every clock and starts the dispatch clock",
+            guards=["within_return_window"],
+        ),
+        T("contact", "联系企业/到场", [S.ACCEPTED], S.CONTACTED, [LEAD], effect=_contact),
+        T("opinion", "答复意见", [S.CONTACTED], S.IN_PROGRESS, [LEAD], ["opinion"], _opinion),
+        # The first extension is approved by the office handling the case, a further one by the city office (the level
+        # above a county; rules.md §1 "further extension by approval"); a third is not offered.
+        T(
+            "request_extension",
+            "申请延期",
+            WORKING_STATES,
+            None,
+            [LEAD],
+            ["reason"],
+            _request_extension,
+            guards=["no_extension_pending", "extensions_left", "before_resolve_deadline"],
+            approvers=[[COORDINATOR], [CITY_COORDINATOR]],
+        ),
+        T(
+            "approve_extension",
+            "批准延期",
+            CLOCK_STATES,
+            None,
+            [COORDINATOR],
+            effect=_approve_extension,
+            deadline_effect="solve deadline + extension stage (7 working days); a red card already given stays",
+            guards=["extension_pending", "extension_approver", "before_resolve_deadline"],
+        ),
+        T(
+            "reject_extension",
+            "驳回延期",
+            CLOCK_STATES,
+            None,
+            [COORDINATOR],
+            ["reason"],
+            _reject_extension,
+            guards=["extension_pending", "extension_approver"],
+        ),
+        T(
+            "reply",
+            "办结回复",
+            [S.CONTACTED, S.IN_PROGRESS, S.REOPENED],
+            S.REPLIED,
+            [LEAD],
+            ["content"],
+            _reply,
+            "stops every clock",
+        ),
+        # SYSTEM: an anonymous rater's re-rating of a poor-rating rectification (差评整改), taken by the public page.
+        T(
+            "follow_up",
+            "回访评价",
+            [S.REPLIED],
+            S.CLOSED,
+            [REQUESTER, COORDINATOR, SYSTEM],
+            ["resolution"],
+            _follow_up,
+            "unresolved or unsatisfied: reopens with the reopen stage as the new solve clock",
+        ),
+        T("assist_note", "协办意见", CLOCK_STATES | {S.REPLIED}, None, [ASSISTING], ["note"], _note),
+        T("comment", "补充说明", OPEN, None, [REQUESTER, ENTERPRISE, COORDINATOR, LEAD], ["note"], _note),
+        T("urge", "催办", CLOCK_STATES, None, [COORDINATOR], effect=_urge),
+        T(
+            "supervise",
+            "督办",
+            CLOCK_STATES | {S.REPLIED},
+            None,
+            [COORDINATOR, SYSTEM],
+            effect=_supervise,
+            deadline_effect="arms escalation after the configured working days",
+        ),
+        T(
+            "escalate",
+            "提级至市级协调",
+            OPEN,
+            None,
+            [COORDINATOR, SYSTEM],
+            effect=_escalate,
+            deadline_effect="city sets its own solve limit",
+            guards=["at_county_level"],
+        ),
+        T(
+            "green_channel",
+            "转入绿色通道",
+            OPEN,
+            None,
+            [CITY_COORDINATOR, SYSTEM],
+            effect=_green_channel,
+            guards=["at_city_level"],
+        ),
+        T("yellow_card", "黄牌预警", CLOCK_STATES | WAITING_STATES, None, [SYSTEM], effect=_card("yellow")),
+        T("red_card", "红牌警示", CLOCK_STATES | WAITING_STATES, None, [SYSTEM], effect=_card("red")),
+        T(
+            "attach",
+            "上传附件",
+            OPEN,
+            None,
+            [REQUESTER, ENTERPRISE, LEAD, ASSISTING, COORDINATOR],
+            effect=_record,
+            manual=False,
+        ),
+        T("withdraw", "撤回", [S.SUBMITTED, S.DISPATCHED, S.RETURNED], S.CLOSED, [REQUESTER], ["reason"], _withdraw),
+        T(
+            "rating_voided",
+            "评价作废，终止整改",
+            OPEN,
+            S.CLOSED,
+            [SYSTEM],
+            ["reason"],
+            _rating_voided,
+            "stops every clock",
+            manual=False,
+        ),
+    ]
+}
 
 
 # ---- applying ---------------------------------------------------------------------------------------
+
 
 def relations(actor: Actor, case: Case, assisting_ids: set[int] | None = None) -> set[str]:
     if actor.is_system:
@@ -597,8 +790,11 @@ def allowed_actions(actor: Actor, case: Case, now: dt.datetime | None = None) ->
     """The rows this actor may apply to this case now: the same checks as `plan_row` before the payload."""
     rel = relations(actor, case)
     now = now or timezone.now()
-    return [t for t in TRANSITIONS.values()
-            if t.public and case.state in t.sources and rel & t.actors and _guard_failure(t, case, actor, now, rel) is None]
+    return [
+        t
+        for t in TRANSITIONS.values()
+        if t.public and case.state in t.sources and rel & t.actors and _guard_failure(t, case, actor, now, rel) is None
+    ]
 
 
 class EventRow(NamedTuple):
@@ -619,20 +815,43 @@ class EventRow(NamedTuple):
     hash_key: str
 
 
-def plan(case: Case, action: str, actor: Actor, payload: dict | None = None, now: dt.datetime | None = None,
-         *, assisting_ids: set[int] | None = None) -> tuple[Case, CaseEvent, Step]:
+def plan(
+    case: Case,
+    action: str,
+    actor: Actor,
+    payload: dict | None = None,
+    now: dt.datetime | None = None,
+    *,
+    assisting_ids: set[int] | None = None,
+) -> tuple[Case, CaseEvent, Step]:
     """Check and apply one transition to the in-memory case; return the event to append. Writes nothing."""
     row, step = plan_row(case, action, actor, payload, now, assisting_ids=assisting_ids)
     event = CaseEvent(
-        case=case, seq=row.seq, action=row.action, from_state=row.from_state, to_state=row.to_state,
-        actor=None if actor.is_system else actor.user, actor_label=row.actor_label, at=row.at, payload=row.payload,
-        prev_hash=row.prev_hash, hash=row.hash, hash_key=row.hash_key,
+        case=case,
+        seq=row.seq,
+        action=row.action,
+        from_state=row.from_state,
+        to_state=row.to_state,
+        actor=None if actor.is_system else actor.user,
+        actor_label=row.actor_label,
+        at=row.at,
+        payload=row.payload,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+        hash_key=row.hash_key,
     )
     return case, event, step
 
 
-def plan_row(case: Case, action: str, actor: Actor, payload: dict | None = None, now: dt.datetime | None = None,
-             *, assisting_ids: set[int] | None = None) -> tuple[EventRow, Step]:
+def plan_row(
+    case: Case,
+    action: str,
+    actor: Actor,
+    payload: dict | None = None,
+    now: dt.datetime | None = None,
+    *,
+    assisting_ids: set[int] | None = None,
+) -> tuple[EventRow, Step]:
     """`plan`, with the event as a row of its columns."""
     transition = TRANSITIONS.get(action)
     if transition is None:
@@ -647,7 +866,9 @@ def plan_row(case: Case, action: str, actor: Actor, payload: dict | None = None,
     if transition.sources and case.state not in transition.sources:
         raise Conflict(
             f"工单当前状态为“{case.get_state_display()}”，不能执行“{transition.label}”",
-            code="invalid_state", field="action", state=case.state,
+            code="invalid_state",
+            field="action",
+            state=case.state,
         )
     failed = _guard_failure(transition, case, actor, now, rel)
     if failed is not None:
@@ -666,8 +887,18 @@ def plan_row(case: Case, action: str, actor: Actor, payload: dict | None = None,
         deadlines.stop_clocks(case)
     kid = key_id()
     row = EventRow(
-        case.pk, case.event_seq + 1, action, from_state if transition.sources else "", case.state,
-        None if actor.is_system else actor.user.pk, actor.label, now, step.record, case.last_event_hash, "", kid,
+        case.pk,
+        case.event_seq + 1,
+        action,
+        from_state if transition.sources else "",
+        case.state,
+        None if actor.is_system else actor.user.pk,
+        actor.label,
+        now,
+        step.record,
+        case.last_event_hash,
+        "",
+        kid,
     )
     # The fields the hash covers are the ones CaseEvent.record names; a row has the same attributes.
     row = row._replace(hash=chain_hash(row.prev_hash, CaseEvent.record(row), kid))
@@ -707,12 +938,16 @@ def apply_steps(case: Case, steps: list[tuple[str, Actor, dict | None]], now: dt
 _CONCRETE = [f for f in Case._meta.concrete_fields if not f.primary_key]
 
 
-def apply_locked(case: Case, action: str, actor: Actor, payload: dict | None = None, now: dt.datetime | None = None) -> Case:
+def apply_locked(
+    case: Case, action: str, actor: Actor, payload: dict | None = None, now: dt.datetime | None = None
+) -> Case:
     """Apply to a case already locked in the current transaction, then its follow-ons as the system."""
     return apply_steps(case, [(action, actor, payload)], now)
 
 
-def apply(case: Case | str, action: str, actor: Actor, payload: dict | None = None, now: dt.datetime | None = None) -> Case:
+def apply(
+    case: Case | str, action: str, actor: Actor, payload: dict | None = None, now: dt.datetime | None = None
+) -> Case:
     """The one way to change a case: in one transaction, with the case row locked."""
     from .selectors import case_get
 
@@ -723,5 +958,14 @@ def apply(case: Case | str, action: str, actor: Actor, payload: dict | None = No
 
 
 __all__ = [
-    "TRANSITIONS", "Transition", "EventRow", "apply", "apply_locked", "apply_steps", "plan", "plan_row", "allowed_actions", "Level",
+    "TRANSITIONS",
+    "Transition",
+    "EventRow",
+    "apply",
+    "apply_locked",
+    "apply_steps",
+    "plan",
+    "plan_row",
+    "allowed_actions",
+    "Level",
 ]

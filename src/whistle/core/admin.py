@@ -14,8 +14,11 @@ def warn_missing_holidays(request) -> None:
 
     year = next_year_missing()
     if year:
-        messages.warning(request, f"{year}年的法定节假日和调休尚未录入（节假日程序包也还不知道）：在录入前，落在{year}年的"
-                                  f"工作日时限只跳过元旦、劳动节、国庆节等固定日期的假日。请在“节假日调整”中逐日录入。")
+        messages.warning(
+            request,
+            f"{year}年的法定节假日和调休尚未录入（节假日程序包也还不知道）：在录入前，落在{year}年的"
+            f"工作日时限只跳过元旦、劳动节、国庆节等固定日期的假日。请在“节假日调整”中逐日录入。",
+        )
 
 
 _index = admin.site.index
@@ -57,8 +60,17 @@ class WorkerJobAdmin(admin.ModelAdmin):
 
 @admin.register(JobHeartbeat)
 class JobHeartbeatAdmin(admin.ModelAdmin):
-    list_display = ["name", "last_success_at", "last_error_at", "last_duration_seconds", "runs", "failures",
-                    "consecutive_failures", "next_run_at", "lease_owner"]
+    list_display = [
+        "name",
+        "last_success_at",
+        "last_error_at",
+        "last_duration_seconds",
+        "runs",
+        "failures",
+        "consecutive_failures",
+        "next_run_at",
+        "lease_owner",
+    ]
 
     def has_add_permission(self, request):
         return False

@@ -1,4 +1,5 @@
 """Names of entries inside the .zip files we build from people's text (a cadre's name, a unit's name)."""
+
 import re
 import unicodedata
 

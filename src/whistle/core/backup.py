@@ -13,6 +13,7 @@ apart (docs/operations.md, "备份与恢复").
 On PostgreSQL the rows are counted in the snapshot pg_dump dumps (`pg_export_snapshot`), so the counts are those of
 the dump even while the platform keeps writing.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -40,7 +41,9 @@ class BackupError(Exception):
 
 def _tables() -> list[tuple[str, str]]:
     """(label, table) of every model the platform stores, whistle's own and Django's (users, sessions …)."""
-    return sorted({(m._meta.label, m._meta.db_table) for m in apps.get_models(include_auto_created=True) if m._meta.managed})
+    return sorted(
+        {(m._meta.label, m._meta.db_table) for m in apps.get_models(include_auto_created=True) if m._meta.managed}
+    )
 
 
 def _count(cursor, tables) -> dict[str, int]:
@@ -61,8 +64,13 @@ def _sha256(path: Path) -> str:
 
 def _pg_env() -> dict:
     db = connection.settings_dict
-    env = {**os.environ, "PGHOST": str(db["HOST"] or "127.0.0.1"), "PGPORT": str(db["PORT"] or 5432),
-           "PGUSER": str(db["USER"] or ""), "PGDATABASE": str(db["NAME"])}
+    env = {
+        **os.environ,
+        "PGHOST": str(db["HOST"] or "127.0.0.1"),
+        "PGPORT": str(db["PORT"] or 5432),
+        "PGUSER": str(db["USER"] or ""),
+        "PGDATABASE": str(db["NAME"]),
+    }
     if db["PASSWORD"]:
         env["PGPASSWORD"] = str(db["PASSWORD"])
     return env
@@ -70,7 +78,9 @@ def _pg_env() -> dict:
 
 def _client_major(program: str) -> int:
     if shutil.which(program) is None:
-        raise BackupError(f"找不到 {program}：请安装与数据库服务器同一大版本的 PostgreSQL 客户端（如 apt-get install postgresql-client-15）")
+        raise BackupError(
+            f"找不到 {program}：请安装与数据库服务器同一大版本的 PostgreSQL 客户端（如 apt-get install postgresql-client-15）"
+        )
     out = subprocess.run([program, "--version"], capture_output=True, text=True, check=True).stdout
     return int(re.search(r"(\d+)(?:\.\d+)?", out).group(1))
 
@@ -102,8 +112,20 @@ def backup(target: Path) -> dict:
             snapshot = cursor.fetchone()[0]
             counts = _count(cursor, tables)
             # The snapshot lives while this transaction does: pg_dump reads exactly what was counted.
-            run = subprocess.run(["pg_dump", "-Fc", "--no-owner", "--no-privileges", f"--snapshot={snapshot}",
-                                  "-f", str(target / PG_DUMP)], env=_pg_env(), capture_output=True, text=True)
+            run = subprocess.run(
+                [
+                    "pg_dump",
+                    "-Fc",
+                    "--no-owner",
+                    "--no-privileges",
+                    f"--snapshot={snapshot}",
+                    "-f",
+                    str(target / PG_DUMP),
+                ],
+                env=_pg_env(),
+                capture_output=True,
+                text=True,
+            )
             if run.returncode != 0:
                 raise BackupError(f"pg_dump 失败：{run.stderr.strip()}")
     elif connection.vendor == "sqlite":
@@ -128,8 +150,12 @@ def backup(target: Path) -> dict:
         "created_at": timezone.now().isoformat(),
         "database": database,
         "counts": counts,
-        "files": {database["file"]: {"bytes": (target / database["file"]).stat().st_size,
-                                     "sha256": _sha256(target / database["file"])}},
+        "files": {
+            database["file"]: {
+                "bytes": (target / database["file"]).stat().st_size,
+                "sha256": _sha256(target / database["file"]),
+            }
+        },
         "media": {"files": len(media_files), "bytes": sum(p.stat().st_size for p in media_files)},
         "audit_checkpoint": latest,
         "keys": "不在备份中：WHISTLE_SECRET_KEY、WHISTLE_HASH_KEY（及 WHISTLE_HASH_KEYS_RETIRED）须另行保管，恢复时原样配置",
@@ -165,9 +191,21 @@ def restore(source: Path) -> tuple[dict, dict]:
         raise BackupError("目标数据库不是空的：请恢复到新建的空数据库（PostgreSQL 先 createdb，SQLite 用新文件）")
     if vendor == "postgresql":
         check_pg_client("pg_restore")
-        run = subprocess.run(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
-                              "-d", str(connection.settings_dict["NAME"]), str(dump)],
-                             env=_pg_env(), capture_output=True, text=True)
+        run = subprocess.run(
+            [
+                "pg_restore",
+                "--no-owner",
+                "--no-privileges",
+                "--exit-on-error",
+                "--single-transaction",
+                "-d",
+                str(connection.settings_dict["NAME"]),
+                str(dump),
+            ],
+            env=_pg_env(),
+            capture_output=True,
+            text=True,
+        )
         if run.returncode != 0:
             raise BackupError(f"pg_restore 失败：{run.stderr.strip()}")
     else:
@@ -185,4 +223,4 @@ def restore(source: Path) -> tuple[dict, dict]:
 
 
 def utc_stamp() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")

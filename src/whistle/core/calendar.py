@@ -12,6 +12,7 @@ to neither the package nor the table (`next_year_missing`). Deadlines in working
 starts at 00:00 of the next working day. Days are those of the platform's time zone (TIME_ZONE,
 Beijing time), whatever zone a request may have activated for display.
 """
+
 from __future__ import annotations
 
 import datetime as dt

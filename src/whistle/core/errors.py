@@ -3,6 +3,7 @@
 `code` is stable for programs, `detail` is Chinese for people, `field` names the input at fault.
 Services raise these; the API turns them into application/problem+json and pages show them beside the field.
 """
+
 from __future__ import annotations
 
 
@@ -11,7 +12,9 @@ class Problem(Exception):
     code = "bad_request"
     title = "请求有误"
 
-    def __init__(self, detail: str, *, code: str | None = None, field: str | None = None, status: int | None = None, **extra):
+    def __init__(
+        self, detail: str, *, code: str | None = None, field: str | None = None, status: int | None = None, **extra
+    ):
         super().__init__(detail)
         self.detail = detail
         if code:
@@ -74,6 +77,7 @@ class Conflict(Problem):
 
 class BadCharacters(Problem):
     """A NUL or a lone surrogate in a request (core.input_guard): no field of ours can store it."""
+
     status = 400
     code = "invalid_characters"
     title = "请求有误"
@@ -81,6 +85,7 @@ class BadCharacters(Problem):
 
 class TooLarge(Problem):
     """A body past WHISTLE_REQUEST_MAX_BYTES, refused from its Content-Length (core.input_guard)."""
+
     status = 413
     code = "request_too_large"
     title = "请求内容过大"

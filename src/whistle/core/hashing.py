@@ -8,6 +8,7 @@ listed in `settings.WHISTLE_HASH_KEYS_RETIRED`. Events written before the chain 
 `LEGACY` ("") and plain SHA-256; `whistle audit verify` accepts them only up to the chain head a signed checkpoint
 recorded (see `whistle.cases.audit`).
 """
+
 import hashlib
 import hmac
 import json

@@ -14,6 +14,7 @@
 
 Month, year and page numbers in query strings have their own bounded parsers in `whistle.core.params`.
 """
+
 from __future__ import annotations
 
 import json
@@ -120,12 +121,20 @@ def refuse(request, problem: Problem) -> HttpResponse:
     path = request.path
     if path.startswith("/api/"):
         body = problem.as_dict(_printable(path))
-        return JsonResponse(body, status=problem.status, content_type="application/problem+json",
-                            json_dumps_params={"ensure_ascii": False})
+        return JsonResponse(
+            body,
+            status=problem.status,
+            content_type="application/problem+json",
+            json_dumps_params={"ensure_ascii": False},
+        )
     if path.startswith(OPEN311):  # the spec's error list (open311.formats), in JSON
-        return JsonResponse([{"code": problem.code, "description": f"{problem.field}：{problem.detail}"}],
-                            status=problem.status, safe=False, json_dumps_params={"ensure_ascii": False},
-                            content_type="application/json; charset=utf-8")
+        return JsonResponse(
+            [{"code": problem.code, "description": f"{problem.field}：{problem.detail}"}],
+            status=problem.status,
+            safe=False,
+            json_dumps_params={"ensure_ascii": False},
+            content_type="application/json; charset=utf-8",
+        )
     return render(request, "400.html", {"problem": problem}, status=problem.status)
 
 

@@ -9,6 +9,7 @@ error and the job backs off (its interval doubled per consecutive failure, cappe
 Before a run the job's heartbeat row is taken as a lease by one conditional UPDATE, which also checks the job is due,
 so two worker processes never run the same job at once nor one right after the other.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -58,12 +59,16 @@ def declared() -> list[Declared]:
         for path in jobs:
             spec = jobs[path] if isinstance(jobs, dict) else {}
             position += 10
-            found.append(Declared(
-                name=spec.get("name") or path.rsplit(".", 2)[-2] + "_" + path.rsplit(".", 1)[-1],
-                target=path, group=spec.get("group", config.label),
-                every_seconds=int(spec.get("every_seconds") or settings.WHISTLE_WORKER_INTERVAL_SECONDS),
-                position=position, description=spec.get("description", ""),
-            ))
+            found.append(
+                Declared(
+                    name=spec.get("name") or path.rsplit(".", 2)[-2] + "_" + path.rsplit(".", 1)[-1],
+                    target=path,
+                    group=spec.get("group", config.label),
+                    every_seconds=int(spec.get("every_seconds") or settings.WHISTLE_WORKER_INTERVAL_SECONDS),
+                    position=position,
+                    description=spec.get("description", ""),
+                )
+            )
     return found
 
 
@@ -74,8 +79,18 @@ def sync_declared(using: str = DEFAULT_DB_ALIAS, **kwargs) -> int:
     if WorkerJob._meta.db_table not in connections[using].introspection.table_names():
         return 0  # migrated back below core 0003
     have = set(WorkerJob.objects.using(using).values_list("name", flat=True))
-    rows = [WorkerJob(name=d.name, target=d.target, group=d.group, every_seconds=d.every_seconds, position=d.position,
-                      description=d.description) for d in declared() if d.name not in have]
+    rows = [
+        WorkerJob(
+            name=d.name,
+            target=d.target,
+            group=d.group,
+            every_seconds=d.every_seconds,
+            position=d.position,
+            description=d.description,
+        )
+        for d in declared()
+        if d.name not in have
+    ]
     WorkerJob.objects.using(using).bulk_create(rows, ignore_conflicts=True)
     return len(rows)
 
@@ -95,7 +110,7 @@ def selected(jobs: list[str] | None = None, exclude: list[str] | None = None) ->
 
 def backoff_seconds(job: WorkerJob, consecutive_failures: int) -> float:
     """After the n-th failure in a row: the interval × 2ⁿ, never more than the job's cap (nor less than its interval)."""
-    return max(job.every_seconds, min(job.every_seconds * 2 ** consecutive_failures, job.max_backoff_seconds))
+    return max(job.every_seconds, min(job.every_seconds * 2**consecutive_failures, job.max_backoff_seconds))
 
 
 def _take_lease(job: WorkerJob, now: dt.datetime, force: bool) -> bool:
@@ -104,17 +119,24 @@ def _take_lease(job: WorkerJob, now: dt.datetime, force: bool) -> bool:
     free = Q(lease_until__isnull=True) | Q(lease_until__lt=now) | Q(lease_owner=OWNER)
     # Due: after a failure, when its backoff ends (`next_run_at`); otherwise an interval after the last start, with
     # the interval read now, so a city's edit of the table takes effect at once.
-    interval_gone = Q(last_started_at__isnull=True) | Q(last_started_at__lte=now - dt.timedelta(seconds=job.every_seconds))
+    interval_gone = Q(last_started_at__isnull=True) | Q(
+        last_started_at__lte=now - dt.timedelta(seconds=job.every_seconds)
+    )
     due = Q() if force else Q(next_run_at__isnull=True) & interval_gone | Q(next_run_at__lte=now)
-    return JobHeartbeat.objects.filter(free & due, name=job.name).update(
-        lease_owner=OWNER, lease_until=now + dt.timedelta(seconds=LEASE_SECONDS)) == 1
+    return (
+        JobHeartbeat.objects.filter(free & due, name=job.name).update(
+            lease_owner=OWNER, lease_until=now + dt.timedelta(seconds=LEASE_SECONDS)
+        )
+        == 1
+    )
 
 
 def renew_leases(names: list[str]) -> None:
     """Keep the leases of the jobs this process is running (a long rollup outlives LEASE_SECONDS)."""
     if names:
         JobHeartbeat.objects.filter(name__in=names, lease_owner=OWNER).update(
-            lease_until=timezone.now() + dt.timedelta(seconds=LEASE_SECONDS))
+            lease_until=timezone.now() + dt.timedelta(seconds=LEASE_SECONDS)
+        )
 
 
 @dataclass
@@ -136,7 +158,9 @@ def run_job(job: WorkerJob, *, force: bool = False) -> Outcome:
     if not _take_lease(job, started, force):
         return Outcome(job.name, ran=False)
     # How late this run starts after it was due (the sweep's lag behind its minute; bench/worker_lag.py reads it).
-    due = before.next_run_at or (before.last_started_at and before.last_started_at + dt.timedelta(seconds=job.every_seconds))
+    due = before.next_run_at or (
+        before.last_started_at and before.last_started_at + dt.timedelta(seconds=job.every_seconds)
+    )
     late_ms = round(max(0.0, (started - due).total_seconds()) * 1000, 1) if due and not force else None
     JobHeartbeat.objects.filter(name=job.name).update(last_started_at=started)
     clock = time.monotonic()
@@ -154,26 +178,60 @@ def run_job(job: WorkerJob, *, force: bool = False) -> Outcome:
         retry = backoff_seconds(job, failures)
         finished = timezone.now()
         JobHeartbeat.objects.filter(name=job.name).update(
-            last_finished_at=finished, last_error_at=finished, last_error=text[-8000:], last_duration_seconds=seconds,
-            runs=F("runs") + 1, failures=F("failures") + 1, consecutive_failures=failures,
-            next_run_at=finished + dt.timedelta(seconds=retry), lease_owner="", lease_until=None)
-        log.error("job failed", exc_info=True, extra={
-            "event": "job_run", "job": job.name, "status": "error", "duration_ms": round(seconds * 1000, 1),
-            "late_ms": late_ms,
-            "error": f"{type(exc).__name__}: {exc}", "consecutive_failures": failures, "retry_in_s": retry})
-        return Outcome(job.name, ran=True, ok=False, error=f"{type(exc).__name__}: {exc}", seconds=seconds,
-                       retry_in=retry)
+            last_finished_at=finished,
+            last_error_at=finished,
+            last_error=text[-8000:],
+            last_duration_seconds=seconds,
+            runs=F("runs") + 1,
+            failures=F("failures") + 1,
+            consecutive_failures=failures,
+            next_run_at=finished + dt.timedelta(seconds=retry),
+            lease_owner="",
+            lease_until=None,
+        )
+        log.error(
+            "job failed",
+            exc_info=True,
+            extra={
+                "event": "job_run",
+                "job": job.name,
+                "status": "error",
+                "duration_ms": round(seconds * 1000, 1),
+                "late_ms": late_ms,
+                "error": f"{type(exc).__name__}: {exc}",
+                "consecutive_failures": failures,
+                "retry_in_s": retry,
+            },
+        )
+        return Outcome(
+            job.name, ran=True, ok=False, error=f"{type(exc).__name__}: {exc}", seconds=seconds, retry_in=retry
+        )
     seconds = time.monotonic() - clock
     finished = timezone.now()
     JobHeartbeat.objects.filter(name=job.name).update(
-        last_finished_at=finished, last_success_at=finished, last_duration_seconds=seconds,
+        last_finished_at=finished,
+        last_success_at=finished,
+        last_duration_seconds=seconds,
         last_result={k: v for k, v in result.items() if isinstance(v, (int, float, str))},
-        runs=F("runs") + 1, consecutive_failures=0,
+        runs=F("runs") + 1,
+        consecutive_failures=0,
         # No backoff: the next run is due an interval after this one started (see _take_lease), so the sweep keeps
         # its minute however long it took.
-        next_run_at=None, lease_owner="", lease_until=None)
-    log.info("job done", extra={"event": "job_run", "job": job.name, "status": "ok", "late_ms": late_ms,
-                                "duration_ms": round(seconds * 1000, 1), "result": result})
+        next_run_at=None,
+        lease_owner="",
+        lease_until=None,
+    )
+    log.info(
+        "job done",
+        extra={
+            "event": "job_run",
+            "job": job.name,
+            "status": "ok",
+            "late_ms": late_ms,
+            "duration_ms": round(seconds * 1000, 1),
+            "result": result,
+        },
+    )
     return Outcome(job.name, ran=True, ok=True, result=result, seconds=seconds)
 
 
@@ -182,5 +240,7 @@ def seconds_until_due(job: WorkerJob) -> float:
     beat = JobHeartbeat.objects.filter(name=job.name).values("next_run_at", "last_started_at").first()
     if beat is None:
         return 0.0
-    due = beat["next_run_at"] or (beat["last_started_at"] and beat["last_started_at"] + dt.timedelta(seconds=job.every_seconds))
+    due = beat["next_run_at"] or (
+        beat["last_started_at"] and beat["last_started_at"] + dt.timedelta(seconds=job.every_seconds)
+    )
     return max(0.0, (due - timezone.now()).total_seconds()) if due else 0.0

@@ -4,6 +4,7 @@ They start with WHISTLE_PUBLIC_URL, the address people use, when it is set: a li
 a notice must not depend on which host, port or proxy the request that made it came through. Without it (the demo,
 tests) the request's own address stands in, and without a request, the demo's address.
 """
+
 from django.conf import settings
 
 DEMO_URL = "http://127.0.0.1:8000"

@@ -2,6 +2,7 @@
 
 A city changes these in the admin; nothing here needs a release.
 """
+
 from django.db import models
 
 
@@ -45,7 +46,9 @@ class RuleParameter(models.Model):
         ordering = ["key"]
 
     def __str__(self):
-        return f"{self.description or self.key}（{self.key} = {self.value.normalize() if self.value is not None else ''}）"
+        return (
+            f"{self.description or self.key}（{self.key} = {self.value.normalize() if self.value is not None else ''}）"
+        )
 
     def clean(self):
         from django.core.exceptions import ValidationError
@@ -79,7 +82,9 @@ class WorkerJob(models.Model):
         verbose_name = "后台任务"
         verbose_name_plural = "后台任务"
         ordering = ["position", "name"]
-        constraints = [models.CheckConstraint(condition=models.Q(every_seconds__gte=1), name="worker_job_every_positive")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(every_seconds__gte=1), name="worker_job_every_positive")
+        ]
 
     def __str__(self):
         return f"{self.name} 每{self.every_seconds}秒"

@@ -1,5 +1,6 @@
 """Calendar months in Beijing time: the unit every rollup, ranking and monthly page counts by. A month is the date
 of its first day."""
+
 import datetime as dt
 
 from django.utils import timezone
@@ -19,8 +20,10 @@ def add_months(month: dt.date, n: int) -> dt.date:
 def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """The month as an aware half-open interval [first moment, first moment of the next month)."""
     nxt = add_months(month, 1)
-    return (timezone.make_aware(dt.datetime(month.year, month.month, 1)),
-            timezone.make_aware(dt.datetime(nxt.year, nxt.month, 1)))
+    return (
+        timezone.make_aware(dt.datetime(month.year, month.month, 1)),
+        timezone.make_aware(dt.datetime(nxt.year, nxt.month, 1)),
+    )
 
 
 def last_complete_month(moment: dt.datetime) -> dt.date:

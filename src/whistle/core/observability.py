@@ -12,6 +12,7 @@
 - `/metrics` answers a bearer token (WHISTLE_METRICS_TOKEN) or an address in WHISTLE_METRICS_ALLOW (CIDRs, default
   loopback); anyone else gets a 404, as if it did not exist.
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -57,11 +58,17 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-REQUESTS = Counter("whistle_http_requests_total", "HTTP requests answered, by route pattern, method and status",
-                   ["route", "method", "status"])
-LATENCY = Histogram("whistle_http_request_duration_seconds", "Time to answer a request, by route pattern",
-                    ["route", "method"],
-                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+REQUESTS = Counter(
+    "whistle_http_requests_total",
+    "HTTP requests answered, by route pattern, method and status",
+    ["route", "method", "status"],
+)
+LATENCY = Histogram(
+    "whistle_http_request_duration_seconds",
+    "Time to answer a request, by route pattern",
+    ["route", "method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
 
 
 def _route(request) -> str:
@@ -102,15 +109,27 @@ class RequestMiddleware:
             LATENCY.labels(route, request.method).observe(seconds)
             # 503 is an answer (not ready, overloaded), not a fault of ours; other 5xx are, and Django adds the
             # traceback on its own logger.
-            level = logging.ERROR if status >= 500 and status != 503 else logging.WARNING if status >= 400 else logging.INFO
-            log.log(level, "request", extra={
-                "event": "request", "method": request.method, "path": request.path, "route": route,
-                "status": status, "duration_ms": round(seconds * 1000, 1), "user_id": _user_id(request),
-            })
+            level = (
+                logging.ERROR if status >= 500 and status != 503 else logging.WARNING if status >= 400 else logging.INFO
+            )
+            log.log(
+                level,
+                "request",
+                extra={
+                    "event": "request",
+                    "method": request.method,
+                    "path": request.path,
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(seconds * 1000, 1),
+                    "user_id": _user_id(request),
+                },
+            )
             _request_id.reset(token)
 
 
 # --- metrics computed from the database at scrape time -----------------------------------------------------------
+
 
 class DatabaseCollector:
     """Gauges every web process answers alike: read from the heartbeat table and the apps' declared gauges."""
@@ -119,13 +138,21 @@ class DatabaseCollector:
         from .models import JobHeartbeat
 
         now = timezone.now()
-        since = GaugeMetricFamily("whistle_job_seconds_since_success", "Seconds since the job last succeeded "
-                                  "(absent when it never has)", labels=["job"])
-        duration = GaugeMetricFamily("whistle_job_last_duration_seconds", "How long the job's last run took", labels=["job"])
-        failing = GaugeMetricFamily("whistle_job_consecutive_failures", "Failures in a row since the job last succeeded",
-                                    labels=["job"])
+        since = GaugeMetricFamily(
+            "whistle_job_seconds_since_success",
+            "Seconds since the job last succeeded (absent when it never has)",
+            labels=["job"],
+        )
+        duration = GaugeMetricFamily(
+            "whistle_job_last_duration_seconds", "How long the job's last run took", labels=["job"]
+        )
+        failing = GaugeMetricFamily(
+            "whistle_job_consecutive_failures", "Failures in a row since the job last succeeded", labels=["job"]
+        )
         runs = GaugeMetricFamily("whistle_job_runs", "Runs recorded on the job's heartbeat", labels=["job"])
-        failures = GaugeMetricFamily("whistle_job_failures", "Failed runs recorded on the job's heartbeat", labels=["job"])
+        failures = GaugeMetricFamily(
+            "whistle_job_failures", "Failed runs recorded on the job's heartbeat", labels=["job"]
+        )
         for beat in JobHeartbeat.objects.all():
             if beat.last_success_at:
                 since.add_metric([beat.name], (now - beat.last_success_at).total_seconds())
@@ -221,15 +248,20 @@ def readiness() -> tuple[bool, dict]:
     last = JobHeartbeat.objects.filter(name=SWEEP_JOB).values_list("last_success_at", flat=True).first()
     age = (timezone.now() - last).total_seconds() if last else None
     # Three intervals: one late sweep is a busy minute, three missed ones mean deadlines are not being enforced.
-    checks["sweep"] = {"ok": age is not None and age < 3 * every, "last_success_at": last.isoformat() if last else None,
-                       "age_seconds": round(age, 1) if age is not None else None, "max_age_seconds": 3 * every}
+    checks["sweep"] = {
+        "ok": age is not None and age < 3 * every,
+        "last_success_at": last.isoformat() if last else None,
+        "age_seconds": round(age, 1) if age is not None else None,
+        "max_age_seconds": 3 * every,
+    }
     return all(check["ok"] for check in checks.values()), checks
 
 
 def readyz(request):
     ready, checks = readiness()
-    response = JsonResponse({"ready": ready, "checks": checks}, status=200 if ready else 503,
-                            json_dumps_params={"ensure_ascii": False})
+    response = JsonResponse(
+        {"ready": ready, "checks": checks}, status=200 if ready else 503, json_dumps_params={"ensure_ascii": False}
+    )
     response._has_been_logged = True  # the request line says 503; Django need not add an error for each probe
     return response
 
@@ -241,14 +273,18 @@ def healthz(request):
 
 # --- the 500 page -------------------------------------------------------------------------------------------------
 
+
 def server_error(request):
     """handler500: the request id on the page (and in problem+json for the API), so a user can quote it to support."""
     request_id = getattr(request, "request_id", None) or current_request_id()
     if request.path.startswith("/api/"):
         from .errors import Problem
 
-        body = Problem("系统内部错误，已记录在日志中，请稍后再试", code="server_error", status=500).as_dict(request.path)
+        body = Problem("系统内部错误，已记录在日志中，请稍后再试", code="server_error", status=500).as_dict(
+            request.path
+        )
         body["title"] = "系统错误"
-        return JsonResponse(body, status=500, content_type="application/problem+json",
-                            json_dumps_params={"ensure_ascii": False})
+        return JsonResponse(
+            body, status=500, content_type="application/problem+json", json_dumps_params={"ensure_ascii": False}
+        )
     return HttpResponse(loader.get_template("500.html").render({"request_id": request_id}), status=500)

@@ -4,6 +4,7 @@ Each is a 422 naming the field when it is not one (`Invalid`), and stays inside 
 conversion and the database can hold: `month=0001-01` turned into a moment before year 1 in UTC, `year=10000` into
 no date at all, `page=10**20` into an OFFSET past a bigint — each was a 500 (issue 13, item 12).
 """
+
 from __future__ import annotations
 
 import datetime as dt

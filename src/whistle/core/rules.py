@@ -1,4 +1,5 @@
 """Read tunable rule parameters (table `core_ruleparameter`)."""
+
 import time
 from decimal import Decimal
 

@@ -10,13 +10,15 @@ gets a leading apostrophe, the mark Excel itself uses for "this is text".
 A sheet that would pass Excel's row limit continues on a new sheet (`台账-1`, `台账-2` …) with the header
 repeated, never cut silently.
 """
+
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import IO, Iterable, Sequence
+from typing import IO
 
 import xlsxwriter
 from django.utils import timezone
@@ -37,8 +39,16 @@ def _local(moment: dt.datetime) -> dt.datetime:
 class Sheet:
     """One logical sheet: rows go on `ws`, and past `max_rows` on the next part with the header again."""
 
-    def __init__(self, book: "Book", name: str, header: Sequence[str], *, parts: bool, max_rows: int,
-                 widths: dict[int, float] | None = None):
+    def __init__(
+        self,
+        book: Book,
+        name: str,
+        header: Sequence[str],
+        *,
+        parts: bool,
+        max_rows: int,
+        widths: dict[int, float] | None = None,
+    ):
         self.book, self.name, self.header, self.max_rows, self.widths = book, name, list(header), max_rows, widths or {}
         self.part = 0
         self.parts = parts
@@ -77,11 +87,16 @@ class Book:
 
     `constant_memory` streams rows to disk (for exports of any length); rows must then be written in order."""
 
-    def __init__(self, target: IO[bytes] | None = None, *, constant_memory: bool = False,
-                 max_rows: int = EXCEL_MAX_ROWS):
+    def __init__(
+        self, target: IO[bytes] | None = None, *, constant_memory: bool = False, max_rows: int = EXCEL_MAX_ROWS
+    ):
         self.target = target if target is not None else io.BytesIO()
-        options = {"remove_timezone": True, "strings_to_formulas": False, "strings_to_urls": False,
-                   "strings_to_numbers": False}
+        options = {
+            "remove_timezone": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        }
         options["constant_memory" if constant_memory else "in_memory"] = True
         self.book = xlsxwriter.Workbook(self.target, options)
         self.max_rows = max_rows
@@ -89,8 +104,9 @@ class Book:
         self.when = self.book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
         self.day = self.book.add_format({"num_format": "yyyy-mm-dd"})
 
-    def sheet(self, name: str, header: Sequence[str] = (), *, rows: int | None = None,
-              widths: dict[int, float] | None = None) -> Sheet:
+    def sheet(
+        self, name: str, header: Sequence[str] = (), *, rows: int | None = None, widths: dict[int, float] | None = None
+    ) -> Sheet:
         """A new sheet. `rows`: how many data rows will come, when known; a sheet that will not fit is written
         as `name-1`, `name-2` … from the start (an unknown length that overflows raises instead of cutting)."""
         parts = rows is not None and rows + (1 if header else 0) > self.max_rows
@@ -133,6 +149,7 @@ def workbook(sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence]]]) ->
 
 
 # ---- CSV -------------------------------------------------------------------------------------------------------
+
 
 def csv_text(value) -> str:
     """One CSV cell as text, neutralised so a spreadsheet never evaluates it."""

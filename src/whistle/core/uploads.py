@@ -5,6 +5,7 @@ HTML or SVG file on our origin. So each allowed type is recognised by its signat
 the zip's own parts), the stored content type is the recognised one, and the stored name carries the extension
 that type has — never the client's.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,17 @@ from .errors import Invalid
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXTENSIONS = {
-    "image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/heic": ".heic", "application/pdf": ".pdf",
-    "audio/mpeg": ".mp3", "audio/amr": ".amr", "audio/wav": ".wav", "video/mp4": ".mp4", DOCX: ".docx", XLSX: ".xlsx",
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "image/heic": ".heic",
+    "application/pdf": ".pdf",
+    "audio/mpeg": ".mp3",
+    "audio/amr": ".amr",
+    "audio/wav": ".wav",
+    "video/mp4": ".mp4",
+    DOCX: ".docx",
+    XLSX: ".xlsx",
     "application/msword": ".doc",
 }
 _HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
@@ -72,8 +82,14 @@ def _office(upload) -> str | None:
     return None
 
 
-def checked(upload, allowed, *, field: str = "file", message: str = "不支持的文件类型，请上传图片、PDF、音视频或Office文档",
-            code: str = "file_type_not_allowed") -> tuple[str, str]:
+def checked(
+    upload,
+    allowed,
+    *,
+    field: str = "file",
+    message: str = "不支持的文件类型，请上传图片、PDF、音视频或Office文档",
+    code: str = "file_type_not_allowed",
+) -> tuple[str, str]:
     """(content type, stored name) for an upload whose content is one of the `allowed` types; else 422 on `field`."""
     content_type = sniff(upload)
     if content_type is None or content_type not in allowed:

@@ -23,16 +23,24 @@ class RankingClassAdmin(admin.ModelAdmin):
 
 def _fact(name: str):
     """A rollup column under its Chinese name (the columns are counters named by `rollup.FACT_LABELS`)."""
+
     @admin.display(description=FACT_LABELS[name], ordering=name)
     def column(row):
         return getattr(row, name)
+
     column.__name__ = f"fact_{name}"
     return column
 
 
 @admin.register(CaseMonthFact)
 class CaseMonthFactAdmin(admin.ModelAdmin):
-    list_display = ("month", "county", "lead_unit", "state", *[_fact(n) for n in ("cases", "due", "on_time", "followed", "closed", "withdrawn")])
+    list_display = (
+        "month",
+        "county",
+        "lead_unit",
+        "state",
+        *[_fact(n) for n in ("cases", "due", "on_time", "followed", "closed", "withdrawn")],
+    )
     list_filter = ("month", county_filter("county"))
     list_select_related = ("county", "lead_unit")
 

@@ -1,5 +1,6 @@
 """GET /api/v1/metrics/…: definitions, rates and rankings, scoped to the actor. Thin: the work is in
 `metrics` and `rankings`."""
+
 from ninja import Query, Router
 
 from . import metrics, rankings, rollup
@@ -17,17 +18,27 @@ def list_definitions(request):
 
 
 @router.get("/rates", summary="三率等指标：按县区、按单位或全范围")
-def list_rates(request, group_by: str | None = None, month: str | None = None,
-               month_from: str | None = None, month_to: str | None = None):
+def list_rates(
+    request,
+    group_by: str | None = None,
+    month: str | None = None,
+    month_from: str | None = None,
+    month_to: str | None = None,
+):
     """`month=YYYY-MM` for one month, or `month_from`/`month_to` for a range (months of submission). `as_of`: the
     rollup's measuring moment (a case whose contact or opinion deadline was still ahead then is left out)."""
     metrics.check_viewer(request.actor)
     first = _month(month_from or month, "month_from" if month_from else "month")
     last = _month(month_to, "month_to") if month_to else first
     rows = metrics.rates(request.actor, first, last, group_by or None)
-    return {"month_from": f"{first:%Y-%m}", "month_to": f"{last:%Y-%m}", "group_by": group_by or None, "as_of": rollup.as_of(),
-            "definitions": rows[0]["definitions"] if rows else metrics.labels(metrics.definitions()),
-            "rows": [{k: v for k, v in r.items() if k != "definitions"} for r in rows]}
+    return {
+        "month_from": f"{first:%Y-%m}",
+        "month_to": f"{last:%Y-%m}",
+        "group_by": group_by or None,
+        "as_of": rollup.as_of(),
+        "definitions": rows[0]["definitions"] if rows else metrics.labels(metrics.definitions()),
+        "rows": [{k: v for k, v in r.items() if k != "definitions"} for r in rows],
+    }
 
 
 @router.get("/rankings", summary="月度排名（红榜/黑榜、环比）")

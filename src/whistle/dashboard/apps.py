@@ -10,12 +10,24 @@ class DashboardConfig(AppConfig):
     # The cockpit is warmed after the rollup refresh in the same minute: it reads the refreshed rollup and the hot
     # topics' counts. Hot topics tokenise text, the costliest of the three, so they run less often.
     worker_jobs: dict[str, dict] = {
-        "whistle.dashboard.rollup.worker_job": {"name": "metrics_rollup", "group": "analytics", "every_seconds": 60,
-                                                "description": "三率汇总表增量刷新"},
-        "whistle.dashboard.topics.refresh_topics": {"name": "hot_topics", "group": "analytics", "every_seconds": 300,
-                                                    "description": "热点词统计"},
-        "whistle.dashboard.cockpit.warm": {"name": "cockpit_warm", "group": "analytics", "every_seconds": 60,
-                                           "description": "预先生成各领导驾驶舱页面"},
+        "whistle.dashboard.rollup.worker_job": {
+            "name": "metrics_rollup",
+            "group": "analytics",
+            "every_seconds": 60,
+            "description": "三率汇总表增量刷新",
+        },
+        "whistle.dashboard.topics.refresh_topics": {
+            "name": "hot_topics",
+            "group": "analytics",
+            "every_seconds": 300,
+            "description": "热点词统计",
+        },
+        "whistle.dashboard.cockpit.warm": {
+            "name": "cockpit_warm",
+            "group": "analytics",
+            "every_seconds": 60,
+            "description": "预先生成各领导驾驶舱页面",
+        },
     }
     # Extra navigation links by role: {role: [(url name, label)]}, appended after the core pages' links.
     nav_links: dict = {

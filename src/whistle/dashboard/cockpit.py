@@ -20,6 +20,7 @@ at most that old). The page shows the rollup's latest measuring moment ("数据�
 The patronage block depends on the person (a leader sees the assignments they lead themselves, wherever they
 are), so it is read per request and never shared between leaders of a scope.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -45,7 +46,6 @@ MAX_AGE_SECONDS = 300
 UNITS_SHOWN = 20
 
 
-
 def store() -> BaseCache:
     """The stored pages' shared cache (settings.CACHES["pages"])."""
     return caches["pages"]
@@ -65,11 +65,11 @@ def _rollup_state() -> tuple[tuple, dt.datetime] | None:
 
 
 def _valid(entry: dict | None, stamp: tuple, now: dt.datetime, max_age: float = MAX_AGE_SECONDS) -> bool:
-    return (entry is not None and entry["stamp"] == stamp
-            and entry["computed_at"] >= now - dt.timedelta(seconds=max_age))
+    return entry is not None and entry["stamp"] == stamp and entry["computed_at"] >= now - dt.timedelta(seconds=max_age)
 
 
 # ---- the page ------------------------------------------------------------------------------------------------
+
 
 def page(actor: Actor, month: dt.date | None = None, now: dt.datetime | None = None) -> dict:
     """The cockpit for the actor's scope and `month` (default: this month): the stored computation when it was
@@ -83,9 +83,13 @@ def page(actor: Actor, month: dt.date | None = None, now: dt.datetime | None = N
     if not (state and _valid(entry, stamp, now)):
         entry = _computed(actor, month, now, state)
     data = dict(entry["data"])
-    data.update(as_of=as_of, computed_at=entry["computed_at"], prev_month=add_months(month, -1),
-                next_month=add_months(month, 1) if data["end"] <= now else None,
-                patronage=_patronage(actor, month.year))
+    data.update(
+        as_of=as_of,
+        computed_at=entry["computed_at"],
+        prev_month=add_months(month, -1),
+        next_month=add_months(month, 1) if data["end"] <= now else None,
+        patronage=_patronage(actor, month.year),
+    )
     return data
 
 
@@ -103,7 +107,11 @@ def compute(actor: Actor, month: dt.date, as_of: dt.datetime | None = None) -> d
     from whistle.web.selectors import counties_for
 
     start, end = month_bounds(month)
-    period = {"view": "all", "date_from": start.date().isoformat(), "date_to": (end - dt.timedelta(days=1)).date().isoformat()}
+    period = {
+        "view": "all",
+        "date_from": start.date().isoformat(),
+        "date_to": (end - dt.timedelta(days=1)).date().isoformat(),
+    }
 
     ledger = reverse("web:ledger")  # once: the page has hundreds of links
 
@@ -117,13 +125,27 @@ def compute(actor: Actor, month: dt.date, as_of: dt.datetime | None = None) -> d
     defs = metrics.definitions()
     by_code = {d.code: d for d in defs}
     composite = next((d for d in defs if d.kind == MetricKind.COMPOSITE), None)
-    shown = [c for c in (list(composite.params.get("weights", {})) if composite else RATE_CODES_FALLBACK) if c in by_code]
+    shown = [
+        c for c in (list(composite.params.get("weights", {})) if composite else RATE_CODES_FALLBACK) if c in by_code
+    ]
     shown += [composite.code] if composite else []
     labels = {d.code: d.name for d in defs}
-    denominators = {d.code: sorted(f for f, w in d.params.get("denominator", {}).items() if float(w))
-                    for d in defs if d.kind == MetricKind.RATIO}
-    definitions = [{"code": d.code, "name": d.name, "label": d.label, "caption": d.display_caption(labels),
-                    "weights": d.params.get("weights")} for d in defs if d.code in shown]
+    denominators = {
+        d.code: sorted(f for f, w in d.params.get("denominator", {}).items() if float(w))
+        for d in defs
+        if d.kind == MetricKind.RATIO
+    }
+    definitions = [
+        {
+            "code": d.code,
+            "name": d.name,
+            "label": d.label,
+            "caption": d.display_caption(labels),
+            "weights": d.params.get("weights"),
+        }
+        for d in defs
+        if d.code in shown
+    ]
 
     def rate_cells(row: dict, **scope) -> list[dict]:
         values = metrics.evaluate(defs, row)
@@ -131,9 +153,16 @@ def compute(actor: Actor, month: dt.date, as_of: dt.datetime | None = None) -> d
         for code in shown:
             figure = values.get(code) or {}
             facts = denominators.get(code)
-            cells.append({"code": code, "label": labels.get(code, code), "value": figure.get("value"),
-                          "numerator": figure.get("numerator"), "denominator": figure.get("denominator"),
-                          "url": link(fact=facts, **scope) if facts else link(**scope)})
+            cells.append(
+                {
+                    "code": code,
+                    "label": labels.get(code, code),
+                    "value": figure.get("value"),
+                    "numerator": figure.get("numerator"),
+                    "denominator": figure.get("denominator"),
+                    "url": link(fact=facts, **scope) if facts else link(**scope),
+                }
+            )
         return cells
 
     facts = CaseMonthFact.objects.filter(metrics.fact_scope_q(actor))
@@ -148,37 +177,62 @@ def compute(actor: Actor, month: dt.date, as_of: dt.datetime | None = None) -> d
     now_by_county = {r["county_id"]: r for r in rollup.sums(open_rows, "county_id", now_names)}
     current = {name: sum(r[name] for r in now_by_county.values()) for name in now_names}
     current["open"] = current.pop("cases")
-    current_links = {"overdue": ledger_url(view="overdue"), "supervised": ledger_url(view="supervised"),
-                     "escalated": ledger_url(view="escalated", basis="open"), "open": ledger_url(view="open")}
+    current_links = {
+        "overdue": ledger_url(view="overdue"),
+        "supervised": ledger_url(view="supervised"),
+        "escalated": ledger_url(view="escalated", basis="open"),
+        "open": ledger_url(view="open"),
+    }
 
     by_state = {r["state"]: r["cases"] for r in rollup.sums(in_month, "state", ("cases",))}
-    states = [{"code": s, "name": label, "value": by_state.get(s, 0), "url": link(state=s)} for s, label in State.choices]
+    states = [
+        {"code": s, "name": label, "value": by_state.get(s, 0), "url": link(state=s)} for s, label in State.choices
+    ]
     # The closed state splits into 已办结 (closed with a reply) and 已撤回 (withdrawn, no reply), as the rollup counts them.
-    states[-1:] = [{"code": State.CLOSED, "name": State.CLOSED.label, "value": counts["closed"], "url": link(fact="closed")},
-                   {"code": "withdrawn", "name": "已撤回", "value": counts["withdrawn"], "url": link(fact="withdrawn")}]
+    states[-1:] = [
+        {"code": State.CLOSED, "name": State.CLOSED.label, "value": counts["closed"], "url": link(fact="closed")},
+        {"code": "withdrawn", "name": "已撤回", "value": counts["withdrawn"], "url": link(fact="withdrawn")},
+    ]
 
     first = add_months(month, -11)
-    monthly = {r["month"]: r for r in rollup.sums(facts.filter(month__gte=first, month__lte=month), "month", ("cases", "closed"))}
+    monthly = {
+        r["month"]: r
+        for r in rollup.sums(facts.filter(month__gte=first, month__lte=month), "month", ("cases", "closed"))
+    }
     trend = []
     for n in range(11, -1, -1):
         m = add_months(month, -n)
         s_, e_ = month_bounds(m)
         row = monthly.get(m, {})
         span = {"date_from": s_.date().isoformat(), "date_to": (e_ - dt.timedelta(days=1)).date().isoformat()}
-        trend.append({"month": f"{m:%Y-%m}", "label": f"{m.month}月", "total": row.get("cases", 0),
-                      "closed": row.get("closed", 0), "url": ledger_url(view="all", **span),
-                      "closed_url": ledger_url(view="all", fact="closed", **span)})
+        trend.append(
+            {
+                "month": f"{m:%Y-%m}",
+                "label": f"{m.month}月",
+                "total": row.get("cases", 0),
+                "closed": row.get("closed", 0),
+                "url": ledger_url(view="all", **span),
+                "closed_url": ledger_url(view="all", fact="closed", **span),
+            }
+        )
 
     by_county = []
     for county in counties_for(actor):
         c = county_counts.get(county.pk) or {name: 0 for name in rollup.FACT_NAMES}
         code = county.code
-        row = {"code": code, "name": county.short_name or county.name, "full_name": county.name,
-               "total": c["cases"], "closed": c["closed"], "open": _open(c),
-               # The month's cases now overdue: the same period as the 受理 beside it (the all-month "now" figure
-               # is the 当前超期 tile above).
-               "overdue": c["overdue"],
-               "url": link(county=code), "overdue_url": link(view="overdue", county=code)}
+        row = {
+            "code": code,
+            "name": county.short_name or county.name,
+            "full_name": county.name,
+            "total": c["cases"],
+            "closed": c["closed"],
+            "open": _open(c),
+            # The month's cases now overdue: the same period as the 受理 beside it (the all-month "now" figure
+            # is the 当前超期 tile above).
+            "overdue": c["overdue"],
+            "url": link(county=code),
+            "overdue_url": link(view="overdue", county=code),
+        }
         row["rate_cells"] = rate_cells(c, county=code)
         row["rates"] = {cell["code"]: cell for cell in row["rate_cells"]}
         by_county.append(row)
@@ -189,28 +243,66 @@ def compute(actor: Actor, month: dt.date, as_of: dt.datetime | None = None) -> d
     by_unit = []
     for pk in busiest:
         c, code = unit_counts[pk], names[pk].code
-        by_unit.append({"code": code, "name": names[pk].name, "total": c["cases"], "closed": c["closed"],
-                        "open": _open(c), "overdue": c["overdue"], "url": link(unit=code),
-                        "overdue_url": link(view="overdue", unit=code), "rate_cells": rate_cells(c, unit=code)})
+        by_unit.append(
+            {
+                "code": code,
+                "name": names[pk].name,
+                "total": c["cases"],
+                "closed": c["closed"],
+                "open": _open(c),
+                "overdue": c["overdue"],
+                "url": link(unit=code),
+                "overdue_url": link(view="overdue", unit=code),
+                "rate_cells": rate_cells(c, unit=code),
+            }
+        )
 
-    rectification = {"total": counts["rect_cases"], "contacted": counts["rect_contacted"],
-                     "open": counts["rect_open"], "overdue": counts["rect_overdue"]}
-    rectification_links = {"total": link(fact="rect_cases"), "contacted": link(fact="rect_contacted"),
-                           "open": link(channel="rating", basis="open"), "overdue": link(view="overdue", channel="rating")}
+    rectification = {
+        "total": counts["rect_cases"],
+        "contacted": counts["rect_contacted"],
+        "open": counts["rect_open"],
+        "overdue": counts["rect_overdue"],
+    }
+    rectification_links = {
+        "total": link(fact="rect_cases"),
+        "contacted": link(fact="rect_contacted"),
+        "open": link(channel="rating", basis="open"),
+        "overdue": link(view="overdue", channel="rating"),
+    }
 
     return {
-        "month": month, "start": start, "end": end, "as_of": as_of, "period": period,
-        "totals": totals, "links": {"all": link(), "open": link(basis="open"), "closed": link(fact="closed"),
-                                    "reopened": link(fact="reopened")},
-        "current": current, "current_links": current_links, "states": states, "trend": trend,
-        "by_county": by_county, "by_unit": by_unit, "shown": shown, "labels": labels, "definitions": definitions,
+        "month": month,
+        "start": start,
+        "end": end,
+        "as_of": as_of,
+        "period": period,
+        "totals": totals,
+        "links": {
+            "all": link(),
+            "open": link(basis="open"),
+            "closed": link(fact="closed"),
+            "reopened": link(fact="reopened"),
+        },
+        "current": current,
+        "current_links": current_links,
+        "states": states,
+        "trend": trend,
+        "by_county": by_county,
+        "by_unit": by_unit,
+        "shown": shown,
+        "labels": labels,
+        "definitions": definitions,
         "rankings": _rankings(actor, month, link),
         "ratings": _ratings(actor, start, end),
-        "rectification": rectification, "rectification_links": rectification_links,
+        "rectification": rectification,
+        "rectification_links": rectification_links,
         # Ratings are not cases: their figures open the month's 亮评价 ranking; patronage's open the portfolio and the
         # coverage table (and its .xlsx).
-        "other_links": {"ratings": f"{reverse('ratings:ranking')}?month={month:%Y-%m}",
-                        "patronage": reverse("patronage:home"), "coverage": reverse("patronage:coverage")},
+        "other_links": {
+            "ratings": f"{reverse('ratings:ranking')}?month={month:%Y-%m}",
+            "patronage": reverse("patronage:home"),
+            "coverage": reverse("patronage:coverage"),
+        },
         # Read from the worker's per-scope cache only: tokenising case texts is the worker's (`refresh_topics`).
         "topics": hot_topics(actor, month, limit=10, compute=0, month_cases=counts["cases"]),
     }
@@ -238,8 +330,10 @@ def _ratings(actor: Actor, start: dt.datetime, end: dt.datetime) -> dict:
     from whistle.ratings.selectors import ratings_by_unit, ratings_overview
 
     last = (end - dt.timedelta(days=1)).date()
-    return {"overview": ratings_overview(actor, start.date(), last),
-            "by_unit": list(ratings_by_unit(actor, start.date(), last))[:10]}
+    return {
+        "overview": ratings_overview(actor, start.date(), last),
+        "by_unit": list(ratings_by_unit(actor, start.date(), last))[:10],
+    }
 
 
 def _patronage(actor: Actor, year: int) -> dict:
@@ -249,6 +343,7 @@ def _patronage(actor: Actor, year: int) -> dict:
 
 
 # ---- the worker job ------------------------------------------------------------------------------------------
+
 
 def warm(now: dt.datetime) -> dict:
     """Worker job (after the rollup refresh): store the cockpit of every active scope for the month the page opens

@@ -2,6 +2,7 @@
 
 `rates()` is the interface the cockpit uses; keep its signature.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -40,8 +41,7 @@ def evaluate(defs: list[MetricDefinition], facts: dict) -> dict[str, dict]:
         if d.kind == MetricKind.RATIO:
             num = sum(float(w) * facts.get(f, 0) for f, w in d.params.get("numerator", {}).items())
             den = sum(float(w) * facts.get(f, 0) for f, w in d.params.get("denominator", {}).items())
-            out[d.code] = {"value": percent(num, den),
-                           "numerator": _number(num), "denominator": _number(den)}
+            out[d.code] = {"value": percent(num, den), "numerator": _number(num), "denominator": _number(den)}
         else:
             out[d.code] = composite(d, out)
     return out
@@ -98,8 +98,9 @@ def month_or_last_complete(value, field: str = "month") -> dt.date:
     return parse_month(value, field) if value else last_complete_month(timezone.now())
 
 
-def rates(actor: Actor, month_from: dt.date, month_to: dt.date, group_by: str | None = None, *,
-          source: str = "rollup") -> list[dict]:
+def rates(
+    actor: Actor, month_from: dt.date, month_to: dt.date, group_by: str | None = None, *, source: str = "rollup"
+) -> list[dict]:
     """Every active rate over the months [month_from, month_to] (inclusive, by month of submission) in the
     actor's scope, one row per county (`group_by="county"`), per lead unit (`"unit"`) or for the whole scope (None).
 
@@ -124,15 +125,30 @@ def rates(actor: Actor, month_from: dt.date, month_to: dt.date, group_by: str | 
     if group_by is None:
         facts = total()
         root = actor.scope_root
-        return [{"code": root.code if root else None, "name": (root.name if root else "全市"), "cases": facts["cases"],
-                 **evaluate(defs, facts), "definitions": used}]
+        return [
+            {
+                "code": root.code if root else None,
+                "name": (root.name if root else "全市"),
+                "cases": facts["cases"],
+                **evaluate(defs, facts),
+                "definitions": used,
+            }
+        ]
     grouped = [r for r in total(column) if r[column] is not None]
     units = Unit.objects.in_bulk([r[column] for r in grouped])
     rows = []
     for r in grouped:
         unit = units[r[column]]
-        rows.append({"code": unit.code, "name": unit.name, "cases": r["cases"], **evaluate(defs, r), "definitions": used,
-                     "_path": unit.path})
+        rows.append(
+            {
+                "code": unit.code,
+                "name": unit.name,
+                "cases": r["cases"],
+                **evaluate(defs, r),
+                "definitions": used,
+                "_path": unit.path,
+            }
+        )
     rows.sort(key=lambda row: row.pop("_path"))
     return rows
 
@@ -147,5 +163,13 @@ def check_viewer(actor: Actor) -> None:
 
 
 def definition_dict(d: MetricDefinition) -> dict:
-    return {"code": d.code, "name": d.name, "kind": d.kind, "params": d.params, "version": d.version,
-            "label": d.label, "is_active": d.is_active, "source": d.source}
+    return {
+        "code": d.code,
+        "name": d.name,
+        "kind": d.kind,
+        "params": d.params,
+        "version": d.version,
+        "label": d.label,
+        "is_active": d.is_active,
+        "source": d.source,
+    }

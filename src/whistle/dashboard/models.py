@@ -3,6 +3,7 @@
 A published figure always names the definition it used as `code@version`; editing a definition in the admin
 bumps its version, so an old report and a new one never silently disagree about what a rate meant.
 """
+
 from django.db import models
 from django.db.models import Q
 
@@ -27,8 +28,11 @@ class MetricDefinition(models.Model):
     is_active = models.BooleanField("启用", default=True)
     source = models.CharField("口径来源", max_length=200, blank=True, help_text="研究出处与备注，只在后台显示")
     caption = models.CharField(
-        "通报说明", max_length=200, blank=True,
-        help_text="印发的考核通报和排名页上对本指标的说明（本市自己的表述）；综合得分留空时按权重自动生成")
+        "通报说明",
+        max_length=200,
+        blank=True,
+        help_text="印发的考核通报和排名页上对本指标的说明（本市自己的表述）；综合得分留空时按权重自动生成",
+    )
     order = models.PositiveSmallIntegerField("排序", default=100)
     updated_at = models.DateTimeField("修改时间", auto_now=True)
 
@@ -74,7 +78,9 @@ class MetricDefinition(models.Model):
                 raise ValidationError({"params": f"缺少 {key}：应为 {{{what}: 权重}}"})
             for name, w in found.items():
                 if name not in allowed:
-                    raise ValidationError({"params": f"{key} 中的 {name} 不是可用的{what}：{'、'.join(sorted(allowed))}"})
+                    raise ValidationError(
+                        {"params": f"{key} 中的 {name} 不是可用的{what}：{'、'.join(sorted(allowed))}"}
+                    )
                 if isinstance(w, bool) or not isinstance(w, (int, float)) or w < 0:
                     raise ValidationError({"params": f"{key} 中 {name} 的权重应为非负数"})
 
@@ -188,8 +194,11 @@ class CaseMonthFact(models.Model):
         indexes = [models.Index(fields=["month", "county"], name="fact_month_county")]
         constraints = [
             models.UniqueConstraint(fields=["month", "county", "lead_unit", "state"], name="fact_unique_group_state"),
-            models.UniqueConstraint(fields=["month", "county", "state"], condition=Q(lead_unit__isnull=True),
-                                    name="fact_unique_undispatched_state"),
+            models.UniqueConstraint(
+                fields=["month", "county", "state"],
+                condition=Q(lead_unit__isnull=True),
+                name="fact_unique_undispatched_state",
+            ),
         ]
 
 

@@ -10,6 +10,7 @@ fixes the order they are listed in.
 
 `ranking()` is the interface the cockpit uses; keep its signature.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,7 +47,8 @@ def unclassed_units():
     """Active units that handle cases (in the dispatch catalogue, or leading a case) but match no ranking class:
     they would never be ranked. Empty when the classes cover every handler (rules.md §8.6)."""
     handlers = Unit.objects.filter(
-        Q(pk__in=DispatchRule.objects.values("unit_id")) | Q(pk__in=Case.objects.values("lead_unit_id")), is_active=True)
+        Q(pk__in=DispatchRule.objects.values("unit_id")) | Q(pk__in=Case.objects.values("lead_unit_id")), is_active=True
+    )
     for rc in classes():
         handlers = handlers.exclude(level=rc.level, kind__in=rc.kinds)
     return handlers
@@ -69,11 +71,16 @@ def _scores(rc: RankingClass, month: dt.date, defs, units: dict[int, Unit], sour
         f = facts.get(pk) or {name: 0 for name in rollup.FACT_NAMES}
         values = metrics.evaluate(defs, f)
         score = values.get(code, {}).get("value")
-        rows.append({
-            "unit": unit.code, "name": unit.name, "cases": f["cases"], "score": score,
-            "rates": {p: values.get(p, {}).get("value") for p in parts},
-            "ranked": f["cases"] >= rc.min_cases and score is not None,
-        })
+        rows.append(
+            {
+                "unit": unit.code,
+                "name": unit.name,
+                "cases": f["cases"],
+                "score": score,
+                "rates": {p: values.get(p, {}).get("value") for p in parts},
+                "ranked": f["cases"] >= rc.min_cases and score is not None,
+            }
+        )
     ranked = sorted((r for r in rows if r["ranked"]), key=lambda r: (-r["score"], -r["cases"], r["unit"]))
     rest = sorted((r for r in rows if not r["ranked"]), key=lambda r: (-r["cases"], r["unit"]))
     previous = None
@@ -121,28 +128,44 @@ def ranking(actor: Actor, unit_class: str, month: dt.date, *, source: str = "rol
         p = before.get(r["unit"])
         r["previous_rank"] = p["rank"] if p else None
         r["rank_change"] = (p["rank"] - r["rank"]) if p and p["rank"] and r["rank"] else None
-        r["score_change"] = (round(r["score"] - p["score"], 1)
-                             if p and p["score"] is not None and r["score"] is not None else None)
+        r["score_change"] = (
+            round(r["score"] - p["score"], 1) if p and p["score"] is not None and r["score"] is not None else None
+        )
         r["composite"] = r["score"]
         for part, value in r["rates"].items():
             r[part] = value
-        if actor.is_system or actor.is_city_wide or actor.role in metrics.READ_ALL_ROLES or actor.covers(by_code[r["unit"]]):
+        if (
+            actor.is_system
+            or actor.is_city_wide
+            or actor.role in metrics.READ_ALL_ROLES
+            or actor.covers(by_code[r["unit"]])
+        ):
             visible.append(r)
     ranked_all = [r for r in now_rows if r["rank"] is not None]
     red, black = red_and_black(ranked_all, rc.list_length)
     return {
-        "class": rc.code, "class_name": rc.name, "month": f"{month:%Y-%m}",
-        "window": {"from": f"{add_months(month, 1 - rc.window_months):%Y-%m}", "to": f"{month:%Y-%m}",
-                   "months": rc.window_months},
-        "min_cases": rc.min_cases, "list_length": rc.list_length, "ranked_count": len(ranked_all),
-        "definition": rc.metric.label, "definitions": metrics.labels(defs),
+        "class": rc.code,
+        "class_name": rc.name,
+        "month": f"{month:%Y-%m}",
+        "window": {
+            "from": f"{add_months(month, 1 - rc.window_months):%Y-%m}",
+            "to": f"{month:%Y-%m}",
+            "months": rc.window_months,
+        },
+        "min_cases": rc.min_cases,
+        "list_length": rc.list_length,
+        "ranked_count": len(ranked_all),
+        "definition": rc.metric.label,
+        "definitions": metrics.labels(defs),
         # What official pages print: the metric's name and the city's caption (codes and versions stay in the admin
         # and the .xlsx's 口径 sheet).
-        "metric_name": rc.metric.name, "metric_caption": rc.metric.display_caption({d.code: d.name for d in defs}),
+        "metric_name": rc.metric.name,
+        "metric_caption": rc.metric.display_caption({d.code: d.name for d in defs}),
         "parts": list(rc.metric.params.get("weights", {})) if rc.metric.kind == MetricKind.COMPOSITE else [],
         "rows": visible,
         # The lists are what the city publishes (the 通报 circulates them to every office), so an actor below the
         # city sees them whole, like the ranked count beside them; only the table rows are scoped.
-        "red": red, "black": black,
+        "red": red,
+        "black": black,
         "classes": [{"code": c.code, "name": c.name} for c in classes()],
     }

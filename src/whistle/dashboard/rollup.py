@@ -8,6 +8,7 @@ watermark. A few facts change with the clock alone: a case not yet contacted (an
 deadline and late after it, an open case becomes overdue when its current deadline passes. Each rollup row keeps
 the earliest such moment of its cases (`stale_at`), and a refresh also recomputes the months where it has passed.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,8 +18,8 @@ from django.db.models import Count, F, Min, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from whistle.cases.models import Card, Case, CaseEvent, Channel, EscalationLevel, Resolution, Satisfaction
 from whistle.core.months import add_months, month_bounds, month_of
-from whistle.cases.models import Case, CaseEvent, Card, Channel, EscalationLevel, Resolution, Satisfaction
 
 from .models import CaseMonthFact, RollupState
 
@@ -46,7 +47,8 @@ def facts(now: dt.datetime) -> dict[str, Q]:
         "dispatched": Q(dispatched_at__isnull=False),
         # 应办结件: replied (on time or not), or still open a working day past the solve deadline (red card).
         "due": Q(replied_at__isnull=False) | Q(is_open=True, card=Card.RED),
-        "on_time": Q(replied_at__isnull=False) & (Q(resolve_due_at__isnull=True) | Q(replied_at__lte=F("resolve_due_at"))),
+        "on_time": Q(replied_at__isnull=False)
+        & (Q(resolve_due_at__isnull=True) | Q(replied_at__lte=F("resolve_due_at"))),
         "accept_due": accept["due"],
         "accept_in_time": accept["in_time"],
         "accept_pending": accept["pending"],
@@ -85,14 +87,37 @@ def facts(now: dt.datetime) -> dict[str, Q]:
 
 
 FACT_LABELS = {
-    "cases": "受理件", "dispatched": "派单件", "due": "应办结件", "on_time": "按期办结件",
-    "accept_due": "应签收件（已签收或已过签收时限）", "accept_in_time": "及时签收件", "accept_pending": "待签收未到期件",
-    "contact_due": "应联系件（已联系或已过联系时限）", "contact_in_time": "按时联系件", "contact_pending": "待联系未到期件",
-    "opinion_due": "应答复件（已答复或已过答复时限）", "opinion_in_time": "按时答复件", "opinion_pending": "待答复未到期件",
-    "followed": "回访件", "res_resolved": "回访已解决", "res_partly": "回访部分解决", "res_unresolved": "回访未解决",
-    "res_unreachable": "回访无法联系", "sat_satisfied": "满意", "sat_basic": "基本满意", "sat_unsatisfied": "不满意",
-    "returned": "退单件", "reopened": "重办件", "closed": "已办结件", "withdrawn": "已撤回（终止）件", "overdue": "超期在办件", "supervised": "督办中件",
-    "escalated": "提级协调中件", "rect_cases": "差评整改件", "rect_contacted": "差评已回访件", "rect_open": "整改中件",
+    "cases": "受理件",
+    "dispatched": "派单件",
+    "due": "应办结件",
+    "on_time": "按期办结件",
+    "accept_due": "应签收件（已签收或已过签收时限）",
+    "accept_in_time": "及时签收件",
+    "accept_pending": "待签收未到期件",
+    "contact_due": "应联系件（已联系或已过联系时限）",
+    "contact_in_time": "按时联系件",
+    "contact_pending": "待联系未到期件",
+    "opinion_due": "应答复件（已答复或已过答复时限）",
+    "opinion_in_time": "按时答复件",
+    "opinion_pending": "待答复未到期件",
+    "followed": "回访件",
+    "res_resolved": "回访已解决",
+    "res_partly": "回访部分解决",
+    "res_unresolved": "回访未解决",
+    "res_unreachable": "回访无法联系",
+    "sat_satisfied": "满意",
+    "sat_basic": "基本满意",
+    "sat_unsatisfied": "不满意",
+    "returned": "退单件",
+    "reopened": "重办件",
+    "closed": "已办结件",
+    "withdrawn": "已撤回（终止）件",
+    "overdue": "超期在办件",
+    "supervised": "督办中件",
+    "escalated": "提级协调中件",
+    "rect_cases": "差评整改件",
+    "rect_contacted": "差评已回访件",
+    "rect_open": "整改中件",
     "rect_overdue": "整改超期件",
 }
 FACT_NAMES: list[str] = list(FACT_LABELS)  # the summable columns of `CaseMonthFact`, in `facts()`'s order
@@ -111,10 +136,12 @@ def _stale_at(now: dt.datetime) -> dict:
     """When a group's clock-driven facts next change: the earliest pending contact or opinion deadline, the
     earliest current deadline of an open case not yet overdue."""
     f = facts(now)
-    return {"_accept": Min("return_due_at", filter=f["accept_pending"]),
-            "_contact": Min("contact_due_at", filter=f["contact_pending"]),
-            "_opinion": Min("opinion_due_at", filter=f["opinion_pending"]),
-            "_next_due": Min("next_due_at", filter=Q(is_open=True, next_due_at__gte=now))}
+    return {
+        "_accept": Min("return_due_at", filter=f["accept_pending"]),
+        "_contact": Min("contact_due_at", filter=f["contact_pending"]),
+        "_opinion": Min("opinion_due_at", filter=f["opinion_pending"]),
+        "_next_due": Min("next_due_at", filter=Q(is_open=True, next_due_at__gte=now)),
+    }
 
 
 GRAIN = ("county_id", "lead_unit_id", "state")
@@ -123,8 +150,12 @@ GRAIN = ("county_id", "lead_unit_id", "state")
 def raw_facts(month: dt.date, now: dt.datetime):
     """The facts of one month at the measuring moment `now`, straight from the case rows, grouped like the rollup."""
     start, end = month_bounds(month)
-    return (Case.objects.filter(submitted_at__gte=start, submitted_at__lt=end).order_by()
-            .values(*GRAIN).annotate(**aggregates(now)))
+    return (
+        Case.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
+        .order_by()
+        .values(*GRAIN)
+        .annotate(**aggregates(now))
+    )
 
 
 @transaction.atomic
@@ -133,8 +164,11 @@ def recompute_month(month: dt.date, now: dt.datetime) -> int:
     CaseMonthFact.objects.filter(month=month).delete()
     rows = []
     for row in raw_facts(month, now).annotate(**_stale_at(now)):
-        moments = [t for t in (row.pop("_accept"), row.pop("_contact"), row.pop("_opinion"), row.pop("_next_due"))
-                   if t is not None]
+        moments = [
+            t
+            for t in (row.pop("_accept"), row.pop("_contact"), row.pop("_opinion"), row.pop("_next_due"))
+            if t is not None
+        ]
         rows.append(CaseMonthFact(month=month, stale_at=min(moments) if moments else None, **row))
     CaseMonthFact.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
@@ -147,8 +181,13 @@ def _state() -> RollupState:
 
 def touched_months(after_event_id: int) -> list[dt.date]:
     case_ids = CaseEvent.objects.filter(pk__gt=after_event_id).values("case_id")
-    moments = (Case.objects.filter(pk__in=case_ids).order_by().annotate(m=TruncMonth("submitted_at"))
-               .values_list("m", flat=True).distinct())
+    moments = (
+        Case.objects.filter(pk__in=case_ids)
+        .order_by()
+        .annotate(m=TruncMonth("submitted_at"))
+        .values_list("m", flat=True)
+        .distinct()
+    )
     return sorted({month_of(m) for m in moments})
 
 
@@ -218,14 +257,17 @@ def verify(now: dt.datetime | None = None) -> list[str]:
             month = add_months(month, 1)
     for month in sorted(months):
         raw = {tuple(r[k] for k in GRAIN): r for r in raw_facts(month, now)}
-        rolled = {tuple(r[k] for k in GRAIN): r
-                  for r in CaseMonthFact.objects.filter(month=month).values(*GRAIN, *FACT_NAMES)}
+        rolled = {
+            tuple(r[k] for k in GRAIN): r for r in CaseMonthFact.objects.filter(month=month).values(*GRAIN, *FACT_NAMES)
+        }
         for key in sorted(set(raw) | set(rolled), key=lambda k: (k[0], k[1] or 0, k[2])):
             a, b = raw.get(key), rolled.get(key)
             for name in FACT_NAMES:
                 want, got = (a or {}).get(name, 0), (b or {}).get(name, 0)
                 if want != got:
-                    problems.append(f"{month:%Y-%m} county={key[0]} unit={key[1]} state={key[2]} {name}: rollup {got}, raw {want}")
+                    problems.append(
+                        f"{month:%Y-%m} county={key[0]} unit={key[1]} state={key[2]} {name}: rollup {got}, raw {want}"
+                    )
     return problems
 
 
@@ -247,8 +289,10 @@ def sums(qs, group: str | None = None, names=FACT_NAMES):
     if group is None:
         row = qs.order_by().aggregate(**totals)
         return {k: v or 0 for k, v in row.items()}
-    return [{k: (v or 0) if k in totals else v for k, v in row.items()}
-            for row in qs.order_by().values(group).annotate(**totals)]
+    return [
+        {k: (v or 0) if k in totals else v for k, v in row.items()}
+        for row in qs.order_by().values(group).annotate(**totals)
+    ]
 
 
 def demo_seed(heze, *, seed=None) -> str:

@@ -16,6 +16,7 @@ Data a city changes (abbreviations and stop words) is read from files named by t
 `WHISTLE_TOPICS_USERDICT` and `WHISTLE_TOPICS_STOPWORDS` (one entry a line, `#` starts a comment) when set;
 the defaults below apply otherwise. Unit and category names come from their tables.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -48,14 +49,16 @@ DEFAULT_TERMS = """
 """.split()
 
 # Words that say nothing about the problem: function words, politeness and the filler of complaint texts.
-DEFAULT_STOP_WORDS = set("""
+DEFAULT_STOP_WORDS = set(
+    """
 的 了 和 是 在 有 我 我们 我司 公司 企业 贵 您 你 他 她 它 他们 这 那 这个 那个 一个 没有 不 也 都 就 还 又 很 非常 比较
 请 请求 希望 要求 反映 问题 情况 相关 有关 进行 需要 能否 是否 可以 能够 已经 目前 现在 一直 由于 因为 所以 但是 然而 如果
 以及 或者 等 等等 关于 对于 按照 通过 及时 尽快 帮助 协调 解决 处理 办理 给予 予以 一下 什么 怎么 如何 为什么 哪里
 之前 之后 以后 以来 期间 今年 去年 本月 上月 多次 一次 两次 几次 多月 多天 迟迟 至今 仍然 仍未 没能 不能 无法 未能
 咨询 建议 投诉 求助 诉求 工单 事项 方面 工作 部门 单位 县 市 镇 乡 区 街道 人员 工作人员 电话 联系 回复 答复
 影响 指导 申报 申请 项目 时间 现场 计划 条件 流程 标准 机构 生产 新建 新增 完成 提交 提供 调整 进度 情况 结果 方式 时候
-""".split())
+""".split()
+)
 # Parts of speech (jieba's tags) that can name a problem: nouns of every kind, verbal nouns, idioms and
 # abbreviations. The user dictionary's words always count.
 NOUN_TAGS = {"n", "nz", "nt", "ns", "nl", "ng", "vn", "l", "j"}
@@ -70,6 +73,7 @@ _lock = threading.Lock()
 
 # ---- data ------------------------------------------------------------------------------------------------
 
+
 def _lines(path: str | None) -> list[str]:
     if not path:
         return []
@@ -83,7 +87,9 @@ def _lines(path: str | None) -> list[str]:
 
 def stop_words() -> set[str]:
     extra = _lines(getattr(settings, "WHISTLE_TOPICS_STOPWORDS", None))
-    return set(extra) if getattr(settings, "WHISTLE_TOPICS_STOPWORDS_REPLACE", False) else DEFAULT_STOP_WORDS | set(extra)
+    return (
+        set(extra) if getattr(settings, "WHISTLE_TOPICS_STOPWORDS_REPLACE", False) else DEFAULT_STOP_WORDS | set(extra)
+    )
 
 
 def user_words() -> list[str]:
@@ -130,15 +136,23 @@ def words_of(text: str, tok=None, stops: set[str] | None = None) -> set[str]:
     two characters or more, not stop words."""
     tok = tok or tokenizer()
     stops = stop_words() if stops is None else stops
-    return {w for w, tag in tok.lcut(text, HMM=False)
-            if len(w) >= MIN_WORD_LENGTH and tag in NOUN_TAGS and _WORDLIKE.search(w) and w not in stops}
+    return {
+        w
+        for w, tag in tok.lcut(text, HMM=False)
+        if len(w) >= MIN_WORD_LENGTH and tag in NOUN_TAGS and _WORDLIKE.search(w) and w not in stops
+    }
 
 
 # ---- scopes and the cache ------------------------------------------------------------------------------
 
+
 def scope_key(actor: Actor) -> str:
     """Actors who see the same cases share one entry."""
-    if actor.is_system or actor.role in READ_ALL_ROLES or (actor.role in (Role.COORDINATOR, Role.LEADER) and actor.is_city_wide):
+    if (
+        actor.is_system
+        or actor.role in READ_ALL_ROLES
+        or (actor.role in (Role.COORDINATOR, Role.LEADER) and actor.is_city_wide)
+    ):
         return "all"
     if actor.role in (Role.COORDINATOR, Role.LEADER) and actor.scope_root is not None:
         return f"unit{actor.scope_root.pk}"
@@ -195,8 +209,12 @@ def refresh(actor: Actor, month: dt.date, limit: int = BATCH) -> dict:
     entry = store().get(key)
     if not _valid(entry):
         entry = {"upto": 0, "upto_at": "", "docs": 0, "words": Counter(), "categories": Counter(), "complete": False}
-    rows = list(_month_cases(actor, month).filter(pk__gt=entry["upto"]).order_by("pk")
-                .values_list("pk", "submitted_at", "title", "description", "category_id")[: limit + 1])
+    rows = list(
+        _month_cases(actor, month)
+        .filter(pk__gt=entry["upto"])
+        .order_by("pk")
+        .values_list("pk", "submitted_at", "title", "description", "category_id")[: limit + 1]
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     if rows or not entry["complete"]:
@@ -220,11 +238,15 @@ def pending(actor: Actor, month: dt.date) -> int:
 
 # ---- the reading -------------------------------------------------------------------------------------------
 
+
 def _ledger_link(month: dt.date, **filters) -> str:
     start, end = month_bounds(month)
     last = (end - dt.timedelta(days=1)).date()
-    return reverse("web:ledger") + "?" + urlencode({"view": "all", "date_from": start.date().isoformat(),
-                                                    "date_to": last.isoformat(), **filters})
+    return (
+        reverse("web:ledger")
+        + "?"
+        + urlencode({"view": "all", "date_from": start.date().isoformat(), "date_to": last.isoformat(), **filters})
+    )
 
 
 def hot_categories(entry: dict, month: dt.date, limit: int = 10) -> list[dict]:
@@ -232,12 +254,15 @@ def hot_categories(entry: dict, month: dt.date, limit: int = 10) -> list[dict]:
     top = entry.get("categories", Counter()).most_common()
     found = Category.objects.in_bulk([pk for pk, _ in top])
     rows = sorted(((found[pk], n) for pk, n in top if pk in found), key=lambda cn: (-cn[1], cn[0].code))[:limit]
-    return [{"code": c.code, "name": c.name, "count": n,
-             "url": _ledger_link(month, category=c.code, category_exact="on")} for c, n in rows]
+    return [
+        {"code": c.code, "name": c.name, "count": n, "url": _ledger_link(month, category=c.code, category_exact="on")}
+        for c, n in rows
+    ]
 
 
-def hot_topics(actor: Actor, month: dt.date, limit: int = 10, *, compute: int | None = BATCH,
-               month_cases: int | None = None) -> dict:
+def hot_topics(
+    actor: Actor, month: dt.date, limit: int = 10, *, compute: int | None = BATCH, month_cases: int | None = None
+) -> dict:
     """The month's most frequent problems in the actor's scope: `categories` (by the case's own category) and
     `words` (nouns of title and text, by jieba), each `{name, count, url}` biggest first (ties by name), over the
     `docs` cases counted so far. `compute`: tokenise the scope's uncounted cases of the month here if there are
@@ -256,14 +281,21 @@ def hot_topics(actor: Actor, month: dt.date, limit: int = 10, *, compute: int | 
     entry = entry or {"docs": 0, "words": Counter(), "categories": Counter()}
     top = sorted(entry["words"].items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
     words = [{"name": w, "count": n, "url": _ledger_link(month, q=w)} for w, n in top]
-    return {"month": month, "categories": hot_categories(entry, month, limit), "words": words,
-            "docs": entry["docs"], "pending": left}
+    return {
+        "month": month,
+        "categories": hot_categories(entry, month, limit),
+        "words": words,
+        "docs": entry["docs"],
+        "pending": left,
+    }
 
 
 # ---- the worker job ----------------------------------------------------------------------------------------
 
+
 class _ScopeUser:
     """A stand-in user for the worker's per-scope reads and pages (never saved, never signs in)."""
+
     pk = None
     is_authenticated = True
 
@@ -276,8 +308,11 @@ def active_scopes() -> list[Actor]:
     offices and leaders) and the subtree of every active leader's and coordinator's unit. The worker keeps the hot
     topics and the cockpit pages of exactly these."""
     found = {"all": Actor(user=_ScopeUser(), membership=Membership(role=Role.AUDITOR))}
-    members = (Membership.objects.filter(role__in=[Role.LEADER, Role.COORDINATOR], user__is_active=True, unit__is_active=True)
-               .select_related("unit", "unit__parent").order_by("unit__path"))
+    members = (
+        Membership.objects.filter(role__in=[Role.LEADER, Role.COORDINATOR], user__is_active=True, unit__is_active=True)
+        .select_related("unit", "unit__parent")
+        .order_by("unit__path")
+    )
     for m in members:
         unit = m.unit.parent if m.unit.kind == UnitKind.COORDINATION_OFFICE and m.unit.parent_id else m.unit
         actor = Actor(user=_ScopeUser(), membership=Membership(role=Role.LEADER, unit=unit))

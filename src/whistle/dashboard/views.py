@@ -1,4 +1,5 @@
 """Thin pages: the rankings page, its .xlsx, the rates .xlsx and the printable monthly assessment report."""
+
 from __future__ import annotations
 
 import io
@@ -23,8 +24,12 @@ def _month(request):
 
 
 def _problem_page(request, problem: Invalid, template="dashboard/rankings.html"):
-    return render(request, template, {"error": problem.detail, "classes": rankings.classes(),
-                                      "month": request.GET.get("month", "")}, status=422)
+    return render(
+        request,
+        template,
+        {"error": problem.detail, "classes": rankings.classes(), "month": request.GET.get("month", "")},
+        status=422,
+    )
 
 
 @page(*VIEW_ROLES)
@@ -36,10 +41,17 @@ def rankings_page(request):
         return _problem_page(request, problem)
     defs = {d.code: d for d in metrics.definitions(active_only=False)}
     _part_values(data)
-    return render(request, "dashboard/rankings.html", {
-        "data": data, "classes": rankings.classes(), "month": data["month"], "query": request.GET.urlencode(),
-        "part_names": [(p, defs[p].name if p in defs else p) for p in data["parts"]],
-    })
+    return render(
+        request,
+        "dashboard/rankings.html",
+        {
+            "data": data,
+            "classes": rankings.classes(),
+            "month": data["month"],
+            "query": request.GET.urlencode(),
+            "part_names": [(p, defs[p].name if p in defs else p) for p in data["parts"]],
+        },
+    )
 
 
 def _part_values(data: dict) -> None:
@@ -53,10 +65,31 @@ def _xlsx(name: str, tables: list[tuple[str, list[str], list[list]]]) -> FileRes
 
 
 def ranking_table(data: dict, part_names: list[tuple[str, str]]) -> tuple[list[str], list[list]]:
-    header = ["名次", "单位编码", "单位", "综合得分", *[n for _, n in part_names], "件数", "上月名次", "名次变化", "得分环比"]
-    rows = [[r["rank"] if r["rank"] is not None else "未排名（件数不足）", r["unit"], r["name"], r["composite"],
-             *[r["rates"].get(p) for p, _ in part_names], r["cases"], r["previous_rank"], r["rank_change"], r["score_change"]]
-            for r in data["rows"]]
+    header = [
+        "名次",
+        "单位编码",
+        "单位",
+        "综合得分",
+        *[n for _, n in part_names],
+        "件数",
+        "上月名次",
+        "名次变化",
+        "得分环比",
+    ]
+    rows = [
+        [
+            r["rank"] if r["rank"] is not None else "未排名（件数不足）",
+            r["unit"],
+            r["name"],
+            r["composite"],
+            *[r["rates"].get(p) for p, _ in part_names],
+            r["cases"],
+            r["previous_rank"],
+            r["rank_change"],
+            r["score_change"],
+        ]
+        for r in data["rows"]
+    ]
     return header, rows
 
 
@@ -72,12 +105,18 @@ def rankings_xlsx(request):
     pick = {r["unit"] for r in data["red"]}, {r["unit"] for r in data["black"]}
     red = [row for row in rows if row[1] in pick[0]]
     black = sorted((row for row in rows if row[1] in pick[1]), key=lambda row: -row[0])
-    note = [["类别", data["class_name"]], ["月份", data["month"]],
-            ["统计窗口", f"{data['window']['from']} 至 {data['window']['to']}（{data['window']['months']}个月）"],
-            ["最少件数", data["min_cases"]], ["排名口径", data["definition"]],
-            *[[code, label] for code, label in data["definitions"].items()]]
-    return _xlsx(f"排名-{data['class_name']}-{data['month']}.xlsx",
-                 [("排名", header, rows), ("红榜", header, red), ("黑榜", header, black), ("口径", ["项目", "内容"], note)])
+    note = [
+        ["类别", data["class_name"]],
+        ["月份", data["month"]],
+        ["统计窗口", f"{data['window']['from']} 至 {data['window']['to']}（{data['window']['months']}个月）"],
+        ["最少件数", data["min_cases"]],
+        ["排名口径", data["definition"]],
+        *[[code, label] for code, label in data["definitions"].items()],
+    ]
+    return _xlsx(
+        f"排名-{data['class_name']}-{data['month']}.xlsx",
+        [("排名", header, rows), ("红榜", header, red), ("黑榜", header, black), ("口径", ["项目", "内容"], note)],
+    )
 
 
 def rates_table(rows: list[dict], defs) -> tuple[list[str], list[list]]:
@@ -105,7 +144,9 @@ def rates_xlsx(request):
     defs = metrics.definitions()
     header, table = rates_table(rows, defs)
     note = [[d.name, d.label, d.source] for d in defs]
-    return _xlsx(f"三率-{group_by}-{month:%Y-%m}.xlsx", [("指标", header, table), ("口径", ["指标", "口径版本", "来源"], note)])
+    return _xlsx(
+        f"三率-{group_by}-{month:%Y-%m}.xlsx", [("指标", header, table), ("口径", ["指标", "口径版本", "来源"], note)]
+    )
 
 
 @page(*VIEW_ROLES)
@@ -132,8 +173,20 @@ def report(request):
         _part_values(t)
         t["part_names"] = [(p, names.get(p, p)) for p in t["parts"]]
     root = actor.scope_root
-    return render(request, "dashboard/report.html", {
-        "month": month, "scope_name": root.name if root else "全市", "defs": defs, "shown": shown,
-        "overall": overall, "by_county": by_county, "by_unit": [r for r in by_unit if r["cases"]], "tables": tables,
-        "today": timezone.localdate(), "office": (actor.unit.name if actor.unit else ""), "as_of": rollup.as_of(),
-    })
+    return render(
+        request,
+        "dashboard/report.html",
+        {
+            "month": month,
+            "scope_name": root.name if root else "全市",
+            "defs": defs,
+            "shown": shown,
+            "overall": overall,
+            "by_county": by_county,
+            "by_unit": [r for r in by_unit if r["cases"]],
+            "tables": tables,
+            "today": timezone.localdate(),
+            "office": (actor.unit.name if actor.unit else ""),
+            "as_of": rollup.as_of(),
+        },
+    )

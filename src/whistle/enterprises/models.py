@@ -13,7 +13,9 @@ class Enterprise(models.Model):
     uscc = models.CharField("统一社会信用代码", max_length=18, unique=True)
     name = models.CharField("企业名称", max_length=120)
     county = models.ForeignKey("org.Unit", verbose_name="所属县区", on_delete=models.PROTECT, related_name="+")
-    township = models.ForeignKey("org.Unit", verbose_name="所属乡镇街道", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    township = models.ForeignKey(
+        "org.Unit", verbose_name="所属乡镇街道", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     industry = models.CharField("行业", max_length=60, blank=True)
     size = models.CharField("规模", max_length=8, choices=Size.choices, default=Size.SMALL)
     above_scale = models.BooleanField("规上企业", default=False)

@@ -1,4 +1,5 @@
 """Every read of enterprises, scoped to the actor."""
+
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet

@@ -31,8 +31,18 @@ def enterprise_register(*, uscc: str, name: str, county, **fields) -> Enterprise
 
 
 # The credit code is the enterprise's identity: it is never changed, a new code is a new registration.
-UPDATABLE = {"name", "county", "township", "industry", "size", "above_scale", "is_key", "address", "contact_name",
-             "contact_phone"}
+UPDATABLE = {
+    "name",
+    "county",
+    "township",
+    "industry",
+    "size",
+    "above_scale",
+    "is_key",
+    "address",
+    "contact_name",
+    "contact_phone",
+}
 
 
 @transaction.atomic

@@ -4,6 +4,7 @@ XML is the reference: a root element, lists as repeated child elements, no names
 JSON is its mechanical mapping (the "Spark convention"): the root wrapper is dropped, so list documents are
 arrays and the others objects.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,14 @@ CONTENT_TYPES = {"xml": "text/xml; charset=utf-8", "json": "application/json; ch
 XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
 # The element name of one item in each list, as the spec's XML examples name them.
 ITEM_TAGS = {
-    "services": "service", "service_requests": "request", "attributes": "attribute", "values": "value",
-    "endpoints": "endpoint", "formats": "format", "notes": "note", "errors": "error",
+    "services": "service",
+    "service_requests": "request",
+    "attributes": "attribute",
+    "values": "value",
+    "endpoints": "endpoint",
+    "formats": "format",
+    "notes": "note",
+    "errors": "error",
 }
 # Characters XML 1.0 cannot carry at all, even escaped.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

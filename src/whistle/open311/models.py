@@ -3,6 +3,7 @@ the extra questions a service asks (its definition), and what came with each req
 
 Services are the case categories; a request is a case with channel "open311". Nothing here duplicates a case.
 """
+
 from django.db import models
 from django.db.models import Q
 
@@ -21,11 +22,15 @@ class Jurisdiction(models.Model):
         PRODUCTION = "production", "正式"
         TEST = "test", "测试"
 
-    code = models.CharField("jurisdiction_id", max_length=100, unique=True, help_text="通常为城市的域名，例如 heze.gov.cn")
+    code = models.CharField(
+        "jurisdiction_id", max_length=100, unique=True, help_text="通常为城市的域名，例如 heze.gov.cn"
+    )
     name = models.CharField("名称", max_length=60)
     contact = models.CharField("联系方式", max_length=200)
     key_service = models.CharField("申请 api_key 的办法", max_length=300)
-    endpoint_type = models.CharField("接口类型", max_length=10, choices=EndpointType.choices, default=EndpointType.PRODUCTION)
+    endpoint_type = models.CharField(
+        "接口类型", max_length=10, choices=EndpointType.choices, default=EndpointType.PRODUCTION
+    )
     changed_at = models.DateTimeField("服务目录更新时间", auto_now=True)
 
     class Meta:
@@ -48,7 +53,12 @@ class Integration(models.Model):
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     prefix = models.CharField("密钥前缀", max_length=8, editable=False)
     county = models.ForeignKey(
-        "org.Unit", verbose_name="默认属地县区", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        "org.Unit",
+        verbose_name="默认属地县区",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         limit_choices_to={"level": "county", "kind__in": ["government", "zone"]},
         help_text="为空时每个请求须以 attribute[county] 指明县区编码",
     )
@@ -77,7 +87,9 @@ class ServiceAttribute(models.Model):
         SINGLEVALUELIST = "singlevaluelist", "单选"
         MULTIVALUELIST = "multivaluelist", "多选"
 
-    category = models.ForeignKey("cases.Category", verbose_name="服务（问题分类）", on_delete=models.CASCADE, related_name="open311_attributes")
+    category = models.ForeignKey(
+        "cases.Category", verbose_name="服务（问题分类）", on_delete=models.CASCADE, related_name="open311_attributes"
+    )
     code = models.SlugField("编码", max_length=40)
     order = models.PositiveIntegerField("顺序", help_text="从 1 开始，同一服务内不重复")
     variable = models.BooleanField("需要填写", default=True, help_text="不勾选时只是展示给用户的说明文字")
@@ -95,7 +107,9 @@ class ServiceAttribute(models.Model):
             models.UniqueConstraint(fields=["category", "code"], name="open311_attribute_code_unique"),
             models.UniqueConstraint(fields=["category", "order"], name="open311_attribute_order_unique"),
             models.CheckConstraint(condition=Q(order__gte=1), name="open311_attribute_order_positive"),
-            models.CheckConstraint(condition=Q(variable=True) | Q(required=False), name="open311_attribute_text_not_required"),
+            models.CheckConstraint(
+                condition=Q(variable=True) | Q(required=False), name="open311_attribute_text_not_required"
+            ),
         ]
 
     def __str__(self):
@@ -131,11 +145,20 @@ class ServiceRequest(models.Model):
     """
 
     case = models.OneToOneField("cases.Case", on_delete=models.PROTECT, related_name="open311")
-    integration = models.ForeignKey(Integration, verbose_name="接入方", on_delete=models.PROTECT, related_name="requests")
+    integration = models.ForeignKey(
+        Integration, verbose_name="接入方", on_delete=models.PROTECT, related_name="requests"
+    )
     attributes = models.JSONField("附加项", default=dict, blank=True)
     address_id = models.CharField("地址编号", max_length=60, blank=True)
     media_url = models.URLField("媒体链接", max_length=500, blank=True)
-    attachment = models.ForeignKey("cases.CaseAttachment", verbose_name="上传的媒体", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    attachment = models.ForeignKey(
+        "cases.CaseAttachment",
+        verbose_name="上传的媒体",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     account_id = models.CharField(max_length=60, blank=True)
     device_id = models.CharField(max_length=60, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

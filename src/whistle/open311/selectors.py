@@ -3,6 +3,7 @@
 Only cases raised through Open311 (channel "open311") are public here: a case an enterprise raised is its own
 business. No GET shows the requester's name, phone or email.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -108,11 +109,15 @@ def discovery(jurisdiction: Jurisdiction | None, url: str) -> dict:
         "changeset": changeset,
         "contact": jurisdiction.contact if jurisdiction else "",
         "key_service": jurisdiction.key_service if jurisdiction else "",
-        "endpoints": [{
-            "specification": SPECIFICATION, "url": url, "changeset": changeset,
-            "type": jurisdiction.endpoint_type if jurisdiction else Jurisdiction.EndpointType.PRODUCTION,
-            "formats": FORMATS,
-        }],
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": url,
+                "changeset": changeset,
+                "type": jurisdiction.endpoint_type if jurisdiction else Jurisdiction.EndpointType.PRODUCTION,
+                "formats": FORMATS,
+            }
+        ],
     }
 
 
@@ -125,12 +130,19 @@ def service_list() -> list[dict]:
         top = category
         while top.parent_id:
             top = categories[top.parent_id]
-        services.append({
-            "service_code": category.code, "service_name": category.name, "description": category.description,
-            "metadata": category.pk in with_metadata, "type": "realtime",
-            "keywords": ",".join(k for k in KEYWORD_SEPARATORS.split(category.keywords) if k),  # the spec's separator
-            "group": top.name,
-        })
+        services.append(
+            {
+                "service_code": category.code,
+                "service_name": category.name,
+                "description": category.description,
+                "metadata": category.pk in with_metadata,
+                "type": "realtime",
+                "keywords": ",".join(
+                    k for k in KEYWORD_SEPARATORS.split(category.keywords) if k
+                ),  # the spec's separator
+                "group": top.name,
+            }
+        )
     return services
 
 
@@ -139,20 +151,29 @@ def service_definition(code: str) -> dict:
     if category is None:
         raise NotFound("服务不存在", code="service_not_found", field="service_code")
     attributes = ServiceAttribute.objects.filter(category=category).prefetch_related("values").order_by("order")
-    return {"service_code": category.code, "attributes": [
-        {
-            "variable": a.variable, "code": a.code, "datatype": a.datatype, "required": a.required,
-            "datatype_description": a.datatype_description, "order": a.order, "description": a.description,
-            "values": [{"key": v.key, "name": v.name} for v in a.values.all()],
-        }
-        for a in attributes
-    ]}
+    return {
+        "service_code": category.code,
+        "attributes": [
+            {
+                "variable": a.variable,
+                "code": a.code,
+                "datatype": a.datatype,
+                "required": a.required,
+                "datatype_description": a.datatype_description,
+                "order": a.order,
+                "description": a.description,
+                "values": [{"key": v.key, "name": v.name} for v in a.values.all()],
+            }
+            for a in attributes
+        ],
+    }
 
 
 def _requests() -> QuerySet[Case]:
     last_event = CaseEvent.objects.filter(case_id=OuterRef("pk"), seq=OuterRef("event_seq")).values("at")[:1]
     return (
-        case_list(Actor.system()).filter(channel=Channel.OPEN311)
+        case_list(Actor.system())
+        .filter(channel=Channel.OPEN311)
         .select_related("open311", "open311__attachment")
         .annotate(updated_at=Subquery(last_event))
     )
@@ -285,7 +306,7 @@ def request_search(
     if not 1 <= page_size <= MAX_REQUESTS:
         raise Invalid(f"须在1–{MAX_REQUESTS}之间", code="invalid_page_size", field="page_size")
     offset = (page - 1) * page_size
-    return _rows(qs[offset:offset + page_size], base_url, extensions)
+    return _rows(qs[offset : offset + page_size], base_url, extensions)
 
 
 def request_media(number: str):

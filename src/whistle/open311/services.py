@@ -4,6 +4,7 @@ A request goes through `cases.services.case_submit` like every other channel (ch
 routed by the dispatch catalogue, deadlined and swept like any case. Everything is checked before the case is
 written, and the case, its Open311 record and its media are written in one transaction: a refusal leaves nothing.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,8 +36,15 @@ MEDIA_TYPES = frozenset(t for t in ATTACHMENT_TYPES if t.startswith("image/"))
 STRING_MAX, TEXT_MAX = 200, 2000
 # case_submit names its inputs as whistle does; an integrator knows them by their Open311 names.
 OPEN311_NAMES = {
-    "category": "service_code", "contact_phone": "phone", "contact_name": "first_name", "lat": "lat", "lng": "long",
-    "address": "address_string", "county": "attribute[county]", "kind": "attribute[kind]", "file": "media",
+    "category": "service_code",
+    "contact_phone": "phone",
+    "contact_name": "first_name",
+    "lat": "lat",
+    "lng": "long",
+    "address": "address_string",
+    "county": "attribute[county]",
+    "kind": "attribute[kind]",
+    "file": "media",
 }
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -45,7 +53,7 @@ def integration_key_issue(integration: Integration) -> str:
     """Give the integration a new api_key (the old one stops working) and return it; only its hash is kept."""
     plain = KEY_PREFIX + secrets.token_urlsafe(24)
     integration.key_hash = keyed_hash(plain)
-    integration.prefix = plain[len(KEY_PREFIX):][:8]
+    integration.prefix = plain[len(KEY_PREFIX) :][:8]
     integration.save()
     return plain
 
@@ -61,7 +69,9 @@ def integration_for_key(plain: str | None, now: dt.datetime | None = None) -> In
     """The active integration holding this key; 403 otherwise, the same answer for a missing or a wrong key."""
     if not plain:
         raise Forbidden("提交请求须提供接入方密钥", code="api_key_required", field="api_key")
-    integration = Integration.objects.select_related("county").filter(key_hash=keyed_hash(plain), is_active=True).first()
+    integration = (
+        Integration.objects.select_related("county").filter(key_hash=keyed_hash(plain), is_active=True).first()
+    )
     if integration is None:
         raise Forbidden("密钥无效或已停用", code="api_key_invalid", field="api_key")
     now = now or timezone.now()
@@ -101,7 +111,11 @@ def _service(code: str | None) -> Category:
 
 def _one(attribute: ServiceAttribute, values: list[str]) -> str:
     if len(values) > 1:
-        raise Invalid(f"“{attribute.description}”只能填一个值", code="attribute_single_value", field=f"attribute[{attribute.code}]")
+        raise Invalid(
+            f"“{attribute.description}”只能填一个值",
+            code="attribute_single_value",
+            field=f"attribute[{attribute.code}]",
+        )
     return values[0]
 
 
@@ -113,7 +127,9 @@ def _answer(attribute: ServiceAttribute, values: list[str], choices: dict[str, s
         keys = list(dict.fromkeys(values))
         unknown = [k for k in keys if k not in choices]
         if unknown:
-            raise Invalid(f"“{attribute.description}”没有选项：{'、'.join(unknown)}", code="attribute_invalid_value", field=name)
+            raise Invalid(
+                f"“{attribute.description}”没有选项：{'、'.join(unknown)}", code="attribute_invalid_value", field=name
+            )
         return keys, "、".join(choices[k] for k in keys)
     value = _one(attribute, values)
     if attribute.datatype == D.SINGLEVALUELIST:
@@ -134,7 +150,11 @@ def _answer(attribute: ServiceAttribute, values: list[str], choices: dict[str, s
         except ValueError:
             moment = None
         if moment is None:
-            raise Invalid(f"“{attribute.description}”须为日期时间，例如 2026-11-02T10:00:00+08:00", code="attribute_invalid_value", field=name)
+            raise Invalid(
+                f"“{attribute.description}”须为日期时间，例如 2026-11-02T10:00:00+08:00",
+                code="attribute_invalid_value",
+                field=name,
+            )
         if timezone.is_naive(moment):
             moment = timezone.make_aware(moment)
         return moment.isoformat(), timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
@@ -152,13 +172,17 @@ def _answers(category: Category, given: dict[str, list[str]]) -> tuple[dict, lis
         choices.setdefault(value.attribute_id, {})[value.key] = value.name
     for code in given:
         if code not in attributes and code not in RESERVED_ATTRIBUTES:
-            raise Invalid(f"服务“{category.name}”没有附加项 {code}", code="unknown_attribute", field=f"attribute[{code}]")
+            raise Invalid(
+                f"服务“{category.name}”没有附加项 {code}", code="unknown_attribute", field=f"attribute[{code}]"
+            )
     stored, lines = {}, []
     for attribute in sorted(attributes.values(), key=lambda a: a.order):
         values = [v.strip() for v in given.get(attribute.code, []) if v.strip()]
         if not values:
             if attribute.required:
-                raise Invalid(f"请填写“{attribute.description}”", code="attribute_required", field=f"attribute[{attribute.code}]")
+                raise Invalid(
+                    f"请填写“{attribute.description}”", code="attribute_required", field=f"attribute[{attribute.code}]"
+                )
             continue
         stored[attribute.code], shown = _answer(attribute, values, choices.get(attribute.pk, {}))
         lines.append(f"{attribute.description}：{shown}")
@@ -194,8 +218,13 @@ def _check_media(data: RequestIn) -> tuple[str, str] | None:
         if upload.size > settings.WHISTLE_ATTACHMENT_MAX_BYTES:
             raise Invalid("不能超过10MB", code="media_too_large", field="media")
         # Served back publicly: its type is what its content shows, never what the client declared.
-        return uploads.checked(upload, MEDIA_TYPES, field="media", code="media_type_not_allowed",
-                               message="须为图片（JPEG、PNG、WebP 或 HEIC）")
+        return uploads.checked(
+            upload,
+            MEDIA_TYPES,
+            field="media",
+            code="media_type_not_allowed",
+            message="须为图片（JPEG、PNG、WebP 或 HEIC）",
+        )
     return None
 
 
@@ -228,9 +257,18 @@ def request_create(integration: Integration, data: RequestIn, now: dt.datetime |
     with transaction.atomic():
         try:
             case, _ = case_submit(
-                Actor.system(), kind=kind, category=category.code, description=description or category.name,
-                contact_name=_contact_name(data.first_name, data.last_name), contact_phone=data.phone,
-                address=address, lat=data.lat, lng=data.long, county=county, channel=Channel.OPEN311, now=now,
+                Actor.system(),
+                kind=kind,
+                category=category.code,
+                description=description or category.name,
+                contact_name=_contact_name(data.first_name, data.last_name),
+                contact_phone=data.phone,
+                address=address,
+                lat=data.lat,
+                lng=data.long,
+                county=county,
+                channel=Channel.OPEN311,
+                now=now,
             )
         except Problem as problem:
             problem.field = OPEN311_NAMES.get(problem.field, problem.field)
@@ -243,8 +281,13 @@ def request_create(integration: Integration, data: RequestIn, now: dt.datetime |
             attachment.file.save(name, upload, save=False)
             attachment.save()
         ServiceRequest.objects.create(
-            case=case, integration=integration, attributes=answers, address_id=data.address_id or "",
-            media_url=data.media_url or "", attachment=attachment, account_id=data.account_id or "",
+            case=case,
+            integration=integration,
+            attributes=answers,
+            address_id=data.address_id or "",
+            media_url=data.media_url or "",
+            attachment=attachment,
+            account_id=data.account_id or "",
             device_id=data.device_id or "",
         )
     return case

@@ -1,4 +1,5 @@
 """GeoReport v2 under /open311/v2/. Every document comes as .xml or .json, chosen by the suffix."""
+
 from django.urls import path, re_path
 
 from . import views

@@ -1,5 +1,6 @@
 """Thin HTTP for GeoReport v2: read the parameters the way every client sends them, call a selector or the
 service, write the answer in the format the path asks for. Every refusal is a spec-shaped `errors` document."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -43,7 +44,9 @@ class Params:
             self.sources = [request.POST, request.GET] if request.method == "POST" else [request.GET]
             self.files = request.FILES if request.method == "POST" else {}
         except (MultiPartParserError, RequestDataTooBig, TooManyFieldsSent, UnicodeDecodeError):
-            raise Invalid("请求体无法解析，须为 application/x-www-form-urlencoded 或 multipart/form-data", code="invalid_body") from None
+            raise Invalid(
+                "请求体无法解析，须为 application/x-www-form-urlencoded 或 multipart/form-data", code="invalid_body"
+            ) from None
 
     def get(self, name: str) -> str | None:
         for source in self.sources:
@@ -142,15 +145,22 @@ def requests(request, params, jurisdiction):
     if ids is not None:
         return "service_requests", selectors.request_search(base_url, ids=ids, extensions=extensions)
     return "service_requests", selectors.request_search(
-        base_url, service_codes=params.list("service_code"), start=params.moment("start_date"),
-        end=params.moment("end_date"), statuses=params.list("status"), page=params.integer("page", 1),
-        page_size=params.integer("page_size", selectors.MAX_REQUESTS), extensions=extensions,
+        base_url,
+        service_codes=params.list("service_code"),
+        start=params.moment("start_date"),
+        end=params.moment("end_date"),
+        statuses=params.list("status"),
+        page=params.integer("page", 1),
+        page_size=params.integer("page_size", selectors.MAX_REQUESTS),
+        extensions=extensions,
     )
 
 
 def _create(request, params):
     integration = integration_for_key(params.get("api_key"))
-    fields = {f.name: params.get(f.name) for f in dataclasses.fields(RequestIn) if f.name not in ("attributes", "media")}
+    fields = {
+        f.name: params.get(f.name) for f in dataclasses.fields(RequestIn) if f.name not in ("attributes", "media")
+    }
     data = RequestIn(**fields, attributes=params.attributes(), media=params.files.get("media"))
     case = request_create(integration, data)
     body = {"service_request_id": case.number, "service_notice": selectors.service_notice(case)}
@@ -168,8 +178,11 @@ def request_detail(request, params, jurisdiction, number):
 @endpoint("GET", "HEAD")
 def token(request, params, jurisdiction, token):
     # Every service is realtime: a POST answers with the service_request_id, so no token is ever issued.
-    raise NotFound("不存在：本接口的服务均为实时（realtime）类型，提交即返回 service_request_id，不签发令牌",
-                   code="token_not_found", field="token")
+    raise NotFound(
+        "不存在：本接口的服务均为实时（realtime）类型，提交即返回 service_request_id，不签发令牌",
+        code="token_not_found",
+        field="token",
+    )
 
 
 def request_media(request, number):

@@ -22,7 +22,9 @@ class ThrottledAdminLoginForm(AdminAuthenticationForm):
                 raise forms.ValidationError(refused.detail, code=refused.code) from None
             self.confirm_login_allowed(self.user_cache)
             if password_change_required(self.user_cache):
-                raise forms.ValidationError("首次登录须先修改密码：请先在 /login 登录并修改密码", code="password_change_required")
+                raise forms.ValidationError(
+                    "首次登录须先修改密码：请先在 /login 登录并修改密码", code="password_change_required"
+                )
         return self.cleaned_data
 
 
@@ -37,7 +39,9 @@ def county_filter(field: str, title: str = "属地县区"):
         parameter_name = field
 
         def lookups(self, request, model_admin):
-            counties = Unit.objects.filter(level=Level.COUNTY, kind__in=[UnitKind.GOVERNMENT, UnitKind.ZONE], is_active=True)
+            counties = Unit.objects.filter(
+                level=Level.COUNTY, kind__in=[UnitKind.GOVERNMENT, UnitKind.ZONE], is_active=True
+            )
             return [("none", "全市（不分县区）"), *[(str(u.pk), u.name) for u in counties.order_by("path")]]
 
         def queryset(self, request, queryset):

@@ -1,4 +1,5 @@
 """The unit tree, who belongs where, and the credentials they use."""
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -29,15 +30,27 @@ class Unit(models.Model):
     short_name = models.CharField("简称", max_length=30, blank=True)
     level = models.CharField("层级", max_length=10, choices=Level.choices)
     kind = models.CharField("类型", max_length=24, choices=UnitKind.choices)
-    parent = models.ForeignKey("self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     county = models.ForeignKey(
-        "self", verbose_name="所属县区", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        "self",
+        verbose_name="所属县区",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text="县区级及以下单位所属的县区政府；市级单位为空",
     )
     path = models.CharField(max_length=255, db_index=True, editable=False)
     leader = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="分管领导/主要负责人", null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="led_units", help_text="绿色通道分签时承接的领导",
+        settings.AUTH_USER_MODEL,
+        verbose_name="分管领导/主要负责人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="led_units",
+        help_text="绿色通道分签时承接的领导",
     )
     is_active = models.BooleanField("启用", default=True)
 
@@ -65,7 +78,8 @@ class Unit(models.Model):
         if old_path and old_path != self.path:
             # A moved unit takes its subtree along: every scope is a prefix of these paths.
             Unit.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
-                path=Concat(Value(self.path), Substr("path", len(old_path) + 1)))
+                path=Concat(Value(self.path), Substr("path", len(old_path) + 1))
+            )
 
     @property
     def display_name(self):
@@ -87,14 +101,22 @@ class Membership(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
     role = models.CharField("角色", max_length=16, choices=Role.choices)
-    unit = models.ForeignKey(Unit, verbose_name="单位", null=True, blank=True, on_delete=models.PROTECT, related_name="members")
+    unit = models.ForeignKey(
+        Unit, verbose_name="单位", null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+    )
     enterprise = models.ForeignKey(
-        "enterprises.Enterprise", verbose_name="企业", null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+        "enterprises.Enterprise",
+        verbose_name="企业",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
     )
     display_name = models.CharField("姓名", max_length=40, blank=True)
     phone = models.CharField("手机", max_length=20, blank=True)
     must_change_password = models.BooleanField(
-        "须修改密码", default=False,
+        "须修改密码",
+        default=False,
         help_text="下次登录时须先修改密码（管理员新建、批量导入的账号，以及仍使用演示密码的账号）",
     )
 
@@ -106,7 +128,11 @@ class Membership(models.Model):
                 name="membership_scope_matches_role",
                 condition=(
                     models.Q(role="enterprise", enterprise__isnull=False, unit__isnull=True)
-                    | models.Q(role__in=["handler", "unit_admin", "coordinator", "leader"], unit__isnull=False, enterprise__isnull=True)
+                    | models.Q(
+                        role__in=["handler", "unit_admin", "coordinator", "leader"],
+                        unit__isnull=False,
+                        enterprise__isnull=True,
+                    )
                     | models.Q(role__in=["auditor", "sysadmin"], enterprise__isnull=True)
                 ),
             )

@@ -1,4 +1,5 @@
 """Password policy beyond Django's validators: the published demo password is for demo mode only."""
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.crypto import constant_time_compare

@@ -2,6 +2,7 @@
 
 Every selector and every transition takes an `Actor`. The worker acts as `Actor.system()`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,11 +20,11 @@ class Actor:
     membership: Membership | None
 
     @classmethod
-    def system(cls) -> "Actor":
+    def system(cls) -> Actor:
         return cls(user=None, membership=None)
 
     @classmethod
-    def of(cls, user) -> "Actor":
+    def of(cls, user) -> Actor:
         membership = Membership.objects.select_related("unit", "unit__parent", "enterprise").filter(user=user).first()
         if membership is None and getattr(user, "is_superuser", False):
             membership = Membership(user=user, role=Role.SYSADMIN)

@@ -1,5 +1,6 @@
 """Sign-in (one check for the web, the token endpoint and the admin), passwords, and bearer tokens (stored as
 keyed hashes)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,7 +32,9 @@ def login_check(username: str, password: str, request=None, now: dt.datetime | N
     """
     now = now or timezone.now()
     if not username or not password:
-        raise Invalid("请输入用户名和密码", code="credentials_required", field="username" if not username else "password")
+        raise Invalid(
+            "请输入用户名和密码", code="credentials_required", field="username" if not username else "password"
+        )
     address = throttle.client_address(request)
     throttle.refuse_if_waiting(username, address, now)
     user = authenticate(request, username=username, password=password)
@@ -51,8 +54,10 @@ def password_change_required(user) -> bool:
 
 def refuse_until_password_changed(user) -> None:
     if password_change_required(user):
-        raise Forbidden("首次登录须先修改密码：请在网页登录后按提示修改，或调用 POST /api/v1/auth/password",
-                        code="password_change_required")
+        raise Forbidden(
+            "首次登录须先修改密码：请在网页登录后按提示修改，或调用 POST /api/v1/auth/password",
+            code="password_change_required",
+        )
 
 
 def password_set(user, new_password: str, field: str = "new_password") -> None:
@@ -70,12 +75,16 @@ def password_set(user, new_password: str, field: str = "new_password") -> None:
 
 # ---- bearer tokens -----------------------------------------------------------------------------------
 
+
 def token_issue(user, name: str = "", days: int | None = None) -> tuple[str, ApiToken]:
     """Create a bearer token; the plain token is returned once and never stored."""
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     days = days if days is not None else int_param("auth.token_days")
     token = ApiToken.objects.create(
-        user=user, name=name[:60], key_hash=keyed_hash(plain), prefix=plain[len(TOKEN_PREFIX):][:8],
+        user=user,
+        name=name[:60],
+        key_hash=keyed_hash(plain),
+        prefix=plain[len(TOKEN_PREFIX) :][:8],
         expires_at=timezone.now() + dt.timedelta(days=days) if days else None,
     )
     return plain, token

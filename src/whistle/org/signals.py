@@ -1,5 +1,6 @@
 """A password change revokes the user's API tokens, whichever path changed it (the web page, the API, the admin's
 password form, `manage.py changepassword`): a token stolen before the change must not outlive it."""
+
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.db.models.signals import post_save, pre_save

@@ -11,6 +11,7 @@ who waits is not pushed further back by an attacker who does not.
 Two attempts racing through the check before either failure is recorded both get tried: each recorded
 failure still doubles the wait, so a burst buys an attacker a handful of guesses and then a longer wait.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -79,23 +80,27 @@ def delay_after(failures: int, free: int) -> int:
     if failures < free:
         return 0
     exponent = min(failures - free, 40)  # 2^40 s is far past any cap; keeps the number small
-    return min(int_param("auth.throttle_base_seconds") * 2 ** exponent, int_param("auth.throttle_max_seconds"))
+    return min(int_param("auth.throttle_base_seconds") * 2**exponent, int_param("auth.throttle_max_seconds"))
 
 
 def record_failure(username: str, address: str | None, label: str, now: dt.datetime) -> None:
     """Count one failure for the account name and the address. Committed before the refusal is raised."""
     forget_before = now - dt.timedelta(minutes=int_param("auth.throttle_forget_minutes"))
-    free = {ThrottleScope.ACCOUNT: int_param("auth.throttle_account_free_failures"),
-            ThrottleScope.ADDRESS: int_param("auth.throttle_address_free_failures")}
+    free = {
+        ThrottleScope.ACCOUNT: int_param("auth.throttle_account_free_failures"),
+        ThrottleScope.ADDRESS: int_param("auth.throttle_address_free_failures"),
+    }
     labels = {ThrottleScope.ACCOUNT: label, ThrottleScope.ADDRESS: address or ""}
     with transaction.atomic():
         for scope, key in _keys(username, address):
             row, _ = LoginThrottle.objects.get_or_create(
-                scope=scope, key_hash=key, defaults={"label": labels[scope][:80], "last_failure_at": now})
+                scope=scope, key_hash=key, defaults={"label": labels[scope][:80], "last_failure_at": now}
+            )
             # An increment in the database, so two failures at once both count.
             stale = row.last_failure_at < forget_before
             LoginThrottle.objects.filter(pk=row.pk).update(
-                failures=1 if stale else F("failures") + 1, last_failure_at=now)
+                failures=1 if stale else F("failures") + 1, last_failure_at=now
+            )
             row.refresh_from_db(fields=["failures"])
             seconds = delay_after(row.failures, free[scope])
             if seconds:

@@ -1,4 +1,5 @@
 """Thin HTTP over 领导包保 (/api/v1/patronage): portfolio, assignments, visits, problems → cases, coverage, projects."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,32 +38,65 @@ def _leader(user):
 def patronage_out(p: Patronage, *, full: bool = False) -> dict:
     target = p.target
     body = {
-        "id": p.pk, "kind": "enterprise" if p.enterprise_id else "project",
-        "target": {"uscc": target.uscc, "name": target.name} if p.enterprise_id else {"code": target.code, "name": target.name},
-        "county": _unit(p.county), "leader": _leader(p.leader), "lead_unit": _unit(p.lead_unit),
-        "started_on": p.started_on, "start_reason": p.start_reason, "ended_on": p.ended_on, "end_reason": p.end_reason,
+        "id": p.pk,
+        "kind": "enterprise" if p.enterprise_id else "project",
+        "target": {"uscc": target.uscc, "name": target.name}
+        if p.enterprise_id
+        else {"code": target.code, "name": target.name},
+        "county": _unit(p.county),
+        "leader": _leader(p.leader),
+        "lead_unit": _unit(p.lead_unit),
+        "started_on": p.started_on,
+        "start_reason": p.start_reason,
+        "ended_on": p.ended_on,
+        "end_reason": p.end_reason,
         "open_cases": getattr(p, "open_cases", None),
     }
     if full:
-        body["task_force"] = [{"name": m.name, "unit": _unit(m.unit), "duty": m.duty, "phone": m.phone}
-                              for m in p.task_force.select_related("unit")]
+        body["task_force"] = [
+            {"name": m.name, "unit": _unit(m.unit), "duty": m.duty, "phone": m.phone}
+            for m in p.task_force.select_related("unit")
+        ]
     return body
 
 
 def visit_out(v: Visit) -> dict:
-    return {"id": v.pk, "patronage": v.patronage_id, "visited_on": v.visited_on, "participants": v.participants,
-            "raised": v.raised, "decided": v.decided,
-            "problems": [{"id": pr.pk, "description": pr.description, "case": pr.case.number if pr.case_id else None,
-                          "case_state": pr.case.state if pr.case_id else None} for pr in v.problems.all()]}
+    return {
+        "id": v.pk,
+        "patronage": v.patronage_id,
+        "visited_on": v.visited_on,
+        "participants": v.participants,
+        "raised": v.raised,
+        "decided": v.decided,
+        "problems": [
+            {
+                "id": pr.pk,
+                "description": pr.description,
+                "case": pr.case.number if pr.case_id else None,
+                "case_state": pr.case.state if pr.case_id else None,
+            }
+            for pr in v.problems.all()
+        ],
+    }
 
 
 def project_out(p: Project, today: dt.date) -> dict:
-    return {"id": p.pk, "code": p.code, "name": p.name, "county": _unit(p.county),
-            "enterprise": p.enterprise.uscc if p.enterprise_id else None, "investment": float(p.investment),
-            "planned_start": p.planned_start, "planned_end": p.planned_end, "progress": p.progress,
-            "expected_progress": selectors.expected_progress(p, today),
-            "milestones": [{"id": m.pk, "name": m.name, "planned_on": m.planned_on, "done_on": m.done_on} for m in p.milestones.all()],
-            "behind_plan": selectors.behind_plan(p, today)}
+    return {
+        "id": p.pk,
+        "code": p.code,
+        "name": p.name,
+        "county": _unit(p.county),
+        "enterprise": p.enterprise.uscc if p.enterprise_id else None,
+        "investment": float(p.investment),
+        "planned_start": p.planned_start,
+        "planned_end": p.planned_end,
+        "progress": p.progress,
+        "expected_progress": selectors.expected_progress(p, today),
+        "milestones": [
+            {"id": m.pk, "name": m.name, "planned_on": m.planned_on, "done_on": m.done_on} for m in p.milestones.all()
+        ],
+        "behind_plan": selectors.behind_plan(p, today),
+    }
 
 
 @router.get("/portfolio", summary="我的包保（领导本人在任的包保对象）")
@@ -81,15 +115,24 @@ def patronage_list(request, active: bool | None = True, county: str | None = Non
 def patronage_assign(request, data: AssignIn):
     actor = _actor(request)
     if data.kind == "enterprise":
-        target = {"enterprise": Enterprise.objects.select_related("county").filter(uscc=data.target.strip().upper()).first()}
+        target = {
+            "enterprise": Enterprise.objects.select_related("county").filter(uscc=data.target.strip().upper()).first()
+        }
     else:
         target = {"project": Project.objects.select_related("county").filter(code=data.target.strip()).first()}
     found = next(iter(target.values()))
     # Outside the actor's counties a target answers exactly like a missing one (no existence oracle).
     if found is None or not selectors.can_manage(actor, found.county):
         raise Invalid("包保对象不存在", code="unknown_target", field="target")
-    p = services.patronage_assign(actor, leader=data.leader, lead_unit=data.lead_unit, started_on=data.started_on,
-                                  reason=data.reason, task_force=[m.dict() for m in data.task_force], **target)
+    p = services.patronage_assign(
+        actor,
+        leader=data.leader,
+        lead_unit=data.lead_unit,
+        started_on=data.started_on,
+        reason=data.reason,
+        task_force=[m.dict() for m in data.task_force],
+        **target,
+    )
     return Status(201, patronage_out(selectors.patronage_get(actor, p.pk), full=True))
 
 
@@ -103,11 +146,14 @@ def patronage_detail(request, pk: int):
     return body
 
 
-@router.post("/patronages/{int:pk}/change", response={201: dict}, summary="调整包保领导/牵头部门（原关系结束，新关系开始）")
+@router.post(
+    "/patronages/{int:pk}/change", response={201: dict}, summary="调整包保领导/牵头部门（原关系结束，新关系开始）"
+)
 def patronage_change(request, pk: int, data: ChangeIn):
     actor = _actor(request)
-    p = services.patronage_change(actor, pk, leader=data.leader, lead_unit=data.lead_unit, changed_on=data.changed_on,
-                                  reason=data.reason)
+    p = services.patronage_change(
+        actor, pk, leader=data.leader, lead_unit=data.lead_unit, changed_on=data.changed_on, reason=data.reason
+    )
     return Status(201, patronage_out(selectors.patronage_get(actor, p.pk), full=True))
 
 
@@ -121,8 +167,15 @@ def patronage_end(request, pk: int, data: EndIn):
 @router.post("/patronages/{int:pk}/visits", response={201: dict}, summary="登记走访")
 def visit_log(request, pk: int, data: VisitIn):
     actor = _actor(request)
-    v = services.visit_log(actor, pk, visited_on=data.visited_on, participants=data.participants, raised=data.raised,
-                           decided=data.decided, problems=data.problems)
+    v = services.visit_log(
+        actor,
+        pk,
+        visited_on=data.visited_on,
+        participants=data.participants,
+        raised=data.raised,
+        decided=data.decided,
+        problems=data.problems,
+    )
     return Status(201, visit_out(v))
 
 
@@ -136,18 +189,31 @@ def visit_list(request, year: int | None = Query(None, ge=2000, le=2100)):
 def problem_case(request, pk: int, data: ProblemCaseIn):
     actor = _actor(request)
     case = services.problem_to_case(actor, pk, category=data.category, kind=data.kind, title=data.title)
-    return Status(201, {"number": case.number, "state": case.state, "channel": case.channel,
-                        "lead_unit": _unit(case.lead_unit), "problem": pk})
+    return Status(
+        201,
+        {
+            "number": case.number,
+            "state": case.state,
+            "channel": case.channel,
+            "lead_unit": _unit(case.lead_unit),
+            "problem": pk,
+        },
+    )
 
 
 @router.get("/coverage", response=CoverageOut, summary="遍访率（按县区、按领导）、各包保在办工单、滞后项目")
 def coverage(request, year: int | None = Query(None, ge=2000, le=2100)):
     actor = _actor(request)
     year = year or timezone.localdate().year
-    return {"summary": selectors.coverage_summary(actor, year), "by_county": selectors.coverage_by_county(actor, year),
-            "by_leader": selectors.coverage_by_leader(actor, year),
-            "behind_plan": [{"code": p.code, "name": p.name, "county": p.county.code, "progress": p.progress, "reasons": why}
-                            for p, why in selectors.projects_behind_plan(actor)]}
+    return {
+        "summary": selectors.coverage_summary(actor, year),
+        "by_county": selectors.coverage_by_county(actor, year),
+        "by_leader": selectors.coverage_by_leader(actor, year),
+        "behind_plan": [
+            {"code": p.code, "name": p.name, "county": p.county.code, "progress": p.progress, "reasons": why}
+            for p, why in selectors.projects_behind_plan(actor)
+        ],
+    }
 
 
 @router.get("/projects", summary="重点项目（含是否滞后）")

@@ -4,6 +4,7 @@ Each row is written through the same services as a page would use, inside a save
 (row number + reason) and the others go in. The whole run is one transaction, so a crash leaves nothing behind.
 Rows are keyed (USCC, project code, the object of an assignment), so importing the same file again changes nothing.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,11 +25,24 @@ from .models import Patronage, Project
 from .selectors import can_manage
 
 ENTERPRISE_COLUMNS = ["统一社会信用代码", "企业名称", "所属县区", "行业", "规上", "重点", "联系人", "联系电话"]
-PROJECT_COLUMNS = ["项目编号", "项目名称", "所属县区", "建设企业信用代码", "总投资（万元）", "计划开工", "计划竣工", "形象进度（%）", "节点"]
+PROJECT_COLUMNS = [
+    "项目编号",
+    "项目名称",
+    "所属县区",
+    "建设企业信用代码",
+    "总投资（万元）",
+    "计划开工",
+    "计划竣工",
+    "形象进度（%）",
+    "节点",
+]
 PATRONAGE_COLUMNS = ["对象类型", "对象编号", "包保领导", "牵头部门", "开始日期", "原因", "专班成员"]
 SHEETS = {"企业": ENTERPRISE_COLUMNS, "项目": PROJECT_COLUMNS, "包保": PATRONAGE_COLUMNS}
-REQUIRED = {"企业": ["统一社会信用代码", "企业名称", "所属县区"], "项目": ["项目编号", "项目名称", "所属县区", "计划开工", "计划竣工"],
-            "包保": ["对象类型", "对象编号", "包保领导", "牵头部门", "开始日期"]}
+REQUIRED = {
+    "企业": ["统一社会信用代码", "企业名称", "所属县区"],
+    "项目": ["项目编号", "项目名称", "所属县区", "计划开工", "计划竣工"],
+    "包保": ["对象类型", "对象编号", "包保领导", "牵头部门", "开始日期"],
+}
 MAX_ROWS = 20_000
 YES, NO = {"是", "y", "yes", "true", "1", "√"}, {"否", "n", "no", "false", "0", ""}
 
@@ -46,7 +60,9 @@ class ImportResult:
         return sum(sum(c.values()) for c in self.counts.values())
 
     def summary(self) -> str:
-        parts = [f"{sheet}：新增{c['created']}，更新{c['updated']}，未变{c['unchanged']}" for sheet, c in self.counts.items()]
+        parts = [
+            f"{sheet}：新增{c['created']}，更新{c['updated']}，未变{c['unchanged']}" for sheet, c in self.counts.items()
+        ]
         return "；".join(parts + [f"退回{len(self.rejects)}行"])
 
 
@@ -116,8 +132,15 @@ def import_workbook(actor: Actor, data: bytes) -> ImportResult:
                         result.count(sheet, handlers[sheet](actor, values))
                 except Problem as problem:
                     key = _text(values.get(SHEETS[sheet][0] if sheet != "包保" else "对象编号"))
-                    result.rejects.append({"sheet": sheet, "row": number, "key": key, "reason": problem.detail,
-                                           "values": [_text(values.get(c)) for c in SHEETS[sheet]]})
+                    result.rejects.append(
+                        {
+                            "sheet": sheet,
+                            "row": number,
+                            "key": key,
+                            "reason": problem.detail,
+                            "values": [_text(values.get(c)) for c in SHEETS[sheet]],
+                        }
+                    )
     return result
 
 
@@ -126,11 +149,15 @@ def _enterprise_row(actor: Actor, v: dict) -> str:
     county = services.county_by_code(_text(v["所属县区"]), "所属县区")
     if not can_manage(actor, county):
         raise Invalid("所属县区不在您的管辖范围内", code="county_out_of_scope", field="所属县区")
-    fields = {"name": services.clean_text(_text(v["企业名称"]), "企业名称", limit=120, required=True, label="企业名称"),
-              "county": county, "industry": services.clean_text(_text(v.get("行业")), "行业", limit=60, label="行业"),
-              "above_scale": _flag(v.get("规上"), "规上"), "is_key": _flag(v.get("重点"), "重点"),
-              "contact_name": services.clean_text(_text(v.get("联系人")), "联系人", limit=40, label="联系人"),
-              "contact_phone": services.clean_text(_text(v.get("联系电话")), "联系电话", limit=20, label="联系电话")}
+    fields = {
+        "name": services.clean_text(_text(v["企业名称"]), "企业名称", limit=120, required=True, label="企业名称"),
+        "county": county,
+        "industry": services.clean_text(_text(v.get("行业")), "行业", limit=60, label="行业"),
+        "above_scale": _flag(v.get("规上"), "规上"),
+        "is_key": _flag(v.get("重点"), "重点"),
+        "contact_name": services.clean_text(_text(v.get("联系人")), "联系人", limit=40, label="联系人"),
+        "contact_phone": services.clean_text(_text(v.get("联系电话")), "联系电话", limit=20, label="联系电话"),
+    }
     existing = Enterprise.objects.select_for_update().filter(uscc=code).first()
     if existing is None:
         enterprise_register(uscc=code, **fields)
@@ -141,12 +168,14 @@ def _enterprise_row(actor: Actor, v: dict) -> str:
 
 
 def _milestones(text: str) -> list[dict]:
-    """"开工:2026-02-01:2026-02-03;投产:2026-10-01" → name, planned date, optional date reached."""
+    """ "开工:2026-02-01:2026-02-03;投产:2026-10-01" → name, planned date, optional date reached."""
     items = []
     for part in filter(None, (p.strip() for p in text.replace("；", ";").split(";"))):
         bits = [b.strip() for b in part.replace("：", ":").split(":")]
         if len(bits) not in (2, 3):
-            raise Invalid("“节点”格式应为 名称:计划日期[:完成日期]，多个用分号分隔", code="invalid_milestones", field="节点")
+            raise Invalid(
+                "“节点”格式应为 名称:计划日期[:完成日期]，多个用分号分隔", code="invalid_milestones", field="节点"
+            )
         items.append({"name": bits[0], "planned_on": bits[1], "done_on": bits[2] if len(bits) == 3 else None})
     return items
 
@@ -154,14 +183,23 @@ def _milestones(text: str) -> list[dict]:
 def _project_row(actor: Actor, v: dict) -> str:
     code = _text(v["项目编号"])
     before = Project.objects.filter(code=code).first()
-    data = {"code": code, "name": _text(v["项目名称"]), "county": _text(v["所属县区"]),
-            "enterprise": _text(v.get("建设企业信用代码")) or None, "investment": _text(v.get("总投资（万元）")) or 0,
-            "planned_start": v["计划开工"], "planned_end": v["计划竣工"], "progress": _text(v.get("形象进度（%）")) or 0,
-            "milestones": _milestones(_text(v.get("节点")))}
+    data = {
+        "code": code,
+        "name": _text(v["项目名称"]),
+        "county": _text(v["所属县区"]),
+        "enterprise": _text(v.get("建设企业信用代码")) or None,
+        "investment": _text(v.get("总投资（万元）")) or 0,
+        "planned_start": v["计划开工"],
+        "planned_end": v["计划竣工"],
+        "progress": _text(v.get("形象进度（%）")) or 0,
+        "milestones": _milestones(_text(v.get("节点"))),
+    }
     if before is not None:
         clean = services.clean_project(data)
-        same = all(getattr(before, k) == clean[k] for k in ("name", "county", "enterprise", "investment", "planned_start",
-                                                              "planned_end", "progress"))
+        same = all(
+            getattr(before, k) == clean[k]
+            for k in ("name", "county", "enterprise", "investment", "planned_start", "planned_end", "progress")
+        )
         nodes = [{"name": m.name, "planned_on": m.planned_on, "done_on": m.done_on} for m in before.milestones.all()]
         if same and nodes == clean["milestones"]:
             return "unchanged"
@@ -170,7 +208,7 @@ def _project_row(actor: Actor, v: dict) -> str:
 
 
 def _task_force(text: str) -> list[dict]:
-    """"张三/caoxian-zjj/联络员;李四" → name, unit code, duty."""
+    """ "张三/caoxian-zjj/联络员;李四" → name, unit code, duty."""
     members = []
     for part in filter(None, (p.strip() for p in text.replace("；", ";").replace("、", ";").split(";"))):
         bits = [b.strip() for b in part.split("/")] + ["", ""]
@@ -187,7 +225,9 @@ def _patronage_row(actor: Actor, v: dict) -> str:
     else:
         raise Invalid("“对象类型”须为“企业”或“项目”", code="invalid_target_kind", field="对象类型")
     if next(iter(target.values())) is None:
-        raise Invalid(f"{kind}“{key}”不存在（可在同一文件的“{kind}”表中一并导入）", code="unknown_target", field="对象编号")
+        raise Invalid(
+            f"{kind}“{key}”不存在（可在同一文件的“{kind}”表中一并导入）", code="unknown_target", field="对象编号"
+        )
     leader = services.leader_user(_text(v["包保领导"]), "包保领导")
     unit = services.unit_by_code(_text(v["牵头部门"]), "牵头部门")
     started = services.clean_date(_text(v["开始日期"]), "开始日期")
@@ -195,7 +235,9 @@ def _patronage_row(actor: Actor, v: dict) -> str:
     members = _task_force(_text(v.get("专班成员")))
     current = Patronage.objects.filter(ended_on__isnull=True, **target).first()
     if current is None:
-        services.patronage_assign(actor, leader=leader, lead_unit=unit, started_on=started, reason=reason, task_force=members, **target)
+        services.patronage_assign(
+            actor, leader=leader, lead_unit=unit, started_on=started, reason=reason, task_force=members, **target
+        )
         return "created"
     if current.leader_id == leader.pk and current.lead_unit_id == unit.pk:
         have = [(m.name, m.unit.code if m.unit_id else None, m.duty) for m in current.task_force.select_related("unit")]
@@ -211,8 +253,12 @@ def rejects_workbook(result: ImportResult) -> bytes:
     """The rejected rows with their reasons, one sheet, the original values beside them."""
     book = sheets.Book()
     width = max(len(c) for c in SHEETS.values())
-    book.table("退回行", ["工作表", "行号", "编号", "原因"] + [f"列{i + 1}" for i in range(width)],
-               [[r["sheet"], r["row"], r["key"], r["reason"], *r["values"]] for r in result.rejects], widths={3: 40})
+    book.table(
+        "退回行",
+        ["工作表", "行号", "编号", "原因"] + [f"列{i + 1}" for i in range(width)],
+        [[r["sheet"], r["row"], r["key"], r["reason"], *r["values"]] for r in result.rejects],
+        widths={3: 40},
+    )
     return book.close()
 
 
@@ -221,10 +267,26 @@ def template_workbook() -> bytes:
     book = sheets.Book()
     examples = {
         "企业": ["91371721MA3C5TXL5J", "曹县木业有限公司", "caoxian", "木材加工", "是", "是", "王经理", "13905300001"],
-        "项目": ["XM-2026-001", "年产10万立方米板材项目", "caoxian", "91371721MA3C5TXL5J", 52000, "2026-03-01", "2027-06-30", 20,
-                "开工:2026-03-01:2026-03-05;主体完工:2026-12-31;投产:2027-06-30"],
-        "包保": ["企业", "91371721MA3C5TXL5J", "xianlingdao", "caoxian-gxj", "2026-01-05", "县级领导包保重点企业",
-                "张三/caoxian-gxj/联络员;李四/caoxian-zjj/专员"],
+        "项目": [
+            "XM-2026-001",
+            "年产10万立方米板材项目",
+            "caoxian",
+            "91371721MA3C5TXL5J",
+            52000,
+            "2026-03-01",
+            "2027-06-30",
+            20,
+            "开工:2026-03-01:2026-03-05;主体完工:2026-12-31;投产:2027-06-30",
+        ],
+        "包保": [
+            "企业",
+            "91371721MA3C5TXL5J",
+            "xianlingdao",
+            "caoxian-gxj",
+            "2026-01-05",
+            "县级领导包保重点企业",
+            "张三/caoxian-gxj/联络员;李四/caoxian-zjj/专员",
+        ],
     }
     for name, columns in SHEETS.items():
         book.table(name, columns, [examples[name]], widths={c: 18 for c in range(len(columns))})

@@ -4,6 +4,7 @@ Who sees what: a leader their own portfolio, and a county or city leader (whose 
 assignments of their territory; a coordinator the assignments of its territory; auditors and system administrators
 all; enterprise users and units nothing. Outside scope is "not found".
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -66,7 +67,11 @@ def project_scope_q(actor: Actor) -> Q:
     if not (actor.is_system or actor.role in VIEW_ROLES):
         return Q(pk__in=[])
     territory = _territory(actor)
-    own = Exists(Patronage.objects.filter(project=OuterRef("pk"), leader=actor.user)) if actor.role == Role.LEADER else Q(pk__in=[])
+    own = (
+        Exists(Patronage.objects.filter(project=OuterRef("pk"), leader=actor.user))
+        if actor.role == Role.LEADER
+        else Q(pk__in=[])
+    )
     if territory is None:
         return Q(own)
     if territory is True:
@@ -87,12 +92,15 @@ def can_visit(actor: Actor, patronage: Patronage) -> bool:
     if actor.is_system:
         return True
     if actor.role == Role.LEADER:
-        return patronage.leader_id == actor.user.pk or (_territory(actor) is not None and actor.covers(patronage.county))
+        return patronage.leader_id == actor.user.pk or (
+            _territory(actor) is not None and actor.covers(patronage.county)
+        )
     return actor.role == Role.COORDINATOR and actor.covers(patronage.county)
 
 
-def patronage_list(actor: Actor, *, active: bool | None = True, leader=None, county: str | None = None,
-                   kind: str | None = None) -> QuerySet[Patronage]:
+def patronage_list(
+    actor: Actor, *, active: bool | None = True, leader=None, county: str | None = None, kind: str | None = None
+) -> QuerySet[Patronage]:
     qs = Patronage.objects.filter(patronage_scope_q(actor))
     if active is not None:
         qs = qs.filter(ended_on__isnull=active)
@@ -105,8 +113,13 @@ def patronage_list(actor: Actor, *, active: bool | None = True, leader=None, cou
     elif kind == "project":
         qs = qs.filter(project__isnull=False)
     open_cases = Count("visits__problems__case", filter=Q(visits__problems__case__is_open=True), distinct=True)
-    return (qs.select_related("enterprise__county", "project__county", "project__enterprise", "leader__membership", "lead_unit")
-            .annotate(open_cases=open_cases).order_by("ended_on", "-started_on", "pk"))
+    return (
+        qs.select_related(
+            "enterprise__county", "project__county", "project__enterprise", "leader__membership", "lead_unit"
+        )
+        .annotate(open_cases=open_cases)
+        .order_by("ended_on", "-started_on", "pk")
+    )
 
 
 def portfolio(actor: Actor) -> QuerySet[Patronage]:
@@ -117,9 +130,15 @@ def portfolio(actor: Actor) -> QuerySet[Patronage]:
 
 
 def patronage_get(actor: Actor, pk) -> Patronage:
-    patronage = (Patronage.objects.filter(patronage_scope_q(actor), pk=pk)
-                 .select_related("enterprise__county", "project__county", "project__enterprise", "leader__membership", "lead_unit")
-                 .first() if isinstance(pk, int) or str(pk).isdigit() else None)
+    patronage = (
+        Patronage.objects.filter(patronage_scope_q(actor), pk=pk)
+        .select_related(
+            "enterprise__county", "project__county", "project__enterprise", "leader__membership", "lead_unit"
+        )
+        .first()
+        if isinstance(pk, int) or str(pk).isdigit()
+        else None
+    )
     if patronage is None:
         raise NotFound("包保关系不存在或不在您的权限范围内")
     return patronage
@@ -128,13 +147,19 @@ def patronage_get(actor: Actor, pk) -> Patronage:
 def patronage_history(actor: Actor, patronage: Patronage) -> QuerySet[Patronage]:
     """Every assignment of the same object, newest first (history of makes, changes and ends)."""
     same = Q(enterprise_id=patronage.enterprise_id) if patronage.enterprise_id else Q(project_id=patronage.project_id)
-    return Patronage.objects.filter(same).select_related("leader__membership", "lead_unit").order_by("-started_on", "-pk")
+    return (
+        Patronage.objects.filter(same).select_related("leader__membership", "lead_unit").order_by("-started_on", "-pk")
+    )
 
 
 def visit_list(actor: Actor, patronage: Patronage | None = None, *, year: int | None = None) -> QuerySet[Visit]:
     qs = Visit.objects.filter(patronage_scope_q(actor, "patronage__"))
     if patronage is not None:
-        same = Q(patronage__enterprise_id=patronage.enterprise_id) if patronage.enterprise_id else Q(patronage__project_id=patronage.project_id)
+        same = (
+            Q(patronage__enterprise_id=patronage.enterprise_id)
+            if patronage.enterprise_id
+            else Q(patronage__project_id=patronage.project_id)
+        )
         qs = qs.filter(same)
     if year:
         qs = qs.filter(visited_on__year=year)
@@ -142,23 +167,41 @@ def visit_list(actor: Actor, patronage: Patronage | None = None, *, year: int | 
 
 
 def visit_get(actor: Actor, pk) -> Visit:
-    visit = Visit.objects.filter(patronage_scope_q(actor, "patronage__"), pk=pk).select_related(
-        "patronage__enterprise__county", "patronage__project__county", "patronage__project__enterprise", "patronage__leader",
-        "enterprise").first() if str(pk).isdigit() else None
+    visit = (
+        Visit.objects.filter(patronage_scope_q(actor, "patronage__"), pk=pk)
+        .select_related(
+            "patronage__enterprise__county",
+            "patronage__project__county",
+            "patronage__project__enterprise",
+            "patronage__leader",
+            "enterprise",
+        )
+        .first()
+        if str(pk).isdigit()
+        else None
+    )
     if visit is None:
         raise NotFound("走访记录不存在或不在您的权限范围内")
     return visit
 
 
 def visit_problem_get(actor: Actor, pk, *, for_update: bool = False) -> VisitProblem:
-    qs = VisitProblem.objects.filter(patronage_scope_q(actor, "visit__patronage__"), pk=pk) if str(pk).isdigit() else VisitProblem.objects.none()
+    qs = (
+        VisitProblem.objects.filter(patronage_scope_q(actor, "visit__patronage__"), pk=pk)
+        if str(pk).isdigit()
+        else VisitProblem.objects.none()
+    )
     if for_update:
         locked = VisitProblem.objects.select_for_update().filter(pk__in=qs.values("pk"))
         problem = locked.first()
         if problem is not None:
             problem = VisitProblem.objects.select_related(
-                "case", "visit__enterprise", "visit__patronage__enterprise__county", "visit__patronage__project__county",
-                "visit__patronage__leader__membership").get(pk=problem.pk)
+                "case",
+                "visit__enterprise",
+                "visit__patronage__enterprise__county",
+                "visit__patronage__project__county",
+                "visit__patronage__leader__membership",
+            ).get(pk=problem.pk)
     else:
         problem = qs.select_related("case", "visit__patronage").first()
     if problem is None:
@@ -171,8 +214,13 @@ def case_origin(actor: Actor, case: Case) -> dict | None:
     them (else None: the case page then shows nothing of it)."""
     if not case.external_ref.startswith(ORIGIN_PREFIX):
         return None
-    problem = VisitProblem.objects.filter(patronage_scope_q(actor, "visit__patronage__"), case_id=case.pk).select_related(
-        "visit__patronage__enterprise", "visit__patronage__project", "visit__patronage__leader__membership").first()
+    problem = (
+        VisitProblem.objects.filter(patronage_scope_q(actor, "visit__patronage__"), case_id=case.pk)
+        .select_related(
+            "visit__patronage__enterprise", "visit__patronage__project", "visit__patronage__leader__membership"
+        )
+        .first()
+    )
     if problem is None:
         return None
     visit = problem.visit
@@ -180,6 +228,7 @@ def case_origin(actor: Actor, case: Case) -> dict | None:
 
 
 # ---- projects ---------------------------------------------------------------------------------------------------
+
 
 def project_list(actor: Actor, *, county: str | None = None) -> QuerySet[Project]:
     qs = Project.objects.filter(project_scope_q(actor), is_active=True)
@@ -189,7 +238,11 @@ def project_list(actor: Actor, *, county: str | None = None) -> QuerySet[Project
 
 
 def project_get(actor: Actor, pk) -> Project:
-    project = Project.objects.filter(project_scope_q(actor), pk=pk).select_related("county", "enterprise").first() if str(pk).isdigit() else None
+    project = (
+        Project.objects.filter(project_scope_q(actor), pk=pk).select_related("county", "enterprise").first()
+        if str(pk).isdigit()
+        else None
+    )
     if project is None:
         raise NotFound("项目不存在或不在您的权限范围内")
     return project
@@ -213,8 +266,11 @@ def behind_plan(project: Project, today: dt.date | None = None, tolerance: int |
     more than `patronage.behind_plan_tolerance_pct` points below what the plan expects by now."""
     today = today or timezone.localdate()
     tolerance = int_param("patronage.behind_plan_tolerance_pct") if tolerance is None else tolerance
-    reasons = [f"节点“{m.name}”计划{m.planned_on:%Y-%m-%d}完成，尚未完成"
-               for m in project.milestones.all() if m.done_on is None and m.planned_on < today]
+    reasons = [
+        f"节点“{m.name}”计划{m.planned_on:%Y-%m-%d}完成，尚未完成"
+        for m in project.milestones.all()
+        if m.done_on is None and m.planned_on < today
+    ]
     expected = expected_progress(project, today)
     if project.progress + tolerance < expected:
         reasons.append(f"形象进度{project.progress}%，按计划应达{expected}%")
@@ -230,6 +286,7 @@ def projects_behind_plan(actor: Actor, today: dt.date | None = None) -> list[tup
 
 # ---- coverage (遍访率) ------------------------------------------------------------------------------------------
 
+
 def _above_scale(actor: Actor) -> QuerySet[Enterprise]:
     if not (actor.is_system or actor.role in VIEW_ROLES):
         return Enterprise.objects.none()
@@ -243,11 +300,22 @@ def _visited_q(year: int) -> Exists:
 def coverage_by_county(actor: Actor, year: int) -> list[dict]:
     """遍访率 by county: above-scale enterprises in the actor's scope, and how many had at least one visit in `year`.
     Rate in percent (one decimal), None for a county without above-scale enterprises."""
-    rows = (_above_scale(actor).values("county__code", "county__name", "county__path")
-            .annotate(above_scale=Count("pk"), visited=Count("pk", filter=Q(_visited_q(year))))
-            .order_by("county__path"))
-    return [{"county": r["county__code"], "name": r["county__name"], "above_scale": r["above_scale"],
-             "visited": r["visited"], "rate": percent(r["visited"], r["above_scale"])} for r in rows]
+    rows = (
+        _above_scale(actor)
+        .values("county__code", "county__name", "county__path")
+        .annotate(above_scale=Count("pk"), visited=Count("pk", filter=Q(_visited_q(year))))
+        .order_by("county__path")
+    )
+    return [
+        {
+            "county": r["county__code"],
+            "name": r["county__name"],
+            "above_scale": r["above_scale"],
+            "visited": r["visited"],
+            "rate": percent(r["visited"], r["above_scale"]),
+        }
+        for r in rows
+    ]
 
 
 def coverage_by_leader(actor: Actor, year: int) -> list[dict]:
@@ -257,9 +325,19 @@ def coverage_by_leader(actor: Actor, year: int) -> list[dict]:
     visited = Exists(Visit.objects.filter(patronage__enterprise_id=OuterRef("enterprise_id"), visited_on__year=year))
     by_leader: dict[int, dict] = {}
     for p in active.annotate(visited=visited):
-        row = by_leader.setdefault(p.leader_id, {
-            "leader": p.leader.get_username(), "name": person_name(p.leader), "patronages": 0, "enterprises": 0, "projects": 0,
-            "above_scale": 0, "visited": 0, "open_cases": 0})
+        row = by_leader.setdefault(
+            p.leader_id,
+            {
+                "leader": p.leader.get_username(),
+                "name": person_name(p.leader),
+                "patronages": 0,
+                "enterprises": 0,
+                "projects": 0,
+                "above_scale": 0,
+                "visited": 0,
+                "open_cases": 0,
+            },
+        )
         row["patronages"] += 1
         row["open_cases"] += p.open_cases
         if p.enterprise_id:
@@ -269,8 +347,12 @@ def coverage_by_leader(actor: Actor, year: int) -> list[dict]:
                 row["visited"] += bool(p.visited)
         else:
             row["projects"] += 1
-    visits = dict(Visit.objects.filter(patronage__in=active.values("pk"), visited_on__year=year)
-                  .values_list("patronage__leader").annotate(n=Count("pk")).values_list("patronage__leader", "n"))
+    visits = dict(
+        Visit.objects.filter(patronage__in=active.values("pk"), visited_on__year=year)
+        .values_list("patronage__leader")
+        .annotate(n=Count("pk"))
+        .values_list("patronage__leader", "n")
+    )
     rows = []
     for leader_id, row in by_leader.items():
         row["visits"] = visits.get(leader_id, 0)
@@ -296,8 +378,12 @@ def coverage_summary(actor: Actor, year: int, today: dt.date | None = None) -> d
     tolerance = int_param("patronage.behind_plan_tolerance_pct") if projects else 0
     today = today or timezone.localdate()
     return {
-        "year": year, "above_scale": totals["above_scale"], "visited": totals["visited"],
-        "rate": percent(totals["visited"], totals["above_scale"]), "patronages": patronages.count(),
-        "open_cases": open_cases, "projects": len(projects),
+        "year": year,
+        "above_scale": totals["above_scale"],
+        "visited": totals["visited"],
+        "rate": percent(totals["visited"], totals["above_scale"]),
+        "patronages": patronages.count(),
+        "open_cases": open_cases,
+        "projects": len(projects),
         "behind_plan": sum(1 for p in projects if behind_plan(p, today, tolerance)),
     }

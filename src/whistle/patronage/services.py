@@ -1,5 +1,6 @@
 """Every write of 领导包保: assignments (make, change, end), task forces, projects, visits, and a visit's problem
 turned into a case. One transaction each; refusals are `whistle.core.errors` problems."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,6 +24,7 @@ REASON_MAX = 200
 
 
 # ---- small validators shared by the forms, the API and the import ------------------------------------------------
+
 
 def clean_date(value, field: str) -> dt.date:
     if isinstance(value, dt.datetime):
@@ -48,7 +50,11 @@ def leader_user(value, field: str = "leader"):
     """A user whose role is leader, named by username (or the user itself)."""
     User = get_user_model()
     username = value.get_username() if isinstance(value, User) else str(value or "").strip()
-    membership = Membership.objects.select_related("user", "unit").filter(user__username=username, role=Role.LEADER).first() if username else None
+    membership = (
+        Membership.objects.select_related("user", "unit").filter(user__username=username, role=Role.LEADER).first()
+        if username
+        else None
+    )
     if membership is None:
         raise Invalid("包保领导不存在（须为“领导”角色的账号）", code="unknown_leader", field=field)
     return membership.user
@@ -91,8 +97,18 @@ def _target(enterprise: Enterprise | None, project: Project | None):
 
 # ---- assignments -----------------------------------------------------------------------------------------------
 
-def patronage_assign(actor: Actor, *, enterprise: Enterprise | None = None, project: Project | None = None, leader,
-                     lead_unit, started_on, reason: str = "", task_force: list[dict] | None = None) -> Patronage:
+
+def patronage_assign(
+    actor: Actor,
+    *,
+    enterprise: Enterprise | None = None,
+    project: Project | None = None,
+    leader,
+    lead_unit,
+    started_on,
+    reason: str = "",
+    task_force: list[dict] | None = None,
+) -> Patronage:
     """Give an enterprise or project its leader, lead unit and task force. A second active assignment is refused:
     change the current one instead."""
     target = _target(enterprise, project)
@@ -107,11 +123,20 @@ def patronage_assign(actor: Actor, *, enterprise: Enterprise | None = None, proj
     members = [_member(m, i) for i, m in enumerate(task_force or [])]
     try:
         with transaction.atomic():
-            patronage = Patronage.objects.create(enterprise=enterprise, project=project, leader=leader, lead_unit=unit,
-                                                 started_on=started, start_reason=reason, created_by=actor.user)
+            patronage = Patronage.objects.create(
+                enterprise=enterprise,
+                project=project,
+                leader=leader,
+                lead_unit=unit,
+                started_on=started,
+                start_reason=reason,
+                created_by=actor.user,
+            )
             TaskForceMember.objects.bulk_create([TaskForceMember(patronage=patronage, **m) for m in members])
     except IntegrityError:
-        raise Conflict("该对象已有在任的包保领导，请使用“调整”", code="patronage_active_exists", field="target") from None
+        raise Conflict(
+            "该对象已有在任的包保领导，请使用“调整”", code="patronage_active_exists", field="target"
+        ) from None
     return patronage
 
 
@@ -121,8 +146,12 @@ def _member(data: dict, index: int) -> dict:
     unit = data.get("unit")
     if unit not in (None, "") and not isinstance(unit, Unit):
         unit = unit_by_code(unit, f"{field}.unit")
-    return {"name": name, "unit": unit or None, "duty": clean_text(data.get("duty"), f"{field}.duty", limit=60, label="分工"),
-            "phone": clean_text(data.get("phone"), f"{field}.phone", limit=20, label="电话")}
+    return {
+        "name": name,
+        "unit": unit or None,
+        "duty": clean_text(data.get("duty"), f"{field}.duty", limit=60, label="分工"),
+        "phone": clean_text(data.get("phone"), f"{field}.phone", limit=20, label="电话"),
+    }
 
 
 def _locked_active(actor: Actor, pk: int) -> Patronage:
@@ -148,8 +177,9 @@ def patronage_end(actor: Actor, pk: int, *, ended_on, reason: str) -> Patronage:
 
 
 @transaction.atomic
-def patronage_change(actor: Actor, pk: int, *, leader, lead_unit=None, changed_on, reason: str,
-                     keep_task_force: bool = True) -> Patronage:
+def patronage_change(
+    actor: Actor, pk: int, *, leader, lead_unit=None, changed_on, reason: str, keep_task_force: bool = True
+) -> Patronage:
     """Hand the object to another leader and/or lead unit from a date: the current row ends that day, a new one starts."""
     current = _locked_active(actor, pk)
     reason = clean_text(reason, "reason", limit=REASON_MAX, required=True, label="调整原因")
@@ -158,16 +188,33 @@ def patronage_change(actor: Actor, pk: int, *, leader, lead_unit=None, changed_o
         raise Invalid("调整日期不能早于原包保起始日", code="dates_reversed", field="changed_on")
     new_leader = leader_user(leader)
     _check_leader_covers(new_leader, current.county)
-    unit = current.lead_unit if lead_unit in (None, "") else lead_unit if isinstance(lead_unit, Unit) else unit_by_code(lead_unit)
+    unit = (
+        current.lead_unit
+        if lead_unit in (None, "")
+        else lead_unit
+        if isinstance(lead_unit, Unit)
+        else unit_by_code(lead_unit)
+    )
     if new_leader.pk == current.leader_id and unit.pk == current.lead_unit_id:
         raise Invalid("调整后的包保领导和牵头部门与现在相同", code="no_change", field="leader")
     current.ended_on, current.end_reason = changed, f"调整：{reason}"
     current.save(update_fields=["ended_on", "end_reason"])
-    successor = Patronage.objects.create(enterprise_id=current.enterprise_id, project_id=current.project_id, leader=new_leader,
-                                         lead_unit=unit, started_on=changed, start_reason=reason, created_by=actor.user)
+    successor = Patronage.objects.create(
+        enterprise_id=current.enterprise_id,
+        project_id=current.project_id,
+        leader=new_leader,
+        lead_unit=unit,
+        started_on=changed,
+        start_reason=reason,
+        created_by=actor.user,
+    )
     if keep_task_force:
-        TaskForceMember.objects.bulk_create([TaskForceMember(patronage=successor, name=m.name, unit_id=m.unit_id, duty=m.duty,
-                                                             phone=m.phone) for m in current.task_force.all()])
+        TaskForceMember.objects.bulk_create(
+            [
+                TaskForceMember(patronage=successor, name=m.name, unit_id=m.unit_id, duty=m.duty, phone=m.phone)
+                for m in current.task_force.all()
+            ]
+        )
     return successor
 
 
@@ -181,6 +228,7 @@ def task_force_set(actor: Actor, pk: int, members: list[dict]) -> list[TaskForce
 
 
 # ---- projects --------------------------------------------------------------------------------------------------
+
 
 def clean_project(data: dict) -> dict:
     """Validated project fields (code, name, county, enterprise, investment, dates, progress, milestones)."""
@@ -198,7 +246,10 @@ def clean_project(data: dict) -> dict:
         raise Invalid("总投资须为数字（万元）", code="invalid_number", field="investment") from None
     if not investment.is_finite() or investment < 0 or investment >= Decimal("1e12"):
         raise Invalid("总投资须为非负数（万元）", code="invalid_number", field="investment")
-    start, end = clean_date(data.get("planned_start"), "planned_start"), clean_date(data.get("planned_end"), "planned_end")
+    start, end = (
+        clean_date(data.get("planned_start"), "planned_start"),
+        clean_date(data.get("planned_end"), "planned_end"),
+    )
     if end < start:
         raise Invalid("计划竣工日期不能早于计划开工日期", code="dates_reversed", field="planned_end")
     try:
@@ -213,8 +264,17 @@ def clean_project(data: dict) -> dict:
         planned = clean_date(m.get("planned_on"), f"milestones[{i}].planned_on")
         done = clean_date(m["done_on"], f"milestones[{i}].done_on") if m.get("done_on") else None
         milestones.append({"name": label, "planned_on": planned, "done_on": done})
-    return {"code": code, "name": name, "county": county, "enterprise": enterprise or None, "investment": investment,
-            "planned_start": start, "planned_end": end, "progress": progress, "milestones": milestones}
+    return {
+        "code": code,
+        "name": name,
+        "county": county,
+        "enterprise": enterprise or None,
+        "investment": investment,
+        "planned_start": start,
+        "planned_end": end,
+        "progress": progress,
+        "milestones": milestones,
+    }
 
 
 @transaction.atomic
@@ -253,7 +313,9 @@ def project_progress(actor: Actor, pk: int, *, progress, done: dict[int, object]
         raise Invalid("形象进度须为0–100的整数", code="invalid_progress", field="progress")
     Project.objects.filter(pk=project.pk).update(progress=value, updated_at=timezone.now())
     for mid, day in (done or {}).items():
-        Milestone.objects.filter(project=project, pk=mid).update(done_on=clean_date(day, f"milestone_{mid}") if day else None)
+        Milestone.objects.filter(project=project, pk=mid).update(
+            done_on=clean_date(day, f"milestone_{mid}") if day else None
+        )
     project.refresh_from_db()
     return project
 
@@ -264,9 +326,19 @@ def _leads(actor: Actor, project: Project) -> bool:
 
 # ---- visits and their problems ---------------------------------------------------------------------------------
 
+
 @transaction.atomic
-def visit_log(actor: Actor, patronage_pk: int, *, visited_on, participants: str, raised: str = "", decided: str = "",
-              problems: list[str] | None = None, today: dt.date | None = None) -> Visit:
+def visit_log(
+    actor: Actor,
+    patronage_pk: int,
+    *,
+    visited_on,
+    participants: str,
+    raised: str = "",
+    decided: str = "",
+    problems: list[str] | None = None,
+    today: dt.date | None = None,
+) -> Visit:
     """Log a visit (走访) under an assignment: date, who went, what the enterprise raised, what was decided, and the
     problems to follow up (each can become a case)."""
     patronage = patronage_get(actor, patronage_pk)
@@ -286,8 +358,15 @@ def visit_log(actor: Actor, patronage_pk: int, *, visited_on, participants: str,
     items = [clean_text(p, f"problems[{i}]", limit=1000, label="问题") for i, p in enumerate(problems or [])]
     items = [p for p in items if p]
     enterprise = patronage.enterprise if patronage.enterprise_id else patronage.project.enterprise
-    visit = Visit.objects.create(patronage=patronage, enterprise=enterprise, visited_on=day, participants=participants,
-                                 raised=raised, decided=decided, created_by=actor.user)
+    visit = Visit.objects.create(
+        patronage=patronage,
+        enterprise=enterprise,
+        visited_on=day,
+        participants=participants,
+        raised=raised,
+        decided=decided,
+        created_by=actor.user,
+    )
     VisitProblem.objects.bulk_create([VisitProblem(visit=visit, description=p) for p in items])
     return visit
 
@@ -308,8 +387,15 @@ def origin_ref(problem: VisitProblem) -> str:
     return f"patronage-visit:{problem.visit_id}:{problem.pk}"
 
 
-def problem_to_case(actor: Actor, problem_pk: int, *, category: str, kind: str = Kind.HELP, title: str = "",
-                    now: dt.datetime | None = None):
+def problem_to_case(
+    actor: Actor,
+    problem_pk: int,
+    *,
+    category: str,
+    kind: str = Kind.HELP,
+    title: str = "",
+    now: dt.datetime | None = None,
+):
     """One click: the problem becomes a case (channel 走访) of the visited enterprise, linked both ways. It is submitted
     through the normal case service by whoever converts it — the leader (cases admits a leader over the county on
     channel `visit`) or the coordinator — so the case's submit event names them."""
@@ -324,14 +410,23 @@ def problem_to_case(actor: Actor, problem_pk: int, *, category: str, kind: str =
             raise Conflict(f"该问题已转为工单 {problem.case.number}", code="already_case", field="problem")
         target = visit.patronage.target
         enterprise = visit.enterprise
-        description = (f"{problem.description}\n\n（来源：{visit.visited_on:%Y年%-m月%-d日} 领导包保走访 · {target.name} · "
-                       f"包保领导 {person_name(visit.patronage.leader)}；登记人 {actor.label}）")
+        description = (
+            f"{problem.description}\n\n（来源：{visit.visited_on:%Y年%-m月%-d日} 领导包保走访 · {target.name} · "
+            f"包保领导 {person_name(visit.patronage.leader)}；登记人 {actor.label}）"
+        )
         case, _ = case_submit(
-            actor, kind=kind, category=category, title=title or problem.description.strip().splitlines()[0][:30],
-            description=description, channel=Channel.VISIT, enterprise=enterprise, county=target.county.code,
+            actor,
+            kind=kind,
+            category=category,
+            title=title or problem.description.strip().splitlines()[0][:30],
+            description=description,
+            channel=Channel.VISIT,
+            enterprise=enterprise,
+            county=target.county.code,
             contact_name=(enterprise.contact_name if enterprise else "") or person_name(visit.patronage.leader),
             contact_phone=(enterprise.contact_phone if enterprise else "") or _phone(visit.patronage.leader),
-            external_ref=origin_ref(problem), now=now,
+            external_ref=origin_ref(problem),
+            now=now,
         )
         problem.case = case
         problem.save(update_fields=["case"])

@@ -1,5 +1,6 @@
 """领导包保 pages: the portfolio, one assignment (visits, problems → cases), coverage (遍访率) with .xlsx export,
 assignment management and the .xlsx import. Thin: services write, selectors read."""
+
 from __future__ import annotations
 
 import io
@@ -41,24 +42,42 @@ def home(request):
     """A leader's portfolio (their own assignments); with ?all=1, or for coordinators, every assignment in scope."""
     actor = request.actor
     show_all = actor.role != Role.LEADER or request.GET.get("all") == "1"
-    rows = selectors.patronage_list(actor, county=request.GET.get("county") or None) if show_all else selectors.portfolio(actor)
+    rows = (
+        selectors.patronage_list(actor, county=request.GET.get("county") or None)
+        if show_all
+        else selectors.portfolio(actor)
+    )
     year = timezone.localdate().year
-    return render(request, "patronage/home.html", {
-        "rows": rows, "show_all": show_all, "summary": selectors.coverage_summary(actor, year),
-        "can_manage": actor.role in MANAGE_ROLES, "is_leader": actor.role == Role.LEADER,
-    })
+    return render(
+        request,
+        "patronage/home.html",
+        {
+            "rows": rows,
+            "show_all": show_all,
+            "summary": selectors.coverage_summary(actor, year),
+            "can_manage": actor.role in MANAGE_ROLES,
+            "is_leader": actor.role == Role.LEADER,
+        },
+    )
 
 
 def _detail_context(request, patronage, **extra):
     actor = request.actor
     visits = list(selectors.visit_list(actor, patronage))
     context = {
-        "p": patronage, "target": patronage.target, "history": selectors.patronage_history(actor, patronage),
-        "task_force": patronage.task_force.select_related("unit"), "visits": visits,
+        "p": patronage,
+        "target": patronage.target,
+        "history": selectors.patronage_history(actor, patronage),
+        "task_force": patronage.task_force.select_related("unit"),
+        "visits": visits,
         "can_visit": patronage.is_active and selectors.can_visit(actor, patronage),
         "can_manage": patronage.is_active and selectors.can_manage(actor, patronage.county),
-        "categories": category_choices(), "kinds": Kind.choices, "today": timezone.localdate(),
-        "leaders": _leaders(), "form": {}, "error": None,
+        "categories": category_choices(),
+        "kinds": Kind.choices,
+        "today": timezone.localdate(),
+        "leaders": _leaders(),
+        "form": {},
+        "error": None,
     }
     if patronage.project_id:
         context["milestones"] = patronage.project.milestones.all()
@@ -68,7 +87,11 @@ def _detail_context(request, patronage, **extra):
 
 
 def _leaders():
-    return Membership.objects.filter(role=Role.LEADER).select_related("user", "unit").order_by("unit__path", "display_name")
+    return (
+        Membership.objects.filter(role=Role.LEADER)
+        .select_related("user", "unit")
+        .order_by("unit__path", "display_name")
+    )
 
 
 @page(*VIEW_ROLES)
@@ -78,7 +101,9 @@ def detail(request, pk):
 
 
 def _refused(request, patronage, problem: Problem, which: str, problem_pk: int | None = None):
-    context = _detail_context(request, patronage, error=problem, error_form=which, error_problem=problem_pk, form=request.POST)
+    context = _detail_context(
+        request, patronage, error=problem, error_form=which, error_problem=problem_pk, form=request.POST
+    )
     return render(request, "patronage/detail.html", context, status=problem.status)
 
 
@@ -89,9 +114,15 @@ def visit_new(request, pk):
     form = request.POST
     problems = [line for line in form.get("problems", "").splitlines() if line.strip()]
     try:
-        visit = services.visit_log(request.actor, patronage.pk, visited_on=form.get("visited_on", ""),
-                                   participants=form.get("participants", ""), raised=form.get("raised", ""),
-                                   decided=form.get("decided", ""), problems=problems)
+        visit = services.visit_log(
+            request.actor,
+            patronage.pk,
+            visited_on=form.get("visited_on", ""),
+            participants=form.get("participants", ""),
+            raised=form.get("raised", ""),
+            decided=form.get("decided", ""),
+            problems=problems,
+        )
     except Problem as problem:
         return _refused(request, patronage, problem, "visit")
     messages.success(request, f"已登记走访（{len(problems)}个问题待转办）")
@@ -104,8 +135,12 @@ def problem_case(request, pk):
     problem = selectors.visit_problem_get(request.actor, pk)
     patronage = problem.visit.patronage
     try:
-        case = services.problem_to_case(request.actor, problem.pk, category=request.POST.get("category", ""),
-                                        kind=request.POST.get("kind") or Kind.HELP)
+        case = services.problem_to_case(
+            request.actor,
+            problem.pk,
+            category=request.POST.get("category", ""),
+            kind=request.POST.get("kind") or Kind.HELP,
+        )
     except Problem as refusal:
         return _refused(request, selectors.patronage_get(request.actor, patronage.pk), refusal, "problem", problem.pk)
     messages.success(request, f"已转为工单 {case.number}")
@@ -118,9 +153,14 @@ def change(request, pk):
     patronage = selectors.patronage_get(request.actor, pk)
     form = request.POST
     try:
-        successor = services.patronage_change(request.actor, patronage.pk, leader=form.get("leader", ""),
-                                              lead_unit=form.get("lead_unit") or None, changed_on=form.get("changed_on", ""),
-                                              reason=form.get("reason", ""))
+        successor = services.patronage_change(
+            request.actor,
+            patronage.pk,
+            leader=form.get("leader", ""),
+            lead_unit=form.get("lead_unit") or None,
+            changed_on=form.get("changed_on", ""),
+            reason=form.get("reason", ""),
+        )
     except Problem as problem:
         return _refused(request, patronage, problem, "change")
     messages.success(request, "已调整包保领导/牵头部门")
@@ -132,8 +172,12 @@ def change(request, pk):
 def end(request, pk):
     patronage = selectors.patronage_get(request.actor, pk)
     try:
-        services.patronage_end(request.actor, patronage.pk, ended_on=request.POST.get("ended_on", ""),
-                               reason=request.POST.get("reason", ""))
+        services.patronage_end(
+            request.actor,
+            patronage.pk,
+            ended_on=request.POST.get("ended_on", ""),
+            reason=request.POST.get("reason", ""),
+        )
     except Problem as problem:
         return _refused(request, patronage, problem, "end")
     messages.success(request, "已结束包保关系")
@@ -153,7 +197,11 @@ def _task_force_lines(text: str) -> list[dict]:
 def assign(request):
     """Give a key enterprise (by credit code) or a key project (by code) its leader, lead unit and task force."""
     actor = request.actor
-    form = request.POST if request.method == "POST" else {"kind": "enterprise", "started_on": timezone.localdate().isoformat()}
+    form = (
+        request.POST
+        if request.method == "POST"
+        else {"kind": "enterprise", "started_on": timezone.localdate().isoformat()}
+    )
     context = {"form": form, "leaders": _leaders(), "error": None}
     status = 200
     if request.method == "POST":
@@ -164,10 +212,18 @@ def assign(request):
             else:
                 target = {"enterprise": Enterprise.objects.filter(uscc=key.upper()).first()}
             if next(iter(target.values())) is None:
-                raise Invalid("包保对象不存在（企业填统一社会信用代码，项目填项目编号）", code="unknown_target", field="target")
-            patronage = services.patronage_assign(actor, leader=form.get("leader", ""), lead_unit=form.get("lead_unit", ""),
-                                                  started_on=form.get("started_on", ""), reason=form.get("reason", ""),
-                                                  task_force=_task_force_lines(form.get("task_force", "")), **target)
+                raise Invalid(
+                    "包保对象不存在（企业填统一社会信用代码，项目填项目编号）", code="unknown_target", field="target"
+                )
+            patronage = services.patronage_assign(
+                actor,
+                leader=form.get("leader", ""),
+                lead_unit=form.get("lead_unit", ""),
+                started_on=form.get("started_on", ""),
+                reason=form.get("reason", ""),
+                task_force=_task_force_lines(form.get("task_force", "")),
+                **target,
+            )
         except Problem as problem:
             context["error"], status = problem, problem.status
         else:
@@ -180,11 +236,19 @@ def assign(request):
 def coverage(request):
     actor = request.actor
     year = _year(request)
-    return render(request, "patronage/coverage.html", {
-        "year": year, "summary": selectors.coverage_summary(actor, year), "by_county": selectors.coverage_by_county(actor, year),
-        "by_leader": selectors.coverage_by_leader(actor, year), "patronages": selectors.patronage_list(actor),
-        "behind": selectors.projects_behind_plan(actor), "years": range(timezone.localdate().year, timezone.localdate().year - 5, -1),
-    })
+    return render(
+        request,
+        "patronage/coverage.html",
+        {
+            "year": year,
+            "summary": selectors.coverage_summary(actor, year),
+            "by_county": selectors.coverage_by_county(actor, year),
+            "by_leader": selectors.coverage_by_leader(actor, year),
+            "patronages": selectors.patronage_list(actor),
+            "behind": selectors.projects_behind_plan(actor),
+            "years": range(timezone.localdate().year, timezone.localdate().year - 5, -1),
+        },
+    )
 
 
 @page(*VIEW_ROLES)
@@ -198,20 +262,76 @@ def coverage_export(request):
         book.table(name, header, rows, widths={c: 14 for c in range(len(header))})
 
     s = selectors.coverage_summary(actor, year)
-    sheet("概况", ["年度", "规上企业", "已走访", "遍访率(%)", "在任包保", "在办工单", "重点项目", "滞后项目"],
-          [[year, s["above_scale"], s["visited"], s["rate"], s["patronages"], s["open_cases"], s["projects"], s["behind_plan"]]])
-    sheet("按县区", ["县区编码", "县区", "规上企业", "已走访", "遍访率(%)"],
-          [[r["county"], r["name"], r["above_scale"], r["visited"], r["rate"]] for r in selectors.coverage_by_county(actor, year)])
-    sheet("按领导", ["账号", "包保领导", "包保对象", "企业", "项目", "其中规上", "已走访", "遍访率(%)", "走访次数", "在办工单"],
-          [[r["leader"], r["name"], r["patronages"], r["enterprises"], r["projects"], r["above_scale"], r["visited"], r["rate"],
-            r["visits"], r["open_cases"]] for r in selectors.coverage_by_leader(actor, year)])
-    sheet("包保对象", ["类型", "对象", "所属县区", "包保领导", "牵头部门", "起始日", "在办工单"],
-          [["企业" if p.enterprise_id else "项目", p.target.name, p.county.name, selectors.person_name(p.leader), p.lead_unit.name,
-            p.started_on.isoformat(), p.open_cases] for p in selectors.patronage_list(actor)])
-    sheet("滞后项目", ["项目编号", "项目", "所属县区", "总投资(万元)", "计划竣工", "形象进度(%)", "滞后原因"],
-          [[p.code, p.name, p.county.name, float(p.investment), p.planned_end.isoformat(), p.progress, "；".join(why)]
-           for p, why in selectors.projects_behind_plan(actor)])
-    return FileResponse(io.BytesIO(book.close()), as_attachment=True, filename=f"领导包保遍访-{year}.xlsx", content_type=XLSX)
+    sheet(
+        "概况",
+        ["年度", "规上企业", "已走访", "遍访率(%)", "在任包保", "在办工单", "重点项目", "滞后项目"],
+        [
+            [
+                year,
+                s["above_scale"],
+                s["visited"],
+                s["rate"],
+                s["patronages"],
+                s["open_cases"],
+                s["projects"],
+                s["behind_plan"],
+            ]
+        ],
+    )
+    sheet(
+        "按县区",
+        ["县区编码", "县区", "规上企业", "已走访", "遍访率(%)"],
+        [
+            [r["county"], r["name"], r["above_scale"], r["visited"], r["rate"]]
+            for r in selectors.coverage_by_county(actor, year)
+        ],
+    )
+    sheet(
+        "按领导",
+        ["账号", "包保领导", "包保对象", "企业", "项目", "其中规上", "已走访", "遍访率(%)", "走访次数", "在办工单"],
+        [
+            [
+                r["leader"],
+                r["name"],
+                r["patronages"],
+                r["enterprises"],
+                r["projects"],
+                r["above_scale"],
+                r["visited"],
+                r["rate"],
+                r["visits"],
+                r["open_cases"],
+            ]
+            for r in selectors.coverage_by_leader(actor, year)
+        ],
+    )
+    sheet(
+        "包保对象",
+        ["类型", "对象", "所属县区", "包保领导", "牵头部门", "起始日", "在办工单"],
+        [
+            [
+                "企业" if p.enterprise_id else "项目",
+                p.target.name,
+                p.county.name,
+                selectors.person_name(p.leader),
+                p.lead_unit.name,
+                p.started_on.isoformat(),
+                p.open_cases,
+            ]
+            for p in selectors.patronage_list(actor)
+        ],
+    )
+    sheet(
+        "滞后项目",
+        ["项目编号", "项目", "所属县区", "总投资(万元)", "计划竣工", "形象进度(%)", "滞后原因"],
+        [
+            [p.code, p.name, p.county.name, float(p.investment), p.planned_end.isoformat(), p.progress, "；".join(why)]
+            for p, why in selectors.projects_behind_plan(actor)
+        ],
+    )
+    return FileResponse(
+        io.BytesIO(book.close()), as_attachment=True, filename=f"领导包保遍访-{year}.xlsx", content_type=XLSX
+    )
 
 
 @page(*MANAGE_ROLES)
@@ -246,7 +366,9 @@ def import_rejects(request):
 @page(*MANAGE_ROLES)
 def import_template(request):
     response = HttpResponse(importing.template_workbook(), content_type=XLSX)
-    response["Content-Disposition"] = "attachment; filename*=UTF-8''%E5%8C%85%E4%BF%9D%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"
+    response["Content-Disposition"] = (
+        "attachment; filename*=UTF-8''%E5%8C%85%E4%BF%9D%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"
+    )
     return response
 
 

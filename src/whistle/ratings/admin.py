@@ -26,7 +26,17 @@ RATER_CONTACT = {"rater_phone_hash", "rater_phone_masked"}
 @admin.register(Rating)
 class RatingAdmin(admin.ModelAdmin):
     # No rater contact here at all: staff read it only through selectors.rater_contact, which logs every read.
-    list_display = ["created_at", "cadre", "window", "unit", "level", "status", "channel", "external_id", "rectification"]
+    list_display = [
+        "created_at",
+        "cadre",
+        "window",
+        "unit",
+        "level",
+        "status",
+        "channel",
+        "external_id",
+        "rectification",
+    ]
     list_filter = ["status", "level", "channel"]
     exclude = sorted(RATER_CONTACT)
     readonly_fields = [f.name for f in Rating._meta.fields if f.name not in RATER_CONTACT] + ["rater_contact"]
@@ -58,8 +68,10 @@ class RatingAdmin(admin.ModelAdmin):
     def rater_contact(self, rating):
         if not rating.rater_phone_masked:
             return "评价人未留联系电话"
-        return format_html('<a href="{}">查看评价人电话</a>（须选择事由，每次查看都会记录）',
-                           reverse("ratings:rater_contact", args=[rating.pk]))
+        return format_html(
+            '<a href="{}">查看评价人电话</a>（须选择事由，每次查看都会记录）',
+            reverse("ratings:rater_contact", args=[rating.pk]),
+        )
 
 
 @admin.register(ContactRead)

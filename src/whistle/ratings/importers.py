@@ -6,6 +6,7 @@ rejects report (.xlsx, row number + reason) says what to fix. A clean file is wr
 idempotent on the card code: a row whose card code exists updates that card, so importing the same file twice
 changes nothing. A row without a card code gets a deterministic one (a keyed hash of kind, unit and name), so
 re-importing it still finds the same card, and the code stays unguessable."""
+
 from __future__ import annotations
 
 import io
@@ -58,10 +59,36 @@ class Result:
 def template_xlsx() -> bytes:
     """The sheet to fill in: the header row, a note under each column, and one example of each kind."""
     book = sheets.Book()
-    sheet = book.table("干部和窗口", [title for title, _, _ in COLUMNS], [
-        ["干部", "张伟", "caoxian-zjj", "审批科科长", "", "是", "0530-3212345", "负责建筑工程施工许可审批", "施工许可证核发 3个工作日", ""],
-        ["窗口", "企业开办综合窗口", "heze-scjg", "", "菏泽市政务服务中心一楼", "", "0530-5310001", "营业执照、印章刻制一窗通办", "", ""],
-    ])
+    sheet = book.table(
+        "干部和窗口",
+        [title for title, _, _ in COLUMNS],
+        [
+            [
+                "干部",
+                "张伟",
+                "caoxian-zjj",
+                "审批科科长",
+                "",
+                "是",
+                "0530-3212345",
+                "负责建筑工程施工许可审批",
+                "施工许可证核发 3个工作日",
+                "",
+            ],
+            [
+                "窗口",
+                "企业开办综合窗口",
+                "heze-scjg",
+                "",
+                "菏泽市政务服务中心一楼",
+                "",
+                "0530-5310001",
+                "营业执照、印章刻制一窗通办",
+                "",
+                "",
+            ],
+        ],
+    )
     for c, (_, _, hint) in enumerate(COLUMNS):
         sheet.ws.write_comment(0, c, hint)
     # Typed cells stay text (a phone number must not become a number).
@@ -95,7 +122,7 @@ def read_rows(data) -> list[list[str]]:
         raise Invalid("文件是空的", code="empty_file", field="file")
     header = [_cell(v) for v in rows[0]]
     expected = [title for title, _, _ in COLUMNS]
-    if header[:len(expected)] != expected:
+    if header[: len(expected)] != expected:
         raise Invalid("表头与模板不一致，请下载模板后填写：" + "、".join(expected), code="wrong_header", field="file")
     body = [[_cell(v) for v in row] + [""] * (len(expected) - len(row)) for row in rows[1:]]
     if len(body) > MAX_ROWS:
@@ -109,8 +136,11 @@ def default_code(kind: str, unit: str, name: str) -> str:
 
 def _check(actor: Actor, rows: list[list[str]]) -> tuple[list[tuple[int, type, dict]], list[tuple[int, str]]]:
     units = {u.code: u for u in Unit.objects.filter(is_active=True, code__in={r[2] for r in rows})}
-    existing = {code: model for model in (Cadre, Window)
-                for code in model.objects.filter(card_code__in={r[9] for r in rows if r[9]}).values_list("card_code", flat=True)}
+    existing = {
+        code: model
+        for model in (Cadre, Window)
+        for code in model.objects.filter(card_code__in={r[9] for r in rows if r[9]}).values_list("card_code", flat=True)
+    }
     good, rejects, seen_codes, seen_names = [], [], {}, {}
     for line, row in enumerate(rows, start=2):
         if not any(row):
@@ -159,9 +189,18 @@ def _check(actor: Actor, rows: list[list[str]]) -> tuple[list[tuple[int, type, d
             rejects.append((line, "；".join(reasons)))
             continue
         seen_codes[code] = seen_names[name_key] = line
-        fields = {"name": values["name"], "unit": unit, "supervision_phone": values["supervision_phone"], "duties": values["duties"]}
+        fields = {
+            "name": values["name"],
+            "unit": unit,
+            "supervision_phone": values["supervision_phone"],
+            "duties": values["duties"],
+        }
         if model is Cadre:
-            fields.update(post=values["post"], is_party_member=values["is_party_member"] == "是", service_items=values["service_items"])
+            fields.update(
+                post=values["post"],
+                is_party_member=values["is_party_member"] == "是",
+                service_items=values["service_items"],
+            )
         else:
             fields.update(hall=values["hall"])
         good.append((line, model, {"card_code": code, **fields}))

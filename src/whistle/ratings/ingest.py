@@ -21,20 +21,21 @@ the same statement. On SQLite the batch is looked up with `IN (…)` queries and
 Imported ratings come from systems that already ran their own rate limits and handled their poor ratings, so they
 are never flagged as a burst and a poor one opens no rectification case here (they count in the rollups and the
 aggregates; the call-back and rectification rates cover the poor ratings rectified in whistle)."""
+
 from __future__ import annotations
 
 import array
 import csv
-import functools
 import datetime as dt
+import functools
 import io
 import json
 import os
 import re
 import zoneinfo
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Callable, Iterator
 
 from django.db import connection, transaction
 
@@ -53,13 +54,28 @@ EXTERNAL_ID_MAX = 64
 DEFAULT_BATCH = 500_000  # good rows a transaction (PostgreSQL keeps the batch's COPY text, ~40 MB, for a retry)
 SQLITE_BATCH = 20_000
 LEVEL_OF = {**{str(value): value for value in Level.values}, **{label: value for value, label in Level.choices}}
-CHANNEL_OF = {**{value: value for value in RatingChannel.values}, **{label: value for value, label in RatingChannel.choices}}
+CHANNEL_OF = {
+    **{value: value for value in RatingChannel.values},
+    **{label: value for value, label in RatingChannel.choices},
+}
 TAG_OF = {**{value: value for value in Tag.values}, **{label: value for value, label in Tag.choices}}
 TAG_SPLIT = re.compile(r"[;；|、,，]")
 RATINGS = Rating._meta.db_table
 # What an imported rating sets; the other columns take their database defaults (counted, no device, no review).
-INSERT_COLUMNS = ("cadre_id", "window_id", "unit_id", "level", "tags", "comment", "case_number", "external_id",
-                  "rater_phone_hash", "rater_phone_masked", "channel", "created_at")
+INSERT_COLUMNS = (
+    "cadre_id",
+    "window_id",
+    "unit_id",
+    "level",
+    "tags",
+    "comment",
+    "case_number",
+    "external_id",
+    "rater_phone_hash",
+    "rater_phone_masked",
+    "channel",
+    "created_at",
+)
 # COPY's text format: these four characters are escaped, NULL is \N.
 COPY_ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 CASE_TAKEN = "该办件已评价过（一事一评）"
@@ -88,17 +104,31 @@ class Target:
     def __init__(self, kind: str, id: int, unit_id: int):
         self.kind, self.id, self.unit_id = kind, id, unit_id
         # cadre_id, window_id and unit_id as the start of a COPY text line
-        self.copy_head = (f"{id}\t\\N\t{unit_id}\t" if kind == RollupKind.CADRE else f"\\N\t{id}\t{unit_id}\t")
+        self.copy_head = f"{id}\t\\N\t{unit_id}\t" if kind == RollupKind.CADRE else f"\\N\t{id}\t{unit_id}\t"
 
 
 # A checked row, as a plain tuple (millions of them): its fields by position. COPY_TEXT is the row as a line of COPY
 # text in INSERT_COLUMNS order; MONTH is its rollup key (target, year, month).
-(LINE, EXTERNAL_ID, TARGET, LEVEL, TAGS, COMMENT, CASE_NUMBER, PHONE_HASH, PHONE_MASKED, CHANNEL, MOMENT, COPY_TEXT,
- MONTH) = range(13)
+(
+    LINE,
+    EXTERNAL_ID,
+    TARGET,
+    LEVEL,
+    TAGS,
+    COMMENT,
+    CASE_NUMBER,
+    PHONE_HASH,
+    PHONE_MASKED,
+    CHANNEL,
+    MOMENT,
+    COPY_TEXT,
+    MONTH,
+) = range(13)
 QR = RatingChannel.QR.value
 
 
 # ---- reading: each reader yields (line number, the COLUMNS as stripped text) --------------------------------------
+
 
 def _read_csv(path: str, progress) -> Iterator[tuple[int, tuple]]:
     """Values as the file has them (parse strips what it reads)."""
@@ -186,6 +216,7 @@ def _text(value) -> str:
 
 # ---- one row ----------------------------------------------------------------------------------------------------
 
+
 def _when(text: str) -> dt.datetime:
     """A naive time is Beijing time (returned naive); one with an offset is returned in Beijing."""
     if not text:
@@ -261,10 +292,25 @@ def parse(line: int, values: tuple | str, targets: dict[str, Target]) -> tuple:
         created = moment.isoformat(" ") + "+08:00"
     escaped = external_id.translate(COPY_ESCAPE) if NEEDS_ESCAPE.search(external_id) else external_id
     text = comment.translate(COPY_ESCAPE) if comment and NEEDS_ESCAPE.search(comment) else comment
-    copy_text = (f"{target.copy_head}{level}\t{tags}\t{text}\t{case_number}\t{escaped}\t{phone_hash}\t{phone_masked}\t"
-                 f"{channel}\t{created}\n")
-    return (line, external_id, target, level, tags, comment, case_number, phone_hash, phone_masked, channel, moment,
-            copy_text, (target, moment.year, moment.month))
+    copy_text = (
+        f"{target.copy_head}{level}\t{tags}\t{text}\t{case_number}\t{escaped}\t{phone_hash}\t{phone_masked}\t"
+        f"{channel}\t{created}\n"
+    )
+    return (
+        line,
+        external_id,
+        target,
+        level,
+        tags,
+        comment,
+        case_number,
+        phone_hash,
+        phone_masked,
+        channel,
+        moment,
+        copy_text,
+        (target, moment.year, moment.month),
+    )
 
 
 def active_targets() -> dict[str, Target]:
@@ -277,6 +323,7 @@ def active_targets() -> dict[str, Target]:
 
 
 # ---- a batch ----------------------------------------------------------------------------------------------------
+
 
 class Batches:
     """Reads the file and hands the good rows to the database a batch at a time, bad rows to the rejects file."""
@@ -314,15 +361,16 @@ def _pg_batch(rows: Iterator[tuple]) -> tuple[int, int, list[tuple[int, str, str
     import psycopg
     from psycopg.copy import QueuedLibpqWriter
 
-    text: list[bytes] = []        # the batch as COPY text, chunk by chunk, kept for the careful path
-    lines = array.array("q")      # the file line of each row, in order
+    text: list[bytes] = []  # the batch as COPY text, chunk by chunk, kept for the careful path
+    lines = array.array("q")  # the file line of each row, in order
     deltas: dict[tuple, list[int]] = {}  # (target, year, month) → [n1..n5], counted as rows are read
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:
                 raw = cursor.cursor
-                with raw.copy(f"COPY {RATINGS} ({', '.join(INSERT_COLUMNS)}) FROM STDIN",
-                              writer=QueuedLibpqWriter(raw)) as copy:
+                with raw.copy(
+                    f"COPY {RATINGS} ({', '.join(INSERT_COLUMNS)}) FROM STDIN", writer=QueuedLibpqWriter(raw)
+                ) as copy:
                     chunk = []
                     get = deltas.get  # the loop runs millions of times: rollups.delta_of's counting, inlined
                     for row in rows:
@@ -359,8 +407,12 @@ def _pg_upsert_rollups(cursor, deltas: dict[tuple, list[int]]) -> None:
         n1 int, n2 int, n3 int, n4 int, n5 int) ON COMMIT DELETE ROWS""")
     cursor.execute(f"TRUNCATE {DELTAS}")
     with cursor.cursor.copy(f"COPY {DELTAS} FROM STDIN") as copy:
-        copy.write("".join(f"{t.kind}\t{t.id}\t{t.unit_id}\t{year}-{month}-01\t{n[0]}\t{n[1]}\t{n[2]}\t{n[3]}\t{n[4]}\n"
-                           for (t, year, month), n in deltas.items()))
+        copy.write(
+            "".join(
+                f"{t.kind}\t{t.id}\t{t.unit_id}\t{year}-{month}-01\t{n[0]}\t{n[1]}\t{n[2]}\t{n[3]}\t{n[4]}\n"
+                for (t, year, month), n in deltas.items()
+            )
+        )
     cursor.execute(f"{rollups.INSERT} SELECT * FROM {DELTAS} {rollups.ADD_ON_CONFLICT}")
 
 
@@ -382,18 +434,22 @@ def _pg_careful(text: list[bytes], lines: array.array) -> tuple[int, int, list[t
                 copy.write(chunk)
         cursor.execute(f"ANALYZE {STAGE}")
         # Repeated in the batch: the first occurrence stands for the rating, a repeated case number is refused.
-        repeated = (f"UPDATE {STAGE} s SET verdict = %s FROM (SELECT ord, row_number() OVER (PARTITION BY {{0}} ORDER BY ord) AS n "
-                    f"FROM {STAGE} WHERE verdict IS NULL AND {{0}} <> '') d WHERE d.ord = s.ord AND d.n > 1")
-        already = (f"UPDATE {STAGE} s SET verdict = %s WHERE verdict IS NULL AND s.{{0}} <> '' "
-                   f"AND EXISTS (SELECT 1 FROM {RATINGS} r WHERE r.{{0}} = s.{{0}} AND r.{{0}} <> '')")
+        repeated = (
+            f"UPDATE {STAGE} s SET verdict = %s FROM (SELECT ord, row_number() OVER (PARTITION BY {{0}} ORDER BY ord) AS n "
+            f"FROM {STAGE} WHERE verdict IS NULL AND {{0}} <> '') d WHERE d.ord = s.ord AND d.n > 1"
+        )
+        already = (
+            f"UPDATE {STAGE} s SET verdict = %s WHERE verdict IS NULL AND s.{{0}} <> '' "
+            f"AND EXISTS (SELECT 1 FROM {RATINGS} r WHERE r.{{0}} = s.{{0}} AND r.{{0}} <> '')"
+        )
         cursor.execute(repeated.format("external_id"), ["skip"])
         cursor.execute(already.format("external_id"), ["skip"])
         cursor.execute(repeated.format("case_number"), ["case"])
         cursor.execute(already.format("case_number"), ["case"])
         cursor.execute(f"""
             WITH ins AS (
-              INSERT INTO {RATINGS} ({', '.join(INSERT_COLUMNS)})
-              SELECT {', '.join(INSERT_COLUMNS)} FROM {STAGE} WHERE verdict IS NULL ORDER BY ord
+              INSERT INTO {RATINGS} ({", ".join(INSERT_COLUMNS)})
+              SELECT {", ".join(INSERT_COLUMNS)} FROM {STAGE} WHERE verdict IS NULL ORDER BY ord
               ON CONFLICT DO NOTHING
               RETURNING cadre_id, window_id, unit_id, level, created_at),
             up AS ({rollups.INSERT} {rollups.recompute_sql("ins")} {rollups.ADD_ON_CONFLICT})
@@ -418,8 +474,10 @@ def _sqlite_insert(rows: list[tuple]) -> tuple[int, int, list[tuple[int, str, st
         values, found = list(values), set()
         with connection.cursor() as cursor:
             for i in range(0, len(values), 500):
-                chunk = values[i:i + 500]
-                cursor.execute(f"SELECT {column} FROM {RATINGS} WHERE {column} IN ({', '.join(['%s'] * len(chunk))})", chunk)
+                chunk = values[i : i + 500]
+                cursor.execute(
+                    f"SELECT {column} FROM {RATINGS} WHERE {column} IN ({', '.join(['%s'] * len(chunk))})", chunk
+                )
                 found.update(v for (v,) in cursor.fetchall())
         return found
 
@@ -442,20 +500,40 @@ def _sqlite_insert(rows: list[tuple]) -> tuple[int, int, list[tuple[int, str, st
         params = []
         for r in fresh:
             target, moment = r[TARGET], r[MOMENT]
-            params.append((
-                target.id if target.kind == RollupKind.CADRE else None, target.id if target.kind == RollupKind.WINDOW else None,
-                target.unit_id, r[LEVEL], r[TAGS], r[COMMENT], r[CASE_NUMBER], r[EXTERNAL_ID], r[PHONE_HASH], r[PHONE_MASKED],
-                r[CHANNEL], adapt(moment if moment.tzinfo else moment.replace(tzinfo=BEIJING))))
+            params.append(
+                (
+                    target.id if target.kind == RollupKind.CADRE else None,
+                    target.id if target.kind == RollupKind.WINDOW else None,
+                    target.unit_id,
+                    r[LEVEL],
+                    r[TAGS],
+                    r[COMMENT],
+                    r[CASE_NUMBER],
+                    r[EXTERNAL_ID],
+                    r[PHONE_HASH],
+                    r[PHONE_MASKED],
+                    r[CHANNEL],
+                    adapt(moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)),
+                )
+            )
         cursor.executemany(
-            f"INSERT INTO {RATINGS} ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join(['%s'] * len(INSERT_COLUMNS))})", params)
-    rollups.bump(rollups.delta_of((r[TARGET].kind, r[TARGET].id, r[TARGET].unit_id, dt.date(*r[MONTH][1:], 1), r[LEVEL])
-                                  for r in fresh))
+            f"INSERT INTO {RATINGS} ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join(['%s'] * len(INSERT_COLUMNS))})",
+            params,
+        )
+    rollups.bump(
+        rollups.delta_of(
+            (r[TARGET].kind, r[TARGET].id, r[TARGET].unit_id, dt.date(*r[MONTH][1:], 1), r[LEVEL]) for r in fresh
+        )
+    )
     return len(fresh), skipped, rejects
 
 
 # ---- the import -------------------------------------------------------------------------------------------------
 
-def import_file(path: str, *, rejects_path: str | None = None, batch_size: int | None = None, progress: bool = True) -> Result:
+
+def import_file(
+    path: str, *, rejects_path: str | None = None, batch_size: int | None = None, progress: bool = True
+) -> Result:
     suffix = os.path.splitext(path)[1].lower()
     reader = READERS.get(suffix)
     if reader is None:

@@ -1,4 +1,5 @@
 """三亮 cards (cadres and windows) and the ratings citizens give them by scanning a card's QR code."""
+
 import secrets
 
 from django.conf import settings
@@ -89,9 +90,13 @@ class Tag(models.TextChoices):
 # Which tags go with which grade (好评 5–4, 中评 3, 差评 2–1): praise only with a good rating, problems only with a
 # middling or poor one, so a 非常不满意 cannot carry 态度热情 into its rectification case. 基本满意 may name either.
 TAG_GRADES = {
-    Tag.FRIENDLY: ("good", "neutral"), Tag.FAST: ("good", "neutral"), Tag.ONE_VISIT: ("good", "neutral"),
+    Tag.FRIENDLY: ("good", "neutral"),
+    Tag.FAST: ("good", "neutral"),
+    Tag.ONE_VISIT: ("good", "neutral"),
     Tag.CLEAR: ("good", "neutral"),
-    Tag.RUDE: ("neutral", "poor"), Tag.SLOW: ("neutral", "poor"), Tag.RUNAROUND: ("neutral", "poor"),
+    Tag.RUDE: ("neutral", "poor"),
+    Tag.SLOW: ("neutral", "poor"),
+    Tag.RUNAROUND: ("neutral", "poor"),
     Tag.ABSENT: ("neutral", "poor"),
 }
 
@@ -127,12 +132,34 @@ class Rating(models.Model):
     # through the rollups (RatingRollup) and found by its external id. The targets and the unit are protected by the
     # ORM (PROTECT) but carry no database foreign key: cadres, windows and units are deactivated, never deleted, and a
     # per-row RI trigger would cost the import more than the rows themselves (docs/benchmarks.md, "Ratings at scale").
-    cadre = models.ForeignKey(Cadre, verbose_name="干部", null=True, blank=True, on_delete=models.PROTECT, related_name="ratings",
-                              db_index=False, db_constraint=False)
-    window = models.ForeignKey(Window, verbose_name="窗口", null=True, blank=True, on_delete=models.PROTECT, related_name="ratings",
-                               db_index=False, db_constraint=False)
-    unit = models.ForeignKey("org.Unit", verbose_name="被评单位", on_delete=models.PROTECT, related_name="+",
-                             db_index=False, db_constraint=False)
+    cadre = models.ForeignKey(
+        Cadre,
+        verbose_name="干部",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ratings",
+        db_index=False,
+        db_constraint=False,
+    )
+    window = models.ForeignKey(
+        Window,
+        verbose_name="窗口",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ratings",
+        db_index=False,
+        db_constraint=False,
+    )
+    unit = models.ForeignKey(
+        "org.Unit",
+        verbose_name="被评单位",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     level = models.PositiveSmallIntegerField("评价等级", choices=Level.choices)
     tags = models.JSONField("标签", default=list, blank=True)
     comment = models.CharField("评价意见", max_length=500, blank=True)
@@ -149,18 +176,46 @@ class Rating(models.Model):
     device_hash = models.CharField("设备标识", max_length=64, editable=False, default="", db_default="")
     network_hash = models.CharField("网络标识", max_length=64, editable=False, default="", db_default="")
     counted = models.BooleanField("计入统计", default=True, db_default=True)
-    status = models.CharField("状态", max_length=10, choices=RatingStatus.choices, default=RatingStatus.COUNTED,
-                              db_default=RatingStatus.COUNTED)
+    status = models.CharField(
+        "状态",
+        max_length=10,
+        choices=RatingStatus.choices,
+        default=RatingStatus.COUNTED,
+        db_default=RatingStatus.COUNTED,
+    )
     # Null on every imported rating: no database foreign key (its trigger would fire on each row), the ORM protects.
-    rectification = models.OneToOneField("cases.Case", verbose_name="差评整改工单", null=True, blank=True,
-                                          on_delete=models.PROTECT, related_name="rating", db_constraint=False)
+    rectification = models.OneToOneField(
+        "cases.Case",
+        verbose_name="差评整改工单",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rating",
+        db_constraint=False,
+    )
     # A re-rating (再评价) of a rectification is recorded on the poor rating that opened it, once (一事一评); it used to
     # carry the rectification's case number, which anyone could take first on any card.
-    rerate_of = models.OneToOneField("self", verbose_name="再评价的差评", null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="rerating", db_constraint=False, editable=False)
+    rerate_of = models.OneToOneField(
+        "self",
+        verbose_name="再评价的差评",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rerating",
+        db_constraint=False,
+        editable=False,
+    )
     # A flagged rating's review: a person decides whether it counts.
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="复核人", null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="复核人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     review_reason = models.CharField("复核意见", max_length=500, blank=True, default="", db_default="")
     reviewed_at = models.DateTimeField("复核时间", null=True, blank=True)
 
@@ -170,29 +225,48 @@ class Rating(models.Model):
         indexes = [
             # Imported ratings have no device or network: the rate limits never look them up.
             models.Index(fields=["device_hash", "created_at"], name="rating_device_live", condition=~Q(device_hash="")),
-            models.Index(fields=["network_hash", "created_at"], name="rating_network_live", condition=~Q(network_hash="")),
+            models.Index(
+                fields=["network_hash", "created_at"], name="rating_network_live", condition=~Q(network_hash="")
+            ),
             # The per-phone limits read a phone's recent live ratings.
-            models.Index(fields=["rater_phone_hash", "created_at"], name="rating_phone_live",
-                         condition=~Q(rater_phone_hash="") & Q(external_id="")),
+            models.Index(
+                fields=["rater_phone_hash", "created_at"],
+                name="rating_phone_live",
+                condition=~Q(rater_phone_hash="") & Q(external_id=""),
+            ),
             # The live path: a target's recent ratings (bursts), a unit's, the latest (review, admin). Queries that use
             # them filter `external_id=""`, so the planner can take the partial index. A target's poor ratings, imported
             # too, are what accountability reads (`level__lte=2`: a few percent of the rows).
-            models.Index(fields=["cadre", "created_at"], name="rating_cadre_live_poor",
-                         condition=Q(cadre__isnull=False) & (Q(external_id="") | Q(level__lte=2))),
-            models.Index(fields=["window", "created_at"], name="rating_window_live_poor",
-                         condition=Q(window__isnull=False) & (Q(external_id="") | Q(level__lte=2))),
+            models.Index(
+                fields=["cadre", "created_at"],
+                name="rating_cadre_live_poor",
+                condition=Q(cadre__isnull=False) & (Q(external_id="") | Q(level__lte=2)),
+            ),
+            models.Index(
+                fields=["window", "created_at"],
+                name="rating_window_live_poor",
+                condition=Q(window__isnull=False) & (Q(external_id="") | Q(level__lte=2)),
+            ),
             models.Index(fields=["unit", "created_at"], name="rating_live_unit", condition=Q(external_id="")),
             models.Index(fields=["created_at"], name="rating_live_created", condition=Q(external_id="")),
         ]
         constraints = [
             models.CheckConstraint(name="rating_level_1_to_5", condition=Q(level__gte=1, level__lte=5)),
-            models.CheckConstraint(name="rating_one_target",
-                                   condition=Q(cadre__isnull=False, window__isnull=True) | Q(cadre__isnull=True, window__isnull=False)),
-            models.CheckConstraint(name="rating_counted_matches_status",
-                                   condition=Q(counted=True, status="counted") | Q(counted=False, status__in=["flagged", "voided"])),
+            models.CheckConstraint(
+                name="rating_one_target",
+                condition=Q(cadre__isnull=False, window__isnull=True) | Q(cadre__isnull=True, window__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="rating_counted_matches_status",
+                condition=Q(counted=True, status="counted") | Q(counted=False, status__in=["flagged", "voided"]),
+            ),
             # 一事一评: one rating per case number, whoever gives it.
-            models.UniqueConstraint(fields=["case_number"], condition=~Q(case_number=""), name="rating_one_per_case_number"),
-            models.UniqueConstraint(fields=["external_id"], condition=~Q(external_id=""), name="rating_one_per_external_id"),
+            models.UniqueConstraint(
+                fields=["case_number"], condition=~Q(case_number=""), name="rating_one_per_case_number"
+            ),
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~Q(external_id=""), name="rating_one_per_external_id"
+            ),
         ]
 
     def __str__(self):
@@ -220,10 +294,19 @@ class Appeal(models.Model):
 
     rating = models.OneToOneField(Rating, verbose_name="评价", on_delete=models.PROTECT, related_name="appeal")
     reason = models.CharField("申诉理由", max_length=500)
-    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="申诉人", on_delete=models.PROTECT, related_name="+")
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申诉人", on_delete=models.PROTECT, related_name="+"
+    )
     filed_at = models.DateTimeField("申诉时间")
     state = models.CharField("状态", max_length=10, choices=AppealState.choices, default=AppealState.PENDING)
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="复核人", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="复核人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     review_reason = models.CharField("复核意见", max_length=500, blank=True)
     reviewed_at = models.DateTimeField("复核时间", null=True, blank=True)
 
@@ -231,8 +314,13 @@ class Appeal(models.Model):
         verbose_name = "评价申诉"
         verbose_name_plural = "评价申诉"
         constraints = [
-            models.CheckConstraint(name="appeal_review_complete", condition=Q(state="pending", reviewed_at__isnull=True)
-                                   | (~Q(state="pending") & Q(reviewed_at__isnull=False, reviewed_by__isnull=False) & ~Q(review_reason=""))),
+            models.CheckConstraint(
+                name="appeal_review_complete",
+                condition=Q(state="pending", reviewed_at__isnull=True)
+                | (
+                    ~Q(state="pending") & Q(reviewed_at__isnull=False, reviewed_by__isnull=False) & ~Q(review_reason="")
+                ),
+            ),
         ]
 
     def __str__(self):
@@ -277,8 +365,14 @@ class ContactRead(models.Model):
     rating and why."""
 
     rating = models.ForeignKey(Rating, verbose_name="评价", on_delete=models.PROTECT, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="查看人", null=True, blank=True,
-                             on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="查看人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     actor_label = models.CharField("查看人", max_length=120)
     purpose = models.CharField("查看事由", max_length=200)
     at = models.DateTimeField("查看时间", db_index=True)

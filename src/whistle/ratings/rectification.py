@@ -5,6 +5,7 @@ needs no table and cannot be guessed. A re-rating is recorded twice, in one tran
 system's follow-up (satisfaction from the level), and as a new rating tied to the poor rating it answers
 (`rerate_of`, unique: a second re-rating of the same case is refused). It does not use the rectification's case
 number: a public rating cannot name an internal case (services.clean_case_number), so nobody can block it."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,8 +34,9 @@ def rerate_token(rating: Rating | int) -> str:
 def rating_for_token(token: str) -> Rating:
     """The poor rating a re-rate link belongs to; a forged or mangled token is simply not found."""
     rating_id, _, signature = (token or "").partition("-")
-    if not (rating_id.isascii() and rating_id.isdecimal() and 0 < int(rating_id) < 2 ** 63) or not hmac.compare_digest(
-            rerate_token(int(rating_id)), token):
+    if not (rating_id.isascii() and rating_id.isdecimal() and 0 < int(rating_id) < 2**63) or not hmac.compare_digest(
+        rerate_token(int(rating_id)), token
+    ):
         raise NotFound("再评价链接无效", code="rerate_not_found")
     rating = Rating.objects.select_related("unit", "cadre", "window", "rectification").filter(pk=int(rating_id)).first()
     if rating is None or rating.rectification_id is None:
@@ -51,18 +53,34 @@ def satisfaction_of(level: int) -> tuple[str, str]:
     return Resolution.UNRESOLVED, Satisfaction.UNSATISFIED
 
 
-STEPS = [("核实", "签收并回访核实"), ("整改", "提出整改意见并限期整改"), ("答复", "向评价人反馈整改结果"), ("再评价", "评价人对整改结果再评价")]
+STEPS = [
+    ("核实", "签收并回访核实"),
+    ("整改", "提出整改意见并限期整改"),
+    ("答复", "向评价人反馈整改结果"),
+    ("再评价", "评价人对整改结果再评价"),
+]
 
 
 def progress(case: Case, now: dt.datetime | None = None) -> dict:
     """Where the rectification stands, in the four steps a rater understands, with the fix deadline."""
-    done = [bool(case.accepted_at and case.contacted_at), bool(case.opinion_at), bool(case.replied_at or case.followed_up_at),
-            bool(case.followed_up_at)]
-    reply = (CaseEvent.objects.filter(case=case, action="reply").order_by("-seq").values_list("payload", flat=True).first()
-             or {})
-    return {"case": case, "steps": [{"name": n, "text": t, "done": d} for (n, t), d in zip(STEPS, done)],
-            "reply": reply.get("content", ""), "resolve_due_at": case.resolve_due_at,
-            "can_rerate": case.state == State.REPLIED, "closed": case.state == State.CLOSED}
+    done = [
+        bool(case.accepted_at and case.contacted_at),
+        bool(case.opinion_at),
+        bool(case.replied_at or case.followed_up_at),
+        bool(case.followed_up_at),
+    ]
+    reply = (
+        CaseEvent.objects.filter(case=case, action="reply").order_by("-seq").values_list("payload", flat=True).first()
+        or {}
+    )
+    return {
+        "case": case,
+        "steps": [{"name": n, "text": t, "done": d} for (n, t), d in zip(STEPS, done)],
+        "reply": reply.get("content", ""),
+        "resolve_due_at": case.resolve_due_at,
+        "can_rerate": case.state == State.REPLIED,
+        "closed": case.state == State.CLOSED,
+    }
 
 
 def rerate(token: str, *, level, comment: str = "", device: str, ip: str, now: dt.datetime | None = None) -> Rating:
@@ -81,11 +99,19 @@ def rerate(token: str, *, level, comment: str = "", device: str, ip: str, now: d
         if case.state != State.REPLIED:
             raise Conflict("整改单位尚未答复，答复后即可再评价", code="rectification_not_replied")
         # A poor re-rating reopens this case (the workflow supervises it); it must not open a second one.
-        again = rating_submit(rating.target, level=level, comment=comment, device=device, ip=ip, now=now, rectify=False,
-                              rerate_of=rating)
+        again = rating_submit(
+            rating.target, level=level, comment=comment, device=device, ip=ip, now=now, rectify=False, rerate_of=rating
+        )
         resolution, satisfaction = satisfaction_of(level)
-        workflow.apply_locked(case, "follow_up", Actor.system(), {
-            "resolution": resolution, "satisfaction": satisfaction,
-            "comment": f"评价人扫码再评价：{Level(level).label}" + (f"；{again.comment}" if again.comment else ""),
-        }, now)
+        workflow.apply_locked(
+            case,
+            "follow_up",
+            Actor.system(),
+            {
+                "resolution": resolution,
+                "satisfaction": satisfaction,
+                "comment": f"评价人扫码再评价：{Level(level).label}" + (f"；{again.comment}" if again.comment else ""),
+            },
+            now,
+        )
     return again

@@ -3,6 +3,7 @@
 `bump` is called inside the transaction that changes the ratings it counts (a submission, a flagged rating's review,
 an appeal that voids, an import batch); `rebuild` recomputes the table from the ratings in one set-based statement;
 `verify` recomputes and compares. Both vendors share one upsert (`INSERT … ON CONFLICT … DO UPDATE`)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,8 +21,9 @@ RATINGS = Rating._meta.db_table
 LEVELS = (1, 2, 3, 4, 5)
 INSERT = f"INSERT INTO {TABLE} (kind, target_id, unit_id, month, n1, n2, n3, n4, n5)"
 # What makes an insert of rollup rows an upsert that adds the counts (both vendors).
-ADD_ON_CONFLICT = ("ON CONFLICT (kind, target_id, unit_id, month) DO UPDATE SET "
-                   + ", ".join(f"n{n} = {TABLE}.n{n} + excluded.n{n}" for n in LEVELS))
+ADD_ON_CONFLICT = "ON CONFLICT (kind, target_id, unit_id, month) DO UPDATE SET " + ", ".join(
+    f"n{n} = {TABLE}.n{n} + excluded.n{n}" for n in LEVELS
+)
 UPSERT = f"{INSERT} VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) {ADD_ON_CONFLICT}"
 
 Key = tuple  # (kind, target_id, unit_id, month)
@@ -92,8 +94,10 @@ class Disagreement:
 
     def __str__(self):
         kind, target_id, unit_id, month = self.key
-        return (f"{RollupKind(kind).label}#{target_id} 单位#{unit_id} {month:%Y-%m}：汇总表 {list(self.stored)}，"
-                f"按评价重算 {list(self.recomputed)}（非常不满意…非常满意）")
+        return (
+            f"{RollupKind(kind).label}#{target_id} 单位#{unit_id} {month:%Y-%m}：汇总表 {list(self.stored)}，"
+            f"按评价重算 {list(self.recomputed)}（非常不满意…非常满意）"
+        )
 
 
 def _as_date(value) -> dt.date:
@@ -105,8 +109,10 @@ def verify() -> tuple[int, list[Disagreement]]:
     Returns the number of keys compared and the disagreements, in key order."""
     with connection.cursor() as cursor:
         # One statement, so one snapshot for both sides even while ratings arrive.
-        cursor.execute(f"SELECT 'f', * FROM ({recompute_sql()}) fresh UNION ALL "
-                       f"SELECT 's', kind, target_id, unit_id, month, n1, n2, n3, n4, n5 FROM {TABLE}")
+        cursor.execute(
+            f"SELECT 'f', * FROM ({recompute_sql()}) fresh UNION ALL "
+            f"SELECT 's', kind, target_id, unit_id, month, n1, n2, n3, n4, n5 FROM {TABLE}"
+        )
         fresh, stored = {}, {}
         for side, k, t, u, m, *ns in cursor.fetchall():
             if side == "f":
@@ -115,5 +121,9 @@ def verify() -> tuple[int, list[Disagreement]]:
                 stored[(k, t, u, _as_date(m))] = tuple(int(x) for x in ns)
     zero = (0,) * 5
     keys = sorted(set(fresh) | set(stored))
-    bad = [Disagreement(k, stored.get(k, zero), fresh.get(k, zero)) for k in keys if stored.get(k, zero) != fresh.get(k, zero)]
+    bad = [
+        Disagreement(k, stored.get(k, zero), fresh.get(k, zero))
+        for k in keys
+        if stored.get(k, zero) != fresh.get(k, zero)
+    ]
     return len(keys), bad

@@ -1,5 +1,6 @@
 """Reads for the card pages, the monthly ranking and the leader dashboard (from the rollups), and the one read
 of rater contact data (logged)."""
+
 import datetime as dt
 
 from django.db.models import Sum
@@ -40,14 +41,15 @@ def satisfaction_definition() -> str:
     return "+".join(Level(n).label for n in range(5, satisfied_min_level() - 1, -1))
 
 
-
-
 def _figures(by_level: dict[int, int]) -> dict:
     count = sum(by_level.values())
     least = satisfied_min_level()
-    return {"count": count, "good_rate": percent(by_level[4] + by_level[5], count),
-            "poor_rate": percent(by_level[1] + by_level[2], count),
-            "satisfaction_rate": percent(sum(by_level[n] for n in range(least, 6)), count)}
+    return {
+        "count": count,
+        "good_rate": percent(by_level[4] + by_level[5], count),
+        "poor_rate": percent(by_level[1] + by_level[2], count),
+        "satisfaction_rate": percent(sum(by_level[n] for n in range(least, 6)), count),
+    }
 
 
 def _levels(row: dict) -> dict[int, int]:
@@ -78,7 +80,11 @@ def _month(day: dt.date) -> dt.date:
 def monthly_ranking(actor, month: dt.date) -> list[dict]:
     """亮评价 by month: every active cadre and window with counted ratings in the actor's scope, ranked by
     satisfaction then count. Beijing calendar months, read from the rollups."""
-    rows = _scoped(RatingRollup.objects.filter(month=_month(month)), actor).values("kind", "target_id").annotate(**LEVEL_SUMS)
+    rows = (
+        _scoped(RatingRollup.objects.filter(month=_month(month)), actor)
+        .values("kind", "target_id")
+        .annotate(**LEVEL_SUMS)
+    )
     targets = {}
     for model, kind in ((Cadre, RollupKind.CADRE), (Window, RollupKind.WINDOW)):
         ids = [r["target_id"] for r in rows if r["kind"] == kind]
@@ -89,8 +95,14 @@ def monthly_ranking(actor, month: dt.date) -> list[dict]:
         by_level = _levels(r)
         if target is None or not sum(by_level.values()):
             continue
-        ranked.append({"kind": RollupKind(r["kind"]).label, "target": target, "levels": [by_level[n] for n in range(5, 0, -1)],
-                       **_figures(by_level)})
+        ranked.append(
+            {
+                "kind": RollupKind(r["kind"]).label,
+                "target": target,
+                "levels": [by_level[n] for n in range(5, 0, -1)],
+                **_figures(by_level),
+            }
+        )
     ranked.sort(key=lambda r: (-r["satisfaction_rate"], -r["count"], r["target"].name))
     return ranked
 
@@ -110,13 +122,23 @@ def ratings_overview(actor: Actor, date_from: dt.date, date_to: dt.date) -> dict
     poor = by_level[1] + by_level[2]
     start, end = month_bounds(_month(date_from))[0], month_bounds(_month(date_to))[1]
     # Rectified ratings are live ones: `external_id=""` lets the planner take the live indexes.
-    cases = _scoped(Rating.objects.filter(external_id="", counted=True, rectification__isnull=False,
-                                          created_at__gte=start, created_at__lt=end), actor)
+    cases = _scoped(
+        Rating.objects.filter(
+            external_id="", counted=True, rectification__isnull=False, created_at__gte=start, created_at__lt=end
+        ),
+        actor,
+    )
     opened = cases.count()
     called = cases.filter(rectification__contacted_at__isnull=False).count()
     closed = cases.filter(rectification__is_open=False).count()
-    return {**figures, "by_level": by_level, "poor": poor, "callback_rate": percent(called, opened),
-            "rectification_rate": percent(closed, opened), "definition": satisfaction_definition()}
+    return {
+        **figures,
+        "by_level": by_level,
+        "poor": poor,
+        "callback_rate": percent(called, opened),
+        "rectification_rate": percent(closed, opened),
+        "definition": satisfaction_definition(),
+    }
 
 
 def ratings_by_unit(actor: Actor, date_from: dt.date, date_to: dt.date) -> list[dict]:
@@ -129,24 +151,38 @@ def ratings_by_unit(actor: Actor, date_from: dt.date, date_to: dt.date) -> list[
         figures = _figures(by_level)
         if figures["count"]:
             unit = units[r["unit"]]
-            out.append({"unit": unit.code, "name": unit.name, "count": figures["count"],
-                        "satisfaction_rate": figures["satisfaction_rate"], "poor": by_level[1] + by_level[2]})
+            out.append(
+                {
+                    "unit": unit.code,
+                    "name": unit.name,
+                    "count": figures["count"],
+                    "satisfaction_rate": figures["satisfaction_rate"],
+                    "poor": by_level[1] + by_level[2],
+                }
+            )
     out.sort(key=lambda r: (-r["count"], r["unit"]))
     return out
 
 
 # ---- the whole city's rollups, for the accountability worker (no actor: it judges every unit) ----------------------
 
-ROLLUP_SUBJECTS = {"cadre": ({"kind": RollupKind.CADRE}, "target_id"), "window": ({"kind": RollupKind.WINDOW}, "target_id"),
-                   "unit": ({}, "unit")}
+ROLLUP_SUBJECTS = {
+    "cadre": ({"kind": RollupKind.CADRE}, "target_id"),
+    "window": ({"kind": RollupKind.WINDOW}, "target_id"),
+    "unit": ({}, "unit"),
+}
 
 
 def level_counts(subject: str, month_from: dt.date, month_to: dt.date | None = None) -> dict[int, dict[int, int]]:
     """Counted ratings per cadre, window or rated unit (`subject`) over the Beijing months month_from…month_to
     (default: month_from alone), from the rollups: {id: {level: n}}, ids with no counted rating left out."""
     where, field = ROLLUP_SUBJECTS[subject]
-    rows = (RatingRollup.objects.filter(month__gte=_month(month_from), month__lte=_month(month_to or month_from), **where)
-            .values(field).annotate(**LEVEL_SUMS).order_by())
+    rows = (
+        RatingRollup.objects.filter(month__gte=_month(month_from), month__lte=_month(month_to or month_from), **where)
+        .values(field)
+        .annotate(**LEVEL_SUMS)
+        .order_by()
+    )
     counts = {r[field]: _levels(r) for r in rows}
     return {pk: levels for pk, levels in counts.items() if any(levels.values())}
 
@@ -154,15 +190,27 @@ def level_counts(subject: str, month_from: dt.date, month_to: dt.date | None = N
 def poor_targets(month_from: dt.date, month_to: dt.date) -> list[dict]:
     """Every cadre and window with counted poor ratings (差评, levels 1–2) in the Beijing months month_from…month_to,
     per rated unit, from the rollups: [{kind, target_id, unit, poor}]."""
-    rows = (RatingRollup.objects.filter(month__gte=_month(month_from), month__lte=_month(month_to))
-            .values("kind", "target_id", "unit").annotate(n1=Sum("n1"), n2=Sum("n2")).order_by())
-    return [{"kind": r["kind"], "target_id": r["target_id"], "unit": r["unit"], "poor": r["n1"] + r["n2"]}
-            for r in rows if r["n1"] + r["n2"] > 0]
+    rows = (
+        RatingRollup.objects.filter(month__gte=_month(month_from), month__lte=_month(month_to))
+        .values("kind", "target_id", "unit")
+        .annotate(n1=Sum("n1"), n2=Sum("n2"))
+        .order_by()
+    )
+    return [
+        {"kind": r["kind"], "target_id": r["target_id"], "unit": r["unit"], "poor": r["n1"] + r["n2"]}
+        for r in rows
+        if r["n1"] + r["n2"] > 0
+    ]
 
 
 CONTACT_ROLES = {Role.HANDLER, Role.UNIT_ADMIN, Role.COORDINATOR}
 # Why staff read a rater's contact (the reason is logged with the read); "other" needs a note.
-CONTACT_PURPOSES = {"callback": "回访核实差评", "feedback": "向评价人反馈整改结果", "appeal": "申诉复核核实评价", "other": "其他"}
+CONTACT_PURPOSES = {
+    "callback": "回访核实差评",
+    "feedback": "向评价人反馈整改结果",
+    "appeal": "申诉复核核实评价",
+    "other": "其他",
+}
 
 
 def may_read_contact(actor: Actor, rating: Rating) -> bool:
@@ -174,8 +222,11 @@ def may_read_contact(actor: Actor, rating: Rating) -> bool:
 def contact_rating_get(actor: Actor, rating_id) -> Rating:
     """The poor rating whose rater the actor may call back, with its target and rectification; anyone else, or any
     other rating, finds nothing (404). Reads no contact: the page shows it only through `rater_contact`."""
-    rating = (Rating.objects.select_related("unit", "cadre", "window", "rectification").filter(pk=rating_id).first()
-              if is_row_id(rating_id) else None)
+    rating = (
+        Rating.objects.select_related("unit", "cadre", "window", "rectification").filter(pk=rating_id).first()
+        if is_row_id(rating_id)
+        else None
+    )
     if rating is None or not may_read_contact(actor, rating):
         raise NotFound("评价不存在", code="rating_not_found")
     return rating
@@ -197,7 +248,9 @@ def contact_purpose(reason: str, note: str = "") -> str:
         raise Invalid("选择“其他”时请写明查看事由", code="purpose_note_required", field="note")
     if len(note) > 150:
         raise Invalid("补充说明不能超过150字", code="purpose_note_too_long", field="note")
-    return CONTACT_PURPOSES[reason] if not note else note if reason == "other" else f"{CONTACT_PURPOSES[reason]}：{note}"
+    return (
+        CONTACT_PURPOSES[reason] if not note else note if reason == "other" else f"{CONTACT_PURPOSES[reason]}：{note}"
+    )
 
 
 def contact_reads(rating: Rating) -> list[ContactRead]:
@@ -213,8 +266,9 @@ def rater_contact(actor: Actor, rating_id: int, purpose: str, now: dt.datetime |
 
     rating = contact_rating_get(actor, rating_id)
     purpose = _reason(purpose, "purpose")[:200]
-    ContactRead.objects.create(rating=rating, user=actor.user, actor_label=actor.label[:120], purpose=purpose,
-                               at=now or timezone.now())
+    ContactRead.objects.create(
+        rating=rating, user=actor.user, actor_label=actor.label[:120], purpose=purpose, at=now or timezone.now()
+    )
     return rating.rater_phone_masked
 
 

@@ -1,5 +1,6 @@
 """The one path by which a rating enters whistle (the public page now, a bulk import later): validation,
 一事一评, rate limits, burst flagging, and the rectification case a poor rating opens."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,8 +24,11 @@ from whistle.org.scopes import Actor
 from . import rollups
 from .models import Appeal, AppealState, Cadre, Level, Rating, RatingChannel, RatingStatus, Tag, Window, grade, tags_for
 
-RECTIFICATION_CATEGORY = {"code": "rating-rectification", "name": "差评整改",
-                          "description": "扫码评价“不满意”“非常不满意”后的回访核实与整改"}
+RECTIFICATION_CATEGORY = {
+    "code": "rating-rectification",
+    "name": "差评整改",
+    "description": "扫码评价“不满意”“非常不满意”后的回访核实与整改",
+}
 COMMENT_MAX = 500
 RATER_CONTACT_NAME = "评价人"
 # Separators people type inside a 办件编号 (after NFKC: full-width forms are already ASCII).
@@ -63,7 +67,9 @@ def clean_case_number(value) -> str:
     if len(text) > 40 or not _CANONICAL_CASE_NUMBER.fullmatch(text) or not text.isascii():
         raise Invalid("办件编号只能由字母、数字和“-”组成，最长40位", code="invalid_case_number", field="case_number")
     if _INTERNAL_CASE_NUMBER.fullmatch(text.replace("-", "")):
-        raise Invalid("请填写政务服务办件编号；诉求工单号（HZ开头）不用填写", code="internal_case_number", field="case_number")
+        raise Invalid(
+            "请填写政务服务办件编号；诉求工单号（HZ开头）不用填写", code="internal_case_number", field="case_number"
+        )
     return text
 
 
@@ -116,14 +122,26 @@ def rating_submit(
         # A burst on one card is what bought or coached ratings look like: keep it, but a person decides — except
         # for a device or phone whose earlier rating counted before the burst began: a flood of new cookies must
         # not hold back the card's regular raters.
-        burst = (_recent_on_target(target, now) >= int_param("ratings.burst_threshold")
-                 and not _seen_before(device_hash, phone_hash, now))
+        burst = _recent_on_target(target, now) >= int_param("ratings.burst_threshold") and not _seen_before(
+            device_hash, phone_hash, now
+        )
         fields = {"cadre" if isinstance(target, Cadre) else "window": target}
         values = dict(
-            **fields, unit=target.unit, level=level, tags=tags, comment=comment, case_number=case_number,
-            rater_phone_hash=phone_hash, rater_phone_masked=mask_phone(phone) if phone else "",
-            channel=channel, created_at=now, device_hash=device_hash, network_hash=network_hash, rerate_of=rerate_of,
-            counted=not burst, status=RatingStatus.FLAGGED if burst else RatingStatus.COUNTED,
+            **fields,
+            unit=target.unit,
+            level=level,
+            tags=tags,
+            comment=comment,
+            case_number=case_number,
+            rater_phone_hash=phone_hash,
+            rater_phone_masked=mask_phone(phone) if phone else "",
+            channel=channel,
+            created_at=now,
+            device_hash=device_hash,
+            network_hash=network_hash,
+            rerate_of=rerate_of,
+            counted=not burst,
+            status=RatingStatus.FLAGGED if burst else RatingStatus.COUNTED,
         )
         try:
             with transaction.atomic():
@@ -149,9 +167,13 @@ def _check_reason(level: int, tags: list[str], comment: str, *, rerating: bool) 
     wrong = [t for t in tags if t not in tags_for(level)]
     if wrong:
         names = "、".join(f"“{Tag(t).label}”" for t in wrong)
-        raise Invalid(f"{names}与“{Level(level).label}”不符，请重新勾选评价标签", code="tag_level_mismatch", field="tags")
+        raise Invalid(
+            f"{names}与“{Level(level).label}”不符，请重新勾选评价标签", code="tag_level_mismatch", field="tags"
+        )
     if grade(level) == "poor" and not rerating and not tags and not comment:
-        raise Invalid(f"选择“{Level(level).label}”时，请勾选遇到的问题或填写评价意见", code="reason_required", field="comment")
+        raise Invalid(
+            f"选择“{Level(level).label}”时，请勾选遇到的问题或填写评价意见", code="reason_required", field="comment"
+        )
 
 
 def _check_rate_limits(target, device_hash: str, network_hash: str, phone_hash: str, now: dt.datetime) -> None:
@@ -162,18 +184,22 @@ def _check_rate_limits(target, device_hash: str, network_hash: str, phone_hash: 
     live = Rating.objects.filter(external_id="")
     if live.filter(device_hash=device_hash, created_at__gt=day).count() >= int_param("ratings.max_per_device_per_day"):
         raise TooManyRatings("本设备今天的评价次数已达上限，请明天再评", code="device_limit")
-    if live.filter(network_hash=network_hash, created_at__gt=hour).count() >= int_param("ratings.max_per_network_per_hour"):
+    if live.filter(network_hash=network_hash, created_at__gt=hour).count() >= int_param(
+        "ratings.max_per_network_per_hour"
+    ):
         raise TooManyRatings("当前网络评价过于频繁，请稍后再试", code="network_limit")
     on_card = target.ratings.filter(external_id="")
     if on_card.filter(network_hash=network_hash, created_at__gt=hour).count() >= int_param(
-            "ratings.max_per_network_per_card_per_hour"):
+        "ratings.max_per_network_per_card_per_hour"
+    ):
         raise TooManyRatings("当前网络对该亮码的评价过于频繁，请稍后再试", code="network_card_limit")
     if phone_hash:
         by_phone = live.filter(rater_phone_hash=phone_hash, created_at__gt=day)
         if by_phone.count() >= int_param("ratings.max_per_phone_per_day"):
             raise TooManyRatings("该手机号今天的评价次数已达上限，请明天再评", code="phone_limit", field="phone")
         if on_card.filter(rater_phone_hash=phone_hash, created_at__gt=day).count() >= int_param(
-                "ratings.max_per_phone_per_card_per_day"):
+            "ratings.max_per_phone_per_card_per_day"
+        ):
             raise TooManyRatings("该手机号今天已评价过这张亮码，请明天再评", code="phone_card_limit", field="phone")
 
 
@@ -206,10 +232,18 @@ def _open_rectification(rating: Rating, now: dt.datetime):
     # every read (评价人信息保护). The case carries a neutral name and the card's supervision phone.
     _rectification_category()
     case, _ = case_submit(
-        Actor.system(), kind=Kind.COMPLAINT, category=RECTIFICATION_CATEGORY["code"], title=f"差评整改：{kind}{target.name}"[:100],
-        description="\n".join(lines), contact_name=RATER_CONTACT_NAME,
-        contact_phone=target.supervision_phone, channel=Channel.RATING, external_ref=f"rating-{rating.pk}",
-        county=_county_of(unit), cross_county=unit.county_id is None, now=now,
+        Actor.system(),
+        kind=Kind.COMPLAINT,
+        category=RECTIFICATION_CATEGORY["code"],
+        title=f"差评整改：{kind}{target.name}"[:100],
+        description="\n".join(lines),
+        contact_name=RATER_CONTACT_NAME,
+        contact_phone=target.supervision_phone,
+        channel=Channel.RATING,
+        external_ref=f"rating-{rating.pk}",
+        county=_county_of(unit),
+        cross_county=unit.county_id is None,
+        now=now,
     )
     return workflow.apply_locked(case, "dispatch", Actor.system(), {"unit": unit.pk}, now)
 
@@ -218,9 +252,14 @@ def _rectification_category() -> None:
     """Made at the first poor rating, not by migration: every active category is also offered to the public
     (Open311 services, the case form), and a deployment without ratings should not show 差评整改 there."""
     code, defaults = RECTIFICATION_CATEGORY["code"], {k: v for k, v in RECTIFICATION_CATEGORY.items() if k != "code"}
-    Category.objects.get_or_create(code=code, defaults={
-        **defaults, "is_public": False, "sla_profile": SlaProfile.objects.get(code="rectification"),
-    })
+    Category.objects.get_or_create(
+        code=code,
+        defaults={
+            **defaults,
+            "is_public": False,
+            "sla_profile": SlaProfile.objects.get(code="rectification"),
+        },
+    )
 
 
 def _county_of(unit: Unit) -> Unit:
@@ -256,7 +295,9 @@ def appeal_file(actor: Actor, rating_id: int, reason: str, now: dt.datetime | No
         raise Conflict("该评价已作废", code="rating_voided")
     try:
         with transaction.atomic():
-            return Appeal.objects.create(rating=rating, reason=reason, filed_by=actor.user, filed_at=now or timezone.now())
+            return Appeal.objects.create(
+                rating=rating, reason=reason, filed_by=actor.user, filed_at=now or timezone.now()
+            )
     except IntegrityError:
         raise Conflict("该评价已申诉过，每条评价只能申诉一次", code="already_appealed") from None
 

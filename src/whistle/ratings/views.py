@@ -1,4 +1,5 @@
 """Public card pages (no login) and the printable card for administrators. Thin: services write, selectors read."""
+
 import base64
 import io
 import secrets
@@ -16,8 +17,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from whistle.cases.models import Case
-from whistle.core.archive import entry_name
 from whistle.core import params
+from whistle.core.archive import entry_name
 from whistle.core.errors import Invalid, NotFound, Problem
 from whistle.core.links import public_url
 from whistle.org.models import Unit
@@ -26,7 +27,16 @@ from whistle.org.scopes import Actor
 from .importers import IMPORT_ROLES, import_cards, rejects_xlsx, template_xlsx
 from .models import TAG_GRADES, Cadre, Level, Tag, Window
 from .rectification import progress, rating_for_token, rerate, rerate_token
-from .selectors import CONTACT_PURPOSES, card_get, contact_purpose, contact_rating_get, contact_reads, monthly_ranking, rater_contact, rating_summary
+from .selectors import (
+    CONTACT_PURPOSES,
+    card_get,
+    contact_purpose,
+    contact_rating_get,
+    contact_reads,
+    monthly_ranking,
+    rater_contact,
+    rating_summary,
+)
 from .services import appeal_file, appeal_review, rating_review, rating_submit
 
 DEVICE_COOKIE = "whistle_device"
@@ -48,17 +58,31 @@ def _qr(request, target):
 def card_public(request, code):
     target = _card(code)
     tags = [(tag.value, tag.label, " ".join(TAG_GRADES[tag])) for tag in Tag]
-    context = {"target": target, "is_cadre": isinstance(target, Cadre), "levels": Level.choices, "tags": tags,
-               "form": {}, "error": None, "rating": None}
+    context = {
+        "target": target,
+        "is_cadre": isinstance(target, Cadre),
+        "levels": Level.choices,
+        "tags": tags,
+        "form": {},
+        "error": None,
+        "rating": None,
+    }
     status = 200
     if request.method == "POST":
         form = request.POST
-        context["form"] = {"level": form.get("level", ""), "tags": form.getlist("tags"), "comment": form.get("comment", ""),
-                           "case_number": form.get("case_number", ""), "phone": form.get("phone", "")}
+        context["form"] = {
+            "level": form.get("level", ""),
+            "tags": form.getlist("tags"),
+            "comment": form.get("comment", ""),
+            "case_number": form.get("case_number", ""),
+            "phone": form.get("phone", ""),
+        }
         # Without the cookie (first visit blocked cookies) the address and browser stand in for the device.
         device = _device(request)
         try:
-            context["rating"] = rating = rating_submit(target, device=device, ip=request.META.get("REMOTE_ADDR", ""), **context["form"])
+            context["rating"] = rating = rating_submit(
+                target, device=device, ip=request.META.get("REMOTE_ADDR", ""), **context["form"]
+            )
         except Problem as problem:
             context["error"], status = problem, problem.status
         else:
@@ -67,12 +91,17 @@ def card_public(request, code):
     context["summary"] = rating_summary(target)
     response = render(request, "ratings/card.html", context, status=status)
     if DEVICE_COOKIE not in request.COOKIES:
-        response.set_cookie(DEVICE_COOKIE, secrets.token_urlsafe(16), max_age=400 * 86400, httponly=True, samesite="Lax")
+        response.set_cookie(
+            DEVICE_COOKIE, secrets.token_urlsafe(16), max_age=400 * 86400, httponly=True, samesite="Lax"
+        )
     return response
 
 
 def _device(request) -> str:
-    return request.COOKIES.get(DEVICE_COOKIE) or f"{request.META.get('REMOTE_ADDR')}|{request.META.get('HTTP_USER_AGENT', '')}"
+    return (
+        request.COOKIES.get(DEVICE_COOKIE)
+        or f"{request.META.get('REMOTE_ADDR')}|{request.META.get('HTTP_USER_AGENT', '')}"
+    )
 
 
 def rerate_page(request, token):
@@ -82,12 +111,21 @@ def rerate_page(request, token):
         rating = rating_for_token(token)
     except NotFound:
         raise Http404 from None
-    context = {"rating": rating, "target": rating.target, "levels": Level.choices, "form": {}, "error": None, "done": None}
+    context = {
+        "rating": rating,
+        "target": rating.target,
+        "levels": Level.choices,
+        "form": {},
+        "error": None,
+        "done": None,
+    }
     status = 200
     if request.method == "POST":
         context["form"] = {"level": request.POST.get("level", ""), "comment": request.POST.get("comment", "")}
         try:
-            context["done"] = rerate(token, device=_device(request), ip=request.META.get("REMOTE_ADDR", ""), **context["form"])
+            context["done"] = rerate(
+                token, device=_device(request), ip=request.META.get("REMOTE_ADDR", ""), **context["form"]
+            )
         except Problem as problem:
             context["error"], status = problem, problem.status
     context.update(progress(Case.objects.get(pk=rating.rectification_id)))
@@ -112,8 +150,11 @@ def card_print(request, code):
     target = _card(code)
     if not _may_print(Actor.of(request.user), target.unit):
         raise Http404  # outside scope looks exactly like missing
-    return render(request, "ratings/print.html", {"target": target, "is_cadre": isinstance(target, Cadre),
-                                                  "qr": _qr(request, target).svg_inline(scale=3)})
+    return render(
+        request,
+        "ratings/print.html",
+        {"target": target, "is_cadre": isinstance(target, Cadre), "qr": _qr(request, target).svg_inline(scale=3)},
+    )
 
 
 CARD_DUTY_CHARS = 29  # CJK characters per line across the A6 card at 30 units (of 1050)
@@ -142,15 +183,22 @@ def card_svg(request, target) -> str:
     text = target.duties + ("\n" + target.service_items if is_cadre and target.service_items else "")
     lines = _wrap(text, CARD_DUTY_CHARS)
     if len(lines) > CARD_DUTY_LINES:
-        lines = lines[:CARD_DUTY_LINES - 1] + [lines[CARD_DUTY_LINES - 1][:CARD_DUTY_CHARS - 1] + "…"]
+        lines = lines[: CARD_DUTY_LINES - 1] + [lines[CARD_DUTY_LINES - 1][: CARD_DUTY_CHARS - 1] + "…"]
     duties = [{"y": 400 + 42 * i, "text": line} for i, line in enumerate(lines)]
     buffer = io.BytesIO()
     _qr(request, target).save(buffer, kind="svg", xmldecl=False, svgns=False, nl=False, omitsize=True, border=2)
     inner = buffer.getvalue().decode()
     # Centred between the last line of duties and the phone lines (which start at 1300).
     top = 410 + 42 * len(lines)
-    qr = {"size": 520, "x": 265, "y": top + max(0, (1290 - 520 - top) // 2), "attrs": inner[len("<svg"):-len("</svg>")]}
-    return render(request, "ratings/card.svg", {"target": target, "is_cadre": is_cadre, "duties": duties, "qr": qr}).content.decode()
+    qr = {
+        "size": 520,
+        "x": 265,
+        "y": top + max(0, (1290 - 520 - top) // 2),
+        "attrs": inner[len("<svg") : -len("</svg>")],
+    }
+    return render(
+        request, "ratings/card.svg", {"target": target, "is_cadre": is_cadre, "duties": duties, "qr": qr}
+    ).content.decode()
 
 
 @login_required
@@ -176,8 +224,10 @@ def unit_cards(request, unit):
         for model, kind in ((Cadre, "干部"), (Window, "窗口")):
             for target in model.objects.select_related("unit").filter(is_active=True, unit__path__startswith=root.path):
                 # Names are people's text: `../`, separators or control characters must not shape the path.
-                archive.writestr(entry_name(target.unit.name, f"{kind}-{target.name}-{target.card_code}.svg"),
-                                 card_svg(request, target))
+                archive.writestr(
+                    entry_name(target.unit.name, f"{kind}-{target.name}-{target.card_code}.svg"),
+                    card_svg(request, target),
+                )
     out.seek(0)
     return FileResponse(out, as_attachment=True, filename=f"亮码卡片-{root.name}.zip", content_type="application/zip")
 
@@ -210,7 +260,9 @@ def cards_import(request):
             context["result"] = result
             if result.rejects:
                 status = 422
-                context["rejects_href"] = "data:%s;base64,%s" % (XLSX, base64.b64encode(rejects_xlsx(result.rejects)).decode())
+                context["rejects_href"] = (
+                    f"data:{XLSX};base64,{base64.b64encode(rejects_xlsx(result.rejects)).decode()}"
+                )
     return render(request, "ratings/cards_import.html", context, status=status)
 
 
@@ -227,21 +279,29 @@ def _decision_response(request, template, act):
 @require_POST
 @login_required
 def appeal_file_view(request, pk):
-    return _decision_response(request, "ratings/appeal.html", lambda actor: appeal_file(actor, pk, request.POST.get("reason", "")))
+    return _decision_response(
+        request, "ratings/appeal.html", lambda actor: appeal_file(actor, pk, request.POST.get("reason", ""))
+    )
 
 
 @require_POST
 @login_required
 def appeal_review_view(request, pk):
-    return _decision_response(request, "ratings/appeal.html", lambda actor: appeal_review(
-        actor, pk, request.POST.get("decision", ""), request.POST.get("review_reason", "")))
+    return _decision_response(
+        request,
+        "ratings/appeal.html",
+        lambda actor: appeal_review(actor, pk, request.POST.get("decision", ""), request.POST.get("review_reason", "")),
+    )
 
 
 @require_POST
 @login_required
 def rating_review_view(request, pk):
-    return _decision_response(request, "ratings/review.html", lambda actor: rating_review(
-        actor, pk, request.POST.get("decision", ""), request.POST.get("review_reason", "")))
+    return _decision_response(
+        request,
+        "ratings/review.html",
+        lambda actor: rating_review(actor, pk, request.POST.get("decision", ""), request.POST.get("review_reason", "")),
+    )
 
 
 @login_required
@@ -265,8 +325,15 @@ def rater_contact_page(request, pk):
         rating = contact_rating_get(actor, pk)
     except NotFound:
         raise Http404 from None
-    context = {"rating": rating, "target": rating.target, "purposes": CONTACT_PURPOSES.items(), "form": {}, "error": None,
-               "phone": None, "reader": actor.label}
+    context = {
+        "rating": rating,
+        "target": rating.target,
+        "purposes": CONTACT_PURPOSES.items(),
+        "form": {},
+        "error": None,
+        "phone": None,
+        "reader": actor.label,
+    }
     status = 200
     if request.method == "POST":
         context["form"] = {"reason": request.POST.get("reason", ""), "note": request.POST.get("note", "")}

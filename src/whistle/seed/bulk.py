@@ -8,6 +8,7 @@ hash chain, so `whistle audit verify` passes. About 1% of open cases are near or
 sweep columns in the past; every other armed sweep column is in the future. Same N and seed on the same
 organisation → the same rows.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,7 +24,17 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from whistle.cases.models import CONTENT_FIELDS, Case, CaseEvent, Channel, DispatchRule, SlaProfile, SlaStage, State, content_record
+from whistle.cases.models import (
+    CONTENT_FIELDS,
+    Case,
+    CaseEvent,
+    Channel,
+    DispatchRule,
+    SlaProfile,
+    SlaStage,
+    State,
+    content_record,
+)
 from whistle.cases.workflow import EventRow
 from whistle.core import calendar
 from whistle.core.hashing import canonical_json, chain_hash, key_id, signed
@@ -36,8 +47,16 @@ CHUNK = 10_000
 PROGRESS_EVERY = 100_000
 S = State
 # The state mix of a platform that has run for a while: most cases closed, the open ones spread over the steps.
-OPEN_STATES = {S.SUBMITTED: 5, S.DISPATCHED: 15, S.RETURNED: 3, S.ACCEPTED: 10, S.CONTACTED: 10, S.IN_PROGRESS: 50,
-               S.REPLIED: 20, S.REOPENED: 7}
+OPEN_STATES = {
+    S.SUBMITTED: 5,
+    S.DISPATCHED: 15,
+    S.RETURNED: 3,
+    S.ACCEPTED: 10,
+    S.CONTACTED: 10,
+    S.IN_PROGRESS: 50,
+    S.REPLIED: 20,
+    S.REOPENED: 7,
+}
 CLOSED_SHARE = 0.88
 LATE_SHARE = 0.01  # of open cases: near or past the solve deadline, for the sweeper
 CLOCK_STATES = {S.DISPATCHED, S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS, S.REOPENED}
@@ -92,12 +111,19 @@ class Generator:
         self.enterprises = Weighted({e: 1 + 3 * e.is_key + 2 * e.above_scale for e in heze.enterprises})
         self.channels = Weighted(CHANNELS)
         self.open_states = Weighted(OPEN_STATES)
-        self.outcomes = Weighted({("resolved", "satisfied"): 88, ("resolved", "basically_satisfied"): 7,
-                                  ("partly", "basically_satisfied"): 4, ("unreachable", ""): 1})
+        self.outcomes = Weighted(
+            {
+                ("resolved", "satisfied"): 88,
+                ("resolved", "basically_satisfied"): 7,
+                ("partly", "basically_satisfied"): 4,
+                ("unreachable", ""): 1,
+            }
+        )
         self.routes = self._routes()
         self.ent_actor = {e.pk: self._label(heze.enterprise_users.get(e.pk), e.name) for e in heze.enterprises}
-        self.office_actor = {c.pk: self._label(heze.coordinators[c.pk], heze.units[f"{c.code}-cso"].display_name)
-                             for c in heze.counties}
+        self.office_actor = {
+            c.pk: self._label(heze.coordinators[c.pk], heze.units[f"{c.code}-cso"].display_name) for c in heze.counties
+        }
         fields = Case._meta.concrete_fields
         self.case_columns = [f.column for f in fields]
         self.case_defaults = [f.get_default() for f in fields]
@@ -105,8 +131,14 @@ class Generator:
         # One event object re-filled per case: `CaseEvent.record()` is what the hash covers.
         self.event = CaseEvent(seq=1, action="submit", from_state="", to_state=S.SUBMITTED, prev_hash="")
         self.key = key_id()
-        self.jump = CaseEvent(seq=2, action="seed_state", from_state=S.SUBMITTED, actor_id=None, actor_label="系统",
-                              payload={"synthetic": "合成数据：未逐步办理，直接置为当前状态"})
+        self.jump = CaseEvent(
+            seq=2,
+            action="seed_state",
+            from_state=S.SUBMITTED,
+            actor_id=None,
+            actor_label="系统",
+            payload={"synthetic": "合成数据：未逐步办理，直接置为当前状态"},
+        )
 
     @staticmethod
     def _label(user, prefix: str) -> tuple[int | None, str]:
@@ -139,10 +171,18 @@ class Generator:
         county = enterprise.county
         channel = self.channels.pick(rng)
         title, text = rng.choice(data.TEMPLATES[category])
-        description = text.format(ent=enterprise.name, town=enterprise.township.name if enterprise.township_id else "",
-                                  county=county.short_name, n=rng.randint(2, 6), amt=rng.choice([50, 120, 300, 800]),
-                                  month=rng.randint(1, 12), kva=rng.choice([630, 1250]))
-        kind = data.CATEGORY_KIND.get(category) or ("consult" if "咨询" in title else "suggestion" if "建议" in title else "help")
+        description = text.format(
+            ent=enterprise.name,
+            town=enterprise.township.name if enterprise.township_id else "",
+            county=county.short_name,
+            n=rng.randint(2, 6),
+            amt=rng.choice([50, 120, 300, 800]),
+            month=rng.randint(1, 12),
+            kva=rng.choice([630, 1250]),
+        )
+        kind = data.CATEGORY_KIND.get(category) or (
+            "consult" if "咨询" in title else "suggestion" if "建议" in title else "help"
+        )
         closed = rng.random() < CLOSED_SHARE
         state = S.CLOSED if closed else self.open_states.pick(rng)
         late = not closed and rng.random() < LATE_SHARE
@@ -154,9 +194,19 @@ class Generator:
             options = [f for f in data.UNROUTED_CHOICES.get(category, []) if f != "township"] or ["fgw"]
             lead = heze.unit_for(county, rng.choice(options)).pk
         row = dict(
-            id=pk, kind=kind, channel=channel, category_id=heze.categories[category].pk, title=title, description=description,
-            enterprise_id=enterprise.pk, contact_name=enterprise.contact_name, contact_phone=enterprise.contact_phone,
-            county_id=county.pk, sla_profile_id=self.profile.pk, state=state, is_open=state != S.CLOSED,
+            id=pk,
+            kind=kind,
+            channel=channel,
+            category_id=heze.categories[category].pk,
+            title=title,
+            description=description,
+            enterprise_id=enterprise.pk,
+            contact_name=enterprise.contact_name,
+            contact_phone=enterprise.contact_phone,
+            county_id=county.pk,
+            sla_profile_id=self.profile.pk,
+            state=state,
+            is_open=state != S.CLOSED,
         )
         if channel in ENTERPRISE_CHANNELS:
             actor_id, actor_label = self.ent_actor[enterprise.pk]
@@ -191,18 +241,53 @@ class Generator:
         # What `workflow._submit` records, the content hash made from the row as the one-at-a-time path makes it
         # from the case it has just created.
         content = SimpleNamespace(**{name: values[self.position[name]] for name in CONTENT_FIELDS})
-        event.payload = {"kind": kind, "category": category, "channel": channel, "county": county.code, "cross_county": False,
-                         "content_hash": signed(self.key, canonical_json(content_record(content)))}
+        event.payload = {
+            "kind": kind,
+            "category": category,
+            "channel": channel,
+            "county": county.code,
+            "cross_county": False,
+            "content_hash": signed(self.key, canonical_json(content_record(content))),
+        }
         event_hash = chain_hash("", event.record(), self.key)
-        event_rows = [(pk, 1, "submit", "", S.SUBMITTED, actor_id, actor_label, submitted, event.payload, "", event_hash, self.key)]
+        event_rows = [
+            (
+                pk,
+                1,
+                "submit",
+                "",
+                S.SUBMITTED,
+                actor_id,
+                actor_label,
+                submitted,
+                event.payload,
+                "",
+                event_hash,
+                self.key,
+            )
+        ]
         if state != S.SUBMITTED:
             # The steps in between are not replayed; one system event says so and takes the chain to the state the
             # row is in, so `whistle audit verify` finds the case's state equal to its last event's.
             jump = self.jump
             jump.case_id, jump.to_state, jump.at = pk, state, submitted
             jump_hash = chain_hash(event_hash, jump.record(), self.key)
-            event_rows.append((pk, 2, jump.action, S.SUBMITTED, state, None, jump.actor_label, submitted, jump.payload,
-                               event_hash, jump_hash, self.key))
+            event_rows.append(
+                (
+                    pk,
+                    2,
+                    jump.action,
+                    S.SUBMITTED,
+                    state,
+                    None,
+                    jump.actor_label,
+                    submitted,
+                    jump.payload,
+                    event_hash,
+                    jump_hash,
+                    self.key,
+                )
+            )
             event_hash = jump_hash
         values[self.position["event_seq"]], values[self.position["last_event_hash"]] = len(event_rows), event_hash
         return values, event_rows, [(pk, unit) for unit in assisting]
@@ -221,7 +306,11 @@ class Generator:
         for gap in [self.hours(0.1, 2), self.hours(0.1, 1.5), self.hours(0.5, 20)][:reached]:
             moments.append(moments[-1] + gap)
         if reached >= 4:
-            moments.append(max(moments[-1] + self.hours(1, 4), clock.shift(moments[0], rng.choice([1, 2, 3, 5, 8, 10, 12, 14, 17]))))
+            moments.append(
+                max(
+                    moments[-1] + self.hours(1, 4), clock.shift(moments[0], rng.choice([1, 2, 3, 5, 8, 10, 12, 14, 17]))
+                )
+            )
         if reached >= 5:
             moments.append(moments[-1] + self.hours(4, 60))
             if state == S.REOPENED:  # reopened lately: its new solve clock still runs
@@ -233,28 +322,54 @@ class Generator:
         dispatched_at = moments[0]
         complex_ = not late and rng.random() < 0.05
         resolve_due = clock.due(SlaStage.Stage.RESOLVE_COMPLEX if complex_ else SlaStage.Stage.RESOLVE, dispatched_at)
-        row.update(lead_unit_id=lead, is_complex=complex_, dispatched_at=dispatched_at, resolve_due_at=resolve_due,
-                   return_due_at=clock.due(SlaStage.Stage.RETURN_WINDOW, dispatched_at),
-                   contact_due_at=clock.due(SlaStage.Stage.CONTACT, dispatched_at),
-                   opinion_due_at=clock.due(SlaStage.Stage.OPINION, dispatched_at),
-                   returns_count=1 if rng.random() < 0.03 else 0)
-        for column, moment in zip(["accepted_at", "contacted_at", "opinion_at", "replied_at", "followed_up_at"], moments[1:]):
+        row.update(
+            lead_unit_id=lead,
+            is_complex=complex_,
+            dispatched_at=dispatched_at,
+            resolve_due_at=resolve_due,
+            return_due_at=clock.due(SlaStage.Stage.RETURN_WINDOW, dispatched_at),
+            contact_due_at=clock.due(SlaStage.Stage.CONTACT, dispatched_at),
+            opinion_due_at=clock.due(SlaStage.Stage.OPINION, dispatched_at),
+            returns_count=1 if rng.random() < 0.03 else 0,
+        )
+        for column, moment in zip(
+            ["accepted_at", "contacted_at", "opinion_at", "replied_at", "followed_up_at"], moments[1:]
+        ):
             row[column] = moment
         if reached >= 4 and moments[4] > resolve_due:
             row.update(card="red", supervision_count=1, supervised_at=resolve_due)
         if state == S.CLOSED:
             resolution, satisfaction = self.outcomes.pick(rng)
-            row.update(closed_at=moments[5], resolution=resolution, satisfaction=satisfaction,
-                       reopen_count=1 if rng.random() < 0.03 else 0)
+            row.update(
+                closed_at=moments[5],
+                resolution=resolution,
+                satisfaction=satisfaction,
+                reopen_count=1 if rng.random() < 0.03 else 0,
+            )
         elif state == S.REOPENED:
             # Unresolved but not unsatisfied: reopened without a supervision notice, so no escalation clock.
             resolve_due = clock.due(SlaStage.Stage.REOPEN, moments[5])
-            row.update(replied_at=None, resolution="unresolved", satisfaction="basically_satisfied", reopen_count=1,
-                       resolve_due_at=resolve_due, card="none", supervision_count=0, supervised_at=None)
+            row.update(
+                replied_at=None,
+                resolution="unresolved",
+                satisfaction="basically_satisfied",
+                reopen_count=1,
+                resolve_due_at=resolve_due,
+                card="none",
+                supervision_count=0,
+                supervised_at=None,
+            )
         if state in CLOCK_STATES:
-            row.update(yellow_at=clock.shift(resolve_due, -1), red_at=clock.shift(resolve_due, 1), supervise_at=resolve_due,
-                       next_due_at={S.DISPATCHED: row["contact_due_at"], S.ACCEPTED: row["contact_due_at"],
-                                    S.CONTACTED: row["opinion_due_at"]}.get(state, resolve_due))
+            row.update(
+                yellow_at=clock.shift(resolve_due, -1),
+                red_at=clock.shift(resolve_due, 1),
+                supervise_at=resolve_due,
+                next_due_at={
+                    S.DISPATCHED: row["contact_due_at"],
+                    S.ACCEPTED: row["contact_due_at"],
+                    S.CONTACTED: row["opinion_due_at"],
+                }.get(state, resolve_due),
+            )
         if rng.random() < 0.03:
             helper = self.heze.unit_for(county, rng.choice(["fgw", "zrzy", "xzsp"])).pk
             if helper != lead:
@@ -280,7 +395,9 @@ def _write(table: str, columns: list[str], rows: list[tuple]) -> None:
         if connection.vendor == "postgresql":
             types = [_column_types.get((table, c)) for c in columns]
             if None in types:
-                cursor.execute("SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0", [table])
+                cursor.execute(
+                    "SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0", [table]
+                )
                 found = dict(cursor.fetchall())
                 _column_types.update({(table, c): found[c] for c in columns})
                 types = [found[c] for c in columns]
@@ -292,8 +409,19 @@ def _write(table: str, columns: list[str], rows: list[tuple]) -> None:
         from decimal import Decimal
 
         adapt = connection.ops.adapt_datetimefield_value
-        rows = [tuple(adapt(v) if isinstance(v, dt.datetime) else json.dumps(v, ensure_ascii=False) if isinstance(v, dict)
-                      else str(v) if isinstance(v, Decimal) else v for v in row) for row in rows]
+        rows = [
+            tuple(
+                adapt(v)
+                if isinstance(v, dt.datetime)
+                else json.dumps(v, ensure_ascii=False)
+                if isinstance(v, dict)
+                else str(v)
+                if isinstance(v, Decimal)
+                else v
+                for v in row
+            )
+            for row in rows
+        ]
         cursor.executemany(f"INSERT INTO {qn(table)} ({cols}) VALUES ({', '.join(['%s'] * len(columns))})", rows)
 
 
@@ -309,11 +437,15 @@ def _indexes_and_keys_deferred(tables: list[str]):
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ANY(%s)"
-            " AND indexname NOT IN (SELECT conname FROM pg_constraint)", [tables])
+            " AND indexname NOT IN (SELECT conname FROM pg_constraint)",
+            [tables],
+        )
         indexes = cursor.fetchall()
         cursor.execute(
             "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
-            " WHERE contype = 'f' AND conrelid = ANY(%s::regclass[])", [tables])
+            " WHERE contype = 'f' AND conrelid = ANY(%s::regclass[])",
+            [tables],
+        )
         keys = cursor.fetchall()
         # Rows written earlier in this transaction (the organisation, in a test) have key checks pending, and
         # a table with pending checks cannot be altered: run them now.
@@ -331,7 +463,9 @@ def _indexes_and_keys_deferred(tables: list[str]):
             cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {qn(name)} {definition}")
 
 
-def generate_cases(n: int, *, seed: int = 1, stdout=None, end: dt.datetime | None = None, enterprises: int = 300) -> int:
+def generate_cases(
+    n: int, *, seed: int = 1, stdout=None, end: dt.datetime | None = None, enterprises: int = 300
+) -> int:
     """Add `n` synthetic cases (loading the Heze organisation first if the database has none). Returns n.
 
     One transaction: other sessions wait for the case tables until the load is done, and see all of it or none.

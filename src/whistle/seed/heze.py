@@ -3,6 +3,7 @@
 Everything is built from `data.py` with one `random.Random(seed)`, so the same seed gives the same rows.
 `Heze` is the loaded organisation as lookups, for the history and bulk generators.
 """
+
 from __future__ import annotations
 
 import random
@@ -41,8 +42,22 @@ DEMO_LOGINS = [
     DemoLogin("qiye", Role.ENTERPRISE, "企业用户", "孟凡军", None, "提交一条诉求，查看办理进度，办结后回访评价"),
     DemoLogin("banli", Role.HANDLER, "承办人员", "李建华", "caoxian-zjj", "签收待办工单，联系企业，答复意见并办结回复"),
     DemoLogin("danwei", Role.UNIT_ADMIN, "单位管理员", "周志强", "caoxian-zjj", "查看本单位全部工单和黄牌、红牌预警"),
-    DemoLogin("xianchuishao", Role.COORDINATOR, "县吹哨办协调员", "王丽娟", "caoxian-cso", "给待派单、被退回的工单派单，审批延期申请"),
-    DemoLogin("shichuishao", Role.COORDINATOR, "市吹哨办协调员", "张海燕", CITY_OFFICE, "跨县区工单派单，市级督办，转入绿色通道"),
+    DemoLogin(
+        "xianchuishao",
+        Role.COORDINATOR,
+        "县吹哨办协调员",
+        "王丽娟",
+        "caoxian-cso",
+        "给待派单、被退回的工单派单，审批延期申请",
+    ),
+    DemoLogin(
+        "shichuishao",
+        Role.COORDINATOR,
+        "市吹哨办协调员",
+        "张海燕",
+        CITY_OFFICE,
+        "跨县区工单派单，市级督办，转入绿色通道",
+    ),
     DemoLogin("shilingdao", Role.LEADER, "市级领导", "刘建国", ROOT, "查看全市工单统计和绿色通道分签事项"),
     DemoLogin("xianlingdao", Role.LEADER, "县区领导", "陈志刚", "caoxian", "查看曹县工单统计和分签给本人的事项"),
     DemoLogin("shenji", Role.AUDITOR, "审计员", "赵敏", None, "查看工单记录，运行 whistle audit verify 校验哈希链"),
@@ -101,16 +116,23 @@ class Heze:
         return self.units.get(f"{ROOT}-{function}") or self.units[f"{ROOT}-fgw"]
 
     @classmethod
-    def from_db(cls) -> "Heze":
+    def from_db(cls) -> Heze:
         units = {u.code: u for u in Unit.objects.select_related("county", "parent")}
-        counties = [u for u in units.values() if u.level == Level.COUNTY and u.parent_id == units[ROOT].pk
-                    and u.kind in (UnitKind.GOVERNMENT, UnitKind.ZONE)]
+        counties = [
+            u
+            for u in units.values()
+            if u.level == Level.COUNTY
+            and u.parent_id == units[ROOT].pk
+            and u.kind in (UnitKind.GOVERNMENT, UnitKind.ZONE)
+        ]
         townships: dict[int, list[Unit]] = {}
         for unit in units.values():
             if unit.kind == UnitKind.TOWNSHIP:
                 townships.setdefault(unit.county_id, []).append(unit)
         heze = cls(
-            units=units, counties=sorted(counties, key=lambda u: u.path), townships=townships,
+            units=units,
+            counties=sorted(counties, key=lambda u: u.path),
+            townships=townships,
             enterprises=list(Enterprise.objects.select_related("county", "township").order_by("pk")),
             categories={c.code: c for c in Category.objects.all()},
         )
@@ -143,8 +165,11 @@ def load_heze(*, enterprises: int = 300, seed: int = 1) -> Heze:
 
 # ---- units ---------------------------------------------------------------------------------------------
 
+
 def _unit(code, name, short, level, kind, parent=None, county=None) -> Unit:
-    unit = Unit.objects.create(code=code, name=name, short_name=short, level=level, kind=kind, parent=parent, county=county)
+    unit = Unit.objects.create(
+        code=code, name=name, short_name=short, level=level, kind=kind, parent=parent, county=county
+    )
     if county is None and level != Level.CITY:
         unit.county = unit  # a county government belongs to itself
         unit.save(update_fields=["county"])
@@ -158,12 +183,27 @@ def _load_units() -> None:
         _unit(f"{ROOT}-{function}", name, short, Level.CITY, kind, city)
     for code, name, short, kind, _region, towns in data.COUNTIES:
         county = _unit(code, name, short, Level.COUNTY, kind, city)
-        _unit(f"{code}-cso", f"{short}企业吹哨办", f"{short}吹哨办", Level.COUNTY, UnitKind.COORDINATION_OFFICE, county, county)
+        _unit(
+            f"{code}-cso",
+            f"{short}企业吹哨办",
+            f"{short}吹哨办",
+            Level.COUNTY,
+            UnitKind.COORDINATION_OFFICE,
+            county,
+            county,
+        )
         if kind == UnitKind.ZONE:
             zone = data.ZONE_NAMES[code]
             for suffix, (tmpl, short_tmpl, dept_kind, _functions) in data.ZONE_DEPARTMENTS.items():
-                _unit(f"{code}-{suffix}", tmpl.format(z=zone, c=short), short_tmpl.format(c=short), Level.COUNTY,
-                      dept_kind, county, county)
+                _unit(
+                    f"{code}-{suffix}",
+                    tmpl.format(z=zone, c=short),
+                    short_tmpl.format(c=short),
+                    Level.COUNTY,
+                    dept_kind,
+                    county,
+                    county,
+                )
         else:
             for function, (tmpl, short_tmpl, dept_kind) in data.COUNTY_DEPARTMENTS.items():
                 full = tmpl.format(c=short)
@@ -175,6 +215,7 @@ def _load_units() -> None:
 
 
 # ---- enterprises ---------------------------------------------------------------------------------------
+
 
 def _org_code(rng: random.Random) -> str:
     """A 9-character organisation code (GB 11714) with its own check character: the middle of a USCC."""
@@ -219,12 +260,21 @@ def _load_enterprises(heze: Heze, rng: random.Random, count: int) -> None:
         names.add(name)
         above = rng.random() < 0.35
         size = pick(rng, {"large": 15, "medium": 45, "small": 40} if above else {"small": 40, "micro": 60})
-        rows.append(Enterprise(
-            uscc=uscc, name=name, county=county, township=township, industry=data.INDUSTRIES[industry][0], size=size,
-            above_scale=above, is_key=above and rng.random() < 0.3,
-            address=f"菏泽市{county.short_name}{township.name}{rng.choice(data.ROADS)}{rng.randint(1, 999)}号",
-            contact_name=person_name(rng), contact_phone=mobile(rng),
-        ))
+        rows.append(
+            Enterprise(
+                uscc=uscc,
+                name=name,
+                county=county,
+                township=township,
+                industry=data.INDUSTRIES[industry][0],
+                size=size,
+                above_scale=above,
+                is_key=above and rng.random() < 0.3,
+                address=f"菏泽市{county.short_name}{township.name}{rng.choice(data.ROADS)}{rng.randint(1, 999)}号",
+                contact_name=person_name(rng),
+                contact_phone=mobile(rng),
+            )
+        )
 
     name, county_code, industry, town = data.DEMO_ENTERPRISE
     demo_county = by_code[county_code]
@@ -244,6 +294,7 @@ def _load_enterprises(heze: Heze, rng: random.Random, count: int) -> None:
 
 # ---- catalogues ----------------------------------------------------------------------------------------
 
+
 def _load_catalogue(heze: Heze) -> None:
     created: dict[str, Category] = {}
     for code, name, parent, keywords, _route in data.CATEGORIES:
@@ -255,12 +306,15 @@ def _load_catalogue(heze: Heze) -> None:
         if route.startswith("city:"):
             rules.append(DispatchRule(category=created[code], area=None, unit=heze.units[f"{ROOT}-{route[5:]}"]))
         else:
-            rules.extend(DispatchRule(category=created[code], area=c, unit=heze.unit_for(c, route)) for c in heze.counties)
+            rules.extend(
+                DispatchRule(category=created[code], area=c, unit=heze.unit_for(c, route)) for c in heze.counties
+            )
     DispatchRule.objects.bulk_create(rules)
     heze.categories = created
 
 
 # ---- users ---------------------------------------------------------------------------------------------
+
 
 def _load_users(heze: Heze, rng: random.Random) -> None:
     """Demo logins, one acting user per unit that handles or coordinates cases, one per enterprise.
@@ -292,18 +346,26 @@ def _load_users(heze: Heze, rng: random.Random) -> None:
         elif unit.level == Level.COUNTY:
             people.append((f"{unit.code}-leader", dict(role=Role.LEADER, unit=unit, display_name=person_name(rng))))
     for n, enterprise in enumerate(heze.enterprises[1:], start=1):
-        people.append((f"qy{n:04d}", dict(role=Role.ENTERPRISE, enterprise=enterprise, display_name=enterprise.contact_name)))
+        people.append(
+            (f"qy{n:04d}", dict(role=Role.ENTERPRISE, enterprise=enterprise, display_name=enterprise.contact_name))
+        )
 
-    User.objects.bulk_create([
-        User(username=username, password=password, is_staff=username == "admin", is_superuser=username == "admin")
-        for username, _ in people
-    ], batch_size=500)
+    User.objects.bulk_create(
+        [
+            User(username=username, password=password, is_staff=username == "admin", is_superuser=username == "admin")
+            for username, _ in people
+        ],
+        batch_size=500,
+    )
     users = {u.username: u for u in User.objects.filter(username__in=[p for p, _ in people])}
-    Membership.objects.bulk_create([
-        # Outside demo mode everyone shares the published password: each changes it on first sign-in.
-        Membership(user=users[username], phone=mobile(rng), must_change_password=not demo_mode(), **fields)
-        for username, fields in people
-    ], batch_size=500)
+    Membership.objects.bulk_create(
+        [
+            # Outside demo mode everyone shares the published password: each changes it on first sign-in.
+            Membership(user=users[username], phone=mobile(rng), must_change_password=not demo_mode(), **fields)
+            for username, fields in people
+        ],
+        batch_size=500,
+    )
 
     # The green channel hands a case to the lead unit's leader in charge, else the county head, else the mayor.
     leaders = {heze.units[code]: users[name] for code, name in DEMO_LEADER_UNITS.items()}

@@ -7,6 +7,7 @@ supervision notices, escalation to the city and the green channel happen as they
 every event chain is the one the workflow writes. Cases whose next step falls after "now" stay where
 they are: that is what leaves recent cases in every open state.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,8 +40,16 @@ SWEEP_EVERY = dt.timedelta(hours=12)
 # States a few recent cases are made to stop in, so every state shows even in a small demo.
 SHOWCASE_STATES = [S.SUBMITTED, S.DISPATCHED, S.RETURNED, S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS, S.REPLIED, S.REOPENED]
 # How long before "now" a showcase case starts, in days (it needs time to reach its state).
-SHOWCASE_START = {S.SUBMITTED: (0.1, 1.2), S.DISPATCHED: (0.1, 1.2), S.RETURNED: (1, 3), S.ACCEPTED: (1, 3),
-                  S.CONTACTED: (1, 3), S.IN_PROGRESS: (2, 5), S.REPLIED: (4, 9), S.REOPENED: (4, 9)}
+SHOWCASE_START = {
+    S.SUBMITTED: (0.1, 1.2),
+    S.DISPATCHED: (0.1, 1.2),
+    S.RETURNED: (1, 3),
+    S.ACCEPTED: (1, 3),
+    S.CONTACTED: (1, 3),
+    S.IN_PROGRESS: (2, 5),
+    S.REPLIED: (4, 9),
+    S.REOPENED: (4, 9),
+}
 ENTERPRISE_CHANNELS = {Channel.WEB: 35, Channel.APP: 40, Channel.API: 5}
 OFFICE_CHANNELS = {Channel.HOTLINE: 8, Channel.H12345: 6, Channel.PROVINCIAL: 4, Channel.VISIT: 4}
 
@@ -175,8 +184,12 @@ class Simulation:
             day = (self.start + dt.timedelta(days=self.rng.randrange(span))).date()
             if calendar.is_working_day(day) or self.rng.random() < 0.25:
                 break
-        minutes = self.rng.randint(8 * 60, 17 * 60 + 30) if self.rng.random() < 0.8 else self.rng.randint(6 * 60, 23 * 60)
-        return timezone.make_aware(dt.datetime.combine(day, dt.time(minutes // 60, minutes % 60, self.rng.randrange(60))))
+        minutes = (
+            self.rng.randint(8 * 60, 17 * 60 + 30) if self.rng.random() < 0.8 else self.rng.randint(6 * 60, 23 * 60)
+        )
+        return timezone.make_aware(
+            dt.datetime.combine(day, dt.time(minutes // 60, minutes % 60, self.rng.randrange(60)))
+        )
 
     def plan(self, at: dt.datetime, stop_at: str | None = None) -> Plan:
         rng = self.rng
@@ -193,10 +206,23 @@ class Simulation:
             channel, enterprise = Channel.OPEN311, None
         title, description = self.wording(category, enterprise)
         kind = data.CATEGORY_KIND.get(category) or (
-            "consult" if "咨询" in title else "suggestion" if "建议" in title
-            else pick(rng, {"help": 80, "complaint": 15, "report": 5}))
-        p = Plan(at=at, category=category, county=enterprise.county if enterprise else rng.choice(self.heze.counties),
-                 enterprise=enterprise, channel=channel, kind=kind, title=title, description=description, stop_at=stop_at)
+            "consult"
+            if "咨询" in title
+            else "suggestion"
+            if "建议" in title
+            else pick(rng, {"help": 80, "complaint": 15, "report": 5})
+        )
+        p = Plan(
+            at=at,
+            category=category,
+            county=enterprise.county if enterprise else rng.choice(self.heze.counties),
+            enterprise=enterprise,
+            channel=channel,
+            kind=kind,
+            title=title,
+            description=description,
+            stop_at=stop_at,
+        )
         if stop_at:
             p.returns = 1 if stop_at == S.RETURNED else 0
             p.reply_wd = rng.randint(1, 2)
@@ -227,21 +253,37 @@ class Simulation:
         """(resolution, satisfaction) at the follow-up after the first reply (0) or after a redo (1, 2 …)."""
         if round_ >= 2:
             return ("resolved", self.rng.choice(["satisfied", "basically_satisfied"]))
-        choices = {
-            ("resolved", "satisfied"): 80, ("resolved", "basically_satisfied"): 8, ("partly", "basically_satisfied"): 4,
-            ("resolved", "unsatisfied"): 3, ("unresolved", "unsatisfied"): 3, ("partly", "unsatisfied"): 1,
-            ("unreachable", ""): 1,
-        } if round_ == 0 else {("resolved", "satisfied"): 75, ("resolved", "basically_satisfied"): 10, ("partly", "unsatisfied"): 15}
+        choices = (
+            {
+                ("resolved", "satisfied"): 80,
+                ("resolved", "basically_satisfied"): 8,
+                ("partly", "basically_satisfied"): 4,
+                ("resolved", "unsatisfied"): 3,
+                ("unresolved", "unsatisfied"): 3,
+                ("partly", "unsatisfied"): 1,
+                ("unreachable", ""): 1,
+            }
+            if round_ == 0
+            else {("resolved", "satisfied"): 75, ("resolved", "basically_satisfied"): 10, ("partly", "unsatisfied"): 15}
+        )
         return pick(self.rng, choices)
 
     def wording(self, category: str, enterprise: Enterprise | None) -> tuple[str, str]:
         rng = self.rng
         title, text = rng.choice(data.TEMPLATES[category])
         county = enterprise.county if enterprise else rng.choice(self.heze.counties)
-        town = enterprise.township if enterprise and enterprise.township_id else rng.choice(self.heze.townships[county.pk])
-        values = dict(ent=enterprise.name if enterprise else "", town=town.name, county=county.short_name,
-                      n=rng.randint(2, 6), amt=rng.choice([30, 50, 80, 120, 200, 350, 500, 800, 1200]),
-                      month=rng.randint(1, 12), kva=rng.choice([400, 630, 800, 1250, 2000]))
+        town = (
+            enterprise.township if enterprise and enterprise.township_id else rng.choice(self.heze.townships[county.pk])
+        )
+        values = dict(
+            ent=enterprise.name if enterprise else "",
+            town=town.name,
+            county=county.short_name,
+            n=rng.randint(2, 6),
+            amt=rng.choice([30, 50, 80, 120, 200, 350, 500, 800, 1200]),
+            month=rng.randint(1, 12),
+            kva=rng.choice([400, 630, 800, 1250, 2000]),
+        )
         return title, text.format(**values)
 
     # ---- one case's life ---------------------------------------------------------------------------------
@@ -250,13 +292,27 @@ class Simulation:
         if p.channel in ENTERPRISE_CHANNELS:
             user, extra = self.heze.enterprise_users[p.enterprise.pk], {}
         elif p.channel == Channel.OPEN311:
-            user, extra = None, dict(county=p.county.code, contact_name=person_name(self.rng), contact_phone=mobile(self.rng),
-                                     address=f"菏泽市{p.county.short_name}{self.rng.choice(data.ROADS)}")
+            user, extra = (
+                None,
+                dict(
+                    county=p.county.code,
+                    contact_name=person_name(self.rng),
+                    contact_phone=mobile(self.rng),
+                    address=f"菏泽市{p.county.short_name}{self.rng.choice(data.ROADS)}",
+                ),
+            )
         else:
             user, extra = self.heze.coordinators[p.county.pk], dict(enterprise=p.enterprise)
         case, _ = services.case_submit(
-            self.actor(user), kind=p.kind, category=p.category, title=p.title, description=p.description,
-            channel=p.channel, cross_county=p.cross_county, now=p.at, **extra,
+            self.actor(user),
+            kind=p.kind,
+            category=p.category,
+            title=p.title,
+            description=p.description,
+            channel=p.channel,
+            cross_county=p.cross_county,
+            now=p.at,
+            **extra,
         )
         self.cases[case.pk] = case
         return case
@@ -278,7 +334,11 @@ class Simulation:
         if p.suggested is not None:
             return p.suggested, []
         if choice == "township":
-            town = p.enterprise.township if p.enterprise and p.enterprise.township_id else rng.choice(heze.townships[county.pk])
+            town = (
+                p.enterprise.township
+                if p.enterprise and p.enterprise.township_id
+                else rng.choice(heze.townships[county.pk])
+            )
             return town, [heze.unit_for(county, "fgw")] if p.assisting else []
         lead = heze.unit_for(county, choice)
         helpers = [heze.unit_for(county, rng.choice(list(data.COUNTY_DEPARTMENTS)))] if p.assisting else []
@@ -308,7 +368,13 @@ class Simulation:
             return
         if p.withdraw:
             t = yield self.later(t, 0.3, 3)
-            self.act(case, "withdraw", self.heze.enterprise_users[p.enterprise.pk], {"reason": "问题已与对方协商解决，撤回诉求"}, t)
+            self.act(
+                case,
+                "withdraw",
+                self.heze.enterprise_users[p.enterprise.pk],
+                {"reason": "问题已与对方协商解决，撤回诉求"},
+                t,
+            )
             return
         if p.comment:
             t = yield t + dt.timedelta(minutes=rng.randint(30, 360))
@@ -318,19 +384,35 @@ class Simulation:
             if case.state in (S.SUBMITTED, S.RETURNED):
                 if p.escalate_first and case.level == "county":
                     t = yield self.later(t, 0.5, 4)
-                    case = self.act(case, "escalate", self.coordinator(case), {"reason": "涉及多个部门，县级协调难度大，提请市吹哨办协调"}, t)
+                    case = self.act(
+                        case,
+                        "escalate",
+                        self.coordinator(case),
+                        {"reason": "涉及多个部门，县级协调难度大，提请市吹哨办协调"},
+                        t,
+                    )
                 t = yield self.later(t, 0.3, 5)
                 lead, helpers = self.dispatch_target(case, p)
-                case = self.act(case, "dispatch", self.coordinator(case),
-                                {"unit": lead.code, "assisting_units": [h.code for h in helpers], "complex": p.complex}, t)
+                case = self.act(
+                    case,
+                    "dispatch",
+                    self.coordinator(case),
+                    {"unit": lead.code, "assisting_units": [h.code for h in helpers], "complex": p.complex},
+                    t,
+                )
             if p.stop_at == case.state or case.state != S.DISPATCHED:
                 return
             if p.returns > case.returns_count:
                 t = yield min(self.later(t, 0.3, 8), case.return_due_at - dt.timedelta(minutes=5))
                 p.suggested = self.suggestion_for(case)
                 reason = rng.choice(data.RETURN_REASONS).format(unit=p.suggested.name)
-                case = self.act(case, "return", self.handler(case.lead_unit_id),
-                                {"reason": reason, "suggested_unit": p.suggested.code}, t)
+                case = self.act(
+                    case,
+                    "return",
+                    self.handler(case.lead_unit_id),
+                    {"reason": reason, "suggested_unit": p.suggested.code},
+                    t,
+                )
                 if case.state == S.RETURNED:
                     if p.stop_at == S.RETURNED:
                         return
@@ -351,24 +433,38 @@ class Simulation:
             return
         if p.kind != "consult" or rng.random() < 0.6:
             t = yield self.later(t, 0.5, 6) if rng.random() < 0.9 else self.later(t, 8, 30)
-            case = self.act(case, "opinion", handler, {"opinion": rng.choice(data.OPINIONS).format(n=max(p.reply_wd, 1))}, t)
+            case = self.act(
+                case, "opinion", handler, {"opinion": rng.choice(data.OPINIONS).format(n=max(p.reply_wd, 1))}, t
+            )
             if p.stop_at == case.state:
                 return
         for helper in case.assisting_units.all():
             t = yield self.later(t, 2, 30)
-            case = self.act(case, "assist_note", self.handler(helper.pk), {"note": f"{helper.display_name}已配合提供相关资料和意见。"}, t)
+            case = self.act(
+                case,
+                "assist_note",
+                self.handler(helper.pk),
+                {"note": f"{helper.display_name}已配合提供相关资料和意见。"},
+                t,
+            )
         if p.extension:
             t = yield max(self.working_days_later(dispatched, 12), t)
             case = self.act(case, "request_extension", handler, {"reason": rng.choice(data.EXTENSION_REASONS)}, t)
             t = yield self.later(t, 1, 20)
             if p.extension == "approve":
-                case = self.act(case, "approve_extension", self.coordinator(case), {"note": "同意延期，请按期办结。"}, t)
+                case = self.act(
+                    case, "approve_extension", self.coordinator(case), {"note": "同意延期，请按期办结。"}, t
+                )
             else:
-                case = self.act(case, "reject_extension", self.coordinator(case), {"reason": "理由不充分，请在原时限内办结。"}, t)
+                case = self.act(
+                    case, "reject_extension", self.coordinator(case), {"reason": "理由不充分，请在原时限内办结。"}, t
+                )
         reply_at = self.later(dispatched, 1, 6) if p.reply_wd == 0 else self.working_days_later(dispatched, p.reply_wd)
         if p.urge and case.resolve_due_at and reply_at > case.resolve_due_at - dt.timedelta(days=2):
             t = yield max(self.office(case.resolve_due_at - dt.timedelta(days=2)), t)
-            case = self.act(case, "urge", self.coordinator(case), {"note": "该工单即将到期，请抓紧办理并及时答复企业。"}, t)
+            case = self.act(
+                case, "urge", self.coordinator(case), {"note": "该工单即将到期，请抓紧办理并及时答复企业。"}, t
+            )
         for resolution, satisfaction in p.follow_ups:
             t = yield max(reply_at, self.later(t, 0.2, 2))
             case = self.act(case, "reply", self.handler(case.lead_unit_id), {"content": rng.choice(data.REPLIES)}, t)
@@ -379,7 +475,9 @@ class Simulation:
             if resolution == Resolution.UNREACHABLE and case.requester_id:
                 resolution, satisfaction = Resolution.RESOLVED, Satisfaction.SATISFIED
             comment = rng.choice(data.FOLLOW_UP_COMMENTS.get(satisfaction, [""]))
-            case = self.act(case, "follow_up", user, {"resolution": resolution, "satisfaction": satisfaction, "comment": comment}, t)
+            case = self.act(
+                case, "follow_up", user, {"resolution": resolution, "satisfaction": satisfaction, "comment": comment}, t
+            )
             if case.state != S.REOPENED or p.stop_at == S.REOPENED:
                 return
             reply_at = self.working_days_later(t, rng.randint(2, 9))
@@ -392,7 +490,9 @@ class Simulation:
         columns = [column for _, column in sweeper.RULES]
         t = self.start
         while True:
-            pending = any(getattr(c, col) is not None and getattr(c, col) <= t for c in self.dirty.values() for col in columns)
+            pending = any(
+                getattr(c, col) is not None and getattr(c, col) <= t for c in self.dirty.values() for col in columns
+            )
             if pending or Case.objects.filter(reduce(or_, (Q(**{f"{col}__lte": t}) for col in columns))).exists():
                 self.flush()
                 for rule, written in sweeper.sweep(now=t).items():
@@ -431,7 +531,9 @@ def generate_history(heze: Heze, *, cases: int = 1500, seed: int = 1, end: dt.da
     plans = [sim.plan(sim.submission_time()) for _ in range(cases - len(showcase))]
     for state in showcase:
         lo, hi = SHOWCASE_START[state]
-        plans.append(sim.plan(end - dt.timedelta(minutes=sim.rng.randint(int(lo * 1440), int(hi * 1440))), stop_at=state))
+        plans.append(
+            sim.plan(end - dt.timedelta(minutes=sim.rng.randint(int(lo * 1440), int(hi * 1440))), stop_at=state)
+        )
     with transaction.atomic():
         sim.schedule(sim.start, sim.sweeping())
         for p in sorted(plans, key=lambda p: p.at):
@@ -439,4 +541,3 @@ def generate_history(heze: Heze, *, cases: int = 1500, seed: int = 1, end: dt.da
         sim.run()
         sim.flush()
     return {"skipped": dict(sim.skipped), "sweeps": dict(sim.sweeps)}
-

@@ -8,6 +8,7 @@ row; the worker job `run_pending_exports` writes the file into settings.STORAGES
 moves the row's progress as it goes; the page polls it. Only the requester, and coordinators whose subtree holds
 the requester's unit, can see or download an export; anyone else gets the answer for a missing one.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,7 +24,7 @@ from django.db.models.fields.json import KT
 from django.http import QueryDict
 from django.utils import timezone
 
-from whistle.cases.models import CaseEvent, Card, EscalationLevel, Kind, Resolution, Satisfaction, State, number_for
+from whistle.cases.models import Card, CaseEvent, EscalationLevel, Kind, Resolution, Satisfaction, State, number_for
 from whistle.core import sheets
 from whistle.core.errors import Invalid, NotFound
 from whistle.core.rules import int_param
@@ -43,19 +44,45 @@ SHEET_NAME = "台账"
 UNIT_ROLES = (Role.HANDLER, Role.UNIT_ADMIN)
 
 EXPORT_COLUMNS = [
-    ("工单编号", "pk"), ("标题", "title"), ("诉求内容", "description"), ("诉求类型", "kind"), ("问题分类", "category__name"), ("企业", "enterprise__name"),
-    ("联系人", "contact_name"), ("联系电话", "contact_phone"), ("属地县区", "county__name"), ("主办单位", "lead_unit__name"),
-    ("状态", "state"), ("办理层级", "level"), ("预警", "card"), ("受理时间", "submitted_at"), ("当前环节截止", "next_due_at"),
-    ("办结截止", "resolve_due_at"), ("是否超期", "is_open"), ("督办次数", "supervision_count"), ("退单次数", "returns_count"),
-    ("重办次数", "reopen_count"), ("办理结果", "reply_content"), ("解决情况", "resolution"), ("满意度", "satisfaction"), ("回访时间", "followed_up_at"),
+    ("工单编号", "pk"),
+    ("标题", "title"),
+    ("诉求内容", "description"),
+    ("诉求类型", "kind"),
+    ("问题分类", "category__name"),
+    ("企业", "enterprise__name"),
+    ("联系人", "contact_name"),
+    ("联系电话", "contact_phone"),
+    ("属地县区", "county__name"),
+    ("主办单位", "lead_unit__name"),
+    ("状态", "state"),
+    ("办理层级", "level"),
+    ("预警", "card"),
+    ("受理时间", "submitted_at"),
+    ("当前环节截止", "next_due_at"),
+    ("办结截止", "resolve_due_at"),
+    ("是否超期", "is_open"),
+    ("督办次数", "supervision_count"),
+    ("退单次数", "returns_count"),
+    ("重办次数", "reopen_count"),
+    ("办理结果", "reply_content"),
+    ("解决情况", "resolution"),
+    ("满意度", "satisfaction"),
+    ("回访时间", "followed_up_at"),
     ("关闭时间", "closed_at"),
 ]
-LABELS = {"kind": dict(Kind.choices), "state": dict(State.choices), "level": dict(EscalationLevel.choices),
-          "card": dict(Card.choices), "resolution": dict(Resolution.choices), "satisfaction": dict(Satisfaction.choices)}
+LABELS = {
+    "kind": dict(Kind.choices),
+    "state": dict(State.choices),
+    "level": dict(EscalationLevel.choices),
+    "card": dict(Card.choices),
+    "resolution": dict(Resolution.choices),
+    "satisfaction": dict(Satisfaction.choices),
+}
 FIELDS = [f for _, f in EXPORT_COLUMNS]
 
 
 # ---- the filters, as the ledger page reads them -------------------------------------------------------------
+
 
 def ledger_views(actor: Actor):
     """A unit dispatches nothing and decides no extension: its ledger has the lists that concern it."""
@@ -65,7 +92,9 @@ def ledger_views(actor: Actor):
 
 
 def ledger_form(actor: Actor, data) -> LedgerFilterForm:
-    return LedgerFilterForm(data, views=ledger_views(actor), counties=pages.counties_for(actor), units=pages.units_for(actor))
+    return LedgerFilterForm(
+        data, views=ledger_views(actor), counties=pages.counties_for(actor), units=pages.units_for(actor)
+    )
 
 
 def _query(filters: dict) -> QueryDict:
@@ -77,8 +106,12 @@ def _query(filters: dict) -> QueryDict:
 
 def ledger_rows(actor: Actor, filters: dict, now: dt.datetime):
     """The cleaned filters' rows of the actor's ledger, as value lists (the last value is next_due_at)."""
-    return (pages.ledger(actor, filters, now).annotate(reply_content=_reply_content())
-            .order_by("pk").values_list(*FIELDS, "next_due_at"))
+    return (
+        pages.ledger(actor, filters, now)
+        .annotate(reply_content=_reply_content())
+        .order_by("pk")
+        .values_list(*FIELDS, "next_due_at")
+    )
 
 
 def _reply_content():
@@ -94,6 +127,7 @@ def immediate_max() -> int:
 
 # ---- writing ------------------------------------------------------------------------------------------------
 
+
 def _cells(row: tuple, now: dt.datetime) -> list:
     out = []
     for field, value in zip(FIELDS, row):
@@ -108,7 +142,9 @@ def _cells(row: tuple, now: dt.datetime) -> list:
     return out
 
 
-def write_ledger(rows, total: int, out, fmt: str, now: dt.datetime, *, max_rows: int | None = None, progress=None) -> int:
+def write_ledger(
+    rows, total: int, out, fmt: str, now: dt.datetime, *, max_rows: int | None = None, progress=None
+) -> int:
     """Write `rows` (from `ledger_rows`) to the binary file `out`; `progress(done)` is called every PROGRESS_EVERY
     rows. Returns the number of rows written."""
     header = [title for title, _ in EXPORT_COLUMNS]
@@ -126,8 +162,11 @@ def write_ledger(rows, total: int, out, fmt: str, now: dt.datetime, *, max_rows:
         text.flush()
         text.detach()
         return done
-    book = sheets.Book(out, constant_memory=True,
-                       max_rows=max_rows or getattr(settings, "WHISTLE_SHEET_MAX_ROWS", sheets.EXCEL_MAX_ROWS))
+    book = sheets.Book(
+        out,
+        constant_memory=True,
+        max_rows=max_rows or getattr(settings, "WHISTLE_SHEET_MAX_ROWS", sheets.EXCEL_MAX_ROWS),
+    )
     sheet = book.sheet(SHEET_NAME, header, rows=total)
     for row in rows:
         sheet.row(_cells(row, now))
@@ -147,6 +186,7 @@ def content_type(fmt: str) -> str:
 
 
 # ---- the background export ----------------------------------------------------------------------------------
+
 
 def export_start(actor: Actor, filters: dict[str, list[str]], fmt: str, total: int) -> LedgerExport:
     """Queue an export of the actor's ledger with these (already validated) filters."""
@@ -174,30 +214,39 @@ def _run(export: LedgerExport, now: dt.datetime) -> None:
         raise Invalid("申请人已无角色，不能导出", code="no_role")
     form = ledger_form(actor, _query(export.filters))
     if not form.is_valid():
-        raise Invalid("筛选条件已失效：" + "；".join(str(e) for errs in form.errors.values() for e in errs), code="invalid_filters")
+        raise Invalid(
+            "筛选条件已失效：" + "；".join(str(e) for errs in form.errors.values() for e in errs),
+            code="invalid_filters",
+        )
     rows = ledger_rows(actor, form.cleaned_data, now)
     total = rows.count()
     LedgerExport.objects.filter(pk=export.pk).update(rows_total=total, rows_done=0, updated_at=timezone.now())
 
     def progress(done):
-        LedgerExport.objects.filter(pk=export.pk).update(rows_done=done, rows_total=max(total, done), updated_at=timezone.now())
+        LedgerExport.objects.filter(pk=export.pk).update(
+            rows_done=done, rows_total=max(total, done), updated_at=timezone.now()
+        )
 
     with tempfile.TemporaryFile() as out:
         done = write_ledger(rows.iterator(chunk_size=2000), total, out, export.format, now, progress=progress)
         out.seek(0)
         export.file.save(f"ledger-{export.pk}-{uuid.uuid4().hex[:12]}.{export.format}", File(out), save=False)
     LedgerExport.objects.filter(pk=export.pk).update(
-        file=export.file.name, state=ExportState.DONE, rows_done=done, rows_total=done, finished_at=timezone.now())
+        file=export.file.name, state=ExportState.DONE, rows_done=done, rows_total=done, finished_at=timezone.now()
+    )
 
 
 def run_pending_exports(now: dt.datetime) -> dict:
     """Worker job: write every queued ledger export. A row is claimed by a conditional UPDATE, so two workers never
     write the same export; one that fails is marked failed with its reason and the others go on."""
-    LedgerExport.objects.filter(state=ExportState.RUNNING, updated_at__lt=now - STALE_AFTER).update(state=ExportState.QUEUED)
+    LedgerExport.objects.filter(state=ExportState.RUNNING, updated_at__lt=now - STALE_AFTER).update(
+        state=ExportState.QUEUED
+    )
     done = failed = 0
     for pk in list(LedgerExport.objects.filter(state=ExportState.QUEUED).order_by("pk").values_list("pk", flat=True)):
         if not LedgerExport.objects.filter(pk=pk, state=ExportState.QUEUED).update(
-                state=ExportState.RUNNING, started_at=timezone.now(), updated_at=timezone.now()):
+            state=ExportState.RUNNING, started_at=timezone.now(), updated_at=timezone.now()
+        ):
             continue  # another worker took it
         export = LedgerExport.objects.select_related("requester").get(pk=pk)
         try:
@@ -206,6 +255,8 @@ def run_pending_exports(now: dt.datetime) -> dict:
         except Exception as exc:  # noqa: BLE001 — one bad export must not stop the others
             log.exception("ledger export %s failed", pk)
             reason = exc.detail if isinstance(exc, Invalid) else "导出失败，请重试或联系管理员"
-            LedgerExport.objects.filter(pk=pk).update(state=ExportState.FAILED, error=reason[:500], finished_at=timezone.now())
+            LedgerExport.objects.filter(pk=pk).update(
+                state=ExportState.FAILED, error=reason[:500], finished_at=timezone.now()
+            )
             failed += 1
     return {"exports_done": done, "exports_failed": failed}

@@ -3,6 +3,7 @@
 A refusal (`core.errors.Problem`) names the input at fault; `ProblemForm.add_problem` puts its Chinese detail
 beside that field, so the page shows the service's own words and keeps everything typed.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -37,7 +38,9 @@ class MultipleFileField(forms.FileField):
     """Several photos or documents at once; each goes through `attachment_add`, which checks type and size."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*,application/pdf,audio/*,video/mp4,.doc,.docx,.xlsx"}))
+        kwargs.setdefault(
+            "widget", MultipleFileInput(attrs={"accept": "image/*,application/pdf,audio/*,video/mp4,.doc,.docx,.xlsx"})
+        )
         kwargs.setdefault("required", False)
         super().__init__(*args, **kwargs)
 
@@ -53,16 +56,26 @@ def textarea(rows: int = 4) -> forms.Textarea:
 
 # ---- signing in ----------------------------------------------------------------------------------
 
+
 class LoginForm(ProblemForm):
-    username = forms.CharField(label="用户名", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}))
-    password = forms.CharField(label="密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    username = forms.CharField(
+        label="用户名", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True})
+    )
+    password = forms.CharField(
+        label="密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
 
 
 # ---- raising a case ------------------------------------------------------------------------------
 
+
 def category_choices(query: str = "") -> list:
     """Active categories grouped under their top level; a query keeps the matches (name, keywords, description)."""
-    categories = list(Category.objects.filter(is_active=True, is_public=True).only("pk", "code", "name", "parent_id", "keywords", "description"))
+    categories = list(
+        Category.objects.filter(is_active=True, is_public=True).only(
+            "pk", "code", "name", "parent_id", "keywords", "description"
+        )
+    )
     by_pk = {c.pk: c for c in categories}
 
     def top(c):
@@ -85,22 +98,26 @@ def category_choices(query: str = "") -> list:
 class CaseSubmitForm(ProblemForm):
     kind = forms.ChoiceField(label="诉求类型", choices=Kind.choices, initial=Kind.HELP, widget=forms.RadioSelect)
     category = forms.ChoiceField(label="问题分类")
-    description = forms.CharField(label="诉求内容", widget=textarea(5), max_length=4000,
-                                  help_text="说清楚遇到了什么问题、希望得到什么帮助")
+    description = forms.CharField(
+        label="诉求内容", widget=textarea(5), max_length=4000, help_text="说清楚遇到了什么问题、希望得到什么帮助"
+    )
     files = MultipleFileField(label="照片或文件", help_text="可多选，每个不超过10MB")
     address = forms.CharField(label="地点", required=False, max_length=200)
     lat = forms.CharField(required=False, widget=forms.HiddenInput)
     lng = forms.CharField(required=False, widget=forms.HiddenInput)
     contact_name = forms.CharField(label="联系人", max_length=40)
-    contact_phone = forms.CharField(label="联系电话", max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
+    contact_phone = forms.CharField(
+        label="联系电话", max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"})
+    )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
 
     def __init__(self, *args, enterprise=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = [("", "请选择问题分类")] + category_choices()
         if enterprise is not None and not self.is_bound:
-            self.initial.update(contact_name=enterprise.contact_name, contact_phone=enterprise.contact_phone,
-                                address=enterprise.address)
+            self.initial.update(
+                contact_name=enterprise.contact_name, contact_phone=enterprise.contact_phone, address=enterprise.address
+            )
         self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
 
     def submission(self) -> dict:
@@ -119,6 +136,7 @@ class CaseSubmitForm(ProblemForm):
 
 
 # ---- workflow actions ----------------------------------------------------------------------------
+
 
 class ActionForm(ProblemForm):
     """One transition of the workflow table. The field names are the payload names the workflow reads."""
@@ -157,7 +175,9 @@ class ReturnForm(ActionForm):
 
 class ContactForm(ActionForm):
     submit_label = "记录联系"
-    method = forms.ChoiceField(label="联系方式", choices=list(CONTACT_METHODS.items()), initial="phone", widget=forms.RadioSelect)
+    method = forms.ChoiceField(
+        label="联系方式", choices=list(CONTACT_METHODS.items()), initial="phone", widget=forms.RadioSelect
+    )
     note = forms.CharField(label="联系情况", widget=textarea(3), required=False, max_length=1000)
 
 
@@ -190,7 +210,9 @@ class ReplyForm(ActionForm):
 class FollowUpForm(ActionForm):
     submit_label = "提交评价"
     resolution = forms.ChoiceField(label="问题是否解决", widget=forms.RadioSelect)
-    satisfaction = forms.ChoiceField(label="满意程度", choices=Satisfaction.choices, widget=forms.RadioSelect, required=False)
+    satisfaction = forms.ChoiceField(
+        label="满意程度", choices=Satisfaction.choices, widget=forms.RadioSelect, required=False
+    )
     comment = forms.CharField(label="评价意见", widget=textarea(3), required=False, max_length=1000)
 
     def __init__(self, *args, **kwargs):
@@ -237,7 +259,8 @@ class GreenChannelForm(ActionForm):
         super().__init__(*args, **kwargs)
         leaders = get_user_model().objects.filter(membership__role=Role.LEADER).select_related("membership__unit")
         self.fields["leader"].choices = [("", "默认领导")] + [
-            (u.pk, f"{u.membership.display_name or u.username}（{u.membership.unit.name}）") for u in leaders]
+            (u.pk, f"{u.membership.display_name or u.username}（{u.membership.unit.name}）") for u in leaders
+        ]
 
 
 class DispatchForm(ActionForm):
@@ -262,6 +285,7 @@ class DispatchForm(ActionForm):
 
 class RedispatchForm(ActionForm):
     """改派: the office moves a case from the unit it was wrongly sent to (cases.workflow row `redispatch`)."""
+
     submit_label = "改派"
     unit = forms.ChoiceField(label="改派至")
     reason = forms.CharField(label="改派理由", widget=textarea(2), max_length=500)
@@ -282,12 +306,25 @@ class WithdrawForm(ActionForm):
 
 
 ACTION_FORMS: dict[str, type[ActionForm]] = {
-    "accept": AcceptForm, "return": ReturnForm, "contact": ContactForm, "opinion": OpinionForm,
-    "request_extension": ExtensionRequestForm, "approve_extension": ExtensionApproveForm,
-    "reject_extension": ExtensionRejectForm, "reply": ReplyForm, "follow_up": FollowUpForm,
-    "assist_note": AssistNoteForm, "comment": CommentForm, "urge": UrgeForm, "supervise": SuperviseForm,
-    "escalate": EscalateForm, "green_channel": GreenChannelForm, "dispatch": DispatchForm, "attach": AttachForm,
-    "withdraw": WithdrawForm, "redispatch": RedispatchForm,
+    "accept": AcceptForm,
+    "return": ReturnForm,
+    "contact": ContactForm,
+    "opinion": OpinionForm,
+    "request_extension": ExtensionRequestForm,
+    "approve_extension": ExtensionApproveForm,
+    "reject_extension": ExtensionRejectForm,
+    "reply": ReplyForm,
+    "follow_up": FollowUpForm,
+    "assist_note": AssistNoteForm,
+    "comment": CommentForm,
+    "urge": UrgeForm,
+    "supervise": SuperviseForm,
+    "escalate": EscalateForm,
+    "green_channel": GreenChannelForm,
+    "dispatch": DispatchForm,
+    "attach": AttachForm,
+    "withdraw": WithdrawForm,
+    "redispatch": RedispatchForm,
 }
 # The forms that choose among units need the list, which is read once per page.
 UNIT_FORMS = {"return", "dispatch", "redispatch"}
@@ -295,12 +332,22 @@ UNIT_FORMS = {"return", "dispatch", "redispatch"}
 
 # ---- the ledger (台账) ----------------------------------------------------------------------------
 
+
 class LedgerFilterForm(ProblemForm):
     view = forms.ChoiceField(label="列表", required=False)
-    county = forms.ModelChoiceField(label="县区", queryset=None, required=False, to_field_name="code", empty_label="全部县区")
-    unit = forms.ModelChoiceField(label="主办单位", queryset=None, required=False, to_field_name="code", empty_label="全部单位")
-    category = forms.ModelChoiceField(label="问题分类", queryset=Category.objects.order_by("code"),
-                                      required=False, to_field_name="code", empty_label="全部分类")
+    county = forms.ModelChoiceField(
+        label="县区", queryset=None, required=False, to_field_name="code", empty_label="全部县区"
+    )
+    unit = forms.ModelChoiceField(
+        label="主办单位", queryset=None, required=False, to_field_name="code", empty_label="全部单位"
+    )
+    category = forms.ModelChoiceField(
+        label="问题分类",
+        queryset=Category.objects.order_by("code"),
+        required=False,
+        to_field_name="code",
+        empty_label="全部分类",
+    )
     state = forms.ChoiceField(label="状态", choices=[("", "全部状态")] + State.choices, required=False)
     kind = forms.ChoiceField(label="诉求类型", choices=[("", "全部类型")] + Kind.choices, required=False)
     level = forms.ChoiceField(label="办理层级", choices=[("", "全部层级")] + EscalationLevel.choices, required=False)

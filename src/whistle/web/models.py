@@ -3,6 +3,7 @@
 It lives here because the ledger it exports does: its filter form and its selector are the pages' (web.forms,
 web.selectors); see docs/architecture.md.
 """
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -26,12 +27,16 @@ def export_path(instance, filename):
 
 
 class LedgerExport(models.Model):
-    requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name="申请人")
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name="申请人"
+    )
     # The ledger's query string as submitted (lists of values by name): the worker validates it again with the
     # requester's own filter form, so the file holds exactly what the requester's ledger page lists.
     filters = models.JSONField("筛选条件", default=dict)
     format = models.CharField("格式", max_length=8, choices=ExportFormat.choices, default=ExportFormat.XLSX)
-    state = models.CharField("状态", max_length=10, choices=ExportState.choices, default=ExportState.QUEUED, db_index=True)
+    state = models.CharField(
+        "状态", max_length=10, choices=ExportState.choices, default=ExportState.QUEUED, db_index=True
+    )
     rows_total = models.PositiveIntegerField("总行数", default=0)
     rows_done = models.PositiveIntegerField("已写行数", default=0)
     file = models.FileField("文件", upload_to=export_path, blank=True)
@@ -56,7 +61,11 @@ class LedgerExport(models.Model):
 
     @property
     def percent(self) -> int:
-        return 100 if self.state == ExportState.DONE else (100 * self.rows_done // self.rows_total if self.rows_total else 0)
+        return (
+            100
+            if self.state == ExportState.DONE
+            else (100 * self.rows_done // self.rows_total if self.rows_total else 0)
+        )
 
     @property
     def download_name(self) -> str:

@@ -1,4 +1,5 @@
 """Page-shaped reads, built on the scoped case selectors: whatever a page lists went through `case_list`."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -34,9 +35,14 @@ class LedgerView:
 
 
 LEDGER_VIEWS = [
-    LedgerView("queue", "待派单"), LedgerView("extensions", "待审批延期"), LedgerView("overdue", "超期"),
-    LedgerView("supervised", "督办中"), LedgerView("escalated", "市级协调"), LedgerView("green", "绿色通道"),
-    LedgerView("open", "在办"), LedgerView("all", "全部"),
+    LedgerView("queue", "待派单"),
+    LedgerView("extensions", "待审批延期"),
+    LedgerView("overdue", "超期"),
+    LedgerView("supervised", "督办中"),
+    LedgerView("escalated", "市级协调"),
+    LedgerView("green", "绿色通道"),
+    LedgerView("open", "在办"),
+    LedgerView("all", "全部"),
 ]
 LEDGER_VIEW = {v.key: v for v in LEDGER_VIEWS}
 
@@ -73,12 +79,21 @@ def ledger(actor: Actor, filters: dict, now: dt.datetime | None = None) -> Query
     """The cases behind every list and export of the office pages; `filters` is a cleaned LedgerFilterForm."""
     now = now or timezone.now()
     county, unit = filters.get("county"), filters.get("unit")
-    qs = case_list(actor, state=filters.get("state") or None, county=county.pk if county else None,
-                   unit=unit.pk if unit else None, kind=filters.get("kind") or None)
+    qs = case_list(
+        actor,
+        state=filters.get("state") or None,
+        county=county.pk if county else None,
+        unit=unit.pk if unit else None,
+        kind=filters.get("kind") or None,
+    )
     qs = qs.filter(LEDGER_VIEW[filters.get("view") or "all"].q(now))
     if filters.get("category"):
         exact = filters.get("category_exact")
-        qs = qs.filter(category_id=filters["category"].pk) if exact else qs.filter(category_id__in=category_subtree_ids(filters["category"]))
+        qs = (
+            qs.filter(category_id=filters["category"].pk)
+            if exact
+            else qs.filter(category_id__in=category_subtree_ids(filters["category"]))
+        )
     if filters.get("basis"):
         qs = qs.filter(BASIS[filters["basis"]].q(now))
     if filters.get("fact"):
@@ -116,7 +131,12 @@ def ledger_caption(filters: dict) -> str:
 
     parts = []
     start, end = filters.get("date_from"), filters.get("date_to")
-    if start and end and start.day == 1 and end == (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1):
+    if (
+        start
+        and end
+        and start.day == 1
+        and end == (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    ):
         parts.append(f"{start.year}年{start.month}月受理")
     elif start or end:
         parts.append(f"{_day(start) if start else '…'}至{_day(end) if end else '今'}受理")
@@ -147,7 +167,9 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 def counties_for(actor: Actor) -> QuerySet[Unit]:
     """The counties an actor's filters may offer: all of them city-wide, else the one the actor sits in."""
-    qs = Unit.objects.filter(level=Level.COUNTY, parent__parent__isnull=True, is_active=True).exclude(kind=UnitKind.DEPARTMENT)
+    qs = Unit.objects.filter(level=Level.COUNTY, parent__parent__isnull=True, is_active=True).exclude(
+        kind=UnitKind.DEPARTMENT
+    )
     root = actor.scope_root
     if actor.role in (Role.COORDINATOR, Role.LEADER) and root is not None and not actor.is_city_wide:
         qs = qs.filter(path__startswith=root.path)
@@ -175,8 +197,12 @@ def suggestable_units(case: Case) -> QuerySet[Unit]:
 
 def assisting(actor: Actor) -> QuerySet[Case]:
     """Open cases where the actor's unit helps another unit (协办)."""
-    return (case_list(actor).filter(is_open=True, assisting_units=actor.unit)
-            .select_related("lead_unit").order_by("next_due_at", "pk"))
+    return (
+        case_list(actor)
+        .filter(is_open=True, assisting_units=actor.unit)
+        .select_related("lead_unit")
+        .order_by("next_due_at", "pk")
+    )
 
 
 def last_events(case_ids: list[int], action: str) -> dict[int, CaseEvent]:
@@ -188,6 +214,7 @@ def last_events(case_ids: list[int], action: str) -> dict[int, CaseEvent]:
 
 
 # ---- the leader's cockpit (领导驾驶舱) ----------------------------------------------------------------------
+
 
 def dashboard(actor: Actor, now: dt.datetime | None = None, month: dt.date | None = None) -> dict:
     """The leader's cockpit over the actor's scope for one month (default: this month): `dashboard.cockpit`

@@ -1,6 +1,7 @@
 """A case's events told as plain Chinese sentences, for people who never saw the workflow table.
 
 The requester is told the events `cases.visibility.requester_events` leaves it, with what that leaves in them."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from whistle.cases.models import CaseEvent, Resolution, Satisfaction
+
 RESOLUTION = dict(Resolution.choices)
 SATISFACTION = dict(Satisfaction.choices)
 # How each contact method (workflow.CONTACT_METHODS) reads after a name.
@@ -45,13 +47,20 @@ def _sentence(event: CaseEvent, following: CaseEvent | None) -> Entry | None:
             return Entry(at, f"{by}派单至{p.get('unit_name', '')}", f"办结时限：{_when(p.get('resolve_due_at'))}")
         case "redispatch":
             detail = f"理由：{p['reason']}；" if p.get("reason") else ""
-            return Entry(at, f"{who}改派至{p.get('unit_name', '')}", f"{detail}办结时限：{_when(p.get('resolve_due_at'))}", "warn")
+            return Entry(
+                at,
+                f"{who}改派至{p.get('unit_name', '')}",
+                f"{detail}办结时限：{_when(p.get('resolve_due_at'))}",
+                "warn",
+            )
         case "accept":
             return Entry(at, f"{who}已签收")
         case "return":
             if "suggested_unit_name" not in p:  # as the requester sees it (cases.visibility): no internal reasons
                 return Entry(at, f"{who}退回，等待重新派单", "", "warn")
-            return Entry(at, f"{who}退单，建议由{p.get('suggested_unit_name', '')}办理", f"理由：{p.get('reason', '')}", "warn")
+            return Entry(
+                at, f"{who}退单，建议由{p.get('suggested_unit_name', '')}办理", f"理由：{p.get('reason', '')}", "warn"
+            )
         case "contact":
             return Entry(at, f"{who}{CONTACTED.get(p.get('method'), '已联系企业')}", p.get("note", ""))
         case "opinion":
@@ -65,7 +74,9 @@ def _sentence(event: CaseEvent, following: CaseEvent | None) -> Entry | None:
         case "reply":
             return Entry(at, f"{who}办结并答复", p.get("content", ""), "done")
         case "follow_up":
-            verdict = "，".join(x for x in (RESOLUTION.get(p.get("resolution"), ""), SATISFACTION.get(p.get("satisfaction"), "")) if x)
+            verdict = "，".join(
+                x for x in (RESOLUTION.get(p.get("resolution"), ""), SATISFACTION.get(p.get("satisfaction"), "")) if x
+            )
             text = f"{who}{'代为登记' if p.get('on_behalf') else ''}回访评价：{verdict}"
             if p.get("reopen_count"):
                 return Entry(at, f"{text}；工单转入第{p['reopen_count']}次重办", p.get("comment", ""), "alert")
@@ -88,7 +99,9 @@ def _sentence(event: CaseEvent, following: CaseEvent | None) -> Entry | None:
         case "red_card" if p.get("dispatch_due_at"):
             return Entry(at, "系统发出红牌警示", f"已超过派单时限（{_when(p.get('dispatch_due_at'))}）", "alert")
         case "yellow_card":
-            return Entry(at, "系统发出黄牌预警", f"办结时限：{_when(p.get('resolve_due_at'))}，距时限不足1个工作日", "warn")
+            return Entry(
+                at, "系统发出黄牌预警", f"办结时限：{_when(p.get('resolve_due_at'))}，距时限不足1个工作日", "warn"
+            )
         case "red_card":
             return Entry(at, "系统发出红牌警示", f"已超过办结时限（{_when(p.get('resolve_due_at'))}）", "alert")
         case "attach":
@@ -112,7 +125,9 @@ def reopen_reason(events: list[CaseEvent]) -> str:
     for event in reversed(events):
         if event.action == "follow_up" and event.payload.get("reopen_count"):
             p = event.payload
-            verdict = "、".join(x for x in (RESOLUTION.get(p.get("resolution"), ""), SATISFACTION.get(p.get("satisfaction"), "")) if x)
+            verdict = "、".join(
+                x for x in (RESOLUTION.get(p.get("resolution"), ""), SATISFACTION.get(p.get("satisfaction"), "")) if x
+            )
             comment = f"：{p['comment']}" if p.get("comment") else ""
             return f"第{p['reopen_count']}次重办：回访评价为“{verdict}”{comment}"
     return ""

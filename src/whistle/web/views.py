@@ -1,4 +1,5 @@
 """Thin pages: read through selectors, write through services, show a refusal beside the field it names."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,7 +8,9 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model, login as auth_login, logout as auth_logout, update_session_auth_hash
+from django.contrib.auth import get_user_model, update_session_auth_hash
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.core.exceptions import PermissionDenied
@@ -32,7 +35,8 @@ from whistle.org.models import Role
 from whistle.org.scopes import Actor
 from whistle.org.services import login_check, password_change_required, password_set
 
-from . import exports, selectors as pages
+from . import exports
+from . import selectors as pages
 from .forms import ACTION_FORMS, UNIT_FORMS, CaseSubmitForm, LoginForm, category_choices
 from .timeline import reopen_reason, timeline
 
@@ -45,6 +49,7 @@ PRIMARY_ACTIONS = ["dispatch", "accept", "contact", "opinion", "reply", "follow_
 
 def page(*roles):
     """Signed in, with a role among `roles` (any role if none given); service refusals become 403/404 pages."""
+
     def decorate(view):
         @login_required
         @wraps(view)
@@ -63,11 +68,14 @@ def page(*roles):
                 raise Http404(problem.detail) from None
             except Forbidden as problem:
                 raise PermissionDenied(problem.detail) from None
+
         return wrapped
+
     return decorate
 
 
 # ---- signing in --------------------------------------------------------------------------------------
+
 
 def login_view(request):
     """Signs in through `login_check`, the one check the API's token endpoint and the admin use too. An account
@@ -89,7 +97,11 @@ def login_view(request):
                     target = reverse("web:home")
                 if password_change_required(user):
                     request.session.cycle_key()
-                    request.session[FIRST_PASSWORD_KEY] = {"user": user.pk, "at": timezone.now().timestamp(), "next": target}
+                    request.session[FIRST_PASSWORD_KEY] = {
+                        "user": user.pk,
+                        "at": timezone.now().timestamp(),
+                        "next": target,
+                    }
                     return redirect("web:first_password")
                 auth_login(request, user)
                 return redirect(target)
@@ -123,7 +135,9 @@ def first_password(request):
                 auth_login(request, user)
                 messages.success(request, "密码已设置，欢迎使用")
                 return redirect(pending.get("next") or "web:home")
-        return render(request, "web/password.html", {"form": form, "first": True, "username": user.get_username()}, status=422)
+        return render(
+            request, "web/password.html", {"form": form, "first": True, "username": user.get_username()}, status=422
+        )
     return render(request, "web/password.html", {"form": form, "first": True, "username": user.get_username()})
 
 
@@ -165,6 +179,7 @@ def home(request):
 
 # ---- enterprise --------------------------------------------------------------------------------------
 
+
 @page(Role.ENTERPRISE)
 def case_new(request):
     actor = request.actor
@@ -173,8 +188,9 @@ def case_new(request):
         if form.is_valid():
             try:
                 with transaction.atomic():
-                    case, created = services.case_submit(actor, **form.submission(),
-                                                         idempotency_key=form.cleaned_data["idempotency_key"])
+                    case, created = services.case_submit(
+                        actor, **form.submission(), idempotency_key=form.cleaned_data["idempotency_key"]
+                    )
                     for upload in form.cleaned_data["files"] if created else []:
                         services.attachment_add(actor, case.number, upload)
             except Problem as problem:
@@ -184,7 +200,9 @@ def case_new(request):
                     messages.success(request, f"诉求已提交，编号{case.number}。承办单位签收后会与您联系。")
                 else:  # the same form sent again (back button, double tap): the case it already created
                     at = timezone.localtime(case.submitted_at)
-                    messages.info(request, f"这份诉求已于{at.month}月{at.day}日{at:%H:%M}提交，编号{case.number}，没有重复提交。")
+                    messages.info(
+                        request, f"这份诉求已于{at.month}月{at.day}日{at:%H:%M}提交，编号{case.number}，没有重复提交。"
+                    )
                 return redirect("web:case", number=case.number)
         return render(request, "web/case_new.html", {"form": form}, status=422)
     return render(request, "web/case_new.html", {"form": form})
@@ -194,8 +212,11 @@ def case_new(request):
 def category_options(request):
     """The category picker's search (htmx): the matching options, grouped, keeping the current choice."""
     query = request.GET.get("category_q", "").strip()
-    return render(request, "web/_category_options.html",
-                  {"groups": category_choices(query), "selected": request.GET.get("category", ""), "query": query})
+    return render(
+        request,
+        "web/_category_options.html",
+        {"groups": category_choices(query), "selected": request.GET.get("category", ""), "query": query},
+    )
 
 
 @page(Role.ENTERPRISE)
@@ -208,11 +229,14 @@ def my_cases(request):
 
 # ---- one case, every role ----------------------------------------------------------------------------
 
+
 def _form_for(action, case, actor, data=None, files=None):
     kwargs = {}
     if action in UNIT_FORMS:
         # A coordinator dispatches inside its own subtree; a handler returning suggests a unit near the case.
-        kwargs["units"] = pages.units_for(actor) if action in ("dispatch", "redispatch") else pages.suggestable_units(case)
+        kwargs["units"] = (
+            pages.units_for(actor) if action in ("dispatch", "redispatch") else pages.suggestable_units(case)
+        )
     return ACTION_FORMS[action](data, files, case=case, actor=actor, prefix=action, **kwargs)
 
 
@@ -227,14 +251,23 @@ def _case_page(request, case, bound=None, bound_action="", status=200):
     primary = next((a for a in PRIMARY_ACTIONS if a in actions), None)
     shown = bound_action or primary
     forms = [
-        {"action": a, "label": TRANSITIONS[a].label, "open": a == shown,
-         "form": bound if a == bound_action else _form_for(a, case, actor)}
+        {
+            "action": a,
+            "label": TRANSITIONS[a].label,
+            "open": a == shown,
+            "form": bound if a == bound_action else _form_for(a, case, actor),
+        }
         for a in actions
     ]
     context = {
-        "case": case, "entries": timeline(events), "reopen_reason": reopen_reason(events) if case.reopen_count else "",
-        "forms": forms, "attachments": case.attachments.order_by("pk"), "assisting_units": case.assisting_units.all(),
-        "now": timezone.now(), "is_requester_side": actor.role == Role.ENTERPRISE,
+        "case": case,
+        "entries": timeline(events),
+        "reopen_reason": reopen_reason(events) if case.reopen_count else "",
+        "forms": forms,
+        "attachments": case.attachments.order_by("pk"),
+        "assisting_units": case.assisting_units.all(),
+        "now": timezone.now(),
+        "is_requester_side": actor.role == Role.ENTERPRISE,
         "last_reply": next((e for e in reversed(events) if e.action == "reply"), None),
     }
     return render(request, "web/case.html", context, status=status)
@@ -278,10 +311,13 @@ def attachment(request, number, pk):
     case = selectors.case_get(request.actor, number)
     item = get_object_or_404(case.attachments, pk=pk)
     inline = item.content_type.startswith("image/") or item.content_type == "application/pdf"
-    return FileResponse(item.file.open("rb"), as_attachment=not inline, filename=item.name, content_type=item.content_type)
+    return FileResponse(
+        item.file.open("rb"), as_attachment=not inline, filename=item.name, content_type=item.content_type
+    )
 
 
 # ---- handler's desk ----------------------------------------------------------------------------------
+
 
 @page(*UNIT_ROLES)
 def desk(request):
@@ -289,19 +325,30 @@ def desk(request):
     now = timezone.now()
     inbox = selectors.inbox(actor)
     summary = inbox.order_by().aggregate(
-        total=Count("pk"), yellow=Count("pk", filter=Q(card=Card.YELLOW)), red=Count("pk", filter=Q(card=Card.RED)),
-        overdue=Count("pk", filter=Q(next_due_at__lt=now)), to_accept=Count("pk", filter=Q(state=State.DISPATCHED)),
+        total=Count("pk"),
+        yellow=Count("pk", filter=Q(card=Card.YELLOW)),
+        red=Count("pk", filter=Q(card=Card.RED)),
+        overdue=Count("pk", filter=Q(next_due_at__lt=now)),
+        to_accept=Count("pk", filter=Q(state=State.DISPATCHED)),
     )
     # The summary already counted the inbox: page it without a second COUNT.
     paginator = Paginator(inbox, PAGE_SIZE)
     paginator.count = summary["total"]
     cases = paginator.get_page(request.GET.get("page"))
-    return render(request, "web/desk.html", {
-        "cases": cases, "summary": summary, "assisting": pages.assisting(actor)[:PAGE_SIZE], "now": now,
-    })
+    return render(
+        request,
+        "web/desk.html",
+        {
+            "cases": cases,
+            "summary": summary,
+            "assisting": pages.assisting(actor)[:PAGE_SIZE],
+            "now": now,
+        },
+    )
 
 
 # ---- coordination office: the ledger (台账) -------------------------------------------------------------
+
 
 def _ledger_views(actor):
     return exports.ledger_views(actor)
@@ -318,18 +365,23 @@ def ledger(request):
     form = _ledger_form(request)
     if not form.is_valid():
         # A filter a person can fix (an unknown ?view=, a bad date): a Chinese 400 naming it, with the lists to pick from.
-        errors = [f"{form.fields[name].label if name in form.fields else name}：{'；'.join(messages)}"
-                  for name, messages in form.errors.items()]
+        errors = [
+            f"{form.fields[name].label if name in form.fields else name}：{'；'.join(messages)}"
+            for name, messages in form.errors.items()
+        ]
         tabs = [{"key": v.key, "label": v.label, "count": None, "url": f"?view={v.key}"} for v in _ledger_views(actor)]
         # A bad link (?view= is no field of the form) is a 400; a field's error shows beside it, a 422 as elsewhere.
-        return render(request, "web/ledger.html", {"form": form, "cases": [], "filtering": True, "errors": errors,
-                                                   "tabs": tabs, "current": ""},
-                      status=400 if "view" in form.errors else 422)
+        return render(
+            request,
+            "web/ledger.html",
+            {"form": form, "cases": [], "filtering": True, "errors": errors, "tabs": tabs, "current": ""},
+            status=400 if "view" in form.errors else 422,
+        )
     filters = form.cleaned_data
     current = filters.get("view") or "all"
     number = _page_number(request)
     found = pages.ledger(actor, filters, now)
-    rows = list(found[(number - 1) * PAGE_SIZE: number * PAGE_SIZE + 1])
+    rows = list(found[(number - 1) * PAGE_SIZE : number * PAGE_SIZE + 1])
     cases, has_next = rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
     # The total the list explains (a cockpit figure links here): no COUNT when the first page is the whole list.
     total = len(cases) if number == 1 and not has_next else found.order_by().count()
@@ -342,13 +394,32 @@ def ledger(request):
     open_scope = selectors.case_list(actor).order_by().filter(is_open=True)
     views = _ledger_views(actor)
     counts = open_scope.aggregate(**{v.key: Count("pk", filter=v.q(now)) for v in views if v.key != "all"})
-    tabs = [{"key": v.key, "label": v.label, "count": counts.get(v.key), "url": f"?view={v.key}" + (f"&{others}" if others else "")}
-            for v in views]
-    return render(request, "web/ledger.html", {
-        "form": form, "tabs": tabs, "current": current, "cases": cases, "now": now, "filtering": bool(others),
-        "page": number, "has_next": has_next, "query": query.urlencode(), "total": total,
-        "caption": pages.ledger_caption(filters),
-    })
+    tabs = [
+        {
+            "key": v.key,
+            "label": v.label,
+            "count": counts.get(v.key),
+            "url": f"?view={v.key}" + (f"&{others}" if others else ""),
+        }
+        for v in views
+    ]
+    return render(
+        request,
+        "web/ledger.html",
+        {
+            "form": form,
+            "tabs": tabs,
+            "current": current,
+            "cases": cases,
+            "now": now,
+            "filtering": bool(others),
+            "page": number,
+            "has_next": has_next,
+            "query": query.urlencode(),
+            "total": total,
+            "caption": pages.ledger_caption(filters),
+        },
+    )
 
 
 def _page_number(request) -> int:
@@ -384,7 +455,9 @@ def ledger_export(request):
     out = tempfile.TemporaryFile()
     exports.write_ledger(rows.iterator(chunk_size=2000), total, out, fmt, now)
     out.seek(0)
-    return FileResponse(out, as_attachment=True, filename=exports.filename(fmt, now), content_type=exports.content_type(fmt))
+    return FileResponse(
+        out, as_attachment=True, filename=exports.filename(fmt, now), content_type=exports.content_type(fmt)
+    )
 
 
 @page(*LEDGER_ROLES)
@@ -400,8 +473,12 @@ def ledger_export_file(request, pk):
     job = exports.export_get(request.actor, pk)
     if job.state != "done" or not job.file:
         raise Http404("文件尚未生成")
-    return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.download_name,
-                        content_type=exports.content_type(job.format))
+    return FileResponse(
+        job.file.open("rb"),
+        as_attachment=True,
+        filename=job.download_name,
+        content_type=exports.content_type(job.format),
+    )
 
 
 # ---- leader's dashboard ------------------------------------------------------------------------------
@@ -419,8 +496,12 @@ def _month_param(request) -> dt.date:
 
 
 def _rate_row(r: dict) -> dict:
-    return {"name": r["name"], "code": r["code"], **{c["code"]: c["value"] for c in r["rate_cells"]},
-            "urls": {c["code"]: c["url"] for c in r["rate_cells"]}}
+    return {
+        "name": r["name"],
+        "code": r["code"],
+        **{c["code"]: c["value"] for c in r["rate_cells"]},
+        "urls": {c["code"]: c["url"] for c in r["rate_cells"]},
+    }
 
 
 @page(*COCKPIT_ROLES)
@@ -432,6 +513,9 @@ def dashboard(request):
         # Both 三率 charts plot rates (per cent) with the same shape of row.
         "unit": [_rate_row(r) for r in data["by_unit"]],
         "rates": [_rate_row(r) for r in data["by_county"]],
-        "parts": data["shown"][:-1], "labels": data["labels"],
+        "parts": data["shown"][:-1],
+        "labels": data["labels"],
     }
-    return render(request, "web/dashboard.html", {**data, "charts": charts, "this_month": timezone.localdate().replace(day=1)})
+    return render(
+        request, "web/dashboard.html", {**data, "charts": charts, "this_month": timezone.localdate().replace(day=1)}
+    )

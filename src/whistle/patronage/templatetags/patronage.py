@@ -1,4 +1,5 @@
 """`{% patronage_origin case %}`: on a case raised from a visit, the link back to the visit and its patronage."""
+
 from django import template
 
 from whistle.org.scopes import Actor

@@ -1,5 +1,6 @@
 """`{% rating_origin case %}`: on a rectification case (差评整改), the poor rating it came from and, for staff who may
 call the rater back, the way to 查看评价人电话 (a logged read on its own page; the case itself carries no contact)."""
+
 from django import template
 
 from whistle.org.scopes import Actor

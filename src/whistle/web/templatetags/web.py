@@ -1,4 +1,5 @@
 """The navigation each role sees, and how a deadline reads to a person."""
+
 import datetime as dt
 
 from django import template
@@ -35,8 +36,12 @@ def nav(context):
         return {"links": [], "user": None}
     actor = getattr(request, "actor", None) or Actor.of(user)
     return {
-        "links": nav_links(actor.role), "user": user, "who": actor.label, "role": dict(Role.choices).get(actor.role, ""),
-        "admin": user.is_staff, "current": request.resolver_match.view_name if request.resolver_match else "",
+        "links": nav_links(actor.role),
+        "user": user,
+        "who": actor.label,
+        "role": dict(Role.choices).get(actor.role, ""),
+        "admin": user.is_staff,
+        "current": request.resolver_match.view_name if request.resolver_match else "",
         "csrf_token": context.get("csrf_token"),
     }
 

@@ -1,5 +1,6 @@
 """`whistle import_cards FILE`: register cadres and windows from the .xlsx template (logic in ratings.importers).
 Lives here because the ratings app's own command package belongs to the bulk rating import."""
+
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -37,5 +38,6 @@ class Command(BaseCommand):
             for line, reason in result.rejects[:20]:
                 self.stderr.write(f"第{line}行：{reason}")
             raise CommandError(f"{len(result.rejects)} 行不合格，未导入任何数据；退回清单：{out}")
-        self.stdout.write(self.style.SUCCESS(
-            f"导入完成：新增 {result.created}，更新 {result.updated}，未变化 {result.unchanged}"))
+        self.stdout.write(
+            self.style.SUCCESS(f"导入完成：新增 {result.created}，更新 {result.updated}，未变化 {result.unchanged}")
+        )

@@ -4,8 +4,10 @@ from whistle.cases.audit import verify, write_checkpoint
 
 
 class Command(BaseCommand):
-    help = ("审计：whistle audit verify 逐件核验工单记录哈希链、工单内容与状态、缺号和签名检查点，发现改动即以非零状态退出并列出工单号；"
-            "whistle audit checkpoint 立即写一个签名检查点（worker 会定期写）")
+    help = (
+        "审计：whistle audit verify 逐件核验工单记录哈希链、工单内容与状态、缺号和签名检查点，发现改动即以非零状态退出并列出工单号；"
+        "whistle audit checkpoint 立即写一个签名检查点（worker 会定期写）"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("what", choices=["verify", "checkpoint"])
@@ -16,7 +18,9 @@ class Command(BaseCommand):
             if cp is None:
                 self.stdout.write("自上一检查点以来没有变化，未写新检查点")
             else:
-                self.stdout.write(f"检查点#{cp.pk}：{cp.entries_count} 件工单链头，{cp.cases_count} 件工单，签名 {cp.signature}")
+                self.stdout.write(
+                    f"检查点#{cp.pk}：{cp.entries_count} 件工单链头，{cp.cases_count} 件工单，签名 {cp.signature}"
+                )
             return
         report = verify(progress=True)
         for problem in report.checkpoint_problems:

@@ -6,6 +6,7 @@ The main thread adds and drops job threads as the `core_workerjob` table changes
 running here. `--jobs`/`--exclude` take job names or groups, so the sweep and the analytics can run in separate
 processes (`whistle worker --jobs sweep`, `whistle worker --exclude sweep`).
 """
+
 import contextlib
 import logging
 import signal
@@ -66,9 +67,10 @@ class JobThread(threading.Thread):
                     trouble = 0
                 except Exception:  # the bookkeeping itself failed (database gone): wait longer each time, go on
                     trouble += 1
-                    wait = min(self.tick * 2 ** trouble, 60)
-                    log.exception("job loop trouble", extra={"event": "worker_trouble", "job": self.job_name,
-                                                              "retry_in_s": wait})
+                    wait = min(self.tick * 2**trouble, 60)
+                    log.exception(
+                        "job loop trouble", extra={"event": "worker_trouble", "job": self.job_name, "retry_in_s": wait}
+                    )
                     connection.close()
                 self.stop_all.wait(max(wait, 0.05))
         finally:
@@ -80,11 +82,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="每个任务立即运行一次后退出（供 cron 使用）")
-        parser.add_argument("--jobs", action="append", metavar="名称或分组",
-                            help="只运行这些任务或分组（逗号分隔，可重复），如 --jobs sweep 或 --jobs analytics")
+        parser.add_argument(
+            "--jobs",
+            action="append",
+            metavar="名称或分组",
+            help="只运行这些任务或分组（逗号分隔，可重复），如 --jobs sweep 或 --jobs analytics",
+        )
         parser.add_argument("--exclude", action="append", metavar="名称或分组", help="不运行这些任务或分组")
-        parser.add_argument("--tick", type=float, default=5.0,
-                            help="最长多少秒查看一次任务表的变化（间隔、启停）；任务本身按各自间隔运行")
+        parser.add_argument(
+            "--tick",
+            type=float,
+            default=5.0,
+            help="最长多少秒查看一次任务表的变化（间隔、启停）；任务本身按各自间隔运行",
+        )
 
     def handle(self, *args, once=False, jobs=None, exclude=None, tick=5.0, **options):
         only, without = _names(jobs), _names(exclude)
@@ -96,8 +106,10 @@ class Command(BaseCommand):
             signal.signal(signum, lambda *a: stop.set())
         threads: dict[str, JobThread] = {}
         renewed, trouble = 0.0, 0
-        log.info("worker started", extra={"event": "worker_start", "owner": registry.OWNER, "jobs": only or "all",
-                                          "exclude": without})
+        log.info(
+            "worker started",
+            extra={"event": "worker_start", "owner": registry.OWNER, "jobs": only or "all", "exclude": without},
+        )
         while not stop.is_set():
             try:
                 wanted = {job.name for job in registry.selected(only, without)}
@@ -115,7 +127,7 @@ class Command(BaseCommand):
                 trouble += 1
                 log.exception("worker loop trouble", extra={"event": "worker_trouble"})
                 connection.close()
-            stop.wait(min(tick * 2 ** trouble, 60))
+            stop.wait(min(tick * 2**trouble, 60))
         log.info("worker stopping", extra={"event": "worker_stop", "owner": registry.OWNER})
         for thread in threads.values():
             thread.join(timeout=30)  # a job half done finishes its transaction; a hung one is left (daemon thread)
@@ -130,8 +142,9 @@ class Command(BaseCommand):
                 counts.update(outcome.result or {})
             else:
                 failed.append(f"{job.name}（{outcome.error}）")
-        self.stdout.write("巡检完成 " + " ".join(f"{k}={v}" for k, v in counts.items())
-                          + f" 用时{time.monotonic() - started:.2f}s")
+        self.stdout.write(
+            "巡检完成 " + " ".join(f"{k}={v}" for k, v in counts.items()) + f" 用时{time.monotonic() - started:.2f}s"
+        )
         if failed:
             raise CommandError("以下任务失败，详见日志：" + "；".join(failed))
 

@@ -7,8 +7,10 @@ from whistle.core.backup import BackupError, backup, utc_stamp
 
 
 class Command(BaseCommand):
-    help = ("备份数据库（PostgreSQL：pg_dump -Fc；SQLite：在线备份）、上传文件和清单（各表行数、校验和）到一个新目录。"
-            "密钥不在备份中，须另行保管（见 docs/operations.md“备份与恢复”）")
+    help = (
+        "备份数据库（PostgreSQL：pg_dump -Fc；SQLite：在线备份）、上传文件和清单（各表行数、校验和）到一个新目录。"
+        "密钥不在备份中，须另行保管（见 docs/operations.md“备份与恢复”）"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("target", nargs="?", help="备份目录（须为新目录；默认 var/backups/<时间>）")

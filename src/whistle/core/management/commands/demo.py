@@ -3,8 +3,10 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = ("演示：迁移数据库，空库时加载菏泽演示数据，列出演示账号，然后在 127.0.0.1:8000 启动 Web 服务和巡检 worker"
-            "（make demo 即运行此命令；再次运行沿用已有数据；演示模式，使用公开的演示密钥）")
+    help = (
+        "演示：迁移数据库，空库时加载菏泽演示数据，列出演示账号，然后在 127.0.0.1:8000 启动 Web 服务和巡检 worker"
+        "（make demo 即运行此命令；再次运行沿用已有数据；演示模式，使用公开的演示密钥）"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")

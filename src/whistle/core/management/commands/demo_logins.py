@@ -23,8 +23,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, base_url=None, **options):
         base = (base_url or public_url("/")).rstrip("/")
-        users = {u.username: u for u in get_user_model().objects.filter(username__in=[d.username for d in DEMO_LOGINS])
-                 .select_related("membership__unit", "membership__enterprise")}
+        users = {
+            u.username: u
+            for u in get_user_model()
+            .objects.filter(username__in=[d.username for d in DEMO_LOGINS])
+            .select_related("membership__unit", "membership__enterprise")
+        }
         if not users:
             self.stdout.write("尚未加载演示数据：请先运行 whistle seed")
             return

@@ -14,8 +14,10 @@ from whistle.seed.history import generate_history
 
 
 class Command(BaseCommand):
-    help = ("加载菏泽演示数据：单位、企业、问题分类与派单目录、演示账号和一年的工单（经真实流程办理）。"
-            "--cases N 则批量生成 N 条合成工单，用于性能测试（同样的 N 和 --seed 生成同样的数据）。")
+    help = (
+        "加载菏泽演示数据：单位、企业、问题分类与派单目录、演示账号和一年的工单（经真实流程办理）。"
+        "--cases N 则批量生成 N 条合成工单，用于性能测试（同样的 N 和 --seed 生成同样的数据）。"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--if-empty", action="store_true", help="数据库已有数据时什么也不做（正常退出）")
@@ -62,7 +64,8 @@ class Command(BaseCommand):
             f"派单目录 {DispatchRule.objects.count()} 条"
         )
         self.stdout.write(
-            f"工单 {sum(states.values())} 条（" + "、".join(f"{label}{states.get(value, 0)}" for value, label in State.choices)
+            f"工单 {sum(states.values())} 条（"
+            + "、".join(f"{label}{states.get(value, 0)}" for value, label in State.choices)
             + f"），办理记录 {CaseEvent.objects.count()} 条"
         )
         sweeps = result["sweeps"]

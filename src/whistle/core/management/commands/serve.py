@@ -27,10 +27,23 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, workers, no_worker, **options):
         bin_dir = os.path.dirname(sys.executable)
         reset_metrics_dir()  # counters start at zero with the web processes (prometheus_client multiprocess mode)
-        web = subprocess.Popen([
-            os.path.join(bin_dir, "granian"), "--interface", "wsgi", "--host", host, "--port", str(port),
-            "--workers", str(workers), "--backpressure", "32", "--no-ws", "whistle.wsgi:application",
-        ])
+        web = subprocess.Popen(
+            [
+                os.path.join(bin_dir, "granian"),
+                "--interface",
+                "wsgi",
+                "--host",
+                host,
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--backpressure",
+                "32",
+                "--no-ws",
+                "whistle.wsgi:application",
+            ]
+        )
         worker = None if no_worker else WorkerSupervisor([os.path.join(bin_dir, "whistle"), "worker"], self.stdout)
         public = f"  对外地址 {settings.WHISTLE_PUBLIC_URL}/" if settings.WHISTLE_PUBLIC_URL else ""
         self.stdout.write(f"whistle 已启动：http://{host}:{port}/{public}  （Ctrl+C 停止）")

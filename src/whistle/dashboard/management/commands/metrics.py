@@ -1,5 +1,6 @@
 """`whistle metrics refresh|rebuild|verify`: keep the monthly rollup and prove it equals the raw rows (both counted
 at the rollup's measuring moment, the last refresh)."""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from whistle.dashboard import rollup

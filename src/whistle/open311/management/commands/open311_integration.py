@@ -10,7 +10,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("name")
-        parser.add_argument("--county", help="默认属地县区的单位编码，例如 caoxian；不填则每个请求须带 attribute[county]")
+        parser.add_argument(
+            "--county", help="默认属地县区的单位编码，例如 caoxian；不填则每个请求须带 attribute[county]"
+        )
         parser.add_argument("--kind", choices=Kind.values, default=Kind.HELP, help="默认诉求类型")
 
     def handle(self, *args, name, county, kind, **options):

@@ -9,8 +9,10 @@ from whistle.patronage.importing import import_workbook, rejects_workbook
 
 
 class Command(BaseCommand):
-    help = ("从 .xlsx 导入企业、重点项目和包保关系（工作表：企业 / 项目 / 包保）。按统一社会信用代码、项目编号和包保对象去重，"
-            "重复导入不会重复写入；有问题的行整行退回，写入退回清单。")
+    help = (
+        "从 .xlsx 导入企业、重点项目和包保关系（工作表：企业 / 项目 / 包保）。按统一社会信用代码、项目编号和包保对象去重，"
+        "重复导入不会重复写入；有问题的行整行退回，写入退回清单。"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file", help=".xlsx 文件")

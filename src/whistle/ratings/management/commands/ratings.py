@@ -1,12 +1,15 @@
 """whistle ratings import FILE | rebuild-rollups | verify-rollups"""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from whistle.ratings import rollups
 
 
 class Command(BaseCommand):
-    help = ("好差评：whistle ratings import FILE 导入评价（CSV、JSONL、xlsx）；rebuild-rollups 按评价重建月汇总；"
-            "verify-rollups 重算并核对月汇总，不一致即以非零状态退出并指出第一处")
+    help = (
+        "好差评：whistle ratings import FILE 导入评价（CSV、JSONL、xlsx）；rebuild-rollups 按评价重建月汇总；"
+        "verify-rollups 重算并核对月汇总，不一致即以非零状态退出并指出第一处"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("what", choices=["import", "rebuild-rollups", "verify-rollups"])
@@ -34,4 +37,5 @@ class Command(BaseCommand):
                 raise CommandError(str(error)) from None
             self.stdout.write(
                 f"OK：读入 {result.rows} 行，新增 {result.inserted} 条，已存在跳过 {result.skipped} 条，"
-                f"问题行 {result.rejected} 条" + (f"（见 {result.rejects_path}）" if result.rejected else ""))
+                f"问题行 {result.rejected} 条" + (f"（见 {result.rejects_path}）" if result.rejected else "")
+            )
