@@ -1,8 +1,14 @@
 from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from . import deadlines
 from .models import SlaStage
+
+# Sent inside the transaction that wrote them, once per write, with `events`: the case events just appended (CaseEvent
+# instances from the engine, EventRow tuples from the sweeper's set-based write; both have case_id, seq, action,
+# from_state, to_state, actor_id, actor_label, at, payload). A receiver that writes (the notices outbox) commits or
+# rolls back with the step. Every path that appends case events sends it.
+events_written = Signal()
 
 
 @receiver([post_save, post_delete], sender=SlaStage)

@@ -29,6 +29,7 @@ from whistle.core.errors import Problem
 from whistle.org.scopes import Actor
 
 from .models import Case, CaseEvent, EscalationLevel
+from .signals import events_written
 from .workflow import EventRow, plan_row
 
 log = logging.getLogger("whistle.sweeper")
@@ -242,6 +243,7 @@ def _append_events(events: list[EventRow]) -> None:
     pipeline mode), bulk_create elsewhere."""
     if not events:
         return
+    events_written.send(sender=Case, events=events)
     if connection.vendor != "postgresql":
         CaseEvent.objects.bulk_create([CaseEvent(**e._asdict()) for e in events], batch_size=1000)
         return

@@ -38,6 +38,7 @@ from .models import (
     State,
     content_record,
 )
+from .signals import events_written
 
 S = State
 CLOCK_STATES = frozenset({S.DISPATCHED, S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS, S.REOPENED})
@@ -932,6 +933,7 @@ def apply_steps(case: Case, steps: list[tuple[str, Actor, dict | None]], now: dt
     for hook in hooks:
         hook(case)
     case.written_events = events
+    events_written.send(sender=Case, events=events)
     return case
 
 
