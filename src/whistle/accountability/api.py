@@ -3,8 +3,8 @@
 from ninja import Field, Query, Router
 from ninja.responses import Status
 
-from whistle.api.pages import PageFilter, page_of
 from whistle.core.errors import Invalid
+from whistle.core.paging import PageFilter, page_of
 
 from . import selectors, services
 from .models import Action, Proposal, ProposalState

@@ -10,8 +10,8 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 from pydantic import field_validator
 
-from whistle.api.pages import PageFilter, page_of
 from whistle.core.errors import Invalid
+from whistle.core.paging import PageFilter, page_of
 from whistle.enterprises.selectors import enterprise_get
 from whistle.enterprises.services import clean_uscc
 from whistle.org.models import Role, Unit

@@ -34,6 +34,7 @@ from whistle.cases.models import State
 from whistle.core.months import add_months, last_complete_month, month_bounds, month_of
 from whistle.org.models import Unit
 from whistle.org.scopes import Actor
+from whistle.org.selectors import counties_for
 
 from . import metrics, rollup
 from .models import CaseMonthFact, MetricKind, RollupState
@@ -104,8 +105,6 @@ def _computed(actor: Actor, month: dt.date, now: dt.datetime, state: tuple | Non
 
 def compute(actor: Actor, month: dt.date, as_of: dt.datetime | None = None) -> dict:
     """Every figure of the cockpit that is the same for all leaders of the scope, from the rollups."""
-    from whistle.web.selectors import counties_for
-
     start, end = month_bounds(month)
     period = {
         "view": "all",
