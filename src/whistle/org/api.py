@@ -16,7 +16,7 @@ def list_units(request, level: str | None = None, kind: str | None = None):
             "name": u.name,
             "level": u.level,
             "kind": u.kind,
-            "parent": u.parent.code if u.parent_id else None,
+            "parent": u.parent.code if u.parent else None,
         }
         for u in unit_list(level=level, kind=kind)
     ]
