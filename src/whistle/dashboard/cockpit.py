@@ -319,7 +319,7 @@ def _rankings(actor: Actor, month: dt.date, link) -> dict:
     result = ranking(actor, "county", month)
     # The lists are the city's (a county leader sees all of them); a name links to cases the actor may open.
     visible = {r["unit"] for r in result["rows"]}
-    for r in (*result["red"], *result["black"]):
+    for r in (*result["top_list"], *result["bottom_list"]):
         r["url"] = link(county=r["unit"]) if r["unit"] in visible else ""
     result["page_url"] = reverse("dashboard:rankings") + f"?class=county&month={month:%Y-%m}"
     return result

@@ -133,9 +133,9 @@ def rankings_xlsx(request):
     defs = {d.code: d.name for d in metrics.definitions(active_only=False)}
     parts = [(p, defs.get(p, p)) for p in data["parts"]]
     header, rows = ranking_table(data, parts)
-    pick = {r["unit"] for r in data["red"]}, {r["unit"] for r in data["black"]}
-    red = [row for row in rows if row[1] in pick[0]]
-    black = sorted((row for row in rows if row[1] in pick[1]), key=lambda row: -row[0])
+    pick = {r["unit"] for r in data["top_list"]}, {r["unit"] for r in data["bottom_list"]}
+    top_list = [row for row in rows if row[1] in pick[0]]
+    bottom_list = sorted((row for row in rows if row[1] in pick[1]), key=lambda row: -row[0])
     note = [
         ["类别", data["class_name"]],
         ["月份", data["month"]],
@@ -146,7 +146,12 @@ def rankings_xlsx(request):
     ]
     return _xlsx(
         f"排名-{data['class_name']}-{data['month']}.xlsx",
-        [("排名", header, rows), ("红榜", header, red), ("黑榜", header, black), ("口径", ["项目", "内容"], note)],
+        [
+            ("排名", header, rows),
+            ("红榜", header, top_list),
+            ("黑榜", header, bottom_list),
+            ("口径", ["项目", "内容"], note),
+        ],
     )
 
 
