@@ -1,13 +1,14 @@
 # whistle: two commands a newcomer needs.
 #   make demo   venv, install, migrate, Heze demo data, serve on 127.0.0.1:8000 with the worker (SQLite)
-#   make test   the whole suite on SQLite, and again on PostgreSQL when one is reachable
+#   make test   the lint step (ruff, import contracts, mypy), then the whole suite on SQLite, and again on PostgreSQL
+#               when one is reachable
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test test-sqlite test-postgres install bench clean
+.PHONY: demo test test-sqlite test-postgres lint install bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +23,9 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	bash scripts/test.sh
+
+lint: $(STAMP)
+	bash scripts/lint.sh
 
 test-sqlite: $(STAMP)
 	WHISTLE_TEST_DB=sqlite bash scripts/test.sh

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run the suite on SQLite, then on PostgreSQL if one answers (with CI=true an unreachable one fails).
+# The lint step once (scripts/lint.sh: ruff, import contracts, type check), then the suite on SQLite, then on
+# PostgreSQL if one answers (with CI=true an unreachable one fails). WHISTLE_LINT=0 skips the lint step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -10,6 +11,10 @@ export WHISTLE_FAST_HASHER=1
 export WHISTLE_DEMO=1
 only=${WHISTLE_TEST_DB:-both}
 status=0
+
+if [ "${WHISTLE_LINT:-1}" != 0 ]; then
+  bash scripts/lint.sh || status=$?
+fi
 
 if [ "$only" != postgres ]; then
   echo "== suite on SQLite =="

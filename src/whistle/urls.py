@@ -20,6 +20,6 @@ urlpatterns = [
     path("r/", include("whistle.ratings.urls")),
     path("accountability/", include("whistle.accountability.urls")),
     path("patronage/", include("whistle.patronage.urls")),
-    path("dashboard/", include("whistle.dashboard.urls")),
+    path("", include("whistle.dashboard.urls")),
     path("", include("whistle.web.urls")),
 ]

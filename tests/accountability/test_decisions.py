@@ -9,14 +9,14 @@ from python_calamine import CalamineWorkbook
 
 from tests.conftest import at
 from whistle.accountability.evaluation import evaluate_rules
-from whistle.accountability.models import Action, Proposal
+from whistle.accountability.models import AccountabilityAction, Proposal
 from whistle.org.services import token_issue
 
 
 @pytest.fixture
 def proposal(month_ratings):
     evaluate_rules(at(2026, 11, 3))
-    return Proposal.objects.get(subject="cadre", action="talk")  # 王强, 单县住建局
+    return Proposal.objects.get(subject="cadre", action="admonition")  # 王强, 单县住建局
 
 
 def api(client, heze, user, method, path, body=None):
@@ -40,7 +40,7 @@ def test_rule_8_4_coordinator_confirms_then_records_a_talk_with_date_participant
         "post",
         f"{base}/actions",
         {
-            "kind": "talk",
+            "kind": "admonition",
             "held_on": "2026-11-20",
             "participants": "单县吹哨办主任、王强",
             "outcome": "指出问题，限期整改",
@@ -88,7 +88,7 @@ def test_outside_scope_is_404_like_missing_and_other_roles_cannot_decide(client,
 
 def test_action_only_on_confirmed_proposal_and_not_in_the_future(client, heze, proposal):
     path = f"/api/v1/accountability/proposals/{proposal.pk}/actions"
-    good = {"kind": "talk", "held_on": "2026-11-20", "participants": "王强", "outcome": "已约谈"}
+    good = {"kind": "admonition", "held_on": "2026-11-20", "participants": "王强", "outcome": "已约谈"}
     r = api(client, heze, "shan_office", "post", path, good)
     assert (r.status_code, r.json()["code"]) == (409, "proposal_not_confirmed")
     api(
@@ -106,8 +106,8 @@ def test_action_only_on_confirmed_proposal_and_not_in_the_future(client, heze, p
     assert api(client, heze, "shan_office", "post", path, {**good, "kind": "fire"}).json()["code"] == "invalid_kind"
     assert api(client, heze, "shan_office", "post", path, {**good, "outcome": ""}).json()["field"] == "outcome"
     assert api(client, heze, "shan_office", "post", path, {**good, "held_on": "20-11"}).status_code == 422
-    assert Action.objects.count() == 0
-    assert api(client, heze, "shan_office", "post", path, {**good, "kind": "notice"}).status_code == 201
+    assert AccountabilityAction.objects.count() == 0
+    assert api(client, heze, "shan_office", "post", path, {**good, "kind": "circular"}).status_code == 201
 
 
 def test_pages_list_decide_record_and_cadre_record(client, heze, proposal):
@@ -123,7 +123,7 @@ def test_pages_list_decide_record_and_cadre_record(client, heze, proposal):
     assert r.status_code == 302
     r = client.post(
         f"/accountability/proposals/{proposal.pk}/actions",
-        {"kind": "adjust", "held_on": "2026-11-21", "participants": "单县住建局党组", "outcome": "调离窗口岗位"},
+        {"kind": "reassignment", "held_on": "2026-11-21", "participants": "单县住建局党组", "outcome": "调离窗口岗位"},
     )
     assert r.status_code == 302
     record = client.get(f"/accountability/cadres/{proposal.cadre_id}/").content.decode()
@@ -142,9 +142,9 @@ def test_export_has_proposals_and_actions_in_scope(client, heze, proposal):
         at(2026, 11, 4),
     )
     proposal.save()
-    Action.objects.create(
+    AccountabilityAction.objects.create(
         proposal=proposal,
-        kind="talk",
+        kind="admonition",
         held_on=at(2026, 11, 5).date(),
         participants="王强",
         outcome="已约谈",
@@ -167,10 +167,10 @@ def test_bad_input_is_4xx_never_500(client, heze, proposal):
         (f"{base}/{proposal.pk}/decision", {"decision": "confirm", "reason": "a\x00b"}),
         (f"{base}/{proposal.pk}/decision", {"decision": None, "reason": 5}),
         (f"{base}/{2**70}/decision", {"decision": "confirm", "reason": "x"}),
-        (f"{base}/-1/actions", {"kind": "talk", "held_on": "2026-11-01", "participants": "a", "outcome": "b"}),
+        (f"{base}/-1/actions", {"kind": "admonition", "held_on": "2026-11-01", "participants": "a", "outcome": "b"}),
         (
             f"{base}/{proposal.pk}/actions",
-            {"kind": "talk", "held_on": "2026-13-45", "participants": "a", "outcome": "b"},
+            {"kind": "admonition", "held_on": "2026-13-45", "participants": "a", "outcome": "b"},
         ),
     ]:
         r = api(client, heze, "shan_office", "post", path, body)
@@ -193,9 +193,9 @@ def test_export_writes_user_text_as_text_in_the_accountability_export(client, he
         at(2026, 11, 4),
     )
     proposal.save()
-    Action.objects.create(
+    AccountabilityAction.objects.create(
         proposal=proposal,
-        kind="talk",
+        kind="admonition",
         held_on=at(2026, 11, 5).date(),
         participants="+王强",
         outcome=formula,

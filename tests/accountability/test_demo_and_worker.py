@@ -25,4 +25,4 @@ def test_demo_seeder_proposes_from_the_last_two_months(heze, cadres):
         rate(cadres["zhang"], [5, 4, 4], when)
         rate(cadres["wang"], [1, 3, 3], when)
     line = seed_demo(heze, seed=1)
-    assert line.startswith("问责建议 ") and Proposal.objects.filter(cadre=cadres["wang"], action="talk").exists()
+    assert line.startswith("问责建议 ") and Proposal.objects.filter(cadre=cadres["wang"], action="admonition").exists()

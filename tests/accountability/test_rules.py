@@ -17,13 +17,13 @@ from whistle.ratings.models import Appeal, Rating, Window
 def test_rule_8_4_defaults_are_rows_of_the_rule_table(db):
     rules = {r.code: r for r in Rule.objects.all()}
     assert rules["poor-rating-rectification"].action == "rectification"
-    assert (rules["bottom-two-months"].months, rules["bottom-two-months"].action) == (2, "talk")
+    assert (rules["bottom-two-months"].months, rules["bottom-two-months"].action) == (2, "admonition")
     # 调整 at 5 upheld poor ratings in 6 months (migration 0004; docs/guide/accountability.md says why)
     assert (
         rules["repeated-poor-adjust"].threshold,
         rules["repeated-poor-adjust"].months,
         rules["repeated-poor-adjust"].action,
-    ) == (5, 6, "adjust")
+    ) == (5, 6, "reassignment")
 
 
 def test_rule_8_4_new_adjust_default_leaves_a_rule_edited_in_the_admin_alone(db):
@@ -41,10 +41,13 @@ def test_rule_8_4_bottom_of_class_two_months_running_proposes_a_talk(month_ratin
     # Also found: 单县住建局 is the bottom county department (a unit talk). 王强's four poor ratings in two months are
     # not yet a 调整 (five in six months).
     assert evaluate_rules(at(2026, 11, 3)) == {"accountability_proposals": 2}
-    assert sorted(Proposal.objects.values_list("subject", "action")) == [("cadre", "talk"), ("unit", "talk")]
-    proposal = Proposal.objects.get(subject="cadre", action="talk")
+    assert sorted(Proposal.objects.values_list("subject", "action")) == [
+        ("cadre", "admonition"),
+        ("unit", "admonition"),
+    ]
+    proposal = Proposal.objects.get(subject="cadre", action="admonition")
     assert (proposal.action, proposal.subject, proposal.cadre, proposal.state) == (
-        "talk",
+        "admonition",
         "cadre",
         month_ratings["wang"],
         "pending",
@@ -68,8 +71,8 @@ def test_rule_8_4_same_evidence_never_proposes_twice(month_ratings):
     rate(month_ratings["li"], [5, 5, 5], at(2026, 11, 5))
     # The only new proposal is the 调整 on the three new poor ratings; the first four are not cited again.
     assert evaluate_rules(at(2026, 12, 2)) == {"accountability_proposals": 1}
-    assert Proposal.objects.filter(action="talk").count() == 2
-    newest = Proposal.objects.filter(action="adjust").order_by("-created_at").first()
+    assert Proposal.objects.filter(action="admonition").count() == 2
+    newest = Proposal.objects.filter(action="reassignment").order_by("-created_at").first()
     assert newest.evidence["levels"] == [1, 1, 2]
 
 
@@ -99,10 +102,10 @@ def test_rule_8_4_five_upheld_poor_within_six_months_proposes_adjustment(cadres)
     rate(zhang, [1, 1], at(2026, 9, 1))
     rate(zhang, [2], at(2026, 10, 15))
     evaluate_rules(at(2026, 11, 20))
-    assert not Proposal.objects.filter(action="adjust").exists()  # four in six months
+    assert not Proposal.objects.filter(action="reassignment").exists()  # four in six months
     rate(zhang, [2], at(2026, 11, 2))
     evaluate_rules(at(2026, 11, 21))
-    proposal = Proposal.objects.get(action="adjust")
+    proposal = Proposal.objects.get(action="reassignment")
     assert proposal.cadre == zhang and len(proposal.evidence["ratings"]) == 5
     assert proposal.evidence["dates"] == ["2026-06-01", "2026-09-01", "2026-09-01", "2026-10-15", "2026-11-02"]
     assert proposal.summary == "6个月内有效差评5条（阈值5条）"
@@ -128,7 +131,7 @@ def test_rule_8_4_imported_poor_ratings_count_toward_adjustment(cadres, tmp_path
         writer.writerow(["src-9", "zhang-card", "5", "2026-10-16 10:00:00", "", "", "", "", ""])  # a good one
     assert import_file(str(path), progress=False).inserted == 6
     evaluate_rules(at(2026, 11, 20))
-    proposal = Proposal.objects.get(action="adjust")
+    proposal = Proposal.objects.get(action="reassignment")
     assert proposal.cadre == zhang and len(proposal.evidence["ratings"]) == 5
     assert proposal.evidence["dates"] == ["2026-06-01", "2026-07-01", "2026-08-01", "2026-09-01", "2026-10-15"]
 
@@ -141,12 +144,12 @@ def test_rule_8_4_voided_flagged_and_appealed_ratings_are_not_upheld(cadres, hez
     appealed = rate(zhang, [2], at(2026, 10, 4))[0]
     Appeal.objects.create(rating=appealed, reason="恶意差评", filed_by=heze.users.cao_zjj, filed_at=at(2026, 10, 5))
     evaluate_rules(at(2026, 11, 1))
-    assert not Proposal.objects.filter(action="adjust").exists()
+    assert not Proposal.objects.filter(action="reassignment").exists()
     Appeal.objects.filter(rating=appealed).update(
         state="upheld", reviewed_by=heze.users.cao_office, review_reason="属实", reviewed_at=at(2026, 10, 6)
     )
     evaluate_rules(at(2026, 11, 2))
-    assert Proposal.objects.filter(action="adjust").count() == 1
+    assert Proposal.objects.filter(action="reassignment").count() == 1
     assert Rating.objects.filter(cadre=zhang).count() == 7
 
 
@@ -154,7 +157,7 @@ def test_rule_8_4_thresholds_are_data(cadres):
     Rule.objects.filter(code="repeated-poor-adjust").update(threshold=1)
     rate(cadres["zhang"], [1], at(2026, 10, 1))
     evaluate_rules(at(2026, 11, 1))
-    assert Proposal.objects.filter(action="adjust").count() == 1
+    assert Proposal.objects.filter(action="reassignment").count() == 1
     Rule.objects.update(is_active=False)
     rate(cadres["zhang"], [1], at(2026, 10, 2))
     assert evaluate_rules(at(2026, 11, 1)) == {"accountability_proposals": 0}
@@ -227,7 +230,7 @@ def test_rule_8_4_repeated_poor_of_a_unit_counts_its_cadres_and_windows(cadres, 
     rate(cadres["wang"], [1, 1], at(2026, 10, 9))  # 单县住建局: two, below the threshold
     rate(cadres["win_a"], [1, 2], at(2026, 10, 9))
     evaluate_rules(at(2026, 11, 3))
-    proposal = Proposal.objects.get(action="adjust")  # no window reaches three: only 曹县住建局 as a unit
+    proposal = Proposal.objects.get(action="reassignment")  # no window reaches three: only 曹县住建局 as a unit
     assert (proposal.subject, proposal.unit, proposal.cadre, proposal.window) == ("unit", heze.cao_zjj, None, None)
     assert proposal.evidence["ratings"] == [r.pk for r in zhang_poor + window_poor]
     assert proposal.evidence["levels"] == [1, 2, 2]

@@ -223,7 +223,7 @@ class World:
         return {
             c: Proposal.objects.create(
                 rule=rule,
-                action=ActionKind.TALK,
+                action=ActionKind.ADMONITION,
                 subject="cadre",
                 cadre=cadre,
                 unit=cadre.unit,
@@ -422,7 +422,7 @@ BODY = {
     "visited_on": "2026-02-01",
     "participants": "张专班",
     "category": "construction-permit",
-    "kind": "talk",
+    "kind": "admonition",
     "summary": "x",
     "acted_on": "2026-02-01",
     "level": 5,

@@ -4,9 +4,9 @@ import pytest
 
 from whistle.cases import services
 from whistle.cases.models import Case, Category
+from whistle.cases.selectors import category_choices
 from whistle.core.errors import Invalid
 from whistle.org.scopes import Actor
-from whistle.web.forms import category_choices
 
 
 @pytest.fixture

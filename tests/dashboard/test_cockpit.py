@@ -182,7 +182,7 @@ def test_cockpit_rates_by_unit_link_to_the_units_cases(heze, client, month):
 
 
 def test_cockpit_trend_this_month_and_the_states(heze, client, month):
-    from whistle.web.selectors import dashboard
+    from whistle.dashboard.cockpit import page as dashboard
 
     data = dashboard(heze.actor("city_leader"))
     assert len(data["trend"]) == 12 and data["trend"][-1]["total"] == 5 and data["trend"][-1]["closed"] == 2
@@ -274,8 +274,8 @@ def test_rule_4_cockpit_response_rate_leaves_out_a_case_not_yet_due(heze, client
 
 def test_cockpit_worker_job_stores_each_active_scopes_page_under_a_key_that_outlives_the_minute(heze, client, month):
     from whistle.dashboard import cockpit
+    from whistle.dashboard.cockpit import page as dashboard
     from whistle.dashboard.models import RollupState
-    from whistle.web.selectors import dashboard
 
     scopes = {a.scope_root.code if a.scope_root else "all" for a in cockpit.active_scopes()}
     assert {"all", "caoxian"} <= scopes  # the city (auditor, city office, city leader) and 曹县 (its leader and office)
@@ -300,7 +300,7 @@ def test_cockpit_worker_job_stores_each_active_scopes_page_under_a_key_that_outl
 
 def test_cockpit_a_refresh_that_changed_the_rollup_makes_the_next_request_recompute(heze, month):
     from whistle.dashboard import cockpit
-    from whistle.web.selectors import dashboard
+    from whistle.dashboard.cockpit import page as dashboard
 
     t = timezone.now()
     cockpit.warm(t)
@@ -316,8 +316,8 @@ def test_cockpit_warm_job_leaves_a_page_alone_while_refreshes_change_nothing(hez
     """A refresh that changed no rollup rows only moves the measuring moment: the stored pages stay valid, the warm
     job recomputes nothing and the page shows the new moment; half a page's life later the job renews it."""
     from whistle.dashboard import cockpit
+    from whistle.dashboard.cockpit import page as dashboard
     from whistle.dashboard.models import RollupState
-    from whistle.web.selectors import dashboard
 
     cockpit.store().clear()
     t = timezone.now()

@@ -36,7 +36,7 @@ def test_rule_4_a_unit_below_the_minimum_number_of_cases_is_not_ranked(heze, mar
     data = ranking(Actor.system(), "county", MARCH)
     cao = next(r for r in data["rows"] if r["unit"] == "caoxian")
     assert cao["rank"] is None and cao["cases"] == 7 and cao["composite"] == 62.3
-    assert data["red"] == [] and data["ranked_count"] == 0
+    assert data["top_list"] == [] and data["ranked_count"] == 0
     RankingClass.objects.filter(code="county").update(min_cases=7)
     cao = next(r for r in ranking(Actor.system(), "county", MARCH)["rows"] if r["unit"] == "caoxian")
     assert cao["rank"] == 1
@@ -98,8 +98,8 @@ def test_rule_4_red_and_black_lists_and_month_on_month_change(heze):
         ("shanxian-zjj", 2),
         ("caoxian-scjg", 3),
     ]
-    assert [r["unit"] for r in march["red"]] == ["caoxian-zjj"]
-    assert [r["unit"] for r in march["black"]] == ["caoxian-scjg"]
+    assert [r["unit"] for r in march["top_list"]] == ["caoxian-zjj"]
+    assert [r["unit"] for r in march["bottom_list"]] == ["caoxian-scjg"]
     # April (window 3 months): 曹县市场监管局 turns it around with many good cases.
     good(heze, heze.cao_scjg, 20, submitted=at(2026, 4, 8))
     rollup.rebuild()

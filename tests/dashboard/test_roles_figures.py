@@ -5,7 +5,7 @@ import datetime as dt
 
 from whistle.dashboard import rollup
 from whistle.dashboard.models import RankingClass
-from whistle.dashboard.rankings import ranking, red_and_black, unclassed_units
+from whistle.dashboard.rankings import ranking, top_and_bottom_lists, unclassed_units
 from whistle.org.models import Unit
 from whistle.org.scopes import Actor
 
@@ -59,20 +59,20 @@ def test_rule_8_6_worst_unit_never_on_the_red_list_when_few_units_are_ranked(hez
     data = ranking(Actor.system(), "county_department", MARCH)
     assert [r["unit"] for r in data["rows"]] == ["caoxian-zjj", "shanxian-zjj", "caoxian-scjg"]
     assert next(r for r in data["rows"] if r["unit"] == "caoxian-scjg")["score"] == 0.0
-    assert [r["unit"] for r in data["red"]] == ["caoxian-zjj"]
-    assert [r["unit"] for r in data["black"]] == ["caoxian-scjg"]  # the middle one of three is on neither
+    assert [r["unit"] for r in data["top_list"]] == ["caoxian-zjj"]
+    assert [r["unit"] for r in data["bottom_list"]] == ["caoxian-scjg"]  # the middle one of three is on neither
 
 
 def test_rule_8_6_red_and_black_lists_never_overlap_and_shrink_with_few_units():
     for n in range(0, 9):
         ranked = _rows(*[100 - 10 * i for i in range(n)])
-        red, black = red_and_black(ranked, 3)
+        red, black = top_and_bottom_lists(ranked, 3)
         assert not {r["unit"] for r in red} & {r["unit"] for r in black}
         assert len(red) == len(black) == min(3, n // 2)
-    assert red_and_black(_rows(50.0), 3) == ([], [])  # one unit: neither best nor worst of anything
-    red, black = red_and_black(_rows(0.0, 0.0, 0.0, 0.0), 3)
+    assert top_and_bottom_lists(_rows(50.0), 3) == ([], [])  # one unit: neither best nor worst of anything
+    red, black = top_and_bottom_lists(_rows(0.0, 0.0, 0.0, 0.0), 3)
     assert red == [] and black == []  # all tied: nobody to praise or blame
-    red, black = red_and_black(_rows(10.0, 0.0, 0.0, 0.0), 3)
+    red, black = top_and_bottom_lists(_rows(10.0, 0.0, 0.0, 0.0), 3)
     assert [r["unit"] for r in red] == ["u0"] and [r["unit"] for r in black] == ["u3", "u2"]
 
 
@@ -209,7 +209,9 @@ def test_rule_8_6_county_leader_sees_the_published_county_lists(heze):
     rollup.rebuild()
     data = ranking(heze.actor("cao_leader"), "county", MARCH)
     assert [r["unit"] for r in data["rows"]] == ["caoxian"]
-    assert [r["unit"] for r in data["red"]] == ["caoxian"] and [r["unit"] for r in data["black"]] == ["shanxian"]
+    assert [r["unit"] for r in data["top_list"]] == ["caoxian"] and [r["unit"] for r in data["bottom_list"]] == [
+        "shanxian"
+    ]
 
 
 # ---- item 15: an official report in the city's own words ----------------------------------------------------

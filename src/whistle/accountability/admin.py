@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Action, Proposal, Rule
+from .models import AccountabilityAction, Proposal, Rule
 
 
 @admin.register(Rule)
@@ -39,7 +39,7 @@ class ProposalAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(Action)
+@admin.register(AccountabilityAction)
 class ActionAdmin(admin.ModelAdmin):
     list_display = ["id", "proposal", "kind", "held_on", "participants", "recorded_by"]
 

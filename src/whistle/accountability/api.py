@@ -3,11 +3,11 @@
 from ninja import Field, Query, Router
 from ninja.responses import Status
 
-from whistle.api.pages import PageFilter, page_of
 from whistle.core.errors import Invalid
+from whistle.core.paging import PageFilter, page_of
 
 from . import selectors, services
-from .models import Action, Proposal, ProposalState
+from .models import AccountabilityAction, Proposal, ProposalState
 from .schemas import ActionIn, ActionOut, DecisionIn, ProposalOut, ProposalPage
 
 router = Router(tags=["accountability"])
@@ -22,7 +22,7 @@ def _who(user) -> str:
     return (membership.display_name if membership else "") or user.get_username()
 
 
-def action_out(a: Action) -> dict:
+def action_out(a: AccountabilityAction) -> dict:
     return {
         "id": a.pk,
         "proposal": a.proposal_id,

@@ -8,9 +8,9 @@ from django.db.models import Q
 
 class ActionKind(models.TextChoices):
     RECTIFICATION = "rectification", "差评整改"
-    TALK = "talk", "约谈"
-    NOTICE = "notice", "通报"
-    ADJUST = "adjust", "调整"
+    ADMONITION = "admonition", "约谈"
+    CIRCULAR = "circular", "通报"
+    REASSIGNMENT = "reassignment", "调整"
 
 
 class RuleKind(models.TextChoices):
@@ -140,8 +140,9 @@ class Proposal(models.Model):
         return f"{self.unit.name} {self.get_subject_display()} {self.target.name}"
 
 
-class Action(models.Model):
-    """A confirmed action as it took place: when, who took part, what came of it."""
+class AccountabilityAction(models.Model):
+    """A confirmed accountability action (问责动作: 约谈, 通报, 调整) as it took place: when, who took part, what came
+    of it. The case-level ones (urge, supervision notice, cards) are the case's own events."""
 
     proposal = models.ForeignKey(Proposal, verbose_name="问责建议", on_delete=models.PROTECT, related_name="actions")
     kind = models.CharField("措施", max_length=16, choices=[c for c in ActionKind.choices if c[0] != "rectification"])
@@ -157,6 +158,7 @@ class Action(models.Model):
         verbose_name = "问责记录"
         verbose_name_plural = "问责记录"
         ordering = ["-held_on", "-id"]
+        db_table = "accountability_action"
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.held_on}"

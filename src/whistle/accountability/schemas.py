@@ -9,7 +9,7 @@ class DecisionIn(Schema):
 
 
 class ActionIn(Schema):
-    kind: str = Field(..., description="talk（约谈）、notice（通报）或 adjust（调整）")
+    kind: str = Field(..., description="admonition（约谈）、circular（通报）或 reassignment（调整）")
     held_on: dt.date
     participants: str = Field(..., max_length=300)
     outcome: str = Field(..., max_length=2000)

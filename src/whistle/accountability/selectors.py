@@ -11,7 +11,7 @@ from whistle.org.scopes import READ_ALL_ROLES, Actor
 from whistle.ratings.models import Cadre
 from whistle.ratings.selectors import rating_summary
 
-from .models import Action, Proposal
+from .models import AccountabilityAction, Proposal
 
 READ_ROLES = {Role.COORDINATOR, Role.LEADER, Role.UNIT_ADMIN, *READ_ALL_ROLES}
 
@@ -44,9 +44,9 @@ def proposal_get(actor: Actor, proposal_id: int) -> Proposal:
     return proposal
 
 
-def action_list(actor: Actor) -> QuerySet[Action]:
+def action_list(actor: Actor) -> QuerySet[AccountabilityAction]:
     return (
-        Action.objects.filter(_scope_q(actor, "proposal__"))
+        AccountabilityAction.objects.filter(_scope_q(actor, "proposal__"))
         .select_related("proposal__unit", "proposal__cadre", "proposal__window", "recorded_by__membership")
         .order_by("-held_on", "-id")
     )
@@ -62,7 +62,7 @@ def cadre_record(actor: Actor, cadre_id: int) -> dict:
         "summary": rating_summary(cadre),
         "proposals": list(Proposal.objects.filter(cadre=cadre).select_related("rule", "unit").order_by("-created_at")),
         "actions": list(
-            Action.objects.filter(proposal__cadre=cadre)
+            AccountabilityAction.objects.filter(proposal__cadre=cadre)
             .select_related("recorded_by__membership")
             .order_by("-held_on", "-id")
         ),

@@ -12,10 +12,10 @@ from whistle.core.errors import Conflict, Invalid, NotFound
 from whistle.org.models import Role
 from whistle.org.scopes import Actor
 
-from .models import Action, ActionKind, Proposal, ProposalState
+from .models import AccountabilityAction, ActionKind, Proposal, ProposalState
 
 DECISIONS = {"confirm": ProposalState.CONFIRMED, "dismiss": ProposalState.DISMISSED}
-RECORDABLE = {ActionKind.TALK, ActionKind.NOTICE, ActionKind.ADJUST}
+RECORDABLE = {ActionKind.ADMONITION, ActionKind.CIRCULAR, ActionKind.REASSIGNMENT}
 
 
 def _text(value, field: str, label: str, max_length: int) -> str:
@@ -82,13 +82,17 @@ def action_record(
     participants: str,
     outcome: str,
     now: dt.datetime | None = None,
-) -> Action:
+) -> AccountabilityAction:
     """约谈 / 通报 / 调整 as it happened, on a confirmed proposal: date (not in the future), participants, outcome."""
     now = now or timezone.now()
     with transaction.atomic():
         proposal = _locked_proposal(actor, proposal_id)
         if kind not in RECORDABLE:
-            raise Invalid("措施须为 talk（约谈）、notice（通报）或 adjust（调整）", code="invalid_kind", field="kind")
+            raise Invalid(
+                "措施须为 admonition（约谈）、circular（通报）或 reassignment（调整）",
+                code="invalid_kind",
+                field="kind",
+            )
         held_on = _date(held_on, "held_on")
         if held_on > timezone.localtime(now).date():
             raise Invalid("日期不能晚于今天", code="held_on_in_future", field="held_on")
@@ -96,7 +100,7 @@ def action_record(
         outcome = _text(outcome, "outcome", "结果", 2000)
         if proposal.state != ProposalState.CONFIRMED:
             raise Conflict("只有已确认的问责建议才能登记措施", code="proposal_not_confirmed")
-        return Action.objects.create(
+        return AccountabilityAction.objects.create(
             proposal=proposal,
             kind=kind,
             held_on=held_on,

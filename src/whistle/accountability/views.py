@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from whistle.core import sheets
 from whistle.core.errors import Problem
-from whistle.web.views import page
+from whistle.pagekit import page
 
 from . import selectors, services
 from .models import ActionKind, ProposalState, Rule

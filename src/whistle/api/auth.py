@@ -14,7 +14,6 @@ from ninja import Field, Router, Schema
 from ninja.responses import Status
 from ninja.security import HttpBearer
 
-from whistle.cases.schemas import TokenIn, TokenOut
 from whistle.core.errors import Forbidden
 from whistle.org.scopes import Actor
 from whistle.org.services import (
@@ -62,6 +61,18 @@ class Session:
 
 
 router = Router(tags=["auth"])
+
+
+class TokenIn(Schema):
+    username: str
+    password: str
+    name: str = ""
+
+
+class TokenOut(Schema):
+    token: str
+    token_type: str = "Bearer"
+    expires_at: dt.datetime | None
 
 
 class TokenInfo(Schema):

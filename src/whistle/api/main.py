@@ -1,4 +1,7 @@
-"""The JSON API under /api/v1, OpenAPI at /api/docs. Errors are RFC 9457 problem+json."""
+"""The JSON API under /api/v1, OpenAPI at /api/docs. Errors are RFC 9457 problem+json.
+
+The composition root of the API: each app's `api.py` `router` is mounted here (one line per app, at the end);
+nothing below imports this module."""
 
 import json
 import math
@@ -6,18 +9,16 @@ import math
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
-from ninja import Field, NinjaAPI, Query, Router
+from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
 from whistle.accountability.api import router as accountability_router
-from whistle.api.pages import PageFilter, page_of
 from whistle.cases.api import router as cases_router
-from whistle.cases.schemas import EnterprisePage, UnitOut
 from whistle.core.errors import Invalid, NotAuthenticated, Problem
 from whistle.dashboard.api import router as metrics_router
-from whistle.enterprises.selectors import enterprise_list
-from whistle.org.models import Unit
+from whistle.enterprises.api import router as enterprises_router
+from whistle.org.api import router as org_router
 from whistle.patronage.api import router as patronage_router
 
 from .auth import BearerToken, Session
@@ -188,64 +189,9 @@ def on_too_big(request, exc):
     )
 
 
-org_router = Router(tags=["organisation"])
-
-
-@org_router.get("/units", response=list[UnitOut], summary="单位列表")
-def list_units(request, level: str | None = None, kind: str | None = None):
-    qs = Unit.objects.filter(is_active=True).select_related("parent").order_by("path")
-    if level:
-        qs = qs.filter(level=level)
-    if kind:
-        qs = qs.filter(kind=kind)
-    return [
-        {
-            "code": u.code,
-            "name": u.name,
-            "level": u.level,
-            "kind": u.kind,
-            "parent": u.parent.code if u.parent_id else None,
-        }
-        for u in qs
-    ]
-
-
-class EnterpriseFilter(PageFilter):
-    q: str | None = Field(None, max_length=120)
-    county: str | None = None
-
-
-@org_router.get("/enterprises", response=EnterprisePage, summary="企业列表（按权限范围）")
-def list_enterprises(request, filters: Query[EnterpriseFilter]):
-    qs = enterprise_list(request.actor, q=filters.q, county=filters.county)
-    return page_of(
-        qs,
-        filters,
-        lambda e: {
-            "uscc": e.uscc,
-            "name": e.name,
-            "county": e.county.code,
-            "industry": e.industry,
-            "above_scale": e.above_scale,
-            "is_key": e.is_key,
-        },
-    )
-
-
-@org_router.get("/me", summary="当前用户")
-def me(request):
-    actor = request.actor
-    return {
-        "username": actor.user.get_username(),
-        "name": actor.label,
-        "role": actor.role,
-        "unit": actor.unit.code if actor.unit else None,
-        "enterprise": actor.enterprise_id,
-    }
-
-
 api.add_router("/auth", auth_router)
 api.add_router("/", org_router)
+api.add_router("/", enterprises_router)
 api.add_router("/", cases_router)
 api.add_router("/metrics", metrics_router)
 api.add_router("/patronage", patronage_router)

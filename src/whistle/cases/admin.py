@@ -36,8 +36,7 @@ class CaseEventInline(admin.TabularInline):
     model = CaseEvent
     extra = 0
     can_delete = False
-    fields = ["seq_", "action_", "from_state_", "to_state_", "actor_", "at_", "payload_"]
-    readonly_fields = fields
+    fields = readonly_fields = ("seq_", "action_", "from_state_", "to_state_", "actor_", "at_", "payload_")
     verbose_name = "办理记录"
     verbose_name_plural = "办理记录（只读，哈希链保护）"
 

@@ -10,8 +10,8 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 from pydantic import field_validator
 
-from whistle.api.pages import PageFilter, page_of
 from whistle.core.errors import Invalid
+from whistle.core.paging import PageFilter, page_of
 from whistle.enterprises.selectors import enterprise_get
 from whistle.enterprises.services import clean_uscc
 from whistle.org.models import Role, Unit
@@ -51,7 +51,7 @@ def case_summary(case: Case, now: dt.datetime) -> dict:
         "card": case.card,
         "county": _unit(case.county),
         "lead_unit": _unit(case.lead_unit),
-        "enterprise": case.enterprise.name if case.enterprise_id else None,
+        "enterprise": case.enterprise.name if case.enterprise else None,
         "submitted_at": _utc(case.submitted_at),
         "next_due_at": _utc(case.next_due_at),
         "overdue": bool(case.is_open and case.next_due_at and case.next_due_at < now),
@@ -63,7 +63,7 @@ def case_detail(actor: Actor, case: Case, *, fresh: bool = False) -> dict:
     created (`services.case_submit`): its events are the ones it wrote (`written_events`) and it has no assisting
     units or attachments yet, so nothing is read back."""
     now = timezone.now()
-    events = case.written_events if fresh else selectors.case_events(case)
+    events = case.written_events if fresh else selectors.case_events(case)  # type: ignore[attr-defined]
     if actor.role == Role.ENTERPRISE:
         events = requester_events(case, events, actor)  # no internal notes, no staff names (cases.visibility)
     body = case_summary(case, now)

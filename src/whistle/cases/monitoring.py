@@ -15,8 +15,8 @@ def oldest_due(now: dt.datetime) -> dt.datetime | None:
         Case.objects.filter(**{f"{column}__lte": now}).order_by(column).values_list(column, flat=True).first()
         for _, column in RULES
     ]
-    moments = [m for m in moments if m is not None]
-    return min(moments) if moments else None
+    due = [m for m in moments if m is not None]
+    return min(due) if due else None
 
 
 def gauges(now: dt.datetime):

@@ -107,39 +107,3 @@ class CasePage(Schema):
     page: int
     page_size: int
     items: list[CaseOut]
-
-
-class TokenIn(Schema):
-    username: str
-    password: str
-    name: str = ""
-
-
-class TokenOut(Schema):
-    token: str
-    token_type: str = "Bearer"
-    expires_at: dt.datetime | None
-
-
-class UnitOut(Schema):
-    code: str
-    name: str
-    level: str
-    kind: str
-    parent: str | None
-
-
-class EnterpriseOut(Schema):
-    uscc: str
-    name: str
-    county: str
-    industry: str
-    above_scale: bool
-    is_key: bool
-
-
-class EnterprisePage(Schema):
-    count: int
-    page: int
-    page_size: int
-    items: list[EnterpriseOut]

@@ -10,7 +10,7 @@ from whistle.core.errors import NotFound
 from whistle.org.models import Role
 from whistle.org.scopes import READ_ALL_ROLES, UNIT_ROLES, Actor
 
-from .models import Case, CaseEvent, pk_from_number
+from .models import Case, CaseEvent, Category, pk_from_number
 
 Assisting = Case.assisting_units.through
 
@@ -92,3 +92,29 @@ def case_get(actor: Actor, number: str, *, for_update: bool = False) -> Case:
 
 def case_events(case: Case) -> QuerySet[CaseEvent]:
     return case.events.order_by("seq")
+
+
+def category_choices(query: str = "") -> list:
+    """Active categories grouped under their top level; a query keeps the matches (name, keywords, description)."""
+    categories = list(
+        Category.objects.filter(is_active=True, is_public=True).only(
+            "pk", "code", "name", "parent_id", "keywords", "description"
+        )
+    )
+    by_pk = {c.pk: c for c in categories}
+
+    def top(c):
+        while c.parent_id in by_pk:
+            c = by_pk[c.parent_id]
+        return c
+
+    def depth(c):
+        return 0 if c.parent_id not in by_pk else 1 + depth(by_pk[c.parent_id])
+
+    terms = query.split()
+    groups: dict[int, list] = {}
+    for c in sorted(categories, key=lambda c: c.code):
+        haystack = f"{c.name} {c.keywords} {c.description} {top(c).name}"
+        if all(t in haystack for t in terms):
+            groups.setdefault(top(c).pk, []).append((c.code, "　" * depth(c) + c.name))
+    return [(by_pk[pk].name, options) for pk, options in sorted(groups.items(), key=lambda g: by_pk[g[0]].code)]

@@ -70,7 +70,7 @@ def _people(case, events: list, viewer) -> tuple[set, dict]:
         for m in Membership.objects.filter(user_id__in=actor_ids).select_related("unit"):
             if case.enterprise_id and m.enterprise_id == case.enterprise_id:
                 own.add(m.user_id)
-            elif m.unit_id:
+            elif m.unit is not None:
                 units[m.user_id] = m.unit.display_name
     return own, units
 

@@ -25,6 +25,7 @@ import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from django.apps import apps
 from django.conf import settings
@@ -82,7 +83,10 @@ def _client_major(program: str) -> int:
             f"找不到 {program}：请安装与数据库服务器同一大版本的 PostgreSQL 客户端（如 apt-get install postgresql-client-15）"
         )
     out = subprocess.run([program, "--version"], capture_output=True, text=True, check=True).stdout
-    return int(re.search(r"(\d+)(?:\.\d+)?", out).group(1))
+    found = re.search(r"(\d+)(?:\.\d+)?", out)
+    if found is None:
+        raise BackupError(f"无法识别 {program} 的版本：{out.strip()}")
+    return int(found.group(1))
 
 
 def check_pg_client(program: str) -> tuple[int, int]:
@@ -105,7 +109,12 @@ def backup(target: Path) -> dict:
     tables = _tables()
     if connection.vendor == "postgresql":
         client, server = check_pg_client("pg_dump")
-        database = {"vendor": "postgresql", "server_major": server, "pg_dump_major": client, "file": PG_DUMP}
+        database: dict[str, Any] = {
+            "vendor": "postgresql",
+            "server_major": server,
+            "pg_dump_major": client,
+            "file": PG_DUMP,
+        }
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             cursor.execute("SELECT pg_export_snapshot()")

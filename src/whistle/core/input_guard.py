@@ -147,7 +147,7 @@ def drain(request, response) -> None:
     stream = getattr(request, "_stream", None)
     if not isinstance(stream, LimitedStream):
         return
-    remaining = stream.limit - stream._pos
+    remaining = stream.limit - stream._pos  # type: ignore[attr-defined]  # Django's own count; not in the stubs
     if remaining <= 0:
         return
     if remaining > DRAIN_MAX_BYTES:

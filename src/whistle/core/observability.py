@@ -262,7 +262,7 @@ def readyz(request):
     response = JsonResponse(
         {"ready": ready, "checks": checks}, status=200 if ready else 503, json_dumps_params={"ensure_ascii": False}
     )
-    response._has_been_logged = True  # the request line says 503; Django need not add an error for each probe
+    response._has_been_logged = True  # type: ignore[attr-defined]  # the request line says 503; Django need not add an error for each probe
     return response
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 from .errors import Invalid
 
 YEAR_MIN, YEAR_MAX = 2000, 2100
-PAGE_MAX = 100_000  # deeper than anyone pages (api.pages.MAX_PAGE)
+PAGE_MAX = 100_000  # deeper than anyone pages (core.paging.MAX_PAGE)
 
 
 def parse_year(value, field: str = "year") -> int:

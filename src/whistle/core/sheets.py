@@ -18,7 +18,7 @@ import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import IO
+from typing import IO, Any
 
 import xlsxwriter
 from django.utils import timezone
@@ -52,7 +52,7 @@ class Sheet:
         self.book, self.name, self.header, self.max_rows, self.widths = book, name, list(header), max_rows, widths or {}
         self.part = 0
         self.parts = parts
-        self.ws = None
+        self.ws: Any = None  # an xlsxwriter Worksheet, from the first _next_part on
         self.r = 0
         self._next_part()
 
@@ -145,7 +145,9 @@ def workbook(sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence]]]) ->
     book = Book()
     for name, header, rows in sheets:
         book.table(name, header, rows)
-    return book.close()
+    data = book.close()
+    assert data is not None  # Book() writes to memory
+    return data
 
 
 # ---- CSV -------------------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from whistle.cases.models import State
 from whistle.core.months import add_months, last_complete_month, month_bounds, month_of
 from whistle.org.models import Unit
 from whistle.org.scopes import Actor
+from whistle.org.selectors import counties_for
 
 from . import metrics, rollup
 from .models import CaseMonthFact, MetricKind, RollupState
@@ -104,8 +105,6 @@ def _computed(actor: Actor, month: dt.date, now: dt.datetime, state: tuple | Non
 
 def compute(actor: Actor, month: dt.date, as_of: dt.datetime | None = None) -> dict:
     """Every figure of the cockpit that is the same for all leaders of the scope, from the rollups."""
-    from whistle.web.selectors import counties_for
-
     start, end = month_bounds(month)
     period = {
         "view": "all",
@@ -320,7 +319,7 @@ def _rankings(actor: Actor, month: dt.date, link) -> dict:
     result = ranking(actor, "county", month)
     # The lists are the city's (a county leader sees all of them); a name links to cases the actor may open.
     visible = {r["unit"] for r in result["rows"]}
-    for r in (*result["red"], *result["black"]):
+    for r in (*result["top_list"], *result["bottom_list"]):
         r["url"] = link(county=r["unit"]) if r["unit"] in visible else ""
     result["page_url"] = reverse("dashboard:rankings") + f"?class=county&month={month:%Y-%m}"
     return result

@@ -93,7 +93,7 @@ def _scores(rc: RankingClass, month: dt.date, defs, units: dict[int, Unit], sour
     return ranked + rest
 
 
-def red_and_black(ranked: list[dict], length: int) -> tuple[list[dict], list[dict]]:
+def top_and_bottom_lists(ranked: list[dict], length: int) -> tuple[list[dict], list[dict]]:
     """红榜 (best first) and 黑榜 (worst first) from the ranked rows in rank order.
 
     A unit is on one list at most: with fewer than twice `length` units ranked, each list takes at most half of
@@ -104,9 +104,9 @@ def red_and_black(ranked: list[dict], length: int) -> tuple[list[dict], list[dic
     if not size:
         return [], []
     top, bottom = ranked[0]["score"], ranked[-1]["score"]
-    red = [r for r in ranked[:size] if r["score"] > 0 and r["score"] > bottom]
-    black = [r for r in reversed(ranked[-size:]) if r["score"] < top]
-    return red, black
+    top_list = [r for r in ranked[:size] if r["score"] > 0 and r["score"] > bottom]
+    bottom_list = [r for r in reversed(ranked[-size:]) if r["score"] < top]
+    return top_list, bottom_list
 
 
 def ranking(actor: Actor, unit_class: str, month: dt.date, *, source: str = "rollup") -> dict:
@@ -142,7 +142,7 @@ def ranking(actor: Actor, unit_class: str, month: dt.date, *, source: str = "rol
         ):
             visible.append(r)
     ranked_all = [r for r in now_rows if r["rank"] is not None]
-    red, black = red_and_black(ranked_all, rc.list_length)
+    top_list, bottom_list = top_and_bottom_lists(ranked_all, rc.list_length)
     return {
         "class": rc.code,
         "class_name": rc.name,
@@ -165,7 +165,7 @@ def ranking(actor: Actor, unit_class: str, month: dt.date, *, source: str = "rol
         "rows": visible,
         # The lists are what the city publishes (the 通报 circulates them to every office), so an actor below the
         # city sees them whole, like the ranked count beside them; only the table rows are scoped.
-        "red": red,
-        "black": black,
+        "top_list": top_list,  # 红榜
+        "bottom_list": bottom_list,  # 黑榜
         "classes": [{"code": c.code, "name": c.name} for c in classes()],
     }

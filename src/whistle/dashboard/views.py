@@ -1,4 +1,4 @@
-"""Thin pages: the rankings page, its .xlsx, the rates .xlsx and the printable monthly assessment report."""
+"""Thin pages: the leader's cockpit (`/dashboard`), the rankings page, its .xlsx, the rates .xlsx and the printable monthly assessment report."""
 
 from __future__ import annotations
 
@@ -11,12 +11,43 @@ from django.utils import timezone
 from whistle.core import sheets
 from whistle.core.errors import Invalid
 from whistle.org.models import Role
-from whistle.web.views import page
+from whistle.pagekit import month_param, page
 
-from . import metrics, rankings, rollup
+from . import cockpit, metrics, rankings, rollup
 
 VIEW_ROLES = (Role.LEADER, Role.COORDINATOR, Role.AUDITOR, Role.SYSADMIN, Role.HANDLER, Role.UNIT_ADMIN)
 XLSX = sheets.XLSX
+COCKPIT_ROLES = (Role.LEADER, Role.COORDINATOR, Role.AUDITOR, Role.SYSADMIN)
+
+
+def _rate_row(r: dict) -> dict:
+    return {
+        "name": r["name"],
+        "code": r["code"],
+        **{c["code"]: c["value"] for c in r["rate_cells"]},
+        "urls": {c["code"]: c["url"] for c in r["rate_cells"]},
+    }
+
+
+@page(*COCKPIT_ROLES)
+def cockpit_page(request):
+    """The leader's cockpit (领导驾驶舱) over the actor's scope for one month: `cockpit.page` computes it from the
+    rollups and keeps it per scope and month, and its worker job keeps the current month warm."""
+    data = cockpit.page(request.actor, month_param(request))
+    charts = {
+        "state": [{"name": s["name"], "value": s["value"], "url": s["url"]} for s in data["states"] if s["value"]],
+        "trend": data["trend"],
+        # Both 三率 charts plot rates (per cent) with the same shape of row.
+        "unit": [_rate_row(r) for r in data["by_unit"]],
+        "rates": [_rate_row(r) for r in data["by_county"]],
+        "parts": data["shown"][:-1],
+        "labels": data["labels"],
+    }
+    return render(
+        request,
+        "dashboard/cockpit.html",
+        {**data, "charts": charts, "this_month": timezone.localdate().replace(day=1)},
+    )
 
 
 def _month(request):
@@ -102,9 +133,9 @@ def rankings_xlsx(request):
     defs = {d.code: d.name for d in metrics.definitions(active_only=False)}
     parts = [(p, defs.get(p, p)) for p in data["parts"]]
     header, rows = ranking_table(data, parts)
-    pick = {r["unit"] for r in data["red"]}, {r["unit"] for r in data["black"]}
-    red = [row for row in rows if row[1] in pick[0]]
-    black = sorted((row for row in rows if row[1] in pick[1]), key=lambda row: -row[0])
+    pick = {r["unit"] for r in data["top_list"]}, {r["unit"] for r in data["bottom_list"]}
+    top_list = [row for row in rows if row[1] in pick[0]]
+    bottom_list = sorted((row for row in rows if row[1] in pick[1]), key=lambda row: -row[0])
     note = [
         ["类别", data["class_name"]],
         ["月份", data["month"]],
@@ -115,7 +146,12 @@ def rankings_xlsx(request):
     ]
     return _xlsx(
         f"排名-{data['class_name']}-{data['month']}.xlsx",
-        [("排名", header, rows), ("红榜", header, red), ("黑榜", header, black), ("口径", ["项目", "内容"], note)],
+        [
+            ("排名", header, rows),
+            ("红榜", header, top_list),
+            ("黑榜", header, bottom_list),
+            ("口径", ["项目", "内容"], note),
+        ],
     )
 
 

@@ -96,8 +96,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
     readonly_fields = ["prefix_", "created_", "last_used_"]
 
     # These columns have no Chinese name on the model (a token is the auth engineer's); the admin names them.
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
         if "user" in form.base_fields:
             form.base_fields["user"].label = "用户"
         return form

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from .models import Membership, Role, Unit, UnitKind
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 UNIT_ROLES = {Role.HANDLER, Role.UNIT_ADMIN}
 READ_ALL_ROLES = {Role.AUDITOR, Role.SYSADMIN}
@@ -16,7 +20,7 @@ READ_ALL_ROLES = {Role.AUDITOR, Role.SYSADMIN}
 
 @dataclass(frozen=True)
 class Actor:
-    user: object | None
+    user: User | None
     membership: Membership | None
 
     @classmethod
@@ -66,12 +70,14 @@ class Actor:
 
     @property
     def label(self) -> str:
-        if self.is_system:
+        user = self.user
+        if user is None:
             return "系统"
-        name = (self.membership.display_name if self.membership else "") or self.user.get_username()
+        name = (self.membership.display_name if self.membership else "") or user.get_username()
         unit = self.unit
         if unit is not None:
             return f"{unit.display_name} {name}"
-        if self.membership and self.membership.enterprise_id:
-            return f"{self.membership.enterprise.name} {name}"
+        enterprise = self.membership.enterprise if self.membership and self.membership.enterprise_id else None
+        if enterprise is not None:
+            return f"{enterprise.name} {name}"
         return name

@@ -49,7 +49,7 @@ def client_address(request) -> str | None:
     return str(address)
 
 
-def _keys(username: str, address: str | None) -> list[tuple[str, str]]:
+def _keys(username: str, address: str | None) -> list[tuple[ThrottleScope, str]]:
     keys = [(ThrottleScope.ACCOUNT, keyed_hash("login-account:" + username))]
     if address:
         keys.append((ThrottleScope.ADDRESS, keyed_hash("login-address:" + address)))

@@ -13,12 +13,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from whistle.cases.models import Kind
+from whistle.cases.selectors import category_choices
 from whistle.core import sheets
 from whistle.core.errors import Invalid, Problem
 from whistle.enterprises.models import Enterprise
 from whistle.org.models import Membership, Role
-from whistle.web.forms import category_choices
-from whistle.web.views import page
+from whistle.pagekit import page
 
 from . import importing, selectors, services
 from .models import Project

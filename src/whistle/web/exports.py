@@ -30,6 +30,7 @@ from whistle.core.errors import Invalid, NotFound
 from whistle.core.rules import int_param
 from whistle.org.models import Role
 from whistle.org.scopes import Actor
+from whistle.org.selectors import counties_for, units_for
 
 from . import selectors as pages
 from .forms import LedgerFilterForm
@@ -92,9 +93,7 @@ def ledger_views(actor: Actor):
 
 
 def ledger_form(actor: Actor, data) -> LedgerFilterForm:
-    return LedgerFilterForm(
-        data, views=ledger_views(actor), counties=pages.counties_for(actor), units=pages.units_for(actor)
-    )
+    return LedgerFilterForm(data, views=ledger_views(actor), counties=counties_for(actor), units=units_for(actor))
 
 
 def _query(filters: dict) -> QueryDict:

@@ -12,6 +12,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from whistle.cases.models import Case, Category, Channel, EscalationLevel, Kind, Resolution, Satisfaction, State
+from whistle.cases.selectors import category_choices
 from whistle.cases.workflow import CONTACT_METHODS
 from whistle.core.errors import Problem
 from whistle.org.models import Role
@@ -67,32 +68,6 @@ class LoginForm(ProblemForm):
 
 
 # ---- raising a case ------------------------------------------------------------------------------
-
-
-def category_choices(query: str = "") -> list:
-    """Active categories grouped under their top level; a query keeps the matches (name, keywords, description)."""
-    categories = list(
-        Category.objects.filter(is_active=True, is_public=True).only(
-            "pk", "code", "name", "parent_id", "keywords", "description"
-        )
-    )
-    by_pk = {c.pk: c for c in categories}
-
-    def top(c):
-        while c.parent_id in by_pk:
-            c = by_pk[c.parent_id]
-        return c
-
-    def depth(c):
-        return 0 if c.parent_id not in by_pk else 1 + depth(by_pk[c.parent_id])
-
-    terms = query.split()
-    groups: dict[int, list] = {}
-    for c in sorted(categories, key=lambda c: c.code):
-        haystack = f"{c.name} {c.keywords} {c.description} {top(c).name}"
-        if all(t in haystack for t in terms):
-            groups.setdefault(top(c).pk, []).append((c.code, "　" * depth(c) + c.name))
-    return [(by_pk[pk].name, options) for pk, options in sorted(groups.items(), key=lambda g: by_pk[g[0]].code)]
 
 
 class CaseSubmitForm(ProblemForm):

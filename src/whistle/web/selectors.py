@@ -10,8 +10,10 @@ from django.utils import timezone
 
 from whistle.cases.models import Case, CaseEvent, Category, Channel, EscalationLevel, ExtensionState, State
 from whistle.cases.selectors import case_list
-from whistle.org.models import Level, Role, Unit, UnitKind
+from whistle.org.models import Level, Unit
 from whistle.org.scopes import Actor
+from whistle.org.selectors import handling_units
+from whistle.org.selectors import units_for as units_for  # web/views.py offers it as pages.units_for
 
 
 @dataclass(frozen=True)
@@ -165,30 +167,6 @@ def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time()))
 
 
-def counties_for(actor: Actor) -> QuerySet[Unit]:
-    """The counties an actor's filters may offer: all of them city-wide, else the one the actor sits in."""
-    qs = Unit.objects.filter(level=Level.COUNTY, parent__parent__isnull=True, is_active=True).exclude(
-        kind=UnitKind.DEPARTMENT
-    )
-    root = actor.scope_root
-    if actor.role in (Role.COORDINATOR, Role.LEADER) and root is not None and not actor.is_city_wide:
-        qs = qs.filter(path__startswith=root.path)
-    return qs.order_by("path")
-
-
-def units_for(actor: Actor) -> QuerySet[Unit]:
-    """Units that handle cases (never a coordination office), inside the actor's subtree when it has one."""
-    qs = handling_units()
-    root = actor.scope_root
-    if actor.role in (Role.COORDINATOR, Role.LEADER) and root is not None and not actor.is_city_wide:
-        qs = qs.filter(path__startswith=root.path)
-    return qs
-
-
-def handling_units() -> QuerySet[Unit]:
-    return Unit.objects.filter(is_active=True).exclude(kind=UnitKind.COORDINATION_OFFICE).order_by("path")
-
-
 def suggestable_units(case: Case) -> QuerySet[Unit]:
     """Where a returned case could go instead: the units of its county and the city's own units, not every
     unit of the city (a select of a thousand options is slow to render and to use)."""
@@ -211,14 +189,3 @@ def last_events(case_ids: list[int], action: str) -> dict[int, CaseEvent]:
     for event in CaseEvent.objects.filter(case_id__in=case_ids, action=action).order_by("case_id", "-seq"):
         found.setdefault(event.case_id, event)
     return found
-
-
-# ---- the leader's cockpit (领导驾驶舱) ----------------------------------------------------------------------
-
-
-def dashboard(actor: Actor, now: dt.datetime | None = None, month: dt.date | None = None) -> dict:
-    """The leader's cockpit over the actor's scope for one month (default: this month): `dashboard.cockpit`
-    computes it from the rollups, keeps it per scope and month, and its worker job keeps the current month warm."""
-    from whistle.dashboard.cockpit import page
-
-    return page(actor, month, now)

@@ -21,5 +21,4 @@ urlpatterns = [
     path("ledger.xlsx", views.ledger_export, name="ledger_export"),
     path("ledger/exports/<int:pk>", views.ledger_export_status, name="ledger_export_status"),
     path("ledger/exports/<int:pk>/file", views.ledger_export_file, name="ledger_export_file"),
-    path("dashboard", views.dashboard, name="dashboard"),
 ]

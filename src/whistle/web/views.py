@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -13,7 +11,6 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q
@@ -29,11 +26,10 @@ from whistle.cases.models import Card, State
 from whistle.cases.visibility import requester_events
 from whistle.cases.workflow import TRANSITIONS, allowed_actions
 from whistle.core import params
-from whistle.core.errors import Forbidden, Invalid, NotFound, Problem
-from whistle.core.months import last_complete_month
+from whistle.core.errors import Invalid, Problem
 from whistle.org.models import Role
-from whistle.org.scopes import Actor
 from whistle.org.services import login_check, password_change_required, password_set
+from whistle.pagekit import page
 
 from . import exports
 from . import selectors as pages
@@ -45,33 +41,6 @@ UNIT_ROLES = (Role.HANDLER, Role.UNIT_ADMIN)
 LEDGER_ROLES = (Role.COORDINATOR, Role.LEADER, Role.AUDITOR, Role.SYSADMIN, *UNIT_ROLES)
 # Actions a person came to the page to do; the first one allowed is shown open.
 PRIMARY_ACTIONS = ["dispatch", "accept", "contact", "opinion", "reply", "follow_up", "approve_extension", "assist_note"]
-
-
-def page(*roles):
-    """Signed in, with a role among `roles` (any role if none given); service refusals become 403/404 pages."""
-
-    def decorate(view):
-        @login_required
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            request.actor = actor = Actor.of(request.user)
-            if actor.role is None:
-                raise PermissionDenied("您的账号尚未分配角色，请联系系统管理员")
-            if roles and actor.role not in roles:
-                raise PermissionDenied("您的角色无权查看此页面")
-            if actor.membership.must_change_password:
-                # Marked after this session began (an administrator's choice): nothing else until it is changed.
-                return redirect("web:password")
-            try:
-                return view(request, *args, **kwargs)
-            except NotFound as problem:
-                raise Http404(problem.detail) from None
-            except Forbidden as problem:
-                raise PermissionDenied(problem.detail) from None
-
-        return wrapped
-
-    return decorate
 
 
 # ---- signing in --------------------------------------------------------------------------------------
@@ -171,7 +140,7 @@ def home(request):
     if role in UNIT_ROLES:
         return redirect("web:desk")
     if role == Role.LEADER:
-        return redirect("web:dashboard")
+        return redirect("dashboard:cockpit")
     if role == Role.COORDINATOR:
         return redirect(reverse("web:ledger") + "?view=queue")
     return redirect("web:ledger")
@@ -478,44 +447,4 @@ def ledger_export_file(request, pk):
         as_attachment=True,
         filename=job.download_name,
         content_type=exports.content_type(job.format),
-    )
-
-
-# ---- leader's dashboard ------------------------------------------------------------------------------
-
-COCKPIT_ROLES = (Role.LEADER, Role.COORDINATOR, Role.AUDITOR, Role.SYSADMIN)
-
-
-def _month_param(request) -> dt.date:
-    """`?month=YYYY-MM`; anything else (or a month in the future) is the last complete month."""
-    try:
-        month = params.parse_month(request.GET.get("month", ""))  # bounded: month=0001-01 was a 500
-    except Invalid:
-        month = None
-    return month if month and month <= timezone.localdate() else last_complete_month(timezone.now())
-
-
-def _rate_row(r: dict) -> dict:
-    return {
-        "name": r["name"],
-        "code": r["code"],
-        **{c["code"]: c["value"] for c in r["rate_cells"]},
-        "urls": {c["code"]: c["url"] for c in r["rate_cells"]},
-    }
-
-
-@page(*COCKPIT_ROLES)
-def dashboard(request):
-    data = pages.dashboard(request.actor, month=_month_param(request))
-    charts = {
-        "state": [{"name": s["name"], "value": s["value"], "url": s["url"]} for s in data["states"] if s["value"]],
-        "trend": data["trend"],
-        # Both 三率 charts plot rates (per cent) with the same shape of row.
-        "unit": [_rate_row(r) for r in data["by_unit"]],
-        "rates": [_rate_row(r) for r in data["by_county"]],
-        "parts": data["shown"][:-1],
-        "labels": data["labels"],
-    }
-    return render(
-        request, "web/dashboard.html", {**data, "charts": charts, "this_month": timezone.localdate().replace(day=1)}
     )
