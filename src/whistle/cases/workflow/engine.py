@@ -250,7 +250,7 @@ def apply(
     case: Case | str, action: str, actor: Actor, payload: dict | None = None, now: dt.datetime | None = None
 ) -> Case:
     """The one way to change a case: in one transaction, with the case row locked."""
-    from .selectors import case_get
+    from ..selectors import case_get
 
     with transaction.atomic():
         number = case.number if isinstance(case, Case) else case
