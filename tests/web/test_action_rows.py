@@ -2,10 +2,12 @@
 sentence are made from the row, so they cannot disagree with it."""
 
 import datetime as dt
+from io import StringIO
 
 import pytest
 from django import forms
 
+from tests.conftest import at
 from whistle.cases.models import CaseEvent
 from whistle.cases.workflow import FILES, TRANSITIONS, sentences
 from whistle.web.forms import ACTION_FORMS
@@ -30,13 +32,29 @@ def test_every_action_in_the_table_has_a_sentence_not_its_code(action):
         assert entry.text and action not in entry.text and action not in entry.detail
 
 
-def test_every_event_action_the_engine_can_write_reads_as_a_sentence(heze):
-    """The actions written so far by any path (the engine, the sweep, the seeders) are rows of the table."""
+def test_every_event_action_the_engine_writes_is_a_row_of_the_table(heze):
+    """The engine writes only rows of the table: it refuses any other action."""
     from tests.cases.flow import case_in
+    from whistle.cases import services
+    from whistle.core.errors import Invalid
 
-    case_in(heze, "replied")
+    case = case_in(heze, "replied")
     written = set(CaseEvent.objects.values_list("action", flat=True).distinct())
     assert written and written <= set(TRANSITIONS)
+    with pytest.raises(Invalid):
+        services.system_transition(case.number, "seed_state", {})
+
+
+def test_the_one_event_written_outside_the_table_reads_as_a_sentence():
+    """The set-wise generator of `whistle seed --cases N` (seed/bulk.py) writes `submit` and the synthetic
+    `seed_state`, which has its own sentence (`sentences.OUTSIDE_TABLE`)."""
+    from whistle.seed import bulk
+
+    bulk.generate_cases(40, seed=1, stdout=StringIO(), end=at(2025, 11, 3), enterprises=30)
+    assert set(CaseEvent.objects.values_list("action", flat=True).distinct()) == {"submit", "seed_state"}
+    assert set(sentences.OUTSIDE_TABLE) == {"seed_state"}
+    [entry] = timeline([_event("seed_state", {"synthetic": "合成数据"}, actor_id=None)])
+    assert entry.text == "合成数据：未逐步办理，直接置为当前状态"
 
 
 def test_rating_voided_reads_as_a_sentence_with_its_reason():

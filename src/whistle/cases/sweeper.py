@@ -43,7 +43,7 @@ RULES = [
     ("escalate", "escalate_at"),
 ]
 # The columns the sweep loads (a case is loaded with these only, not all 55 columns): those the rules read and
-# change. Which columns it writes back is not listed: it is what planning changed (`_changed`), derived for each
+# change. Which columns it writes back is not listed: it is what planning changed, derived for each
 # chunk as `workflow.apply_steps` derives it for one case, so a rule that comes to change another column writes it.
 READ = [
     "id",
@@ -73,6 +73,8 @@ READ_COLUMNS = [Case._meta.get_field(name).attname for name in READ]
 FIELDS = READ[1:]  # the columns of a case the sweep sees, all but its id (tests compare a swept case by them)
 # Every column a plan could change, by attribute name (a column not loaded that an effect sets is written too).
 CONCRETE = {f.attname: f for f in Case._meta.concrete_fields if not f.primary_key}
+WRITABLE = READ_COLUMNS[1:]
+READ_SET = frozenset(READ_COLUMNS)
 BATCH = 2000  # cases per sweep column per batch (a batch takes up to 4 × BATCH cases)
 WRITE_ROWS = 1000  # rows per UPDATE on SQLite: 1 + the columns written (at most 21 today) stay under its 32,766
 EVENT_COLUMNS = list(EventRow._fields)
@@ -137,12 +139,6 @@ def _plan_case(
             setattr(case, column, None)
 
 
-def _changed(case: Case, before: dict) -> set[str]:
-    """The columns planning changed on this case (a column loaded later and left as it was is not among them)."""
-    state = case.__dict__
-    return {a for a, v in state.items() if a in CONCRETE and (a not in before or before[a] != v)}
-
-
 def _batch(now: dt.datetime, counts: dict[str, int]) -> int:
     """One batch of due cases, all their due rules: returns how many cases it looked at."""
     system = Actor.system()
@@ -160,13 +156,20 @@ def _batch(now: dt.datetime, counts: dict[str, int]) -> int:
                 chunk = cases[start : start + CHUNK]
                 events: list[EventRow] = []
                 changed: set[str] = set()
+                unchanged = WRITABLE  # the loaded columns no case of the chunk has changed yet
                 for case in chunk:
-                    before = dict(case.__dict__)
+                    state = case.__dict__
+                    before, size = [state[a] for a in unchanged], len(state)
                     case_hooks: list = []
                     _plan_case(case, now, system, counts, events, case_hooks)
-                    changed |= _changed(case, before)
+                    grew = [a for a, value in zip(unchanged, before) if state[a] != value]
+                    if grew:
+                        changed.update(grew)
+                        unchanged = [a for a in unchanged if a not in changed]
+                    if len(state) != size:  # a column not loaded, set by an effect (or read: written unchanged)
+                        changed.update(a for a in state if a in CONCRETE and a not in READ_SET)
                     hooks.extend((hook, case) for hook in case_hooks)
-                _write_back(chunk, [CONCRETE[a] for a in sorted(changed, key=list(CONCRETE).index)])
+                _write_back(chunk, [f for a, f in CONCRETE.items() if a in changed])
                 _append_events(events)
         # After-save hooks (what the case row does not hold, e.g. assisting units), in order, once the cases and
         # events are written; no sweep rule has one today, the sweep runs them as the engine does.

@@ -31,9 +31,11 @@ def _when(iso: str | None) -> str:
 
 
 def _sentence(event: CaseEvent, following: CaseEvent | None) -> Entry | None:
-    """The sentence of the event's row (`Transition.sentence`); an event whose row is gone reads as its code."""
+    """The sentence of the event's row (`Transition.sentence`), or of an event written outside the table
+    (`sentences.OUTSIDE_TABLE`); an event whose row is gone reads as its code."""
     row = TRANSITIONS.get(event.action)
-    said = (row.sentence if row is not None else sentences.unknown)(event, following, _when)
+    sentence = row.sentence if row is not None else sentences.OUTSIDE_TABLE.get(event.action, sentences.unknown)
+    said = sentence(event, following, _when)
     return None if said is None else Entry(event.at, *said)
 
 
