@@ -25,6 +25,7 @@ from whistle.org.scopes import Actor
 
 from . import workflow
 from .models import Case, CaseAttachment, Category, Channel, IdempotencyRecord, Kind, SlaProfile
+from .selectors import case_get
 
 DESCRIPTION_MAX = 4000
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
@@ -298,8 +299,6 @@ def _attach(case: Case, actor: Actor, upload, content_type: str, name: str, now)
 
 def attachment_add(actor: Actor, number: str, upload, now: dt.datetime | None = None) -> CaseAttachment:
     """Attach a file to a case the actor may act on; recorded as an event so the timeline shows it."""
-    from .selectors import case_get
-
     if upload is None:
         raise Invalid("请选择文件", code="file_required", field="file")
     if upload.size > settings.WHISTLE_ATTACHMENT_MAX_BYTES:

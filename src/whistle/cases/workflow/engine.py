@@ -21,6 +21,7 @@ from whistle.org.scopes import UNIT_ROLES, Actor
 
 from .. import deadlines
 from ..models import Case, CaseEvent, Channel
+from ..selectors import case_get
 from ..signals import events_written
 from .base import (
     ASSISTING,
@@ -250,8 +251,6 @@ def apply(
     case: Case | str, action: str, actor: Actor, payload: dict | None = None, now: dt.datetime | None = None
 ) -> Case:
     """The one way to change a case: in one transaction, with the case row locked."""
-    from ..selectors import case_get
-
     with transaction.atomic():
         number = case.number if isinstance(case, Case) else case
         locked = case_get(actor, number, for_update=True)
