@@ -1,4 +1,8 @@
-"""Every write to cases: submission (any channel), transitions, attachments. One transaction each."""
+"""Every write to cases: submission (any channel), transitions, attachments. One transaction each.
+
+The one door: pages, the API and other apps change a case only through these functions (people's transitions
+through `case_transition`, the system's on another app's behalf through `system_transition`, files through
+`attachment_add` / `system_attachment_add`), which apply the rows of `cases.workflow`."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Subquery
+from django.db.models import Subquery
 from django.utils import timezone
 
 from whistle.core import uploads
@@ -20,7 +24,8 @@ from whistle.org.models import Level, Role, Unit, UnitKind
 from whistle.org.scopes import Actor
 
 from . import workflow
-from .models import Case, CaseAttachment, Category, Channel, DispatchRule, IdempotencyRecord, Kind, SlaProfile
+from .models import Case, CaseAttachment, Category, Channel, IdempotencyRecord, Kind, SlaProfile
+from .selectors import case_get
 
 DESCRIPTION_MAX = 4000
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
@@ -76,24 +81,6 @@ def _coordinate(value, name: str, low: int, high: int):
     if not number.is_finite() or not (low <= number <= high):
         raise Invalid("坐标超出范围", code="invalid_location", field=name)
     return number.quantize(Decimal("0.000001"))
-
-
-def route_for(case: Case) -> Unit | None:
-    """The dispatch catalogue: the case's category (or its nearest ancestor) × its county, else × any county."""
-    category = case.category
-    while category is not None:
-        # One statement: this category's rules for the case's county and for any county, with their units.
-        rules = {
-            r.area_id: r.unit
-            for r in DispatchRule.objects.filter(
-                Q(area_id=case.county_id) | Q(area__isnull=True), category=category
-            ).select_related("unit")
-        }
-        unit = rules.get(case.county_id) or rules.get(None)
-        if unit is not None and unit.is_active:
-            return unit
-        category = category.parent
-    return None
 
 
 def _request_hash(data: dict) -> str:
@@ -277,10 +264,41 @@ def case_transition(
     return workflow.apply(number, action, actor, payload, now)
 
 
+def system_transition(
+    case: Case | str, action: str, payload: dict | None = None, now: dt.datetime | None = None
+) -> Case:
+    """A transition the system takes on another app's behalf (ratings: a rectification's dispatch, its re-rating,
+    its end when the rating is voided): any row the system may take, with its follow-ons, in the caller's
+    transaction. A case given as a row must already be locked by the caller (`select_for_update`) or just created in
+    its transaction; a case given by number is locked here."""
+    transition = workflow.TRANSITIONS.get(action)
+    if transition is None or workflow.SYSTEM not in transition.actors:
+        raise Invalid(f"未知操作：{action}", code="unknown_action", field="action")
+    with transaction.atomic():
+        if not isinstance(case, Case):
+            case = Case.objects.select_for_update().get(number=case)
+        return workflow.apply_locked(case, action, Actor.system(), payload, now)
+
+
+def _attach(case: Case, actor: Actor, upload, content_type: str, name: str, now) -> CaseAttachment:
+    """The `attach` event (in the hash chain, on the timeline) and the stored file, on a case locked by the caller."""
+    if not case.is_open:
+        raise Conflict("工单已办结，不能再上传附件", code="invalid_state", field="file")
+    workflow.apply_locked(case, "attach", actor, {"name": name, "size": upload.size, "content_type": content_type}, now)
+    attachment = CaseAttachment(
+        case=case,
+        name=name,
+        size=upload.size,
+        content_type=content_type,
+        uploaded_by=None if actor.is_system else actor.user,
+    )
+    attachment.file.save(name, upload, save=False)
+    attachment.save()
+    return attachment
+
+
 def attachment_add(actor: Actor, number: str, upload, now: dt.datetime | None = None) -> CaseAttachment:
     """Attach a file to a case the actor may act on; recorded as an event so the timeline shows it."""
-    from .selectors import case_get
-
     if upload is None:
         raise Invalid("请选择文件", code="file_required", field="file")
     if upload.size > settings.WHISTLE_ATTACHMENT_MAX_BYTES:
@@ -289,14 +307,16 @@ def attachment_add(actor: Actor, number: str, upload, now: dt.datetime | None = 
     content_type, name = uploads.checked(upload, ATTACHMENT_TYPES)
     with transaction.atomic():
         case = case_get(actor, number, for_update=True)
-        if not case.is_open:
-            raise Conflict("工单已办结，不能再上传附件", code="invalid_state", field="file")
-        workflow.apply_locked(
-            case, "attach", actor, {"name": name, "size": upload.size, "content_type": content_type}, now
-        )
-        attachment = CaseAttachment(
-            case=case, name=name, size=upload.size, content_type=content_type, uploaded_by=actor.user
-        )
-        attachment.file.save(name, upload, save=False)
-        attachment.save()
+        return _attach(case, actor, upload, content_type, name, now)
+
+
+def system_attachment_add(
+    case: Case, upload, content_type: str, name: str, now: dt.datetime | None = None
+) -> CaseAttachment:
+    """A file that came with a case from another system (Open311 media), checked by the caller (`core.uploads`):
+    stored and recorded as the system's `attach` event, like a person's upload. The case is locked here."""
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        attachment = _attach(locked, Actor.system(), upload, content_type, name, now)
+    case.event_seq, case.last_event_hash = locked.event_seq, locked.last_event_hash
     return attachment

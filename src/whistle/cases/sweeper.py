@@ -3,7 +3,7 @@
 One pass per case (domain/rules.md §1, §8.2): a batch is the cases with any sweep column (`red_at`, `yellow_at`,
 `supervise_at`, `escalate_at`) due, found by the four partial indexes at once; each case is planned for all its due
 rules in turn (red card before yellow, then supervision, then escalation or the green channel), with the same workflow
-rows as any transition (`workflow.plan_row`), so a case is read, updated and index-maintained once however many rules
+rows as any transition (`workflow.plan_rows_with_follow_ons`: a rule's follow-ons and after-save hooks are taken too), so a case is read, updated and index-maintained once however many rules
 are due. The batch is written back chunk by chunk, one UPDATE of the cases and one INSERT of their events per CHUNK
 cases; on PostgreSQL in pipeline mode, so the server writes one chunk while the next is planned. Acting clears the
 column, so a second sweep finds nothing and writes nothing.
@@ -30,7 +30,7 @@ from whistle.org.scopes import Actor
 
 from .models import Case, CaseEvent, EscalationLevel
 from .signals import events_written
-from .workflow import EventRow, plan_row
+from .workflow import EventRow, plan_rows_with_follow_ons
 
 log = logging.getLogger("whistle.sweeper")
 
@@ -42,8 +42,16 @@ RULES = [
     ("supervise", "supervise_at"),
     ("escalate", "escalate_at"),
 ]
-# The columns the sweep writes back.
-FIELDS = [
+# The columns the sweep loads (a case is loaded with these only, not all 55 columns): those the rules read and
+# change. Which columns it writes back is not listed: it is what planning changed, derived for each
+# chunk as `workflow.apply_steps` derives it for one case, so a rule that comes to change another column writes it.
+READ = [
+    "id",
+    "opinion_at",
+    "dispatch_due_at",
+    "lead_unit",
+    "county",
+    "sla_profile",
     "state",
     "is_open",
     "card",
@@ -61,11 +69,14 @@ FIELDS = [
     "event_seq",
     "last_event_hash",
 ]
-# The columns the rules read, besides FIELDS: a case is loaded with these only, not all 55 columns.
-READ = ["id", "opinion_at", "dispatch_due_at", "lead_unit", "county", "sla_profile", *FIELDS]
 READ_COLUMNS = [Case._meta.get_field(name).attname for name in READ]
+FIELDS = READ[1:]  # the columns of a case the sweep sees, all but its id (tests compare a swept case by them)
+# Every column a plan could change, by attribute name (a column not loaded that an effect sets is written too).
+CONCRETE = {f.attname: f for f in Case._meta.concrete_fields if not f.primary_key}
+WRITABLE = READ_COLUMNS[1:]
+READ_SET = frozenset(READ_COLUMNS)
 BATCH = 2000  # cases per sweep column per batch (a batch takes up to 4 × BATCH cases)
-WRITE_ROWS = 1000  # rows per UPDATE on SQLite: 17 parameters each stays under its 32,766
+WRITE_ROWS = 1000  # rows per UPDATE on SQLite: 1 + the columns written (at most 21 today) stay under its 32,766
 EVENT_COLUMNS = list(EventRow._fields)
 EVENT_FIELDS = [name.removesuffix("_id") for name in EVENT_COLUMNS]  # case_id → the field "case"
 # Cases planned before their chunk is sent: in pipeline mode (PostgreSQL) the server writes a chunk while the next is
@@ -101,21 +112,26 @@ def _due_ids(now: dt.datetime) -> RawSQL:
     return RawSQL(" UNION ".join(parts), [moment] * len(parts))
 
 
-def _plan_case(case: Case, now: dt.datetime, system: Actor, counts: dict[str, int], events: list[EventRow]) -> None:
-    """Every rule due on this case, in RULES order, each seeing what the one before left."""
+def _plan_case(
+    case: Case, now: dt.datetime, system: Actor, counts: dict[str, int], events: list[EventRow], hooks: list
+) -> None:
+    """Every rule due on this case, in RULES order, each seeing what the one before left. A rule's step is taken
+    whole, as `workflow.apply_steps` takes it: its follow-ons are planned after it (as the system, each its own
+    event) and its after-save hooks run once the chunk is written."""
     for rule, column in RULES:
         moment = getattr(case, column)
         if moment is None or moment > now:
             continue
         try:
-            event, _ = plan_row(case, _action_for(rule, case), system, {}, now)
+            planned = plan_rows_with_follow_ons(case, _action_for(rule, case), system, {}, now, events, hooks)
         except Problem as refused:
             # A column left armed in a state the rule no longer applies to: disarm it, record nothing.
             log.warning("sweep %s skipped case %s: %s", rule, case.number, refused.detail)
             setattr(case, column, None)
             continue
-        events.append(event)
         counts[rule] += 1
+        for follow_on in planned[1:]:
+            counts[follow_on] = counts.get(follow_on, 0) + 1
         moment = getattr(case, column)
         if moment is not None and moment <= now:
             # Every rule clears or moves its column; should one not, disarm it rather than find the case again.
@@ -134,14 +150,31 @@ def _batch(now: dt.datetime, counts: dict[str, int]) -> int:
         ]
         if green:
             prefetch_related_objects(green, "lead_unit__leader", "county__leader", "county__parent__leader")
+        hooks: list[tuple] = []
         with _pipeline():
             for start in range(0, len(cases), CHUNK):
                 chunk = cases[start : start + CHUNK]
                 events: list[EventRow] = []
+                changed: set[str] = set()
+                unchanged = WRITABLE  # the loaded columns no case of the chunk has changed yet
                 for case in chunk:
-                    _plan_case(case, now, system, counts, events)
-                _write_back(chunk)
+                    state = case.__dict__
+                    before, size = [state[a] for a in unchanged], len(state)
+                    case_hooks: list = []
+                    _plan_case(case, now, system, counts, events, case_hooks)
+                    grew = [a for a, value in zip(unchanged, before) if state[a] != value]
+                    if grew:
+                        changed.update(grew)
+                        unchanged = [a for a in unchanged if a not in changed]
+                    if len(state) != size:  # a column not loaded, set by an effect (or read: written unchanged)
+                        changed.update(a for a in state if a in CONCRETE and a not in READ_SET)
+                    hooks.extend((hook, case) for hook in case_hooks)
+                _write_back(chunk, [f for a, f in CONCRETE.items() if a in changed])
                 _append_events(events)
+        # After-save hooks (what the case row does not hold, e.g. assisting units), in order, once the cases and
+        # events are written; no sweep rule has one today, the sweep runs them as the engine does.
+        for hook, case in hooks:
+            hook(case)
     return len(cases)
 
 
@@ -197,16 +230,15 @@ def _pipeline():
         yield
 
 
-def _write_back(cases: list[Case]) -> None:
-    """Save FIELDS of many cases in one statement.
+def _write_back(cases: list[Case], fields: list) -> None:
+    """Save `fields` (the columns planning changed) of many cases in one statement.
 
     Not `bulk_update`: it builds a CASE WHEN expression per row and field (14 s of Python for 1,306 rows). On
-    PostgreSQL one `UPDATE … FROM unnest(array, …)`: 17 array parameters sent in binary, whatever the number of
+    PostgreSQL one `UPDATE … FROM unnest(array, …)`: an array parameter per column sent in binary, whatever the number of
     rows; elsewhere a VALUES list per WRITE_ROWS rows.
     """
-    if not cases:
+    if not cases or not fields:
         return
-    fields = [Case._meta.get_field(name) for name in FIELDS]
     quote = connection.ops.quote_name
     table = quote(Case._meta.db_table)
     names = ["id"] + [f.column for f in fields]

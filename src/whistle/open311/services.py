@@ -20,8 +20,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from whistle.cases.models import Case, CaseAttachment, Category, Channel
-from whistle.cases.services import ATTACHMENT_TYPES, DESCRIPTION_MAX, case_submit
+from whistle.cases.models import Case, Category, Channel
+from whistle.cases.services import ATTACHMENT_TYPES, DESCRIPTION_MAX, case_submit, system_attachment_add
 from whistle.core import uploads
 from whistle.core.errors import Forbidden, Invalid, NotFound, Problem
 from whistle.core.hashing import keyed_hash
@@ -277,9 +277,8 @@ def request_create(integration: Integration, data: RequestIn, now: dt.datetime |
         if data.media is not None:
             upload = data.media
             content_type, name = media
-            attachment = CaseAttachment(case=case, name=name, size=upload.size, content_type=content_type)
-            attachment.file.save(name, upload, save=False)
-            attachment.save()
+            # Through the cases service: an `attach` event enters the case's hash chain, as for any upload.
+            attachment = system_attachment_add(case, upload, content_type, name, now)
         ServiceRequest.objects.create(
             case=case,
             integration=integration,

@@ -14,11 +14,10 @@ import hmac
 from django.db import transaction
 from django.utils import timezone
 
-from whistle.cases import workflow
 from whistle.cases.models import Case, CaseEvent, Resolution, Satisfaction, State
+from whistle.cases.services import system_transition
 from whistle.core.errors import Conflict, Invalid, NotFound
 from whistle.core.hashing import keyed_hash
-from whistle.org.scopes import Actor
 
 from .models import Level, Rating
 from .services import rating_submit
@@ -103,10 +102,9 @@ def rerate(token: str, *, level, comment: str = "", device: str, ip: str, now: d
             rating.target, level=level, comment=comment, device=device, ip=ip, now=now, rectify=False, rerate_of=rating
         )
         resolution, satisfaction = satisfaction_of(level)
-        workflow.apply_locked(
+        system_transition(
             case,
             "follow_up",
-            Actor.system(),
             {
                 "resolution": resolution,
                 "satisfaction": satisfaction,

@@ -12,9 +12,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from whistle.cases import workflow
 from whistle.cases.models import Category, Channel, Kind, SlaProfile
-from whistle.cases.services import case_submit, clean_phone
+from whistle.cases.services import case_submit, clean_phone, system_transition
 from whistle.core.errors import Conflict, Invalid, NotFound, Problem
 from whistle.core.hashing import keyed_hash
 from whistle.core.rules import int_param
@@ -245,7 +244,7 @@ def _open_rectification(rating: Rating, now: dt.datetime):
         cross_county=unit.county_id is None,
         now=now,
     )
-    return workflow.apply_locked(case, "dispatch", Actor.system(), {"unit": unit.pk}, now)
+    return system_transition(case, "dispatch", {"unit": unit.pk}, now)
 
 
 def _rectification_category() -> None:
@@ -337,7 +336,7 @@ def _close_rectification(rating: Rating, reason: str, now: dt.datetime) -> None:
 
     case = Case.objects.select_for_update().get(pk=rating.rectification_id)
     if case.is_open:
-        workflow.apply_locked(case, VOID_ACTION, Actor.system(), {"reason": reason[:500]}, now)
+        system_transition(case, VOID_ACTION, {"reason": reason[:500]}, now)
 
 
 def rating_review(actor: Actor, rating_id: int, decision: str, reason: str, now: dt.datetime | None = None) -> Rating:

@@ -147,7 +147,7 @@ class Generator:
         return user.pk, f"{prefix} {user.membership.display_name or user.username}"
 
     def _routes(self) -> dict[tuple[str, int], int | None]:
-        """The dispatch catalogue resolved for every (leaf category, county), as `services.route_for` does."""
+        """The dispatch catalogue resolved for every (leaf category, county), as `cases.routing.route_for` does."""
         rules = {(r.category_id, r.area_id): r.unit_id for r in DispatchRule.objects.all()}
         routes = {}
         for code in self.categories.items:

@@ -6,6 +6,14 @@ step. One event loop interleaves all cases with the deadline sweeper (twice a si
 supervision notices, escalation to the city and the green channel happen as they would in production, and
 every event chain is the one the workflow writes. Cases whose next step falls after "now" stay where
 they are: that is what leaves recent cases in every open state.
+
+Submissions go through `cases.services.case_submit`. The steps after it take a documented bulk path: the engine's
+own planning (`workflow.plan_with_follow_ons`, the checks of state, relation, guards and payload that
+`cases.services` applies) on the simulation's copy of the case, the writes batched by `flush`, which sends
+`events_written` like every writer of events. It skips the services' scope look-up and row lock (the simulated
+actors are in scope by construction, and nobody else writes during a seed). `through_services=True` plays the same
+history through `cases.services` instead (a person's `case_transition`, the system's `system_transition`):
+tests/seed/test_history_paths.py plays both and finds the same events, and chains that verify.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from django.utils import timezone
 
 from whistle.cases import services, sweeper, workflow
 from whistle.cases.models import Case, CaseEvent, Channel, Resolution, Satisfaction, State
+from whistle.cases.signals import events_written
 from whistle.core import calendar
 from whistle.core.errors import Problem
 from whistle.enterprises.models import Enterprise
@@ -95,8 +104,11 @@ def _route(code: str) -> str | None:
 
 
 class Simulation:
-    def __init__(self, heze: Heze, rng: random.Random, start: dt.datetime, end: dt.datetime):
+    def __init__(
+        self, heze: Heze, rng: random.Random, start: dt.datetime, end: dt.datetime, *, through_services: bool = False
+    ):
         self.heze, self.rng, self.start, self.end = heze, rng, start, end
+        self.through_services = through_services
         self.units_by_id = heze.units_by_id
         self.queue: list = []
         self.order = itertools.count()
@@ -140,6 +152,8 @@ class Simulation:
         `apply` would look the case up through the actor's scope and write it at once; over a year of cases
         that triples the time, and the simulated actors are in scope by construction.
         """
+        if self.through_services:
+            return self.act_through_services(case, action, user, payload, at)
         current = self.cases.get(case.pk)
         if current is None:
             current = self.cases[case.pk] = Case.objects.select_related("sla_profile").get(pk=case.pk)
@@ -150,6 +164,19 @@ class Simulation:
             # `plan` refuses before it changes anything.
             self.skipped[action] += 1
         return current
+
+    def act_through_services(self, case: Case, action: str, user, payload: dict, at: dt.datetime) -> Case:
+        """The same step through the one door: scope look-up, row lock and write at once."""
+        try:
+            if user is None:
+                case = services.system_transition(case.number, action, payload, at)
+            else:
+                case = services.case_transition(self.actor(user), case.number, action, payload, at)
+        except Problem:
+            self.skipped[action] += 1
+            case = Case.objects.get(pk=case.pk)
+        self.cases[case.pk] = case
+        return case
 
     def apply(self, case: Case, action: str, actor: Actor, payload: dict, at: dt.datetime) -> None:
         """`workflow.apply_locked` with the case and event writes deferred."""
@@ -163,6 +190,8 @@ class Simulation:
         for case in self.dirty.values():
             case.save()
         CaseEvent.objects.bulk_create(self.events, batch_size=500)
+        if self.events:
+            events_written.send(sender=Case, events=list(self.events))
         self.dirty.clear()
         self.events.clear()
 
@@ -522,10 +551,13 @@ def day_start(moment: dt.datetime) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(timezone.localtime(moment).date(), dt.time(0, 0)))
 
 
-def generate_history(heze: Heze, *, cases: int = 1500, seed: int = 1, end: dt.datetime | None = None) -> dict:
-    """Raise `cases` cases over the year before `end` (default: today 00:00) and play them through."""
+def generate_history(
+    heze: Heze, *, cases: int = 1500, seed: int = 1, end: dt.datetime | None = None, through_services: bool = False
+) -> dict:
+    """Raise `cases` cases over the year before `end` (default: today 00:00) and play them through (see the module
+    docstring for `through_services`)."""
     end = day_start(end or timezone.now())
-    sim = Simulation(heze, random.Random(seed), end - dt.timedelta(days=365), end)
+    sim = Simulation(heze, random.Random(seed), end - dt.timedelta(days=365), end, through_services=through_services)
     per_state = max(1, cases // 300)
     showcase = [state for state in SHOWCASE_STATES for _ in range(per_state)][:cases]
     plans = [sim.plan(sim.submission_time()) for _ in range(cases - len(showcase))]

@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 
 from whistle.cases.models import Case, Category, Channel, EscalationLevel, Kind, Resolution, Satisfaction, State
 from whistle.cases.selectors import category_choices
-from whistle.cases.workflow import CONTACT_METHODS
+from whistle.cases.workflow import TRANSITIONS, Field, Transition
 from whistle.core.errors import Problem
 from whistle.org.models import Role
 
@@ -134,175 +134,77 @@ def unit_choices(units) -> list:
     return [("", "请选择单位")] + [(u.code, u.name) for u in units]
 
 
-class AcceptForm(ActionForm):
-    submit_label = "签收"
+def _leader_choices() -> list:
+    leaders = get_user_model().objects.filter(membership__role=Role.LEADER).select_related("membership__unit")
+    return [("", "默认领导")] + [
+        (u.pk, f"{u.membership.display_name or u.username}（{u.membership.unit.name}）") for u in leaders
+    ]
 
 
-class ReturnForm(ActionForm):
-    submit_label = "退单"
-    reason = forms.CharField(label="退单理由", widget=textarea(3), max_length=500)
-    suggested_unit = forms.ChoiceField(label="建议承办单位")
-
-    def __init__(self, *args, units=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["suggested_unit"].choices = unit_choices(units)
-
-
-class ContactForm(ActionForm):
-    submit_label = "记录联系"
-    method = forms.ChoiceField(
-        label="联系方式", choices=list(CONTACT_METHODS.items()), initial="phone", widget=forms.RadioSelect
-    )
-    note = forms.CharField(label="联系情况", widget=textarea(3), required=False, max_length=1000)
-
-
-class OpinionForm(ActionForm):
-    submit_label = "提交答复意见"
-    opinion = forms.CharField(label="答复意见", widget=textarea(4), max_length=4000)
-
-
-class ExtensionRequestForm(ActionForm):
-    submit_label = "申请延期"
-    reason = forms.CharField(label="延期理由", widget=textarea(3), max_length=500)
+def form_field(row: Transition, spec: Field) -> forms.Field:
+    """The form field for one input of a row; required exactly when the row requires it."""
+    common = {"label": spec.label, "required": row.field_required(spec), "help_text": spec.help_text}
+    if spec.initial is not None:
+        common["initial"] = spec.initial
+    match spec.kind:
+        case "text":
+            return forms.CharField(widget=textarea(spec.rows), max_length=spec.max_length, **common)
+        case "choice":
+            widget = forms.RadioSelect if spec.radio else None
+            return forms.ChoiceField(choices=list(spec.choices), widget=widget, **common)
+        case "unit" | "leader":
+            return forms.ChoiceField(**common)  # choices per page: the units of the actor's sight, the leaders
+        case "units":
+            return forms.MultipleChoiceField(**common)
+        case "flag":
+            return forms.BooleanField(**common)
+        case "files":
+            return MultipleFileField(**common)
+    raise ValueError(f"unknown field kind {spec.kind!r} in row {row.action!r}")
 
 
-class ExtensionApproveForm(ActionForm):
-    submit_label = "批准延期"
-    note = forms.CharField(label="审批意见", widget=textarea(2), required=False, max_length=500)
+class RowForm(ActionForm):
+    """The form of one row of the workflow table (`row`): its fields, required as the row requires them, and the
+    choices that depend on the page (units, leaders, the resolutions the actor may record)."""
 
-
-class ExtensionRejectForm(ActionForm):
-    submit_label = "驳回延期"
-    reason = forms.CharField(label="驳回理由", widget=textarea(2), max_length=500)
-
-
-class ReplyForm(ActionForm):
-    submit_label = "办结回复"
-    content = forms.CharField(label="办理结果", widget=textarea(5), max_length=4000)
-    files = MultipleFileField(label="附件（照片、文书）")
-
-
-class FollowUpForm(ActionForm):
-    submit_label = "提交评价"
-    resolution = forms.ChoiceField(label="问题是否解决", widget=forms.RadioSelect)
-    satisfaction = forms.ChoiceField(
-        label="满意程度", choices=Satisfaction.choices, widget=forms.RadioSelect, required=False
-    )
-    comment = forms.CharField(label="评价意见", widget=textarea(3), required=False, max_length=1000)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        choices = Resolution.choices
-        if self.actor is None or self.actor.role != Role.COORDINATOR:
-            choices = [c for c in choices if c[0] != Resolution.UNREACHABLE]
-        self.fields["resolution"].choices = choices
-
-
-class NoteForm(ActionForm):
-    note = forms.CharField(label="内容", widget=textarea(3), max_length=2000)
-
-
-class AssistNoteForm(NoteForm):
-    submit_label = "提交协办意见"
-
-
-class CommentForm(NoteForm):
-    submit_label = "补充说明"
-
-
-class UrgeForm(ActionForm):
-    submit_label = "催办"
-    note = forms.CharField(label="催办内容", widget=textarea(2), required=False, max_length=500, initial="请抓紧办理")
-
-
-class SuperviseForm(ActionForm):
-    submit_label = "发出督办单"
-    reason = forms.CharField(label="督办事由", widget=textarea(2), max_length=500)
-
-
-class EscalateForm(ActionForm):
-    submit_label = "提级至市级协调"
-    reason = forms.CharField(label="提级理由", widget=textarea(2), max_length=500)
-
-
-class GreenChannelForm(ActionForm):
-    submit_label = "转入绿色通道"
-    leader = forms.ChoiceField(label="领办领导", required=False, help_text="不选则由主办单位或属地的负责领导领办")
-    reason = forms.CharField(label="理由", widget=textarea(2), max_length=500)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        leaders = get_user_model().objects.filter(membership__role=Role.LEADER).select_related("membership__unit")
-        self.fields["leader"].choices = [("", "默认领导")] + [
-            (u.pk, f"{u.membership.display_name or u.username}（{u.membership.unit.name}）") for u in leaders
-        ]
-
-
-class DispatchForm(ActionForm):
-    submit_label = "派单"
-    unit = forms.ChoiceField(label="主办单位")
-    assisting_units = forms.MultipleChoiceField(label="协办单位", required=False, help_text="可多选（按住Ctrl或长按）")
-    complex = forms.BooleanField(label="复杂事项（办结时限30个工作日）", required=False)
+    row: Transition
 
     def __init__(self, *args, units=(), **kwargs):
         super().__init__(*args, **kwargs)
-        choices = unit_choices(units)
-        self.fields["unit"].choices = choices
-        self.fields["assisting_units"].choices = choices[1:]
-        if self.case is not None and not self.is_bound:
-            self.initial["complex"] = self.case.is_complex
+        for spec in self.row.fields:
+            field = self.fields[spec.name]
+            if spec.kind == "unit":
+                field.choices = unit_choices(units)
+            elif spec.kind == "units":
+                field.choices = unit_choices(units)[1:]
+            elif spec.kind == "leader":
+                field.choices = _leader_choices()
+            if spec.initial_from and self.case is not None and not self.is_bound:
+                self.initial[spec.name] = getattr(self.case, spec.initial_from)
+        if "resolution" in self.fields and (self.actor is None or self.actor.role != Role.COORDINATOR):
+            # 无法联系 is the office's to record (the follow_up effect refuses it from anyone else).
+            self.fields["resolution"].choices = [
+                c for c in self.fields["resolution"].choices if c[0] != Resolution.UNREACHABLE
+            ]
 
     def payload(self) -> dict:
         data = super().payload()
-        data["complex"] = self.cleaned_data.get("complex", False)
+        for spec in self.row.fields:
+            if spec.kind == "flag":  # a box left unticked says no
+                data[spec.name] = self.cleaned_data.get(spec.name, False)
         return data
 
 
-class RedispatchForm(ActionForm):
-    """改派: the office moves a case from the unit it was wrongly sent to (cases.workflow row `redispatch`)."""
-
-    submit_label = "改派"
-    unit = forms.ChoiceField(label="改派至")
-    reason = forms.CharField(label="改派理由", widget=textarea(2), max_length=500)
-
-    def __init__(self, *args, units=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["unit"].choices = unit_choices(units)
+def row_form(row: Transition) -> type[RowForm]:
+    attrs = {spec.name: form_field(row, spec) for spec in row.fields}
+    attrs.update(row=row, submit_label=row.button, __doc__=f"The form of the workflow row `{row.action}`.")
+    return type(f"{row.action.title().replace('_', '')}Form", (RowForm,), attrs)
 
 
-class AttachForm(ActionForm):
-    submit_label = "上传"
-    files = MultipleFileField(label="选择文件", required=True)
-
-
-class WithdrawForm(ActionForm):
-    submit_label = "撤回诉求"
-    reason = forms.CharField(label="撤回原因", widget=textarea(2), max_length=500)
-
-
-ACTION_FORMS: dict[str, type[ActionForm]] = {
-    "accept": AcceptForm,
-    "return": ReturnForm,
-    "contact": ContactForm,
-    "opinion": OpinionForm,
-    "request_extension": ExtensionRequestForm,
-    "approve_extension": ExtensionApproveForm,
-    "reject_extension": ExtensionRejectForm,
-    "reply": ReplyForm,
-    "follow_up": FollowUpForm,
-    "assist_note": AssistNoteForm,
-    "comment": CommentForm,
-    "urge": UrgeForm,
-    "supervise": SuperviseForm,
-    "escalate": EscalateForm,
-    "green_channel": GreenChannelForm,
-    "dispatch": DispatchForm,
-    "attach": AttachForm,
-    "withdraw": WithdrawForm,
-    "redispatch": RedispatchForm,
-}
+# One form per row that has a button, made from the row itself (cases.workflow.table).
+ACTION_FORMS: dict[str, type[ActionForm]] = {a: row_form(t) for a, t in TRANSITIONS.items() if t.has_form}
 # The forms that choose among units need the list, which is read once per page.
-UNIT_FORMS = {"return", "dispatch", "redispatch"}
+UNIT_FORMS = {a for a, t in TRANSITIONS.items() if t.has_form and any(f.kind in ("unit", "units") for f in t.fields)}
 
 
 # ---- the ledger (台账) ----------------------------------------------------------------------------

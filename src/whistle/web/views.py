@@ -39,8 +39,6 @@ from .timeline import reopen_reason, timeline
 PAGE_SIZE = 20
 UNIT_ROLES = (Role.HANDLER, Role.UNIT_ADMIN)
 LEDGER_ROLES = (Role.COORDINATOR, Role.LEADER, Role.AUDITOR, Role.SYSADMIN, *UNIT_ROLES)
-# Actions a person came to the page to do; the first one allowed is shown open.
-PRIMARY_ACTIONS = ["dispatch", "accept", "contact", "opinion", "reply", "follow_up", "approve_extension", "assist_note"]
 
 
 # ---- signing in --------------------------------------------------------------------------------------
@@ -217,7 +215,9 @@ def _case_page(request, case, bound=None, bound_action="", status=200):
     actions = [t.action for t in allowed_actions(actor, case) if t.action in ACTION_FORMS]
     if bound_action and bound_action not in actions:
         actions.insert(0, bound_action)  # refused because the case moved on: still show why
-    primary = next((a for a in PRIMARY_ACTIONS if a in actions), None)
+    # What a person came to the page to do (a row marked primary) is shown open: the first the actor may take, in the
+    # table's order (no actor has two primary rows open on one case at once).
+    primary = next((a for a in actions if TRANSITIONS[a].primary), None)
     shown = bound_action or primary
     forms = [
         {

@@ -1,0 +1,27 @@
+"""The dispatch catalogue (派单目录): which unit a submitted case goes to without the office's hand."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from whistle.org.models import Unit
+
+from .models import Case, DispatchRule
+
+
+def route_for(case: Case) -> Unit | None:
+    """The dispatch catalogue: the case's category (or its nearest ancestor) × its county, else × any county."""
+    category = case.category
+    while category is not None:
+        # One statement: this category's rules for the case's county and for any county, with their units.
+        rules = {
+            r.area_id: r.unit
+            for r in DispatchRule.objects.filter(
+                Q(area_id=case.county_id) | Q(area__isnull=True), category=category
+            ).select_related("unit")
+        }
+        unit = rules.get(case.county_id) or rules.get(None)
+        if unit is not None and unit.is_active:
+            return unit
+        category = category.parent
+    return None

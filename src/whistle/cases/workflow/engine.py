@@ -1,0 +1,257 @@
+"""The engine: one function that applies any row of the table, and the planning it is made of.
+
+`apply` checks scope, relation, state, guards and payload, changes the case, appends a hash-chained `CaseEvent`,
+and runs any follow-on system transitions (a second return escalates to the city; an unsatisfied follow-up is
+supervised). Nothing else changes a case's state: other apps call `cases.services`, which calls this; the sweeper
+plans with the same rows (`plan_row`) and writes in bulk what `apply_steps` would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple
+
+from django.db import transaction
+from django.utils import timezone
+
+from whistle.core.errors import Conflict, Forbidden, Invalid
+from whistle.core.hashing import chain_hash, key_id
+from whistle.org.models import Role
+from whistle.org.scopes import UNIT_ROLES, Actor
+
+from .. import deadlines
+from ..models import Case, CaseEvent, Channel
+from ..selectors import case_get
+from ..signals import events_written
+from .base import (
+    ASSISTING,
+    CITY_COORDINATOR,
+    COORDINATOR,
+    ENTERPRISE,
+    LEAD,
+    REQUESTER,
+    SYSTEM,
+    VISITING_LEADER,
+    S,
+    Step,
+)
+from .table import GUARDS, TRANSITIONS, Guard, Transition
+
+
+def guard_failure(transition: Transition, case: Case, actor: Actor, now: dt.datetime, rel: set[str]) -> Guard | None:
+    for name in transition.guards:
+        guard = GUARDS[name]
+        if not guard.holds(case, actor, now, rel):
+            return guard
+    return None
+
+
+# ---- applying ---------------------------------------------------------------------------------------
+
+
+def relations(actor: Actor, case: Case, assisting_ids: set[int] | None = None) -> set[str]:
+    if actor.is_system:
+        return {SYSTEM}
+    found = set()
+    role = actor.role
+    if role == Role.ENTERPRISE and case.enterprise_id == actor.enterprise_id:
+        found.add(ENTERPRISE)
+        if case.requester_id == actor.user.pk:
+            found.add(REQUESTER)
+    elif role in UNIT_ROLES and actor.unit is not None:
+        if case.lead_unit_id == actor.unit.pk:
+            found.add(LEAD)
+        ids = assisting_ids if assisting_ids is not None else set(case.assisting_units.values_list("pk", flat=True))
+        if actor.unit.pk in ids:
+            found.add(ASSISTING)
+    elif role == Role.COORDINATOR:
+        found.add(COORDINATOR)  # the caller has already found the case inside the coordinator's scope
+        if actor.is_city_wide:
+            found.add(CITY_COORDINATOR)
+    elif role == Role.LEADER and case.channel == Channel.VISIT and actor.covers(case.county):
+        found.add(VISITING_LEADER)
+    return found
+
+
+def allowed_actions(actor: Actor, case: Case, now: dt.datetime | None = None) -> list[Transition]:
+    """The rows this actor may apply to this case now: the same checks as `plan_row` before the payload."""
+    rel = relations(actor, case)
+    now = now or timezone.now()
+    return [
+        t
+        for t in TRANSITIONS.values()
+        if t.public and case.state in t.sources and rel & t.actors and guard_failure(t, case, actor, now, rel) is None
+    ]
+
+
+class EventRow(NamedTuple):
+    """An event's columns, in the order `CaseEvent` stores them, without a model instance: the sweep sends these
+    tuples to the database as they are (building a `CaseEvent` costs more than planning the transition)."""
+
+    case_id: int
+    seq: int
+    action: str
+    from_state: str
+    to_state: str
+    actor_id: int | None
+    actor_label: str
+    at: dt.datetime
+    payload: dict
+    prev_hash: str
+    hash: str
+    hash_key: str
+
+
+def plan(
+    case: Case,
+    action: str,
+    actor: Actor,
+    payload: dict | None = None,
+    now: dt.datetime | None = None,
+    *,
+    assisting_ids: set[int] | None = None,
+) -> tuple[Case, CaseEvent, Step]:
+    """Check and apply one transition to the in-memory case; return the event to append. Writes nothing."""
+    row, step = plan_row(case, action, actor, payload, now, assisting_ids=assisting_ids)
+    event = CaseEvent(
+        case=case,
+        seq=row.seq,
+        action=row.action,
+        from_state=row.from_state,
+        to_state=row.to_state,
+        actor=None if actor.is_system else actor.user,
+        actor_label=row.actor_label,
+        at=row.at,
+        payload=row.payload,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+        hash_key=row.hash_key,
+    )
+    return case, event, step
+
+
+def plan_row(
+    case: Case,
+    action: str,
+    actor: Actor,
+    payload: dict | None = None,
+    now: dt.datetime | None = None,
+    *,
+    assisting_ids: set[int] | None = None,
+) -> tuple[EventRow, Step]:
+    """`plan`, with the event as a row of its columns."""
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        raise Invalid(f"未知操作：{action}", code="unknown_action", field="action")
+    payload = payload or {}
+    if not isinstance(payload, dict):
+        raise Invalid("参数须为对象", code="invalid_payload", field="payload")
+    now = now or timezone.now()
+    rel = relations(actor, case, assisting_ids)
+    if not rel & transition.actors:
+        raise Forbidden(f"您无权对本工单执行“{transition.label}”", code="action_not_permitted", field="action")
+    if transition.sources and case.state not in transition.sources:
+        raise Conflict(
+            f"工单当前状态为“{case.get_state_display()}”，不能执行“{transition.label}”",
+            code="invalid_state",
+            field="action",
+            state=case.state,
+        )
+    failed = guard_failure(transition, case, actor, now, rel)
+    if failed is not None:
+        raise (Forbidden if failed.forbidden else Conflict)(failed.detail, code=failed.code, field="action")
+    for name in transition.required:
+        if payload.get(name) in (None, "", []):
+            raise Invalid(f"缺少必填项：{name}", code=f"{name}_required", field=name)
+    step = Step(case=case, actor=actor, payload=payload, now=now, target=transition.target)
+    from_state = case.state
+    if transition.effect:
+        transition.effect(step)
+    if step.target:
+        case.state = step.target
+    case.is_open = case.state != S.CLOSED
+    if not case.is_open:
+        deadlines.stop_clocks(case)
+    kid = key_id()
+    row = EventRow(
+        case.pk,
+        case.event_seq + 1,
+        action,
+        from_state if transition.sources else "",
+        case.state,
+        None if actor.is_system else actor.user.pk,
+        actor.label,
+        now,
+        step.record,
+        case.last_event_hash,
+        "",
+        kid,
+    )
+    # The fields the hash covers are the ones CaseEvent.record names; a row has the same attributes.
+    row = row._replace(hash=chain_hash(row.prev_hash, CaseEvent.record(row), kid))
+    case.event_seq, case.last_event_hash = row.seq, row.hash
+    return row, step
+
+
+def plan_with_follow_ons(case: Case, action: str, actor: Actor, payload, now, events: list, hooks: list) -> None:
+    """Plan a transition and its follow-ons (as the system), appending their events and after-save hooks."""
+    _, event, step = plan(case, action, actor, payload, now)
+    events.append(event)
+    hooks.extend(step.after_save)
+    for follow_action, follow_payload in step.follow_ons:
+        plan_with_follow_ons(case, follow_action, Actor.system(), follow_payload, step.now, events, hooks)
+
+
+def plan_rows_with_follow_ons(
+    case: Case, action: str, actor: Actor, payload, now, rows: list[EventRow], hooks: list
+) -> list[str]:
+    """`plan_with_follow_ons` with the events as rows (the sweeper's set-based write); returns the actions planned,
+    the transition's own first."""
+    row, step = plan_row(case, action, actor, payload, now)
+    rows.append(row)
+    hooks.extend(step.after_save)
+    done = [action]
+    for follow_action, follow_payload in step.follow_ons:
+        done += plan_rows_with_follow_ons(case, follow_action, Actor.system(), follow_payload, step.now, rows, hooks)
+    return done
+
+
+def apply_steps(case: Case, steps: list[tuple[str, Actor, dict | None]], now: dt.datetime | None = None) -> Case:
+    """Apply several transitions in turn (each with its follow-ons as the system) to a case already locked in the
+    current transaction, then write once: one UPDATE of the columns they changed, one INSERT of their events (still
+    one event per transition, each chained to the one before), then the hooks (assisting units) in order.
+
+    `case.written_events` is left holding the events written, in order."""
+    before = {f.attname: getattr(case, f.attname) for f in _CONCRETE}
+    events, hooks = [], []
+    for action, actor, payload in steps:
+        plan_with_follow_ons(case, action, actor, payload, now, events, hooks)
+    changed = [f.name for f in _CONCRETE if getattr(case, f.attname) != before[f.attname]]
+    if changed:
+        case.save(update_fields=changed)
+    CaseEvent.objects.bulk_create(events)
+    for hook in hooks:
+        hook(case)
+    case.written_events = events
+    events_written.send(sender=Case, events=events)
+    return case
+
+
+_CONCRETE = [f for f in Case._meta.concrete_fields if not f.primary_key]
+
+
+def apply_locked(
+    case: Case, action: str, actor: Actor, payload: dict | None = None, now: dt.datetime | None = None
+) -> Case:
+    """Apply to a case already locked in the current transaction, then its follow-ons as the system."""
+    return apply_steps(case, [(action, actor, payload)], now)
+
+
+def apply(
+    case: Case | str, action: str, actor: Actor, payload: dict | None = None, now: dt.datetime | None = None
+) -> Case:
+    """The one way to change a case: in one transaction, with the case row locked."""
+    with transaction.atomic():
+        number = case.number if isinstance(case, Case) else case
+        locked = case_get(actor, number, for_update=True)
+        return apply_locked(locked, action, actor, payload, now)
