@@ -19,12 +19,9 @@ READ_ROLES = {Role.COORDINATOR, Role.LEADER, Role.UNIT_ADMIN, *READ_ALL_ROLES}
 def _scope_q(actor: Actor, prefix: str = "") -> Q:
     if actor.role in READ_ALL_ROLES:
         return Q()
-    root = actor.scope_root
-    if actor.role not in READ_ROLES or root is None:
+    if actor.role not in READ_ROLES:
         return Q(pk__in=[])
-    if actor.is_city_wide:
-        return Q()
-    return Q(**{f"{prefix}unit__path__startswith": root.path})
+    return actor.subtree_q(f"{prefix}unit")
 
 
 def proposal_list(actor: Actor, *, state: str | None = None) -> QuerySet[Proposal]:

@@ -94,11 +94,10 @@ class MetricDefinition(models.Model):
                 raise ValidationError({"params": "missing 只能是 renormalize 或 null"})
 
     def save(self, *args, **kwargs):
-        if self.pk:
-            old = MetricDefinition.objects.filter(pk=self.pk).values("kind", "params", "is_active").first()
-            if old and (old["kind"], old["params"], old["is_active"]) != (self.kind, self.params, self.is_active):
-                self.version += 1
-        super().save(*args, **kwargs)
+        """Every save (the admin, a script) goes through the one writer of definitions, which bumps the version."""
+        from .services import metric_definition_save
+
+        metric_definition_save(self, *args, **kwargs)
 
 
 class GroupBy(models.TextChoices):

@@ -8,10 +8,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from django.db.models import Q
+
 from .models import Membership, Role, Unit, UnitKind
 
 UNIT_ROLES = {Role.HANDLER, Role.UNIT_ADMIN}
 READ_ALL_ROLES = {Role.AUDITOR, Role.SYSADMIN}
+NOTHING = Q(pk__in=[])
+
+
+def subtree_q(root: Unit, *fields: str) -> Q:
+    """Rows whose unit lies in `root`'s subtree: `fields` are lookups to a Unit ("lead_unit", "rating__unit"; none for
+    Unit rows themselves), any of which may match. The one spelling of the materialised-path prefix filter."""
+    q = Q()
+    for field in fields or ("",):
+        q |= Q(**{f"{field}__path__startswith" if field else "path__startswith": root.path})
+    return q
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,16 @@ class Actor:
         """Whether a unit lies in the actor's subtree (anywhere, for a city-wide actor)."""
         root = self.scope_root
         return root is not None and (self.is_city_wide or unit.path.startswith(root.path))
+
+    def subtree_q(self, *fields: str) -> Q:
+        """`covers` as a filter: rows whose unit (at any of `fields`, see `subtree_q`) lies in the actor's subtree —
+        every row for a city-wide actor, none for an actor without a subtree. Who may read at all is the caller's."""
+        root = self.scope_root
+        if root is None:
+            return NOTHING
+        if self.is_city_wide:
+            return Q()
+        return subtree_q(root, *fields)
 
     @property
     def label(self) -> str:

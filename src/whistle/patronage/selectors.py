@@ -19,7 +19,7 @@ from whistle.core.rules import int_param
 from whistle.enterprises.models import Enterprise
 from whistle.enterprises.selectors import enterprise_scope_q
 from whistle.org.models import Role, Unit, UnitKind
-from whistle.org.scopes import READ_ALL_ROLES, Actor
+from whistle.org.scopes import READ_ALL_ROLES, Actor, subtree_q
 
 from .models import Patronage, Project, Visit, VisitProblem
 
@@ -48,7 +48,7 @@ def _county_q(territory, prefix: str) -> Q:
         return Q()
     if territory is None:
         return Q(pk__in=[])
-    return Q(**{f"{prefix}county__path__startswith": territory.path})
+    return subtree_q(territory, f"{prefix}county")
 
 
 def patronage_scope_q(actor: Actor, prefix: str = "") -> Q:

@@ -13,7 +13,7 @@ from whistle.core.figures import percent
 from whistle.core.months import month_bounds
 from whistle.core.rules import int_param
 from whistle.org.models import Role, Unit
-from whistle.org.scopes import Actor
+from whistle.org.scopes import READ_ALL_ROLES, Actor
 
 from .models import Cadre, ContactRead, Level, Rating, RatingRollup, RollupKind, Window
 
@@ -65,12 +65,9 @@ def rating_summary(target) -> dict:
 
 def _scoped(qs, actor: Actor, field: str = "unit"):
     """Rollups (or anything with a unit) inside the actor's subtree; nothing for an actor without one."""
-    if actor.role in (Role.AUDITOR, Role.SYSADMIN) or actor.is_system or actor.is_city_wide:
+    if actor.role in READ_ALL_ROLES or actor.is_system:
         return qs
-    root = actor.scope_root
-    if root is None:
-        return qs.none()
-    return qs.filter(**{f"{field}__path__startswith": root.path})
+    return qs.filter(actor.subtree_q(field))
 
 
 def _month(day: dt.date) -> dt.date:

@@ -22,7 +22,7 @@ from whistle.core.archive import entry_name
 from whistle.core.errors import Invalid, NotFound, Problem
 from whistle.core.links import public_url
 from whistle.org.models import Unit
-from whistle.org.scopes import Actor
+from whistle.org.scopes import Actor, subtree_q
 
 from .importers import IMPORT_ROLES, import_cards, rejects_xlsx, template_xlsx
 from .models import TAG_GRADES, Cadre, Level, Tag, Window
@@ -222,7 +222,7 @@ def unit_cards(request, unit):
     out = tempfile.TemporaryFile()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for model, kind in ((Cadre, "干部"), (Window, "窗口")):
-            for target in model.objects.select_related("unit").filter(is_active=True, unit__path__startswith=root.path):
+            for target in model.objects.select_related("unit").filter(subtree_q(root, "unit"), is_active=True):
                 # Names are people's text: `../`, separators or control characters must not shape the path.
                 archive.writestr(
                     entry_name(target.unit.name, f"{kind}-{target.name}-{target.card_code}.svg"),

@@ -11,7 +11,7 @@ from django.utils import timezone
 from whistle.cases.models import Case, CaseEvent, Category, Channel, EscalationLevel, ExtensionState, State
 from whistle.cases.selectors import case_list
 from whistle.org.models import Level, Role, Unit, UnitKind
-from whistle.org.scopes import Actor
+from whistle.org.scopes import Actor, subtree_q
 
 
 @dataclass(frozen=True)
@@ -170,18 +170,16 @@ def counties_for(actor: Actor) -> QuerySet[Unit]:
     qs = Unit.objects.filter(level=Level.COUNTY, parent__parent__isnull=True, is_active=True).exclude(
         kind=UnitKind.DEPARTMENT
     )
-    root = actor.scope_root
-    if actor.role in (Role.COORDINATOR, Role.LEADER) and root is not None and not actor.is_city_wide:
-        qs = qs.filter(path__startswith=root.path)
+    if actor.role in (Role.COORDINATOR, Role.LEADER) and actor.scope_root is not None:
+        qs = qs.filter(actor.subtree_q())
     return qs.order_by("path")
 
 
 def units_for(actor: Actor) -> QuerySet[Unit]:
     """Units that handle cases (never a coordination office), inside the actor's subtree when it has one."""
     qs = handling_units()
-    root = actor.scope_root
-    if actor.role in (Role.COORDINATOR, Role.LEADER) and root is not None and not actor.is_city_wide:
-        qs = qs.filter(path__startswith=root.path)
+    if actor.role in (Role.COORDINATOR, Role.LEADER) and actor.scope_root is not None:
+        qs = qs.filter(actor.subtree_q())
     return qs
 
 
@@ -192,7 +190,7 @@ def handling_units() -> QuerySet[Unit]:
 def suggestable_units(case: Case) -> QuerySet[Unit]:
     """Where a returned case could go instead: the units of its county and the city's own units, not every
     unit of the city (a select of a thousand options is slow to render and to use)."""
-    return handling_units().filter(Q(path__startswith=case.county.path) | Q(level=Level.CITY))
+    return handling_units().filter(subtree_q(case.county) | Q(level=Level.CITY))
 
 
 def assisting(actor: Actor) -> QuerySet[Case]:
