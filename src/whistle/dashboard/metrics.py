@@ -17,7 +17,7 @@ from whistle.core.months import last_complete_month, month_of
 from whistle.org.models import Role, Unit
 from whistle.org.scopes import READ_ALL_ROLES, UNIT_ROLES, Actor
 
-from . import rollup
+from . import case_rollup
 from .models import CaseMonthFact, MetricDefinition, MetricKind
 
 GROUPS = ("county", "unit")
@@ -116,8 +116,8 @@ def rates(
 
     def total(group=None):
         if source == "raw":
-            return rollup.raw_sums(fact_scope_q(actor), month_from, month_to, group)
-        return rollup.sums(qs, group)
+            return case_rollup.raw_sums(fact_scope_q(actor), month_from, month_to, group)
+        return case_rollup.sums(qs, group)
 
     if group_by is None:
         facts = total()

@@ -13,7 +13,7 @@ from whistle.core.errors import Invalid
 from whistle.org.models import Role
 from whistle.web.views import page
 
-from . import metrics, rankings, rollup
+from . import case_rollup, metrics, rankings
 
 VIEW_ROLES = (Role.LEADER, Role.COORDINATOR, Role.AUDITOR, Role.SYSADMIN, Role.HANDLER, Role.UNIT_ADMIN)
 XLSX = sheets.XLSX
@@ -187,6 +187,6 @@ def report(request):
             "tables": tables,
             "today": timezone.localdate(),
             "office": (actor.unit.name if actor.unit else ""),
-            "as_of": rollup.as_of(),
+            "as_of": case_rollup.as_of(),
         },
     )

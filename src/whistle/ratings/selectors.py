@@ -1,10 +1,9 @@
 """Reads for the card pages, the monthly ranking and the leader dashboard (from the rollups), and the one read
-of rater contact data (logged)."""
+of a rating for a call-back (the read of rater contact itself is logged, so it is a service)."""
 
 import datetime as dt
 
 from django.db.models import Sum
-from django.utils import timezone
 
 from whistle.cases.models import Channel
 from whistle.cases.workflow import is_row_id
@@ -218,7 +217,7 @@ def may_read_contact(actor: Actor, rating: Rating) -> bool:
 
 def contact_rating_get(actor: Actor, rating_id) -> Rating:
     """The poor rating whose rater the actor may call back, with its target and rectification; anyone else, or any
-    other rating, finds nothing (404). Reads no contact: the page shows it only through `rater_contact`."""
+    other rating, finds nothing (404). Reads no contact: the page shows it only through `services.rater_contact`, which logs the read."""
     rating = (
         Rating.objects.select_related("unit", "cadre", "window", "rectification").filter(pk=rating_id).first()
         if is_row_id(rating_id)
@@ -253,20 +252,6 @@ def contact_purpose(reason: str, note: str = "") -> str:
 def contact_reads(rating: Rating) -> list[ContactRead]:
     """Who read this rating's rater contact, when and why, newest first."""
     return list(ContactRead.objects.filter(rating=rating).order_by("-at", "-id")[:50])
-
-
-def rater_contact(actor: Actor, rating_id: int, purpose: str, now: dt.datetime | None = None) -> str:
-    """The rater's (masked) phone, for the call-back (回访核实). The only read of rater contact data for staff: each
-    read is logged with who, when, which rating and why (评价人信息保护, rules.md §8.5). Outside scope: not found.
-    whistle keeps the number only as a keyed hash and this masked display: there is no full number to show."""
-    from .services import _reason
-
-    rating = contact_rating_get(actor, rating_id)
-    purpose = _reason(purpose, "purpose")[:200]
-    ContactRead.objects.create(
-        rating=rating, user=actor.user, actor_label=actor.label[:120], purpose=purpose, at=now or timezone.now()
-    )
-    return rating.rater_phone_masked
 
 
 # Who may print (download) a unit's 三亮 cards: the unit's administrators and the offices and leaders over it.

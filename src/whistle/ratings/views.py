@@ -24,7 +24,7 @@ from whistle.core.links import public_url
 from whistle.org.models import Unit
 from whistle.org.scopes import Actor, subtree_q
 
-from .importers import IMPORT_ROLES, import_cards, rejects_xlsx, template_xlsx
+from .card_import import IMPORT_ROLES, import_cards, rejects_xlsx, template_xlsx
 from .models import TAG_GRADES, Cadre, Level, Tag, Window
 from .rectification import progress, rating_for_token, rerate, rerate_token
 from .selectors import (
@@ -34,10 +34,9 @@ from .selectors import (
     contact_rating_get,
     contact_reads,
     monthly_ranking,
-    rater_contact,
     rating_summary,
 )
-from .services import appeal_file, appeal_review, rating_review, rating_submit
+from .services import appeal_file, appeal_review, rater_contact, rating_review, rating_submit
 
 DEVICE_COOKIE = "whistle_device"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -253,7 +252,7 @@ def cards_import(request):
                 raise Invalid("请选择要导入的 .xlsx 文件", code="file_required", field="file")
             if upload.size > IMPORT_MAX_BYTES:
                 raise Invalid("文件不能超过5MB", code="file_too_large", field="file")
-            result = import_cards(actor, upload.read())
+            result = import_cards(actor, upload.read(), upload.name)
         except Problem as problem:
             context["error"], status = problem, problem.status
         else:
@@ -319,7 +318,7 @@ def ranking(request):
 @login_required
 def rater_contact_page(request, pk):
     """查看评价人电话: a poor rating's call-back for the rated unit's staff and its coordinators. The number shows only
-    after a reason is chosen, and each showing is a logged read (selectors.rater_contact); outside scope: 404."""
+    after a reason is chosen, and each showing is a logged read (services.rater_contact); outside scope: 404."""
     actor = Actor.of(request.user)
     try:
         rating = contact_rating_get(actor, pk)

@@ -97,7 +97,7 @@ def ledger(actor: Actor, filters: dict, now: dt.datetime | None = None) -> Query
     if filters.get("basis"):
         qs = qs.filter(BASIS[filters["basis"]].q(now))
     if filters.get("fact"):
-        from whistle.dashboard.rollup import facts
+        from whistle.dashboard.case_rollup import facts
 
         counted = facts(now)
         either = Q(pk__in=[])
@@ -127,7 +127,7 @@ def ledger(actor: Actor, filters: dict, now: dt.datetime | None = None) -> Query
 def ledger_caption(filters: dict) -> str:
     """Which figure a list explains, in words (the cockpit's and the reports' links open the 台账 with filters):
     「2026年3月受理 · 曹县人民政府 · 已办结件」. Empty when nothing narrows the list."""
-    from whistle.dashboard.rollup import FACT_LABELS
+    from whistle.dashboard.case_rollup import FACT_LABELS
 
     parts = []
     start, end = filters.get("date_from"), filters.get("date_to")
