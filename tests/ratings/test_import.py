@@ -105,6 +105,23 @@ def test_import_takes_good_rows_rejects_bad_rows_with_line_and_reason(live_rated
     assert rating_summary(cadre) == {"count": 3, "good_rate": 66.7, "poor_rate": 33.3, "satisfaction_rate": 66.7}
 
 
+def test_import_reads_a_csv_saved_by_chinese_excel_in_gb18030(live_rated, tmp_path):
+    """What a Chinese Excel saves as "CSV" (and whistle's own CSV exports) is GB18030: the one table reader tells it
+    from UTF-8, so the Chinese level, channel and tag names and the comment arrive intact."""
+    cadre, window = live_rated
+    path = tmp_path / "ratings.csv"
+    with open(path, "w", encoding="gb18030", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(COLUMNS)
+        writer.writerows(rows_for(cadre, window))
+    result = import_file(str(path), batch_size=3, progress=False)
+    assert (result.rows, result.inserted, result.skipped, result.rejected) == (12, 5, 1, 6)
+    assert sorted(rejects_of(result)[1:], key=lambda r: int(r[0])) == EXPECTED_REJECTS
+    two = Rating.objects.get(external_id="ext-2")
+    assert (two.level, two.channel, two.tags) == (2, "web", ["slow"])
+    assert Rating.objects.get(external_id="ext-1").comment == "很好"
+
+
 def test_double_import_adds_nothing(live_rated, tmp_path):
     cadre, window = live_rated
     path = str(write(tmp_path / "ratings.csv", rows_for(cadre, window)))

@@ -1,19 +1,20 @@
-"""Every write of accountability: a coordinator decides a proposal, then records the action as it took place.
-The proposals themselves are written by the worker (`evaluation.evaluate_rules`)."""
+"""Every write of accountability: the worker's proposals (found by `evaluation.evaluate_rules`), a coordinator's
+decision on a proposal, then the action as it took place."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from whistle.core import inputs
 from whistle.core.errors import Conflict, Invalid, NotFound
-from whistle.org.models import Role
+from whistle.org.models import Role, Unit
 from whistle.org.scopes import Actor
+from whistle.ratings.models import Cadre, Window
 
-from .models import Action, ActionKind, Proposal, ProposalState
+from .models import Action, ActionKind, Proposal, ProposalState, Rule, Subject
 
 DECISIONS = {"confirm": ProposalState.CONFIRMED, "dismiss": ProposalState.DISMISSED}
 RECORDABLE = {ActionKind.TALK, ActionKind.NOTICE, ActionKind.ADJUST}
@@ -93,3 +94,36 @@ def action_record(
             recorded_by=actor.user,
             recorded_at=now,
         )
+
+
+SUBJECT_MODEL = {Subject.CADRE: Cadre, Subject.WINDOW: Window, Subject.UNIT: Unit}
+
+
+def proposal_create(rule: Rule, hit: dict, now: dt.datetime) -> int:
+    """Store what a rule found (`hit`: subject, id, summary, evidence, key) as a pending proposal; 1 if new, 0 if the
+    same evidence is already proposed (unique per rule and evidence, so the worker never proposes twice)."""
+    subject, subject_id = hit["subject"], hit["id"]
+    target = SUBJECT_MODEL[subject].objects.get(pk=subject_id)
+    unit = target if subject == Subject.UNIT else target.unit
+    try:
+        with transaction.atomic():
+            Proposal.objects.create(
+                rule=rule,
+                action=rule.action,
+                subject=subject,
+                unit=unit,
+                cadre=target if subject == Subject.CADRE else None,
+                window=target if subject == Subject.WINDOW else None,
+                summary=hit["summary"][:300],
+                evidence=hit["evidence"],
+                evidence_key=hit["key"][:200],
+                created_at=now,
+            )
+    except IntegrityError:  # another worker stored the same evidence a moment ago
+        return 0
+    return 1
+
+
+def rule_evaluated(rule: Rule, now: dt.datetime) -> None:
+    """The rule ran at `now`: the next run waits its `every_minutes`."""
+    Rule.objects.filter(pk=rule.pk).update(evaluated_at=now)

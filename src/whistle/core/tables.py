@@ -152,20 +152,21 @@ def _xlsx(source, sheets, progress) -> Iterator[Table]:
         names = sheets(list(book.sheet_names)) if sheets else list(book.sheet_names)[:1]
         for name in names:
             sheet = book.get_sheet_by_name(name)
-            # calamine's rows start at the first cell with data: put them back where the person sees them.
-            top, left = sheet.start or (0, 0)
+            # calamine's rows start at row 1 but at the first column with data: put the cells back where the person
+            # sees them (as `to_python(skip_empty_area=False)` would, without holding the sheet as Python objects).
+            left = (sheet.start or (0, 0))[1]
             rows, pad = sheet.iter_rows(), [None] * left
-            header = [cell_text(h) for h in pad + list(next(rows, ()))] if top == 0 else []
-            yield Table("xlsx", name, header, _sheet_rows(rows, 2 if top == 0 else top + 1, pad, progress))
+            header = [cell_text(h) for h in pad + list(next(rows, ()))]
+            yield Table("xlsx", name, header, _sheet_rows(rows, pad, progress))
     except Unreadable:
         raise
     except Exception:  # calamine raises its own error types for anything that is not a workbook
         raise Unreadable("无法读取工作簿，请使用 .xlsx 格式") from None
 
 
-def _sheet_rows(rows, start: int, pad: list, progress) -> Iterator[tuple[int, list]]:
-    number = start - 1
-    for number, values in enumerate(rows, start=start):
+def _sheet_rows(rows, pad: list, progress) -> Iterator[tuple[int, list]]:
+    number = 1
+    for number, values in enumerate(rows, start=2):
         if number % PROGRESS_EVERY == 0:
             progress(number)
         if any(v is not None and v != "" for v in values):

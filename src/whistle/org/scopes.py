@@ -97,3 +97,12 @@ class Actor:
         if self.membership and self.membership.enterprise_id:
             return f"{self.membership.enterprise.name} {name}"
         return name
+
+
+def person_name(user) -> str:
+    """How whistle names a person on pages, exports and the API: the member's display name, else the account name;
+    "" for nobody (the system). A unit's leader may hold no role of their own, so no membership."""
+    if user is None:
+        return ""
+    membership = getattr(user, "membership", None)
+    return (membership.display_name if membership else "") or user.get_username()

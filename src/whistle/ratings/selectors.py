@@ -12,7 +12,7 @@ from whistle.core.figures import percent
 from whistle.core.months import month_bounds
 from whistle.core.rules import int_param
 from whistle.org.models import Role, Unit
-from whistle.org.scopes import READ_ALL_ROLES, Actor
+from whistle.org.scopes import READ_ALL_ROLES, Actor, subtree_q
 
 from .models import Cadre, ContactRead, Level, Rating, RatingRollup, RollupKind, Window
 
@@ -261,3 +261,17 @@ PRINTING_ROLES = {Role.UNIT_ADMIN, Role.COORDINATOR, Role.LEADER, Role.SYSADMIN}
 def may_print_card(actor, unit) -> bool:
     """The card files answer 404 to anyone else, so pages offer their links only when this is true."""
     return actor.role in PRINTING_ROLES and (actor.role == Role.SYSADMIN or actor.covers(unit))
+
+
+def unit_cards_get(actor: Actor, unit_code: str) -> tuple[Unit, list[tuple[str, Cadre | Window]]]:
+    """A unit and every active card of it and the units under it, for the printer's .zip: [("干部"|"窗口", card)].
+    Anyone who may not print the unit's cards finds nothing (404)."""
+    root = Unit.objects.filter(code=unit_code, is_active=True).first()
+    if root is None or not may_print_card(actor, root):
+        raise NotFound("单位不存在", code="unit_not_found")
+    cards = [
+        (kind, target)
+        for model, kind in ((Cadre, "干部"), (Window, "窗口"))
+        for target in model.objects.select_related("unit").filter(subtree_q(root, "unit"), is_active=True)
+    ]
+    return root, cards
