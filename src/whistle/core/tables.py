@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO
 
+from .errors import Invalid
 from .inputs import cell_text
 
 SNIFF_BYTES = 1 << 20  # how much of a CSV decides its encoding
@@ -57,6 +58,15 @@ def read(
         yield _csv(source, progress or _ignore)
     else:
         raise Unreadable("只支持 .csv 和 .xlsx 文件")
+
+
+def uploaded(upload, *, max_bytes: int) -> bytes:
+    """The bytes of a file a person sent to import (a Django upload), or Invalid: none chosen, or too large."""
+    if upload is None:
+        raise Invalid("请选择要导入的 .xlsx 文件", code="file_required", field="file")
+    if upload.size > max_bytes:
+        raise Invalid(f"文件不能超过{max_bytes // (1024 * 1024)}MB", code="file_too_large", field="file")
+    return upload.read()
 
 
 def first(source, **kwargs) -> Table:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from whistle.cases.models import Kind
-from whistle.core import sheets
+from whistle.core import sheets, tables
 from whistle.core.errors import Invalid, Problem
 from whistle.enterprises.models import Enterprise
 from whistle.org.models import Membership, Role
@@ -340,13 +340,9 @@ def import_view(request):
     context = {"result": None, "error": None}
     status = 200
     if request.method == "POST":
-        upload = request.FILES.get("file")
         try:
-            if upload is None:
-                raise Invalid("请选择 .xlsx 文件", code="file_required", field="file")
-            if upload.size > IMPORT_MAX_BYTES:
-                raise Invalid("文件不能超过10MB", code="file_too_large", field="file")
-            result = workbook_import.import_workbook(request.actor, upload.read())
+            data = tables.uploaded(request.FILES.get("file"), max_bytes=IMPORT_MAX_BYTES)
+            result = workbook_import.import_workbook(request.actor, data)
         except Problem as problem:
             context["error"], status = problem, problem.status
         else:

@@ -203,25 +203,24 @@ def _when(text: str) -> dt.datetime:
     return moment if moment.tzinfo is None else moment.astimezone(BEIJING)
 
 
-@functools.lru_cache(maxsize=256)
-def _level(text: str) -> int:
-    """A file has few distinct spellings of a level, so each is checked once (a Reject is not cached)."""
+def _checked(text: str, names: dict, clean: Callable, reason: str):
+    """A value as the file spells it (its value or its Chinese name), through the ratings' one validation."""
     text = text.strip()
     try:
-        return clean_level(LEVEL_NAMES.get(text, text))
+        return clean(names.get(text, text))
     except Invalid:
-        raise Reject(f"评价等级须为1–5或“非常满意”等五级名称：{text[:20]}") from None
+        raise Reject(f"{reason}：{text[:20]}") from None
+
+
+@functools.lru_cache(maxsize=256)
+def _level(text: str) -> int:
+    """A file has few distinct spellings of a level or a channel: each is checked once (a Reject is not cached)."""
+    return _checked(text, LEVEL_NAMES, clean_level, "评价等级须为1–5或“非常满意”等五级名称")
 
 
 @functools.lru_cache(maxsize=256)
 def _channel(text: str) -> str:
-    text = text.strip()
-    if not text:
-        return QR
-    try:
-        return clean_channel(CHANNEL_NAMES.get(text, text))
-    except Invalid:
-        raise Reject(f"评价渠道不正确：{text[:20]}") from None
+    return _checked(text, CHANNEL_NAMES, clean_channel, "评价渠道不正确") if text.strip() else QR
 
 
 @functools.lru_cache(maxsize=10_000)
@@ -231,10 +230,7 @@ def _tags(text: str) -> str:
     for tag in TAG_SPLIT.split(text):
         tag = tag.strip()
         if tag:
-            try:
-                tags += clean_tags([TAG_NAMES.get(tag, tag)])
-            except Invalid:
-                raise Reject(f"评价标签不正确：{tag[:20]}") from None
+            tags += _checked(tag, TAG_NAMES, lambda value: clean_tags([value]), "评价标签不正确")
     return json.dumps(tags)
 
 

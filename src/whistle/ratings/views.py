@@ -16,7 +16,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from whistle.core import params
+from whistle.core import params, tables
 from whistle.core.archive import entry_name
 from whistle.core.errors import Invalid, NotFound, Problem
 from whistle.core.links import public_url
@@ -246,11 +246,8 @@ def cards_import(request):
     if request.method == "POST":
         upload = request.FILES.get("file")
         try:
-            if upload is None:
-                raise Invalid("请选择要导入的 .xlsx 文件", code="file_required", field="file")
-            if upload.size > IMPORT_MAX_BYTES:
-                raise Invalid("文件不能超过5MB", code="file_too_large", field="file")
-            result = import_cards(actor, upload.read(), upload.name)
+            data = tables.uploaded(upload, max_bytes=IMPORT_MAX_BYTES)
+            result = import_cards(actor, data, upload.name)
         except Problem as problem:
             context["error"], status = problem, problem.status
         else:
