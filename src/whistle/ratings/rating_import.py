@@ -33,7 +33,6 @@ import re
 import zoneinfo
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from operator import itemgetter
 
 from django.db import connection, transaction
 
@@ -135,27 +134,14 @@ QR = RatingChannel.QR.value
 
 
 def _read_table(path: str, progress) -> Iterator[tuple[int, tuple]]:
-    """A CSV (UTF-8 or GB18030) or the first sheet of a workbook, through the one table reader (core.tables). CSV
-    values come as the file has them (parse strips what it reads); a workbook's cells as their text."""
-    try:
-        table = tables.first(path, progress=progress)
-    except tables.Unreadable as problem:
-        raise ValueError(str(problem)) from None
+    """A CSV (UTF-8 or GB18030) or the first sheet of a workbook, through the one table reader (core.tables, whose
+    `Unreadable` is a ValueError). CSV values come as the file has them (parse strips what it reads); a workbook's
+    cells as their text."""
+    table = tables.first(path, columns=COLUMNS, progress=progress)
     _check_header(table.header)
-    width = len(table.header)
-    # A column the file lacks reads as the empty string appended at position `width`.
-    pick = itemgetter(*[table.header.index(name) if name in table.header else width for name in COLUMNS])
-    complete = all(name in table.header for name in COLUMNS)
-    rows = table.rows
     if table.kind == "xlsx":
-        rows = ((number, [_text(v) for v in values]) for number, values in rows)
-    try:
-        for number, values in rows:
-            if len(values) != width or not complete:
-                values = (values + [""] * width)[:width] + [""]
-            yield number, pick(values)
-    except tables.Unreadable as problem:
-        raise ValueError(str(problem)) from None
+        return ((number, tuple(_text(v) for v in values)) for number, values in table.rows)
+    return table.rows
 
 
 def _read_jsonl(path: str, progress) -> Iterator[tuple[int, tuple | str]]:
