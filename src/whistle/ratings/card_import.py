@@ -88,10 +88,8 @@ def template_xlsx() -> bytes:
             ],
         ],
     )
-    for c, (_, _, hint) in enumerate(COLUMNS):
-        sheet.ws.write_comment(0, c, hint)
-    # Typed cells stay text (a phone number must not become a number).
-    sheet.ws.set_column(0, len(COLUMNS) - 1, 18, book.book.add_format({"num_format": "@"}))
+    sheet.notes([hint for _, _, hint in COLUMNS])
+    sheet.text_columns(len(COLUMNS), 18)  # typed cells stay text: a phone number must not become a number
     return book.close()
 
 
