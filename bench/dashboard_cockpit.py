@@ -49,7 +49,7 @@ settings.ALLOWED_HOSTS = ["*"]
 
 from whistle.cases.models import Case  # noqa: E402
 from whistle.core.months import add_months, month_bounds, month_of  # noqa: E402
-from whistle.dashboard import cockpit, rollup, topics  # noqa: E402
+from whistle.dashboard import case_rollup, cockpit, topics  # noqa: E402
 from whistle.org.models import Level, Membership, Role, Unit, UnitKind  # noqa: E402
 from whistle.ratings.models import Rating  # noqa: E402
 
@@ -87,7 +87,7 @@ def raw_figures(unit: Unit | None, now) -> None:
     if unit is not None:
         scope = scope.filter(Q(county__path__startswith=unit.path) | Q(lead_unit__path__startswith=unit.path))
     in_month = scope.filter(submitted_at__gte=start, submitted_at__lt=end)
-    facts = rollup.aggregates(now)
+    facts = case_rollup.aggregates(now)
     in_month.aggregate(**facts)
     list(in_month.values("county_id").annotate(**facts))
     list(in_month.values("lead_unit_id").annotate(**facts))
@@ -147,7 +147,7 @@ def main():
     }
     out["month_cases"] = Case.objects.filter(submitted_at__gte=month_bounds(month_of(now))[0]).count()
     t = time.perf_counter()
-    out["rollup_refresh"] = rollup.refresh(now)
+    out["rollup_refresh"] = case_rollup.refresh(now)
     out["rollup_refresh_s"] = round(time.perf_counter() - t, 2)
     t = time.perf_counter()
     tokenised = 0

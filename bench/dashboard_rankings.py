@@ -29,7 +29,7 @@ from django.utils import timezone  # noqa: E402
 
 from whistle.cases.models import Case  # noqa: E402
 from whistle.core.months import add_months, month_of  # noqa: E402
-from whistle.dashboard import metrics, rankings, rollup  # noqa: E402
+from whistle.dashboard import case_rollup, metrics, rankings  # noqa: E402
 from whistle.dashboard.models import CaseMonthFact  # noqa: E402
 from whistle.org.models import Level, Membership, Role, Unit, UnitKind  # noqa: E402
 from whistle.org.scopes import Actor  # noqa: E402
@@ -63,15 +63,15 @@ def main():
 
     out = {"vendor": connection.vendor, "cases": Case.objects.count()}
     t = time.perf_counter()
-    out["rebuild"] = rollup.rebuild()
+    out["rebuild"] = case_rollup.rebuild()
     out["rebuild_s"] = round(time.perf_counter() - t, 1)
     out["rollup_rows"] = CaseMonthFact.objects.count()
     if not args.skip_verify:
         t = time.perf_counter()
-        problems = rollup.verify()
+        problems = case_rollup.verify()
         out["verify_s"], out["verify_differences"] = round(time.perf_counter() - t, 1), len(problems)
     t = time.perf_counter()
-    out["refresh_current_month"] = rollup.refresh()
+    out["refresh_current_month"] = case_rollup.refresh()
     out["refresh_s"] = round(time.perf_counter() - t, 2)
 
     month = add_months(month_of(timezone.now()), -1)

@@ -14,15 +14,15 @@ import django  # noqa: E402
 
 django.setup()
 
-from whistle.ratings import ingest  # noqa: E402
+from whistle.ratings import rating_import  # noqa: E402
 
 
 def main(source: str, out: str) -> None:
-    targets = ingest.active_targets()
+    targets = rating_import.active_targets()
     with open(out, "w", encoding="utf-8") as f:
-        for line, values in ingest._read_csv(source, lambda position: None):
-            f.write(ingest.parse(line, values, targets)[ingest.COPY_TEXT])
-    print(", ".join(ingest.INSERT_COLUMNS))
+        for line, values in rating_import._read_csv(source, lambda position: None):
+            f.write(rating_import.parse(line, values, targets)[rating_import.COPY_TEXT])
+    print(", ".join(rating_import.INSERT_COLUMNS))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Fill a bench database with the generated ratings fast, for the read figures (not the import figure): COPY the
 CSV into a bare table, then one INSERT … SELECT into ratings_rating with its secondary indexes dropped and rebuilt
-after, FK triggers off (session_replication_role = replica: superuser, bench only), then `rollups.rebuild()`.
+after, FK triggers off (session_replication_role = replica: superuser, bench only), then `rating_rollup.rebuild()`.
 Times each step. The import command's own speed is measured by ratings_run.sh import.
 
     WHISTLE_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_ratings .venv/bin/python bench/ratings_load.py FILE.csv
@@ -18,7 +18,7 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 
-from whistle.ratings import rollups  # noqa: E402
+from whistle.ratings import rating_rollup  # noqa: E402
 
 BARE = "bare_ratings"
 
@@ -71,7 +71,7 @@ def main(path):
             step(f"CREATE {name}", definition, cursor)
         step("ANALYZE", "ANALYZE ratings_rating", cursor)
     started = time.monotonic()
-    print(f"rollups.rebuild(): {rollups.rebuild()} rows, {time.monotonic() - started:.1f} s")
+    print(f"rating_rollup.rebuild(): {rating_rollup.rebuild()} rows, {time.monotonic() - started:.1f} s")
 
 
 if __name__ == "__main__":

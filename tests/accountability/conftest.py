@@ -3,9 +3,9 @@ import itertools
 import pytest
 
 from tests.conftest import at
-from whistle.ratings import rollups
+from whistle.ratings import rating_rollup
 from whistle.ratings.models import Cadre, Rating, Window
-from whistle.ratings.rollups import key_of
+from whistle.ratings.rating_rollup import key_of
 
 _seq = itertools.count()
 
@@ -45,7 +45,7 @@ def rate(target, levels, when, **extra):
             for level in levels
         ]
     )
-    rollups.bump(rollups.delta_of(key_of(r) + (r.level,) for r in rows if r.counted))
+    rating_rollup.bump(rating_rollup.delta_of(key_of(r) + (r.level,) for r in rows if r.counted))
     return rows
 
 

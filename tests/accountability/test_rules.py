@@ -117,7 +117,7 @@ def test_rule_8_4_imported_poor_ratings_count_toward_adjustment(cadres, tmp_path
     six months propose 调整, found through the rollups and the target's index of live-or-poor ratings."""
     import csv
 
-    from whistle.ratings.ingest import COLUMNS, import_file
+    from whistle.ratings.rating_import import COLUMNS, import_file
 
     zhang = cadres["zhang"]
     zhang.card_code = "zhang-card"

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from whistle.cases import services, sweeper
 from whistle.cases.models import Case
-from whistle.dashboard import rollup
+from whistle.dashboard import case_rollup
 
 from .conftest import DESKTOP, PHONE
 
@@ -114,7 +114,7 @@ def test_case_journey_from_phone_to_desk_to_rating_to_supervision(heze, open_as,
     office.screenshot(path=screenshot_dir / "office-supervised.png")
 
     # 领导: the cockpit draws its charts from the same cases, summed by the metrics rollup as the worker does.
-    rollup.refresh()
+    case_rollup.refresh()
     leader = open_as("city_leader", DESKTOP)
     leader.goto(f"/dashboard?month={timezone.localdate():%Y-%m}")  # it opens on the last complete month
     expect(leader.locator("#chart-state canvas")).to_be_visible()

@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import at
 from whistle.cases.models import Case, SlaProfile
-from whistle.dashboard import rollup
+from whistle.dashboard import case_rollup
 
 MARCH = dt.date(2026, 3, 1)
 
@@ -118,5 +118,5 @@ def march_cases(heze, lead=None, county=None, submitted=None):
 @pytest.fixture
 def march(heze):
     cases = march_cases(heze)
-    rollup.rebuild()
+    case_rollup.rebuild()
     return cases

@@ -7,7 +7,7 @@ import pytest
 from django.utils.dateparse import parse_datetime
 from python_calamine import CalamineWorkbook
 
-from whistle.dashboard import rollup
+from whistle.dashboard import case_rollup
 from whistle.dashboard.models import RankingClass
 from whistle.org.services import token_issue
 
@@ -19,7 +19,7 @@ def data(heze):
     march_cases(heze)
     march_cases(heze, lead=heze.shan_zjj, county=heze.shan)
     RankingClass.objects.update(min_cases=5)
-    rollup.rebuild()
+    case_rollup.rebuild()
     return heze
 
 
@@ -48,7 +48,7 @@ def test_api_rates_by_county(client, data):
         ("shanxian", 7, 66.7),
     ]
     measured = parse_datetime(body["as_of"])  # the moment the rates were measured (JSON keeps milliseconds)
-    assert abs(measured - rollup.as_of()) < dt.timedelta(milliseconds=1)
+    assert abs(measured - case_rollup.as_of()) < dt.timedelta(milliseconds=1)
 
 
 def test_api_rates_a_county_leader_sees_only_their_county(client, data):

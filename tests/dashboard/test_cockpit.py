@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from whistle.cases import services
-from whistle.dashboard import rollup
+from whistle.dashboard import case_rollup
 
 NUM = re.compile(r'<span class="num">(HZ\d{8})</span>')
 STAT = re.compile(r'<a href="([^"]+)"><span class="n">([^<]+)</span>([^<]+)</a>')
@@ -248,7 +248,7 @@ def test_cockpit_other_month_and_bad_month(heze, client, month):
 def test_cockpit_cached_figures_follow_a_new_case(heze, client, month):
     assert _stats(_page(client, heze.users.city_leader))["本月受理"][1] == "5"
     services.case_submit(heze.actor("ent_cao"), kind="help", category="construction", description="又一件")
-    rollup.refresh()
+    case_rollup.refresh()
     assert _stats(_page(client, heze.users.city_leader))["本月受理"][1] == "6"
 
 
@@ -307,7 +307,7 @@ def test_cockpit_a_refresh_that_changed_the_rollup_makes_the_next_request_recomp
     assert dashboard(heze.actor("city_leader"), now=t)["totals"]["cases"] == 5
     services.case_submit(heze.actor("ent_shan"), kind="help", category="construction", description="又一件")
     assert dashboard(heze.actor("city_leader"), now=t)["totals"]["cases"] == 5  # the rollup has not seen it yet
-    rollup.refresh()
+    case_rollup.refresh()
     data = dashboard(heze.actor("city_leader"), now=t)
     assert data["totals"]["cases"] == 6 and data["computed_at"] == t
 
@@ -324,7 +324,7 @@ def test_cockpit_warm_job_leaves_a_page_alone_while_refreshes_change_nothing(hez
     scopes = len(cockpit.active_scopes())
     assert cockpit.warm(t)["cockpit_scopes_warmed"] == 2 * scopes  # the last complete month and this one
     later = t + dt.timedelta(minutes=1)
-    rollup.refresh(later)
+    case_rollup.refresh(later)
     assert cockpit.warm(later)["cockpit_scopes_warmed"] == 0
     data = dashboard(heze.actor("city_leader"), now=later)
     assert data["computed_at"] == t and data["as_of"] == RollupState.objects.get().checked_at == later

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
-from whistle.dashboard import metrics, rollup
+from whistle.dashboard import case_rollup, metrics
 from whistle.dashboard.rankings import classes, ranking
 from whistle.org.scopes import Actor
 
@@ -30,11 +30,11 @@ def demo(django_db_setup, django_db_blocker):
 
 def test_demo_seed_builds_the_rollup_and_it_agrees_with_the_raw_rows(demo):
     assert "指标月度汇总" in demo
-    assert rollup.verify() == []
+    assert case_rollup.verify() == []
 
 
 def test_demo_every_ranking_class_has_units_and_rates(demo):
-    months = sorted(rollup.CaseMonthFact.objects.values_list("month", flat=True).distinct())
+    months = sorted(case_rollup.CaseMonthFact.objects.values_list("month", flat=True).distinct())
     month = months[-2]
     for rc in classes():
         data = ranking(Actor.system(), rc.code, month)

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from whistle.dashboard import metrics, rollup
+from whistle.dashboard import case_rollup, metrics
 from whistle.dashboard.models import CaseMonthFact, MetricDefinition
 from whistle.org.scopes import Actor
 
@@ -68,7 +68,7 @@ def test_rule_4_composite_is_30_35_35_of_response_resolution_satisfaction(march)
 def test_rule_4_composite_rescales_weights_when_a_part_has_no_cases(heze):
     make_case(heze, contact=True)
     make_case(heze, contact=False)
-    rollup.rebuild()
+    case_rollup.rebuild()
     row = scope_row()
     assert row["resolution"]["value"] is None and row["satisfaction"]["value"] is None
     assert row["composite"]["value"] == 50.0
@@ -86,7 +86,7 @@ def test_rule_0_every_figure_names_its_definition_and_version(march):
 
 def test_rates_group_by_county_and_unit(heze, march):
     make_case(heze, county=heze.shan, lead=heze.shan_zjj, contact=True)
-    rollup.rebuild()
+    case_rollup.rebuild()
     by_county = metrics.rates(Actor.system(), MARCH, MARCH, "county")
     assert [(r["code"], r["cases"]) for r in by_county] == [("caoxian", 7), ("shanxian", 1)]
     by_unit = metrics.rates(Actor.system(), MARCH, MARCH, "unit")
@@ -95,7 +95,7 @@ def test_rates_group_by_county_and_unit(heze, march):
 
 def test_rates_a_county_leader_sees_only_their_county(heze, march):
     make_case(heze, county=heze.shan, lead=heze.shan_zjj, contact=True)
-    rollup.rebuild()
+    case_rollup.rebuild()
     rows = metrics.rates(heze.actor("cao_leader"), MARCH, MARCH, "county")
     assert [r["code"] for r in rows] == ["caoxian"]
     assert scope_row(heze.actor("cao_leader"))["cases"] == 7
@@ -106,7 +106,7 @@ def test_rates_a_county_leader_sees_only_their_county(heze, march):
 
 def test_rates_over_a_range_of_months(heze, march):
     make_case(heze, submitted=dt.datetime(2026, 4, 3, 2, 0, tzinfo=dt.UTC), contact=True)
-    rollup.rebuild()
+    case_rollup.rebuild()
     assert scope_row(month=dt.date(2026, 4, 1))["cases"] == 1
     assert metrics.rates(Actor.system(), MARCH, dt.date(2026, 4, 1), None)[0]["cases"] == 8
 
@@ -166,9 +166,9 @@ def test_rule_8_3_a_poor_rating_voided_on_appeal_leaves_the_call_back_rate(heze,
         status="voided",
         rectification=never_called,
     )
-    rollup.rebuild()
+    case_rollup.rebuild()
     assert scope_row()["poor_callback"] == {"value": 100.0, "numerator": 1, "denominator": 1}
-    assert rollup.verify() == []
+    assert case_rollup.verify() == []
 
 
 # ---- §4 / §8.6: a case not yet due is pending, not late ---------------------------------------------------------
@@ -210,34 +210,34 @@ def _pending_fixture(heze):
     return t
 
 
-def _at(now, bring_up_to=rollup.refresh):
+def _at(now, bring_up_to=case_rollup.refresh):
     """The rollup brought to `now` (hand-made cases have no events: the first build is a rebuild), its figures."""
     bring_up_to(now)
     row = scope_row(month=NOV)
     assert row == metrics.rates(Actor.system(), NOV, NOV, None, source="raw")[0]  # the raw rows at the same moment
-    assert rollup.verify() == []
-    return row, rollup.sums(CaseMonthFact.objects.filter(month=NOV))
+    assert case_rollup.verify() == []
+    return row, case_rollup.sums(CaseMonthFact.objects.filter(month=NOV))
 
 
 def test_rule_4_response_rate_leaves_out_cases_not_yet_due(heze):
     t = _pending_fixture(heze)
-    row, facts = _at(t, rollup.rebuild)
+    row, facts = _at(t, case_rollup.rebuild)
     assert row["response"] == {"value": 50.0, "numerator": 2, "denominator": 4}
     assert facts["contact_pending"] == 1
 
 
 def test_rule_8_6_answer_rate_leaves_out_cases_not_yet_answered_and_not_yet_due(heze):
     t = _pending_fixture(heze)
-    row, facts = _at(t, rollup.rebuild)
+    row, facts = _at(t, case_rollup.rebuild)
     assert row["answer"] == {"value": 66.7, "numerator": 2, "denominator": 3}
     assert facts["opinion_pending"] == 2
 
 
 def test_rule_4_a_pending_case_counts_late_once_its_deadline_passes_without_any_event(heze):
     t = _pending_fixture(heze)
-    _at(t, rollup.rebuild)
-    assert rollup.refresh(t + dt.timedelta(minutes=30))["metrics_months_recomputed"] == 0  # nothing fell due yet
-    result = rollup.refresh(t + dt.timedelta(hours=2))
+    _at(t, case_rollup.rebuild)
+    assert case_rollup.refresh(t + dt.timedelta(minutes=30))["metrics_months_recomputed"] == 0  # nothing fell due yet
+    result = case_rollup.refresh(t + dt.timedelta(hours=2))
     assert result["metrics_months_recomputed"] == 1  # no case event: the clock alone made November stale
     row, facts = _at(t + dt.timedelta(hours=2))
     assert row["response"] == {"value": 40.0, "numerator": 2, "denominator": 5}
@@ -251,7 +251,7 @@ def test_rule_4_a_pending_case_counts_late_once_its_deadline_passes_without_any_
 def test_rule_4_a_rollup_counted_the_old_way_is_recounted_by_the_next_refresh(heze):
     """The migration marks every existing row stale: the next refresh recomputes them without any case event."""
     t = _pending_fixture(heze)
-    rollup.rebuild(t)
+    case_rollup.rebuild(t)
     CaseMonthFact.objects.update(contact_due=5, contact_pending=0, stale_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
-    assert rollup.refresh(t)["metrics_months_recomputed"] == 1
+    assert case_rollup.refresh(t)["metrics_months_recomputed"] == 1
     assert scope_row(month=NOV)["response"]["denominator"] == 4

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, PHONE, browser, open_as, screenshot_dir  # noqa: F401  (fixtures)
 from tests.dashboard.test_cockpit import _fresh, month  # noqa: F401  (fixtures)
-from whistle.dashboard import rollup
+from whistle.dashboard import case_rollup
 from whistle.dashboard.models import RankingClass
 
 from .conftest import make_case, march_cases
@@ -29,7 +29,7 @@ def ranked(heze):
         march_cases(heze, lead=lead, county=county)
     make_case(heze, contact=True, opinion=True, replied=True, follow=("resolved", "satisfied"), state="closed")
     RankingClass.objects.update(min_cases=5)
-    rollup.rebuild()
+    case_rollup.rebuild()
     return heze
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from tests.conftest import at
 from whistle.core.errors import Invalid
-from whistle.dashboard import rollup
+from whistle.dashboard import case_rollup
 from whistle.dashboard.models import RankingClass
 from whistle.dashboard.rankings import ranking
 from whistle.org.scopes import Actor
@@ -46,7 +46,7 @@ def test_rule_4_one_fast_case_cannot_top_the_table(heze, march):
     good(heze, heze.city_zjj, 1)  # one perfect case
     good(heze, heze.city_scjg, 6)
     make_case(heze, lead=heze.city_scjg, contact=False)
-    rollup.rebuild()
+    case_rollup.rebuild()
     data = ranking(Actor.system(), "city_department", MARCH)
     assert [r["unit"] for r in data["rows"] if r["rank"] is not None] == ["heze-scjg"]
     assert next(r for r in data["rows"] if r["unit"] == "heze-zjj")["rank"] is None
@@ -55,7 +55,7 @@ def test_rule_4_one_fast_case_cannot_top_the_table(heze, march):
 def test_rule_4_the_rolling_window_counts_the_previous_months(heze):
     good(heze, heze.city_zjj, 3, submitted=at(2026, 2, 10))
     good(heze, heze.city_zjj, 3, submitted=at(2026, 3, 10))
-    rollup.rebuild()
+    case_rollup.rebuild()
     row = ranking(Actor.system(), "city_department", MARCH)["rows"][0]
     assert row["unit"] == "heze-zjj" and row["cases"] == 6 and row["rank"] == 1
     RankingClass.objects.filter(code="city_department").update(window_months=1)
@@ -67,13 +67,13 @@ def test_rankings_are_stable_under_ties(heze):
     # Two city departments with identical facts: same score, same cases → same rank, listed by unit code.
     for lead in (heze.city_zjj, heze.city_scjg):
         march_cases(heze, lead=lead, county=heze.cao)
-    rollup.rebuild()
+    case_rollup.rebuild()
     for _ in range(3):
         rows = ranking(Actor.system(), "city_department", MARCH)["rows"]
         assert [(r["unit"], r["rank"]) for r in rows] == [("heze-scjg", 1), ("heze-zjj", 1)]
     # More cases wins a tie on score: the same rates over twice the cases.
     march_cases(heze, lead=heze.city_zjj, county=heze.cao)
-    rollup.rebuild()
+    case_rollup.rebuild()
     rows = ranking(Actor.system(), "city_department", MARCH)["rows"]
     assert rows[0]["composite"] == rows[1]["composite"]
     assert [(r["unit"], r["rank"], r["cases"]) for r in rows] == [("heze-zjj", 1, 14), ("heze-scjg", 2, 7)]
@@ -91,7 +91,7 @@ def test_rule_4_red_and_black_lists_and_month_on_month_change(heze):
     make_case(
         heze, lead=heze.shan_zjj, county=heze.shan, contact=False, follow=("resolved", "satisfied"), state="closed"
     )
-    rollup.rebuild()
+    case_rollup.rebuild()
     march = ranking(Actor.system(), "county_department", MARCH)
     assert [(r["unit"], r["rank"]) for r in march["rows"]] == [
         ("caoxian-zjj", 1),
@@ -102,7 +102,7 @@ def test_rule_4_red_and_black_lists_and_month_on_month_change(heze):
     assert [r["unit"] for r in march["bottom_list"]] == ["caoxian-scjg"]
     # April (window 3 months): 曹县市场监管局 turns it around with many good cases.
     good(heze, heze.cao_scjg, 20, submitted=at(2026, 4, 8))
-    rollup.rebuild()
+    case_rollup.rebuild()
     april = {r["unit"]: r for r in ranking(Actor.system(), "county_department", APRIL)["rows"]}
     scjg = april["caoxian-scjg"]
     assert scjg["previous_rank"] == 3 and scjg["rank"] == 2 and scjg["rank_change"] == 1
@@ -113,7 +113,7 @@ def test_rule_4_red_and_black_lists_and_month_on_month_change(heze):
 def test_rule_4_classes_map_from_unit_level_and_kind(heze):
     good(heze, heze.zhuangzhai, 3)
     good(heze, heze.cao_zjj, 5)
-    rollup.rebuild()
+    case_rollup.rebuild()
     assert [r["unit"] for r in ranking(Actor.system(), "township", MARCH)["rows"]] == ["caoxian-zhuangzhai"]
     assert {r["unit"] for r in ranking(Actor.system(), "county_department", MARCH)["rows"]} == {
         "caoxian-zjj",
@@ -135,7 +135,7 @@ def test_rule_4_classes_map_from_unit_level_and_kind(heze):
 def test_rankings_a_county_leader_sees_only_their_county(heze):
     good(heze, heze.cao_zjj, 5)
     good(heze, heze.shan_zjj, 5, county=heze.shan)
-    rollup.rebuild()
+    case_rollup.rebuild()
     data = ranking(heze.actor("cao_leader"), "county_department", MARCH)
     assert {r["unit"] for r in data["rows"]} == {"caoxian-zjj", "caoxian-scjg"}
     assert [r["unit"] for r in ranking(heze.actor("cao_leader"), "county", MARCH)["rows"]] == ["caoxian"]

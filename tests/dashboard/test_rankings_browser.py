@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, PHONE, browser, open_as, screenshot_dir  # noqa: F401
-from whistle.dashboard import rollup
+from whistle.dashboard import case_rollup
 from whistle.dashboard.models import RankingClass
 
 from .conftest import make_case, march_cases
@@ -19,7 +19,7 @@ def ranked(heze):
     # One more resolved, satisfied case puts 曹县住建局 ahead: tied units are on neither list.
     make_case(heze, contact=True, opinion=True, replied=True, follow=("resolved", "satisfied"), state="closed")
     RankingClass.objects.update(min_cases=5)
-    rollup.rebuild()
+    case_rollup.rebuild()
     return heze
 
 

@@ -3,7 +3,7 @@ cockpit's periods and rates, the default month, official wording and drill-down 
 
 import datetime as dt
 
-from whistle.dashboard import rollup
+from whistle.dashboard import case_rollup
 from whistle.dashboard.models import RankingClass
 from whistle.dashboard.rankings import ranking, top_and_bottom_lists, unclassed_units
 from whistle.org.models import Unit
@@ -55,7 +55,7 @@ def test_rule_8_6_worst_unit_never_on_the_red_list_when_few_units_are_ranked(hez
     good(heze, heze.shan_zjj, 1, county=heze.shan)
     bad(heze, heze.shan_zjj, 1, county=heze.shan)
     bad(heze, heze.cao_scjg, 2)
-    rollup.rebuild()
+    case_rollup.rebuild()
     data = ranking(Actor.system(), "county_department", MARCH)
     assert [r["unit"] for r in data["rows"]] == ["caoxian-zjj", "shanxian-zjj", "caoxian-scjg"]
     assert next(r for r in data["rows"] if r["unit"] == "caoxian-scjg")["score"] == 0.0
@@ -80,7 +80,7 @@ def test_rule_8_6_printed_report_puts_the_worst_unit_on_the_black_list(heze, cli
     RankingClass.objects.filter(code="county_department").update(min_cases=2, list_length=3)
     good(heze, heze.cao_zjj, 2)
     bad(heze, heze.cao_scjg, 2)
-    rollup.rebuild()
+    case_rollup.rebuild()
     client.force_login(heze.users.city_office)
     html = client.get("/dashboard/report?month=2026-03").content.decode()
     section = html[html.index("县直部门") :]
@@ -109,7 +109,7 @@ def test_rule_8_6_county_level_stationed_units_are_ranked_in_the_stationed_class
     )
     assert list(unclassed_units()) == []
     good(heze, power, 5)
-    rollup.rebuild()
+    case_rollup.rebuild()
     data = ranking(Actor.system(), "county_stationed", MARCH)
     assert data["class_name"] == "驻菏单位/国企（县级）"
     assert [(r["unit"], r["rank"]) for r in data["rows"]] == [("caoxian-power", 1)]
@@ -151,7 +151,7 @@ def test_withdrawn_case_is_shown_as_withdrawn_and_not_counted_among_closed_cases
     kept, _ = services.case_submit(ent, kind="help", category="construction", description="厂房竣工验收排期太久")
     gone, _ = services.case_submit(ent, kind="help", category="construction", description="施工许可材料反复退回")
     services.case_transition(ent, gone.number, "withdraw", {"reason": "已自行解决"})
-    rollup.refresh()
+    case_rollup.refresh()
     html = _this_month_page(client, heze.users.city_leader)
     stats = {label: n for n, label in re.findall(r'<span class="n">([^<]+)</span>([^<]+)</a>', html)}
     assert stats["已办结"] == "0" and stats["在办"] == "1" and stats["本月受理"] == "2"
@@ -176,7 +176,7 @@ def test_cockpit_county_table_puts_the_months_overdue_beside_the_months_cases(he
     now = timezone.now()
     make_case(heze, submitted=now - dt.timedelta(days=400), next_due_at=now - dt.timedelta(days=300))
     make_case(heze, submitted=now, next_due_at=now + dt.timedelta(days=3))
-    rollup.rebuild()
+    case_rollup.rebuild()
     html = _this_month_page(client, heze.users.city_leader)
     assert re.search(r'<span class="n">1</span>当前超期', html)
     row = re.search(r"<tr><td>曹县人民政府</td>(.*?)</tr>", html).group(1)
@@ -206,7 +206,7 @@ def test_rule_8_6_county_leader_sees_the_published_county_lists(heze):
     RankingClass.objects.filter(code="county").update(min_cases=2)
     good(heze, heze.cao_zjj, 2)
     bad(heze, heze.shan_zjj, 2, county=heze.shan)
-    rollup.rebuild()
+    case_rollup.rebuild()
     data = ranking(heze.actor("cao_leader"), "county", MARCH)
     assert [r["unit"] for r in data["rows"]] == ["caoxian"]
     assert [r["unit"] for r in data["top_list"]] == ["caoxian"] and [r["unit"] for r in data["bottom_list"]] == [
@@ -223,7 +223,7 @@ def test_printed_report_shows_the_citys_wording_not_codes_or_research_notes(heze
     from whistle.dashboard.models import MetricDefinition
 
     good(heze, heze.cao_zjj, 5)
-    rollup.rebuild()
+    case_rollup.rebuild()
     client.force_login(heze.users.city_office)
     html = client.get("/dashboard/report?month=2026-03").content.decode()
     for leak in ("§", "榆林", "北京权重", "准格尔旗", "composite@", "on_time@", "response@"):
@@ -259,7 +259,7 @@ def test_drill_down_list_names_the_figure_and_its_total(heze, client, settings, 
     for _ in range(3):
         make_case(heze, submitted=now, state="closed", replied=True, follow=("resolved", "satisfied"))
     make_case(heze, submitted=now)
-    rollup.rebuild()
+    case_rollup.rebuild()
     html = _this_month_page(client, heze.users.city_leader)
     href = re.search(r'<a href="([^"]+)"><span class="n">3</span>已办结</a>', html).group(1).replace("&amp;", "&")
     listed = client.get(href).content.decode()

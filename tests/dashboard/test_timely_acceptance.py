@@ -7,7 +7,7 @@ import datetime as dt
 from django.utils import timezone
 
 from tests.conftest import at
-from whistle.dashboard import metrics, rollup
+from whistle.dashboard import case_rollup, metrics
 from whistle.dashboard.models import MetricDefinition
 from whistle.org.scopes import Actor
 
@@ -27,10 +27,10 @@ def test_rule_8_6_timely_acceptance_rate_is_signing_within_the_return_window(hez
     still_open = timezone.now() + dt.timedelta(days=1)
     make_case(heze, return_due_at=still_open, accepted_at=None)  # window still open: pending, left out
     make_case(heze, return_due_at=None, accepted_at=None, state="returned")  # returned: its clocks stopped
-    rollup.rebuild()
+    case_rollup.rebuild()
     assert _accept_rate() == {"value": 33.3, "numerator": 1, "denominator": 3}
 
-    rollup.refresh(now=still_open + dt.timedelta(minutes=1))  # the open window closes unsigned
+    case_rollup.refresh(now=still_open + dt.timedelta(minutes=1))  # the open window closes unsigned
     assert _accept_rate() == {"value": 25.0, "numerator": 1, "denominator": 4}
 
 

@@ -10,8 +10,8 @@ from python_calamine import CalamineWorkbook
 from whistle.core.errors import Invalid
 from whistle.enterprises.models import Enterprise
 from whistle.enterprises.services import enterprise_update
-from whistle.patronage.importing import SHEETS, import_workbook, rejects_workbook, template_workbook
 from whistle.patronage.models import Milestone, Patronage, Project, TaskForceMember
+from whistle.patronage.workbook_import import SHEETS, import_workbook, rejects_workbook, template_workbook
 
 
 def workbook(sheets: dict) -> bytes:

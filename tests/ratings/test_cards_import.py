@@ -12,7 +12,7 @@ from python_calamine import CalamineWorkbook
 from tests.conftest import PASSWORD
 from whistle.org.models import Membership
 from whistle.org.scopes import Actor
-from whistle.ratings.importers import COLUMNS, import_cards, template_xlsx
+from whistle.ratings.card_import import COLUMNS, import_cards, template_xlsx
 from whistle.ratings.models import Cadre, Window
 
 HEADER = [title for title, _, _ in COLUMNS]

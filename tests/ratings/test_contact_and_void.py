@@ -8,8 +8,7 @@ from whistle.cases import workflow
 from whistle.cases.models import Case, CaseEvent
 from whistle.core.errors import Invalid, NotFound
 from whistle.ratings.models import ContactRead, Rating
-from whistle.ratings.selectors import rater_contact
-from whistle.ratings.services import VOID_ACTION, appeal_file, appeal_review, rating_submit
+from whistle.ratings.services import VOID_ACTION, appeal_file, appeal_review, rater_contact, rating_submit
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 from whistle.cases.models import Case
 from whistle.org.models import Unit
-from whistle.ratings import rollups
+from whistle.ratings import rating_rollup
 from whistle.ratings.demo import seed_demo
 from whistle.ratings.models import Cadre, Rating, Window
 
@@ -16,5 +16,5 @@ def test_demo_seeder_registers_cards_and_rates_them(heze):
     assert Cadre.objects.count() == 6 and Window.objects.count() == 3
     assert Rating.objects.exclude(external_id="").count() == 400
     assert Rating.objects.filter(external_id="", rectification__isnull=False).count() == 6
-    assert Case.objects.count() == 6 and rollups.verify()[1] == []
+    assert Case.objects.count() == 6 and rating_rollup.verify()[1] == []
     assert "导入评价 400 条" in line and "现场差评 6 条" in line

@@ -10,9 +10,9 @@ from django.core.management import call_command
 
 from tests.conftest import at
 from whistle.cases.models import Case
-from whistle.ratings import rollups
-from whistle.ratings.ingest import COLUMNS, import_file
+from whistle.ratings import rating_rollup
 from whistle.ratings.models import Rating
+from whistle.ratings.rating_import import COLUMNS, import_file
 from whistle.ratings.selectors import rating_summary
 from whistle.ratings.services import rating_submit
 
@@ -101,8 +101,25 @@ def test_import_takes_good_rows_rejects_bad_rows_with_line_and_reason(live_rated
     assert two.created_at == at(2026, 11, 30, 23, 30) and two.counted and two.rectification is None
     assert Rating.objects.get(external_id="ext-3").created_at == at(2026, 12, 1, 0, 30)
     assert not Case.objects.exists()  # imported poor ratings open no rectification case
-    assert rollups.verify()[1] == []
+    assert rating_rollup.verify()[1] == []
     assert rating_summary(cadre) == {"count": 3, "good_rate": 66.7, "poor_rate": 33.3, "satisfaction_rate": 66.7}
+
+
+def test_import_reads_a_csv_saved_by_chinese_excel_in_gb18030(live_rated, tmp_path):
+    """What a Chinese Excel saves as "CSV" (and whistle's own CSV exports) is GB18030: the one table reader tells it
+    from UTF-8, so the Chinese level, channel and tag names and the comment arrive intact."""
+    cadre, window = live_rated
+    path = tmp_path / "ratings.csv"
+    with open(path, "w", encoding="gb18030", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(COLUMNS)
+        writer.writerows(rows_for(cadre, window))
+    result = import_file(str(path), batch_size=3, progress=False)
+    assert (result.rows, result.inserted, result.skipped, result.rejected) == (12, 5, 1, 6)
+    assert sorted(rejects_of(result)[1:], key=lambda r: int(r[0])) == EXPECTED_REJECTS
+    two = Rating.objects.get(external_id="ext-2")
+    assert (two.level, two.channel, two.tags) == (2, "web", ["slow"])
+    assert Rating.objects.get(external_id="ext-1").comment == "很好"
 
 
 def test_double_import_adds_nothing(live_rated, tmp_path):
@@ -111,13 +128,17 @@ def test_double_import_adds_nothing(live_rated, tmp_path):
     first = import_file(path, progress=False)
     before = (
         Rating.objects.count(),
-        sorted(rollups.RatingRollup.objects.values_list("kind", "target_id", "month", "n1", "n2", "n3", "n4", "n5")),
+        sorted(
+            rating_rollup.RatingRollup.objects.values_list("kind", "target_id", "month", "n1", "n2", "n3", "n4", "n5")
+        ),
     )
     second = import_file(path, progress=False)
     assert (first.inserted, second.inserted, second.skipped, second.rejected) == (5, 0, 6, 6)
     assert (
         Rating.objects.count(),
-        sorted(rollups.RatingRollup.objects.values_list("kind", "target_id", "month", "n1", "n2", "n3", "n4", "n5")),
+        sorted(
+            rating_rollup.RatingRollup.objects.values_list("kind", "target_id", "month", "n1", "n2", "n3", "n4", "n5")
+        ),
     ) == before
     assert rejects_of(second) == rejects_of(first)
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from whistle.ratings import rollups
-from whistle.ratings.ingest import COLUMNS
+from whistle.ratings import rating_rollup
 from whistle.ratings.models import Rating, RatingRollup
+from whistle.ratings.rating_import import COLUMNS
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 ROWS = 60_000
@@ -61,7 +61,7 @@ def test_import_killed_mid_way_then_rerun_counts_every_rating_once(cards, tmp_pa
         code = running.wait()
     assert code == -signal.SIGKILL  # it really died half-way
     partial = Rating.objects.count()
-    assert 0 < partial < ROWS and rollups.verify()[1] == []  # whole batches only, rollups with them
+    assert 0 < partial < ROWS and rating_rollup.verify()[1] == []  # whole batches only, rollups with them
 
     rerun = whistle("ratings", "import", str(path), "--batch", "5000", "--no-progress")
     assert rerun.returncode == 0, rerun.stderr
@@ -73,4 +73,4 @@ def test_import_killed_mid_way_then_rerun_counts_every_rating_once(cards, tmp_pa
             if n:
                 got[(kind, month.month, level)] += n
     assert got == expected
-    assert rollups.verify()[1] == []
+    assert rating_rollup.verify()[1] == []

@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 
 from tests.conftest import at
 from whistle.cases import workflow
-from whistle.ratings import rollups
+from whistle.ratings import rating_rollup
 from whistle.ratings.models import Appeal, Rating, RatingRollup, Window
 from whistle.ratings.selectors import monthly_ranking, rating_summary, ratings_by_unit, ratings_overview
 from whistle.ratings.services import appeal_file, appeal_review, rating_review, rating_submit
@@ -57,20 +57,20 @@ def rated(heze, cards, set_rule):
 def test_rule_8_4_rollups_follow_submit_review_and_void_and_rebuild_equals(rated):
     heze, cadre, window, shan_window, ratings, flagged = rated
     cao_zjj, cao_office = heze.actor("cao_zjj"), heze.actor("cao_office")
-    assert rollups.verify() == (4, [])
+    assert rating_rollup.verify() == (4, [])
     assert rating_summary(cadre) == {"count": 4, "good_rate": 50.0, "poor_rate": 50.0, "satisfaction_rate": 50.0}
     rating_review(heze.actor("city_office"), flagged.pk, "counted", "回访确认为真实评价", now=at(2026, 11, 7))
     assert rating_summary(window)["count"] == 2
     appeal = appeal_file(cao_zjj, ratings[2].pk, "评价人办理的不是本科室事项")
     appeal_review(cao_office, appeal.pk, "voided", "经核实为误评", now=at(2026, 12, 2))
     assert rating_summary(cadre) == {"count": 3, "good_rate": 66.7, "poor_rate": 33.3, "satisfaction_rate": 66.7}
-    assert rollups.verify() == (4, [])
+    assert rating_rollup.verify() == (4, [])
     before = rollup_rows()
     assert (RatingRollup.objects.get(kind="c", month=NOV).n2, RatingRollup.objects.get(kind="c", month=DEC).n1) == (
         0,
         1,
     )
-    assert rollups.rebuild() == 4 and rollup_rows() == before
+    assert rating_rollup.rebuild() == 4 and rollup_rows() == before
     call_command("ratings", "verify-rollups")
 
 
@@ -84,7 +84,7 @@ def test_verify_rollups_names_the_first_disagreement(rated):
         failed.value
     )
     call_command("ratings", "rebuild-rollups")
-    assert rollups.verify()[1] == []
+    assert rating_rollup.verify()[1] == []
 
 
 def test_monthly_ranking_reads_rollups(rated):
@@ -151,4 +151,4 @@ def test_appeal_void_of_a_flagged_rating_leaves_rollups_alone(rated):
     heze, cadre, window, shan_window, ratings, flagged = rated
     appeal = appeal_file(heze.actor("city_scjg"), flagged.pk, "集中评价，疑似恶意")
     appeal_review(heze.actor("city_office"), appeal.pk, "voided", "作废")
-    assert Appeal.objects.get().state == "voided" and rollups.verify()[1] == []
+    assert Appeal.objects.get().state == "voided" and rating_rollup.verify()[1] == []

@@ -144,9 +144,9 @@ def test_enterprise_cannot_open_the_ledger_or_its_export(heze, signed_in, cases)
 @pytest.fixture
 def rolled(cases):
     """The cases above, summed by the metrics rollup as the worker does every minute."""
-    from whistle.dashboard import rollup
+    from whistle.dashboard import case_rollup
 
-    rollup.refresh()
+    case_rollup.refresh()
     return cases
 
 

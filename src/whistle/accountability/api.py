@@ -5,6 +5,7 @@ from ninja.responses import Status
 
 from whistle.core.errors import Invalid
 from whistle.core.paging import PageFilter, page_of
+from whistle.org.scopes import person_name
 
 from . import selectors, services
 from .models import AccountabilityAction, Proposal, ProposalState
@@ -17,11 +18,6 @@ class ProposalFilter(PageFilter):
     state: str | None = Field(None, description="pending / confirmed / dismissed")
 
 
-def _who(user) -> str:
-    membership = getattr(user, "membership", None)
-    return (membership.display_name if membership else "") or user.get_username()
-
-
 def action_out(a: AccountabilityAction) -> dict:
     return {
         "id": a.pk,
@@ -31,7 +27,7 @@ def action_out(a: AccountabilityAction) -> dict:
         "held_on": a.held_on,
         "participants": a.participants,
         "outcome": a.outcome,
-        "recorded_by": _who(a.recorded_by),
+        "recorded_by": person_name(a.recorded_by),
         "recorded_at": a.recorded_at,
     }
 
@@ -74,8 +70,7 @@ def get_proposal(request, proposal_id: int):
 @router.post("/proposals/{proposal_id}/decision", response=ProposalOut, summary="确认或不予问责（须填理由）")
 def decide(request, proposal_id: int, data: DecisionIn):
     """Only a coordinator over the subject's unit; 404 outside scope, 409 if already decided."""
-    services.proposal_decide(request.actor, proposal_id, data.decision, data.reason)
-    return proposal_out(selectors.proposal_get(request.actor, proposal_id))
+    return proposal_out(services.proposal_decide(request.actor, proposal_id, data.decision, data.reason))
 
 
 @router.post("/proposals/{proposal_id}/actions", response={201: ActionOut}, summary="登记约谈、通报或调整")

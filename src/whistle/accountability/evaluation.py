@@ -2,7 +2,8 @@
 (`RatingRollup`, one row per target × unit × month), then a small rank in Python per class. Only the 调整 rule reads
 ratings themselves, for what the rollups do not hold (which poor ratings await an appeal's review, their dates and
 ids as evidence), and only those of the targets the rollups show with enough poor ratings, each through its
-(target, created_at) index. The worker runs `evaluate_rules` after each sweep; running it again proposes nothing new."""
+(target, created_at) index. The worker runs `evaluate_rules` after each sweep; running it again proposes nothing new. It only reads: what it
+finds is stored by `services.proposal_create`."""
 
 from __future__ import annotations
 
@@ -10,20 +11,18 @@ import datetime as dt
 import hashlib
 from collections import defaultdict
 
-from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from whistle.core.figures import percent
 from whistle.core.months import add_months
-from whistle.org.models import Unit
-from whistle.ratings.models import Appeal, AppealState, Cadre, Rating, RollupKind, Window
+from whistle.ratings.models import Appeal, AppealState, Rating, RollupKind
 from whistle.ratings.selectors import level_counts, poor_targets, satisfied_min_level
 
+from . import services
 from .models import Proposal, Rule, RuleKind, Subject
 
 SUBJECT_FIELD = {Subject.CADRE: "cadre", Subject.WINDOW: "window", Subject.UNIT: "unit"}
-SUBJECT_MODEL = {Subject.CADRE: Cadre, Subject.WINDOW: Window, Subject.UNIT: Unit}
 LEVEL_LABELS = {"city": "市级", "county": "县区级", "township": "乡镇街道"}
 
 
@@ -59,7 +58,7 @@ def monthly_bottom(rule: Rule, subject: str, month: dt.date) -> dict[int, dict]:
     Only subjects with at least `rule.min_ratings` ratings are ranked, and a class no larger than the bottom
     itself names nobody (the only window of its kind is not 'last')."""
     rows = [r for r in month_table(subject, month) if r["count"] >= rule.min_ratings]
-    model = SUBJECT_MODEL[subject]
+    model = services.SUBJECT_MODEL[subject]
     objects = model.objects.select_related(*([] if subject == Subject.UNIT else ["unit"])).in_bulk(
         [r["id"] for r in rows]
     )
@@ -209,29 +208,6 @@ def evaluate_rules(now: dt.datetime | None = None, *, force: bool = False) -> di
         ):
             continue
         for hit in EVALUATORS[rule.kind](rule, now):
-            created += _propose(rule, hit, now)
-        Rule.objects.filter(pk=rule.pk).update(evaluated_at=now)
+            created += services.proposal_create(rule, hit, now)
+        services.rule_evaluated(rule, now)
     return {"accountability_proposals": created}
-
-
-def _propose(rule: Rule, hit: dict, now: dt.datetime) -> int:
-    subject, subject_id = hit["subject"], hit["id"]
-    target = SUBJECT_MODEL[subject].objects.get(pk=subject_id)
-    unit = target if subject == Subject.UNIT else target.unit
-    try:
-        with transaction.atomic():
-            Proposal.objects.create(
-                rule=rule,
-                action=rule.action,
-                subject=subject,
-                unit=unit,
-                cadre=target if subject == Subject.CADRE else None,
-                window=target if subject == Subject.WINDOW else None,
-                summary=hit["summary"][:300],
-                evidence=hit["evidence"],
-                evidence_key=hit["key"][:200],
-                created_at=now,
-            )
-    except IntegrityError:  # another worker stored the same evidence a moment ago
-        return 0
-    return 1

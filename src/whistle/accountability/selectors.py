@@ -8,10 +8,10 @@ from django.db.models import Q, QuerySet
 from whistle.core.errors import NotFound
 from whistle.org.models import Role
 from whistle.org.scopes import READ_ALL_ROLES, Actor
-from whistle.ratings.models import Cadre
+from whistle.ratings.models import Cadre, Rating
 from whistle.ratings.selectors import rating_summary
 
-from .models import AccountabilityAction, Proposal
+from .models import AccountabilityAction, Proposal, ProposalState, Rule
 
 READ_ROLES = {Role.COORDINATOR, Role.LEADER, Role.UNIT_ADMIN, *READ_ALL_ROLES}
 
@@ -19,12 +19,9 @@ READ_ROLES = {Role.COORDINATOR, Role.LEADER, Role.UNIT_ADMIN, *READ_ALL_ROLES}
 def _scope_q(actor: Actor, prefix: str = "") -> Q:
     if actor.role in READ_ALL_ROLES:
         return Q()
-    root = actor.scope_root
-    if actor.role not in READ_ROLES or root is None:
+    if actor.role not in READ_ROLES:
         return Q(pk__in=[])
-    if actor.is_city_wide:
-        return Q()
-    return Q(**{f"{prefix}unit__path__startswith": root.path})
+    return actor.subtree_q(f"{prefix}unit")
 
 
 def proposal_list(actor: Actor, *, state: str | None = None) -> QuerySet[Proposal]:
@@ -42,6 +39,31 @@ def proposal_get(actor: Actor, proposal_id: int) -> Proposal:
     if proposal is None:
         raise NotFound("问责建议不存在", code="proposal_not_found")
     return proposal
+
+
+def proposals_page(actor: Actor, state: str) -> dict:
+    """The proposals page: the proposals in one state (or "all"), the latest actions, the rules in force."""
+    if state not in ProposalState.values and state != "all":
+        state = ProposalState.PENDING
+    return {
+        "proposals": proposal_list(actor, state=None if state == "all" else state)[:200],
+        "state": state,
+        "actions": action_list(actor)[:20],
+        "rules": Rule.objects.filter(is_active=True),
+    }
+
+
+def proposal_detail(actor: Actor, proposal_id: int) -> dict:
+    """One proposal with its actions and the ratings its evidence names."""
+    proposal = proposal_get(actor, proposal_id)
+    ids = proposal.evidence.get("ratings") or []
+    return {
+        "p": proposal,
+        "actions": proposal.actions.select_related("recorded_by__membership"),
+        "ratings": (
+            Rating.objects.filter(pk__in=ids).select_related("rectification").order_by("created_at") if ids else []
+        ),
+    }
 
 
 def action_list(actor: Actor) -> QuerySet[AccountabilityAction]:

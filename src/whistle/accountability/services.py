@@ -1,34 +1,23 @@
-"""Every write of accountability: a coordinator decides a proposal, then records the action as it took place.
-The proposals themselves are written by the worker (`evaluation.evaluate_rules`)."""
+"""Every write of accountability: the worker's proposals (found by `evaluation.evaluate_rules`), a coordinator's
+decision on a proposal, then the action as it took place."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from whistle.core import inputs
 from whistle.core.errors import Conflict, Invalid, NotFound
-from whistle.org.models import Role
+from whistle.org.models import Role, Unit
 from whistle.org.scopes import Actor
+from whistle.ratings.models import Cadre, Window
 
-from .models import AccountabilityAction, ActionKind, Proposal, ProposalState
+from .models import AccountabilityAction, ActionKind, Proposal, ProposalState, Rule, Subject
 
 DECISIONS = {"confirm": ProposalState.CONFIRMED, "dismiss": ProposalState.DISMISSED}
 RECORDABLE = {ActionKind.ADMONITION, ActionKind.CIRCULAR, ActionKind.REASSIGNMENT}
-
-
-def _text(value, field: str, label: str, max_length: int) -> str:
-    if value is not None and not isinstance(value, str):
-        raise Invalid(f"{label}须为文字", code=f"invalid_{field}", field=field)
-    value = (value or "").strip()
-    if not value:
-        raise Invalid(f"请填写{label}", code=f"{field}_required", field=field)
-    if len(value) > max_length:
-        raise Invalid(f"{label}不能超过{max_length}字", code=f"{field}_too_long", field=field)
-    if "\x00" in value:  # PostgreSQL text cannot hold it; refuse rather than fail
-        raise Invalid(f"{label}含有非法字符", code=f"invalid_{field}", field=field)
-    return value
 
 
 def _locked_proposal(actor: Actor, proposal_id) -> Proposal:
@@ -51,7 +40,7 @@ def proposal_decide(
             raise Invalid(
                 "处理结论须为 confirm（确认）或 dismiss（不予问责）", code="invalid_decision", field="decision"
             )
-        reason = _text(reason, "reason", "理由", 500)
+        reason = inputs.text(reason, "reason", label="理由", limit=500)
         if proposal.state != ProposalState.PENDING:
             raise Conflict(f"该建议已{proposal.get_state_display()}，不能重复处理", code="proposal_already_decided")
         proposal.state, proposal.decided_by, proposal.decision_reason = DECISIONS[decision], actor.user, reason
@@ -96,8 +85,8 @@ def action_record(
         held_on = _date(held_on, "held_on")
         if held_on > timezone.localtime(now).date():
             raise Invalid("日期不能晚于今天", code="held_on_in_future", field="held_on")
-        participants = _text(participants, "participants", "参加人员", 300)
-        outcome = _text(outcome, "outcome", "结果", 2000)
+        participants = inputs.text(participants, "participants", label="参加人员", limit=300)
+        outcome = inputs.text(outcome, "outcome", label="结果", limit=2000)
         if proposal.state != ProposalState.CONFIRMED:
             raise Conflict("只有已确认的问责建议才能登记措施", code="proposal_not_confirmed")
         return AccountabilityAction.objects.create(
@@ -109,3 +98,36 @@ def action_record(
             recorded_by=actor.user,
             recorded_at=now,
         )
+
+
+SUBJECT_MODEL = {Subject.CADRE: Cadre, Subject.WINDOW: Window, Subject.UNIT: Unit}
+
+
+def proposal_create(rule: Rule, hit: dict, now: dt.datetime) -> int:
+    """Store what a rule found (`hit`: subject, id, summary, evidence, key) as a pending proposal; 1 if new, 0 if the
+    same evidence is already proposed (unique per rule and evidence, so the worker never proposes twice)."""
+    subject, subject_id = hit["subject"], hit["id"]
+    target = SUBJECT_MODEL[subject].objects.get(pk=subject_id)
+    unit = target if subject == Subject.UNIT else target.unit
+    try:
+        with transaction.atomic():
+            Proposal.objects.create(
+                rule=rule,
+                action=rule.action,
+                subject=subject,
+                unit=unit,
+                cadre=target if subject == Subject.CADRE else None,
+                window=target if subject == Subject.WINDOW else None,
+                summary=hit["summary"][:300],
+                evidence=hit["evidence"],
+                evidence_key=hit["key"][:200],
+                created_at=now,
+            )
+    except IntegrityError:  # another worker stored the same evidence a moment ago
+        return 0
+    return 1
+
+
+def rule_evaluated(rule: Rule, now: dt.datetime) -> None:
+    """The rule ran at `now`: the next run waits its `every_minutes`."""
+    Rule.objects.filter(pk=rule.pk).update(evaluated_at=now)

@@ -3,8 +3,6 @@ a cadre's record, and the .xlsx export. Reads through selectors, writes through 
 
 from __future__ import annotations
 
-import tempfile
-
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -14,8 +12,8 @@ from whistle.core import sheets
 from whistle.core.errors import Problem
 from whistle.pagekit import page
 
-from . import selectors, services
-from .models import ActionKind, ProposalState, Rule
+from . import exports, selectors, services
+from .models import ActionKind, ProposalState
 from .selectors import READ_ROLES
 
 RECORD_KINDS = [(k, label) for k, label in ActionKind.choices if k in services.RECORDABLE]
@@ -23,49 +21,29 @@ RECORD_KINDS = [(k, label) for k, label in ActionKind.choices if k in services.R
 
 @page(*READ_ROLES)
 def proposals(request):
-    state = request.GET.get("state", ProposalState.PENDING)
-    if state not in ProposalState.values and state != "all":
-        state = ProposalState.PENDING
-    rows = selectors.proposal_list(request.actor, state=None if state == "all" else state)
+    context = selectors.proposals_page(request.actor, request.GET.get("state", ProposalState.PENDING))
     tabs = [(value, label) for value, label in ProposalState.choices] + [("all", "全部")]
     return render(
         request,
         "accountability/proposals.html",
-        {
-            "proposals": rows[:200],
-            "state": state,
-            "tabs": tabs,
-            "can_decide": request.actor.role == "coordinator",
-            "actions": selectors.action_list(request.actor)[:20],
-            "rules": Rule.objects.filter(is_active=True),
-        },
+        {**context, "tabs": tabs, "can_decide": request.actor.role == "coordinator"},
     )
 
 
 def _detail(request, pk, *, error=None, form=None, status=200):
-    proposal = selectors.proposal_get(request.actor, pk)
     return render(
         request,
         "accountability/proposal.html",
         {
-            "p": proposal,
-            "actions": proposal.actions.select_related("recorded_by__membership"),
+            **selectors.proposal_detail(request.actor, pk),
             "can_decide": request.actor.role == "coordinator",
             "kinds": RECORD_KINDS,
             "error": error,
             "form": form or {},
             "today": timezone.localdate().isoformat(),
-            "ratings": _evidence_ratings(proposal),
         },
         status=status,
     )
-
-
-def _evidence_ratings(proposal):
-    from whistle.ratings.models import Rating
-
-    ids = proposal.evidence.get("ratings") or []
-    return Rating.objects.filter(pk__in=ids).select_related("rectification").order_by("created_at") if ids else []
 
 
 @page(*READ_ROLES)
@@ -115,72 +93,8 @@ def cadre_record_view(request, pk):
     return render(request, "accountability/cadre.html", record)
 
 
-PROPOSAL_COLUMNS = [
-    "编号",
-    "建议措施",
-    "对象类型",
-    "对象",
-    "所属单位",
-    "事由",
-    "规则",
-    "提出时间",
-    "状态",
-    "确认人",
-    "确认时间",
-    "确认意见",
-]
-ACTION_COLUMNS = ["建议编号", "措施", "对象", "所属单位", "日期", "参加人员", "结果", "记录人", "记录时间"]
-
-
-def _who(user) -> str:
-    if user is None:
-        return ""
-    membership = getattr(user, "membership", None)
-    return (membership.display_name if membership else "") or user.get_username()
-
-
 @page(*READ_ROLES)
 def export(request):
     """问责建议 and 问责记录 in the actor's scope, one sheet each."""
-    actor = request.actor
-    out = tempfile.TemporaryFile()
-    book = sheets.Book(out, constant_memory=True)
-    proposals = selectors.proposal_list(actor)
-    sheet = book.sheet("问责建议", PROPOSAL_COLUMNS, rows=proposals.count())
-    for p in proposals.iterator(chunk_size=1000):
-        sheet.row(
-            [
-                p.pk,
-                p.get_action_display(),
-                p.get_subject_display(),
-                p.target.name,
-                p.unit.name,
-                p.summary,
-                p.rule.name,
-                p.created_at,
-                p.get_state_display(),
-                _who(p.decided_by),
-                p.decided_at,
-                p.decision_reason,
-            ]
-        )
-    actions = selectors.action_list(actor)
-    sheet = book.sheet("问责记录", ACTION_COLUMNS, rows=actions.count())
-    for a in actions.iterator(chunk_size=1000):
-        sheet.row(
-            [
-                a.proposal_id,
-                a.get_kind_display(),
-                a.proposal.target.name,
-                a.proposal.unit.name,
-                a.held_on,
-                a.participants,
-                a.outcome,
-                _who(a.recorded_by),
-                a.recorded_at,
-            ]
-        )
-    book.close()
-    out.seek(0)
     name = f"问责-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
-    return FileResponse(out, as_attachment=True, filename=name, content_type=sheets.XLSX)
+    return FileResponse(exports.workbook(request.actor), as_attachment=True, filename=name, content_type=sheets.XLSX)

@@ -24,11 +24,8 @@ def case_scope_q(actor: Actor) -> Q:
     if actor.role in UNIT_ROLES and actor.unit is not None:
         assisting = Exists(Assisting.objects.filter(case_id=OuterRef("pk"), unit_id=actor.unit.pk))
         return Q(lead_unit_id=actor.unit.pk) | Q(assisting)
-    if actor.role in (Role.COORDINATOR, Role.LEADER) and actor.scope_root is not None:
-        if actor.is_city_wide:
-            return Q()
-        path = actor.scope_root.path
-        return Q(county__path__startswith=path) | Q(lead_unit__path__startswith=path)
+    if actor.role in (Role.COORDINATOR, Role.LEADER):
+        return actor.subtree_q("county", "lead_unit")
     return Q(pk__in=[])
 
 

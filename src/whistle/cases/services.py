@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -19,6 +18,7 @@ from django.utils import timezone
 from whistle.core import uploads
 from whistle.core.errors import Conflict, Forbidden, Invalid
 from whistle.core.hashing import canonical_json
+from whistle.core.inputs import phone as clean_phone
 from whistle.enterprises.models import Enterprise
 from whistle.org.models import Level, Role, Unit, UnitKind
 from whistle.org.scopes import Actor
@@ -28,7 +28,6 @@ from .models import Case, CaseAttachment, Category, Channel, IdempotencyRecord, 
 from .selectors import case_get
 
 DESCRIPTION_MAX = 4000
-PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
 ATTACHMENT_TYPES = {
     "image/jpeg",
     "image/png",
@@ -43,13 +42,6 @@ ATTACHMENT_TYPES = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "application/msword",
 }
-
-
-def clean_phone(value, field: str = "contact_phone") -> str:
-    value = (value or "").strip().replace(" ", "")
-    if not PHONE_RE.match(value):
-        raise Invalid("请填写正确的手机号（11位）或固定电话（区号-号码）", code="invalid_phone", field=field)
-    return value
 
 
 def _category(code, actor: Actor) -> Category:

@@ -81,6 +81,16 @@ class Sheet:
         for values in rows:
             self.row(values)
 
+    def notes(self, hints: Sequence[str]) -> None:
+        """A note on each header cell (what to fill in), for a template people fill."""
+        for c, hint in enumerate(hints):
+            if hint:
+                self.ws.write_comment(0, c, hint)
+
+    def text_columns(self, count: int, width: float) -> None:
+        """The first `count` columns typed as text, so what a person types (a phone number, a code) stays text."""
+        self.ws.set_column(0, count - 1, width, self.book.text)
+
 
 class Book:
     """An .xlsx workbook written to `target` (a binary file object; a BytesIO when none is given).
@@ -103,6 +113,7 @@ class Book:
         self.bold = self.book.add_format({"bold": True})
         self.when = self.book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
         self.day = self.book.add_format({"num_format": "yyyy-mm-dd"})
+        self.text = self.book.add_format({"num_format": "@"})
 
     def sheet(
         self, name: str, header: Sequence[str] = (), *, rows: int | None = None, widths: dict[int, float] | None = None

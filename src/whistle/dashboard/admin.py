@@ -2,8 +2,8 @@ from django.contrib import admin
 
 from whistle.org.admin import county_filter
 
+from .case_rollup import FACT_LABELS
 from .models import CaseMonthFact, MetricDefinition, RankingClass, RollupState
-from .rollup import FACT_LABELS
 
 
 @admin.register(MetricDefinition)
@@ -22,7 +22,7 @@ class RankingClassAdmin(admin.ModelAdmin):
 
 
 def _fact(name: str):
-    """A rollup column under its Chinese name (the columns are counters named by `rollup.FACT_LABELS`)."""
+    """A rollup column under its Chinese name (the columns are counters named by `case_rollup.FACT_LABELS`)."""
 
     @admin.display(description=FACT_LABELS[name], ordering=name)
     def column(row):

@@ -3,7 +3,7 @@
 
 from ninja import Query, Router
 
-from . import metrics, rankings, rollup
+from . import case_rollup, metrics, rankings
 
 router = Router(tags=["metrics"])
 
@@ -35,7 +35,7 @@ def list_rates(
         "month_from": f"{first:%Y-%m}",
         "month_to": f"{last:%Y-%m}",
         "group_by": group_by or None,
-        "as_of": rollup.as_of(),
+        "as_of": case_rollup.as_of(),
         "definitions": rows[0]["definitions"] if rows else metrics.labels(metrics.definitions()),
         "rows": [{k: v for k, v in r.items() if k != "definitions"} for r in rows],
     }

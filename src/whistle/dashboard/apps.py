@@ -10,7 +10,7 @@ class DashboardConfig(AppConfig):
     # The cockpit is warmed after the rollup refresh in the same minute: it reads the refreshed rollup and the hot
     # topics' counts. Hot topics tokenise text, the costliest of the three, so they run less often.
     worker_jobs: dict[str, dict] = {
-        "whistle.dashboard.rollup.worker_job": {
+        "whistle.dashboard.case_rollup.worker_job": {
             "name": "metrics_rollup",
             "group": "analytics",
             "every_seconds": 60,
@@ -36,4 +36,4 @@ class DashboardConfig(AppConfig):
     }
     # Demo data added by `whistle seed` after the organisation and its year of cases: dotted paths of callables
     # taking the loaded Heze and `seed=`, returning one line to print.
-    demo_seeders: tuple[str, ...] = ("whistle.dashboard.rollup.demo_seed",)
+    demo_seeders: tuple[str, ...] = ("whistle.dashboard.case_rollup.demo_seed",)

@@ -36,7 +36,7 @@ from whistle.org.models import Unit
 from whistle.org.scopes import Actor
 from whistle.org.selectors import counties_for
 
-from . import metrics, rollup
+from . import case_rollup, metrics
 from .models import CaseMonthFact, MetricKind, RollupState
 from .topics import _database_instance, active_scopes, hot_topics, scope_key
 
@@ -166,14 +166,14 @@ def compute(actor: Actor, month: dt.date, as_of: dt.datetime | None = None) -> d
 
     facts = CaseMonthFact.objects.filter(metrics.fact_scope_q(actor))
     in_month = facts.filter(month=month)
-    county_counts = {r["county_id"]: r for r in rollup.sums(in_month, "county_id")}
-    counts = {name: sum(r[name] for r in county_counts.values()) for name in rollup.FACT_NAMES}
+    county_counts = {r["county_id"]: r for r in case_rollup.sums(in_month, "county_id")}
+    counts = {name: sum(r[name] for r in county_counts.values()) for name in case_rollup.FACT_NAMES}
     totals = {**counts, "open": _open(counts), "rate_cells": rate_cells(counts)}
 
     # The "now" figures: the open cases of every month (the rollup's rows of open states), as of the rollup.
     now_names = ("cases", "overdue", "supervised", "escalated")
     open_rows = facts.exclude(state=State.CLOSED)
-    now_by_county = {r["county_id"]: r for r in rollup.sums(open_rows, "county_id", now_names)}
+    now_by_county = {r["county_id"]: r for r in case_rollup.sums(open_rows, "county_id", now_names)}
     current = {name: sum(r[name] for r in now_by_county.values()) for name in now_names}
     current["open"] = current.pop("cases")
     current_links = {
@@ -183,7 +183,7 @@ def compute(actor: Actor, month: dt.date, as_of: dt.datetime | None = None) -> d
         "open": ledger_url(view="open"),
     }
 
-    by_state = {r["state"]: r["cases"] for r in rollup.sums(in_month, "state", ("cases",))}
+    by_state = {r["state"]: r["cases"] for r in case_rollup.sums(in_month, "state", ("cases",))}
     states = [
         {"code": s, "name": label, "value": by_state.get(s, 0), "url": link(state=s)} for s, label in State.choices
     ]
@@ -196,7 +196,7 @@ def compute(actor: Actor, month: dt.date, as_of: dt.datetime | None = None) -> d
     first = add_months(month, -11)
     monthly = {
         r["month"]: r
-        for r in rollup.sums(facts.filter(month__gte=first, month__lte=month), "month", ("cases", "closed"))
+        for r in case_rollup.sums(facts.filter(month__gte=first, month__lte=month), "month", ("cases", "closed"))
     }
     trend = []
     for n in range(11, -1, -1):
@@ -217,7 +217,7 @@ def compute(actor: Actor, month: dt.date, as_of: dt.datetime | None = None) -> d
 
     by_county = []
     for county in counties_for(actor):
-        c = county_counts.get(county.pk) or {name: 0 for name in rollup.FACT_NAMES}
+        c = county_counts.get(county.pk) or {name: 0 for name in case_rollup.FACT_NAMES}
         code = county.code
         row = {
             "code": code,
@@ -236,7 +236,9 @@ def compute(actor: Actor, month: dt.date, as_of: dt.datetime | None = None) -> d
         row["rates"] = {cell["code"]: cell for cell in row["rate_cells"]}
         by_county.append(row)
 
-    unit_counts = {r["lead_unit_id"]: r for r in rollup.sums(in_month.filter(lead_unit__isnull=False), "lead_unit_id")}
+    unit_counts = {
+        r["lead_unit_id"]: r for r in case_rollup.sums(in_month.filter(lead_unit__isnull=False), "lead_unit_id")
+    }
     names = Unit.objects.in_bulk(list(unit_counts))
     busiest = sorted(unit_counts, key=lambda pk: (-unit_counts[pk]["cases"], names[pk].name))[:UNITS_SHOWN]
     by_unit = []

@@ -17,7 +17,7 @@ from whistle.core.months import last_complete_month, month_of
 from whistle.org.models import Role, Unit
 from whistle.org.scopes import READ_ALL_ROLES, UNIT_ROLES, Actor
 
-from . import rollup
+from . import case_rollup
 from .models import CaseMonthFact, MetricDefinition, MetricKind
 
 GROUPS = ("county", "unit")
@@ -74,11 +74,8 @@ def fact_scope_q(actor: Actor) -> Q:
         return Q()
     if actor.role in UNIT_ROLES and actor.unit is not None:
         return Q(lead_unit_id=actor.unit.pk)
-    if actor.role in (Role.COORDINATOR, Role.LEADER) and actor.scope_root is not None:
-        if actor.is_city_wide:
-            return Q()
-        path = actor.scope_root.path
-        return Q(county__path__startswith=path) | Q(lead_unit__path__startswith=path)
+    if actor.role in (Role.COORDINATOR, Role.LEADER):
+        return actor.subtree_q("county", "lead_unit")
     return Q(pk__in=[])
 
 
@@ -119,8 +116,8 @@ def rates(
 
     def total(group=None):
         if source == "raw":
-            return rollup.raw_sums(fact_scope_q(actor), month_from, month_to, group)
-        return rollup.sums(qs, group)
+            return case_rollup.raw_sums(fact_scope_q(actor), month_from, month_to, group)
+        return case_rollup.sums(qs, group)
 
     if group_by is None:
         facts = total()

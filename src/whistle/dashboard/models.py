@@ -14,7 +14,7 @@ class MetricKind(models.TextChoices):
 
 
 class MetricDefinition(models.Model):
-    """One rate, defined over the columns of `CaseMonthFact` (see `rollup.facts`).
+    """One rate, defined over the columns of `CaseMonthFact` (see `case_rollup.facts`).
 
     ratio: params = {"numerator": {fact: weight}, "denominator": {fact: weight}}
     composite: params = {"weights": {metric code: weight}, "missing": "renormalize" | "null"}
@@ -66,7 +66,7 @@ class MetricDefinition(models.Model):
         """Refuse parameters the computation cannot read, naming the field (the admin shows it there)."""
         from django.core.exceptions import ValidationError
 
-        from .rollup import FACT_NAMES
+        from .case_rollup import FACT_NAMES
 
         p = self.params if isinstance(self.params, dict) else None
         if p is None:
@@ -94,11 +94,10 @@ class MetricDefinition(models.Model):
                 raise ValidationError({"params": "missing 只能是 renormalize 或 null"})
 
     def save(self, *args, **kwargs):
-        if self.pk:
-            old = MetricDefinition.objects.filter(pk=self.pk).values("kind", "params", "is_active").first()
-            if old and (old["kind"], old["params"], old["is_active"]) != (self.kind, self.params, self.is_active):
-                self.version += 1
-        super().save(*args, **kwargs)
+        """Every save (the admin, a script) goes through the one writer of definitions, which bumps the version."""
+        from .services import metric_definition_save
+
+        metric_definition_save(self, *args, **kwargs)
 
 
 class GroupBy(models.TextChoices):
@@ -139,7 +138,7 @@ class RankingClass(models.Model):
 class CaseMonthFact(models.Model):
     """Counts per (month of submission, county, lead unit, state): everything every definition and the cockpit need.
 
-    Maintained by the worker (`rollup.refresh`) for the months touched since the watermark, rebuilt by
+    Maintained by the worker (`case_rollup.refresh`) for the months touched since the watermark, rebuilt by
     `whistle metrics rebuild`, checked against the raw rows by `whistle metrics verify`. The counts are those at
     the rollup's measuring moment (`RollupState.checked_at`): a case not yet contacted (answered) whose deadline
     is still ahead is pending (`contact_pending`, `opinion_pending`), in neither the numerator nor the

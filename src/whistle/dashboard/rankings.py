@@ -23,7 +23,7 @@ from whistle.core.months import add_months
 from whistle.org.models import Unit
 from whistle.org.scopes import Actor
 
-from . import metrics, rollup
+from . import case_rollup, metrics
 from .models import CaseMonthFact, GroupBy, MetricKind, RankingClass
 
 
@@ -60,15 +60,15 @@ def _scores(rc: RankingClass, month: dt.date, defs, units: dict[int, Unit], sour
     column = "county_id" if rc.group_by == GroupBy.COUNTY else "lead_unit_id"
     where = {f"{column}__in": list(units)}
     if source == "raw":
-        found = rollup.raw_sums(Q(**where), first, month, column)
+        found = case_rollup.raw_sums(Q(**where), first, month, column)
     else:
-        found = rollup.sums(CaseMonthFact.objects.filter(month__gte=first, month__lte=month, **where), column)
+        found = case_rollup.sums(CaseMonthFact.objects.filter(month__gte=first, month__lte=month, **where), column)
     facts = {r[column]: r for r in found}
     code = rc.metric.code
     parts = list(rc.metric.params.get("weights", {})) if rc.metric.kind == MetricKind.COMPOSITE else []
     rows = []
     for pk, unit in units.items():
-        f = facts.get(pk) or {name: 0 for name in rollup.FACT_NAMES}
+        f = facts.get(pk) or {name: 0 for name in case_rollup.FACT_NAMES}
         values = metrics.evaluate(defs, f)
         score = values.get(code, {}).get("value")
         rows.append(

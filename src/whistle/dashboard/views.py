@@ -13,7 +13,7 @@ from whistle.core.errors import Invalid
 from whistle.org.models import Role
 from whistle.pagekit import month_param, page
 
-from . import cockpit, metrics, rankings, rollup
+from . import case_rollup, cockpit, metrics, rankings
 
 VIEW_ROLES = (Role.LEADER, Role.COORDINATOR, Role.AUDITOR, Role.SYSADMIN, Role.HANDLER, Role.UNIT_ADMIN)
 XLSX = sheets.XLSX
@@ -223,6 +223,6 @@ def report(request):
             "tables": tables,
             "today": timezone.localdate(),
             "office": (actor.unit.name if actor.unit else ""),
-            "as_of": rollup.as_of(),
+            "as_of": case_rollup.as_of(),
         },
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from whistle.org.models import Level, Role
-from whistle.org.scopes import READ_ALL_ROLES, Actor
+from whistle.org.scopes import READ_ALL_ROLES, Actor, subtree_q
 
 from .models import Enterprise
 
@@ -23,7 +23,7 @@ def enterprise_scope_q(actor: Actor) -> Q:
     if root.level == Level.CITY:
         return Q()
     county = root.county or root
-    return Q(county__path__startswith=county.path)
+    return subtree_q(county, "county")
 
 
 def enterprise_list(actor: Actor, *, q: str | None = None, county: str | None = None) -> QuerySet[Enterprise]:

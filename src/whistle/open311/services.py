@@ -290,3 +290,11 @@ def request_create(integration: Integration, data: RequestIn, now: dt.datetime |
             device_id=data.device_id or "",
         )
     return case
+
+
+def services_changed(now: dt.datetime | None = None) -> None:
+    """Move discovery's changeset, so clients that cache services and definitions fetch them again. Called when a
+    category, a question or an answer changes (open311.signals, on the admin's saves)."""
+    from .models import Jurisdiction
+
+    Jurisdiction.objects.update(changed_at=now or timezone.now())

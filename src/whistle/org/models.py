@@ -2,9 +2,7 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
-from django.db.models import Value
-from django.db.models.functions import Concat, Substr
+from django.db import models
 
 
 class Level(models.TextChoices):
@@ -66,20 +64,11 @@ class Unit(models.Model):
         if self.pk and self.parent_id and (self.parent_id == self.pk or self.parent.path.startswith(self.path)):
             raise ValidationError({"parent": "上级单位不能是本单位或其下级单位"})
 
-    @transaction.atomic
     def save(self, *args, **kwargs):
-        if not self.pk:
-            super().save(*args, **kwargs)
-            kwargs.pop("force_insert", None)
-            kwargs["force_update"] = True
-        old_path = self.path
-        self.path = (self.parent.path if self.parent_id else "") + f"{self.pk:06d}/"
-        super().save(*args, **kwargs)
-        if old_path and old_path != self.path:
-            # A moved unit takes its subtree along: every scope is a prefix of these paths.
-            Unit.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
-                path=Concat(Value(self.path), Substr("path", len(old_path) + 1))
-            )
+        """Every save (the admin, the seed, `objects.create`) goes through the one writer of units."""
+        from .services import unit_save
+
+        unit_save(self, *args, **kwargs)
 
     @property
     def display_name(self):

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from django.db.models import Q
+
 from .models import Membership, Role, Unit, UnitKind
 
 if TYPE_CHECKING:
@@ -16,6 +18,16 @@ if TYPE_CHECKING:
 
 UNIT_ROLES = {Role.HANDLER, Role.UNIT_ADMIN}
 READ_ALL_ROLES = {Role.AUDITOR, Role.SYSADMIN}
+NOTHING = Q(pk__in=[])
+
+
+def subtree_q(root: Unit, *fields: str) -> Q:
+    """Rows whose unit lies in `root`'s subtree: `fields` are lookups to a Unit ("lead_unit", "rating__unit"; none for
+    Unit rows themselves), any of which may match. The one spelling of the materialised-path prefix filter."""
+    q = Q()
+    for field in fields or ("",):
+        q |= Q(**{f"{field}__path__startswith" if field else "path__startswith": root.path})
+    return q
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,16 @@ class Actor:
         root = self.scope_root
         return root is not None and (self.is_city_wide or unit.path.startswith(root.path))
 
+    def subtree_q(self, *fields: str) -> Q:
+        """`covers` as a filter: rows whose unit (at any of `fields`, see `subtree_q`) lies in the actor's subtree —
+        every row for a city-wide actor, none for an actor without a subtree. Who may read at all is the caller's."""
+        root = self.scope_root
+        if root is None:
+            return NOTHING
+        if self.is_city_wide:
+            return Q()
+        return subtree_q(root, *fields)
+
     @property
     def label(self) -> str:
         user = self.user
@@ -81,3 +103,12 @@ class Actor:
         if enterprise is not None:
             return f"{enterprise.name} {name}"
         return name
+
+
+def person_name(user) -> str:
+    """How whistle names a person on pages, exports and the API: the member's display name, else the account name;
+    "" for nobody (the system). A unit's leader may hold no role of their own, so no membership."""
+    if user is None:
+        return ""
+    membership = getattr(user, "membership", None)
+    return (membership.display_name if membership else "") or user.get_username()

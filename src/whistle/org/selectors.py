@@ -23,18 +23,16 @@ def counties_for(actor: Actor) -> QuerySet[Unit]:
     qs = Unit.objects.filter(level=Level.COUNTY, parent__parent__isnull=True, is_active=True).exclude(
         kind=UnitKind.DEPARTMENT
     )
-    root = actor.scope_root
-    if actor.role in (Role.COORDINATOR, Role.LEADER) and root is not None and not actor.is_city_wide:
-        qs = qs.filter(path__startswith=root.path)
+    if actor.role in (Role.COORDINATOR, Role.LEADER) and actor.scope_root is not None:
+        qs = qs.filter(actor.subtree_q())
     return qs.order_by("path")
 
 
 def units_for(actor: Actor) -> QuerySet[Unit]:
     """Units that handle cases (never a coordination office), inside the actor's subtree when it has one."""
     qs = handling_units()
-    root = actor.scope_root
-    if actor.role in (Role.COORDINATOR, Role.LEADER) and root is not None and not actor.is_city_wide:
-        qs = qs.filter(path__startswith=root.path)
+    if actor.role in (Role.COORDINATOR, Role.LEADER) and actor.scope_root is not None:
+        qs = qs.filter(actor.subtree_q())
     return qs
 
 

@@ -8,7 +8,9 @@ import secrets
 
 from django.contrib.auth import authenticate, get_user_model, password_validation
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import Value
+from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
 from whistle.core.errors import Forbidden, Invalid, NotAuthenticated, NotFound
@@ -16,7 +18,7 @@ from whistle.core.hashing import keyed_hash
 from whistle.core.rules import int_param
 
 from . import throttle
-from .models import ApiToken, Membership
+from .models import ApiToken, Membership, Unit
 from .passwords import demo_mode, is_demo_password
 
 TOKEN_PREFIX = "wst_"
@@ -120,3 +122,24 @@ def token_revoke(user, token_id: int) -> None:
     deleted, _ = ApiToken.objects.filter(user=user, pk=token_id).delete()
     if not deleted:
         raise NotFound("令牌不存在", code="token_not_found", field="id")
+
+
+# ---- the unit tree ------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def unit_save(unit: Unit, *args, **kwargs) -> Unit:
+    """Save a unit with its materialised path (the parent's path and its own id), and take its subtree along when it
+    moved: every scope is a prefix of these paths. `Unit.save` calls this, so no path skips it."""
+    if not unit.pk:
+        models.Model.save(unit, *args, **kwargs)
+        kwargs.pop("force_insert", None)
+        kwargs["force_update"] = True
+    old_path = unit.path
+    unit.path = (unit.parent.path if unit.parent_id else "") + f"{unit.pk:06d}/"
+    models.Model.save(unit, *args, **kwargs)
+    if old_path and old_path != unit.path:
+        Unit.objects.filter(path__startswith=old_path).exclude(pk=unit.pk).update(
+            path=Concat(Value(unit.path), Substr("path", len(old_path) + 1))
+        )
+    return unit

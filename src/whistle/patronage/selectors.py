@@ -19,7 +19,7 @@ from whistle.core.rules import int_param
 from whistle.enterprises.models import Enterprise
 from whistle.enterprises.selectors import enterprise_scope_q
 from whistle.org.models import Role, Unit, UnitKind
-from whistle.org.scopes import READ_ALL_ROLES, Actor
+from whistle.org.scopes import READ_ALL_ROLES, Actor, person_name, subtree_q
 
 from .models import Patronage, Project, Visit, VisitProblem
 
@@ -48,7 +48,7 @@ def _county_q(territory, prefix: str) -> Q:
         return Q()
     if territory is None:
         return Q(pk__in=[])
-    return Q(**{f"{prefix}county__path__startswith": territory.path})
+    return subtree_q(territory, f"{prefix}county")
 
 
 def patronage_scope_q(actor: Actor, prefix: str = "") -> Q:
@@ -359,11 +359,6 @@ def coverage_by_leader(actor: Actor, year: int) -> list[dict]:
         row["rate"] = percent(row["visited"], row["above_scale"])
         rows.append(row)
     return sorted(rows, key=lambda r: (-(r["rate"] or 0), r["leader"]))
-
-
-def person_name(user) -> str:
-    membership = getattr(user, "membership", None)
-    return (membership.display_name if membership else "") or user.get_username()
 
 
 def coverage_summary(actor: Actor, year: int, today: dt.date | None = None) -> dict:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from whistle.cases.models import Channel, Kind
 from whistle.cases.services import case_submit
+from whistle.core import inputs
 from whistle.core.errors import Conflict, Forbidden, Invalid, NotFound
 from whistle.enterprises.models import Enterprise
 from whistle.org.models import Level, Membership, Role, Unit, UnitKind
@@ -38,12 +39,8 @@ def clean_date(value, field: str) -> dt.date:
 
 
 def clean_text(value, field: str, *, limit: int, required: bool = False, label: str = "") -> str:
-    text = (value or "").strip() if isinstance(value, str) or value is None else str(value).strip()
-    if required and not text:
-        raise Invalid(f"请填写{label}", code="required", field=field)
-    if len(text) > limit:
-        raise Invalid(f"{label}不能超过{limit}字", code="too_long", field=field)
-    return text
+    """Text from a page or a spreadsheet cell (a number is taken as its text); codes `required`, `too_long`."""
+    return inputs.text(value, field, label=label, limit=limit, required=required, code="", coerce=True)
 
 
 def leader_user(value, field: str = "leader"):

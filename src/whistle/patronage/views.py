@@ -14,13 +14,13 @@ from django.views.decorators.http import require_POST
 
 from whistle.cases.models import Kind
 from whistle.cases.selectors import category_choices
-from whistle.core import sheets
+from whistle.core import sheets, tables
 from whistle.core.errors import Invalid, Problem
 from whistle.enterprises.models import Enterprise
 from whistle.org.models import Membership, Role
 from whistle.pagekit import page
 
-from . import importing, selectors, services
+from . import selectors, services, workbook_import
 from .models import Project
 
 VIEW_ROLES = selectors.VIEW_ROLES
@@ -340,13 +340,9 @@ def import_view(request):
     context = {"result": None, "error": None}
     status = 200
     if request.method == "POST":
-        upload = request.FILES.get("file")
         try:
-            if upload is None:
-                raise Invalid("请选择 .xlsx 文件", code="file_required", field="file")
-            if upload.size > IMPORT_MAX_BYTES:
-                raise Invalid("文件不能超过10MB", code="file_too_large", field="file")
-            result = importing.import_workbook(request.actor, upload.read())
+            data = tables.uploaded(request.FILES.get("file"), max_bytes=IMPORT_MAX_BYTES)
+            result = workbook_import.import_workbook(request.actor, data)
         except Problem as problem:
             context["error"], status = problem, problem.status
         else:
@@ -357,15 +353,15 @@ def import_view(request):
 
 @page(*MANAGE_ROLES)
 def import_rejects(request):
-    result = importing.ImportResult(rejects=request.session.get("patronage_import_rejects", []))
-    response = HttpResponse(importing.rejects_workbook(result), content_type=XLSX)
+    result = workbook_import.ImportResult(rejects=request.session.get("patronage_import_rejects", []))
+    response = HttpResponse(workbook_import.rejects_workbook(result), content_type=XLSX)
     response["Content-Disposition"] = "attachment; filename*=UTF-8''%E9%80%80%E5%9B%9E%E6%B8%85%E5%8D%95.xlsx"
     return response
 
 
 @page(*MANAGE_ROLES)
 def import_template(request):
-    response = HttpResponse(importing.template_workbook(), content_type=XLSX)
+    response = HttpResponse(workbook_import.template_workbook(), content_type=XLSX)
     response["Content-Disposition"] = (
         "attachment; filename*=UTF-8''%E5%8C%85%E4%BF%9D%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"
     )

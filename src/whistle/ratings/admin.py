@@ -25,7 +25,7 @@ RATER_CONTACT = {"rater_phone_hash", "rater_phone_masked"}
 
 @admin.register(Rating)
 class RatingAdmin(admin.ModelAdmin):
-    # No rater contact here at all: staff read it only through selectors.rater_contact, which logs every read.
+    # No rater contact here at all: staff read it only through services.rater_contact, which logs every read.
     list_display = [
         "created_at",
         "cadre",

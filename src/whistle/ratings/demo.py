@@ -12,8 +12,8 @@ import tempfile
 
 from django.utils import timezone
 
-from .ingest import COLUMNS, import_file
 from .models import Cadre, Window
+from .rating_import import COLUMNS, import_file
 from .services import rating_submit
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"

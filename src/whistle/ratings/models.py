@@ -31,8 +31,8 @@ class CardHolder(models.Model):
         return self.name
 
     def clean(self):
-        from whistle.cases.services import clean_phone
         from whistle.core.errors import Invalid
+        from whistle.core.inputs import phone as clean_phone
 
         try:
             self.supervision_phone = clean_phone(self.supervision_phone, field="supervision_phone")
@@ -335,7 +335,7 @@ class RollupKind(models.TextChoices):
 class RatingRollup(models.Model):
     """Counted ratings per target (cadre or window) × rated unit × Beijing calendar month, one column per level.
 
-    Written in the same transaction as the ratings it sums (`rollups.bump`), rebuilt from scratch by
+    Written in the same transaction as the ratings it sums (`rating_rollup.bump`), rebuilt from scratch by
     `whistle ratings rebuild-rollups` and checked by `whistle ratings verify-rollups`. The pages read these rows,
     never the 11 million ratings."""
 

@@ -16,11 +16,11 @@ from django.utils import timezone
 
 from whistle.cases.models import Case, CaseEvent, Resolution, Satisfaction, State
 from whistle.cases.services import system_transition
-from whistle.core.errors import Conflict, Invalid, NotFound
+from whistle.core.errors import Conflict, NotFound
 from whistle.core.hashing import keyed_hash
 
 from .models import Level, Rating
-from .services import rating_submit
+from .services import clean_level, rating_submit
 
 TOKEN_DIGITS = 24
 
@@ -60,8 +60,11 @@ STEPS = [
 ]
 
 
-def progress(case: Case, now: dt.datetime | None = None) -> dict:
-    """Where the rectification stands, in the four steps a rater understands, with the fix deadline."""
+def progress(case: Case | int, now: dt.datetime | None = None) -> dict:
+    """Where the rectification stands, in the four steps a rater understands, with the fix deadline. Given the case's
+    id, the case is read now (after a re-rating has just moved it)."""
+    if not isinstance(case, Case):
+        case = Case.objects.get(pk=case)
     done = [
         bool(case.accepted_at and case.contacted_at),
         bool(case.opinion_at),
@@ -87,10 +90,7 @@ def rerate(token: str, *, level, comment: str = "", device: str, ip: str, now: d
     re-rating was taken (一事一评)."""
     now = now or timezone.now()
     rating = rating_for_token(token)
-    if isinstance(level, str) and level.isdigit():
-        level = int(level)
-    if level not in Level.values:
-        raise Invalid("请选择评价等级", code="level_required", field="level")
+    level = clean_level(level)  # the ratings' one validation, before the case is locked
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=rating.rectification_id)
         if case.state == State.CLOSED or Rating.objects.filter(rerate_of=rating).exists():

@@ -1,10 +1,9 @@
 """Reads for the card pages, the monthly ranking and the leader dashboard (from the rollups), and the one read
-of rater contact data (logged)."""
+of a rating for a call-back (the read of rater contact itself is logged, so it is a service)."""
 
 import datetime as dt
 
 from django.db.models import Sum
-from django.utils import timezone
 
 from whistle.cases.models import Channel
 from whistle.cases.workflow import is_row_id
@@ -13,7 +12,7 @@ from whistle.core.figures import percent
 from whistle.core.months import month_bounds
 from whistle.core.rules import int_param
 from whistle.org.models import Role, Unit
-from whistle.org.scopes import Actor
+from whistle.org.scopes import READ_ALL_ROLES, Actor, subtree_q
 
 from .models import Cadre, ContactRead, Level, Rating, RatingRollup, RollupKind, Window
 
@@ -65,12 +64,9 @@ def rating_summary(target) -> dict:
 
 def _scoped(qs, actor: Actor, field: str = "unit"):
     """Rollups (or anything with a unit) inside the actor's subtree; nothing for an actor without one."""
-    if actor.role in (Role.AUDITOR, Role.SYSADMIN) or actor.is_system or actor.is_city_wide:
+    if actor.role in READ_ALL_ROLES or actor.is_system:
         return qs
-    root = actor.scope_root
-    if root is None:
-        return qs.none()
-    return qs.filter(**{f"{field}__path__startswith": root.path})
+    return qs.filter(actor.subtree_q(field))
 
 
 def _month(day: dt.date) -> dt.date:
@@ -221,7 +217,7 @@ def may_read_contact(actor: Actor, rating: Rating) -> bool:
 
 def contact_rating_get(actor: Actor, rating_id) -> Rating:
     """The poor rating whose rater the actor may call back, with its target and rectification; anyone else, or any
-    other rating, finds nothing (404). Reads no contact: the page shows it only through `rater_contact`."""
+    other rating, finds nothing (404). Reads no contact: the page shows it only through `services.rater_contact`, which logs the read."""
     rating = (
         Rating.objects.select_related("unit", "cadre", "window", "rectification").filter(pk=rating_id).first()
         if is_row_id(rating_id)
@@ -258,20 +254,6 @@ def contact_reads(rating: Rating) -> list[ContactRead]:
     return list(ContactRead.objects.filter(rating=rating).order_by("-at", "-id")[:50])
 
 
-def rater_contact(actor: Actor, rating_id: int, purpose: str, now: dt.datetime | None = None) -> str:
-    """The rater's (masked) phone, for the call-back (回访核实). The only read of rater contact data for staff: each
-    read is logged with who, when, which rating and why (评价人信息保护, rules.md §8.5). Outside scope: not found.
-    whistle keeps the number only as a keyed hash and this masked display: there is no full number to show."""
-    from .services import _reason
-
-    rating = contact_rating_get(actor, rating_id)
-    purpose = _reason(purpose, "purpose")[:200]
-    ContactRead.objects.create(
-        rating=rating, user=actor.user, actor_label=actor.label[:120], purpose=purpose, at=now or timezone.now()
-    )
-    return rating.rater_phone_masked
-
-
 # Who may print (download) a unit's 三亮 cards: the unit's administrators and the offices and leaders over it.
 PRINTING_ROLES = {Role.UNIT_ADMIN, Role.COORDINATOR, Role.LEADER, Role.SYSADMIN}
 
@@ -279,3 +261,17 @@ PRINTING_ROLES = {Role.UNIT_ADMIN, Role.COORDINATOR, Role.LEADER, Role.SYSADMIN}
 def may_print_card(actor, unit) -> bool:
     """The card files answer 404 to anyone else, so pages offer their links only when this is true."""
     return actor.role in PRINTING_ROLES and (actor.role == Role.SYSADMIN or actor.covers(unit))
+
+
+def unit_cards_get(actor: Actor, unit_code: str) -> tuple[Unit, list[tuple[str, Cadre | Window]]]:
+    """A unit and every active card of it and the units under it, for the printer's .zip: [("干部"|"窗口", card)].
+    Anyone who may not print the unit's cards finds nothing (404)."""
+    root = Unit.objects.filter(code=unit_code, is_active=True).first()
+    if root is None or not may_print_card(actor, root):
+        raise NotFound("单位不存在", code="unit_not_found")
+    cards = [
+        (kind, target)
+        for model, kind in ((Cadre, "干部"), (Window, "窗口"))
+        for target in model.objects.select_related("unit").filter(subtree_q(root, "unit"), is_active=True)
+    ]
+    return root, cards

@@ -13,15 +13,29 @@ from django.db.models import Q
 from django.utils import timezone
 
 from whistle.cases.models import Category, Channel, Kind, SlaProfile
-from whistle.cases.services import case_submit, clean_phone, system_transition
+from whistle.cases.services import case_submit, system_transition
+from whistle.core import inputs
 from whistle.core.errors import Conflict, Invalid, NotFound, Problem
 from whistle.core.hashing import keyed_hash
 from whistle.core.rules import int_param
 from whistle.org.models import Role, Unit
 from whistle.org.scopes import Actor
 
-from . import rollups
-from .models import Appeal, AppealState, Cadre, Level, Rating, RatingChannel, RatingStatus, Tag, Window, grade, tags_for
+from . import rating_rollup, selectors
+from .models import (
+    Appeal,
+    AppealState,
+    Cadre,
+    ContactRead,
+    Level,
+    Rating,
+    RatingChannel,
+    RatingStatus,
+    Tag,
+    Window,
+    grade,
+    tags_for,
+)
 
 RECTIFICATION_CATEGORY = {
     "code": "rating-rectification",
@@ -76,6 +90,45 @@ def mask_phone(phone: str) -> str:
     return phone[:3] + "****" + phone[-4:]
 
 
+# ---- the one validation of a rating's fields: the public form, the API and the bulk import (rating_import) ----------
+# The import first turns a file's spellings (the Chinese names of levels, tags and channels) into these values; it
+# keeps the source system's record, so `_check_reason` (what a new rating must say) applies to new ratings only.
+
+
+def clean_level(value) -> int:
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if value not in Level.values:
+        raise Invalid("请选择评价等级", code="level_required", field="level")
+    return int(value)
+
+
+def clean_tags(values) -> list[str]:
+    tags = list(values or [])
+    if not all(t in Tag.values for t in tags):
+        raise Invalid("评价标签不正确", code="invalid_tag", field="tags")
+    return tags
+
+
+def clean_comment(value) -> str:
+    comment = (value or "").strip()
+    if len(comment) > COMMENT_MAX:
+        raise Invalid(f"评价意见不能超过{COMMENT_MAX}字", code="comment_too_long", field="comment")
+    return comment
+
+
+def clean_rater_phone(value) -> str:
+    """Optional: the rater may leave no phone."""
+    value = (value or "").strip()
+    return inputs.phone(value, field="phone") if value else ""
+
+
+def clean_channel(value) -> str:
+    if value not in RatingChannel.values:
+        raise Invalid("评价渠道不正确", code="invalid_channel", field="channel")
+    return value
+
+
 def rating_submit(
     target: Cadre | Window,
     *,
@@ -96,23 +149,9 @@ def rating_submit(
     now = now or timezone.now()
     if not target.is_active:
         raise Invalid("该亮码已停用", code="card_inactive")
-    if isinstance(level, str) and level.isdigit():
-        level = int(level)
-    if level not in Level.values:
-        raise Invalid("请选择评价等级", code="level_required", field="level")
-    tags = list(tags or [])
-    if not all(t in Tag.values for t in tags):
-        raise Invalid("评价标签不正确", code="invalid_tag", field="tags")
-    comment = (comment or "").strip()
-    if len(comment) > COMMENT_MAX:
-        raise Invalid(f"评价意见不能超过{COMMENT_MAX}字", code="comment_too_long", field="comment")
+    level, tags, comment = clean_level(level), clean_tags(tags), clean_comment(comment)
     _check_reason(level, tags, comment, rerating=rerate_of is not None)
-    case_number = clean_case_number(case_number)
-    phone = (phone or "").strip()
-    if phone:
-        phone = clean_phone(phone, field="phone")
-    if channel not in RatingChannel.values:
-        raise Invalid("评价渠道不正确", code="invalid_channel", field="channel")
+    case_number, phone, channel = clean_case_number(case_number), clean_rater_phone(phone), clean_channel(channel)
     device_hash, network_hash = keyed_hash(f"device:{device}"), keyed_hash(f"network:{network_of(ip)}")
     phone_hash = keyed_hash(phone) if phone else ""
 
@@ -151,7 +190,7 @@ def rating_submit(
             # 一事一评: the number was rated. Answer as for a fresh rating, store nothing, count nothing.
             return Rating(**values)
         if rating.counted:
-            rollups.count(rating, +1)
+            rating_rollup.count(rating, +1)
         # `rectify=False`: the rater's re-rating of a rectification already acts on that case (ratings.rectification).
         if rating.grade == "poor" and not burst and rectify:
             rating.rectification = _open_rectification(rating, now)
@@ -227,7 +266,7 @@ def _open_rectification(rating: Rating, now: dt.datetime):
     if rating.case_number:
         lines.append("办件编号：" + rating.case_number)
     lines.append("请回访核实、整改并向评价人反馈。")
-    # No rater contact on the case, not even masked: staff read it only through selectors.rater_contact, which logs
+    # No rater contact on the case, not even masked: staff read it only through services.rater_contact, which logs
     # every read (评价人信息保护). The case carries a neutral name and the card's supervision phone.
     _rectification_category()
     case, _ = case_submit(
@@ -271,16 +310,19 @@ def _county_of(unit: Unit) -> Unit:
 
 
 APPELLANT_ROLES = {Role.HANDLER, Role.UNIT_ADMIN}
-REASON_MAX = 500
+_reason = inputs.reason
 
 
-def _reason(value, field: str) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise Invalid("请填写理由", code="reason_required", field=field)
-    if len(value) > REASON_MAX:
-        raise Invalid(f"理由不能超过{REASON_MAX}字", code="reason_too_long", field=field)
-    return value
+def rater_contact(actor: Actor, rating_id: int, purpose: str, now: dt.datetime | None = None) -> str:
+    """The rater's (masked) phone, for the call-back (回访核实). The only read of rater contact data for staff, and a
+    write: each read is logged with who, when, which rating and why (评价人信息保护, rules.md §8.5). Outside scope:
+    not found. whistle keeps the number only as a keyed hash and this masked display: there is no full number."""
+    rating = selectors.contact_rating_get(actor, rating_id)
+    purpose = _reason(purpose, "purpose")[:200]
+    ContactRead.objects.create(
+        rating=rating, user=actor.user, actor_label=actor.label[:120], purpose=purpose, at=now or timezone.now()
+    )
+    return rating.rater_phone_masked
 
 
 def appeal_file(actor: Actor, rating_id: int, reason: str, now: dt.datetime | None = None) -> Appeal:
@@ -318,7 +360,7 @@ def appeal_review(actor: Actor, appeal_id: int, decision: str, reason: str, now:
         if decision == AppealState.VOIDED:
             rating = Rating.objects.select_for_update().get(pk=appeal.rating_id)
             if rating.counted:
-                rollups.count(rating, -1)
+                rating_rollup.count(rating, -1)
             Rating.objects.filter(pk=rating.pk).update(status=RatingStatus.VOIDED, counted=False)
             _close_rectification(rating, f"评价经申诉复核作废：{reason}", appeal.reviewed_at)
     return appeal
@@ -358,5 +400,5 @@ def rating_review(actor: Actor, rating_id: int, decision: str, reason: str, now:
             rating.rectification = _open_rectification(rating, now)
         rating.save()
         if rating.counted:
-            rollups.count(rating, +1)
+            rating_rollup.count(rating, +1)
     return rating

@@ -16,16 +16,14 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from whistle.cases.models import Case
-from whistle.core import params
+from whistle.core import params, tables
 from whistle.core.archive import entry_name
 from whistle.core.errors import Invalid, NotFound, Problem
 from whistle.core.links import public_url
-from whistle.org.models import Unit
 from whistle.org.scopes import Actor
 
-from .importers import IMPORT_ROLES, import_cards, rejects_xlsx, template_xlsx
-from .models import TAG_GRADES, Cadre, Level, Tag, Window
+from .card_import import IMPORT_ROLES, import_cards, rejects_xlsx, template_xlsx
+from .models import TAG_GRADES, Cadre, Level, Tag
 from .rectification import progress, rating_for_token, rerate, rerate_token
 from .selectors import (
     CONTACT_PURPOSES,
@@ -34,10 +32,10 @@ from .selectors import (
     contact_rating_get,
     contact_reads,
     monthly_ranking,
-    rater_contact,
     rating_summary,
+    unit_cards_get,
 )
-from .services import appeal_file, appeal_review, rating_review, rating_submit
+from .services import appeal_file, appeal_review, rater_contact, rating_review, rating_submit
 
 DEVICE_COOKIE = "whistle_device"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -128,7 +126,7 @@ def rerate_page(request, token):
             )
         except Problem as problem:
             context["error"], status = problem, problem.status
-    context.update(progress(Case.objects.get(pk=rating.rectification_id)))
+    context.update(progress(rating.rectification_id))
     return render(request, "ratings/rerate.html", context, status=status)
 
 
@@ -215,19 +213,18 @@ def card_file(request, code):
 @login_required
 def unit_cards(request, unit):
     """Every active card of a unit and the units under it, one SVG each, in a .zip."""
-    actor = Actor.of(request.user)
-    root = Unit.objects.filter(code=unit, is_active=True).first()
-    if root is None or not _may_print(actor, root):
-        raise Http404
+    try:
+        root, cards = unit_cards_get(Actor.of(request.user), unit)
+    except NotFound:
+        raise Http404 from None
     out = tempfile.TemporaryFile()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for model, kind in ((Cadre, "干部"), (Window, "窗口")):
-            for target in model.objects.select_related("unit").filter(is_active=True, unit__path__startswith=root.path):
-                # Names are people's text: `../`, separators or control characters must not shape the path.
-                archive.writestr(
-                    entry_name(target.unit.name, f"{kind}-{target.name}-{target.card_code}.svg"),
-                    card_svg(request, target),
-                )
+        for kind, target in cards:
+            # Names are people's text: `../`, separators or control characters must not shape the path.
+            archive.writestr(
+                entry_name(target.unit.name, f"{kind}-{target.name}-{target.card_code}.svg"),
+                card_svg(request, target),
+            )
     out.seek(0)
     return FileResponse(out, as_attachment=True, filename=f"亮码卡片-{root.name}.zip", content_type="application/zip")
 
@@ -249,11 +246,8 @@ def cards_import(request):
     if request.method == "POST":
         upload = request.FILES.get("file")
         try:
-            if upload is None:
-                raise Invalid("请选择要导入的 .xlsx 文件", code="file_required", field="file")
-            if upload.size > IMPORT_MAX_BYTES:
-                raise Invalid("文件不能超过5MB", code="file_too_large", field="file")
-            result = import_cards(actor, upload.read())
+            data = tables.uploaded(upload, max_bytes=IMPORT_MAX_BYTES)
+            result = import_cards(actor, data, upload.name)
         except Problem as problem:
             context["error"], status = problem, problem.status
         else:
@@ -319,7 +313,7 @@ def ranking(request):
 @login_required
 def rater_contact_page(request, pk):
     """查看评价人电话: a poor rating's call-back for the rated unit's staff and its coordinators. The number shows only
-    after a reason is chosen, and each showing is a logged read (selectors.rater_contact); outside scope: 404."""
+    after a reason is chosen, and each showing is a logged read (services.rater_contact); outside scope: 404."""
     actor = Actor.of(request.user)
     try:
         rating = contact_rating_get(actor, pk)

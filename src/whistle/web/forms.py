@@ -244,7 +244,7 @@ class LedgerFilterForm(ProblemForm):
         from .selectors import BASES
 
         super().__init__(*args, **kwargs)
-        from whistle.dashboard.rollup import FACT_LABELS
+        from whistle.dashboard.case_rollup import FACT_LABELS
 
         self.fields["basis"].choices = [("", "全部")] + [(b.key, b.label) for b in BASES]
         self.fields["fact"].choices = list(FACT_LABELS.items())

@@ -11,7 +11,7 @@ from django.utils import timezone
 from whistle.cases.models import Case, CaseEvent, Category, Channel, EscalationLevel, ExtensionState, State
 from whistle.cases.selectors import case_list
 from whistle.org.models import Level, Unit
-from whistle.org.scopes import Actor
+from whistle.org.scopes import Actor, subtree_q
 from whistle.org.selectors import handling_units
 from whistle.org.selectors import units_for as units_for  # web/views.py offers it as pages.units_for
 
@@ -99,7 +99,7 @@ def ledger(actor: Actor, filters: dict, now: dt.datetime | None = None) -> Query
     if filters.get("basis"):
         qs = qs.filter(BASIS[filters["basis"]].q(now))
     if filters.get("fact"):
-        from whistle.dashboard.rollup import facts
+        from whistle.dashboard.case_rollup import facts
 
         counted = facts(now)
         either = Q(pk__in=[])
@@ -129,7 +129,7 @@ def ledger(actor: Actor, filters: dict, now: dt.datetime | None = None) -> Query
 def ledger_caption(filters: dict) -> str:
     """Which figure a list explains, in words (the cockpit's and the reports' links open the 台账 with filters):
     「2026年3月受理 · 曹县人民政府 · 已办结件」. Empty when nothing narrows the list."""
-    from whistle.dashboard.rollup import FACT_LABELS
+    from whistle.dashboard.case_rollup import FACT_LABELS
 
     parts = []
     start, end = filters.get("date_from"), filters.get("date_to")
@@ -170,7 +170,7 @@ def _day_start(day: dt.date) -> dt.datetime:
 def suggestable_units(case: Case) -> QuerySet[Unit]:
     """Where a returned case could go instead: the units of its county and the city's own units, not every
     unit of the city (a select of a thousand options is slow to render and to use)."""
-    return handling_units().filter(Q(path__startswith=case.county.path) | Q(level=Level.CITY))
+    return handling_units().filter(subtree_q(case.county) | Q(level=Level.CITY))
 
 
 def assisting(actor: Actor) -> QuerySet[Case]:

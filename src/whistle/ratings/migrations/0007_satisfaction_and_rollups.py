@@ -8,10 +8,10 @@ PARAMETER = ("ratings.satisfied_min_level", 3,
 def load(apps, schema_editor):
     apps.get_model("core", "RuleParameter").objects.get_or_create(
         key=PARAMETER[0], defaults={"value": PARAMETER[1], "description": PARAMETER[2]})
-    from whistle.ratings import rollups
+    from whistle.ratings import rating_rollup
 
     if apps.get_model("ratings", "Rating").objects.exists():
-        rollups.rebuild()
+        rating_rollup.rebuild()
 
 
 def unload(apps, schema_editor):

@@ -1,4 +1,4 @@
-"""`whistle import_cards FILE`: register cadres and windows from the .xlsx template (logic in ratings.importers).
+"""`whistle import_cards FILE`: register cadres and windows from the .xlsx template (logic in ratings.card_import).
 Lives here because the ratings app's own command package belongs to the bulk rating import."""
 
 from pathlib import Path
@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from whistle.core.errors import Problem
 from whistle.org.scopes import Actor
-from whistle.ratings.importers import import_cards, rejects_xlsx, template_xlsx
+from whistle.ratings.card_import import import_cards, rejects_xlsx, template_xlsx
 
 
 class Command(BaseCommand):
@@ -29,7 +29,7 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"文件不存在：{file}")
         try:
-            result = import_cards(Actor.system(), path.read_bytes())
+            result = import_cards(Actor.system(), path.read_bytes(), path.name)
         except Problem as problem:
             raise CommandError(problem.detail) from None
         if result.rejects:

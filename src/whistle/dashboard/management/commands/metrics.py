@@ -3,7 +3,7 @@ at the rollup's measuring moment, the last refresh)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from whistle.dashboard import rollup
+from whistle.dashboard import case_rollup
 
 
 class Command(BaseCommand):
@@ -14,13 +14,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, action, **options):
         if action == "refresh":
-            self.stdout.write(f"refreshed: {rollup.refresh()}")
+            self.stdout.write(f"refreshed: {case_rollup.refresh()}")
         elif action == "rebuild":
-            self.stdout.write(f"rebuilt: {rollup.rebuild()}")
+            self.stdout.write(f"rebuilt: {case_rollup.rebuild()}")
         else:
             # At the rollup's measuring moment: a case pending then (deadline ahead, not contacted) is pending in both.
-            as_of = rollup.as_of()
-            problems = rollup.verify(as_of)
+            as_of = case_rollup.as_of()
+            problems = case_rollup.verify(as_of)
             for line in problems[:200]:
                 self.stderr.write(line)
             if problems:

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from whistle.core.errors import Problem
 from whistle.org.scopes import Actor
-from whistle.patronage.importing import import_workbook, rejects_workbook
+from whistle.patronage.workbook_import import import_workbook, rejects_workbook
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from whistle.ratings import rollups
+from whistle.ratings import rating_rollup
 
 
 class Command(BaseCommand):
@@ -20,16 +20,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, what, file=None, rejects=None, batch=None, no_progress=False, **options):
         if what == "rebuild-rollups":
-            self.stdout.write(f"OK：月汇总已重建，共 {rollups.rebuild()} 行")
+            self.stdout.write(f"OK：月汇总已重建，共 {rating_rollup.rebuild()} 行")
         elif what == "verify-rollups":
-            checked, bad = rollups.verify()
+            checked, bad = rating_rollup.verify()
             if bad:
                 raise CommandError(f"月汇总与评价不一致（{len(bad)} 处，共核对 {checked} 行）；第一处：{bad[0]}")
             self.stdout.write(f"OK：{checked} 行月汇总与评价一致")
         else:
             if not file:
                 raise CommandError("请给出要导入的文件")
-            from whistle.ratings.ingest import import_file
+            from whistle.ratings.rating_import import import_file
 
             try:
                 result = import_file(file, rejects_path=rejects, batch_size=batch, progress=not no_progress)

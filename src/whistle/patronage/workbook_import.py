@@ -7,15 +7,14 @@ Rows are keyed (USCC, project code, the object of an assignment), so importing t
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from python_calamine import CalamineWorkbook
 
-from whistle.core import sheets
+from whistle.core import sheets, tables
 from whistle.core.errors import Invalid, Problem
+from whistle.core.inputs import cell_text
 from whistle.enterprises.models import Enterprise
 from whistle.enterprises.services import clean_uscc, enterprise_register, enterprise_update
 from whistle.org.scopes import Actor
@@ -66,16 +65,7 @@ class ImportResult:
         return "；".join(parts + [f"退回{len(self.rejects)}行"])
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value).strip()
+_text = cell_text
 
 
 def _flag(value, column: str) -> bool:
@@ -89,32 +79,30 @@ def _flag(value, column: str) -> bool:
 
 def read_workbook(data: bytes) -> dict[str, list[tuple[int, dict]]]:
     """{sheet: [(row number as Excel shows it, {column: value})]} for the sheets whistle knows; others are ignored."""
+
+    def known(names: list[str]) -> list[str]:
+        return [name for name in names if name in SHEETS]
+
+    found = {}
     try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception:  # calamine raises its own error types for anything that is not a workbook
+        for table in tables.read(io.BytesIO(data), kind="xlsx", sheets=known):
+            name, header, rows = table.name, table.header, list(table.rows)
+            missing = [c for c in REQUIRED[name] if c not in header]
+            if missing and (header or rows):
+                raise Invalid(f"工作表“{name}”缺少列：{'、'.join(missing)}", code="missing_columns", field="file")
+            if len(rows) > MAX_ROWS:
+                raise Invalid(f"工作表“{name}”超过{MAX_ROWS}行，请分批导入", code="too_many_rows", field="file")
+            body = []
+            for number, row in rows:
+                values = {h: v for h, v in zip(header, row) if h}
+                if any(_text(v) for v in values.values()):
+                    body.append((number, values))
+            found[name] = body
+    except tables.Unreadable:
         raise Invalid("无法读取文件，请上传 .xlsx 格式的工作簿", code="invalid_file", field="file") from None
-    known = [name for name in book.sheet_names if name in SHEETS]
-    if not known:
+    if not found:
         raise Invalid("工作簿中没有“企业”“项目”或“包保”工作表，请使用导入模板", code="no_known_sheet", field="file")
-    sheets = {}
-    for name in known:
-        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        if not rows:
-            sheets[name] = []
-            continue
-        header = [_text(h) for h in rows[0]]
-        missing = [c for c in REQUIRED[name] if c not in header]
-        if missing:
-            raise Invalid(f"工作表“{name}”缺少列：{'、'.join(missing)}", code="missing_columns", field="file")
-        if len(rows) - 1 > MAX_ROWS:
-            raise Invalid(f"工作表“{name}”超过{MAX_ROWS}行，请分批导入", code="too_many_rows", field="file")
-        body = []
-        for number, row in enumerate(rows[1:], start=2):
-            values = {h: v for h, v in zip(header, row) if h}
-            if any(_text(v) for v in values.values()):
-                body.append((number, values))
-        sheets[name] = body
-    return sheets
+    return found
 
 
 def import_workbook(actor: Actor, data: bytes) -> ImportResult:

@@ -14,12 +14,11 @@ import re
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from python_calamine import CalamineWorkbook
 
-from whistle.cases.services import clean_phone
-from whistle.core import sheets
+from whistle.core import inputs, sheets, tables
 from whistle.core.errors import Invalid
 from whistle.core.hashing import keyed_hash
+from whistle.core.inputs import cell_text
 from whistle.org.models import Role, Unit
 from whistle.org.scopes import Actor
 
@@ -89,10 +88,8 @@ def template_xlsx() -> bytes:
             ],
         ],
     )
-    for c, (_, _, hint) in enumerate(COLUMNS):
-        sheet.ws.write_comment(0, c, hint)
-    # Typed cells stay text (a phone number must not become a number).
-    sheet.ws.set_column(0, len(COLUMNS) - 1, 18, book.book.add_format({"num_format": "@"}))
+    sheet.notes([hint for _, _, hint in COLUMNS])
+    sheet.text_columns(len(COLUMNS), 18)  # typed cells stay text: a phone number must not become a number
     return book.close()
 
 
@@ -100,51 +97,42 @@ def rejects_xlsx(rejects: list[tuple[int, str]]) -> bytes:
     return sheets.Book().table("退回清单", ["行号", "原因"], rejects, widths={1: 60}).book.close()
 
 
-def _cell(value) -> str:
-    """Spreadsheets turn phone numbers into numbers and codes into floats; a cell is read back as its text."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def read_rows(data) -> list[list[str]]:
-    """The first sheet's rows as text. An unreadable file or a wrong header is refused whole (Invalid)."""
+def read_rows(data, name: str = "") -> list[tuple[int, list[str]]]:
+    """The first sheet's rows (or a CSV's, when `name` ends in .csv) as text, with their row numbers, through the one
+    table reader. An unreadable file or a wrong header is refused whole (Invalid)."""
+    kind = "csv" if name.lower().endswith(".csv") else "xlsx"
     try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data) if isinstance(data, bytes) else data)
-        rows = book.get_sheet_by_index(0).to_python(skip_empty_area=False)
-    except Exception:  # calamine raises its own error types for every kind of broken file
+        table = tables.first(io.BytesIO(data) if isinstance(data, bytes) else data, kind=kind)
+        rows = [(number, [cell_text(v) for v in values]) for number, values in table.rows]
+    except tables.Unreadable:
         raise Invalid("无法读取文件，请上传由模板填写的 .xlsx 文件", code="unreadable_file", field="file") from None
-    if not rows:
+    if not table.header and not rows:
         raise Invalid("文件是空的", code="empty_file", field="file")
-    header = [_cell(v) for v in rows[0]]
     expected = [title for title, _, _ in COLUMNS]
-    if header[: len(expected)] != expected:
+    if table.header[: len(expected)] != expected:
         raise Invalid("表头与模板不一致，请下载模板后填写：" + "、".join(expected), code="wrong_header", field="file")
-    body = [[_cell(v) for v in row] + [""] * (len(expected) - len(row)) for row in rows[1:]]
-    if len(body) > MAX_ROWS:
+    if len(rows) > MAX_ROWS:
         raise Invalid(f"一次最多导入{MAX_ROWS}行", code="too_many_rows", field="file")
-    return body
+    return [(number, row + [""] * (len(expected) - len(row))) for number, row in rows]
 
 
 def default_code(kind: str, unit: str, name: str) -> str:
     return keyed_hash(f"card:{kind}:{unit}:{name}")[:16]
 
 
-def _check(actor: Actor, rows: list[list[str]]) -> tuple[list[tuple[int, type, dict]], list[tuple[int, str]]]:
-    units = {u.code: u for u in Unit.objects.filter(is_active=True, code__in={r[2] for r in rows})}
+def _check(
+    actor: Actor, rows: list[tuple[int, list[str]]]
+) -> tuple[list[tuple[int, type, dict]], list[tuple[int, str]]]:
+    units = {u.code: u for u in Unit.objects.filter(is_active=True, code__in={r[2] for _, r in rows})}
     existing = {
         code: model
         for model in (Cadre, Window)
-        for code in model.objects.filter(card_code__in={r[9] for r in rows if r[9]}).values_list("card_code", flat=True)
+        for code in model.objects.filter(card_code__in={r[9] for _, r in rows if r[9]}).values_list(
+            "card_code", flat=True
+        )
     }
     good, rejects, seen_codes, seen_names = [], [], {}, {}
-    for line, row in enumerate(rows, start=2):
-        if not any(row):
-            continue
+    for line, row in rows:
         values = {name: row[i] for i, (_, name, _) in enumerate(COLUMNS)}
         reasons = []
         if any("\x00" in v for v in values.values()):
@@ -164,7 +152,7 @@ def _check(actor: Actor, rows: list[list[str]]) -> tuple[list[tuple[int, type, d
         elif not (actor.is_system or actor.role == Role.SYSADMIN or actor.covers(unit)):
             reasons.append(f"单位“{unit.name}”不在您的管理范围内")
         try:
-            values["supervision_phone"] = clean_phone(values["supervision_phone"], field="supervision_phone")
+            values["supervision_phone"] = inputs.phone(values["supervision_phone"], field="supervision_phone")
         except Invalid:
             reasons.append("监督电话格式不正确（11位手机号或 区号-号码）")
         if model is Cadre and not values["post"]:
@@ -207,11 +195,11 @@ def _check(actor: Actor, rows: list[list[str]]) -> tuple[list[tuple[int, type, d
     return good, rejects
 
 
-def import_cards(actor: Actor, data) -> Result:
+def import_cards(actor: Actor, data, name: str = "") -> Result:
     """Check every row, then write all of them in one transaction — or, if any row is rejected, none."""
     if not (actor.is_system or actor.role in IMPORT_ROLES):
         raise Invalid("只有系统管理员和单位管理员可以导入", code="not_permitted")
-    rows = read_rows(data)
+    rows = read_rows(data, name)
     good, rejects = _check(actor, rows)
     result = Result(rejects=rejects)
     if rejects:

@@ -25,40 +25,43 @@ aggregates; the call-back and rectification rates cover the poor ratings rectifi
 from __future__ import annotations
 
 import array
-import csv
 import datetime as dt
 import functools
-import io
 import json
 import os
 import re
 import zoneinfo
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from operator import itemgetter
 
 from django.db import connection, transaction
 
-from whistle.cases.services import PHONE_RE
-from whistle.core import sheets
+from whistle.core import inputs, sheets, tables
 from whistle.core.errors import Invalid
 from whistle.core.hashing import keyed_hash
 
-from . import rollups
+from . import rating_rollup
 from .models import Cadre, Level, Rating, RatingChannel, RollupKind, Tag, Window
-from .services import COMMENT_MAX, clean_case_number, mask_phone
+from .services import (
+    clean_case_number,
+    clean_channel,
+    clean_comment,
+    clean_level,
+    clean_rater_phone,
+    clean_tags,
+    mask_phone,
+)
 
 COLUMNS = ("external_id", "target", "level", "rated_at", "channel", "tags", "comment", "case_number", "phone")
 BEIJING = zoneinfo.ZoneInfo("Asia/Shanghai")
 EXTERNAL_ID_MAX = 64
 DEFAULT_BATCH = 500_000  # good rows a transaction (PostgreSQL keeps the batch's COPY text, ~40 MB, for a retry)
 SQLITE_BATCH = 20_000
-LEVEL_OF = {**{str(value): value for value in Level.values}, **{label: value for value, label in Level.choices}}
-CHANNEL_OF = {
-    **{value: value for value in RatingChannel.values},
-    **{label: value for value, label in RatingChannel.choices},
-}
-TAG_OF = {**{value: value for value in Tag.values}, **{label: value for value, label in Tag.choices}}
+# A file may spell levels, channels and tags by their Chinese names; the values are then checked by the ratings'
+# one validation (services.clean_level …), the same as the public form's and the API's.
+LEVEL_NAMES = {label: str(value) for value, label in Level.choices}
+CHANNEL_NAMES = {label: value for value, label in RatingChannel.choices}
+TAG_NAMES = {label: value for value, label in Tag.choices}
 TAG_SPLIT = re.compile(r"[;；|、,，]")
 RATINGS = Rating._meta.db_table
 # What an imported rating sets; the other columns take their database defaults (counted, no device, no review).
@@ -130,28 +133,15 @@ QR = RatingChannel.QR.value
 # ---- reading: each reader yields (line number, the COLUMNS as stripped text) --------------------------------------
 
 
-def _read_csv(path: str, progress) -> Iterator[tuple[int, tuple]]:
-    """Values as the file has them (parse strips what it reads)."""
-    with open(path, "rb") as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-        reader = csv.reader(text)
-        header = [name.strip() for name in next(reader, None) or ()]
-        _check_header(header)
-        width = len(header)
-        # A column the file lacks reads as the empty string appended at position `width`.
-        pick = itemgetter(*[header.index(name) if name in header else width for name in COLUMNS])
-        complete = all(name in header for name in COLUMNS)
-        last = 0
-        for values in reader:
-            if len(values) != width or not complete:
-                if not any(values):
-                    continue  # a blank line
-                values = (values + [""] * width)[:width] + [""]
-            yield reader.line_num, pick(values)
-            if reader.line_num - last >= 20_000:
-                progress(raw.tell())
-                last = reader.line_num
-        progress(raw.tell())
+def _read_table(path: str, progress) -> Iterator[tuple[int, tuple]]:
+    """A CSV (UTF-8 or GB18030) or the first sheet of a workbook, through the one table reader (core.tables, whose
+    `Unreadable` is a ValueError). CSV values come as the file has them (parse strips what it reads); a workbook's
+    cells as their text."""
+    table = tables.first(path, columns=COLUMNS, progress=progress)
+    _check_header(table.header)
+    if table.kind == "xlsx":
+        return ((number, tuple(_text(v) for v in values)) for number, values in table.rows)
+    return table.rows
 
 
 def _read_jsonl(path: str, progress) -> Iterator[tuple[int, tuple | str]]:
@@ -173,45 +163,16 @@ def _read_jsonl(path: str, progress) -> Iterator[tuple[int, tuple | str]]:
         progress(raw.tell())
 
 
-def _read_xlsx(path: str, progress) -> Iterator[tuple[int, tuple]]:
-    """The first sheet of a workbook. calamine holds one sheet in memory while rows are handed out; a sheet is bounded
-    (1,048,576 rows), so the 11 million arrive as CSV or JSONL, which are streamed."""
-    from python_calamine import CalamineWorkbook
-
-    try:
-        sheet = CalamineWorkbook.from_path(path).get_sheet_by_index(0)
-    except Exception:  # calamine raises its own error types for anything that is not a workbook
-        raise ValueError("无法读取工作簿，请使用 .xlsx 格式") from None
-    rows = sheet.iter_rows()
-    header = [_text(h) for h in next(rows, ())]
-    _check_header(header)
-    where = [header.index(name) if name in header else None for name in COLUMNS]
-    number = 1
-    for number, values in enumerate(rows, start=2):
-        if number % 20_000 == 0:
-            progress(number)
-        if all(v in (None, "") for v in values):
-            continue
-        yield number, tuple(_text(values[i]) if i is not None and i < len(values) else "" for i in where)
-    progress(number)
-
-
 def _check_header(names) -> None:
     missing = [c for c in ("external_id", "target", "level", "rated_at") if c not in (names or ())]
     if missing:
         raise ValueError("文件缺少列：" + "、".join(missing) + "（格式见 docs/ratings-import.md）")
 
 
-READERS = {".csv": _read_csv, ".jsonl": _read_jsonl, ".ndjson": _read_jsonl, ".xlsx": _read_xlsx}
+READERS = {".csv": _read_table, ".jsonl": _read_jsonl, ".ndjson": _read_jsonl, ".xlsx": _read_table}
 
 
-def _text(value) -> str:
-    """A JSON or spreadsheet value as the text a CSV would carry (5.0 → "5", a datetime → ISO 8601)."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
+_text = inputs.cell_text
 
 
 # ---- one row ----------------------------------------------------------------------------------------------------
@@ -228,6 +189,26 @@ def _when(text: str) -> dt.datetime:
     return moment if moment.tzinfo is None else moment.astimezone(BEIJING)
 
 
+def _checked(text: str, names: dict, clean: Callable, reason: str):
+    """A value as the file spells it (its value or its Chinese name), through the ratings' one validation."""
+    text = text.strip()
+    try:
+        return clean(names.get(text, text))
+    except Invalid:
+        raise Reject(f"{reason}：{text[:20]}") from None
+
+
+@functools.lru_cache(maxsize=256)
+def _level(text: str) -> int:
+    """A file has few distinct spellings of a level or a channel: each is checked once (a Reject is not cached)."""
+    return _checked(text, LEVEL_NAMES, clean_level, "评价等级须为1–5或“非常满意”等五级名称")
+
+
+@functools.lru_cache(maxsize=256)
+def _channel(text: str) -> str:
+    return _checked(text, CHANNEL_NAMES, clean_channel, "评价渠道不正确") if text.strip() else QR
+
+
 @functools.lru_cache(maxsize=10_000)
 def _tags(text: str) -> str:
     """The tags as JSON (a file has few distinct tag texts, so each is checked once; a Reject is not cached)."""
@@ -235,10 +216,7 @@ def _tags(text: str) -> str:
     for tag in TAG_SPLIT.split(text):
         tag = tag.strip()
         if tag:
-            value = TAG_OF.get(tag)
-            if value is None:
-                raise Reject(f"评价标签不正确：{tag[:20]}")
-            tags.append(value)
+            tags += _checked(tag, TAG_NAMES, lambda value: clean_tags([value]), "评价标签不正确")
     return json.dumps(tags)
 
 
@@ -257,32 +235,23 @@ def parse(line: int, values: tuple | str, targets: dict[str, Target]) -> tuple:
     if target is None:
         code = code.strip()
         raise Reject(f"亮码编号不存在或已停用：{code[:40]}" if code else "缺少被评干部或窗口的亮码编号")
-    level = LEVEL_OF.get(level_text) or LEVEL_OF.get(level_text.strip())
-    if level is None:
-        level_text = level_text.strip()
-        raise Reject(f"评价等级须为1–5或“非常满意”等五级名称：{level_text[:20]}")
+    level = _level(level_text)
     moment = _when(rated_at.strip())
-    channel = CHANNEL_OF.get(channel_text) if channel_text else QR
-    if channel is None:
-        channel_text = channel_text.strip()
-        channel = CHANNEL_OF.get(channel_text) if channel_text else QR
-        if channel is None:
-            raise Reject(f"评价渠道不正确：{channel_text[:20]}")
+    channel = _channel(channel_text) if channel_text else QR
     tags = _tags(tags_text) if tags_text else "[]"
-    if comment:
-        comment = comment.strip()
-        if len(comment) > COMMENT_MAX:
-            raise Reject(f"评价意见不能超过{COMMENT_MAX}字")
-    if case_number:
-        try:  # one spelling per 办件编号, as for a rating given on the card (一事一评)
+    try:  # the ratings' one validation; a case number has one spelling, as on the card (一事一评)
+        if comment:
+            comment = clean_comment(comment)
+        if case_number:
             case_number = clean_case_number(case_number)
-        except Invalid as problem:
-            raise Reject(problem.detail) from None
+    except Invalid as problem:
+        raise Reject(problem.detail) from None
     phone_hash = phone_masked = ""
     if phone:
-        phone = phone.replace(" ", "").strip()
-        if not PHONE_RE.match(phone):
-            raise Reject("评价人电话不正确（11位手机号或区号-号码）")
+        try:
+            phone = clean_rater_phone(phone)
+        except Invalid:
+            raise Reject("评价人电话不正确（11位手机号或区号-号码）") from None
         phone_hash, phone_masked = keyed_hash(phone), mask_phone(phone)
     if moment.tzinfo is not None:
         created = moment.isoformat(" ")
@@ -372,7 +341,7 @@ def _pg_batch(rows: Iterator[tuple]) -> tuple[int, int, list[tuple[int, str, str
                     f"COPY {RATINGS} ({', '.join(INSERT_COLUMNS)}) FROM STDIN", writer=QueuedLibpqWriter(raw)
                 ) as copy:
                     chunk = []
-                    get = deltas.get  # the loop runs millions of times: rollups.delta_of's counting, inlined
+                    get = deltas.get  # the loop runs millions of times: rating_rollup.delta_of's counting, inlined
                     for row in rows:
                         chunk.append(row[COPY_TEXT])
                         lines.append(row[LINE])
@@ -413,7 +382,7 @@ def _pg_upsert_rollups(cursor, deltas: dict[tuple, list[int]]) -> None:
                 for (t, year, month), n in deltas.items()
             )
         )
-    cursor.execute(f"{rollups.INSERT} SELECT * FROM {DELTAS} {rollups.ADD_ON_CONFLICT}")
+    cursor.execute(f"{rating_rollup.INSERT} SELECT * FROM {DELTAS} {rating_rollup.ADD_ON_CONFLICT}")
 
 
 STAGE = "rating_import_stage"
@@ -452,7 +421,7 @@ def _pg_careful(text: list[bytes], lines: array.array) -> tuple[int, int, list[t
               SELECT {", ".join(INSERT_COLUMNS)} FROM {STAGE} WHERE verdict IS NULL ORDER BY ord
               ON CONFLICT DO NOTHING
               RETURNING cadre_id, window_id, unit_id, level, created_at),
-            up AS ({rollups.INSERT} {rollups.recompute_sql("ins")} {rollups.ADD_ON_CONFLICT})
+            up AS ({rating_rollup.INSERT} {rating_rollup.recompute_sql("ins")} {rating_rollup.ADD_ON_CONFLICT})
             SELECT count(*) FROM ins""")
         inserted = cursor.fetchone()[0]
         cursor.execute(f"SELECT ord, external_id FROM {STAGE} WHERE verdict = 'case' ORDER BY ord")
@@ -520,8 +489,8 @@ def _sqlite_insert(rows: list[tuple]) -> tuple[int, int, list[tuple[int, str, st
             f"INSERT INTO {RATINGS} ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join(['%s'] * len(INSERT_COLUMNS))})",
             params,
         )
-    rollups.bump(
-        rollups.delta_of(
+    rating_rollup.bump(
+        rating_rollup.delta_of(
             (r[TARGET].kind, r[TARGET].id, r[TARGET].unit_id, dt.date(*r[MONTH][1:], 1), r[LEVEL]) for r in fresh
         )
     )
