@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from whistle.core.errors import Conflict, Invalid, NotFound
 from whistle.org.models import Role
 from whistle.org.scopes import Actor
 
-from .models import Action, ActionKind, Proposal, ProposalState
+from .models import Action, ActionKind, Proposal, ProposalState, Rule, Subject
 
 DECISIONS = {"confirm": ProposalState.CONFIRMED, "dismiss": ProposalState.DISMISSED}
 RECORDABLE = {ActionKind.TALK, ActionKind.NOTICE, ActionKind.ADJUST}
@@ -105,3 +105,29 @@ def action_record(
             recorded_by=actor.user,
             recorded_at=now,
         )
+
+
+def proposal_raise(
+    *, rule_code: str, unit, summary: str, evidence: dict, key: str, now: dt.datetime | None = None
+) -> Proposal | None:
+    """A proposal against a unit raised by another module (the indicators' repeated warnings), under one of this
+    app's rules, with the figures it rests on as evidence. Once per evidence: the same `key` under the same rule
+    proposes nothing (None), so the caller's job can run any number of times. None too when the rule is switched
+    off in the admin."""
+    rule = Rule.objects.filter(code=rule_code, is_active=True).first()
+    if rule is None:
+        return None
+    try:
+        with transaction.atomic():
+            return Proposal.objects.create(
+                rule=rule,
+                action=rule.action,
+                subject=Subject.UNIT,
+                unit=unit,
+                summary=summary[:300],
+                evidence=evidence,
+                evidence_key=key[:200],
+                created_at=now or timezone.now(),
+            )
+    except IntegrityError:  # the same evidence was proposed before (or by another worker a moment ago)
+        return None
