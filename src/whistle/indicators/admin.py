@@ -5,7 +5,18 @@ from .models import Figure, Indicator, Region, RewardScheme, Target, Warning, Wa
 
 @admin.register(Indicator)
 class IndicatorAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "category", "frequency", "cumulative", "direction", "derivation", "rank_basis", "version", "is_active"]
+    list_display = [
+        "code",
+        "name",
+        "category",
+        "frequency",
+        "cumulative",
+        "direction",
+        "derivation",
+        "rank_basis",
+        "version",
+        "is_active",
+    ]
     list_filter = ["category", "frequency", "derivation", "is_active"]
     search_fields = ["code", "name"]
     readonly_fields = ["version"]

@@ -63,7 +63,11 @@ def period_label(indicator: Indicator, period: dt.date) -> str:
         return f"{period.year}年"
     if indicator.cumulative or indicator.aggregation == Aggregation.SUM:
         if period.month == step(indicator):
-            return f"{period.year}年{period.month}月" if indicator.frequency == Frequency.MONTH else f"{period.year}年一季度"
+            return (
+                f"{period.year}年{period.month}月"
+                if indicator.frequency == Frequency.MONTH
+                else f"{period.year}年一季度"
+            )
         if indicator.frequency == Frequency.QUARTER:
             return f"{period.year}年1-{period.month // 3}季度"
         return f"{period.year}年1-{period.month}月"
@@ -240,7 +244,9 @@ def compute_points(indicator: Indicator, years: list[int]) -> list[Point]:
     # The point before the first rebuilt period, for runs and rank changes.
     before = {
         p.region_id: p
-        for p in Point.objects.filter(indicator=indicator, period=previous(indicator, dt.date(first_year, step(indicator), 1)))
+        for p in Point.objects.filter(
+            indicator=indicator, period=previous(indicator, dt.date(first_year, step(indicator), 1))
+        )
     }
     by_region: dict[int, dict[dt.date, dict]] = defaultdict(dict)
     for (region_id, period), data in inputs.items():

@@ -110,7 +110,11 @@ class Indicator(models.Model):
     frequency = models.CharField("周期", max_length=8, choices=Frequency.choices, default=Frequency.MONTH)
     cumulative = models.BooleanField("累计值", default=True, help_text="按“1-N月”累计填报（否则填报当期值）")
     aggregation = models.CharField(
-        "年内汇总", max_length=6, choices=Aggregation.choices, default=Aggregation.SUM, help_text="非累计值如何汇总到年内累计"
+        "年内汇总",
+        max_length=6,
+        choices=Aggregation.choices,
+        default=Aggregation.SUM,
+        help_text="非累计值如何汇总到年内累计",
     )
     direction = models.CharField("方向", max_length=8, choices=Direction.choices, default=Direction.HIGHER)
     derivation = models.CharField("计算方式", max_length=14, choices=Derivation.choices, default=Derivation.REPORTED)
@@ -210,7 +214,12 @@ class Figure(models.Model):
     version = models.PositiveIntegerField("版本", default=1)
     value = models.DecimalField("数值", max_digits=20, decimal_places=4, null=True, blank=True)
     growth = models.DecimalField(
-        "同比增长（%）", max_digits=12, decimal_places=4, null=True, blank=True, help_text="公布的可比价增速；留空则由上年同期计算"
+        "同比增长（%）",
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="公布的可比价增速；留空则由上年同期计算",
     )
     state = models.CharField("状态", max_length=10, choices=FigureState.choices, default=FigureState.PENDING)
     origin = models.CharField("来源", max_length=8, choices=Origin.choices, default=Origin.FORM)
@@ -228,7 +237,12 @@ class Figure(models.Model):
     jump_flag = models.BooleanField("异常波动", default=False)
     jump_detail = models.CharField("波动说明", max_length=200, blank=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="审核人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="审核人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     reviewed_at = models.DateTimeField("审核时间", null=True, blank=True)
     review_note = models.CharField("审核意见", max_length=300, blank=True)
@@ -239,10 +253,13 @@ class Figure(models.Model):
         ordering = ["-period", "indicator", "region", "-version"]
         constraints = [
             models.UniqueConstraint(fields=["indicator", "region", "period", "version"], name="figure_version_once"),
-            models.CheckConstraint(name="figure_has_a_number", condition=Q(value__isnull=False) | Q(growth__isnull=False)),
+            models.CheckConstraint(
+                name="figure_has_a_number", condition=Q(value__isnull=False) | Q(growth__isnull=False)
+            ),
             models.CheckConstraint(
                 name="figure_review_complete",
-                condition=Q(state="pending", reviewed_at__isnull=True) | (~Q(state="pending") & Q(reviewed_at__isnull=False)),
+                condition=Q(state="pending", reviewed_at__isnull=True)
+                | (~Q(state="pending") & Q(reviewed_at__isnull=False)),
             ),
         ]
         indexes = [
@@ -361,7 +378,12 @@ class Warning(models.Model):
     answer = models.TextField("整改措施", max_length=3000, blank=True)
     answered_at = models.DateTimeField("答复时间", null=True, blank=True)
     answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="答复人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="答复人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     proposal = models.ForeignKey(
         "accountability.Proposal",

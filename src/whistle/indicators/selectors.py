@@ -133,9 +133,7 @@ def reportable(actor: Actor) -> list[tuple[Indicator, Region]]:
 
 def series_for_report(actor: Actor, indicator_code, region_code) -> tuple[Indicator, Region]:
     """The series the actor may report a figure for; any other (or a missing one) is 404."""
-    ind = Indicator.objects.filter(code=str(indicator_code or "")[:40], is_active=True).select_related(
-        "reporting_unit"
-    )
+    ind = Indicator.objects.filter(code=str(indicator_code or "")[:40], is_active=True).select_related("reporting_unit")
     region = Region.objects.filter(code=str(region_code or "")[:40], is_active=True).select_related("reporter")
     ind, region = ind.first(), region.first()
     if ind is None or region is None or actor.unit is None or actor.role not in REPORT_ROLES:
@@ -185,7 +183,11 @@ def figure_for_review(actor: Actor, figure_id, *, lock: bool = False) -> Figure:
     if lock:
         qs = qs.select_for_update(of=("self",))
     figure = qs.filter(pk=pk).first() if pk else None
-    if figure is None or actor.role != Role.DATA_REVIEWER or not _covers_unit(actor, figure.reporter_id, figure.reporter.path):
+    if (
+        figure is None
+        or actor.role != Role.DATA_REVIEWER
+        or not _covers_unit(actor, figure.reporter_id, figure.reporter.path)
+    ):
         raise NotFound("数据不存在", code="figure_not_found")
     return figure
 
@@ -333,7 +335,14 @@ def overview(actor: Actor) -> list[dict]:
         point = None
         if period is not None and home is not None:
             point = Point.objects.filter(indicator=ind, region=home, period=period).first()
-        rows.append({"indicator": ind, "period": period, "label": derive.period_label(ind, period) if period else "", "point": point})
+        rows.append(
+            {
+                "indicator": ind,
+                "period": period,
+                "label": derive.period_label(ind, period) if period else "",
+                "point": point,
+            }
+        )
     return rows
 
 
@@ -362,7 +371,17 @@ def leader_page(actor: Actor, code: str | None, period: dt.date | None = None, y
     regions = {r.pk: r for r in Region.objects.filter(is_active=True).select_related("unit", "parent")}
     rows = list(
         series_points(ind, first, period).values_list(
-            "region_id", "period", "value", "ytd", "growth", "target", "gap", "rank", "rank_of", "rank_change", "progress"
+            "region_id",
+            "period",
+            "value",
+            "ytd",
+            "growth",
+            "target",
+            "gap",
+            "rank",
+            "rank_of",
+            "rank_change",
+            "progress",
         )
     )
     by_region = defaultdict(list)

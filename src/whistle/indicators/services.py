@@ -107,7 +107,9 @@ def jump_check(indicator: Indicator, region: Region, period: dt.date, value, gro
             which = "上年同期" if indicator.cumulative else "上期"
             return f"较{which}（{base.value.normalize():f}）变动{change:+.1f}%，超过{limit:g}%"
     if growth is not None:
-        before = Point.objects.filter(indicator=indicator, region=region, period=derive.previous(indicator, period)).first()
+        before = Point.objects.filter(
+            indicator=indicator, region=region, period=derive.previous(indicator, period)
+        ).first()
         if before is not None and before.growth is not None:
             moved = float(growth) - float(before.growth)
             if abs(moved) > limit:
@@ -193,9 +195,7 @@ def figure_submit(
 DECISIONS = {"approve": FigureState.APPROVED, "reject": FigureState.REJECTED}
 
 
-def figure_review(
-    actor: Actor, figure_id, decision: str, note: str = "", now: dt.datetime | None = None
-) -> Figure:
+def figure_review(actor: Actor, figure_id, decision: str, note: str = "", now: dt.datetime | None = None) -> Figure:
     """A reviewer publishes (approve) or returns (reject, with a reason) a waiting figure. Not one they entered
     themselves; a figure flagged as an implausible jump is published only with a note saying it was checked."""
     now = now or timezone.now()

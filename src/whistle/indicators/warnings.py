@@ -86,7 +86,9 @@ def _bottom_starts(rule: WarningRule, hits: list[Point], indicators: dict[int, I
         period__gte=add_months(earliest, -36),
     ).values_list("indicator_id", "region_id", "period", "rank", "rank_of")
     for ind_id, region_id, period, rank, rank_of in rows:
-        history[(ind_id, region_id)][period] = rank is not None and rank_of is not None and rank > rank_of - rule.bottom_n
+        history[(ind_id, region_id)][period] = (
+            rank is not None and rank_of is not None and rank > rank_of - rule.bottom_n
+        )
     starts = {}
     for h in hits:
         ind = indicators[h.indicator_id]
