@@ -28,7 +28,9 @@ def world(heze):
     w.home.unit = heze.city
     w.home.save()
     w.cao = Region.objects.create(code="caoxian", name="曹县", peer_set="county", unit=heze.cao, reporter=heze.cao_zjj)
-    w.shan = Region.objects.create(code="shanxian", name="单县", peer_set="county", unit=heze.shan, reporter=heze.shan_zjj)
+    w.shan = Region.objects.create(
+        code="shanxian", name="单县", peer_set="county", unit=heze.shan, reporter=heze.shan_zjj
+    )
     w.zhuangzhai = Region.objects.create(
         code="caoxian-zhuangzhai", name="庄寨镇", peer_set="town", unit=heze.zhuangzhai, parent=w.cao
     )

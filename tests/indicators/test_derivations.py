@@ -117,7 +117,9 @@ def test_a_unit_reports_only_its_own_series(world):
     with pytest.raises(NotFound):
         services.figure_submit(world.actor("cao_zjj"), indicator="retail", region="heze", period="2026-03", value=1)
     # The county's own figures are its reporter's.
-    services.figure_submit(world.actor("cao_zjj"), indicator="retail", region="caoxian", period="2026-03", value=1, now=NOW)
+    services.figure_submit(
+        world.actor("cao_zjj"), indicator="retail", region="caoxian", period="2026-03", value=1, now=NOW
+    )
     with pytest.raises(NotFound):
         services.figure_submit(world.actor("cao_zjj"), indicator="retail", region="shanxian", period="2026-03", value=1)
 

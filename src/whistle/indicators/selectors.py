@@ -112,15 +112,24 @@ def responsible_of(indicator: Indicator, region: Region) -> Unit | None:
     return region.unit
 
 
+def accepts(ind: Indicator, region: Region, _deps: dict | None = None) -> bool:
+    """Whether the indicator is kept for the region: the region's peer set is among the indicator's, or among
+    those of an indicator derived from it (the six pollutants are kept for the towns the composite ranks)."""
+    if region.is_home or region.peer_set in (ind.peer_sets or []):
+        return True
+    deps = _deps.setdefault(ind.pk, derive.dependents(ind)) if _deps is not None else derive.dependents(ind)
+    return any(region.peer_set in (other.peer_sets or []) for other in deps)
+
+
 def reportable(actor: Actor) -> list[tuple[Indicator, Region]]:
     """The series (indicator × region) the actor's unit reports, in catalogue order."""
     if actor.role not in REPORT_ROLES or actor.unit is None:
         return []
     regions = list(Region.objects.filter(is_active=True).select_related("reporter"))
-    found = []
+    found, deps = [], {}
     for ind in Indicator.objects.filter(is_active=True, derivation="reported").select_related("reporting_unit"):
         for region in regions:
-            if region.peer_set not in (ind.peer_sets or []) and not region.is_home:
+            if not accepts(ind, region, deps):
                 continue
             reporter = reporter_of(ind, region)
             if reporter is not None and (
@@ -142,8 +151,7 @@ def series_for_report(actor: Actor, indicator_code, region_code) -> tuple[Indica
     allowed = reporter is not None and (
         reporter.pk == actor.unit.pk or (actor.role == Role.DATA_REVIEWER and _covers_unit(actor, reporter.pk))
     )
-    in_set = region.peer_set in (ind.peer_sets or []) or region.is_home
-    if not (allowed and in_set):
+    if not (allowed and accepts(ind, region)):
         raise NotFound("指标或地区不存在，或不由您的单位填报", code="series_not_found")
     return ind, region
 
