@@ -374,6 +374,9 @@ def recompute(indicator: Indicator, years, _seen: set | None = None) -> int:
             indicator=indicator, period__gte=dt.date(years[0], 1, 1), period__lte=dt.date(years[-1], 12, 1)
         ).delete()
         Point.objects.bulk_create(points, batch_size=2000)
+        last = Point.objects.filter(indicator=indicator).order_by("-period").values_list("period", flat=True).first()
+        Indicator.objects.filter(pk=indicator.pk).update(last_period=last)
+        indicator.last_period = last
         written = len(points)
         seen.add(indicator.pk)
         for other in dependents(indicator):

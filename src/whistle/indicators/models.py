@@ -154,6 +154,8 @@ class Indicator(models.Model):
     order = models.PositiveSmallIntegerField("排序", default=100)
     is_active = models.BooleanField("启用", default=True)
     version = models.PositiveIntegerField("版本", default=1, editable=False)
+    # The latest period with a published point, kept by `derive.recompute` (the overview reads it, not a GROUP BY).
+    last_period = models.DateField("最新期别", null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "指标"
@@ -166,6 +168,7 @@ class Indicator(models.Model):
     def save(self, *args, **kwargs):
         if self.pk:
             self.version = (Indicator.objects.filter(pk=self.pk).values_list("version", flat=True).first() or 0) + 1
+            self.last_period = Indicator.objects.filter(pk=self.pk).values_list("last_period", flat=True).first()
         super().save(*args, **kwargs)
 
     @property

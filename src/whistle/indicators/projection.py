@@ -61,11 +61,10 @@ def for_point(indicator: Indicator, point: Point, history: dict[int, dict[int, f
     target = Target.objects.filter(indicator=indicator, year=point.period.year, region_id=point.region_id).first()
     if history is None:
         history = {}
+        y, m = point.period.year, point.period.month
+        periods = [dt.date(year, month, 1) for year in range(y - MAX_YEARS - 1, y) for month in {m, 12}]
         for period, ytd in Point.objects.filter(
-            indicator=indicator,
-            region_id=point.region_id,
-            period__year__lt=point.period.year,
-            period__month__in=[point.period.month, 12],
+            indicator=indicator, region_id=point.region_id, period__in=periods
         ).values_list("period", "ytd"):
             if ytd is not None:
                 history.setdefault(period.year, {})[period.month] = float(ytd)

@@ -86,7 +86,7 @@ def can_view(actor: Actor) -> bool:
 
 
 def catalogue() -> list[Indicator]:
-    return list(Indicator.objects.filter(is_active=True).select_related("reporting_unit", "lead_unit"))
+    return list(Indicator.objects.filter(is_active=True))
 
 
 def indicator_get(code) -> Indicator:
@@ -326,29 +326,54 @@ def owed(actor: Actor, now: dt.datetime | None = None) -> dict:
 
 
 def latest_period(indicator: Indicator) -> dt.date | None:
-    return Point.objects.filter(indicator=indicator).order_by("-period").values_list("period", flat=True).first()
+    return indicator.last_period
 
 
 def _num(x, places: int = 2):
     return None if x is None else round(float(x), places)
 
 
-def overview(actor: Actor) -> list[dict]:
-    """Every active indicator's latest published point for the city itself (the province comparison), or for the
-    first of its peer set when the city has none: value, growth, rank and its change, target and gap."""
+def latest_periods(indicators, upto: dt.date | None = None) -> dict[int, dt.date]:
+    """{indicator id: its latest published period (up to `upto`)}: the indicator's `last_period`, else (a month
+    before it) one step down the `point_period` index per indicator."""
+    found = {}
+    for ind in indicators:
+        if ind.last_period is None:
+            continue
+        if upto is None or ind.last_period <= upto:
+            found[ind.pk] = ind.last_period
+        else:
+            period = (
+                Point.objects.filter(indicator=ind, period__lte=upto)
+                .order_by("-period")
+                .values_list("period", flat=True)
+                .first()
+            )
+            if period is not None:
+                found[ind.pk] = period
+    return found
+
+
+def overview(actor: Actor, inds: list[Indicator] | None = None) -> list[dict]:
+    """Every active indicator's latest published point for the city itself (the province comparison): value,
+    growth, rank and its change, target and gap. Two queries whatever the size of the catalogue."""
+    inds = inds if inds is not None else catalogue()
     home = Region.objects.filter(is_home=True).first()
+    latest = latest_periods(inds)
+    points = {}
+    if home is not None and latest:
+        for point in Point.objects.filter(region=home, indicator__in=inds, period__in=set(latest.values())):
+            if latest.get(point.indicator_id) == point.period:
+                points[point.indicator_id] = point
     rows = []
-    for ind in catalogue():
-        period = latest_period(ind)
-        point = None
-        if period is not None and home is not None:
-            point = Point.objects.filter(indicator=ind, region=home, period=period).first()
+    for ind in inds:
+        period = latest.get(ind.pk)
         rows.append(
             {
                 "indicator": ind,
                 "period": period,
                 "label": derive.period_label(ind, period) if period else "",
-                "point": point,
+                "point": points.get(ind.pk),
             }
         )
     return rows
@@ -359,6 +384,43 @@ def series_points(indicator: Indicator, first: dt.date, last: dt.date, regions=N
     if regions is not None:
         qs = qs.filter(region__in=regions)
     return qs.order_by("period")
+
+
+COLUMNS = (
+    "region_id",
+    "period",
+    "value",
+    "ytd",
+    "growth",
+    "target",
+    "gap",
+    "rank",
+    "rank_of",
+    "rank_change",
+    "progress",
+)
+
+
+def period_table(ind: Indicator, regions: dict[int, Region], rows) -> list[dict]:
+    """One period's rows (tuples in `COLUMNS` order) as a table, best rank first."""
+    table = [
+        {
+            "region": regions[r[0]],
+            "value": _num(r[2], ind.decimals),
+            "ytd": _num(r[3], ind.decimals),
+            "growth": _num(r[4]),
+            "target": _num(r[5]),
+            "gap": _num(r[6]),
+            "rank": r[7],
+            "rank_of": r[8],
+            "rank_change": r[9],
+            "progress": _num(r[10], 1),
+        }
+        for r in rows
+        if r[0] in regions
+    ]
+    table.sort(key=lambda t: (t["rank"] is None, t["rank"] or 0, t["region"].order, t["region"].code))
+    return table
 
 
 def leader_page(actor: Actor, code: str | None, period: dt.date | None = None, years: int = 3) -> dict:
@@ -372,26 +434,12 @@ def leader_page(actor: Actor, code: str | None, period: dt.date | None = None, y
     last = latest_period(ind)
     if period is None or last is None or period > last or not derive.is_period(ind, period):
         period = last
-    out = {"indicators": inds, "indicator": ind, "period": period, "overview": overview(actor)}
+    out = {"indicators": inds, "indicator": ind, "period": period, "overview": overview(actor, inds)}
     if period is None:
         return out
     first = dt.date(period.year - years + 1, 1, 1)
     regions = {r.pk: r for r in Region.objects.filter(is_active=True).select_related("unit", "parent")}
-    rows = list(
-        series_points(ind, first, period).values_list(
-            "region_id",
-            "period",
-            "value",
-            "ytd",
-            "growth",
-            "target",
-            "gap",
-            "rank",
-            "rank_of",
-            "rank_change",
-            "progress",
-        )
-    )
+    rows = list(series_points(ind, first, period).values_list(*COLUMNS))
     by_region = defaultdict(list)
     for r in rows:
         by_region[r[0]].append(r)
@@ -405,27 +453,7 @@ def leader_page(actor: Actor, code: str | None, period: dt.date | None = None, y
     for peer_set in ind.peer_sets or []:
         members = [pk for pk, reg in regions.items() if reg.peer_set == peer_set and pk in by_region]
         members.sort(key=lambda pk: (regions[pk].order, regions[pk].code))
-        now_rows = {pk: next((r for r in by_region[pk] if r[1] == period), None) for pk in members}
-        table = []
-        for pk in members:
-            r = now_rows[pk]
-            if r is None:
-                continue
-            table.append(
-                {
-                    "region": regions[pk],
-                    "value": _num(r[2], ind.decimals),
-                    "ytd": _num(r[3], ind.decimals),
-                    "growth": _num(r[4]),
-                    "target": _num(r[5]),
-                    "gap": _num(r[6]),
-                    "rank": r[7],
-                    "rank_of": r[8],
-                    "rank_change": r[9],
-                    "progress": _num(r[10], 1),
-                }
-            )
-        table.sort(key=lambda t: (t["rank"] is None, t["rank"] or 0, t["region"].order))
+        table = period_table(ind, regions, [r for pk in members for r in by_region[pk] if r[1] == period])
         bump = []
         if peer_set != PeerSet.TOWN:
             bump = [
@@ -493,22 +521,31 @@ def rewards_for(indicator: Indicator, table: list[dict]) -> dict:
 
 
 def monthly_report(actor: Actor, month: dt.date) -> dict:
-    """The month's 通报: for each category, each indicator's figure for the city (or the county table), rank and
-    change, target and gap; the towns' air-quality ranking with rewards and penalties; the letters issued."""
+    """The month's 通报: for each category, each indicator's latest figures up to the month in every peer set (rank
+    and change, target and gap), the towns' ranking with rewards and penalties, and the letters issued in the
+    month. Three queries for the figures, whatever the size of the catalogue."""
+    inds = catalogue()
+    latest = latest_periods(inds, upto=month)
+    regions = {r.pk: r for r in Region.objects.filter(is_active=True)}
+    found = defaultdict(list)
+    for row in Point.objects.filter(indicator__in=inds, period__in=set(latest.values())).values_list(
+        "indicator_id", *COLUMNS
+    ):
+        if latest.get(row[0]) == row[2]:
+            found[row[0]].append(row[1:])
     sections = []
     for category, label in Category.choices:
         items = []
-        for ind in [i for i in catalogue() if i.category == category]:
-            period = (
-                Point.objects.filter(indicator=ind, period__lte=month)
-                .order_by("-period")
-                .values_list("period", flat=True)
-                .first()
-            )
-            if period is None:
-                continue
-            page = leader_page(actor, ind.code, period, years=1)
-            items.append({"indicator": ind, "label": page.get("label"), "sets": page.get("sets", {})})
+        for ind in [i for i in inds if i.category == category and i.pk in latest]:
+            sets = {}
+            for peer_set in ind.peer_sets or []:
+                rows = [r for r in found[ind.pk] if r[0] in regions and regions[r[0]].peer_set == peer_set]
+                if rows:
+                    table = period_table(ind, regions, rows)
+                    sets[peer_set] = {"name": PeerSet(peer_set).label, "table": table}
+                    if peer_set == PeerSet.TOWN:
+                        sets[peer_set]["rewards"] = rewards_for(ind, table)
+            items.append({"indicator": ind, "label": derive.period_label(ind, latest[ind.pk]), "sets": sets})
         if items:
             sections.append({"name": label, "items": items})
     start = timezone.make_aware(dt.datetime(month.year, month.month, 1))

@@ -14,7 +14,7 @@ import datetime as dt
 from collections import defaultdict
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from whistle.core import calendar
@@ -99,13 +99,8 @@ def _bottom_starts(rule: WarningRule, hits: list[Point], indicators: dict[int, I
     return starts
 
 
-def _latest_periods(indicator_ids) -> dict[int, dt.date]:
-    return dict(
-        Point.objects.filter(indicator_id__in=list(indicator_ids))
-        .values("indicator_id")
-        .annotate(last=Max("period"))
-        .values_list("indicator_id", "last")
-    )
+def _latest_periods(indicators: dict[int, Indicator]) -> dict[int, dt.date]:
+    return {pk: ind.last_period for pk, ind in indicators.items() if ind.last_period is not None}
 
 
 def _letter_number(rule: WarningRule, year: int) -> str:
