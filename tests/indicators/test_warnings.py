@@ -137,3 +137,19 @@ def test_warning_scope_outside_is_like_missing(world):
             selectors.warning_get(world.actor(outsider), letter.pk)
     assert selectors.warning_get(world.actor("city_leader"), letter.pk) == letter
     assert Figure.objects.filter(state=FigureState.APPROVED).count() == 4
+
+
+def test_rule_projection_warns_before_the_year_is_missed(world):
+    """Item 6: 1-6月 at last year's pace cannot reach a +20% target: the chance is low, a letter goes out in June."""
+    rule = _only("econ-projection")
+    Target.objects.create(indicator=world.ind("retail"), year=2026, region=world.home, basis="growth", value=20)
+    for year in (2024, 2025):
+        _publish(world, "retail", "heze", f"{year}-06", value=50)
+        _publish(world, "retail", "heze", f"{year}-12", value=100)
+    _publish(world, "retail", "heze", "2026-06", value=51)
+    assert warnings.sweep(NOW)["indicator_warnings"] == 1
+    letter = Warning.objects.get()
+    assert letter.rule == rule and letter.lapse_key == "retail:heze:2026"
+    assert letter.evidence["projection"] == 102.0 and letter.evidence["chance"] < 30
+    assert "全年预计102亿元" in letter.summary and "可能性约0%" in letter.summary
+    assert warnings.sweep(NOW)["indicator_warnings"] == 0

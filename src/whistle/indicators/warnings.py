@@ -27,7 +27,10 @@ ACCOUNTABILITY_RULE = "indicator-warnings"
 
 
 def _fmt(x, places=2) -> str:
-    return "—" if x is None else f"{float(x):.{places}f}".rstrip("0").rstrip(".")
+    if x is None:
+        return "—"
+    text = f"{float(x):.{places}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _run_start(indicator: Indicator, period: dt.date, run: int) -> dt.date:
