@@ -14,7 +14,8 @@ import datetime as dt
 from collections import defaultdict
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, FloatField, Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from whistle.core import calendar
@@ -127,11 +128,10 @@ def evaluate_rule(rule: WarningRule, now: dt.datetime) -> int:
         if rule.kind == RuleKind.PROJECTION:
             cutoff = last  # only the latest figure is projected
         window |= Q(indicator_id=ind_id, period__gte=cutoff)
-    hits = list(
-        Point.objects.filter(window, _breach_q(rule), region__peer_set=rule.peer_set).order_by(
-            "indicator_id", "region_id", "period"
-        )
-    )
+    found = Point.objects.filter(window, _breach_q(rule), region__peer_set=rule.peer_set)
+    if rule.kind == RuleKind.PROJECTION:  # only a series with a target can miss it
+        found = found.filter(region_id__in=Target.objects.filter(indicator_id__in=list(indicators)).values("region_id"))
+    hits = list(found.order_by("indicator_id", "region_id", "period"))
     if not hits:
         return 0
     regions = {r.pk: r for r in Region.objects.filter(pk__in={h.region_id for h in hits}).select_related("unit")}
@@ -207,16 +207,27 @@ def _projection_hits(rule: WarningRule, hits: list[Point], indicators, extras: d
         (t.indicator_id, t.year, t.region_id): t
         for t in Target.objects.filter(indicator_id__in={h.indicator_id for h in hits}, year__in=years)
     }
+    # Only a series with a target this year can miss it.
+    hits = [h for h in hits if (h.indicator_id, h.period.year, h.region_id) in targets and h.period.month != 12]
+    if not hits:
+        return []
     months = {h.period.month for h in hits} | {12}
     history = defaultdict(lambda: defaultdict(dict))
-    for ind_id, region_id, period, ytd in Point.objects.filter(
-        indicator_id__in={h.indicator_id for h in hits},
-        region_id__in={h.region_id for h in hits},
-        period__month__in=months,
-        period__year__gte=min(years) - projection.MAX_YEARS,
-    ).values_list("indicator_id", "region_id", "period", "ytd"):
-        if ytd is not None:
-            history[(ind_id, region_id)][period.year][period.month] = float(ytd)
+    periods = [
+        dt.date(y, m, 1) for y in range(min(years) - projection.MAX_YEARS - 1, max(years) + 1) for m in months
+    ]  # exact dates, so the (indicator, period) index serves the query
+    rows = (
+        Point.objects.filter(
+            indicator_id__in={h.indicator_id for h in hits},
+            region_id__in={h.region_id for h in hits},
+            period__in=periods,
+            ytd__isnull=False,
+        )
+        .annotate(ytd_float=Cast("ytd", FloatField()))
+        .values_list("indicator_id", "region_id", "period", "ytd_float")
+    )
+    for ind_id, region_id, period, ytd in rows:
+        history[(ind_id, region_id)][period.year][period.month] = ytd
     found = []
     for h in hits:
         target = targets.get((h.indicator_id, h.period.year, h.region_id))
