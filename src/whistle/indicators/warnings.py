@@ -107,9 +107,14 @@ def _latest_periods(indicators: dict[int, Indicator]) -> dict[int, dt.date]:
     return {pk: ind.last_period for pk, ind in indicators.items() if ind.last_period is not None}
 
 
-def _letter_number(rule: WarningRule, year: int) -> str:
-    n = Warning.objects.filter(number__startswith=f"{rule.letter_prefix}〔{year}〕").count() + 1
-    return f"{rule.letter_prefix}〔{year}〕{n}号"
+def _letter_numbers(rule: WarningRule, year: int):
+    """文号 of the rule's prefix for the year, counted once per run and then in memory (the job's lease means one
+    sweep at a time)."""
+    prefix = f"{rule.letter_prefix}〔{year}〕"
+    n = Warning.objects.filter(number__startswith=prefix).count()
+    while True:
+        n += 1
+        yield f"{prefix}{n}号"
 
 
 def evaluate_rule(rule: WarningRule, now: dt.datetime) -> int:
@@ -146,6 +151,7 @@ def evaluate_rule(rule: WarningRule, now: dt.datetime) -> int:
     taken = set(Warning.objects.filter(rule=rule, lapse_key__in=list(keyed)).values_list("lapse_key", flat=True))
     written = 0
     due = calendar.add_working_days(now, rule.answer_days)
+    numbers = None
     for key, h in keyed.items():
         if key in taken:
             continue
@@ -178,6 +184,7 @@ def evaluate_rule(rule: WarningRule, now: dt.datetime) -> int:
             fact=fact,
             due=timezone.localtime(due).strftime("%Y年%m月%d日"),
         )
+        numbers = numbers or _letter_numbers(rule, timezone.localtime(now).year)
         try:
             with transaction.atomic():
                 Warning.objects.create(
@@ -187,7 +194,7 @@ def evaluate_rule(rule: WarningRule, now: dt.datetime) -> int:
                     unit=unit,
                     period=h.period,
                     lapse_key=key,
-                    number=_letter_number(rule, timezone.localtime(now).year),
+                    number=next(numbers),
                     summary=f"{region.name}{ind.name}：{fact}"[:300],
                     body=body,
                     evidence=evidence,
