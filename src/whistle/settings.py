@@ -127,6 +127,7 @@ INSTALLED_APPS = [
     "whistle.patronage",
     "whistle.dashboard",
     "whistle.seed",
+    "whistle.indicators",
 ]
 
 MIDDLEWARE = [

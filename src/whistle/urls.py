@@ -21,5 +21,6 @@ urlpatterns = [
     path("accountability/", include("whistle.accountability.urls")),
     path("patronage/", include("whistle.patronage.urls")),
     path("", include("whistle.dashboard.urls")),
+    path("indicators/", include("whistle.indicators.urls")),
     path("", include("whistle.web.urls")),
 ]

@@ -286,6 +286,58 @@ class World:
             )[0],
         }
 
+    @cached_property
+    def indicator_region(self):
+        from whistle.indicators.models import Region
+
+        heze = self.heze
+        return {
+            c: Region.objects.create(code=code, name=name, peer_set="county", unit=unit, reporter=reporter)
+            for c, code, name, unit, reporter in [
+                ("cao", "caoxian", "曹县", heze.cao, heze.cao_zjj),
+                ("shan", "shanxian", "单县", heze.shan, heze.shan_zjj),
+            ]
+        }
+
+    @cached_property
+    def figure(self):
+        """A figure each county's department reports (waiting for review)."""
+        from whistle.indicators import services as indicator_services
+
+        return {
+            c: indicator_services.figure_submit(
+                self.heze.actor(user),
+                indicator="retail",
+                region=self.indicator_region[c].code,
+                period="2026-01",
+                value=10,
+            )[0]
+            for c, user in [("cao", "cao_zjj"), ("shan", "shan_zjj")]
+        }
+
+    @cached_property
+    def warning(self):
+        """A warning letter to each county's department."""
+        from whistle.indicators.models import Indicator, Warning, WarningRule
+
+        rule, indicator = WarningRule.objects.order_by("pk").first(), Indicator.objects.get(code="retail")
+        return {
+            c: Warning.objects.create(
+                rule=rule,
+                indicator=indicator,
+                region=self.indicator_region[c],
+                unit=unit,
+                period=timezone.localdate().replace(day=1),
+                lapse_key=f"matrix-{c}",
+                number=f"菏营商预〔2026〕{n}号",
+                summary="连续两期低于目标",
+                body="经监测……",
+                issued_at=timezone.now(),
+                due_at=timezone.now(),
+            )
+            for n, (c, unit) in enumerate([("cao", self.heze.cao_zjj), ("shan", self.heze.shan_zjj)], start=1)
+        }
+
     def own(self, what: str, user: str):
         """An object belonging to the user itself (a spare token, a ledger export), made on first use."""
         key = (what, user)
@@ -313,6 +365,8 @@ kind(("appeals", "pk"))(_pair("appeal"))
 kind(("proposals", "pk"), ("proposals", "proposal_id"))(_pair("proposal"))
 kind(("cadres", "pk"))(_pair("cadre"))
 kind(("files", "pk"))(_pair("attachment"))
+kind(("figures", "pk"))(_pair("figure"))
+kind(("warnings", "pk"))(_pair("warning"))
 
 
 @kind(("cases", "number"))
@@ -527,6 +581,8 @@ def test_matrix_covers_every_operation_the_openapi_document_serves(client):
         "/cases/{number}",
         "/open311/v2/requests/{number}.{fmt}",
         "/ledger/exports/{pk}/file",
+        "/indicators/",
+        "/indicators/warnings/{pk}/",
     ]:
         assert must in pages, must
     assert not any(p.startswith("/admin/") for p in pages)

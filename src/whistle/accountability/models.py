@@ -19,6 +19,7 @@ class RuleKind(models.TextChoices):
     POOR_RATING = "poor_rating", "差评即整改（评价时由好差评模块执行）"
     BOTTOM_MONTHS = "bottom_months", "同类排名末位连续N个月"
     REPEATED_POOR = "repeated_poor", "M个月内有效差评达N条"
+    INDICATOR_WARNINGS = "indicators", "指标预警函累计（由指标监测模块提出）"
 
 
 class Subject(models.TextChoices):

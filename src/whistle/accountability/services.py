@@ -131,3 +131,29 @@ def proposal_create(rule: Rule, hit: dict, now: dt.datetime) -> int:
 def rule_evaluated(rule: Rule, now: dt.datetime) -> None:
     """The rule ran at `now`: the next run waits its `every_minutes`."""
     Rule.objects.filter(pk=rule.pk).update(evaluated_at=now)
+
+
+def proposal_raise(
+    *, rule_code: str, unit, summary: str, evidence: dict, key: str, now: dt.datetime | None = None
+) -> Proposal | None:
+    """A proposal against a unit raised by another module (the indicators' repeated warnings), under one of this
+    app's rules, with the figures it rests on as evidence. Once per evidence: the same `key` under the same rule
+    proposes nothing (None), so the caller's job can run any number of times. None too when the rule is switched
+    off in the admin."""
+    rule = Rule.objects.filter(code=rule_code, is_active=True).first()
+    if rule is None:
+        return None
+    try:
+        with transaction.atomic():
+            return Proposal.objects.create(
+                rule=rule,
+                action=rule.action,
+                subject=Subject.UNIT,
+                unit=unit,
+                summary=summary[:300],
+                evidence=evidence,
+                evidence_key=key[:200],
+                created_at=now or timezone.now(),
+            )
+    except IntegrityError:  # the same evidence was proposed before (or by another worker a moment ago)
+        return None

@@ -18,6 +18,7 @@ from whistle.cases.api import router as cases_router
 from whistle.core.errors import Invalid, NotAuthenticated, Problem
 from whistle.dashboard.api import router as metrics_router
 from whistle.enterprises.api import router as enterprises_router
+from whistle.indicators.api import router as indicators_router
 from whistle.org.api import router as org_router
 from whistle.patronage.api import router as patronage_router
 
@@ -196,3 +197,4 @@ api.add_router("/", cases_router)
 api.add_router("/metrics", metrics_router)
 api.add_router("/patronage", patronage_router)
 api.add_router("/accountability", accountability_router)
+api.add_router("/indicators", indicators_router)

@@ -81,6 +81,8 @@ class Role(models.TextChoices):
     UNIT_ADMIN = "unit_admin", "单位管理员"
     COORDINATOR = "coordinator", "吹哨办协调员"
     LEADER = "leader", "领导"
+    # Reviews the indicator figures the units in its government's subtree report (indicators app).
+    DATA_REVIEWER = "data_reviewer", "数据审核员"
     AUDITOR = "auditor", "审计员"
     SYSADMIN = "sysadmin", "系统管理员"
 
@@ -118,7 +120,7 @@ class Membership(models.Model):
                 condition=(
                     models.Q(role="enterprise", enterprise__isnull=False, unit__isnull=True)
                     | models.Q(
-                        role__in=["handler", "unit_admin", "coordinator", "leader"],
+                        role__in=["handler", "unit_admin", "coordinator", "leader", "data_reviewer"],
                         unit__isnull=False,
                         enterprise__isnull=True,
                     )

@@ -64,9 +64,15 @@ class Actor:
 
     @cached_property
     def scope_root(self) -> Unit | None:
-        """A coordination office sees the subtree of the government it belongs to; anyone else their own unit's."""
+        """A coordination office, and a data reviewer (a statistics bureau's reviewer reviews the figures of the
+        whole government's subtree), see the subtree of the government they belong to; anyone else their own unit's."""
         unit = self.unit
-        if unit is not None and unit.kind == UnitKind.COORDINATION_OFFICE and unit.parent_id:
+        if (
+            unit is not None
+            and (unit.kind == UnitKind.COORDINATION_OFFICE or self.role == Role.DATA_REVIEWER)
+            and unit.kind != UnitKind.GOVERNMENT
+            and unit.parent_id
+        ):
             return unit.parent
         return unit
 

@@ -141,6 +141,8 @@ def home(request):
         return redirect("dashboard:cockpit")
     if role == Role.COORDINATOR:
         return redirect(reverse("web:ledger") + "?view=queue")
+    if role == Role.DATA_REVIEWER:
+        return redirect("indicators:review")
     return redirect("web:ledger")
 
 
