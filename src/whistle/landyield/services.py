@@ -470,7 +470,7 @@ def objection_file(
             raise Forbidden("异议由企业本身提出", code="objection_not_permitted")
         rnd = _round_for_update(participant.round_id)
         _not_frozen(rnd)
-        if rnd.state == RoundState.COLLECTING:
+        if rnd.state in (RoundState.COLLECTING, RoundState.SCORED):
             stage = Objection.Stage.DATA
         elif rnd.state == RoundState.PUBLICITY and rnd.publicity_ends_on and today <= rnd.publicity_ends_on:
             stage = Objection.Stage.PUBLICITY

@@ -330,6 +330,7 @@ def _participant_context(request, participant) -> dict:
     is_own = actor.role == Role.ENTERPRISE
     manage = access.can_manage(actor, rnd)
     collecting = rnd.state == RoundState.COLLECTING
+    before_publicity = rnd.state in (RoundState.COLLECTING, RoundState.SCORED)
     publicity_open = rnd.state == RoundState.PUBLICITY and rnd.publicity_ends_on and today <= rnd.publicity_ends_on
     figures = selectors.figure_rows(actor, participant)
     for row in figures:
@@ -337,7 +338,10 @@ def _participant_context(request, participant) -> dict:
             row["can_write"] and not rnd.is_frozen and rnd.state in (RoundState.COLLECTING, RoundState.SCORED)
         )
         row["can_dispute"] = (
-            is_own and row["figure"] is not None and row["open_objection"] is None and (collecting or publicity_open)
+            is_own
+            and row["figure"] is not None
+            and row["open_objection"] is None
+            and (before_publicity or publicity_open)
         )
     return {
         **page_data,
