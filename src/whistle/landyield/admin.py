@@ -36,6 +36,15 @@ class SchemeAdmin(admin.ModelAdmin):
     list_display = ["name", "year", "county", "version", "cut_mode", "a_max_pct", "b_upto_pct", "d_min_pct", "locked"]
     list_filter = ["year", "locked"]
     inlines = [IndicatorInline, ItemInline]
+    actions = ["copy_to_next_year"]
+
+    @admin.action(description="复制为下一年度（新版本）")
+    def copy_to_next_year(self, request, queryset):
+        from .services import scheme_copy
+
+        for scheme in queryset:
+            copy = scheme_copy(scheme, scheme.year + 1, county=scheme.county)
+            self.message_user(request, f"已建立 {copy}")
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.locked:
