@@ -207,6 +207,7 @@ class Round(models.Model):
     state = models.CharField("状态", max_length=12, choices=RoundState.choices, default=RoundState.COLLECTING)
     spec = models.JSONField("评分参数快照", default=dict, blank=True, editable=False)
     benchmarks = models.JSONField("本轮基准值", default=dict, blank=True, editable=False)
+    floors = models.JSONField("各类最低分", default=dict, blank=True, editable=False)
     scored_at = models.DateTimeField("评分时间", null=True, blank=True)
     score_runs = models.PositiveIntegerField("评分次数", default=0)
     needs_rescore = models.BooleanField("数据已变更待重新评分", default=False)

@@ -161,7 +161,9 @@ def figure_rows(actor: Actor, participant: Participant) -> list[dict]:
 
 
 def class_floors(rnd: Round, group: str) -> dict[str, float]:
-    """The lowest score in each class of a group: the line to pass for that class."""
+    """The lowest score in each class of a group: the line to pass for that class (kept by the last scoring)."""
+    if rnd.floors:
+        return rnd.floors.get(group, {})
     rows = (
         Participant.objects.filter(round=rnd, group=group, status=ParticipantStatus.EVALUATED, score__isnull=False)
         .exclude(klass="")

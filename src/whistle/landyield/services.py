@@ -576,8 +576,10 @@ def round_rows(rnd: Round) -> tuple[list[scoring.Row], dict[int, int]]:
     )
     figures: dict[int, dict] = {pk: {} for pk, *_ in parts}
     with connection.cursor() as cursor:
+        # As float8 on PostgreSQL: a numeric would come back as a Decimal per value, then be turned into a float.
+        value = "value::float8" if connection.vendor == "postgresql" else "value"
         cursor.execute(
-            "SELECT participant_id, kind_id, value FROM landyield_figure WHERE round_id = %s AND value IS NOT NULL",
+            f"SELECT participant_id, kind_id, {value} FROM landyield_figure WHERE round_id = %s AND value IS NOT NULL",
             [rnd.pk],
         )
         for pid, kind_id, value in cursor.fetchall():
@@ -609,18 +611,22 @@ def round_score(actor: Actor, round_id: int, *, now=None) -> dict:
         _not_frozen(rnd)
         spec = scheme_spec(rnd.scheme)
         rows, enterprises = round_rows(rnd)
+        groups = {row.pid: row.group for row in rows}
         benchmarks, results = scoring.score_round(spec, rows)
         previous = _previous_d(rnd)
         write_results(rnd, results, {pid: previous.get(ent, 0) for pid, ent in enterprises.items()})
         counts = {k: 0 for k in "ABCD"}
-        for r in results.values():
+        floors: dict[str, dict[str, float]] = {}
+        for pid, r in results.items():
             counts[r.klass] += 1
-        rnd.spec, rnd.benchmarks, rnd.scored_at = spec, benchmarks, now
+            group = floors.setdefault(groups[pid], {})
+            group[r.klass] = min(group.get(r.klass, r.score), r.score)
+        rnd.spec, rnd.benchmarks, rnd.floors, rnd.scored_at = spec, benchmarks, floors, now
         rnd.score_runs += 1
         rnd.needs_rescore = False
         if rnd.state == RoundState.COLLECTING:
             rnd.state = RoundState.SCORED
-        rnd.save(update_fields=["spec", "benchmarks", "scored_at", "score_runs", "needs_rescore", "state"])
+        rnd.save(update_fields=["spec", "benchmarks", "floors", "scored_at", "score_runs", "needs_rescore", "state"])
     return counts
 
 

@@ -69,7 +69,12 @@ def forward(apps, schema_editor):
     kinds = {}
     for order, (code, name, unit, function, label, files) in enumerate(FIGURES):
         kinds[code] = FigureKind.objects.create(
-            code=code, name=name, unit=unit, owner_function=function, owner_label=label, enterprise_files=files,
+            code=code,
+            name=name,
+            unit=unit,
+            owner_function=function,
+            owner_label=label,
+            enterprise_files=files,
             order=order,
         )
     scheme = Scheme.objects.create(
@@ -80,9 +85,19 @@ def forward(apps, schema_editor):
     )
     for order, (group, code, name, num, den, scale, unit, weight, missing) in enumerate(INDICATORS):
         Indicator.objects.create(
-            scheme=scheme, group=group, code=code, name=name, numerator=kinds[num], denominator=kinds[den],
-            scale=Decimal(scale), value_unit=unit, weight=Decimal(weight), benchmark_mode="average",
-            benchmark_factor=Decimal(2), missing=missing, order=order,
+            scheme=scheme,
+            group=group,
+            code=code,
+            name=name,
+            numerator=kinds[num],
+            denominator=kinds[den],
+            scale=Decimal(scale),
+            value_unit=unit,
+            weight=Decimal(weight),
+            benchmark_mode="average",
+            benchmark_factor=Decimal(2),
+            missing=missing,
+            order=order,
         )
     for kind, code, name in ITEMS:
         SchemeItem.objects.create(scheme=scheme, kind=kind, code=code, name=name)
