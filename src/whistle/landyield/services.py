@@ -96,7 +96,7 @@ def _locked_round(actor: Actor, round_id: int) -> Round:
     from .selectors import round_get
 
     rnd = round_get(actor, round_id)
-    return Round.objects.select_for_update().select_related("county", "scheme", "lead_unit").get(pk=rnd.pk)
+    return Round.objects.select_for_update(of=("self",)).select_related("county", "scheme", "lead_unit").get(pk=rnd.pk)
 
 
 def _managed_round(actor: Actor, round_id: int) -> Round:
@@ -380,7 +380,9 @@ def figure_record(
 
 
 def _round_for_update(round_id: int) -> Round:
-    return Round.objects.select_for_update().select_related("county", "scheme", "lead_unit").get(pk=round_id)
+    return (
+        Round.objects.select_for_update(of=("self",)).select_related("county", "scheme", "lead_unit").get(pk=round_id)
+    )
 
 
 def _write_figure(actor, rnd, participant, kind, number, step, note, now) -> Figure:
@@ -525,7 +527,9 @@ def objection_answer(actor: Actor, objection_id: int, *, answer: str, corrected_
     with transaction.atomic():
         objection = objection_get(actor, objection_id)
         objection = (
-            Objection.objects.select_for_update().select_related("figure__kind", "participant").get(pk=objection.pk)
+            Objection.objects.select_for_update(of=("self",))
+            .select_related("figure__kind", "participant")
+            .get(pk=objection.pk)
         )
         rnd = _round_for_update(objection.participant.round_id)
         _not_frozen(rnd)
