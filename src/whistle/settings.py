@@ -128,6 +128,7 @@ INSTALLED_APPS = [
     "whistle.dashboard",
     "whistle.seed",
     "whistle.indicators",
+    "whistle.landyield",
 ]
 
 MIDDLEWARE = [

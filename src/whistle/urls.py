@@ -22,5 +22,6 @@ urlpatterns = [
     path("patronage/", include("whistle.patronage.urls")),
     path("", include("whistle.dashboard.urls")),
     path("indicators/", include("whistle.indicators.urls")),
+    path("landyield/", include("whistle.landyield.urls")),
     path("", include("whistle.web.urls")),
 ]

@@ -338,6 +338,42 @@ class World:
             for n, (c, unit) in enumerate([("cao", self.heze.cao_zjj), ("shan", self.heze.shan_zjj)], start=1)
         }
 
+    @cached_property
+    def landyield(self):
+        """A 亩产效益 round per county (曹县, 单县) with one scored participant, an objection and a file, a flag."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from tests.landyield.conftest import put
+        from whistle.landyield import services as ly
+        from whistle.landyield.models import CrossCheck, Participant
+
+        heze, out = self.heze, {}
+        for c, office, ent, county in [
+            ("cao", "cao_office", "ent_cao", heze.cao),
+            ("shan", "shan_office", "ent_shan", heze.shan),
+        ]:
+            getattr(heze, f"ent_{c}").above_scale = True
+            getattr(heze, f"ent_{c}").save()
+            rnd = ly.round_open(heze.actor(office), county=county, year=2025, lead_unit=getattr(heze, f"{c}_zjj"))
+            part = Participant.objects.get(round=rnd)
+            put(rnd, part, tax=10, land_area=5)
+            objection = ly.objection_file(
+                heze.actor(ent),
+                part.pk,
+                text="用地面积有误",
+                kind_code="land_area",
+                files=[SimpleUploadedFile("a.pdf", b"%PDF-1.4 x", content_type="application/pdf")],
+            )
+            flag = CrossCheck.objects.create(round=rnd, participant=part, check_code="x", label="x", detail="x")
+            out[c] = {
+                "round": rnd,
+                "participant": part,
+                "objection": objection,
+                "file": objection.files.get(),
+                "flag": flag,
+            }
+        return out
+
     def own(self, what: str, user: str):
         """An object belonging to the user itself (a spare token, a ledger export), made on first use."""
         key = (what, user)
@@ -367,6 +403,21 @@ kind(("cadres", "pk"))(_pair("cadre"))
 kind(("files", "pk"))(_pair("attachment"))
 kind(("figures", "pk"))(_pair("figure"))
 kind(("warnings", "pk"))(_pair("warning"))
+
+
+def _ly(what):
+    def fill(world: World, user):
+        objects = world.landyield
+        return scoped(objects["cao"][what].pk, objects["shan"][what].pk, MISSING_INT, user)
+
+    return fill
+
+
+kind(("rounds", "pk"), ("rounds", "round_id"))(_ly("round"))
+kind(("participants", "pk"), ("participants", "participant_id"))(_ly("participant"))
+kind(("objections", "pk"), ("objections", "objection_id"))(_ly("objection"))
+kind(("objection-files", "pk"))(_ly("file"))
+kind(("crosschecks", "flag_id"))(_ly("flag"))
 
 
 @kind(("cases", "number"))
