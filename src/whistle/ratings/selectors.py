@@ -3,7 +3,7 @@ of rater contact data (logged)."""
 
 import datetime as dt
 
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Sum
 from django.utils import timezone
 
 from whistle.cases.models import Channel
@@ -15,7 +15,7 @@ from whistle.core.rules import int_param
 from whistle.org.models import Role, Unit
 from whistle.org.scopes import Actor
 
-from .models import Cadre, ContactRead, Level, Rating, RatingRollup, RollupKind, Window
+from .models import Cadre, CallBack, ContactRead, Level, Rating, RatingRollup, RollupKind, Window
 
 
 def card_get(code: str):
@@ -115,7 +115,7 @@ def _period(actor: Actor, date_from: dt.date, date_to: dt.date):
 def ratings_overview(actor: Actor, date_from: dt.date, date_to: dt.date) -> dict:
     """好差评 in the actor's subtree over whole months (rules.md §8.6): count, five-level distribution, 好评率,
     差评率, 满意率 (with the definition in use), 差评 count, and of the poor ratings that opened a rectification case
-    here: 回访率 (the case was contacted: 回访核实) and 整改率 (the case was closed). Imported poor ratings were handled
+    here: 回访率 (a call-back outcome was recorded: 回访核实) and 整改率 (the case was closed). Imported poor ratings were handled
     in their source system and open no case here, so they are not in the call-back and rectification figures."""
     by_level = _levels(_period(actor, date_from, date_to).aggregate(**LEVEL_SUMS))
     figures = _figures(by_level)
@@ -129,7 +129,8 @@ def ratings_overview(actor: Actor, date_from: dt.date, date_to: dt.date) -> dict
         actor,
     )
     opened = cases.count()
-    called = cases.filter(rectification__contacted_at__isnull=False).count()
+    # 回访率 counts call-backs with a recorded outcome (CallBack), not the case's contact step.
+    called = cases.filter(Exists(CallBack.objects.filter(rating=OuterRef("pk")))).count()
     closed = cases.filter(rectification__is_open=False).count()
     return {
         **figures,
@@ -258,18 +259,41 @@ def contact_reads(rating: Rating) -> list[ContactRead]:
     return list(ContactRead.objects.filter(rating=rating).order_by("-at", "-id")[:50])
 
 
-def rater_contact(actor: Actor, rating_id: int, purpose: str, now: dt.datetime | None = None) -> str:
-    """The rater's (masked) phone, for the call-back (回访核实). The only read of rater contact data for staff: each
-    read is logged with who, when, which rating and why (评价人信息保护, rules.md §8.5). Outside scope: not found.
-    whistle keeps the number only as a keyed hash and this masked display: there is no full number to show."""
+def rater_contact(
+    actor: Actor, rating_id: int, purpose: str, now: dt.datetime | None = None, staff_phone: str = ""
+) -> str:
+    """The rater's phone, for the call-back (回访核实). The only read of rater contact data for staff: each read is
+    logged with who, when, which rating and why (评价人信息保护, rules.md §8.5); outside scope: not found. The whole
+    number is decrypted here (ratings/phones.py); with a privacy-number relay the reader gets a temporary number
+    bound to their own phone instead (ratings/callbacks.py). A rating from before phones were kept encrypted, or
+    whose phone was erased after the retention period, has only its masked display."""
+    from . import callbacks, phones
     from .services import _reason
 
     rating = contact_rating_get(actor, rating_id)
     purpose = _reason(purpose, "purpose")[:200]
+    now = now or timezone.now()
+    shown, relay = rating.rater_phone_masked, None
+    if rating.rater_phone_cipher:
+        shown = phones.decrypt(rating.rater_phone_cipher)
+        if callbacks.relay_enabled():
+            staff_phone = (staff_phone or (actor.membership.phone if actor.membership else "") or "").strip()
+            if not staff_phone:
+                raise Invalid("使用隐私号回访，请先填写本人手机号", code="staff_phone_required", field="staff_phone")
+            from whistle.cases.services import clean_phone
+
+            relay = callbacks.relay_bind(clean_phone(staff_phone, field="staff_phone"), shown, now)
+            shown = relay.number
     ContactRead.objects.create(
-        rating=rating, user=actor.user, actor_label=actor.label[:120], purpose=purpose, at=now or timezone.now()
+        rating=rating,
+        user=actor.user,
+        actor_label=actor.label[:120],
+        purpose=purpose,
+        at=now,
+        relay_number=relay.number if relay else "",
+        relay_binding=relay.binding if relay else "",
     )
-    return rating.rater_phone_masked
+    return shown
 
 
 # Who may print (download) a unit's 三亮 cards: the unit's administrators and the offices and leaders over it.

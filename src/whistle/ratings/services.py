@@ -21,7 +21,7 @@ from whistle.core.rules import int_param
 from whistle.org.models import Role, Unit
 from whistle.org.scopes import Actor
 
-from . import rollups
+from . import phones, rollups
 from .models import Appeal, AppealState, Cadre, Level, Rating, RatingChannel, RatingStatus, Tag, Window, grade, tags_for
 
 RECTIFICATION_CATEGORY = {
@@ -135,6 +135,8 @@ def rating_submit(
             case_number=case_number,
             rater_phone_hash=phone_hash,
             rater_phone_masked=mask_phone(phone) if phone else "",
+            # Only a poor rating is called back (回访), so only its whole number is kept, encrypted.
+            rater_phone_cipher=phones.encrypt(phone) if phone and grade(level) == "poor" else "",
             channel=channel,
             created_at=now,
             device_hash=device_hash,
