@@ -342,7 +342,7 @@ def webhook_payload(notice: Notice, case: Case, event) -> dict:
         "case": {
             "number": case.number,
             "title": case.title,
-            "state": case.state,
+            "state": notice.to_state or case.state,  # the state the event left the case in
             "level": case.level,
             "lead_unit": case.lead_unit.code if case.lead_unit_id else None,
             "county": case.county.code if case.county_id else None,
