@@ -200,7 +200,6 @@ def months_gone_stale(now: dt.datetime) -> list[dt.date]:
     return sorted(set(CaseMonthFact.objects.filter(stale_at__lt=now).values_list("month", flat=True).distinct()))
 
 
-@transaction.atomic
 def callback_recorded(sender, rating, now, **kwargs) -> None:
     """A call-back outcome changes 差评回访率 of the rectification case's month without a case event: mark the
     month's rows stale so the next refresh recomputes it (ratings.callbacks.callback_recorded)."""
@@ -211,6 +210,7 @@ def callback_recorded(sender, rating, now, **kwargs) -> None:
         CaseMonthFact.objects.filter(month=month_of(submitted)).update(stale_at=now)
 
 
+@transaction.atomic
 def refresh(now: dt.datetime | None = None) -> dict:
     """Bring the rollup to the measuring moment `now`: recompute the months touched since the watermark and those
     gone stale by the clock (a pending deadline or an open case's deadline has passed). When an event moved, the current month is recomputed too: an
