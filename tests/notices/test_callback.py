@@ -10,7 +10,6 @@ import subprocess
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from tests.conftest import at
 from tests.deploy.stack import BIN, production_env, random_key
@@ -24,7 +23,7 @@ from whistle.notices import sender
 from whistle.notices.models import Delivery, NoticeTemplate
 from whistle.ratings import phones
 from whistle.ratings.callbacks import callback_record
-from whistle.ratings.models import CallBack, Cadre, ContactRead, Rating
+from whistle.ratings.models import Cadre, CallBack, ContactRead, Rating
 from whistle.ratings.selectors import rater_contact, ratings_overview
 from whistle.ratings.services import rating_submit
 
