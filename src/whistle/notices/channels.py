@@ -19,10 +19,12 @@ import hashlib
 import hmac
 import json
 import smtplib
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -86,6 +88,34 @@ def _open(request) -> tuple[int, bytes]:
 # ---- e-mail ---------------------------------------------------------------------------------------------------------
 
 
+class _Mail(threading.local):
+    connection = None
+
+
+_mail = _Mail()
+
+
+@contextmanager
+def session():
+    """Within one sender run, one SMTP connection for all its e-mails (opened on the first, closed at the end)."""
+    try:
+        yield
+    finally:
+        if _mail.connection is not None:
+            try:
+                _mail.connection.close()
+            except Exception:  # noqa: BLE001 — closing a broken connection
+                pass
+            _mail.connection = None
+
+
+def _smtp():
+    if _mail.connection is None:
+        _mail.connection = get_connection(settings.WHISTLE_MAIL_BACKEND, timeout=TIMEOUT_SECONDS)
+        _mail.connection.open()
+    return _mail.connection
+
+
 def send_email(delivery: Delivery) -> str:
     message_id = f"<whistle-{delivery.pk}@{settings.WHISTLE_MAIL_DOMAIN}>"
     message = EmailMessage(
@@ -96,17 +126,29 @@ def send_email(delivery: Delivery) -> str:
         headers={"Message-ID": message_id},
     )
     try:
-        with get_connection(settings.WHISTLE_MAIL_BACKEND, timeout=TIMEOUT_SECONDS) as connection:
-            connection.send_messages([message])
+        connection = _smtp()
+        if not connection.send_messages([message]):
+            raise Temporary("SMTP：未发送")
     except smtplib.SMTPRecipientsRefused as refused:
-        raise Permanent(f"收件人被拒绝：{refused.recipients}") from None
+        raise Permanent(f"收件人被拒绝：{list(refused.recipients)}") from None
     except smtplib.SMTPResponseException as error:
+        _drop_smtp()
         if 500 <= error.smtp_code < 600:
             raise Permanent(f"SMTP {error.smtp_code}") from None
         raise Temporary(f"SMTP {error.smtp_code}") from None
     except (smtplib.SMTPException, OSError) as error:
+        _drop_smtp()
         raise Temporary(f"SMTP：{error}") from None
     return message_id
+
+
+def _drop_smtp():
+    if _mail.connection is not None:
+        try:
+            _mail.connection.close()
+        except Exception:  # noqa: BLE001
+            pass
+        _mail.connection = None
 
 
 # ---- SMS: Aliyun SendSms shape ----------------------------------------------------------------------------------------

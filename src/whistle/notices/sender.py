@@ -105,14 +105,15 @@ def deliver(now: dt.datetime | None = None, owner: str = OWNER, batch: int = BAT
     counts = {"expanded": 0, Status.SENT: 0, Status.FAILED: 0, Status.GIVEN_UP: 0}
     counts.update(recover(timezone.now()))
     counts["expanded"] = expand.expand_pending(now)
-    for _ in range(MAX_BATCHES):
-        ids = claim(timezone.now(), batch, owner)
-        if not ids:
-            break
-        for delivery in Delivery.objects.filter(pk__in=ids).select_related("endpoint").order_by("pk"):
-            status = send_one(delivery, owner)
-            if status:
-                counts[status] += 1
+    with channels.session():
+        for _ in range(MAX_BATCHES):
+            ids = claim(timezone.now(), batch, owner)
+            if not ids:
+                break
+            for delivery in Delivery.objects.filter(pk__in=ids).select_related("endpoint").order_by("pk"):
+                status = send_one(delivery, owner)
+                if status:
+                    counts[status] += 1
     return counts
 
 
