@@ -214,6 +214,10 @@ class Delivery(models.Model):
                 fields=["claimed_at"], name="delivery_in_flight", condition=Q(status__in=["claimed", "sending"])
             ),
             models.Index(fields=["recipient", "channel", "-created_at"], name="delivery_inbox"),
+            # The bell on every page counts one's unread in-app messages.
+            models.Index(
+                fields=["recipient"], name="delivery_unread", condition=Q(channel="inapp", read_at__isnull=True)
+            ),
             models.Index(fields=["case", "created_at"], name="delivery_case"),
             models.Index(
                 fields=["status", "created_at"], name="delivery_problem", condition=Q(status__in=["failed", "given_up"])
