@@ -69,9 +69,19 @@ def org():
     cao = Unit.objects.create(code="b-cao", name="曹县人民政府", level="county", kind="government", parent=city)
     cao.county = cao
     cao.save()
-    Unit.objects.create(code="b-cao-cso", name="曹县企业吹哨办", level="county", kind="coordination_office", parent=cao, county=cao)
-    zjj = Unit.objects.create(code="b-cao-zjj", name="曹县住建局", level="county", kind="department", parent=cao, county=cao)
-    ent = Enterprise.objects.create(uscc="91371721MA3C5TXL5J", name="曹县木业有限公司", county=cao, contact_name="王经理", contact_phone="13905300001")
+    Unit.objects.create(
+        code="b-cao-cso", name="曹县企业吹哨办", level="county", kind="coordination_office", parent=cao, county=cao
+    )
+    zjj = Unit.objects.create(
+        code="b-cao-zjj", name="曹县住建局", level="county", kind="department", parent=cao, county=cao
+    )
+    ent = Enterprise.objects.create(
+        uscc="91371721MA3C5TXL5J",
+        name="曹县木业有限公司",
+        county=cao,
+        contact_name="王经理",
+        contact_phone="13905300001",
+    )
     cat = Category.objects.create(code="b-build", name="工程建设")
     DispatchRule.objects.create(category=cat, area=cao, unit=zjj)
     users = get_user_model()
@@ -117,7 +127,9 @@ def connected(on: bool):
 
 
 def submit_body(i):
-    return json.dumps({"kind": "help", "category": "b-build", "description": f"厂房施工许可办理慢 {i}", "county": "b-cao"})
+    return json.dumps(
+        {"kind": "help", "category": "b-build", "description": f"厂房施工许可办理慢 {i}", "county": "b-cao"}
+    )
 
 
 def rate(fn, n):
@@ -144,7 +156,9 @@ def http_figures(n: int, rounds: int) -> dict:
             out["submit"][key].append(rate(submit, n))
             numbers = [
                 c.number
-                for c in Case.objects.filter(state="dispatched", lead_unit__code="b-cao-zjj").order_by("-pk").only("pk")[:n]
+                for c in Case.objects.filter(state="dispatched", lead_unit__code="b-cao-zjj")
+                .order_by("-pk")
+                .only("pk")[:n]
             ]
 
             def accept(i, numbers=numbers):
@@ -154,7 +168,10 @@ def http_figures(n: int, rounds: int) -> dict:
             out["accept"][key].append(rate(accept, len(numbers)))
     connected(True)
     return {
-        step: {k: {"median_per_s": round(statistics.median(v), 1), "rounds": [round(x, 1) for x in v]} for k, v in sides.items()}
+        step: {
+            k: {"median_per_s": round(statistics.median(v), 1), "rounds": [round(x, 1) for x in v]}
+            for k, v in sides.items()
+        }
         for step, sides in out.items()
     }
 
@@ -165,7 +182,9 @@ def due_cases(n: int) -> dt.datetime:
     actor = Actor.of(get_user_model().objects.get(username="b_e1"))
     handler = Actor.of(get_user_model().objects.get(username="b_h1"))
     for i in range(n):
-        case, _ = services.case_submit(actor, kind="help", category="b-build", description=f"到期 {i}", county="b-cao", now=monday)
+        case, _ = services.case_submit(
+            actor, kind="help", category="b-build", description=f"到期 {i}", county="b-cao", now=monday
+        )
         with transaction.atomic():
             locked = Case.objects.select_for_update().get(pk=case.pk)
             workflow.apply_steps(
@@ -224,7 +243,9 @@ def delivery_figures(moment: dt.datetime) -> dict:
     return {
         "sweep_events": counts,
         "notices": Notice.objects.filter(at=moment).count(),
-        "deliveries": {ch: Delivery.objects.filter(channel=ch, status="sent").count() for ch in ("inapp", "email", "webhook")},
+        "deliveries": {
+            ch: Delivery.objects.filter(channel=ch, status="sent").count() for ch in ("inapp", "email", "webhook")
+        },
         "not_sent": Delivery.objects.exclude(status="sent").count(),
         "smtp_received": Mailbox.count,
         "webhook_received": Hook.count,
@@ -247,7 +268,12 @@ def main():
     hook = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
     threading.Thread(target=hook.serve_forever, daemon=True).start()
     WebhookEndpoint.objects.all().delete()
-    WebhookEndpoint.objects.create(name="bench", url=f"http://127.0.0.1:{hook.server_address[1]}/hook", secret="k", actions=["red_card", "supervise"])
+    WebhookEndpoint.objects.create(
+        name="bench",
+        url=f"http://127.0.0.1:{hook.server_address[1]}/hook",
+        secret="k",
+        actions=["red_card", "supervise"],
+    )
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -135,9 +135,9 @@ def phone_verify(actor: Actor, code: str, now: dt.datetime | None = None) -> Not
             profile.phone, profile.phone_verified_at, profile.sms = pending.phone, now, True
             profile.save(update_fields=["phone", "phone_verified_at", "sms"])
             # The code's own message is no longer needed: keep no copy of the code.
-            Delivery.objects.filter(recipient=actor.user, payload__sms_params__code=code).update(
-                body="（验证码已使用）"
-            )
+            for used in Delivery.objects.filter(recipient=actor.user, payload__sms_params__code=code):
+                used.body, used.payload = "（验证码已使用）", {**used.payload, "sms_params": {"code": "******"}}
+                used.save(update_fields=["body", "payload"])
             return profile
     raise wrong
 
