@@ -72,6 +72,7 @@ def test_issue_12_3_sms_gateway_receives_the_signed_sendsms_request_byte_for_byt
         {"number": case.number, "step": "派单", "deadline": deadline, "link": delivery.link},
         ensure_ascii=False,
         separators=(",", ":"),
+        sort_keys=True,
     )
     expected = [
         ("AccessKeyId", "LTAI-test-id"),

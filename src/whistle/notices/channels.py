@@ -168,7 +168,10 @@ def sms_params(delivery: Delivery, phone: str, timestamp: str) -> dict[str, str]
         "SignatureNonce": f"whistle-{delivery.pk}-{delivery.attempts}",
         "SignatureVersion": "1.0",
         "TemplateCode": delivery.payload.get("sms_template_code", ""),
-        "TemplateParam": json.dumps(delivery.payload.get("sms_params", {}), ensure_ascii=False, separators=(",", ":")),
+        # Keys sorted: the payload comes back from a PostgreSQL jsonb column in its own key order.
+        "TemplateParam": json.dumps(
+            delivery.payload.get("sms_params", {}), ensure_ascii=False, separators=(",", ":"), sort_keys=True
+        ),
         "Timestamp": timestamp,
         "Version": "2017-05-25",
     }
