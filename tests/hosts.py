@@ -26,6 +26,7 @@ PORTS = range(_FIRST, _LAST + 1)
 KEYS = {
     "WHISTLE_SECRET_KEY": "test-hosts-" + secrets.token_hex(24),
     "WHISTLE_HASH_KEY": "test-hosts-" + secrets.token_hex(24),
+    "WHISTLE_PHONE_KEY": "test-hosts-phone-" + secrets.token_hex(24),
 }
 
 

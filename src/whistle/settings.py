@@ -3,6 +3,7 @@
 WHISTLE_DATABASE_URL   postgres://user@host:5432/db  (default: SQLite under var/)
 WHISTLE_SECRET_KEY     Django's secret; required outside demo mode (see "Deployment" below)
 WHISTLE_HASH_KEY       HMAC key for tokens, phones and re-rate links; required outside demo mode, not the secret key
+WHISTLE_PHONE_KEY      AES-GCM key for raters' phones (the call-back); required outside demo mode, not the other two
 WHISTLE_DEMO           1 for the demo and the test suite: the public demo keys are allowed
 WHISTLE_DEBUG          1 for development
 WHISTLE_VAR_DIR        where the SQLite file, uploads and logs live (default: ./var)
@@ -71,6 +72,38 @@ def _keys() -> tuple[str, str]:
 
 SECRET_KEY, _HASH_KEY = _keys()
 
+# Raters' phones are kept encrypted for the call-back (notices, issue 12): AES-256-GCM under a key derived from
+# WHISTLE_PHONE_KEY, never in the database. Demo mode has its own public value; a deployment must bring its own,
+# different from the other two keys (so no one who holds one holds all). A rotation keeps the old key in
+# WHISTLE_PHONE_KEYS_RETIRED until `whistle phone_keys rotate` has re-encrypted every phone (docs/operations.md).
+DEMO_PHONE_KEY = "whistle-demo-phone-key-change-me-in-production-0123456789"
+
+
+def _phone_key() -> str:
+    value = os.environ.get("WHISTLE_PHONE_KEY", "")
+    if DEMO or DEBUG:
+        return value or DEMO_PHONE_KEY
+    problem = _key_problem("WHISTLE_PHONE_KEY", value)
+    if not problem and value == DEMO_PHONE_KEY:
+        problem = "WHISTLE_PHONE_KEY 仍是公开的演示值（WHISTLE_PHONE_KEY is the public demo value）"
+    if not problem and value in (SECRET_KEY, _HASH_KEY):
+        problem = (
+            "WHISTLE_PHONE_KEY 与 WHISTLE_SECRET_KEY 或 WHISTLE_HASH_KEY 相同，须是另一个随机值"
+            "（WHISTLE_PHONE_KEY equals another key: use a third random value）"
+        )
+    if problem:
+        raise ImproperlyConfigured(
+            "whistle 拒绝启动：" + problem + "。\n"
+            "请在环境文件（见 deploy/whistle.env.example）中设置 WHISTLE_PHONE_KEY，例如 "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'；仅试用演示请设置 WHISTLE_DEMO=1。\n"
+            "whistle refuses to start outside demo mode without its own WHISTLE_PHONE_KEY (set WHISTLE_DEMO=1 only for a demo)."
+        )
+    return value
+
+
+WHISTLE_PHONE_KEY = _phone_key()
+WHISTLE_PHONE_KEYS_RETIRED = [k for k in os.environ.get("WHISTLE_PHONE_KEYS_RETIRED", "").split(",") if k]
+
 # The address people reach whistle by. QR cards, re-rate links, Open311's base URL and printed links are built from it
 # (whistle.core.links.public_url), never from the request's Host, so a forged Host cannot end up on a printed card.
 WHISTLE_PUBLIC_URL = os.environ.get("WHISTLE_PUBLIC_URL", "").strip().rstrip("/")
@@ -129,6 +162,7 @@ INSTALLED_APPS = [
     "whistle.seed",
     "whistle.indicators",
     "whistle.landyield",
+    "whistle.notices",
 ]
 
 MIDDLEWARE = [
@@ -343,3 +377,35 @@ WHISTLE_METRICS_ALLOW = [
 # mode); it must be in the environment before prometheus_client is first imported, which happens after settings.
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "prometheus"))
 Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+
+
+# ---- notices (issue 12): the channels' outside systems -----------------------------------------------------------
+# E-mail through Django's SMTP backend; no WHISTLE_SMTP_HOST, no e-mail channel.
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+# The notices' own (Django's test runner swaps EMAIL_BACKEND for an in-memory one; notices go to a real server).
+WHISTLE_MAIL_BACKEND = os.environ.get("WHISTLE_MAIL_BACKEND", EMAIL_BACKEND)
+EMAIL_HOST = os.environ.get("WHISTLE_SMTP_HOST", "")
+EMAIL_PORT = int(os.environ.get("WHISTLE_SMTP_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("WHISTLE_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("WHISTLE_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("WHISTLE_SMTP_STARTTLS", "") == "1"
+EMAIL_USE_SSL = os.environ.get("WHISTLE_SMTP_SSL", "") == "1"
+DEFAULT_FROM_EMAIL = os.environ.get("WHISTLE_MAIL_FROM", "whistle@localhost")
+WHISTLE_MAIL_DOMAIN = DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
+# SMS gateway (Aliyun SendSms request shape); no URL, no SMS channel.
+WHISTLE_SMS_URL = os.environ.get("WHISTLE_SMS_URL", "")
+WHISTLE_SMS_SIGN_NAME = os.environ.get("WHISTLE_SMS_SIGN_NAME", "菏泽企业吹哨")
+WHISTLE_SMS_ACCESS_KEY_ID = os.environ.get("WHISTLE_SMS_ACCESS_KEY_ID", "")
+WHISTLE_SMS_ACCESS_KEY_SECRET = os.environ.get("WHISTLE_SMS_ACCESS_KEY_SECRET", "")
+WHISTLE_SMS_VERIFY_TEMPLATE = os.environ.get("WHISTLE_SMS_VERIFY_TEMPLATE", "")
+# WeChat Official Account (template messages, and the web authorisation that binds an openid); no app id, no channel.
+WHISTLE_WECHAT_API = os.environ.get("WHISTLE_WECHAT_API", "https://api.weixin.qq.com").rstrip("/")
+WHISTLE_WECHAT_OAUTH = os.environ.get("WHISTLE_WECHAT_OAUTH", "https://open.weixin.qq.com").rstrip("/")
+WHISTLE_WECHAT_APPID = os.environ.get("WHISTLE_WECHAT_APPID", "")
+WHISTLE_WECHAT_SECRET = os.environ.get("WHISTLE_WECHAT_SECRET", "")
+# Privacy-number relay (隐私号, AXB binding) for the call-back; no URL, the whole number is shown instead.
+WHISTLE_PRIVACY_RELAY_URL = os.environ.get("WHISTLE_PRIVACY_RELAY_URL", "")
+WHISTLE_PRIVACY_RELAY_POOL = os.environ.get("WHISTLE_PRIVACY_RELAY_POOL", "")
+WHISTLE_PRIVACY_RELAY_KEY_ID = os.environ.get("WHISTLE_PRIVACY_RELAY_KEY_ID", "")
+WHISTLE_PRIVACY_RELAY_KEY_SECRET = os.environ.get("WHISTLE_PRIVACY_RELAY_KEY_SECRET", "")
+# ---- end notices ----

@@ -23,5 +23,6 @@ urlpatterns = [
     path("", include("whistle.dashboard.urls")),
     path("indicators/", include("whistle.indicators.urls")),
     path("landyield/", include("whistle.landyield.urls")),
+    path("notices/", include("whistle.notices.urls")),
     path("", include("whistle.web.urls")),
 ]

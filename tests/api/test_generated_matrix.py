@@ -447,6 +447,57 @@ def _export(world, user):
     return Fill(str(inside), str(outside) if outside else None, str(MISSING_INT))
 
 
+def _message(world, user: str):
+    """An in-app message of `user` (notices, issue 12), made on first use."""
+    from whistle.notices.models import Delivery
+
+    made = world.__dict__.setdefault("_messages", {})
+    if user not in made:
+        made[user] = Delivery.objects.create(
+            channel="inapp",
+            recipient=getattr(world.heze.users, user),
+            recipient_label=user,
+            subject="新派单",
+            body="x",
+            status="sent",
+            next_attempt_at=timezone.now(),
+            created_at=timezone.now(),
+        )
+    return made[user]
+
+
+@kind(("messages", "message_id"), ("notices", "pk"))
+def _notice_message(world, user):
+    """One's own message inside; another user's outside (for every role: messages are personal)."""
+    other = "cao_scjg" if user != "cao_scjg" else "shan_zjj"
+    inside = _message(world, user or "cao_zjj").pk
+    return Fill(str(inside), str(_message(world, other).pk) if user else None, str(MISSING_INT))
+
+
+@kind(("failed", "delivery_id"), ("failed", "pk"))
+def _failed_notice(world, user):
+    """A given-up notice on each county's case: coordinators see those of their subtree."""
+    from whistle.notices.models import Delivery
+
+    if "_failed" not in world.__dict__:
+        world._failed = {
+            c: Delivery.objects.create(
+                channel="sms",
+                case=world.case[c],
+                recipient_label="承办人",
+                address="13900000000",
+                subject="新派单",
+                body="x",
+                status="given_up",
+                last_error="HTTP 500",
+                next_attempt_at=timezone.now(),
+                created_at=timezone.now(),
+            )
+            for c in ("cao", "shan")
+        }
+    return scoped(world._failed["cao"].pk, world._failed["shan"].pk, MISSING_INT, user)
+
+
 # Public objects: the same for everybody, so nothing is outside anyone's scope; missing still answers like missing.
 @kind(("r", "code"))
 def _card(world, user):

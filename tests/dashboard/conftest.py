@@ -6,7 +6,7 @@ March 2026 in 曹县, led by 曹县住建局 (seven cases):
   c3 contact ✓ opinion ✗ open with a red card (overdue, not replied)
   c4 contact ✓ opinion ✓ followed: unresolved / unsatisfied → reopened
   c5 contact ✓ opinion ✓ replied on time, unreachable at follow-up, returned once, closed
-  c6 poor-rating rectification, contact ✓
+  c6 poor-rating rectification, contact ✓, its rater called back (a recorded outcome)
   c7 poor-rating rectification, never contacted
 """
 
@@ -110,9 +110,24 @@ def march_cases(heze, lead=None, county=None, submitted=None):
         make_case(
             heze, contact=True, opinion=True, replied=True, follow=("unreachable", ""), state="closed", returns=1, **kw
         ),
-        make_case(heze, contact=True, channel="rating", **kw),
+        _called_back(heze, make_case(heze, contact=True, channel="rating", **kw)),
         make_case(heze, contact=None, channel="rating", **kw),
     ]
+
+
+def _called_back(heze, case):
+    """c6's rater was called back: its poor rating has a recorded call-back outcome, which is what 差评回访率 counts
+    (issue 12), not the case's contact step."""
+    from whistle.ratings.models import CallBack, Rating, Window
+
+    window = Window.objects.create(
+        name="回访窗口", unit=case.lead_unit, supervision_phone="0530-1234567", hall="政务大厅"
+    )
+    rating = Rating.objects.create(
+        window=window, unit=case.lead_unit, level=1, created_at=case.submitted_at, device_hash="c6", rectification=case
+    )
+    CallBack.objects.create(rating=rating, outcome="reached", actor_label="承办人", at=case.submitted_at)
+    return case
 
 
 @pytest.fixture

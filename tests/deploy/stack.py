@@ -60,12 +60,17 @@ def env_file(path: Path = DEPLOY / "whistle.env.example") -> dict[str, str]:
     return values
 
 
+PHONE_KEY = "test-deploy-phone-" + secrets.token_urlsafe(40)
+
+
 def production_env(**overrides) -> dict[str, str]:
     """The process environment of a deployment: the machine's, less demo mode and any whistle setting of the test
     run, plus `overrides`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WHISTLE_") or k in ("WHISTLE_FAST_HASHER",)}
     # The browser tests let Django's ORM run inside Playwright's event loop; a deployment never does (async.E001).
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    # A deployment's third key (raters' phones, issue 12); a test of its refusal overrides it.
+    env["WHISTLE_PHONE_KEY"] = PHONE_KEY
     env.update(overrides)
     return env
 

@@ -57,10 +57,10 @@ def test_whistle_demo_needs_no_configuration(tmp_path):
 
 
 def test_check_deploy_is_clean_in_the_documented_production_environment(tmp_path):
-    """deploy/whistle.env.example as an operator fills it in (two keys of their own), nothing else."""
+    """deploy/whistle.env.example as an operator fills it in (three keys of their own), nothing else."""
     documented = env_file()
     assert documented["WHISTLE_PUBLIC_URL"].startswith("https://") and documented["WHISTLE_TRUSTED_PROXIES"]
-    env = {**documented, "WHISTLE_SECRET_KEY": KEY, "WHISTLE_HASH_KEY": OTHER}
+    env = {**documented, "WHISTLE_SECRET_KEY": KEY, "WHISTLE_HASH_KEY": OTHER, "WHISTLE_PHONE_KEY": random_key()}
     env.pop("WHISTLE_VAR_DIR")  # /var/lib/whistle of the real host; a private directory here
     checked = whistle(tmp_path, "check", "--deploy", "--fail-level", "WARNING", **env)
     assert checked.returncode == 0, checked.stdout + checked.stderr

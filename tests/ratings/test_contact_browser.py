@@ -1,5 +1,5 @@
 """评价人信息保护 on a phone: the handler of a rated unit opens the rectification case, taps 查看评价人电话, gives a
-reason, and sees the masked number; the read is logged."""
+reason, and sees the whole number with a tel: link (issue 12); the read is logged."""
 
 import pytest
 from playwright.sync_api import expect
@@ -20,8 +20,8 @@ def test_rule_8_5_handler_reads_the_rater_phone_on_a_phone_with_a_reason(open_as
     assert page.evaluate("document.documentElement.scrollWidth") <= 375  # phone-first: nothing wider than the screen
     page.get_by_label("回访核实差评").check()
     page.get_by_role("button", name="查看评价人电话").click()
-    expect(page.locator("#rater-phone")).to_have_text("139****0001")
-    expect(page.get_by_text("不保存完整号码")).to_be_visible()
+    expect(page.locator("#rater-phone")).to_have_text("13900000001")
+    expect(page.locator("#rater-phone")).to_have_attribute("href", "tel:13900000001")
     page.screenshot(path=screenshot_dir / "handler-rater-contact.png", full_page=True)
     read = ContactRead.objects.get()
     assert (read.user, read.purpose) == (heze.users.cao_zjj, "回访核实差评")

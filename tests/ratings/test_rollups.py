@@ -10,8 +10,9 @@ from django.core.management.base import CommandError
 from tests.conftest import at
 from whistle.cases import workflow
 from whistle.ratings import rating_rollup
+from whistle.ratings.callbacks import callback_record
 from whistle.ratings.models import Appeal, Rating, RatingRollup, Window
-from whistle.ratings.selectors import monthly_ranking, rating_summary, ratings_by_unit, ratings_overview
+from whistle.ratings.selectors import monthly_ranking, rater_contact, rating_summary, ratings_by_unit, ratings_overview
 from whistle.ratings.services import appeal_file, appeal_review, rating_review, rating_submit
 
 NOV, DEC = dt.date(2026, 11, 1), dt.date(2026, 12, 1)
@@ -128,6 +129,10 @@ def test_rule_3_poor_rating_callback_and_rectification_rates(rated):
     case = poor[0].rectification
     for action, payload in (("accept", {}), ("contact", {"method": "phone", "note": "已回访评价人"})):
         case = workflow.apply(case, action, actor, payload, at(2026, 12, 2))
+    # 差评回访率 counts recorded call-back outcomes (issue 12), not the case's contact step.
+    assert ratings_overview(heze.actor("city_leader"), NOV, DEC)["callback_rate"] == 0.0
+    rater_contact(actor, poor[0].pk, "回访核实差评")
+    callback_record(actor, poor[0].pk, "reached", now=at(2026, 12, 2))
     overview = ratings_overview(heze.actor("city_leader"), NOV, DEC)
     assert (overview["callback_rate"], overview["rectification_rate"]) == (
         33.3,

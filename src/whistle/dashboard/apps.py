@@ -37,3 +37,11 @@ class DashboardConfig(AppConfig):
     # Demo data added by `whistle seed` after the organisation and its year of cases: dotted paths of callables
     # taking the loaded Heze and `seed=`, returning one line to print.
     demo_seeders: tuple[str, ...] = ("whistle.dashboard.case_rollup.demo_seed",)
+
+    def ready(self):
+        # 差评回访率 moves with a recorded call-back, which appends no case event: recompute that month.
+        from whistle.ratings.callbacks import callback_recorded
+
+        from .case_rollup import callback_recorded as mark_stale
+
+        callback_recorded.connect(mark_stale, dispatch_uid="dashboard-callback-recorded")

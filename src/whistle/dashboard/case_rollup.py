@@ -14,12 +14,13 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Count, F, Min, Q, Sum
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from whistle.cases.models import Card, Case, CaseEvent, Channel, EscalationLevel, Resolution, Satisfaction
 from whistle.core.months import add_months, month_bounds, month_of
+from whistle.ratings.models import CallBack
 
 from .models import CaseMonthFact, RollupState
 
@@ -77,10 +78,13 @@ def facts(now: dt.datetime) -> dict[str, Q]:
         "overdue": Q(is_open=True, next_due_at__lt=now),
         "supervised": Q(is_open=True, supervision_count__gt=0),
         "escalated": Q(is_open=True, level__in=[EscalationLevel.CITY, EscalationLevel.GREEN_CHANNEL]),
-        # 差评整改 cases and whether the unit called the rater back (contact recorded); a rating voided on appeal no
-        # longer counts (as in `ratings.selectors.ratings_overview`'s 回访率).
+        # 差评整改 cases and whether the unit called the rater back (a call-back outcome recorded, ratings.CallBack —
+        # not the case's contact step); a rating voided on appeal no longer counts (as in
+        # `ratings.selectors.ratings_overview`'s 回访率).
         "rect_cases": Q(channel=Channel.RATING) & ~Q(rating__counted=False),
-        "rect_contacted": Q(channel=Channel.RATING, contacted_at__isnull=False) & ~Q(rating__counted=False),
+        "rect_contacted": Q(channel=Channel.RATING)
+        & Q(Exists(CallBack.objects.filter(rating__rectification=OuterRef("pk"))))
+        & ~Q(rating__counted=False),
         "rect_open": Q(channel=Channel.RATING, is_open=True),
         "rect_overdue": Q(channel=Channel.RATING, is_open=True, next_due_at__lt=now),
     }
@@ -194,6 +198,16 @@ def touched_months(after_event_id: int) -> list[dt.date]:
 def months_gone_stale(now: dt.datetime) -> list[dt.date]:
     """Months with a clock-driven fact that has changed since they were computed (see `_stale_at`)."""
     return sorted(set(CaseMonthFact.objects.filter(stale_at__lt=now).values_list("month", flat=True).distinct()))
+
+
+def callback_recorded(sender, rating, now, **kwargs) -> None:
+    """A call-back outcome changes 差评回访率 of the rectification case's month without a case event: mark the
+    month's rows stale so the next refresh recomputes it (ratings.callbacks.callback_recorded)."""
+    if rating.rectification_id is None:
+        return
+    submitted = Case.objects.filter(pk=rating.rectification_id).values_list("submitted_at", flat=True).first()
+    if submitted is not None:
+        CaseMonthFact.objects.filter(month=month_of(submitted)).update(stale_at=now)
 
 
 @transaction.atomic

@@ -6,6 +6,13 @@ class RatingsConfig(AppConfig):
     label = "ratings"
     verbose_name = "三亮与好差评"
     # See docs/architecture.md: periodic jobs for the worker, extra navigation links, demo data for `whistle seed`.
-    worker_jobs: tuple[str, ...] = ()
+    worker_jobs: dict[str, dict] = {
+        "whistle.ratings.phones.erase_expired": {
+            "name": "rater_phone_erasure",
+            "group": "analytics",
+            "every_seconds": 3600,
+            "description": "删除超过保存期限的评价人电话",
+        },
+    }
     nav_links: dict = {}
     demo_seeders: tuple[str, ...] = ("whistle.ratings.demo.seed_demo",)

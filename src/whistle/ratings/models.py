@@ -170,6 +170,12 @@ class Rating(models.Model):
     external_id = models.CharField("外部评价编号", max_length=64, blank=True, editable=False)
     rater_phone_hash = models.CharField("评价人电话标识", max_length=64, blank=True, editable=False)
     rater_phone_masked = models.CharField("评价人电话", max_length=20, blank=True)
+    # The whole number for the call-back, AES-GCM under WHISTLE_PHONE_KEY (ratings/phones.py); read only through
+    # selectors.rater_contact (logged), erased after `ratings.phone_retention_days`.
+    rater_phone_cipher = models.CharField(
+        "评价人电话（加密）", max_length=120, blank=True, editable=False, default="", db_default=""
+    )
+    phone_erased_at = models.DateTimeField("电话删除时间", null=True, blank=True, editable=False)
     channel = models.CharField("渠道", max_length=12, choices=RatingChannel.choices, default=RatingChannel.QR)
     created_at = models.DateTimeField("评价时间")
     # The columns an imported rating never sets have database defaults too, so the import's COPY leaves them out.
@@ -376,6 +382,9 @@ class ContactRead(models.Model):
     actor_label = models.CharField("查看人", max_length=120)
     purpose = models.CharField("查看事由", max_length=200)
     at = models.DateTimeField("查看时间", db_index=True)
+    # With a privacy-number relay the reader was given a temporary number, not the rater's (ratings/callbacks.py).
+    relay_number = models.CharField("隐私号", max_length=20, blank=True, default="")
+    relay_binding = models.CharField("隐私号绑定编号", max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = "评价人信息查看记录"
@@ -384,3 +393,30 @@ class ContactRead(models.Model):
 
     def __str__(self):
         return f"{self.actor_label}查看评价人电话（{timezone.localtime(self.at):%Y-%m-%d %H:%M}）"
+
+
+class CallOutcome(models.TextChoices):
+    REACHED = "reached", "已联系上评价人"
+    UNREACHABLE = "unreachable", "无法联系"
+    REFUSED = "refused", "评价人拒绝回访"
+
+
+class CallBack(models.Model):
+    """回访记录: the outcome of a call to a poor rater (rules.md §3, §8.3). 差评回访率 counts ratings with one."""
+
+    rating = models.ForeignKey(Rating, verbose_name="评价", on_delete=models.PROTECT, related_name="callbacks")
+    outcome = models.CharField("回访结果", max_length=12, choices=CallOutcome.choices)
+    note = models.CharField("回访情况", max_length=500, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="回访人", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField("回访人", max_length=120)
+    at = models.DateTimeField("回访时间")
+
+    class Meta:
+        verbose_name = "差评回访记录"
+        verbose_name_plural = "差评回访记录"
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.actor_label}回访（{self.get_outcome_display()}）"

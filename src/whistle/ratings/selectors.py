@@ -3,7 +3,7 @@ of a rating for a call-back (the read of rater contact itself is logged, so it i
 
 import datetime as dt
 
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Sum
 
 from whistle.cases.models import Channel
 from whistle.cases.workflow import is_row_id
@@ -14,7 +14,7 @@ from whistle.core.rules import int_param
 from whistle.org.models import Role, Unit
 from whistle.org.scopes import READ_ALL_ROLES, Actor, subtree_q
 
-from .models import Cadre, ContactRead, Level, Rating, RatingRollup, RollupKind, Window
+from .models import Cadre, CallBack, ContactRead, Level, Rating, RatingRollup, RollupKind, Window
 
 
 def card_get(code: str):
@@ -111,7 +111,7 @@ def _period(actor: Actor, date_from: dt.date, date_to: dt.date):
 def ratings_overview(actor: Actor, date_from: dt.date, date_to: dt.date) -> dict:
     """好差评 in the actor's subtree over whole months (rules.md §8.6): count, five-level distribution, 好评率,
     差评率, 满意率 (with the definition in use), 差评 count, and of the poor ratings that opened a rectification case
-    here: 回访率 (the case was contacted: 回访核实) and 整改率 (the case was closed). Imported poor ratings were handled
+    here: 回访率 (a call-back outcome was recorded: 回访核实) and 整改率 (the case was closed). Imported poor ratings were handled
     in their source system and open no case here, so they are not in the call-back and rectification figures."""
     by_level = _levels(_period(actor, date_from, date_to).aggregate(**LEVEL_SUMS))
     figures = _figures(by_level)
@@ -125,7 +125,8 @@ def ratings_overview(actor: Actor, date_from: dt.date, date_to: dt.date) -> dict
         actor,
     )
     opened = cases.count()
-    called = cases.filter(rectification__contacted_at__isnull=False).count()
+    # 回访率 counts call-backs with a recorded outcome (CallBack), not the case's contact step.
+    called = cases.filter(Exists(CallBack.objects.filter(rating=OuterRef("pk")))).count()
     closed = cases.filter(rectification__is_open=False).count()
     return {
         **figures,

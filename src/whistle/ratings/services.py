@@ -21,7 +21,7 @@ from whistle.core.rules import int_param
 from whistle.org.models import Role, Unit
 from whistle.org.scopes import Actor
 
-from . import rating_rollup, selectors
+from . import phones, rating_rollup, selectors
 from .models import (
     Appeal,
     AppealState,
@@ -173,6 +173,8 @@ def rating_submit(
             case_number=case_number,
             rater_phone_hash=phone_hash,
             rater_phone_masked=mask_phone(phone) if phone else "",
+            # Only a poor rating is called back (回访), so only its whole number is kept, encrypted.
+            rater_phone_cipher=phones.encrypt(phone) if phone and grade(level) == "poor" else "",
             channel=channel,
             created_at=now,
             device_hash=device_hash,
@@ -313,16 +315,38 @@ APPELLANT_ROLES = {Role.HANDLER, Role.UNIT_ADMIN}
 _reason = inputs.reason
 
 
-def rater_contact(actor: Actor, rating_id: int, purpose: str, now: dt.datetime | None = None) -> str:
-    """The rater's (masked) phone, for the call-back (回访核实). The only read of rater contact data for staff, and a
-    write: each read is logged with who, when, which rating and why (评价人信息保护, rules.md §8.5). Outside scope:
-    not found. whistle keeps the number only as a keyed hash and this masked display: there is no full number."""
+def rater_contact(
+    actor: Actor, rating_id: int, purpose: str, now: dt.datetime | None = None, staff_phone: str = ""
+) -> str:
+    """The rater's phone, for the call-back (回访核实). The only read of rater contact data for staff, and a write:
+    each read is logged with who, when, which rating and why (评价人信息保护, rules.md §8.5); outside scope: not
+    found. The whole number is decrypted here (ratings/phones.py); with a privacy-number relay the reader gets a
+    temporary number bound to their own phone instead (ratings/callbacks.py). A rating from before phones were kept
+    encrypted, or whose phone was erased after the retention period, has only its masked display."""
+    from . import callbacks
+
     rating = selectors.contact_rating_get(actor, rating_id)
     purpose = _reason(purpose, "purpose")[:200]
+    now = now or timezone.now()
+    shown, relay = rating.rater_phone_masked, None
+    if rating.rater_phone_cipher:
+        shown = phones.decrypt(rating.rater_phone_cipher)
+        if callbacks.relay_enabled():
+            staff_phone = (staff_phone or (actor.membership.phone if actor.membership else "") or "").strip()
+            if not staff_phone:
+                raise Invalid("使用隐私号回访，请先填写本人手机号", code="staff_phone_required", field="staff_phone")
+            relay = callbacks.relay_bind(inputs.phone(staff_phone, field="staff_phone"), shown, now)
+            shown = relay.number
     ContactRead.objects.create(
-        rating=rating, user=actor.user, actor_label=actor.label[:120], purpose=purpose, at=now or timezone.now()
+        rating=rating,
+        user=actor.user,
+        actor_label=actor.label[:120],
+        purpose=purpose,
+        at=now,
+        relay_number=relay.number if relay else "",
+        relay_binding=relay.binding if relay else "",
     )
-    return rating.rater_phone_masked
+    return shown
 
 
 def appeal_file(actor: Actor, rating_id: int, reason: str, now: dt.datetime | None = None) -> Appeal:

@@ -22,8 +22,9 @@ from whistle.core.errors import Invalid, NotFound, Problem
 from whistle.core.links import public_url
 from whistle.org.scopes import Actor
 
+from .callbacks import callback_record, callbacks_of, relay_enabled
 from .card_import import IMPORT_ROLES, import_cards, rejects_xlsx, template_xlsx
-from .models import TAG_GRADES, Cadre, Level, Tag
+from .models import TAG_GRADES, Cadre, CallOutcome, Level, Tag
 from .rectification import progress, rating_for_token, rerate, rerate_token
 from .selectors import (
     CONTACT_PURPOSES,
@@ -329,14 +330,26 @@ def rater_contact_page(request, pk):
         "reader": actor.label,
     }
     status = 200
-    if request.method == "POST":
+    if request.method == "POST" and "outcome" in request.POST:
+        # The call's outcome (回访结果), recorded after a read: ratings/callbacks.py.
+        context["outcome_form"] = {"outcome": request.POST.get("outcome", ""), "note": request.POST.get("note", "")}
+        try:
+            callback_record(actor, rating.pk, **context["outcome_form"])
+        except Problem as problem:
+            context["outcome_error"], status = problem, problem.status
+        else:
+            context["recorded"] = True
+    elif request.method == "POST":
         context["form"] = {"reason": request.POST.get("reason", ""), "note": request.POST.get("note", "")}
         try:
             purpose = contact_purpose(**context["form"])
-            context["phone"] = rater_contact(actor, rating.pk, purpose)
+            context["phone"] = rater_contact(actor, rating.pk, purpose, staff_phone=request.POST.get("staff_phone", ""))
         except Problem as problem:
             context["error"], status = problem, problem.status
         else:
             context["purpose"] = purpose
+    context["relay"] = relay_enabled() and bool(rating.rater_phone_cipher)
+    context["outcomes"] = CallOutcome.choices
+    context["callbacks"] = callbacks_of(rating)
     context["reads"] = contact_reads(rating)
     return render(request, "ratings/contact.html", context, status=status)
