@@ -19,6 +19,7 @@ class RuleKind(models.TextChoices):
     POOR_RATING = "poor_rating", "差评即整改（评价时由好差评模块执行）"
     BOTTOM_MONTHS = "bottom_months", "同类排名末位连续N个月"
     REPEATED_POOR = "repeated_poor", "M个月内有效差评达N条"
+    REPEATED_RED = "repeated_red", "改革任务M个月内N次亮红灯（改革任务模块评估）"
 
 
 class Subject(models.TextChoices):

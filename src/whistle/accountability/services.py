@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from whistle.core.errors import Conflict, Invalid, NotFound
 from whistle.org.models import Role
 from whistle.org.scopes import Actor
 
-from .models import Action, ActionKind, Proposal, ProposalState
+from .models import Action, ActionKind, Proposal, ProposalState, Rule, Subject
 
 DECISIONS = {"confirm": ProposalState.CONFIRMED, "dismiss": ProposalState.DISMISSED}
 RECORDABLE = {ActionKind.TALK, ActionKind.NOTICE, ActionKind.ADJUST}
@@ -105,3 +105,36 @@ def action_record(
             recorded_by=actor.user,
             recorded_at=now,
         )
+
+
+# ---- proposals found by another app's worker (reforms: repeated red lights) --------------------------------------
+
+
+def rule_numbers(rule_code: str) -> tuple[int, int] | None:
+    """(months, threshold) of an active rule, for an app that evaluates the rule itself; None when inactive."""
+    rule = Rule.objects.filter(code=rule_code, is_active=True).values_list("months", "threshold").first()
+    return tuple(rule) if rule else None
+
+
+def proposal_raise(
+    rule_code: str, *, unit, summary: str, evidence: dict, evidence_key: str, now: dt.datetime | None = None
+) -> Proposal | None:
+    """A proposal against a unit that another app's rule found, under the rule row `rule_code` (its action, its
+    on/off): the same evidence key never proposes twice. None when the rule is inactive or the key is known."""
+    rule = Rule.objects.filter(code=rule_code, is_active=True).first()
+    if rule is None:
+        return None
+    try:
+        with transaction.atomic():
+            return Proposal.objects.create(
+                rule=rule,
+                action=rule.action,
+                subject=Subject.UNIT,
+                unit=unit,
+                summary=summary[:300],
+                evidence=evidence,
+                evidence_key=evidence_key[:200],
+                created_at=now or timezone.now(),
+            )
+    except IntegrityError:  # proposed before, or by another worker a moment ago
+        return None

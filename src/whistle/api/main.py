@@ -19,6 +19,7 @@ from whistle.dashboard.api import router as metrics_router
 from whistle.enterprises.selectors import enterprise_list
 from whistle.org.models import Unit
 from whistle.patronage.api import router as patronage_router
+from whistle.reforms.api import router as reforms_router
 
 from .auth import BearerToken, Session
 from .auth import router as auth_router
@@ -250,3 +251,4 @@ api.add_router("/", cases_router)
 api.add_router("/metrics", metrics_router)
 api.add_router("/patronage", patronage_router)
 api.add_router("/accountability", accountability_router)
+api.add_router("/reforms", reforms_router)

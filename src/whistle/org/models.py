@@ -20,6 +20,7 @@ class UnitKind(models.TextChoices):
     COORDINATION_OFFICE = "coordination_office", "吹哨办"
     TOWNSHIP = "township", "乡镇街道"
     STATIONED = "stationed", "中央省驻菏单位"
+    REFORM_OFFICE = "reform_office", "改革办"
 
 
 class Unit(models.Model):
@@ -93,6 +94,7 @@ class Role(models.TextChoices):
     COORDINATOR = "coordinator", "吹哨办协调员"
     LEADER = "leader", "领导"
     AUDITOR = "auditor", "审计员"
+    REFORM_OFFICE = "reform_office", "改革办"
     SYSADMIN = "sysadmin", "系统管理员"
 
 
@@ -129,7 +131,7 @@ class Membership(models.Model):
                 condition=(
                     models.Q(role="enterprise", enterprise__isnull=False, unit__isnull=True)
                     | models.Q(
-                        role__in=["handler", "unit_admin", "coordinator", "leader"],
+                        role__in=["handler", "unit_admin", "coordinator", "leader", "reform_office"],
                         unit__isnull=False,
                         enterprise__isnull=True,
                     )

@@ -12,6 +12,7 @@ from .models import Membership, Role, Unit, UnitKind
 
 UNIT_ROLES = {Role.HANDLER, Role.UNIT_ADMIN}
 READ_ALL_ROLES = {Role.AUDITOR, Role.SYSADMIN}
+OFFICE_KINDS = {UnitKind.COORDINATION_OFFICE, UnitKind.REFORM_OFFICE}
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,10 @@ class Actor:
 
     @cached_property
     def scope_root(self) -> Unit | None:
-        """A coordination office sees the subtree of the government it belongs to; anyone else their own unit's."""
+        """A coordination office or a reform office (改革办) sees the subtree of the government it belongs to;
+        anyone else their own unit's."""
         unit = self.unit
-        if unit is not None and unit.kind == UnitKind.COORDINATION_OFFICE and unit.parent_id:
+        if unit is not None and unit.kind in OFFICE_KINDS and unit.parent_id:
             return unit.parent
         return unit
 

@@ -174,6 +174,8 @@ def home(request):
         return redirect("web:dashboard")
     if role == Role.COORDINATOR:
         return redirect(reverse("web:ledger") + "?view=queue")
+    if role == Role.REFORM_OFFICE:
+        return redirect("reforms:board")
     return redirect("web:ledger")
 
 
