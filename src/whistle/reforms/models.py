@@ -10,6 +10,8 @@ task, kind and lapse.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -220,7 +222,7 @@ class TaskEvent(models.Model):
             "task": self.task_id,
             "seq": self.seq,
             "kind": self.kind,
-            "at": self.at.isoformat(),
+            "at": self.at.astimezone(dt.UTC).isoformat(),  # as read back from either database
             "actor": self.actor_id,
             "actor_label": self.actor_label,
             "period": self.period.isoformat() if self.period else None,

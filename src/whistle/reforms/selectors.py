@@ -160,10 +160,14 @@ def case_trend(task: Task, today: dt.date | None = None) -> dict | None:
     after it closed — do they stop arriving?"""
     if task.source_category_id is None:
         return None
-    from whistle.cases.models import Case
+    from whistle.cases.models import Case, Category
 
     today = today or timezone.localdate()
-    cases = Case.objects.filter(category=task.source_category_id)
+    categories = [
+        task.source_category_id,
+        *Category.objects.filter(parent=task.source_category_id).values_list("pk", flat=True),
+    ]
+    cases = Case.objects.filter(category__in=categories)
     if task.owner.parent_id is not None:
         cases = cases.filter(Q(county=task.owner_id) | Q(county__path__startswith=task.owner.path))
     start = task.created_at - dt.timedelta(days=366)

@@ -216,7 +216,7 @@ def task_create(actor: Actor, data: dict, now: dt.datetime | None = None, *, sys
         elif kind == Kind.TASK:
             raise Invalid("请选择改革领域", code="area_required", field="area")
         owner = _owner(actor, parent) if not system else (parent.owner if parent else data["owner"])
-        lead = unit_by_code(data.get("lead_unit"), "lead_unit", "牵头单位")
+        lead = unit_by_code(data.get("lead_unit") or (parent.lead_unit if parent else None), "lead_unit", "牵头单位")
         if not system and not (actor.is_city_wide or lead.path.startswith(owner.path)):
             raise Invalid("牵头单位不在本级范围内", code="lead_unit_out_of_scope", field="lead_unit")
         assisting = [unit_by_code(c, "assisting", "配合单位") for c in data.get("assisting") or []]

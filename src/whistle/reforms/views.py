@@ -5,6 +5,7 @@ progress page. Thin: services write, selectors read; the forms offered are `sele
 from __future__ import annotations
 
 import datetime as dt
+from functools import wraps
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -15,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from whistle.core import sheets
+from whistle.core import sheets as xlsx
 from whistle.core.errors import Invalid, NotFound, Problem
 from whistle.core.months import add_months, last_complete_month
 from whistle.core.params import parse_month, parse_page, parse_year
@@ -34,12 +35,29 @@ IMPORT_MAX_BYTES = 10 * 1024 * 1024
 PER_PAGE = 50
 
 
+def view(*roles):
+    """`web.views.page`, and a query string no page can use (a month 2026-13, a year 10000) is a 422 page."""
+
+    def decorate(fn):
+        @page(*roles)
+        @wraps(fn)
+        def wrapped(request, *args, **kwargs):
+            try:
+                return fn(request, *args, **kwargs)
+            except Invalid as problem:
+                return render(request, "reforms/problem.html", {"problem": problem}, status=problem.status)
+
+        return wrapped
+
+    return decorate
+
+
 def _year(request) -> int:
     value = request.GET.get("year")
     return parse_year(value) if value else timezone.localdate().year
 
 
-def _attachment(data: bytes, filename: str, content_type: str = sheets.XLSX) -> HttpResponse:
+def _attachment(data: bytes, filename: str, content_type: str = xlsx.XLSX) -> HttpResponse:
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response
@@ -56,7 +74,7 @@ def _filters(request) -> dict:
 # ---- the board, the list, a unit's own list -------------------------------------------------------------------------
 
 
-@page(*BOARD_ROLES)
+@view(*BOARD_ROLES)
 def board(request):
     actor = request.actor
     year = _year(request)
@@ -72,7 +90,7 @@ def board(request):
     )
 
 
-@page(*VIEW_ROLES)
+@view(*VIEW_ROLES)
 def task_list(request):
     actor = request.actor
     f = _filters(request)
@@ -94,14 +112,14 @@ def task_list(request):
     )
 
 
-@page(*VIEW_ROLES)
+@view(*VIEW_ROLES)
 def export(request):
     actor = request.actor
     data = importing.export_plan(selectors.task_list(actor, _filters(request)))
     return _attachment(data, "改革任务台账.xlsx")
 
 
-@page(*REPORTER_ROLES)
+@view(*REPORTER_ROLES)
 def mine(request):
     actor = request.actor
     today = timezone.localdate()
@@ -141,7 +159,7 @@ def _detail(request, task, *, error=None, form=None, status=200):
     return render(request, "reforms/task.html", context, status=status)
 
 
-@page(*VIEW_ROLES)
+@view(*VIEW_ROLES)
 def task_detail(request, task_id):
     return _detail(request, selectors.task_get(request.actor, task_id))
 
@@ -162,7 +180,7 @@ def _step(request, task_id, run, done: str, form_name: str):
     return redirect("reforms:task", task_id=task.pk)
 
 
-@page(*VIEW_ROLES)
+@view(*VIEW_ROLES)
 @require_POST
 def task_report(request, task_id):
     p = request.POST
@@ -183,7 +201,7 @@ def task_report(request, task_id):
     )
 
 
-@page(*VIEW_ROLES)
+@view(*VIEW_ROLES)
 @require_POST
 def task_submit(request, task_id):
     return _step(
@@ -197,7 +215,7 @@ def task_submit(request, task_id):
     )
 
 
-@page(*VIEW_ROLES)
+@view(*VIEW_ROLES)
 @require_POST
 def task_accept(request, task_id):
     return _step(
@@ -209,7 +227,7 @@ def task_accept(request, task_id):
     )
 
 
-@page(*VIEW_ROLES)
+@view(*VIEW_ROLES)
 @require_POST
 def task_send_back(request, task_id):
     return _step(
@@ -221,7 +239,7 @@ def task_send_back(request, task_id):
     )
 
 
-@page(*VIEW_ROLES)
+@view(*VIEW_ROLES)
 @require_POST
 def task_close(request, task_id):
     return _step(
@@ -233,7 +251,7 @@ def task_close(request, task_id):
     )
 
 
-@page(*VIEW_ROLES)
+@view(*VIEW_ROLES)
 @require_POST
 def outcome_propose(request, task_id):
     return _step(
@@ -247,7 +265,7 @@ def outcome_propose(request, task_id):
     )
 
 
-@page(*VIEW_ROLES)
+@view(*VIEW_ROLES)
 def file_download(request, file_id):
     f = selectors.file_get(request.actor, file_id)
     return FileResponse(f.file.open("rb"), as_attachment=True, filename=f.name, content_type=f.content_type)
@@ -264,7 +282,7 @@ def _unit_choices(actor):
     return units.order_by("path")
 
 
-@page(*OFFICE)
+@view(*OFFICE)
 def task_new(request):
     actor = request.actor
     parent = None
@@ -312,7 +330,7 @@ def task_new(request):
     return render(request, "reforms/new.html", context)
 
 
-@page(*OFFICE)
+@view(*OFFICE)
 def import_view(request):
     context = {"result": None, "error": None}
     status = 200
@@ -332,12 +350,12 @@ def import_view(request):
     return render(request, "reforms/import.html", context, status=status)
 
 
-@page(*OFFICE)
+@view(*OFFICE)
 def import_rejects(request):
     return _attachment(importing.rejects_workbook(request.session.get("reforms_import_rejects", [])), "退回清单.xlsx")
 
 
-@page(*OFFICE)
+@view(*OFFICE)
 def import_template(request):
     return _attachment(importing.template_workbook(), "改革任务导入模板.xlsx")
 
@@ -375,7 +393,7 @@ def parse_items(text: str) -> list[dict]:
     return items
 
 
-@page(*VIEW_ROLES)
+@view(*VIEW_ROLES)
 def sheets(request):
     actor = request.actor
     year = _year(request)
@@ -386,7 +404,7 @@ def sheets(request):
     )
 
 
-@page(*OFFICE)
+@view(*OFFICE)
 def sheet_new(request):
     actor = request.actor
     context = {"counties": _counties(actor), "form": {}, "error": None, "today": timezone.localdate()}
@@ -420,7 +438,7 @@ def sheet_new(request):
     return render(request, "reforms/sheet_new.html", context)
 
 
-@page(*VIEW_ROLES)
+@view(*VIEW_ROLES)
 @require_POST
 def sheet_review(request, sheet_id):
     return _step(
@@ -437,7 +455,7 @@ def sheet_review(request, sheet_id):
 # ---- outcomes ------------------------------------------------------------------------------------------------------
 
 
-@page(*VIEW_ROLES)
+@view(*VIEW_ROLES)
 def outcomes(request):
     actor = request.actor
     year = _year(request)
@@ -463,7 +481,7 @@ def _outcome_step(request, outcome_id, run, done):
     return redirect("reforms:outcomes")
 
 
-@page(*VIEW_ROLES)
+@view(*VIEW_ROLES)
 @require_POST
 def outcome_review(request, outcome_id):
     p = request.POST
@@ -475,13 +493,13 @@ def outcome_review(request, outcome_id):
     )
 
 
-@page(*VIEW_ROLES)
+@view(*VIEW_ROLES)
 @require_POST
 def outcome_select(request, outcome_id):
     return _outcome_step(request, outcome_id, services.outcome_select, "已遴选为典型经验")
 
 
-@page(*VIEW_ROLES)
+@view(*VIEW_ROLES)
 @require_POST
 def outcome_push(request, outcome_id):
     p = request.POST
@@ -503,7 +521,7 @@ def _month(request) -> dt.date:
     return parse_month(value) if value else last_complete_month(timezone.now())
 
 
-@page(*BOARD_ROLES)
+@view(*BOARD_ROLES)
 def bulletin(request):
     actor = request.actor
     month = _month(request)
@@ -515,13 +533,13 @@ def bulletin(request):
     )
 
 
-@page(*BOARD_ROLES)
+@view(*BOARD_ROLES)
 def bulletin_export(request):
     actor = request.actor
     month = _month(request)
     data = selectors.bulletin(actor, month)
     b = data["board"]
-    book = sheets.Book()
+    book = xlsx.Book()
     book.table(
         "分领域",
         ["改革领域", "任务数", "红灯", "黄灯", "已销号", "平均进度（%）"],
@@ -554,7 +572,7 @@ def bulletin_export(request):
 # ---- a recurring problem → a task (item 9) ---------------------------------------------------------------------------
 
 
-@page(*OFFICE)
+@view(*OFFICE)
 def topics(request):
     """Categories with cases in many of the last months, in the office's area; one click makes a task of one."""
     actor = request.actor
