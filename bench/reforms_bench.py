@@ -125,7 +125,11 @@ def generate(n_tasks: int, n_reports: int, n_sweep: int, seed: int = 16) -> dict
     today = timezone.localdate()
     year = today.year
     city = Unit.objects.get(parent__isnull=True)
-    units = list(Unit.objects.filter(kind__in=[UnitKind.DEPARTMENT, UnitKind.TOWNSHIP, UnitKind.STATIONED]).values_list("pk", flat=True))
+    units = list(
+        Unit.objects.filter(kind__in=[UnitKind.DEPARTMENT, UnitKind.TOWNSHIP, UnitKind.STATIONED]).values_list(
+            "pk", flat=True
+        )
+    )
     counties = list(Unit.objects.filter(level=Level.COUNTY, kind=UnitKind.GOVERNMENT))
     areas = list(Area.objects.values_list("pk", flat=True))
     statuses = list(TaskStatus.objects.values_list("pk", flat=True))
@@ -228,7 +232,12 @@ def generate(n_tasks: int, n_reports: int, n_sweep: int, seed: int = 16) -> dict
     TaskEvent.objects.bulk_create(events, batch_size=5000)
     written += len(events)
     Task.objects.bulk_update(heads, ["event_seq", "last_event_hash"], batch_size=2000)
-    return {"tasks": len(tasks) + len(sheets), "events": written, "generate_s": made, "events_s": time.perf_counter() - t1}
+    return {
+        "tasks": len(tasks) + len(sheets),
+        "events": written,
+        "generate_s": made,
+        "events_s": time.perf_counter() - t1,
+    }
 
 
 def timed(fn, reps: int) -> tuple[float, float]:
@@ -267,9 +276,9 @@ def main():
     today = timezone.localtime(now).date()
     python_lights = {
         t.pk: lights.light_on(t, today)
-        for t in Task.objects.filter(state=State.OPEN).exclude(kind=Kind.SHEET).only(
-            "pk", "kind", "state", "light", "yellow_on", "red_on", "report_missing_on"
-        )
+        for t in Task.objects.filter(state=State.OPEN)
+        .exclude(kind=Kind.SHEET)
+        .only("pk", "kind", "state", "light", "yellow_on", "red_on", "report_missing_on")
     }
     baseline_s = time.perf_counter() - baseline_t
     runs = []
@@ -302,7 +311,10 @@ def main():
     figures = [
         ("baseline GET /healthz", lambda: ok(office.get("/healthz"))),
         ("board GET /reforms/", lambda: ok(office.get(f"/reforms/?year={year}"))),
-        ("list red GET /reforms/tasks?light=red", lambda: ok(office.get(f"/reforms/tasks?year={year}&light=red&state=open"))),
+        (
+            "list red GET /reforms/tasks?light=red",
+            lambda: ok(office.get(f"/reforms/tasks?year={year}&light=red&state=open")),
+        ),
         ("summary GET /api/v1/reforms/summary", lambda: ok(leader.get("/api/v1/reforms/summary"))),
         ("cockpit section (include)", lambda: section.render(Context({"request": request}))),
     ]

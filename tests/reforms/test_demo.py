@@ -19,7 +19,7 @@ def test_demo_seeder_fills_the_reform_pages(db):
     office = Actor.of(get_user_model().objects.get(username="gaige"))
     year = timezone.localdate().year
     board = selectors.board(office, year)
-    assert board["total"] > 200 and board["closed"] > 0 and len(board["by_area"]) == 6
+    assert board["total"] > 200 and board["closed"] > 0 and len([r for r in board["by_area"] if r["area__code"]]) == 6
     assert Task.objects.filter(kind=Kind.SHEET).count() == len(selectors.sheet_rows(office, year)) > 0
     funnel = selectors.funnel(office, year)
     assert funnel["tasks"] == 200 and funnel["innovation"] == 43 and funnel["typical"] == 28

@@ -9,7 +9,8 @@ Every write to a task calls `schedule`, which stores three dates (Beijing calend
   the first reporting period (`report_every_months`) not yet reported.
 
 The sweep compares those dates with today: three UPDATEs set the lights, and the notices owed are computed for the
-tasks whose dates have come and inserted with the unique (task, kind, lapse) guard, so running it again — or two
+tasks whose `notice_on` has come (the earliest of those dates; the sweep moves it to the next one, so a sweep with
+nothing due reads no rows) and inserted with the unique (task, kind, lapse) guard, so running it again — or two
 workers at once — issues nothing twice. A task red for `reforms.letter_repeat_working_days` more working days gets
 a further 督办函 (a new lapse); a task with `threshold` 督办函 within the accountability rule's `months` raises a
 proposal (约谈) through the accountability app.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -103,7 +105,7 @@ def light_on(task: Task, today: dt.date) -> str:
 def schedule(task: Task, today: dt.date, milestones=None) -> None:
     """Recompute the sweep columns and the light of one task (not saved). `milestones`: its milestones, if loaded."""
     if task.kind == Kind.SHEET or task.state != State.OPEN:
-        task.next_due_on = task.yellow_on = task.red_on = task.report_missing_on = None
+        task.next_due_on = task.yellow_on = task.red_on = task.report_missing_on = task.notice_on = None
         if task.kind == Kind.SHEET:
             task.light = Light.NONE
         elif task.state == State.SUBMITTED:
@@ -119,6 +121,7 @@ def schedule(task: Task, today: dt.date, milestones=None) -> None:
     task.yellow_on = working_days_before(task.next_due_on, int_param(YELLOW_WITHIN))
     task.red_on = red_from(task.next_due_on)
     task.report_missing_on = report_missing_from(task, next_unreported(task))
+    task.notice_on = min(task.yellow_on, task.report_missing_on)
     task.light = light_on(task, today)
 
 
@@ -152,40 +155,45 @@ def letter_lapse(red_on: dt.date, today: dt.date, repeat: int, memo: dict) -> dt
     return memo[key]
 
 
-def owed_notices(today: dt.date) -> list[TaskNotice]:
-    """Every notice the tasks whose dates have come are owed today, less those already issued."""
+def owed_notices(today: dt.date) -> tuple[list[TaskNotice], dict[dt.date | None, list[int]]]:
+    """The notices owed today by the tasks whose `notice_on` has come, less those already issued; and each such
+    task's next `notice_on` (the next of its dates after today, or its next 督办函 while red), grouped by date."""
     rows = list(
         _live()
-        .filter(Q(yellow_on__lte=today) | Q(report_missing_on__lte=today))
+        .filter(notice_on__lte=today)
         .values_list("pk", "kind", "lead_unit_id", "yellow_on", "red_on", "report_missing_on")
     )
     if not rows:
-        return []
+        return [], {}
     repeat = int_param(LETTER_REPEAT)
     memo: dict = {}
     wanted: dict[tuple, tuple] = {}
+    following: dict[dt.date | None, list[int]] = defaultdict(list)
     for pk, kind, unit, yellow_on, red_on, missing_on in rows:
+        later = [d for d in (yellow_on, red_on, missing_on) if d and d > today]
         if red_on and red_on <= today:
-            for lapse in letter_lapse(red_on, today, repeat, memo)[-1:]:  # a sweep missed for days sends one
-                wanted[(pk, NoticeKind.LETTER, lapse)] = (unit, "逾期未完成")
+            lapse = letter_lapse(red_on, today, repeat, memo)[-1]  # a sweep missed for days sends one, not several
+            wanted[(pk, NoticeKind.LETTER, lapse)] = (unit, "逾期未完成")
+            if repeat > 0:
+                later.append(working_days_after(lapse, repeat))
         elif yellow_on and yellow_on <= today:
             notice = NoticeKind.WARNING if kind == Kind.ITEM else NoticeKind.REMINDER
             wanted[(pk, notice, yellow_on)] = (unit, "临近完成时限")
         if missing_on and missing_on <= today:
             notice = NoticeKind.WARNING if kind == Kind.ITEM else NoticeKind.REMINDER
             wanted[(pk, notice, missing_on)] = (unit, "未按期报送进展")
-    earliest = min(key[2] for key in wanted)
-    have = set(
-        TaskNotice.objects.filter(task__state=State.OPEN, lapse_on__gte=earliest).values_list(
-            "task_id", "kind", "lapse_on"
-        )
-    )
+        following[min(later) if later else None].append(pk)
+    ids = [r[0] for r in rows]
+    have = set()
+    for i in range(0, len(ids), 500):
+        have.update(TaskNotice.objects.filter(task_id__in=ids[i : i + 500]).values_list("task_id", "kind", "lapse_on"))
     now = timezone.now()
-    return [
+    owed = [
         TaskNotice(task_id=pk, kind=kind, lapse_on=lapse, unit_id=unit, reason=reason, issued_at=now)
         for (pk, kind, lapse), (unit, reason) in wanted.items()
         if (pk, kind, lapse) not in have
     ]
+    return owed, following
 
 
 def repeated_red(new_letters: list[TaskNotice], now: dt.datetime) -> int:
@@ -241,10 +249,14 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     changed = set_lights(today)
-    owed = owed_notices(today)
+    owed, following = owed_notices(today)
     for notice in owed:
         notice.issued_at = now
-    TaskNotice.objects.bulk_create(owed, ignore_conflicts=True, batch_size=1000)
+    with transaction.atomic():
+        TaskNotice.objects.bulk_create(owed, ignore_conflicts=True, batch_size=1000)
+        for day, ids in following.items():  # a few distinct dates: one UPDATE per date and 500 ids
+            for i in range(0, len(ids), 500):
+                Task.objects.filter(pk__in=ids[i : i + 500], state=State.OPEN).update(notice_on=day)
     letters = [n for n in owed if n.kind == NoticeKind.LETTER]
     proposals = repeated_red(letters, now)
     return {

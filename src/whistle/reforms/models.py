@@ -116,6 +116,8 @@ class Task(models.Model):
     red_on = models.DateField(null=True, blank=True, editable=False)
     report_missing_on = models.DateField(null=True, blank=True, editable=False)
     reported_through = models.DateField("已报送至（周期）", null=True, blank=True, editable=False)
+    # The next day the sweep may owe this task a notice: what it selects by (indexed), advanced by the sweep.
+    notice_on = models.DateField(null=True, blank=True, editable=False)
     is_public = models.BooleanField("公开进展", default=False)
     source_category = models.ForeignKey(
         "cases.Category", verbose_name="来源问题分类", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -150,6 +152,7 @@ class Task(models.Model):
                 name="reform_report_missing_on",
                 condition=Q(report_missing_on__isnull=False),
             ),
+            models.Index(fields=["notice_on"], name="reform_notice_on", condition=Q(notice_on__isnull=False)),
             models.Index(fields=["year", "light", "state"], name="reform_board"),
             models.Index(fields=["lead_unit", "state"], name="reform_lead_state"),
         ]

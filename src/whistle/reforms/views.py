@@ -544,7 +544,7 @@ def bulletin_export(request):
         "分领域",
         ["改革领域", "任务数", "红灯", "黄灯", "已销号", "平均进度（%）"],
         [
-            [r["area__name"] or "未分领域", r["total"], r["red"], r["yellow"], r["closed"], r["progress"]]
+            [r["area__name"] or "交办事项", r["total"], r["red"], r["yellow"], r["closed"], r["progress"]]
             for r in b["by_area"]
         ],
     )
