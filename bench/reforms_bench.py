@@ -8,8 +8,8 @@
 The script loads the Heze organisation if the database has none (no case history), empties the reform tables and
 writes the tasks set-wise: `--tasks` tasks of this year over the six areas and the city's and counties' units, each
 with `--reports` monthly reports whose hashes chain exactly as `services.append` makes them (so
-`whistle reforms verify` passes), plus sheets; then `--sweep-tasks` minus that many live tasks of last year, so the
-sweep has 50,000 live tasks to look at. Lights start green, as if no sweep had run.
+`whistle reforms verify` passes), plus sheets; then `--sweep-tasks` minus that many live multi-year tasks due from
+ten days ago to a year ahead, so the sweep has 50,000 tasks to look at. Lights start green, as if no sweep had run.
 
 Each request goes through Django's test client in-process (URL resolution, session, middleware, view, template):
 the server time a request costs, without the network. Figures:
@@ -117,6 +117,7 @@ class Dates:
             self.missing[key] = lights.report_missing_from(task, lights.next_unreported(task))
         task.next_due_on, task.yellow_on, task.red_on = due, self.yellow[due], self.red[due]
         task.report_missing_on = self.missing[key]
+        task.notice_on = min(task.yellow_on, task.report_missing_on)
         task.light = Light.GREEN
 
 
@@ -180,18 +181,21 @@ def generate(n_tasks: int, n_reports: int, n_sweep: int, seed: int = 16) -> dict
         t.reported_through = dt.date(year, max(1, last - rng.choice([0, 0, 0, 1, 2])), 1) if last >= 1 else None
         t.status_id = rng.choice(statuses)
         roll = rng.random()
-        if roll < 0.15:
+        if t.due_on < today and roll < 0.80:  # a year's plan in December: most of what was due is closed
             t.state, t.closed_at, t.progress, t.submitted_on = State.CLOSED, now, 100, t.due_on
-        elif roll < 0.20:
+        elif t.due_on < today and roll < 0.88:
             t.state, t.submitted_on = State.SUBMITTED, min(today, t.due_on)
         dates.fill(t)
         if t.state != State.OPEN:
-            t.next_due_on = t.yellow_on = t.red_on = t.report_missing_on = None
+            t.next_due_on = t.yellow_on = t.red_on = t.report_missing_on = t.notice_on = None
             t.light = Light.NONE if t.state == State.CLOSED else Light.GREEN
         tasks.append(t)
+    # The rest: live multi-year tasks (a city's 2000-odd tasks over several plans), due from a few days ago to a year
+    # ahead, most reported up to last month.
+    last_month = dt.date(today.year, today.month, 1) - dt.timedelta(days=1)
     for i in range(max(0, n_sweep - n_tasks)):
-        t = task(f"B-{year - 1}-{i:06d}", year - 1)
-        t.reported_through = dt.date(year - 1, rng.randint(1, 12), 1)
+        t = task(f"B-L-{i:06d}", year, due_on=today + dt.timedelta(days=rng.randint(-10, 365)))
+        t.reported_through = last_month.replace(day=1) if rng.random() < 0.9 else dt.date(today.year, 1, 1)
         dates.fill(t)
         tasks.append(t)
     Task.objects.bulk_create(tasks, batch_size=2000)
