@@ -163,6 +163,7 @@ INSTALLED_APPS = [
     "whistle.indicators",
     "whistle.landyield",
     "whistle.notices",
+    "whistle.reforms",
 ]
 
 MIDDLEWARE = [

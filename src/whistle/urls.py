@@ -24,5 +24,6 @@ urlpatterns = [
     path("indicators/", include("whistle.indicators.urls")),
     path("landyield/", include("whistle.landyield.urls")),
     path("notices/", include("whistle.notices.urls")),
+    path("reforms/", include("whistle.reforms.urls")),
     path("", include("whistle.web.urls")),
 ]

@@ -38,6 +38,7 @@ from whistle.org.services import token_issue
 from whistle.patronage import services as patronage_services
 from whistle.ratings.models import Appeal, Cadre, Rating
 from whistle.ratings.rectification import rerate_token
+from whistle.reforms import services as reform_services
 from whistle.web.models import LedgerExport
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -62,7 +63,7 @@ COUNTY_SCOPED = {"ent_cao", "cao_zjj", "cao_zjj_admin", "cao_office", "cao_leade
 # sign-in, health. Everything else answers an anonymous caller with 401/403/404/405 or a redirect to /login.
 # /metrics answers a caller from an allow-listed address (the test client's 127.0.0.1) without a token.
 PUBLIC_PAGES = re.compile(
-    r"^/(r/(ranking|rerate/|(?!cards/|ratings/|appeals/)[^/]+/)|open311/|login|healthz|readyz|metrics"
+    r"^/(r/(ranking|rerate/|(?!cards/|ratings/|appeals/)[^/]+/)|open311/|login|healthz|readyz|metrics|reforms/public/"
     r"|api/v1/(openapi\.json|docs)?$|api/docs)"
 )
 PUBLIC_API = {("POST", "/api/v1/auth/token"), ("GET", "/api/v1/workflow"), ("GET", "/api/v1/metrics/definitions")}
@@ -374,6 +375,44 @@ class World:
             }
         return out
 
+    @cached_property
+    def reform_task(self):
+        """A reform task led by each county's 住建局 (the city's reform office owns both), one public."""
+        from tests.reforms.conftest import _office, pdf
+
+        heze = self.heze
+        _office(heze, "heze-ggb", "菏泽市委改革办", heze.city, "gaige")
+        office = heze.actor("gaige")
+        found = {}
+        for c, unit in [("cao", "caoxian-zjj"), ("shan", "shanxian-zjj")]:
+            task = reform_services.task_create(
+                office,
+                {
+                    "title": f"{c}改革任务",
+                    "area": "economy",
+                    "lead_unit": unit,
+                    "starts_on": "2026-01-05",
+                    "due_on": "2026-09-30",
+                    "is_public": c == "cao",
+                },
+            )
+            reporter = heze.actor("cao_zjj" if c == "cao" else "shan_zjj")
+            event = reform_services.report_add(reporter, task.pk, text_value="进展", files=[pdf()])
+            found[c] = task
+            found[f"{c}_file"] = event.files.get()
+            found[f"{c}_outcome"] = reform_services.outcome_propose(reporter, task.pk, title="成果", summary="简介")
+            found[f"{c}_sheet"] = reform_services.sheet_issue(
+                office,
+                {
+                    "title": f"{c}交办单",
+                    "lead_unit": "caoxian" if c == "cao" else "shanxian",
+                    "starts_on": "2026-02-20",
+                    "due_on": "2026-12-31",
+                    "items": [{"title": "事项", "due_on": "2026-06-30"}],
+                },
+            )
+        return found
+
     def own(self, what: str, user: str):
         """An object belonging to the user itself (a spare token, a ledger export), made on first use."""
         key = (what, user)
@@ -418,6 +457,25 @@ kind(("participants", "pk"), ("participants", "participant_id"))(_ly("participan
 kind(("objections", "pk"), ("objections", "objection_id"))(_ly("objection"))
 kind(("objection-files", "pk"))(_ly("file"))
 kind(("crosschecks", "flag_id"))(_ly("flag"))
+
+
+def _reform(suffix):
+    def fill(world: World, user):
+        objects = world.reform_task
+        return scoped(objects[f"cao{suffix}"].pk, objects[f"shan{suffix}"].pk, MISSING_INT, user)
+
+    return fill
+
+
+kind(("tasks", "task_id"))(_reform(""))
+kind(("sheets", "sheet_id"))(_reform("_sheet"))
+kind(("outcomes", "outcome_id"))(_reform("_outcome"))
+kind(("files", "file_id"))(_reform("_file"))
+
+
+@kind(("public", "task_id"))
+def _public_task(world, user):
+    return Fill(str(world.reform_task["cao"].pk), None, str(MISSING_INT))
 
 
 @kind(("cases", "number"))
@@ -680,6 +738,7 @@ def test_matrix_covers_every_operation_the_openapi_document_serves(client):
         "/dashboard/rankings",
         "/accountability/",
         "/patronage/",
+        "/reforms/tasks/{task_id}/",
         "/cases/{number}",
         "/open311/v2/requests/{number}.{fmt}",
         "/ledger/exports/{pk}/file",

@@ -20,6 +20,7 @@ class RuleKind(models.TextChoices):
     BOTTOM_MONTHS = "bottom_months", "同类排名末位连续N个月"
     REPEATED_POOR = "repeated_poor", "M个月内有效差评达N条"
     INDICATOR_WARNINGS = "indicators", "指标预警函累计（由指标监测模块提出）"
+    REPEATED_RED = "repeated_red", "改革任务M个月内N次亮红灯（改革任务模块评估）"
 
 
 class Subject(models.TextChoices):

@@ -133,13 +133,22 @@ def rule_evaluated(rule: Rule, now: dt.datetime) -> None:
     Rule.objects.filter(pk=rule.pk).update(evaluated_at=now)
 
 
+# ---- proposals found by another app's worker (reforms: repeated red lights) --------------------------------------
+
+
+def rule_numbers(rule_code: str) -> tuple[int, int] | None:
+    """(months, threshold) of an active rule, for an app that evaluates the rule itself; None when inactive."""
+    rule = Rule.objects.filter(code=rule_code, is_active=True).values_list("months", "threshold").first()
+    return tuple(rule) if rule else None
+
+
 def proposal_raise(
-    *, rule_code: str, unit, summary: str, evidence: dict, key: str, now: dt.datetime | None = None
+    rule_code: str, *, unit, summary: str, evidence: dict, evidence_key: str, now: dt.datetime | None = None
 ) -> Proposal | None:
-    """A proposal against a unit raised by another module (the indicators' repeated warnings), under one of this
-    app's rules, with the figures it rests on as evidence. Once per evidence: the same `key` under the same rule
-    proposes nothing (None), so the caller's job can run any number of times. None too when the rule is switched
-    off in the admin."""
+    """A proposal against a unit that another app's rule found (reforms: repeated red lights; indicators: repeated
+    warning letters), under the rule row `rule_code` (its action, its on/off), with what it rests on as evidence: the
+    same evidence key never proposes twice, so the caller's job can run any number of times. None when the rule is
+    inactive or the key is known."""
     rule = Rule.objects.filter(code=rule_code, is_active=True).first()
     if rule is None:
         return None
@@ -152,8 +161,8 @@ def proposal_raise(
                 unit=unit,
                 summary=summary[:300],
                 evidence=evidence,
-                evidence_key=key[:200],
+                evidence_key=evidence_key[:200],
                 created_at=now or timezone.now(),
             )
-    except IntegrityError:  # the same evidence was proposed before (or by another worker a moment ago)
+    except IntegrityError:  # proposed before, or by another worker a moment ago
         return None

@@ -23,6 +23,7 @@ from whistle.landyield.api import router as landyield_router
 from whistle.notices.api import router as notices_router
 from whistle.org.api import router as org_router
 from whistle.patronage.api import router as patronage_router
+from whistle.reforms.api import router as reforms_router
 
 from .auth import BearerToken, Session
 from .auth import router as auth_router
@@ -202,3 +203,4 @@ api.add_router("/notices", notices_router)
 api.add_router("/accountability", accountability_router)
 api.add_router("/indicators", indicators_router)
 api.add_router("/landyield", landyield_router)
+api.add_router("/reforms", reforms_router)

@@ -290,7 +290,7 @@ def escalate(rule: WarningRule, now: dt.datetime) -> int:
             unit=unit,
             summary=f"{unit.name}{rule.escalate_months}个月内收到{len(letters)}份“{rule.name}”预警函",
             evidence=evidence,
-            key=f"indicators:{rule.code}:{unit.pk}:" + ",".join(str(w.pk) for w in letters),
+            evidence_key=f"indicators:{rule.code}:{unit.pk}:" + ",".join(str(w.pk) for w in letters),
             now=now,
         )
         if proposal is not None:

@@ -18,6 +18,7 @@ class UnitKind(models.TextChoices):
     COORDINATION_OFFICE = "coordination_office", "吹哨办"
     TOWNSHIP = "township", "乡镇街道"
     STATIONED = "stationed", "中央省驻菏单位"
+    REFORM_OFFICE = "reform_office", "改革办"
 
 
 class Unit(models.Model):
@@ -84,6 +85,7 @@ class Role(models.TextChoices):
     # Reviews the indicator figures the units in its government's subtree report (indicators app).
     DATA_REVIEWER = "data_reviewer", "数据审核员"
     AUDITOR = "auditor", "审计员"
+    REFORM_OFFICE = "reform_office", "改革办"
     SYSADMIN = "sysadmin", "系统管理员"
 
 
@@ -120,7 +122,7 @@ class Membership(models.Model):
                 condition=(
                     models.Q(role="enterprise", enterprise__isnull=False, unit__isnull=True)
                     | models.Q(
-                        role__in=["handler", "unit_admin", "coordinator", "leader", "data_reviewer"],
+                        role__in=["handler", "unit_admin", "coordinator", "leader", "data_reviewer", "reform_office"],
                         unit__isnull=False,
                         enterprise__isnull=True,
                     )

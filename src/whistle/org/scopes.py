@@ -30,6 +30,9 @@ def subtree_q(root: Unit, *fields: str) -> Q:
     return q
 
 
+OFFICE_KINDS = {UnitKind.COORDINATION_OFFICE, UnitKind.REFORM_OFFICE}
+
+
 @dataclass(frozen=True)
 class Actor:
     user: User | None
@@ -64,12 +67,12 @@ class Actor:
 
     @cached_property
     def scope_root(self) -> Unit | None:
-        """A coordination office, and a data reviewer (a statistics bureau's reviewer reviews the figures of the
+        """A coordination office or a reform office (改革办), and a data reviewer (a statistics bureau's reviewer reviews the figures of the
         whole government's subtree), see the subtree of the government they belong to; anyone else their own unit's."""
         unit = self.unit
         if (
             unit is not None
-            and (unit.kind == UnitKind.COORDINATION_OFFICE or self.role == Role.DATA_REVIEWER)
+            and (unit.kind in OFFICE_KINDS or self.role == Role.DATA_REVIEWER)
             and unit.kind != UnitKind.GOVERNMENT
             and unit.parent_id
         ):

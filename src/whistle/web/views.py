@@ -143,6 +143,8 @@ def home(request):
         return redirect(reverse("web:ledger") + "?view=queue")
     if role == Role.DATA_REVIEWER:
         return redirect("indicators:review")
+    if role == Role.REFORM_OFFICE:
+        return redirect("reforms:board")
     return redirect("web:ledger")
 
 
