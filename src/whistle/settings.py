@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "whistle.accountability",
     "whistle.patronage",
     "whistle.dashboard",
+    "whistle.leniency",
 ]
 
 MIDDLEWARE = [

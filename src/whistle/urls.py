@@ -21,5 +21,6 @@ urlpatterns = [
     path("accountability/", include("whistle.accountability.urls")),
     path("patronage/", include("whistle.patronage.urls")),
     path("dashboard/", include("whistle.dashboard.urls")),
+    path("leniency/", include("whistle.leniency.urls")),
     path("", include("whistle.web.urls")),
 ]

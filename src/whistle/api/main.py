@@ -17,6 +17,7 @@ from whistle.cases.schemas import EnterprisePage, UnitOut
 from whistle.core.errors import Invalid, NotAuthenticated, Problem
 from whistle.dashboard.api import router as metrics_router
 from whistle.enterprises.selectors import enterprise_list
+from whistle.leniency.api import router as leniency_router
 from whistle.org.models import Unit
 from whistle.patronage.api import router as patronage_router
 
@@ -250,3 +251,4 @@ api.add_router("/", cases_router)
 api.add_router("/metrics", metrics_router)
 api.add_router("/patronage", patronage_router)
 api.add_router("/accountability", accountability_router)
+api.add_router("/leniency", leniency_router)

@@ -89,8 +89,16 @@ def page(actor: Actor, month: dt.date | None = None, now: dt.datetime | None = N
         prev_month=add_months(month, -1),
         next_month=add_months(month, 1) if data["end"] <= now else None,
         patronage=_patronage(actor, month.year),
+        leniency=_leniency(actor, month),
     )
     return data
+
+
+def _leniency(actor: Actor, month: dt.date) -> dict | None:
+    """The 不罚/轻罚 section (leniency/_cockpit.html): its own selector, read per request like patronage."""
+    from whistle.leniency.selectors import cockpit_summary
+
+    return cockpit_summary(actor, month)
 
 
 def _computed(actor: Actor, month: dt.date, now: dt.datetime, state: tuple | None) -> dict:

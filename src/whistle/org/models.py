@@ -94,6 +94,8 @@ class Role(models.TextChoices):
     LEADER = "leader", "领导"
     AUDITOR = "auditor", "审计员"
     SYSADMIN = "sysadmin", "系统管理员"
+    # 执法人员: records inspections (行政检查) for their department; sees no cases (leniency/).
+    INSPECTOR = "inspector", "执法人员"
 
 
 class Membership(models.Model):
@@ -129,7 +131,7 @@ class Membership(models.Model):
                 condition=(
                     models.Q(role="enterprise", enterprise__isnull=False, unit__isnull=True)
                     | models.Q(
-                        role__in=["handler", "unit_admin", "coordinator", "leader"],
+                        role__in=["handler", "unit_admin", "coordinator", "leader", "inspector"],
                         unit__isnull=False,
                         enterprise__isnull=True,
                     )

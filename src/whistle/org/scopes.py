@@ -12,6 +12,10 @@ from .models import Membership, Role, Unit, UnitKind
 
 UNIT_ROLES = {Role.HANDLER, Role.UNIT_ADMIN}
 READ_ALL_ROLES = {Role.AUDITOR, Role.SYSADMIN}
+# An inspector (执法人员) acts for their department in enforcement inspections only: the subtree of their unit
+# (`scope_root`, `covers`) bounds the inspections they see and record. They are not a unit role of the case
+# workflow, so no case is in their scope (`cases.selectors.case_scope_q` gives them nothing).
+INSPECTOR_ROLES = {Role.INSPECTOR}
 
 
 @dataclass(frozen=True)

@@ -174,6 +174,8 @@ def home(request):
         return redirect("web:dashboard")
     if role == Role.COORDINATOR:
         return redirect(reverse("web:ledger") + "?view=queue")
+    if role == Role.INSPECTOR:
+        return redirect("leniency:home")
     return redirect("web:ledger")
 
 
