@@ -412,14 +412,25 @@ def _figures_context(request, default_current=True):
     }
 
 
+def _problem(request, problem: Problem):
+    return render(request, "leniency/problem.html", {"problem": problem}, status=problem.status)
+
+
 @page(*FIGURE_ROLES)
 def figures(request):
-    return render(request, "leniency/figures.html", _figures_context(request))
+    try:
+        context = _figures_context(request)
+    except Invalid as problem:
+        return _problem(request, problem)
+    return render(request, "leniency/figures.html", context)
 
 
 @page(*FIGURE_ROLES)
 def figures_export(request):
-    context = _figures_context(request)
+    try:
+        context = _figures_context(request)
+    except Invalid as problem:
+        return _problem(request, problem)
     data = exports.figures_workbook(context)
     return FileResponse(
         io.BytesIO(data), as_attachment=True, filename=f"不罚轻罚-{context['month']:%Y-%m}.xlsx", content_type=XLSX
@@ -429,13 +440,20 @@ def figures_export(request):
 @page(*FIGURE_ROLES)
 def report(request):
     """The printable monthly report (月报), in the city's wording."""
-    return render(request, "leniency/report.html", _figures_context(request, default_current=False))
+    try:
+        context = _figures_context(request, default_current=False)
+    except Invalid as problem:
+        return _problem(request, problem)
+    return render(request, "leniency/report.html", context)
 
 
 @page(Role.SYSADMIN, Role.AUDITOR, Role.COORDINATOR, Role.LEADER)
 def evaluation(request):
     """动态评估: items matched often and deviated from often, items never applied in the year."""
-    year = parse_year(request.GET["year"]) if request.GET.get("year") else timezone.localdate().year
+    try:
+        year = parse_year(request.GET["year"]) if request.GET.get("year") else timezone.localdate().year
+    except Invalid as problem:
+        return _problem(request, problem)
     rows = jobs.evaluate_items(year)
     return render(
         request,
