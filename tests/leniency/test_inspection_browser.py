@@ -5,7 +5,7 @@ re-checks and closes the matter."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, browser, open_as  # noqa: F401  (the fixtures)
+from tests.browser.conftest import PHONE, browser, open_as, screenshot_dir  # noqa: F401  (the fixtures)
 from whistle.leniency.models import Finding, FindingState
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -34,7 +34,7 @@ def test_inspector_applies_the_suggested_no_penalty_item_and_closes_it_after_the
     inspector.screenshot(path=str(screenshot_dir / "leniency-suggestion-phone.png"), full_page=True)
     first.get_by_role("button", name="采纳：不予处罚").click()
     expect(inspector.get_by_text("已作出处理决定：不予处罚")).to_be_visible()
-    expect(inspector.get_by_role("heading", name="责令改正")).to_be_visible()
+    expect(inspector.get_by_role("heading", name="责令改正", exact=True)).to_be_visible()
     finding = Finding.objects.get()
     assert finding.state == FindingState.ORDERED and finding.item.number == "1"
     due = finding.order.due_on
