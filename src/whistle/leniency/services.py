@@ -321,7 +321,7 @@ def finding_add(actor: Actor, inspection_pk, description: str) -> Finding:
 def _locked(actor: Actor, pk) -> Finding:
     finding = selectors.finding_get(actor, pk)
     return (
-        Finding.objects.select_for_update()
+        Finding.objects.select_for_update(of=("self",))
         .select_related("department", "county", "enterprise", "inspection", "item", "item__field")
         .get(pk=finding.pk)
     )
