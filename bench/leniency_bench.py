@@ -295,6 +295,7 @@ def make_findings(rng: random.Random, total: int, version: ListVersion) -> None:
         "fine_imposed",
         "deviation",
         "approval",
+        "approval_note",
         "decided_at",
         "created_at",
     ]
@@ -346,6 +347,7 @@ def make_findings(rng: random.Random, total: int, version: ListVersion) -> None:
                         imposed,
                         deviation,
                         "approved" if deviation else "",
+                        "",
                         now,
                         now,
                     )
