@@ -164,6 +164,7 @@ INSTALLED_APPS = [
     "whistle.landyield",
     "whistle.notices",
     "whistle.reforms",
+    "whistle.leniency",
 ]
 
 MIDDLEWARE = [

@@ -25,5 +25,6 @@ urlpatterns = [
     path("landyield/", include("whistle.landyield.urls")),
     path("notices/", include("whistle.notices.urls")),
     path("reforms/", include("whistle.reforms.urls")),
+    path("leniency/", include("whistle.leniency.urls")),
     path("", include("whistle.web.urls")),
 ]

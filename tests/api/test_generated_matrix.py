@@ -33,6 +33,8 @@ from tests.web.conftest import photo
 from whistle.accountability.models import ActionKind, Proposal, Rule
 from whistle.api.main import api as ninja_api
 from whistle.cases import services as case_services
+from whistle.leniency import demo as leniency_demo
+from whistle.leniency import services as leniency_services
 from whistle.org.models import Membership
 from whistle.org.services import token_issue
 from whistle.patronage import services as patronage_services
@@ -56,8 +58,9 @@ ROLES = {
     "city_leader": "city_leader",
     "auditor": "auditor",
     "admin": "sysadmin",
+    "inspector": "cao_inspector",
 }
-COUNTY_SCOPED = {"ent_cao", "cao_zjj", "cao_zjj_admin", "cao_office", "cao_leader"}
+COUNTY_SCOPED = {"ent_cao", "cao_zjj", "cao_zjj_admin", "cao_office", "cao_leader", "cao_inspector"}
 
 # Page routes an anonymous caller may read: the public rating card and its files, the re-rate link, Open311,
 # sign-in, health. Everything else answers an anonymous caller with 401/403/404/405 or a redirect to /login.
@@ -168,6 +171,10 @@ class World:
         root = users.objects.create_superuser("sysadmin", password=PASSWORD)
         Membership.objects.create(user=root, role="sysadmin", display_name="系统管理员")
         heze.users.sysadmin = root
+        for name, unit in (("cao_inspector", heze.cao_scjg), ("shan_inspector", heze.shan_zjj)):
+            inspector = users.objects.create_user(name, password=PASSWORD)
+            Membership.objects.create(user=inspector, role="inspector", unit=unit, display_name="执法人员")
+            setattr(heze.users, name, inspector)
 
         self._own: dict[tuple[str, str], object] = {}
 
@@ -413,6 +420,31 @@ class World:
             )
         return found
 
+    @cached_property
+    def leniency_lists(self):
+        return leniency_demo.load_lists()
+
+    @cached_property
+    def inspection(self):
+        """An inspection with one finding in each county: 曹县市场监管局's of the 曹县 enterprise, 单县住建局's of the
+        单县 one."""
+        _ = self.leniency_lists  # the lists exist before a finding is matched against them
+        heze = self.heze
+        return {
+            c: leniency_services.inspection_record(
+                heze.actor(inspector),
+                enterprise=ent,
+                inspected_on="2026-03-10",
+                subject="日常检查",
+                findings=["营业执照未置于经营场所醒目位置"],
+            )
+            for c, inspector, ent in [("cao", "cao_inspector", heze.ent_cao), ("shan", "shan_inspector", heze.ent_shan)]
+        }
+
+    @cached_property
+    def finding(self):
+        return {c: i.findings.get() for c, i in self.inspection.items()}
+
     def own(self, what: str, user: str):
         """An object belonging to the user itself (a spare token, a ledger export), made on first use."""
         key = (what, user)
@@ -439,6 +471,21 @@ kind(("ratings", "pk"))(_pair("rating"))
 kind(("appeals", "pk"))(_pair("appeal"))
 kind(("proposals", "pk"), ("proposals", "proposal_id"))(_pair("proposal"))
 kind(("cadres", "pk"))(_pair("cadre"))
+kind(("inspections", "pk"), ("inspections", "inspection_id"))(_pair("inspection"))
+kind(("findings", "pk"), ("findings", "finding_id"))(_pair("finding"))
+
+
+@kind(("lists", "pk"), ("versions", "version_id"))
+def _list_version(world, user):
+    """The lists are public documents: every signed-in role reads every version, so nothing is outside scope."""
+    return Fill(str(world.leniency_lists["sd-2021"].pk), None, str(MISSING_INT))
+
+
+@kind(("items", "pk"), ("items", "item_id"))
+def _list_item(world, user):
+    return Fill(str(world.leniency_lists["sd-2021"].items.order_by("pk").first().pk), None, str(MISSING_INT))
+
+
 kind(("files", "pk"))(_pair("attachment"))
 kind(("figures", "pk"))(_pair("figure"))
 kind(("warnings", "pk"))(_pair("warning"))
@@ -744,6 +791,7 @@ def test_matrix_covers_every_operation_the_openapi_document_serves(client):
         "/ledger/exports/{pk}/file",
         "/indicators/",
         "/indicators/warnings/{pk}/",
+        "/leniency/findings/{pk}/",
     ]:
         assert must in pages, must
     assert not any(p.startswith("/admin/") for p in pages)

@@ -20,6 +20,7 @@ from whistle.dashboard.api import router as metrics_router
 from whistle.enterprises.api import router as enterprises_router
 from whistle.indicators.api import router as indicators_router
 from whistle.landyield.api import router as landyield_router
+from whistle.leniency.api import router as leniency_router
 from whistle.notices.api import router as notices_router
 from whistle.org.api import router as org_router
 from whistle.patronage.api import router as patronage_router
@@ -204,3 +205,4 @@ api.add_router("/accountability", accountability_router)
 api.add_router("/indicators", indicators_router)
 api.add_router("/landyield", landyield_router)
 api.add_router("/reforms", reforms_router)
+api.add_router("/leniency", leniency_router)

@@ -87,6 +87,8 @@ class Role(models.TextChoices):
     AUDITOR = "auditor", "审计员"
     REFORM_OFFICE = "reform_office", "改革办"
     SYSADMIN = "sysadmin", "系统管理员"
+    # 执法人员: records inspections (行政检查) for their department; sees no cases (leniency/).
+    INSPECTOR = "inspector", "执法人员"
 
 
 class Membership(models.Model):
@@ -122,7 +124,15 @@ class Membership(models.Model):
                 condition=(
                     models.Q(role="enterprise", enterprise__isnull=False, unit__isnull=True)
                     | models.Q(
-                        role__in=["handler", "unit_admin", "coordinator", "leader", "data_reviewer", "reform_office"],
+                        role__in=[
+                            "handler",
+                            "unit_admin",
+                            "coordinator",
+                            "leader",
+                            "data_reviewer",
+                            "reform_office",
+                            "inspector",
+                        ],
                         unit__isnull=False,
                         enterprise__isnull=True,
                     )

@@ -32,6 +32,11 @@ def subtree_q(root: Unit, *fields: str) -> Q:
 
 OFFICE_KINDS = {UnitKind.COORDINATION_OFFICE, UnitKind.REFORM_OFFICE}
 
+# An inspector (执法人员) acts for their department in enforcement inspections only: the subtree of their unit
+# (`scope_root`, `covers`) bounds the inspections they see and record. They are not a unit role of the case
+# workflow, so no case is in their scope (`cases.selectors.case_scope_q` gives them nothing).
+INSPECTOR_ROLES = {Role.INSPECTOR}
+
 
 @dataclass(frozen=True)
 class Actor:

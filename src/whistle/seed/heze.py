@@ -60,6 +60,9 @@ DEMO_LOGINS = [
     ),
     DemoLogin("shilingdao", Role.LEADER, "市级领导", "刘建国", ROOT, "查看全市工单统计和绿色通道分签事项"),
     DemoLogin("xianlingdao", Role.LEADER, "县区领导", "陈志刚", "caoxian", "查看曹县工单统计和分签给本人的事项"),
+    DemoLogin(
+        "zhifa", Role.INSPECTOR, "执法人员", "韩立伟", "caoxian-scjg", "登记一次检查，采纳建议的不罚事项，复查改正情况"
+    ),
     DemoLogin("shenji", Role.AUDITOR, "审计员", "赵敏", None, "查看工单记录，运行 whistle audit verify 校验哈希链"),
     DemoLogin("admin", Role.SYSADMIN, "系统管理员", "系统管理员", None, "登录 /admin/ 维护单位、派单目录和时限方案"),
 ]

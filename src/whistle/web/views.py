@@ -145,6 +145,8 @@ def home(request):
         return redirect("indicators:review")
     if role == Role.REFORM_OFFICE:
         return redirect("reforms:board")
+    if role == Role.INSPECTOR:
+        return redirect("leniency:home")
     return redirect("web:ledger")
 
 
