@@ -24,8 +24,8 @@ from whistle.notices.models import Delivery, NoticeTemplate
 from whistle.ratings import phones
 from whistle.ratings.callbacks import callback_record
 from whistle.ratings.models import Cadre, CallBack, ContactRead, Rating
-from whistle.ratings.selectors import rater_contact, ratings_overview
-from whistle.ratings.services import rating_submit
+from whistle.ratings.selectors import ratings_overview
+from whistle.ratings.services import rater_contact, rating_submit
 
 PHONE = "13900000001"
 

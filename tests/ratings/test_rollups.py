@@ -12,8 +12,8 @@ from whistle.cases import workflow
 from whistle.ratings import rating_rollup
 from whistle.ratings.callbacks import callback_record
 from whistle.ratings.models import Appeal, Rating, RatingRollup, Window
-from whistle.ratings.selectors import monthly_ranking, rater_contact, rating_summary, ratings_by_unit, ratings_overview
-from whistle.ratings.services import appeal_file, appeal_review, rating_review, rating_submit
+from whistle.ratings.selectors import monthly_ranking, rating_summary, ratings_by_unit, ratings_overview
+from whistle.ratings.services import appeal_file, appeal_review, rater_contact, rating_review, rating_submit
 
 NOV, DEC = dt.date(2026, 11, 1), dt.date(2026, 12, 1)
 

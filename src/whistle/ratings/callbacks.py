@@ -1,6 +1,6 @@
 """The call-back to a poor rater (回访核实, rules.md §3, §8.3): the outcome of each call, and the privacy-number relay.
 
-Reading the number is `selectors.rater_contact` (the one logged read). A city that uses a privacy-number relay
+Reading the number is `services.rater_contact` (the one logged read). A city that uses a privacy-number relay
 (隐私号/虚拟号, rules.md §11.5) sets WHISTLE_PRIVACY_RELAY_URL: the read then binds the reader's phone (A) and the
 rater's (B) to a temporary number X of the city's pool for a short while, and hands the reader X, never B. The adapter
 speaks the request shape of Aliyun's BindAxb (dysmsapi-style RPC signing, `core.aliyun`).

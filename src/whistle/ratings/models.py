@@ -171,7 +171,7 @@ class Rating(models.Model):
     rater_phone_hash = models.CharField("评价人电话标识", max_length=64, blank=True, editable=False)
     rater_phone_masked = models.CharField("评价人电话", max_length=20, blank=True)
     # The whole number for the call-back, AES-GCM under WHISTLE_PHONE_KEY (ratings/phones.py); read only through
-    # selectors.rater_contact (logged), erased after `ratings.phone_retention_days`.
+    # services.rater_contact (logged), erased after `ratings.phone_retention_days`.
     rater_phone_cipher = models.CharField(
         "评价人电话（加密）", max_length=120, blank=True, editable=False, default="", db_default=""
     )

@@ -81,7 +81,7 @@ def decrypt(token: str) -> str:
 
 def rater_phone(rating_id: int) -> str:
     """The whole number, for the system's own SMS to the rater (the re-rate link). Staff read it only through
-    `selectors.rater_contact`, which logs the read."""
+    `services.rater_contact`, which logs the read."""
     token = Rating.objects.filter(pk=rating_id).values_list("rater_phone_cipher", flat=True).first()
     return decrypt(token or "")
 
