@@ -292,6 +292,26 @@ def _attach(case: Case, actor: Actor, upload, content_type: str, name: str, now)
     return attachment
 
 
+def case_submit_with_files(actor: Actor, files, **fields) -> tuple[Case, bool]:
+    """`case_submit` and the files sent with it, in one transaction (the submission page): a repeated submission
+    (its Idempotency-Key) returns the first case and attaches nothing again."""
+    with transaction.atomic():
+        case, created = case_submit(actor, **fields)
+        for upload in files if created else []:
+            attachment_add(actor, case.number, upload)
+    return case, created
+
+
+def case_transition_with_files(actor: Actor, number: str, action: str | None, payload: dict, files) -> None:
+    """A person's transition (none: only files) and the files sent with it, in one transaction (the case page's
+    forms): a file is its own event, written by `attachment_add`."""
+    with transaction.atomic():
+        if action is not None:
+            case_transition(actor, number, action, payload)
+        for upload in files:
+            attachment_add(actor, number, upload)
+
+
 def attachment_add(actor: Actor, number: str, upload, now: dt.datetime | None = None) -> CaseAttachment:
     """Attach a file to a case the actor may act on; recorded as an event so the timeline shows it."""
     if upload is None:
