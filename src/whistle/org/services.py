@@ -136,7 +136,8 @@ def unit_save(unit: Unit, *args, **kwargs) -> Unit:
         kwargs.pop("force_insert", None)
         kwargs["force_update"] = True
     old_path = unit.path
-    unit.path = (unit.parent.path if unit.parent is not None else "") + f"{unit.pk:06d}/"
+    parent = unit.parent if unit.parent_id else None
+    unit.path = (parent.path if parent is not None else "") + f"{unit.pk:06d}/"
     models.Model.save(unit, *args, **kwargs)
     if old_path and old_path != unit.path:
         Unit.objects.filter(path__startswith=old_path).exclude(pk=unit.pk).update(
