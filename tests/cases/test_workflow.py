@@ -599,3 +599,11 @@ def test_requester_withdraws_a_returned_case(heze):
     )
     case = act(heze, case, "withdraw", "ent_cao", {"reason": "不再需要"}, at(2026, 11, 2, 12))
     assert case.state == "closed" and reload(case).state == "closed"
+
+
+def test_a_system_transition_finds_a_case_by_its_number(heze):
+    case = case_in(heze, "in_progress")
+    services.system_transition(case.number, "escalate", {"reason": "跨部门"})
+    assert last_event(case).action == "escalate"
+    with pytest.raises(Case.DoesNotExist):
+        services.system_transition("not a number", "escalate", {"reason": "跨部门"})

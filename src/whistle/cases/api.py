@@ -63,7 +63,7 @@ def case_detail(actor: Actor, case: Case, *, fresh: bool = False) -> dict:
     created (`services.case_submit`): its events are the ones it wrote (`written_events`) and it has no assisting
     units or attachments yet, so nothing is read back."""
     now = timezone.now()
-    events = case.written_events if fresh else selectors.case_events(case)  # type: ignore[attr-defined]
+    events = case.written_events if fresh else selectors.case_events(case)
     if actor.role == Role.ENTERPRISE:
         events = requester_events(case, events, actor)  # no internal notes, no staff names (cases.visibility)
     body = case_summary(case, now)

@@ -4,6 +4,7 @@ the category catalogue, the dispatch catalogue and the SLA profiles."""
 import datetime as dt
 import re
 from decimal import Decimal
+from typing import Protocol
 
 from django.conf import settings
 from django.db import models
@@ -306,6 +307,9 @@ class Case(models.Model):
             ),
         ]
 
+    # Not a column: the events `workflow.apply_steps` wrote, in order, left on the case it returns.
+    written_events: "list[CaseEvent]"
+
     def __str__(self):
         return f"{self.number} {self.title}"
 
@@ -341,6 +345,29 @@ def pk_from_number(number: str) -> int | None:
     return pk if number_for(pk) == number else None
 
 
+class HashedEvent(Protocol):
+    """What `CaseEvent.record` reads: an event's columns, on a model instance or a row of them."""
+
+    @property
+    def case_id(self) -> int: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def from_state(self) -> str: ...
+    @property
+    def to_state(self) -> str: ...
+    @property
+    def actor_id(self) -> int | None: ...
+    @property
+    def actor_label(self) -> str: ...
+    @property
+    def at(self) -> dt.datetime: ...
+    @property
+    def payload(self) -> dict: ...
+
+
 class CaseEvent(models.Model):
     """Append-only and hash-chained per case. Never updated, never deleted (see `whistle audit verify`)."""
 
@@ -372,8 +399,8 @@ class CaseEvent(models.Model):
     def __str__(self):
         return f"工单{number_for(self.case_id)}第{self.seq}条记录"
 
-    def record(self) -> dict:
-        """The fields the hash covers."""
+    def record(self: HashedEvent) -> dict:
+        """The fields the hash covers (of an event, or of the sweep's `EventRow` with the same attributes)."""
         return {
             "case": self.case_id,
             "seq": self.seq,

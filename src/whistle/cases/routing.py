@@ -6,12 +6,12 @@ from django.db.models import Q
 
 from whistle.org.models import Unit
 
-from .models import Case, DispatchRule
+from .models import Case, Category, DispatchRule
 
 
 def route_for(case: Case) -> Unit | None:
     """The dispatch catalogue: the case's category (or its nearest ancestor) × its county, else × any county."""
-    category = case.category
+    category: Category | None = case.category
     while category is not None:
         # One statement: this category's rules for the case's county and for any county, with their units.
         rules = {

@@ -24,7 +24,7 @@ from whistle.org.models import Level, Role, Unit, UnitKind
 from whistle.org.scopes import Actor
 
 from . import workflow
-from .models import Case, CaseAttachment, Category, Channel, IdempotencyRecord, Kind, SlaProfile
+from .models import Case, CaseAttachment, Category, Channel, IdempotencyRecord, Kind, SlaProfile, pk_from_number
 from .selectors import case_get
 
 DESCRIPTION_MAX = 4000
@@ -44,7 +44,7 @@ ATTACHMENT_TYPES = {
 }
 
 
-def _category(code, actor: Actor) -> Category:
+def _category(code, actor: Actor) -> tuple[Category, int | None]:
     """An internal category (not `is_public`) exists only for the system: to anyone else it is unknown.
     Read with the default SLA profile's id (`default_profile_id`) in the same statement."""
     categories = (
@@ -60,7 +60,7 @@ def _category(code, actor: Actor) -> Category:
     )
     if category is None:
         raise Invalid("问题分类不存在", code="unknown_category", field="category")
-    return category
+    return category, category.default_profile_id
 
 
 def _coordinate(value, name: str, low: int, high: int):
@@ -124,7 +124,7 @@ def case_submit(
         if previous is not None:
             return previous, False
 
-    if actor.role == Role.ENTERPRISE:
+    if actor.role == Role.ENTERPRISE and actor.membership is not None:  # an enterprise role is a membership's
         enterprise = actor.membership.enterprise
     elif actor.role == Role.LEADER and channel == Channel.VISIT:
         pass  # a leader raises, in their own name, what an enterprise told them on a visit (领导包保走访)
@@ -132,7 +132,7 @@ def case_submit(
         raise Forbidden("只有企业用户或吹哨办可以提交诉求", code="submit_not_permitted")
     if kind not in Kind.values:
         raise Invalid("诉求类型须为：咨询、求助、投诉、举报、建议", code="invalid_kind", field="kind")
-    cat = _category(category, actor)
+    cat, default_profile_id = _category(category, actor)
     if not isinstance(description, str) or not description.strip():
         raise Invalid("请填写诉求内容", code="description_required", field="description")
     if len(description) > DESCRIPTION_MAX:
@@ -164,7 +164,7 @@ def case_submit(
         raise Invalid("属地县区不在本吹哨办的管辖范围内", code="county_out_of_scope", field="county")
     if len(address) > 200:
         raise Invalid("地点不能超过200字", code="address_too_long", field="address")
-    profile_id = cat.sla_profile_id or cat.default_profile_id
+    profile_id = cat.sla_profile_id or default_profile_id
     if profile_id is None:
         raise SlaProfile.DoesNotExist("no default SLA profile")
 
@@ -190,7 +190,7 @@ def case_submit(
                 submitted_at=now,
                 level="city" if cross_county else "county",
             )
-            if idempotency_key is not None:
+            if idempotency_key is not None and actor.user is not None:  # a key is a person's (the API header)
                 IdempotencyRecord.objects.create(
                     user=actor.user, key=idempotency_key, request_hash=_request_hash(request), case=case
                 )
@@ -268,7 +268,10 @@ def system_transition(
         raise Invalid(f"未知操作：{action}", code="unknown_action", field="action")
     with transaction.atomic():
         if not isinstance(case, Case):
-            case = Case.objects.select_for_update().get(number=case)
+            pk = pk_from_number(case)
+            if pk is None:
+                raise Case.DoesNotExist(f"no case numbered {case!r}")
+            case = Case.objects.select_for_update().get(pk=pk)
         return workflow.apply_locked(case, action, Actor.system(), payload, now)
 
 
@@ -287,6 +290,26 @@ def _attach(case: Case, actor: Actor, upload, content_type: str, name: str, now)
     attachment.file.save(name, upload, save=False)
     attachment.save()
     return attachment
+
+
+def case_submit_with_files(actor: Actor, files, **fields) -> tuple[Case, bool]:
+    """`case_submit` and the files sent with it, in one transaction (the submission page): a repeated submission
+    (its Idempotency-Key) returns the first case and attaches nothing again."""
+    with transaction.atomic():
+        case, created = case_submit(actor, **fields)
+        for upload in files if created else []:
+            attachment_add(actor, case.number, upload)
+    return case, created
+
+
+def case_transition_with_files(actor: Actor, number: str, action: str | None, payload: dict, files) -> None:
+    """A person's transition (none: only files) and the files sent with it, in one transaction (the case page's
+    forms): a file is its own event, written by `attachment_add`."""
+    with transaction.atomic():
+        if action is not None:
+            case_transition(actor, number, action, payload)
+        for upload in files:
+            attachment_add(actor, number, upload)
 
 
 def attachment_add(actor: Actor, number: str, upload, now: dt.datetime | None = None) -> CaseAttachment:

@@ -69,7 +69,7 @@ READ = [
     "event_seq",
     "last_event_hash",
 ]
-READ_COLUMNS = [Case._meta.get_field(name).attname for name in READ]
+READ_COLUMNS = [{f.name: f.attname for f in Case._meta.concrete_fields}[name] for name in READ]
 FIELDS = READ[1:]  # the columns of a case the sweep sees, all but its id (tests compare a swept case by them)
 # Every column a plan could change, by attribute name (a column not loaded that an effect sets is written too).
 CONCRETE = {f.attname: f for f in Case._meta.concrete_fields if not f.primary_key}
@@ -214,7 +214,9 @@ def _binary_cursor():
     connection.ensure_connection()
     raw = psycopg.Cursor(connection.connection)
     raw.format = psycopg.pq.Format.BINARY
-    cursor = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+    # Django wraps any DB-API cursor; its stubs name only its own wrapper.
+    wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
+    cursor = wrap(raw)  # type: ignore[arg-type]
     with cursor:
         yield cursor
 
@@ -282,7 +284,8 @@ def _append_events(events: list[EventRow]) -> None:
     from psycopg.types.json import Jsonb
 
     quote = connection.ops.quote_name
-    casts = [CaseEvent._meta.get_field(column).cast_db_type(connection) for column in EVENT_FIELDS]
+    fields = {f.name: f for f in CaseEvent._meta.concrete_fields}
+    casts = [fields[column].cast_db_type(connection) for column in EVENT_FIELDS]
     arrays = [list(values) for values in zip(*events)]
     arrays[EVENT_COLUMNS.index("payload")] = [Jsonb(payload) for payload in arrays[EVENT_COLUMNS.index("payload")]]
     with _binary_cursor() as cursor:

@@ -13,7 +13,7 @@ from whistle.core.errors import Invalid
 from whistle.org.models import Role
 from whistle.pagekit import month_param, page
 
-from . import case_rollup, cockpit, metrics, rankings
+from . import case_rollup, cockpit, exports, metrics, rankings
 
 VIEW_ROLES = (Role.LEADER, Role.COORDINATOR, Role.AUDITOR, Role.SYSADMIN, Role.HANDLER, Role.UNIT_ADMIN)
 XLSX = sheets.XLSX
@@ -91,37 +91,8 @@ def _part_values(data: dict) -> None:
         r["part_values"] = [r["rates"].get(p) for p in data["parts"]]
 
 
-def _xlsx(name: str, tables: list[tuple[str, list[str], list[list]]]) -> FileResponse:
-    return FileResponse(io.BytesIO(sheets.workbook(tables)), as_attachment=True, filename=name, content_type=XLSX)
-
-
-def ranking_table(data: dict, part_names: list[tuple[str, str]]) -> tuple[list[str], list[list]]:
-    header = [
-        "名次",
-        "单位编码",
-        "单位",
-        "综合得分",
-        *[n for _, n in part_names],
-        "件数",
-        "上月名次",
-        "名次变化",
-        "得分环比",
-    ]
-    rows = [
-        [
-            r["rank"] if r["rank"] is not None else "未排名（件数不足）",
-            r["unit"],
-            r["name"],
-            r["composite"],
-            *[r["rates"].get(p) for p, _ in part_names],
-            r["cases"],
-            r["previous_rank"],
-            r["rank_change"],
-            r["score_change"],
-        ]
-        for r in data["rows"]
-    ]
-    return header, rows
+def _xlsx(name: str, book: bytes) -> FileResponse:
+    return FileResponse(io.BytesIO(book), as_attachment=True, filename=name, content_type=XLSX)
 
 
 @page(*VIEW_ROLES)
@@ -130,43 +101,8 @@ def rankings_xlsx(request):
         data = rankings.ranking(request.actor, request.GET.get("class") or "county", _month(request))
     except Invalid as problem:
         return _problem_page(request, problem)
-    defs = {d.code: d.name for d in metrics.definitions(active_only=False)}
-    parts = [(p, defs.get(p, p)) for p in data["parts"]]
-    header, rows = ranking_table(data, parts)
-    pick = {r["unit"] for r in data["top_list"]}, {r["unit"] for r in data["bottom_list"]}
-    top_list = [row for row in rows if row[1] in pick[0]]
-    bottom_list = sorted((row for row in rows if row[1] in pick[1]), key=lambda row: -row[0])
-    note = [
-        ["类别", data["class_name"]],
-        ["月份", data["month"]],
-        ["统计窗口", f"{data['window']['from']} 至 {data['window']['to']}（{data['window']['months']}个月）"],
-        ["最少件数", data["min_cases"]],
-        ["排名口径", data["definition"]],
-        *[[code, label] for code, label in data["definitions"].items()],
-    ]
-    return _xlsx(
-        f"排名-{data['class_name']}-{data['month']}.xlsx",
-        [
-            ("排名", header, rows),
-            ("红榜", header, top_list),
-            ("黑榜", header, bottom_list),
-            ("口径", ["项目", "内容"], note),
-        ],
-    )
-
-
-def rates_table(rows: list[dict], defs) -> tuple[list[str], list[list]]:
-    header = ["编码", "名称", "受理件数"]
-    for d in defs:
-        header += [f"{d.name}(%)", f"{d.name}分子", f"{d.name}分母"]
-    out = []
-    for r in rows:
-        line = [r["code"], r["name"], r["cases"]]
-        for d in defs:
-            m = r[d.code]
-            line += [m["value"], m["numerator"], m["denominator"]]
-        out.append(line)
-    return header, out
+    name, book = exports.rankings_workbook(data, metrics.definitions(active_only=False))
+    return _xlsx(name, book)
 
 
 @page(*VIEW_ROLES)
@@ -177,12 +113,8 @@ def rates_xlsx(request):
         rows = metrics.rates(request.actor, month, month, group_by)
     except Invalid as problem:
         return _problem_page(request, problem)
-    defs = metrics.definitions()
-    header, table = rates_table(rows, defs)
-    note = [[d.name, d.label, d.source] for d in defs]
-    return _xlsx(
-        f"三率-{group_by}-{month:%Y-%m}.xlsx", [("指标", header, table), ("口径", ["指标", "口径版本", "来源"], note)]
-    )
+    name, book = exports.rates_workbook(rows, metrics.definitions(), group_by, month)
+    return _xlsx(name, book)
 
 
 @page(*VIEW_ROLES)

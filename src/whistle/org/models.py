@@ -62,7 +62,11 @@ class Unit(models.Model):
         return self.name
 
     def clean(self):
-        if self.pk and self.parent_id and (self.parent_id == self.pk or self.parent.path.startswith(self.path)):
+        if (
+            self.pk
+            and self.parent is not None
+            and (self.parent_id == self.pk or self.parent.path.startswith(self.path))
+        ):
             raise ValidationError({"parent": "上级单位不能是本单位或其下级单位"})
 
     def save(self, *args, **kwargs):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from whistle.cases.models import Case, CaseEvent, Category, Channel, EscalationLevel, ExtensionState, State
+from whistle.cases.models import Card, Case, CaseEvent, Category, Channel, EscalationLevel, ExtensionState, State
 from whistle.cases.selectors import case_list
 from whistle.org.models import Level, Unit
 from whistle.org.scopes import Actor, subtree_q
@@ -181,6 +181,24 @@ def assisting(actor: Actor) -> QuerySet[Case]:
         .select_related("lead_unit")
         .order_by("next_due_at", "pk")
     )
+
+
+def desk_summary(inbox: QuerySet[Case], now: dt.datetime) -> dict[str, int]:
+    """The handler's desk in figures, one statement over their inbox (`cases.selectors.inbox`): all, yellow and red
+    cards, overdue, waiting to be signed."""
+    return inbox.order_by().aggregate(
+        total=Count("pk"),
+        yellow=Count("pk", filter=Q(card=Card.YELLOW)),
+        red=Count("pk", filter=Q(card=Card.RED)),
+        overdue=Count("pk", filter=Q(next_due_at__lt=now)),
+        to_accept=Count("pk", filter=Q(state=State.DISPATCHED)),
+    )
+
+
+def ledger_counts(actor: Actor, views, now: dt.datetime) -> dict[str, int]:
+    """Each ledger tab's count of the actor's open cases (not "all", which the list itself counts), one statement."""
+    open_scope = case_list(actor).order_by().filter(is_open=True)
+    return open_scope.aggregate(**{v.key: Count("pk", filter=v.q(now)) for v in views if v.key != "all"})
 
 
 def last_events(case_ids: list[int], action: str) -> dict[int, CaseEvent]:

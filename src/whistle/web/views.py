@@ -12,8 +12,6 @@ from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.core.paginator import Paginator
-from django.db import transaction
-from django.db.models import Count, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,7 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from whistle.cases import selectors, services
-from whistle.cases.models import Card, State
+from whistle.cases.models import State
 from whistle.cases.visibility import requester_events
 from whistle.cases.workflow import TRANSITIONS, allowed_actions
 from whistle.core import params
@@ -160,12 +158,12 @@ def case_new(request):
     if request.method == "POST":
         if form.is_valid():
             try:
-                with transaction.atomic():
-                    case, created = services.case_submit(
-                        actor, **form.submission(), idempotency_key=form.cleaned_data["idempotency_key"]
-                    )
-                    for upload in form.cleaned_data["files"] if created else []:
-                        services.attachment_add(actor, case.number, upload)
+                case, created = services.case_submit_with_files(
+                    actor,
+                    form.cleaned_data["files"],
+                    **form.submission(),
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                )
             except Problem as problem:
                 form.add_problem(problem)
             else:
@@ -264,11 +262,9 @@ def case_act(request, number, action):
     status = 422
     if form.is_valid():
         try:
-            with transaction.atomic():
-                if action != "attach":  # an upload is its own event, written by attachment_add
-                    services.case_transition(actor, case.number, action, form.payload())
-                for upload in form.files_to_attach:
-                    services.attachment_add(actor, case.number, upload)
+            services.case_transition_with_files(  # "attach" is only files
+                actor, case.number, None if action == "attach" else action, form.payload(), form.files_to_attach
+            )
         except Problem as problem:
             form.add_problem(problem)
             status = problem.status
@@ -299,13 +295,7 @@ def desk(request):
     actor = request.actor
     now = timezone.now()
     inbox = selectors.inbox(actor)
-    summary = inbox.order_by().aggregate(
-        total=Count("pk"),
-        yellow=Count("pk", filter=Q(card=Card.YELLOW)),
-        red=Count("pk", filter=Q(card=Card.RED)),
-        overdue=Count("pk", filter=Q(next_due_at__lt=now)),
-        to_accept=Count("pk", filter=Q(state=State.DISPATCHED)),
-    )
+    summary = pages.desk_summary(inbox, now)
     # The summary already counted the inbox: page it without a second COUNT.
     paginator = Paginator(inbox, PAGE_SIZE)
     paginator.count = summary["total"]
@@ -366,9 +356,8 @@ def ledger(request):
     query = request.GET.copy()
     query.pop("page", None)
     others = urlencode({k: v for k, v in request.GET.items() if k not in ("view", "page") and v})
-    open_scope = selectors.case_list(actor).order_by().filter(is_open=True)
     views = _ledger_views(actor)
-    counts = open_scope.aggregate(**{v.key: Count("pk", filter=v.q(now)) for v in views if v.key != "all"})
+    counts = pages.ledger_counts(actor, views, now)
     tabs = [
         {
             "key": v.key,

@@ -5,18 +5,29 @@ effect; nothing here is called from outside the workflow."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from whistle.core import calendar
 from whistle.core.errors import Invalid
 from whistle.core.hashing import canonical_json, key_id, signed
 from whistle.core.rules import int_param
-from whistle.org.models import Level, Role, UnitKind
+from whistle.org.models import Level, Role, Unit, UnitKind
 
 from .. import deadlines
 from ..models import Case, EscalationLevel, ExtensionState, Resolution, Satisfaction, SlaStage, content_record
 from ..routing import route_for
 from . import payload
 from .base import CLOCK_STATES, WAITING_STATES, S, Step
+
+T = TypeVar("T")
+
+
+def armed(value: T | None) -> T:
+    """A clock (or the lead unit) the row's source states always hold: the table's states guarantee it, so a missing
+    one is a bug, raised as the comparison with None always raised it."""
+    if value is None:
+        raise TypeError("a clock the case's state holds is not set")
+    return value
 
 
 def dispatch(step: Step) -> None:
@@ -66,6 +77,7 @@ def redispatch(step: Step) -> None:
         raise Invalid("改派须选择另一个承办单位", code="redispatch_same_unit", field="unit")
     dispatch(step)
     case.extension_state = ExtensionState.NONE  # the new unit's own clocks; the old unit's request lapses
+    previous = armed(previous)  # a case is redispatched from the unit that holds it
     step.record.update(reason=reason, previous_unit=previous.code, previous_unit_name=previous.name)
 
 
@@ -81,7 +93,7 @@ def accept(step: Step) -> None:
     # Signing stays possible after the return window (the case must not be stranded); it is only late.
     step.case.accepted_at = step.now
     step.case.next_due_at = step.case.contact_due_at
-    step.record["on_time"] = step.now <= step.case.return_due_at
+    step.record["on_time"] = step.now <= armed(step.case.return_due_at)
 
 
 def return_to_office(step: Step) -> None:
@@ -117,7 +129,7 @@ def contact(step: Step) -> None:
     note = payload.optional_text(step, "note", max_length=1000, label="联系情况")
     step.case.contacted_at = step.now
     step.case.next_due_at = step.case.opinion_due_at
-    step.record.update(method=method, note=note, on_time=step.now <= step.case.contact_due_at)
+    step.record.update(method=method, note=note, on_time=step.now <= armed(step.case.contact_due_at))
 
 
 CONTACT_METHODS = {"phone": "电话联系", "onsite": "到场", "online": "线上", "meeting": "约见"}
@@ -127,7 +139,7 @@ def opinion(step: Step) -> None:
     step.record["opinion"] = payload.text(step, "opinion", label="答复意见")
     step.case.opinion_at = step.now
     step.case.next_due_at = step.case.resolve_due_at
-    step.record["on_time"] = step.now <= step.case.opinion_due_at
+    step.record["on_time"] = step.now <= armed(step.case.opinion_due_at)
 
 
 def request_extension(step: Step) -> None:
@@ -141,7 +153,7 @@ def request_extension(step: Step) -> None:
 def approve_extension(step: Step) -> None:
     case = step.case
     note = payload.optional_text(step, "note", label="审批意见")
-    new_due = deadlines.due(case.sla_profile_id, SlaStage.Stage.EXTENSION, case.resolve_due_at)
+    new_due = deadlines.due(case.sla_profile_id, SlaStage.Stage.EXTENSION, armed(case.resolve_due_at))
     card = case.card
     deadlines.arm_resolve_clock(case, new_due)
     if card == "red":
@@ -281,7 +293,7 @@ def _default_leader(case: Case):
     candidates = []
     if case.lead_unit is not None and case.lead_unit.level == Level.CITY:
         candidates.append(case.lead_unit)
-    unit = case.county
+    unit: Unit | None = case.county
     while unit is not None:
         candidates.append(unit)
         unit = unit.parent

@@ -9,6 +9,7 @@ plans with the same rows (`plan_row`) and writes in bulk what `apply_steps` woul
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from django.db import transaction
@@ -56,7 +57,7 @@ def relations(actor: Actor, case: Case, assisting_ids: set[int] | None = None) -
     role = actor.role
     if role == Role.ENTERPRISE and case.enterprise_id == actor.enterprise_id:
         found.add(ENTERPRISE)
-        if case.requester_id == actor.user.pk:
+        if actor.user is not None and case.requester_id == actor.user.pk:
             found.add(REQUESTER)
     elif role in UNIT_ROLES and actor.unit is not None:
         if case.lead_unit_id == actor.unit.pk:
@@ -179,7 +180,7 @@ def plan_row(
         action,
         from_state if transition.sources else "",
         case.state,
-        None if actor.is_system else actor.user.pk,
+        None if actor.user is None else actor.user.pk,  # the system (`is_system`) has no user
         actor.label,
         now,
         step.record,
@@ -216,14 +217,15 @@ def plan_rows_with_follow_ons(
     return done
 
 
-def apply_steps(case: Case, steps: list[tuple[str, Actor, dict | None]], now: dt.datetime | None = None) -> Case:
+def apply_steps(case: Case, steps: Sequence[tuple[str, Actor, dict | None]], now: dt.datetime | None = None) -> Case:
     """Apply several transitions in turn (each with its follow-ons as the system) to a case already locked in the
     current transaction, then write once: one UPDATE of the columns they changed, one INSERT of their events (still
     one event per transition, each chained to the one before), then the hooks (assisting units) in order.
 
     `case.written_events` is left holding the events written, in order."""
     before = {f.attname: getattr(case, f.attname) for f in _CONCRETE}
-    events, hooks = [], []
+    events: list[CaseEvent] = []
+    hooks: list[Callable[[Case], None]] = []
     for action, actor, payload in steps:
         plan_with_follow_ons(case, action, actor, payload, now, events, hooks)
     changed = [f.name for f in _CONCRETE if getattr(case, f.attname) != before[f.attname]]

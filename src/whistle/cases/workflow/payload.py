@@ -35,7 +35,7 @@ def optional_text(step: Step, name: str, *, max_length: int = 500, label: str = 
 
 def choice(step: Step, name: str, choices, label: str) -> str:
     value = step.payload.get(name)
-    if value not in choices.values:
+    if not isinstance(value, str) or value not in choices.values:
         allowed = "、".join(f"{v}（{lbl}）" for v, lbl in choices.choices)
         raise Invalid(f"{label}须为：{allowed}", code=f"invalid_{name}", field=name)
     return value

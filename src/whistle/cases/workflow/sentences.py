@@ -11,8 +11,9 @@ from typing import NamedTuple
 
 from ..models import Resolution, Satisfaction
 
-RESOLUTION = dict(Resolution.choices)
-SATISFACTION = dict(Satisfaction.choices)
+# Keyed by whatever a payload holds: an old or missing value reads as nothing.
+RESOLUTION: dict[object, str] = dict(Resolution.choices)
+SATISFACTION: dict[object, str] = dict(Satisfaction.choices)
 # How each contact method (effects.CONTACT_METHODS) reads after a name.
 CONTACTED = {"phone": "已电话联系企业", "onsite": "已到企业现场", "online": "已线上联系企业", "meeting": "已约见企业"}
 
