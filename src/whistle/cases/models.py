@@ -66,16 +66,42 @@ class DispatchRule(models.Model):
         return f"{self.category} @ {self.area or '全市'} → {self.unit}"
 
 
+class Urgency(models.TextChoices):
+    """rules.md §4, §8.1–8.2 (Beijing 12345 dispatch: 1 h emergencies, 2 h water/power/gas/heat and extreme weather,
+    about 24 h the rest). The levels are fixed; what each means in time is its SLA profile (`SlaProfile.urgency`)."""
+
+    ORDINARY = "ordinary", "一般"
+    URGENT = "urgent", "加急"
+    EMERGENCY = "emergency", "紧急"
+
+
+# Urgent first: the desk and the dispatch queue sort by this rank.
+URGENCY_RANK = {Urgency.EMERGENCY: 0, Urgency.URGENT: 1, Urgency.ORDINARY: 2}
+
+
 class SlaProfile(models.Model):
     code = models.SlugField("编码", max_length=40, unique=True)
     name = models.CharField("名称", max_length=60)
     is_default = models.BooleanField("默认方案", default=False)
+    urgency = models.CharField(
+        "适用紧急程度",
+        max_length=10,
+        choices=[c for c in Urgency.choices if c[0] != Urgency.ORDINARY],
+        blank=True,
+        help_text="留空：一般诉求的方案（按问题分类或默认方案）；选择加急或紧急：该紧急程度的诉求一律按本方案计时",
+    )
+    enterprise_may_choose = models.BooleanField(
+        "企业提交时可选", default=False, help_text="仅对加急、紧急方案有效：企业提交诉求时可自行选择该紧急程度"
+    )
 
     class Meta:
         verbose_name = "时限方案"
         verbose_name_plural = "时限方案"
         constraints = [
-            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_sla_profile")
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_sla_profile"
+            ),
+            models.UniqueConstraint(fields=["urgency"], condition=~Q(urgency=""), name="one_sla_profile_per_urgency"),
         ]
 
     def __str__(self):
@@ -92,6 +118,9 @@ class SlaStage(models.Model):
         RESOLVE_COMPLEX = "resolve_complex", "复杂事项办结"
         EXTENSION = "extension", "延期"
         REOPEN = "reopen", "重办"
+        # How long before a deadline the yellow card, and after it the red card (default 1 working day each).
+        YELLOW_CARD = "yellow_card", "黄牌提前量"
+        RED_CARD = "red_card", "红牌延后量"
 
     class TimeUnit(models.TextChoices):
         HOURS = "hours", "自然小时"
@@ -235,6 +264,8 @@ class Case(models.Model):
         SlaProfile, verbose_name="时限方案", on_delete=models.PROTECT, db_index=False
     )  # a handful of profiles
     is_complex = models.BooleanField("复杂事项", default=False)
+    # Chosen at submission, changed only by the `set_urgency` row; its SLA profile overrides `sla_profile`.
+    urgency = models.CharField("紧急程度", max_length=10, choices=Urgency.choices, default=Urgency.ORDINARY)
     level = models.CharField("办理层级", max_length=14, choices=EscalationLevel.choices, default=EscalationLevel.COUNTY)
     green_channel_leader = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Case as DjCase
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value, When
 
 from whistle.core.errors import NotFound
 from whistle.org.models import Role
 from whistle.org.scopes import READ_ALL_ROLES, UNIT_ROLES, Actor
 
-from .models import Case, CaseEvent, Category, pk_from_number
+from .models import URGENCY_RANK, Case, CaseEvent, Category, Urgency, pk_from_number
 
 Assisting = Case.assisting_units.through
 
@@ -70,7 +71,15 @@ def inbox(actor: Actor) -> QuerySet[Case]:
     return (
         Case.objects.filter(lead_unit_id=actor.unit.pk, is_open=True)
         .select_related("category", "county", "enterprise", "lead_unit")
-        .order_by(F("next_due_at").asc(nulls_last=True), "pk")
+        .order_by(urgency_rank(), F("next_due_at").asc(nulls_last=True), "pk")
+    )
+
+
+def urgency_rank() -> DjCase:
+    """紧急 first, then 加急, then the rest (rules.md §8.2): the desk's and the dispatch queue's first key."""
+    return DjCase(
+        *(When(urgency=u, then=Value(rank)) for u, rank in URGENCY_RANK.items() if u != Urgency.ORDINARY),
+        default=Value(URGENCY_RANK[Urgency.ORDINARY]),
     )
 
 

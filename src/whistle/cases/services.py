@@ -24,7 +24,7 @@ from whistle.org.models import Level, Role, Unit, UnitKind
 from whistle.org.scopes import Actor
 
 from . import workflow
-from .models import Case, CaseAttachment, Category, Channel, IdempotencyRecord, Kind, SlaProfile
+from .models import Case, CaseAttachment, Category, Channel, IdempotencyRecord, Kind, SlaProfile, Urgency
 from .selectors import case_get
 
 DESCRIPTION_MAX = 4000
@@ -104,6 +104,7 @@ def case_submit(
     channel: str = Channel.WEB,
     enterprise: Enterprise | None = None,
     external_ref: str = "",
+    urgency: str = Urgency.ORDINARY,
     idempotency_key: str | None = None,
     now: dt.datetime | None = None,
 ) -> tuple[Case, bool]:
@@ -125,6 +126,8 @@ def case_submit(
         external_ref=external_ref,
         enterprise=enterprise.pk if enterprise is not None else None,
     )
+    if urgency not in (None, "", Urgency.ORDINARY):
+        request["urgency"] = urgency  # an ordinary case's key hashes as before urgencies existed
     if idempotency_key is not None:
         if not (1 <= len(idempotency_key) <= 100):
             raise Invalid("Idempotency-Key 长度须为1–100", code="invalid_idempotency_key", field="Idempotency-Key")
@@ -150,6 +153,7 @@ def case_submit(
         raise Invalid("标题不能超过100字", code="title_too_long", field="title")
     if channel not in Channel.values:
         raise Invalid("渠道不正确", code="invalid_channel", field="channel")
+    urgency = _urgency(urgency or Urgency.ORDINARY, actor)
     if enterprise is not None:
         contact_name = contact_name or enterprise.contact_name
         contact_phone = contact_phone or enterprise.contact_phone
@@ -197,6 +201,7 @@ def case_submit(
                 sla_profile_id=profile_id,
                 submitted_at=now,
                 level="city" if cross_county else "county",
+                urgency=urgency,
             )
             if idempotency_key is not None:
                 IdempotencyRecord.objects.create(
@@ -209,6 +214,8 @@ def case_submit(
                 "county": area.code,
                 "cross_county": bool(cross_county),
             }
+            if urgency != Urgency.ORDINARY:
+                record["urgency"] = urgency
             # Submitted and, unless cross-county, routed by the catalogue (and so dispatched): one UPDATE, one
             # INSERT of the events.
             steps = [("submit", actor, record)] + ([] if cross_county else [("route", Actor.system(), {})])
@@ -220,6 +227,30 @@ def case_submit(
             raise
         return previous, False
     return case, True
+
+
+def urgency_choices(actor: Actor) -> list[tuple[str, str]]:
+    """The urgencies this actor may choose at submission: every one for the office (and the system); for an
+    enterprise (or a visiting leader) ordinary and those whose SLA profile is open to enterprises (data)."""
+    if actor.is_system or actor.role == Role.COORDINATOR:
+        return list(Urgency.choices)
+    open_ = set(
+        SlaProfile.objects.filter(enterprise_may_choose=True).exclude(urgency="").values_list("urgency", flat=True)
+    )
+    return [(v, label) for v, label in Urgency.choices if v == Urgency.ORDINARY or v in open_]
+
+
+def _urgency(value, actor: Actor) -> str:
+    if value not in Urgency.values:
+        allowed = "、".join(f"{v}（{label}）" for v, label in Urgency.choices)
+        raise Invalid(f"紧急程度须为：{allowed}", code="invalid_urgency", field="urgency")
+    if value not in dict(urgency_choices(actor)):
+        raise Invalid(
+            f"“{Urgency(value).label}”须由吹哨办受理时认定，请选择其他紧急程度并在诉求内容中说明",
+            code="urgency_not_permitted",
+            field="urgency",
+        )
+    return value
 
 
 def _idempotent_replay(actor: Actor, key: str, request: dict) -> Case | None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from whistle.cases.models import Case, CaseEvent, Category, Channel, EscalationLevel, ExtensionState, State
-from whistle.cases.selectors import case_list
+from whistle.cases.selectors import case_list, urgency_rank
 from whistle.org.models import Level, Unit
 from whistle.org.scopes import Actor
 from whistle.org.selectors import handling_units
@@ -123,6 +123,9 @@ def ledger(actor: Actor, filters: dict, now: dt.datetime | None = None) -> Query
     if filters.get("view") == "overdue":
         # The latest first: the case whose deadline passed longest ago heads the list.
         qs = qs.order_by("next_due_at", "pk")
+    elif filters.get("view") == "queue":
+        # 紧急 and 加急 first, then the nearest dispatch deadline.
+        qs = qs.order_by(urgency_rank(), F("next_due_at").asc(nulls_last=True), "pk")
     return qs
 
 

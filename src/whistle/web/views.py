@@ -150,7 +150,12 @@ def home(request):
 @page(Role.ENTERPRISE)
 def case_new(request):
     actor = request.actor
-    form = CaseSubmitForm(request.POST or None, request.FILES or None, enterprise=actor.membership.enterprise)
+    form = CaseSubmitForm(
+        request.POST or None,
+        request.FILES or None,
+        enterprise=actor.membership.enterprise,
+        urgencies=services.urgency_choices(actor),
+    )
     if request.method == "POST":
         if form.is_valid():
             try:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-from ..models import Resolution, Satisfaction
+from ..models import Resolution, Satisfaction, Urgency
 
+URGENCY = dict(Urgency.choices)
 RESOLUTION = dict(Resolution.choices)
 SATISFACTION = dict(Satisfaction.choices)
 # How each contact method (effects.CONTACT_METHODS) reads after a name.
@@ -28,6 +29,9 @@ Sentence = Callable[..., "Said | None"]
 
 
 def submit(e, following, when):
+    urgency = e.payload.get("urgency")
+    if urgency and urgency != Urgency.ORDINARY:
+        return Said(f"{e.actor_label}提交了{URGENCY.get(urgency, '')}诉求", "", "warn")
     return Said(f"{e.actor_label}提交了诉求")
 
 
@@ -148,6 +152,17 @@ def red_card(e, following, when):
 
 def attach(e, following, when):
     return Said(f"{e.actor_label}上传了附件“{e.payload.get('name', '')}”")
+
+
+def set_urgency(e, following, when):
+    p = e.payload
+    text = f"{e.actor_label}将紧急程度由{URGENCY.get(p.get('previous'), '')}调整为{URGENCY.get(p.get('urgency'), '')}"
+    due = p.get("dispatch_due_at") or p.get("resolve_due_at")
+    label = "派单时限" if p.get("dispatch_due_at") else "办结时限"
+    detail = "；".join(
+        x for x in (f"理由：{p['reason']}" if p.get("reason") else "", f"{label}：{when(due)}" if due else "") if x
+    )
+    return Said(text, detail, "warn" if p.get("urgency") != Urgency.ORDINARY else "")
 
 
 def withdraw(e, following, when):

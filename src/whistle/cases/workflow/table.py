@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from whistle.org.scopes import Actor
 
-from ..models import Case, EscalationLevel, ExtensionState, Resolution, Satisfaction
+from ..models import Case, EscalationLevel, ExtensionState, Resolution, Satisfaction, Urgency
 from . import effects as fx
 from . import sentences as say
 from .base import (
@@ -449,6 +449,24 @@ TRANSITIONS: dict[str, Transition] = {
             ],
             button="转入绿色通道",
             sentence=say.green_channel,
+        ),
+        # rules.md §8.2: urgent cases (Beijing: dispatch within 1 h / 2 h / 24 h) have their own SLA profile; the
+        # office grades a case afresh when the enterprise's choice (or its own at intake) was wrong.
+        T(
+            "set_urgency",
+            "调整紧急程度",
+            OPEN,
+            None,
+            [COORDINATOR],
+            ["urgency", "reason"],
+            fx.set_urgency,
+            "the clocks still owed restart from now on the new urgency's SLA profile; a red card already given stays",
+            fields=[
+                F("urgency", "紧急程度", "choice", choices=Urgency.choices, radio=True, initial_from="urgency"),
+                F("reason", "调整理由", max_length=REASON, rows=2),
+            ],
+            button="调整紧急程度",
+            sentence=say.set_urgency,
         ),
         T(
             "yellow_card",
