@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Case as DjCase
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value, When
 
 from whistle.core.errors import NotFound
 from whistle.org.models import Role
 from whistle.org.scopes import READ_ALL_ROLES, UNIT_ROLES, Actor
 
-from .models import URGENCY_RANK, Case, CaseEvent, Category, Urgency, pk_from_number
+from .models import URGENCY_RANK, CallbackCheck, CallbackState, Case, CaseEvent, Category, Urgency, pk_from_number
 
 Assisting = Case.assisting_units.through
 
@@ -127,3 +127,39 @@ def category_choices(query: str = "") -> list:
         if all(t in haystack for t in terms):
             groups.setdefault(top(c).pk, []).append((c.code, "　" * depth(c) + c.name))
     return [(by_pk[pk].name, options) for pk, options in sorted(groups.items(), key=lambda g: by_pk[g[0]].code)]
+
+
+def callback_list(actor: Actor, *, state: str | None = None) -> QuerySet[CallbackCheck]:
+    """The call-back checks of the cases the actor sees (the office calls; others read)."""
+    qs = CallbackCheck.objects.filter(case__in=Case.objects.filter(case_scope_q(actor)).values("pk"))
+    if state:
+        qs = qs.filter(state=state)
+    return qs.select_related("case", "unit", "draw", "case__enterprise").order_by("-draw__month", "state", "case_id")
+
+
+def callback_summary(actor: Actor, month=None) -> list[dict]:
+    """Per unit: drawn, checked (answered), mismatches, and 不一致率 = mismatches / checked (percent, one decimal;
+    None when nothing was checked). Unreachable calls are neither checked nor mismatched."""
+    from whistle.core.figures import percent
+
+    qs = callback_list(actor).order_by()
+    if month is not None:
+        qs = qs.filter(draw__month=month)
+    rows = qs.values("unit__name", "unit_id").annotate(
+        drawn=Count("pk"),
+        checked=Count("pk", filter=Q(state=CallbackState.DONE)),
+        mismatches=Count("pk", filter=Q(mismatch=True)),
+        pending=Count("pk", filter=Q(state=CallbackState.PENDING)),
+    )
+    found = [
+        {
+            "unit": r["unit__name"],
+            "drawn": r["drawn"],
+            "checked": r["checked"],
+            "pending": r["pending"],
+            "mismatches": r["mismatches"],
+            "mismatch_rate": percent(r["mismatches"], r["checked"]) if r["checked"] else None,
+        }
+        for r in rows
+    ]
+    return sorted(found, key=lambda r: (-(r["mismatch_rate"] or 0), -r["mismatches"], r["unit"]))

@@ -17,14 +17,25 @@ from django.db.models import Subquery
 from django.utils import timezone
 
 from whistle.core import uploads
-from whistle.core.errors import Conflict, Forbidden, Invalid
+from whistle.core.errors import Conflict, Forbidden, Invalid, NotFound
 from whistle.core.hashing import canonical_json
 from whistle.enterprises.models import Enterprise
 from whistle.org.models import Level, Role, Unit, UnitKind
 from whistle.org.scopes import Actor
 
 from . import workflow
-from .models import Case, CaseAttachment, Category, Channel, IdempotencyRecord, Kind, SlaProfile, Urgency
+from .models import (
+    CallbackCheck,
+    CallbackState,
+    Case,
+    CaseAttachment,
+    Category,
+    Channel,
+    IdempotencyRecord,
+    Kind,
+    SlaProfile,
+    Urgency,
+)
 from .selectors import case_get
 
 DESCRIPTION_MAX = 4000
@@ -351,3 +362,39 @@ def system_attachment_add(
         attachment = _attach(locked, Actor.system(), upload, content_type, name, now)
     case.event_seq, case.last_event_hash = locked.event_seq, locked.last_event_hash
     return attachment
+
+
+def callback_record(
+    actor: Actor,
+    check_id: int,
+    *,
+    resolution: str,
+    satisfaction: str = "",
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> CallbackCheck:
+    """回访抽查: a coordinator over the case records what the independent call heard (rules.md §8.5). The answers go
+    into the case's chain as the office's `callback_check` event; a different 解决 or 满意 answer than the requester
+    recorded is a mismatch. A check outside the actor's scope is not found; a recorded one is not recorded again."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        check = None
+        if workflow.is_row_id(check_id) and actor.role == Role.COORDINATOR:
+            check = CallbackCheck.objects.select_for_update().filter(pk=check_id).first()
+        if check is None:
+            raise NotFound("回访抽查不存在", code="callback_not_found")
+        case = case_get(actor, check.case_id, for_update=True)  # 404 outside the coordinator's subtree
+        if check.state != CallbackState.PENDING:
+            raise Conflict("该工单的回访抽查已登记", code="callback_already_recorded")
+        workflow.apply_locked(
+            case, "callback_check", actor, {"resolution": resolution, "satisfaction": satisfaction, "note": note}, now
+        )
+        event = case.written_events[0]
+        check.resolution = event.payload["resolution"]
+        check.satisfaction = event.payload["satisfaction"]
+        check.note = event.payload["note"]
+        check.mismatch = event.payload.get("mismatch")
+        check.state = CallbackState.DONE if check.mismatch is not None else CallbackState.UNREACHABLE
+        check.checked_by, check.checked_at = actor.user, now
+        check.save()
+    return check

@@ -76,6 +76,7 @@ class CaseSubmitForm(ProblemForm):
     urgency = forms.ChoiceField(
         label="紧急程度",
         initial="ordinary",
+        required=False,  # none chosen: 一般
         widget=forms.RadioSelect,
         help_text="加急：水、电、气、热中断或极端天气影响生产经营等，须尽快处置的事项",
     )
@@ -99,7 +100,6 @@ class CaseSubmitForm(ProblemForm):
         self.fields["urgency"].choices = list(urgencies)
         if len(urgencies) < 2:
             self.fields["urgency"].widget = forms.HiddenInput()
-            self.fields["urgency"].required = False
         if enterprise is not None and not self.is_bound:
             self.initial.update(
                 contact_name=enterprise.contact_name, contact_phone=enterprise.contact_phone, address=enterprise.address

@@ -31,6 +31,7 @@ class LedgerView:
             "supervised": Q(is_open=True, supervision_count__gt=0),
             "escalated": Q(level__in=[EscalationLevel.CITY, EscalationLevel.GREEN_CHANNEL]),
             "green": Q(level=EscalationLevel.GREEN_CHANNEL),
+            "contradictory": Q(answers_contradict=True),
             "open": Q(is_open=True),
             "all": Q(),
         }[self.key]
@@ -43,6 +44,7 @@ LEDGER_VIEWS = [
     LedgerView("supervised", "督办中"),
     LedgerView("escalated", "市级协调"),
     LedgerView("green", "绿色通道"),
+    LedgerView("contradictory", "答复矛盾"),
     LedgerView("open", "在办"),
     LedgerView("all", "全部"),
 ]

@@ -189,6 +189,10 @@ def follow_up(step: Step) -> None:
     comment = payload.optional_text(step, "comment", max_length=1000, label="评价意见")
     case.resolution, case.satisfaction, case.followed_up_at = resolution, satisfaction, step.now
     step.record.update(resolution=resolution, satisfaction=satisfaction, comment=comment)
+    if contradictory(resolution, satisfaction):
+        # rules.md §8.5: flagged on the case and listed for the office (台账 答复矛盾); the answers stand as given.
+        case.answers_contradict = True
+        step.record["contradictory"] = True
     if resolution == Resolution.UNRESOLVED or satisfaction == Satisfaction.UNSATISFIED:
         step.target = S.REOPENED
         case.reopen_count += 1
@@ -205,6 +209,16 @@ def follow_up(step: Step) -> None:
     else:
         step.target = S.CLOSED
         case.closed_at = step.now
+
+
+def contradictory(resolution: str, satisfaction: str) -> bool:
+    """Whether a pair of follow-up answers is one the city lists as contradictory (`AnswerPattern`, data)."""
+    from ..models import AnswerPattern
+
+    return (
+        bool(satisfaction)
+        and AnswerPattern.objects.filter(is_active=True, resolution=resolution, satisfaction=satisfaction).exists()
+    )
 
 
 def note(step: Step) -> None:
@@ -334,6 +348,21 @@ def set_urgency(step: Step) -> None:
         step.record["dispatch_due_at"] = payload.local_iso(case.dispatch_due_at)
     elif case.state in CLOCK_STATES:
         step.record["resolve_due_at"] = payload.local_iso(case.resolve_due_at)
+
+
+def callback_check(step: Step) -> None:
+    """What the office's own call heard, beside what the requester recorded; the case itself does not change."""
+    resolution = payload.choice(step, "resolution", Resolution, "解决情况")
+    satisfaction = (
+        "" if resolution == Resolution.UNREACHABLE else payload.choice(step, "satisfaction", Satisfaction, "满意度")
+    )
+    step.record.update(
+        resolution=resolution,
+        satisfaction=satisfaction,
+        note=payload.optional_text(step, "note", max_length=500, label="回访记录"),
+    )
+    if resolution != Resolution.UNREACHABLE:
+        step.record["mismatch"] = (resolution, satisfaction) != (step.case.resolution, step.case.satisfaction)
 
 
 def withdraw(step: Step) -> None:

@@ -104,6 +104,8 @@ def verdict(p: dict, sep: str) -> str:
 def follow_up(e, following, when):
     p = e.payload
     text = f"{e.actor_label}{'代为登记' if p.get('on_behalf') else ''}回访评价：{verdict(p, '，')}"
+    if p.get("contradictory"):
+        text += "（解决情况与满意度矛盾）"
     if p.get("reopen_count"):
         return Said(f"{text}；工单转入第{p['reopen_count']}次重办", p.get("comment", ""), "alert")
     return Said(f"{text}；工单办结", p.get("comment", ""), "done")
@@ -163,6 +165,16 @@ def set_urgency(e, following, when):
         x for x in (f"理由：{p['reason']}" if p.get("reason") else "", f"{label}：{when(due)}" if due else "") if x
     )
     return Said(text, detail, "warn" if p.get("urgency") != Urgency.ORDINARY else "")
+
+
+def callback_check(e, following, when):
+    p = e.payload
+    if "mismatch" not in p:
+        return Said(f"{e.actor_label}回访抽查：无法联系", p.get("note", ""))
+    outcome = "与企业回访评价不一致" if p["mismatch"] else "与企业回访评价一致"
+    return Said(
+        f"{e.actor_label}回访抽查：{verdict(p, '，')}；{outcome}", p.get("note", ""), "alert" if p["mismatch"] else ""
+    )
 
 
 def withdraw(e, following, when):

@@ -137,6 +137,12 @@ def _extension_approvers(case: Case) -> frozenset[str]:
     return approvers[n - 1] if 0 < n <= len(approvers) else frozenset()
 
 
+def _callback_pending(case: Case) -> bool:
+    from ..models import CallbackCheck, CallbackState
+
+    return CallbackCheck.objects.filter(case_id=case.pk, state=CallbackState.PENDING).exists()
+
+
 GUARDS: dict[str, Guard] = {
     # rules.md §1: cross-county, cross-field or unclear-ownership matters are referred by the 市吹哨办 itself.
     "city_level_by_city_office": Guard(
@@ -187,6 +193,12 @@ GUARDS: dict[str, Guard] = {
         lambda case, actor, now, rel: case.level == EscalationLevel.CITY,
         "not_at_city_level",
         "只有市级协调中的工单才能转入绿色通道",
+    ),
+    # rules.md §8.5: only a case the month's random draw picked is called back, once.
+    "callback_pending": Guard(
+        lambda case, actor, now, rel: _callback_pending(case),
+        "not_in_callback_sample",
+        "本工单不在待回访的抽查样本中",
     ),
     "has_lead_unit": Guard(
         lambda case, actor, now, rel: case.lead_unit_id is not None, "no_lead_unit", "工单尚未派单，请先派单"
@@ -511,6 +523,20 @@ TRANSITIONS: dict[str, Transition] = {
             fields=[F("reason", "撤回原因", max_length=REASON, rows=2)],
             button="撤回诉求",
             sentence=say.withdraw,
+        ),
+        # 回访抽查 (rules.md §8.5): the office's independent call on a closed case drawn for the sample, written by
+        # `services.callback_record` with the check it completes.
+        T(
+            "callback_check",
+            "回访抽查",
+            [S.CLOSED],
+            None,
+            [COORDINATOR],
+            ["resolution"],
+            fx.callback_check,
+            manual=False,
+            guards=["callback_pending"],
+            sentence=say.callback_check,
         ),
         # Written by `services.system_transition` for ratings (a poor rating voided on appeal or review).
         T(
