@@ -11,6 +11,8 @@ class ActionKind(models.TextChoices):
     ADMONITION = "admonition", "约谈"
     CIRCULAR = "circular", "通报"
     REASSIGNMENT = "reassignment", "调整"
+    # rules.md §1, §2, §8.1: suspected misconduct (弄虚作假, repeated poor ratings) is referred to 纪检监察 (追责).
+    REFERRAL = "referral", "移送纪检监察"
 
 
 class RuleKind(models.TextChoices):
@@ -19,6 +21,7 @@ class RuleKind(models.TextChoices):
     POOR_RATING = "poor_rating", "差评即整改（评价时由好差评模块执行）"
     BOTTOM_MONTHS = "bottom_months", "同类排名末位连续N个月"
     REPEATED_POOR = "repeated_poor", "M个月内有效差评达N条"
+    MANUAL = "manual", "吹哨办按证据人工提出（不自动评估）"
 
 
 class Subject(models.TextChoices):
