@@ -13,6 +13,7 @@ What every route must do, for every role:
   (the rating card under /r/, Open311, sign-in, health).
 """
 
+import datetime as dt
 import json
 import re
 from collections.abc import Callable
@@ -33,6 +34,7 @@ from tests.web.conftest import photo
 from whistle.accountability.models import ActionKind, Proposal, Rule
 from whistle.api.main import api as ninja_api
 from whistle.cases import services as case_services
+from whistle.cases.models import CallbackCheck, CallbackDraw
 from whistle.org.models import Membership
 from whistle.org.services import token_issue
 from whistle.patronage import services as patronage_services
@@ -235,6 +237,23 @@ class World:
         }
 
     @cached_property
+    def callback(self):
+        """A call-back check (回访抽查) on each county's case."""
+        draw = CallbackDraw.objects.create(
+            month=dt.date(2026, 1, 1), drawn_at=timezone.now(), eligible=2, drawn=2, share_pct=5, min_per_county=3
+        )
+        return {
+            c: CallbackCheck.objects.create(
+                draw=draw,
+                case=case,
+                unit=case.lead_unit,
+                recorded_resolution="resolved",
+                recorded_satisfaction="satisfied",
+            )
+            for c, case in self.case.items()
+        }
+
+    @cached_property
     def patronage(self):
         heze = self.heze
         heze.ent_cao.is_key = heze.ent_shan.above_scale = True
@@ -313,6 +332,7 @@ kind(("appeals", "pk"))(_pair("appeal"))
 kind(("proposals", "pk"), ("proposals", "proposal_id"))(_pair("proposal"))
 kind(("cadres", "pk"))(_pair("cadre"))
 kind(("files", "pk"))(_pair("attachment"))
+kind(("callbacks", "pk"))(_pair("callback"))
 
 
 @kind(("cases", "number"))
