@@ -255,7 +255,7 @@ def _urgency(value, actor: Actor) -> str:
     if value not in Urgency.values:
         allowed = "、".join(f"{v}（{label}）" for v, label in Urgency.choices)
         raise Invalid(f"紧急程度须为：{allowed}", code="invalid_urgency", field="urgency")
-    if value not in dict(urgency_choices(actor)):
+    if value != Urgency.ORDINARY and value not in dict(urgency_choices(actor)):  # ordinary: always, no query
         raise Invalid(
             f"“{Urgency(value).label}”须由吹哨办受理时认定，请选择其他紧急程度并在诉求内容中说明",
             code="urgency_not_permitted",
