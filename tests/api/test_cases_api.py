@@ -163,6 +163,7 @@ def test_every_transition_over_http(api, heze):
     assert (
         act(three, "redispatch", "cao_office", {"unit": "caoxian-scjg", "reason": "派错单位"})["state"] == "dispatched"
     )
+    assert act(three, "set_urgency", "cao_office", {"urgency": "urgent", "reason": "企业停电"})["urgency"] == "urgent"
     assert act(three, "withdraw", "ent_cao", {"reason": "问题已自行解决"})["state"] == "closed"
 
     offered = {t.action for t in TRANSITIONS.values() if t.public and t.manual}

@@ -13,6 +13,7 @@ What every route must do, for every role:
   (the rating card under /r/, Open311, sign-in, health).
 """
 
+import datetime as dt
 import json
 import re
 from collections.abc import Callable
@@ -33,6 +34,7 @@ from tests.web.conftest import photo
 from whistle.accountability.models import ActionKind, Proposal, Rule
 from whistle.api.main import api as ninja_api
 from whistle.cases import services as case_services
+from whistle.cases.models import CallbackCheck, CallbackDraw
 from whistle.leniency import demo as leniency_demo
 from whistle.leniency import services as leniency_services
 from whistle.org.models import Membership
@@ -240,6 +242,23 @@ class World:
                 created_at=timezone.now(),
             )
             for c, cadre in self.cadre.items()
+        }
+
+    @cached_property
+    def callback(self):
+        """A call-back check (回访抽查) on each county's case."""
+        draw = CallbackDraw.objects.create(
+            month=dt.date(2026, 1, 1), drawn_at=timezone.now(), eligible=2, drawn=2, share_pct=5, min_per_county=3
+        )
+        return {
+            c: CallbackCheck.objects.create(
+                draw=draw,
+                case=case,
+                unit=case.lead_unit,
+                recorded_resolution="resolved",
+                recorded_satisfaction="satisfied",
+            )
+            for c, case in self.case.items()
         }
 
     @cached_property
@@ -523,6 +542,9 @@ kind(("files", "file_id"))(_reform("_file"))
 @kind(("public", "task_id"))
 def _public_task(world, user):
     return Fill(str(world.reform_task["cao"].pk), None, str(MISSING_INT))
+
+
+kind(("callbacks", "pk"))(_pair("callback"))
 
 
 @kind(("cases", "number"))

@@ -54,7 +54,8 @@ def test_rule_1_county_case_escalated_to_the_city_is_redispatched_only_by_the_ci
 
 
 def test_rule_1_dispatch_stage_of_every_sla_profile_defaults_to_one_working_day(db):
-    stages = SlaStage.objects.filter(stage="dispatch")
+    # Every profile for ordinary cases; urgent cases have their own (test_rule_8_2_urgent_case_…).
+    stages = SlaStage.objects.filter(stage="dispatch", profile__urgency="")
     assert stages.exists() and {(s.amount, s.unit) for s in stages} == {(1, "working_days")}
 
 
@@ -246,6 +247,7 @@ PAYLOADS = {
     "green_channel": {"reason": "市级督办后仍未办结"},
     "withdraw": {"reason": "已自行解决"},
     "accept": {},
+    "set_urgency": {"urgency": "urgent", "reason": "企业停电，影响生产"},
 }
 CITY_PAYLOADS = {"dispatch": {"unit": "heze-zjj"}, "redispatch": {"unit": "heze-zjj", "reason": "派错单位"}}
 USERS = ["ent_cao", "ent_cao2", "cao_zjj", "cao_scjg", "cao_office", "shan_office", "city_office"]

@@ -9,7 +9,7 @@ from whistle.org.scopes import person_name
 
 from . import selectors, services
 from .models import AccountabilityAction, Proposal, ProposalState
-from .schemas import ActionIn, ActionOut, DecisionIn, ProposalOut, ProposalPage
+from .schemas import ActionIn, ActionOut, DecisionIn, ProposalIn, ProposalOut, ProposalPage
 
 router = Router(tags=["accountability"])
 
@@ -60,6 +60,13 @@ def list_proposals(request, filters: Query[ProposalFilter]):
     if filters.state and filters.state not in ProposalState.values:
         raise Invalid("状态须为 pending、confirmed 或 dismissed", code="invalid_state", field="state")
     return page_of(selectors.proposal_list(request.actor, state=filters.state), filters, proposal_out)
+
+
+@router.post("/proposals", response={201: ProposalOut}, summary="人工提出问责建议（附依据；如移送纪检监察）")
+def raise_proposal(request, data: ProposalIn):
+    """Only a coordinator over the subject's unit (404 otherwise, like a missing subject)."""
+    proposal = services.proposal_raise_by_hand(request.actor, **data.dict())
+    return Status(201, proposal_out(selectors.proposal_get(request.actor, proposal.pk)))
 
 
 @router.get("/proposals/{proposal_id}", response=ProposalOut, summary="问责建议详情（含依据与记录）")

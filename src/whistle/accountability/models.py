@@ -11,6 +11,8 @@ class ActionKind(models.TextChoices):
     ADMONITION = "admonition", "约谈"
     CIRCULAR = "circular", "通报"
     REASSIGNMENT = "reassignment", "调整"
+    # rules.md §1, §2, §8.1: suspected misconduct (弄虚作假, repeated poor ratings) is referred to 纪检监察 (追责).
+    REFERRAL = "referral", "移送纪检监察"
 
 
 class RuleKind(models.TextChoices):
@@ -21,6 +23,7 @@ class RuleKind(models.TextChoices):
     REPEATED_POOR = "repeated_poor", "M个月内有效差评达N条"
     INDICATOR_WARNINGS = "indicators", "指标预警函累计（由指标监测模块提出）"
     REPEATED_RED = "repeated_red", "改革任务M个月内N次亮红灯（改革任务模块评估）"
+    MANUAL = "manual", "吹哨办按证据人工提出（不自动评估）"
 
 
 class Subject(models.TextChoices):

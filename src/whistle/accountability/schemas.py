@@ -8,8 +8,18 @@ class DecisionIn(Schema):
     reason: str = Field(..., max_length=500)
 
 
+class ProposalIn(Schema):
+    subject: str = Field(..., description="cadre（干部）、window（窗口）或 unit（单位）")
+    subject_id: int = Field(..., description="对象的编号")
+    action: str = Field("referral", description="admonition、circular、reassignment 或 referral（移送纪检监察）")
+    summary: str = Field(..., max_length=300)
+    evidence: str = Field(..., max_length=2000, description="依据（证据）")
+
+
 class ActionIn(Schema):
-    kind: str = Field(..., description="admonition（约谈）、circular（通报）或 reassignment（调整）")
+    kind: str = Field(
+        ..., description="admonition（约谈）、circular（通报）、reassignment（调整）或 referral（移送纪检监察）"
+    )
     held_on: dt.date
     participants: str = Field(..., max_length=300)
     outcome: str = Field(..., max_length=2000)

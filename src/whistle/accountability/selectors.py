@@ -89,3 +89,50 @@ def cadre_record(actor: Actor, cadre_id: int) -> dict:
             .order_by("-held_on", "-id")
         ),
     }
+
+
+def cadre_for_raise(actor: Actor, cadre_id: int) -> Cadre | None:
+    """The cadre a coordinator may raise a proposal against (inside its subtree), else None."""
+    cadre = Cadre.objects.select_related("unit").filter(pk=cadre_id, is_active=True).first()
+    return cadre if cadre is not None and actor.role == "coordinator" and actor.covers(cadre.unit) else None
+
+
+def referral_letter(actor: Actor, proposal_id: int) -> dict:
+    """What the 移送函 prints: a confirmed referral in the actor's scope (404 otherwise, like a missing one). The
+    issuing office is the coordination office over the subject's unit; the addressee the discipline inspection and
+    supervision body of the same government (同级纪委监委)."""
+    from .models import ActionKind, ProposalState
+
+    proposal = proposal_get(actor, proposal_id)
+    if proposal.action != ActionKind.REFERRAL or proposal.state != ProposalState.CONFIRMED:
+        raise NotFound("没有可打印的移送函", code="no_referral_letter")
+    government = _government_of(proposal.unit)
+    office = _office_of(government)
+    name = government.name if government else ""
+    short = name.removesuffix("人民政府") if name.endswith("人民政府") else name
+    return {
+        "p": proposal,
+        "issuer": office.name if office else f"{short}企业吹哨办",
+        "addressee": f"{short}纪委监委" if short else "纪委监委",
+        "actions": proposal.actions.filter(kind=ActionKind.REFERRAL).order_by("held_on", "id"),
+    }
+
+
+def _government_of(unit):
+    """The county or city government whose subtree holds the unit (a stationed unit: its county; a city unit: the city)."""
+    from whistle.org.models import Level, Unit, UnitKind
+
+    ids = unit.path.rstrip("/").split("/")
+    prefixes = ["/".join(ids[: n + 1]) + "/" for n in range(len(ids))]
+    found = Unit.objects.filter(
+        kind__in=[UnitKind.GOVERNMENT, UnitKind.ZONE], level__in=[Level.CITY, Level.COUNTY], path__in=prefixes
+    )
+    return max(found, key=lambda u: len(u.path), default=None)
+
+
+def _office_of(government):
+    from whistle.org.models import Unit, UnitKind
+
+    if government is None:
+        return None
+    return Unit.objects.filter(parent=government, kind=UnitKind.COORDINATION_OFFICE, is_active=True).first()

@@ -4,6 +4,7 @@ decision on a proposal, then the action as it took place."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -17,7 +18,8 @@ from whistle.ratings.models import Cadre, Window
 from .models import AccountabilityAction, ActionKind, Proposal, ProposalState, Rule, Subject
 
 DECISIONS = {"confirm": ProposalState.CONFIRMED, "dismiss": ProposalState.DISMISSED}
-RECORDABLE = {ActionKind.ADMONITION, ActionKind.CIRCULAR, ActionKind.REASSIGNMENT}
+RECORDABLE = {ActionKind.ADMONITION, ActionKind.CIRCULAR, ActionKind.REASSIGNMENT, ActionKind.REFERRAL}
+MANUAL_RULE = "manual"  # the Rule row (kind manual, from migration 0006) a proposal raised by hand cites
 
 
 def _locked_proposal(actor: Actor, proposal_id) -> Proposal:
@@ -78,7 +80,7 @@ def action_record(
         proposal = _locked_proposal(actor, proposal_id)
         if kind not in RECORDABLE:
             raise Invalid(
-                "措施须为 admonition（约谈）、circular（通报）或 reassignment（调整）",
+                "措施须为 admonition（约谈）、circular（通报）、reassignment（调整）或 referral（移送纪检监察）",
                 code="invalid_kind",
                 field="kind",
             )
@@ -166,3 +168,66 @@ def proposal_raise(
             )
     except IntegrityError:  # proposed before, or by another worker a moment ago
         return None
+
+
+def _subject_target(subject, subject_id):
+    from whistle.org.models import Unit
+    from whistle.ratings.models import Cadre, Window
+
+    model = {Subject.CADRE: Cadre, Subject.WINDOW: Window, Subject.UNIT: Unit}.get(subject)
+    if model is None:
+        raise Invalid(
+            "对象类型须为 cadre（干部）、window（窗口）或 unit（单位）", code="invalid_subject", field="subject"
+        )
+    if isinstance(subject_id, str) and subject_id.isascii() and subject_id.isdecimal():
+        subject_id = int(subject_id)
+    target = None
+    if isinstance(subject_id, int) and not isinstance(subject_id, bool) and 0 < subject_id < 2**63:
+        target = model.objects.filter(pk=subject_id, is_active=True).first()
+    return target
+
+
+def proposal_raise_by_hand(
+    actor: Actor,
+    *,
+    subject: str,
+    subject_id,
+    action: str,
+    summary: str,
+    evidence: str,
+    now: dt.datetime | None = None,
+) -> Proposal:
+    """A proposal raised by hand (rules.md §8.1: trigger = rule id plus evidence): a coordinator over the subject's
+    unit names the action (most often 移送纪检监察), the matter and the evidence; it is then decided and recorded like
+    any rule's proposal. It cites the `manual` rule, and its evidence is what the coordinator wrote."""
+    now = now or timezone.now()
+    if actor.role != Role.COORDINATOR:
+        raise NotFound("对象不存在", code="subject_not_found", field="subject_id")
+    target = _subject_target(subject, subject_id)
+    unit = target if subject == Subject.UNIT else getattr(target, "unit", None)
+    if target is None or not actor.covers(unit):
+        raise NotFound("对象不存在", code="subject_not_found", field="subject_id")
+    if action not in RECORDABLE:
+        raise Invalid(
+            "建议措施须为 admonition（约谈）、circular（通报）、reassignment（调整）或 referral（移送纪检监察）",
+            code="invalid_action",
+            field="action",
+        )
+    summary = inputs.text(summary, "summary", label="事由", limit=300)
+    evidence = inputs.text(evidence, "evidence", label="依据", limit=2000)
+    with transaction.atomic():
+        rule = Rule.objects.get(code=MANUAL_RULE)
+        proposal = Proposal(
+            rule=rule,
+            action=action,
+            subject=subject,
+            unit=unit,
+            cadre=target if subject == Subject.CADRE else None,
+            window=target if subject == Subject.WINDOW else None,
+            summary=summary,
+            evidence={"text": evidence, "raised_by": actor.label},
+            created_at=now,
+        )
+        proposal.evidence_key = f"manual:{uuid.uuid4().hex}"
+        proposal.save()
+    return proposal

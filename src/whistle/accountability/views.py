@@ -98,3 +98,56 @@ def export(request):
     """问责建议 and 问责记录 in the actor's scope, one sheet each."""
     name = f"问责-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
     return FileResponse(exports.workbook(request.actor), as_attachment=True, filename=name, content_type=sheets.XLSX)
+
+
+# ---- raised by hand, and the referral letter (issue 14 §12) -------------------------------------------------
+
+RAISE_SUBJECTS = [("unit", "单位"), ("cadre", "干部"), ("window", "窗口")]
+
+
+def _raise_page(request, *, error=None, form=None, status=200):
+    from whistle.org.selectors import units_for
+
+    form = form or request.GET
+    cadre = None
+    if form.get("subject") == "cadre" and str(form.get("subject_id", "")).isdecimal():
+        cadre = selectors.cadre_for_raise(request.actor, int(form["subject_id"]))
+    return render(
+        request,
+        "accountability/raise.html",
+        {
+            "units": units_for(request.actor),
+            "cadre": cadre,
+            "kinds": RECORD_KINDS,
+            "subjects": RAISE_SUBJECTS,
+            "form": form,
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@page("coordinator")
+def proposal_raise_view(request):
+    """吹哨办 raises a proposal by hand with its evidence (most often 移送纪检监察); decided like any other."""
+    if request.method != "POST":
+        return _raise_page(request)
+    form = request.POST
+    try:
+        proposal = services.proposal_raise_by_hand(
+            request.actor,
+            subject=form.get("subject", ""),
+            subject_id=form.get("subject_id", ""),
+            action=form.get("action", ""),
+            summary=form.get("summary", ""),
+            evidence=form.get("evidence", ""),
+        )
+    except Problem as problem:
+        return _raise_page(request, error=problem, form=form, status=problem.status)
+    return redirect("accountability:proposal", pk=proposal.pk)
+
+
+@page(*READ_ROLES)
+def referral_letter(request, pk):
+    """The printable 移送函 of a confirmed referral, in the city's wording (no codes, no research notes)."""
+    return render(request, "accountability/referral_letter.html", selectors.referral_letter(request.actor, pk))

@@ -48,6 +48,8 @@ def case_summary(case: Case, now: dt.datetime) -> dict:
         "state": case.state,
         "state_label": case.get_state_display(),
         "level": case.level,
+        "urgency": case.urgency,
+        "urgency_label": case.get_urgency_display(),
         "card": case.card,
         "county": _unit(case.county),
         "lead_unit": _unit(case.lead_unit),

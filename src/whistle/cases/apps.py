@@ -16,6 +16,13 @@ class CasesConfig(AppConfig):
             "every_seconds": None,
             "description": "时限巡检：黄牌、红牌、督办单、提级与绿色通道",
         },
+        # 回访抽查 (rules.md §8.5): the last complete month's random sample, drawn once.
+        "whistle.cases.callbacks.draw_job": {
+            "name": "callback_sample",
+            "group": "cases",
+            "every_seconds": 3600,
+            "description": "回访抽查：每月随机抽取企业自评的已办结工单",
+        },
         # Signed checkpoints of the audit chain heads that moved (cases.audit). WHISTLE_AUDIT_CHECKPOINT_MINUTES is the
         # row's first interval, and the least spacing the job keeps when forced (`worker --once`).
         "whistle.cases.audit.checkpoint_job": {

@@ -67,16 +67,42 @@ class DispatchRule(models.Model):
         return f"{self.category} @ {self.area or '全市'} → {self.unit}"
 
 
+class Urgency(models.TextChoices):
+    """rules.md §4, §8.1–8.2 (Beijing 12345 dispatch: 1 h emergencies, 2 h water/power/gas/heat and extreme weather,
+    about 24 h the rest). The levels are fixed; what each means in time is its SLA profile (`SlaProfile.urgency`)."""
+
+    ORDINARY = "ordinary", "一般"
+    URGENT = "urgent", "加急"
+    EMERGENCY = "emergency", "紧急"
+
+
+# Urgent first: the desk and the dispatch queue sort by this rank.
+URGENCY_RANK = {Urgency.EMERGENCY: 0, Urgency.URGENT: 1, Urgency.ORDINARY: 2}
+
+
 class SlaProfile(models.Model):
     code = models.SlugField("编码", max_length=40, unique=True)
     name = models.CharField("名称", max_length=60)
     is_default = models.BooleanField("默认方案", default=False)
+    urgency = models.CharField(
+        "适用紧急程度",
+        max_length=10,
+        choices=[c for c in Urgency.choices if c[0] != Urgency.ORDINARY],
+        blank=True,
+        help_text="留空：一般诉求的方案（按问题分类或默认方案）；选择加急或紧急：该紧急程度的诉求一律按本方案计时",
+    )
+    enterprise_may_choose = models.BooleanField(
+        "企业提交时可选", default=False, help_text="仅对加急、紧急方案有效：企业提交诉求时可自行选择该紧急程度"
+    )
 
     class Meta:
         verbose_name = "时限方案"
         verbose_name_plural = "时限方案"
         constraints = [
-            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_sla_profile")
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_sla_profile"
+            ),
+            models.UniqueConstraint(fields=["urgency"], condition=~Q(urgency=""), name="one_sla_profile_per_urgency"),
         ]
 
     def __str__(self):
@@ -93,6 +119,9 @@ class SlaStage(models.Model):
         RESOLVE_COMPLEX = "resolve_complex", "复杂事项办结"
         EXTENSION = "extension", "延期"
         REOPEN = "reopen", "重办"
+        # How long before a deadline the yellow card, and after it the red card (default 1 working day each).
+        YELLOW_CARD = "yellow_card", "黄牌提前量"
+        RED_CARD = "red_card", "红牌延后量"
 
     class TimeUnit(models.TextChoices):
         HOURS = "hours", "自然小时"
@@ -236,6 +265,8 @@ class Case(models.Model):
         SlaProfile, verbose_name="时限方案", on_delete=models.PROTECT, db_index=False
     )  # a handful of profiles
     is_complex = models.BooleanField("复杂事项", default=False)
+    # Chosen at submission, changed only by the `set_urgency` row; its SLA profile overrides `sla_profile`.
+    urgency = models.CharField("紧急程度", max_length=10, choices=Urgency.choices, default=Urgency.ORDINARY)
     level = models.CharField("办理层级", max_length=14, choices=EscalationLevel.choices, default=EscalationLevel.COUNTY)
     green_channel_leader = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -257,6 +288,8 @@ class Case(models.Model):
     extensions_count = models.PositiveIntegerField("延期申请次数", default=0)
     resolution = models.CharField("解决情况", max_length=12, choices=Resolution.choices, blank=True)
     satisfaction = models.CharField("满意度", max_length=20, choices=Satisfaction.choices, blank=True)
+    # rules.md §8.5: a follow-up whose 解决 and 满意 answers contradict each other (`AnswerPattern`); kept once set.
+    answers_contradict = models.BooleanField("回访答复矛盾", default=False)
 
     submitted_at = models.DateTimeField("受理时间", db_index=True)
     dispatched_at = models.DateTimeField("派单时间", null=True, blank=True)
@@ -545,3 +578,85 @@ class AuditCheckpointEntry(models.Model):
             models.Index(fields=["checkpoint", "case_id"], name="audit_entry_checkpoint"),
             models.Index(fields=["case_id", "seq"], name="audit_entry_case"),
         ]
+
+
+class AnswerPattern(models.Model):
+    """A pair of follow-up answers that contradict each other (rules.md §8.5: flag "解决/满意" answers that are
+    internally contradictory): by default 未解决 yet 满意; a city adds or switches on others (已解决 yet 不满意)."""
+
+    resolution = models.CharField("解决情况", max_length=12, choices=Resolution.choices)
+    satisfaction = models.CharField("满意度", max_length=20, choices=Satisfaction.choices)
+    is_active = models.BooleanField("启用", default=True)
+    note = models.CharField("说明", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "矛盾答复组合"
+        verbose_name_plural = "矛盾答复组合"
+        constraints = [models.UniqueConstraint(fields=["resolution", "satisfaction"], name="answer_pattern_unique")]
+
+    def __str__(self):
+        return f"{self.get_resolution_display()}却{self.get_satisfaction_display()}"
+
+
+class CallbackDraw(models.Model):
+    """One month's random draw for the independent call-back sample (回访抽查, rules.md §8.5), made by the worker:
+    what was eligible and what was drawn, so the share the city set can be checked afterwards."""
+
+    month = models.DateField("抽查月份", unique=True, help_text="办结月份（该月1日）")
+    drawn_at = models.DateTimeField("抽取时间")
+    eligible = models.PositiveIntegerField("可抽件数")
+    drawn = models.PositiveIntegerField("抽取件数")
+    share_pct = models.DecimalField("抽取比例（%）", max_digits=6, decimal_places=2)
+    min_per_county = models.PositiveIntegerField("每县区最少件数")
+
+    class Meta:
+        verbose_name = "回访抽查批次"
+        verbose_name_plural = "回访抽查批次"
+        ordering = ["-month"]
+
+    def __str__(self):
+        return f"{self.month:%Y年%m月}回访抽查"
+
+
+class CallbackState(models.TextChoices):
+    PENDING = "pending", "待回访"
+    DONE = "done", "已回访"
+    UNREACHABLE = "unreachable", "无法联系"
+
+
+class CallbackCheck(models.Model):
+    """One closed case drawn for an independent call-back: the answers the requester gave themselves (copied at
+    the draw), and what a coordinator's own call heard. A different 解决 or 满意 answer is a mismatch."""
+
+    draw = models.ForeignKey(CallbackDraw, on_delete=models.PROTECT, related_name="checks")
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="callback_check")
+    unit = models.ForeignKey(
+        "org.Unit", verbose_name="承办单位", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    recorded_resolution = models.CharField("企业回访·解决情况", max_length=12, choices=Resolution.choices)
+    recorded_satisfaction = models.CharField("企业回访·满意度", max_length=20, choices=Satisfaction.choices)
+    state = models.CharField("状态", max_length=12, choices=CallbackState.choices, default=CallbackState.PENDING)
+    resolution = models.CharField("抽查·解决情况", max_length=12, choices=Resolution.choices, blank=True)
+    satisfaction = models.CharField("抽查·满意度", max_length=20, choices=Satisfaction.choices, blank=True)
+    mismatch = models.BooleanField("与企业回访不一致", null=True)
+    note = models.CharField("回访记录", max_length=500, blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    checked_at = models.DateTimeField("回访时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "回访抽查"
+        verbose_name_plural = "回访抽查"
+        indexes = [models.Index(fields=["unit", "draw"], name="callback_unit_draw")]
+        constraints = [
+            models.CheckConstraint(
+                name="callback_result_complete",
+                condition=Q(state="pending", mismatch__isnull=True, checked_at__isnull=True)
+                | Q(state="unreachable", mismatch__isnull=True, checked_at__isnull=False)
+                | Q(state="done", mismatch__isnull=False, checked_at__isnull=False),
+            )
+        ]
+
+    def __str__(self):
+        return f"{number_for(self.case_id)}回访抽查"

@@ -18,6 +18,10 @@ class CaseIn(Schema):
     cross_county: bool = False
     enterprise: str | None = Field(None, description="吹哨办代企业登记时填企业统一社会信用代码")
     external_ref: str = ""
+    urgency: str = Field(
+        "ordinary",
+        description="紧急程度：ordinary 一般 / urgent 加急 / emergency 紧急（企业可选的由时限方案设定，吹哨办可选全部）",
+    )
 
 
 class UnitRef(Schema):
@@ -43,6 +47,8 @@ class CaseOut(Schema):
     state: str
     state_label: str
     level: str
+    urgency: str
+    urgency_label: str
     card: str
     county: UnitRef
     lead_unit: UnitRef | None

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Case as DjCase
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value, When
 
 from whistle.core.errors import NotFound
 from whistle.org.models import Role
 from whistle.org.scopes import READ_ALL_ROLES, UNIT_ROLES, Actor
 
-from .models import Case, CaseEvent, Category, pk_from_number
+from .models import URGENCY_RANK, CallbackCheck, CallbackState, Case, CaseEvent, Category, Urgency, pk_from_number
 
 Assisting = Case.assisting_units.through
 
@@ -67,11 +68,19 @@ def inbox(actor: Actor) -> QuerySet[Case]:
     return (
         Case.objects.filter(lead_unit_id=actor.unit.pk, is_open=True)
         .select_related("category", "county", "enterprise", "lead_unit")
-        .order_by(F("next_due_at").asc(nulls_last=True), "pk")
+        .order_by(urgency_rank(), F("next_due_at").asc(nulls_last=True), "pk")
     )
 
 
-def case_get(actor: Actor, number: str, *, for_update: bool = False) -> Case:
+def urgency_rank() -> DjCase:
+    """紧急 first, then 加急, then the rest (rules.md §8.2): the desk's and the dispatch queue's first key."""
+    return DjCase(
+        *(When(urgency=u, then=Value(rank)) for u, rank in URGENCY_RANK.items() if u != Urgency.ORDINARY),
+        default=Value(URGENCY_RANK[Urgency.ORDINARY]),
+    )
+
+
+def case_get(actor: Actor, number: str | int, *, for_update: bool = False) -> Case:
     pk = pk_from_number(number) if isinstance(number, str) else number
     if pk is None:
         raise NotFound("工单不存在", code="case_not_found", field="number")
@@ -115,3 +124,39 @@ def category_choices(query: str = "") -> list:
         if all(t in haystack for t in terms):
             groups.setdefault(top(c).pk, []).append((c.code, "　" * depth(c) + c.name))
     return [(by_pk[pk].name, options) for pk, options in sorted(groups.items(), key=lambda g: by_pk[g[0]].code)]
+
+
+def callback_list(actor: Actor, *, state: str | None = None) -> QuerySet[CallbackCheck]:
+    """The call-back checks of the cases the actor sees (the office calls; others read)."""
+    qs = CallbackCheck.objects.filter(case__in=Case.objects.filter(case_scope_q(actor)).values("pk"))
+    if state:
+        qs = qs.filter(state=state)
+    return qs.select_related("case", "unit", "draw", "case__enterprise").order_by("-draw__month", "state", "case_id")
+
+
+def callback_summary(actor: Actor, month=None) -> list[dict]:
+    """Per unit: drawn, checked (answered), mismatches, and 不一致率 = mismatches / checked (percent, one decimal;
+    None when nothing was checked). Unreachable calls are neither checked nor mismatched."""
+    from whistle.core.figures import percent
+
+    qs = callback_list(actor).order_by()
+    if month is not None:
+        qs = qs.filter(draw__month=month)
+    rows = qs.values("unit__name", "unit_id").annotate(
+        drawn=Count("pk"),
+        checked=Count("pk", filter=Q(state=CallbackState.DONE)),
+        mismatches=Count("pk", filter=Q(mismatch=True)),
+        pending=Count("pk", filter=Q(state=CallbackState.PENDING)),
+    )
+    found = [
+        {
+            "unit": r["unit__name"],
+            "drawn": r["drawn"],
+            "checked": r["checked"],
+            "pending": r["pending"],
+            "mismatches": r["mismatches"],
+            "mismatch_rate": percent(r["mismatches"], r["checked"]) if r["checked"] else None,
+        }
+        for r in rows
+    ]
+    return sorted(found, key=lambda r: (-(r["mismatch_rate"] or 0), -r["mismatches"], r["unit"]))

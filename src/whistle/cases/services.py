@@ -16,7 +16,7 @@ from django.db.models import Subquery
 from django.utils import timezone
 
 from whistle.core import uploads
-from whistle.core.errors import Conflict, Forbidden, Invalid
+from whistle.core.errors import Conflict, Forbidden, Invalid, NotFound
 from whistle.core.hashing import canonical_json
 from whistle.core.inputs import phone as clean_phone
 from whistle.enterprises.models import Enterprise
@@ -24,7 +24,19 @@ from whistle.org.models import Level, Role, Unit, UnitKind
 from whistle.org.scopes import Actor
 
 from . import workflow
-from .models import Case, CaseAttachment, Category, Channel, IdempotencyRecord, Kind, SlaProfile, pk_from_number
+from .models import (
+    CallbackCheck,
+    CallbackState,
+    Case,
+    CaseAttachment,
+    Category,
+    Channel,
+    IdempotencyRecord,
+    Kind,
+    SlaProfile,
+    Urgency,
+    pk_from_number,
+)
 from .selectors import case_get
 
 DESCRIPTION_MAX = 4000
@@ -96,6 +108,7 @@ def case_submit(
     channel: str = Channel.WEB,
     enterprise: Enterprise | None = None,
     external_ref: str = "",
+    urgency: str = Urgency.ORDINARY,
     idempotency_key: str | None = None,
     now: dt.datetime | None = None,
 ) -> tuple[Case, bool]:
@@ -117,6 +130,8 @@ def case_submit(
         external_ref=external_ref,
         enterprise=enterprise.pk if enterprise is not None else None,
     )
+    if urgency not in (None, "", Urgency.ORDINARY):
+        request["urgency"] = urgency  # an ordinary case's key hashes as before urgencies existed
     if idempotency_key is not None:
         if not (1 <= len(idempotency_key) <= 100):
             raise Invalid("Idempotency-Key 长度须为1–100", code="invalid_idempotency_key", field="Idempotency-Key")
@@ -142,6 +157,7 @@ def case_submit(
         raise Invalid("标题不能超过100字", code="title_too_long", field="title")
     if channel not in Channel.values:
         raise Invalid("渠道不正确", code="invalid_channel", field="channel")
+    urgency = _urgency(urgency or Urgency.ORDINARY, actor)
     if enterprise is not None:
         contact_name = contact_name or enterprise.contact_name
         contact_phone = contact_phone or enterprise.contact_phone
@@ -189,6 +205,7 @@ def case_submit(
                 sla_profile_id=profile_id,
                 submitted_at=now,
                 level="city" if cross_county else "county",
+                urgency=urgency,
             )
             if idempotency_key is not None and actor.user is not None:  # a key is a person's (the API header)
                 IdempotencyRecord.objects.create(
@@ -201,6 +218,8 @@ def case_submit(
                 "county": area.code,
                 "cross_county": bool(cross_county),
             }
+            if urgency != Urgency.ORDINARY:
+                record["urgency"] = urgency
             # Submitted and, unless cross-county, routed by the catalogue (and so dispatched): one UPDATE, one
             # INSERT of the events.
             steps = [("submit", actor, record)] + ([] if cross_county else [("route", Actor.system(), {})])
@@ -212,6 +231,30 @@ def case_submit(
             raise
         return previous, False
     return case, True
+
+
+def urgency_choices(actor: Actor) -> list[tuple[str, str]]:
+    """The urgencies this actor may choose at submission: every one for the office (and the system); for an
+    enterprise (or a visiting leader) ordinary and those whose SLA profile is open to enterprises (data)."""
+    if actor.is_system or actor.role == Role.COORDINATOR:
+        return list(Urgency.choices)
+    open_ = set(
+        SlaProfile.objects.filter(enterprise_may_choose=True).exclude(urgency="").values_list("urgency", flat=True)
+    )
+    return [(v, label) for v, label in Urgency.choices if v == Urgency.ORDINARY or v in open_]
+
+
+def _urgency(value, actor: Actor) -> str:
+    if value not in Urgency.values:
+        allowed = "、".join(f"{v}（{label}）" for v, label in Urgency.choices)
+        raise Invalid(f"紧急程度须为：{allowed}", code="invalid_urgency", field="urgency")
+    if value != Urgency.ORDINARY and value not in dict(urgency_choices(actor)):  # ordinary: always, no query
+        raise Invalid(
+            f"“{Urgency(value).label}”须由吹哨办受理时认定，请选择其他紧急程度并在诉求内容中说明",
+            code="urgency_not_permitted",
+            field="urgency",
+        )
+    return value
 
 
 def _idempotent_replay(actor: Actor, key: str, request: dict) -> Case | None:
@@ -335,3 +378,39 @@ def system_attachment_add(
         attachment = _attach(locked, Actor.system(), upload, content_type, name, now)
     case.event_seq, case.last_event_hash = locked.event_seq, locked.last_event_hash
     return attachment
+
+
+def callback_record(
+    actor: Actor,
+    check_id: int,
+    *,
+    resolution: str,
+    satisfaction: str = "",
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> CallbackCheck:
+    """回访抽查: a coordinator over the case records what the independent call heard (rules.md §8.5). The answers go
+    into the case's chain as the office's `callback_check` event; a different 解决 or 满意 answer than the requester
+    recorded is a mismatch. A check outside the actor's scope is not found; a recorded one is not recorded again."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        check = None
+        if workflow.is_row_id(check_id) and actor.role == Role.COORDINATOR:
+            check = CallbackCheck.objects.select_for_update().filter(pk=check_id).first()
+        if check is None:
+            raise NotFound("回访抽查不存在", code="callback_not_found")
+        case = case_get(actor, check.case_id, for_update=True)  # 404 outside the coordinator's subtree
+        if check.state != CallbackState.PENDING:
+            raise Conflict("该工单的回访抽查已登记", code="callback_already_recorded")
+        workflow.apply_locked(
+            case, "callback_check", actor, {"resolution": resolution, "satisfaction": satisfaction, "note": note}, now
+        )
+        event = case.written_events[0]
+        check.resolution = event.payload["resolution"]
+        check.satisfaction = event.payload["satisfaction"]
+        check.note = event.payload["note"]
+        check.mismatch = event.payload.get("mismatch")
+        check.state = CallbackState.DONE if check.mismatch is not None else CallbackState.UNREACHABLE
+        check.checked_by, check.checked_at = actor.user, now
+        check.save()
+    return check

@@ -52,6 +52,7 @@ READ = [
     "lead_unit",
     "county",
     "sla_profile",
+    "urgency",
     "state",
     "is_open",
     "card",

@@ -72,11 +72,13 @@ def rankings_page(request):
         return _problem_page(request, problem)
     defs = {d.code: d for d in metrics.definitions(active_only=False)}
     _part_values(data)
+    gap = _flag_contradictory_rates(data)
     return render(
         request,
         "dashboard/rankings.html",
         {
             "data": data,
+            "contradiction_gap": gap,
             "classes": rankings.classes(),
             "month": data["month"],
             "query": request.GET.urlencode(),
@@ -89,6 +91,19 @@ def _part_values(data: dict) -> None:
     """Templates cannot index by a variable: each row gets its parts' values in the order of `parts`."""
     for r in data["rows"]:
         r["part_values"] = [r["rates"].get(p) for p in data["parts"]]
+
+
+def _flag_contradictory_rates(data: dict) -> int:
+    """rules.md §8.5: a unit whose 满意率 stands far above its 解决率 reports totals that contradict each other
+    (satisfied with problems left unsolved). The gap in percentage points is the rule parameter
+    `cases.contradictory_rates_gap_pts` (0: no flag). Marks each row `contradictory`; returns the gap."""
+    from whistle.core.rules import int_param
+
+    gap = int_param("cases.contradictory_rates_gap_pts")
+    for r in data["rows"]:
+        solved, satisfied = r["rates"].get("resolution"), r["rates"].get("satisfaction")
+        r["contradictory"] = bool(gap) and solved is not None and satisfied is not None and satisfied - solved >= gap
+    return gap
 
 
 def _xlsx(name: str, book: bytes) -> FileResponse:

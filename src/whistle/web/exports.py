@@ -24,7 +24,17 @@ from django.db.models.fields.json import KT
 from django.http import QueryDict
 from django.utils import timezone
 
-from whistle.cases.models import Card, CaseEvent, EscalationLevel, Kind, Resolution, Satisfaction, State, number_for
+from whistle.cases.models import (
+    Card,
+    CaseEvent,
+    EscalationLevel,
+    Kind,
+    Resolution,
+    Satisfaction,
+    State,
+    Urgency,
+    number_for,
+)
 from whistle.core import sheets
 from whistle.core.errors import Invalid, NotFound
 from whistle.core.rules import int_param
@@ -57,6 +67,7 @@ EXPORT_COLUMNS = [
     ("主办单位", "lead_unit__name"),
     ("状态", "state"),
     ("办理层级", "level"),
+    ("紧急程度", "urgency"),
     ("预警", "card"),
     ("受理时间", "submitted_at"),
     ("当前环节截止", "next_due_at"),
@@ -75,6 +86,7 @@ LABELS = {
     "kind": dict(Kind.choices),
     "state": dict(State.choices),
     "level": dict(EscalationLevel.choices),
+    "urgency": dict(Urgency.choices),
     "card": dict(Card.choices),
     "resolution": dict(Resolution.choices),
     "satisfaction": dict(Satisfaction.choices),

@@ -73,6 +73,13 @@ class LoginForm(ProblemForm):
 class CaseSubmitForm(ProblemForm):
     kind = forms.ChoiceField(label="诉求类型", choices=Kind.choices, initial=Kind.HELP, widget=forms.RadioSelect)
     category = forms.ChoiceField(label="问题分类")
+    urgency = forms.ChoiceField(
+        label="紧急程度",
+        initial="ordinary",
+        required=False,  # none chosen: 一般
+        widget=forms.RadioSelect,
+        help_text="加急：水、电、气、热中断或极端天气影响生产经营等，须尽快处置的事项",
+    )
     description = forms.CharField(
         label="诉求内容", widget=textarea(5), max_length=4000, help_text="说清楚遇到了什么问题、希望得到什么帮助"
     )
@@ -86,9 +93,13 @@ class CaseSubmitForm(ProblemForm):
     )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
 
-    def __init__(self, *args, enterprise=None, **kwargs):
+    def __init__(self, *args, enterprise=None, urgencies=(("ordinary", "一般"),), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = [("", "请选择问题分类")] + category_choices()
+        # What the service accepts from this actor (`cases.services.urgency_choices`); one choice is no choice.
+        self.fields["urgency"].choices = list(urgencies)
+        if len(urgencies) < 2:
+            self.fields["urgency"].widget = forms.HiddenInput()
         if enterprise is not None and not self.is_bound:
             self.initial.update(
                 contact_name=enterprise.contact_name, contact_phone=enterprise.contact_phone, address=enterprise.address
@@ -97,6 +108,7 @@ class CaseSubmitForm(ProblemForm):
 
     def submission(self) -> dict:
         data = {k: v for k, v in self.cleaned_data.items() if k not in ("files", "idempotency_key")}
+        data["urgency"] = data.get("urgency") or "ordinary"
         return data
 
     def add_problem(self, problem: Problem) -> None:

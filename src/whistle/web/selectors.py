@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from whistle.cases.models import Card, Case, CaseEvent, Category, Channel, EscalationLevel, ExtensionState, State
-from whistle.cases.selectors import case_list
+from whistle.cases.selectors import case_list, urgency_rank
 from whistle.org.models import Level, Unit
 from whistle.org.scopes import Actor, subtree_q
 from whistle.org.selectors import handling_units
@@ -31,6 +31,7 @@ class LedgerView:
             "supervised": Q(is_open=True, supervision_count__gt=0),
             "escalated": Q(level__in=[EscalationLevel.CITY, EscalationLevel.GREEN_CHANNEL]),
             "green": Q(level=EscalationLevel.GREEN_CHANNEL),
+            "contradictory": Q(answers_contradict=True),
             "open": Q(is_open=True),
             "all": Q(),
         }[self.key]
@@ -43,6 +44,7 @@ LEDGER_VIEWS = [
     LedgerView("supervised", "督办中"),
     LedgerView("escalated", "市级协调"),
     LedgerView("green", "绿色通道"),
+    LedgerView("contradictory", "答复矛盾"),
     LedgerView("open", "在办"),
     LedgerView("all", "全部"),
 ]
@@ -123,6 +125,9 @@ def ledger(actor: Actor, filters: dict, now: dt.datetime | None = None) -> Query
     if filters.get("view") == "overdue":
         # The latest first: the case whose deadline passed longest ago heads the list.
         qs = qs.order_by("next_due_at", "pk")
+    elif filters.get("view") == "queue":
+        # 紧急 and 加急 first, then the nearest dispatch deadline.
+        qs = qs.order_by(urgency_rank(), F("next_due_at").asc(nulls_last=True), "pk")
     return qs
 
 

@@ -20,7 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from whistle.cases import selectors, services
-from whistle.cases.models import State
+from whistle.cases.models import Resolution, Satisfaction, State
 from whistle.cases.visibility import requester_events
 from whistle.cases.workflow import TRANSITIONS, allowed_actions
 from whistle.core import params
@@ -154,7 +154,12 @@ def home(request):
 @page(Role.ENTERPRISE)
 def case_new(request):
     actor = request.actor
-    form = CaseSubmitForm(request.POST or None, request.FILES or None, enterprise=actor.membership.enterprise)
+    form = CaseSubmitForm(
+        request.POST or None,
+        request.FILES or None,
+        enterprise=actor.membership.enterprise,
+        urgencies=services.urgency_choices(actor),
+    )
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -310,6 +315,60 @@ def desk(request):
             "now": now,
         },
     )
+
+
+# ---- coordination office: the independent call-back sample (回访抽查) ------------------------------------
+
+CALLBACK_ROLES = (Role.COORDINATOR, Role.LEADER, Role.AUDITOR, Role.SYSADMIN)
+
+
+def _callbacks_page(request, *, error=None, failed=None, form=None, status=200):
+    actor = request.actor
+    pending = list(selectors.callback_list(actor, state="pending")[:PAGE_SIZE])
+    done = list(selectors.callback_list(actor).exclude(state="pending").order_by("-checked_at")[:PAGE_SIZE])
+    return render(
+        request,
+        "web/callbacks.html",
+        {
+            "pending": pending,
+            "done": done,
+            "summary": selectors.callback_summary(actor),
+            "can_record": actor.role == Role.COORDINATOR,
+            "resolutions": Resolution.choices,
+            "satisfactions": Satisfaction.choices,
+            "error": error,
+            "failed": failed,
+            "form": form or {},
+        },
+        status=status,
+    )
+
+
+@page(*CALLBACK_ROLES)
+def callbacks(request):
+    return _callbacks_page(request)
+
+
+@require_POST
+@page(Role.COORDINATOR)
+def callback_record(request, pk):
+    form = request.POST
+    try:
+        check = services.callback_record(
+            request.actor,
+            pk,
+            resolution=form.get("resolution", ""),
+            satisfaction=form.get("satisfaction", ""),
+            note=form.get("note", ""),
+        )
+    except Problem as problem:
+        if problem.status == 404:
+            raise
+        return _callbacks_page(request, error=problem, failed=pk, form=form, status=problem.status)
+    messages.success(
+        request, f"已登记{check.case.number}的回访抽查" + ("，与企业回访评价不一致" if check.mismatch else "")
+    )
+    return redirect("web:callbacks")
 
 
 # ---- coordination office: the ledger (台账) -------------------------------------------------------------

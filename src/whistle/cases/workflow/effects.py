@@ -14,7 +14,16 @@ from whistle.core.rules import int_param
 from whistle.org.models import Level, Role, Unit, UnitKind
 
 from .. import deadlines
-from ..models import Case, EscalationLevel, ExtensionState, Resolution, Satisfaction, SlaStage, content_record
+from ..models import (
+    Case,
+    EscalationLevel,
+    ExtensionState,
+    Resolution,
+    Satisfaction,
+    SlaStage,
+    Urgency,
+    content_record,
+)
 from ..routing import route_for
 from . import payload
 from .base import CLOCK_STATES, WAITING_STATES, S, Step
@@ -153,9 +162,9 @@ def request_extension(step: Step) -> None:
 def approve_extension(step: Step) -> None:
     case = step.case
     note = payload.optional_text(step, "note", label="审批意见")
-    new_due = deadlines.due(case.sla_profile_id, SlaStage.Stage.EXTENSION, armed(case.resolve_due_at))
+    new_due = deadlines.due(deadlines.profile_of(case), SlaStage.Stage.EXTENSION, armed(case.resolve_due_at))
     card = case.card
-    deadlines.arm_resolve_clock(case, new_due)
+    deadlines.arm_resolve_clock(case, new_due, step.now)
     if card == "red":
         case.card = card  # a red card once given is part of the record: more time does not take it back
     # A supervision notice issued for the old deadline must not escalate a case that is now within time;
@@ -192,10 +201,16 @@ def follow_up(step: Step) -> None:
     comment = payload.optional_text(step, "comment", max_length=1000, label="评价意见")
     case.resolution, case.satisfaction, case.followed_up_at = resolution, satisfaction, step.now
     step.record.update(resolution=resolution, satisfaction=satisfaction, comment=comment)
+    if contradictory(resolution, satisfaction):
+        # rules.md §8.5: flagged on the case and listed for the office (台账 答复矛盾); the answers stand as given.
+        case.answers_contradict = True
+        step.record["contradictory"] = True
     if resolution == Resolution.UNRESOLVED or satisfaction == Satisfaction.UNSATISFIED:
         step.target = S.REOPENED
         case.reopen_count += 1
-        deadlines.arm_resolve_clock(case, deadlines.due(case.sla_profile_id, SlaStage.Stage.REOPEN, step.now))
+        deadlines.arm_resolve_clock(
+            case, deadlines.due(deadlines.profile_of(case), SlaStage.Stage.REOPEN, step.now), step.now
+        )
         case.next_due_at = case.resolve_due_at
         case.replied_at = None
         step.record["reopen_count"] = case.reopen_count
@@ -206,6 +221,16 @@ def follow_up(step: Step) -> None:
     else:
         step.target = S.CLOSED
         case.closed_at = step.now
+
+
+def contradictory(resolution: str, satisfaction: str) -> bool:
+    """Whether a pair of follow-up answers is one the city lists as contradictory (`AnswerPattern`, data)."""
+    from ..models import AnswerPattern
+
+    return (
+        bool(satisfaction)
+        and AnswerPattern.objects.filter(is_active=True, resolution=resolution, satisfaction=satisfaction).exists()
+    )
 
 
 def note(step: Step) -> None:
@@ -243,7 +268,9 @@ def escalate(step: Step) -> None:
     case.escalate_at = None
     if case.state in CLOCK_STATES and case.resolve_due_at:
         # The city office sets its own limit ("限时办理") from the moment it takes the case.
-        deadlines.arm_resolve_clock(case, calendar.add_working_days(step.now, int_param("escalation.city_limit_wd")))
+        deadlines.arm_resolve_clock(
+            case, calendar.add_working_days(step.now, int_param("escalation.city_limit_wd")), step.now
+        )
         if case.opinion_at:
             case.next_due_at = case.resolve_due_at
         case.supervise_at = case.resolve_due_at
@@ -316,6 +343,38 @@ def card(colour: str) -> Callable[[Step], None]:
             step.record["resolve_due_at"] = payload.local_iso(step.case.resolve_due_at)
 
     return effect
+
+
+def set_urgency(step: Step) -> None:
+    """A coordinator grades the case's urgency afresh (rules.md §8.2): the clocks it still owes restart on the new
+    urgency's SLA profile."""
+    case = step.case
+    urgency = payload.choice(step, "urgency", Urgency, "紧急程度")
+    if urgency == case.urgency:
+        raise Invalid("紧急程度未改变", code="urgency_unchanged", field="urgency")
+    reason = payload.text(step, "reason", max_length=500, label="调整理由")
+    step.record.update(previous=case.urgency, urgency=urgency, reason=reason)
+    case.urgency = urgency
+    deadlines.rearm_for_urgency(case, step.now)
+    if case.state in WAITING_STATES:
+        step.record["dispatch_due_at"] = payload.local_iso(case.dispatch_due_at)
+    elif case.state in CLOCK_STATES:
+        step.record["resolve_due_at"] = payload.local_iso(case.resolve_due_at)
+
+
+def callback_check(step: Step) -> None:
+    """What the office's own call heard, beside what the requester recorded; the case itself does not change."""
+    resolution = payload.choice(step, "resolution", Resolution, "解决情况")
+    satisfaction = (
+        "" if resolution == Resolution.UNREACHABLE else payload.choice(step, "satisfaction", Satisfaction, "满意度")
+    )
+    step.record.update(
+        resolution=resolution,
+        satisfaction=satisfaction,
+        note=payload.optional_text(step, "note", max_length=500, label="回访记录"),
+    )
+    if resolution != Resolution.UNREACHABLE:
+        step.record["mismatch"] = (resolution, satisfaction) != (step.case.resolution, step.case.satisfaction)
 
 
 def withdraw(step: Step) -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-from ..models import Resolution, Satisfaction
+from ..models import Resolution, Satisfaction, Urgency
 
 # Keyed by whatever a payload holds: an old or missing value reads as nothing.
+URGENCY: dict[object, str] = dict(Urgency.choices)
 RESOLUTION: dict[object, str] = dict(Resolution.choices)
 SATISFACTION: dict[object, str] = dict(Satisfaction.choices)
 # How each contact method (effects.CONTACT_METHODS) reads after a name.
@@ -29,6 +30,9 @@ Sentence = Callable[..., "Said | None"]
 
 
 def submit(e, following, when):
+    urgency = e.payload.get("urgency")
+    if urgency and urgency != Urgency.ORDINARY:
+        return Said(f"{e.actor_label}提交了{URGENCY.get(urgency, '')}诉求", "", "warn")
     return Said(f"{e.actor_label}提交了诉求")
 
 
@@ -101,6 +105,8 @@ def verdict(p: dict, sep: str) -> str:
 def follow_up(e, following, when):
     p = e.payload
     text = f"{e.actor_label}{'代为登记' if p.get('on_behalf') else ''}回访评价：{verdict(p, '，')}"
+    if p.get("contradictory"):
+        text += "（解决情况与满意度矛盾）"
     if p.get("reopen_count"):
         return Said(f"{text}；工单转入第{p['reopen_count']}次重办", p.get("comment", ""), "alert")
     return Said(f"{text}；工单办结", p.get("comment", ""), "done")
@@ -149,6 +155,27 @@ def red_card(e, following, when):
 
 def attach(e, following, when):
     return Said(f"{e.actor_label}上传了附件“{e.payload.get('name', '')}”")
+
+
+def set_urgency(e, following, when):
+    p = e.payload
+    text = f"{e.actor_label}将紧急程度由{URGENCY.get(p.get('previous'), '')}调整为{URGENCY.get(p.get('urgency'), '')}"
+    due = p.get("dispatch_due_at") or p.get("resolve_due_at")
+    label = "派单时限" if p.get("dispatch_due_at") else "办结时限"
+    detail = "；".join(
+        x for x in (f"理由：{p['reason']}" if p.get("reason") else "", f"{label}：{when(due)}" if due else "") if x
+    )
+    return Said(text, detail, "warn" if p.get("urgency") != Urgency.ORDINARY else "")
+
+
+def callback_check(e, following, when):
+    p = e.payload
+    if "mismatch" not in p:
+        return Said(f"{e.actor_label}回访抽查：无法联系", p.get("note", ""))
+    outcome = "与企业回访评价不一致" if p["mismatch"] else "与企业回访评价一致"
+    return Said(
+        f"{e.actor_label}回访抽查：{verdict(p, '，')}；{outcome}", p.get("note", ""), "alert" if p["mismatch"] else ""
+    )
 
 
 def withdraw(e, following, when):

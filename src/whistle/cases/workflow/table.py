@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from whistle.org.scopes import Actor
 
-from ..models import Case, EscalationLevel, ExtensionState, Resolution, Satisfaction
+from ..models import Case, EscalationLevel, ExtensionState, Resolution, Satisfaction, Urgency
 from . import effects as fx
 from . import sentences as say
 from .base import (
@@ -137,6 +137,12 @@ def _extension_approvers(case: Case) -> frozenset[str]:
     return approvers[n - 1] if 0 < n <= len(approvers) else frozenset()
 
 
+def _callback_pending(case: Case) -> bool:
+    from ..models import CallbackCheck, CallbackState
+
+    return CallbackCheck.objects.filter(case_id=case.pk, state=CallbackState.PENDING).exists()
+
+
 GUARDS: dict[str, Guard] = {
     # rules.md §1: cross-county, cross-field or unclear-ownership matters are referred by the 市吹哨办 itself.
     "city_level_by_city_office": Guard(
@@ -187,6 +193,12 @@ GUARDS: dict[str, Guard] = {
         lambda case, actor, now, rel: case.level == EscalationLevel.CITY,
         "not_at_city_level",
         "只有市级协调中的工单才能转入绿色通道",
+    ),
+    # rules.md §8.5: only a case the month's random draw picked is called back, once.
+    "callback_pending": Guard(
+        lambda case, actor, now, rel: _callback_pending(case),
+        "not_in_callback_sample",
+        "本工单不在待回访的抽查样本中",
     ),
     "has_lead_unit": Guard(
         lambda case, actor, now, rel: case.lead_unit_id is not None, "no_lead_unit", "工单尚未派单，请先派单"
@@ -450,6 +462,24 @@ TRANSITIONS: dict[str, Transition] = {
             button="转入绿色通道",
             sentence=say.green_channel,
         ),
+        # rules.md §8.2: urgent cases (Beijing: dispatch within 1 h / 2 h / 24 h) have their own SLA profile; the
+        # office grades a case afresh when the enterprise's choice (or its own at intake) was wrong.
+        T(
+            "set_urgency",
+            "调整紧急程度",
+            OPEN,
+            None,
+            [COORDINATOR],
+            ["urgency", "reason"],
+            fx.set_urgency,
+            "the clocks still owed restart from now on the new urgency's SLA profile; a red card already given stays",
+            fields=[
+                F("urgency", "紧急程度", "choice", choices=Urgency.choices, radio=True, initial_from="urgency"),
+                F("reason", "调整理由", max_length=REASON, rows=2),
+            ],
+            button="调整紧急程度",
+            sentence=say.set_urgency,
+        ),
         T(
             "yellow_card",
             "黄牌预警",
@@ -493,6 +523,20 @@ TRANSITIONS: dict[str, Transition] = {
             fields=[F("reason", "撤回原因", max_length=REASON, rows=2)],
             button="撤回诉求",
             sentence=say.withdraw,
+        ),
+        # 回访抽查 (rules.md §8.5): the office's independent call on a closed case drawn for the sample, written by
+        # `services.callback_record` with the check it completes.
+        T(
+            "callback_check",
+            "回访抽查",
+            [S.CLOSED],
+            None,
+            [COORDINATOR],
+            ["resolution"],
+            fx.callback_check,
+            manual=False,
+            guards=["callback_pending"],
+            sentence=say.callback_check,
         ),
         # Written by `services.system_transition` for ratings (a poor rating voided on appeal or review).
         T(

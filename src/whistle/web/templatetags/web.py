@@ -15,7 +15,7 @@ NAV = {
     Role.ENTERPRISE: [("web:case_new", "我要吹哨"), ("web:my_cases", "我的诉求")],
     Role.HANDLER: [("web:desk", "工作台"), ("web:ledger", "本单位工单")],
     Role.UNIT_ADMIN: [("web:desk", "工作台"), ("web:ledger", "本单位工单")],
-    Role.COORDINATOR: [("web:ledger", "吹哨办"), ("dashboard:cockpit", "看板")],
+    Role.COORDINATOR: [("web:ledger", "吹哨办"), ("web:callbacks", "回访抽查"), ("dashboard:cockpit", "看板")],
     Role.LEADER: [("dashboard:cockpit", "领导驾驶舱"), ("web:ledger", "工单台账")],
     Role.AUDITOR: [("web:ledger", "工单台账"), ("dashboard:cockpit", "看板")],
     Role.SYSADMIN: [("web:ledger", "工单台账"), ("dashboard:cockpit", "看板")],
