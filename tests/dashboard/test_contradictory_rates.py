@@ -5,7 +5,7 @@ import re
 
 from whistle.core.models import RuleParameter
 from whistle.core.rules import clear_cache
-from whistle.dashboard import rollup
+from whistle.dashboard import case_rollup as rollup
 
 from .conftest import make_case
 
