@@ -27,6 +27,7 @@ COORDINATION = {
     "urge",
     "supervise",
     "escalate",
+    "set_urgency",
     "attach",
 }
 LEAD = {"accept", "return", "contact", "opinion", "request_extension", "reply", "comment", "attach"}
