@@ -13,7 +13,6 @@ from whistle.cases.selectors import case_list, urgency_rank
 from whistle.org.models import Level, Unit
 from whistle.org.scopes import Actor, subtree_q
 from whistle.org.selectors import handling_units
-from whistle.org.selectors import units_for as units_for  # web/views.py offers it as pages.units_for
 
 
 @dataclass(frozen=True)

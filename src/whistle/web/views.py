@@ -26,6 +26,7 @@ from whistle.cases.workflow import TRANSITIONS, allowed_actions
 from whistle.core import params
 from whistle.core.errors import Invalid, Problem
 from whistle.org.models import Role
+from whistle.org.selectors import units_for
 from whistle.org.services import login_check, password_change_required, password_set
 from whistle.pagekit import page
 
@@ -210,9 +211,7 @@ def _form_for(action, case, actor, data=None, files=None):
     kwargs = {}
     if action in UNIT_FORMS:
         # A coordinator dispatches inside its own subtree; a handler returning suggests a unit near the case.
-        kwargs["units"] = (
-            pages.units_for(actor) if action in ("dispatch", "redispatch") else pages.suggestable_units(case)
-        )
+        kwargs["units"] = units_for(actor) if action in ("dispatch", "redispatch") else pages.suggestable_units(case)
     return ACTION_FORMS[action](data, files, case=case, actor=actor, prefix=action, **kwargs)
 
 
