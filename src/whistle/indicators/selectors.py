@@ -117,7 +117,12 @@ def accepts(ind: Indicator, region: Region, _deps: dict | None = None) -> bool:
     those of an indicator derived from it (the six pollutants are kept for the towns the composite ranks)."""
     if region.is_home or region.peer_set in (ind.peer_sets or []):
         return True
-    deps = _deps.setdefault(ind.pk, derive.dependents(ind)) if _deps is not None else derive.dependents(ind)
+    if _deps is None:
+        deps = derive.dependents(ind)
+    else:  # read once per indicator (setdefault's argument would be read every time)
+        if ind.pk not in _deps:
+            _deps[ind.pk] = derive.dependents(ind)
+        deps = _deps[ind.pk]
     return any(region.peer_set in (other.peer_sets or []) for other in deps)
 
 
