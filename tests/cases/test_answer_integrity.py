@@ -10,7 +10,7 @@ import pytest
 
 from tests.cases.flow import act, case_in, last_event, reload
 from tests.conftest import at
-from whistle.cases import callbacks, selectors, services
+from whistle.cases import callbacks, selectors, services, workflow
 from whistle.cases.audit import verify
 from whistle.cases.models import AnswerPattern, CallbackCheck, CallbackDraw, CaseEvent
 from whistle.core.errors import Conflict, Invalid, NotFound
@@ -134,3 +134,17 @@ def test_rule_8_5_callback_answers_are_recorded_by_the_office_and_mismatches_cou
         }
     ]
     assert selectors.callback_summary(heze.actor("shan_office")) == []
+
+
+def test_rule_8_5_a_drawn_case_does_not_offer_the_callback_where_the_generic_action_refuses_it(heze):
+    """The office records a call-back at /callbacks (`services.callback_record`); the case itself, on its page and in
+    the API's `allowed_actions`, does not offer `callback_check`, which the generic action refuses."""
+    case = _closed(heze)
+    _params(share=100, least=0)
+    callbacks.draw(NOVEMBER, DRAW_AT)
+    office = heze.actor("cao_office")
+    offered = {t.action for t in workflow.allowed_actions(office, reload(case), DRAW_AT)}
+    assert "callback_check" not in offered
+    with pytest.raises(Invalid) as refused:
+        services.case_transition(office, case.number, "callback_check", SATISFIED, DRAW_AT)
+    assert refused.value.code == "unknown_action"

@@ -75,13 +75,20 @@ def relations(actor: Actor, case: Case, assisting_ids: set[int] | None = None) -
 
 
 def allowed_actions(actor: Actor, case: Case, now: dt.datetime | None = None) -> list[Transition]:
-    """The rows this actor may apply to this case now: the same checks as `plan_row` before the payload."""
+    """The rows this actor may apply to this case now, from the case itself: the same checks as `plan_row` before the
+    payload. That is the generic action's rows (`services.case_transition`) and the upload (`attach`, through its own
+    door on the same page and at POST /cases/{number}/attachments); a row written only by another page's service
+    (the office's 回访抽查, recorded at /callbacks) is not offered on the case."""
     rel = relations(actor, case)
     now = now or timezone.now()
     return [
         t
         for t in TRANSITIONS.values()
-        if t.public and case.state in t.sources and rel & t.actors and guard_failure(t, case, actor, now, rel) is None
+        if t.public
+        and (t.manual or t.action == "attach")
+        and case.state in t.sources
+        and rel & t.actors
+        and guard_failure(t, case, actor, now, rel) is None
     ]
 
 
