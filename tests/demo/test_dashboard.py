@@ -1,31 +1,13 @@
 """On the Heze demo (a year played through the real workflow): the rollup is built, agrees with the raw rows, and
 every ranking class finds its units."""
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 
 from whistle.dashboard import case_rollup, metrics
 from whistle.dashboard.rankings import classes, ranking
 from whistle.org.scopes import Actor
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            out = StringIO()
-            call_command("seed", "--history", "300", "--enterprises", "40", stdout=out)
-            yield out.getvalue()
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
 
 
 def test_demo_seed_builds_the_rollup_and_it_agrees_with_the_raw_rows(demo):

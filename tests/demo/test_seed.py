@@ -5,10 +5,12 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from tests.demo.conftest import ENTERPRISES, HISTORY
 from whistle.cases.audit import verify_chains
 from whistle.cases.models import Case, CaseEvent, State
 from whistle.enterprises.models import Enterprise
 from whistle.enterprises.services import clean_uscc
+from whistle.landyield import demo as landyield_demo
 from whistle.org.models import Membership, Unit
 from whistle.seed.data import COUNTIES
 from whistle.seed.heze import DEMO_LOGINS, DEMO_PASSWORD
@@ -19,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def test_demo_has_cases_in_every_state(demo):
     states = set(Case.objects.values_list("state", flat=True))
     assert states == set(State.values)
-    assert "工单 150 条" in demo
+    assert f"工单 {HISTORY} 条" in demo
 
 
 def test_demo_history_has_returns_extensions_reopens_cards_and_escalations(demo):
@@ -42,13 +44,14 @@ def test_demo_history_has_returns_extensions_reopens_cards_and_escalations(demo)
 def test_demo_event_chains_verify(demo):
     checked, broken = verify_chains()
     assert broken == []
-    assert checked == CaseEvent.objects.count() > 150
+    assert checked == CaseEvent.objects.count() > HISTORY
 
 
 def test_demo_enterprises_have_valid_credit_codes_of_their_county(demo):
     regions = {code: region for code, _name, _short, _kind, region, _towns in COUNTIES}
     enterprises = list(Enterprise.objects.select_related("county"))
-    assert len(enterprises) == 40
+    # The seed's 40 and the 亩产效益 demo's 规上 firms of 曹县 (its evaluation needs a county's worth)
+    assert len(enterprises) == ENTERPRISES + landyield_demo.EXTRA_FIRMS
     for enterprise in enterprises:
         assert clean_uscc(enterprise.uscc) == enterprise.uscc
         assert enterprise.uscc[2:8] == regions[enterprise.county.code]
@@ -94,10 +97,19 @@ def test_demo_logins_command_prints_one_login_per_role(demo):
 
 def test_seed_refuses_politely_when_data_exists(demo):
     before = Case.objects.count()
-    assert before >= 150  # the year of 150 cases, and those the other apps' demo seeders raise
+    assert before >= HISTORY  # the year of cases, and those the other apps' demo seeders raise
     with pytest.raises(CommandError, match="数据库已有数据"):
         call_command("seed", stdout=StringIO())
     assert Case.objects.count() == before
+
+
+def test_seed_if_empty_on_a_loaded_database_is_a_no_op(demo):
+    """`make demo` runs `whistle seed --if-empty` on every start: the second run changes nothing."""
+    counts = (Unit.objects.count(), Enterprise.objects.count(), Case.objects.count(), CaseEvent.objects.count())
+    second = StringIO()
+    call_command("seed", "--if-empty", "--history", "20", "--enterprises", "15", stdout=second)
+    assert "演示数据已加载" in demo and "跳过" in second.getvalue()
+    assert (Unit.objects.count(), Enterprise.objects.count(), Case.objects.count(), CaseEvent.objects.count()) == counts
 
 
 def test_demo_seed_leaves_password_change_off_in_demo_mode(demo):

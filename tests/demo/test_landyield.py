@@ -1,17 +1,15 @@
 """`whistle seed` adds 曹县's 亩产效益 rounds: two signed-off years, one on 公示 with an objection, class history."""
 
-from io import StringIO
-
+import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 
 from whistle.landyield.models import Objection, Participant, Round
 
+pytestmark = pytest.mark.django_db
 
-def test_demo_seeder_fills_the_pages(db, client):
-    out = StringIO()
-    call_command("seed", "--history", "20", "--enterprises", "40", stdout=out)
-    assert "亩产效益：" in out.getvalue()
+
+def test_demo_seeder_fills_the_pages(demo, client):
+    assert "亩产效益：" in demo
     assert list(Round.objects.order_by("year").values_list("year", "state")) == [
         (2023, "frozen"),
         (2024, "frozen"),

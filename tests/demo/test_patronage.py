@@ -2,10 +2,9 @@
 happened and some problems became cases that trace back to their visit."""
 
 import datetime as dt
-from io import StringIO
 
+import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.utils import timezone
 
 from whistle.cases.models import Case
@@ -13,11 +12,11 @@ from whistle.org.scopes import Actor
 from whistle.patronage import selectors
 from whistle.patronage.models import Patronage, Visit
 
+pytestmark = pytest.mark.django_db
 
-def test_demo_seeder_fills_the_pages(db):
-    out = StringIO()
-    call_command("seed", "--history", "20", "--enterprises", "40", stdout=out)
-    assert "领导包保：" in out.getvalue()
+
+def test_demo_seeder_fills_the_pages(demo):
+    assert "领导包保：" in demo
     User = get_user_model()
     county_leader = Actor.of(User.objects.get(username="xianlingdao"))
     city_leader = Actor.of(User.objects.get(username="shilingdao"))

@@ -1,19 +1,17 @@
 """`whistle seed` adds indicator demo data: the 16 cities, the counties and 172 towns, three years of figures, figures
 waiting for review, published points with ranks, whistle's own rates, and warning letters; the pages open."""
 
-from io import StringIO
-
+import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.test import Client
 
 from whistle.indicators.models import Figure, Point, Region, Warning
 
+pytestmark = pytest.mark.django_db
 
-def test_demo_seeder_fills_the_pages(db):
-    out = StringIO()
-    call_command("seed", "--history", "20", "--enterprises", "40", stdout=out)
-    assert "指标监测：" in out.getvalue()
+
+def test_demo_seeder_fills_the_pages(demo):
+    assert "指标监测：" in demo
     assert Region.objects.filter(peer_set="province").count() == 16
     assert Region.objects.filter(peer_set="town").count() == 172
     assert Figure.objects.filter(state="pending").count() == 2
