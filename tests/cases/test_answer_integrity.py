@@ -148,3 +148,25 @@ def test_rule_8_5_a_drawn_case_does_not_offer_the_callback_where_the_generic_act
     with pytest.raises(Invalid) as refused:
         services.case_transition(office, case.number, "callback_check", SATISFIED, DRAW_AT)
     assert refused.value.code == "unknown_action"
+
+
+def test_rule_8_5_callback_consistency_is_a_metric_the_rankings_can_weigh(heze):
+    """回访一致率 (off by default): of the sampled cases the office's call reached, the share whose answers agreed with
+    the requester's; its facts come from the cases app by unit and month of closing."""
+    from whistle.dashboard import metrics
+    from whistle.dashboard.models import MetricDefinition
+
+    cases = [_closed(heze) for _ in range(3)]
+    _params(share=100, least=0)
+    callbacks.draw(NOVEMBER, DRAW_AT)
+    checks = {c.case_id: c for c in CallbackCheck.objects.all()}
+    office = heze.actor("cao_office")
+    services.callback_record(office, checks[cases[0].pk].pk, resolution="unresolved", satisfaction="unsatisfied")
+    services.callback_record(office, checks[cases[1].pk].pk, resolution="resolved", satisfaction="satisfied")
+    services.callback_record(office, checks[cases[2].pk].pk, resolution="unreachable")
+    definition = MetricDefinition.objects.get(code="callback_consistency")
+    assert not definition.is_active
+    facts = metrics.outside_facts([definition], NOVEMBER, NOVEMBER, [heze.cao_zjj.pk])[heze.cao_zjj.pk]
+    assert facts == {"callback_checked": 2, "callback_consistent": 1}
+    assert metrics.evaluate([definition], facts)["callback_consistency"]["value"] == 50.0
+    assert metrics.outside_facts([definition], DRAW_AT.date().replace(day=1), DRAW_AT.date(), [heze.cao_zjj.pk]) == {}

@@ -32,6 +32,11 @@ class CasesConfig(AppConfig):
             "description": "审计链签名检查点",
         },
     }
+    # Facts of the metric `callback_consistency` (回访一致率, rules.md §8.5) for the rankings, read by this path.
+    metric_facts: dict[str, str] = {
+        "callback_checked": "whistle.cases.selectors.callback_facts",
+        "callback_consistent": "whistle.cases.selectors.callback_facts",
+    }
     # Scrape-time gauges for /metrics: dotted paths of callables taking `now`, yielding (name, help, value).
     metrics_gauges: tuple[str, ...] = ("whistle.cases.monitoring.gauges",)
 

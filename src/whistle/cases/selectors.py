@@ -134,6 +134,24 @@ def callback_list(actor: Actor, *, state: str | None = None) -> QuerySet[Callbac
     return qs.select_related("case", "unit", "draw", "case__enterprise").order_by("-draw__month", "state", "case_id")
 
 
+def callback_facts(first: dt.date, last: dt.date, unit_ids) -> dict[int, dict]:
+    """The facts of the metric `callback_consistency` (回访一致率): per unit, the sampled cases closed in the months
+    [first, last] that the office's call reached (`callback_checked`), and those whose answers agreed with the
+    requester's own (`callback_consistent`). Unreachable and pending calls count in neither."""
+    rows = (
+        CallbackCheck.objects.filter(
+            draw__month__gte=first.replace(day=1), draw__month__lte=last, unit_id__in=list(unit_ids)
+        )
+        .order_by()
+        .values("unit_id")
+        .annotate(
+            checked=Count("pk", filter=Q(state=CallbackState.DONE)),
+            consistent=Count("pk", filter=Q(state=CallbackState.DONE, mismatch=False)),
+        )
+    )
+    return {r["unit_id"]: {"callback_checked": r["checked"], "callback_consistent": r["consistent"]} for r in rows}
+
+
 def callback_summary(actor: Actor, month=None) -> list[dict]:
     """Per unit: drawn, checked (answered), mismatches, and 不一致率 = mismatches / checked (percent, one decimal;
     None when nothing was checked). Unreachable calls are neither checked nor mismatched."""

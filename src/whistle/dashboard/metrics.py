@@ -6,14 +6,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from functools import cache
 
+from django.apps import apps
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from whistle.core import params
 from whistle.core.errors import Forbidden, Invalid
 from whistle.core.figures import percent
-from whistle.core.months import last_complete_month, month_of
+from whistle.core.months import add_months, last_complete_month, month_of
 from whistle.org.models import Role, Unit
 from whistle.org.scopes import READ_ALL_ROLES, UNIT_ROLES, Actor
 
@@ -28,6 +32,57 @@ def definitions(active_only: bool = True) -> list[MetricDefinition]:
     if active_only:
         qs = qs.filter(is_active=True)
     return list(qs.order_by("order", "code"))
+
+
+@cache
+def _providers() -> dict[str, str]:
+    """Facts other apps count, outside the case rollup: `metric_facts` on an AppConfig maps a fact name to the dotted
+    path of a function (first day, last day, unit ids) -> {unit id: {fact: count}} — reforms' tasks due and done on
+    time, the call-back sample's checked and consistent answers. Named by path, not imported (dashboard sits below
+    reforms), like `worker_jobs` and `demo_seeders`."""
+    return {name: path for c in apps.get_app_configs() for name, path in getattr(c, "metric_facts", {}).items()}
+
+
+def outside_fact_names() -> set[str]:
+    """The facts other apps count, which a ratio definition may name besides the rollup's."""
+    return set(_providers())
+
+
+def outside_facts(defs: list[MetricDefinition], month_from: dt.date, month_to: dt.date, units) -> dict[int, dict]:
+    """The facts of `defs` that the case rollup does not hold, per unit of `units` (ids) over the months [month_from,
+    month_to]: {unit id: {fact: count}}. Nothing is read when no definition in use names such a fact."""
+    wanted = {
+        fact
+        for d in defs
+        if d.kind == MetricKind.RATIO
+        for part in ("numerator", "denominator")
+        for fact in d.params.get(part, {})
+    } - set(case_rollup.FACT_NAMES)
+    paths = sorted({path for fact, path in _providers().items() if fact in wanted})
+    found: dict[int, dict] = defaultdict(dict)
+    if not paths:
+        return found
+    units = list(units)
+    last_day = add_months(month_to, 1) - dt.timedelta(days=1)
+    for path in paths:
+        for unit_id, facts in import_string(path)(month_from, last_day, units).items():
+            found[unit_id].update(facts)
+    return found
+
+
+def outside_facts_by(defs, month_from: dt.date, month_to: dt.date, column: str, keys) -> dict[int, dict]:
+    """`outside_facts` summed by `column` of the grouping: the unit itself (`lead_unit_id`) or its county
+    (`county_id`, every unit of the county counted for it)."""
+    keys = list(keys)
+    if column == "lead_unit_id":
+        return outside_facts(defs, month_from, month_to, keys)
+    county_of = dict(Unit.objects.filter(county_id__in=keys).values_list("pk", "county_id"))
+    by_unit = outside_facts(defs, month_from, month_to, county_of)
+    summed: dict[int, dict] = defaultdict(lambda: defaultdict(int))
+    for unit_id, facts in by_unit.items():
+        for fact, n in facts.items():
+            summed[county_of[unit_id]][fact] += n
+    return summed
 
 
 def _number(x: float):
@@ -121,6 +176,10 @@ def rates(
 
     if group_by is None:
         facts = total()
+        in_scope = Unit.objects.filter(actor.subtree_q()).values_list("pk", flat=True)
+        for extra in outside_facts(defs, month_from, month_to, in_scope).values():
+            for fact, n in extra.items():
+                facts[fact] = facts.get(fact, 0) + n
         root = actor.scope_root
         return [
             {
@@ -133,9 +192,11 @@ def rates(
         ]
     grouped = [r for r in total(column) if r[column] is not None]
     units = Unit.objects.in_bulk([r[column] for r in grouped])
+    extra = outside_facts_by(defs, month_from, month_to, column, units)
     rows = []
     for r in grouped:
         unit = units[r[column]]
+        r = {**r, **extra.get(r[column], {})}
         rows.append(
             {
                 "code": unit.code,

@@ -67,7 +67,9 @@ class MetricDefinition(models.Model):
         from django.core.exceptions import ValidationError
 
         from .case_rollup import FACT_NAMES
+        from .metrics import outside_fact_names
 
+        facts = set(FACT_NAMES) | outside_fact_names()
         p = self.params if isinstance(self.params, dict) else None
         if p is None:
             raise ValidationError({"params": "参数应为 JSON 对象"})
@@ -85,8 +87,8 @@ class MetricDefinition(models.Model):
                     raise ValidationError({"params": f"{key} 中 {name} 的权重应为非负数"})
 
         if self.kind == MetricKind.RATIO:
-            weights("numerator", set(FACT_NAMES), "统计项")
-            weights("denominator", set(FACT_NAMES), "统计项")
+            weights("numerator", facts, "统计项")
+            weights("denominator", facts, "统计项")
         elif self.kind == MetricKind.COMPOSITE:
             ratios = set(MetricDefinition.objects.filter(kind=MetricKind.RATIO).values_list("code", flat=True))
             weights("weights", ratios, "比率指标")

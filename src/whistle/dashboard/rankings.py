@@ -64,11 +64,12 @@ def _scores(rc: RankingClass, month: dt.date, defs, units: dict[int, Unit], sour
     else:
         found = case_rollup.sums(CaseMonthFact.objects.filter(month__gte=first, month__lte=month, **where), column)
     facts = {r[column]: r for r in found}
+    extra = metrics.outside_facts_by(defs, first, month, column, units)
     code = rc.metric.code
     parts = list(rc.metric.params.get("weights", {})) if rc.metric.kind == MetricKind.COMPOSITE else []
     rows = []
     for pk, unit in units.items():
-        f = facts.get(pk) or {name: 0 for name in case_rollup.FACT_NAMES}
+        f = {**(facts.get(pk) or {name: 0 for name in case_rollup.FACT_NAMES}), **extra.get(pk, {})}
         values = metrics.evaluate(defs, f)
         score = values.get(code, {}).get("value")
         rows.append(

@@ -25,3 +25,8 @@ class ReformsConfig(AppConfig):
         "sysadmin": [("reforms:board", "改革任务")],
     }
     demo_seeders: tuple[str, ...] = ("whistle.reforms.demo.seed_reforms",)
+    # Facts of the metric `reform_on_time` (issue 16 item 10) for the rankings, which read them by this path.
+    metric_facts: dict[str, str] = {
+        "reform_due": "whistle.reforms.selectors.on_time_by_unit",
+        "reform_on_time": "whistle.reforms.selectors.on_time_by_unit",
+    }
