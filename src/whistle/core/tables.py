@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import math
 import os
@@ -259,7 +260,7 @@ def _xlsx(source, sheets, columns, progress, shape: _Shape) -> Iterator[Table]:
             # sees them (as `to_python(skip_empty_area=False)` would, without holding the sheet as Python objects).
             left = (sheet.start or (0, 0))[1]
             rows, pad = sheet.iter_rows(), [None] * left
-            found = shape.find_header(rows, lambda values, pad=pad: [cell_text(h) for h in pad + values])
+            found = shape.find_header(rows, functools.partial(_texts, pad))
             if found is None:
                 continue
             header_row, header = found
@@ -272,6 +273,10 @@ def _xlsx(source, sheets, columns, progress, shape: _Shape) -> Iterator[Table]:
         raise
     except Exception:  # calamine raises its own error types for anything that is not a workbook
         raise Unreadable("无法读取工作簿，请使用 .xlsx 格式") from None
+
+
+def _texts(pad: list, values: list) -> list[str]:
+    return [cell_text(h) for h in pad + values]
 
 
 def _sheet_rows(rows, pad: list, picker, progress, header_row: int, cap: float, too_many: Invalid):
