@@ -65,9 +65,22 @@ def test_bulk_cases_keep_hash_chains_and_workflow_columns_consistent():
     assert "已生成 2,000 条合成工单" in out.getvalue()
     checked, broken = verify_chains()
     assert (checked, broken) == (CaseEvent.objects.count(), [])
-    # A case past `submitted` has its submit event and the system event that takes it to its state.
+    # Every case has the history the services write: submitted, routed, then one event per step to its state.
     assert CaseEvent.objects.filter(seq=1, action="submit").count() == 2000
-    assert CaseEvent.objects.filter(action="seed_state").count() == Case.objects.exclude(state="submitted").count()
+    assert CaseEvent.objects.filter(seq=2, action="route").count() == 2000
+    assert not CaseEvent.objects.filter(action="seed_state").exists()
+    for case in Case.objects.all()[:300]:
+        events = list(case.events.order_by("seq").values_list("seq", "to_state"))
+        assert [seq for seq, _ in events] == list(range(1, case.event_seq + 1))
+        assert events[-1][1] == case.state
+    assert (
+        CaseEvent.objects.filter(action="dispatch").count()
+        >= Case.objects.exclude(state__in=["submitted", "returned"]).count()
+    )
+    assert (
+        CaseEvent.objects.filter(action="follow_up", to_state="closed").count()
+        == Case.objects.filter(state="closed").count()
+    )
     assert not Case.objects.filter(is_open=True, state="closed").exists()
     assert not Case.objects.exclude(state__in=["submitted", "returned"]).filter(lead_unit=None).exists()
     assert set(Case.objects.values_list("state", flat=True)) >= set(OPEN_STATES) - {"reopened"}

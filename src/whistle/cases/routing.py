@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from django.db.models import Q
 
+from whistle.core.memo import remembered
 from whistle.org.models import Unit
 
 from .models import Case, Category, DispatchRule
 
 
 def route_for(case: Case) -> Unit | None:
-    """The dispatch catalogue: the case's category (or its nearest ancestor) × its county, else × any county."""
+    """The dispatch catalogue: the case's category (or its nearest ancestor) × its county, else × any county. Inside
+    `core.memo.held()` (a set-based writer) each (category, county) is looked up once."""
+    return remembered(("route_for", case.category_id, case.county_id), lambda: _route_for(case))
+
+
+def _route_for(case: Case) -> Unit | None:
     category: Category | None = case.category
     while category is not None:
         # One statement: this category's rules for the case's county and for any county, with their units.

@@ -25,10 +25,10 @@ from django.utils import timezone
 _overrides: dict[dt.date, bool] | None = None
 _loaded_at = 0.0
 _TTL_SECONDS = 60.0
-# add_working_days answers, forgotten with the overrides they were counted from. The sweep asks the same question
-# for every case it acts on at one moment (escalation N working days after a notice issued now); a long-running
-# process asks ever new ones, so the memo is bounded.
-_shifted: dict[tuple, dt.datetime] = {}
+# add_working_days answers by (start day, working days), forgotten with the overrides they were counted from: every
+# clock started on one day counts to the same day (the sweep's escalations at one moment, a bulk load's deadlines);
+# a long-running process asks ever new ones, so the memo is bounded.
+_shifted: dict[tuple, tuple[dt.date, bool]] = {}
 _SHIFTED_MAX = 4096
 
 
@@ -136,25 +136,28 @@ def _local(moment: dt.datetime) -> dt.datetime:
 def add_working_days(start: dt.datetime, days: int) -> dt.datetime:
     """The moment `days` working days after `start` (negative counts back)."""
     _override_table()  # past its TTL, reloads the overrides and forgets the memo
-    key = (start, days)
+    local = _local(start)
+    key = (local.date(), days)  # the day counted to depends on the start's day alone: one count serves the whole day
     moved = _shifted.get(key)
     if moved is None:
         if len(_shifted) >= _SHIFTED_MAX:
             _shifted.clear()
-        moved = _shifted[key] = _count_working_days(start, days)
-    return moved
+        moved = _shifted[key] = _count_working_days(local.date(), days)
+    day, from_midnight = moved
+    clock = dt.time(0, 0) if from_midnight else local.timetz().replace(tzinfo=None)
+    return timezone.make_aware(dt.datetime.combine(day, clock), timezone.get_default_timezone())
 
 
-def _count_working_days(start: dt.datetime, days: int) -> dt.datetime:
-    local = _local(start)
-    day = local.date()
-    clock = local.timetz().replace(tzinfo=None)
-    if days >= 0 and not is_working_day(day):
-        day, clock = next_working_day(day), dt.time(0, 0)
+def _count_working_days(day: dt.date, days: int) -> tuple[dt.date, bool]:
+    """(the day `days` working days after `day`, whether the clock starts at 00:00: a start on a day off counts
+    forward from the next working day's start)."""
+    from_midnight = days >= 0 and not is_working_day(day)
+    if from_midnight:
+        day = next_working_day(day)
     step = next_working_day if days >= 0 else previous_working_day
     for _ in range(abs(days)):
         day = step(day)
-    return timezone.make_aware(dt.datetime.combine(day, clock), timezone.get_default_timezone())
+    return day, from_midnight
 
 
 def add_hours(start: dt.datetime, hours: int) -> dt.datetime:

@@ -9,15 +9,13 @@ importing the same file again changes nothing."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import uuid
 from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
-from python_calamine import CalamineWorkbook
 
-from whistle.core import sheets
+from whistle.core import sheets, tables
 from whistle.core.errors import Invalid, Problem
 from whistle.org.scopes import Actor
 
@@ -57,32 +55,25 @@ def _text(value) -> str:
 
 
 def read_workbook(data: bytes) -> dict[str, list[tuple[int, dict]]]:
-    try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception:  # calamine raises its own error types for anything that is not a workbook
-        raise Invalid("无法读取文件，请上传 .xlsx 格式的工作簿", code="invalid_file", field="file") from None
-    known = [name for name in book.sheet_names if name in SHEETS]
+    """{sheet: [(row number as Excel shows it, {column: value})]} of sheets 数据 and 乡镇空气, read by the one table
+    reader (`core.tables`): a file that is not a workbook, a sheet without the required columns or with more than
+    MAX_ROWS rows is refused before anything is written."""
+    found = {}
+    for table in tables.xlsx_upload(data, sheets=_known_sheets, max_rows=MAX_ROWS):
+        name = table.name
+        missing = [c for c in REQUIRED[name] if c not in table.header]
+        rows = list(table.rows) if missing and not any(table.header) else None  # an empty sheet imports nothing
+        if missing and (any(table.header) or rows):
+            raise Invalid(f"工作表“{name}”缺少列：{'、'.join(missing)}", code="missing_columns", field="file")
+        found[name] = tables.records(table, rows)
+    return found
+
+
+def _known_sheets(names: list[str]) -> list[str]:
+    known = [name for name in names if name in SHEETS]
     if not known:
         raise Invalid("工作簿中没有“数据”或“乡镇空气”工作表，请使用导入模板", code="no_known_sheet", field="file")
-    found = {}
-    for name in known:
-        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        if not rows:
-            found[name] = []
-            continue
-        header = [_text(h) for h in rows[0]]
-        missing = [c for c in REQUIRED[name] if c not in header]
-        if missing:
-            raise Invalid(f"工作表“{name}”缺少列：{'、'.join(missing)}", code="missing_columns", field="file")
-        if len(rows) - 1 > MAX_ROWS:
-            raise Invalid(f"工作表“{name}”超过{MAX_ROWS}行，请分批导入", code="too_many_rows", field="file")
-        body = []
-        for number, row in enumerate(rows[1:], start=2):
-            values = {h: v for h, v in zip(header, row) if h}
-            if any(_text(v) for v in values.values()):
-                body.append((number, values))
-        found[name] = body
-    return found
+    return known
 
 
 def import_workbook(actor: Actor, data: bytes, now: dt.datetime | None = None) -> ImportResult:

@@ -11,14 +11,12 @@ the same values (and records the step again).
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
-from python_calamine import CalamineWorkbook
 
-from whistle.core import sheets
+from whistle.core import sheets, tables
 from whistle.core.errors import Conflict, Forbidden, Invalid, Problem
 from whistle.org.scopes import Actor
 
@@ -62,21 +60,21 @@ def _header_kinds(header: list[str], kinds: list[FigureKind]) -> dict[int, Figur
 
 
 def read_rows(data: bytes) -> tuple[list[str], list[tuple[int, list]]]:
-    try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception:  # calamine raises its own error types for anything that is not a workbook
-        raise Invalid("无法读取文件，请上传 .xlsx 格式的工作簿", code="invalid_file", field="file") from None
-    name = SHEET if SHEET in book.sheet_names else (book.sheet_names[0] if book.sheet_names else None)
-    rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False) if name else []
-    if not rows:
-        raise Invalid("工作簿是空的，请使用导入模板", code="empty_file", field="file")
-    if len(rows) - 1 > MAX_ROWS:
-        raise Invalid(f"超过{MAX_ROWS}行，请分批导入", code="too_many_rows", field="file")
-    header = [_text(h) for h in rows[0]]
-    if USCC not in header:
-        raise Invalid(f"缺少“{USCC}”列，请使用导入模板", code="missing_columns", field="file")
-    body = [(n, list(r)) for n, r in enumerate(rows[1:], start=2) if any(_text(v) for v in r)]
-    return header, body
+    """(header, [(row number as Excel shows it, values)]) of sheet 数据 (or the first sheet), read by the one table
+    reader (`core.tables`): a file that is not a workbook, an empty one, one without the USCC column or with more than
+    MAX_ROWS rows is refused before anything is written."""
+    for table in tables.xlsx_upload(data, sheets=_figure_sheet, max_rows=MAX_ROWS):
+        rows = list(table.rows)
+        if not any(table.header) and not rows:
+            break
+        if USCC not in table.header:
+            raise Invalid(f"缺少“{USCC}”列，请使用导入模板", code="missing_columns", field="file")
+        return table.header, [(n, list(r)) for n, r in rows if any(_text(v) for v in r)]
+    raise Invalid("工作簿是空的，请使用导入模板", code="empty_file", field="file")
+
+
+def _figure_sheet(names: list[str]) -> list[str]:
+    return [SHEET] if SHEET in names else names[:1]
 
 
 def import_figures(actor: Actor, round_id: int, data: bytes, *, now=None) -> ImportResult:

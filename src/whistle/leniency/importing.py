@@ -12,13 +12,11 @@ same file again replaces the rows by their 序号 and changes nothing else.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from python_calamine import CalamineWorkbook
 
-from whistle.core import sheets
+from whistle.core import sheets, tables
 from whistle.core.errors import Invalid, Problem
 from whistle.org.scopes import Actor
 
@@ -57,6 +55,7 @@ ALIASES = {
 }
 REQUIRED = ["序号", "违法行为", "适用条件", "法定依据"]
 MAX_ROWS = 5_000
+HEADER_WITHIN = 10  # the header is looked for among this many rows at the top of a sheet
 
 
 @dataclass
@@ -84,8 +83,9 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def _header(row) -> dict[str, int] | None:
-    names = [_text(h).replace(" ", "").replace("\n", "") for h in row]
+def _header(row: list[str]) -> dict[str, int] | None:
+    """{column: position} of a header row (its cells as text), or None for a row that is not the list's header."""
+    names = [h.replace(" ", "").replace("\n", "") for h in row]
     found = {}
     for column, aliases in ALIASES.items():
         for i, name in enumerate(names):
@@ -96,29 +96,26 @@ def _header(row) -> dict[str, int] | None:
 
 
 def read_rows(data: bytes) -> list[tuple[int, dict]]:
-    """[(row number as Excel shows it, {column: text})] from the first sheet that has the list's header."""
-    try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception:  # calamine raises its own error types for anything that is not a workbook
-        raise Invalid("无法读取文件，请上传 .xlsx 格式的工作簿", code="invalid_file", field="file") from None
-    for name in book.sheet_names:
-        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        for start, row in enumerate(rows[:10]):
-            header = _header(row)
-            if header is None:
-                continue
-            missing = [c for c in REQUIRED if c not in header]
-            if missing:
-                raise Invalid(f"工作表“{name}”缺少列：{'、'.join(missing)}", code="missing_columns", field="file")
-            if len(rows) - start - 1 > MAX_ROWS:
-                raise Invalid(f"超过{MAX_ROWS}行，请分批导入", code="too_many_rows", field="file")
-            body = []
-            for number, values in enumerate(rows[start + 1 :], start=start + 2):
-                cells = {c: _text(values[i]) if i < len(values) else "" for c, i in header.items()}
-                if any(cells.values()):
-                    body.append((number, cells))
-            return body
+    """[(row number as Excel shows it, {column: text})] from the first sheet that has the list's header among its
+    first rows (below the titles a published list puts above it), read by the one table reader (`core.tables`)."""
+    for table in tables.xlsx_upload(
+        data, sheets=list, header=_is_header, header_within=HEADER_WITHIN, max_rows=MAX_ROWS
+    ):
+        header = _header(table.header) or {}
+        missing = [c for c in REQUIRED if c not in header]
+        if missing:
+            raise Invalid(f"工作表“{table.name}”缺少列：{'、'.join(missing)}", code="missing_columns", field="file")
+        body = []
+        for number, values in table.rows:
+            cells = {c: _text(values[i]) if i < len(values) else "" for c, i in header.items()}
+            if any(cells.values()):
+                body.append((number, cells))
+        return body
     raise Invalid("没有找到含“序号”“违法行为”列的表头，请使用导入模板", code="no_header", field="file")
+
+
+def _is_header(row: list[str]) -> bool:
+    return _header(row) is not None
 
 
 def import_workbook(actor: Actor, version_pk, data: bytes) -> ImportResult:

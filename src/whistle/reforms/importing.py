@@ -6,13 +6,11 @@ again unchanged (rows are keyed by 编号: a code already present is left alone)
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from python_calamine import CalamineWorkbook
 
-from whistle.core import sheets
+from whistle.core import sheets, tables
 from whistle.core.errors import Invalid, Problem
 from whistle.org.scopes import Actor
 
@@ -84,30 +82,24 @@ def _milestones(value: str) -> list[dict]:
 
 
 def read_rows(data: bytes) -> list[tuple[int, dict]]:
-    try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception:  # calamine raises its own error types for anything that is not a workbook
-        raise Invalid("无法读取文件，请上传 .xlsx 格式的工作簿", code="invalid_file", field="file") from None
-    name = SHEET if SHEET in book.sheet_names else (book.sheet_names[0] if book.sheet_names else None)
-    if name is None:
-        raise Invalid("工作簿是空的", code="no_known_sheet", field="file")
-    rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    if not rows:
-        return []
-    header = [_text(h) for h in rows[0]]
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise Invalid(
-            f"工作表“{name}”缺少列：{'、'.join(missing)}；请使用导入模板", code="missing_columns", field="file"
-        )
-    if len(rows) - 1 > MAX_ROWS:
-        raise Invalid(f"超过{MAX_ROWS}行，请分批导入", code="too_many_rows", field="file")
-    body = []
-    for number, row in enumerate(rows[1:], start=2):
-        values = {h: v for h, v in zip(header, row) if h}
-        if any(_text(v) for v in values.values()):
-            body.append((number, values))
-    return body
+    """[(row number as Excel shows it, {column: value})] of sheet 改革任务 (or the first sheet), read by the one table
+    reader (`core.tables`): a file that is not a workbook, a sheet without the required columns or with more than
+    MAX_ROWS rows is refused before anything is written."""
+    for table in tables.xlsx_upload(data, sheets=_plan_sheet, max_rows=MAX_ROWS):
+        missing = [c for c in REQUIRED if c not in table.header]
+        rows = list(table.rows) if missing and not any(table.header) else None  # an empty sheet imports nothing
+        if missing and (any(table.header) or rows):
+            raise Invalid(
+                f"工作表“{table.name}”缺少列：{'、'.join(missing)}；请使用导入模板",
+                code="missing_columns",
+                field="file",
+            )
+        return tables.records(table, rows)
+    raise Invalid("工作簿是空的", code="no_known_sheet", field="file")
+
+
+def _plan_sheet(names: list[str]) -> list[str]:
+    return [SHEET] if SHEET in names else names[:1]
 
 
 def import_plan(actor: Actor, data: bytes) -> ImportResult:

@@ -1,12 +1,22 @@
-"""N synthetic cases for benchmarks, written set-wise (COPY on PostgreSQL, executemany elsewhere).
+"""N synthetic cases for benchmarks, each with the history the services would write for it, written set-wise (COPY on
+PostgreSQL, executemany elsewhere).
 
-The workflow is not replayed per case: each case's columns are computed as the workflow would leave them
-in its state (lead unit after dispatch, deadlines from the SLA profile and the working-day calendar,
-`next_due_at`, the sweep columns), and each case gets its `submit` event (with the content hash the workflow
-records) and, unless still submitted, one system `seed_state` event taking it to its state, with a correct keyed
-hash chain, so `whistle audit verify` passes. About 1% of open cases are near or past their solve deadline, with their
-sweep columns in the past; every other armed sweep column is in the future. Same N and seed on the same
-organisation → the same rows.
+Each case gets a `Story`: the case as `cases.services.case_submit` would create it, who submits it, and the steps of
+its life up to its state — routed by the dispatch catalogue or dispatched by its county office, then accepted,
+contacted, given an opinion, replied to and followed up (closed, or reopened), or returned — each step a row of the
+workflow table with its actor, payload and moment. `play` runs the story through the engine's own planning
+(`workflow.plan_rows_with_follow_ons`: relation, state, guard and payload checks, the row's effect and follow-ons, the
+hash-chained event, `event_seq`/`last_event_hash`) on the in-memory case, and the hooks that would write the case's
+assisting units after a save write them into the load instead. So the events, their payloads and the case's columns
+are what `cases.services` writes for the same story (tests/seed/test_bulk_paths.py plays stories both ways and
+compares), and `whistle audit verify` accepts the chains.
+
+Left out on purpose: the services' scope look-up and row lock (the actors are in scope by construction; the load is
+one transaction), `events_written` (the notices outbox would fill with a year of notices nobody is to receive), and
+the sweeper: a story ends before any of its cards or supervision notices falls due, except about 1% of open cases, left
+near or past their solve deadline for the sweeper; every other armed sweep column is in the future. The rules read per
+row (the dispatch catalogue, the contradictory-answer patterns) are read once per load (`core.memo.held`). Same N and
+seed on the same organisation → the same rows.
 """
 
 from __future__ import annotations
@@ -16,31 +26,25 @@ import json
 import random
 from bisect import bisect
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from itertools import accumulate
-from types import SimpleNamespace
 
 from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from whistle.cases.models import (
-    CONTENT_FIELDS,
-    Case,
-    CaseEvent,
-    Channel,
-    DispatchRule,
-    SlaProfile,
-    SlaStage,
-    State,
-    content_record,
-)
+from whistle.cases import workflow
+from whistle.cases.models import Case, CaseEvent, Category, Channel, SlaProfile, State
+from whistle.cases.routing import route_for
 from whistle.cases.workflow import EventRow
-from whistle.core import calendar
-from whistle.core.hashing import canonical_json, chain_hash, key_id, signed
+from whistle.core import calendar, memo
+from whistle.core.inputs import phone as clean_phone
+from whistle.org.models import Unit
+from whistle.org.scopes import Actor
 
 from . import data
-from .heze import Heze, is_loaded, load_heze
+from .heze import Heze, is_loaded, load_heze, mobile, person_name
 from .history import ENTERPRISE_CHANNELS, OFFICE_CHANNELS, day_start
 
 CHUNK = 10_000
@@ -59,19 +63,18 @@ OPEN_STATES = {
 }
 CLOSED_SHARE = 0.88
 LATE_SHARE = 0.01  # of open cases: near or past the solve deadline, for the sweeper
-CLOCK_STATES = {S.DISPATCHED, S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS, S.REOPENED}
 CHANNELS = {**ENTERPRISE_CHANNELS, **OFFICE_CHANNELS, Channel.OPEN311: 1}
+# The steps after dispatch, in order, and the state each leaves the case in.
+LATER_STEPS = [(S.ACCEPTED, "accept"), (S.CONTACTED, "contact"), (S.IN_PROGRESS, "opinion"), (S.REPLIED, "reply")]
+# Working days from dispatch to the reply: all before the solve deadline's yellow card (15 working days less one).
+REPLY_WORKING_DAYS = [1, 2, 3, 5, 8, 10, 12]
 
 
 class Clock:
-    """`deadlines.due` and `calendar.add_working_days`, computed once per (start date, shift).
+    """`calendar.add_working_days` for the stories' own moments, computed once per (start date, shift): a shifted
+    moment keeps the start's time of day (or 00:00 when the start is a day off)."""
 
-    A working-day deadline keeps the start's time of day (or 00:00 when the start is a day off), so one
-    calendar walk per date serves every case that starts on it.
-    """
-
-    def __init__(self, profile: SlaProfile):
-        self.stages = {s.stage: (s.amount, s.unit) for s in SlaStage.objects.filter(profile=profile)}
+    def __init__(self):
         self.tz = timezone.get_current_timezone()
         self.memo: dict[tuple[dt.date, int], tuple[dt.date, bool]] = {}
 
@@ -83,12 +86,6 @@ class Clock:
             self.memo[key] = (moved.date(), days >= 0 and not calendar.is_working_day(local.date()))
         day, reset = self.memo[key]
         return dt.datetime.combine(day, dt.time(0, 0) if reset else local.time(), tzinfo=self.tz)
-
-    def due(self, stage: str, start: dt.datetime) -> dt.datetime:
-        amount, unit = self.stages[stage]
-        if unit == SlaStage.TimeUnit.HOURS:
-            return start + dt.timedelta(hours=amount)
-        return self.shift(start, amount)
 
 
 class Weighted:
@@ -102,12 +99,43 @@ class Weighted:
         return self.items[bisect(self.cumulative, rng.random() * self.total)]
 
 
+@dataclass
+class Story:
+    """One synthetic case: the case as `case_submit` creates it (not saved), who submits it with which event payload,
+    and its later steps (action, actor, payload, moment), each played with its follow-ons as the services play it."""
+
+    case: Case
+    submitter: Actor
+    record: dict
+    steps: list[tuple[str, Actor, dict, dt.datetime]] = field(default_factory=list)
+
+
+class AssistingUnits:
+    """Stands in for the case in the after-save hooks of its steps: the hooks write `case.assisting_units` (`set` at a
+    dispatch, `clear` at a return), and the load writes what they left here, with the case."""
+
+    def __init__(self):
+        self.assisting_units = self
+        self.units: list[Unit] = []
+
+    def set(self, units) -> None:
+        self.units = list(units)
+
+    def clear(self) -> None:
+        self.units = []
+
+    @property
+    def ids(self) -> set[int]:
+        return {u.pk for u in self.units}
+
+
 class Generator:
     def __init__(self, heze: Heze, rng: random.Random, end: dt.datetime):
         self.heze, self.rng, self.end = heze, rng, end
-        self.profile = SlaProfile.objects.get(is_default=True)
-        self.clock = Clock(self.profile)
+        self.default_profile = SlaProfile.objects.get(is_default=True).pk
+        self.clock = Clock()
         self.categories = Weighted({c: w for c, w in data.CATEGORY_WEIGHTS.items() if c in heze.categories})
+        self.unrouted = [c for c in data.UNROUTED_CHOICES if c in heze.categories]
         self.enterprises = Weighted({e: 1 + 3 * e.is_key + 2 * e.above_scale for e in heze.enterprises})
         self.channels = Weighted(CHANNELS)
         self.open_states = Weighted(OPEN_STATES)
@@ -119,58 +147,61 @@ class Generator:
                 ("unreachable", ""): 1,
             }
         )
-        self.routes = self._routes()
-        self.ent_actor = {e.pk: self._label(heze.enterprise_users.get(e.pk), e.name) for e in heze.enterprises}
-        self.office_actor = {
-            c.pk: self._label(heze.coordinators[c.pk], heze.units[f"{c.code}-cso"].display_name) for c in heze.counties
-        }
-        fields = Case._meta.concrete_fields
-        self.case_columns = [f.column for f in fields]
-        self.case_defaults = [f.get_default() for f in fields]
-        self.position = {f.attname: i for i, f in enumerate(fields)}
-        # One event object re-filled per case: `CaseEvent.record()` is what the hash covers.
-        self.event = CaseEvent(seq=1, action="submit", from_state="", to_state=S.SUBMITTED, prev_hash="")
-        self.key = key_id()
-        self.jump = CaseEvent(
-            seq=2,
-            action="seed_state",
-            from_state=S.SUBMITTED,
-            actor_id=None,
-            actor_label="系统",
-            payload={"synthetic": "合成数据：未逐步办理，直接置为当前状态"},
-        )
+        self.system = Actor.system()
+        self.attnames = [f.attname for f in Case._meta.concrete_fields]
+        self.position = {name: i for i, name in enumerate(self.attnames)}
+        self.defaults = [f.get_default() for f in Case._meta.concrete_fields]
+        self.case_columns = [f.column for f in Case._meta.concrete_fields]
+        # Each category with its parents loaded, so routing a case walks them without a query.
+        for category in heze.categories.values():
+            parent = heze.categories_by_id.get(category.parent_id)
+            if parent is not None:
+                category.parent = parent
 
-    @staticmethod
-    def _label(user, prefix: str) -> tuple[int | None, str]:
-        if user is None:
-            return None, "系统"
-        return user.pk, f"{prefix} {user.membership.display_name or user.username}"
+    # ---- who acts ----------------------------------------------------------------------------------------
 
-    def _routes(self) -> dict[tuple[str, int], int | None]:
-        """The dispatch catalogue resolved for every (leaf category, county), as `cases.routing.route_for` does."""
-        rules = {(r.category_id, r.area_id): r.unit_id for r in DispatchRule.objects.all()}
-        routes = {}
-        for code in self.categories.items:
-            for county in self.heze.counties:
-                category, unit = self.heze.categories[code], None
-                while category is not None and unit is None:
-                    unit = rules.get((category.pk, county.pk)) or rules.get((category.pk, None))
-                    category = self.heze.categories_by_id.get(category.parent_id)
-                routes[code, county.pk] = unit
-        return routes
+    def actor(self, user) -> Actor:
+        return self.heze.actors[user.pk]
 
-    # ---- one case --------------------------------------------------------------------------------------
+    def coordinator(self, county: Unit) -> Actor:
+        return self.actor(self.heze.coordinators[county.pk])
+
+    def handler(self, unit_id: int) -> Actor:
+        return self.actor(self.heze.handlers[unit_id])
+
+    # ---- one case's story --------------------------------------------------------------------------------
 
     def moment(self, days_ago_lo: float, days_ago_hi: float) -> dt.datetime:
         return self.end - dt.timedelta(seconds=int(self.rng.uniform(days_ago_lo, days_ago_hi) * 86400))
 
-    def case(self, pk: int) -> tuple[list, tuple, list[tuple]]:
-        rng, heze, clock = self.rng, self.heze, self.clock
-        category = self.categories.pick(rng)
+    def waiting_since(self) -> dt.datetime:
+        """When a case still waiting for its dispatch was raised: in office hours of the last working day before the
+        end, so its dispatch clock (a working day) runs past the end, whatever day the end falls on."""
+        day = calendar.previous_working_day(timezone.localtime(self.end).date())
+        opening = dt.datetime.combine(day, dt.time(8, 30), tzinfo=timezone.get_current_timezone())
+        return min(opening + dt.timedelta(minutes=self.rng.randint(0, 7 * 60)), self.end - dt.timedelta(hours=3))
+
+    def hours(self, lo: float, hi: float) -> dt.timedelta:
+        return dt.timedelta(hours=self.rng.uniform(lo, hi))
+
+    def story(self, pk: int, state: str | None = None, late: bool | None = None) -> Story:
+        """The story of case `pk`, ending in `state` (default: drawn from the mix; `late`: one of the late few)."""
+        rng, heze = self.rng, self.heze
+        if state is None:
+            closed = rng.random() < CLOSED_SHARE
+            state = S.CLOSED if closed else self.open_states.pick(rng)
+            late = not closed and rng.random() < LATE_SHARE
+            if late:
+                state = rng.choice([S.IN_PROGRESS, S.CONTACTED, S.ACCEPTED])
+        late = bool(late)
+        code = rng.choice(self.unrouted) if state == S.SUBMITTED else self.categories.pick(rng)
         enterprise = self.enterprises.pick(rng)
         county = enterprise.county
         channel = self.channels.pick(rng)
-        title, text = rng.choice(data.TEMPLATES[category])
+        user = heze.enterprise_users.get(enterprise.pk)
+        if channel in ENTERPRISE_CHANNELS and user is None:
+            channel = Channel.HOTLINE  # an enterprise without an account calls the office
+        title, text = rng.choice(data.TEMPLATES[code])
         description = text.format(
             ent=enterprise.name,
             town=enterprise.township.name if enterprise.township_id else "",
@@ -180,201 +211,150 @@ class Generator:
             month=rng.randint(1, 12),
             kva=rng.choice([630, 1250]),
         )
-        kind = data.CATEGORY_KIND.get(category) or (
+        kind = data.CATEGORY_KIND.get(code) or (
             "consult" if "咨询" in title else "suggestion" if "建议" in title else "help"
         )
-        closed = rng.random() < CLOSED_SHARE
-        state = S.CLOSED if closed else self.open_states.pick(rng)
-        late = not closed and rng.random() < LATE_SHARE
+        category: Category = heze.categories[code]
+        # A closed case was raised any time in the year; an open one recently enough that none of its clocks has
+        # reached the sweeper (a waiting one within its dispatch day), unless it is one of the late few (14–30
+        # working days old).
         if late:
-            state = rng.choice([S.IN_PROGRESS, S.CONTACTED, S.ACCEPTED])
-        lead = self.routes[category, county.pk]
-        if lead is None and state not in (S.SUBMITTED, S.RETURNED):
-            # What a coordinator would pick for an unrouted category.
-            options = [f for f in data.UNROUTED_CHOICES.get(category, []) if f != "township"] or ["fgw"]
-            lead = heze.unit_for(county, rng.choice(options)).pk
-        row = dict(
-            id=pk,
-            kind=kind,
-            channel=channel,
-            category_id=heze.categories[category].pk,
-            title=title,
-            description=description,
-            enterprise_id=enterprise.pk,
-            contact_name=enterprise.contact_name,
-            contact_phone=enterprise.contact_phone,
-            county_id=county.pk,
-            sla_profile_id=self.profile.pk,
-            state=state,
-            is_open=state != S.CLOSED,
-        )
-        if channel in ENTERPRISE_CHANNELS:
-            actor_id, actor_label = self.ent_actor[enterprise.pk]
-            row["requester_id"] = actor_id
-        elif channel == Channel.OPEN311:
-            actor_id, actor_label = None, "系统"
-        else:
-            actor_id, actor_label = self.office_actor[county.pk]
-
-        # A closed case was raised any time in the year; an open one recently enough that its solve clock has
-        # not reached the sweeper yet, unless it is one of the late few (14–30 working days old).
-        if late:
-            submitted = clock.shift(self.end, -rng.randint(14, 30)) - dt.timedelta(minutes=rng.randint(1, 600))
-        elif closed:
+            submitted = self.clock.shift(self.end, -rng.randint(14, 30)) - dt.timedelta(minutes=rng.randint(1, 600))
+        elif state == S.CLOSED:
             submitted = self.moment(5, 365)
         elif state == S.REOPENED:
             submitted = self.moment(10, 30)
+        elif state in (S.SUBMITTED, S.RETURNED):
+            submitted = self.waiting_since()
         else:
             submitted = self.moment(0.05, 10)
-        row["submitted_at"] = submitted
-        assisting = []
-        if state == S.RETURNED:
-            row.update(returns_count=1, dispatched_at=submitted)
-        elif state != S.SUBMITTED:
-            assisting = self.dispatched(row, county, lead, state, late)
-
-        values = list(self.case_defaults)
-        for name, value in row.items():
-            values[self.position[name]] = value
-        event = self.event
-        event.case_id, event.actor_id, event.actor_label, event.at = pk, actor_id, actor_label, submitted
-        # What `workflow._submit` records, the content hash made from the row as the one-at-a-time path makes it
-        # from the case it has just created.
-        content = SimpleNamespace(**{name: values[self.position[name]] for name in CONTENT_FIELDS})
-        event.payload = {
-            "kind": kind,
-            "category": category,
-            "channel": channel,
-            "county": county.code,
-            "cross_county": False,
-            "content_hash": signed(self.key, canonical_json(content_record(content))),
-        }
-        event_hash = chain_hash("", event.record(), self.key)
-        event_rows = [
-            (
-                pk,
-                1,
-                "submit",
-                "",
-                S.SUBMITTED,
-                actor_id,
-                actor_label,
-                submitted,
-                event.payload,
-                "",
-                event_hash,
-                self.key,
-            )
-        ]
-        if state != S.SUBMITTED:
-            # The steps in between are not replayed; one system event says so and takes the chain to the state the
-            # row is in, so `whistle audit verify` finds the case's state equal to its last event's.
-            jump = self.jump
-            jump.case_id, jump.to_state, jump.at = pk, state, submitted
-            jump_hash = chain_hash(event_hash, jump.record(), self.key)
-            event_rows.append(
-                (
-                    pk,
-                    2,
-                    jump.action,
-                    S.SUBMITTED,
-                    state,
-                    None,
-                    jump.actor_label,
-                    submitted,
-                    jump.payload,
-                    event_hash,
-                    jump_hash,
-                    self.key,
-                )
-            )
-            event_hash = jump_hash
-        values[self.position["event_seq"]], values[self.position["last_event_hash"]] = len(event_rows), event_hash
-        return values, event_rows, [(pk, unit) for unit in assisting]
-
-    def hours(self, lo: float, hi: float) -> dt.timedelta:
-        return dt.timedelta(hours=self.rng.uniform(lo, hi))
-
-    def dispatched(self, row: dict, county, lead: int, state: str, late: bool) -> list[int]:
-        """Fill in what dispatch and the later steps up to `state` set; return the assisting units."""
-        rng, clock = self.rng, self.clock
-        submitted = row["submitted_at"]
-        steps = [S.DISPATCHED, S.ACCEPTED, S.CONTACTED, S.IN_PROGRESS, S.REPLIED, S.REOPENED, S.CLOSED]
-        reached = steps.index(state)
-        # dispatched, accepted, contacted, opinion, replied, followed up
-        moments = [submitted if rng.random() < 0.85 else submitted + self.hours(0.5, 5)]
-        for gap in [self.hours(0.1, 2), self.hours(0.1, 1.5), self.hours(0.5, 20)][:reached]:
-            moments.append(moments[-1] + gap)
-        if reached >= 4:
-            moments.append(
-                max(
-                    moments[-1] + self.hours(1, 4), clock.shift(moments[0], rng.choice([1, 2, 3, 5, 8, 10, 12, 14, 17]))
-                )
-            )
-        if reached >= 5:
-            moments.append(moments[-1] + self.hours(4, 60))
-            if state == S.REOPENED:  # reopened lately: its new solve clock still runs
-                moments[-1] = max(moments[-1], self.end - self.hours(1, 72))
-        cap = self.end - dt.timedelta(minutes=1)
-        if moments[-1] > cap:  # squeeze the steps of a recent case into the time it has had
-            scale = (cap - submitted) / (moments[-1] - submitted)
-            moments = [submitted + (m - submitted) * scale for m in moments]
-        dispatched_at = moments[0]
-        complex_ = not late and rng.random() < 0.05
-        resolve_due = clock.due(SlaStage.Stage.RESOLVE_COMPLEX if complex_ else SlaStage.Stage.RESOLVE, dispatched_at)
-        row.update(
-            lead_unit_id=lead,
-            is_complex=complex_,
-            dispatched_at=dispatched_at,
-            resolve_due_at=resolve_due,
-            return_due_at=clock.due(SlaStage.Stage.RETURN_WINDOW, dispatched_at),
-            contact_due_at=clock.due(SlaStage.Stage.CONTACT, dispatched_at),
-            opinion_due_at=clock.due(SlaStage.Stage.OPINION, dispatched_at),
-            returns_count=1 if rng.random() < 0.03 else 0,
-        )
-        for column, moment in zip(
-            ["accepted_at", "contacted_at", "opinion_at", "replied_at", "followed_up_at"], moments[1:]
+        # The case as `case_submit` creates it (built from its columns in order, which costs far less than by name).
+        values = list(self.defaults)
+        for name, value in (
+            ("id", pk),
+            ("kind", kind),
+            ("channel", channel),
+            ("title", title),
+            ("description", description.strip()),
+            ("sla_profile_id", category.sla_profile_id or self.default_profile),
+            ("submitted_at", submitted),
+            ("level", "county"),
         ):
-            row[column] = moment
-        if reached >= 4 and moments[4] > resolve_due:
-            row.update(card="red", supervision_count=1, supervised_at=resolve_due)
-        if state == S.CLOSED:
-            resolution, satisfaction = self.outcomes.pick(rng)
-            row.update(
-                closed_at=moments[5],
-                resolution=resolution,
-                satisfaction=satisfaction,
-                reopen_count=1 if rng.random() < 0.03 else 0,
-            )
-        elif state == S.REOPENED:
-            # Unresolved but not unsatisfied: reopened without a supervision notice, so no escalation clock.
-            resolve_due = clock.due(SlaStage.Stage.REOPEN, moments[5])
-            row.update(
-                replied_at=None,
-                resolution="unresolved",
-                satisfaction="basically_satisfied",
-                reopen_count=1,
-                resolve_due_at=resolve_due,
-                card="none",
-                supervision_count=0,
-                supervised_at=None,
-            )
-        if state in CLOCK_STATES:
-            row.update(
-                yellow_at=clock.shift(resolve_due, -1),
-                red_at=clock.shift(resolve_due, 1),
-                supervise_at=resolve_due,
-                next_due_at={
-                    S.DISPATCHED: row["contact_due_at"],
-                    S.ACCEPTED: row["contact_due_at"],
-                    S.CONTACTED: row["opinion_due_at"],
-                }.get(state, resolve_due),
-            )
-        if rng.random() < 0.03:
-            helper = self.heze.unit_for(county, rng.choice(["fgw", "zrzy", "xzsp"])).pk
-            if helper != lead:
-                return [helper]
-        return []
+            values[self.position[name]] = value
+        case = Case(*values)
+        case.category, case.county = category, county
+        if channel in ENTERPRISE_CHANNELS:
+            submitter = self.actor(user)
+            case.enterprise, case.requester = enterprise, user
+            case.contact_name, case.contact_phone = enterprise.contact_name, clean_phone(enterprise.contact_phone)
+        elif channel == Channel.OPEN311:
+            submitter = self.system
+            case.contact_name, case.contact_phone = person_name(rng), clean_phone(mobile(rng))
+            case.address = f"菏泽市{county.short_name}{rng.choice(data.ROADS)}"
+        else:
+            submitter = self.coordinator(county)
+            case.enterprise = enterprise
+            case.contact_name, case.contact_phone = enterprise.contact_name, clean_phone(enterprise.contact_phone)
+        record = {"kind": kind, "category": code, "channel": channel, "county": county.code, "cross_county": False}
+        story = Story(case, submitter, record)
+        if state != S.SUBMITTED:
+            self.steps(story, state, late)
+        return story
+
+    def steps(self, story: Story, state: str, late: bool) -> None:
+        """The steps from dispatch to `state`, at moments squeezed into the time before the end."""
+        rng, heze, case = self.rng, self.heze, story.case
+        county = case.county
+        steps: list[tuple[str, Actor | None, dict, dt.datetime]] = []
+        dispatched = case.submitted_at
+        lead = route_for(case)  # the catalogue dispatches at submission; else the county office does
+        if lead is None:
+            coordinator = self.coordinator(county)
+            options = [
+                u
+                for f in data.UNROUTED_CHOICES.get(story.record["category"], ["fgw"])
+                for u in [self.township(case) if f == "township" else heze.unit_for(county, f)]
+                if u is not None and coordinator.covers(u)
+            ] or [u for u in (heze.unit_for(county, f) for f in ("fgw", "xzsp", "zjj")) if coordinator.covers(u)]
+            lead = rng.choice(options)
+            dispatched += self.hours(0.5, 5)
+            payload = {"unit": lead, "complex": not late and rng.random() < 0.05}
+            if rng.random() < 0.03:
+                helper = heze.unit_for(county, rng.choice(["fgw", "zrzy", "xzsp"]))
+                if helper.pk != lead.pk and coordinator.covers(helper):
+                    payload["assisting_units"] = [helper.code]
+            steps.append(("dispatch", coordinator, payload, dispatched))
+        at = dispatched
+        handler = self.handler(lead.pk)
+        if state == S.RETURNED:
+            suggested = heze.unit_for(county, data.RETURN_SUGGESTIONS.get(lead.code.split("-", 1)[1], "fgw"))
+            if suggested.pk == lead.pk:
+                suggested = heze.unit_for(county, "xzsp" if lead.code.split("-", 1)[1] != "xzsp" else "fgw")
+            reason = rng.choice(data.RETURN_REASONS).format(unit=suggested.name)
+            steps.append(("return", handler, {"reason": reason, "suggested_unit": suggested}, at + self.hours(0.1, 2)))
+        reached = [s for s, _ in LATER_STEPS].index(state) + 1 if state in dict(LATER_STEPS) else 0
+        if state in (S.CLOSED, S.REOPENED):
+            reached = len(LATER_STEPS)
+        for (_, action), gap in zip(LATER_STEPS[:reached], [(0.1, 2), (0.1, 1.5), (0.5, 20), (1, 4)]):
+            at += self.hours(*gap)
+            if action == "reply":
+                at = max(at, self.clock.shift(dispatched, rng.choice(REPLY_WORKING_DAYS)))
+            steps.append((action, handler, self.payload(action, case), at))
+        if state in (S.CLOSED, S.REOPENED):
+            at += self.hours(4, 60)
+            if state == S.REOPENED:  # reopened lately: its new solve clock still runs
+                at = max(at, self.end - self.hours(1, 72))
+                resolution, satisfaction = "unresolved", "basically_satisfied"
+            else:
+                resolution, satisfaction = self.outcomes.pick(rng)
+            if case.requester_id is not None:
+                follower = self.actor(case.requester)
+                if resolution == "unreachable":  # only the office records that it could not reach the requester
+                    resolution, satisfaction = "resolved", "satisfied"
+            else:
+                follower = self.coordinator(county)
+            comment = rng.choice(data.FOLLOW_UP_COMMENTS.get(satisfaction, [""]))
+            payload = {"resolution": resolution, "satisfaction": satisfaction, "comment": comment}
+            steps.append(("follow_up", follower, payload, at))
+        cap = self.end - dt.timedelta(minutes=1)
+        last = steps[-1][3] if steps else case.submitted_at
+        if last > cap:  # squeeze the steps of a recent case into the time it has had
+            start = case.submitted_at
+            scale = (cap - start) / (last - start)
+            steps = [(a, actor, p, start + (t - start) * scale) for a, actor, p, t in steps]
+        story.steps = steps
+
+    def township(self, case: Case) -> Unit | None:
+        enterprise = case.enterprise
+        return enterprise.township if enterprise is not None and enterprise.township_id else None
+
+    def payload(self, action: str, case: Case) -> dict:
+        rng = self.rng
+        if action == "contact":
+            method = rng.choice(["phone", "phone", "onsite", "onsite", "online", "meeting"])
+            return {"method": method, "note": "已与企业联系人沟通，了解诉求详情。"}
+        if action == "opinion":
+            return {"opinion": rng.choice(data.OPINIONS).format(n=rng.randint(1, 10))}
+        if action == "reply":
+            return {"content": rng.choice(data.REPLIES)}
+        return {}
+
+    # ---- playing it --------------------------------------------------------------------------------------
+
+    def play(self, story: Story) -> tuple[list, list[EventRow], list[tuple[int, int]]]:
+        """The story through the engine's planning: (the case's column values, its event rows, its assisting-unit
+        rows). A step the workflow refuses raises, as it would through the services."""
+        case, rows, hooks, helpers = story.case, [], [], AssistingUnits()
+        now = case.submitted_at
+        # As `case_submit`: submitted and, not being cross-county, routed by the catalogue.
+        steps = [("submit", story.submitter, story.record, now), ("route", self.system, {}, now), *story.steps]
+        for action, actor, payload, at in steps:
+            workflow.plan_rows_with_follow_ons(case, action, actor, payload, at, rows, hooks, assisting_ids=helpers.ids)
+            for hook in hooks:
+                hook(helpers)
+            hooks.clear()
+        values = [getattr(case, name) for name in self.attnames]
+        return values, rows, [(case.pk, unit.pk) for unit in helpers.units]
 
 
 # ---- writing -----------------------------------------------------------------------------------------
@@ -463,6 +443,30 @@ def _indexes_and_keys_deferred(tables: list[str]):
             cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {qn(name)} {definition}")
 
 
+def write_played(played: list[tuple[list, list[EventRow], list[tuple[int, int]]]]) -> None:
+    """Write stories `Generator.play` has played: the case rows, their events, their assisting units, set-wise."""
+    through = Case.assisting_units.through._meta
+    cases, events, assisting = [], [], []
+    for case_row, event_rows, helper_rows in played:
+        cases.append(case_row)
+        events.extend(event_rows)
+        assisting.extend(helper_rows)
+    _write(Case._meta.db_table, [f.column for f in Case._meta.concrete_fields], cases)
+    _write(CaseEvent._meta.db_table, EVENT_COLUMNS, events)
+    _write(through.db_table, [through.get_field("case").column, through.get_field("unit").column], assisting)
+
+
+def next_case_id() -> int:
+    return (Case.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
+
+
+def move_case_ids_on() -> None:
+    """Move the case id sequence past the rows written with their own ids, so the next case raised follows them."""
+    with connection.cursor() as cursor:
+        for sql in connection.ops.sequence_reset_sql(no_style(), [Case]):
+            cursor.execute(sql)
+
+
 def generate_cases(
     n: int, *, seed: int = 1, stdout=None, end: dt.datetime | None = None, enterprises: int = 300
 ) -> int:
@@ -476,28 +480,18 @@ def generate_cases(
     generator = Generator(heze, random.Random(seed), day_start(end or timezone.now()))
     through = Case.assisting_units.through._meta
     tables = [Case._meta.db_table, CaseEvent._meta.db_table, through.db_table]
-    with transaction.atomic(), _indexes_and_keys_deferred(tables):
-        first = (Case.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
+    with transaction.atomic(), memo.held(), _indexes_and_keys_deferred(tables):
+        first = next_case_id()
         done = 0
         while done < n:
             size = min(CHUNK, n - done)
-            # The whole chunk is made before the COPY starts: making a row may read the database (the calendar
-            # reloads its holiday overrides now and then), which a connection in COPY mode cannot answer.
-            cases, events, assisting = [], [], []
-            for pk in range(first + done, first + done + size):
-                case_row, event_rows, helper_rows = generator.case(pk)
-                cases.append(case_row)
-                events.extend(event_rows)
-                assisting.extend(helper_rows)
-            _write(tables[0], generator.case_columns, cases)
-            _write(tables[1], EVENT_COLUMNS, events)
-            _write(tables[2], [through.get_field("case").column, through.get_field("unit").column], assisting)
+            # The whole chunk is played before the COPY starts: playing may read the database (the calendar reloads
+            # its holiday overrides now and then), which a connection in COPY mode cannot answer.
+            write_played([generator.play(generator.story(pk)) for pk in range(first + done, first + done + size)])
             done += size
             if stdout is not None and (done % PROGRESS_EVERY == 0 or done == n):
                 stdout.write(f"已生成 {done:,} / {n:,} 条工单")
-        with connection.cursor() as cursor:
-            for sql in connection.ops.sequence_reset_sql(no_style(), [Case]):
-                cursor.execute(sql)
+        move_case_ids_on()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(tables[0])}, {connection.ops.quote_name(tables[1])}")

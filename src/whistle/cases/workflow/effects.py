@@ -10,6 +10,7 @@ from typing import TypeVar
 from whistle.core import calendar
 from whistle.core.errors import Invalid
 from whistle.core.hashing import canonical_json, key_id, signed
+from whistle.core.memo import remembered
 from whistle.core.rules import int_param
 from whistle.org.models import Level, Role, Unit, UnitKind
 
@@ -227,9 +228,9 @@ def contradictory(resolution: str, satisfaction: str) -> bool:
     """Whether a pair of follow-up answers is one the city lists as contradictory (`AnswerPattern`, data)."""
     from ..models import AnswerPattern
 
-    return (
-        bool(satisfaction)
-        and AnswerPattern.objects.filter(is_active=True, resolution=resolution, satisfaction=satisfaction).exists()
+    return bool(satisfaction) and remembered(
+        ("answer_pattern", resolution, satisfaction),
+        lambda: AnswerPattern.objects.filter(is_active=True, resolution=resolution, satisfaction=satisfaction).exists(),
     )
 
 

@@ -211,11 +211,20 @@ def plan_with_follow_ons(case: Case, action: str, actor: Actor, payload, now, ev
 
 
 def plan_rows_with_follow_ons(
-    case: Case, action: str, actor: Actor, payload, now, rows: list[EventRow], hooks: list
+    case: Case,
+    action: str,
+    actor: Actor,
+    payload,
+    now,
+    rows: list[EventRow],
+    hooks: list,
+    *,
+    assisting_ids: set[int] | None = None,
 ) -> list[str]:
-    """`plan_with_follow_ons` with the events as rows (the sweeper's set-based write); returns the actions planned,
-    the transition's own first."""
-    row, step = plan_row(case, action, actor, payload, now)
+    """`plan_with_follow_ons` with the events as rows (the sweeper's and the bulk seed's set-based writes); returns
+    the actions planned, the transition's own first. `assisting_ids`: the case's assisting units, when the caller
+    holds them (a case not in the database yet), as for `plan_row`."""
+    row, step = plan_row(case, action, actor, payload, now, assisting_ids=assisting_ids)
     rows.append(row)
     hooks.extend(step.after_save)
     done = [action]

@@ -190,8 +190,8 @@ def seed_state(e, following, when):
     return Said("合成数据：未逐步办理，直接置为当前状态", "", "")
 
 
-# Events some writer appends outside the table: `seed_state`, the one jump of a synthetic case written set-wise for
-# benchmarks (`seed/bulk.py`, `whistle seed --cases N`; never in the demo or production).
+# Events written outside the table: `seed_state`, the one jump of a synthetic case that `whistle seed --cases N` wrote
+# for benchmarks before it played each case's steps (issue 15); databases seeded then keep it in their chains.
 OUTSIDE_TABLE = {"seed_state": seed_state}
 
 
