@@ -9,10 +9,11 @@ found". The lists themselves are public documents: every signed-in role reads th
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import Counter
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -35,6 +36,7 @@ from .models import (
     FindingState,
     Inspection,
     ItemFlag,
+    LegalityReview,
     ListItem,
     ListLevel,
     ListVersion,
@@ -212,18 +214,17 @@ def versions_in_force(day: dt.date, county: Unit) -> list[ListVersion]:
     """The versions that apply to a finding of `day` in `county`: the province version in force that day (the
     latest to take effect), and every city or county addition in force that day whose region covers the county.
     Only versions whose latest legality review approved them apply."""
+    latest = LegalityReview.objects.filter(version=OuterRef("pk")).order_by("-reviewed_at", "-pk").values("approved")
     candidates = (
         ListVersion.objects.filter(effective_from__lte=day)
         .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=day))
+        .annotate(in_force=Subquery(latest[:1]))
+        .filter(in_force=True)
         .select_related("region")
-        .prefetch_related("reviews")
         .order_by("-effective_from", "-pk")
     )
     chosen, province = [], None
-    for version in candidates:
-        reviews = sorted(version.reviews.all(), key=lambda r: (r.reviewed_at, r.pk))
-        if not reviews or not reviews[-1].approved:
-            continue
+    for version in candidates:  # one statement: the latest review's verdict comes with each version
         if version.level == ListLevel.PROVINCE:
             if province is None:
                 province = version
@@ -233,21 +234,37 @@ def versions_in_force(day: dt.date, county: Unit) -> list[ListVersion]:
     return chosen
 
 
-def _candidates(versions: list[ListVersion]) -> list[matching.Candidate]:
+# The words of the lists' items, by the versions in force: a version is frozen once its legality review is recorded
+# (`services.check_editable`), so the candidates of a set of reviewed versions do not change; the cache is cleared on
+# any save of a version, field or item in this process (apps.py) and re-read after the TTL in the others.
+_LISTS_TTL_SECONDS = 30.0
+_lists: dict[tuple[int, ...], tuple[float, list[matching.Candidate], dict[str, float]]] = {}
+
+
+def clear_lists_cache() -> None:
+    _lists.clear()
+
+
+def _candidates(versions: list[ListVersion]) -> tuple[list[matching.Candidate], dict[str, float]]:
+    """The items of `versions` as match candidates, and the words' idf weights over them."""
     key = tuple(v.pk for v in versions)
-    rows = ListItem.objects.filter(version__in=versions).values_list("pk", "words", "field__functions").order_by("pk")
-    return (
-        [
-            matching.Candidate(
-                pk,
-                frozenset(words.split()),
-                frozenset(f.strip() for f in (functions or "").replace("，", ",").split(",") if f.strip()),
-            )
-            for pk, words, functions in rows
-        ]
-        if key
-        else []
-    )
+    if not key:
+        return [], {}
+    cached = _lists.get(key)
+    if cached is not None and time.monotonic() - cached[0] < _LISTS_TTL_SECONDS:
+        return cached[1], cached[2]
+    rows = ListItem.objects.filter(version__in=key).values_list("pk", "words", "field__functions").order_by("pk")
+    candidates = [
+        matching.Candidate(
+            pk,
+            frozenset(words.split()),
+            frozenset(f.strip() for f in (functions or "").replace("，", ",").split(",") if f.strip()),
+        )
+        for pk, words, functions in rows
+    ]
+    weights = matching.idf(candidates)
+    _lists[key] = (time.monotonic(), candidates, weights)
+    return candidates, weights
 
 
 # ---- conditions --------------------------------------------------------------------------------------------------
@@ -326,9 +343,8 @@ def suggest(
 ) -> list[dict]:
     """The items of the lists in force that the finding's text matches, best first, each with its condition checks
     (against the enterprise's history when the finding is known)."""
-    versions = versions_in_force(day, county)
-    candidates = _candidates(versions)
-    matches = matching.rank(matching.words(text), function_of(department), candidates, matching.idf(candidates), limit)
+    candidates, weights = _candidates(versions_in_force(day, county))
+    matches = matching.rank(matching.words(text), function_of(department), candidates, weights, limit)
     items = {
         i.pk: i
         for i in ListItem.objects.filter(pk__in=[m.item_id for m in matches])
