@@ -210,21 +210,45 @@ def item_get(pk) -> ListItem:
     return item
 
 
-def versions_in_force(day: dt.date, county: Unit) -> list[ListVersion]:
-    """The versions that apply to a finding of `day` in `county`: the province version in force that day (the
-    latest to take effect), and every city or county addition in force that day whose region covers the county.
-    Only versions whose latest legality review approved them apply."""
+# The lists as matching reads them, cached per process: the approved versions (one statement) and, per set of
+# versions in force, their items with fields and conditions, the items' word sets and the words' idf weights. A
+# version is frozen once its legality review is recorded (`services.check_editable`), so the items of reviewed
+# versions do not change; which versions are approved does, with each review. The caches are cleared on any save of a
+# version, review, field, item or condition in this process (signals.py) and re-read after the TTL in the others,
+# as rule parameters are (`core.rules`).
+_LISTS_TTL_SECONDS = 30.0
+_approved: list = []  # [loaded_at, versions]
+_lists: dict[tuple[int, ...], tuple[float, list[matching.Candidate], dict[str, float], dict[int, ListItem]]] = {}
+
+
+def clear_lists_cache() -> None:
+    _approved.clear()
+    _lists.clear()
+
+
+def _approved_versions() -> list[ListVersion]:
+    """Every version whose latest legality review approved it, the latest to take effect first."""
+    if _approved and time.monotonic() - _approved[0] < _LISTS_TTL_SECONDS:
+        return _approved[1]
     latest = LegalityReview.objects.filter(version=OuterRef("pk")).order_by("-reviewed_at", "-pk").values("approved")
-    candidates = (
-        ListVersion.objects.filter(effective_from__lte=day)
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=day))
-        .annotate(in_force=Subquery(latest[:1]))
+    versions = list(
+        ListVersion.objects.annotate(in_force=Subquery(latest[:1]))
         .filter(in_force=True)
         .select_related("region")
         .order_by("-effective_from", "-pk")
     )
+    _approved[:] = [time.monotonic(), versions]
+    return versions
+
+
+def versions_in_force(day: dt.date, county: Unit) -> list[ListVersion]:
+    """The versions that apply to a finding of `day` in `county`: the province version in force that day (the
+    latest to take effect), and every city or county addition in force that day whose region covers the county.
+    Only versions whose latest legality review approved them apply."""
     chosen, province = [], None
-    for version in candidates:  # one statement: the latest review's verdict comes with each version
+    for version in _approved_versions():
+        if version.effective_from > day or (version.effective_to is not None and version.effective_to <= day):
+            continue
         if version.level == ListLevel.PROVINCE:
             if province is None:
                 province = version
@@ -234,37 +258,32 @@ def versions_in_force(day: dt.date, county: Unit) -> list[ListVersion]:
     return chosen
 
 
-# The words of the lists' items, by the versions in force: a version is frozen once its legality review is recorded
-# (`services.check_editable`), so the candidates of a set of reviewed versions do not change; the cache is cleared on
-# any save of a version, field or item in this process (apps.py) and re-read after the TTL in the others.
-_LISTS_TTL_SECONDS = 30.0
-_lists: dict[tuple[int, ...], tuple[float, list[matching.Candidate], dict[str, float]]] = {}
-
-
-def clear_lists_cache() -> None:
-    _lists.clear()
-
-
-def _candidates(versions: list[ListVersion]) -> tuple[list[matching.Candidate], dict[str, float]]:
-    """The items of `versions` as match candidates, and the words' idf weights over them."""
+def _lists_of(versions: list[ListVersion]) -> tuple[list[matching.Candidate], dict[str, float], dict[int, ListItem]]:
+    """The items of `versions` as match candidates, the words' idf weights over them, and the items by id."""
     key = tuple(v.pk for v in versions)
     if not key:
-        return [], {}
+        return [], {}, {}
     cached = _lists.get(key)
     if cached is not None and time.monotonic() - cached[0] < _LISTS_TTL_SECONDS:
-        return cached[1], cached[2]
-    rows = ListItem.objects.filter(version__in=key).values_list("pk", "words", "field__functions").order_by("pk")
+        return cached[1], cached[2], cached[3]
+    items = {
+        i.pk: i
+        for i in ListItem.objects.filter(version__in=key)
+        .select_related("field", "version")
+        .prefetch_related("conditions")
+        .order_by("pk")
+    }
     candidates = [
         matching.Candidate(
-            pk,
-            frozenset(words.split()),
-            frozenset(f.strip() for f in (functions or "").replace("，", ",").split(",") if f.strip()),
+            i.pk,
+            frozenset(i.words.split()),
+            frozenset(f.strip() for f in (i.field.functions or "").replace("，", ",").split(",") if f.strip()),
         )
-        for pk, words, functions in rows
+        for i in items.values()
     ]
     weights = matching.idf(candidates)
-    _lists[key] = (time.monotonic(), candidates, weights)
-    return candidates, weights
+    _lists[key] = (time.monotonic(), candidates, weights, items)
+    return candidates, weights, items
 
 
 # ---- conditions --------------------------------------------------------------------------------------------------
@@ -343,14 +362,8 @@ def suggest(
 ) -> list[dict]:
     """The items of the lists in force that the finding's text matches, best first, each with its condition checks
     (against the enterprise's history when the finding is known)."""
-    candidates, weights = _candidates(versions_in_force(day, county))
+    candidates, weights, items = _lists_of(versions_in_force(day, county))
     matches = matching.rank(matching.words(text), function_of(department), candidates, weights, limit)
-    items = {
-        i.pk: i
-        for i in ListItem.objects.filter(pk__in=[m.item_id for m in matches])
-        .select_related("field", "version")
-        .prefetch_related("conditions")
-    }
     out = []
     for m in matches:
         item = items[m.item_id]
