@@ -260,8 +260,20 @@ def main():
     parser.add_argument("--reports", type=int, default=12)
     parser.add_argument("--sweep-tasks", type=int, default=50000)
     parser.add_argument("--reps", type=int, default=40)
+    parser.add_argument(
+        "--pages-only",
+        action="store_true",
+        help="time the pages on the data a previous run left (no generation, no sweep): to compare two versions "
+        "of the code on the same rows",
+    )
     args = parser.parse_args()
 
+    if args.pages_only:
+        print(
+            f"database: {connection.vendor}; {Task.objects.count()} tasks kept from the last run; load {os.getloadavg()}"
+        )
+        pages(args.reps)
+        return
     ensure_org()
     empty_reform_tables()
     made = generate(args.tasks, args.reports, args.sweep_tasks)
@@ -296,7 +308,11 @@ def main():
     for label, seconds, result in runs:
         print(f"  {label:9s}: {seconds * 1000:7.0f} ms  {result}")
 
-    # The pages.
+    pages(args.reps)
+
+
+def pages(reps: int) -> None:
+    """The board, the drill-down, the summary and the cockpit section, `reps` times each, beside /healthz."""
     year = timezone.localdate().year
     office = Client()
     office.force_login(get_user_model().objects.get(username="bench_gaige"))
@@ -322,10 +338,19 @@ def main():
         ("summary GET /api/v1/reforms/summary", lambda: ok(leader.get("/api/v1/reforms/summary"))),
         ("cockpit section (include)", lambda: section.render(Context({"request": request}))),
     ]
-    print(f"\nserver time, {args.reps} requests each (p50 / p95 ms):")
+    print(f"\nserver time, {reps} requests each (p50 / p95 ms; SQL statements per request):")
     for label, fn in figures:
-        p50, p95 = timed(fn, args.reps)
-        print(f"  {label:42s} {p50:7.1f} / {p95:7.1f}")
+        statements = [0]
+
+        def count(execute, sql, params, many, context):
+            statements[0] += 1
+            return execute(sql, params, many, context)
+
+        fn()  # warm (sessions, caches), then count one request (the test client's request resets Django's query log)
+        with connection.execute_wrapper(count):
+            fn()
+        p50, p95 = timed(fn, reps)
+        print(f"  {label:42s} {p50:7.1f} / {p95:7.1f}  {statements[0]:3d} statements")
 
 
 if __name__ == "__main__":

@@ -104,15 +104,24 @@ def heze(db):
 
 @pytest.fixture(autouse=True)
 def _fresh_rule_caches():
-    """Holiday overrides, rule parameters and SLA stages are cached per process; a test's rolled-back
-    edits must not leak into the next test through those caches."""
+    """Holiday overrides, rule parameters, SLA stages and the leniency matcher's dictionary and lists are cached per
+    process; a test's rolled-back edits must not leak into the next test through those caches."""
     from whistle.cases import deadlines
     from whistle.core import calendar, rules
+    from whistle.leniency import matching
+    from whistle.leniency import selectors as leniency
 
-    for clear in (calendar.clear_cache, rules.clear_cache, deadlines.clear_cache):
+    caches = (
+        calendar.clear_cache,
+        rules.clear_cache,
+        deadlines.clear_cache,
+        matching.clear_cache,
+        leniency.clear_lists_cache,
+    )
+    for clear in caches:
         clear()
     yield
-    for clear in (calendar.clear_cache, rules.clear_cache, deadlines.clear_cache):
+    for clear in caches:
         clear()
 
 

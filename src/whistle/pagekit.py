@@ -5,8 +5,10 @@ dashboard, patronage, ratings and accountability use it without importing each o
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -14,7 +16,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 
 from whistle.core import params
-from whistle.core.errors import Forbidden, Invalid, NotFound
+from whistle.core.errors import Forbidden, Invalid, NotFound, Problem
 from whistle.core.months import last_complete_month
 from whistle.org.scopes import Actor
 
@@ -44,6 +46,18 @@ def page(*roles):
         return wrapped
 
     return decorate
+
+
+def act(request, run: Callable, *, done, to: str, refused: Callable):
+    """A form's POST, then a redirect (POST/redirect/GET): `run()` the write; a refusal (a `Problem`) answers
+    `refused(problem)` — the page again with the error, at the problem's status; else the message `done` (or
+    `done(result)`) is flashed and the browser sent to `to`."""
+    try:
+        result = run()
+    except Problem as problem:
+        return refused(problem)
+    messages.success(request, done(result) if callable(done) else done)
+    return redirect(to)
 
 
 def month_param(request) -> dt.date:

@@ -32,3 +32,6 @@ class LeniencyConfig(AppConfig):
     }
     # Demo data added by `whistle seed`: the Shandong list, a Heze addition, months of inspections.
     demo_seeders: tuple[str, ...] = ("whistle.leniency.demo.seed_leniency",)
+
+    def ready(self):
+        from . import signals  # noqa: F401  (the matching caches follow the tables)

@@ -10,6 +10,7 @@ import random
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.db import transaction
 from django.utils import timezone
 
 from whistle.core.errors import Problem
@@ -171,6 +172,7 @@ def _description(item, rng) -> str:
     return rng.choice(["现场检查发现", "检查发现", "经查，", ""]) + text + rng.choice(["。", "，当场指出。", ""])
 
 
+@transaction.atomic  # one commit for the demo, not one per service call
 def seed_leniency(heze, *, seed: int = 1) -> str:
     rng = random.Random(seed * 104729 + 20)
     versions = load_lists()

@@ -13,6 +13,7 @@ import hashlib
 import math
 import re
 import threading
+import time
 from dataclasses import dataclass
 
 # Terms of the enforcement lists that jieba's general dictionary would cut apart.
@@ -31,12 +32,26 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 _tok = None
 _tok_key = ""
+_checked_at = 0.0
+_stop_set: frozenset[str] | None = None
 _lock = threading.Lock()
+# The user dictionary (unit and category names) is read again at most this often: reading and hashing it took most
+# of a suggestion's time. This process sees an edit at once (`clear_cache` on Unit and Category saves, see
+# apps.py); other processes (web workers, the worker) within this time, as with rule parameters.
+_TTL_SECONDS = 30.0
+
+
+def clear_cache() -> None:
+    global _checked_at, _stop_set
+    _checked_at = 0.0
+    _stop_set = None
 
 
 def tokenizer():
     """The hot topics' user dictionary plus the enforcement terms; rebuilt when the dictionary changes."""
-    global _tok, _tok_key
+    global _tok, _tok_key, _checked_at
+    if _tok is not None and time.monotonic() - _checked_at < _TTL_SECONDS:
+        return _tok
     import jieba
     from jieba import posseg
 
@@ -51,16 +66,21 @@ def tokenizer():
             for w in words:
                 tok.add_word(w, freq=max(2000, 300 * len(w)), tag="nz")
             _tok, _tok_key = posseg.POSTokenizer(tok), key
+        _checked_at = time.monotonic()
         return _tok
 
 
-def _stops() -> set[str]:
-    from whistle.dashboard.topics import stop_words
+def _stops() -> frozenset[str]:
+    """The hot topics' stop words (settings) and those of enforcement texts; fixed for the life of the process."""
+    global _stop_set
+    if _stop_set is None:
+        from whistle.dashboard.topics import stop_words
 
-    return stop_words() | {"未", "没有", "违反", "规定", "行为", "经营者", "单位", "个人", "企业"}
+        _stop_set = frozenset(stop_words() | {"未", "没有", "违反", "规定", "行为", "经营者", "单位", "个人", "企业"})
+    return _stop_set
 
 
-def words(text: str, tok=None, stops: set[str] | None = None) -> set[str]:
+def words(text: str, tok=None, stops: set[str] | frozenset[str] | None = None) -> set[str]:
     """The distinct content words of a text: two characters or more, Chinese, not function words or stop words."""
     tok = tok or tokenizer()
     stops = _stops() if stops is None else stops

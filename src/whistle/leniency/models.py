@@ -230,7 +230,12 @@ class Inspection(models.Model):
         verbose_name_plural = "行政检查"
         ordering = ["-inspected_on", "-pk"]
         indexes = [
-            models.Index(fields=["inspected_on", "department"], name="inspection_day_department"),
+            # The monthly counts and the repeated inspections read a month from this index alone on PostgreSQL.
+            models.Index(
+                fields=["inspected_on", "department"],
+                name="inspection_day_department",
+                include=["id", "county", "enterprise"],
+            ),
             models.Index(fields=["enterprise", "inspected_on"], name="inspection_enterprise_day"),
         ]
 
@@ -310,7 +315,22 @@ class Finding(models.Model):
         verbose_name_plural = "检查发现"
         ordering = ["-inspected_on", "-pk"]
         indexes = [
-            models.Index(fields=["inspected_on", "department"], name="finding_day_department"),
+            # The monthly figures read a month's findings from this index alone on PostgreSQL (an index-only scan):
+            # with the heap, one month of a million findings took 27 times a bare COUNT (docs/benchmarks.md).
+            models.Index(
+                fields=["inspected_on", "department"],
+                name="finding_day_department",
+                include=[
+                    "id",
+                    "county",
+                    "decision",
+                    "state",
+                    "deviation",
+                    "approval",
+                    "fine_standard",
+                    "fine_imposed",
+                ],
+            ),
             models.Index(fields=["enterprise", "inspected_on"], name="finding_enterprise_day"),
             models.Index(fields=["item", "inspected_on"], name="finding_item_day"),
         ]

@@ -9,10 +9,11 @@ found". The lists themselves are public documents: every signed-in role reads th
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import Counter
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -35,6 +36,7 @@ from .models import (
     FindingState,
     Inspection,
     ItemFlag,
+    LegalityReview,
     ListItem,
     ListLevel,
     ListVersion,
@@ -208,21 +210,44 @@ def item_get(pk) -> ListItem:
     return item
 
 
+# The lists as matching reads them, cached per process: the approved versions (one statement) and, per set of
+# versions in force, their items with fields and conditions, the items' word sets and the words' idf weights. A
+# version is frozen once its legality review is recorded (`services.check_editable`), so the items of reviewed
+# versions do not change; which versions are approved does, with each review. The caches are cleared on any save of a
+# version, review, field, item or condition in this process (signals.py) and re-read after the TTL in the others,
+# as rule parameters are (`core.rules`).
+_LISTS_TTL_SECONDS = 30.0
+_approved: list = []  # [loaded_at, versions]
+_lists: dict[tuple[int, ...], tuple[float, list[matching.Candidate], dict[str, float], dict[int, ListItem]]] = {}
+
+
+def clear_lists_cache() -> None:
+    _approved.clear()
+    _lists.clear()
+
+
+def _approved_versions() -> list[ListVersion]:
+    """Every version whose latest legality review approved it, the latest to take effect first."""
+    if _approved and time.monotonic() - _approved[0] < _LISTS_TTL_SECONDS:
+        return _approved[1]
+    latest = LegalityReview.objects.filter(version=OuterRef("pk")).order_by("-reviewed_at", "-pk").values("approved")
+    versions = list(
+        ListVersion.objects.annotate(in_force=Subquery(latest[:1]))
+        .filter(in_force=True)
+        .select_related("region")
+        .order_by("-effective_from", "-pk")
+    )
+    _approved[:] = [time.monotonic(), versions]
+    return versions
+
+
 def versions_in_force(day: dt.date, county: Unit) -> list[ListVersion]:
     """The versions that apply to a finding of `day` in `county`: the province version in force that day (the
     latest to take effect), and every city or county addition in force that day whose region covers the county.
     Only versions whose latest legality review approved them apply."""
-    candidates = (
-        ListVersion.objects.filter(effective_from__lte=day)
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=day))
-        .select_related("region")
-        .prefetch_related("reviews")
-        .order_by("-effective_from", "-pk")
-    )
     chosen, province = [], None
-    for version in candidates:
-        reviews = sorted(version.reviews.all(), key=lambda r: (r.reviewed_at, r.pk))
-        if not reviews or not reviews[-1].approved:
+    for version in _approved_versions():
+        if version.effective_from > day or (version.effective_to is not None and version.effective_to <= day):
             continue
         if version.level == ListLevel.PROVINCE:
             if province is None:
@@ -233,21 +258,32 @@ def versions_in_force(day: dt.date, county: Unit) -> list[ListVersion]:
     return chosen
 
 
-def _candidates(versions: list[ListVersion]) -> list[matching.Candidate]:
+def _lists_of(versions: list[ListVersion]) -> tuple[list[matching.Candidate], dict[str, float], dict[int, ListItem]]:
+    """The items of `versions` as match candidates, the words' idf weights over them, and the items by id."""
     key = tuple(v.pk for v in versions)
-    rows = ListItem.objects.filter(version__in=versions).values_list("pk", "words", "field__functions").order_by("pk")
-    return (
-        [
-            matching.Candidate(
-                pk,
-                frozenset(words.split()),
-                frozenset(f.strip() for f in (functions or "").replace("，", ",").split(",") if f.strip()),
-            )
-            for pk, words, functions in rows
-        ]
-        if key
-        else []
-    )
+    if not key:
+        return [], {}, {}
+    cached = _lists.get(key)
+    if cached is not None and time.monotonic() - cached[0] < _LISTS_TTL_SECONDS:
+        return cached[1], cached[2], cached[3]
+    items = {
+        i.pk: i
+        for i in ListItem.objects.filter(version__in=key)
+        .select_related("field", "version")
+        .prefetch_related("conditions")
+        .order_by("pk")
+    }
+    candidates = [
+        matching.Candidate(
+            i.pk,
+            frozenset(i.words.split()),
+            frozenset(f.strip() for f in (i.field.functions or "").replace("，", ",").split(",") if f.strip()),
+        )
+        for i in items.values()
+    ]
+    weights = matching.idf(candidates)
+    _lists[key] = (time.monotonic(), candidates, weights, items)
+    return candidates, weights, items
 
 
 # ---- conditions --------------------------------------------------------------------------------------------------
@@ -326,15 +362,8 @@ def suggest(
 ) -> list[dict]:
     """The items of the lists in force that the finding's text matches, best first, each with its condition checks
     (against the enterprise's history when the finding is known)."""
-    versions = versions_in_force(day, county)
-    candidates = _candidates(versions)
-    matches = matching.rank(matching.words(text), function_of(department), candidates, matching.idf(candidates), limit)
-    items = {
-        i.pk: i
-        for i in ListItem.objects.filter(pk__in=[m.item_id for m in matches])
-        .select_related("field", "version")
-        .prefetch_related("conditions")
-    }
+    candidates, weights, items = _lists_of(versions_in_force(day, county))
+    matches = matching.rank(matching.words(text), function_of(department), candidates, weights, limit)
     out = []
     for m in matches:
         item = items[m.item_id]
@@ -492,26 +521,36 @@ def deviation_reasons(actor: Actor, month: dt.date, limit: int = 50) -> list[Fin
     )
 
 
-def repeated_inspections(actor: Actor, month: dt.date) -> list[dict]:
-    """Enterprises inspected in the month by at least `leniency.repeat_departments_min` different departments (the
-    "清风护航" concern: 多头检查、重复检查), with the departments and days."""
+def _repeated(actor: Actor, month: dt.date) -> list[dict]:
+    """The enterprises of `repeated_inspections` with their counts, at most 200 (one GROUP BY, from the index)."""
     least = int_param("leniency.repeat_departments_min")
-    scope = inspection_scope_q(actor)
     hits = (
-        Inspection.objects.filter(scope, _month_q(month))
+        Inspection.objects.filter(inspection_scope_q(actor), _month_q(month))
         .values("enterprise_id")
         .annotate(departments=Count("department_id", distinct=True), inspections=Count("pk"))
         .filter(departments__gte=least)
         .order_by("-departments", "-inspections", "enterprise_id")
     )
-    hits = list(hits[:200])
-    detail: dict[int, list] = {}
-    for i in (
-        Inspection.objects.filter(scope, _month_q(month), enterprise_id__in=[h["enterprise_id"] for h in hits])
-        .select_related("department")
+    return list(hits[:200])
+
+
+def repeated_inspections(actor: Actor, month: dt.date) -> list[dict]:
+    """Enterprises inspected in the month by at least `leniency.repeat_departments_min` different departments (the
+    "清风护航" concern: 多头检查、重复检查), with the departments and days."""
+    hits = _repeated(actor, month)
+    visits = list(
+        Inspection.objects.filter(
+            inspection_scope_q(actor), _month_q(month), enterprise_id__in=[h["enterprise_id"] for h in hits]
+        )
+        .only("pk", "enterprise_id", "department_id", "inspected_on", "subject")
         .order_by("inspected_on", "pk")
-    ):
-        detail.setdefault(i.enterprise_id, []).append(i)
+    )
+    # A few dozen departments shared by thousands of visits: one Unit each, not one per row (select_related).
+    units = Unit.objects.in_bulk({v.department_id for v in visits})
+    detail: dict[int, list] = {}
+    for v in visits:
+        v.department = units[v.department_id]
+        detail.setdefault(v.enterprise_id, []).append(v)
     names = dict(Enterprise.objects.filter(pk__in=detail).values_list("pk", "name"))
     return [
         {**h, "name": names.get(h["enterprise_id"], ""), "visits": detail.get(h["enterprise_id"], [])} for h in hits
@@ -528,7 +567,7 @@ def cockpit_summary(actor: Actor, month: dt.date) -> dict | None:
     return {
         "month": month,
         "totals": totals,
-        "repeated": len(repeated_inspections(actor, month)),
+        "repeated": len(_repeated(actor, month)),
         "pending_approval": Finding.objects.filter(
             inspection_scope_q(actor), state=FindingState.PENDING_APPROVAL
         ).count(),

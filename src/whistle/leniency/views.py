@@ -10,6 +10,7 @@ import io
 from django.contrib import messages
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -20,7 +21,7 @@ from whistle.core.errors import Invalid, Problem
 from whistle.core.months import add_months, last_complete_month
 from whistle.core.params import parse_month, parse_year
 from whistle.org.models import Role
-from whistle.pagekit import page
+from whistle.pagekit import act, page
 
 from . import exports, importing, jobs, selectors, services
 from .models import Condition, InspectionKind, ListLevel, Treatment
@@ -194,13 +195,26 @@ def _refused(request, finding, problem: Problem, which: str):
     return render(request, "leniency/finding.html", context, status=problem.status)
 
 
+def _act_on(request, finding, run, done, which: str):
+    """A step on a finding from its page: done, the page again with the message; refused, with the error."""
+    return act(
+        request,
+        run,
+        done=done,
+        to=reverse("leniency:finding", args=[finding.pk]),
+        refused=lambda problem: _refused(request, finding, problem, which),
+    )
+
+
 @page(Role.INSPECTOR)
 @require_POST
 def finding_decide(request, pk):
     finding = selectors.finding_get(request.actor, pk)
     form = request.POST
-    try:
-        finding = services.finding_decide(
+    return _act_on(
+        request,
+        finding,
+        lambda: services.finding_decide(
             request.actor,
             finding.pk,
             decision=form.get("decision", ""),
@@ -211,70 +225,72 @@ def finding_decide(request, pk):
             fine_imposed=form.get("fine_imposed", ""),
             days=form.get("days", ""),
             content=form.get("content", ""),
-        )
-    except Problem as problem:
-        return _refused(request, finding, problem, "decide")
-    messages.success(
-        request,
-        "已报上级审批" if finding.approval == "pending" else f"已作出处理决定：{finding.get_decision_display()}",
+        ),
+        lambda decided: (
+            "已报上级审批" if decided.approval == "pending" else f"已作出处理决定：{decided.get_decision_display()}"
+        ),
+        "decide",
     )
-    return redirect("leniency:finding", pk=finding.pk)
 
 
 @page(Role.UNIT_ADMIN)
 @require_POST
 def finding_approve(request, pk):
     finding = selectors.finding_get(request.actor, pk)
-    try:
-        services.finding_approve(
+    return _act_on(
+        request,
+        finding,
+        lambda: services.finding_approve(
             request.actor, finding.pk, decision=request.POST.get("decision", ""), note=request.POST.get("note", "")
-        )
-    except Problem as problem:
-        return _refused(request, finding, problem, "approve")
-    messages.success(request, "已审批")
-    return redirect("leniency:finding", pk=finding.pk)
+        ),
+        "已审批",
+        "approve",
+    )
 
 
 @page(Role.INSPECTOR)
 @require_POST
 def finding_recheck(request, pk):
     finding = selectors.finding_get(request.actor, pk)
-    try:
-        finding = services.finding_recheck(
+    return _act_on(
+        request,
+        finding,
+        lambda: services.finding_recheck(
             request.actor,
             finding.pk,
             corrected=request.POST.get("corrected", ""),
             rechecked_on=request.POST.get("rechecked_on") or None,
             note=request.POST.get("note", ""),
-        )
-    except Problem as problem:
-        return _refused(request, finding, problem, "recheck")
-    messages.success(request, f"已复查：{finding.get_state_display()}")
-    return redirect("leniency:finding", pk=finding.pk)
+        ),
+        lambda rechecked: f"已复查：{rechecked.get_state_display()}",
+        "recheck",
+    )
 
 
 @page(Role.ENTERPRISE)
 @require_POST
 def finding_report(request, pk):
     finding = selectors.finding_get(request.actor, pk)
-    try:
-        services.order_report(request.actor, finding.pk, report=request.POST.get("report", ""))
-    except Problem as problem:
-        return _refused(request, finding, problem, "report")
-    messages.success(request, "已报告改正情况，等待执法人员复查")
-    return redirect("leniency:finding", pk=finding.pk)
+    return _act_on(
+        request,
+        finding,
+        lambda: services.order_report(request.actor, finding.pk, report=request.POST.get("report", "")),
+        "已报告改正情况，等待执法人员复查",
+        "report",
+    )
 
 
 @page(Role.ENTERPRISE)
 @require_POST
 def finding_reply(request, pk):
     finding = selectors.finding_get(request.actor, pk)
-    try:
-        services.finding_reply(request.actor, finding.pk, text=request.POST.get("text", ""))
-    except Problem as problem:
-        return _refused(request, finding, problem, "reply")
-    messages.success(request, "已回复")
-    return redirect("leniency:finding", pk=finding.pk)
+    return _act_on(
+        request,
+        finding,
+        lambda: services.finding_reply(request.actor, finding.pk, text=request.POST.get("text", "")),
+        "已回复",
+        "reply",
+    )
 
 
 # ---- lists ------------------------------------------------------------------------------------------------------

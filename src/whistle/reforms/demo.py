@@ -10,6 +10,7 @@ import random
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.db import transaction
 from django.utils import timezone
 
 from whistle.org.models import Membership, Role, Unit, UnitKind
@@ -95,6 +96,7 @@ def _at(day: dt.date, hour: int = 10) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
 
 
+@transaction.atomic  # one commit for the demo, not one per service call
 def seed_reforms(heze, *, seed: int = 1) -> str:
     rng = random.Random(seed * 104729 + 16)
     from whistle.org.passwords import DEMO_PASSWORD
@@ -182,7 +184,8 @@ def seed_reforms(heze, *, seed: int = 1) -> str:
         created.extend(Task.objects.filter(parent=sheet))
 
     # Reports through the year by each lead unit (as the system on the unit's behalf is not the rule: the reporter).
-    leaves = [t for t in created if not Task.objects.filter(parent=t).exists()]
+    parents = set(Task.objects.filter(parent__in=[t.pk for t in created]).values_list("parent_id", flat=True))
+    leaves = [t for t in created if t.pk not in parents]
     reporters: dict[int, Actor] = {}
     for m in Membership.objects.filter(role__in=[Role.HANDLER, Role.REFORM_OFFICE]).select_related("user", "unit"):
         reporters.setdefault(m.unit_id, Actor(user=m.user, membership=m))
@@ -199,6 +202,7 @@ def seed_reforms(heze, *, seed: int = 1) -> str:
         diligence = rng.random()
         month = task.starts_on.month + 1
         progress = 0
+        pending = list(task.milestones.filter(done_on__isnull=True))  # each report marks those past due done
         while month <= today.month and dt.date(year, month, 3) < today:
             if rng.random() < diligence + 0.2:
                 progress = min(100, progress + rng.choice([10, 15, 20, 25]))
@@ -209,11 +213,10 @@ def seed_reforms(heze, *, seed: int = 1) -> str:
                     text_value=rng.choice(REPORTS),
                     progress=progress,
                     status=status.code if status else None,
-                    milestones_done=[
-                        m.pk for m in task.milestones.filter(done_on__isnull=True, due_on__lt=dt.date(year, month, 1))
-                    ],
+                    milestones_done=[m.pk for m in pending if m.due_on < dt.date(year, month, 1)],
                     now=_at(dt.date(year, month, rng.randint(1, 5))),
                 )
+                pending = [m for m in pending if m.due_on >= dt.date(year, month, 1)]
                 reports += 1
             month += 1
         task.refresh_from_db()

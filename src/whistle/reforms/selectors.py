@@ -261,11 +261,16 @@ def board(actor: Actor, year: int, today: dt.date | None = None) -> dict:
     qs = tasks(actor).filter(year=year).exclude(kind=Kind.SHEET)
     lights = Counter()
     states = Counter()
-    for light, state, n in qs.values_list("light", "state").annotate(n=Count("pk")).order_by():
+    overdue = 0
+    for light, state, n, late in (
+        qs.values_list("light", "state")
+        .annotate(n=Count("pk"), late=Count("pk", filter=Q(state=State.OPEN, red_on__lte=today)))
+        .order_by()
+    ):
         states[state] += n
+        overdue += late
         if state == State.OPEN:
             lights[light] += n
-    overdue = qs.filter(state=State.OPEN, red_on__lte=today).count()
     by_area = list(
         qs.values("area__code", "area__name", "area__order")
         .annotate(
@@ -386,16 +391,17 @@ def outcome_get(actor: Actor, outcome_id) -> Outcome:
 def funnel(actor: Actor, year: int) -> dict:
     """218 → 43 → 28 as a query: the year's tasks, the results recognised as 制度性创新成果, those selected as
     典型经验, and those pushed to the province and to the central reform office."""
-    found = outcomes(actor, year)
-    recognised = found.filter(stage__in=[OutcomeStage.INNOVATION, OutcomeStage.TYPICAL])
+    counts = outcomes(actor, year).aggregate(  # one statement, not a COUNT per stage
+        proposed=Count("pk"),
+        innovation=Count("pk", filter=Q(stage__in=[OutcomeStage.INNOVATION, OutcomeStage.TYPICAL])),
+        typical=Count("pk", filter=Q(stage=OutcomeStage.TYPICAL)),
+        province=Count("pk", filter=Q(pushed_level=PushLevel.PROVINCE)),
+        central=Count("pk", filter=Q(pushed_level=PushLevel.CENTRAL)),
+    )
     return {
         "year": year,
         "tasks": tasks(actor).filter(year=year, kind=Kind.TASK, parent__isnull=True).count(),
-        "proposed": found.count(),
-        "innovation": recognised.count(),
-        "typical": found.filter(stage=OutcomeStage.TYPICAL).count(),
-        "province": found.filter(pushed_level=PushLevel.PROVINCE).count(),
-        "central": found.filter(pushed_level=PushLevel.CENTRAL).count(),
+        **counts,
     }
 
 

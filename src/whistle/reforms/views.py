@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -22,7 +23,7 @@ from whistle.core.months import add_months, last_complete_month
 from whistle.core.params import parse_month, parse_page, parse_year
 from whistle.org.models import Level, Role, Unit, UnitKind
 from whistle.org.scopes import UNIT_ROLES
-from whistle.pagekit import page
+from whistle.pagekit import act, page
 
 from . import importing, selectors, services
 from .models import Light, State, TaskStatus
@@ -167,17 +168,17 @@ def task_detail(request, task_id):
 def _step(request, task_id, run, done: str, form_name: str):
     actor = request.actor
     task = selectors.task_get(actor, task_id)  # 404 first, for anyone outside the task's scope
-    try:
-        run(actor, task.pk)
-    except NotFound:
-        raise
-    except Problem as problem:
-        task = selectors.task_get(actor, task_id)
-        return _detail(
-            request, task, error=problem, form={"name": form_name, **request.POST.dict()}, status=problem.status
-        )
-    messages.success(request, done)
-    return redirect("reforms:task", task_id=task.pk)
+
+    def refused(problem):
+        if isinstance(problem, NotFound):
+            raise problem
+        again = selectors.task_get(actor, task_id)
+        form = {"name": form_name, **request.POST.dict()}
+        return _detail(request, again, error=problem, form=form, status=problem.status)
+
+    return act(
+        request, lambda: run(actor, task.pk), done=done, to=reverse("reforms:task", args=[task.pk]), refused=refused
+    )
 
 
 @view(*VIEW_ROLES)
