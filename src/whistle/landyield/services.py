@@ -635,41 +635,44 @@ def round_score(actor: Actor, round_id: int, *, now=None) -> dict:
 
 
 def write_results(rnd: Round, results: dict[int, scoring.Result], previous_d: dict[int, int]) -> None:
-    """One statement per batch: UPDATE … FROM unnest on PostgreSQL, executemany on SQLite; participants no longer
-    evaluated lose their result."""
+    """The results in one statement per 10,000 participants: the rows go as one JSON array (id, score, rank, class,
+    class by quota, detail, consecutive D years) that the database unpacks itself (`jsonb_array_elements` on
+    PostgreSQL, `json_each` on SQLite) — no per-row parameter or per-row JSON encoding on the client. Participants no
+    longer evaluated lose their result."""
     Participant.objects.filter(round=rnd).exclude(status=ParticipantStatus.EVALUATED).update(
         score=None, rank=None, klass="", quota_klass="", detail={}, consecutive_d=0
     )
     rows = [
         (
             pid,
-            str(round(r.score, scoring.PLACES)),
+            round(r.score, scoring.PLACES),
             r.rank,
             r.klass,
             r.quota_klass,
-            json.dumps(r.detail, ensure_ascii=False, separators=(",", ":")),
+            r.detail,
             (previous_d.get(pid, 0) + 1) if r.klass == "D" else 0,
         )
         for pid, r in results.items()
     ]
+    if connection.vendor == "postgresql":
+        sql = (
+            "UPDATE landyield_participant p SET score = (u.r->>1)::numeric, rank = (u.r->>2)::int, "
+            "klass = u.r->>3, quota_klass = u.r->>4, detail = u.r->5, consecutive_d = (u.r->>6)::int "
+            "FROM jsonb_array_elements(%s::jsonb) AS u(r) WHERE p.id = (u.r->>0)::bigint"
+        )
+    else:
+        sql = (
+            "UPDATE landyield_participant SET score = u.score, rank = u.rank, klass = u.klass, "
+            "quota_klass = u.quota, detail = u.detail, consecutive_d = u.cd FROM (SELECT "
+            "json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS score, "
+            "json_extract(value, '$[2]') AS rank, json_extract(value, '$[3]') AS klass, "
+            "json_extract(value, '$[4]') AS quota, json_extract(value, '$[5]') AS detail, "
+            "json_extract(value, '$[6]') AS cd FROM json_each(%s)) AS u WHERE landyield_participant.id = u.id"
+        )
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            for start in range(0, len(rows), 10000):
-                chunk = rows[start : start + 10000]
-                cols = list(zip(*chunk)) if chunk else [[]] * 7
-                cursor.execute(
-                    "UPDATE landyield_participant p SET score = u.score, rank = u.rank, klass = u.klass, "
-                    "quota_klass = u.quota, detail = u.detail, consecutive_d = u.cd FROM unnest("
-                    "%s::bigint[], %s::numeric[], %s::int[], %s::text[], %s::text[], %s::jsonb[], %s::int[]) "
-                    "AS u(id, score, rank, klass, quota, detail, cd) WHERE p.id = u.id",
-                    [list(c) for c in cols],
-                )
-        else:
-            cursor.executemany(
-                "UPDATE landyield_participant SET score = %s, rank = %s, klass = %s, quota_klass = %s, detail = %s, "
-                "consecutive_d = %s WHERE id = %s",
-                [(s, rk, k, q, d, cd, pid) for pid, s, rk, k, q, d, cd in rows],
-            )
+        for start in range(0, len(rows), 10000):
+            chunk = rows[start : start + 10000]
+            cursor.execute(sql, [json.dumps(chunk, ensure_ascii=False, separators=(",", ":"))])
 
 
 def publicity_end(start: dt.date, days: int, working: bool) -> dt.date:
