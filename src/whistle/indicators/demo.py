@@ -232,11 +232,8 @@ def seed_indicators(heze, *, seed: int = 1) -> str:
     Target.objects.bulk_create(targets, ignore_conflicts=True)
 
     years = list(range(first_year, last.year + 1))
-    points = 0
-    for ind in Indicator.objects.filter(derivation="reported"):
-        points += derive.recompute(ind, years)
-    for ind in Indicator.objects.filter(derivation__in=["share", "composite"]):
-        points += derive.recompute(ind, years)
+    # Once, after all the figures are in: each indicator rebuilt once, the derived ones after their components.
+    points = derive.recompute_all(Indicator.objects.filter(derivation__in=["reported", "share", "composite"]), years)
     points += derive.worker_job(now)["indicator_points"]
 
     # The last month: Heze's 社零 and 规上工业增加值 wait for review (one flagged as a jump).

@@ -13,9 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import FloatField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from whistle.core.months import add_months, last_complete_month
@@ -134,17 +137,16 @@ def competition_ranks(values: dict[int, float], lower_is_better: bool) -> dict[i
     return ranks
 
 
-def _dec(x: float | None, places: int = 4) -> Decimal | None:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return None
-    return Decimal(str(round(x, places)))
-
-
 def _f(x) -> float | None:
     return None if x is None else float(x)
 
 
 # ---- inputs per indicator -----------------------------------------------------------------------------------
+
+
+def _float(field: str) -> Cast:
+    """A decimal column read as a float by the database (a Decimal per value would only be turned into a float)."""
+    return Cast(field, FloatField())
 
 
 def published(indicator: Indicator, first: dt.date, last: dt.date) -> dict[tuple[int, dt.date], dict]:
@@ -153,21 +155,21 @@ def published(indicator: Indicator, first: dt.date, last: dt.date) -> dict[tuple
     rows = (
         Figure.objects.filter(indicator=indicator, state=FigureState.APPROVED, period__gte=first, period__lte=last)
         .order_by("region_id", "period", "version")
-        .values_list("region_id", "period", "value", "growth", "pk")
+        .values_list("region_id", "period", _float("value"), _float("growth"), "pk")
     )
     for region_id, period, value, growth, pk in rows:
-        found[(region_id, period)] = {"value": _f(value), "growth": _f(growth), "figure": pk}
+        found[(region_id, period)] = {"value": value, "growth": growth, "figure": pk}
     return found
 
 
 def _component_values(codes: list[str], first: dt.date, last: dt.date) -> dict[str, dict[tuple[int, dt.date], float]]:
     out: dict[str, dict] = defaultdict(dict)
-    rows = Point.objects.filter(indicator__code__in=codes, period__gte=first, period__lte=last).values_list(
-        "indicator__code", "region_id", "period", "value"
-    )
-    for code, region_id, period, value in rows:
-        if value is not None:
-            out[code][(region_id, period)] = float(value)
+    ids = dict(Indicator.objects.filter(code__in=codes).values_list("pk", "code"))
+    rows = Point.objects.filter(
+        indicator_id__in=list(ids), period__gte=first, period__lte=last, value__isnull=False
+    ).values_list("indicator_id", "region_id", "period", _float("value"))
+    for ind_id, region_id, period, value in rows:
+        out[ids[ind_id]][(region_id, period)] = value
     return out
 
 
@@ -230,91 +232,142 @@ def whistle_rates(indicator: Indicator, first: dt.date, last: dt.date) -> dict[t
 # ---- recompute ----------------------------------------------------------------------------------------------
 
 
+@dataclass(slots=True)
+class PointRow:
+    """One point as `compute_points` makes it: the numbers already rounded as they are stored (floats, so a
+    rebuild constructs no model instance and no Decimal until the write)."""
+
+    region_id: int
+    period: dt.date
+    figure_id: int | None
+    value: float | None
+    single: float | None
+    ytd: float | None
+    growth: float | None
+    target: Decimal | None
+    gap: float | None
+    progress: float | None
+    rank: int | None = None
+    rank_of: int | None = None
+    rank_change: int | None = None
+    below_target_run: int = 0
+    decline_run: int = 0
+
+
+def _r(x: float | None, places: int = 4) -> float | None:
+    """The number as stored: rounded to the column's places; none for a missing or non-finite one."""
+    if x is None or not math.isfinite(x):
+        return None
+    return round(x, places)
+
+
 def _targets(indicator: Indicator, years) -> dict[tuple[int, int], Target]:
     return {(t.year, t.region_id): t for t in Target.objects.filter(indicator=indicator, year__in=list(years))}
 
 
-def compute_points(indicator: Indicator, years: list[int]) -> list[Point]:
+def _year_to_dates(indicator: Indicator, series: dict[dt.date, dict]) -> dict[dt.date, float | None]:
+    """{period: year to date} of one region's series: the cumulative figure itself, or the year's periods so far
+    added up by the indicator's aggregation."""
+    if indicator.cumulative:
+        return {period: data["value"] for period, data in series.items()}
+    out, year, values = {}, None, []
+    for period in sorted(series):
+        if period.year != year:
+            year, values = period.year, []
+        if series[period]["value"] is not None:
+            values.append(series[period]["value"])
+        out[period] = year_to_date(values, indicator.aggregation)
+    return out
+
+
+def _ranked(indicator: Indicator, point: PointRow | None) -> float | None:
+    if point is None:
+        return None
+    if indicator.rank_basis == RankBasis.SINGLE:
+        return point.single
+    return point.growth if indicator.rank_basis == RankBasis.GROWTH else point.ytd
+
+
+def _points_before(indicator: Indicator, period: dt.date) -> dict[int, PointRow]:
+    """The stored points of the period before the first rebuilt one (for runs and rank changes)."""
+    rows = Point.objects.filter(indicator=indicator, period=period).values_list(
+        "region_id", _float("single"), _float("ytd"), _float("growth"), "rank", "below_target_run", "decline_run"
+    )
+    return {
+        region_id: PointRow(
+            region_id, period, None, None, single, ytd, growth, None, None, None, rank, None, None, below, decline
+        )
+        for region_id, single, ytd, growth, rank, below, decline in rows
+    }
+
+
+def compute_points(indicator: Indicator, years: list[int]) -> list[PointRow]:
     """The points of `years` (ascending) from the inputs of those years and the year before."""
     first_year, last_year = years[0], years[-1]
     inputs = derived_inputs(indicator, dt.date(first_year - 1, 1, 1), dt.date(last_year, 12, 1))
-    regions = {r.pk: r for r in Region.objects.filter(is_active=True)}
-    targets = _targets(indicator, years)
+    peer_of = dict(Region.objects.filter(is_active=True).values_list("pk", "peer_set"))
+    targets = {key: (float(t.value), t.basis, t.value) for key, t in _targets(indicator, years).items()}
     sign = -1 if indicator.direction == Direction.LOWER else 1
-    # The point before the first rebuilt period, for runs and rank changes.
-    before = {
-        p.region_id: p
-        for p in Point.objects.filter(
-            indicator=indicator, period=previous(indicator, dt.date(first_year, step(indicator), 1))
-        )
-    }
+    by_cumulative = indicator.aggregation == Aggregation.SUM or indicator.cumulative
+    before = _points_before(indicator, previous(indicator, dt.date(first_year, step(indicator), 1)))
     by_region: dict[int, dict[dt.date, dict]] = defaultdict(dict)
     for (region_id, period), data in inputs.items():
-        if region_id in regions and is_period(indicator, period):
+        if region_id in peer_of and is_period(indicator, period):
             by_region[region_id][period] = data
+    ytds = {region_id: _year_to_dates(indicator, series) for region_id, series in by_region.items()}
 
-    def ytd_of(region_id: int, period: dt.date) -> float | None:
-        series = by_region.get(region_id, {})
-        if indicator.cumulative:
-            d = series.get(period)
-            return d["value"] if d else None
-        values = [series[p]["value"] for p in year_periods(indicator, period.year, period) if p in series]
-        values = [v for v in values if v is not None]
-        return year_to_date(values, indicator.aggregation) if period in series else None
-
-    points: list[Point] = []
+    points: list[PointRow] = []
     for year in years:
         for period in year_periods(indicator, year):
-            made: dict[int, Point] = {}
+            first_of_year = period.month == step(indicator)
+            prior_period, base_period = previous(indicator, period), period.replace(year=period.year - 1)
+            elapsed = period.month / 12 * 100
+            made: dict[int, PointRow] = {}
             for region_id, series in by_region.items():
                 data = series.get(period)
                 if data is None:
                     continue
                 value = data["value"]
-                first_of_year = period.month == step(indicator)
                 if indicator.cumulative:
-                    prior = series.get(previous(indicator, period)) if not first_of_year else None
+                    prior = series.get(prior_period) if not first_of_year else None
                     single = single_from_cumulative(value, prior["value"] if prior else None, first_of_year)
                 else:
                     single = value
-                ytd = ytd_of(region_id, period)
+                ytd = ytds[region_id].get(period)
                 growth = data["growth"]
                 if growth is None:
-                    growth = growth_pct(ytd, ytd_of(region_id, period.replace(year=period.year - 1)))
+                    growth = growth_pct(ytd, ytds[region_id].get(base_period))
                 target = targets.get((year, region_id))
                 gap = progress = None
                 if target is not None:
-                    t = float(target.value)
-                    if target.basis == RankBasis.GROWTH:
+                    t, basis, _ = target
+                    if basis == RankBasis.GROWTH:
                         gap = None if growth is None else sign * (growth - t)
-                    elif indicator.aggregation == Aggregation.SUM or indicator.cumulative:
+                    elif by_cumulative:
                         progress = None if ytd is None or t == 0 else ytd / t * 100
-                        elapsed = period.month / 12 * 100
                         gap = None if progress is None else sign * (progress - elapsed)
                     else:
                         gap = None if ytd is None else sign * (ytd - t)
-                made[region_id] = Point(
-                    indicator=indicator,
-                    region_id=region_id,
-                    period=period,
-                    figure_id=data["figure"],
-                    value=_dec(value),
-                    single=_dec(single),
-                    ytd=_dec(ytd),
-                    growth=_dec(growth),
-                    target=target.value if target else None,
-                    gap=_dec(gap),
-                    progress=_dec(progress, 2),
-                    derived=indicator.is_derived,
+                made[region_id] = PointRow(
+                    region_id,
+                    period,
+                    data["figure"],
+                    _r(value),
+                    _r(single),
+                    _r(ytd),
+                    _r(growth),
+                    target[2] if target else None,
+                    _r(gap),
+                    _r(progress, 2),
                 )
-            _rank(indicator, made, regions)
+            _rank(indicator, made, peer_of)
             for region_id, point in made.items():
                 prior = before.get(region_id)
                 point.below_target_run = (
                     (prior.below_target_run if prior else 0) + 1 if point.gap is not None and point.gap < 0 else 0
                 )
-                basis_now = ranked_figure(indicator, point)
-                basis_before = ranked_figure(indicator, prior) if prior else None
+                basis_now = _ranked(indicator, point)
+                basis_before = _ranked(indicator, prior)
                 falling = basis_now is not None and basis_before is not None and sign * (basis_now - basis_before) < 0
                 point.decline_run = (prior.decline_run if prior else 0) + 1 if falling else 0
                 if prior is not None and prior.rank and point.rank:
@@ -326,6 +379,7 @@ def compute_points(indicator: Indicator, years: list[int]) -> list[Point]:
 
 
 def ranked_figure(indicator: Indicator, point: Point | None) -> float | None:
+    """The figure a stored point is ranked by (its growth, year to date or single period's value)."""
     if point is None:
         return None
     if indicator.rank_basis == RankBasis.SINGLE:
@@ -333,13 +387,14 @@ def ranked_figure(indicator: Indicator, point: Point | None) -> float | None:
     return _f(point.growth if indicator.rank_basis == RankBasis.GROWTH else point.ytd)
 
 
-def _rank(indicator: Indicator, made: dict[int, Point], regions: dict[int, Region]) -> None:
+def _rank(indicator: Indicator, made: dict[int, PointRow], peer_of: dict[int, str]) -> None:
     lower = indicator.direction == Direction.LOWER
+    ranked_sets = indicator.peer_sets or []
     sets: dict[str, dict[int, float]] = defaultdict(dict)
     for region_id, point in made.items():
-        peer_set = regions[region_id].peer_set
-        if peer_set in (indicator.peer_sets or []):
-            v = ranked_figure(indicator, point)
+        peer_set = peer_of[region_id]
+        if peer_set in ranked_sets:
+            v = _ranked(indicator, point)
             if v is not None:
                 sets[peer_set][region_id] = v
     for values in sets.values():
@@ -350,38 +405,151 @@ def _rank(indicator: Indicator, made: dict[int, Point], regions: dict[int, Regio
             made[region_id].rank, made[region_id].rank_of = rank, len(values)
 
 
+POINT_COLUMNS = (
+    "indicator_id",
+    "region_id",
+    "period",
+    "figure_id",
+    "value",
+    "single",
+    "ytd",
+    "growth",
+    "target",
+    "gap",
+    "progress",
+    "rank",
+    "rank_of",
+    "rank_change",
+    "below_target_run",
+    "decline_run",
+    "derived",
+)
+# PostgreSQL: the columns' types for `INSERT … SELECT FROM unnest(…)` (numbers go as text, parsed exactly).
+_PG_TYPES = ("bigint", "bigint", "date", "bigint", *["numeric"] * 7, "int", "int", "int", "int", "int", "boolean")
+
+
+def write_points(indicator: Indicator, points: list[PointRow]) -> None:
+    """Insert the points in a few statements: `INSERT … SELECT FROM unnest(…)` per 10,000 on PostgreSQL, one
+    prepared `executemany` on SQLite. No model instances: a rebuild of the demo writes ~100,000 points."""
+    if not points:
+        return
+    pg = connection.vendor == "postgresql"
+    number = (lambda x: None if x is None else str(x)) if pg else (lambda x: x)
+    rows = [
+        (
+            indicator.pk,
+            p.region_id,
+            p.period,
+            p.figure_id,
+            number(p.value),
+            number(p.single),
+            number(p.ytd),
+            number(p.growth),
+            None if p.target is None else (str(p.target) if pg else float(p.target)),
+            number(p.gap),
+            number(p.progress),
+            p.rank,
+            p.rank_of,
+            p.rank_change,
+            p.below_target_run,
+            p.decline_run,
+            indicator.is_derived,
+        )
+        for p in points
+    ]
+    table = connection.ops.quote_name(Point._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in POINT_COLUMNS)
+    with connection.cursor() as cursor:
+        if pg:
+            arrays = ", ".join(f"%s::{t}[]" for t in _PG_TYPES)
+            for start in range(0, len(rows), 10000):
+                chunk = rows[start : start + 10000]
+                cursor.execute(
+                    f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})",
+                    [list(c) for c in zip(*chunk)],
+                )
+        else:
+            marks = ", ".join(["%s"] * len(POINT_COLUMNS))
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+
+
 def dependents(indicator: Indicator) -> list[Indicator]:
     """Derived indicators that read this one (a share, a composite), to be recomputed after it."""
     found = []
     for other in Indicator.objects.filter(derivation__in=[Derivation.SHARE, Derivation.COMPOSITE], is_active=True):
-        params = other.params or {}
-        if indicator.code in (params.get("numerator"), params.get("denominator"), *params.get("parts", {}).keys()):
+        if indicator.code in _components(other):
             found.append(other)
     return found
+
+
+def _components(indicator: Indicator) -> set[str]:
+    params = indicator.params or {}
+    return {params.get("numerator"), params.get("denominator"), *params.get("parts", {}).keys()} - {None}
+
+
+def _years(years) -> list[int]:
+    """The years to rebuild: each asked year and the one after (its growth and runs depend on it), not beyond
+    next year, as one unbroken range."""
+    wanted = sorted({y for year in years for y in (year, year + 1) if y <= timezone.localdate().year + 1})
+    return list(range(wanted[0], wanted[-1] + 1)) if wanted else []
+
+
+def _rebuild(indicator: Indicator, years: list[int]) -> int:
+    points = compute_points(indicator, years)
+    Point.objects.filter(
+        indicator=indicator, period__gte=dt.date(years[0], 1, 1), period__lte=dt.date(years[-1], 12, 1)
+    ).delete()
+    write_points(indicator, points)
+    last = Point.objects.filter(indicator=indicator).order_by("-period").values_list("period", flat=True).first()
+    Indicator.objects.filter(pk=indicator.pk).update(last_period=last)
+    indicator.last_period = last
+    return len(points)
 
 
 def recompute(indicator: Indicator, years, _seen: set | None = None) -> int:
     """Rebuild the indicator's points of `years` and of the year after each (its growth and runs depend on them),
     then those of the indicators derived from it. One transaction; returns the points written."""
-    wanted = sorted({y for year in years for y in (year, year + 1) if y <= timezone.localdate().year + 1})
-    if not wanted:
+    years = _years(years)
+    if not years:
         return 0
-    years = list(range(wanted[0], wanted[-1] + 1))
     seen = _seen if _seen is not None else set()
     with transaction.atomic():
-        points = compute_points(indicator, years)
-        Point.objects.filter(
-            indicator=indicator, period__gte=dt.date(years[0], 1, 1), period__lte=dt.date(years[-1], 12, 1)
-        ).delete()
-        Point.objects.bulk_create(points, batch_size=2000)
-        last = Point.objects.filter(indicator=indicator).order_by("-period").values_list("period", flat=True).first()
-        Indicator.objects.filter(pk=indicator.pk).update(last_period=last)
-        indicator.last_period = last
-        written = len(points)
+        written = _rebuild(indicator, years)
         seen.add(indicator.pk)
         for other in dependents(indicator):
             if other.pk not in seen:
                 written += recompute(other, years, seen)
+    return written
+
+
+def recompute_all(indicators, years) -> int:
+    """Rebuild many indicators at once (a bulk load, the demo): each of them and of the indicators derived from them
+    exactly once, components before what is derived from them — not a derived indicator again after each of its
+    components, as `recompute` one indicator at a time would. One transaction; returns the points written."""
+    years = _years(years)
+    if not years:
+        return 0
+    derived = list(Indicator.objects.filter(derivation__in=[Derivation.SHARE, Derivation.COMPOSITE], is_active=True))
+    todo = {ind.code: ind for ind in indicators}
+    grown = True
+    while grown:  # add what is derived from anything to do, transitively
+        grown = False
+        for other in derived:
+            if other.code not in todo and _components(other) & set(todo):
+                todo[other.code], grown = other, True
+    depth: dict[str, int] = {}
+
+    def depth_of(code: str, trail: frozenset = frozenset()) -> int:
+        if code not in depth:
+            parts = [c for c in _components(todo[code]) if c in todo and c not in trail]
+            depth[code] = 1 + max((depth_of(c, trail | {code}) for c in parts), default=-1)
+        return depth[code]
+
+    order = sorted(todo, key=lambda code: (depth_of(code), todo[code].pk))
+    written = 0
+    with transaction.atomic():
+        for code in order:
+            written += _rebuild(todo[code], years)
     return written
 
 

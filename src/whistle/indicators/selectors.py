@@ -15,7 +15,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from django.db.models import Q, QuerySet
+from django.db.models import FloatField, Q, QuerySet
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from whistle.core import calendar
@@ -404,6 +405,13 @@ COLUMNS = (
     "rank_change",
     "progress",
 )
+_NUMBERS = {"value", "ytd", "growth", "target", "gap", "progress"}
+
+
+def point_columns() -> list:
+    """`COLUMNS` for `values_list`, the decimals read as floats by the database: the page rounds them for display
+    anyway, and a Decimal per value (720 points × 6 numbers on an indicator's page) is most of a page's cost."""
+    return [Cast(c, FloatField()) if c in _NUMBERS else c for c in COLUMNS]
 
 
 def period_table(ind: Indicator, regions: dict[int, Region], rows) -> list[dict]:
@@ -444,7 +452,7 @@ def leader_page(actor: Actor, code: str | None, period: dt.date | None = None, y
         return out
     first = dt.date(period.year - years + 1, 1, 1)
     regions = {r.pk: r for r in Region.objects.filter(is_active=True).select_related("unit", "parent")}
-    rows = list(series_points(ind, first, period).values_list(*COLUMNS))
+    rows = list(series_points(ind, first, period).values_list(*point_columns()))
     by_region = defaultdict(list)
     for r in rows:
         by_region[r[0]].append(r)
@@ -534,7 +542,7 @@ def monthly_report(actor: Actor, month: dt.date) -> dict:
     regions = {r.pk: r for r in Region.objects.filter(is_active=True)}
     found = defaultdict(list)
     for row in Point.objects.filter(indicator__in=inds, period__in=set(latest.values())).values_list(
-        "indicator_id", *COLUMNS
+        "indicator_id", *point_columns()
     ):
         if latest.get(row[0]) == row[2]:
             found[row[0]].append(row[1:])

@@ -149,7 +149,7 @@ def evaluate_rule(rule: WarningRule, now: dt.datetime) -> int:
         key = _lapse_key(rule, indicators[h.indicator_id], h, regions[h.region_id], starts.get(h.pk))
         keyed.setdefault(key, h)  # the earliest period of a lapse in the window names it
     taken = set(Warning.objects.filter(rule=rule, lapse_key__in=list(keyed)).values_list("lapse_key", flat=True))
-    written = 0
+    letters: list[Warning] = []
     due = calendar.add_working_days(now, rule.answer_days)
     numbers = None
     for key, h in keyed.items():
@@ -185,23 +185,43 @@ def evaluate_rule(rule: WarningRule, now: dt.datetime) -> int:
             due=timezone.localtime(due).strftime("%Y年%m月%d日"),
         )
         numbers = numbers or _letter_numbers(rule, timezone.localtime(now).year)
+        letters.append(
+            Warning(
+                rule=rule,
+                indicator=ind,
+                region=region,
+                unit=unit,
+                period=h.period,
+                lapse_key=key,
+                number=next(numbers),
+                summary=f"{region.name}{ind.name}：{fact}"[:300],
+                body=body,
+                evidence=evidence,
+                issued_at=now,
+                due_at=due,
+            )
+        )
+    return _write_letters(letters)
+
+
+def _write_letters(letters: list[Warning]) -> int:
+    """The run's letters in one INSERT; if another worker wrote one of these lapses a moment ago (the unique
+    lapse key refuses it), one at a time, skipping those."""
+    if not letters:
+        return 0
+    try:
+        with transaction.atomic():
+            Warning.objects.bulk_create(letters)
+        return len(letters)
+    except IntegrityError:
+        pass
+    written = 0
+    for letter in letters:
+        letter.pk = None
         try:
             with transaction.atomic():
-                Warning.objects.create(
-                    rule=rule,
-                    indicator=ind,
-                    region=region,
-                    unit=unit,
-                    period=h.period,
-                    lapse_key=key,
-                    number=next(numbers),
-                    summary=f"{region.name}{ind.name}：{fact}"[:300],
-                    body=body,
-                    evidence=evidence,
-                    issued_at=now,
-                    due_at=due,
-                )
-        except IntegrityError:  # another worker wrote this lapse a moment ago
+                letter.save(force_insert=True)
+        except IntegrityError:
             continue
         written += 1
     return written

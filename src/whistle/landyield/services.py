@@ -635,40 +635,52 @@ def round_score(actor: Actor, round_id: int, *, now=None) -> dict:
 
 
 def write_results(rnd: Round, results: dict[int, scoring.Result], previous_d: dict[int, int]) -> None:
-    """One statement per batch: UPDATE … FROM unnest on PostgreSQL, executemany on SQLite; participants no longer
-    evaluated lose their result."""
+    """Store the results; participants no longer evaluated lose theirs.
+
+    PostgreSQL: one statement per 10,000 participants, the rows sent as one JSON array (id, score, rank, class,
+    class by quota, detail, consecutive D years) that the server unpacks (`jsonb_array_elements`) — one `json.dumps`
+    in C instead of seven 10,000-element arrays with a JSON string escaped into each element. SQLite (in-process, no
+    round trips): one prepared `executemany`, measured faster there than unpacking a document with `json_each`."""
     Participant.objects.filter(round=rnd).exclude(status=ParticipantStatus.EVALUATED).update(
         score=None, rank=None, klass="", quota_klass="", detail={}, consecutive_d=0
     )
-    rows = [
-        (
-            pid,
-            str(round(r.score, scoring.PLACES)),
-            r.rank,
-            r.klass,
-            r.quota_klass,
-            json.dumps(r.detail, ensure_ascii=False, separators=(",", ":")),
-            (previous_d.get(pid, 0) + 1) if r.klass == "D" else 0,
-        )
-        for pid, r in results.items()
-    ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            rows = [
+                (
+                    pid,
+                    round(r.score, scoring.PLACES),
+                    r.rank,
+                    r.klass,
+                    r.quota_klass,
+                    r.detail,
+                    (previous_d.get(pid, 0) + 1) if r.klass == "D" else 0,
+                )
+                for pid, r in results.items()
+            ]
             for start in range(0, len(rows), 10000):
-                chunk = rows[start : start + 10000]
-                cols = list(zip(*chunk)) if chunk else [[]] * 7
                 cursor.execute(
-                    "UPDATE landyield_participant p SET score = u.score, rank = u.rank, klass = u.klass, "
-                    "quota_klass = u.quota, detail = u.detail, consecutive_d = u.cd FROM unnest("
-                    "%s::bigint[], %s::numeric[], %s::int[], %s::text[], %s::text[], %s::jsonb[], %s::int[]) "
-                    "AS u(id, score, rank, klass, quota, detail, cd) WHERE p.id = u.id",
-                    [list(c) for c in cols],
+                    "UPDATE landyield_participant p SET score = (u.r->>1)::numeric, rank = (u.r->>2)::int, "
+                    "klass = u.r->>3, quota_klass = u.r->>4, detail = u.r->5, consecutive_d = (u.r->>6)::int "
+                    "FROM jsonb_array_elements(%s::jsonb) AS u(r) WHERE p.id = (u.r->>0)::bigint",
+                    [json.dumps(rows[start : start + 10000], ensure_ascii=False, separators=(",", ":"))],
                 )
         else:
             cursor.executemany(
                 "UPDATE landyield_participant SET score = %s, rank = %s, klass = %s, quota_klass = %s, detail = %s, "
                 "consecutive_d = %s WHERE id = %s",
-                [(s, rk, k, q, d, cd, pid) for pid, s, rk, k, q, d, cd in rows],
+                [
+                    (
+                        str(round(r.score, scoring.PLACES)),
+                        r.rank,
+                        r.klass,
+                        r.quota_klass,
+                        json.dumps(r.detail, ensure_ascii=False, separators=(",", ":")),
+                        (previous_d.get(pid, 0) + 1) if r.klass == "D" else 0,
+                        pid,
+                    )
+                    for pid, r in results.items()
+                ],
             )
 
 
