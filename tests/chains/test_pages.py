@@ -6,8 +6,8 @@ import io
 from tests.chains.conftest import make_project
 from tests.conftest import PASSWORD
 from whistle.chains import services
-from whistle.core import sheets, tables
 from whistle.chains.models import Node, NodeFirm, Project
+from whistle.core import sheets, tables
 
 
 def login(client, username):

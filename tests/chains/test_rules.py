@@ -8,7 +8,7 @@ import pytest
 from tests.chains.conftest import at, make_project
 from whistle.cases.models import Case
 from whistle.chains import lights, selectors, services
-from whistle.chains.models import Chain, ListType, Light, Project, ProjectCase, ProjectNotice, Stage, Trip
+from whistle.chains.models import Chain, Light, ListType, Project, ProjectCase, ProjectNotice, Stage, Trip
 from whistle.core.errors import Conflict, Forbidden, Invalid, NotFound
 from whistle.patronage.models import Patronage
 

@@ -317,5 +317,7 @@ def test_case_page_reads_in_a_fixed_number_of_queries(heze, signed_in, permit_ca
     client = signed_in(heze.users.cao_zjj)
     with django_assert_max_num_queries(12):
         assert client.get(f"/cases/{permit_case.number}").status_code == 200
-    with django_assert_max_num_queries(7):  # session, user, role, summary, a page of the inbox, assisting cases, the bell
+    with django_assert_max_num_queries(
+        7
+    ):  # session, user, role, summary, a page of the inbox, assisting cases, the bell
         assert client.get("/desk").status_code == 200
