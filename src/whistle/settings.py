@@ -165,6 +165,7 @@ INSTALLED_APPS = [
     "whistle.notices",
     "whistle.reforms",
     "whistle.leniency",
+    "whistle.chains",
 ]
 
 MIDDLEWARE = [

@@ -26,5 +26,6 @@ urlpatterns = [
     path("notices/", include("whistle.notices.urls")),
     path("reforms/", include("whistle.reforms.urls")),
     path("leniency/", include("whistle.leniency.urls")),
+    path("chains/", include("whistle.chains.urls")),
     path("", include("whistle.web.urls")),
 ]

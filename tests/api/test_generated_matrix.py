@@ -35,6 +35,8 @@ from whistle.accountability.models import ActionKind, Proposal, Rule
 from whistle.api.main import api as ninja_api
 from whistle.cases import services as case_services
 from whistle.cases.models import CallbackCheck, CallbackDraw
+from whistle.chains import services as chain_services
+from whistle.chains.models import Chain, Officer
 from whistle.leniency import demo as leniency_demo
 from whistle.leniency import services as leniency_services
 from whistle.org.models import Membership
@@ -61,6 +63,7 @@ ROLES = {
     "auditor": "auditor",
     "admin": "sysadmin",
     "inspector": "cao_inspector",
+    "chain_office": "bio_chain_office",
 }
 COUNTY_SCOPED = {"ent_cao", "cao_zjj", "cao_zjj_admin", "cao_office", "cao_leader", "cao_inspector"}
 
@@ -178,9 +181,27 @@ class World:
             Membership.objects.create(user=inspector, role="inspector", unit=unit, display_name="执法人员")
             setattr(heze.users, name, inspector)
 
+        for name, chain in (("bio_chain_office", "biomedicine"), ("chem_chain_office", "chemicals")):
+            officer = users.objects.create_user(name, password=PASSWORD)
+            Membership.objects.create(user=officer, role="chain_office", unit=heze.city_zjj, display_name="链办")
+            Officer.objects.create(chain=Chain.objects.get(code=chain), user=officer)
+            setattr(heze.users, name, officer)
+
         self._own: dict[tuple[str, str], object] = {}
 
     # Each kind is made on first use: most routes need one or two of them, and the matrix runs per route.
+    @cached_property
+    def chain_project(self):
+        """An investment project on 生物医药 (the chain office's) and one on 高端化工 (outside it)."""
+        data = {"name": "招商项目", "county": "caoxian", "responsible_unit": "heze-zjj"}
+        return {
+            c: chain_services.project_create(self.heze.actor(user), Chain.objects.get(code=code), data)
+            for c, user, code in [
+                ("inside", "bio_chain_office", "biomedicine"),
+                ("outside", "chem_chain_office", "chemicals"),
+            ]
+        }
+
     @cached_property
     def case(self):
         heze = self.heze
@@ -547,6 +568,19 @@ def _public_task(world, user):
 kind(("callbacks", "pk"))(_pair("callback"))
 
 
+@kind(("chains", "chain"))
+def _chain(world, user):
+    """Chains are the city's: every reading role reads all of them, but a chain office only its own."""
+    return Fill("biomedicine", "chemicals" if user == "bio_chain_office" else None, "no-such-chain")
+
+
+@kind(("projects", "project_id"))
+def _chain_project(world, user):
+    objects = world.chain_project
+    outside = objects["outside"].pk if user == "bio_chain_office" else None
+    return Fill(str(objects["inside"].pk), str(outside) if outside else None, str(MISSING_INT))
+
+
 @kind(("cases", "number"))
 def _case(world, user):
     return scoped(world.case["cao"].number, world.case["shan"].number, "HZ99999999", user)
@@ -814,6 +848,8 @@ def test_matrix_covers_every_operation_the_openapi_document_serves(client):
         "/indicators/",
         "/indicators/warnings/{pk}/",
         "/leniency/findings/{pk}/",
+        "/chains/{chain}/",
+        "/chains/projects/{project_id}/",
     ]:
         assert must in pages, must
     assert not any(p.startswith("/admin/") for p in pages)

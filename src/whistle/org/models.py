@@ -93,6 +93,8 @@ class Role(models.TextChoices):
     SYSADMIN = "sysadmin", "系统管理员"
     # 执法人员: records inspections (行政检查) for their department; sees no cases (leniency/).
     INSPECTOR = "inspector", "执法人员"
+    # 产业链推进办公室: keeps the maps, lists and investment pipeline of the chains it is named on (chains/).
+    CHAIN_OFFICE = "chain_office", "产业链办公室"
 
 
 class Membership(models.Model):
@@ -136,6 +138,7 @@ class Membership(models.Model):
                             "data_reviewer",
                             "reform_office",
                             "inspector",
+                            "chain_office",
                         ],
                         unit__isnull=False,
                         enterprise__isnull=True,

@@ -146,6 +146,8 @@ def home(request):
         return redirect("reforms:board")
     if role == Role.INSPECTOR:
         return redirect("leniency:home")
+    if role == Role.CHAIN_OFFICE:
+        return redirect("chains:board")
     return redirect("web:ledger")
 
 

@@ -1,0 +1,280 @@
+"""Every read of chains, scoped to the actor.
+
+Chains are the city's: a leader, a coordinator, an auditor and a system administrator read every chain; a chain
+office (`chain_office`) reads and keeps only the chains it is named on (`Officer`), and any other chain, project or
+node is to it as if it did not exist (404). Other roles read none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Sum
+
+from whistle.cases.models import OPEN_STATES, Case
+from whistle.core.errors import NotFound
+from whistle.core.rules import param
+from whistle.org.models import Role
+from whistle.org.scopes import Actor
+
+from .models import Chain, ListEntry, ListType, Node, NodeFirm, Pipeline, Project, ProjectCase, Stage, Trip
+
+VIEW_ROLES = (Role.LEADER, Role.COORDINATOR, Role.CHAIN_OFFICE, Role.AUDITOR, Role.SYSADMIN)
+SIGNED_THRESHOLD = "chains.signed_threshold_wan"
+FIRMS_SHOWN = 5  # firms named at a node on the chain page; the rest are counted
+
+
+def chains_for(actor: Actor):
+    """The chains the actor may read."""
+    if actor.role == Role.CHAIN_OFFICE:
+        return Chain.objects.filter(is_active=True, officers__user=actor.user)
+    if actor.is_system or actor.role in VIEW_ROLES:
+        return Chain.objects.filter(is_active=True)
+    return Chain.objects.none()
+
+
+def chain_get(actor: Actor, code: str) -> Chain:
+    chain = chains_for(actor).select_related("lead_unit").filter(code=code).first()
+    if chain is None:
+        raise NotFound("产业链不存在或不在您的职责范围内", code="not_found")
+    return chain
+
+
+def can_keep(actor: Actor, chain: Chain) -> bool:
+    """Only the chain's own office edits its map, lists and pipeline."""
+    return actor.role == Role.CHAIN_OFFICE and chain.officers.filter(user=actor.user).exists()
+
+
+def project_get(actor: Actor, pk, *, for_update: bool = False) -> Project:
+    qs = Project.objects.filter(chain__in=chains_for(actor)).select_related(
+        "chain", "stage", "node", "county", "responsible_unit", "enterprise"
+    )
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    project = qs.filter(pk=pk).first() if str(pk).isdigit() else None
+    if project is None:
+        raise NotFound("项目不存在或不在您的职责范围内", code="not_found")
+    return project
+
+
+def node_get(actor: Actor, chain: Chain, pk) -> Node:
+    node = Node.objects.filter(chain=chain, pk=pk).first() if str(pk).isdigit() else None
+    if node is None:
+        raise NotFound("图谱节点不存在", code="not_found", field="node")
+    return node
+
+
+# ---- the map ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class MapNode:
+    pk: int
+    name: str
+    segment: str
+    depth: int
+    parent_id: int | None
+    firms: list = field(default_factory=list)  # (name, is_local, place) of the first FIRMS_SHOWN
+    firm_count: int = 0
+    local_count: int = 0
+    subtree_local: int = 0
+    open_cases: int = 0
+    d_class: int = 0
+
+    @property
+    def coverage(self) -> str:
+        """本地配套: a local firm at the node (covered), only below it (partial), none (gap)."""
+        if self.local_count:
+            return "covered"
+        return "partial" if self.subtree_local else "gap"
+
+    @property
+    def more(self) -> int:
+        return self.firm_count - len(self.firms)
+
+
+def chain_map(chain: Chain) -> list[MapNode]:
+    """The map in tree order (materialised path), each node with its first firms and its counts: two queries
+    whatever the map's size, and the subtree counts in one pass from the leaves up."""
+    nodes = [
+        MapNode(pk, name, segment, depth, parent)
+        for pk, name, segment, depth, parent in Node.objects.filter(chain=chain)
+        .order_by("path")
+        .values_list("pk", "name", "segment", "depth", "parent_id")
+    ]
+    by_pk = {n.pk: n for n in nodes}
+    for node_id, name, enterprise_id, place in (
+        NodeFirm.objects.filter(node__chain=chain)
+        .order_by("node_id", "name")
+        .values_list("node_id", "name", "enterprise_id", "place")
+    ):
+        node = by_pk[node_id]
+        node.firm_count += 1
+        if enterprise_id:
+            node.local_count += 1
+        if len(node.firms) < FIRMS_SHOWN:
+            node.firms.append((name, enterprise_id is not None, place))
+    for node in reversed(nodes):  # children come after their parent in path order
+        node.subtree_local += node.local_count
+        if node.parent_id in by_pk:
+            by_pk[node.parent_id].subtree_local += node.subtree_local
+    return nodes
+
+
+def gap_nodes(chain: Chain) -> list[MapNode]:
+    """The nodes with no local firm at or below them: where 补链 targets come from."""
+    return [n for n in chain_map(chain) if n.coverage == "gap"]
+
+
+def local_enterprise_ids(chain: Chain):
+    return NodeFirm.objects.filter(node__chain=chain, enterprise__isnull=False).values("enterprise_id")
+
+
+# ---- lists ------------------------------------------------------------------------------------------------------
+
+
+def list_types():
+    return ListType.objects.filter(is_active=True)
+
+
+def lists_of(chain: Chain, year: int) -> list[tuple[ListType, list[ListEntry]]]:
+    entries = defaultdict(list)
+    for entry in ListEntry.objects.filter(chain=chain, year=year).select_related("enterprise", "node"):
+        entries[entry.list_type_id].append(entry)
+    return [(t, entries.get(t.pk, [])) for t in list_types()]
+
+
+def list_years(chain: Chain) -> list[int]:
+    return list(ListEntry.objects.filter(chain=chain).values_list("year", flat=True).distinct().order_by("-year"))
+
+
+# ---- the pipeline -----------------------------------------------------------------------------------------------
+
+
+def stages(pipeline: str = Pipeline.INVESTMENT):
+    return Stage.objects.filter(pipeline=pipeline).order_by("order")
+
+
+def next_stages(project: Project) -> list[Stage]:
+    """The stages a project may move to: forward only, one or more steps (a project may sign at a first meeting)."""
+    return list(stages(project.pipeline).filter(order__gt=project.stage.order))
+
+
+def pipeline_by_stage(chain: Chain) -> list[tuple[Stage, list[Project]]]:
+    projects = defaultdict(list)
+    for project in Project.objects.filter(chain=chain).select_related("stage", "responsible_unit").order_by("-pk"):
+        projects[project.stage_id].append(project)
+    return [(s, projects.get(s.pk, [])) for p in Pipeline.values for s in stages(p)]
+
+
+def chain_kpis(chain: Chain, year: int) -> dict:
+    """The chain's figures for a year, from the pipeline and the map (definitions in the user guide)."""
+    projects = Project.objects.filter(chain=chain)
+    started = projects.filter(started_on__year=year)
+    signed = projects.filter(pipeline=Pipeline.INVESTMENT, signed_on__year=year)
+    totals = signed.aggregate(n=Count("pk"), amount=Sum("amount"))
+    firms = NodeFirm.objects.filter(node__chain=chain)
+    local = firms.filter(enterprise__isnull=False)
+    return {
+        "started": started.count(),
+        "signed": totals["n"] or 0,
+        "signed_amount": totals["amount"] or Decimal(0),
+        "in_production": projects.filter(stage__code__in=["in_production", "at_capacity"]).count(),
+        "red": projects.filter(light="red").count(),
+        "firms": firms.count(),
+        "local_firms": local.count(),
+        "above_scale": local.filter(enterprise__above_scale=True).values("enterprise_id").distinct().count(),
+    }
+
+
+def open_cases(chain: Chain) -> dict:
+    """The chain's open 吹哨 cases: those its projects raised (listed) and those of its local firms (counted)."""
+    linked = list(
+        Case.objects.filter(pk__in=ProjectCase.objects.filter(project__chain=chain).values("case_id"))
+        .filter(state__in=OPEN_STATES)
+        .order_by("-submitted_at")
+        .only("pk", "title", "state", "submitted_at")[:50]
+    )
+    of_firms = Case.objects.filter(enterprise_id__in=local_enterprise_ids(chain), state__in=OPEN_STATES).count()
+    return {"linked": linked, "of_firms": of_firms}
+
+
+def project_cases(project: Project):
+    return Case.objects.filter(pk__in=project.case_links.values("case_id")).order_by("-submitted_at")
+
+
+# ---- the leader's view and the investment figures ----------------------------------------------------------------
+
+
+def board(actor: Actor, year: int) -> list[dict]:
+    """One row per chain: its map's size and gaps, its pipeline, its red lights, its year's signed projects."""
+    chains = list(chains_for(actor).select_related("lead_unit").prefetch_related("chiefs"))
+    ids = [c.pk for c in chains]
+    nodes = Counter(
+        dict(
+            Node.objects.filter(chain_id__in=ids)
+            .values("chain_id")
+            .annotate(n=Count("pk"))
+            .values_list("chain_id", "n")
+        )
+    )
+    projects = defaultdict(Counter)
+    for chain_id, light, n in (
+        Project.objects.filter(chain_id__in=ids)
+        .values("chain_id", "light")
+        .annotate(n=Count("pk"))
+        .values_list("chain_id", "light", "n")
+    ):
+        projects[chain_id]["all"] += n
+        projects[chain_id][f"light:{light}"] += n
+    signed = {
+        r["chain_id"]: r
+        for r in Project.objects.filter(chain_id__in=ids, signed_on__year=year, pipeline=Pipeline.INVESTMENT)
+        .values("chain_id")
+        .annotate(n=Count("pk"), amount=Sum("amount"))
+    }
+    return [
+        {
+            "chain": c,
+            "chiefs": list(c.chiefs.all()),
+            "nodes": nodes.get(c.pk, 0),
+            "projects": projects[c.pk]["all"],
+            "red": projects[c.pk]["light:red"],
+            "yellow": projects[c.pk]["light:yellow"],
+            "signed": (signed.get(c.pk) or {}).get("n", 0),
+            "signed_yi": ((signed.get(c.pk) or {}).get("amount") or Decimal(0)) / 10000,
+        }
+        for c in chains
+    ]
+
+
+def investment_figures(actor: Actor, start: dt.date, end: dt.date, chain: Chain | None = None) -> dict:
+    """ "N trips, M signed projects above 1亿, X亿 in all" for a period (both ends included) and one chain or all the
+    actor reads: trips led by city leaders, investment projects signed in the period with an amount at or above
+    `chains.signed_threshold_wan`, and the sum of those amounts."""
+    chains = chains_for(actor) if chain is None else Chain.objects.filter(pk=chain.pk)
+    threshold = param(SIGNED_THRESHOLD)
+    trips = Trip.objects.filter(chain__in=chains, went_on__range=(start, end), led_by_leader=True)
+    signed = Project.objects.filter(
+        chain__in=chains, pipeline=Pipeline.INVESTMENT, signed_on__range=(start, end), amount__gte=threshold
+    )
+    totals = signed.aggregate(n=Count("pk"), amount=Sum("amount"))
+    amount = totals["amount"] or Decimal(0)
+    return {
+        "start": start,
+        "end": end,
+        "chain": chain,
+        "threshold": threshold,
+        "trips": trips.count(),
+        "trip_cities": sorted(set(trips.values_list("city", flat=True))),
+        "signed": totals["n"] or 0,
+        "amount_wan": amount,
+        "amount_yi": (amount / 10000).quantize(Decimal("0.01")),
+    }
+
+
+def trips_of(chain: Chain):
+    return Trip.objects.filter(chain=chain).prefetch_related("projects")[:50]

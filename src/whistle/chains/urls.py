@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+app_name = "chains"
+
+urlpatterns = [
+    path("", views.board, name="board"),
+    path("investment", views.investment, name="investment"),
+    path("projects/<int:project_id>/", views.project_detail, name="project"),
+    path("projects/<int:project_id>/advance", views.project_advance, name="advance"),
+    path("projects/<int:project_id>/case", views.project_case, name="case"),
+    path("projects/<int:project_id>/patronage", views.project_patronage, name="patronage"),
+    path("<slug:chain>/", views.chain_detail, name="chain"),
+    path("<slug:chain>/nodes", views.node_add, name="node_add"),
+    path("<slug:chain>/firms", views.firm_add, name="firm_add"),
+    path("<slug:chain>/entries", views.entry_add, name="entry_add"),
+    path("<slug:chain>/projects", views.project_add, name="project_add"),
+    path("<slug:chain>/trips", views.trip_add, name="trip_add"),
+    path("<slug:chain>/map.xlsx", views.map_export, name="map_export"),
+    path("<slug:chain>/map/import", views.map_import, name="map_import"),
+]

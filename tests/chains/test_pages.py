@@ -1,0 +1,142 @@
+"""The chain pages over the real HTTP stack: what each role sees and may do, refusals as people read them, and the
+chain map's .xlsx round trip."""
+
+import io
+
+from tests.chains.conftest import make_project
+from tests.conftest import PASSWORD
+from whistle.chains import services
+from whistle.chains.models import Node, NodeFirm, Project
+from whistle.core import sheets, tables
+
+
+def login(client, username):
+    assert client.login(username=username, password=PASSWORD)
+    return client
+
+
+def _map(chains):
+    office = chains.actor("chain_bio")
+    api = services.node_add(office, chains.bio, name="原料药", segment="up")
+    mid = services.node_add(office, chains.bio, name="医药中间体", parent=api.pk)
+    services.node_add(office, chains.bio, name="制剂", segment="mid")
+    services.firm_add(office, chains.bio, mid.pk, uscc=chains.ent_cao.uscc)
+    services.firm_add(office, chains.bio, api.pk, name="石家庄某制药", place="石家庄")
+    return api
+
+
+def test_leader_sees_the_ten_chains_and_a_chain_page_without_office_forms(chains, client):
+    _map(chains)
+    login(client, "city_leader")
+    board = client.get("/chains/").content.decode()
+    assert board.count('href="/chains/') >= 10 and "生物医药" in board and "商贸物流" in board
+    page = client.get("/chains/biomedicine/").content.decode()
+    assert "医药中间体" in page and "曹县木业有限公司" in page
+    assert 'data-gap="制剂"' in page
+    assert "添加节点" not in page and "列入招商目标" not in page  # the office's forms only
+    assert client.post("/chains/biomedicine/nodes", {"name": "x", "segment": "up"}).status_code == 403
+
+
+def test_a_chain_office_sees_only_its_chains_others_are_404(chains, client):
+    login(client, "chain_bio")
+    board = client.get("/chains/").content.decode()
+    assert "生物医药" in board and "高端化工" not in board
+    assert client.get("/chains/chemicals/").status_code == 404
+    assert client.get("/chains/no-such/").status_code == 404
+    assert client.post("/chains/chemicals/nodes", {"name": "x", "segment": "up"}).status_code == 404
+    other = make_project(chains, by="chain_chem", chain=chains.chem)
+    assert client.get(f"/chains/projects/{other.pk}/").status_code == 404
+    assert client.get("/chains/biomedicine/").status_code == 200
+    login(client, "cao_zjj")
+    assert client.get("/chains/").status_code == 403
+
+
+def test_bad_input_is_a_chinese_message_a_code_and_nothing_written(chains, client):
+    login(client, "chain_bio")
+    response = client.post("/chains/biomedicine/nodes", {"name": "", "segment": "up"})
+    assert response.status_code == 422 and "请填写节点名称" in response.content.decode()
+    assert 'data-code="name_required"' in response.content.decode()
+    response = client.post("/chains/biomedicine/nodes", {"name": "原料药", "segment": "sideways"})
+    assert response.status_code == 422 and not Node.objects.exists()
+    project = make_project(chains)
+    response = client.post(f"/chains/projects/{project.pk}/advance", {"stage": "signed", "amount": "很多"})
+    assert response.status_code == 422 and 'data-code="invalid_amount"' in response.content.decode()
+    project.refresh_from_db()
+    assert project.stage.code == "target"
+    assert client.get("/chains/investment?start=2026-13-01").status_code == 422
+    assert client.get("/chains/?year=10000").status_code == 422
+
+
+def test_office_adds_a_target_from_a_gap_node_and_moves_it_to_signed(chains, client):
+    _map(chains)
+    gap = Node.objects.get(name="制剂")
+    login(client, "chain_bio")
+    response = client.post(
+        "/chains/biomedicine/projects",
+        {
+            "pipeline": "investment",
+            "node": gap.pk,
+            "name": "高端制剂项目",
+            "target_firm": "苏州某药",
+            "county": "caoxian",
+            "responsible_unit": "heze-gxj",
+        },
+    )
+    assert response.status_code == 302
+    project = Project.objects.get(name="高端制剂项目")
+    assert project.node == gap and project.stage.code == "target"
+    response = client.post(f"/chains/projects/{project.pk}/advance", {"stage": "signed", "amount": "12000"})
+    assert response.status_code == 302
+    project.refresh_from_db()
+    assert project.stage.code == "signed" and project.signed_on is not None
+    page = client.get(f"/chains/projects/{project.pk}/").content.decode()
+    assert "12000.00万元" in page and "一键转为吹哨工单" in page
+    assert "纳入领导包保" not in page.split("<h1>")[1].split("</dl>")[1]  # the office cannot assign patronage
+    figures = client.get("/chains/investment?chain=biomedicine").content.decode()
+    assert 'data-figure="signed">1<' in figures and 'data-figure="amount">1.20<' in figures
+
+
+def test_chain_map_xlsx_round_trip(chains, client):
+    """Exported, the map imports into an empty chain unchanged; imported again, it adds nothing."""
+    _map(chains)
+    login(client, "chain_bio")
+    response = client.get("/chains/biomedicine/map.xlsx")
+    assert response.status_code == 200
+    data = response.content
+    table = next(tables.read(data, kind="xlsx"))
+    assert table.header == ["环节", "节点路径", "企业名称", "统一社会信用代码", "所在地"]
+    assert ["上游", "原料药/医药中间体", "曹县木业有限公司", chains.ent_cao.uscc, ""] in [v for _, v in table.rows]
+
+    def shape(chain):
+        return sorted(
+            (f.node.path, f.node.name, f.node.segment, f.name, f.enterprise_id, f.place)
+            for f in NodeFirm.objects.filter(node__chain=chain).select_related("node")
+        ), sorted(Node.objects.filter(chain=chain).values_list("path", "name", "segment", "depth"))
+
+    before = shape(chains.bio)
+    Node.objects.filter(chain=chains.bio).delete()
+    upload = io.BytesIO(data)
+    upload.name = "map.xlsx"
+    response = client.post("/chains/biomedicine/map/import", {"file": upload})
+    assert response.status_code == 302
+    assert shape(chains.bio) == before
+    upload.seek(0)
+    client.post("/chains/biomedicine/map/import", {"file": upload})
+    assert shape(chains.bio) == before
+
+
+def test_a_map_import_with_a_bad_row_names_the_row_and_keeps_the_good_ones(chains, client):
+    header = ["环节", "节点路径", "企业名称", "统一社会信用代码", "所在地"]
+    buffer = io.BytesIO(
+        sheets.workbook([("产业链图谱", header, [["上游", "原料药", "", "", ""], ["侧游", "设备", "", "", ""]])])
+    )
+    buffer.name = "map.xlsx"
+    login(client, "chain_bio")
+    response = client.post("/chains/biomedicine/map/import", {"file": buffer})
+    assert response.status_code == 422
+    assert "第3行" in response.content.decode() and "环节须为上游、中游或下游" in response.content.decode()
+    assert list(Node.objects.values_list("name", flat=True)) == ["原料药"]
+    garbage = io.BytesIO(b"not a workbook")
+    garbage.name = "x.xlsx"
+    response = client.post("/chains/biomedicine/map/import", {"file": garbage})
+    assert response.status_code == 422 and 'data-code="invalid_file"' in response.content.decode()
