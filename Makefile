@@ -1,7 +1,7 @@
 # whistle: two commands a newcomer needs.
 #   make demo   venv, install, migrate, Heze demo data, serve on 127.0.0.1:8000 with the worker (SQLite)
-#   make test   the lint step (ruff, import contracts, mypy), then the whole suite on SQLite, and again on PostgreSQL
-#               when one is reachable
+#   make test   the lint step (ruff, import contracts, mypy), then the whole suite on SQLite and, side by side, on
+#               PostgreSQL when one is reachable (scripts/test.sh)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
