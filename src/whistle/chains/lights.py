@@ -26,24 +26,6 @@ from .models import Light, Project, ProjectNotice
 YELLOW_WITHIN = "reforms.yellow_within_working_days"
 
 
-def add_working_days(day: dt.date, n: int) -> dt.date:
-    """The n-th working day after `day` (a stage entered on day d with a limit of 1 ends on the next working day)."""
-    for _ in range(n):
-        day = calendar.next_working_day(day)
-    return day
-
-
-def working_days_before(day: dt.date, n: int) -> dt.date:
-    for _ in range(n):
-        day = calendar.previous_working_day(day)
-    return day
-
-
-def last_day(day: dt.date) -> dt.date:
-    """A time limit that ends on a day off ends on the next working day."""
-    return day if calendar.is_working_day(day) else calendar.next_working_day(day)
-
-
 def light_on(project: Project, today: dt.date) -> str:
     if project.red_on is None:
         return Light.NONE
@@ -61,9 +43,9 @@ def schedule(project: Project, today: dt.date) -> None:
         project.due_on = project.yellow_on = project.red_on = None
         project.light = Light.NONE
         return
-    project.due_on = add_working_days(project.stage_since, limit)
-    project.yellow_on = working_days_before(project.due_on, int_param(YELLOW_WITHIN))
-    project.red_on = calendar.next_working_day(last_day(project.due_on))
+    project.due_on = calendar.working_days_after(project.stage_since, limit)
+    project.yellow_on = calendar.working_days_before(project.due_on, int_param(YELLOW_WITHIN))
+    project.red_on = calendar.overdue_from(project.due_on)
     project.light = light_on(project, today)
 
 

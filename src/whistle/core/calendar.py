@@ -128,6 +128,30 @@ def previous_working_day(day: dt.date) -> dt.date:
     return day
 
 
+def working_days_after(day: dt.date, n: int) -> dt.date:
+    """The n-th working day after `day` (a limit of 1 working day from day d ends on the next working day)."""
+    for _ in range(n):
+        day = next_working_day(day)
+    return day
+
+
+def working_days_before(day: dt.date, n: int) -> dt.date:
+    """The n-th working day before `day`."""
+    for _ in range(n):
+        day = previous_working_day(day)
+    return day
+
+
+def limit_ends(day: dt.date) -> dt.date:
+    """The last day of a time limit that falls on `day`: on a day off, the next working day."""
+    return day if is_working_day(day) else next_working_day(day)
+
+
+def overdue_from(due: dt.date) -> dt.date:
+    """The first day a limit ending on `due` is overdue: the working day after its last day (the red light's day)."""
+    return next_working_day(limit_ends(due))
+
+
 def _local(moment: dt.datetime) -> dt.datetime:
     zone = timezone.get_default_timezone()
     return timezone.localtime(moment, zone) if timezone.is_aware(moment) else timezone.make_aware(moment, zone)

@@ -37,27 +37,6 @@ LETTER_REPEAT = "reforms.letter_repeat_working_days"
 REPEATED_RED_RULE = "reform-repeated-red"
 
 
-def working_days_before(day: dt.date, n: int) -> dt.date:
-    for _ in range(n):
-        day = calendar.previous_working_day(day)
-    return day
-
-
-def working_days_after(day: dt.date, n: int) -> dt.date:
-    for _ in range(n):
-        day = calendar.next_working_day(day)
-    return day
-
-
-def last_day(day: dt.date) -> dt.date:
-    """A time limit that ends on a day off ends on the next working day."""
-    return day if calendar.is_working_day(day) else calendar.next_working_day(day)
-
-
-def red_from(due: dt.date) -> dt.date:
-    return calendar.next_working_day(last_day(due))
-
-
 def period_of(task: Task, day: dt.date) -> dt.date:
     """The first day of the reporting period `day` falls in (periods of `report_every_months` from the start)."""
     start = task.starts_on.replace(day=1)
@@ -71,7 +50,7 @@ def period_end(task: Task, period: dt.date) -> dt.date:
 
 def report_missing_from(task: Task, period: dt.date) -> dt.date:
     """The day a period's report is missing: the working day after the grace that follows its end."""
-    return working_days_after(period_end(task, period), int_param(REPORT_GRACE) + 1)
+    return calendar.working_days_after(period_end(task, period), int_param(REPORT_GRACE) + 1)
 
 
 def next_unreported(task: Task) -> dt.date:
@@ -110,7 +89,11 @@ def schedule(task: Task, today: dt.date, milestones=None) -> None:
             task.light = Light.NONE
         elif task.state == State.SUBMITTED:
             # Waiting for acceptance: the office's move. Submitted late keeps its red; on time is green.
-            task.light = Light.RED if task.submitted_on and task.submitted_on >= red_from(task.due_on) else Light.GREEN
+            task.light = (
+                Light.RED
+                if task.submitted_on and task.submitted_on >= calendar.overdue_from(task.due_on)
+                else Light.GREEN
+            )
         else:
             task.light = Light.NONE
         return
@@ -118,8 +101,8 @@ def schedule(task: Task, today: dt.date, milestones=None) -> None:
         milestones = list(task.milestones.all()) if task.pk else []
     pending = [m.due_on for m in milestones if m.done_on is None]
     task.next_due_on = min([task.due_on, *pending])
-    task.yellow_on = working_days_before(task.next_due_on, int_param(YELLOW_WITHIN))
-    task.red_on = red_from(task.next_due_on)
+    task.yellow_on = calendar.working_days_before(task.next_due_on, int_param(YELLOW_WITHIN))
+    task.red_on = calendar.overdue_from(task.next_due_on)
     task.report_missing_on = report_missing_from(task, next_unreported(task))
     task.notice_on = min(task.yellow_on, task.report_missing_on)
     task.light = light_on(task, today)
@@ -147,7 +130,7 @@ def letter_lapse(red_on: dt.date, today: dt.date, repeat: int, memo: dict) -> dt
     if key not in memo:
         lapses, day = [red_on], red_on
         while repeat > 0:
-            day = working_days_after(day, repeat)
+            day = calendar.working_days_after(day, repeat)
             if day > today:
                 break
             lapses.append(day)
@@ -175,7 +158,7 @@ def owed_notices(today: dt.date) -> tuple[list[TaskNotice], dict[dt.date | None,
             lapse = letter_lapse(red_on, today, repeat, memo)[-1]  # a sweep missed for days sends one, not several
             wanted[(pk, NoticeKind.LETTER, lapse)] = (unit, "逾期未完成")
             if repeat > 0:
-                later.append(working_days_after(lapse, repeat))
+                later.append(calendar.working_days_after(lapse, repeat))
         elif yellow_on and yellow_on <= today:
             notice = NoticeKind.WARNING if kind == Kind.ITEM else NoticeKind.REMINDER
             wanted[(pk, notice, yellow_on)] = (unit, "临近完成时限")
