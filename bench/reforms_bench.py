@@ -48,7 +48,9 @@ from django.utils import timezone  # noqa: E402
 
 settings.ALLOWED_HOSTS = ["*"]
 
+from whistle.core import calendar  # noqa: E402
 from whistle.core.hashing import chain_hash, key_id  # noqa: E402
+from whistle.core.rules import int_param  # noqa: E402
 from whistle.org.models import Level, Membership, Role, Unit, UnitKind  # noqa: E402
 from whistle.org.scopes import Actor  # noqa: E402
 from whistle.reforms import lights  # noqa: E402
@@ -105,13 +107,13 @@ class Dates:
 
     def __init__(self):
         self.yellow, self.red, self.missing = {}, {}, {}
-        self.within = lights.int_param(lights.YELLOW_WITHIN)
+        self.within = int_param(lights.YELLOW_WITHIN)
 
     def fill(self, task: Task) -> None:
         due = task.due_on
         if due not in self.yellow:
-            self.yellow[due] = lights.working_days_before(due, self.within)
-            self.red[due] = lights.red_from(due)
+            self.yellow[due] = calendar.working_days_before(due, self.within)
+            self.red[due] = calendar.overdue_from(due)
         key = (task.starts_on.replace(day=1), task.reported_through)
         if key not in self.missing:
             self.missing[key] = lights.report_missing_from(task, lights.next_unreported(task))
