@@ -1,6 +1,7 @@
 """Composition root. Everything a deployment changes comes from the environment:
 
 WHISTLE_DATABASE_URL   postgres://user@host:5432/db  (default: SQLite under var/)
+WHISTLE_DATABASE_POOL  `transaction` when the URL points at pgbouncer in transaction mode (see _database below)
 WHISTLE_SECRET_KEY     Django's secret; required outside demo mode (see "Deployment" below)
 WHISTLE_HASH_KEY       HMAC key for tokens, phones and re-rate links; required outside demo mode, not the secret key
 WHISTLE_PHONE_KEY      AES-GCM key for raters' phones (the call-back); required outside demo mode, not the other two
@@ -214,6 +215,18 @@ def _database() -> dict:
         # A new PostgreSQL connection per request was measured 10x slower on these machines: keep them.
         db = dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
         db["TEST"] = {"NAME": f"test_whistle{_TEST_SUFFIX}"}
+        pool = os.environ.get("WHISTLE_DATABASE_POOL", "")
+        if pool == "transaction":
+            # Behind pgbouncer's transaction pooling each transaction may run on another server connection, so nothing
+            # may outlive one: no server-side cursors (`.iterator()` would DECLARE one WITH HOLD outside a
+            # transaction and FETCH from it in the next ones). Prepared statements are off already (Django's default
+            # prepare_threshold=None, which the sweeper's and outbox's raw cursors share); advisory locks are
+            # transaction-scoped (cases/audit.py); the time zone is a startup parameter pgbouncer keeps per client.
+            db["DISABLE_SERVER_SIDE_CURSORS"] = True
+        elif pool:
+            raise ImproperlyConfigured(
+                f"WHISTLE_DATABASE_POOL 只能为 transaction 或不设置（got {pool!r}; only 'transaction' is known)"
+            )
         return db
     return {
         "ENGINE": "django.db.backends.sqlite3",
