@@ -2,6 +2,7 @@
 
 WHISTLE_DATABASE_URL   postgres://user@host:5432/db  (default: SQLite under var/)
 WHISTLE_DATABASE_POOL  `transaction` when the URL points at pgbouncer in transaction mode (see _database below)
+WHISTLE_DATABASE_REPLICA_URLS  streaming replicas for read-only pages, comma separated (see "Read replicas" below)
 WHISTLE_SECRET_KEY     Django's secret; required outside demo mode (see "Deployment" below)
 WHISTLE_HASH_KEY       HMAC key for tokens, phones and re-rate links; required outside demo mode, not the secret key
 WHISTLE_PHONE_KEY      AES-GCM key for raters' phones (the call-back); required outside demo mode, not the other two
@@ -180,6 +181,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "whistle.core.replicas.ReplicaReads",  # read-only pages to a replica when there is one (issue 21 item 3)
     "whistle.core.input_guard.InputGuard",  # NUL/surrogates → 400, oversized bodies → 413, unread bodies drained
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -242,6 +244,27 @@ def _database() -> dict:
 
 
 DATABASES = {"default": _database()}
+
+# ---- Read replicas (issue 21 item 3; whistle.core.replicas) ---------------------------------------------------------
+# Streaming replicas of the primary, comma separated. Read-only pages (cockpit, rankings, the ledger list, Open311
+# GETs, reports) read from a replica whose lag is under WHISTLE_REPLICA_MAX_LAG_SECONDS (checked at most every
+# WHISTLE_REPLICA_CHECK_SECONDS); a browser that has just sent a write reads the primary for WHISTLE_REPLICA_PIN_SECONDS.
+REPLICA_ALIASES: list[str] = []
+for _url in (u.strip() for u in os.environ.get("WHISTLE_DATABASE_REPLICA_URLS", "").split(",")):
+    if not _url:
+        continue
+    _alias = "replica" if not REPLICA_ALIASES else f"replica{len(REPLICA_ALIASES) + 1}"
+    DATABASES[_alias] = dj_database_url.parse(_url, conn_max_age=600, conn_health_checks=True)
+    DATABASES[_alias]["DISABLE_SERVER_SIDE_CURSORS"] = DATABASES["default"].get("DISABLE_SERVER_SIDE_CURSORS", False)
+    DATABASES[_alias]["TEST"] = {"MIRROR": "default"}
+    REPLICA_ALIASES.append(_alias)
+if REPLICA_ALIASES and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("WHISTLE_DATABASE_REPLICA_URLS 只用于 PostgreSQL（read replicas need PostgreSQL)")
+REPLICA_MAX_LAG_SECONDS = float(os.environ.get("WHISTLE_REPLICA_MAX_LAG_SECONDS", "10"))
+REPLICA_CHECK_SECONDS = float(os.environ.get("WHISTLE_REPLICA_CHECK_SECONDS", "5"))
+REPLICA_PIN_SECONDS = int(os.environ.get("WHISTLE_REPLICA_PIN_SECONDS", "30"))
+if REPLICA_ALIASES:
+    DATABASE_ROUTERS = ["whistle.core.replicas.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
