@@ -8,6 +8,7 @@ constraints on `Delivery` would refuse a second copy in any case).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
@@ -52,8 +53,15 @@ def step_label(action: str, to_state: str = "") -> str:
     return row.label if row else action
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled(text: str):
+    return _engine.from_string(text)
+
+
 def render(text: str, context: dict) -> str:
-    return _engine.from_string(text).render(Context(context)).strip()
+    """A template's text rendered with `context`; the text compiled once per process (a sweep renders one template
+    for thousands of messages)."""
+    return _compiled(text).render(Context(context)).strip()
 
 
 # ---- quiet hours --------------------------------------------------------------------------------------------------
