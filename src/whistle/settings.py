@@ -201,6 +201,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "whistle.core.wording.context",  # the city's name and the platform's, as data (core_wording)
             ],
         },
     },
@@ -433,7 +434,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("WHISTLE_MAIL_FROM", "whistle@localhost")
 WHISTLE_MAIL_DOMAIN = DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
 # SMS gateway (Aliyun SendSms request shape); no URL, no SMS channel.
 WHISTLE_SMS_URL = os.environ.get("WHISTLE_SMS_URL", "")
-WHISTLE_SMS_SIGN_NAME = os.environ.get("WHISTLE_SMS_SIGN_NAME", "菏泽企业吹哨")
+# The SMS signature the gateway registered (短信签名); unset, the platform's name from the city's wording.
+WHISTLE_SMS_SIGN_NAME = os.environ.get("WHISTLE_SMS_SIGN_NAME", "")
 WHISTLE_SMS_ACCESS_KEY_ID = os.environ.get("WHISTLE_SMS_ACCESS_KEY_ID", "")
 WHISTLE_SMS_ACCESS_KEY_SECRET = os.environ.get("WHISTLE_SMS_ACCESS_KEY_SECRET", "")
 WHISTLE_SMS_VERIFY_TEMPLATE = os.environ.get("WHISTLE_SMS_VERIFY_TEMPLATE", "")

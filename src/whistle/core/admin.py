@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from .models import HolidayOverride, JobHeartbeat, RuleParameter, WorkerJob
+from .models import HolidayOverride, JobHeartbeat, RuleParameter, Wording, WorkerJob
 
 admin.site.site_header = "企业吹哨·部门报到 管理后台"
 admin.site.site_title = "企业吹哨 管理后台"
@@ -76,4 +76,21 @@ class JobHeartbeatAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Wording)
+class WordingAdmin(admin.ModelAdmin):
+    """The city's name and the names its pages and letters carry. The keys are what the code reads: edit the text,
+    never add or delete a row."""
+
+    list_display = ("key", "text", "description")
+    list_editable = ("text",)
+    readonly_fields = ("key", "description")
+    search_fields = ("key", "text", "description")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

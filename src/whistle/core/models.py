@@ -117,3 +117,21 @@ class JobHeartbeat(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class Wording(models.Model):
+    """A phrase of the city's own — its name, the platform's name, the issuer of its letters — printed on pages and on
+    official output. Defaults by migration (Heze's, the demo city's); a city changes them in the admin, and the code
+    and templates carry none of them (issue 21: cities in one deployment). Read through `core.wording`."""
+
+    key = models.CharField("用语", max_length=80, unique=True)
+    text = models.CharField("文字", max_length=200)
+    description = models.CharField("说明", max_length=200)
+
+    class Meta:
+        verbose_name = "本市用语"
+        verbose_name_plural = "本市用语"
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return f"{self.key} = {self.text}"

@@ -1,8 +1,8 @@
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from . import calendar, rules
-from .models import HolidayOverride, RuleParameter
+from . import calendar, rules, wording
+from .models import HolidayOverride, RuleParameter, Wording
 
 
 @receiver([post_save, post_delete], sender=HolidayOverride)
@@ -13,3 +13,8 @@ def _holidays_changed(**kwargs):
 @receiver([post_save, post_delete], sender=RuleParameter)
 def _rules_changed(**kwargs):
     rules.clear_cache()
+
+
+@receiver([post_save, post_delete], sender=Wording)
+def _wording_changed(**kwargs):
+    wording.clear_cache()

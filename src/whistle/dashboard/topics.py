@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from whistle.cases.models import Case, Category
 from whistle.cases.selectors import case_list
+from whistle.core import wording
 from whistle.core.months import month_bounds
 from whistle.org.models import Membership, Role, Unit, UnitKind
 from whistle.org.scopes import READ_ALL_ROLES, Actor
@@ -96,12 +97,13 @@ def user_words() -> list[str]:
     """The user dictionary: unit names and short names (with and without the city/county prefix and the
     government suffix), category names, and the abbreviations."""
     words: set[str] = set(DEFAULT_TERMS) | set(_lines(getattr(settings, "WHISTLE_TOPICS_USERDICT", None)))
+    city = re.escape(wording.text("city_name"))
     for name, short in Unit.objects.filter(is_active=True).values_list("name", "short_name"):
         for w in (name, short):
             if not w:
                 continue
             words.add(w)
-            bare = re.sub(r"^(菏泽市|.{1,3}[县区]|.{1,3}市)", "", w)
+            bare = re.sub(rf"^({city}|.{{1,3}}[县区]|.{{1,3}}市)", "", w)
             bare = re.sub(r"(人民政府|办公室)$", "", bare)
             if len(bare) >= MIN_WORD_LENGTH:
                 words.add(bare)

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from whistle.core import wording
+
 
 class Frequency(models.TextChoices):
     MONTH = "month", "月度"
@@ -317,6 +319,15 @@ class Counting(models.TextChoices):
     EACH = "each", "逐期计：每期不达标各发一次"
 
 
+def default_issuer() -> str:
+    """A new rule's issuer: the city's own wording (core_wording), never a name in code."""
+    return wording.text("warning_issuer")
+
+
+def default_letter_prefix() -> str:
+    return wording.text("warning_prefix")
+
+
 class WarningRule(models.Model):
     """A warning rule (rules.md §9.2: "EscalationRule(metric_set, list_size, window, consecutive|cumulative,
     action, target_role)"). A hit issues a 预警函 to the responsible unit; `escalate_after` letters to the same unit
@@ -336,8 +347,8 @@ class WarningRule(models.Model):
     answer_days = models.PositiveSmallIntegerField("答复时限（工作日）", default=5)
     escalate_after = models.PositiveSmallIntegerField("累计几次提出约谈", default=3, help_text="0 为不提出")
     escalate_months = models.PositiveSmallIntegerField("累计期间（月）", default=12)
-    issuer = models.CharField("发函单位", max_length=60, default="菏泽市优化营商环境工作领导小组办公室")
-    letter_prefix = models.CharField("文号前缀", max_length=20, default="菏营商预")
+    issuer = models.CharField("发函单位", max_length=60, default=default_issuer)
+    letter_prefix = models.CharField("文号前缀", max_length=20, default=default_letter_prefix)
     letter_text = models.TextField(
         "预警函正文",
         max_length=1000,

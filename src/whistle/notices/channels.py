@@ -31,7 +31,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.utils import timezone
 
-from whistle.core import aliyun
+from whistle.core import aliyun, wording
 
 from .models import Channel, Delivery
 
@@ -163,7 +163,7 @@ def sms_params(delivery: Delivery, phone: str, timestamp: str) -> dict[str, str]
         "OutId": f"whistle-{delivery.pk}",
         "PhoneNumbers": phone,
         "RegionId": "cn-hangzhou",
-        "SignName": settings.WHISTLE_SMS_SIGN_NAME,
+        "SignName": settings.WHISTLE_SMS_SIGN_NAME or wording.text("platform_name"),
         "SignatureMethod": "HMAC-SHA1",
         "SignatureNonce": f"whistle-{delivery.pk}-{delivery.attempts}",
         "SignatureVersion": "1.0",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from whistle.core import inputs, sheets, tables
+from whistle.core import inputs, sheets, tables, wording
 from whistle.core.errors import Invalid
 from whistle.core.hashing import keyed_hash
 from whistle.core.inputs import cell_text
@@ -79,7 +79,7 @@ def template_xlsx() -> bytes:
                 "企业开办综合窗口",
                 "heze-scjg",
                 "",
-                "菏泽市政务服务中心一楼",
+                f"{wording.text('city_name')}政务服务中心一楼",
                 "",
                 "0530-5310001",
                 "营业执照、印章刻制一窗通办",

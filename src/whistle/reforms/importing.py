@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from whistle.core import sheets, tables
+from whistle.core import sheets, tables, wording
 from whistle.core.errors import Invalid, Problem
 from whistle.org.scopes import Actor
 
@@ -190,8 +190,8 @@ def template_workbook() -> bytes:
         "经济体制改革",
         "深化“一业一证”改革",
         "年底前覆盖30个行业，审批时限压减50%",
-        "菏泽市行政审批服务局",
-        "菏泽市市场监督管理局",
+        f"{wording.text('city_name')}行政审批服务局",
+        f"{wording.text('city_name')}市场监督管理局",
         "刘建国",
         "王明",
         "2026-01-01",
