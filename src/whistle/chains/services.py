@@ -169,6 +169,33 @@ def entry_add(actor: Actor, chain: Chain, *, list_type, year, name, uscc="", nod
         raise Conflict(f"{year}年{kind.name}已有“{name}”", code="entry_exists", field="name") from None
 
 
+def lists_carry_over(actor: Actor, chain: Chain, *, from_year, to_year) -> int:
+    """Start a year's lists from another year's (版本 = 年度): its entries not yet in the target year are copied, in
+    one statement; the office then edits the new year's version. Returns how many entries were copied."""
+    _check_keeps(actor, chain)
+    source, target = parse_year(from_year, "from_year"), parse_year(to_year, "to_year")
+    if source == target:
+        raise Invalid("请选择不同的年度", code="same_year", field="to_year")
+    have = set(ListEntry.objects.filter(chain=chain, year=target).values_list("list_type_id", "name"))
+    copies = [
+        ListEntry(
+            chain=chain,
+            list_type_id=e.list_type_id,
+            year=target,
+            name=e.name,
+            enterprise_id=e.enterprise_id,
+            node_id=e.node_id,
+            note=e.note,
+        )
+        for e in ListEntry.objects.filter(chain=chain, year=source)
+        if (e.list_type_id, e.name) not in have
+    ]
+    if not copies:
+        raise Conflict(f"{source}年清单没有可沿用的条目", code="nothing_to_copy", field="from_year")
+    ListEntry.objects.bulk_create(copies, ignore_conflicts=True, batch_size=1000)
+    return len(copies)
+
+
 # ---- the pipeline -----------------------------------------------------------------------------------------------
 
 

@@ -19,4 +19,8 @@ urlpatterns = [
     path("<slug:chain>/trips", views.trip_add, name="trip_add"),
     path("<slug:chain>/map.xlsx", views.map_export, name="map_export"),
     path("<slug:chain>/map/import", views.map_import, name="map_import"),
+    path("<slug:chain>/lists.xlsx", views.lists_export, name="lists_export"),
+    path("<slug:chain>/lists/import", views.lists_import, name="lists_import"),
+    path("<slug:chain>/lists/rejects.xlsx", views.lists_rejects, name="lists_rejects"),
+    path("<slug:chain>/lists/copy", views.lists_copy, name="lists_copy"),
 ]

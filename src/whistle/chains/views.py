@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from whistle.cases.models import Category
 from whistle.core import sheets as xlsx
+from whistle.core import tables
 from whistle.core.errors import Invalid, Problem
 from whistle.core.params import parse_year
 from whistle.org.selectors import counties_for, handling_units
@@ -99,6 +100,7 @@ def _chain_page(request, chain, *, error: Problem | None = None, status: int = 2
         "gaps": [n for n in nodes if n.coverage == "gap"],
         "kpis": selectors.chain_kpis(chain, year),
         "lists": selectors.lists_of(chain, year),
+        "list_years": selectors.list_years(chain),
         "list_types": selectors.list_types(),
         "pipeline": selectors.pipeline_by_stage(chain),
         "cases": selectors.open_cases(chain),
@@ -202,12 +204,53 @@ def _map_import(request, chain):
     return result.summary(), "#map"
 
 
+def _lists_copy(request, chain):
+    p = request.POST
+    n = services.lists_carry_over(request.actor, chain, from_year=p.get("from_year"), to_year=p.get("to_year"))
+    return f"已沿用{p.get('from_year')}年清单{n}条至{p.get('to_year')}年", "#lists"
+
+
 node_add = _chain_post(_node_add)
 firm_add = _chain_post(_firm_add)
 entry_add = _chain_post(_entry_add)
 project_add = _chain_post(_project_add)
 trip_add = _chain_post(_trip_add)
 map_import = _chain_post(_map_import)
+lists_copy = _chain_post(_lists_copy)
+LISTS_REJECTS = "chains_lists_rejects"
+
+
+@page(*VIEW_ROLES)
+@require_POST
+def lists_import(request, chain):
+    """A year's lists from .xlsx: the result page with the rejected rows (downloadable), or the chain page with the
+    refusal when the file as a whole is refused."""
+    chain = selectors.chain_get(request.actor, chain)
+    try:
+        data = tables.uploaded(request.FILES.get("file"), max_bytes=IMPORT_MAX_BYTES)
+        result = importing.import_lists(request.actor, chain, request.POST.get("year"), data)
+    except Invalid as problem:
+        return _chain_page(request, chain, error=problem, status=problem.status)
+    request.session[LISTS_REJECTS] = result.rejects
+    return render(request, "chains/import_result.html", {"chain": chain, "result": result})
+
+
+@page(*VIEW_ROLES)
+@require_GET
+def lists_rejects(request, chain):
+    chain = selectors.chain_get(request.actor, chain)
+    return _attachment(importing.rejects_workbook(request.session.get(LISTS_REJECTS, [])), "清单退回行.xlsx")
+
+
+@page(*VIEW_ROLES)
+@require_GET
+def lists_export(request, chain):
+    chain = selectors.chain_get(request.actor, chain)
+    try:
+        year = _year(request)
+    except Invalid as problem:
+        return _problem_page(request, problem)
+    return _attachment(importing.export_lists(chain, year), f"{chain.name}产业链{year}年清单.xlsx")
 
 
 @page(*VIEW_ROLES)
