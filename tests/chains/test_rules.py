@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from tests.chains.conftest import at, make_project
+from tests.conftest import PASSWORD
 from whistle.cases.models import Case
 from whistle.chains import lights, selectors, services
 from whistle.chains.models import Chain, Light, ListType, Project, ProjectCase, ProjectNotice, Stage, Trip
@@ -254,3 +255,52 @@ def test_investment_figures_for_a_period_against_a_hand_counted_fixture(chains):
     other = selectors.investment_figures(chains.actor("chain_chem"), dt.date(2026, 1, 1), dt.date(2026, 3, 31))
     assert (other["trips"], other["signed"]) == (0, 0)
     assert Trip.objects.count() == 5 and Project.objects.filter(signed_on__isnull=False).count() == 4
+
+
+def test_rule_6_chain_kpis_by_their_definitions_against_a_hand_counted_fixture(chains, client):
+    """生物医药 in 2026, counted by hand: 新开工扩规项目 3 (two investment projects and one 技改 started in 2026; one
+    started in 2025 and one of 高端化工 do not count); 净增规上企业 4 − 1 = 3 (2025's entries do not count); 创新平台
+    2; 产业集群主营业务收入 as recorded, 86.50亿元 (none recorded for 2025)."""
+    office = chains.actor("chain_bio")
+    for name, day, pipeline in [
+        ("甲", "2026-02-02", "investment"),
+        ("乙", "2026-12-31", "investment"),
+        ("丙", "2026-06-01", "renovation"),
+        ("丁", "2025-12-31", "investment"),
+    ]:
+        extra = {"pipeline": pipeline, "uscc": chains.ent_cao.uscc} if pipeline == "renovation" else {}
+        p = make_project(chains, name=name, now=at(2025, 12, 1), **extra)
+        services.project_advance(office, p.pk, stage="started", on=day, amount="5000", now=at(2027, 1, 5))
+    other = make_project(chains, by="chain_chem", chain=chains.chem, now=at(2025, 12, 1))
+    services.project_advance(
+        chains.actor("chain_chem"), other.pk, stage="started", on="2026-03-03", amount="1", now=at(2027, 1, 5)
+    )
+    for year, kind, names in [
+        (2026, "above-scale-in", ["入规一", "入规二", "入规三", "入规四"]),
+        (2026, "above-scale-out", ["退规一"]),
+        (2025, "above-scale-in", ["去年入规一", "去年入规二"]),
+        (2026, "platforms", ["省级工程技术研究中心", "市级重点实验室"]),
+    ]:
+        for name in names:
+            services.entry_add(office, chains.bio, list_type=kind, year=year, name=name)
+    services.entry_add(chains.actor("chain_chem"), chains.chem, list_type="platforms", year=2026, name="化工中试基地")
+    services.kpi_record(office, chains.bio, kpi="revenue", year=2026, value="80", now=at(2026, 7, 1))
+    services.kpi_record(office, chains.bio, kpi="revenue", year=2026, value="86.5", note="统计局快报")
+
+    def figures(year):
+        return {f.definition.code: f.value for f in selectors.kpi_figures(chains.bio, year)}
+
+    assert figures(2026) == {"started": 3, "above-scale-net": 3, "platforms": 2, "revenue": Decimal("86.50")}
+    assert figures(2025) == {"started": 1, "above-scale-net": 2, "platforms": 0, "revenue": None}
+    with pytest.raises(Invalid) as refused:  # a computed KPI is not recorded by hand
+        services.kpi_record(office, chains.bio, kpi="started", year=2026, value="9")
+    assert refused.value.code == "invalid_kpi"
+    with pytest.raises(Forbidden):
+        services.kpi_record(chains.actor("city_leader"), chains.bio, kpi="revenue", year=2026, value="1")
+    assert client.login(username="city_leader", password=PASSWORD)
+    page = client.get("/chains/biomedicine/?year=2026").content.decode()
+    assert (
+        '<tr data-kpi="above-scale-net"><th scope="row">净增规上企业</th><td class="num"><span class="n">3</span>'
+        in page
+    )
+    assert "86.50" in page and "统计局快报" in page and 'id="kpi-form"' not in page

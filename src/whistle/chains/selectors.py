@@ -20,7 +20,21 @@ from whistle.core.rules import param
 from whistle.org.models import Role
 from whistle.org.scopes import Actor
 
-from .models import Chain, ListEntry, ListType, Node, NodeFirm, Pipeline, Project, ProjectCase, Stage, Trip
+from .models import (
+    Chain,
+    KpiDefinition,
+    KpiSource,
+    KpiValue,
+    ListEntry,
+    ListType,
+    Node,
+    NodeFirm,
+    Pipeline,
+    Project,
+    ProjectCase,
+    Stage,
+    Trip,
+)
 
 VIEW_ROLES = (Role.LEADER, Role.COORDINATOR, Role.CHAIN_OFFICE, Role.AUDITOR, Role.SYSADMIN)
 SIGNED_THRESHOLD = "chains.signed_threshold_wan"
@@ -171,15 +185,13 @@ def pipeline_by_stage(chain: Chain) -> list[tuple[Stage, list[Project]]]:
 
 
 def chain_kpis(chain: Chain, year: int) -> dict:
-    """The chain's figures for a year, from the pipeline and the map (definitions in the user guide)."""
+    """The chain's pipeline and map figures for a year (its KPIs, defined as data, are `kpi_figures`)."""
     projects = Project.objects.filter(chain=chain)
-    started = projects.filter(started_on__year=year)
     signed = projects.filter(pipeline=Pipeline.INVESTMENT, signed_on__year=year)
     totals = signed.aggregate(n=Count("pk"), amount=Sum("amount"))
     firms = NodeFirm.objects.filter(node__chain=chain)
     local = firms.filter(enterprise__isnull=False)
     return {
-        "started": started.count(),
         "signed": totals["n"] or 0,
         "signed_amount": totals["amount"] or Decimal(0),
         "in_production": projects.filter(stage__code__in=["in_production", "at_capacity"]).count(),
@@ -188,6 +200,56 @@ def chain_kpis(chain: Chain, year: int) -> dict:
         "local_firms": local.count(),
         "above_scale": local.filter(enterprise__above_scale=True).values("enterprise_id").distinct().count(),
     }
+
+
+@dataclass
+class KpiFigure:
+    definition: KpiDefinition
+    value: Decimal | int | None  # None: a reported figure not recorded for the year
+    note: str = ""
+
+
+def kpi_figures(chain: Chain, year: int) -> list[KpiFigure]:
+    """The chain's KPIs for a year by their definitions (data): one query per source whatever the definitions."""
+    definitions = list(KpiDefinition.objects.filter(is_active=True))
+    by_source = {d.source for d in definitions}
+    started: dict[str, int] = {}
+    if KpiSource.PROJECTS_STARTED in by_source:
+        started = dict(
+            Project.objects.filter(chain=chain, started_on__year=year)
+            .values("pipeline")
+            .annotate(n=Count("pk"))
+            .values_list("pipeline", "n")
+        )
+    listed: dict[str, int] = {}
+    if KpiSource.LIST_COUNT in by_source:
+        listed = dict(
+            ListEntry.objects.filter(chain=chain, year=year)
+            .values("list_type__code")
+            .annotate(n=Count("pk"))
+            .values_list("list_type__code", "n")
+        )
+    reported = {}
+    if KpiSource.REPORTED in by_source:
+        reported = {
+            v.definition_id: v for v in KpiValue.objects.filter(chain=chain, year=year, definition__in=definitions)
+        }
+    figures = []
+    for d in definitions:
+        params = d.params or {}
+        if d.source == KpiSource.PROJECTS_STARTED:
+            figures.append(KpiFigure(d, sum(started.get(p, 0) for p in params.get("pipelines", []))))
+        elif d.source == KpiSource.LIST_COUNT:
+            plus = sum(listed.get(c, 0) for c in params.get("plus", []))
+            figures.append(KpiFigure(d, plus - sum(listed.get(c, 0) for c in params.get("minus", []))))
+        else:
+            found = reported.get(d.pk)
+            figures.append(KpiFigure(d, found.value if found else None, found.note if found else ""))
+    return figures
+
+
+def reported_kpis():
+    return KpiDefinition.objects.filter(is_active=True, source=KpiSource.REPORTED)
 
 
 def open_cases(chain: Chain) -> dict:

@@ -23,4 +23,5 @@ urlpatterns = [
     path("<slug:chain>/lists/import", views.lists_import, name="lists_import"),
     path("<slug:chain>/lists/rejects.xlsx", views.lists_rejects, name="lists_rejects"),
     path("<slug:chain>/lists/copy", views.lists_copy, name="lists_copy"),
+    path("<slug:chain>/kpis", views.kpi_record, name="kpi_record"),
 ]

@@ -99,6 +99,7 @@ def _chain_page(request, chain, *, error: Problem | None = None, status: int = 2
         "nodes": nodes,
         "gaps": [n for n in nodes if n.coverage == "gap"],
         "kpis": selectors.chain_kpis(chain, year),
+        "kpi_figures": selectors.kpi_figures(chain, year),
         "lists": selectors.lists_of(chain, year),
         "list_years": selectors.list_years(chain),
         "list_types": selectors.list_types(),
@@ -110,6 +111,7 @@ def _chain_page(request, chain, *, error: Problem | None = None, status: int = 2
         "segments": Segment.choices,
     }
     if keeps:
+        context["reported_kpis"] = selectors.reported_kpis()
         context["counties"] = counties_for(actor)
         context["units"] = handling_units()
         context["open_projects"] = [p for _, projects in context["pipeline"] for p in projects]
@@ -210,6 +212,14 @@ def _lists_copy(request, chain):
     return f"已沿用{p.get('from_year')}年清单{n}条至{p.get('to_year')}年", "#lists"
 
 
+def _kpi_record(request, chain):
+    p = request.POST
+    record = services.kpi_record(
+        request.actor, chain, kpi=p.get("kpi"), year=p.get("year"), value=p.get("value"), note=p.get("note", "")
+    )
+    return f"已填报{record.year}年{record.definition.name}", f"?year={record.year}#kpis"
+
+
 node_add = _chain_post(_node_add)
 firm_add = _chain_post(_firm_add)
 entry_add = _chain_post(_entry_add)
@@ -217,6 +227,7 @@ project_add = _chain_post(_project_add)
 trip_add = _chain_post(_trip_add)
 map_import = _chain_post(_map_import)
 lists_copy = _chain_post(_lists_copy)
+kpi_record = _chain_post(_kpi_record)
 LISTS_REJECTS = "chains_lists_rejects"
 
 
