@@ -12,6 +12,7 @@ urlpatterns = [
     path("projects/<int:project_id>/case", views.project_case, name="case"),
     path("projects/<int:project_id>/patronage", views.project_patronage, name="patronage"),
     path("<slug:chain>/", views.chain_detail, name="chain"),
+    path("<slug:chain>/health", views.chain_health, name="health"),
     path("<slug:chain>/nodes", views.node_add, name="node_add"),
     path("<slug:chain>/firms", views.firm_add, name="firm_add"),
     path("<slug:chain>/entries", views.entry_add, name="entry_add"),

@@ -98,6 +98,7 @@ def _chain_page(request, chain, *, error: Problem | None = None, status: int = 2
         "owners": list(chain.owners.select_related("enterprise")),
         "nodes": nodes,
         "gaps": [n for n in nodes if n.coverage == "gap"],
+        "suggestions": selectors.gap_analysis(chain, timezone.now(), nodes),
         "kpis": selectors.chain_kpis(chain, year),
         "kpi_figures": selectors.kpi_figures(chain, year),
         "lists": selectors.lists_of(chain, year),
@@ -110,12 +111,28 @@ def _chain_page(request, chain, *, error: Problem | None = None, status: int = 2
         "error": error,
         "segments": Segment.choices,
     }
+    context["suggestions_shown"] = context["suggestions"][: selectors.SUGGESTIONS_SHOWN]
     if keeps:
+        context["accept"] = _accepted(request, context["suggestions"])
         context["reported_kpis"] = selectors.reported_kpis()
         context["counties"] = counties_for(actor)
         context["units"] = handling_units()
         context["open_projects"] = [p for _, projects in context["pipeline"] for p in projects]
     return render(request, "chains/chain.html", context, status=status)
+
+
+def _accepted(request, suggestions):
+    """The suggestion the office chose to accept (`?accept=<node>`), to fill the target form with."""
+    chosen = request.GET.get("accept") if request.method == "GET" else request.POST.get("node")
+    return next((s for s in suggestions if str(s.node.pk) == str(chosen)), None)
+
+
+@page(*VIEW_ROLES)
+@require_GET
+def chain_health(request, chain):
+    chain = selectors.chain_get(request.actor, chain)
+    health = selectors.chain_health(chain, timezone.now())
+    return render(request, "chains/health.html", {"chain": chain, "h": health})
 
 
 @page(*VIEW_ROLES)
