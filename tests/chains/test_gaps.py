@@ -117,3 +117,37 @@ def test_chain_health_shows_classes_cases_satisfaction_and_stages_in_one_view(ch
     page = client.get("/chains/biomedicine/health").content.decode()
     assert 'data-h="open">4<' in page and 'data-class="D">1<' in page  # (the page counts to today)
     assert "D类（2025）" in page
+
+
+def test_printable_chain_report_in_the_citys_wording_and_its_xlsx(chains, ly, client):
+    import io
+    import re
+    import zipfile
+
+    from whistle.core import tables
+
+    _world(chains, ly)
+    office = chains.actor("chain_bio")
+    services.entry_add(office, chains.bio, list_type="policies", year=2026, name="=1+2")
+    project = make_project(chains, name="制剂补链项目", now=at(2026, 1, 5))
+    services.project_advance(office, project.pk, stage="signed", on="2026-02-02", amount="15000", now=NOW)
+    services.trip_record(office, chains.bio, {"went_on": "2026-01-20", "city": "上海", "who": "市长"}, now=NOW)
+    assert client.login(username="city_leader", password=PASSWORD)
+    response = client.get("/chains/biomedicine/report?year=2026")
+    assert response.status_code == 200
+    page = response.content.decode()
+    body = page.split("<h1>", 1)[1]
+    assert "生物医药产业链2026年发展情况报告" in body
+    assert "赴上海等地开展本产业链招商1次，新签约过亿元项目1个，总投资1.50亿元" in body
+    assert "缺链节点2个" in body and "本地企业1/1家为亩产效益D类" in body
+    # The city's wording only: no rule keys, codes or notes for developers.
+    visible = re.sub(r"<[^>]+>", "", body)
+    for word in ("chains.", "规则参数", "issue", "None", "selectors", "data-"):
+        assert word not in visible, word
+    assert "@media print" in page
+    data = client.get("/chains/biomedicine/report.xlsx?year=2026").content
+    names = [t.name for t in tables.read(data, kind="xlsx", sheets=lambda names: names)]
+    assert names == ["指标", "项目", "缺链分析", "企业", "清单"]
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        assert not any("<f>" in book.read(n).decode() for n in book.namelist() if n.startswith("xl/worksheets/"))
+    assert client.get("/chains/biomedicine/report?year=abc").status_code == 422

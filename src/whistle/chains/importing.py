@@ -227,3 +227,74 @@ def import_lists(actor: Actor, chain: Chain, year, data: bytes) -> ListsResult:
 
 def _pick_lists(names: list[str]) -> list[str]:
     return [LISTS_SHEET] if LISTS_SHEET in names else names[:1]
+
+
+# ---- the chain report as a workbook -------------------------------------------------------------------------------
+
+
+def export_report(report: dict) -> bytes:
+    """The printable report's tables, one sheet each (指标, 项目, 缺链分析, 企业, 清单)."""
+    kpis = [
+        [f.definition.name, f.value if f.value is not None else "未填报", f.definition.unit] for f in report["kpis"]
+    ]
+    inv = report["investment"]
+    if inv:
+        kpis += [
+            ["市级领导带队招商（次）", inv["trips"], "次"],
+            ["新签约过亿元项目", inv["signed"], "个"],
+            ["过亿元项目总投资", inv["amount_yi"], "亿元"],
+        ]
+    projects = [
+        [
+            p.get_pipeline_display(),
+            p.name,
+            p.target_firm,
+            p.stage.name,
+            p.get_light_display(),
+            p.due_on,
+            p.amount,
+            p.signed_on,
+            p.started_on,
+            p.county.name,
+            p.responsible_unit.name,
+            p.node.name if p.node_id else "",
+        ]
+        for p in report["projects"]
+    ]
+    gaps = [
+        [i, g.node.name, "；".join(text for _, text in g.reasons), g.target, g.projects]
+        for i, g in enumerate(report["suggestions"], start=1)
+    ]
+    firms = [
+        [f["name"], "、".join(f["nodes"]), f["klass"] or "", f["open"], f["overdue"], f["satisfaction"]]
+        for f in report["health"]["listed"]
+    ]
+    lists = [
+        [t.name, e.name, e.node.name if e.node_id else "", e.note] for t, entries in report["lists"] for e in entries
+    ]
+    return sheets.workbook(
+        [
+            ("指标", ["指标", f"{report['year']}年", "单位"], kpis),
+            (
+                "项目",
+                [
+                    "类型",
+                    "项目名称",
+                    "目标企业",
+                    "阶段",
+                    "预警",
+                    "本阶段时限",
+                    "投资额（万元）",
+                    "签约日期",
+                    "开工日期",
+                    "落地县区",
+                    "责任单位",
+                    "补链节点",
+                ],
+                projects,
+            ),
+            ("缺链分析", ["序号", "节点", "原因", "可招引企业", "已有项目"], gaps),
+            ("企业", ["企业", "节点", "亩产效益分类", "未办结诉求", "超时诉求", "满意率（%）"], firms),
+            ("清单", ["清单", "名称", "节点", "说明"], lists),
+        ]
+    )

@@ -338,6 +338,16 @@ def lists_of(chain: Chain, year: int) -> list[tuple[ListType, list[ListEntry]]]:
     return [(t, entries.get(t.pk, [])) for t in list_types()]
 
 
+def entries_by_node(chain: Chain, year: int) -> dict[int, int]:
+    """How many of the year's list entries name each node (the map links a node to them)."""
+    return dict(
+        ListEntry.objects.filter(chain=chain, year=year, node__isnull=False)
+        .values("node_id")
+        .annotate(n=Count("pk"))
+        .values_list("node_id", "n")
+    )
+
+
 def list_years(chain: Chain) -> list[int]:
     return list(ListEntry.objects.filter(chain=chain).values_list("year", flat=True).distinct().order_by("-year"))
 
@@ -517,3 +527,39 @@ def investment_figures(actor: Actor, start: dt.date, end: dt.date, chain: Chain 
 
 def trips_of(chain: Chain):
     return Trip.objects.filter(chain=chain).prefetch_related("projects")[:50]
+
+
+# ---- the chain report ---------------------------------------------------------------------------------------------
+
+GAPS_IN_REPORT = 20
+
+
+def chain_report(actor: Actor, chain: Chain, year: int, now: dt.datetime) -> dict:
+    """What the printable report and its .xlsx say about a chain's year: its organisation, KPIs, investment figures,
+    map and gaps, pipeline by stage with the late projects, its firms' health and the year's lists."""
+    nodes = chain_map(chain)
+    suggestions = gap_analysis(chain, now, nodes)
+    start, end = dt.date(year, 1, 1), min(dt.date(year, 12, 31), now.date())
+    projects = list(
+        Project.objects.filter(chain=chain)
+        .select_related("stage", "responsible_unit", "county", "node")
+        .order_by("stage__pipeline", "stage__order", "-pk")
+    )
+    return {
+        "chain": chain,
+        "year": year,
+        "chiefs": list(chain.chiefs.all()),
+        "parks": list(chain.parks.select_related("county")),
+        "owners": list(chain.owners.select_related("enterprise")),
+        "kpis": kpi_figures(chain, year),
+        "investment": investment_figures(actor, start, end, chain) if start <= end else None,
+        "nodes": len(nodes),
+        "covered": sum(1 for n in nodes if n.coverage == "covered"),
+        "gaps": [g for g in suggestions if g.is_gap],
+        "suggestions": suggestions[:GAPS_IN_REPORT],
+        "projects": projects,
+        "late": [p for p in projects if p.light in ("red", "yellow")],
+        "health": chain_health(chain, now),
+        "lists": lists_of(chain, year),
+        "today": now.date(),
+    }

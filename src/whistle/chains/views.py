@@ -99,6 +99,10 @@ def _chain_page(request, chain, *, error: Problem | None = None, status: int = 2
         "nodes": nodes,
         "gaps": [n for n in nodes if n.coverage == "gap"],
         "suggestions": selectors.gap_analysis(chain, timezone.now(), nodes),
+        "map_data": [
+            [n.pk, n.parent_id, n.name, n.segment, n.depth, n.coverage, n.firm_count, n.local_count] for n in nodes
+        ],
+        "node_entries": selectors.entries_by_node(chain, year),
         "kpis": selectors.chain_kpis(chain, year),
         "kpi_figures": selectors.kpi_figures(chain, year),
         "lists": selectors.lists_of(chain, year),
@@ -133,6 +137,33 @@ def chain_health(request, chain):
     chain = selectors.chain_get(request.actor, chain)
     health = selectors.chain_health(chain, timezone.now())
     return render(request, "chains/health.html", {"chain": chain, "h": health})
+
+
+def _report(request, chain):
+    chain = selectors.chain_get(request.actor, chain)
+    return selectors.chain_report(request.actor, chain, _year(request), timezone.now())
+
+
+@page(*VIEW_ROLES)
+@require_GET
+def chain_report(request, chain):
+    """The printable chain report (产业链发展报告), in the city's wording."""
+    try:
+        report = _report(request, chain)
+    except Invalid as problem:
+        return _problem_page(request, problem)
+    return render(request, "chains/report.html", {"r": report})
+
+
+@page(*VIEW_ROLES)
+@require_GET
+def chain_report_xlsx(request, chain):
+    try:
+        report = _report(request, chain)
+    except Invalid as problem:
+        return _problem_page(request, problem)
+    name = f"{report['chain'].name}产业链{report['year']}年报告.xlsx"
+    return _attachment(importing.export_report(report), name)
 
 
 @page(*VIEW_ROLES)
