@@ -75,6 +75,8 @@ def issue_notices(today: dt.date, now: dt.datetime) -> dict[str, int]:
     quote = connection.ops.quote_name
     notice, project = ProjectNotice._meta, Project._meta
     col = {f: quote(project.get_field(f).column) for f in ("id", "responsible_unit", "red_on", "yellow_on")}
+    into = ", ".join(quote(notice.get_field(f).column) for f in ("project", "kind", "lapse_on", "unit", "issued_at"))
+    key = ", ".join(quote(notice.get_field(f).column) for f in ("project", "kind", "lapse_on"))
     params = {
         "today": connection.ops.adapt_datefield_value(today),
         "now": connection.ops.adapt_datetimefield_value(now),
@@ -82,16 +84,11 @@ def issue_notices(today: dt.date, now: dt.datetime) -> dict[str, int]:
     issued = {}
     with connection.cursor() as cursor:
         for kind, lapse, extra in _NOTICES:
-            columns = ", ".join(
-                quote(notice.get_field(f).column) for f in ("project", "kind", "lapse_on", "unit", "issued_at")
-            )
             cursor.execute(
-                f"INSERT INTO {quote(notice.db_table)} ({columns}) "
+                f"INSERT INTO {quote(notice.db_table)} ({into}) "
                 f"SELECT p.{col['id']}, %(kind)s, p.{col[lapse]}, p.{col['responsible_unit']}, %(now)s "
-                f"FROM {quote(project.db_table)} p WHERE p.{col[lapse]} <= %(today)s"
-                + extra.format(**col)
-                + f" ON CONFLICT ({', '.join(quote(notice.get_field(f).column) for f in ('project', 'kind', 'lapse_on'))})"
-                " DO NOTHING",
+                f"FROM {quote(project.db_table)} p WHERE p.{col[lapse]} <= %(today)s{extra.format(**col)} "
+                f"ON CONFLICT ({key}) DO NOTHING",
                 {**params, "kind": kind.value},
             )
             issued[kind.value] = max(cursor.rowcount, 0)

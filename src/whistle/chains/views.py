@@ -107,6 +107,7 @@ def _chain_page(request, chain, *, error: Problem | None = None, status: int = 2
         "kpi_figures": selectors.kpi_figures(chain, year),
         "lists": selectors.lists_of(chain, year),
         "list_years": selectors.list_years(chain),
+        "other_years": [y for y in selectors.list_years(chain) if y != year],
         "list_types": selectors.list_types(),
         "pipeline": selectors.pipeline_by_stage(chain),
         "cases": selectors.open_cases(chain),
