@@ -119,6 +119,7 @@ def _chain_page(request, chain, *, error: Problem | None = None, status: int = 2
     context["suggestions_shown"] = context["suggestions"][: selectors.SUGGESTIONS_SHOWN]
     if keeps:
         context["accept"] = _accepted(request, context["suggestions"])
+        context["suggestion_nodes"] = [g.node for g in context["suggestions"]]
         context["reported_kpis"] = selectors.reported_kpis()
         context["counties"] = counties_for(actor)
         context["units"] = handling_units()
