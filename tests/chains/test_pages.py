@@ -224,7 +224,7 @@ def test_a_lists_import_reports_each_bad_row_and_keeps_the_good_ones(chains, cli
     assert 'id="lists-import"' not in client.get("/chains/biomedicine/").content.decode()
     buffer.seek(0)
     response = client.post("/chains/biomedicine/lists/import", {"file": buffer, "year": "2026"})
-    assert response.status_code == 422 and 'data-code="not_allowed"' in response.content.decode()
+    assert response.status_code == 403
     assert ListEntry.objects.count() == 2
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from whistle.core import sheets, tables
-from whistle.core.errors import Invalid, Problem
+from whistle.core.errors import Forbidden, Invalid, Problem
 from whistle.core.inputs import cell_text
 from whistle.core.params import parse_year
 from whistle.org.scopes import Actor
@@ -181,7 +181,7 @@ def import_lists(actor: Actor, chain: Chain, year, data: bytes) -> ListsResult:
     """A year's lists from a workbook: each row an entry of the list its 清单 names (by name or code). An entry the
     year's list already has (same name) is left as it is."""
     if not can_keep(actor, chain):
-        raise Invalid("只有本产业链的链办可以导入清单", code="not_allowed", field="file")
+        raise Forbidden("只有本产业链的链办可以导入清单", code="not_chain_office")
     result = ListsResult(year=parse_year(year))
     table = next(tables.xlsx_upload(data, sheets=_pick_lists, columns=LIST_COLUMNS, max_rows=MAX_ROWS), None)
     if table is None:
