@@ -37,6 +37,7 @@ from whistle.indicators.models import Figure, Indicator, Point, Region, Target, 
 from whistle.org.models import Membership, Unit  # noqa: E402
 
 INDICATORS, REGIONS, MONTHS = 100, 20, 120
+CATEGORIES = ["economy"]  # --categories 4 spreads the indicators over the catalogue's four, as a real one is
 
 
 def pct(values, p):
@@ -61,7 +62,7 @@ def build(rng):
         Indicator.objects.create(
             code=f"bench_{i:03d}",
             name=f"指标{i:03d}",
-            category="economy",
+            category=CATEGORIES[i % len(CATEGORIES)],
             measure="亿元",
             frequency="month",
             cumulative=True,
@@ -115,15 +116,28 @@ def build(rng):
 
 
 def main():
+    global INDICATORS, REGIONS, MONTHS, CATEGORIES
     parser = argparse.ArgumentParser()
     parser.add_argument("-n", type=int, default=100)
     parser.add_argument("--reuse", action="store_true", help="measure again on a database this script built before")
+    # Smaller data to check the script still works (the figures of docs/benchmarks.md are at the defaults).
+    parser.add_argument("--indicators", type=int, default=INDICATORS)
+    parser.add_argument("--regions", type=int, default=REGIONS)
+    parser.add_argument("--months", type=int, default=MONTHS)
+    parser.add_argument("--categories", type=int, default=1, choices=[1, 2, 3, 4])
     args = parser.parse_args()
+    INDICATORS, REGIONS, MONTHS = args.indicators, args.regions, args.months
+    CATEGORIES = ["economy", "environment", "service", "whistle"][: args.categories]
     call_command("migrate", verbosity=0)
     rng = random.Random(1)
     if args.reuse and Indicator.objects.filter(code__startswith="bench_").exists():
         user = get_user_model().objects.get(username="bench-leader")
         inds = list(Indicator.objects.filter(code__startswith="bench_"))
+        INDICATORS, MONTHS = (
+            len(inds),
+            len({p for p in Point.objects.filter(indicator=inds[0]).values_list("period", flat=True)}),
+        )
+        REGIONS = Point.objects.filter(indicator=inds[0]).values("region").distinct().count()
     elif Figure.objects.exists():
         raise SystemExit("the bench database is not empty: give it a fresh one (or --reuse one this script built)")
     else:

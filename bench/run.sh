@@ -6,6 +6,7 @@
 #   bash bench/run.sh sweep-open   the same over 1,000,000 cases that are all open (bench/seed_open.py)
 #   bash bench/run.sh inbox    a handler's inbox on the big database: selector p95 in-process, and over HTTP
 #   bash bench/run.sh sqlite   the sweep on SQLite at a smaller size
+#   bash bench/run.sh prepare  make bench_whistle and the peer (venv, database) without measuring, e.g. ahead of a quiet hour
 #   bash bench/run.sh clean    drop the bench databases this script made
 #
 # Databases (all bench_*, made here, never `test` or anyone else's): bench_whistle (demo data + HTTP_CASES synthetic
@@ -267,8 +268,9 @@ case "${1:-all}" in
   inbox) figure_inbox ;;
   sqlite) figure_sqlite ;;
   clean) clean ;;
+  prepare) whistle_db; peer_setup; exit 0 ;;
   all) figure_http; big_db; figure_sweep bench_whistle_big big; open_db; figure_sweep bench_whistle_open open; figure_inbox; figure_sqlite ;;
-  *) echo "usage: bash bench/run.sh [http|sweep|sweep-open|inbox|sqlite|clean|all]" >&2; exit 2 ;;
+  *) echo "usage: bash bench/run.sh [http|sweep|sweep-open|inbox|sqlite|prepare|clean|all]" >&2; exit 2 ;;
 esac
 "$PY" bench/summarize.py >"$OUT/summary.md"
 log "done: $OUT/summary.md"

@@ -1,6 +1,8 @@
 """Composition root. Everything a deployment changes comes from the environment:
 
 WHISTLE_DATABASE_URL   postgres://user@host:5432/db  (default: SQLite under var/)
+WHISTLE_DATABASE_POOL  `transaction` when the URL points at pgbouncer in transaction mode (see _database below)
+WHISTLE_DATABASE_REPLICA_URLS  streaming replicas for read-only pages, comma separated (see "Read replicas" below)
 WHISTLE_SECRET_KEY     Django's secret; required outside demo mode (see "Deployment" below)
 WHISTLE_HASH_KEY       HMAC key for tokens, phones and re-rate links; required outside demo mode, not the secret key
 WHISTLE_PHONE_KEY      AES-GCM key for raters' phones (the call-back); required outside demo mode, not the other two
@@ -179,6 +181,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "whistle.core.replicas.ReplicaReads",  # read-only pages to a replica when there is one (issue 21 item 3)
     "whistle.core.input_guard.InputGuard",  # NUL/surrogates → 400, oversized bodies → 413, unread bodies drained
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -214,6 +217,18 @@ def _database() -> dict:
         # A new PostgreSQL connection per request was measured 10x slower on these machines: keep them.
         db = dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
         db["TEST"] = {"NAME": f"test_whistle{_TEST_SUFFIX}"}
+        pool = os.environ.get("WHISTLE_DATABASE_POOL", "")
+        if pool == "transaction":
+            # Behind pgbouncer's transaction pooling each transaction may run on another server connection, so nothing
+            # may outlive one: no server-side cursors (`.iterator()` would DECLARE one WITH HOLD outside a
+            # transaction and FETCH from it in the next ones). Prepared statements are off already (Django's default
+            # prepare_threshold=None, which the sweeper's and outbox's raw cursors share); advisory locks are
+            # transaction-scoped (cases/audit.py); the time zone is a startup parameter pgbouncer keeps per client.
+            db["DISABLE_SERVER_SIDE_CURSORS"] = True
+        elif pool:
+            raise ImproperlyConfigured(
+                f"WHISTLE_DATABASE_POOL 只能为 transaction 或不设置（got {pool!r}; only 'transaction' is known)"
+            )
         return db
     return {
         "ENGINE": "django.db.backends.sqlite3",
@@ -229,6 +244,27 @@ def _database() -> dict:
 
 
 DATABASES = {"default": _database()}
+
+# ---- Read replicas (issue 21 item 3; whistle.core.replicas) ---------------------------------------------------------
+# Streaming replicas of the primary, comma separated. Read-only pages (cockpit, rankings, the ledger list, Open311
+# GETs, reports) read from a replica whose lag is under WHISTLE_REPLICA_MAX_LAG_SECONDS (checked at most every
+# WHISTLE_REPLICA_CHECK_SECONDS); a browser that has just sent a write reads the primary for WHISTLE_REPLICA_PIN_SECONDS.
+REPLICA_ALIASES: list[str] = []
+for _url in (u.strip() for u in os.environ.get("WHISTLE_DATABASE_REPLICA_URLS", "").split(",")):
+    if not _url:
+        continue
+    _alias = "replica" if not REPLICA_ALIASES else f"replica{len(REPLICA_ALIASES) + 1}"
+    DATABASES[_alias] = dj_database_url.parse(_url, conn_max_age=600, conn_health_checks=True)
+    DATABASES[_alias]["DISABLE_SERVER_SIDE_CURSORS"] = DATABASES["default"].get("DISABLE_SERVER_SIDE_CURSORS", False)
+    DATABASES[_alias]["TEST"] = {"MIRROR": "default"}
+    REPLICA_ALIASES.append(_alias)
+if REPLICA_ALIASES and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("WHISTLE_DATABASE_REPLICA_URLS 只用于 PostgreSQL（read replicas need PostgreSQL)")
+REPLICA_MAX_LAG_SECONDS = float(os.environ.get("WHISTLE_REPLICA_MAX_LAG_SECONDS", "10"))
+REPLICA_CHECK_SECONDS = float(os.environ.get("WHISTLE_REPLICA_CHECK_SECONDS", "5"))
+REPLICA_PIN_SECONDS = int(os.environ.get("WHISTLE_REPLICA_PIN_SECONDS", "30"))
+if REPLICA_ALIASES:
+    DATABASE_ROUTERS = ["whistle.core.replicas.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -116,6 +116,7 @@ class Stack:
     hash_key: str = field(default_factory=random_key)
     web: subprocess.Popen | None = None
     nginx: subprocess.Popen | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def public_url(self) -> str:
@@ -133,6 +134,7 @@ class Stack:
             WHISTLE_PUBLIC_URL=self.public_url,
             WHISTLE_TRUSTED_PROXIES="127.0.0.1",
             WHISTLE_VAR_DIR=str(self.tmp / "var"),
+            **self.extra_env,
         )
 
     def start(self) -> Stack:
@@ -267,3 +269,76 @@ def csrf_token(html: str) -> str:
     match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
     assert match, html[:2000]
     return match.group(1)
+
+
+@dataclass
+class PgBouncer:
+    """Debian's pgbouncer in transaction mode in front of the test's PostgreSQL server, configured from
+    deploy/pgbouncer/pgbouncer.ini as an operator installs it (ports, paths and the upstream replaced), with an admin
+    console for its counters. pgbouncer will not run as root; as root (CI) it runs as `postgres` from a directory of
+    its own that user can write."""
+
+    upstream_host: str
+    upstream_port: int
+    pool_size: int = 20
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+    home: Path | None = None
+
+    def start(self) -> PgBouncer:
+        import tempfile
+
+        binary = shutil.which("pgbouncer", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
+        if not binary:
+            raise RuntimeError("Debian's pgbouncer is needed here: apt-get install -y pgbouncer (.ci/run installs it)")
+        self.home = Path(tempfile.mkdtemp(prefix="whistle-pgbouncer-"))
+        ini = (DEPLOY / "pgbouncer" / "pgbouncer.ini").read_text()
+        for old, new in [
+            ("host=127.0.0.1 port=5432", f"host={self.upstream_host} port={self.upstream_port}"),
+            ("listen_port = 6432", f"listen_port = {self.port}"),
+            ("/etc/pgbouncer/userlist.txt", f"{self.home}/userlist.txt"),
+            ("/var/log/postgresql/pgbouncer.log", f"{self.home}/pgbouncer.log"),
+            ("/var/run/postgresql/pgbouncer.pid", f"{self.home}/pgbouncer.pid"),
+            ("unix_socket_dir = /var/run/postgresql", f"unix_socket_dir = {self.home}"),
+            ("default_pool_size = 20", f"default_pool_size = {self.pool_size}"),
+        ]:
+            assert old in ini, f"deploy/pgbouncer/pgbouncer.ini no longer has {old!r}: update this test with it"
+            ini = ini.replace(old, new)
+        # The test server trusts loopback connections; so does this pgbouncer (the deployed file uses scram-sha-256).
+        ini = ini.replace("auth_type = scram-sha-256", "auth_type = trust") + "admin_users = postgres\n"
+        (self.home / "pgbouncer.ini").write_text(ini)
+        (self.home / "userlist.txt").write_text('"postgres" ""\n')
+        command = [binary, str(self.home / "pgbouncer.ini")]
+        if os.geteuid() == 0:
+            shutil.chown(self.home, "postgres")
+            command[1:1] = ["-u", "postgres"]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=(self.home / "out").open("w"))
+        for _ in range(100):
+            if self.process.poll() is not None:
+                raise RuntimeError(f"pgbouncer exited with {self.process.returncode}: {self.log()}")
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return self
+            time.sleep(0.1)
+        raise RuntimeError(f"pgbouncer did not listen on {self.port}: {self.log()}")
+
+    def log(self) -> str:
+        parts = [self.home / "out", self.home / "pgbouncer.log"] if self.home else []
+        return "\n".join(p.read_text()[-3000:] for p in parts if p.exists())
+
+    def url(self, database: str, user: str = "postgres") -> str:
+        return f"postgres://{user}@127.0.0.1:{self.port}/{database}"
+
+    def admin(self, command: str) -> list[dict]:
+        """A command on the admin console (`SHOW STATS`, `RECONNECT`), its rows as dicts."""
+        import psycopg
+        from psycopg.rows import dict_row
+
+        with psycopg.connect(self.url("pgbouncer"), autocommit=True, row_factory=dict_row) as console:
+            cursor = console.execute(command)
+            return cursor.fetchall() if cursor.description else []
+
+    def stop(self) -> None:
+        _stop(self.process, signal.SIGINT)  # pgbouncer's immediate shutdown
+        if self.home:
+            shutil.rmtree(self.home, ignore_errors=True)

@@ -98,3 +98,19 @@ def test_report_xlsx_and_landing_pages(world, client):
     owe = client.get("/indicators/owe")
     assert owe.status_code == 200 and owe.context["missing"] > 0
     assert client.get("/indicators/").status_code == 403  # the leader's page is not a unit's
+
+
+def test_the_leaders_page_shows_the_overview_of_the_indicators_category_only(world, client):
+    from whistle.indicators.models import Indicator
+
+    client.force_login(world.heze.users.city_leader)
+    retail = Indicator.objects.get(code="retail")
+    page = client.get("/indicators/?indicator=retail")
+    assert page.status_code == 200
+    shown = {r["indicator"].code for r in page.context["overview"]}
+    same = set(Indicator.objects.filter(is_active=True, category=retail.category).values_list("code", flat=True))
+    assert shown == same and "retail" in shown
+    assert Indicator.objects.filter(is_active=True).exclude(category=retail.category).exists()  # others left out
+    assert f"本市{retail.get_category_display()}" in page.content.decode()
+    # Every indicator stays one choice away in the selector.
+    assert len(page.context["indicators"]) == Indicator.objects.filter(is_active=True).count()

@@ -262,9 +262,14 @@ def test_correction_sweep_marks_overdue_orders_and_reminds_once(lists):
     finding = ordered(lists)
     order = finding.order
     after = timezone.make_aware(dt.datetime.combine(order.due_on + dt.timedelta(days=1), dt.time(9)))
-    assert jobs.correction_sweep(at(2026, 3, 11)) == {"overdue": 0, "recheck_reminders": 0}
-    assert jobs.correction_sweep(after) == {"overdue": 1, "recheck_reminders": 1}
-    assert jobs.correction_sweep(after) == {"overdue": 0, "recheck_reminders": 0}
+
+    def marks(now):
+        result = jobs.correction_sweep(now)
+        return result["overdue"], result["recheck_reminders"]
+
+    assert marks(at(2026, 3, 11)) == (0, 0)
+    assert marks(after) == (1, 1)
+    assert marks(after) == (0, 0)
     assert CorrectionOrder.objects.get().overdue_at == after
 
 

@@ -162,6 +162,34 @@ def test_rule_repeated_red_lights_raise_an_accountability_proposal_with_evidence
     assert list(proposal_list(reform.actor("cao_office"))) == [proposal]
 
 
+def test_rule_repeated_red_lights_after_a_backlog_raise_one_proposal_per_task_once(reform):
+    """A sweep after a backlog finds many tasks past the threshold at once: one proposal each, written in one go,
+    under the same rule (inactive: none), and never again for the same letters."""
+    from whistle.accountability.models import Rule
+    from whistle.accountability.services import proposals_raise
+
+    tasks = [make_task(reform, lead, due_on="2026-09-30") for lead in ("caoxian-zjj", "caoxian-scjg", "caoxian-zjj")]
+    assert lights.sweep(at(2026, 10, 8))["reform_proposals"] == 0
+    assert lights.sweep(at(2026, 11, 5))["reform_proposals"] == 3
+    assert sorted(Proposal.objects.values_list("evidence__task__id", flat=True)) == sorted(t.pk for t in tasks)
+    assert {p.unit.code for p in Proposal.objects.all()} == {"caoxian-zjj", "caoxian-scjg"}
+    assert {(p.rule.code, p.action, p.subject) for p in Proposal.objects.all()} == {
+        ("reform-repeated-red", "talk", "unit")
+    }
+    assert lights.sweep(at(2026, 11, 6))["reform_proposals"] == 0
+    assert Proposal.objects.count() == 3
+    # The same evidence again (a second worker, a rerun) proposes nothing; an inactive rule proposes nothing.
+    again = [
+        {"unit": reform.cao_zjj, "summary": p.summary, "evidence": p.evidence, "evidence_key": p.evidence_key}
+        for p in Proposal.objects.all()
+    ]
+    assert proposals_raise("reform-repeated-red", again) == 0
+    Rule.objects.filter(code="reform-repeated-red").update(is_active=False)
+    fresh = [{**again[0], "evidence_key": "reform-task-0-9"}]
+    assert proposals_raise("reform-repeated-red", fresh) == 0
+    assert Proposal.objects.count() == 3
+
+
 def test_rule_no_close_without_acceptance(reform):
     task = make_task(reform)
     office, unit = reform.actor("gaige"), reform.actor("cao_zjj")

@@ -170,6 +170,44 @@ def proposal_raise(
         return None
 
 
+def proposals_raise(rule_code: str, found: list[dict], now: dt.datetime | None = None) -> int:
+    """`proposal_raise` for many units at once (reforms: a backlog of repeated red lights): `found` holds
+    {unit, summary, evidence, evidence_key}. The same rules — the rule row's action and on/off, one proposal per
+    evidence key — with the rule read once, the keys already proposed left out in one query and the rest written in
+    one INSERT (a key another worker wrote a moment ago is skipped by the unique constraint). Returns how many were
+    new."""
+    rule = Rule.objects.filter(code=rule_code, is_active=True).first()
+    if rule is None or not found:
+        return 0
+    now = now or timezone.now()
+    wanted = {f["evidence_key"][:200]: f for f in found}  # one per key, as one at a time would have written
+    known = set()
+    keys = list(wanted)
+    for i in range(0, len(keys), 500):
+        known.update(
+            Proposal.objects.filter(rule=rule, evidence_key__in=keys[i : i + 500]).values_list(
+                "evidence_key", flat=True
+            )
+        )
+    rows = [
+        Proposal(
+            rule=rule,
+            action=rule.action,
+            subject=Subject.UNIT,
+            unit=f["unit"],
+            summary=f["summary"][:300],
+            evidence=f["evidence"],
+            evidence_key=key,
+            created_at=now,
+        )
+        for key, f in wanted.items()
+        if key not in known
+    ]
+    with transaction.atomic():
+        Proposal.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    return len(rows)
+
+
 def _subject_target(subject, subject_id):
     from whistle.org.models import Unit
     from whistle.ratings.models import Cadre, Window

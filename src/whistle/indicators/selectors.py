@@ -447,7 +447,14 @@ def leader_page(actor: Actor, code: str | None, period: dt.date | None = None, y
     last = latest_period(ind)
     if period is None or last is None or period > last or not derive.is_period(ind, period):
         period = last
-    out = {"indicators": inds, "indicator": ind, "period": period, "overview": overview(actor, inds)}
+    # The overview beside the indicator covers its category only (主要经济指标, 生态环境 …): the whole catalogue's rows on
+    # every view were most of the page's rendering (docs/benchmarks.md); the other categories are one choice away.
+    out = {
+        "indicators": inds,
+        "indicator": ind,
+        "period": period,
+        "overview": overview(actor, [i for i in inds if i.category == ind.category]),
+    }
     if period is None:
         return out
     first = dt.date(period.year - years + 1, 1, 1)

@@ -11,6 +11,7 @@ from .models import (
     ListField,
     ListItem,
     ListVersion,
+    OrderNotice,
 )
 
 
@@ -95,6 +96,20 @@ class FindingAdmin(admin.ModelAdmin):
 @admin.register(CorrectionOrder)
 class CorrectionOrderAdmin(admin.ModelAdmin):
     list_display = ["finding", "due_on", "state"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OrderNotice)
+class OrderNoticeAdmin(admin.ModelAdmin):
+    """What the correction sweep told, once per order and kind (the messages are under 消息发送)."""
+
+    list_display = ["order", "kind", "lapse_on", "recipients", "issued_at"]
+    list_filter = ["kind"]
+
+    def has_add_permission(self, request):
+        return False
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -394,6 +394,34 @@ class CorrectionOrder(models.Model):
         return self.state == OrderState.CORRECTED
 
 
+class OrderNoticeKind(models.TextChoices):
+    CORRECTION_DUE = "correction_due", "改正期限提醒（企业）"
+    RECHECK_DUE = "recheck_due", "复查提醒（执法人员）"
+    RECHECK_OVERDUE = "recheck_overdue", "复查逾期（部门负责人）"
+
+
+class OrderNotice(models.Model):
+    """That a lapse of an order was told (the worker's `correction_sweep`): the enterprise before its deadline, the
+    inspector when the re-check falls due, the department's head when the re-check is overdue. One row per order and
+    kind — the unique constraint is what keeps a rerun, or a second worker, from telling anyone twice; the messages
+    themselves are the notices app's deliveries, written in the same transaction."""
+
+    order = models.ForeignKey(CorrectionOrder, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField("类型", max_length=16, choices=OrderNoticeKind.choices)
+    lapse_on = models.DateField("事由日期", help_text="改正期限、复查到期日或复查逾期日")
+    recipients = models.PositiveSmallIntegerField("通知人数", default=0)
+    issued_at = models.DateTimeField("通知时间")
+
+    class Meta:
+        verbose_name = "责令改正通知"
+        verbose_name_plural = "责令改正通知"
+        ordering = ["order", "issued_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["order", "kind"], name="leniency_order_notice_once")]
+
+    def __str__(self):
+        return f"{self.order} · {self.get_kind_display()}"
+
+
 class NoteKind(models.TextChoices):
     REPLY = "reply", "企业回复"
     REPORT = "report", "改正报告"

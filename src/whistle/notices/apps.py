@@ -23,7 +23,7 @@ class NoticesConfig(AppConfig):
     }
     nav_links: dict = {
         role: [("notices:inbox", "消息")]
-        for role in ("enterprise", "handler", "unit_admin", "coordinator", "leader", "auditor", "sysadmin")
+        for role in ("enterprise", "handler", "unit_admin", "coordinator", "leader", "auditor", "sysadmin", "inspector")
     } | {"coordinator": [("notices:inbox", "消息"), ("notices:failed", "发送失败")]}
     demo_seeders: tuple[str, ...] = ()
 

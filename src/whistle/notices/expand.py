@@ -8,6 +8,7 @@ constraints on `Delivery` would refuse a second copy in any case).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
@@ -31,6 +32,7 @@ from .models import (
     Notice,
     NoticeProfile,
     NoticeRule,
+    NoticeTemplate,
     Status,
     Timing,
     WebhookEndpoint,
@@ -51,8 +53,15 @@ def step_label(action: str, to_state: str = "") -> str:
     return row.label if row else action
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled(text: str):
+    return _engine.from_string(text)
+
+
 def render(text: str, context: dict) -> str:
-    return _engine.from_string(text).render(Context(context)).strip()
+    """A template's text rendered with `context`; the text compiled once per process (a sweep renders one template
+    for thousands of messages)."""
+    return _compiled(text).render(Context(context)).strip()
 
 
 # ---- quiet hours --------------------------------------------------------------------------------------------------
@@ -288,7 +297,11 @@ def _for_rater(rule, notice, case, event, wanted, now) -> list[Delivery]:
 
 
 def _delivery(rule, channel, user, label, address, subject, body, link, context, now) -> dict:
-    urgent = rule.timing == Timing.URGENT
+    return _fields(rule.template, rule.timing, channel, user, label, address, subject, body, link, context, now)
+
+
+def _fields(template, timing, channel, user, label, address, subject, body, link, context, now) -> dict:
+    urgent = timing == Timing.URGENT
     fields = {
         "channel": channel,
         "recipient": user,
@@ -300,15 +313,14 @@ def _delivery(rule, channel, user, label, address, subject, body, link, context,
         "urgent": urgent,
         "payload": {},
     }
-    template = rule.template
     if channel == Channel.SMS:
         fields["payload"] = {
             "sms_template_code": template.sms_template_code,
             "sms_params": {
-                "number": context["number"],
-                "step": context["step"],
-                "deadline": context["deadline"],
-                "link": context["link"],
+                "number": context.get("number", ""),
+                "step": context.get("step", ""),
+                "deadline": context.get("deadline", ""),
+                "link": context.get("link", ""),
             },
         }
     elif channel == Channel.WECHAT:
@@ -316,20 +328,57 @@ def _delivery(rule, channel, user, label, address, subject, body, link, context,
             "wechat_template_id": template.wechat_template_id,
             "wechat_data": {
                 "first": {"value": subject},
-                "keyword1": {"value": context["number"]},
-                "keyword2": {"value": context["title"]},
-                "keyword3": {"value": context["step"]},
-                "keyword4": {"value": context["deadline"] or timezone.localtime(now).strftime("%-m月%-d日 %H:%M")},
+                "keyword1": {"value": context.get("number", "")},
+                "keyword2": {"value": context.get("title", "")},
+                "keyword3": {"value": context.get("step", "")},
+                "keyword4": {"value": context.get("deadline") or timezone.localtime(now).strftime("%-m月%-d日 %H:%M")},
                 "remark": {"value": body},
             },
         }
     if channel == Channel.INAPP:
         fields.update(status=Status.SENT, sent_at=now, next_attempt_at=now)
-    elif rule.timing == Timing.DIGEST:
+    elif timing == Timing.DIGEST:
         fields.update(status=Status.DIGEST, next_attempt_at=now)
     else:
         fields.update(status=Status.QUEUED, next_attempt_at=now if urgent else after_quiet_hours(now))
     return fields
+
+
+# ---- messages tied to no case ------------------------------------------------------------------------------------------
+
+
+def to_people(
+    template: NoticeTemplate,
+    users,
+    context: dict,
+    link: str,
+    now: dt.datetime,
+    timing: str = Timing.NORMAL,
+    profiles: dict | None = None,
+) -> list[Delivery]:
+    """Deliveries (not saved) of one message to each of `users` on every channel they can be reached on (in-app
+    always; SMS, WeChat, e-mail by their own settings, when configured): for the apps whose messages are about no
+    case (the leniency module's correction deadlines and re-checks). `context` gives the template's variables
+    (`number`, `title`, `step`, `deadline`, `link` also fill the SMS and WeChat parameters); `profiles`, the users'
+    `NoticeProfile`s by user id when the caller read them for many messages at once. The caller writes them (in
+    bulk) and keeps its own record that a lapse was told, so nothing is sent twice."""
+    users = [u for u in users if u is not None and u.is_active]
+    if not users:
+        return []
+    if profiles is None:
+        profiles = NoticeProfile.objects.in_bulk([u.pk for u in users], field_name="user_id")
+    available = channels.configured() | {Channel.INAPP}
+    context = {**context, "link": link}
+    subject, body = render(template.subject, context), render(template.body, context)
+    out = []
+    for user in users:
+        for channel, address in _addresses(user, profiles.get(user.pk)).items():
+            if channel in available:
+                fields = _fields(
+                    template, timing, channel, user, _label(user), address, subject, body, link, context, now
+                )
+                out.append(Delivery(created_at=now, **fields))
+    return out
 
 
 def webhook_payload(notice: Notice, case: Case, event) -> dict:

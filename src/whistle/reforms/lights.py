@@ -183,7 +183,7 @@ def repeated_red(new_letters: list[TaskNotice], now: dt.datetime) -> int:
     """Tasks whose 督办函 within the rule's months reach its threshold: a proposal (约谈) on the lead unit, with the
     task and its letters as evidence. Keyed by the task and how many thresholds it has passed, so the same letters
     never propose twice and a task that keeps lapsing proposes again."""
-    from whistle.accountability.services import proposal_raise, rule_numbers
+    from whistle.accountability.services import proposals_raise, rule_numbers
 
     if not new_letters:
         return 0
@@ -201,7 +201,7 @@ def repeated_red(new_letters: list[TaskNotice], now: dt.datetime) -> int:
         .values_list("task_id", "lapse_on", "issued_at")
     ):
         letters[task_id].append((lapse_on, issued_at))
-    raised = 0
+    proposals = []
     tasks = Task.objects.select_related("lead_unit").in_bulk(list(letters))
     for task_id, found in letters.items():
         if len(found) < max(threshold, 1):
@@ -215,16 +215,16 @@ def repeated_red(new_letters: list[TaskNotice], now: dt.datetime) -> int:
             "threshold": threshold,
         }
         summary = f"改革任务“{task.title}”{months}个月内{len(found)}次亮红灯并收到督办函（阈值{threshold}次）"
-        if proposal_raise(
-            REPEATED_RED_RULE,
-            unit=task.lead_unit,
-            summary=summary,
-            evidence=evidence,
-            evidence_key=f"reform-task-{task.pk}-{rounds}",
-            now=now,
-        ):
-            raised += 1
-    return raised
+        proposals.append(
+            {
+                "unit": task.lead_unit,
+                "summary": summary,
+                "evidence": evidence,
+                "evidence_key": f"reform-task-{task.pk}-{rounds}",
+            }
+        )
+    # One INSERT for the run's proposals (after a backlog, thousands), under the same rule: one per evidence key.
+    return proposals_raise(REPEATED_RED_RULE, proposals, now)
 
 
 def sweep(now: dt.datetime | None = None) -> dict[str, int]:

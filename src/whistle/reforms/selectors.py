@@ -256,45 +256,73 @@ def task_list(actor: Actor, f: dict, today: dt.date | None = None) -> QuerySet[T
 
 
 def board(actor: Actor, year: int, today: dt.date | None = None) -> dict:
-    """The reform office's board: counts by light and state, by area and by unit (grouped in SQL)."""
+    """The reform office's board: counts by light and state, by area and by unit, from ONE grouped read of the year's
+    tasks (by area, unit, light and state), summed here: one pass over the rows instead of one per breakdown."""
     today = today or timezone.localdate()
     qs = tasks(actor).filter(year=year).exclude(kind=Kind.SHEET)
-    lights = Counter()
-    states = Counter()
+    lights: Counter = Counter()
+    states: Counter = Counter()
     overdue = 0
-    for light, state, n, late in (
-        qs.values_list("light", "state")
-        .annotate(n=Count("pk"), late=Count("pk", filter=Q(state=State.OPEN, red_on__lte=today)))
+    areas: dict = {}
+    units: dict = {}
+    for row in (
+        qs.values("area__code", "area__name", "area__order", "lead_unit__code", "lead_unit__name", "light", "state")
+        .annotate(
+            n=Count("pk"), late=Count("pk", filter=Q(state=State.OPEN, red_on__lte=today)), weighted=Sum("progress")
+        )
         .order_by()
     ):
+        n, state, light = row["n"], row["state"], row["light"]
         states[state] += n
-        overdue += late
-        if state == State.OPEN:
+        overdue += row["late"]
+        is_open = state == State.OPEN
+        if is_open:
             lights[light] += n
-    by_area = list(
-        qs.values("area__code", "area__name", "area__order")
-        .annotate(
-            total=Count("pk"),
-            red=Count("pk", filter=Q(state=State.OPEN, light=Light.RED)),
-            yellow=Count("pk", filter=Q(state=State.OPEN, light=Light.YELLOW)),
-            closed=Count("pk", filter=Q(state=State.CLOSED)),
-            weighted=Sum("progress"),
+        red = n if is_open and light == Light.RED else 0
+        yellow = n if is_open and light == Light.YELLOW else 0
+        closed = n if state == State.CLOSED else 0
+        area = areas.setdefault(
+            row["area__code"],
+            {
+                "area__code": row["area__code"],
+                "area__name": row["area__name"],
+                "area__order": row["area__order"],
+                "total": 0,
+                "red": 0,
+                "yellow": 0,
+                "closed": 0,
+                "weighted": 0,
+            },
         )
-        .order_by("area__order", "area__code")
+        area["total"] += n
+        area["red"] += red
+        area["yellow"] += yellow
+        area["closed"] += closed
+        area["weighted"] += row["weighted"] or 0
+        unit = units.setdefault(
+            row["lead_unit__code"],
+            {
+                "lead_unit__code": row["lead_unit__code"],
+                "lead_unit__name": row["lead_unit__name"],
+                "total": 0,
+                "red": 0,
+                "yellow": 0,
+                "waiting": 0,
+                "closed": 0,
+            },
+        )
+        unit["total"] += n
+        unit["red"] += red
+        unit["yellow"] += yellow
+        unit["waiting"] += n if state == State.SUBMITTED else 0
+        unit["closed"] += closed
+    # Tasks without an area (a sheet's items) sort last, as NULLS LAST did in SQL.
+    by_area = sorted(
+        areas.values(), key=lambda a: (a["area__order"] is None, a["area__order"] or 0, a["area__code"] or "")
     )
     for row in by_area:
         row["progress"] = round(row["weighted"] / row["total"]) if row["total"] else 0
-    by_unit = list(
-        qs.values("lead_unit__code", "lead_unit__name")
-        .annotate(
-            total=Count("pk"),
-            red=Count("pk", filter=Q(state=State.OPEN, light=Light.RED)),
-            yellow=Count("pk", filter=Q(state=State.OPEN, light=Light.YELLOW)),
-            waiting=Count("pk", filter=Q(state=State.SUBMITTED)),
-            closed=Count("pk", filter=Q(state=State.CLOSED)),
-        )
-        .order_by("-red", "-yellow", "lead_unit__name")[:30]
-    )
+    by_unit = sorted(units.values(), key=lambda u: (-u["red"], -u["yellow"], u["lead_unit__name"] or ""))[:30]
     return {
         "year": year,
         "total": sum(states.values()),
