@@ -2,11 +2,12 @@
 chain map's .xlsx round trip."""
 
 import io
+import zipfile
 
 from tests.chains.conftest import make_project
 from tests.conftest import PASSWORD
 from whistle.chains import services
-from whistle.chains.models import Node, NodeFirm, Project
+from whistle.chains.models import ListEntry, Node, NodeFirm, Project
 from whistle.core import sheets, tables
 
 
@@ -140,3 +141,101 @@ def test_a_map_import_with_a_bad_row_names_the_row_and_keeps_the_good_ones(chain
     garbage.name = "x.xlsx"
     response = client.post("/chains/biomedicine/map/import", {"file": garbage})
     assert response.status_code == 422 and 'data-code="invalid_file"' in response.content.decode()
+
+
+def _lists(chains, year=2026):
+    office = chains.actor("chain_bio")
+    mid = Node.objects.get(chain=chains.bio, name="医药中间体")
+    services.entry_add(office, chains.bio, list_type="leading", year=year, name="曹县木业", uscc=chains.ent_cao.uscc)
+    services.entry_add(office, chains.bio, list_type="gaps", year=year, name="高端中间体", node=mid.pk, note="补链")
+    services.entry_add(office, chains.bio, list_type="policies", year=year, name='=HYPERLINK("http://x","点我")')
+
+
+def test_rule_6_chain_lists_xlsx_round_trip_per_year(chains, client):
+    """A year's lists exported import into an empty year unchanged (types, firms, nodes by path, notes); imported
+    again they add nothing; another year is another version."""
+    _map(chains)
+    _lists(chains)
+    login(client, "chain_bio")
+    response = client.get("/chains/biomedicine/lists.xlsx?year=2026")
+    assert response.status_code == 200
+    data = response.content
+    table = next(tables.read(data, kind="xlsx"))
+    assert table.header == ["清单", "名称", "统一社会信用代码", "节点路径", "说明"]
+    rows = [v for _, v in table.rows]
+    assert ["补短板突破环节", "高端中间体", "", "原料药/医药中间体", "补链"] in rows
+
+    def shape(year):
+        return sorted(
+            ListEntry.objects.filter(chain=chains.bio, year=year).values_list(
+                "list_type__code", "name", "enterprise_id", "node_id", "note"
+            )
+        )
+
+    upload = io.BytesIO(data)
+    upload.name = "lists.xlsx"
+    response = client.post("/chains/biomedicine/lists/import", {"file": upload, "year": "2027"})
+    assert response.status_code == 200
+    assert "2027年清单：新增3条，已有未变0条，退回0行" in response.content.decode()
+    assert shape(2027) == shape(2026) and len(shape(2026)) == 3
+    upload.seek(0)
+    response = client.post("/chains/biomedicine/lists/import", {"file": upload, "year": "2027"})
+    assert "新增0条，已有未变3条" in response.content.decode()
+    assert shape(2027) == shape(2026)
+
+
+def test_list_export_keeps_a_formula_typed_by_a_person_as_text(chains, client):
+    _map(chains)
+    _lists(chains)
+    login(client, "city_leader")
+    data = client.get("/chains/biomedicine/lists.xlsx?year=2026").content
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        sheet = book.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet  # no cell is a formula
+    names = [v[1] for _, v in next(tables.read(data, kind="xlsx")).rows]
+    assert '=HYPERLINK("http://x","点我")' in names
+
+
+def test_a_lists_import_reports_each_bad_row_and_keeps_the_good_ones(chains, client):
+    _map(chains)
+    header = ["清单", "名称", "统一社会信用代码", "节点路径", "说明"]
+    rows = [
+        ["龙头骨干企业", "甲药业", "", "", ""],
+        ["不存在的清单", "乙", "", "", ""],
+        ["gaps", "丙环节", "", "原料药/没有这个", ""],
+        ["主要配套企业", "丁", "91000000000000000X", "", ""],
+        ["技术攻关", "", "", "", "只有说明"],
+        ["关键产品技术攻关", "戊技术", "", "原料药", ""],
+    ]
+    buffer = io.BytesIO(sheets.workbook([("清单", header, rows)]))
+    buffer.name = "lists.xlsx"
+    login(client, "chain_bio")
+    response = client.post("/chains/biomedicine/lists/import", {"file": buffer, "year": "2026"})
+    page = response.content.decode()
+    assert response.status_code == 200 and "新增2条，已有未变0条，退回4行" in page
+    for row in (3, 4, 5, 6):
+        assert f'data-row="{row}"' in page
+    assert "清单类型“不存在的清单”不存在" in page and "图谱中没有节点“原料药/没有这个”" in page
+    assert sorted(ListEntry.objects.values_list("name", flat=True)) == ["戊技术", "甲药业"]
+    report = client.get("/chains/biomedicine/lists/rejects.xlsx")
+    assert [v[0] for _, v in next(tables.read(report.content, kind="xlsx")).rows] == [3, 4, 5, 6]
+    # A leader reads the lists but imports none: the page offers no import, the server refuses it.
+    login(client, "city_leader")
+    assert 'id="lists-import"' not in client.get("/chains/biomedicine/").content.decode()
+    buffer.seek(0)
+    response = client.post("/chains/biomedicine/lists/import", {"file": buffer, "year": "2026"})
+    assert response.status_code == 403
+    assert ListEntry.objects.count() == 2
+
+
+def test_a_year_starts_from_last_years_lists(chains, client):
+    _map(chains)
+    _lists(chains, year=2025)
+    login(client, "chain_bio")
+    page = client.get("/chains/biomedicine/?year=2026").content.decode()
+    assert 'id="lists-copy"' in page and '<option value="2025">2025年</option>' in page
+    response = client.post("/chains/biomedicine/lists/copy", {"from_year": "2025", "to_year": "2026"})
+    assert response.status_code == 302
+    assert ListEntry.objects.filter(year=2026).count() == 3 and ListEntry.objects.filter(year=2025).count() == 3
+    response = client.post("/chains/biomedicine/lists/copy", {"from_year": "2025", "to_year": "2026"})
+    assert response.status_code == 409 and 'data-code="nothing_to_copy"' in response.content.decode()

@@ -6,10 +6,13 @@ from decimal import Decimal
 import pytest
 
 from tests.chains.conftest import at, make_project
+from tests.conftest import PASSWORD
 from whistle.cases.models import Case
 from whistle.chains import lights, selectors, services
 from whistle.chains.models import Chain, Light, ListType, Project, ProjectCase, ProjectNotice, Stage, Trip
+from whistle.core import rules
 from whistle.core.errors import Conflict, Forbidden, Invalid, NotFound
+from whistle.core.models import RuleParameter
 from whistle.patronage.models import Patronage
 
 
@@ -95,7 +98,7 @@ def test_pipeline_stage_deadline_in_working_days_runs_over_the_national_day_holi
     """The 目标锁定 stage limited to 10 working days (data), entered on Monday 21 September 2026: the Mid-Autumn
     Festival (Friday 25 September) and the National Day holiday (1–7 October) do not count and Saturday 10 October is
     a swapped working day (调休), so the limit ends on Monday 12 October; yellow from 5 working days before it (the
-    reform tasks' rule: 29 September), red from the working day after (13 October)."""
+    chains' own rule, `chains.yellow_within_working_days`: 29 September), red from the working day after (13 October)."""
     Stage.objects.filter(pipeline="investment", code="target").update(limit_working_days=10)
     project = make_project(chains, now=at(2026, 9, 21))
     assert project.due_on == dt.date(2026, 10, 12)
@@ -130,6 +133,44 @@ def test_stalled_project_gets_one_reminder_and_one_supervision_letter_however_of
     services.project_advance(chains.actor("chain_bio"), project.pk, stage="contact", now=at(2026, 10, 14))
     project.refresh_from_db()
     assert project.light == Light.GREEN and project.due_on > dt.date(2026, 10, 14)
+
+
+def test_rule_10_4_one_supervision_letter_per_lapse_never_twice_on_rerun(chains):
+    """The sweep writes its notices in one statement per kind: three stalled projects red on the same day get one
+    督办 each, a rerun the same day and the next day issues nothing, and a project that moves on and stalls again
+    gets a second 督办 for its new lapse."""
+    Stage.objects.filter(pipeline="investment", code="target").update(limit_working_days=10)
+    projects = [make_project(chains, name=f"项目{i}", now=at(2026, 9, 21)) for i in range(3)]
+    first = lights.sweep(at(2026, 10, 13, 8))
+    assert (first["chain_letters"], first["chain_notices"]) == (3, 3)
+    again = [lights.sweep(at(2026, 10, 13, 9)), lights.sweep(at(2026, 10, 14, 8))]
+    assert [(r["chain_letters"], r["chain_notices"]) for r in again] == [(0, 0), (0, 0)]
+    assert ProjectNotice.objects.filter(kind="letter").count() == 3
+    assert {n.lapse_on for n in ProjectNotice.objects.filter(kind="letter")} == {dt.date(2026, 10, 13)}
+    # The first moves on and stalls again: a new lapse, a second 督办 (its 提醒 on the way, too).
+    Stage.objects.filter(pipeline="investment", code="contact").update(limit_working_days=10)
+    services.project_advance(chains.actor("chain_bio"), projects[0].pk, stage="contact", now=at(2026, 10, 14))
+    later = lights.sweep(at(2026, 11, 30, 8))
+    assert (later["chain_letters"], later["chain_notices"]) == (1, 1)
+    assert ProjectNotice.objects.filter(project=projects[0], kind="letter").count() == 2
+    assert ProjectNotice.objects.filter(project=projects[0], kind="reminder").count() == 0  # late: a 督办, no 提醒
+    assert lights.sweep(at(2026, 11, 30, 9))["chain_notices"] == 0
+
+
+def test_chains_yellow_rule_is_their_own_parameter_starting_at_the_reform_tasks_value(chains):
+    """`chains.yellow_within_working_days` arrives with the reform rule's value (5); changing the reform rule no
+    longer moves a project's yellow light, changing the chains' rule does."""
+    ours = RuleParameter.objects.get(key="chains.yellow_within_working_days")
+    assert ours.value == RuleParameter.objects.get(key="reforms.yellow_within_working_days").value == 5
+    RuleParameter.objects.filter(key="reforms.yellow_within_working_days").update(value=1)
+    rules.clear_cache()
+    project = make_project(chains, now=at(2026, 3, 2))  # 目标锁定: 20 working days → due Monday 30 March
+    assert project.due_on == dt.date(2026, 3, 30) and project.yellow_on == dt.date(2026, 3, 23)
+    RuleParameter.objects.filter(key="chains.yellow_within_working_days").update(value=1)
+    rules.clear_cache()
+    again = make_project(chains, name="另一项目", now=at(2026, 3, 2))
+    assert again.yellow_on == dt.date(2026, 3, 27)
+    rules.clear_cache()
 
 
 def test_the_last_stage_has_no_deadline_and_no_light(chains):
@@ -214,3 +255,52 @@ def test_investment_figures_for_a_period_against_a_hand_counted_fixture(chains):
     other = selectors.investment_figures(chains.actor("chain_chem"), dt.date(2026, 1, 1), dt.date(2026, 3, 31))
     assert (other["trips"], other["signed"]) == (0, 0)
     assert Trip.objects.count() == 5 and Project.objects.filter(signed_on__isnull=False).count() == 4
+
+
+def test_rule_6_chain_kpis_by_their_definitions_against_a_hand_counted_fixture(chains, client):
+    """生物医药 in 2026, counted by hand: 新开工扩规项目 3 (two investment projects and one 技改 started in 2026; one
+    started in 2025 and one of 高端化工 do not count); 净增规上企业 4 − 1 = 3 (2025's entries do not count); 创新平台
+    2; 产业集群主营业务收入 as recorded, 86.50亿元 (none recorded for 2025)."""
+    office = chains.actor("chain_bio")
+    for name, day, pipeline in [
+        ("甲", "2026-02-02", "investment"),
+        ("乙", "2026-12-31", "investment"),
+        ("丙", "2026-06-01", "renovation"),
+        ("丁", "2025-12-31", "investment"),
+    ]:
+        extra = {"pipeline": pipeline, "uscc": chains.ent_cao.uscc} if pipeline == "renovation" else {}
+        p = make_project(chains, name=name, now=at(2025, 12, 1), **extra)
+        services.project_advance(office, p.pk, stage="started", on=day, amount="5000", now=at(2027, 1, 5))
+    other = make_project(chains, by="chain_chem", chain=chains.chem, now=at(2025, 12, 1))
+    services.project_advance(
+        chains.actor("chain_chem"), other.pk, stage="started", on="2026-03-03", amount="1", now=at(2027, 1, 5)
+    )
+    for year, kind, names in [
+        (2026, "above-scale-in", ["入规一", "入规二", "入规三", "入规四"]),
+        (2026, "above-scale-out", ["退规一"]),
+        (2025, "above-scale-in", ["去年入规一", "去年入规二"]),
+        (2026, "platforms", ["省级工程技术研究中心", "市级重点实验室"]),
+    ]:
+        for name in names:
+            services.entry_add(office, chains.bio, list_type=kind, year=year, name=name)
+    services.entry_add(chains.actor("chain_chem"), chains.chem, list_type="platforms", year=2026, name="化工中试基地")
+    services.kpi_record(office, chains.bio, kpi="revenue", year=2026, value="80", now=at(2026, 7, 1))
+    services.kpi_record(office, chains.bio, kpi="revenue", year=2026, value="86.5", note="统计局快报")
+
+    def figures(year):
+        return {f.definition.code: f.value for f in selectors.kpi_figures(chains.bio, year)}
+
+    assert figures(2026) == {"started": 3, "above-scale-net": 3, "platforms": 2, "revenue": Decimal("86.50")}
+    assert figures(2025) == {"started": 1, "above-scale-net": 2, "platforms": 0, "revenue": None}
+    with pytest.raises(Invalid) as refused:  # a computed KPI is not recorded by hand
+        services.kpi_record(office, chains.bio, kpi="started", year=2026, value="9")
+    assert refused.value.code == "invalid_kpi"
+    with pytest.raises(Forbidden):
+        services.kpi_record(chains.actor("city_leader"), chains.bio, kpi="revenue", year=2026, value="1")
+    assert client.login(username="city_leader", password=PASSWORD)
+    page = client.get("/chains/biomedicine/?year=2026").content.decode()
+    assert (
+        '<tr data-kpi="above-scale-net"><th scope="row">净增规上企业</th><td class="num"><span class="n">3</span>'
+        in page
+    )
+    assert "86.50" in page and "统计局快报" in page and 'id="kpi-form"' not in page

@@ -3,7 +3,7 @@ pipeline stages (rules as data). Maps, lists and projects are kept on the chain 
 
 from django.contrib import admin
 
-from .models import Chain, Chief, ListType, Officer, Owner, Park, Stage
+from .models import Chain, Chief, KpiDefinition, ListType, Officer, Owner, Park, Stage
 
 
 class ChiefInline(admin.TabularInline):
@@ -48,3 +48,9 @@ class StageAdmin(admin.ModelAdmin):
     list_display = ("name", "pipeline", "code", "order", "limit_working_days", "is_signed")
     list_editable = ("limit_working_days",)
     list_filter = ("pipeline",)
+
+
+@admin.register(KpiDefinition)
+class KpiDefinitionAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "source", "unit", "order", "is_active")
+    list_editable = ("order", "is_active")

@@ -84,8 +84,16 @@ def seed_chains(heze, *, seed: int = 1) -> str:
                         services.firm_add(office, chain, node.pk, uscc=firm.uscc)
             if i % 3 == 1:
                 services.firm_add(office, chain, top.pk, name=f"某{name}企业", place="上海")
-        for list_type, entry in (("gaps", "高端制剂"), ("targets", "抗体药物龙头企业"), ("policies", "生物医药十条")):
+        for list_type, entry in (
+            ("gaps", "高端制剂"),
+            ("targets", "抗体药物龙头企业"),
+            ("policies", "生物医药十条"),
+            ("above-scale-in", "新入规企业甲"),
+            ("above-scale-in", "新入规企业乙"),
+            ("platforms", "市级工程技术研究中心"),
+        ):
             services.entry_add(office, chain, list_type=list_type, year=today.year, name=entry)
+        services.kpi_record(office, chain, kpi="revenue", year=today.year, value="128.6", note="示例数据")
     if not Project.objects.filter(chain=bio).exists():
         gaps = {n.name: n.pk for n in bio.nodes.all()}
         county = cao.code

@@ -3,18 +3,22 @@ turns them on and issues 提醒 (yellow) and 督办 (red) to the responsible uni
 
 Every write that moves a project calls `schedule`: the stage's limit (`Stage.limit_working_days`, counted in
 working days on the national calendar with its 调休, `core.calendar`) from the day the project entered the stage
-gives `due_on`; `yellow_on` is `reforms.yellow_within_working_days` working days before it — the same parameter
-the reform tasks read, so the city sets one warning rule for both — and `red_on` is the working day after the last
-day of the limit (a limit that ends on a day off runs to the next working day). The last stage has no limit and
-no light. The sweep compares those dates with today in three UPDATEs, and issues each notice once per lapse (the
-unique (project, kind, lapse) guard), however often it runs.
+gives `due_on`; `yellow_on` is `chains.yellow_within_working_days` working days before it (the chains' own rule,
+which started at the reform tasks' value: migration 0003), and `red_on` is the working day after the last day of
+the limit (a limit that ends on a day off runs to the next working day). The last stage has no limit and no light.
+
+The sweep is set-based: three UPDATEs set the lights, and one `INSERT … SELECT` per kind issues the notices owed —
+a 督办 for each project whose `red_on` has come, a 提醒 for each whose `yellow_on` has come and `red_on` has not —
+keyed by the lapse (that date), so the unique (project, kind, lapse) constraint with `ON CONFLICT DO NOTHING`
+issues each once however often the sweep runs, and two workers at once cannot issue one twice. A project that
+moves on gets new dates, hence a new lapse.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -23,7 +27,7 @@ from whistle.core.rules import int_param
 
 from .models import Light, Project, ProjectNotice
 
-YELLOW_WITHIN = "reforms.yellow_within_working_days"
+YELLOW_WITHIN = "chains.yellow_within_working_days"
 
 
 def light_on(project: Project, today: dt.date) -> str:
@@ -59,41 +63,47 @@ def set_lights(today: dt.date) -> int:
     return changed
 
 
-def owed_notices(today: dt.date, now: dt.datetime) -> list[ProjectNotice]:
-    """A 督办 for each red project and a 提醒 for each yellow one, keyed by the lapse (its red_on or yellow_on), less
-    those already issued."""
-    rows = list(
-        Project.objects.filter(yellow_on__lte=today).values_list("pk", "responsible_unit_id", "yellow_on", "red_on")
-    )
-    wanted = {}
-    for pk, unit, yellow_on, red_on in rows:
-        if red_on <= today:
-            wanted[(pk, ProjectNotice.Kind.LETTER, red_on)] = unit
-        else:
-            wanted[(pk, ProjectNotice.Kind.REMINDER, yellow_on)] = unit
-    have = set()
-    ids = [r[0] for r in rows]
-    for i in range(0, len(ids), 500):
-        have.update(
-            ProjectNotice.objects.filter(project_id__in=ids[i : i + 500]).values_list("project_id", "kind", "lapse_on")
-        )
-    return [
-        ProjectNotice(project_id=pk, kind=kind, lapse_on=lapse, unit_id=unit, issued_at=now)
-        for (pk, kind, lapse), unit in wanted.items()
-        if (pk, kind, lapse) not in have
-    ]
+# (kind, the lapse's date column, the condition on the project beyond "lapse <= today")
+_NOTICES = (
+    (ProjectNotice.Kind.LETTER, "red_on", ""),
+    (ProjectNotice.Kind.REMINDER, "yellow_on", " AND p.{red_on} > %(today)s"),
+)
+
+
+def issue_notices(today: dt.date, now: dt.datetime) -> dict[str, int]:
+    """The notices owed today, one statement per kind; returns how many of each were new."""
+    quote = connection.ops.quote_name
+    notice, project = ProjectNotice._meta, Project._meta
+    col = {f: quote(project.get_field(f).column) for f in ("id", "responsible_unit", "red_on", "yellow_on")}
+    into = ", ".join(quote(notice.get_field(f).column) for f in ("project", "kind", "lapse_on", "unit", "issued_at"))
+    key = ", ".join(quote(notice.get_field(f).column) for f in ("project", "kind", "lapse_on"))
+    params = {
+        "today": connection.ops.adapt_datefield_value(today),
+        "now": connection.ops.adapt_datetimefield_value(now),
+    }
+    issued = {}
+    with connection.cursor() as cursor:
+        for kind, lapse, extra in _NOTICES:
+            cursor.execute(
+                f"INSERT INTO {quote(notice.db_table)} ({into}) "
+                f"SELECT p.{col['id']}, %(kind)s, p.{col[lapse]}, p.{col['responsible_unit']}, %(now)s "
+                f"FROM {quote(project.db_table)} p WHERE p.{col[lapse]} <= %(today)s{extra.format(**col)} "
+                f"ON CONFLICT ({key}) DO NOTHING",
+                {**params, "kind": kind.value},
+            )
+            issued[kind.value] = max(cursor.rowcount, 0)
+    return issued
 
 
 def sweep(now: dt.datetime | None = None) -> dict[str, int]:
     """The worker job: lights, then the notices owed. Running it twice changes nothing."""
     now = now or timezone.now()
     today = timezone.localtime(now).date()
-    changed = set_lights(today)
-    owed = owed_notices(today, now)
     with transaction.atomic():
-        ProjectNotice.objects.bulk_create(owed, ignore_conflicts=True, batch_size=1000)
+        changed = set_lights(today)
+        issued = issue_notices(today, now)
     return {
         "chain_lights_changed": changed,
-        "chain_notices": len(owed),
-        "chain_letters": sum(1 for n in owed if n.kind == ProjectNotice.Kind.LETTER),
+        "chain_notices": sum(issued.values()),
+        "chain_letters": issued[ProjectNotice.Kind.LETTER],
     }

@@ -397,3 +397,74 @@ class ProjectCase(models.Model):
     class Meta:
         verbose_name = "项目问题工单"
         verbose_name_plural = "项目问题工单"
+
+
+class KpiSource(models.TextChoices):
+    PROJECTS_STARTED = "projects_started", "开工项目数（按开工日期）"
+    LIST_COUNT = "list_count", "清单条目数（加项减减项）"
+    REPORTED = "reported", "链办填报"
+
+
+class KpiDefinition(models.Model):
+    """A chain KPI's definition (口径) as data: what it counts (`source`) and how (`params`), per chain and year.
+
+    - `projects_started`: projects whose 开工 date falls in the year; `params.pipelines` names the pipelines counted
+      (招商 = new projects, 技改 = expansion);
+    - `list_count`: entries of the year's lists of the types in `params.plus`, less those in `params.minus` (净增规上
+      企业 = 新入规企业 − 退规企业);
+    - `reported`: a figure the chain office records for the year (`KpiValue`), such as cluster revenue that only the
+      statistics bureau has."""
+
+    code = models.SlugField("编码", max_length=30, unique=True)
+    name = models.CharField("指标", max_length=40)
+    unit = models.CharField("单位", max_length=10, blank=True)
+    source = models.CharField("口径来源", max_length=20, choices=KpiSource.choices)
+    params = models.JSONField("口径参数", default=dict, blank=True)
+    caption = models.CharField("口径说明", max_length=200, blank=True)
+    order = models.PositiveSmallIntegerField("排序", default=100)
+    is_active = models.BooleanField("启用", default=True)
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        params = self.params if isinstance(self.params, dict) else None
+        if params is None:
+            raise ValidationError({"params": "口径参数须为 JSON 对象"})
+        if self.source == KpiSource.PROJECTS_STARTED:
+            pipelines = params.get("pipelines")
+            if not pipelines or not set(pipelines) <= set(Pipeline.values):
+                raise ValidationError({"params": '须为 {"pipelines": ["investment", "renovation"]} 的形式'})
+        if self.source == KpiSource.LIST_COUNT:
+            codes = [*params.get("plus", []), *params.get("minus", [])]
+            if not params.get("plus") or not all(isinstance(c, str) for c in codes):
+                raise ValidationError({"params": '须为 {"plus": ["清单类型编码"], "minus": [...]} 的形式'})
+            unknown = set(codes) - set(ListType.objects.filter(code__in=codes).values_list("code", flat=True))
+            if unknown:
+                raise ValidationError({"params": f"清单类型不存在：{'、'.join(sorted(unknown))}"})
+
+    class Meta:
+        verbose_name = "产业链指标口径"
+        verbose_name_plural = "产业链指标口径"
+        ordering = ["order", "code"]
+
+    def __str__(self):
+        return self.name
+
+
+class KpiValue(models.Model):
+    """A reported KPI's figure for a chain and a year, as the chain office recorded it (latest wins)."""
+
+    chain = models.ForeignKey(Chain, on_delete=models.CASCADE, related_name="kpi_values")
+    definition = models.ForeignKey(KpiDefinition, verbose_name="指标", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField("年度")
+    value = models.DecimalField("数值", max_digits=16, decimal_places=2)
+    note = models.CharField("来源说明", max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField("填报时间")
+
+    class Meta:
+        verbose_name = "产业链指标填报值"
+        verbose_name_plural = "产业链指标填报值"
+        constraints = [models.UniqueConstraint(fields=["chain", "definition", "year"], name="chain_kpi_value_unique")]

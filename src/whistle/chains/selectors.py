@@ -12,15 +12,30 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Sum
 
-from whistle.cases.models import OPEN_STATES, Case
+from whistle.cases.models import OPEN_STATES, Case, Satisfaction
 from whistle.core.errors import NotFound
-from whistle.core.rules import param
+from whistle.core.rules import int_param, param
+from whistle.landyield.selectors import latest_classes
 from whistle.org.models import Role
 from whistle.org.scopes import Actor
 
-from .models import Chain, ListEntry, ListType, Node, NodeFirm, Pipeline, Project, ProjectCase, Stage, Trip
+from .models import (
+    Chain,
+    KpiDefinition,
+    KpiSource,
+    KpiValue,
+    ListEntry,
+    ListType,
+    Node,
+    NodeFirm,
+    Pipeline,
+    Project,
+    ProjectCase,
+    Stage,
+    Trip,
+)
 
 VIEW_ROLES = (Role.LEADER, Role.COORDINATOR, Role.CHAIN_OFFICE, Role.AUDITOR, Role.SYSADMIN)
 SIGNED_THRESHOLD = "chains.signed_threshold_wan"
@@ -133,6 +148,182 @@ def local_enterprise_ids(chain: Chain):
     return NodeFirm.objects.filter(node__chain=chain, enterprise__isnull=False).values("enterprise_id")
 
 
+# ---- gap analysis and health ------------------------------------------------------------------------------------
+
+GAP_OPEN_CASES = "chains.gap_open_cases"
+HEALTH_MONTHS = "chains.health_months"
+SUGGESTIONS_SHOWN = 30
+FIRMS_LISTED = 50
+SATISFIED = (Satisfaction.SATISFIED, Satisfaction.BASIC)
+
+
+@dataclass
+class FirmSignals:
+    """The mechanisms' signals about a chain's local firms, each one query: their 亩产效益 class (latest approved
+    round), open and overdue 吹哨 cases, and satisfaction over the last `chains.health_months` months."""
+
+    classes: dict  # enterprise id → (class, year)
+    open: Counter
+    overdue: Counter
+    rated: Counter  # cases with a satisfaction answer in the window
+    satisfied: Counter
+
+
+def firm_signals(chain: Chain, now: dt.datetime) -> FirmSignals:
+    ids = local_enterprise_ids(chain)
+    open_, overdue = Counter(), Counter()
+    for enterprise_id, late, n in (
+        Case.objects.filter(enterprise_id__in=ids, is_open=True)
+        .annotate(late=ExpressionWrapper(Q(next_due_at__lt=now), output_field=BooleanField()))
+        .values("enterprise_id", "late")
+        .annotate(n=Count("pk"))
+        .values_list("enterprise_id", "late", "n")
+    ):
+        open_[enterprise_id] += n
+        if late:
+            overdue[enterprise_id] += n
+    since = now - dt.timedelta(days=round(30.44 * int_param(HEALTH_MONTHS)))
+    rated, satisfied = Counter(), Counter()
+    for enterprise_id, answer, n in (
+        Case.objects.filter(enterprise_id__in=ids, followed_up_at__gte=since)
+        .exclude(satisfaction="")
+        .values("enterprise_id", "satisfaction")
+        .annotate(n=Count("pk"))
+        .values_list("enterprise_id", "satisfaction", "n")
+    ):
+        rated[enterprise_id] += n
+        if answer in SATISFIED:
+            satisfied[enterprise_id] += n
+    return FirmSignals(latest_classes(ids), open_, overdue, rated, satisfied)
+
+
+def _local_by_node(chain: Chain) -> dict[int, list[int]]:
+    by_node: dict[int, list[int]] = defaultdict(list)
+    for node_id, enterprise_id in NodeFirm.objects.filter(node__chain=chain, enterprise__isnull=False).values_list(
+        "node_id", "enterprise_id"
+    ):
+        by_node[node_id].append(enterprise_id)
+    return by_node
+
+
+@dataclass
+class Suggestion:
+    node: MapNode
+    reasons: list  # (code, text): "gap", "d_class", "cases"
+    d_firms: int = 0
+    local_firms: int = 0
+    open_cases: int = 0
+    projects: int = 0  # investment projects already in the pipeline for the node
+    target: str = ""  # a firm elsewhere already named at the node: a ready target
+
+    @property
+    def is_gap(self) -> bool:
+        return self.reasons[0][0] == "gap"
+
+    def rank_key(self):
+        """缺链 first, then weak nodes by their D-class share, then by open cases; within each, those without a
+        project yet, then those with a known firm elsewhere, then the higher node."""
+        share = self.d_firms / self.local_firms if self.local_firms else 0
+        return (
+            not self.is_gap,
+            -share,
+            -self.open_cases,
+            self.projects > 0,
+            not self.target,
+            self.node.depth,
+        )
+
+
+def gap_analysis(chain: Chain, now: dt.datetime, nodes: list[MapNode] | None = None) -> list[Suggestion]:
+    """The chain's suggested targets, ranked: nodes with no local firm at or below them (缺链), nodes whose local
+    firms are in D class (亩产效益), and nodes whose local firms have at least `chains.gap_open_cases` open cases."""
+    nodes = chain_map(chain) if nodes is None else nodes
+    signals = firm_signals(chain, now)
+    local = _local_by_node(chain)
+    threshold = int_param(GAP_OPEN_CASES)
+    projects = Counter(
+        dict(
+            Project.objects.filter(chain=chain, pipeline=Pipeline.INVESTMENT, node__isnull=False)
+            .values("node_id")
+            .annotate(n=Count("pk"))
+            .values_list("node_id", "n")
+        )
+    )
+    found = []
+    for node in nodes:
+        firms = local.get(node.pk, [])
+        d_firms = sum(1 for e in firms if signals.classes.get(e, ("",))[0] == "D")
+        cases = sum(signals.open[e] for e in firms)
+        reasons = []
+        if node.coverage == "gap":
+            reasons.append(("gap", "缺链：本节点及下级节点均无本地企业"))
+        if d_firms:
+            reasons.append(("d_class", f"本地企业{d_firms}/{len(firms)}家为亩产效益D类"))
+        if firms and cases >= threshold:
+            reasons.append(("cases", f"本地企业未办结诉求{cases}件"))
+        if not reasons:
+            continue
+        target = next((name for name, is_local, _ in node.firms if not is_local), "")
+        found.append(Suggestion(node, reasons, d_firms, len(firms), cases, projects[node.pk], target))
+    found.sort(key=Suggestion.rank_key)
+    return found
+
+
+def chain_health(chain: Chain, now: dt.datetime) -> dict:
+    """A chain's health in one view: its local firms' 亩产效益 classes, their open and overdue cases and
+    satisfaction, and its projects by stage and light."""
+    signals = firm_signals(chain, now)
+    firms: dict[int, dict] = {}
+    for enterprise_id, name, node in (
+        NodeFirm.objects.filter(node__chain=chain, enterprise__isnull=False)
+        .order_by("enterprise_id", "node__path")
+        .values_list("enterprise_id", "enterprise__name", "node__name")
+    ):
+        row = firms.setdefault(enterprise_id, {"name": name, "nodes": []})
+        row["nodes"].append(node)
+    classes = Counter()
+    for enterprise_id, row in firms.items():
+        klass, year = signals.classes.get(enterprise_id, ("", None))
+        classes[klass or "-"] += 1
+        rated = signals.rated[enterprise_id]
+        row.update(
+            klass=klass,
+            year=year,
+            open=signals.open[enterprise_id],
+            overdue=signals.overdue[enterprise_id],
+            rated=rated,
+            satisfaction=round(100 * signals.satisfied[enterprise_id] / rated, 1) if rated else None,
+        )
+    listed = sorted(firms.values(), key=lambda r: (r["klass"] != "D", -r["overdue"], -r["open"], r["name"]))
+    rated_all = sum(signals.rated.values())
+    stage_rows = []
+    counts = defaultdict(Counter)
+    for stage_id, light, n in (
+        Project.objects.filter(chain=chain)
+        .values("stage_id", "light")
+        .annotate(n=Count("pk"))
+        .values_list("stage_id", "light", "n")
+    ):
+        counts[stage_id][light] += n
+        counts[stage_id]["all"] += n
+    for p in Pipeline.values:
+        for stage in stages(p):
+            c = counts.get(stage.pk, Counter())
+            stage_rows.append({"stage": stage, "all": c["all"], "red": c["red"], "yellow": c["yellow"]})
+    return {
+        "firms": len(firms),
+        "classes": [(k, classes.get(k, 0)) for k in ("A", "B", "C", "D", "-")],
+        "open": sum(signals.open.values()),
+        "overdue": sum(signals.overdue.values()),
+        "rated": rated_all,
+        "satisfaction": round(100 * sum(signals.satisfied.values()) / rated_all, 1) if rated_all else None,
+        "months": int_param(HEALTH_MONTHS),
+        "stages": stage_rows,
+        "listed": listed[:FIRMS_LISTED],
+        "more": max(0, len(listed) - FIRMS_LISTED),
+    }
+
+
 # ---- lists ------------------------------------------------------------------------------------------------------
 
 
@@ -145,6 +336,16 @@ def lists_of(chain: Chain, year: int) -> list[tuple[ListType, list[ListEntry]]]:
     for entry in ListEntry.objects.filter(chain=chain, year=year).select_related("enterprise", "node"):
         entries[entry.list_type_id].append(entry)
     return [(t, entries.get(t.pk, [])) for t in list_types()]
+
+
+def entries_by_node(chain: Chain, year: int) -> dict[int, int]:
+    """How many of the year's list entries name each node (the map links a node to them)."""
+    return dict(
+        ListEntry.objects.filter(chain=chain, year=year, node__isnull=False)
+        .values("node_id")
+        .annotate(n=Count("pk"))
+        .values_list("node_id", "n")
+    )
 
 
 def list_years(chain: Chain) -> list[int]:
@@ -171,15 +372,13 @@ def pipeline_by_stage(chain: Chain) -> list[tuple[Stage, list[Project]]]:
 
 
 def chain_kpis(chain: Chain, year: int) -> dict:
-    """The chain's figures for a year, from the pipeline and the map (definitions in the user guide)."""
+    """The chain's pipeline and map figures for a year (its KPIs, defined as data, are `kpi_figures`)."""
     projects = Project.objects.filter(chain=chain)
-    started = projects.filter(started_on__year=year)
     signed = projects.filter(pipeline=Pipeline.INVESTMENT, signed_on__year=year)
     totals = signed.aggregate(n=Count("pk"), amount=Sum("amount"))
     firms = NodeFirm.objects.filter(node__chain=chain)
     local = firms.filter(enterprise__isnull=False)
     return {
-        "started": started.count(),
         "signed": totals["n"] or 0,
         "signed_amount": totals["amount"] or Decimal(0),
         "in_production": projects.filter(stage__code__in=["in_production", "at_capacity"]).count(),
@@ -188,6 +387,56 @@ def chain_kpis(chain: Chain, year: int) -> dict:
         "local_firms": local.count(),
         "above_scale": local.filter(enterprise__above_scale=True).values("enterprise_id").distinct().count(),
     }
+
+
+@dataclass
+class KpiFigure:
+    definition: KpiDefinition
+    value: Decimal | int | None  # None: a reported figure not recorded for the year
+    note: str = ""
+
+
+def kpi_figures(chain: Chain, year: int) -> list[KpiFigure]:
+    """The chain's KPIs for a year by their definitions (data): one query per source whatever the definitions."""
+    definitions = list(KpiDefinition.objects.filter(is_active=True))
+    by_source = {d.source for d in definitions}
+    started: dict[str, int] = {}
+    if KpiSource.PROJECTS_STARTED in by_source:
+        started = dict(
+            Project.objects.filter(chain=chain, started_on__year=year)
+            .values("pipeline")
+            .annotate(n=Count("pk"))
+            .values_list("pipeline", "n")
+        )
+    listed: dict[str, int] = {}
+    if KpiSource.LIST_COUNT in by_source:
+        listed = dict(
+            ListEntry.objects.filter(chain=chain, year=year)
+            .values("list_type__code")
+            .annotate(n=Count("pk"))
+            .values_list("list_type__code", "n")
+        )
+    reported = {}
+    if KpiSource.REPORTED in by_source:
+        reported = {
+            v.definition_id: v for v in KpiValue.objects.filter(chain=chain, year=year, definition__in=definitions)
+        }
+    figures = []
+    for d in definitions:
+        params = d.params or {}
+        if d.source == KpiSource.PROJECTS_STARTED:
+            figures.append(KpiFigure(d, sum(started.get(p, 0) for p in params.get("pipelines", []))))
+        elif d.source == KpiSource.LIST_COUNT:
+            plus = sum(listed.get(c, 0) for c in params.get("plus", []))
+            figures.append(KpiFigure(d, plus - sum(listed.get(c, 0) for c in params.get("minus", []))))
+        else:
+            found = reported.get(d.pk)
+            figures.append(KpiFigure(d, found.value if found else None, found.note if found else ""))
+    return figures
+
+
+def reported_kpis():
+    return KpiDefinition.objects.filter(is_active=True, source=KpiSource.REPORTED)
 
 
 def open_cases(chain: Chain) -> dict:
@@ -278,3 +527,39 @@ def investment_figures(actor: Actor, start: dt.date, end: dt.date, chain: Chain 
 
 def trips_of(chain: Chain):
     return Trip.objects.filter(chain=chain).prefetch_related("projects")[:50]
+
+
+# ---- the chain report ---------------------------------------------------------------------------------------------
+
+GAPS_IN_REPORT = 20
+
+
+def chain_report(actor: Actor, chain: Chain, year: int, now: dt.datetime) -> dict:
+    """What the printable report and its .xlsx say about a chain's year: its organisation, KPIs, investment figures,
+    map and gaps, pipeline by stage with the late projects, its firms' health and the year's lists."""
+    nodes = chain_map(chain)
+    suggestions = gap_analysis(chain, now, nodes)
+    start, end = dt.date(year, 1, 1), min(dt.date(year, 12, 31), now.date())
+    projects = list(
+        Project.objects.filter(chain=chain)
+        .select_related("stage", "responsible_unit", "county", "node")
+        .order_by("stage__pipeline", "stage__order", "-pk")
+    )
+    return {
+        "chain": chain,
+        "year": year,
+        "chiefs": list(chain.chiefs.all()),
+        "parks": list(chain.parks.select_related("county")),
+        "owners": list(chain.owners.select_related("enterprise")),
+        "kpis": kpi_figures(chain, year),
+        "investment": investment_figures(actor, start, end, chain) if start <= end else None,
+        "nodes": len(nodes),
+        "covered": sum(1 for n in nodes if n.coverage == "covered"),
+        "gaps": [g for g in suggestions if g.is_gap],
+        "suggestions": suggestions[:GAPS_IN_REPORT],
+        "projects": projects,
+        "late": [p for p in projects if p.light in ("red", "yellow")],
+        "health": chain_health(chain, now),
+        "lists": lists_of(chain, year),
+        "today": now.date(),
+    }

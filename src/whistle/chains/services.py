@@ -24,6 +24,9 @@ from . import lights
 from .models import (
     Chain,
     EventKind,
+    KpiDefinition,
+    KpiSource,
+    KpiValue,
     ListEntry,
     ListType,
     Node,
@@ -167,6 +170,63 @@ def entry_add(actor: Actor, chain: Chain, *, list_type, year, name, uscc="", nod
             )
     except IntegrityError:
         raise Conflict(f"{year}年{kind.name}已有“{name}”", code="entry_exists", field="name") from None
+
+
+def lists_carry_over(actor: Actor, chain: Chain, *, from_year, to_year) -> int:
+    """Start a year's lists from another year's (版本 = 年度): its entries not yet in the target year are copied, in
+    one statement; the office then edits the new year's version. Returns how many entries were copied."""
+    _check_keeps(actor, chain)
+    source, target = parse_year(from_year, "from_year"), parse_year(to_year, "to_year")
+    if source == target:
+        raise Invalid("请选择不同的年度", code="same_year", field="to_year")
+    have = set(ListEntry.objects.filter(chain=chain, year=target).values_list("list_type_id", "name"))
+    copies = [
+        ListEntry(
+            chain=chain,
+            list_type_id=e.list_type_id,
+            year=target,
+            name=e.name,
+            enterprise_id=e.enterprise_id,
+            node_id=e.node_id,
+            note=e.note,
+        )
+        for e in ListEntry.objects.filter(chain=chain, year=source)
+        if (e.list_type_id, e.name) not in have
+    ]
+    if not copies:
+        raise Conflict(f"{source}年清单没有可沿用的条目", code="nothing_to_copy", field="from_year")
+    ListEntry.objects.bulk_create(copies, ignore_conflicts=True, batch_size=1000)
+    return len(copies)
+
+
+def kpi_record(actor: Actor, chain: Chain, *, kpi, year, value, note="", now: dt.datetime | None = None) -> KpiValue:
+    """A reported KPI's figure for a chain and a year (产业集群主营收入 …): recorded again, the new figure replaces it."""
+    _check_keeps(actor, chain)
+    definition = KpiDefinition.objects.filter(
+        code=inputs.cell_text(kpi), is_active=True, source=KpiSource.REPORTED
+    ).first()
+    if definition is None:
+        raise Invalid("该指标不存在或不由链办填报", code="invalid_kpi", field="kpi")
+    year = parse_year(year)
+    try:
+        number = Decimal(inputs.cell_text(value).replace(",", ""))
+    except InvalidOperation:
+        raise Invalid("请填写数值", code="invalid_value", field="value") from None
+    if not number.is_finite() or abs(number) >= Decimal("1e14"):
+        raise Invalid("数值超出范围", code="invalid_value", field="value")
+    note = inputs.text(note, "note", label="来源说明", limit=200, required=False)
+    record, _ = KpiValue.objects.update_or_create(
+        chain=chain,
+        definition=definition,
+        year=year,
+        defaults={
+            "value": number.quantize(Decimal("0.01")),
+            "note": note,
+            "recorded_by": actor.user,
+            "recorded_at": now or timezone.now(),
+        },
+    )
+    return record
 
 
 # ---- the pipeline -----------------------------------------------------------------------------------------------

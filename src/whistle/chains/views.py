@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from whistle.cases.models import Category
 from whistle.core import sheets as xlsx
+from whistle.core import tables
 from whistle.core.errors import Invalid, Problem
 from whistle.core.params import parse_year
 from whistle.org.selectors import counties_for, handling_units
@@ -97,8 +98,16 @@ def _chain_page(request, chain, *, error: Problem | None = None, status: int = 2
         "owners": list(chain.owners.select_related("enterprise")),
         "nodes": nodes,
         "gaps": [n for n in nodes if n.coverage == "gap"],
+        "suggestions": selectors.gap_analysis(chain, timezone.now(), nodes),
+        "map_data": [
+            [n.pk, n.parent_id, n.name, n.segment, n.depth, n.coverage, n.firm_count, n.local_count] for n in nodes
+        ],
+        "node_entries": selectors.entries_by_node(chain, year),
         "kpis": selectors.chain_kpis(chain, year),
+        "kpi_figures": selectors.kpi_figures(chain, year),
         "lists": selectors.lists_of(chain, year),
+        "list_years": (list_years := selectors.list_years(chain)),
+        "other_years": [y for y in list_years if y != year],
         "list_types": selectors.list_types(),
         "pipeline": selectors.pipeline_by_stage(chain),
         "cases": selectors.open_cases(chain),
@@ -107,11 +116,56 @@ def _chain_page(request, chain, *, error: Problem | None = None, status: int = 2
         "error": error,
         "segments": Segment.choices,
     }
+    context["suggestions_shown"] = context["suggestions"][: selectors.SUGGESTIONS_SHOWN]
     if keeps:
+        context["accept"] = _accepted(request, context["suggestions"])
+        context["suggestion_nodes"] = [g.node for g in context["suggestions"]]
+        context["reported_kpis"] = selectors.reported_kpis()
         context["counties"] = counties_for(actor)
         context["units"] = handling_units()
         context["open_projects"] = [p for _, projects in context["pipeline"] for p in projects]
     return render(request, "chains/chain.html", context, status=status)
+
+
+def _accepted(request, suggestions):
+    """The suggestion the office chose to accept (`?accept=<node>`), to fill the target form with."""
+    chosen = request.GET.get("accept") if request.method == "GET" else request.POST.get("node")
+    return next((s for s in suggestions if str(s.node.pk) == str(chosen)), None)
+
+
+@page(*VIEW_ROLES)
+@require_GET
+def chain_health(request, chain):
+    chain = selectors.chain_get(request.actor, chain)
+    health = selectors.chain_health(chain, timezone.now())
+    return render(request, "chains/health.html", {"chain": chain, "h": health})
+
+
+def _report(request, chain):
+    chain = selectors.chain_get(request.actor, chain)
+    return selectors.chain_report(request.actor, chain, _year(request), timezone.now())
+
+
+@page(*VIEW_ROLES)
+@require_GET
+def chain_report(request, chain):
+    """The printable chain report (产业链发展报告), in the city's wording."""
+    try:
+        report = _report(request, chain)
+    except Invalid as problem:
+        return _problem_page(request, problem)
+    return render(request, "chains/report.html", {"r": report})
+
+
+@page(*VIEW_ROLES)
+@require_GET
+def chain_report_xlsx(request, chain):
+    try:
+        report = _report(request, chain)
+    except Invalid as problem:
+        return _problem_page(request, problem)
+    name = f"{report['chain'].name}产业链{report['year']}年报告.xlsx"
+    return _attachment(importing.export_report(report), name)
 
 
 @page(*VIEW_ROLES)
@@ -202,12 +256,62 @@ def _map_import(request, chain):
     return result.summary(), "#map"
 
 
+def _lists_copy(request, chain):
+    p = request.POST
+    n = services.lists_carry_over(request.actor, chain, from_year=p.get("from_year"), to_year=p.get("to_year"))
+    return f"已沿用{p.get('from_year')}年清单{n}条至{p.get('to_year')}年", "#lists"
+
+
+def _kpi_record(request, chain):
+    p = request.POST
+    record = services.kpi_record(
+        request.actor, chain, kpi=p.get("kpi"), year=p.get("year"), value=p.get("value"), note=p.get("note", "")
+    )
+    return f"已填报{record.year}年{record.definition.name}", f"?year={record.year}#kpis"
+
+
 node_add = _chain_post(_node_add)
 firm_add = _chain_post(_firm_add)
 entry_add = _chain_post(_entry_add)
 project_add = _chain_post(_project_add)
 trip_add = _chain_post(_trip_add)
 map_import = _chain_post(_map_import)
+lists_copy = _chain_post(_lists_copy)
+kpi_record = _chain_post(_kpi_record)
+LISTS_REJECTS = "chains_lists_rejects"
+
+
+@page(*VIEW_ROLES)
+@require_POST
+def lists_import(request, chain):
+    """A year's lists from .xlsx: the result page with the rejected rows (downloadable), or the chain page with the
+    refusal when the file as a whole is refused."""
+    chain = selectors.chain_get(request.actor, chain)
+    try:
+        data = tables.uploaded(request.FILES.get("file"), max_bytes=IMPORT_MAX_BYTES)
+        result = importing.import_lists(request.actor, chain, request.POST.get("year"), data)
+    except Invalid as problem:
+        return _chain_page(request, chain, error=problem, status=problem.status)
+    request.session[LISTS_REJECTS] = result.rejects
+    return render(request, "chains/import_result.html", {"chain": chain, "result": result})
+
+
+@page(*VIEW_ROLES)
+@require_GET
+def lists_rejects(request, chain):
+    chain = selectors.chain_get(request.actor, chain)
+    return _attachment(importing.rejects_workbook(request.session.get(LISTS_REJECTS, [])), "清单退回行.xlsx")
+
+
+@page(*VIEW_ROLES)
+@require_GET
+def lists_export(request, chain):
+    chain = selectors.chain_get(request.actor, chain)
+    try:
+        year = _year(request)
+    except Invalid as problem:
+        return _problem_page(request, problem)
+    return _attachment(importing.export_lists(chain, year), f"{chain.name}产业链{year}年清单.xlsx")
 
 
 @page(*VIEW_ROLES)

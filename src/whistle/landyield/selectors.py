@@ -22,6 +22,7 @@ from .models import (
     Participant,
     ParticipantStatus,
     Round,
+    RoundState,
     VisitPlan,
 )
 
@@ -356,3 +357,17 @@ def crosscheck_list(actor: Actor, rnd: Round, *, state: str = "") -> QuerySet[Cr
 
 def klass_label(k: str) -> str:
     return dict(Klass.choices).get(k, "—")
+
+
+def latest_classes(enterprise_ids) -> dict[int, tuple[str, int]]:
+    """Each enterprise's class in its latest approved (审定, frozen) round: {enterprise id: (class, year)}. For readers
+    above this app (chains' gap analysis and health view); `enterprise_ids` may be a subquery. One query."""
+    found: dict[int, tuple[str, int]] = {}
+    for enterprise_id, klass, year in (
+        Participant.objects.filter(enterprise_id__in=enterprise_ids, round__state=RoundState.FROZEN)
+        .exclude(klass="")
+        .order_by("enterprise_id", "-round__year")
+        .values_list("enterprise_id", "klass", "round__year")
+    ):
+        found.setdefault(enterprise_id, (klass, year))
+    return found

@@ -2,7 +2,7 @@
 system: 生物医药 laid out as "一港四园" and 高端化工 as "3+N" lead, then 新能源新材料 and 新一代信息技术 — rules.md §6 —
 and six chains of the city's backbone industries, to be confirmed by the city), the list types of "1个图谱 + N张清单",
 the stages of the investment and renovation pipelines with their working-day limits, and the 亿元 threshold of the
-investment figures. The lights reuse the reform tasks' rule (`reforms.yellow_within_working_days`)."""
+investment figures. (The lights' own yellow rule comes in 0003.)"""
 
 from django.db import migrations
 
