@@ -101,20 +101,18 @@ def case_get(actor: Actor, number: str | int, *, for_update: bool = False) -> Ca
         # One statement checks the scope, locks, and brings what planning and the answer read: the joined rows, the
         # assisting units' ids and whether there are attachments (`Case.assisting_ids`, `Case.has_attachments`).
         # `of` keeps the lock on the case row, not the rows it joins.
+        assisting: QuerySet = Assisting.objects.filter(case_id=OuterRef("pk")).values("case_id")
         qs = qs.select_for_update(of=("self",)).annotate(
-            assisting_list=Subquery(
-                Assisting.objects.filter(case_id=OuterRef("pk"))
-                .values("case_id")
-                .annotate(ids=IdList("unit_id"))
-                .values("ids")
-            ),
-            has_attachments=Exists(CaseAttachment.objects.filter(case_id=OuterRef("pk"))),
+            assisting_list=Subquery(assisting.annotate(ids=IdList("unit_id")).values("ids")),
+            any_attachment=Exists(CaseAttachment.objects.filter(case_id=OuterRef("pk"))),
         )
     case = qs.first()
     if case is None:
         raise NotFound("工单不存在", code="case_not_found", field="number")
     if for_update:
-        case.assisting_ids = {int(i) for i in case.assisting_list.split(",")} if case.assisting_list else set()
+        ids = getattr(case, "assisting_list", None)
+        case.assisting_ids = {int(i) for i in ids.split(",")} if ids else set()
+        case.has_attachments = bool(getattr(case, "any_attachment", True))
     return case
 
 

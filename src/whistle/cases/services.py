@@ -111,8 +111,8 @@ class NextId(Func):
         self.table = model._meta.db_table
         super().__init__()
 
-    def as_sql(self, compiler, connection, **extra_context):
-        return "nextval(pg_get_serial_sequence(%s, 'id'))", [self.table]
+    def as_sql(self, compiler, connection, function=None, template=None, arg_joiner=None, **extra_context):
+        return "nextval(pg_get_serial_sequence(%s, 'id'))", (self.table,)
 
 
 def _coordinate(value, name: str, low: int, high: int):

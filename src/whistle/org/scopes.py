@@ -73,7 +73,8 @@ class Actor:
     def of_joined(cls, user) -> Actor:
         """`of` for a user read in the same statement as its membership (`ACTOR_PATHS` under `user__`, as the bearer
         token is: `org.services.token_get`): no statement of its own."""
-        return cls._with(user, _MEMBERSHIP.get_cached_value(user))
+        membership = _MEMBERSHIP.get_cached_value(user)
+        return cls._with(user, membership if isinstance(membership, Membership) else None)
 
     @classmethod
     def _with(cls, user, membership: Membership | None) -> Actor:

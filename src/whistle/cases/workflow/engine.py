@@ -282,9 +282,10 @@ def apply_new(
         return apply_steps(case, steps, now)
     events, hooks = _plan_steps(case, steps, now)
     statements = []
-    for model, objs in [(Case, [case]), *((type(row), [row]) for row in with_rows)]:
-        insert = InsertQuery(model)
-        insert.insert_values([f for f in model._meta.concrete_fields if f.primary_key is False or objs[0].pk], objs)
+    for obj in [case, *with_rows]:
+        meta = obj._meta
+        insert = InsertQuery(type(obj))
+        insert.insert_values([f for f in meta.concrete_fields if not f.primary_key or obj.pk is not None], [obj])
         statements += insert.get_compiler(connection=connection).as_sql()
     _write_with_events(case, statements, events)
     for obj in [case, *with_rows]:
@@ -305,7 +306,7 @@ def _write_with_events(case: Case, statements: list[tuple[str, Sequence]], event
     the INSERT of its events as one statement: `WITH w1 AS (…), w2 AS (…) INSERT INTO cases_caseevent …`. Each part
     runs once whether or not the main statement reads it; the foreign keys are checked at commit (deferred)."""
     insert = InsertQuery(CaseEvent)
-    insert.insert_values([f for f in CaseEvent._meta.concrete_fields if not f.primary_key], events)
+    insert.insert_values([f for f in CaseEvent._meta.concrete_fields if not f.primary_key], list[models.Model](events))
     [(events_sql, events_params)] = insert.get_compiler(connection=connection).as_sql()
     parts = ", ".join(f"w{i} AS ({sql})" for i, (sql, _) in enumerate(statements))
     params = [p for _, statement_params in statements for p in statement_params]
