@@ -8,13 +8,6 @@ file measures an older revision."""
 
 import json
 
-from django.db import connection
-from django.test import Client
-from django.test.utils import CaptureQueriesContext
-
-from whistle.org.services import token_issue
-from whistle.ratings.models import Cadre
-
 FRAME = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
 LIFECYCLE = [
     ("accept", "cao_zjj", {}),
@@ -26,6 +19,9 @@ LIFECYCLE = [
 
 
 def count(call) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     with CaptureQueriesContext(connection) as captured:
         response = call()
     assert response.status_code in (200, 201), response.content[:300]
@@ -33,6 +29,11 @@ def count(call) -> int:
 
 
 def test_write_statements(heze):
+    from django.test import Client
+
+    from whistle.org.services import token_issue
+    from whistle.ratings.models import Cadre
+
     client = Client()
     tokens = {name: token_issue(getattr(heze.users, name))[0] for name in ("ent_cao", "cao_zjj")}
 
@@ -57,3 +58,18 @@ def test_write_statements(heze):
     Client().get(card)
     figures["card page GET (kept)"] = count(lambda: Client().get(card))
     print("\nWRITE-STATEMENTS " + json.dumps(figures, ensure_ascii=False))
+
+
+def table(lines) -> str:
+    """The runs' figures side by side (`python bench/write_statements.py table < bench/out/write-statements.txt`)."""
+    rows = [(line.split(" ", 1)[0], json.loads(line.split(" ", 1)[1])) for line in lines if line.strip()]
+    out = ["statements".ljust(32) + "".join(label.rjust(24) for label, _ in rows)]
+    for name in rows[-1][1]:
+        out.append(name.ljust(32) + "".join(str(figures.get(name, "-")).rjust(24) for _, figures in rows))
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(table(sys.stdin.read().splitlines()))

@@ -20,19 +20,12 @@ measure() {  # measure CHECKOUT LABEL
   local checkout=$1 probe=$1/tests/api/test_zz_write_statements.py
   cp bench/write_statements.py "$probe"
   (cd "$checkout" && PYTHONPATH="$checkout/src" nice -n 19 "$OLDPWD/.venv/bin/pytest" -s -p no:cacheprovider \
-    -o addopts="" "$probe" 2>&1) | grep '^WRITE-STATEMENTS ' | sed "s/^WRITE-STATEMENTS /$2 /"
+    -o addopts="" "$probe" 2>&1) | tee -a "$OUT/write-statements.log" | grep '^WRITE-STATEMENTS ' | sed "s/^WRITE-STATEMENTS /$2 /"
   rm -f "$probe"
 }
 
-git worktree add --detach "$BEFORE/wt" "$REV" >/dev/null 2>&1
+git worktree add --detach "$BEFORE/wt" "$REV" >/dev/null
 {
   measure "$BEFORE/wt" "before($(git rev-parse --short "$REV"))"
   measure "$PWD" "after($(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo +))"
-} | tee "$OUT/write-statements.txt" | .venv/bin/python -c '
-import json, sys
-rows = [(line.split(" ", 1)[0], json.loads(line.split(" ", 1)[1])) for line in sys.stdin]
-names = list(rows[-1][1])
-print(f"{\"statements\":32}" + "".join(f"{label:>22}" for label, _ in rows))
-for name in names:
-    print(f"{name:32}" + "".join(f"{str(figures.get(name, \"-\")):>22}" for _, figures in rows))
-'
+} | tee "$OUT/write-statements.txt" | .venv/bin/python bench/write_statements.py table

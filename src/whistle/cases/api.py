@@ -69,6 +69,8 @@ def case_detail(actor: Actor, case: Case, *, written: bool = False) -> dict:
     events = case.written_events if written else selectors.case_events(case)
     if actor.role == Role.ENTERPRISE:
         events = requester_events(case, events, actor)  # no internal notes, no staff names (cases.visibility)
+    assisting = _assisting(case, written)
+    case.assisting_ids = {u.pk for u in assisting}  # what `allowed_actions` asks of the actor's relation to the case
     body = case_summary(case, now)
     body.update(
         description=case.description,
@@ -77,7 +79,7 @@ def case_detail(actor: Actor, case: Case, *, written: bool = False) -> dict:
         address=case.address,
         lat=float(case.lat) if case.lat is not None else None,
         lng=float(case.lng) if case.lng is not None else None,
-        assisting_units=[_unit(u) for u in _assisting(case, written)],
+        assisting_units=[_unit(u) for u in assisting],
         deadlines={
             f: _utc(getattr(case, f))
             for f in ("return_due_at", "contact_due_at", "opinion_due_at", "resolve_due_at", "next_due_at")
