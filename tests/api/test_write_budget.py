@@ -184,3 +184,20 @@ def test_issue_22_a_returned_case_answers_the_unit_with_what_it_did(api):
     assert api.get(f"/api/v1/cases/{number}", "cao_zjj").status_code == 404  # no longer the unit's to see
     fresh = api.get(f"/api/v1/cases/{number}", "cao_office").json()
     assert fresh["events"][-1] == body["events"][-1]
+
+
+def test_issue_22_a_refused_submission_leaves_no_gap_in_the_case_numbers(api):
+    """The case is numbered by the submission's reading statement (PostgreSQL) only when the checks that read nothing
+    let it through, and a replay under an Idempotency-Key takes no number either."""
+    first = api.submit().json()["number"]
+    assert api.submit(description="").status_code == 422
+    assert api.submit(contact_name="名" * 41).status_code == 422
+    assert api.submit(lat=34.8).status_code == 422
+    assert (
+        api.post("/api/v1/cases", "cao_zjj", {"kind": "help", "category": "market", "description": "x"}).status_code
+        == 403
+    )
+    keyed = _keyed(api, "k-gap-1").json()["number"]
+    assert _keyed(api, "k-gap-1").status_code == 200
+    then = api.submit().json()["number"]
+    assert [int(n[2:]) for n in (first, keyed, then)] == [int(first[2:]) + i for i in range(3)]

@@ -69,9 +69,10 @@ class _Found(NamedTuple):
     next_id: int | None
 
 
-def _find(code, actor: Actor, idempotency_key: str | None) -> _Found:
-    """One statement: the category, the earlier request under the key, and the next case id. An internal category
-    (not `is_public`) exists only for the system: to anyone else it is unknown."""
+def _find(code, actor: Actor, idempotency_key: str | None, *, number: bool) -> _Found:
+    """One statement: the category, the earlier request under the key, and (`number`, on PostgreSQL, unless the key
+    was used before) the next case id. An internal category (not `is_public`) exists only for the system: to anyone
+    else it is unknown."""
     if not isinstance(code, str):
         return _Found(None, None, None, None)
     categories = Category.objects.filter(is_active=True, code=code).select_related("parent__parent")
@@ -84,7 +85,7 @@ def _find(code, actor: Actor, idempotency_key: str | None) -> _Found:
             replay_case_id=Subquery(earlier.values("case_id")[:1]),
             replay_hash=Subquery(earlier.values("request_hash")[:1]),
         )
-    if connection.vendor == "postgresql":
+    if number and connection.vendor == "postgresql":
         next_id = NextId(Case)
         annotations["next_id"] = (
             DjCase(When(Exists(earlier), then=None), default=next_id) if idempotency_key is not None else next_id
@@ -174,7 +175,19 @@ def case_submit(
         request["urgency"] = urgency  # an ordinary case's key hashes as before urgencies existed
     if idempotency_key is not None and not (1 <= len(idempotency_key) <= 100):
         raise Invalid("Idempotency-Key 长度须为1–100", code="invalid_idempotency_key", field="Idempotency-Key")
-    found = _find(category, actor, idempotency_key)
+    # The checks that read nothing run once before the reading statement, so that it takes a case id from the sequence
+    # only for a submission they let through (a refused one would leave a gap in the case numbers); they run again
+    # below, in their order among the others, which decides the refusal a request with several faults gets.
+    plain = (
+        lambda: _submitter(actor, channel, enterprise),
+        lambda: _kind(kind),
+        lambda: _text(description, title),
+        lambda: _channel(channel),
+        lambda: _contact(actor, channel, enterprise, contact_name, contact_phone),
+        lambda: _location(lat, lng),
+        lambda: _address(address),
+    )
+    found = _find(category, actor, idempotency_key, number=_passes(plain))
     if idempotency_key is not None:
         previous = (
             _replayed(found.replay_case_id, found.replay_hash, request)
@@ -184,38 +197,16 @@ def case_submit(
         if previous is not None:
             return previous, False
 
-    if actor.role == Role.ENTERPRISE and actor.membership is not None:  # an enterprise role is a membership's
-        enterprise = actor.membership.enterprise
-    elif actor.role == Role.LEADER and channel == Channel.VISIT:
-        pass  # a leader raises, in their own name, what an enterprise told them on a visit (领导包保走访)
-    elif actor.role != Role.COORDINATOR and not actor.is_system:
-        raise Forbidden("只有企业用户或吹哨办可以提交诉求", code="submit_not_permitted")
-    if kind not in Kind.values:
-        raise Invalid("诉求类型须为：咨询、求助、投诉、举报、建议", code="invalid_kind", field="kind")
+    enterprise = _submitter(actor, channel, enterprise)
+    _kind(kind)
     cat = found.category
     if cat is None:
         raise Invalid("问题分类不存在", code="unknown_category", field="category")
-    if not isinstance(description, str) or not description.strip():
-        raise Invalid("请填写诉求内容", code="description_required", field="description")
-    if len(description) > DESCRIPTION_MAX:
-        raise Invalid(f"诉求内容不能超过{DESCRIPTION_MAX}字", code="description_too_long", field="description")
-    title = (title or "").strip() or description.strip().splitlines()[0][:30]
-    if len(title) > 100:
-        raise Invalid("标题不能超过100字", code="title_too_long", field="title")
-    if channel not in Channel.values:
-        raise Invalid("渠道不正确", code="invalid_channel", field="channel")
+    description, title = _text(description, title)
+    _channel(channel)
     urgency = _urgency(urgency or Urgency.ORDINARY, actor)
-    if enterprise is not None:
-        contact_name = contact_name or enterprise.contact_name
-        contact_phone = contact_phone or enterprise.contact_phone
-    if not (contact_name or "").strip():
-        raise Invalid("请填写联系人", code="contact_name_required", field="contact_name")
-    if len(contact_name) > 40:
-        raise Invalid("联系人不能超过40字", code="contact_name_too_long", field="contact_name")
-    phone = clean_phone(contact_phone)
-    lat_v, lng_v = _coordinate(lat, "lat", -90, 90), _coordinate(lng, "lng", -180, 180)
-    if (lat_v is None) != (lng_v is None):
-        raise Invalid("经纬度须同时提供", code="invalid_location", field="lat" if lat_v is None else "lng")
+    contact_name, phone = _contact(actor, channel, enterprise, contact_name, contact_phone)
+    lat_v, lng_v = _location(lat, lng)
     if county not in (None, ""):
         area = _county(county)
     elif enterprise is not None:
@@ -225,8 +216,7 @@ def case_submit(
     if actor.role in (Role.COORDINATOR, Role.LEADER) and not actor.covers(area):
         # The case would be created outside the coordinator's own sight.
         raise Invalid("属地县区不在本吹哨办的管辖范围内", code="county_out_of_scope", field="county")
-    if len(address) > 200:
-        raise Invalid("地点不能超过200字", code="address_too_long", field="address")
+    _address(address)
     profile_id = cat.sla_profile_id or deadlines.default_profile()
     if profile_id is None:
         raise SlaProfile.DoesNotExist("no default SLA profile")
@@ -237,10 +227,10 @@ def case_submit(
         channel=channel,
         category=cat,
         title=title,
-        description=description.strip(),
+        description=description,
         enterprise=enterprise,
         requester=actor.user if actor.role == Role.ENTERPRISE else None,
-        contact_name=contact_name.strip(),
+        contact_name=contact_name,
         contact_phone=phone,
         address=address.strip(),
         lat=lat_v,
@@ -281,6 +271,73 @@ def case_submit(
             raise
         return previous, False
     return case, True
+
+
+def _passes(checks) -> bool:
+    try:
+        for check in checks:
+            check()
+    except Exception:  # whatever refuses it (or fails) here refuses it again below, in its turn
+        return False
+    return True
+
+
+def _submitter(actor: Actor, channel: str, enterprise: Enterprise | None) -> Enterprise | None:
+    """Who may submit, and for which enterprise: an enterprise user for its own."""
+    if actor.role == Role.ENTERPRISE and actor.membership is not None:  # an enterprise role is a membership's
+        return actor.membership.enterprise
+    if actor.role == Role.LEADER and channel == Channel.VISIT:
+        return enterprise  # a leader raises, in their own name, what an enterprise told them on a visit (领导包保走访)
+    if actor.role != Role.COORDINATOR and not actor.is_system:
+        raise Forbidden("只有企业用户或吹哨办可以提交诉求", code="submit_not_permitted")
+    return enterprise
+
+
+def _kind(kind) -> None:
+    if kind not in Kind.values:
+        raise Invalid("诉求类型须为：咨询、求助、投诉、举报、建议", code="invalid_kind", field="kind")
+
+
+def _text(description, title) -> tuple[str, str]:
+    """(description, title), the title made from the description's first line when none is given."""
+    if not isinstance(description, str) or not description.strip():
+        raise Invalid("请填写诉求内容", code="description_required", field="description")
+    if len(description) > DESCRIPTION_MAX:
+        raise Invalid(f"诉求内容不能超过{DESCRIPTION_MAX}字", code="description_too_long", field="description")
+    title = (title or "").strip() or description.strip().splitlines()[0][:30]
+    if len(title) > 100:
+        raise Invalid("标题不能超过100字", code="title_too_long", field="title")
+    return description.strip(), title
+
+
+def _channel(channel) -> None:
+    if channel not in Channel.values:
+        raise Invalid("渠道不正确", code="invalid_channel", field="channel")
+
+
+def _contact(actor: Actor, channel, enterprise, contact_name, contact_phone) -> tuple[str, str]:
+    """(name, phone): the enterprise's contact where none is given."""
+    enterprise = _submitter(actor, channel, enterprise)
+    if enterprise is not None:
+        contact_name = contact_name or enterprise.contact_name
+        contact_phone = contact_phone or enterprise.contact_phone
+    if not (contact_name or "").strip():
+        raise Invalid("请填写联系人", code="contact_name_required", field="contact_name")
+    if len(contact_name) > 40:
+        raise Invalid("联系人不能超过40字", code="contact_name_too_long", field="contact_name")
+    return contact_name.strip(), clean_phone(contact_phone)
+
+
+def _location(lat, lng):
+    lat_v, lng_v = _coordinate(lat, "lat", -90, 90), _coordinate(lng, "lng", -180, 180)
+    if (lat_v is None) != (lng_v is None):
+        raise Invalid("经纬度须同时提供", code="invalid_location", field="lat" if lat_v is None else "lng")
+    return lat_v, lng_v
+
+
+def _address(address) -> None:
+    if len(address) > 200:
+        raise Invalid("地点不能超过200字", code="address_too_long", field="address")
 
 
 def urgency_choices(actor: Actor) -> list[tuple[str, str]]:
