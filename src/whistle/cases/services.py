@@ -103,8 +103,9 @@ def _find(code, actor: Actor, idempotency_key: str | None, *, number: bool) -> _
 
 class NextId(Func):
     """PostgreSQL: the next id of a model's table, from its sequence (a case is numbered before it is written, so
-    its events can be hashed and written with it in one statement). A sequence value taken by a request that is
-    then refused is skipped, as after any rolled-back insert."""
+    its events can be hashed and written with it in one statement). Asked for only when the checks that read nothing
+    pass (`case_submit`), so a refused submission leaves no gap; a rarer refusal after it (an unknown county code) or
+    a rolled-back insert skips the value, as PostgreSQL always has."""
 
     output_field = BigIntegerField()
 
