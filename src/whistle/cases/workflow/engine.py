@@ -255,7 +255,7 @@ def apply_steps(case: Case, steps: Sequence[tuple[str, Actor, dict | None]], now
         update = UpdateQuery(Case)
         update.add_update_fields([(f, None, f.pre_save(case, False)) for f in changed])
         update.add_q(Q(pk=case.pk))
-        _write_with_events(case, [update.get_compiler(connection=connection).as_sql()], events)
+        _write_with_events([update.get_compiler(connection=connection).as_sql()], events)
     else:
         if changed:
             case.save(update_fields=[f.name for f in changed])
@@ -287,7 +287,7 @@ def apply_new(
         insert = InsertQuery(type(obj))
         insert.insert_values([f for f in meta.concrete_fields if not f.primary_key or obj.pk is not None], [obj])
         statements += insert.get_compiler(connection=connection).as_sql()
-    _write_with_events(case, statements, events)
+    _write_with_events(statements, events)
     for obj in [case, *with_rows]:
         obj._state.adding, obj._state.db = False, connection.alias
     return _written(case, events, hooks)
@@ -301,9 +301,9 @@ def _plan_steps(case: Case, steps, now) -> tuple[list[CaseEvent], list[Callable[
     return events, hooks
 
 
-def _write_with_events(case: Case, statements: list[tuple[str, Sequence]], events: list[CaseEvent]) -> None:
+def _write_with_events(statements: list[tuple[str, Sequence]], events: list[CaseEvent]) -> None:
     """PostgreSQL: the statements that write the case (its UPDATE, or its INSERT and the rows that point at it) and
-    the INSERT of its events as one statement: `WITH w1 AS (…), w2 AS (…) INSERT INTO cases_caseevent …`. Each part
+    the INSERT of its events as one statement: `WITH w0 AS (…), w1 AS (…) INSERT INTO cases_caseevent …`. Each part
     runs once whether or not the main statement reads it; the foreign keys are checked at commit (deferred)."""
     insert = InsertQuery(CaseEvent)
     insert.insert_values([f for f in CaseEvent._meta.concrete_fields if not f.primary_key], list[models.Model](events))
