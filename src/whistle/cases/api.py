@@ -60,14 +60,17 @@ def case_summary(case: Case, now: dt.datetime) -> dict:
     }
 
 
-def case_detail(actor: Actor, case: Case, *, fresh: bool = False) -> dict:
-    """The case with its events, deadlines and what the actor may do next. `fresh`: a case this request has just
-    created (`services.case_submit`): its events are the ones it wrote (`written_events`) and it has no assisting
-    units or attachments yet, so nothing is read back."""
+def case_detail(actor: Actor, case: Case, *, written: bool = False) -> dict:
+    """The case with its events, deadlines and what the actor may do next. `written`: the answer to a request that
+    has just written the case (`services.case_submit`, `case_transition`), built from what it holds without reading
+    the case back: its events are the ones it appended (`written_events`; the whole history is GET /cases/{number}),
+    its assisting units and attachments as the locking read or the effects left them (`Case.assisting_ids`)."""
     now = timezone.now()
-    events = case.written_events if fresh else selectors.case_events(case)
+    events = case.written_events if written else selectors.case_events(case)
     if actor.role == Role.ENTERPRISE:
         events = requester_events(case, events, actor)  # no internal notes, no staff names (cases.visibility)
+    assisting = _assisting(case, written)
+    case.assisting_ids = {u.pk for u in assisting}  # what `allowed_actions` asks of the actor's relation to the case
     body = case_summary(case, now)
     body.update(
         description=case.description,
@@ -76,7 +79,7 @@ def case_detail(actor: Actor, case: Case, *, fresh: bool = False) -> dict:
         address=case.address,
         lat=float(case.lat) if case.lat is not None else None,
         lng=float(case.lng) if case.lng is not None else None,
-        assisting_units=[] if fresh else [_unit(u) for u in case.assisting_units.all()],
+        assisting_units=[_unit(u) for u in assisting],
         deadlines={
             f: _utc(getattr(case, f))
             for f in ("return_due_at", "contact_due_at", "opinion_due_at", "resolve_due_at", "next_due_at")
@@ -102,12 +105,26 @@ def case_detail(actor: Actor, case: Case, *, fresh: bool = False) -> dict:
             }
             for e in events
         ],
-        attachments=[] if fresh else list(case.attachments.values("id", "name", "size", "content_type", "uploaded_at")),
+        attachments=(
+            list(case.attachments.values("id", "name", "size", "content_type", "uploaded_at"))
+            if not written or case.has_attachments
+            else []
+        ),
         allowed_actions=[
             {"action": t.action, "label": t.label, "required": list(t.required)} for t in allowed_actions(actor, case)
         ],
     )
     return body
+
+
+def _assisting(case: Case, written: bool) -> list:
+    if written:
+        known = getattr(case, "assisting_known", None)
+        if known is not None:
+            return known
+        if not case.assisting_ids:
+            return []
+    return list(case.assisting_units.all())
 
 
 @router.post("/cases", response={200: CaseDetailOut, 201: CaseDetailOut}, summary="提交诉求（企业吹哨）")
@@ -129,7 +146,7 @@ def create_case(request, data: CaseIn):
     )
     if created:
         # Answered from what the request wrote (category, county, unit and enterprise are loaded already).
-        return Status(201, case_detail(actor, case, fresh=True))
+        return Status(201, case_detail(actor, case, written=True))
     return Status(200, case_detail(actor, selectors.case_get(actor, case.number)))
 
 
@@ -197,8 +214,9 @@ def act(request, number: str, action: str, payload: Body[dict[str, Any] | None] 
     """Any transition of the workflow table; the body is the action's payload (see GET /workflow).
     403 when the caller may not do it, 409 when the state does not allow it, 404 outside scope."""
     case = services.case_transition(request.actor, number, action, payload or {})
-    # The case as this action left it; after a return the unit no longer sees it, but it may see what it did.
-    return case_detail(request.actor, case)
+    # The case as this action left it, from what the action wrote, with the events it appended (not read back:
+    # after a return the unit no longer sees the case, but it may see what it did).
+    return case_detail(request.actor, case, written=True)
 
 
 @router.post("/cases/{number}/attachments", response={201: AttachmentOut}, summary="上传附件")

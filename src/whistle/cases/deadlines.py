@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+from django.db.models import Q
+
 from whistle.core import calendar
 from whistle.core.rules import int_param
 
@@ -12,6 +14,7 @@ from .models import Case, SlaProfile, SlaStage, Urgency
 
 _profiles: dict[int, dict[str, tuple[int, str]]] = {}
 _urgency_profiles: dict[str, int] = {}
+_default_profile: list[int | None] = [None]
 _loaded_at = 0.0
 _TTL_SECONDS = 60.0  # other processes (the worker, other web workers) see an edit within this time
 
@@ -21,8 +24,22 @@ def _fresh() -> None:
     if time.monotonic() - _loaded_at > _TTL_SECONDS:
         _profiles.clear()
         _urgency_profiles.clear()
-        _urgency_profiles.update(SlaProfile.objects.exclude(urgency="").values_list("urgency", "pk"))
+        _default_profile[0] = None
+        # One statement for the profiles chosen by rule: each urgency's, and the default.
+        for pk, urgency, is_default in SlaProfile.objects.filter(Q(is_default=True) | ~Q(urgency="")).values_list(
+            "pk", "urgency", "is_default"
+        ):
+            if urgency:
+                _urgency_profiles[urgency] = pk
+            if is_default:
+                _default_profile[0] = pk
         _loaded_at = time.monotonic()
+
+
+def default_profile() -> int | None:
+    """The default SLA profile (`SlaProfile.is_default`, one at most): a case's whose category names none."""
+    _fresh()
+    return _default_profile[0]
 
 
 def _stages(profile_id: int) -> dict[str, tuple[int, str]]:
@@ -36,6 +53,7 @@ def clear_cache() -> None:
     global _loaded_at
     _profiles.clear()
     _urgency_profiles.clear()
+    _default_profile[0] = None
     _loaded_at = 0.0
 
 

@@ -4,11 +4,14 @@ the category catalogue, the dispatch catalogue and the SLA profiles."""
 import datetime as dt
 import re
 from decimal import Decimal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+if TYPE_CHECKING:
+    from whistle.org.models import Unit
 
 
 class Category(models.Model):
@@ -340,8 +343,14 @@ class Case(models.Model):
             ),
         ]
 
-    # Not a column: the events `workflow.apply_steps` wrote, in order, left on the case it returns.
+    # Not columns. The events `workflow.apply_steps` wrote, in order, left on the case it returns. What the locking
+    # read (`selectors.case_get(for_update=True)`) brings along, so that neither planning nor the answer reads it
+    # again: the assisting units' ids (the effects that change them keep them current, with the units themselves in
+    # `assisting_known`) and whether the case has attachments.
     written_events: "list[CaseEvent]"
+    assisting_ids: set[int]
+    assisting_known: "list[Unit]"
+    has_attachments: bool
 
     def __str__(self):
         return f"{self.number} {self.title}"

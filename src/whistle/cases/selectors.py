@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import Aggregate, CharField, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models import Case as DjCase
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value, When
 
 from whistle.core.errors import NotFound
 from whistle.org.models import Role
 from whistle.org.scopes import READ_ALL_ROLES, UNIT_ROLES, Actor
 
-from .models import URGENCY_RANK, CallbackCheck, CallbackState, Case, CaseEvent, Category, Urgency, pk_from_number
+from .models import (
+    URGENCY_RANK,
+    CallbackCheck,
+    CallbackState,
+    Case,
+    CaseAttachment,
+    CaseEvent,
+    Category,
+    Urgency,
+    pk_from_number,
+)
 
 Assisting = Case.assisting_units.through
 
@@ -84,16 +94,42 @@ def case_get(actor: Actor, number: str | int, *, for_update: bool = False) -> Ca
     pk = pk_from_number(number) if isinstance(number, str) else number
     if pk is None:
         raise NotFound("工单不存在", code="case_not_found", field="number")
-    qs = Case.objects.filter(case_scope_q(actor), pk=pk)
+    qs = Case.objects.filter(case_scope_q(actor), pk=pk).select_related(
+        "category", "lead_unit", "county", "enterprise", "sla_profile"
+    )
     if for_update:
-        # One statement checks the scope and locks; `of` keeps the lock on the case row, not the units it joins.
-        qs = qs.select_for_update(of=("self",)).select_related("sla_profile")
-    else:
-        qs = qs.select_related("category", "lead_unit", "county", "enterprise", "sla_profile")
+        # One statement checks the scope, locks, and brings what planning and the answer read: the joined rows, the
+        # assisting units' ids and whether there are attachments (`Case.assisting_ids`, `Case.has_attachments`).
+        # `of` keeps the lock on the case row, not the rows it joins.
+        assisting: QuerySet = Assisting.objects.filter(case_id=OuterRef("pk")).values("case_id")
+        qs = qs.select_for_update(of=("self",)).annotate(
+            assisting_list=Subquery(assisting.annotate(ids=IdList("unit_id")).values("ids")),
+            any_attachment=Exists(CaseAttachment.objects.filter(case_id=OuterRef("pk"))),
+        )
     case = qs.first()
     if case is None:
         raise NotFound("工单不存在", code="case_not_found", field="number")
+    if for_update:
+        ids = getattr(case, "assisting_list", None)
+        case.assisting_ids = {int(i) for i in ids.split(",")} if ids else set()
+        case.has_attachments = bool(getattr(case, "any_attachment", True))
     return case
+
+
+class IdList(Aggregate):
+    """A group's ids as one comma-separated string (SQLite's group_concat, PostgreSQL's string_agg)."""
+
+    function = "GROUP_CONCAT"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            function="STRING_AGG",
+            template="%(function)s((%(expressions)s)::text, ',')",
+            **extra_context,
+        )
 
 
 def case_events(case: Case) -> QuerySet[CaseEvent]:

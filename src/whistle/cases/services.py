@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Subquery
+from django.db import IntegrityError, connection, transaction
+from django.db.models import BigIntegerField, Exists, Func, Subquery, When
+from django.db.models import Case as DjCase
 from django.utils import timezone
 
 from whistle.core import uploads
@@ -23,7 +25,7 @@ from whistle.enterprises.models import Enterprise
 from whistle.org.models import Level, Role, Unit, UnitKind
 from whistle.org.scopes import Actor
 
-from . import workflow
+from . import deadlines, workflow
 from .models import (
     CallbackCheck,
     CallbackState,
@@ -56,23 +58,63 @@ ATTACHMENT_TYPES = {
 }
 
 
-def _category(code, actor: Actor) -> tuple[Category, int | None]:
-    """An internal category (not `is_public`) exists only for the system: to anyone else it is unknown.
-    Read with the default SLA profile's id (`default_profile_id`) in the same statement."""
-    categories = (
-        Category.objects.filter(is_active=True)
-        if actor.is_system
-        else Category.objects.filter(is_active=True, is_public=True)
-    )
-    default = SlaProfile.objects.filter(is_default=True).values("pk")[:1]
-    category = (
-        categories.filter(code=code).annotate(default_profile_id=Subquery(default)).first()
-        if isinstance(code, str)
-        else None
-    )
+class _Found(NamedTuple):
+    """What the submission's one reading statement found: the category (with its parents, for the dispatch
+    catalogue), the case an earlier request with the same Idempotency-Key created and that request's hash, and on
+    PostgreSQL the id the new case will have (taken from the sequence only when there is no replay)."""
+
+    category: Category | None
+    replay_case_id: int | None
+    replay_hash: str | None
+    next_id: int | None
+
+
+def _find(code, actor: Actor, idempotency_key: str | None, *, number: bool) -> _Found:
+    """One statement: the category, the earlier request under the key, and (`number`, on PostgreSQL, unless the key
+    was used before) the next case id. An internal category (not `is_public`) exists only for the system: to anyone
+    else it is unknown."""
+    if not isinstance(code, str):
+        return _Found(None, None, None, None)
+    categories = Category.objects.filter(is_active=True, code=code).select_related("parent__parent")
+    if not actor.is_system:
+        categories = categories.filter(is_public=True)
+    earlier = IdempotencyRecord.objects.filter(user=actor.user, key=idempotency_key or "")
+    annotations: dict = {}
+    if idempotency_key is not None:
+        annotations.update(
+            replay_case_id=Subquery(earlier.values("case_id")[:1]),
+            replay_hash=Subquery(earlier.values("request_hash")[:1]),
+        )
+    if number and connection.vendor == "postgresql":
+        next_id = NextId(Case)
+        annotations["next_id"] = (
+            DjCase(When(Exists(earlier), then=None), default=next_id) if idempotency_key is not None else next_id
+        )
+    category = categories.annotate(**annotations).first()
     if category is None:
-        raise Invalid("问题分类不存在", code="unknown_category", field="category")
-    return category, category.default_profile_id
+        return _Found(None, None, None, None)
+    return _Found(
+        category,
+        getattr(category, "replay_case_id", None),
+        getattr(category, "replay_hash", None),
+        getattr(category, "next_id", None),
+    )
+
+
+class NextId(Func):
+    """PostgreSQL: the next id of a model's table, from its sequence (a case is numbered before it is written, so
+    its events can be hashed and written with it in one statement). Asked for only when the checks that read nothing
+    pass (`case_submit`), so a refused submission leaves no gap; a rarer refusal after it (an unknown county code) or
+    a rolled-back insert skips the value, as PostgreSQL always has."""
+
+    output_field = BigIntegerField()
+
+    def __init__(self, model):
+        self.table = model._meta.db_table
+        super().__init__()
+
+    def as_sql(self, compiler, connection, function=None, template=None, arg_joiner=None, **extra_context):
+        return "nextval(pg_get_serial_sequence(%s, 'id'))", (self.table,)
 
 
 def _coordinate(value, name: str, low: int, high: int):
@@ -132,43 +174,40 @@ def case_submit(
     )
     if urgency not in (None, "", Urgency.ORDINARY):
         request["urgency"] = urgency  # an ordinary case's key hashes as before urgencies existed
+    if idempotency_key is not None and not (1 <= len(idempotency_key) <= 100):
+        raise Invalid("Idempotency-Key 长度须为1–100", code="invalid_idempotency_key", field="Idempotency-Key")
+    # The checks that read nothing run once before the reading statement, so that it takes a case id from the sequence
+    # only for a submission they let through (a refused one would leave a gap in the case numbers); they run again
+    # below, in their order among the others, which decides the refusal a request with several faults gets.
+    plain = (
+        lambda: _submitter(actor, channel, enterprise),
+        lambda: _kind(kind),
+        lambda: _text(description, title),
+        lambda: _channel(channel),
+        lambda: _contact(actor, channel, enterprise, contact_name, contact_phone),
+        lambda: _location(lat, lng),
+        lambda: _address(address),
+    )
+    found = _find(category, actor, idempotency_key, number=_passes(plain))
     if idempotency_key is not None:
-        if not (1 <= len(idempotency_key) <= 100):
-            raise Invalid("Idempotency-Key 长度须为1–100", code="invalid_idempotency_key", field="Idempotency-Key")
-        previous = _idempotent_replay(actor, idempotency_key, request)
+        previous = (
+            _replayed(found.replay_case_id, found.replay_hash, request)
+            if found.category is not None
+            else _idempotent_replay(actor, idempotency_key, request)
+        )
         if previous is not None:
             return previous, False
 
-    if actor.role == Role.ENTERPRISE and actor.membership is not None:  # an enterprise role is a membership's
-        enterprise = actor.membership.enterprise
-    elif actor.role == Role.LEADER and channel == Channel.VISIT:
-        pass  # a leader raises, in their own name, what an enterprise told them on a visit (领导包保走访)
-    elif actor.role != Role.COORDINATOR and not actor.is_system:
-        raise Forbidden("只有企业用户或吹哨办可以提交诉求", code="submit_not_permitted")
-    if kind not in Kind.values:
-        raise Invalid("诉求类型须为：咨询、求助、投诉、举报、建议", code="invalid_kind", field="kind")
-    cat, default_profile_id = _category(category, actor)
-    if not isinstance(description, str) or not description.strip():
-        raise Invalid("请填写诉求内容", code="description_required", field="description")
-    if len(description) > DESCRIPTION_MAX:
-        raise Invalid(f"诉求内容不能超过{DESCRIPTION_MAX}字", code="description_too_long", field="description")
-    title = (title or "").strip() or description.strip().splitlines()[0][:30]
-    if len(title) > 100:
-        raise Invalid("标题不能超过100字", code="title_too_long", field="title")
-    if channel not in Channel.values:
-        raise Invalid("渠道不正确", code="invalid_channel", field="channel")
+    enterprise = _submitter(actor, channel, enterprise)
+    _kind(kind)
+    cat = found.category
+    if cat is None:
+        raise Invalid("问题分类不存在", code="unknown_category", field="category")
+    description, title = _text(description, title)
+    _channel(channel)
     urgency = _urgency(urgency or Urgency.ORDINARY, actor)
-    if enterprise is not None:
-        contact_name = contact_name or enterprise.contact_name
-        contact_phone = contact_phone or enterprise.contact_phone
-    if not (contact_name or "").strip():
-        raise Invalid("请填写联系人", code="contact_name_required", field="contact_name")
-    if len(contact_name) > 40:
-        raise Invalid("联系人不能超过40字", code="contact_name_too_long", field="contact_name")
-    phone = clean_phone(contact_phone)
-    lat_v, lng_v = _coordinate(lat, "lat", -90, 90), _coordinate(lng, "lng", -180, 180)
-    if (lat_v is None) != (lng_v is None):
-        raise Invalid("经纬度须同时提供", code="invalid_location", field="lat" if lat_v is None else "lng")
+    contact_name, phone = _contact(actor, channel, enterprise, contact_name, contact_phone)
+    lat_v, lng_v = _location(lat, lng)
     if county not in (None, ""):
         area = _county(county)
     elif enterprise is not None:
@@ -178,52 +217,54 @@ def case_submit(
     if actor.role in (Role.COORDINATOR, Role.LEADER) and not actor.covers(area):
         # The case would be created outside the coordinator's own sight.
         raise Invalid("属地县区不在本吹哨办的管辖范围内", code="county_out_of_scope", field="county")
-    if len(address) > 200:
-        raise Invalid("地点不能超过200字", code="address_too_long", field="address")
-    profile_id = cat.sla_profile_id or default_profile_id
+    _address(address)
+    profile_id = cat.sla_profile_id or deadlines.default_profile()
     if profile_id is None:
         raise SlaProfile.DoesNotExist("no default SLA profile")
 
+    case = Case(
+        pk=found.next_id,
+        kind=kind,
+        channel=channel,
+        category=cat,
+        title=title,
+        description=description,
+        enterprise=enterprise,
+        requester=actor.user if actor.role == Role.ENTERPRISE else None,
+        contact_name=contact_name,
+        contact_phone=phone,
+        address=address.strip(),
+        lat=lat_v,
+        lng=lng_v,
+        county=area,
+        cross_county=bool(cross_county),
+        external_ref=external_ref[:60],
+        sla_profile_id=profile_id,
+        submitted_at=now,
+        level="city" if cross_county else "county",
+        urgency=urgency,
+    )
+    case.assisting_ids, case.has_attachments = set(), False  # a new case has neither (`Case.assisting_ids`)
+    keyed = []
+    if idempotency_key is not None and actor.user is not None:  # a key is a person's (the API header)
+        keyed.append(
+            IdempotencyRecord(user=actor.user, key=idempotency_key, request_hash=_request_hash(request), case=case)
+        )
+    record = {
+        "kind": kind,
+        "category": cat.code,
+        "channel": channel,
+        "county": area.code,
+        "cross_county": bool(cross_county),
+    }
+    if urgency != Urgency.ORDINARY:
+        record["urgency"] = urgency
+    # Submitted and, unless cross-county, routed by the catalogue (and so dispatched): written at once with its
+    # events (and its key's record), in one statement on PostgreSQL (`workflow.apply_new`).
+    steps = [("submit", actor, record)] + ([] if cross_county else [("route", Actor.system(), {})])
     try:
         with transaction.atomic():
-            case = Case.objects.create(
-                kind=kind,
-                channel=channel,
-                category=cat,
-                title=title,
-                description=description.strip(),
-                enterprise=enterprise,
-                requester=actor.user if actor.role == Role.ENTERPRISE else None,
-                contact_name=contact_name.strip(),
-                contact_phone=phone,
-                address=address.strip(),
-                lat=lat_v,
-                lng=lng_v,
-                county=area,
-                cross_county=bool(cross_county),
-                external_ref=external_ref[:60],
-                sla_profile_id=profile_id,
-                submitted_at=now,
-                level="city" if cross_county else "county",
-                urgency=urgency,
-            )
-            if idempotency_key is not None and actor.user is not None:  # a key is a person's (the API header)
-                IdempotencyRecord.objects.create(
-                    user=actor.user, key=idempotency_key, request_hash=_request_hash(request), case=case
-                )
-            record = {
-                "kind": kind,
-                "category": cat.code,
-                "channel": channel,
-                "county": area.code,
-                "cross_county": bool(cross_county),
-            }
-            if urgency != Urgency.ORDINARY:
-                record["urgency"] = urgency
-            # Submitted and, unless cross-county, routed by the catalogue (and so dispatched): one UPDATE, one
-            # INSERT of the events.
-            steps = [("submit", actor, record)] + ([] if cross_county else [("route", Actor.system(), {})])
-            workflow.apply_steps(case, steps, now)
+            workflow.apply_new(case, steps, now, with_rows=keyed)
     except IntegrityError:
         # Two concurrent retries with one key: the loser returns the winner's case.
         previous = _idempotent_replay(actor, idempotency_key, request) if idempotency_key is not None else None
@@ -231,6 +272,73 @@ def case_submit(
             raise
         return previous, False
     return case, True
+
+
+def _passes(checks) -> bool:
+    try:
+        for check in checks:
+            check()
+    except Exception:  # whatever refuses it (or fails) here refuses it again below, in its turn
+        return False
+    return True
+
+
+def _submitter(actor: Actor, channel: str, enterprise: Enterprise | None) -> Enterprise | None:
+    """Who may submit, and for which enterprise: an enterprise user for its own."""
+    if actor.role == Role.ENTERPRISE and actor.membership is not None:  # an enterprise role is a membership's
+        return actor.membership.enterprise
+    if actor.role == Role.LEADER and channel == Channel.VISIT:
+        return enterprise  # a leader raises, in their own name, what an enterprise told them on a visit (领导包保走访)
+    if actor.role != Role.COORDINATOR and not actor.is_system:
+        raise Forbidden("只有企业用户或吹哨办可以提交诉求", code="submit_not_permitted")
+    return enterprise
+
+
+def _kind(kind) -> None:
+    if kind not in Kind.values:
+        raise Invalid("诉求类型须为：咨询、求助、投诉、举报、建议", code="invalid_kind", field="kind")
+
+
+def _text(description, title) -> tuple[str, str]:
+    """(description, title), the title made from the description's first line when none is given."""
+    if not isinstance(description, str) or not description.strip():
+        raise Invalid("请填写诉求内容", code="description_required", field="description")
+    if len(description) > DESCRIPTION_MAX:
+        raise Invalid(f"诉求内容不能超过{DESCRIPTION_MAX}字", code="description_too_long", field="description")
+    title = (title or "").strip() or description.strip().splitlines()[0][:30]
+    if len(title) > 100:
+        raise Invalid("标题不能超过100字", code="title_too_long", field="title")
+    return description.strip(), title
+
+
+def _channel(channel) -> None:
+    if channel not in Channel.values:
+        raise Invalid("渠道不正确", code="invalid_channel", field="channel")
+
+
+def _contact(actor: Actor, channel, enterprise, contact_name, contact_phone) -> tuple[str, str]:
+    """(name, phone): the enterprise's contact where none is given."""
+    enterprise = _submitter(actor, channel, enterprise)
+    if enterprise is not None:
+        contact_name = contact_name or enterprise.contact_name
+        contact_phone = contact_phone or enterprise.contact_phone
+    if not (contact_name or "").strip():
+        raise Invalid("请填写联系人", code="contact_name_required", field="contact_name")
+    if len(contact_name) > 40:
+        raise Invalid("联系人不能超过40字", code="contact_name_too_long", field="contact_name")
+    return contact_name.strip(), clean_phone(contact_phone)
+
+
+def _location(lat, lng):
+    lat_v, lng_v = _coordinate(lat, "lat", -90, 90), _coordinate(lng, "lng", -180, 180)
+    if (lat_v is None) != (lng_v is None):
+        raise Invalid("经纬度须同时提供", code="invalid_location", field="lat" if lat_v is None else "lng")
+    return lat_v, lng_v
+
+
+def _address(address) -> None:
+    if len(address) > 200:
+        raise Invalid("地点不能超过200字", code="address_too_long", field="address")
 
 
 def urgency_choices(actor: Actor) -> list[tuple[str, str]]:
@@ -259,12 +367,16 @@ def _urgency(value, actor: Actor) -> str:
 
 def _idempotent_replay(actor: Actor, key: str, request: dict) -> Case | None:
     """The case an earlier request with this key created, if the request is the same; a different body is refused."""
-    previous = IdempotencyRecord.objects.filter(user=actor.user, key=key).select_related("case").first()
-    if previous is None:
+    previous = IdempotencyRecord.objects.filter(user=actor.user, key=key).values_list("case_id", "request_hash").first()
+    return _replayed(*previous, request) if previous is not None else None
+
+
+def _replayed(case_id: int | None, request_hash: str | None, request: dict) -> Case | None:
+    if case_id is None:
         return None
-    if previous.request_hash != _request_hash(request):
+    if request_hash != _request_hash(request):
         raise Conflict("该 Idempotency-Key 已用于另一请求", code="idempotency_key_reused", field="Idempotency-Key")
-    return previous.case
+    return Case.objects.get(pk=case_id)
 
 
 def _county(value) -> Unit:

@@ -2,7 +2,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import Signal, receiver
 
 from . import deadlines
-from .models import SlaStage
+from .models import SlaProfile, SlaStage
 
 # Sent inside the transaction that wrote them, once per write, with `events`: the case events just appended (CaseEvent
 # instances from the engine, EventRow tuples from the sweeper's set-based write; both have case_id, seq, action,
@@ -12,6 +12,7 @@ events_written = Signal()
 
 
 @receiver([post_save, post_delete], sender=SlaStage)
+@receiver([post_save, post_delete], sender=SlaProfile)
 def _sla_changed(**kwargs):
     # An SLA edit in the admin applies to the next deadline computed, not after a restart.
     deadlines.clear_cache()

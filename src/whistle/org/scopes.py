@@ -38,6 +38,18 @@ OFFICE_KINDS = {UnitKind.COORDINATION_OFFICE, UnitKind.REFORM_OFFICE}
 INSPECTOR_ROLES = {Role.INSPECTOR}
 
 
+# What an actor reads of its membership, as `select_related` paths from the user: the unit (and its parent, for the
+# scope of an office), the enterprise (and its county, where its cases are filed).
+ACTOR_PATHS = (
+    "membership",
+    "membership__unit",
+    "membership__unit__parent",
+    "membership__enterprise",
+    "membership__enterprise__county",
+)
+_MEMBERSHIP = Membership.user.field.remote_field  # the user → membership relation, to read its cache
+
+
 @dataclass(frozen=True)
 class Actor:
     user: User | None
@@ -49,7 +61,23 @@ class Actor:
 
     @classmethod
     def of(cls, user) -> Actor:
-        membership = Membership.objects.select_related("unit", "unit__parent", "enterprise").filter(user=user).first()
+        """The actor a user is: one statement for the membership with what the actor reads of it."""
+        membership = (
+            Membership.objects.select_related(*(p.removeprefix("membership__") for p in ACTOR_PATHS[1:]))
+            .filter(user=user)
+            .first()
+        )
+        return cls._with(user, membership)
+
+    @classmethod
+    def of_joined(cls, user) -> Actor:
+        """`of` for a user read in the same statement as its membership (`ACTOR_PATHS` under `user__`, as the bearer
+        token is: `org.services.token_get`): no statement of its own."""
+        membership = _MEMBERSHIP.get_cached_value(user)
+        return cls._with(user, membership if isinstance(membership, Membership) else None)
+
+    @classmethod
+    def _with(cls, user, membership: Membership | None) -> Actor:
         if membership is None and getattr(user, "is_superuser", False):
             membership = Membership(user=user, role=Role.SYSADMIN)
         return cls(user=user, membership=membership)

@@ -20,8 +20,11 @@ from whistle.core.rules import int_param
 from . import throttle
 from .models import ApiToken, Membership, Unit
 from .passwords import demo_mode, is_demo_password
+from .scopes import ACTOR_PATHS
 
 TOKEN_PREFIX = "wst_"
+# A token's last use is written at most once in this time, so a program's calls do not each write the token row.
+LAST_USED_EVERY = dt.timedelta(minutes=1)
 
 
 def login_check(username: str, password: str, request=None, now: dt.datetime | None = None):
@@ -96,14 +99,22 @@ def token_get(plain: str) -> ApiToken | None:
     """The live token behind a bearer string, or None."""
     if not plain or not plain.startswith(TOKEN_PREFIX):
         return None
-    token = ApiToken.objects.select_related("user").filter(key_hash=keyed_hash(plain)).first()
+    # One statement for who is asking: the token, its user, and the user's membership with what `Actor.of` reads
+    # of it (the unit and its parent, the enterprise and its county), so a revoked token or a changed role is
+    # seen at the next request and nothing is cached between requests.
+    token = (
+        ApiToken.objects.select_related(*(f"user__{path}" for path in ACTOR_PATHS))
+        .filter(key_hash=keyed_hash(plain))
+        .first()
+    )
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()
     if token.expires_at and token.expires_at <= now:
         return None
-    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_EVERY:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)  # coarse, so reads do not all write
+        token.last_used_at = now
     return token
 
 

@@ -10,11 +10,12 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import connection, transaction
 
 from whistle.core.months import month_of
 
-from .models import Rating, RatingRollup, RollupKind
+from .models import Cadre, Rating, RatingRollup, RollupKind, Window
 
 TABLE = RatingRollup._meta.db_table
 RATINGS = Rating._meta.db_table
@@ -41,6 +42,23 @@ def bump(deltas: dict[Key, list[int]]) -> None:
     if rows:
         with connection.cursor() as cursor:
             cursor.executemany(UPSERT, rows)
+        forget_card_pages({(kind, target_id) for kind, target_id, *_ in rows})
+
+
+def card_page_key(code: str) -> str:
+    """The cache key of a card's public page (`views.card_public`), which shows the card's figures."""
+    return f"ratings:card-page:{code}"
+
+
+def forget_card_pages(targets, codes=()) -> None:
+    """Drop the cached public pages of cards whose figures changed: (kind, target id) pairs, or their codes."""
+    codes = list(codes)
+    for kind, model in ((RollupKind.CADRE, Cadre), (RollupKind.WINDOW, Window)):
+        ids = [target_id for k, target_id in targets if k == kind]
+        if ids:
+            codes += model.objects.filter(pk__in=ids).values_list("card_code", flat=True)
+    if codes:
+        cache.delete_many([card_page_key(code) for code in codes])
 
 
 def count(rating: Rating, sign: int = 1) -> None:

@@ -8,7 +8,7 @@ import ipaddress
 import re
 import unicodedata
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -21,7 +21,7 @@ from whistle.core.rules import int_param
 from whistle.org.models import Role, Unit
 from whistle.org.scopes import Actor
 
-from . import phones, rating_rollup, selectors
+from . import phones, rating_rollup, rating_write, selectors
 from .models import (
     Appeal,
     AppealState,
@@ -155,48 +155,72 @@ def rating_submit(
     device_hash, network_hash = keyed_hash(f"device:{device}"), keyed_hash(f"network:{network_of(ip)}")
     phone_hash = keyed_hash(phone) if phone else ""
 
+    fields = {"cadre" if isinstance(target, Cadre) else "window": target}
+    values = dict(
+        **fields,
+        unit=target.unit,
+        level=level,
+        tags=tags,
+        comment=comment,
+        case_number=case_number,
+        rater_phone_hash=phone_hash,
+        rater_phone_masked=mask_phone(phone) if phone else "",
+        # Only a poor rating is called back (回访), so only its whole number is kept, encrypted.
+        rater_phone_cipher=phones.encrypt(phone) if phone and grade(level) == "poor" else "",
+        channel=channel,
+        created_at=now,
+        device_hash=device_hash,
+        network_hash=network_hash,
+        rerate_of=rerate_of,
+    )
     with transaction.atomic():
-        _check_rate_limits(target, device_hash, network_hash, phone_hash, now)
-        # A burst on one card is what bought or coached ratings look like: keep it, but a person decides — except
-        # for a device or phone whose earlier rating counted before the burst began: a flood of new cookies must
-        # not hold back the card's regular raters.
-        burst = _recent_on_target(target, now) >= int_param("ratings.burst_threshold") and not _seen_before(
-            device_hash, phone_hash, now
-        )
-        fields = {"cadre" if isinstance(target, Cadre) else "window": target}
-        values = dict(
-            **fields,
-            unit=target.unit,
-            level=level,
-            tags=tags,
-            comment=comment,
-            case_number=case_number,
-            rater_phone_hash=phone_hash,
-            rater_phone_masked=mask_phone(phone) if phone else "",
-            # Only a poor rating is called back (回访), so only its whole number is kept, encrypted.
-            rater_phone_cipher=phones.encrypt(phone) if phone and grade(level) == "poor" else "",
-            channel=channel,
-            created_at=now,
-            device_hash=device_hash,
-            network_hash=network_hash,
-            rerate_of=rerate_of,
-            counted=not burst,
-            status=RatingStatus.FLAGGED if burst else RatingStatus.COUNTED,
-        )
-        try:
-            with transaction.atomic():
-                rating = Rating.objects.create(**values)
-        except IntegrityError:
+        if connection.vendor == "postgresql":
+            limits = {name: int_param(parameter) for name, parameter, *_ in LIMITS}
+            counts, rating = rating_write.limited_insert(
+                target,
+                values,
+                now,
+                limits=limits,
+                burst_threshold=int_param("ratings.burst_threshold"),
+                burst_window=dt.timedelta(minutes=int_param("ratings.burst_window_minutes")),
+            )
+            refuse_over_limits(counts)  # a limit reached: nothing was written
+            if rating.pk is not None and rating.counted:
+                rating_rollup.forget_card_pages((), [target.card_code])  # its rollup moved in the same statement
+        else:
+            rating = _limited_insert(target, values, now)
+        if rating.pk is None:
             if rerate_of is not None:  # the rater's own signed link: telling them is no oracle
                 raise Conflict("本次整改已再评价过，一件事只能评价一次", code="case_already_rated") from None
             # 一事一评: the number was rated. Answer as for a fresh rating, store nothing, count nothing.
-            return Rating(**values)
-        if rating.counted:
-            rating_rollup.count(rating, +1)
+            return rating
         # `rectify=False`: the rater's re-rating of a rectification already acts on that case (ratings.rectification).
-        if rating.grade == "poor" and not burst and rectify:
+        if rating.grade == "poor" and rating.counted and rectify:
             rating.rectification = _open_rectification(rating, now)
             rating.save(update_fields=["rectification"])
+    return rating
+
+
+def _limited_insert(target, values: dict, now: dt.datetime) -> Rating:
+    """The rating within the limits, flagged in a burst, counted in its rollup — statement by statement (SQLite; on
+    PostgreSQL `rating_write.limited_insert` does the same in one). An unsaved rating when its case number (or its
+    rectification's re-rating) was taken already."""
+    device_hash, network_hash, phone_hash = values["device_hash"], values["network_hash"], values["rater_phone_hash"]
+    refuse_over_limits(lambda: _counts(target, device_hash, network_hash, phone_hash, now))
+    # A burst on one card is what bought or coached ratings look like: keep it, but a person decides — except
+    # for a device or phone whose earlier rating counted before the burst began: a flood of new cookies must
+    # not hold back the card's regular raters.
+    burst = _recent_on_target(target, now) >= int_param("ratings.burst_threshold") and not _seen_before(
+        device_hash, phone_hash, now
+    )
+    values = {**values, "counted": not burst, "status": RatingStatus.FLAGGED if burst else RatingStatus.COUNTED}
+    try:
+        with transaction.atomic():
+            rating = Rating.objects.create(**values)
+    except IntegrityError:
+        return Rating(**values)
+    if rating.counted:
+        rating_rollup.count(rating, +1)
     return rating
 
 
@@ -216,31 +240,53 @@ def _check_reason(level: int, tags: list[str], comment: str, *, rerating: bool) 
         )
 
 
-def _check_rate_limits(target, device_hash: str, network_hash: str, phone_hash: str, now: dt.datetime) -> None:
-    """The limits (rule parameters ratings.*): per device, per network (IPv4 /24, IPv6 /64), per network on one
-    card, and per phone — a fresh cookie per rating passes the device limit, so the network and the phone bound
-    what one person can add to one card."""
+# The limits in the order they are checked (rule parameters ratings.*): per device, per network (IPv4 /24, IPv6 /64),
+# per network on one card, and per phone — a fresh cookie per rating passes the device limit, so the network and the
+# phone bound what one person can add to one card. Each: what is counted, its parameter, the refusal.
+LIMITS = (
+    ("device", "ratings.max_per_device_per_day", "本设备今天的评价次数已达上限，请明天再评", "device_limit", None),
+    ("network", "ratings.max_per_network_per_hour", "当前网络评价过于频繁，请稍后再试", "network_limit", None),
+    (
+        "network_card",
+        "ratings.max_per_network_per_card_per_hour",
+        "当前网络对该亮码的评价过于频繁，请稍后再试",
+        "network_card_limit",
+        None,
+    ),
+    ("phone", "ratings.max_per_phone_per_day", "该手机号今天的评价次数已达上限，请明天再评", "phone_limit", "phone"),
+    (
+        "phone_card",
+        "ratings.max_per_phone_per_card_per_day",
+        "该手机号今天已评价过这张亮码，请明天再评",
+        "phone_card_limit",
+        "phone",
+    ),
+)
+
+
+def refuse_over_limits(counts) -> None:
+    """Refuse the first limit reached; `counts` is the name → count of what each limit counts (0 for the phone's when
+    no phone was given), or a function giving them."""
+    counts = counts() if callable(counts) else counts
+    for name, parameter, detail, code, field in LIMITS:
+        if counts[name] >= int_param(parameter):
+            raise TooManyRatings(detail, code=code, field=field)
+
+
+def _counts(target, device_hash: str, network_hash: str, phone_hash: str, now: dt.datetime) -> dict[str, int]:
     day, hour = now - dt.timedelta(days=1), now - dt.timedelta(hours=1)
-    live = Rating.objects.filter(external_id="")
-    if live.filter(device_hash=device_hash, created_at__gt=day).count() >= int_param("ratings.max_per_device_per_day"):
-        raise TooManyRatings("本设备今天的评价次数已达上限，请明天再评", code="device_limit")
-    if live.filter(network_hash=network_hash, created_at__gt=hour).count() >= int_param(
-        "ratings.max_per_network_per_hour"
-    ):
-        raise TooManyRatings("当前网络评价过于频繁，请稍后再试", code="network_limit")
-    on_card = target.ratings.filter(external_id="")
-    if on_card.filter(network_hash=network_hash, created_at__gt=hour).count() >= int_param(
-        "ratings.max_per_network_per_card_per_hour"
-    ):
-        raise TooManyRatings("当前网络对该亮码的评价过于频繁，请稍后再试", code="network_card_limit")
+    live, on_card = Rating.objects.filter(external_id=""), target.ratings.filter(external_id="")
+    counts = {
+        "device": live.filter(device_hash=device_hash, created_at__gt=day).count(),
+        "network": live.filter(network_hash=network_hash, created_at__gt=hour).count(),
+        "network_card": on_card.filter(network_hash=network_hash, created_at__gt=hour).count(),
+        "phone": 0,
+        "phone_card": 0,
+    }
     if phone_hash:
-        by_phone = live.filter(rater_phone_hash=phone_hash, created_at__gt=day)
-        if by_phone.count() >= int_param("ratings.max_per_phone_per_day"):
-            raise TooManyRatings("该手机号今天的评价次数已达上限，请明天再评", code="phone_limit", field="phone")
-        if on_card.filter(rater_phone_hash=phone_hash, created_at__gt=day).count() >= int_param(
-            "ratings.max_per_phone_per_card_per_day"
-        ):
-            raise TooManyRatings("该手机号今天已评价过这张亮码，请明天再评", code="phone_card_limit", field="phone")
+        counts["phone"] = live.filter(rater_phone_hash=phone_hash, created_at__gt=day).count()
+        counts["phone_card"] = on_card.filter(rater_phone_hash=phone_hash, created_at__gt=day).count()
+    return counts
 
 
 def _seen_before(device_hash: str, phone_hash: str, now: dt.datetime) -> bool:

@@ -2,16 +2,20 @@
 
 import base64
 import io
+import re
 import secrets
 import tempfile
 import zipfile
 
 import segno
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -25,6 +29,7 @@ from whistle.org.scopes import Actor
 from .callbacks import callback_record, callbacks_of, relay_enabled
 from .card_import import IMPORT_ROLES, import_cards, rejects_xlsx, template_xlsx
 from .models import TAG_GRADES, Cadre, CallOutcome, Level, Tag
+from .rating_rollup import card_page_key
 from .rectification import progress, rating_for_token, rerate, rerate_token
 from .selectors import (
     CONTACT_PURPOSES,
@@ -54,7 +59,33 @@ def _qr(request, target):
     return segno.make(public_url(reverse("ratings:card", args=[target.card_code]), request), error="m")
 
 
+# The card page as anyone first sees it is the same for everyone but its CSRF token: kept for a minute per card
+# (`CARD_PAGE_SECONDS`) with the token cut out, and each answer puts the asker's own token back (`get_token`, which
+# also sets the CSRF cookie the form's POST is checked against). Ratings, an edit of the card or its deactivation
+# show within that minute; a change of its figures drops it at once (`rating_rollup.forget_card_pages`). A POST always
+# reads the card afresh.
+CARD_PAGE_SECONDS = 60
+_CSRF_INPUT = re.compile(r'(<input type="hidden" name="csrfmiddlewaretoken" value=")[^"]*(")')
+_CSRF_SLOT = "\x00csrf\x00"
+
+
 def card_public(request, code):
+    if request.method == "GET":
+        key = card_page_key(code)
+        page = cache.get(key)
+        if page is None:
+            page = _CSRF_INPUT.sub(
+                lambda m: m.group(1) + _CSRF_SLOT + m.group(2), _card_page(request, code).content.decode()
+            )
+            cache.set(key, page, CARD_PAGE_SECONDS)
+        response = HttpResponse(page.replace(_CSRF_SLOT, get_token(request)))
+        # The browser may keep its own copy (its token is its own); no shared cache may.
+        patch_cache_control(response, private=True, max_age=CARD_PAGE_SECONDS)
+        return _with_device_cookie(request, response)
+    return _with_device_cookie(request, _card_page(request, code))
+
+
+def _card_page(request, code):
     target = _card(code)
     tags = [(tag.value, tag.label, " ".join(TAG_GRADES[tag])) for tag in Tag]
     context = {
@@ -88,7 +119,10 @@ def card_public(request, code):
             if rating.rectification_id:
                 context["rerate_url"] = public_url(reverse("ratings:rerate", args=[rerate_token(rating)]), request)
     context["summary"] = rating_summary(target)
-    response = render(request, "ratings/card.html", context, status=status)
+    return render(request, "ratings/card.html", context, status=status)
+
+
+def _with_device_cookie(request, response):
     if DEVICE_COOKIE not in request.COOKIES:
         response.set_cookie(
             DEVICE_COOKIE, secrets.token_urlsafe(16), max_age=400 * 86400, httponly=True, samesite="Lax"

@@ -34,8 +34,8 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from whistle.cases import workflow
-from whistle.cases.models import Case, CaseEvent, Category, Channel, SlaProfile, State
+from whistle.cases import deadlines, workflow
+from whistle.cases.models import Case, CaseEvent, Category, Channel, State
 from whistle.cases.routing import route_for
 from whistle.cases.workflow import EventRow
 from whistle.core import calendar, memo
@@ -132,7 +132,7 @@ class AssistingUnits:
 class Generator:
     def __init__(self, heze: Heze, rng: random.Random, end: dt.datetime):
         self.heze, self.rng, self.end = heze, rng, end
-        self.default_profile = SlaProfile.objects.get(is_default=True).pk
+        self.default_profile = deadlines.default_profile()
         self.clock = Clock()
         self.categories = Weighted({c: w for c, w in data.CATEGORY_WEIGHTS.items() if c in heze.categories})
         self.unrouted = [c for c in data.UNROUTED_CHOICES if c in heze.categories]

@@ -6,7 +6,7 @@
 - `payload`: how an effect reads the payload (text, choice, unit) with a clear refusal.
 - `sentences`: how each row's event reads on the timeline.
 - `engine`: `apply` (the one way to change a case, called by `cases.services`), `plan`/`plan_row` (check and change
-  in memory), `apply_steps`, `allowed_actions`, `relations`.
+  in memory), `apply_steps`, `apply_new`, `allowed_actions`, `relations`.
 Other apps do not import this package to change a case: they call `cases.services`.
 """
 
@@ -31,6 +31,7 @@ from .engine import (
     allowed_actions,
     apply,
     apply_locked,
+    apply_new,
     apply_steps,
     guard_failure,
     plan,
@@ -67,6 +68,7 @@ __all__ = [
     "allowed_actions",
     "apply",
     "apply_locked",
+    "apply_new",
     "apply_steps",
     "content_hash",
     "guard_failure",

@@ -66,6 +66,7 @@ def dispatch(step: Step) -> None:
     # dispatch without any has nothing to write.
     if assisting or case.state != S.SUBMITTED:
         step.after_save.append(lambda c: c.assisting_units.set(assisting))
+    _assisting_now(case, assisting)
     step.record.update(
         unit=unit.code,
         unit_name=unit.name,
@@ -75,6 +76,13 @@ def dispatch(step: Step) -> None:
     )
     if step.payload.get("by_catalogue") is True:
         step.record["by_catalogue"] = True
+
+
+def _assisting_now(case: Case, units: list[Unit]) -> None:
+    """What the request now knows of the case's assisting units (`Case.assisting_ids`), in the order a read of them
+    gives (by path), so the answer need not read them back."""
+    case.assisting_known = sorted(units, key=lambda u: u.path)
+    case.assisting_ids = {u.pk for u in units}
 
 
 def redispatch(step: Step) -> None:
@@ -124,6 +132,7 @@ def return_to_office(step: Step) -> None:
     deadlines.stop_clocks(case)
     deadlines.start_wait_clock(case, step.now)  # back with the office, which owes a new dispatch
     step.after_save.append(lambda c: c.assisting_units.clear())
+    _assisting_now(case, [])
     if case.level == EscalationLevel.COUNTY and case.returns_count >= int_param("escalation.returns_to_city"):
         step.follow_ons.append(("escalate", {"reason": f"第{case.returns_count}次退单，提级至市级协调"}))
 

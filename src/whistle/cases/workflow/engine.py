@@ -12,7 +12,9 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from django.db import transaction
+from django.db import connection, models, transaction
+from django.db.models import Q
+from django.db.models.sql import InsertQuery, UpdateQuery
 from django.utils import timezone
 
 from whistle.core.errors import Conflict, Forbidden, Invalid
@@ -62,7 +64,7 @@ def relations(actor: Actor, case: Case, assisting_ids: set[int] | None = None) -
     elif role in UNIT_ROLES and actor.unit is not None:
         if case.lead_unit_id == actor.unit.pk:
             found.add(LEAD)
-        ids = assisting_ids if assisting_ids is not None else set(case.assisting_units.values_list("pk", flat=True))
+        ids = _assisting_ids(case) if assisting_ids is None else assisting_ids
         if actor.unit.pk in ids:
             found.add(ASSISTING)
     elif role == Role.COORDINATOR:
@@ -72,6 +74,12 @@ def relations(actor: Actor, case: Case, assisting_ids: set[int] | None = None) -
     elif role == Role.LEADER and case.channel == Channel.VISIT and actor.covers(case.county):
         found.add(VISITING_LEADER)
     return found
+
+
+def _assisting_ids(case: Case) -> set[int]:
+    """The case's assisting units, as the request knows them (`Case.assisting_ids`), else read."""
+    known = getattr(case, "assisting_ids", None)
+    return known if known is not None else set(case.assisting_units.values_list("pk", flat=True))
 
 
 def allowed_actions(actor: Actor, case: Case, now: dt.datetime | None = None) -> list[Transition]:
@@ -235,19 +243,78 @@ def plan_rows_with_follow_ons(
 
 def apply_steps(case: Case, steps: Sequence[tuple[str, Actor, dict | None]], now: dt.datetime | None = None) -> Case:
     """Apply several transitions in turn (each with its follow-ons as the system) to a case already locked in the
-    current transaction, then write once: one UPDATE of the columns they changed, one INSERT of their events (still
-    one event per transition, each chained to the one before), then the hooks (assisting units) in order.
+    current transaction, then write once: the UPDATE of the columns they changed and the INSERT of their events
+    (still one event per transition, each chained to the one before) — one statement on PostgreSQL — then the hooks
+    (assisting units) in order.
 
     `case.written_events` is left holding the events written, in order."""
     before = {f.attname: getattr(case, f.attname) for f in _CONCRETE}
+    events, hooks = _plan_steps(case, steps, now)
+    changed = [f for f in _CONCRETE if getattr(case, f.attname) != before[f.attname]]
+    if connection.vendor == "postgresql" and changed:
+        update = UpdateQuery(Case)
+        update.add_update_fields([(f, None, f.pre_save(case, False)) for f in changed])
+        update.add_q(Q(pk=case.pk))
+        _write_with_events([update.get_compiler(connection=connection).as_sql()], events)
+    else:
+        if changed:
+            case.save(update_fields=[f.name for f in changed])
+        CaseEvent.objects.bulk_create(events)
+    return _written(case, events, hooks)
+
+
+def apply_new(
+    case: Case,
+    steps: Sequence[tuple[str, Actor, dict | None]],
+    now: dt.datetime | None = None,
+    *,
+    with_rows: Sequence[models.Model] = (),
+) -> Case:
+    """Write a new case with the transitions it starts with (submission, routing) and `with_rows` (rows that point
+    at it: its Idempotency-Key record). A case numbered in advance (`pk` set: on PostgreSQL the submission's reading
+    statement took the next id from the sequence) is planned in memory and written whole — the case row as the
+    steps left it, the rows and the events — in one statement; otherwise the case is inserted first to learn its
+    id (the events' hashes cover it), and `apply_steps` writes the rest."""
+    if case.pk is None or connection.vendor != "postgresql":
+        case.save(force_insert=True)
+        for row in with_rows:
+            row.save(force_insert=True)
+        return apply_steps(case, steps, now)
+    events, hooks = _plan_steps(case, steps, now)
+    statements = []
+    for obj in [case, *with_rows]:
+        meta = obj._meta
+        insert = InsertQuery(type(obj))
+        insert.insert_values([f for f in meta.concrete_fields if not f.primary_key or obj.pk is not None], [obj])
+        statements += insert.get_compiler(connection=connection).as_sql()
+    _write_with_events(statements, events)
+    for obj in [case, *with_rows]:
+        obj._state.adding, obj._state.db = False, connection.alias
+    return _written(case, events, hooks)
+
+
+def _plan_steps(case: Case, steps, now) -> tuple[list[CaseEvent], list[Callable[[Case], None]]]:
     events: list[CaseEvent] = []
     hooks: list[Callable[[Case], None]] = []
     for action, actor, payload in steps:
         plan_with_follow_ons(case, action, actor, payload, now, events, hooks)
-    changed = [f.name for f in _CONCRETE if getattr(case, f.attname) != before[f.attname]]
-    if changed:
-        case.save(update_fields=changed)
-    CaseEvent.objects.bulk_create(events)
+    return events, hooks
+
+
+def _write_with_events(statements: list[tuple[str, Sequence]], events: list[CaseEvent]) -> None:
+    """PostgreSQL: the statements that write the case (its UPDATE, or its INSERT and the rows that point at it) and
+    the INSERT of its events as one statement: `WITH w0 AS (…), w1 AS (…) INSERT INTO cases_caseevent …`. Each part
+    runs once whether or not the main statement reads it; the foreign keys are checked at commit (deferred)."""
+    insert = InsertQuery(CaseEvent)
+    insert.insert_values([f for f in CaseEvent._meta.concrete_fields if not f.primary_key], list[models.Model](events))
+    [(events_sql, events_params)] = insert.get_compiler(connection=connection).as_sql()
+    parts = ", ".join(f"w{i} AS ({sql})" for i, (sql, _) in enumerate(statements))
+    params = [p for _, statement_params in statements for p in statement_params]
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {parts} {events_sql}", [*params, *events_params])
+
+
+def _written(case: Case, events: list[CaseEvent], hooks) -> Case:
     for hook in hooks:
         hook(case)
     case.written_events = events

@@ -1,0 +1,90 @@
+"""A public rating on PostgreSQL in one statement: the limits' counts, the burst count, the insert and the rollup's
+upsert (`services.rating_submit` decides what to answer from what the statement returns).
+
+The same rules as the statement-by-statement path (`services._limited_insert`, SQLite): each count over the live
+ratings (`external_id = ''`) in its window; the rating is inserted only when every count is below its limit; it is
+flagged, not counted, when the card's ratings in the burst window reach the threshold and the device or phone has no
+counted rating older than the window; a rating that hits a unique constraint (一事一评: the card's case number, or a
+rectification already re-rated) is not inserted and counts nowhere; a counted one is added to its rollup. Each count
+is its own scalar subquery, so each keeps its own index, as the separate statements did."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import connection
+
+from whistle.core.months import month_of
+
+from .models import Cadre, Rating, RatingStatus, RollupKind
+from .rating_rollup import ADD_ON_CONFLICT, INSERT, RATINGS
+
+COUNTS = ("device", "network", "network_card", "phone", "phone_card")
+_WRITTEN = [f for f in Rating._meta.concrete_fields if not f.primary_key and f.name not in ("counted", "status")]
+
+
+def limited_insert(
+    target, values: dict, now: dt.datetime, *, limits: dict[str, int], burst_threshold: int, burst_window: dt.timedelta
+) -> tuple[dict[str, int], Rating]:
+    """(the limits' counts, the rating): saved when every count was below its limit and no unique constraint held it
+    back; otherwise unsaved (`pk` None), and nothing was written."""
+    own = "cadre_id" if isinstance(target, Cadre) else "window_id"
+    day, hour, since = now - dt.timedelta(days=1), now - dt.timedelta(hours=1), now - burst_window
+    device, network, phone = values["device_hash"], values["network_hash"], values["rater_phone_hash"]
+    live = f"SELECT count(*) FROM {RATINGS} WHERE external_id = ''"
+    counts = [
+        (f"{live} AND device_hash = %s AND created_at > %s", [device, day]),
+        (f"{live} AND network_hash = %s AND created_at > %s", [network, hour]),
+        (f"{live} AND {own} = %s AND network_hash = %s AND created_at > %s", [target.pk, network, hour]),
+        (f"{live} AND rater_phone_hash = %s AND created_at > %s", [phone, day]) if phone else ("0", []),
+        (f"{live} AND {own} = %s AND rater_phone_hash = %s AND created_at > %s", [target.pk, phone, day])
+        if phone
+        else ("0", []),
+    ]
+    regular_who = "(device_hash = %s OR rater_phone_hash = %s)" if phone else "device_hash = %s"
+    seen_sql = (
+        "SELECT "
+        + ", ".join(f"({sql}) AS {name}" for (sql, _), name in zip(counts, COUNTS))
+        + f", ({live} AND {own} = %s AND created_at > %s) AS recent"
+        + f", EXISTS (SELECT 1 FROM {RATINGS} WHERE {regular_who} AND external_id = '' AND status = %s"
+        + " AND created_at <= %s) AS regular"
+    )
+    seen_params = [p for _, params in counts for p in params]
+    seen_params += [target.pk, since, *([device, phone] if phone else [device]), RatingStatus.COUNTED, since]
+
+    rating = Rating(**values)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in _WRITTEN)
+    placeholders = ", ".join(["%s"] * len(_WRITTEN))
+    insert_params = [f.get_db_prep_save(f.pre_save(rating, True), connection) for f in _WRITTEN]
+    within = " AND ".join(f"{name} < %s" for name in COUNTS)
+    kind = (RollupKind.CADRE if own == "cadre_id" else RollupKind.WINDOW).value
+    rollup_params = [kind, target.pk, values["unit"].pk, month_of(now)]
+    sql = (
+        f"WITH seen AS ({seen_sql}), "
+        f"decided AS (SELECT *, recent >= %s AND NOT regular AS burst FROM seen), "
+        f"inserted AS (INSERT INTO {RATINGS} ({columns}, counted, status) "
+        f"SELECT {placeholders}, NOT burst, CASE WHEN burst THEN %s ELSE %s END FROM decided WHERE {within} "
+        f"ON CONFLICT DO NOTHING RETURNING id, counted, level), "
+        f"rolled AS ({INSERT} SELECT %s, %s, %s, %s, "
+        + ", ".join(f"CASE WHEN level = {n} THEN 1 ELSE 0 END" for n in range(1, 6))
+        + f" FROM inserted WHERE counted {ADD_ON_CONFLICT}) "
+        f"SELECT {', '.join(COUNTS)}, burst, inserted.id FROM decided LEFT JOIN inserted ON true"
+    )
+    params = [
+        *seen_params,
+        burst_threshold,
+        *insert_params,
+        RatingStatus.FLAGGED,
+        RatingStatus.COUNTED,
+        *(limits[name] for name in COUNTS),
+        *rollup_params,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        *found, burst, pk = cursor.fetchone()
+    rating.counted = not burst
+    rating.status = RatingStatus.FLAGGED if burst else RatingStatus.COUNTED
+    if pk is not None:
+        rating.pk = pk
+        rating._state.adding, rating._state.db = False, connection.alias
+    return dict(zip(COUNTS, found)), rating
