@@ -26,7 +26,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.db.models import Count  # noqa: E402
 
 from whistle.cases.models import Case, Category, DispatchRule  # noqa: E402
-from whistle.cases.services import route_for  # noqa: E402
+from whistle.cases.routing import route_for  # noqa: E402
 from whistle.enterprises.models import Enterprise  # noqa: E402
 from whistle.org.models import Membership, Role, Unit, UnitKind  # noqa: E402
 from whistle.org.services import token_issue  # noqa: E402
