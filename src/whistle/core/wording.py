@@ -4,7 +4,12 @@ reaches every process within the cache's lifetime, and this process at once."""
 
 from __future__ import annotations
 
+import logging
 import time
+
+from django.db import DatabaseError
+
+log = logging.getLogger(__name__)
 
 _cache: dict[str, str] = {}
 _loaded_at = 0.0
@@ -38,5 +43,10 @@ def text(key: str) -> str:
 
 
 def context(request) -> dict:
-    """Template context: `wording` with every phrase by key."""
-    return {"wording": texts()}
+    """Template context: `wording` with every phrase by key. An error page (a refused CSRF token, a 500) must render
+    even when the database does not answer: then the phrases are left out, and the log says why."""
+    try:
+        return {"wording": texts()}
+    except DatabaseError as error:
+        log.warning("the city's wording could not be read: %s", error)
+        return {"wording": {}}
