@@ -5,33 +5,23 @@ reaches every process within the cache's lifetime, and this process at once."""
 from __future__ import annotations
 
 import logging
-import time
 
 from django.db import DatabaseError
 
+from .tablecache import TableCache
+
 log = logging.getLogger(__name__)
 
-_cache: dict[str, str] = {}
-_loaded_at = 0.0
-_TTL_SECONDS = 30.0
+
+def _load() -> dict[str, str]:
+    from .models import Wording
+
+    return dict(Wording.objects.values_list("key", "text"))
 
 
-def clear_cache(**kwargs) -> None:
-    global _loaded_at
-    _cache.clear()
-    _loaded_at = 0.0
-
-
-def texts() -> dict[str, str]:
-    global _loaded_at
-    if not _cache or time.monotonic() - _loaded_at > _TTL_SECONDS:
-        from .models import Wording
-
-        fresh = dict(Wording.objects.values_list("key", "text"))
-        _cache.clear()
-        _cache.update(fresh)
-        _loaded_at = time.monotonic()
-    return _cache
+_table = TableCache(_load, ttl=30.0)
+clear_cache = _table.clear
+texts = _table.get
 
 
 def text(key: str) -> str:
