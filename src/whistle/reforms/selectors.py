@@ -263,7 +263,7 @@ def board(actor: Actor, year: int, today: dt.date | None = None) -> dict:
     lights: Counter = Counter()
     states: Counter = Counter()
     overdue = 0
-    areas: dict = {}
+    areas: dict = {}  # code -> the area's names, then its counts
     units: dict = {}
     for row in (
         qs.values("area__code", "area__name", "area__order", "lead_unit__code", "lead_unit__name", "light", "state")
@@ -275,54 +275,30 @@ def board(actor: Actor, year: int, today: dt.date | None = None) -> dict:
         n, state, light = row["n"], row["state"], row["light"]
         states[state] += n
         overdue += row["late"]
-        is_open = state == State.OPEN
-        if is_open:
+        red = yellow = 0
+        if state == State.OPEN:
             lights[light] += n
-        red = n if is_open and light == Light.RED else 0
-        yellow = n if is_open and light == Light.YELLOW else 0
+            red, yellow = (n if light == Light.RED else 0), (n if light == Light.YELLOW else 0)
         closed = n if state == State.CLOSED else 0
         area = areas.setdefault(
             row["area__code"],
-            {
-                "area__code": row["area__code"],
-                "area__name": row["area__name"],
-                "area__order": row["area__order"],
-                "total": 0,
-                "red": 0,
-                "yellow": 0,
-                "closed": 0,
-                "weighted": 0,
-            },
+            Counter({k: row[k] for k in ("area__code", "area__name", "area__order")}),
         )
-        area["total"] += n
-        area["red"] += red
-        area["yellow"] += yellow
-        area["closed"] += closed
-        area["weighted"] += row["weighted"] or 0
+        area.update(total=n, red=red, yellow=yellow, closed=closed, weighted=row["weighted"] or 0)
         unit = units.setdefault(
-            row["lead_unit__code"],
-            {
-                "lead_unit__code": row["lead_unit__code"],
-                "lead_unit__name": row["lead_unit__name"],
-                "total": 0,
-                "red": 0,
-                "yellow": 0,
-                "waiting": 0,
-                "closed": 0,
-            },
+            row["lead_unit__code"], Counter({k: row[k] for k in ("lead_unit__code", "lead_unit__name")})
         )
-        unit["total"] += n
-        unit["red"] += red
-        unit["yellow"] += yellow
-        unit["waiting"] += n if state == State.SUBMITTED else 0
-        unit["closed"] += closed
+        unit.update(total=n, red=red, yellow=yellow, closed=closed, waiting=n if state == State.SUBMITTED else 0)
     # Tasks without an area (a sheet's items) sort last, as NULLS LAST did in SQL.
     by_area = sorted(
-        areas.values(), key=lambda a: (a["area__order"] is None, a["area__order"] or 0, a["area__code"] or "")
+        (dict(a) for a in areas.values()),
+        key=lambda a: (a["area__order"] is None, a["area__order"] or 0, a["area__code"] or ""),
     )
     for row in by_area:
         row["progress"] = round(row["weighted"] / row["total"]) if row["total"] else 0
-    by_unit = sorted(units.values(), key=lambda u: (-u["red"], -u["yellow"], u["lead_unit__name"] or ""))[:30]
+    by_unit = sorted(
+        (dict(u) for u in units.values()), key=lambda u: (-u["red"], -u["yellow"], u["lead_unit__name"] or "")
+    )[:30]
     return {
         "year": year,
         "total": sum(states.values()),
