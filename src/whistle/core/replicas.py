@@ -21,6 +21,7 @@ import re
 import time
 
 from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed
 from django.db import connections
 
 log = logging.getLogger(__name__)
@@ -108,11 +109,11 @@ class ReplicaReads:
     """Marks the requests whose reads may come from a replica, and pins a writer to the primary for a while."""
 
     def __init__(self, get_response):
+        if not settings.REPLICA_ALIASES:
+            raise MiddlewareNotUsed  # no replica: Django leaves this middleware out of the chain
         self.get_response = get_response
 
     def __call__(self, request):
-        if not settings.REPLICA_ALIASES:
-            return self.get_response(request)
         eligible = request.method in ("GET", "HEAD") and bool(READ_PATHS.match(request.path)) and not _pinned(request)
         token = _replica_ok.set(eligible)
         try:
