@@ -75,6 +75,27 @@ def production_env(**overrides) -> dict[str, str]:
     return env
 
 
+def as_installed(name: str, replacements: list[tuple[str, str]]) -> str:
+    """deploy/<name> as an operator installs it here: each (old, new) replaced, and a test that fails naming the
+    line the file no longer has, so the file and its test change together."""
+    text = (DEPLOY / name).read_text()
+    for old, new in replacements:
+        assert old in text, f"deploy/{name} no longer has {old!r}: update this test with it"
+        text = text.replace(old, new)
+    return text
+
+
+def login(http: httpx.Client, public_url: str, username: str, password: str) -> None:
+    """Sign in through the login form, as a browser does (the form's CSRF token, the Origin header)."""
+    page = http.get("/login")
+    signed_in = http.post(
+        "/login",
+        headers={"Origin": public_url},
+        data={"csrfmiddlewaretoken": csrf_token(page.text), "username": username, "password": password},
+    )
+    assert signed_in.status_code == 302, signed_in.text[:2000]
+
+
 def nginx_binary() -> str:
     found = shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
     if not found:
@@ -219,17 +240,17 @@ class Stack:
 
     def _nginx_conf(self) -> Path:
         """deploy/nginx/whistle.conf with this machine's names, ports and paths, in a minimal nginx.conf of its own."""
-        site = (DEPLOY / "nginx" / "whistle.conf").read_text()
-        for old, new in [
-            ("listen 80;", f"listen 127.0.0.1:{self.http_port};"),
-            ("listen 443 ssl http2;", f"listen 127.0.0.1:{self.https_port} ssl http2;"),
-            ("server 127.0.0.1:8000;", f"server 127.0.0.1:{self.web_port};"),
-            ("/etc/letsencrypt/live/whistle.example.gov.cn/", f"{self.tmp}/tls/"),
-            ("/var/lib/whistle/static/", f"{self.tmp}/var/static/"),
-            ("/var/www/letsencrypt", f"{self.tmp}/acme"),
-        ]:
-            assert old in site, f"deploy/nginx/whistle.conf no longer has {old!r}: update this test with it"
-            site = site.replace(old, new)
+        site = as_installed(
+            "nginx/whistle.conf",
+            [
+                ("listen 80;", f"listen 127.0.0.1:{self.http_port};"),
+                ("listen 443 ssl http2;", f"listen 127.0.0.1:{self.https_port} ssl http2;"),
+                ("server 127.0.0.1:8000;", f"server 127.0.0.1:{self.web_port};"),
+                ("/etc/letsencrypt/live/whistle.example.gov.cn/", f"{self.tmp}/tls/"),
+                ("/var/lib/whistle/static/", f"{self.tmp}/var/static/"),
+                ("/var/www/letsencrypt", f"{self.tmp}/acme"),
+            ],
+        )
         (self.tmp / "whistle-site.conf").write_text(site)
         temp = self.tmp / "nginx-temp"
         temp.mkdir()
@@ -292,18 +313,18 @@ class PgBouncer:
         if not binary:
             raise RuntimeError("Debian's pgbouncer is needed here: apt-get install -y pgbouncer (.ci/run installs it)")
         self.home = Path(tempfile.mkdtemp(prefix="whistle-pgbouncer-"))
-        ini = (DEPLOY / "pgbouncer" / "pgbouncer.ini").read_text()
-        for old, new in [
-            ("host=127.0.0.1 port=5432", f"host={self.upstream_host} port={self.upstream_port}"),
-            ("listen_port = 6432", f"listen_port = {self.port}"),
-            ("/etc/pgbouncer/userlist.txt", f"{self.home}/userlist.txt"),
-            ("/var/log/postgresql/pgbouncer.log", f"{self.home}/pgbouncer.log"),
-            ("/var/run/postgresql/pgbouncer.pid", f"{self.home}/pgbouncer.pid"),
-            ("unix_socket_dir = /var/run/postgresql", f"unix_socket_dir = {self.home}"),
-            ("default_pool_size = 20", f"default_pool_size = {self.pool_size}"),
-        ]:
-            assert old in ini, f"deploy/pgbouncer/pgbouncer.ini no longer has {old!r}: update this test with it"
-            ini = ini.replace(old, new)
+        ini = as_installed(
+            "pgbouncer/pgbouncer.ini",
+            [
+                ("host=127.0.0.1 port=5432", f"host={self.upstream_host} port={self.upstream_port}"),
+                ("listen_port = 6432", f"listen_port = {self.port}"),
+                ("/etc/pgbouncer/userlist.txt", f"{self.home}/userlist.txt"),
+                ("/var/log/postgresql/pgbouncer.log", f"{self.home}/pgbouncer.log"),
+                ("/var/run/postgresql/pgbouncer.pid", f"{self.home}/pgbouncer.pid"),
+                ("unix_socket_dir = /var/run/postgresql", f"unix_socket_dir = {self.home}"),
+                ("default_pool_size = 20", f"default_pool_size = {self.pool_size}"),
+            ],
+        )
         # The test server trusts loopback connections; so does this pgbouncer (the deployed file uses scram-sha-256).
         ini = ini.replace("auth_type = scram-sha-256", "auth_type = trust") + "admin_users = postgres\n"
         (self.home / "pgbouncer.ini").write_text(ini)

@@ -15,7 +15,7 @@ from django.db import connection
 
 from tests.cases.flow import reload, submit
 from tests.conftest import PASSWORD, at
-from tests.deploy.stack import PgBouncer, Stack, csrf_token
+from tests.deploy.stack import PgBouncer, Stack, csrf_token, login
 from whistle.cases.models import Case
 
 # The processes read committed data; the migration data is restored afterwards. Sequences reset: `audit verify`
@@ -95,13 +95,7 @@ def test_issue_21_4_through_nginx_granian_and_pgbouncer_a_person_logs_in_and_sub
     try:
         origin = {"Origin": stack.public_url}
         with stack.client() as http:
-            page = http.get("/login")
-            login = http.post(
-                "/login",
-                headers=origin,
-                data={"csrfmiddlewaretoken": csrf_token(page.text), "username": "ent_cao", "password": PASSWORD},
-            )
-            assert login.status_code == 302, login.text[:2000]
+            login(http, stack.public_url, "ent_cao", PASSWORD)
             for _ in range(7):  # the same pages again and again on the one pooled server session
                 form = http.get("/cases/new")
                 assert form.status_code == 200

@@ -18,7 +18,7 @@ from django.db import connection
 
 from tests.cases.flow import submit
 from tests.conftest import PASSWORD
-from tests.deploy.stack import Stack, csrf_token, free_port
+from tests.deploy.stack import Stack, csrf_token, free_port, login
 
 pytestmark = [
     pytest.mark.deploy,
@@ -145,16 +145,6 @@ def _stack(tmp_path_factory, replica: Replica, **env) -> Stack:
     ).start()
 
 
-def _login(http, stack: Stack, username: str) -> None:
-    page = http.get("/login")
-    login = http.post(
-        "/login",
-        headers={"Origin": stack.public_url},
-        data={"csrfmiddlewaretoken": csrf_token(page.text), "username": username, "password": PASSWORD},
-    )
-    assert login.status_code == 302, login.text[:2000]
-
-
 def _ledger_numbers(http) -> str:
     """The ledger list's page (the case numbers are in it)."""
     page = http.get("/ledger")
@@ -170,7 +160,7 @@ def test_issue_21_3_read_only_pages_come_from_the_replica_and_a_writer_reads_the
     try:
         with stack.client() as http:
             _caught_up(replica, name)
-            _login(http, stack, "city_office")
+            login(http, stack.public_url, "city_office", PASSWORD)
             time.sleep(3.5)  # the login's pin runs out
             with replica.connect(name) as standby:
                 standby.execute("SELECT pg_wal_replay_pause()")
@@ -202,7 +192,7 @@ def test_issue_21_3_a_lagging_replica_is_skipped(replica, heze, tmp_path_factory
     try:
         with stack.client() as http:
             _caught_up(replica, name)
-            _login(http, stack, "city_office")
+            login(http, stack.public_url, "city_office", PASSWORD)
             time.sleep(1.5)
             with replica.connect(name) as standby:
                 standby.execute("SELECT pg_wal_replay_pause()")
