@@ -19,12 +19,13 @@ from whistle.cases.services import case_submit
 from whistle.core.models import Wording
 from whistle.dashboard import case_rollup
 from whistle.dashboard.models import GroupBy, RankingClass
+from whistle.enterprises.models import Enterprise
 from whistle.org.models import Level, Membership, Role, Unit, UnitKind
 from whistle.org.passwords import DEMO_PASSWORD, demo_mode
 from whistle.org.scopes import Actor
 
 from . import data
-from .heze import ROOT, mobile, person_name
+from .heze import ROOT, make_uscc, mobile, person_name
 
 PROVINCE = "shandong"
 PROVINCE_OFFICE = "shandong-cso"
@@ -71,8 +72,10 @@ def _unit(code, name, short, level, kind, parent=None, county=None, prefix="") -
 
 
 @transaction.atomic
-def load_province(*, cases_per_city: int = 20, seed: int = 1) -> str:
-    """The province around the loaded Heze demo. Returns a line for the seed's output."""
+def load_province(*, cases_per_city: int = 20, firms_per_county: int = 10, seed: int = 1) -> str:
+    """The province around the loaded Heze demo. Returns a line for the seed's output. Each county of the other
+    cities gets `firms_per_county` enterprises with their accounts, and every unit that handles cases a handler, so
+    the bulk generator (`whistle seed --cases N` after this) spreads synthetic cases over all sixteen cities."""
     if is_loaded():
         return "全省演示数据已存在，未重复加载"
     heze = Unit.objects.get(code=ROOT)
@@ -89,9 +92,10 @@ def load_province(*, cases_per_city: int = 20, seed: int = 1) -> str:
         ("shenglingdao", Role.LEADER, province, "省领导"),
     ]
     counties: dict[str, list[Unit]] = {}
-    for code, name, prefix, county_rows in CITIES:
+    for index, (code, name, prefix, county_rows) in enumerate(CITIES):
         city = _city(code, name, prefix, county_rows)
         counties[code] = city["counties"]
+        people += _staff_and_firms(city["government"], city["counties"], firms_per_county, index, rng)
         people += [
             (f"{code}_chuishao", Role.COORDINATOR, city["office"], f"{name}市吹哨办协调员"),
             (f"{code}_lingdao", Role.LEADER, city["government"], f"{name}市领导"),
@@ -104,7 +108,7 @@ def load_province(*, cases_per_city: int = 20, seed: int = 1) -> str:
     _ranking_class()
     raised = _cases(counties, cases_per_city, rng)
     case_rollup.rebuild()
-    return f"全省演示数据：{len(CITIES) + 1} 个市，{len(people)} 个账号，新增工单 {raised} 条（各市编号前缀不同）"
+    return f"全省演示数据：{len(CITIES) + 1} 个市，新增账号 {len(people)} 个，新增工单 {raised} 条（各市编号前缀不同）"
 
 
 def _city(code: str, name: str, prefix: str, county_rows) -> dict:
@@ -148,6 +152,35 @@ def _city(code: str, name: str, prefix: str, county_rows) -> dict:
     return {"government": city, "office": office, "counties": counties, "offices": offices}
 
 
+def _staff_and_firms(city: Unit, counties: list[Unit], firms: int, index: int, rng: random.Random) -> list:
+    """A handler for each unit that handles cases, a leader for each county (the green channel's), the counties'
+    enterprises and an account for each: the accounts as (username, role, unit or enterprise, label)."""
+    people: list[tuple] = []
+    for unit in Unit.objects.filter(path__startswith=city.path, kind__in=[UnitKind.DEPARTMENT, UnitKind.STATIONED]):
+        people.append((unit.code, Role.HANDLER, unit, unit.short_name))
+    for n, county in enumerate(counties):
+        people.append((f"{county.code}-leader", Role.LEADER, county, f"{county.short_name}领导"))
+        rows = []
+        for i in range(firms):
+            industry = rng.choice(list(data.INDUSTRIES))
+            _label, stems, suffixes = data.INDUSTRIES[industry]
+            rows.append(
+                Enterprise(
+                    uscc=make_uscc(rng, f"37{index + 20:02d}{n + 1:02d}"),
+                    name=f"{county.short_name}{rng.choice(data.BRANDS)}{rng.choice(stems)}{rng.choice(suffixes)}{i + 1}",
+                    county=county,
+                    industry=data.INDUSTRIES[industry][0],
+                    above_scale=rng.random() < 0.35,
+                    address=f"{city.short_name}{county.short_name}{rng.choice(data.ROADS)}{rng.randint(1, 999)}号",
+                    contact_name=person_name(rng),
+                    contact_phone=mobile(rng),
+                )
+            )
+        Enterprise.objects.bulk_create(rows, batch_size=500)
+        people += [(f"qy-{county.code}-{i + 1:04d}", Role.ENTERPRISE, e, e.contact_name) for i, e in enumerate(rows)]
+    return people
+
+
 def _catalogue(city: Unit, departments: dict[str, Unit], counties: list[Unit]) -> None:
     """The city's own dispatch rules: a Heze rule for the whole city becomes this city's (area: its government), a
     county rule goes to the county's own department of that line of work, else the city's."""
@@ -178,19 +211,31 @@ def _wording(city: Unit, name: str) -> None:
 
 def _users(people, password: str, rng: random.Random) -> None:
     User = get_user_model()
-    User.objects.bulk_create(User(username=username, password=password) for username, *_ in people)
+    User.objects.bulk_create((User(username=username, password=password) for username, *_ in people), batch_size=500)
     users = {u.username: u for u in User.objects.filter(username__in=[p[0] for p in people])}
     Membership.objects.bulk_create(
-        Membership(
-            user=users[username],
-            role=role,
-            unit=unit,
-            display_name=f"{label}{person_name(rng)}",
-            phone=mobile(rng),
-            must_change_password=not demo_mode(),
-        )
-        for username, role, unit, label in people
+        (
+            Membership(
+                user=users[username],
+                role=role,
+                **({"enterprise": scope} if role == Role.ENTERPRISE else {"unit": scope}),
+                display_name=label if role == Role.ENTERPRISE else f"{label}{person_name(rng)}",
+                phone=mobile(rng),
+                must_change_password=not demo_mode(),
+            )
+            for username, role, scope, label in people
+        ),
+        batch_size=500,
     )
+    # The green channel hands a county's case to the county's head.
+    counties = [
+        (scope, users[username])
+        for username, role, scope, _ in people
+        if role == Role.LEADER and username == f"{scope.code}-leader"
+    ]
+    for county, leader in counties:
+        county.leader = leader
+    Unit.objects.bulk_update([c for c, _ in counties], ["leader"])
 
 
 def _ranking_class() -> None:

@@ -29,20 +29,29 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1, help="随机种子（默认1）")
         parser.add_argument("--province", action="store_true", help="建立16个设区市的全省演示数据")
         parser.add_argument("--cases-per-city", type=int, default=20, help="--province 时其余各市新增工单数（默认20）")
+        parser.add_argument(
+            "--firms-per-county", type=int, default=10, help="--province 时其余各市每个县区的企业数（默认10）"
+        )
 
-    def handle(self, *args, if_empty, cases, enterprises, history, seed, province, cases_per_city, **options):
+    def handle(
+        self, *args, if_empty, cases, enterprises, history, seed, province, cases_per_city, firms_per_county, **options
+    ):
         for name, value in (("--cases", cases), ("--enterprises", enterprises), ("--history", history)):
             if value is not None and value < (1 if name != "--history" else 0):
                 raise CommandError(f"{name} 须为正整数")
         started = time.monotonic()
         if province:
-            if cases_per_city < 0:
-                raise CommandError("--cases-per-city 须为非负整数")
+            if cases_per_city < 0 or firms_per_county < 0:
+                raise CommandError("--cases-per-city 和 --firms-per-county 须为非负整数")
             if not Unit.objects.exists():
                 self.demo(if_empty=False, enterprises=enterprises, history=history, seed=seed)
             elif not is_loaded():
                 raise CommandError("数据库中的单位不是菏泽演示组织，无法建立全省演示数据")
-            self.stdout.write(self.style.SUCCESS(load_province(cases_per_city=cases_per_city, seed=seed)))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    load_province(cases_per_city=cases_per_city, firms_per_county=firms_per_county, seed=seed)
+                )
+            )
         elif cases is not None:
             self.bulk(cases, if_empty=if_empty, enterprises=enterprises, seed=seed)
         else:
