@@ -412,6 +412,8 @@ def _prefixes() -> tuple[dict[int, str], str]:
 
 _prefix_table = TableCache(_prefixes, ttl=60.0)
 clear_prefixes = _prefix_table.clear
+# `with prefixes_held():` — the prefixes fixed for a loop that must not query midway (a rating import's COPY).
+prefixes_held = _prefix_table.held
 
 
 def number_for(pk: int, city_id: int | None = None) -> str:
