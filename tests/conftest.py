@@ -25,8 +25,8 @@ def at(y, m, d, hh=10, mm=0):
     return timezone.make_aware(dt.datetime(y, m, d, hh, mm))
 
 
-def _unit(code, name, level, kind, parent=None, county=None):
-    unit = Unit.objects.create(code=code, name=name, level=level, kind=kind, parent=parent, county=county)
+def _unit(code, name, level, kind, parent=None, county=None, **fields):
+    unit = Unit.objects.create(code=code, name=name, level=level, kind=kind, parent=parent, county=county, **fields)
     if kind == "government" and level == "county":
         unit.county = unit
         unit.save()
@@ -43,7 +43,7 @@ def _member(username, role, **scope):
 def heze(db):
     """The organisation, one enterprise per county, categories, a dispatch catalogue and one user per role."""
     u = SimpleNamespace()
-    u.city = _unit("heze", "菏泽市人民政府", "city", "government")
+    u.city = _unit("heze", "菏泽市人民政府", "city", "government", case_prefix="HZ")
     u.city_office = _unit("heze-cso", "菏泽市企业吹哨办", "city", "coordination_office", u.city)
     u.city_zjj = _unit("heze-zjj", "菏泽市住房和城乡建设局", "city", "department", u.city)
     u.city_scjg = _unit("heze-scjg", "菏泽市市场监督管理局", "city", "department", u.city)

@@ -13,8 +13,9 @@ from whistle.core.rules import int_param
 from .models import Case, SlaProfile, SlaStage, Urgency
 
 _profiles: dict[int, dict[str, tuple[int, str]]] = {}
-_urgency_profiles: dict[str, int] = {}
-_default_profile: list[int | None] = [None]
+# (urgency, city id or None) → profile; city id or None → the default profile.
+_urgency_profiles: dict[tuple[str, int | None], int] = {}
+_default_profiles: dict[int | None, int] = {}
 _loaded_at = 0.0
 _TTL_SECONDS = 60.0  # other processes (the worker, other web workers) see an edit within this time
 
@@ -24,22 +25,24 @@ def _fresh() -> None:
     if time.monotonic() - _loaded_at > _TTL_SECONDS:
         _profiles.clear()
         _urgency_profiles.clear()
-        _default_profile[0] = None
-        # One statement for the profiles chosen by rule: each urgency's, and the default.
-        for pk, urgency, is_default in SlaProfile.objects.filter(Q(is_default=True) | ~Q(urgency="")).values_list(
-            "pk", "urgency", "is_default"
+        _default_profiles.clear()
+        # One statement for the profiles chosen by rule: each urgency's, and the default, the deployment's and each
+        # city's own.
+        for pk, urgency, is_default, city in SlaProfile.objects.filter(Q(is_default=True) | ~Q(urgency="")).values_list(
+            "pk", "urgency", "is_default", "city_id"
         ):
             if urgency:
-                _urgency_profiles[urgency] = pk
+                _urgency_profiles[(urgency, city)] = pk
             if is_default:
-                _default_profile[0] = pk
+                _default_profiles[city] = pk
         _loaded_at = time.monotonic()
 
 
-def default_profile() -> int | None:
-    """The default SLA profile (`SlaProfile.is_default`, one at most): a case's whose category names none."""
+def default_profile(city_id: int | None = None) -> int | None:
+    """The default SLA profile (`SlaProfile.is_default`): a case's whose category names none — its city's own
+    default where the city has one, else the deployment's."""
     _fresh()
-    return _default_profile[0]
+    return _default_profiles.get(city_id) or _default_profiles.get(None)
 
 
 def _stages(profile_id: int) -> dict[str, tuple[int, str]]:
@@ -53,17 +56,17 @@ def clear_cache() -> None:
     global _loaded_at
     _profiles.clear()
     _urgency_profiles.clear()
-    _default_profile[0] = None
+    _default_profiles.clear()
     _loaded_at = 0.0
 
 
 def profile_of(case: Case) -> int:
     """The SLA profile a case's clocks run on: its urgency's profile (rules.md §8.2: urgent cases have their own
-    limits), else the profile it was submitted with (its category's, or the default). An urgency whose profile was
+    limits; its city's own where it has one), else the profile it was submitted with (its category's, or the default). An urgency whose profile was
     removed in the admin falls back to the case's own."""
     if case.urgency != Urgency.ORDINARY:
         _fresh()
-        found = _urgency_profiles.get(case.urgency)
+        found = _urgency_profiles.get((case.urgency, case.city_id)) or _urgency_profiles.get((case.urgency, None))
         if found is not None:
             return found
     return case.sla_profile_id
@@ -175,10 +178,12 @@ def rearm_for_urgency(case: Case, now: dt.datetime) -> None:
         case.card = "red"
 
 
-def escalation_delay(level: str, supervised: dt.datetime) -> dt.datetime:
+def escalation_delay(level: str, supervised: dt.datetime, city_id: int | None = None) -> dt.datetime:
+    """When an unsolved case under supervision moves up (to the city, or into the green channel): the case's city's
+    rule where it has its own (`core.rules.param`)."""
     key = (
         "escalation.county_to_city_after_supervision_wd"
         if level == "county"
         else "escalation.green_channel_after_supervision_wd"
     )
-    return calendar.add_working_days(supervised, int_param(key))
+    return calendar.add_working_days(supervised, int_param(key, city_id))

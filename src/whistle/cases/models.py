@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from whistle.core.tablecache import TableCache
+
 if TYPE_CHECKING:
     from whistle.org.models import Unit
 
@@ -97,15 +99,37 @@ class SlaProfile(models.Model):
     enterprise_may_choose = models.BooleanField(
         "企业提交时可选", default=False, help_text="仅对加急、紧急方案有效：企业提交诉求时可自行选择该紧急程度"
     )
+    # Empty: the deployment's profile. A city government: that city's own default or urgency profile, which its
+    # cases run on in place of the deployment's (a province's cities share the rest; issue 21).
+    city = models.ForeignKey(
+        "org.Unit",
+        verbose_name="适用市",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        limit_choices_to={"level": "city", "kind": "government"},
+        help_text="留空：全部署适用；选择某市：该市的默认方案或紧急程度方案，替代全部署的",
+    )
 
     class Meta:
         verbose_name = "时限方案"
         verbose_name_plural = "时限方案"
         constraints = [
             models.UniqueConstraint(
-                fields=["is_default"], condition=Q(is_default=True), name="one_default_sla_profile"
+                fields=["is_default"], condition=Q(is_default=True, city__isnull=True), name="one_default_sla_profile"
             ),
-            models.UniqueConstraint(fields=["urgency"], condition=~Q(urgency=""), name="one_sla_profile_per_urgency"),
+            models.UniqueConstraint(
+                fields=["urgency"], condition=~Q(urgency="") & Q(city__isnull=True), name="one_sla_profile_per_urgency"
+            ),
+            models.UniqueConstraint(
+                fields=["city"], condition=Q(is_default=True, city__isnull=False), name="one_default_sla_profile_city"
+            ),
+            models.UniqueConstraint(
+                fields=["city", "urgency"],
+                condition=~Q(urgency="") & Q(city__isnull=False),
+                name="one_sla_profile_per_urgency_city",
+            ),
         ]
 
     def __str__(self):
@@ -253,6 +277,11 @@ class Case(models.Model):
     county = models.ForeignKey(
         "org.Unit", verbose_name="属地县区", on_delete=models.PROTECT, related_name="+", db_index=False
     )  # case_county_state
+    # The county's city (`org.Unit.city`), set at submission: the city a province's staff are scoped by, the prefix
+    # of the case's number, and the leading key a distributed (Citus) deployment would shard by (architecture.md).
+    city = models.ForeignKey(
+        "org.Unit", verbose_name="所属市", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     cross_county = models.BooleanField("跨县区", default=False)
     external_ref = models.CharField("外部编号", max_length=60, blank=True)
 
@@ -357,7 +386,7 @@ class Case(models.Model):
 
     @property
     def number(self) -> str:
-        return number_for(self.pk)
+        return number_for(self.pk, self.city_id)
 
     @property
     def state_label(self) -> str:
@@ -368,23 +397,58 @@ class Case(models.Model):
         return self.get_state_display()
 
 
-NUMBER_PREFIX = "HZ"
+# A case number is its city's prefix (`org.Unit.case_prefix`, set on each city government) and its id, zero-padded:
+# ids are unique across the deployment, so the prefix only says which city a number belongs to.
+FALLBACK_PREFIX = "WS"
 
 
-def number_for(pk: int) -> str:
-    return f"{NUMBER_PREFIX}{pk:08d}"
+def _prefixes() -> tuple[dict[int, str], str]:
+    """City id → prefix, and the prefix of a case with no city: the first city's (a one-city deployment's own)."""
+    from whistle.org.models import Unit
+
+    rows = list(Unit.objects.exclude(case_prefix="").order_by("path").values_list("pk", "case_prefix"))
+    return dict(rows), (rows[0][1] if rows else FALLBACK_PREFIX)
 
 
-_NUMBER = re.compile(rf"{NUMBER_PREFIX}(\d{{8,18}})", re.ASCII)
+_prefix_table = TableCache(_prefixes, ttl=60.0)
+clear_prefixes = _prefix_table.clear
+# `with prefixes_held():` — the prefixes fixed for a loop that must not query midway (a rating import's COPY).
+prefixes_held = _prefix_table.held
+
+
+def number_for(pk: int, city_id: int | None = None) -> str:
+    by_city, default = _prefix_table.get()
+    return f"{by_city.get(city_id, default) if city_id is not None else default}{pk:08d}"
+
+
+_NUMBER = re.compile(r"([A-Z]{2,4})(\d{8,18})", re.ASCII)
 
 
 def pk_from_number(number: str) -> int | None:
-    """The id behind a case number; None unless the number is spelled exactly as `number_for` spells it."""
+    """The id behind a case number; None unless the number is spelled as `number_for` spells some city's numbers.
+    Whether the prefix is this case's city's is for the caller that read the case (`number_matches`)."""
     match = _NUMBER.fullmatch(number) if isinstance(number, str) else None
     if match is None:
         return None
-    pk = int(match.group(1))
-    return pk if number_for(pk) == number else None
+    by_city, default = _prefix_table.get()
+    pk = int(match.group(2))
+    known = match.group(1) == default or match.group(1) in by_city.values()
+    return pk if known and f"{pk:08d}" == match.group(2) else None
+
+
+def internal_prefix(text: str) -> str | None:
+    """The city prefix of something spelled like one of whistle's case numbers (a known prefix and digits, however
+    many), or None: a public rating's 办件编号 may not be one (ratings.services.clean_case_number)."""
+    match = re.fullmatch(r"([A-Z]{2,4})\d+", text, re.ASCII)
+    if match is None:
+        return None
+    by_city, default = _prefix_table.get()
+    return match.group(1) if match.group(1) == default or match.group(1) in by_city.values() else None
+
+
+def number_matches(case: "Case", number: str | int) -> bool:
+    """A number read from outside names this case: its own city's prefix (an id given as an int always does)."""
+    return not isinstance(number, str) or case.number == number
 
 
 class HashedEvent(Protocol):

@@ -11,28 +11,35 @@ from .models import Case, Category, DispatchRule
 
 
 def route_for(case: Case) -> Unit | None:
-    """The dispatch catalogue: the case's category (or its nearest ancestor) × its county, else × any county. Inside
-    `core.memo.held()` (a set-based writer) each (category, county) is looked up once."""
+    """The dispatch catalogue: the case's category (or its nearest ancestor) × its county, else × its city, else × any
+    area. Inside `core.memo.held()` (a set-based writer) each (category, county) is looked up once."""
     return remembered(("route_for", case.category_id, case.county_id), lambda: _route_for(case))
 
 
 def _route_for(case: Case) -> Unit | None:
-    # One statement: the rules of the category and of each of its ancestors, for the case's county and for any county,
-    # with their units; the nearest category with a rule wins, its county's rule before the any-county one. (The
-    # ancestors come with the category when it was read with its parents, as `services.case_submit` reads it.)
+    # One statement: the rules of the category and of each of its ancestors, for the case's county, for its city (a
+    # city government as the area: the city's own rule) and for any area, with their units; the nearest category with
+    # a rule wins, its county's rule before its city's before the any-area one. An any-area rule only sends a case to
+    # a unit of the case's own city or of the province: a province's cities share the catalogue, not their units.
     chain: list[Category] = []
     category: Category | None = case.category
     while category is not None and category not in chain:
         chain.append(category)
         category = category.parent
+    city_id = case.city_id
+    areas = Q(area_id=case.county_id) | Q(area__isnull=True)
+    if city_id is not None:
+        areas |= Q(area_id=city_id)
     rules = {
         (r.category_id, r.area_id): r.unit
-        for r in DispatchRule.objects.filter(
-            Q(area_id=case.county_id) | Q(area__isnull=True), category__in=[c.pk for c in chain]
-        ).select_related("unit")
+        for r in DispatchRule.objects.filter(areas, category__in=[c.pk for c in chain]).select_related("unit")
     }
     for category in chain:
-        unit = rules.get((category.pk, case.county_id)) or rules.get((category.pk, None))
-        if unit is not None and unit.is_active:
+        for area in (case.county_id, city_id, None) if city_id is not None else (case.county_id, None):
+            unit = rules.get((category.pk, area))
+            if unit is None or not unit.is_active:
+                continue
+            if area is None and unit.city_id not in (None, city_id):
+                continue
             return unit
     return None

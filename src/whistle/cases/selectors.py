@@ -20,6 +20,7 @@ from .models import (
     CaseEvent,
     Category,
     Urgency,
+    number_matches,
     pk_from_number,
 )
 
@@ -107,7 +108,7 @@ def case_get(actor: Actor, number: str | int, *, for_update: bool = False) -> Ca
             any_attachment=Exists(CaseAttachment.objects.filter(case_id=OuterRef("pk"))),
         )
     case = qs.first()
-    if case is None:
+    if case is None or not number_matches(case, number):
         raise NotFound("工单不存在", code="case_not_found", field="number")
     if for_update:
         ids = getattr(case, "assisting_list", None)

@@ -37,6 +37,7 @@ from .models import (
     Kind,
     SlaProfile,
     Urgency,
+    number_matches,
     pk_from_number,
 )
 from .selectors import case_get
@@ -218,7 +219,7 @@ def case_submit(
         # The case would be created outside the coordinator's own sight.
         raise Invalid("属地县区不在本吹哨办的管辖范围内", code="county_out_of_scope", field="county")
     _address(address)
-    profile_id = cat.sla_profile_id or deadlines.default_profile()
+    profile_id = cat.sla_profile_id or deadlines.default_profile(area.city_id)
     if profile_id is None:
         raise SlaProfile.DoesNotExist("no default SLA profile")
 
@@ -237,6 +238,7 @@ def case_submit(
         lat=lat_v,
         lng=lng_v,
         county=area,
+        city_id=area.city_id,
         cross_county=bool(cross_county),
         external_ref=external_ref[:60],
         sla_profile_id=profile_id,
@@ -423,10 +425,12 @@ def system_transition(
         raise Invalid(f"未知操作：{action}", code="unknown_action", field="action")
     with transaction.atomic():
         if not isinstance(case, Case):
-            pk = pk_from_number(case)
+            number, pk = case, pk_from_number(case)
             if pk is None:
-                raise Case.DoesNotExist(f"no case numbered {case!r}")
+                raise Case.DoesNotExist(f"no case numbered {number!r}")
             case = Case.objects.select_for_update().get(pk=pk)
+            if not number_matches(case, number):
+                raise Case.DoesNotExist(f"no case numbered {number!r}")
         return workflow.apply_locked(case, action, Actor.system(), payload, now)
 
 

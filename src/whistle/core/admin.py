@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from .models import HolidayOverride, JobHeartbeat, RuleParameter, Wording, WorkerJob
+from .models import HolidayOverride, JobHeartbeat, RuleOverride, RuleParameter, Wording, WorkerJob
 
 admin.site.site_header = "企业吹哨·部门报到 管理后台"
 admin.site.site_title = "企业吹哨 管理后台"
@@ -43,10 +43,19 @@ class HolidayOverrideAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
 
+class RuleOverrideInline(admin.TabularInline):
+    """A city's own value of the parameter (a province deployment's cities; empty for one city)."""
+
+    model = RuleOverride
+    extra = 0
+    autocomplete_fields = ["city"]
+
+
 @admin.register(RuleParameter)
 class RuleParameterAdmin(admin.ModelAdmin):
     list_display = ["key", "value", "min_value", "max_value", "description"]
     search_fields = ["key", "description"]
+    inlines = [RuleOverrideInline]
 
 
 @admin.register(WorkerJob)

@@ -61,6 +61,40 @@ class RuleParameter(models.Model):
             raise ValidationError({"value": f"取值不能大于 {self.max_value.normalize()}"}, code="above_maximum")
 
 
+class RuleOverride(models.Model):
+    """A city's own value of a rule parameter (a province's cities share the parameters; issue 21): read through
+    `core.rules.param(key, city_id)` wherever the rule applies to one city's case."""
+
+    parameter = models.ForeignKey(
+        RuleParameter, verbose_name="参数", on_delete=models.CASCADE, related_name="overrides"
+    )
+    city = models.ForeignKey(
+        "org.Unit",
+        verbose_name="适用市",
+        on_delete=models.CASCADE,
+        related_name="+",
+        limit_choices_to={"level": "city", "kind": "government"},
+    )
+    value = models.DecimalField("本市取值", max_digits=12, decimal_places=4)
+
+    class Meta:
+        verbose_name = "规则参数（本市）"
+        verbose_name_plural = "规则参数（本市）"
+        constraints = [models.UniqueConstraint(fields=["parameter", "city"], name="rule_override_unique")]
+
+    def __str__(self):
+        return f"{self.parameter.key} = {self.value.normalize() if self.value is not None else ''}"
+
+    def clean(self):
+        if self.parameter_id is not None and self.value is not None:
+            RuleParameter(
+                key=self.parameter.key,
+                value=self.value,
+                min_value=self.parameter.min_value,
+                max_value=self.parameter.max_value,
+            ).clean()
+
+
 class WorkerJob(models.Model):
     """One periodic job of `whistle worker`, and how often it runs: an interval a city changes here, no release.
 
@@ -124,14 +158,29 @@ class Wording(models.Model):
     official output. Defaults by migration (Heze's, the demo city's); a city changes them in the admin, and the code
     and templates carry none of them (issue 21: cities in one deployment). Read through `core.wording`."""
 
-    key = models.CharField("用语", max_length=80, unique=True)
+    key = models.CharField("用语", max_length=80)
     text = models.CharField("文字", max_length=200)
     description = models.CharField("说明", max_length=200)
+    # Empty: the deployment's own phrase (a one-city deployment's, or a province's default). A city government here:
+    # that city's override, read by its staff's pages and its own official output.
+    city = models.ForeignKey(
+        "org.Unit",
+        verbose_name="适用市",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        limit_choices_to={"level": "city", "kind": "government"},
+    )
 
     class Meta:
         verbose_name = "本市用语"
         verbose_name_plural = "本市用语"
-        ordering = ["key"]
+        ordering = ["key", "city"]
+        constraints = [
+            models.UniqueConstraint(fields=["key"], condition=models.Q(city__isnull=True), name="wording_key_unique"),
+            models.UniqueConstraint(fields=["key", "city"], name="wording_city_key_unique"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.key} = {self.text}"

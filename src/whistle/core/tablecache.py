@@ -7,7 +7,8 @@ and delete signals — makes this process read it again at once."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -19,8 +20,11 @@ class TableCache(Generic[T]):
         self._ttl = ttl
         self._value: T | None = None
         self._loaded_at = 0.0
+        self._held: list[T] = []
 
     def get(self) -> T:
+        if self._held:
+            return self._held[-1]
         # An empty table (read before its migration ran) is read again at the next call, not held.
         if not self._value or time.monotonic() - self._loaded_at > self._ttl:
             self._value = self._load()
@@ -29,3 +33,14 @@ class TableCache(Generic[T]):
 
     def clear(self, **kwargs) -> None:
         self._value = None
+
+    @contextmanager
+    def held(self) -> Iterator[T]:
+        """The table as read now, not read again until the block ends: for a loop that must not query its
+        connection midway (a COPY in progress holds it: a reload there would wait forever)."""
+        value = self.get()
+        self._held.append(value)
+        try:
+            yield value
+        finally:
+            self._held.pop()

@@ -42,9 +42,11 @@ def list_rates(
 
 
 @router.get("/rankings", summary="月度排名（红榜/黑榜、环比）")
-def get_ranking(request, unit_class: str = Query(None, alias="class"), month: str | None = None):
+def get_ranking(
+    request, unit_class: str = Query(None, alias="class"), month: str | None = None, city: str | None = None
+):
     metrics.check_viewer(request.actor)
-    return rankings.ranking(request.actor, unit_class or "", _month(month))
+    return rankings.ranking(request.actor, unit_class or "", _month(month), city=city)
 
 
 @router.get("/topics", summary="每月热点：按问题分类和诉求文本高频词（每月一题的候选）")

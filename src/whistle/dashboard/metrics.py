@@ -71,12 +71,13 @@ def outside_facts(defs: list[MetricDefinition], month_from: dt.date, month_to: d
 
 
 def outside_facts_by(defs, month_from: dt.date, month_to: dt.date, column: str, keys) -> dict[int, dict]:
-    """`outside_facts` summed by `column` of the grouping: the unit itself (`lead_unit_id`) or its county
-    (`county_id`, every unit of the county counted for it)."""
+    """`outside_facts` summed by `column` of the grouping: the unit itself (`lead_unit_id`), its county
+    (`county_id`, every unit of the county counted for it) or its city (`county__city_id`, every unit of the city)."""
     keys = list(keys)
     if column == "lead_unit_id":
         return outside_facts(defs, month_from, month_to, keys)
-    county_of = dict(Unit.objects.filter(county_id__in=keys).values_list("pk", "county_id"))
+    field = "city_id" if column == "county__city_id" else "county_id"  # a city's units, or a county's
+    county_of = dict(Unit.objects.filter(**{f"{field}__in": keys}).values_list("pk", field))
     by_unit = outside_facts(defs, month_from, month_to, county_of)
     summed: dict[int, dict] = defaultdict(lambda: defaultdict(int))
     for unit_id, facts in by_unit.items():

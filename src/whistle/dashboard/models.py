@@ -105,6 +105,8 @@ class MetricDefinition(models.Model):
 class GroupBy(models.TextChoices):
     COUNTY = "county", "属地县区"
     UNIT = "unit", "主办单位"
+    # A province's cities ranked against each other: each city's counties summed (issue 21).
+    CITY = "city", "所属市"
 
 
 class RankingClass(models.Model):

@@ -20,7 +20,7 @@ from django.db.models import Q
 from whistle.cases.models import Case, DispatchRule
 from whistle.core.errors import Invalid
 from whistle.core.months import add_months
-from whistle.org.models import Unit
+from whistle.org.models import Level, Unit, UnitKind
 from whistle.org.scopes import Actor
 
 from . import case_rollup, metrics
@@ -39,8 +39,14 @@ def get_class(code: str) -> RankingClass:
     return found
 
 
-def class_units(rc: RankingClass):
-    return Unit.objects.filter(level=rc.level, kind__in=rc.kinds, is_active=True)
+def class_units(rc: RankingClass, city_id: int | None = None):
+    """The class's units: in one city when `city_id` is given (a city ranks its own units), else all of them."""
+    qs = Unit.objects.filter(level=rc.level, kind__in=rc.kinds, is_active=True)
+    return qs.filter(city_id=city_id) if city_id is not None else qs
+
+
+# The rollup column each grouping sums by: a county's cases, a unit's own, a city's counties'.
+COLUMNS = {GroupBy.COUNTY: "county_id", GroupBy.UNIT: "lead_unit_id", GroupBy.CITY: "county__city_id"}
 
 
 def unclassed_units():
@@ -57,7 +63,7 @@ def unclassed_units():
 def _scores(rc: RankingClass, month: dt.date, defs, units: dict[int, Unit], source: str = "rollup") -> list[dict]:
     """Every unit of the class scored over the window ending with `month`, ranked rows first."""
     first = add_months(month, 1 - rc.window_months)
-    column = "county_id" if rc.group_by == GroupBy.COUNTY else "lead_unit_id"
+    column = COLUMNS[GroupBy(rc.group_by)]
     where = {f"{column}__in": list(units)}
     if source == "raw":
         found = case_rollup.raw_sums(Q(**where), first, month, column)
@@ -94,6 +100,29 @@ def _scores(rc: RankingClass, month: dt.date, defs, units: dict[int, Unit], sour
     return ranked + rest
 
 
+def _city_of(actor: Actor, rc: RankingClass, city: str | None) -> int | None:
+    """The city a ranking is drawn in: the actor's own; for the province's staff the one asked for, else none (the
+    whole province). Cities ranked against each other are never narrowed."""
+    if rc.group_by == GroupBy.CITY:
+        return None
+    if actor.city_id is not None and not (actor.is_system or actor.role in metrics.READ_ALL_ROLES):
+        return actor.city_id
+    if city:
+        found = Unit.objects.filter(code=city, level=Level.CITY, kind=UnitKind.GOVERNMENT).values_list("pk", flat=True)
+        if not found:
+            raise Invalid("市不存在", code="unknown_city", field="city")
+        return found[0]
+    return None
+
+
+def cities_to_pick(actor: Actor) -> list[Unit]:
+    """The cities the province's staff may narrow a ranking to (none for a city's own staff, or with one city)."""
+    if actor.city_id is not None and not (actor.is_system or actor.role in metrics.READ_ALL_ROLES):
+        return []
+    cities = list(Unit.objects.filter(level=Level.CITY, kind=UnitKind.GOVERNMENT, is_active=True).order_by("path"))
+    return cities if len(cities) > 1 else []
+
+
 def top_and_bottom_lists(ranked: list[dict], length: int) -> tuple[list[dict], list[dict]]:
     """红榜 (best first) and 黑榜 (worst first) from the ranked rows in rank order.
 
@@ -110,9 +139,11 @@ def top_and_bottom_lists(ranked: list[dict], length: int) -> tuple[list[dict], l
     return top_list, bottom_list
 
 
-def ranking(actor: Actor, unit_class: str, month: dt.date, *, source: str = "rollup") -> dict:
+def ranking(actor: Actor, unit_class: str, month: dt.date, *, source: str = "rollup", city: str | None = None) -> dict:
     """The class's ranking for `month` as the actor may see it. Ranks are city-wide (the class is ranked as a
-    whole); an actor below the city sees only the rows of units in its subtree, with their city-wide rank.
+    whole in the actor's city); an actor below the city sees only the rows of units in its subtree, with their
+    city-wide rank. The province's staff see the class ranked across the province, or in one `city` (a city
+    government's code); a class grouped by city ranks the cities themselves.
 
     Rows: rank (None when not ranked), unit, name, cases, score (the class metric, normally the composite),
     rates {metric code: value} of the composite's parts, previous_rank, rank_change (+ = up), score_change.
@@ -120,7 +151,7 @@ def ranking(actor: Actor, unit_class: str, month: dt.date, *, source: str = "rol
     rc = get_class(unit_class)
     month = metrics.parse_month(month)
     defs = [d for d in metrics.definitions() if d.code != rc.metric.code] + [rc.metric]
-    units = {u.pk: u for u in class_units(rc)}
+    units = {u.pk: u for u in class_units(rc, _city_of(actor, rc, city))}
     now_rows = _scores(rc, month, defs, units, source)
     before = {r["unit"]: r for r in _scores(rc, add_months(month, -1), defs, units, source)}
     by_code = {u.code: u for u in units.values()}
@@ -137,7 +168,7 @@ def ranking(actor: Actor, unit_class: str, month: dt.date, *, source: str = "rol
             r[part] = value
         if (
             actor.is_system
-            or actor.is_city_wide
+            or actor.sees_all
             or actor.role in metrics.READ_ALL_ROLES
             or actor.covers(by_code[r["unit"]])
         ):

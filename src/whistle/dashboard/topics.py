@@ -153,7 +153,7 @@ def scope_key(actor: Actor) -> str:
     if (
         actor.is_system
         or actor.role in READ_ALL_ROLES
-        or (actor.role in (Role.COORDINATOR, Role.LEADER) and actor.is_city_wide)
+        or (actor.role in (Role.COORDINATOR, Role.LEADER) and actor.sees_all)
     ):
         return "all"
     if actor.role in (Role.COORDINATOR, Role.LEADER) and actor.scope_root is not None:

@@ -67,7 +67,9 @@ def _problem_page(request, problem: Invalid, template="dashboard/rankings.html")
 def rankings_page(request):
     try:
         month = _month(request)
-        data = rankings.ranking(request.actor, request.GET.get("class") or "county", month)
+        data = rankings.ranking(
+            request.actor, request.GET.get("class") or "county", month, city=request.GET.get("city")
+        )
     except Invalid as problem:
         return _problem_page(request, problem)
     defs = {d.code: d for d in metrics.definitions(active_only=False)}
@@ -80,6 +82,8 @@ def rankings_page(request):
             "data": data,
             "contradiction_gap": gap,
             "classes": rankings.classes(),
+            "cities": rankings.cities_to_pick(request.actor),
+            "city": request.GET.get("city", ""),
             "month": data["month"],
             "query": request.GET.urlencode(),
             "part_names": [(p, defs[p].name if p in defs else p) for p in data["parts"]],
@@ -113,7 +117,9 @@ def _xlsx(name: str, book: bytes) -> FileResponse:
 @page(*VIEW_ROLES)
 def rankings_xlsx(request):
     try:
-        data = rankings.ranking(request.actor, request.GET.get("class") or "county", _month(request))
+        data = rankings.ranking(
+            request.actor, request.GET.get("class") or "county", _month(request), city=request.GET.get("city")
+        )
     except Invalid as problem:
         return _problem_page(request, problem)
     name, book = exports.rankings_workbook(data, metrics.definitions(active_only=False))

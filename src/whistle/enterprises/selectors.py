@@ -12,7 +12,7 @@ from .models import Enterprise
 
 def enterprise_scope_q(actor: Actor) -> Q:
     """The enterprises an actor may see: an enterprise user its own; anyone with a unit the enterprises of that
-    unit's territory (its county, or the whole city for a city-level unit); auditors all; nobody else any."""
+    unit's territory (its county, or the whole city for a city-level unit, every city for the province's); auditors all; nobody else any."""
     if actor.is_system or actor.role in READ_ALL_ROLES:
         return Q()
     if actor.role == Role.ENTERPRISE:
@@ -20,8 +20,10 @@ def enterprise_scope_q(actor: Actor) -> Q:
     root = actor.scope_root
     if root is None:
         return Q(pk__in=[])
-    if root.level == Level.CITY:
+    if root.level == Level.PROVINCE or (root.level == Level.CITY and root.city_id is None) or root.parent_id is None:
         return Q()
+    if root.level == Level.CITY:  # a city's government or one of its departments: the city's firms
+        return Q(county__city_id=root.city_id)
     county = root.county or root
     return subtree_q(county, "county")
 

@@ -58,7 +58,7 @@ def _covers_unit(actor: Actor, unit_id: int | None, path: str | None = None) -> 
     if actor.role in UNIT_ROLES:
         return actor.unit is not None and actor.unit.pk == unit_id
     if actor.role in (Role.COORDINATOR, Role.LEADER, Role.DATA_REVIEWER) and actor.scope_root is not None:
-        if actor.is_city_wide:
+        if actor.sees_all:
             return True
         return (path or Unit.objects.filter(pk=unit_id).values_list("path", flat=True).first() or "").startswith(
             actor.scope_root.path
@@ -73,7 +73,7 @@ def _unit_q(actor: Actor, field: str) -> Q:
     if actor.role in UNIT_ROLES and actor.unit is not None:
         return Q(**{f"{field}_id": actor.unit.pk})
     if actor.role in (Role.COORDINATOR, Role.LEADER, Role.DATA_REVIEWER) and actor.scope_root is not None:
-        if actor.is_city_wide:
+        if actor.sees_all:
             return Q()
         return Q(**{f"{field}__path__startswith": actor.scope_root.path})
     return Q(pk__in=[])

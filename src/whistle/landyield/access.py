@@ -44,7 +44,7 @@ def round_scope_q(actor: Actor, prefix: str = "") -> Q:
         root = actor.scope_root
         if root is None:
             return Q(pk__in=[])
-        return Q() if actor.is_city_wide else Q(**{f"{prefix}county__path__startswith": root.path})
+        return Q() if actor.sees_all else Q(**{f"{prefix}county__path__startswith": root.path})
     if actor.role in UNIT_ROLES and actor.unit is not None:
         return Q(**{f"{prefix}lead_unit": actor.unit}) | Q(**{f"{prefix}owners__unit": actor.unit})
     return Q(pk__in=[])

@@ -175,7 +175,9 @@ def unit_for(county: Unit, function: str) -> Unit | None:
         unit = Unit.objects.filter(code=code, is_active=True).first()
         if unit is not None:
             return unit
-    return Unit.objects.filter(code__endswith=f"-{function}", level=Level.CITY, is_active=True).first()
+    return Unit.objects.filter(
+        code__endswith=f"-{function}", level=Level.CITY, city_id=county.city_id, is_active=True
+    ).first()
 
 
 def _is_utility(enterprise: Enterprise, keywords: list[str]) -> bool:
@@ -215,7 +217,12 @@ def participants_draw(rnd: Round, *, now=None) -> int:
     """The register's firms of the county into the round (part of `round_open`'s transaction)."""
     scheme = rnd.scheme
     keywords = [k.strip() for k in scheme.excluded_industries.replace("，", ",").split(",")]
-    firms = Enterprise.objects.all() if rnd.county.parent_id is None else Enterprise.objects.filter(county=rnd.county)
+    # A city's own round draws the firms of all its counties; a county's, its own.
+    firms = (
+        Enterprise.objects.filter(county__path__startswith=rnd.county.path)
+        if rnd.county.level == Level.CITY
+        else Enterprise.objects.filter(county=rnd.county)
+    )
     land = FigureKind.objects.filter(code="land_area").first()
     last_land = {}
     if land is not None:

@@ -75,7 +75,7 @@ def inspection_scope_q(actor: Actor, prefix: str = "") -> Q:
     if actor.role in (Role.INSPECTOR, Role.UNIT_ADMIN):
         return Q(**{f"{prefix}department_id__in": subtree})
     if actor.role in TERRITORY_ROLES:
-        if actor.is_city_wide:
+        if actor.sees_all:
             return Q()
         return Q(**{f"{prefix}county_id__in": subtree}) | Q(**{f"{prefix}department_id__in": subtree})
     return Q(pk__in=[])

@@ -200,6 +200,8 @@ def audience(kind: str, case: Case) -> list:
         offices = Unit.objects.filter(kind=UnitKind.COORDINATION_OFFICE, is_active=True)
         if case.level == "county" and case.county_id:
             offices = offices.filter(parent_id=case.county_id)
+        elif case.city_id:  # the office of the case's own city
+            offices = offices.filter(parent_id=case.city_id)
         else:
             offices = offices.filter(parent__parent__isnull=True)
         return list(

@@ -45,7 +45,7 @@ def failed(actor: Actor):
         return Delivery.objects.none()
     qs = Delivery.objects.filter(status__in=PROBLEM)
     in_scope = Q(case_id__in=Case.objects.filter(case_scope_q(actor)).values("pk"))
-    if actor.role == Role.SYSADMIN or actor.is_city_wide:
+    if actor.role == Role.SYSADMIN or actor.sees_all:
         in_scope |= Q(case_id__isnull=True)
     return qs.filter(in_scope).select_related("case").order_by("-created_at", "-pk")
 

@@ -256,6 +256,7 @@ def _rows(qs: QuerySet[Case], base_url: str, extensions: bool) -> list[dict]:
 def request_get(number: str, base_url: str, *, extensions: bool = False) -> list[dict]:
     pk = pk_from_number(number)
     rows = _rows(_requests().filter(pk=pk), base_url, extensions) if pk is not None else []
+    rows = [r for r in rows if r["service_request_id"] == number]  # another city's prefix names no request
     if not rows:
         raise NotFound("请求不存在", code="request_not_found", field="service_request_id")
     return rows
@@ -280,7 +281,7 @@ def request_search(
         if len(ids) > MAX_REQUESTS:
             raise Invalid(f"一次最多查询{MAX_REQUESTS}个请求", code="too_many_ids", field="service_request_id")
         pks = [pk for pk in map(pk_from_number, ids) if pk is not None]
-        return _rows(qs.filter(pk__in=pks), base_url, extensions)
+        return [r for r in _rows(qs.filter(pk__in=pks), base_url, extensions) if r["service_request_id"] in ids]
     if service_codes:
         known = set(Category.objects.filter(code__in=service_codes).values_list("code", flat=True))
         unknown = [c for c in service_codes if c not in known]
@@ -313,5 +314,5 @@ def request_media(number: str):
     """The attachment an Open311 request was posted with, or None."""
     pk = pk_from_number(number)
     case = _requests().filter(pk=pk).first() if pk is not None else None
-    extra = getattr(case, "open311", None)
+    extra = getattr(case, "open311", None) if case is not None and case.number == number else None
     return extra.attachment if extra is not None else None

@@ -1,11 +1,17 @@
 """The unit tree, who belongs where, and the credentials they use."""
 
+import re
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+CASE_PREFIX = re.compile(r"[A-Z]{2,4}", re.ASCII)
+
 
 class Level(models.TextChoices):
+    # A province above its cities (issue 21): its units see every city; a deployment of one city has none.
+    PROVINCE = "province", "省级"
     CITY = "city", "市级"
     COUNTY = "county", "县区级"
     TOWNSHIP = "township", "乡镇街道"
@@ -41,6 +47,23 @@ class Unit(models.Model):
         related_name="+",
         help_text="县区级及以下单位所属的县区政府；市级单位为空",
     )
+    # The city government this unit belongs to (itself, for a city government), kept by `unit_save` from the tree;
+    # empty for a province's own units. Cities are subtrees, so a city's staff see only their city.
+    city = models.ForeignKey(
+        "self",
+        verbose_name="所属市",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    case_prefix = models.CharField(
+        "工单编号前缀",
+        max_length=4,
+        blank=True,
+        help_text="市人民政府填写：本市工单编号的字母前缀（如 HZ），2–4位大写字母，各市互不相同",
+    )
     path = models.CharField(max_length=255, db_index=True, editable=False)
     leader = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -57,6 +80,11 @@ class Unit(models.Model):
         verbose_name = "单位"
         verbose_name_plural = "单位"
         ordering = ["path"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case_prefix"], condition=~models.Q(case_prefix=""), name="unit_case_prefix_unique"
+            )
+        ]
 
     def __str__(self):
         return self.name
@@ -68,6 +96,10 @@ class Unit(models.Model):
             and (self.parent_id == self.pk or self.parent.path.startswith(self.path))
         ):
             raise ValidationError({"parent": "上级单位不能是本单位或其下级单位"})
+        if self.case_prefix and not CASE_PREFIX.fullmatch(self.case_prefix):
+            raise ValidationError({"case_prefix": "工单编号前缀须为2–4位大写字母"})
+        if self.case_prefix and not self.is_city_government:
+            raise ValidationError({"case_prefix": "只有市人民政府设置工单编号前缀"})
 
     def save(self, *args, **kwargs):
         """Every save (the admin, the seed, `objects.create`) goes through the one writer of units."""
@@ -78,6 +110,11 @@ class Unit(models.Model):
     @property
     def display_name(self):
         return self.short_name or self.name
+
+    @property
+    def is_city_government(self) -> bool:
+        """A city's own government: the root of that city's subtree (and of the whole tree in a one-city deployment)."""
+        return self.level == Level.CITY and self.kind == UnitKind.GOVERNMENT
 
 
 class Role(models.TextChoices):

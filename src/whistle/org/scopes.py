@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q
 
-from .models import Membership, Role, Unit, UnitKind
+from .models import Level, Membership, Role, Unit, UnitKind
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -113,22 +113,37 @@ class Actor:
         return unit
 
     @property
-    def is_city_wide(self) -> bool:
+    def sees_all(self) -> bool:
+        """The actor's subtree is the whole tree: the province's own staff, or a one-city deployment's city-level
+        staff (its city government is the root). Their filters are no filter."""
         root = self.scope_root
         return root is not None and root.parent_id is None
 
-    def covers(self, unit: Unit) -> bool:
-        """Whether a unit lies in the actor's subtree (anywhere, for a city-wide actor)."""
+    @property
+    def is_city_level(self) -> bool:
+        """The actor acts for a whole city or above (the city's 吹哨办 coordinates the cases escalated to the city):
+        a subtree rooted at a city government or at the province. A county's staff are not."""
         root = self.scope_root
-        return root is not None and (self.is_city_wide or unit.path.startswith(root.path))
+        return root is not None and root.level in (Level.CITY, Level.PROVINCE)
+
+    @property
+    def city_id(self) -> int | None:
+        """The city the actor belongs to (None for the province's own staff, an enterprise, the system)."""
+        root = self.scope_root
+        return root.city_id if root is not None else None
+
+    def covers(self, unit: Unit) -> bool:
+        """Whether a unit lies in the actor's subtree (anywhere, for an actor who sees all)."""
+        root = self.scope_root
+        return root is not None and (self.sees_all or unit.path.startswith(root.path))
 
     def subtree_q(self, *fields: str) -> Q:
         """`covers` as a filter: rows whose unit (at any of `fields`, see `subtree_q`) lies in the actor's subtree —
-        every row for a city-wide actor, none for an actor without a subtree. Who may read at all is the caller's."""
+        every row for an actor who sees all, none for an actor without a subtree. Who may read at all is the caller's."""
         root = self.scope_root
         if root is None:
             return NOTHING
-        if self.is_city_wide:
+        if self.sees_all:
             return Q()
         return subtree_q(root, *fields)
 

@@ -19,8 +19,9 @@ def unit_list(*, level: str | None = None, kind: str | None = None) -> QuerySet[
 
 
 def counties_for(actor: Actor) -> QuerySet[Unit]:
-    """The counties an actor's filters may offer: all of them city-wide, else the one the actor sits in."""
-    qs = Unit.objects.filter(level=Level.COUNTY, parent__parent__isnull=True, is_active=True).exclude(
+    """The counties an actor's filters may offer: every county in the actor's subtree (a city's, the province's), else
+    the one the actor sits in. A county government or zone sits right under its city government."""
+    qs = Unit.objects.filter(level=Level.COUNTY, parent__level=Level.CITY, is_active=True).exclude(
         kind=UnitKind.DEPARTMENT
     )
     if actor.role in (Role.COORDINATOR, Role.LEADER) and actor.scope_root is not None:

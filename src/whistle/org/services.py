@@ -18,7 +18,7 @@ from whistle.core.hashing import keyed_hash
 from whistle.core.rules import int_param
 
 from . import throttle
-from .models import ApiToken, Membership, Unit
+from .models import ApiToken, Level, Membership, Unit, UnitKind
 from .passwords import demo_mode, is_demo_password
 from .scopes import ACTOR_PATHS
 
@@ -146,12 +146,48 @@ def unit_save(unit: Unit, *args, **kwargs) -> Unit:
         models.Model.save(unit, *args, **kwargs)
         kwargs.pop("force_insert", None)
         kwargs["force_update"] = True
-    old_path = unit.path
+    old_path, old_city = unit.path, unit.city_id
     parent = unit.parent if unit.parent_id else None
     unit.path = (parent.path if parent is not None else "") + f"{unit.pk:06d}/"
+    unit.city_id = unit.pk if unit.is_city_government else (parent.city_id if parent is not None else None)
     models.Model.save(unit, *args, **kwargs)
     if old_path and old_path != unit.path:
         Unit.objects.filter(path__startswith=old_path).exclude(pk=unit.pk).update(
             path=Concat(Value(unit.path), Substr("path", len(old_path) + 1))
         )
+    if old_path and (old_path != unit.path or old_city != unit.city_id):
+        cities_refresh(unit.path)
     return unit
+
+
+def cities_refresh(path: str = "") -> int:
+    """Set `Unit.city` below `path` (the whole tree by default) from the tree: the nearest city government above a
+    unit, or itself. A moved subtree, a unit that became or stopped being a city government, and the migration that
+    brought the field call it. Returns the number of units changed."""
+    units = list(Unit.objects.filter(path__startswith=path).order_by("path").values_list("pk", "path", "level", "kind"))
+    if path:
+        units += list(  # the ancestors, whose cities the subtree inherits
+            Unit.objects.filter(path__in=_ancestor_paths(path)).values_list("pk", "path", "level", "kind")
+        )
+    units.sort(key=lambda u: u[1])
+    city_at: dict[str, int | None] = {}
+    wanted: dict[int, int | None] = {}
+    for pk, upath, level, kind in units:
+        parent_path = upath[: -len(f"{pk:06d}/")]
+        city = pk if (level == Level.CITY and kind == UnitKind.GOVERNMENT) else city_at.get(parent_path)
+        city_at[upath] = city
+        if upath.startswith(path):
+            wanted[pk] = city
+    current = dict(Unit.objects.filter(pk__in=wanted).values_list("pk", "city_id"))
+    changed = [pk for pk, city in wanted.items() if current.get(pk) != city]
+    by_city: dict[int | None, list[int]] = {}
+    for pk in changed:
+        by_city.setdefault(wanted[pk], []).append(pk)
+    for city, pks in by_city.items():
+        Unit.objects.filter(pk__in=pks).update(city_id=city)
+    return len(changed)
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    parts = [p for p in path.split("/") if p]
+    return ["".join(f"{p}/" for p in parts[:i]) for i in range(1, len(parts))]

@@ -39,7 +39,7 @@ def _territory(actor: Actor) -> Unit | None | bool:
         return None
     if actor.role == Role.LEADER and root.kind not in GOVERNMENTS:
         return None
-    return True if actor.is_city_wide else root
+    return True if actor.sees_all else root
 
 
 def _county_q(territory, prefix: str) -> Q:

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
+from whistle.cases.models import prefixes_held
 from whistle.core import inputs, sheets, tables
 from whistle.core.errors import Invalid
 from whistle.core.hashing import keyed_hash
@@ -534,12 +535,15 @@ def import_file(
             rejects.writerow([line, external_id, reason])
 
         batches = Batches(reader(path, advance), targets, batch_size, result, reject)
-        while not batches.exhausted:
-            inserted, skipped, refused = apply(batches.rows())
-            result.inserted += inserted
-            result.skipped += skipped
-            for line, external_id, reason in refused:
-                reject(line, external_id, reason)
-            rejects_file.flush()
+        # A batch is parsed while its COPY runs on the connection: the case-number prefixes a case number is checked
+        # against (clean_case_number) must not be read from the database midway.
+        with prefixes_held():
+            while not batches.exhausted:
+                inserted, skipped, refused = apply(batches.rows())
+                result.inserted += inserted
+                result.skipped += skipped
+                for line, external_id, reason in refused:
+                    reject(line, external_id, reason)
+                rejects_file.flush()
     bar.close()
     return result

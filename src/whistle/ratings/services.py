@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from whistle.cases.models import Category, Channel, Kind, SlaProfile
+from whistle.cases.models import Category, Channel, Kind, SlaProfile, internal_prefix
 from whistle.cases.services import case_submit, system_transition
 from whistle.core import inputs
 from whistle.core.errors import Conflict, Invalid, NotFound, Problem
@@ -47,8 +47,6 @@ RATER_CONTACT_NAME = "评价人"
 # Separators people type inside a 办件编号 (after NFKC: full-width forms are already ASCII).
 _CASE_NUMBER_SEPARATORS = re.compile(r"[\s_/.·\u2010-\u2015-]+")
 _CANONICAL_CASE_NUMBER = re.compile(r"[0-9A-Z]+(-[0-9A-Z]+)*")
-# whistle's own case numbers (cases.models.number_for): HZ and digits, however spelled.
-_INTERNAL_CASE_NUMBER = re.compile(r"HZ\d+")
 
 
 class TooManyRatings(Problem):
@@ -70,7 +68,7 @@ def network_of(ip: str) -> str:
 def clean_case_number(value) -> str:
     """一事一评 needs one spelling per 办件编号: NFKC (full-width letters and digits), upper case, each run of
     separators as one "-", none at the ends — `sx2026 0001`, `SX2026-0001-` and `ＳＸ２０２６－０００１` are one case.
-    whistle's own case numbers (HZ…) are refused: a public rating names a service of the card's unit, and a
+    whistle's own case numbers (a city's prefix and digits) are refused: a public rating names a service of the card's unit, and a
     rectification is re-rated on its own signed link (rectification.rerate), so nobody can use its number to
     block the rater's re-rating."""
     text = unicodedata.normalize("NFKC", value or "").strip().upper()
@@ -79,9 +77,12 @@ def clean_case_number(value) -> str:
         return ""
     if len(text) > 40 or not _CANONICAL_CASE_NUMBER.fullmatch(text) or not text.isascii():
         raise Invalid("办件编号只能由字母、数字和“-”组成，最长40位", code="invalid_case_number", field="case_number")
-    if _INTERNAL_CASE_NUMBER.fullmatch(text.replace("-", "")):
+    prefix = internal_prefix(text.replace("-", ""))  # whistle's own case numbers, however spelled
+    if prefix is not None:
         raise Invalid(
-            "请填写政务服务办件编号；诉求工单号（HZ开头）不用填写", code="internal_case_number", field="case_number"
+            f"请填写政务服务办件编号；诉求工单号（{prefix}开头）不用填写",
+            code="internal_case_number",
+            field="case_number",
         )
     return text
 

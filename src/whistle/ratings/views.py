@@ -48,11 +48,15 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
 
 
-def _card(code):
+def _card(code, request=None):
+    """The card, and the page in its unit's city's wording (`core.wording.context`)."""
     try:
-        return card_get(code)
+        target = card_get(code)
     except NotFound:
         raise Http404 from None
+    if request is not None:
+        request.wording_city = target.unit.city_id
+    return target
 
 
 def _qr(request, target):
@@ -86,7 +90,7 @@ def card_public(request, code):
 
 
 def _card_page(request, code):
-    target = _card(code)
+    target = _card(code, request)
     tags = [(tag.value, tag.label, " ".join(TAG_GRADES[tag])) for tag in Tag]
     context = {
         "target": target,
@@ -180,7 +184,7 @@ def _may_print(actor, unit) -> bool:
 @login_required
 def card_print(request, code):
     """The A6 card (105 × 148 mm) a unit prints and posts at the counter."""
-    target = _card(code)
+    target = _card(code, request)
     if not _may_print(Actor.of(request.user), target.unit):
         raise Http404  # outside scope looks exactly like missing
     return render(

@@ -46,7 +46,7 @@ def task_scope_q(actor: Actor, prefix: str = "") -> Q:
     if actor.is_system or actor.role in READ_ALL_ROLES:
         return Q()
     if actor.role in AREA_ROLES and actor.scope_root is not None:
-        if actor.is_city_wide:
+        if actor.sees_all:
             return Q()
         path = actor.scope_root.path
         return Q(**{f"{prefix}owner__path__startswith": path}) | Q(**{f"{prefix}lead_unit__path__startswith": path})

@@ -217,7 +217,7 @@ def task_create(actor: Actor, data: dict, now: dt.datetime | None = None, *, sys
             raise Invalid("请选择改革领域", code="area_required", field="area")
         owner = _owner(actor, parent) if not system else (parent.owner if parent else data["owner"])
         lead = unit_by_code(data.get("lead_unit") or (parent.lead_unit if parent else None), "lead_unit", "牵头单位")
-        if not system and not (actor.is_city_wide or lead.path.startswith(owner.path)):
+        if not system and not (actor.sees_all or lead.path.startswith(owner.path)):
             raise Invalid("牵头单位不在本级范围内", code="lead_unit_out_of_scope", field="lead_unit")
         assisting = [unit_by_code(c, "assisting", "配合单位") for c in data.get("assisting") or []]
         starts_on = date(data.get("starts_on") or (parent.starts_on if parent else None), "starts_on", "开始日期")
@@ -560,7 +560,7 @@ def topic_to_task(actor: Actor, category: str, *, months: int = 12, now=None) ->
     root = actor.scope_root
     codes = [found.pk, *Category.objects.filter(parent=found).values_list("pk", flat=True)]
     cases = Case.objects.filter(category__in=codes, submitted_at__gte=now - dt.timedelta(days=31 * months))
-    if not actor.is_city_wide:
+    if not actor.sees_all:
         cases = cases.filter(county__path__startswith=root.path)
     ids = list(cases.values_list("pk", flat=True)[:500])
     if not ids:

@@ -278,7 +278,7 @@ def file_download(request, file_id):
 def _unit_choices(actor):
     root = actor.scope_root
     units = Unit.objects.filter(is_active=True).exclude(kind__in=[UnitKind.COORDINATION_OFFICE, UnitKind.REFORM_OFFICE])
-    if root is not None and not actor.is_city_wide:
+    if root is not None and not actor.sees_all:
         units = units.filter(path__startswith=root.path)
     return units.order_by("path")
 
@@ -363,7 +363,7 @@ def import_template(request):
 
 def _counties(actor):
     counties = Unit.objects.filter(level=Level.COUNTY, kind__in=[UnitKind.GOVERNMENT, UnitKind.ZONE], is_active=True)
-    if not actor.is_city_wide and actor.scope_root is not None:
+    if not actor.sees_all and actor.scope_root is not None:
         counties = counties.filter(path__startswith=actor.scope_root.path)
     return counties.order_by("path")
 
@@ -591,7 +591,7 @@ def topics(request):
 
     since = timezone.now() - dt.timedelta(days=183)
     cases = Case.objects.filter(submitted_at__gte=since)
-    if not actor.is_city_wide:
+    if not actor.sees_all:
         cases = cases.filter(county__path__startswith=actor.scope_root.path)
     months = (
         cases.annotate(m=TruncMonth("submitted_at")).values("category__code", "m").annotate(n=Count("pk")).order_by()

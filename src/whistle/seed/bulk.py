@@ -242,7 +242,7 @@ class Generator:
         ):
             values[self.position[name]] = value
         case = Case(*values)
-        case.category, case.county = category, county
+        case.category, case.county, case.city_id = category, county, county.city_id
         if channel in ENTERPRISE_CHANNELS:
             submitter = self.actor(user)
             case.enterprise, case.requester = enterprise, user

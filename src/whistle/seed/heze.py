@@ -106,14 +106,16 @@ class Heze:
         return {c.pk: c for c in self.categories.values()}
 
     def unit_for(self, county: Unit, function: str) -> Unit:
-        """The unit of `function` serving `county`: its own department, its zone bureau, else the city's."""
+        """The unit of `function` serving `county`: its own department, its zone bureau, else its city's (in a
+        province, the county's own city: `seed.province`)."""
         own = self.units.get(f"{county.code}-{function}")
         if own is not None:
             return own
         for suffix, (*_, functions) in data.ZONE_DEPARTMENTS.items():
             if function in functions and f"{county.code}-{suffix}" in self.units:
                 return self.units[f"{county.code}-{suffix}"]
-        return self.units[f"{ROOT}-{function}"]
+        city = self.units_by_id[county.city_id].code if county.city_id in self.units_by_id else ROOT
+        return self.units.get(f"{city}-{function}") or self.units[f"{city}-fgw"]
 
     def city_unit(self, function: str) -> Unit:
         return self.units.get(f"{ROOT}-{function}") or self.units[f"{ROOT}-fgw"]
@@ -121,12 +123,11 @@ class Heze:
     @classmethod
     def from_db(cls) -> Heze:
         units = {u.code: u for u in Unit.objects.select_related("county", "parent")}
+        cities = {u.pk for u in units.values() if u.is_city_government}  # Heze, and a province's others
         counties = [
             u
             for u in units.values()
-            if u.level == Level.COUNTY
-            and u.parent_id == units[ROOT].pk
-            and u.kind in (UnitKind.GOVERNMENT, UnitKind.ZONE)
+            if u.level == Level.COUNTY and u.parent_id in cities and u.kind in (UnitKind.GOVERNMENT, UnitKind.ZONE)
         ]
         townships: dict[int, list[Unit]] = {}
         for unit in units.values():

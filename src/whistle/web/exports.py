@@ -116,12 +116,12 @@ def _query(filters: dict) -> QueryDict:
 
 
 def ledger_rows(actor: Actor, filters: dict, now: dt.datetime):
-    """The cleaned filters' rows of the actor's ledger, as value lists (the last value is next_due_at)."""
+    """The cleaned filters' rows of the actor's ledger, as value lists (the last two values are city_id and next_due_at)."""
     return (
         pages.ledger(actor, filters, now)
         .annotate(reply_content=_reply_content())
         .order_by("pk")
-        .values_list(*FIELDS, "next_due_at")
+        .values_list(*FIELDS, "city_id", "next_due_at")
     )
 
 
@@ -143,7 +143,7 @@ def _cells(row: tuple, now: dt.datetime) -> list:
     out = []
     for field, value in zip(FIELDS, row):
         if field == "pk":
-            out.append(number_for(value))
+            out.append(number_for(value, row[-2]))  # the case's city's prefix
         elif field == "is_open":  # 是否超期: open and past the deadline of its current step (the row's last value)
             out.append("是" if value and row[-1] and row[-1] < now else "否")
         elif field in LABELS:

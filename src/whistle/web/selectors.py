@@ -172,9 +172,9 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 
 def suggestable_units(case: Case) -> QuerySet[Unit]:
-    """Where a returned case could go instead: the units of its county and the city's own units, not every
+    """Where a returned case could go instead: the units of its county and its city's own units, not every
     unit of the city (a select of a thousand options is slow to render and to use)."""
-    return handling_units().filter(subtree_q(case.county) | Q(level=Level.CITY))
+    return handling_units().filter(subtree_q(case.county) | Q(level=Level.CITY, city_id=case.city_id))
 
 
 def assisting(actor: Actor) -> QuerySet[Case]:

@@ -133,7 +133,9 @@ def return_to_office(step: Step) -> None:
     deadlines.start_wait_clock(case, step.now)  # back with the office, which owes a new dispatch
     step.after_save.append(lambda c: c.assisting_units.clear())
     _assisting_now(case, [])
-    if case.level == EscalationLevel.COUNTY and case.returns_count >= int_param("escalation.returns_to_city"):
+    if case.level == EscalationLevel.COUNTY and case.returns_count >= int_param(
+        "escalation.returns_to_city", case.city_id
+    ):
         step.follow_ons.append(("escalate", {"reason": f"第{case.returns_count}次退单，提级至市级协调"}))
 
 
@@ -264,7 +266,7 @@ def supervise(step: Step) -> None:
     if overdue:
         case.supervise_at = None
         if case.level != EscalationLevel.GREEN_CHANNEL and case.state in CLOCK_STATES:
-            case.escalate_at = deadlines.escalation_delay(case.level, step.now)
+            case.escalate_at = deadlines.escalation_delay(case.level, step.now, case.city_id)
     step.record.update(reason=reason, notice=f"督办单第{case.supervision_count}号", overdue=overdue)
 
 
@@ -279,7 +281,7 @@ def escalate(step: Step) -> None:
     if case.state in CLOCK_STATES and case.resolve_due_at:
         # The city office sets its own limit ("限时办理") from the moment it takes the case.
         deadlines.arm_resolve_clock(
-            case, calendar.add_working_days(step.now, int_param("escalation.city_limit_wd")), step.now
+            case, calendar.add_working_days(step.now, int_param("escalation.city_limit_wd", case.city_id)), step.now
         )
         if case.opinion_at:
             case.next_due_at = case.resolve_due_at

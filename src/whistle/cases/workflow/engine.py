@@ -69,7 +69,7 @@ def relations(actor: Actor, case: Case, assisting_ids: set[int] | None = None) -
             found.add(ASSISTING)
     elif role == Role.COORDINATOR:
         found.add(COORDINATOR)  # the caller has already found the case inside the coordinator's scope
-        if actor.is_city_wide:
+        if actor.is_city_level:  # the case's own city's office, or the province's (the case is in scope)
             found.add(CITY_COORDINATOR)
     elif role == Role.LEADER and case.channel == Channel.VISIT and actor.covers(case.county):
         found.add(VISITING_LEADER)

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 
 from whistle.core.links import public_url
 from whistle.seed.heze import DEMO_LOGINS, DEMO_PASSWORD
+from whistle.seed.province import is_loaded as province_loaded
 
 
 def _width(text: str) -> int:
@@ -49,6 +50,11 @@ class Command(BaseCommand):
             if n == 0:
                 self.stdout.write(rule)
         self.stdout.write(rule)
+        if province_loaded():
+            self.stdout.write(
+                "全省演示（whistle seed --province）：省吹哨办 shengchuishao、省领导 shenglingdao；"
+                "各市 <市>_chuishao、<市>_lingdao（如 jinan_chuishao），各县区 <县区>_chuishao（如 licheng_chuishao）"
+            )
         self.stdout.write(f"网页登录  {base}/login")
         self.stdout.write(f"管理后台  {base}/admin/  （admin 登录）")
         self.stdout.write(f"API 文档  {base}/api/docs  （令牌：POST {base}/api/v1/auth/token）")

@@ -11,12 +11,14 @@ from whistle.org.models import Unit
 from whistle.seed.bulk import generate_cases
 from whistle.seed.heze import is_loaded, load_heze
 from whistle.seed.history import generate_history
+from whistle.seed.province import load_province
 
 
 class Command(BaseCommand):
     help = (
         "加载菏泽演示数据：单位、企业、问题分类与派单目录、演示账号和一年的工单（经真实流程办理）。"
         "--cases N 则批量生成 N 条合成工单，用于性能测试（同样的 N 和 --seed 生成同样的数据）。"
+        "--province 则在菏泽演示数据之外建立山东省及其余15个设区市（未加载菏泽演示数据时先加载）。"
     )
 
     def add_arguments(self, parser):
@@ -25,13 +27,32 @@ class Command(BaseCommand):
         parser.add_argument("--enterprises", type=int, default=300, help="企业数量（默认300）")
         parser.add_argument("--history", type=int, default=1500, help="演示数据中一年的工单数（默认1500）")
         parser.add_argument("--seed", type=int, default=1, help="随机种子（默认1）")
+        parser.add_argument("--province", action="store_true", help="建立16个设区市的全省演示数据")
+        parser.add_argument("--cases-per-city", type=int, default=20, help="--province 时其余各市新增工单数（默认20）")
+        parser.add_argument(
+            "--firms-per-county", type=int, default=10, help="--province 时其余各市每个县区的企业数（默认10）"
+        )
 
-    def handle(self, *args, if_empty, cases, enterprises, history, seed, **options):
+    def handle(
+        self, *args, if_empty, cases, enterprises, history, seed, province, cases_per_city, firms_per_county, **options
+    ):
         for name, value in (("--cases", cases), ("--enterprises", enterprises), ("--history", history)):
             if value is not None and value < (1 if name != "--history" else 0):
                 raise CommandError(f"{name} 须为正整数")
         started = time.monotonic()
-        if cases is not None:
+        if province:
+            if cases_per_city < 0 or firms_per_county < 0:
+                raise CommandError("--cases-per-city 和 --firms-per-county 须为非负整数")
+            if not Unit.objects.exists():
+                self.demo(if_empty=False, enterprises=enterprises, history=history, seed=seed)
+            elif not is_loaded():
+                raise CommandError("数据库中的单位不是菏泽演示组织，无法建立全省演示数据")
+            self.stdout.write(
+                self.style.SUCCESS(
+                    load_province(cases_per_city=cases_per_city, firms_per_county=firms_per_county, seed=seed)
+                )
+            )
+        elif cases is not None:
             self.bulk(cases, if_empty=if_empty, enterprises=enterprises, seed=seed)
         else:
             self.demo(if_empty=if_empty, enterprises=enterprises, history=history, seed=seed)
