@@ -41,7 +41,7 @@ from django.utils import timezone  # noqa: E402
 settings.ALLOWED_HOSTS = ["*"]
 logging.getLogger("whistle.request").setLevel(logging.WARNING)  # one log line per timed request otherwise
 
-from whistle.chains import lights  # noqa: E402
+from whistle.chains import lights, mapcache  # noqa: E402
 from whistle.chains.models import (  # noqa: E402
     Chain,
     ListEntry,
@@ -101,6 +101,7 @@ def empty_chain(chain: Chain) -> None:
         NodeFirm.objects.filter(node__chain=chain).delete()
         Node.objects.filter(chain=chain).update(parent=None)
         Node.objects.filter(chain=chain).delete()
+        mapcache.bump(chain.pk)
 
 
 def bench_enterprises(count: int) -> list[int]:
@@ -196,6 +197,7 @@ def generate(chain: Chain, nodes: int, firms: int, local: int, projects: int, rn
         ],
         batch_size=1000,
     )
+    mapcache.bump(chain.pk)  # written in bulk: no model signal gave the map a new version
     return {"nodes": len(every), "firms": firms, "gaps": len(gaps), "seconds": time.perf_counter() - t0}
 
 

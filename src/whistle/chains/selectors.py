@@ -17,6 +17,7 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Sum
 from whistle.cases.models import OPEN_STATES, Case, Satisfaction
 from whistle.core.errors import NotFound
 from whistle.core.rules import int_param, param
+from whistle.enterprises.models import Enterprise
 from whistle.landyield.selectors import latest_classes
 from whistle.org.models import Role
 from whistle.org.scopes import Actor
@@ -39,7 +40,6 @@ from .models import (
 
 VIEW_ROLES = (Role.LEADER, Role.COORDINATOR, Role.CHAIN_OFFICE, Role.AUDITOR, Role.SYSADMIN)
 SIGNED_THRESHOLD = "chains.signed_threshold_wan"
-FIRMS_SHOWN = 5  # firms named at a node on the chain page; the rest are counted
 
 
 def chains_for(actor: Actor):
@@ -92,12 +92,9 @@ class MapNode:
     segment: str
     depth: int
     parent_id: int | None
-    firms: list = field(default_factory=list)  # (name, is_local, place) of the first FIRMS_SHOWN
     firm_count: int = 0
     local_count: int = 0
     subtree_local: int = 0
-    open_cases: int = 0
-    d_class: int = 0
 
     @property
     def coverage(self) -> str:
@@ -106,14 +103,11 @@ class MapNode:
             return "covered"
         return "partial" if self.subtree_local else "gap"
 
-    @property
-    def more(self) -> int:
-        return self.firm_count - len(self.firms)
-
 
 def chain_map(chain: Chain) -> list[MapNode]:
-    """The map in tree order (materialised path), each node with its first firms and its counts: two queries
-    whatever the map's size, and the subtree counts in one pass from the leaves up."""
+    """The map in tree order (materialised path), each node with how many firms it has and how many are local: two
+    queries whatever the map's size (the firms counted in SQL, listed only on demand: `node_firms`), and the
+    subtree counts in one pass from the leaves up."""
     nodes = [
         MapNode(pk, name, segment, depth, parent)
         for pk, name, segment, depth, parent in Node.objects.filter(chain=chain)
@@ -121,22 +115,26 @@ def chain_map(chain: Chain) -> list[MapNode]:
         .values_list("pk", "name", "segment", "depth", "parent_id")
     ]
     by_pk = {n.pk: n for n in nodes}
-    for node_id, name, enterprise_id, place in (
+    for node_id, firms, local in (
         NodeFirm.objects.filter(node__chain=chain)
-        .order_by("node_id", "name")
-        .values_list("node_id", "name", "enterprise_id", "place")
+        .order_by()
+        .values("node_id")
+        .annotate(n=Count("pk"), local=Count("enterprise_id"))
+        .values_list("node_id", "n", "local")
     ):
         node = by_pk[node_id]
-        node.firm_count += 1
-        if enterprise_id:
-            node.local_count += 1
-        if len(node.firms) < FIRMS_SHOWN:
-            node.firms.append((name, enterprise_id is not None, place))
+        node.firm_count, node.local_count = firms, local
     for node in reversed(nodes):  # children come after their parent in path order
         node.subtree_local += node.local_count
         if node.parent_id in by_pk:
             by_pk[node.parent_id].subtree_local += node.subtree_local
     return nodes
+
+
+def node_firms(node: Node) -> list[NodeFirm]:
+    """The firms at a node, local ones first (the chain page loads them on demand)."""
+    firms = NodeFirm.objects.filter(node=node).select_related("enterprise")
+    return sorted(firms, key=lambda f: (not f.is_local, f.name))
 
 
 def gap_nodes(chain: Chain) -> list[MapNode]:
@@ -197,7 +195,7 @@ def firm_signals(chain: Chain, now: dt.datetime) -> FirmSignals:
     return FirmSignals(latest_classes(ids), open_, overdue, rated, satisfied)
 
 
-def _local_by_node(chain: Chain) -> dict[int, list[int]]:
+def local_by_node(chain: Chain) -> dict[int, list[int]]:
     by_node: dict[int, list[int]] = defaultdict(list)
     for node_id, enterprise_id in NodeFirm.objects.filter(node__chain=chain, enterprise__isnull=False).values_list(
         "node_id", "enterprise_id"
@@ -234,12 +232,15 @@ class Suggestion:
         )
 
 
-def gap_analysis(chain: Chain, now: dt.datetime, nodes: list[MapNode] | None = None) -> list[Suggestion]:
+def gap_analysis(
+    chain: Chain, now: dt.datetime, nodes: list[MapNode] | None = None, local: dict[int, list[int]] | None = None
+) -> list[Suggestion]:
     """The chain's suggested targets, ranked: nodes with no local firm at or below them (缺链), nodes whose local
-    firms are in D class (亩产效益), and nodes whose local firms have at least `chains.gap_open_cases` open cases."""
+    firms are in D class (亩产效益), and nodes whose local firms have at least `chains.gap_open_cases` open cases.
+    `nodes` and `local` (node → its local enterprises), when the caller has them from the map (`mapcache`)."""
     nodes = chain_map(chain) if nodes is None else nodes
     signals = firm_signals(chain, now)
-    local = _local_by_node(chain)
+    local = local_by_node(chain) if local is None else local
     threshold = int_param(GAP_OPEN_CASES)
     projects = Counter(
         dict(
@@ -263,8 +264,16 @@ def gap_analysis(chain: Chain, now: dt.datetime, nodes: list[MapNode] | None = N
             reasons.append(("cases", f"本地企业未办结诉求{cases}件"))
         if not reasons:
             continue
-        target = next((name for name, is_local, _ in node.firms if not is_local), "")
-        found.append(Suggestion(node, reasons, d_firms, len(firms), cases, projects[node.pk], target))
+        found.append(Suggestion(node, reasons, d_firms, len(firms), cases, projects[node.pk]))
+    targets: dict[int, str] = {}
+    for node_id, name in (
+        NodeFirm.objects.filter(node_id__in=[s.node.pk for s in found], enterprise__isnull=True)
+        .order_by("node_id", "name")
+        .values_list("node_id", "name")
+    ):
+        targets.setdefault(node_id, name)
+    for suggestion in found:
+        suggestion.target = targets.get(suggestion.node.pk, "")
     found.sort(key=Suggestion.rank_key)
     return found
 
@@ -364,28 +373,55 @@ def next_stages(project: Project) -> list[Stage]:
     return list(stages(project.pipeline).filter(order__gt=project.stage.order))
 
 
-def pipeline_by_stage(chain: Chain) -> list[tuple[Stage, list[Project]]]:
+@dataclass
+class StageColumn:
+    stage: Stage
+    projects: list[Project]  # the latest `PIPELINE_SHOWN`
+    count: int
+
+
+PIPELINE_SHOWN = 30
+
+
+def pipeline_by_stage(chain: Chain) -> list[StageColumn]:
+    """The chain's projects by stage, the latest `PIPELINE_SHOWN` of each named (bare rows: name and light)."""
     projects = defaultdict(list)
-    for project in Project.objects.filter(chain=chain).select_related("stage", "responsible_unit").order_by("-pk"):
+    for project in Project.objects.filter(chain=chain).order_by("-pk").only("pk", "name", "light", "stage_id"):
         projects[project.stage_id].append(project)
-    return [(s, projects.get(s.pk, [])) for p in Pipeline.values for s in stages(p)]
+    return [
+        StageColumn(s, projects[s.pk][:PIPELINE_SHOWN], len(projects[s.pk]))
+        for s in Stage.objects.order_by("pipeline", "order")
+    ]
 
 
-def chain_kpis(chain: Chain, year: int) -> dict:
-    """The chain's pipeline and map figures for a year (its KPIs, defined as data, are `kpi_figures`)."""
-    projects = Project.objects.filter(chain=chain)
-    signed = projects.filter(pipeline=Pipeline.INVESTMENT, signed_on__year=year)
-    totals = signed.aggregate(n=Count("pk"), amount=Sum("amount"))
-    firms = NodeFirm.objects.filter(node__chain=chain)
-    local = firms.filter(enterprise__isnull=False)
+def open_projects(chain: Chain):
+    """The chain's projects a trip may concern (the office's trip form)."""
+    return Project.objects.filter(chain=chain).order_by("-pk").only("pk", "name")
+
+
+def chain_kpis(chain: Chain, year: int, nodes: list[MapNode] | None = None) -> dict:
+    """The chain's pipeline and map figures for a year (its KPIs, defined as data, are `kpi_figures`): the
+    projects' in one aggregate, the firms' from the map when the caller has it."""
+    signed = Q(pipeline=Pipeline.INVESTMENT, signed_on__year=year)
+    totals = Project.objects.filter(chain=chain).aggregate(
+        signed=Count("pk", filter=signed),
+        amount=Sum("amount", filter=signed),
+        in_production=Count("pk", filter=Q(stage__code__in=["in_production", "at_capacity"])),
+        red=Count("pk", filter=Q(light="red")),
+    )
+    if nodes is None:
+        firms = NodeFirm.objects.filter(node__chain=chain).aggregate(n=Count("pk"), local=Count("enterprise_id"))
+        n_firms, n_local = firms["n"], firms["local"]
+    else:
+        n_firms, n_local = sum(n.firm_count for n in nodes), sum(n.local_count for n in nodes)
     return {
-        "signed": totals["n"] or 0,
+        "signed": totals["signed"],
         "signed_amount": totals["amount"] or Decimal(0),
-        "in_production": projects.filter(stage__code__in=["in_production", "at_capacity"]).count(),
-        "red": projects.filter(light="red").count(),
-        "firms": firms.count(),
-        "local_firms": local.count(),
-        "above_scale": local.filter(enterprise__above_scale=True).values("enterprise_id").distinct().count(),
+        "in_production": totals["in_production"],
+        "red": totals["red"],
+        "firms": n_firms,
+        "local_firms": n_local,
+        "above_scale": Enterprise.objects.filter(pk__in=local_enterprise_ids(chain), above_scale=True).count(),
     }
 
 
