@@ -206,7 +206,10 @@ class World:
     def chain_node(self):
         """A map node with a firm on 生物医药 (the chain office's) and one on 高端化工 (outside it)."""
         made = {}
-        for c, user, code in [("inside", "bio_chain_office", "biomedicine"), ("outside", "chem_chain_office", "chemicals")]:
+        for c, user, code in [
+            ("inside", "bio_chain_office", "biomedicine"),
+            ("outside", "chem_chain_office", "chemicals"),
+        ]:
             actor, chain = self.heze.actor(user), Chain.objects.get(code=code)
             made[c] = chain_services.node_add(actor, chain, name=f"{code}节点", segment="up")
             chain_services.firm_add(actor, chain, made[c].pk, name=f"{code}企业", place="上海")

@@ -388,10 +388,12 @@ def pipeline_by_stage(chain: Chain) -> list[StageColumn]:
     projects = defaultdict(list)
     for project in Project.objects.filter(chain=chain).order_by("-pk").only("pk", "name", "light", "stage_id"):
         projects[project.stage_id].append(project)
-    return [
-        StageColumn(s, projects[s.pk][:PIPELINE_SHOWN], len(projects[s.pk]))
-        for s in Stage.objects.order_by("pipeline", "order")
-    ]
+    return [StageColumn(s, projects[s.pk][:PIPELINE_SHOWN], len(projects[s.pk])) for s in all_stages()]
+
+
+def all_stages():
+    """Both pipelines' stages: 招商 then 技改, each in order."""
+    return Stage.objects.order_by("pipeline", "order")
 
 
 def open_projects(chain: Chain):
