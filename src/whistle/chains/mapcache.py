@@ -1,13 +1,12 @@
-"""A chain page's map, computed once per chain, year and map version, held in the shared `pages` cache and in the
-process.
+"""A chain page's map, computed once per chain, year and map version and held in the process.
 
-What the map shows depends only on the chain's nodes, the firms at them (how many, how many local) and how many of a
-year's list entries name each node. Every write to those rows gives `Chain.map_version` a new value in its own
-transaction (`bump`): the model signals of `Node`, `NodeFirm` and `ListEntry` (each `save()` and `delete()`, the
-admin's and the services' alike), and `bump` by hand where a service writes in bulk (`lists_carry_over`). The cache
-key carries the version read with the chain at the start of the request, so a page after a write never finds the map
-from before it; entries of older versions are left to expire. The firms themselves are not in it: the page links
-each node to its firms (`views.node_firms`), loaded on demand.
+What the map shows depends only on the chain's nodes, the firms at them (how many, how many local, the first firm
+elsewhere) and how many of a year's list entries name each node. Every write to those rows gives `Chain.map_version`
+a new value in its own transaction (`bump`): the model signals of `Node`, `NodeFirm` and `ListEntry` (each `save()`
+and `delete()`, the admin's and the services' alike), and `bump` by hand where a service writes in bulk
+(`lists_carry_over`). The key carries the version read with the chain at the start of the request, so a page after a
+write never finds the map from before it, in any process. The firms themselves are not in it: the page links each
+node to its firms (`views.node_firms`), loaded on demand.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from html import escape  # the stdlib function Django's `escape` wraps, without its lazy-string wrapper
 
-from django.core.cache import caches
 from django.db.models.signals import post_delete, post_save
 from django.urls import reverse
 from django.utils.html import json_script
@@ -26,10 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 from . import selectors
 from .models import Chain, ListEntry, Node, NodeFirm
 
-CACHE = "pages"
-TIMEOUT = 24 * 3600  # a version's entry is never stale; a day only bounds what old versions keep
 SEGMENTS = {"up": "上游", "mid": "中游", "down": "下游"}
-SHAPE = 2  # of `MapPayload`, in its cache key: a release that changes it does not read the previous one's
 DEPTHS_IN_CSS = 9  # chains.css indents .d0 … .d9; a deeper node carries its own margin
 
 
@@ -64,36 +59,35 @@ def connect() -> None:
 
 @dataclass
 class MapPayload:
-    nodes: list[selectors.MapNode]
-    local: dict[int, list[int]]  # node id → its local firms' enterprise ids (the gap analysis reads them)
+    facts: selectors.MapFacts  # the nodes, their local enterprises and firms elsewhere (the gap analysis reads them)
     gaps: int
     list_html: SafeString  # the map as an indented list, a `<li>` per node
     data_script: SafeString  # the chart's data, a `<script type="application/json">`
     options_html: SafeString  # the nodes as `<option>`s, for the office's forms
 
     @property
+    def nodes(self) -> list[selectors.MapNode]:
+        return self.facts.nodes
+
+    @property
     def count(self) -> int:
-        return len(self.nodes)
+        return len(self.facts.nodes)
 
 
-# The payloads this process read last: a version's payload never changes, so holding it here is as safe as the
-# shared cache, and spares reading and unpickling a megabyte from it at every page.
+# The payloads this process computed last, by chain, year and version: a version's payload never changes. Not in the
+# shared cache: a payload is about a megabyte, which the database cache writes in more time than it takes to compute
+# (bench/chains_bench.py), so each process computes a version's map once, at its first page after the write.
 _HELD: OrderedDict[str, MapPayload] = OrderedDict()
-HELD_MAX = 16
+HELD_MAX = 24  # ten chains, this year and last, and a few more
 
 
 def payload(chain: Chain, year: int) -> MapPayload:
     """The map of `chain` as it stands at the chain's `map_version` (read with it), with `year`'s list entries:
-    from this process, else the shared cache, else computed (and put in both)."""
-    key = f"chains:map{SHAPE}:{chain.pk}:{year}:{chain.map_version}"
+    held in this process, else computed."""
+    key = f"{chain.pk}:{year}:{chain.map_version}"
     found = _HELD.get(key)
     if found is None:
-        cache = caches[CACHE]
-        found = cache.get(key)
-        if found is None:
-            found = compute(chain, year)
-            cache.set(key, found, TIMEOUT)
-        _HELD[key] = found
+        found = _HELD[key] = compute(chain, year)
         while len(_HELD) > HELD_MAX:
             _HELD.popitem(last=False)
     else:
@@ -107,8 +101,7 @@ def compute(chain: Chain, year: int) -> MapPayload:
     firms_url = reverse("chains:node_firms", args=[chain.code, 0]).replace("/0/", "/{}/")
     data = [[n.pk, n.parent_id, n.name, n.segment, n.depth, n.coverage, n.firm_count, n.local_count] for n in nodes]
     return MapPayload(
-        nodes=nodes,
-        local=selectors.local_by_node(chain),
+        facts=selectors.map_facts(chain, nodes),
         gaps=sum(1 for n in nodes if n.coverage == "gap"),
         list_html=map_list(nodes, entries, firms_url),
         data_script=json_script(data, "chain-map-data"),

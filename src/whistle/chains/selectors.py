@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, Min, Q, Sum
 
 from whistle.cases.models import OPEN_STATES, Case, Satisfaction
 from whistle.core.errors import NotFound
@@ -95,6 +95,7 @@ class MapNode:
     firm_count: int = 0
     local_count: int = 0
     subtree_local: int = 0
+    elsewhere: str = ""  # the first firm elsewhere named at the node (by name): a ready target
 
     @property
     def coverage(self) -> str:
@@ -105,8 +106,8 @@ class MapNode:
 
 
 def chain_map(chain: Chain) -> list[MapNode]:
-    """The map in tree order (materialised path), each node with how many firms it has and how many are local: two
-    queries whatever the map's size (the firms counted in SQL, listed only on demand: `node_firms`), and the
+    """The map in tree order (materialised path), each node with how many firms it has, how many are local and the
+    first of the others: two queries whatever the map's size (the firms counted in SQL, listed only on demand: `node_firms`), and the
     subtree counts in one pass from the leaves up."""
     nodes = [
         MapNode(pk, name, segment, depth, parent)
@@ -115,15 +116,15 @@ def chain_map(chain: Chain) -> list[MapNode]:
         .values_list("pk", "name", "segment", "depth", "parent_id")
     ]
     by_pk = {n.pk: n for n in nodes}
-    for node_id, firms, local in (
+    for node_id, firms, local, elsewhere in (
         NodeFirm.objects.filter(node__chain=chain)
         .order_by()
         .values("node_id")
-        .annotate(n=Count("pk"), local=Count("enterprise_id"))
-        .values_list("node_id", "n", "local")
+        .annotate(n=Count("pk"), local=Count("enterprise_id"), first=Min("name", filter=Q(enterprise__isnull=True)))
+        .values_list("node_id", "n", "local", "first")
     ):
         node = by_pk[node_id]
-        node.firm_count, node.local_count = firms, local
+        node.firm_count, node.local_count, node.elsewhere = firms, local, elsewhere or ""
     for node in reversed(nodes):  # children come after their parent in path order
         node.subtree_local += node.local_count
         if node.parent_id in by_pk:
@@ -232,15 +233,26 @@ class Suggestion:
         )
 
 
-def gap_analysis(
-    chain: Chain, now: dt.datetime, nodes: list[MapNode] | None = None, local: dict[int, list[int]] | None = None
-) -> list[Suggestion]:
+@dataclass
+class MapFacts:
+    """What the gap analysis reads of the map: its nodes and each node's local enterprises. `mapcache` holds them
+    with the chain page's map."""
+
+    nodes: list[MapNode]
+    local: dict[int, list[int]]
+
+
+def map_facts(chain: Chain, nodes: list[MapNode] | None = None) -> MapFacts:
+    return MapFacts(chain_map(chain) if nodes is None else nodes, local_by_node(chain))
+
+
+def gap_analysis(chain: Chain, now: dt.datetime, facts: MapFacts | None = None) -> list[Suggestion]:
     """The chain's suggested targets, ranked: nodes with no local firm at or below them (缺链), nodes whose local
     firms are in D class (亩产效益), and nodes whose local firms have at least `chains.gap_open_cases` open cases.
-    `nodes` and `local` (node → its local enterprises), when the caller has them from the map (`mapcache`)."""
-    nodes = chain_map(chain) if nodes is None else nodes
+    `facts`, the map's, when the caller has them (`mapcache`)."""
+    facts = map_facts(chain) if facts is None else facts
     signals = firm_signals(chain, now)
-    local = local_by_node(chain) if local is None else local
+    d_class = {e for e, (klass, _) in signals.classes.items() if klass == "D"}
     threshold = int_param(GAP_OPEN_CASES)
     projects = Counter(
         dict(
@@ -251,10 +263,10 @@ def gap_analysis(
         )
     )
     found = []
-    for node in nodes:
-        firms = local.get(node.pk, [])
-        d_firms = sum(1 for e in firms if signals.classes.get(e, ("",))[0] == "D")
-        cases = sum(signals.open[e] for e in firms)
+    for node in facts.nodes:
+        firms = facts.local.get(node.pk, ())
+        d_firms = sum(1 for e in firms if e in d_class) if d_class and firms else 0
+        cases = sum(signals.open[e] for e in firms) if signals.open and firms else 0
         reasons = []
         if node.coverage == "gap":
             reasons.append(("gap", "缺链：本节点及下级节点均无本地企业"))
@@ -262,18 +274,8 @@ def gap_analysis(
             reasons.append(("d_class", f"本地企业{d_firms}/{len(firms)}家为亩产效益D类"))
         if firms and cases >= threshold:
             reasons.append(("cases", f"本地企业未办结诉求{cases}件"))
-        if not reasons:
-            continue
-        found.append(Suggestion(node, reasons, d_firms, len(firms), cases, projects[node.pk]))
-    targets: dict[int, str] = {}
-    for node_id, name in (
-        NodeFirm.objects.filter(node_id__in=[s.node.pk for s in found], enterprise__isnull=True)
-        .order_by("node_id", "name")
-        .values_list("node_id", "name")
-    ):
-        targets.setdefault(node_id, name)
-    for suggestion in found:
-        suggestion.target = targets.get(suggestion.node.pk, "")
+        if reasons:
+            found.append(Suggestion(node, reasons, d_firms, len(firms), cases, projects[node.pk], node.elsewhere))
     found.sort(key=Suggestion.rank_key)
     return found
 
@@ -575,8 +577,9 @@ GAPS_IN_REPORT = 20
 def chain_report(actor: Actor, chain: Chain, year: int, now: dt.datetime) -> dict:
     """What the printable report and its .xlsx say about a chain's year: its organisation, KPIs, investment figures,
     map and gaps, pipeline by stage with the late projects, its firms' health and the year's lists."""
-    nodes = chain_map(chain)
-    suggestions = gap_analysis(chain, now, nodes)
+    facts = map_facts(chain)
+    nodes = facts.nodes
+    suggestions = gap_analysis(chain, now, facts)
     start, end = dt.date(year, 1, 1), min(dt.date(year, 12, 31), now.date())
     projects = list(
         Project.objects.filter(chain=chain)

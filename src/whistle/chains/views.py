@@ -99,7 +99,7 @@ def _chain_page(request, chain, *, error: Problem | None = None, status: int = 2
         "parks": list(chain.parks.select_related("county")),
         "owners": list(chain.owners.select_related("enterprise")),
         "map": the_map,
-        "suggestions": selectors.gap_analysis(chain, timezone.now(), the_map.nodes, the_map.local),
+        "suggestions": selectors.gap_analysis(chain, timezone.now(), the_map.facts),
         "kpis": selectors.chain_kpis(chain, year, the_map.nodes),
         "kpi_figures": selectors.kpi_figures(chain, year),
         "lists": selectors.lists_of(chain, year),
