@@ -574,10 +574,11 @@ def trips_of(chain: Chain):
 GAPS_IN_REPORT = 20
 
 
-def chain_report(actor: Actor, chain: Chain, year: int, now: dt.datetime) -> dict:
+def chain_report(actor: Actor, chain: Chain, year: int, now: dt.datetime, facts: MapFacts | None = None) -> dict:
     """What the printable report and its .xlsx say about a chain's year: its organisation, KPIs, investment figures,
-    map and gaps, pipeline by stage with the late projects, its firms' health and the year's lists."""
-    facts = map_facts(chain)
+    map and gaps, pipeline by stage with the late projects, its firms' health and the year's lists. `facts`, the
+    map's, when the caller has them (`mapcache`)."""
+    facts = map_facts(chain) if facts is None else facts
     nodes = facts.nodes
     suggestions = gap_analysis(chain, now, facts)
     start, end = dt.date(year, 1, 1), min(dt.date(year, 12, 31), now.date())

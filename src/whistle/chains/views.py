@@ -154,7 +154,8 @@ def chain_health(request, chain):
 
 def _report(request, chain):
     chain = selectors.chain_get(request.actor, chain)
-    return selectors.chain_report(request.actor, chain, _year(request), timezone.now())
+    year = _year(request)
+    return selectors.chain_report(request.actor, chain, year, timezone.now(), mapcache.payload(chain, year).facts)
 
 
 @page(*VIEW_ROLES)
