@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Min, Q, Sum
+from django.db.models import Count, Min, Q, Sum
 
 from whistle.cases.models import OPEN_STATES, Case, Satisfaction
 from whistle.core.errors import NotFound
@@ -170,29 +170,23 @@ class FirmSignals:
 
 def firm_signals(chain: Chain, now: dt.datetime) -> FirmSignals:
     ids = local_enterprise_ids(chain)
-    open_, overdue = Counter(), Counter()
-    for enterprise_id, late, n in (
-        Case.objects.filter(enterprise_id__in=ids, is_open=True)
-        .annotate(late=ExpressionWrapper(Q(next_due_at__lt=now), output_field=BooleanField()))
-        .values("enterprise_id", "late")
-        .annotate(n=Count("pk"))
-        .values_list("enterprise_id", "late", "n")
-    ):
-        open_[enterprise_id] += n
-        if late:
-            overdue[enterprise_id] += n
     since = now - dt.timedelta(days=round(30.44 * int_param(HEALTH_MONTHS)))
-    rated, satisfied = Counter(), Counter()
-    for enterprise_id, answer, n in (
-        Case.objects.filter(enterprise_id__in=ids, followed_up_at__gte=since)
-        .exclude(satisfaction="")
-        .values("enterprise_id", "satisfaction")
-        .annotate(n=Count("pk"))
-        .values_list("enterprise_id", "satisfaction", "n")
+    in_window = Q(followed_up_at__gte=since) & ~Q(satisfaction="")
+    open_, overdue, rated, satisfied = Counter(), Counter(), Counter(), Counter()
+    for enterprise_id, n_open, n_late, n_rated, n_satisfied in (
+        Case.objects.filter(Q(is_open=True) | in_window, enterprise_id__in=ids)
+        .values("enterprise_id")
+        .annotate(
+            n_open=Count("pk", filter=Q(is_open=True)),
+            n_late=Count("pk", filter=Q(is_open=True, next_due_at__lt=now)),
+            n_rated=Count("pk", filter=in_window),
+            n_satisfied=Count("pk", filter=in_window & Q(satisfaction__in=SATISFIED)),
+        )
+        .values_list("enterprise_id", "n_open", "n_late", "n_rated", "n_satisfied")
     ):
-        rated[enterprise_id] += n
-        if answer in SATISFIED:
-            satisfied[enterprise_id] += n
+        for counter, n in ((open_, n_open), (overdue, n_late), (rated, n_rated), (satisfied, n_satisfied)):
+            if n:
+                counter[enterprise_id] = n
     return FirmSignals(latest_classes(ids), open_, overdue, rated, satisfied)
 
 
@@ -246,12 +240,14 @@ def map_facts(chain: Chain, nodes: list[MapNode] | None = None) -> MapFacts:
     return MapFacts(chain_map(chain) if nodes is None else nodes, local_by_node(chain))
 
 
-def gap_analysis(chain: Chain, now: dt.datetime, facts: MapFacts | None = None) -> list[Suggestion]:
+def gap_analysis(
+    chain: Chain, now: dt.datetime, facts: MapFacts | None = None, signals: FirmSignals | None = None
+) -> list[Suggestion]:
     """The chain's suggested targets, ranked: nodes with no local firm at or below them (缺链), nodes whose local
     firms are in D class (亩产效益), and nodes whose local firms have at least `chains.gap_open_cases` open cases.
-    `facts`, the map's, when the caller has them (`mapcache`)."""
+    `facts` (the map's, `mapcache`) and `signals`, when the caller has them."""
     facts = map_facts(chain) if facts is None else facts
-    signals = firm_signals(chain, now)
+    signals = firm_signals(chain, now) if signals is None else signals
     d_class = {e for e, (klass, _) in signals.classes.items() if klass == "D"}
     threshold = int_param(GAP_OPEN_CASES)
     projects = Counter(
@@ -479,15 +475,19 @@ def reported_kpis():
     return KpiDefinition.objects.filter(is_active=True, source=KpiSource.REPORTED)
 
 
-def open_cases(chain: Chain) -> dict:
-    """The chain's open 吹哨 cases: those its projects raised (listed) and those of its local firms (counted)."""
+def open_cases(chain: Chain, signals: FirmSignals | None = None) -> dict:
+    """The chain's open 吹哨 cases: those its projects raised (listed) and those of its local firms (counted; from
+    `signals` when the caller has them)."""
     linked = list(
         Case.objects.filter(pk__in=ProjectCase.objects.filter(project__chain=chain).values("case_id"))
         .filter(state__in=OPEN_STATES)
         .order_by("-submitted_at")
         .only("pk", "title", "state", "submitted_at")[:50]
     )
-    of_firms = Case.objects.filter(enterprise_id__in=local_enterprise_ids(chain), state__in=OPEN_STATES).count()
+    if signals is not None:
+        of_firms = sum(signals.open.values())  # open = not closed (`Case.is_open`, a constraint keeps them equal)
+    else:
+        of_firms = Case.objects.filter(enterprise_id__in=local_enterprise_ids(chain), state__in=OPEN_STATES).count()
     return {"linked": linked, "of_firms": of_firms}
 
 

@@ -92,6 +92,9 @@ def _chain_page(request, chain, *, error: Problem | None = None, status: int = 2
         chain.refresh_from_db(fields=["map_version"])  # a refused form: the map as it stands now
     keeps = selectors.can_keep(actor, chain)
     the_map = mapcache.payload(chain, year)
+    now = timezone.now()
+    signals = selectors.firm_signals(chain, now)
+    lists = selectors.lists_of(chain, year)
     context = {
         "chain": chain,
         "year": year,
@@ -99,16 +102,16 @@ def _chain_page(request, chain, *, error: Problem | None = None, status: int = 2
         "parks": list(chain.parks.select_related("county")),
         "owners": list(chain.owners.select_related("enterprise")),
         "map": the_map,
-        "suggestions": selectors.gap_analysis(chain, timezone.now(), the_map.facts),
+        "suggestions": selectors.gap_analysis(chain, now, the_map.facts, signals),
         "kpis": selectors.chain_kpis(chain, year, the_map.nodes),
         "kpi_figures": selectors.kpi_figures(chain, year),
-        "lists": selectors.lists_of(chain, year),
+        "lists": lists,
         "list_years": (list_years := selectors.list_years(chain)),
         "other_years": [y for y in list_years if y != year],
-        "list_types": selectors.list_types(),
+        "list_types": [t for t, _ in lists],
         "pipeline": selectors.pipeline_by_stage(chain),
         "project_base": reverse("chains:project", args=[0]).removesuffix("0/"),  # one reverse, not one a project
-        "cases": selectors.open_cases(chain),
+        "cases": selectors.open_cases(chain, signals),
         "trips": selectors.trips_of(chain),
         "keeps": keeps,
         "error": error,
