@@ -12,6 +12,7 @@ node to its firms (`views.node_firms`), loaded on demand.
 from __future__ import annotations
 
 import secrets
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from html import escape  # the stdlib function Django's `escape` wraps, without its lazy-string wrapper
@@ -79,19 +80,23 @@ class MapPayload:
 # (bench/chains_bench.py), so each process computes a version's map once, at its first page after the write.
 _HELD: OrderedDict[str, MapPayload] = OrderedDict()
 HELD_MAX = 24  # ten chains, this year and last, and a few more
+_LOCK = threading.Lock()
 
 
 def payload(chain: Chain, year: int) -> MapPayload:
     """The map of `chain` as it stands at the chain's `map_version` (read with it), with `year`'s list entries:
-    held in this process, else computed."""
+    held in this process, else computed (outside the lock: two threads may both compute a new version once)."""
     key = f"{chain.pk}:{year}:{chain.map_version}"
-    found = _HELD.get(key)
-    if found is None:
-        found = _HELD[key] = compute(chain, year)
+    with _LOCK:
+        found = _HELD.get(key)
+        if found is not None:
+            _HELD.move_to_end(key)
+            return found
+    found = compute(chain, year)
+    with _LOCK:
+        _HELD[key] = found
         while len(_HELD) > HELD_MAX:
             _HELD.popitem(last=False)
-    else:
-        _HELD.move_to_end(key)
     return found
 
 
