@@ -12,7 +12,9 @@ path order as `services.node_add` makes them), `--firms` firms spread over the n
 `--local` bench enterprises, created once) and the rest firms elsewhere, about one node in eight left without any
 firm so the map has gaps; `--projects` investment projects on gap nodes along the stages; a list entry per
 hundred nodes. Each request goes through Django's test client in-process (URL resolution, session, middleware,
-view, template): the server time a request costs, without the network.
+view, template): the server time a request costs, without the network. The chain page is timed as it is served
+most of the time (its map cached for the chain's map version, `chains.mapcache`) and right after a write to the map
+(the version renewed before each request, so the map is computed again).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from django.utils import timezone  # noqa: E402
 settings.ALLOWED_HOSTS = ["*"]
 logging.getLogger("whistle.request").setLevel(logging.WARNING)  # one log line per timed request otherwise
 
-from whistle.chains import lights  # noqa: E402
+from whistle.chains import lights, mapcache  # noqa: E402
 from whistle.chains.models import (  # noqa: E402
     Chain,
     ListEntry,
@@ -101,6 +103,7 @@ def empty_chain(chain: Chain) -> None:
         NodeFirm.objects.filter(node__chain=chain).delete()
         Node.objects.filter(chain=chain).update(parent=None)
         Node.objects.filter(chain=chain).delete()
+        mapcache.bump(chain.pk)
 
 
 def bench_enterprises(count: int) -> list[int]:
@@ -196,6 +199,7 @@ def generate(chain: Chain, nodes: int, firms: int, local: int, projects: int, rn
         ],
         batch_size=1000,
     )
+    mapcache.bump(chain.pk)  # written in bulk: no model signal gave the map a new version
     return {"nodes": len(every), "firms": firms, "gaps": len(gaps), "seconds": time.perf_counter() - t0}
 
 
@@ -219,9 +223,21 @@ def pages(reps: int) -> None:
         assert response.status_code == 200, response.status_code
         return response
 
+    chain = Chain.objects.get(code=CHAIN)
+    node = Node.objects.filter(chain=chain, firms__isnull=False).order_by("path").first()
+
+    def after_a_write():
+        mapcache.bump(chain.pk)  # as a write to the map does: the next page computes the map again
+        return ok(leader.get(f"/chains/{CHAIN}/?year={year}"))
+
     figures = [
         ("baseline GET /healthz", lambda: ok(leader.get("/healthz"))),
         ("chain page GET /chains/biomedicine/ (leader)", lambda: ok(leader.get(f"/chains/{CHAIN}/?year={year}"))),
+        ("chain page right after a write to the map", after_a_write),
+        (
+            "a node's firms GET …/nodes/<id>/firms?part=1",
+            lambda: ok(leader.get(f"/chains/{CHAIN}/nodes/{node.pk}/firms?part=1")),
+        ),
         ("chain page, the office (with its forms)", lambda: ok(office.get(f"/chains/{CHAIN}/?year={year}"))),
         ("health GET /chains/biomedicine/health", lambda: ok(leader.get(f"/chains/{CHAIN}/health"))),
         ("report GET /chains/biomedicine/report", lambda: ok(leader.get(f"/chains/{CHAIN}/report?year={year}"))),

@@ -203,6 +203,19 @@ class World:
         }
 
     @cached_property
+    def chain_node(self):
+        """A map node with a firm on 生物医药 (the chain office's) and one on 高端化工 (outside it)."""
+        made = {}
+        for c, user, code in [
+            ("inside", "bio_chain_office", "biomedicine"),
+            ("outside", "chem_chain_office", "chemicals"),
+        ]:
+            actor, chain = self.heze.actor(user), Chain.objects.get(code=code)
+            made[c] = chain_services.node_add(actor, chain, name=f"{code}节点", segment="up")
+            chain_services.firm_add(actor, chain, made[c].pk, name=f"{code}企业", place="上海")
+        return made
+
+    @cached_property
     def case(self):
         heze = self.heze
         return {
@@ -581,6 +594,14 @@ def _chain_project(world, user):
     return Fill(str(objects["inside"].pk), str(outside) if outside else None, str(MISSING_INT))
 
 
+@kind(("nodes", "node_id"))
+def _chain_node(world, user):
+    """A node under its chain: the chain office's node inside, another chain's node (under that chain) outside."""
+    objects = world.chain_node
+    outside = objects["outside"].pk if user == "bio_chain_office" else None
+    return Fill(str(objects["inside"].pk), str(outside) if outside else None, str(MISSING_INT))
+
+
 @kind(("cases", "number"))
 def _case(world, user):
     return scoped(world.case["cao"].number, world.case["shan"].number, "HZ99999999", user)
@@ -858,6 +879,7 @@ def test_matrix_covers_every_operation_the_openapi_document_serves(client):
         "/chains/{chain}/lists/rejects.xlsx",
         "/chains/{chain}/lists/copy",
         "/chains/{chain}/kpis",
+        "/chains/{chain}/nodes/{node_id}/firms",
     ]:
         assert must in pages, must
     assert not any(p.startswith("/admin/") for p in pages)

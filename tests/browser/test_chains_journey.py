@@ -1,5 +1,5 @@
 """链式招商 in a real browser (issue 19): a chain office takes a target from a gap node, records a leader's trip,
-moves the project to signed and started, and a city leader sees it on the chain page."""
+moves the project to signed and started, and a city leader sees it on the chain page and opens a node's firms."""
 
 import pytest
 from django.utils import timezone
@@ -89,4 +89,10 @@ def test_office_takes_a_gap_target_records_a_trip_signs_and_starts_and_a_leader_
     expect(leader.locator("#trips")).to_contain_text("苏州某制药董事长")
     expect(leader.locator('[data-kpi="started"] .n')).to_have_text("1")
     assert leader.locator("#target-form").count() == 0 and leader.get_by_role("link", name="采纳").count() == 0
+    # A node's firms are loaded on demand, in place: 原料药's local firm.
+    node = leader.locator("#map li", has=leader.locator("strong", has_text="原料药"))
+    expect(node.locator(".node-firms")).to_have_count(0)
+    node.get_by_role("link", name="企业1家（本地1家）").click()
+    expect(node.locator(".node-firms")).to_contain_text("曹县木业有限公司")
+    assert leader.url.endswith("/chains/biomedicine/")  # stayed on the chain page
     leader.screenshot(path=str(screenshot_dir / "chains-leader.png"), full_page=True)

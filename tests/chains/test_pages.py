@@ -32,8 +32,17 @@ def test_leader_sees_the_ten_chains_and_a_chain_page_without_office_forms(chains
     board = client.get("/chains/").content.decode()
     assert board.count('href="/chains/') >= 10 and "生物医药" in board and "商贸物流" in board
     page = client.get("/chains/biomedicine/").content.decode()
-    assert "医药中间体" in page and "曹县木业有限公司" in page
+    mid = Node.objects.get(name="医药中间体")
+    link = f"/chains/biomedicine/nodes/{mid.pk}/firms"
+    assert "医药中间体" in page and f'href="{link}"' in page and "企业1家（本地1家）" in page
+    assert "曹县木业有限公司" not in page  # a node's firms are loaded on demand
     assert 'data-gap="制剂"' in page
+    firms = client.get(link)  # without JavaScript: a page of its own
+    assert (
+        firms.status_code == 200 and "曹县木业有限公司" in firms.content.decode() and "<html" in firms.content.decode()
+    )
+    part = client.get(link + "?part=1").content.decode()  # the fragment the page loads in place
+    assert part.startswith('<ul class="node-firms"') and "曹县木业有限公司" in part
     assert "添加节点" not in page and "列入招商目标" not in page  # the office's forms only
     assert client.post("/chains/biomedicine/nodes", {"name": "x", "segment": "up"}).status_code == 403
 
@@ -48,6 +57,13 @@ def test_a_chain_office_sees_only_its_chains_others_are_404(chains, client):
     other = make_project(chains, by="chain_chem", chain=chains.chem)
     assert client.get(f"/chains/projects/{other.pk}/").status_code == 404
     assert client.get("/chains/biomedicine/").status_code == 200
+    chem_node = services.node_add(chains.actor("chain_chem"), chains.chem, name="炼化", segment="up")
+    services.firm_add(chains.actor("chain_chem"), chains.chem, chem_node.pk, name="某石化", place="东营")
+    hidden = client.get(f"/chains/chemicals/nodes/{chem_node.pk}/firms?part=1")
+    missing = client.get("/chains/chemicals/nodes/99999999/firms?part=1")
+    assert hidden.status_code == missing.status_code == 404 and "某石化" not in hidden.content.decode()
+    # nor through its own chain's address: a node is read only under its chain
+    assert client.get(f"/chains/biomedicine/nodes/{chem_node.pk}/firms").status_code == 404
     login(client, "cao_zjj")
     assert client.get("/chains/").status_code == 403
 

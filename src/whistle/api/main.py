@@ -15,6 +15,7 @@ from ninja.parser import Parser
 
 from whistle.accountability.api import router as accountability_router
 from whistle.cases.api import router as cases_router
+from whistle.chains.api import router as chains_router
 from whistle.core.errors import Invalid, NotAuthenticated, Problem
 from whistle.dashboard.api import router as metrics_router
 from whistle.enterprises.api import router as enterprises_router
@@ -206,3 +207,4 @@ api.add_router("/indicators", indicators_router)
 api.add_router("/landyield", landyield_router)
 api.add_router("/reforms", reforms_router)
 api.add_router("/leniency", leniency_router)
+api.add_router("/chains", chains_router)

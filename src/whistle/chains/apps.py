@@ -23,3 +23,8 @@ class ChainsConfig(AppConfig):
         "sysadmin": [("chains:board", "产业链")],
     }
     demo_seeders: tuple[str, ...] = ("whistle.chains.demo.seed_chains",)
+
+    def ready(self):
+        from . import mapcache
+
+        mapcache.connect()

@@ -26,6 +26,9 @@ class Chain(models.Model):
     layout = models.CharField("空间布局", max_length=100, blank=True, help_text="如“一港四园”“3+N”")
     summary = models.TextField("简介", max_length=2000, blank=True)
     is_active = models.BooleanField("启用", default=True)
+    # A new value in the transaction of every write to the map (its nodes, their firms, the lists that name a
+    # node): the map's computed payload is cached under it (`mapcache`), so a write is never followed by a stale map.
+    map_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = "产业链"
@@ -367,7 +370,8 @@ class Trip(models.Model):
 
 
 class ProjectNotice(models.Model):
-    """A 提醒 (yellow) or 督办 (red) issued by the sweep to the responsible unit: one per project, kind and lapse."""
+    """A 提醒 (yellow) or 督办 (red) issued by the sweep to the responsible unit: one per project, kind and lapse, told
+    to the unit's people and the chain's office through the notices app (`lights.tell`)."""
 
     class Kind(models.TextChoices):
         REMINDER = "reminder", "提醒"
@@ -378,6 +382,7 @@ class ProjectNotice(models.Model):
     lapse_on = models.DateField("事由日期")
     unit = models.ForeignKey("org.Unit", verbose_name="发往", on_delete=models.PROTECT, related_name="+")
     issued_at = models.DateTimeField("发出时间")
+    recipients = models.PositiveIntegerField("通知人数", default=0)  # people told through the notices app
 
     class Meta:
         verbose_name = "项目提醒与督办"

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Sum
+from django.db.models import Count, Min, Q, Sum
 
 from whistle.cases.models import OPEN_STATES, Case, Satisfaction
 from whistle.core.errors import NotFound
 from whistle.core.rules import int_param, param
+from whistle.enterprises.models import Enterprise
 from whistle.landyield.selectors import latest_classes
 from whistle.org.models import Role
 from whistle.org.scopes import Actor
@@ -39,7 +40,6 @@ from .models import (
 
 VIEW_ROLES = (Role.LEADER, Role.COORDINATOR, Role.CHAIN_OFFICE, Role.AUDITOR, Role.SYSADMIN)
 SIGNED_THRESHOLD = "chains.signed_threshold_wan"
-FIRMS_SHOWN = 5  # firms named at a node on the chain page; the rest are counted
 
 
 def chains_for(actor: Actor):
@@ -92,12 +92,10 @@ class MapNode:
     segment: str
     depth: int
     parent_id: int | None
-    firms: list = field(default_factory=list)  # (name, is_local, place) of the first FIRMS_SHOWN
     firm_count: int = 0
     local_count: int = 0
     subtree_local: int = 0
-    open_cases: int = 0
-    d_class: int = 0
+    elsewhere: str = ""  # the first firm elsewhere named at the node (by name): a ready target
 
     @property
     def coverage(self) -> str:
@@ -106,14 +104,11 @@ class MapNode:
             return "covered"
         return "partial" if self.subtree_local else "gap"
 
-    @property
-    def more(self) -> int:
-        return self.firm_count - len(self.firms)
-
 
 def chain_map(chain: Chain) -> list[MapNode]:
-    """The map in tree order (materialised path), each node with its first firms and its counts: two queries
-    whatever the map's size, and the subtree counts in one pass from the leaves up."""
+    """The map in tree order (materialised path), each node with how many firms it has, how many are local and the
+    first of the others: two queries whatever the map's size (the firms counted in SQL, listed only on demand: `node_firms`), and the
+    subtree counts in one pass from the leaves up."""
     nodes = [
         MapNode(pk, name, segment, depth, parent)
         for pk, name, segment, depth, parent in Node.objects.filter(chain=chain)
@@ -121,22 +116,26 @@ def chain_map(chain: Chain) -> list[MapNode]:
         .values_list("pk", "name", "segment", "depth", "parent_id")
     ]
     by_pk = {n.pk: n for n in nodes}
-    for node_id, name, enterprise_id, place in (
+    for node_id, firms, local, elsewhere in (
         NodeFirm.objects.filter(node__chain=chain)
-        .order_by("node_id", "name")
-        .values_list("node_id", "name", "enterprise_id", "place")
+        .order_by()
+        .values("node_id")
+        .annotate(n=Count("pk"), local=Count("enterprise_id"), first=Min("name", filter=Q(enterprise__isnull=True)))
+        .values_list("node_id", "n", "local", "first")
     ):
         node = by_pk[node_id]
-        node.firm_count += 1
-        if enterprise_id:
-            node.local_count += 1
-        if len(node.firms) < FIRMS_SHOWN:
-            node.firms.append((name, enterprise_id is not None, place))
+        node.firm_count, node.local_count, node.elsewhere = firms, local, elsewhere or ""
     for node in reversed(nodes):  # children come after their parent in path order
         node.subtree_local += node.local_count
         if node.parent_id in by_pk:
             by_pk[node.parent_id].subtree_local += node.subtree_local
     return nodes
+
+
+def node_firms(node: Node) -> list[NodeFirm]:
+    """The firms at a node, local ones first (the chain page loads them on demand)."""
+    firms = NodeFirm.objects.filter(node=node).select_related("enterprise")
+    return sorted(firms, key=lambda f: (not f.is_local, f.name))
 
 
 def gap_nodes(chain: Chain) -> list[MapNode]:
@@ -171,33 +170,27 @@ class FirmSignals:
 
 def firm_signals(chain: Chain, now: dt.datetime) -> FirmSignals:
     ids = local_enterprise_ids(chain)
-    open_, overdue = Counter(), Counter()
-    for enterprise_id, late, n in (
-        Case.objects.filter(enterprise_id__in=ids, is_open=True)
-        .annotate(late=ExpressionWrapper(Q(next_due_at__lt=now), output_field=BooleanField()))
-        .values("enterprise_id", "late")
-        .annotate(n=Count("pk"))
-        .values_list("enterprise_id", "late", "n")
-    ):
-        open_[enterprise_id] += n
-        if late:
-            overdue[enterprise_id] += n
     since = now - dt.timedelta(days=round(30.44 * int_param(HEALTH_MONTHS)))
-    rated, satisfied = Counter(), Counter()
-    for enterprise_id, answer, n in (
-        Case.objects.filter(enterprise_id__in=ids, followed_up_at__gte=since)
-        .exclude(satisfaction="")
-        .values("enterprise_id", "satisfaction")
-        .annotate(n=Count("pk"))
-        .values_list("enterprise_id", "satisfaction", "n")
+    in_window = Q(followed_up_at__gte=since) & ~Q(satisfaction="")
+    open_, overdue, rated, satisfied = Counter(), Counter(), Counter(), Counter()
+    for enterprise_id, n_open, n_late, n_rated, n_satisfied in (
+        Case.objects.filter(Q(is_open=True) | in_window, enterprise_id__in=ids)
+        .values("enterprise_id")
+        .annotate(
+            n_open=Count("pk", filter=Q(is_open=True)),
+            n_late=Count("pk", filter=Q(is_open=True, next_due_at__lt=now)),
+            n_rated=Count("pk", filter=in_window),
+            n_satisfied=Count("pk", filter=in_window & Q(satisfaction__in=SATISFIED)),
+        )
+        .values_list("enterprise_id", "n_open", "n_late", "n_rated", "n_satisfied")
     ):
-        rated[enterprise_id] += n
-        if answer in SATISFIED:
-            satisfied[enterprise_id] += n
+        for counter, n in ((open_, n_open), (overdue, n_late), (rated, n_rated), (satisfied, n_satisfied)):
+            if n:
+                counter[enterprise_id] = n
     return FirmSignals(latest_classes(ids), open_, overdue, rated, satisfied)
 
 
-def _local_by_node(chain: Chain) -> dict[int, list[int]]:
+def local_by_node(chain: Chain) -> dict[int, list[int]]:
     by_node: dict[int, list[int]] = defaultdict(list)
     for node_id, enterprise_id in NodeFirm.objects.filter(node__chain=chain, enterprise__isnull=False).values_list(
         "node_id", "enterprise_id"
@@ -234,12 +227,28 @@ class Suggestion:
         )
 
 
-def gap_analysis(chain: Chain, now: dt.datetime, nodes: list[MapNode] | None = None) -> list[Suggestion]:
+@dataclass
+class MapFacts:
+    """What the gap analysis reads of the map: its nodes and each node's local enterprises. `mapcache` holds them
+    with the chain page's map."""
+
+    nodes: list[MapNode]
+    local: dict[int, list[int]]
+
+
+def map_facts(chain: Chain, nodes: list[MapNode] | None = None) -> MapFacts:
+    return MapFacts(chain_map(chain) if nodes is None else nodes, local_by_node(chain))
+
+
+def gap_analysis(
+    chain: Chain, now: dt.datetime, facts: MapFacts | None = None, signals: FirmSignals | None = None
+) -> list[Suggestion]:
     """The chain's suggested targets, ranked: nodes with no local firm at or below them (缺链), nodes whose local
-    firms are in D class (亩产效益), and nodes whose local firms have at least `chains.gap_open_cases` open cases."""
-    nodes = chain_map(chain) if nodes is None else nodes
-    signals = firm_signals(chain, now)
-    local = _local_by_node(chain)
+    firms are in D class (亩产效益), and nodes whose local firms have at least `chains.gap_open_cases` open cases.
+    `facts` (the map's, `mapcache`) and `signals`, when the caller has them."""
+    facts = map_facts(chain) if facts is None else facts
+    signals = firm_signals(chain, now) if signals is None else signals
+    d_class = {e for e, (klass, _) in signals.classes.items() if klass == "D"}
     threshold = int_param(GAP_OPEN_CASES)
     projects = Counter(
         dict(
@@ -250,10 +259,10 @@ def gap_analysis(chain: Chain, now: dt.datetime, nodes: list[MapNode] | None = N
         )
     )
     found = []
-    for node in nodes:
-        firms = local.get(node.pk, [])
-        d_firms = sum(1 for e in firms if signals.classes.get(e, ("",))[0] == "D")
-        cases = sum(signals.open[e] for e in firms)
+    for node in facts.nodes:
+        firms = facts.local.get(node.pk, ())
+        d_firms = sum(1 for e in firms if e in d_class) if d_class and firms else 0
+        cases = sum(signals.open[e] for e in firms) if signals.open and firms else 0
         reasons = []
         if node.coverage == "gap":
             reasons.append(("gap", "缺链：本节点及下级节点均无本地企业"))
@@ -261,10 +270,8 @@ def gap_analysis(chain: Chain, now: dt.datetime, nodes: list[MapNode] | None = N
             reasons.append(("d_class", f"本地企业{d_firms}/{len(firms)}家为亩产效益D类"))
         if firms and cases >= threshold:
             reasons.append(("cases", f"本地企业未办结诉求{cases}件"))
-        if not reasons:
-            continue
-        target = next((name for name, is_local, _ in node.firms if not is_local), "")
-        found.append(Suggestion(node, reasons, d_firms, len(firms), cases, projects[node.pk], target))
+        if reasons:
+            found.append(Suggestion(node, reasons, d_firms, len(firms), cases, projects[node.pk], node.elsewhere))
     found.sort(key=Suggestion.rank_key)
     return found
 
@@ -364,28 +371,57 @@ def next_stages(project: Project) -> list[Stage]:
     return list(stages(project.pipeline).filter(order__gt=project.stage.order))
 
 
-def pipeline_by_stage(chain: Chain) -> list[tuple[Stage, list[Project]]]:
+@dataclass
+class StageColumn:
+    stage: Stage
+    projects: list[Project]  # the latest `PIPELINE_SHOWN`
+    count: int
+
+
+PIPELINE_SHOWN = 30
+
+
+def pipeline_by_stage(chain: Chain) -> list[StageColumn]:
+    """The chain's projects by stage, the latest `PIPELINE_SHOWN` of each named (bare rows: name and light)."""
     projects = defaultdict(list)
-    for project in Project.objects.filter(chain=chain).select_related("stage", "responsible_unit").order_by("-pk"):
+    for project in Project.objects.filter(chain=chain).order_by("-pk").only("pk", "name", "light", "stage_id"):
         projects[project.stage_id].append(project)
-    return [(s, projects.get(s.pk, [])) for p in Pipeline.values for s in stages(p)]
+    return [StageColumn(s, projects[s.pk][:PIPELINE_SHOWN], len(projects[s.pk])) for s in all_stages()]
 
 
-def chain_kpis(chain: Chain, year: int) -> dict:
-    """The chain's pipeline and map figures for a year (its KPIs, defined as data, are `kpi_figures`)."""
-    projects = Project.objects.filter(chain=chain)
-    signed = projects.filter(pipeline=Pipeline.INVESTMENT, signed_on__year=year)
-    totals = signed.aggregate(n=Count("pk"), amount=Sum("amount"))
-    firms = NodeFirm.objects.filter(node__chain=chain)
-    local = firms.filter(enterprise__isnull=False)
+def all_stages():
+    """Both pipelines' stages: 招商 then 技改, each in order."""
+    return Stage.objects.order_by("pipeline", "order")
+
+
+def open_projects(chain: Chain):
+    """The chain's projects a trip may concern (the office's trip form)."""
+    return Project.objects.filter(chain=chain).order_by("-pk").only("pk", "name")
+
+
+def chain_kpis(chain: Chain, year: int, nodes: list[MapNode] | None = None) -> dict:
+    """The chain's pipeline and map figures for a year (its KPIs, defined as data, are `kpi_figures`): the
+    projects' in one aggregate, the firms' from the map when the caller has it."""
+    signed = Q(pipeline=Pipeline.INVESTMENT, signed_on__year=year)
+    totals = Project.objects.filter(chain=chain).aggregate(
+        signed=Count("pk", filter=signed),
+        amount=Sum("amount", filter=signed),
+        in_production=Count("pk", filter=Q(stage__code__in=["in_production", "at_capacity"])),
+        red=Count("pk", filter=Q(light="red")),
+    )
+    if nodes is None:
+        firms = NodeFirm.objects.filter(node__chain=chain).aggregate(n=Count("pk"), local=Count("enterprise_id"))
+        n_firms, n_local = firms["n"], firms["local"]
+    else:
+        n_firms, n_local = sum(n.firm_count for n in nodes), sum(n.local_count for n in nodes)
     return {
-        "signed": totals["n"] or 0,
+        "signed": totals["signed"],
         "signed_amount": totals["amount"] or Decimal(0),
-        "in_production": projects.filter(stage__code__in=["in_production", "at_capacity"]).count(),
-        "red": projects.filter(light="red").count(),
-        "firms": firms.count(),
-        "local_firms": local.count(),
-        "above_scale": local.filter(enterprise__above_scale=True).values("enterprise_id").distinct().count(),
+        "in_production": totals["in_production"],
+        "red": totals["red"],
+        "firms": n_firms,
+        "local_firms": n_local,
+        "above_scale": Enterprise.objects.filter(pk__in=local_enterprise_ids(chain), above_scale=True).count(),
     }
 
 
@@ -439,15 +475,19 @@ def reported_kpis():
     return KpiDefinition.objects.filter(is_active=True, source=KpiSource.REPORTED)
 
 
-def open_cases(chain: Chain) -> dict:
-    """The chain's open 吹哨 cases: those its projects raised (listed) and those of its local firms (counted)."""
+def open_cases(chain: Chain, signals: FirmSignals | None = None) -> dict:
+    """The chain's open 吹哨 cases: those its projects raised (listed) and those of its local firms (counted; from
+    `signals` when the caller has them)."""
     linked = list(
         Case.objects.filter(pk__in=ProjectCase.objects.filter(project__chain=chain).values("case_id"))
         .filter(state__in=OPEN_STATES)
         .order_by("-submitted_at")
         .only("pk", "title", "state", "submitted_at")[:50]
     )
-    of_firms = Case.objects.filter(enterprise_id__in=local_enterprise_ids(chain), state__in=OPEN_STATES).count()
+    if signals is not None:
+        of_firms = sum(signals.open.values())  # open = not closed (`Case.is_open`, a constraint keeps them equal)
+    else:
+        of_firms = Case.objects.filter(enterprise_id__in=local_enterprise_ids(chain), state__in=OPEN_STATES).count()
     return {"linked": linked, "of_firms": of_firms}
 
 
@@ -534,11 +574,13 @@ def trips_of(chain: Chain):
 GAPS_IN_REPORT = 20
 
 
-def chain_report(actor: Actor, chain: Chain, year: int, now: dt.datetime) -> dict:
+def chain_report(actor: Actor, chain: Chain, year: int, now: dt.datetime, facts: MapFacts | None = None) -> dict:
     """What the printable report and its .xlsx say about a chain's year: its organisation, KPIs, investment figures,
-    map and gaps, pipeline by stage with the late projects, its firms' health and the year's lists."""
-    nodes = chain_map(chain)
-    suggestions = gap_analysis(chain, now, nodes)
+    map and gaps, pipeline by stage with the late projects, its firms' health and the year's lists. `facts`, the
+    map's, when the caller has them (`mapcache`)."""
+    facts = map_facts(chain) if facts is None else facts
+    nodes = facts.nodes
+    suggestions = gap_analysis(chain, now, facts)
     start, end = dt.date(year, 1, 1), min(dt.date(year, 12, 31), now.date())
     projects = list(
         Project.objects.filter(chain=chain)

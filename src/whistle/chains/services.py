@@ -20,7 +20,7 @@ from whistle.enterprises.models import Enterprise
 from whistle.org.models import Level, Unit
 from whistle.org.scopes import Actor
 
-from . import lights
+from . import lights, mapcache
 from .models import (
     Chain,
     EventKind,
@@ -195,7 +195,9 @@ def lists_carry_over(actor: Actor, chain: Chain, *, from_year, to_year) -> int:
     ]
     if not copies:
         raise Conflict(f"{source}年清单没有可沿用的条目", code="nothing_to_copy", field="from_year")
-    ListEntry.objects.bulk_create(copies, ignore_conflicts=True, batch_size=1000)
+    with transaction.atomic():
+        ListEntry.objects.bulk_create(copies, ignore_conflicts=True, batch_size=1000)
+        mapcache.bump(chain.pk)  # bulk_create sends no signal
     return len(copies)
 
 

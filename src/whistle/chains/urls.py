@@ -16,6 +16,7 @@ urlpatterns = [
     path("<slug:chain>/report", views.chain_report, name="report"),
     path("<slug:chain>/report.xlsx", views.chain_report_xlsx, name="report_xlsx"),
     path("<slug:chain>/nodes", views.node_add, name="node_add"),
+    path("<slug:chain>/nodes/<int:node_id>/firms", views.node_firms, name="node_firms"),
     path("<slug:chain>/firms", views.firm_add, name="firm_add"),
     path("<slug:chain>/entries", views.entry_add, name="entry_add"),
     path("<slug:chain>/projects", views.project_add, name="project_add"),

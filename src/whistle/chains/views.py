@@ -24,7 +24,7 @@ from whistle.org.selectors import counties_for, handling_units
 from whistle.pagekit import page
 from whistle.patronage.selectors import can_manage as can_assign_patronage
 
-from . import importing, selectors, services
+from . import importing, mapcache, selectors, services
 from .models import Segment
 
 VIEW_ROLES = selectors.VIEW_ROLES
@@ -88,29 +88,30 @@ def _chain_page(request, chain, *, error: Problem | None = None, status: int = 2
     year = timezone.localdate().year
     if request.method == "GET" and request.GET.get("year"):
         year = parse_year(request.GET["year"])
+    if request.method != "GET":
+        chain.refresh_from_db(fields=["map_version"])  # a refused form: the map as it stands now
     keeps = selectors.can_keep(actor, chain)
-    nodes = selectors.chain_map(chain)
+    the_map = mapcache.payload(chain, year)
+    now = timezone.now()
+    signals = selectors.firm_signals(chain, now)
+    lists = selectors.lists_of(chain, year)
     context = {
         "chain": chain,
         "year": year,
         "chiefs": list(chain.chiefs.all()),
         "parks": list(chain.parks.select_related("county")),
         "owners": list(chain.owners.select_related("enterprise")),
-        "nodes": nodes,
-        "gaps": [n for n in nodes if n.coverage == "gap"],
-        "suggestions": selectors.gap_analysis(chain, timezone.now(), nodes),
-        "map_data": [
-            [n.pk, n.parent_id, n.name, n.segment, n.depth, n.coverage, n.firm_count, n.local_count] for n in nodes
-        ],
-        "node_entries": selectors.entries_by_node(chain, year),
-        "kpis": selectors.chain_kpis(chain, year),
+        "map": the_map,
+        "suggestions": selectors.gap_analysis(chain, now, the_map.facts, signals),
+        "kpis": selectors.chain_kpis(chain, year, the_map.nodes),
         "kpi_figures": selectors.kpi_figures(chain, year),
-        "lists": selectors.lists_of(chain, year),
+        "lists": lists,
         "list_years": (list_years := selectors.list_years(chain)),
         "other_years": [y for y in list_years if y != year],
-        "list_types": selectors.list_types(),
+        "list_types": [t for t, _ in lists],
         "pipeline": selectors.pipeline_by_stage(chain),
-        "cases": selectors.open_cases(chain),
+        "project_base": reverse("chains:project", args=[0]).removesuffix("0/"),  # one reverse, not one a project
+        "cases": selectors.open_cases(chain, signals),
         "trips": selectors.trips_of(chain),
         "keeps": keeps,
         "error": error,
@@ -123,7 +124,7 @@ def _chain_page(request, chain, *, error: Problem | None = None, status: int = 2
         context["reported_kpis"] = selectors.reported_kpis()
         context["counties"] = counties_for(actor)
         context["units"] = handling_units()
-        context["open_projects"] = [p for _, projects in context["pipeline"] for p in projects]
+        context["open_projects"] = selectors.open_projects(chain)
     return render(request, "chains/chain.html", context, status=status)
 
 
@@ -131,6 +132,19 @@ def _accepted(request, suggestions):
     """The suggestion the office chose to accept (`?accept=<node>`), to fill the target form with."""
     chosen = request.GET.get("accept") if request.method == "GET" else request.POST.get("node")
     return next((s for s in suggestions if str(s.node.pk) == str(chosen)), None)
+
+
+@page(*VIEW_ROLES)
+@require_GET
+def node_firms(request, chain, node_id):
+    """The firms at a node of the map, scoped like the chain page: a page of its own, or with `?part=1` the bare list
+    the chain page loads in place."""
+    chain = selectors.chain_get(request.actor, chain)
+    node = selectors.node_get(request.actor, chain, node_id)
+    context = {"chain": chain, "node": node, "firms": selectors.node_firms(node)}
+    if request.GET.get("part") == "1":
+        return render(request, "chains/_node_firms.html", context)
+    return render(request, "chains/node_firms.html", context)
 
 
 @page(*VIEW_ROLES)
@@ -143,7 +157,8 @@ def chain_health(request, chain):
 
 def _report(request, chain):
     chain = selectors.chain_get(request.actor, chain)
-    return selectors.chain_report(request.actor, chain, _year(request), timezone.now())
+    year = _year(request)
+    return selectors.chain_report(request.actor, chain, year, timezone.now(), mapcache.payload(chain, year).facts)
 
 
 @page(*VIEW_ROLES)

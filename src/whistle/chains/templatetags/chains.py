@@ -1,47 +1,60 @@
-"""Template helpers of the chain pages. The map's list and its node `<option>`s are built here in one pass rather
-than by template loops: a map of 2,000 nodes is tens of thousands of template node renders otherwise, most of the
-page's server time (bench/chains_bench.py)."""
+"""Template helpers of the chain pages. The map's list and its node `<option>`s (`mapcache`) and the pipeline's
+columns are built in Python in one pass, not by template loops: a map of 2,000 nodes and a pipeline of hundreds of
+projects are tens of thousands of template node renders otherwise (bench/chains_bench.py)."""
 
-# The stdlib function Django's `escape` wraps, without its lazy-string wrapper: at 10,000 calls a page it counts.
 from html import escape
 
 from django import template
 from django.utils.safestring import mark_safe
 
+from whistle.chains import mapcache
+
 register = template.Library()
 
-SEGMENTS = {"up": "上游", "mid": "中游", "down": "下游"}
+register.simple_tag(mapcache.node_options, name="node_options")
+
+
+LIGHTS = {"red": "红灯", "yellow": "黄灯", "green": "绿灯"}
 
 
 @register.simple_tag
-def map_list(nodes, entries):
-    """The map as an indented list, one `<li>` per node coloured by coverage, with its first firms (local ones in
-    bold), how many more, and a link to the year's list entries that name it (`entries`: node id → count)."""
+def light(value: str):
+    """A project's light as a coloured label (`chains/_light.html`)."""
+    return mark_safe(_light(value))
+
+
+def _light(value: str) -> str:
+    label = LIGHTS.get(value, "—")
+    return f'<span class="light light-{escape(value)}" title="{label}">{label}</span>'
+
+
+@register.simple_tag
+def pipeline_columns(columns, project_base: str):
+    """One `<section>` per stage (`selectors.StageColumn`): its name and count, its latest projects with their
+    lights, each linking to its page (`project_base` + id)."""
     parts = []
-    for n in nodes:
-        name = escape(n.name)
-        seg = SEGMENTS.get(n.segment, "") if n.depth == 0 else ""
-        firms = "".join(
-            f'<span class="firm{" local" if local else ""}">{escape(firm)}{f"（{escape(place)}）" if place else ""}</span>'
-            for firm, local, place in n.firms
+    for c in columns:
+        s = c.stage
+        more = f'<li class="muted">等{c.count}个</li>' if c.count > len(c.projects) else ""
+        items = "".join(
+            f'<li>{_light(p.light)} <a href="{project_base}{p.pk}/">{escape(p.name)}</a></li>' for p in c.projects
         )
-        more = f'<span class="muted">等{n.firm_count}家</span>' if n.more else ""
-        count = entries.get(n.pk) if entries else None
-        listed = f' <a class="entries" href="#lists" data-entries="{count}">清单{count}条</a>' if count else ""
+        prefix = "技改·" if s.pipeline == "renovation" else ""
         parts.append(
-            f'<li class="{n.coverage}" style="margin-left:{n.depth}.5em" data-node="{name}" id="node-{n.pk}">'
-            f'<strong>{name}</strong> <span class="seg">{seg}</span>\n{firms}{more}{listed}</li>'
+            f'<section data-stage="{escape(s.code)}" data-pipeline="{escape(s.pipeline)}"><h3>{prefix}{escape(s.name)} '
+            f'<small class="muted">{c.count}</small></h3>\n<ul>{items}{more}</ul></section>'
         )
     return mark_safe("".join(parts))  # every text in it escaped above
 
 
 @register.simple_tag
-def node_options(nodes, selected=None):
-    """`<option>`s of the map's nodes (by id), `selected` the chosen one's id."""
-    chosen = str(selected) if selected is not None else None
+def options(items, value: str, selected_pk=None):
+    """`<option>`s of `items`: each item's `value` attribute as the value, its name (a project's, a unit's) as the
+    label, the one whose pk is `selected_pk` selected."""
     return mark_safe(
         "".join(
-            f'<option value="{n.pk}"{" selected" if str(n.pk) == chosen else ""}>{escape(n.name)}</option>'
-            for n in nodes
+            f'<option value="{escape(str(getattr(i, value)))}"{" selected" if i.pk == selected_pk else ""}>'
+            f"{escape(i.name)}</option>"
+            for i in items
         )
     )

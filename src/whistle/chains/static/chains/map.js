@@ -1,7 +1,31 @@
 // The chain map (产业链图谱) drawn with the vendored ECharts common build (no tree series in it): each segment a
 // column block, a node a point placed as in a tidy tree (leaves one per row, a parent at the middle of its
 // children), an edge a line from parent to child. Colour = local coverage; a click opens the node in the list
-// below (its firms, its list entries). The list below holds the same nodes for those without the chart.
+// below (its firms, its list entries). The list below holds the same nodes for those without the chart; a node's
+// firms are loaded on demand: its "企业N家" link opens a page of its own without JavaScript, and with it the list is
+// fetched (`?part=1`, the same scope as the page) and shown in place.
+async function toggleFirms(link) {
+  const shown = link.parentElement.querySelector(":scope > .node-firms");
+  if (shown) {
+    shown.remove();
+    link.setAttribute("aria-expanded", "false");
+    return;
+  }
+  const url = new URL(link.href);
+  url.searchParams.set("part", "1");
+  const response = await fetch(url, { headers: { Accept: "text/html" }, credentials: "same-origin" });
+  if (!response.ok) return;
+  link.insertAdjacentHTML("afterend", await response.text());
+  link.setAttribute("aria-expanded", "true");
+}
+
+document.addEventListener("click", (event) => {
+  const link = event.target.closest && event.target.closest(".chain-map a.firms");
+  if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
+  event.preventDefault();
+  toggleFirms(link);
+});
+
 document.addEventListener("DOMContentLoaded", () => {
   const el = document.getElementById("chain-map-chart");
   const source = document.getElementById("chain-map-data");
@@ -78,6 +102,8 @@ document.addEventListener("DOMContentLoaded", () => {
     if (target) {
       window.location.hash = `node-${n.id}`;
       target.scrollIntoView({ block: "center" });
+      const firms = target.querySelector(":scope > a.firms");
+      if (firms && !target.querySelector(":scope > .node-firms")) toggleFirms(firms);
     }
   });
   window.addEventListener("resize", () => chart.resize());
