@@ -2,7 +2,7 @@
 
 One command, nothing to prepare:
 
-    .venv/bin/python bench/failover_drill.py [--clients 4] [--warmup 10] [--after 10] [--ports 18650-18699] [--json]
+    .venv/bin/python bench/failover_drill.py [--clients 4] [--warmup 10] [--after 10] [--rejoin] [--ports LOW-HIGH] [--json]
 
 It starts Debian's etcd and three Patroni nodes of PostgreSQL in a temporary directory on free loopback ports, from
 deploy/patroni/ as installed (tests/deploy/stack.py PatroniCluster; synchronous_mode, primary_start_timeout 0),
@@ -17,7 +17,8 @@ After `--warmup` seconds it sends SIGKILL to the primary's postmaster, keeps the
 again for `--after` seconds (at most `--give-up` seconds after the kill), stops, and checks on the new primary that
 every write answered 2xx is there: the loss count (goal: zero). Prints a short report (or one JSON object, --json):
 time from the kill to the first write that started after it and succeeded, requests, errors clients saw during the
-switch, loss, the machine's load. Everything it started is stopped and its directory removed at the end.
+switch, loss, the machine's load; and whether `whistle backup` through the same URL works after the switch (pg_dump
+must find the new primary too). Everything it started is stopped and its directory removed at the end.
 
 tests/deploy/test_failover.py runs it small (`--clients 2 --warmup 3 --after 3 --json`).
 """
@@ -276,6 +277,12 @@ def summarise(load: Load, killed_at: float, recovered_at: float | None) -> dict:
     for r in errors:
         statuses[str(r.status)] = statuses.get(str(r.status), 0) + 1
     before = [r for r in load.requests if r.end < killed_at]
+    began = min((r.start for r in load.requests), default=killed_at)
+    ended = max((r.end for r in load.requests), default=killed_at)
+    # The baseline in the same run: successful writes per second before the kill and once they succeed again.
+    rate_before = len([r for r in before if ok(r)]) / max(killed_at - began, 1e-9)
+    again = [r for r in after if ok(r) and recovered_at and r.end >= recovered_at]
+    rate_after = len(again) / max(ended - recovered_at, 1e-9) if recovered_at else 0.0
     return {
         "requests": len(load.requests),
         "requests_before_kill": len(before),
@@ -286,6 +293,8 @@ def summarise(load: Load, killed_at: float, recovered_at: float | None) -> dict:
         "last_error_s": round(max((r.end for r in errors), default=killed_at) - killed_at, 2),
         "time_to_serve_writes_s": round(recovered_at - killed_at, 2) if recovered_at else None,
         "time_to_serve_by_kind_s": first_ok,
+        "ok_per_s_before_kill": round(rate_before, 1),
+        "ok_per_s_after_recovery": round(rate_after, 1),
     }
 
 
@@ -312,7 +321,7 @@ def drill(args) -> dict:
             await asyncio.sleep(args.warmup)
             old = cluster.roles().index("primary")
             pid = cluster.postmaster_pid(old)
-            marks["old_primary"], marks["killed_at"] = f"db{old + 1}", time.monotonic()
+            marks["old"], marks["killed_at"] = old, time.monotonic()
             os.kill(pid, signal.SIGKILL)
             give_up = marks["killed_at"] + args.give_up
             while time.monotonic() < give_up:
@@ -330,15 +339,27 @@ def drill(args) -> dict:
         with timed(phases, "load_s"):
             asyncio.run(load.run(url, args.clients, conductor))
         roles = cluster.roles()
+        if args.rejoin:  # the old primary back as a standby of the new one (Patroni: pg_rewind, then streaming)
+            while roles[marks["old"]] not in ("replica", "sync") and time.monotonic() < marks["killed_at"] + 120:
+                time.sleep(0.5)
+                roles = cluster.roles()
+            if roles[marks["old"]] in ("replica", "sync"):
+                marks["rejoined_s"] = round(time.monotonic() - marks["killed_at"], 1)
         # whistle itself, after the switch, without a restart: its probes and a read of a case written before the kill.
         ready = httpx.get(f"{url}/readyz", timeout=10)
         served = {"readyz": ready.status_code, "checks": {k: v["ok"] for k, v in ready.json()["checks"].items()}}
         with timed(phases, "count_s"):
             lost = count_loss(env, home, load)
+        with timed(phases, "backup_s"):  # pg_dump through the same URL finds the new primary too
+            backup = subprocess.run(
+                [str(BIN / "whistle"), "backup", str(home / "backup")], env=env, capture_output=True, text=True
+            )
+        served["backup"] = backup.returncode == 0 or backup.stderr[-500:]
         result = {
             "clients_per_kind": args.clients,
             "warmup_s": args.warmup,
-            "old_primary": marks["old_primary"],
+            "old_primary": f"db{marks['old'] + 1}",
+            "old_primary_rejoined_after_s": marks.get("rejoined_s"),
             "roles_after": dict(zip([f"db{n}" for n in range(1, cluster.nodes + 1)], roles)),
             **summarise(load, marks["killed_at"], marks.get("recovered_at")),
             **lost,
@@ -367,10 +388,16 @@ def report(r: dict) -> str:
     return "\n".join(
         [
             f"failover drill: {r['clients_per_kind']} clients per kind, primary {r['old_primary']} killed after "
-            f"{r['warmup_s']} s; roles after: {r['roles_after']}",
+            f"{r['warmup_s']} s; roles after: {r['roles_after']}"
+            + (
+                f", the old primary a standby again {r['old_primary_rejoined_after_s']} s after the kill"
+                if r["old_primary_rejoined_after_s"]
+                else ""
+            ),
             f"time to serve writes again: {r['time_to_serve_writes_s']} s (by kind: {r['time_to_serve_by_kind_s']})",
             f"requests: {r['requests']} ({r['requests_before_kill']} before the kill, {r['requests_after_kill']} after,"
-            f" {r['ok_after_kill']} of them ok)",
+            f" {r['ok_after_kill']} of them ok); successful writes/s {r['ok_per_s_before_kill']} before the kill,"
+            f" {r['ok_per_s_after_recovery']} once served again",
             f"errors seen by clients during the switch: {r['errors_during_switch']} {r['error_statuses']},"
             f" the last {r['last_error_s']} s after the kill",
             f"acknowledged: {acked['cases']} cases, {acked['events']} events, {acked['ratings']} ratings;"
@@ -389,6 +416,7 @@ def main() -> None:
     parser.add_argument("--after", type=float, default=10, help="seconds of load once writes succeed again")
     parser.add_argument("--give-up", type=float, default=90, help="seconds after the kill to wait for a write")
     parser.add_argument("--ports", default=os.environ.get("WHISTLE_TEST_PORTS", ""), help="LOW-HIGH, else any free")
+    parser.add_argument("--rejoin", action="store_true", help="also wait (up to 2 min) for the old primary to rejoin")
     parser.add_argument("--json", action="store_true", help="one JSON object instead of the report")
     args = parser.parse_args()
     result = drill(args)

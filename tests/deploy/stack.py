@@ -419,8 +419,11 @@ class PatroniCluster:
                         shutil.chown(path, "postgres", "postgres")
                 self.patronis.append(
                     subprocess.Popen(
-                        ["patroni", str(conf)], stdout=subprocess.DEVNULL,
-                        stderr=(self.home / f"db{node}.log").open("w"), cwd=self.home, **user,
+                        ["patroni", str(conf)],
+                        stdout=subprocess.DEVNULL,
+                        stderr=(self.home / f"db{node}.log").open("w"),
+                        cwd=self.home,
+                        **user,
                     )  # fmt: skip
                 )
             self.wait_until_replicated(timeout)

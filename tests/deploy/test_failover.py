@@ -48,6 +48,7 @@ def test_issue_21_4_the_primary_killed_under_load_whistle_serves_again_and_no_ac
     # Another node is the primary now, and whistle's readiness probe reads it.
     assert result["roles_after"][result["old_primary"]] != "primary", result
     assert result["served_after_switch"]["checks"]["database"], result
+    assert result["served_after_switch"]["backup"] is True, result  # pg_dump, too, follows the URL to the new primary
     # Every case, event and rating a client was answered 2xx for is on the new primary.
     assert result["lost"] == {"cases": 0, "events": 0, "ratings": 0}, result
     assert drill.returncode == 0, drill.stderr[-3000:]
