@@ -2,7 +2,8 @@
 
 One command, nothing to prepare:
 
-    .venv/bin/python bench/failover_drill.py [--clients 4] [--warmup 10] [--after 10] [--rejoin] [--ports LOW-HIGH] [--json]
+    .venv/bin/python bench/failover_drill.py [--clients 4] [--warmup 10] [--after 10] [--rejoin] [--strict]
+        [--ports LOW-HIGH] [--json]
 
 It starts Debian's etcd and three Patroni nodes of PostgreSQL in a temporary directory on free loopback ports, from
 deploy/patroni/ as installed (tests/deploy/stack.py PatroniCluster; synchronous_mode, primary_start_timeout 0),
@@ -302,7 +303,7 @@ def drill(args) -> dict:
     if args.ports:
         os.environ["WHISTLE_TEST_PORTS"] = args.ports
     machine = {"nproc": os.cpu_count(), "load_before": os.getloadavg()[0]}
-    cluster = PatroniCluster()
+    cluster = PatroniCluster(strict=args.strict)
     home = Path(tempfile.mkdtemp(prefix="whistle-drill-"))
     web = None
     phases: dict[str, float] = {}
@@ -335,6 +336,12 @@ def drill(args) -> dict:
                     break
                 await asyncio.sleep(0.05)
             load.stop_at = time.monotonic() + (args.after if "recovered_at" in marks else 0)
+            # Until a standby is synchronous again, the new primary's commits wait for nobody (not strict mode).
+            while time.monotonic() < load.stop_at + 30:
+                if "sync" in await asyncio.to_thread(cluster.roles):
+                    marks["sync_again_s"] = round(time.monotonic() - marks["killed_at"], 1)
+                    break
+                await asyncio.sleep(0.2)
 
         with timed(phases, "load_s"):
             asyncio.run(load.run(url, args.clients, conductor))
@@ -360,6 +367,8 @@ def drill(args) -> dict:
             "warmup_s": args.warmup,
             "old_primary": f"db{marks['old'] + 1}",
             "old_primary_rejoined_after_s": marks.get("rejoined_s"),
+            "synchronous_mode_strict": args.strict,
+            "sync_standby_again_after_s": marks.get("sync_again_s"),
             "roles_after": dict(zip([f"db{n}" for n in range(1, cluster.nodes + 1)], roles)),
             **summarise(load, marks["killed_at"], marks.get("recovered_at")),
             **lost,
@@ -394,7 +403,9 @@ def report(r: dict) -> str:
                 if r["old_primary_rejoined_after_s"]
                 else ""
             ),
-            f"time to serve writes again: {r['time_to_serve_writes_s']} s (by kind: {r['time_to_serve_by_kind_s']})",
+            f"time to serve writes again: {r['time_to_serve_writes_s']} s (by kind: {r['time_to_serve_by_kind_s']});"
+            f" a synchronous standby again {r['sync_standby_again_after_s']} s after the kill"
+            f" (synchronous_mode_strict: {r['synchronous_mode_strict']})",
             f"requests: {r['requests']} ({r['requests_before_kill']} before the kill, {r['requests_after_kill']} after,"
             f" {r['ok_after_kill']} of them ok); successful writes/s {r['ok_per_s_before_kill']} before the kill,"
             f" {r['ok_per_s_after_recovery']} once served again",
@@ -416,6 +427,7 @@ def main() -> None:
     parser.add_argument("--after", type=float, default=10, help="seconds of load once writes succeed again")
     parser.add_argument("--give-up", type=float, default=90, help="seconds after the kill to wait for a write")
     parser.add_argument("--ports", default=os.environ.get("WHISTLE_TEST_PORTS", ""), help="LOW-HIGH, else any free")
+    parser.add_argument("--strict", action="store_true", help="synchronous_mode_strict: no write without a standby")
     parser.add_argument("--rejoin", action="store_true", help="also wait (up to 2 min) for the old primary to rejoin")
     parser.add_argument("--json", action="store_true", help="one JSON object instead of the report")
     args = parser.parse_args()

@@ -379,6 +379,7 @@ class PatroniCluster:
     directory of its own."""
 
     nodes: int = 3
+    strict: bool = False  # synchronous_mode_strict: refuse writes while no standby is synchronous
     home: Path | None = None
     etcd: subprocess.Popen | None = None
     patronis: list[subprocess.Popen] = field(default_factory=list)
@@ -459,6 +460,7 @@ class PatroniCluster:
             "patroni/patroni.yml",
             [
                 ("name: db1", f"name: db{node}"),
+                ("synchronous_mode_strict: false", f"synchronous_mode_strict: {str(self.strict).lower()}"),
                 ("hosts: 10.0.0.11:2379,10.0.0.12:2379,10.0.0.13:2379", f"hosts: 127.0.0.1:{etcd_port}"),
                 ("10.0.0.11:8008", f"127.0.0.1:{api_port}"),
                 ("10.0.0.11:5432", f"127.0.0.1:{pg_port}"),
