@@ -2,7 +2,7 @@
 
 One command, nothing to prepare:
 
-    .venv/bin/python bench/failover_drill.py [--clients 4] [--warmup 10] [--after 10] [--rejoin] [--strict]
+    .venv/bin/python bench/failover_drill.py [--clients 4] [--warmup 10] [--after 10] [--rejoin] [--strict true|false]
         [--ports LOW-HIGH] [--json]
 
 It starts Debian's etcd and three Patroni nodes of PostgreSQL in a temporary directory on free loopback ports, from
@@ -303,7 +303,7 @@ def drill(args) -> dict:
     if args.ports:
         os.environ["WHISTLE_TEST_PORTS"] = args.ports
     machine = {"nproc": os.cpu_count(), "load_before": os.getloadavg()[0]}
-    cluster = PatroniCluster(strict=args.strict)
+    cluster = PatroniCluster(strict=None if args.strict is None else args.strict == "true")
     home = Path(tempfile.mkdtemp(prefix="whistle-drill-"))
     web = None
     phases: dict[str, float] = {}
@@ -367,7 +367,7 @@ def drill(args) -> dict:
             "warmup_s": args.warmup,
             "old_primary": f"db{marks['old'] + 1}",
             "old_primary_rejoined_after_s": marks.get("rejoined_s"),
-            "synchronous_mode_strict": args.strict,
+            "synchronous_mode_strict": cluster.synchronous_mode_strict(),
             "sync_standby_again_after_s": marks.get("sync_again_s"),
             "roles_after": dict(zip([f"db{n}" for n in range(1, cluster.nodes + 1)], roles)),
             **summarise(load, marks["killed_at"], marks.get("recovered_at")),
@@ -427,7 +427,11 @@ def main() -> None:
     parser.add_argument("--after", type=float, default=10, help="seconds of load once writes succeed again")
     parser.add_argument("--give-up", type=float, default=90, help="seconds after the kill to wait for a write")
     parser.add_argument("--ports", default=os.environ.get("WHISTLE_TEST_PORTS", ""), help="LOW-HIGH, else any free")
-    parser.add_argument("--strict", action="store_true", help="synchronous_mode_strict: no write without a standby")
+    parser.add_argument(
+        "--strict",
+        choices=["true", "false"],
+        help="synchronous_mode_strict (refuse writes while no standby is synchronous); default: as deploy/patroni says",
+    )
     parser.add_argument("--rejoin", action="store_true", help="also wait (up to 2 min) for the old primary to rejoin")
     parser.add_argument("--json", action="store_true", help="one JSON object instead of the report")
     args = parser.parse_args()

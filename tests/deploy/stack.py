@@ -379,7 +379,7 @@ class PatroniCluster:
     directory of its own."""
 
     nodes: int = 3
-    strict: bool = False  # synchronous_mode_strict: refuse writes while no standby is synchronous
+    strict: bool | None = None  # synchronous_mode_strict, else as the file says
     home: Path | None = None
     etcd: subprocess.Popen | None = None
     patronis: list[subprocess.Popen] = field(default_factory=list)
@@ -456,11 +456,10 @@ class PatroniCluster:
     def _patroni_yml(self, node: int, etcd_port: int, pg_port: int, api_port: int, bin_dir: Path) -> str:
         assert self.home
         data = self.home / f"db{node}"
-        return as_installed(
+        text = as_installed(
             "patroni/patroni.yml",
             [
                 ("name: db1", f"name: db{node}"),
-                ("synchronous_mode_strict: false", f"synchronous_mode_strict: {str(self.strict).lower()}"),
                 ("hosts: 10.0.0.11:2379,10.0.0.12:2379,10.0.0.13:2379", f"hosts: 127.0.0.1:{etcd_port}"),
                 ("10.0.0.11:8008", f"127.0.0.1:{api_port}"),
                 ("10.0.0.11:5432", f"127.0.0.1:{pg_port}"),
@@ -473,6 +472,13 @@ class PatroniCluster:
                 ("local all postgres peer", "local all all trust"),
             ],
         )
+        if self.strict is None:
+            return text
+        strict = re.sub(r"synchronous_mode_strict: \w+", f"synchronous_mode_strict: {str(self.strict).lower()}", text)
+        assert strict != text or f"synchronous_mode_strict: {str(self.strict).lower()}" in text, (
+            "no synchronous_mode_strict"
+        )
+        return strict
 
     def api(self, node: int, path: str) -> httpx.Response | None:
         """Node `node`'s Patroni REST API (0-based), or None when it does not answer."""
@@ -510,6 +516,10 @@ class PatroniCluster:
                 return roles.index("primary")
             time.sleep(0.5)
         raise RuntimeError(f"no primary with a synchronous standby after {timeout} s: {roles}\n{self.log()}")
+
+    def synchronous_mode_strict(self) -> bool:
+        assert self.home
+        return "synchronous_mode_strict: true" in (self.home / "db1.yml").read_text()
 
     def postmaster_pid(self, node: int) -> int:
         assert self.home
