@@ -363,3 +363,201 @@ class PgBouncer:
         _stop(self.process, signal.SIGINT)  # pgbouncer's immediate shutdown
         if self.home:
             shutil.rmtree(self.home, ignore_errors=True)
+
+
+def as_postgres(command: list, **kw) -> subprocess.CompletedProcess:
+    """A PostgreSQL program as the `postgres` user when run as root (CI), which initdb and the server insist on."""
+    user = {"user": "postgres"} if os.geteuid() == 0 else {}
+    return subprocess.run(command, capture_output=True, text=True, timeout=600, **user, **kw)
+
+
+@dataclass
+class PatroniCluster:
+    """Debian's etcd (one member) and `nodes` Patroni nodes of PostgreSQL on this machine, from deploy/patroni/etcd.env
+    and deploy/patroni/patroni.yml as an operator installs them (addresses, ports and directories replaced; loopback
+    trusted where the deployed file asks for scram-sha-256). As root (CI) everything runs as `postgres` from a
+    directory of its own."""
+
+    nodes: int = 3
+    strict: bool | None = None  # synchronous_mode_strict, else as the file says
+    home: Path | None = None
+    etcd: subprocess.Popen | None = None
+    patronis: list[subprocess.Popen] = field(default_factory=list)
+    pg_ports: list[int] = field(default_factory=list)
+    api_ports: list[int] = field(default_factory=list)
+
+    def start(self, timeout: float = 120) -> PatroniCluster:
+        import tempfile
+
+        for program in ("patroni", "etcd"):
+            if not shutil.which(program):
+                raise RuntimeError(
+                    f"Debian's {program} is needed here: apt-get install -y patroni etcd-server etcd-client"
+                    " (.ci/run installs them)"
+                )
+        self.home = Path(tempfile.mkdtemp(prefix="whistle-patroni-"))
+        user = {"user": "postgres"} if os.geteuid() == 0 else {}
+        if user:
+            shutil.chown(self.home, "postgres", "postgres")
+        try:
+            client_port, peer_port = free_port(), free_port()
+            etcd_env = self._etcd_env(client_port, peer_port)
+            self.etcd = subprocess.Popen(
+                ["etcd"], env={**etcd_env, "PATH": os.environ["PATH"]}, stdout=subprocess.DEVNULL,
+                stderr=(self.home / "etcd.log").open("w"), **user,
+            )  # fmt: skip
+            _wait_for(f"http://127.0.0.1:{client_port}/health", self.etcd, self.home / "etcd.log")
+            bin_dir = _postgres_bin_dir()
+            for node in range(1, self.nodes + 1):
+                pg_port, api_port = free_port(), free_port()
+                self.pg_ports.append(pg_port)
+                self.api_ports.append(api_port)
+                conf = self.home / f"db{node}.yml"
+                conf.write_text(self._patroni_yml(node, client_port, pg_port, api_port, bin_dir))
+                (self.home / f"db{node}").mkdir()
+                if user:
+                    for path in (conf, self.home / f"db{node}"):
+                        shutil.chown(path, "postgres", "postgres")
+                self.patronis.append(
+                    subprocess.Popen(
+                        ["patroni", str(conf)],
+                        stdout=subprocess.DEVNULL,
+                        stderr=(self.home / f"db{node}.log").open("w"),
+                        cwd=self.home,
+                        **user,
+                    )  # fmt: skip
+                )
+            self.wait_until_replicated(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _etcd_env(self, client_port: int, peer_port: int) -> dict[str, str]:
+        assert self.home
+        installed = self.home / "etcd.env"
+        installed.write_text(
+            as_installed(
+                "patroni/etcd.env",
+                [
+                    (
+                        "ETCD_INITIAL_CLUSTER=db1=http://10.0.0.11:2380,db2=http://10.0.0.12:2380,db3=http://10.0.0.13:2380",
+                        f"ETCD_INITIAL_CLUSTER=db1=http://127.0.0.1:{peer_port}",
+                    ),
+                    ("http://10.0.0.11:2379,http://127.0.0.1:2379", f"http://127.0.0.1:{client_port}"),
+                    ("http://10.0.0.11:2379", f"http://127.0.0.1:{client_port}"),
+                    ("http://10.0.0.11:2380", f"http://127.0.0.1:{peer_port}"),
+                    ("/var/lib/etcd/whistle", f"{self.home}/etcd"),
+                ],
+            )
+        )
+        return env_file(installed)
+
+    def _patroni_yml(self, node: int, etcd_port: int, pg_port: int, api_port: int, bin_dir: Path) -> str:
+        assert self.home
+        data = self.home / f"db{node}"
+        text = as_installed(
+            "patroni/patroni.yml",
+            [
+                ("name: db1", f"name: db{node}"),
+                ("hosts: 10.0.0.11:2379,10.0.0.12:2379,10.0.0.13:2379", f"hosts: 127.0.0.1:{etcd_port}"),
+                ("10.0.0.11:8008", f"127.0.0.1:{api_port}"),
+                ("10.0.0.11:5432", f"127.0.0.1:{pg_port}"),
+                ("/var/lib/postgresql/15/whistle.pgpass", f"{data}/pgpass"),
+                ("/var/lib/postgresql/15/whistle", f"{data}/data"),
+                ("/usr/lib/postgresql/15/bin", str(bin_dir)),
+                ("unix_socket_directories: /var/run/postgresql", f"unix_socket_directories: {data}"),
+                ("10.0.0.0/24 scram-sha-256", "127.0.0.1/32 trust"),
+                ("127.0.0.1/32 scram-sha-256", "127.0.0.1/32 trust"),
+                ("local all postgres peer", "local all all trust"),
+            ],
+        )
+        if self.strict is None:
+            return text
+        strict = re.sub(r"synchronous_mode_strict: \w+", f"synchronous_mode_strict: {str(self.strict).lower()}", text)
+        assert strict != text or f"synchronous_mode_strict: {str(self.strict).lower()}" in text, (
+            "no synchronous_mode_strict"
+        )
+        return strict
+
+    def api(self, node: int, path: str) -> httpx.Response | None:
+        """Node `node`'s Patroni REST API (0-based), or None when it does not answer."""
+        try:
+            return httpx.get(f"http://127.0.0.1:{self.api_ports[node]}{path}", timeout=2)
+        except httpx.TransportError:
+            return None
+
+    def roles(self) -> list[str]:
+        """Each node's answer: primary, sync (the synchronous standby), replica, or down."""
+        found = []
+        for node in range(self.nodes):
+            status = self.api(node, "/patroni")
+            data = status.json() if status is not None and status.status_code in (200, 503) else {}
+            if data.get("state") != "running":
+                found.append("down")
+            elif data.get("role") in ("master", "primary"):
+                found.append("primary")
+            elif (self.api(node, "/sync") or httpx.Response(503)).status_code == 200:
+                found.append("sync")
+            else:
+                found.append("replica")
+        return found
+
+    def wait_until_replicated(self, timeout: float = 120, primary_not: int | None = None) -> int:
+        """Wait for one primary (not node `primary_not`) with a synchronous standby; its index."""
+        deadline = time.monotonic() + timeout
+        roles: list[str] = []
+        while time.monotonic() < deadline:
+            for node, process in enumerate(self.patronis):
+                if process.poll() is not None:
+                    raise RuntimeError(f"patroni db{node + 1} exited: {self.log(node)}")
+            roles = self.roles()
+            if roles.count("primary") == 1 and "sync" in roles and roles.index("primary") != primary_not:
+                return roles.index("primary")
+            time.sleep(0.5)
+        raise RuntimeError(f"no primary with a synchronous standby after {timeout} s: {roles}\n{self.log()}")
+
+    def synchronous_mode_strict(self) -> bool:
+        assert self.home
+        return "synchronous_mode_strict: true" in (self.home / "db1.yml").read_text()
+
+    def postmaster_pid(self, node: int) -> int:
+        assert self.home
+        return int((self.home / f"db{node + 1}" / "data" / "postmaster.pid").read_text().split()[0])
+
+    def url(self, database: str, user: str = "postgres") -> str:
+        """whistle's WHISTLE_DATABASE_URL for the cluster: every node, libpq keeps the one that accepts writes."""
+        hosts = ",".join("127.0.0.1" for _ in self.pg_ports)
+        ports = ",".join(str(p) for p in self.pg_ports)
+        return (
+            f"postgres://{user}@/{database}?host={hosts}&port={ports}&target_session_attrs=read-write&connect_timeout=2"
+        )
+
+    def log(self, node: int | None = None) -> str:
+        if not self.home:
+            return ""
+        names = [f"db{node + 1}.log"] if node is not None else [f"db{n}.log" for n in range(1, self.nodes + 1)]
+        return "\n".join(f"-- {n}\n" + (self.home / n).read_text()[-2000:] for n in names if (self.home / n).exists())
+
+    def stop(self) -> None:
+        """Everything at once, nothing kept: Patroni killed first (it would start its PostgreSQL again), then each
+        PostgreSQL in immediate mode, then etcd."""
+        for process in self.patronis:
+            _stop(process, signal.SIGKILL)
+        if self.home:
+            bin_dir = _postgres_bin_dir()
+            for node in range(1, self.nodes + 1):
+                data = self.home / f"db{node}" / "data"
+                if (data / "postmaster.pid").exists():
+                    as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"])
+        _stop(self.etcd)
+        if self.home:
+            shutil.rmtree(self.home, ignore_errors=True)
+
+
+def _postgres_bin_dir() -> Path:
+    """The newest PostgreSQL installed (Debian keeps each major version's programs apart)."""
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"), key=lambda p: int(p.parts[-3]))
+    if not versions:
+        raise RuntimeError("PostgreSQL's server programs are needed here (apt-get install -y postgresql)")
+    return versions[-1].parent

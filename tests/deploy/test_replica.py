@@ -7,7 +7,6 @@ elsewhere the test is skipped, and fails under CI=true). Select with `pytest -m 
 
 import os
 import shutil
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -18,7 +17,7 @@ from django.db import connection
 
 from tests.cases.flow import submit
 from tests.conftest import PASSWORD
-from tests.deploy.stack import Stack, csrf_token, free_port, login
+from tests.deploy.stack import Stack, as_postgres, csrf_token, free_port, login
 
 pytestmark = [
     pytest.mark.deploy,
@@ -33,11 +32,6 @@ COPIED_SETTINGS = (
     "max_prepared_transactions",
     "max_locks_per_transaction",
 )
-
-
-def _as_postgres(command: list[str], **kw) -> subprocess.CompletedProcess:
-    user = {"user": "postgres"} if os.geteuid() == 0 else {}
-    return subprocess.run(command, capture_output=True, text=True, timeout=600, **user, **kw)
 
 
 class Replica:
@@ -55,7 +49,7 @@ class Replica:
         self.bin = Path(f"/usr/lib/postgresql/{version}/bin")
         if os.geteuid() == 0:
             shutil.chown(self.home, "postgres", "postgres")
-        backup = _as_postgres(
+        backup = as_postgres(
             [
                 str(self.bin / "pg_basebackup"),
                 f"--host={self.upstream[0]}",
@@ -88,7 +82,7 @@ class Replica:
         if os.geteuid() == 0:
             for path in (self.data / "postgresql.conf", self.home / "pg_hba.conf"):
                 shutil.chown(path, "postgres", "postgres")
-        started = _as_postgres(
+        started = as_postgres(
             [str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.home / "log"), "-w", "-t", "120", "start"]
         )
         if started.returncode != 0:
@@ -104,7 +98,7 @@ class Replica:
 
     def stop(self) -> None:
         if self.bin and (self.data / "postmaster.pid").exists():
-            _as_postgres([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"])
+            as_postgres([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"])
         shutil.rmtree(self.home, ignore_errors=True)
 
 

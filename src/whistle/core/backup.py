@@ -64,14 +64,25 @@ def _sha256(path: Path) -> str:
 
 
 def _pg_env() -> dict:
+    """libpq's environment for pg_dump and pg_restore: the server whistle is connected to. A URL naming every node of a
+    Patroni cluster (`postgres://whistle@/whistle?host=a,b,c&port=5432&target_session_attrs=read-write`,
+    docs/operations.md "主备切换") carries its hosts as options; libpq takes the same lists from PGHOST and PGPORT and
+    finds the primary again."""
     db = connection.settings_dict
+    options = db.get("OPTIONS", {})
     env = {
         **os.environ,
-        "PGHOST": str(db["HOST"] or "127.0.0.1"),
-        "PGPORT": str(db["PORT"] or 5432),
+        "PGHOST": str(db["HOST"] or options.get("host") or "127.0.0.1"),
+        "PGPORT": str(db["PORT"] or options.get("port") or 5432),
         "PGUSER": str(db["USER"] or ""),
         "PGDATABASE": str(db["NAME"]),
     }
+    for option, variable in (
+        ("target_session_attrs", "PGTARGETSESSIONATTRS"),
+        ("connect_timeout", "PGCONNECT_TIMEOUT"),
+    ):
+        if options.get(option):
+            env[variable] = str(options[option])
     if db["PASSWORD"]:
         env["PGPASSWORD"] = str(db["PASSWORD"])
     return env
