@@ -225,3 +225,25 @@ def test_rule_21_5_two_worker_processes_share_the_jobs_never_run_one_twice_at_on
             assert start >= end, f"{name} ran in {pid} and {other} at once"
     assert min(done, key=lambda r: r[2])[0] == "deadline_sweep"
     assert beat("deadline_sweep").failures == 0
+
+
+@pytest.mark.django_db
+def test_a_job_still_running_past_its_lease_in_another_session_is_not_run_again_on_postgresql():
+    """The lease ran out (a worker stalled), but that worker's session still holds the job's advisory lock: a second
+    worker takes the lease, finds the lock held, gives the lease back and does not run the job."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the advisory lock is PostgreSQL's; SQLite runs one worker")
+    import psycopg
+
+    job = register("counted", "count_runs")
+    db = connection.settings_dict
+    other = psycopg.connect(
+        host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"] or None, dbname=db["NAME"]
+    )
+    try:
+        other.execute("SELECT pg_advisory_lock(%s)", [registry.lock_id("counted")])
+        assert registry.run_job(job, force=True).ran is False
+        assert beat("counted").runs == 0 and beat("counted").lease_owner == ""
+    finally:
+        other.close()
+    assert registry.run_job(job, force=True).ran is True
