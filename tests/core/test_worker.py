@@ -193,7 +193,9 @@ def test_rule_21_5_two_worker_processes_share_the_jobs_never_run_one_twice_at_on
         pytest.skip("several worker processes are a PostgreSQL setup; on SQLite one worker runs the jobs")
     runs = tmp_path / "runs"
     WorkerJob.objects.exclude(name="deadline_sweep").update(is_active=False)
-    WorkerJob.objects.filter(name="deadline_sweep").update(target="tests.core.failing_jobs.recorded_sweep", every_seconds=1)
+    WorkerJob.objects.filter(name="deadline_sweep").update(
+        target="tests.core.failing_jobs.recorded_sweep", every_seconds=1
+    )
     register("a", "recorded_a")
     register("b", "recorded_b")
     env = {**_env(), "WHISTLE_TEST_RUNS": str(runs)}

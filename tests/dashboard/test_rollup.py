@@ -111,7 +111,14 @@ def test_rule_21_5_refresh_recomputes_only_the_groups_that_changed_and_equals_a_
     ids_before = dict(CaseMonthFact.objects.values_list("pk", "month"))
     stamps_before = dict(UnitRollupStamp.objects.values_list("unit_id", "changed_at"))
     # Returned (it leaves 曹县住建局's group), then dispatched to 曹县市场监管局 (a group that had no row).
-    act(heze, moving, "return", "cao_zjj", {"reason": "属市场监管职责", "suggested_unit": "caoxian-scjg"}, at(2026, 11, 3))
+    act(
+        heze,
+        moving,
+        "return",
+        "cao_zjj",
+        {"reason": "属市场监管职责", "suggested_unit": "caoxian-scjg"},
+        at(2026, 11, 3),
+    )
     act(heze, moving, "dispatch", "cao_office", {"unit": "caoxian-scjg"}, at(2026, 11, 3, 11))
     now = at(2026, 11, 3, 11, 5)
     result = case_rollup.refresh(now)

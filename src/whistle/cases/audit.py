@@ -417,14 +417,15 @@ def _verify_span(span: Span, chunk: int, bar=None) -> Report:
     report = Report()
     cases_qs = Case.objects.order_by("pk").values_list(*CASE_VALUES)
     events_qs = CaseEvent.objects.order_by("case_id", "seq").values_list(*EVENT_VALUES)
-    entries_qs = AuditCheckpointEntry.objects.order_by("case_id", "seq").values_list("case_id", "seq", "hash", "gap_end")
+    entries_qs = AuditCheckpointEntry.objects.order_by("case_id", "seq").values_list(
+        "case_id", "seq", "hash", "gap_end"
+    )
     whole = span.unit_path is None
-    if not whole:
-        cases_qs = cases_qs.filter(county__path__startswith=span.unit_path)
-        events_qs = events_qs.filter(case__county__path__startswith=span.unit_path)
-        entries_qs = entries_qs.filter(
-            case_id__in=Case.objects.filter(county__path__startswith=span.unit_path).values("pk")
-        )
+    if span.unit_path is not None:
+        path = span.unit_path
+        cases_qs = cases_qs.filter(county__path__startswith=path)
+        events_qs = events_qs.filter(case__county__path__startswith=path)
+        entries_qs = entries_qs.filter(case_id__in=Case.objects.filter(county__path__startswith=path).values("pk"))
     cases = _pages(cases_qs, "pk", span.low, span.high, chunk)
     events = _grouped(_pages(events_qs, "case_id", span.low, span.high, chunk))
     # The newest entry of each case: entries ordered by seq within a case, the last one wins.
@@ -450,7 +451,9 @@ def _verify_span(span: Span, chunk: int, bar=None) -> Report:
             gaps.missing(expected, en_pk)
             if en_head is not None:
                 report.broken.append(
-                    Broken(number_for(en_pk), en_head[1], f"工单不存在，检查点记录其已有第{en_head[1]}条记录：工单被删除")
+                    Broken(
+                        number_for(en_pk), en_head[1], f"工单不存在，检查点记录其已有第{en_head[1]}条记录：工单被删除"
+                    )
                 )
             gaps.entry(en_gap)
             expected = en_pk + 1
@@ -525,7 +528,7 @@ def _spans(workers: int, top_recorded: int, unit_path: str | None) -> list[Span]
     """`workers` disjoint spans of case numbers, of about as many cases each (the last one open-ended)."""
     ids = Case.objects.order_by("pk").values_list("pk", flat=True)
     total = ids.count()
-    cuts = []
+    cuts: list[int] = []
     for n in range(1, workers):
         pk = ids[total * n // workers] if total else None
         if pk is not None and (not cuts or pk > cuts[-1]):

@@ -226,7 +226,9 @@ def _values(row: CaseMonthFact) -> tuple:
 
 
 def recompute_groups(
-    groups: set[Group], now: dt.datetime, whole_months: set[dt.date] = frozenset()  # type: ignore[assignment]
+    groups: set[Group],
+    now: dt.datetime,
+    whole_months: set[dt.date] = frozenset(),  # type: ignore[assignment]
 ) -> tuple[int, set[Group]]:
     """Bring the rollup rows of these (month, county, lead unit) groups to the raw rows at `now`, one grouped query
     per month (the whole month when it has more than WHOLE_MONTH_ABOVE groups), and write only what differs.
@@ -420,7 +422,9 @@ def rebuild(now: dt.datetime | None = None) -> dict:
             month = add_months(month, 1)
     UnitRollupStamp.objects.update(changed_at=now)
     units = set(CaseMonthFact.objects.values_list("county_id", flat=True).distinct())
-    units |= set(CaseMonthFact.objects.filter(lead_unit__isnull=False).values_list("lead_unit_id", flat=True).distinct())
+    units |= set(
+        CaseMonthFact.objects.filter(lead_unit__isnull=False).values_list("lead_unit_id", flat=True).distinct()
+    )
     stamp_units(units, now)
     state.last_event_id, state.refreshed_at, state.checked_at, state.holes = top, now, now, []
     state.save()

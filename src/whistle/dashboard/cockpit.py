@@ -376,10 +376,14 @@ def _rankings(actor: Actor, month: dt.date, link, now: dt.datetime, state: tuple
     root = actor.scope_root
     if not (actor.is_system or actor.role in metrics.READ_ALL_ROLES or (root is not None and actor.is_city_wide)):
         paths = entry["paths"]
-        result["rows"] = [r for r in result["rows"] if root is not None and paths.get(r["unit"], "").startswith(root.path)]
+        result["rows"] = [
+            r for r in result["rows"] if root is not None and paths.get(r["unit"], "").startswith(root.path)
+        ]
     # The lists are the city's (a county leader sees all of them); a name links to cases the actor may open.
     visible = {r["unit"] for r in result["rows"]}
-    result["top_list"] = [{**r, "url": link(county=r["unit"]) if r["unit"] in visible else ""} for r in result["top_list"]]
+    result["top_list"] = [
+        {**r, "url": link(county=r["unit"]) if r["unit"] in visible else ""} for r in result["top_list"]
+    ]
     result["bottom_list"] = [
         {**r, "url": link(county=r["unit"]) if r["unit"] in visible else ""} for r in result["bottom_list"]
     ]

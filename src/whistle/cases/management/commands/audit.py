@@ -13,10 +13,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("what", choices=["verify", "checkpoint"])
         parser.add_argument(
-            "--workers", type=int, default=1, help="verify：分成几段工单号并行核验（每段一个进程，同一数据快照），默认 1"
+            "--workers",
+            type=int,
+            default=1,
+            help="verify：分成几段工单号并行核验（每段一个进程，同一数据快照），默认 1",
         )
         parser.add_argument(
-            "--unit", metavar="单位编码", help="verify：只核验该单位（如一个市）辖区内的工单；检查点与缺号由全量核验负责"
+            "--unit",
+            metavar="单位编码",
+            help="verify：只核验该单位（如一个市）辖区内的工单；检查点与缺号由全量核验负责",
         )
 
     def handle(self, *args, what, workers=1, unit=None, **options):
