@@ -6,11 +6,12 @@ copies of one prepared database (issue 21 item 5).
 On PostgreSQL (127.0.0.1:5432, user postgres). The template `bench_w5_<cases>` is `whistle seed --cases N` (made here
 when missing, timed). Prepared once as `bench_w5_<cases>_busy`: a copy of it, migrated by this checkout (its tables
 are a superset), one `whistle worker --once` with the before code and one with this code (every cache either
-version reads is warm: hot topics, both versions' cockpit pages, the first audit checkpoint), then a busy minute
+version reads is warm: both versions' cockpit pages, the first audit checkpoint), then a busy minute
 (bench/busy_minute.py: `--events` case events through the workflow, two per case, over many lead units).
 
-Each round then copies the prepared database twice and runs `whistle worker --once` on one copy with the before
-code and on the other with this code (alternating which goes first), at the caller's nice level, with JSON logs:
+Each round then copies the prepared database twice and runs `whistle worker --once --exclude hot_topics` (the hot
+topics tokenise new case texts incrementally, the same code before and after, measured in issue 11) on one copy with
+the before code and on the other with this code (alternating which goes first), at the caller's nice level, with JSON logs:
 each job's `duration_ms` and result. The first round also runs `whistle metrics verify` on this code's copy (the
 rollup after the incremental refresh equals the raw rows). Prints a JSON summary (medians) and writes
 bench/out/worker-minute.json.
@@ -77,7 +78,7 @@ def jobs(stderr: str) -> dict:
 
 def once(checkout: Path, db: str, var: Path) -> dict:
     started = time.monotonic()
-    done = whistle(checkout, db, var, "worker", "--once")
+    done = whistle(checkout, db, var, "worker", "--once", "--exclude", "hot_topics")
     wall = time.monotonic() - started
     if done.returncode != 0:
         raise SystemExit(f"worker --once failed in {checkout}: {done.stderr[-3000:]}")
