@@ -5,13 +5,17 @@
 # Wall time and peak memory (max RSS of the biggest process, /usr/bin/time -v) per run, ROUNDS rounds in rotating
 # order (issue 21 item 5).
 #
-#   DB=bench_w5_1000000_busy BEFORE=/work/main ROUNDS=3 bash bench/audit_verify_workers.sh
+#   git worktree add --detach ../before main
+#   DB=bench_w5_audit_100000 BEFORE=../before ROUNDS=2 bash bench/audit_verify_workers.sh
+#
+# The before code runs with this checkout's .venv and PYTHONPATH=$BEFORE/src.
 #
 # The database needs a checkpoint (`whistle audit checkpoint`; the worker writes them). Raw outputs in
 # bench/out/audit-workers/ (gitignored); one line per run and the medians on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-: "${DB:?DB=<database>}" "${BEFORE:?BEFORE=<checkout with .venv>}"
+: "${DB:?DB=<database>}" "${BEFORE:?BEFORE=<checkout of the code before>}"
+BEFORE=$(cd "$BEFORE" && pwd)
 ROUNDS=${ROUNDS:-3}
 OUT=bench/out/audit-workers
 mkdir -p "$OUT"
@@ -20,7 +24,7 @@ unset WHISTLE_FAST_HASHER
 
 run() {  # run NAME POOL CHECKOUT ARGS...: one verify, prints NAME wall_s maxrss_MB
   local name=$1 pool=$2 checkout=$3; shift 3
-  WHISTLE_DATABASE_POOL=$pool /usr/bin/time -v -o "$OUT/$name.time" "$checkout/.venv/bin/whistle" audit verify "$@" \
+  PYTHONPATH=$checkout/src WHISTLE_DATABASE_POOL=$pool /usr/bin/time -v -o "$OUT/$name.time" .venv/bin/whistle audit verify "$@" \
     >"$OUT/$name.log" 2>&1 || { echo "$name failed: see $OUT/$name.log" >&2; exit 1; }
   grep -q "^OK" "$OUT/$name.log" || { echo "$name did not say OK: see $OUT/$name.log" >&2; exit 1; }
   local wall rss

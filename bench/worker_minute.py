@@ -1,7 +1,8 @@
 """The worker's minute after a busy minute, before (another checkout's code, e.g. main) and after (this one), on
 copies of one prepared database (issue 21 item 5).
 
-    .venv/bin/python bench/worker_minute.py --before /work/main [--cases 1000000] [--events 2000] [--rounds 3]
+    git worktree add --detach ../before main     # the code before, run with this checkout's .venv (PYTHONPATH)
+    .venv/bin/python bench/worker_minute.py --before ../before [--cases 1000000] [--events 2000] [--rounds 3]
 
 On PostgreSQL (127.0.0.1:5432, user postgres). The template `bench_w5_<cases>` is `whistle seed --cases N` (made here
 when missing, timed). Prepared once as `bench_w5_<cases>_busy`: a copy of it, migrated by this checkout (its tables
@@ -35,9 +36,10 @@ from worker_lag import PG, PSQL, exists, sh  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def env(db: str, var: Path) -> dict:
+def env(db: str, var: Path, checkout: Path = ROOT) -> dict:
     return {
         **os.environ,
+        "PYTHONPATH": str(checkout / "src"),  # before the editable install's path: that checkout's code
         "WHISTLE_DATABASE_URL": f"{PG}/{db}",
         "WHISTLE_VAR_DIR": str(var),
         "WHISTLE_LOG_FORMAT": "json",
@@ -47,8 +49,8 @@ def env(db: str, var: Path) -> dict:
 
 def whistle(checkout: Path, db: str, var: Path, *args, stdin=None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(checkout / ".venv" / "bin" / "whistle"), *args],
-        env=env(db, var),
+        [str(ROOT / ".venv" / "bin" / "whistle"), *args],
+        env=env(db, var, checkout),
         cwd=checkout,
         capture_output=True,
         text=True,
@@ -100,7 +102,7 @@ def prepare(template: str, busy: str, before: Path, events: int, var: Path) -> d
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--before", type=Path, required=True, help="a checkout with its own .venv (e.g. /work/main)")
+    parser.add_argument("--before", type=Path, required=True, help="a checkout of the code before (its src/ is used)")
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
