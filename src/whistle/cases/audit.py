@@ -251,7 +251,7 @@ def _check_checkpoints(report: Report) -> AuditCheckpoint | None:
             .order_by("case_id")
             .values_list("case_id", "seq", "hash", "gap_end")
         )
-        for row in entries.iterator(chunk_size=CHUNK):
+        for row in _pages(entries, "case_id", 0, None, CHUNK):  # one entry per case id in a checkpoint
             digest.update(_entry_line(*row))
             count += 1
         try:
