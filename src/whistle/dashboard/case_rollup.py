@@ -171,7 +171,8 @@ HOLE_SECONDS = 3600
 # More new events than this (a first refresh, a bulk import): recompute their whole months, read in the database,
 # rather than list every event here.
 BACKLOG_EVENTS = 100_000
-UNIT_KEYS = ("unit", "previous_unit", "returned_by")  # where an event names a lead unit the case had or has
+UNIT_KEYS = ("unit", "previous_unit", "returned_by")
+LIST_BELOW_ONE_IN = 30  # groups asked for × this > the month's rows (≈ 3 states a group): read the whole month  # where an event names a lead unit the case had or has
 
 
 def raw_facts(month: dt.date, now: dt.datetime, where: Q | None = None):
@@ -231,8 +232,8 @@ def recompute_groups(
     whole_months: set[dt.date] = frozenset(),  # type: ignore[assignment]
 ) -> tuple[int, set[Group]]:
     """Bring the rollup rows of these (month, county, lead unit) groups to the raw rows at `now`, one grouped query
-    per month (the whole month when it has more than WHOLE_MONTH_ABOVE groups or about half of the month's), and write
-    only what differs.
+    per month (the whole month when more than WHOLE_MONTH_ABOVE or about a tenth of the month's groups are asked
+    for), and write only what differs.
     Returns (rows written, the groups whose counts changed); a group whose counts are the same only gets its
     `stale_at` moved."""
     by_month: dict[dt.date, set[tuple[int, int | None]]] = {month: set() for month in whole_months}
@@ -240,8 +241,10 @@ def recompute_groups(
         by_month.setdefault(month, set()).add((county, lead))
     written, changed = 0, set()
     for month, pairs in sorted(by_month.items()):
-        # Most of the month's groups (a busy minute in every unit): one scan of the month is cheaper than the list.
-        share = len(pairs) * 2 > CaseMonthFact.objects.filter(month=month).count() // 3
+        # More than about a tenth of the month's groups (its rows / 3 states): one scan of the month is cheaper than
+        # the list of (county, lead unit) terms (measured at 1,000,000 cases: 0.34 s for the month against 0.59 s for a
+        # third of its groups, docs/benchmarks.md "Province: worker").
+        share = len(pairs) * LIST_BELOW_ONE_IN > CaseMonthFact.objects.filter(month=month).count()
         where = None if month in whole_months or len(pairs) > WHOLE_MONTH_ABOVE or share else _groups_q(pairs)
         fresh = {(r.county_id, r.lead_unit_id, r.state): r for r in _fresh_rows(month, now, where)}
         current = CaseMonthFact.objects.filter(month=month)
