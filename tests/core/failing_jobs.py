@@ -22,3 +22,33 @@ def slow(now):
             break
         time.sleep(0.1)
     return {"slow_runs": 1}
+
+
+def _recorded(name: str, work=None) -> dict:
+    """Append "name pid start end" (monotonic-free wall seconds) to the file named by WHISTLE_TEST_RUNS around a run
+    that lasts a little, so two runs of one job at once would overlap in the file."""
+    import os
+    import time
+    from pathlib import Path
+
+    start = time.time()
+    result = work() if work else {}
+    time.sleep(0.3)
+    with Path(os.environ["WHISTLE_TEST_RUNS"]).open("a") as out:
+        out.write(f"{name} {os.getpid()} {start:.6f} {time.time():.6f}\n")
+    return result
+
+
+def recorded_sweep(now):
+    """The deadline sweep, recorded."""
+    from whistle.cases.sweeper import sweep
+
+    return _recorded("deadline_sweep", lambda: sweep(now))
+
+
+def recorded_a(now):
+    return _recorded("a")
+
+
+def recorded_b(now):
+    return _recorded("b")

@@ -182,3 +182,70 @@ def test_two_workers_never_run_the_same_job_at_once(tmp_path):
     assert first.returncode == 0, err
     assert "slow_runs=1" in out
     assert beat("slow").runs == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_rule_21_5_two_worker_processes_share_the_jobs_never_run_one_twice_at_once_and_sweep_first(tmp_path):
+    """Issue 21 item 5, with two real `whistle worker` processes: every job due every second, each run recorded with
+    its process and moments. No two runs of one job overlap (the lease, and on PostgreSQL the advisory lock), both
+    processes take a share, and the first run of all is the deadline sweep (the other jobs wait for it)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("several worker processes are a PostgreSQL setup; on SQLite one worker runs the jobs")
+    runs = tmp_path / "runs"
+    WorkerJob.objects.exclude(name="deadline_sweep").update(is_active=False)
+    WorkerJob.objects.filter(name="deadline_sweep").update(
+        target="tests.core.failing_jobs.recorded_sweep", every_seconds=1
+    )
+    register("a", "recorded_a")
+    register("b", "recorded_b")
+    env = {**_env(), "WHISTLE_TEST_RUNS": str(runs)}
+    command = [str(Path(sys.executable).parent / "whistle"), "worker", "--tick", "0.2"]
+    workers = [
+        subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+
+    def recorded():
+        lines = runs.read_text().splitlines() if runs.exists() else []
+        return [(name, int(pid), float(a), float(b)) for name, pid, a, b in (line.split() for line in lines)]
+
+    try:
+        wait_until(
+            lambda: len({r[1] for r in recorded()}) == 2 and len(recorded()) >= 30,
+            "both workers to run jobs, thirty runs in all",
+        )
+    finally:
+        for worker in workers:
+            worker.terminate()
+        errors = [worker.communicate(timeout=60)[1] for worker in workers]
+    assert all(worker.returncode == 0 for worker in workers), errors
+    done = recorded()
+    for name in ("deadline_sweep", "a", "b"):
+        spans = sorted((start, end, pid) for job, pid, start, end in done if job == name)
+        assert spans, name
+        for (_, end, pid), (start, _, other) in zip(spans, spans[1:]):
+            assert start >= end, f"{name} ran in {pid} and {other} at once"
+    assert min(done, key=lambda r: r[2])[0] == "deadline_sweep"
+    assert beat("deadline_sweep").failures == 0
+
+
+@pytest.mark.django_db
+def test_a_job_still_running_past_its_lease_in_another_session_is_not_run_again_on_postgresql():
+    """The lease ran out (a worker stalled), but that worker's session still holds the job's advisory lock: a second
+    worker takes the lease, finds the lock held, gives the lease back and does not run the job."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the advisory lock is PostgreSQL's; SQLite runs one worker")
+    import psycopg
+
+    job = register("counted", "count_runs")
+    db = connection.settings_dict
+    other = psycopg.connect(
+        host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"] or None, dbname=db["NAME"]
+    )
+    try:
+        other.execute("SELECT pg_advisory_lock(%s)", [registry.lock_id("counted")])
+        assert registry.run_job(job, force=True).ran is False
+        assert beat("counted").runs == 0 and beat("counted").lease_owner == ""
+    finally:
+        other.close()
+    assert registry.run_job(job, force=True).ran is True

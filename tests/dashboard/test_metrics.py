@@ -236,9 +236,10 @@ def test_rule_8_6_answer_rate_leaves_out_cases_not_yet_answered_and_not_yet_due(
 def test_rule_4_a_pending_case_counts_late_once_its_deadline_passes_without_any_event(heze):
     t = _pending_fixture(heze)
     _at(t, case_rollup.rebuild)
-    assert case_rollup.refresh(t + dt.timedelta(minutes=30))["metrics_months_recomputed"] == 0  # nothing fell due yet
+    assert case_rollup.refresh(t + dt.timedelta(minutes=30))["metrics_groups_recomputed"] == 0  # nothing fell due yet
     result = case_rollup.refresh(t + dt.timedelta(hours=2))
-    assert result["metrics_months_recomputed"] == 1  # no case event: the clock alone made November stale
+    # No case event: the clock alone made November's group stale, and its counts changed.
+    assert result["metrics_groups_recomputed"] == result["metrics_groups_changed"] == 1
     row, facts = _at(t + dt.timedelta(hours=2))
     assert row["response"] == {"value": 40.0, "numerator": 2, "denominator": 5}
     assert row["answer"] == {"value": 66.7, "numerator": 2, "denominator": 3}
@@ -253,5 +254,5 @@ def test_rule_4_a_rollup_counted_the_old_way_is_recounted_by_the_next_refresh(he
     t = _pending_fixture(heze)
     case_rollup.rebuild(t)
     CaseMonthFact.objects.update(contact_due=5, contact_pending=0, stale_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
-    assert case_rollup.refresh(t)["metrics_months_recomputed"] == 1
+    assert case_rollup.refresh(t)["metrics_groups_changed"] == 1
     assert scope_row(month=NOV)["response"]["denominator"] == 4

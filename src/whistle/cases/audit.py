@@ -2,7 +2,10 @@
 checkpoints the worker writes (`checkpoint_job`).
 
 What verify checks, for every case, in one pass in case-number order (constant memory: three ordered streams,
-cases, their events and the checkpoint entries, merged by case id; never a dict of all chain heads):
+cases, their events and the checkpoint entries, each read a page at a time by keyset on the case id — no server-side
+cursor, so it runs behind pgbouncer's transaction pooling — and merged by case id; never a dict of all chain heads;
+`--workers N` splits the case numbers into N spans verified by N processes in one exported snapshot, `--unit` keeps
+to one unit's subtree):
 
 - the event chain: seq 1, 2, 3 … without holes, each event's `prev_hash` is the hash before it, and each hash is
   the HMAC under the key the event names (core.hashing); a plain SHA-256 (legacy) event only up to the seq a
@@ -248,7 +251,7 @@ def _check_checkpoints(report: Report) -> AuditCheckpoint | None:
             .order_by("case_id")
             .values_list("case_id", "seq", "hash", "gap_end")
         )
-        for row in entries.iterator(chunk_size=CHUNK):
+        for row in _pages(entries, "case_id", 0, None, CHUNK):  # one entry per case id in a checkpoint
             digest.update(_entry_line(*row))
             count += 1
         try:
@@ -377,74 +380,74 @@ def _gap(report: Report, start: int, stop: int) -> None:
         report.broken.append(Broken(span, 0, "缺号：工单不存在，且没有检查点记录其缺失：工单被删除"))
 
 
-def verify(progress: bool = False, chunk: int = CHUNK) -> Report:
-    """Check every case, its chain and the checkpoints (see the module docstring). On PostgreSQL in one
-    REPEATABLE READ, READ ONLY transaction, so cases, events and checkpoints are read as of one moment."""
+def _pages(qs, key: str, low: int, high: int | None, chunk: int):
+    """Rows of `qs` (values_list with `key` first, ordered by `key` then seq) for `key` in [low, high], read a page
+    of `chunk` rows at a time by keyset (`key` > the last one read), never by a server-side cursor (pgbouncer's
+    transaction pooling has none), and never splitting one key's rows between pages: memory follows `chunk`."""
+    after = low - 1
+    bounded = qs.filter(**{f"{key}__lte": high}) if high is not None else qs
+    while True:
+        page = list(bounded.filter(**{f"{key}__gt": after})[:chunk])
+        if len(page) < chunk:
+            yield from page
+            return
+        last = page[-1][0]
+        if page[0][0] == last:  # one key with more rows than a page: read that key whole
+            yield from bounded.filter(**{key: last})
+            after = last
+            continue
+        complete = [row for row in page if row[0] != last]
+        yield from complete
+        after = complete[-1][0]
+
+
+@dataclass(frozen=True)
+class Span:
+    """What one verifying process reads: case numbers [low, high] (high None: to the end), the numbers the newest
+    checkpoint vouches for (`top_recorded`), and optionally only one unit's subtree (by the case's county)."""
+
+    low: int = 1
+    high: int | None = None
+    top_recorded: int = 0
+    unit_path: str | None = None
+
+
+def _verify_span(span: Span, chunk: int, bar=None) -> Report:
+    """The per-case checks over one span, three keyset-paged streams merged by case id (see the module docstring)."""
     report = Report()
-    snapshot = connection.vendor == "postgresql" and not connection.in_atomic_block
-    with transaction.atomic():
-        if snapshot:
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        newest = _check_checkpoints(report)
-        top_recorded = newest.max_case_id if newest else 0
-        total = Case.objects.count() if progress else None
-        bar = _bar(total) if progress else None
-        cases = Case.objects.order_by("pk").values_list(*CASE_VALUES).iterator(chunk_size=chunk)
-        events = _grouped(
-            CaseEvent.objects.order_by("case_id", "seq").values_list(*EVENT_VALUES).iterator(chunk_size=chunk)
+    cases_qs = Case.objects.order_by("pk").values_list(*CASE_VALUES)
+    events_qs = CaseEvent.objects.order_by("case_id", "seq").values_list(*EVENT_VALUES)
+    entries_qs = AuditCheckpointEntry.objects.order_by("case_id", "seq").values_list(
+        "case_id", "seq", "hash", "gap_end"
+    )
+    whole = span.unit_path is None
+    if span.unit_path is not None:
+        path = span.unit_path
+        cases_qs = cases_qs.filter(county__path__startswith=path)
+        events_qs = events_qs.filter(case__county__path__startswith=path)
+        entries_qs = entries_qs.filter(case_id__in=Case.objects.filter(county__path__startswith=path).values("pk"))
+    cases = _pages(cases_qs, "pk", span.low, span.high, chunk)
+    events = _grouped(_pages(events_qs, "case_id", span.low, span.high, chunk))
+    # The newest entry of each case: entries ordered by seq within a case, the last one wins.
+    entries = _entry_groups(_pages(entries_qs, "case_id", span.low, span.high, chunk))
+    ev_pk, ev_rows = next(events)
+    en_pk, en_head, en_gap = next(entries)
+    gaps = _Gaps(report) if whole else _NoGaps(report)
+    if span.low > 1:  # a run of missing numbers recorded below this span may reach into it
+        gaps.explained_until = (
+            AuditCheckpointEntry.objects.filter(case_id__lt=span.low, gap_end__isnull=False).aggregate(
+                top=Max("gap_end")
+            )["top"]
+            or 0
         )
-        # The newest entry of each case: entries ordered by seq within a case, the last one wins.
-        entries = _entry_groups(
-            AuditCheckpointEntry.objects.order_by("case_id", "seq")
-            .values_list("case_id", "seq", "hash", "gap_end")
-            .iterator(chunk_size=chunk)
-        )
-        ev_pk, ev_rows = next(events)
-        en_pk, en_head, en_gap = next(entries)
-        gaps = _Gaps(report)
-        expected = 1
-        for case in cases:
-            pk = case[0]
-            while ev_pk < pk:  # events of a case that no longer exists
-                report.events += len(ev_rows)
-                report.broken.append(Broken(number_for(ev_pk), 0, "记录所属工单不存在：工单被删除"))
-                ev_pk, ev_rows = next(events)
-            while en_pk < pk:  # entries of case numbers that do not exist (now)
-                gaps.missing(expected, en_pk)
-                if en_head is not None:
-                    report.broken.append(
-                        Broken(
-                            number_for(en_pk),
-                            en_head[1],
-                            f"工单不存在，检查点记录其已有第{en_head[1]}条记录：工单被删除",
-                        )
-                    )
-                gaps.entry(en_gap)
-                expected = en_pk + 1
-                en_pk, en_head, en_gap = next(entries)
-            gaps.missing(expected, pk)
-            case_events, entry = [], None
-            if ev_pk == pk:
-                case_events = ev_rows
-                ev_pk, ev_rows = next(events)
-            if en_pk == pk:
-                entry = en_head
-                gaps.entry(en_gap)
-                en_pk, en_head, en_gap = next(entries)
-            report.cases += 1
-            report.events += len(case_events)
-            problems = _check_case(case, case_events, entry)
-            if problems:
-                report.broken.append(_broken(pk, problems))
-            expected = pk + 1
-            if bar is not None and report.cases % 1000 == 0:
-                bar.update(1000)
-        while ev_pk != float("inf"):
+    expected = span.low
+    for case in cases:
+        pk = case[0]
+        while ev_pk < pk:  # events of a case that no longer exists
             report.events += len(ev_rows)
             report.broken.append(Broken(number_for(ev_pk), 0, "记录所属工单不存在：工单被删除"))
             ev_pk, ev_rows = next(events)
-        while en_pk != float("inf"):
+        while en_pk < pk:  # entries of case numbers that do not exist (now)
             gaps.missing(expected, en_pk)
             if en_head is not None:
                 report.broken.append(
@@ -455,11 +458,128 @@ def verify(progress: bool = False, chunk: int = CHUNK) -> Report:
             gaps.entry(en_gap)
             expected = en_pk + 1
             en_pk, en_head, en_gap = next(entries)
-        # Numbers up to the newest checkpoint's highest existed or were recorded missing then.
-        gaps.missing(expected, top_recorded + 1)
-        if bar is not None:
-            bar.update(report.cases % 1000)
-            bar.close()
+        gaps.missing(expected, pk)
+        case_events, entry = [], None
+        if ev_pk == pk:
+            case_events = ev_rows
+            ev_pk, ev_rows = next(events)
+        if en_pk == pk:
+            entry = en_head
+            gaps.entry(en_gap)
+            en_pk, en_head, en_gap = next(entries)
+        report.cases += 1
+        report.events += len(case_events)
+        problems = _check_case(case, case_events, entry)
+        if problems:
+            report.broken.append(_broken(pk, problems))
+        expected = pk + 1
+        if bar is not None and report.cases % 1000 == 0:
+            bar.update(1000)
+    while ev_pk != float("inf"):
+        report.events += len(ev_rows)
+        report.broken.append(Broken(number_for(ev_pk), 0, "记录所属工单不存在：工单被删除"))
+        ev_pk, ev_rows = next(events)
+    while en_pk != float("inf"):
+        gaps.missing(expected, en_pk)
+        if en_head is not None:
+            report.broken.append(
+                Broken(number_for(en_pk), en_head[1], f"工单不存在，检查点记录其已有第{en_head[1]}条记录：工单被删除")
+            )
+        gaps.entry(en_gap)
+        expected = en_pk + 1
+        en_pk, en_head, en_gap = next(entries)
+    # Numbers up to the newest checkpoint's highest existed or were recorded missing then; a span that ends below the
+    # last case ends just before a case (see `_spans`), so every number up to its end should exist too.
+    gaps.missing(expected, (span.top_recorded if span.high is None else span.high) + 1)
+    if bar is not None:
+        bar.update(report.cases % 1000)
+    return report
+
+
+class _NoGaps(_Gaps):
+    """A unit's subtree has no run of numbers of its own: missing numbers are the whole run's to find."""
+
+    def entry(self, gap_end: int | None) -> None:
+        return None
+
+    def missing(self, start: int, stop: int) -> None:
+        return None
+
+
+def _snapshot(cursor, shared: str | None = None) -> None:
+    """REPEATABLE READ, READ ONLY; with `shared`, the snapshot another transaction exported (so every process of a
+    parallel verify reads the same moment)."""
+    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    if shared:
+        cursor.execute("SET TRANSACTION SNAPSHOT %s", [shared])
+
+
+def _verify_part(span: Span, chunk: int, shared: str | None) -> Report:
+    """One process of a parallel verify (a fresh interpreter, set up by `django.setup`): its span in the shared
+    snapshot."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                _snapshot(cursor, shared)
+        return _verify_span(span, chunk)
+
+
+def _spans(workers: int, top_recorded: int, unit_path: str | None) -> list[Span]:
+    """`workers` disjoint spans of case numbers, of about as many cases each (the last one open-ended)."""
+    ids = Case.objects.order_by("pk").values_list("pk", flat=True)
+    total = ids.count()
+    cuts: list[int] = []
+    for n in range(1, workers):
+        pk = ids[total * n // workers] if total else None
+        if pk is not None and (not cuts or pk > cuts[-1]):
+            cuts.append(pk)
+    lows = [1, *cuts]
+    highs = [c - 1 for c in cuts] + [None]
+    return [Span(low, high, top_recorded, unit_path) for low, high in zip(lows, highs)]
+
+
+def verify(progress: bool = False, chunk: int = CHUNK, *, workers: int = 1, unit=None) -> Report:
+    """Check every case, its chain and the checkpoints (see the module docstring). On PostgreSQL in one
+    REPEATABLE READ, READ ONLY transaction, so cases, events and checkpoints are read as of one moment.
+
+    `workers` > 1: that many processes verify disjoint spans of case numbers, each in the snapshot this transaction
+    exports (PostgreSQL), and their reports are merged. `unit`: only the cases of that unit's subtree (by county: a
+    city, once the province level lands); the checkpoints and the missing numbers, which belong to the whole run,
+    are then left to a whole verify."""
+    report = Report()
+    snapshot = connection.vendor == "postgresql" and not connection.in_atomic_block
+    unit_path = unit.path if unit is not None else None
+    with transaction.atomic():
+        shared = None
+        if snapshot:
+            with connection.cursor() as cursor:
+                _snapshot(cursor)
+                if workers > 1:
+                    cursor.execute("SELECT pg_export_snapshot()")
+                    shared = cursor.fetchone()[0]
+        newest = _check_checkpoints(report) if unit is None else None
+        top_recorded = newest.max_case_id if newest else 0
+        if workers > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            import django
+
+            spans = _spans(workers, top_recorded, unit_path)
+            spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no database connection inherited
+            with ProcessPoolExecutor(len(spans), mp_context=spawn, initializer=django.setup) as pool:
+                parts = list(pool.map(_verify_part, spans, [chunk] * len(spans), [shared] * len(spans)))
+        else:
+            bar = _bar(Case.objects.count()) if progress else None
+            parts = [_verify_span(Span(1, None, top_recorded, unit_path), chunk, bar)]
+            if bar is not None:
+                bar.close()
+    for part in parts:
+        report.cases += part.cases
+        report.events += part.events
+        report.known_gaps += part.known_gaps
+        report.unconfirmed_gaps += part.unconfirmed_gaps
+        report.broken += part.broken
     report.broken.sort(key=lambda b: b.case_number)
     return report
 

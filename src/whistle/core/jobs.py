@@ -7,7 +7,10 @@ table, so intervals are data a city edits. The table may also hold jobs no app d
 Running a job (`run_job`) never lets its exception out: the traceback goes to the log, the heartbeat row records the
 error and the job backs off (its interval doubled per consecutive failure, capped), while every other job goes on.
 Before a run the job's heartbeat row is taken as a lease by one conditional UPDATE, which also checks the job is due,
-so two worker processes never run the same job at once nor one right after the other.
+so two worker processes never run the same job at once nor one right after the other. On PostgreSQL (unless behind a
+transaction-mode pool, where nothing may outlive a transaction) the run also holds a session advisory lock named after
+the job: a worker stalled past its lease (a paused VM, a stopped process) still holds it while its connection lives,
+so a second worker that takes the expired lease finds the lock held, gives the lease back and does not run the job.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import socket
 import time
 import traceback
 import uuid
+import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.apps import apps
@@ -96,7 +101,8 @@ def sync_declared(using: str = DEFAULT_DB_ALIAS, **kwargs) -> int:
 
 
 def selected(jobs: list[str] | None = None, exclude: list[str] | None = None) -> list[WorkerJob]:
-    """The active jobs whose name or group is in `jobs` (all when None) and in neither of `exclude`."""
+    """The active jobs whose name or group is in `jobs` (all when None) and in neither of `exclude`: the deadline sweep
+    first, then the table's order."""
     chosen = []
     for job in WorkerJob.objects.filter(is_active=True):
         names = {job.name, job.group}
@@ -105,7 +111,7 @@ def selected(jobs: list[str] | None = None, exclude: list[str] | None = None) ->
         if exclude and names & set(exclude):
             continue
         chosen.append(job)
-    return chosen
+    return sorted(chosen, key=lambda job: job.name != SWEEP_JOB)
 
 
 def backoff_seconds(job: WorkerJob, consecutive_failures: int) -> float:
@@ -129,6 +135,35 @@ def _take_lease(job: WorkerJob, now: dt.datetime, force: bool) -> bool:
         )
         == 1
     )
+
+
+def _session_locks() -> bool:
+    """Whether a session advisory lock can guard a run: PostgreSQL, and not behind pgbouncer's transaction pooling
+    (settings: WHISTLE_DATABASE_POOL=transaction turns server-side cursors off for the same reason)."""
+    return connection.vendor == "postgresql" and not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+
+
+def lock_id(name: str) -> int:
+    """The advisory lock key of a job: a stable 32-bit number from its name, in a range of its own."""
+    return 0x6A6F6200000000 + zlib.crc32(name.encode())
+
+
+@contextmanager
+def _running(name: str):
+    """Hold the job's advisory lock while it runs (see the module docstring); yields False when another session holds
+    it. Elsewhere (SQLite, a transaction-mode pool) the lease alone guards the run: yields True."""
+    if not _session_locks():
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [lock_id(name)])
+        got = cursor.fetchone()[0]
+    try:
+        yield got
+    finally:
+        if got and connection.connection is not None:  # a connection closed by a failed run released it already
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [lock_id(name)])
 
 
 def renew_leases(names: list[str]) -> None:
@@ -157,6 +192,16 @@ def run_job(job: WorkerJob, *, force: bool = False) -> Outcome:
     before, _ = JobHeartbeat.objects.get_or_create(name=job.name)
     if not _take_lease(job, started, force):
         return Outcome(job.name, ran=False)
+    with _running(job.name) as alone:
+        if not alone:
+            # Another worker still runs it past its lease: give the lease back, leave the heartbeat as it is.
+            JobHeartbeat.objects.filter(name=job.name, lease_owner=OWNER).update(lease_owner="", lease_until=None)
+            log.warning("job still running elsewhere", extra={"event": "job_busy", "job": job.name})
+            return Outcome(job.name, ran=False)
+        return _run(job, before, started, force)
+
+
+def _run(job: WorkerJob, before: JobHeartbeat, started: dt.datetime, force: bool) -> Outcome:
     # How late this run starts after it was due (the sweep's lag behind its minute; bench/worker_lag.py reads it).
     due = before.next_run_at or (
         before.last_started_at and before.last_started_at + dt.timedelta(seconds=job.every_seconds)

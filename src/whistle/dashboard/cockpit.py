@@ -8,14 +8,20 @@ computing the page is a few small grouped sums, whatever the number of cases and
 
 The computed page of a scope and month is kept in Django's cache named "pages" (settings.CACHES: Redis or a
 database table), shared by every web host and the worker, under a key of scope and month only: no clock in it. The entry records
-the state of the rollup it was computed from (its watermark and when its rows last changed; not its measuring
-moment, which every refresh moves). The worker job `warm` runs after each rollup refresh (and the hot topics'
-count) and stores the current month of every active scope whose page was made from another state of the rollup or
-is past half of `MAX_AGE_SECONDS`, so a leader finds it ready and a quiet night recomputes nothing. A request
-computes the page itself (and stores it) only when the entry is missing, was computed from another state of the
-rollup (between a refresh that changed rows and the warm job of the same worker run) or is older than
-`MAX_AGE_SECONDS` (the worker is not running; ratings and hot topics carry no stamp of their own, so they are
-at most that old). The page shows the rollup's latest measuring moment ("数据截至"). Each figure links to the 台账 listing its cases.
+the scope's stamp (`scope_stamp`): for the whole city, when rollup rows last changed; for a unit's subtree, the newest
+`UnitRollupStamp` in it (the rollup stamps the county and the lead unit of every group it changes); both with the
+metric definitions' last edit. A page stays valid until its scope's stamp moves, whatever the time: the worker job
+`warm` runs after each rollup refresh and re-renders the pages (the last complete month and this one) of exactly the
+active scopes whose stamp moved, so a busy minute in one county re-renders the city's page and that county's, and a
+quiet night re-renders nothing. A request computes the page itself (and stores it) only when the entry is missing or
+its stamp is not the scope's (between a refresh that changed its rows and the warm job of the same worker run).
+
+What is not from the case rollup is not in the stored page: the ratings (two grouped sums over `RatingRollup`, which
+the ratings write path keeps current) and the hot topics (their own per-scope cache) are read per request; the
+rankings of the counties are the city's, the same for every scope, so they are computed once per month into a shared
+entry (valid while the city's stamp stands and for `MAX_AGE_SECONDS`: other apps' facts and the ranking classes carry
+no stamp) and each request keeps the rows its actor may see. The page shows the rollup's latest measuring moment
+("数据截至"). Each figure links to the 台账 listing its cases.
 
 The patronage block depends on the person (a leader sees the assignments they lead themselves, wherever they
 are), so it is read per request and never shared between leaders of a scope.
@@ -37,12 +43,11 @@ from whistle.org.scopes import Actor
 from whistle.org.selectors import counties_for
 
 from . import case_rollup, metrics
-from .models import CaseMonthFact, MetricKind, RollupState
+from .models import CaseMonthFact, MetricDefinition, MetricKind, RollupState, UnitRollupStamp
 from .topics import _database_instance, active_scopes, hot_topics, scope_key
 
 RATE_CODES_FALLBACK = ["response", "resolution", "satisfaction"]
-# How old a stored page may be before a request recomputes it: the worker rewrites the current month's every run
-# (`WHISTLE_WORKER_INTERVAL_SECONDS`), so this only matters when the worker is down or for another month.
+# How old the shared rankings entry may be before it is computed again (their other apps' facts carry no stamp).
 MAX_AGE_SECONDS = 300
 UNITS_SHOWN = 20
 
@@ -53,20 +58,41 @@ def store() -> BaseCache:
 
 
 def _key(actor: Actor, month: dt.date) -> str:
-    return f"cockpit:v3:{_database_instance()}:{scope_key(actor)}:{month:%Y-%m}"
+    return f"cockpit:v4:{_database_instance()}:{scope_key(actor)}:{month:%Y-%m}"
 
 
-def _rollup_state() -> tuple[tuple, dt.datetime] | None:
-    """(stamp, measuring moment) of the rollup (None before its first refresh). The stamp — its watermark and when its
-    rows last changed — says which state of the rollup a page was computed from; the measuring moment moves on every
-    refresh, changed rows or not, so it is not part of the stamp: a page stays valid across refreshes that changed
-    nothing, and shows the latest moment its figures were checked at."""
-    row = RollupState.objects.values_list("last_event_id", "refreshed_at", "checked_at").first()
-    return (row[:2], row[2]) if row else None
+def _rankings_key(month: dt.date) -> str:
+    return f"cockpit-rankings:v1:{_database_instance()}:{month:%Y-%m}"
 
 
-def _valid(entry: dict | None, stamp: tuple, now: dt.datetime, max_age: float = MAX_AGE_SECONDS) -> bool:
-    return entry is not None and entry["stamp"] == stamp and entry["computed_at"] >= now - dt.timedelta(seconds=max_age)
+def _rollup_state() -> tuple[dt.datetime | None, dt.datetime] | None:
+    """(when rollup rows last changed, the measuring moment) — None before the rollup's first refresh. The measuring
+    moment moves on every refresh, changed rows or not, so it is in no stamp: a page stays valid across refreshes that
+    changed nothing, and shows the latest moment its figures were checked at."""
+    row = RollupState.objects.values_list("refreshed_at", "checked_at").first()
+    return (row[0], row[1]) if row else None
+
+
+def scope_stamp(actor: Actor, state: tuple | None = None) -> tuple | None:
+    """Which state of the actor's scope's rollup rows (and of the metric definitions) a page is computed from: for the
+    city, when rows last changed; for a unit's subtree, the newest stamp of a unit in it (a group belongs to a
+    subtree when its county or its lead unit does, as `metrics.fact_scope_q` counts it). None before the first
+    refresh."""
+    state = state or _rollup_state()
+    if state is None:
+        return None
+    edited = MetricDefinition.objects.order_by("-updated_at").values_list("updated_at", flat=True).first()
+    key = scope_key(actor)
+    root = actor.scope_root
+    if key == "all" or root is None:
+        return (key, state[0], edited)
+    newest = (
+        UnitRollupStamp.objects.filter(unit__path__startswith=root.path)
+        .order_by("-changed_at")
+        .values_list("changed_at", flat=True)
+        .first()
+    )
+    return (key, newest, edited)
 
 
 # ---- the page ------------------------------------------------------------------------------------------------
@@ -79,32 +105,48 @@ def page(actor: Actor, month: dt.date | None = None, now: dt.datetime | None = N
     now = now or timezone.now()
     month = (month or month_of(now)).replace(day=1)
     state = _rollup_state()
-    stamp, as_of = state or (None, None)
-    entry = store().get(_key(actor, month)) if state else None
-    if not (state and _valid(entry, stamp, now)):
-        entry = _computed(actor, month, now, state)
+    stamp = scope_stamp(actor, state)
+    entry = store().get(_key(actor, month)) if stamp else None
+    if entry is None or entry["stamp"] != stamp:
+        entry = _computed(actor, month, now, stamp, state)
     data = dict(entry["data"])
+    start, end = data["start"], data["end"]
+    link = _linker(data["period"])
     data.update(
-        as_of=as_of,
+        as_of=state[1] if state else None,
         computed_at=entry["computed_at"],
         prev_month=add_months(month, -1),
-        next_month=add_months(month, 1) if data["end"] <= now else None,
+        next_month=add_months(month, 1) if end <= now else None,
+        rankings=_rankings(actor, month, link, now, state),
+        ratings=_ratings(actor, start, end),
+        # Read from the worker's per-scope cache only: tokenising case texts is the worker's (`refresh_topics`).
+        topics=hot_topics(actor, month, limit=10, compute=0, month_cases=data["totals"]["cases"]),
         patronage=_patronage(actor, month.year),
     )
     return data
 
 
-def _computed(actor: Actor, month: dt.date, now: dt.datetime, state: tuple | None) -> dict:
+def _computed(actor: Actor, month: dt.date, now: dt.datetime, stamp: tuple | None, state: tuple | None) -> dict:
     """Compute the scope's page and store it (not before the rollup's first refresh: nothing to key it on)."""
-    stamp, as_of = state or (None, None)
-    entry = {"stamp": stamp, "computed_at": now, "data": compute(actor, month, as_of=as_of)}
-    if state:
+    entry = {"stamp": stamp, "computed_at": now, "data": compute(actor, month, as_of=state[1] if state else None)}
+    if stamp:
         store().set(_key(actor, month), entry)
     return entry
 
 
+def _linker(period: dict):
+    """link(**filters): the 台账 URL of the page's month with these filters."""
+    ledger = reverse("web:ledger")
+
+    def link(**filters) -> str:
+        merged = {**period, **filters}
+        return ledger + "?" + urlencode({k: v for k, v in merged.items() if v not in (None, "")}, doseq=True)
+
+    return link
+
+
 def compute(actor: Actor, month: dt.date, as_of: dt.datetime | None = None) -> dict:
-    """Every figure of the cockpit that is the same for all leaders of the scope, from the rollups."""
+    """Every figure of the cockpit that is the same for all leaders of the scope, from the case rollup."""
     start, end = month_bounds(month)
     period = {
         "view": "all",
@@ -293,8 +335,6 @@ def compute(actor: Actor, month: dt.date, as_of: dt.datetime | None = None) -> d
         "shown": shown,
         "labels": labels,
         "definitions": definitions,
-        "rankings": _rankings(actor, month, link),
-        "ratings": _ratings(actor, start, end),
         "rectification": rectification,
         "rectification_links": rectification_links,
         # Ratings are not cases: their figures open the month's 亮评价 ranking; patronage's open the portfolio and the
@@ -304,8 +344,6 @@ def compute(actor: Actor, month: dt.date, as_of: dt.datetime | None = None) -> d
             "patronage": reverse("patronage:home"),
             "coverage": reverse("patronage:coverage"),
         },
-        # Read from the worker's per-scope cache only: tokenising case texts is the worker's (`refresh_topics`).
-        "topics": hot_topics(actor, month, limit=10, compute=0, month_cases=counts["cases"]),
     }
 
 
@@ -314,15 +352,41 @@ def _open(c: dict) -> int:
     return c["cases"] - c["closed"] - c["withdrawn"]
 
 
-def _rankings(actor: Actor, month: dt.date, link) -> dict:
-    """红榜/黑榜 of the counties (the metrics app's monthly ranking), each name linking to the county's cases."""
+def _city_rankings(month: dt.date, now: dt.datetime, state: tuple | None, *, renew_after: float = MAX_AGE_SECONDS):
+    """红榜/黑榜 of the counties (the metrics app's monthly ranking) as the city sees it: one shared entry per month,
+    computed again when the city's rollup rows changed or it is older than `renew_after` seconds."""
     from .rankings import ranking
 
-    result = ranking(actor, "county", month)
+    stamp = state[0] if state else None
+    entry = store().get(_rankings_key(month)) if state else None
+    if entry is None or entry["stamp"] != stamp or entry["computed_at"] < now - dt.timedelta(seconds=renew_after):
+        result = ranking(Actor.system(), "county", month)
+        paths = dict(Unit.objects.filter(code__in=[r["unit"] for r in result["rows"]]).values_list("code", "path"))
+        entry = {"stamp": stamp, "computed_at": now, "result": result, "paths": paths}
+        if state:
+            store().set(_rankings_key(month), entry)
+    return entry
+
+
+def _rankings(actor: Actor, month: dt.date, link, now: dt.datetime, state: tuple | None) -> dict:
+    """The city's county ranking with the table rows the actor may see (`rankings.ranking`'s rule), each name
+    linking to the county's cases."""
+    entry = _city_rankings(month, now, state)
+    result = dict(entry["result"])
+    root = actor.scope_root
+    if not (actor.is_system or actor.role in metrics.READ_ALL_ROLES or (root is not None and actor.is_city_wide)):
+        paths = entry["paths"]
+        result["rows"] = [
+            r for r in result["rows"] if root is not None and paths.get(r["unit"], "").startswith(root.path)
+        ]
     # The lists are the city's (a county leader sees all of them); a name links to cases the actor may open.
     visible = {r["unit"] for r in result["rows"]}
-    for r in (*result["top_list"], *result["bottom_list"]):
-        r["url"] = link(county=r["unit"]) if r["unit"] in visible else ""
+    result["top_list"] = [
+        {**r, "url": link(county=r["unit"]) if r["unit"] in visible else ""} for r in result["top_list"]
+    ]
+    result["bottom_list"] = [
+        {**r, "url": link(county=r["unit"]) if r["unit"] in visible else ""} for r in result["bottom_list"]
+    ]
     result["page_url"] = reverse("dashboard:rankings") + f"?class=county&month={month:%Y-%m}"
     return result
 
@@ -347,16 +411,21 @@ def _patronage(actor: Actor, year: int) -> dict:
 
 
 def warm(now: dt.datetime) -> dict:
-    """Worker job (after the rollup refresh): store the cockpit of every active scope for the month the page opens
-    on (the last complete one) and for this month, so no leader waits for either. Counts the pages stored."""
+    """Worker job (after the rollup refresh): re-render the cockpit of every active scope whose stamp moved, for the
+    month the page opens on (the last complete one) and for this month, so no leader waits for either; and the
+    city's rankings of both months once, when they changed or half their life is gone. Counts the pages stored."""
     state = _rollup_state()
     if state is None:
         return {"cockpit_scopes_warmed": 0}
+    months = (last_complete_month(now), month_of(now))
     warmed = 0
     for actor in active_scopes():
-        for month in (last_complete_month(now), month_of(now)):
-            # A page still made from this state of the rollup is left alone until half its life is gone.
-            if not _valid(store().get(_key(actor, month)), state[0], now, MAX_AGE_SECONDS / 2):
-                _computed(actor, month, now, state)
+        stamp = scope_stamp(actor, state)
+        for month in months:
+            entry = store().get(_key(actor, month))
+            if entry is None or entry["stamp"] != stamp:
+                _computed(actor, month, now, stamp, state)
                 warmed += 1
+    for month in months:
+        _city_rankings(month, now, state, renew_after=MAX_AGE_SECONDS / 2)
     return {"cockpit_scopes_warmed": warmed}

@@ -5,102 +5,145 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('org', '0001_initial'),
+        ("org", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MetricDefinition',
+            name="MetricDefinition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, unique=True, verbose_name='编码')),
-                ('name', models.CharField(max_length=40, verbose_name='名称')),
-                ('kind', models.CharField(choices=[('ratio', '比率（分子/分母）'), ('composite', '综合得分（加权）')], max_length=12, verbose_name='计算方式')),
-                ('params', models.JSONField(default=dict, verbose_name='参数')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='版本')),
-                ('is_active', models.BooleanField(default=True, verbose_name='启用')),
-                ('source', models.CharField(blank=True, max_length=200, verbose_name='口径来源')),
-                ('order', models.PositiveSmallIntegerField(default=100, verbose_name='排序')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='修改时间')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.SlugField(max_length=40, unique=True, verbose_name="编码")),
+                ("name", models.CharField(max_length=40, verbose_name="名称")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("ratio", "比率（分子/分母）"), ("composite", "综合得分（加权）")],
+                        max_length=12,
+                        verbose_name="计算方式",
+                    ),
+                ),
+                ("params", models.JSONField(default=dict, verbose_name="参数")),
+                ("version", models.PositiveIntegerField(default=1, editable=False, verbose_name="版本")),
+                ("is_active", models.BooleanField(default=True, verbose_name="启用")),
+                ("source", models.CharField(blank=True, max_length=200, verbose_name="口径来源")),
+                ("order", models.PositiveSmallIntegerField(default=100, verbose_name="排序")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="修改时间")),
             ],
             options={
-                'verbose_name': '指标口径',
-                'verbose_name_plural': '指标口径',
-                'ordering': ['order', 'code'],
+                "verbose_name": "指标口径",
+                "verbose_name_plural": "指标口径",
+                "ordering": ["order", "code"],
             },
         ),
         migrations.CreateModel(
-            name='RollupState',
+            name="RollupState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('last_event_id', models.BigIntegerField(default=0)),
-                ('refreshed_at', models.DateTimeField(null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("last_event_id", models.BigIntegerField(default=0)),
+                ("refreshed_at", models.DateTimeField(null=True)),
             ],
             options={
-                'verbose_name': '汇总水位',
-                'verbose_name_plural': '汇总水位',
+                "verbose_name": "汇总水位",
+                "verbose_name_plural": "汇总水位",
             },
         ),
         migrations.CreateModel(
-            name='CaseMonthFact',
+            name="CaseMonthFact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(verbose_name='月份')),
-                ('cases', models.IntegerField(default=0)),
-                ('dispatched', models.IntegerField(default=0)),
-                ('due', models.IntegerField(default=0)),
-                ('on_time', models.IntegerField(default=0)),
-                ('contact_due', models.IntegerField(default=0)),
-                ('contact_in_time', models.IntegerField(default=0)),
-                ('opinion_due', models.IntegerField(default=0)),
-                ('opinion_in_time', models.IntegerField(default=0)),
-                ('followed', models.IntegerField(default=0)),
-                ('res_resolved', models.IntegerField(default=0)),
-                ('res_partly', models.IntegerField(default=0)),
-                ('res_unresolved', models.IntegerField(default=0)),
-                ('res_unreachable', models.IntegerField(default=0)),
-                ('sat_satisfied', models.IntegerField(default=0)),
-                ('sat_basic', models.IntegerField(default=0)),
-                ('sat_unsatisfied', models.IntegerField(default=0)),
-                ('returned', models.IntegerField(default=0)),
-                ('reopened', models.IntegerField(default=0)),
-                ('closed', models.IntegerField(default=0)),
-                ('rect_cases', models.IntegerField(default=0)),
-                ('rect_contacted', models.IntegerField(default=0)),
-                ('county', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='org.unit')),
-                ('lead_unit', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='org.unit')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("month", models.DateField(verbose_name="月份")),
+                ("cases", models.IntegerField(default=0)),
+                ("dispatched", models.IntegerField(default=0)),
+                ("due", models.IntegerField(default=0)),
+                ("on_time", models.IntegerField(default=0)),
+                ("contact_due", models.IntegerField(default=0)),
+                ("contact_in_time", models.IntegerField(default=0)),
+                ("opinion_due", models.IntegerField(default=0)),
+                ("opinion_in_time", models.IntegerField(default=0)),
+                ("followed", models.IntegerField(default=0)),
+                ("res_resolved", models.IntegerField(default=0)),
+                ("res_partly", models.IntegerField(default=0)),
+                ("res_unresolved", models.IntegerField(default=0)),
+                ("res_unreachable", models.IntegerField(default=0)),
+                ("sat_satisfied", models.IntegerField(default=0)),
+                ("sat_basic", models.IntegerField(default=0)),
+                ("sat_unsatisfied", models.IntegerField(default=0)),
+                ("returned", models.IntegerField(default=0)),
+                ("reopened", models.IntegerField(default=0)),
+                ("closed", models.IntegerField(default=0)),
+                ("rect_cases", models.IntegerField(default=0)),
+                ("rect_contacted", models.IntegerField(default=0)),
+                (
+                    "county",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="org.unit"),
+                ),
+                (
+                    "lead_unit",
+                    models.ForeignKey(
+                        null=True, on_delete=django.db.models.deletion.CASCADE, related_name="+", to="org.unit"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '月度工单汇总',
-                'verbose_name_plural': '月度工单汇总',
-                'indexes': [models.Index(fields=['month', 'county'], name='fact_month_county')],
-                'constraints': [models.UniqueConstraint(fields=('month', 'county', 'lead_unit'), name='fact_unique_group'), models.UniqueConstraint(condition=models.Q(('lead_unit__isnull', True)), fields=('month', 'county'), name='fact_unique_undispatched')],
+                "verbose_name": "月度工单汇总",
+                "verbose_name_plural": "月度工单汇总",
+                "indexes": [models.Index(fields=["month", "county"], name="fact_month_county")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("month", "county", "lead_unit"), name="fact_unique_group"),
+                    models.UniqueConstraint(
+                        condition=models.Q(("lead_unit__isnull", True)),
+                        fields=("month", "county"),
+                        name="fact_unique_undispatched",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RankingClass',
+            name="RankingClass",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, unique=True, verbose_name='编码')),
-                ('name', models.CharField(max_length=40, verbose_name='名称')),
-                ('level', models.CharField(max_length=10, verbose_name='单位层级')),
-                ('kinds', models.JSONField(default=list, verbose_name='单位类型')),
-                ('group_by', models.CharField(choices=[('county', '属地县区'), ('unit', '主办单位')], max_length=8, verbose_name='统计口径')),
-                ('min_cases', models.PositiveIntegerField(default=5, help_text='窗口期内件数少于此数的单位不参与排名', verbose_name='最少件数')),
-                ('window_months', models.PositiveSmallIntegerField(default=3, verbose_name='滚动窗口（月）')),
-                ('list_length', models.PositiveSmallIntegerField(default=3, verbose_name='红黑榜长度')),
-                ('order', models.PositiveSmallIntegerField(default=100, verbose_name='排序')),
-                ('metric', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='dashboard.metricdefinition', verbose_name='排名指标')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.SlugField(max_length=40, unique=True, verbose_name="编码")),
+                ("name", models.CharField(max_length=40, verbose_name="名称")),
+                ("level", models.CharField(max_length=10, verbose_name="单位层级")),
+                ("kinds", models.JSONField(default=list, verbose_name="单位类型")),
+                (
+                    "group_by",
+                    models.CharField(
+                        choices=[("county", "属地县区"), ("unit", "主办单位")], max_length=8, verbose_name="统计口径"
+                    ),
+                ),
+                (
+                    "min_cases",
+                    models.PositiveIntegerField(
+                        default=5, help_text="窗口期内件数少于此数的单位不参与排名", verbose_name="最少件数"
+                    ),
+                ),
+                ("window_months", models.PositiveSmallIntegerField(default=3, verbose_name="滚动窗口（月）")),
+                ("list_length", models.PositiveSmallIntegerField(default=3, verbose_name="红黑榜长度")),
+                ("order", models.PositiveSmallIntegerField(default=100, verbose_name="排序")),
+                (
+                    "metric",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="dashboard.metricdefinition",
+                        verbose_name="排名指标",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '排名类别',
-                'verbose_name_plural': '排名类别',
-                'ordering': ['order', 'code'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('window_months__gte', 1)), name='ranking_window_positive')],
+                "verbose_name": "排名类别",
+                "verbose_name_plural": "排名类别",
+                "ordering": ["order", "code"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("window_months__gte", 1)), name="ranking_window_positive"
+                    )
+                ],
             },
         ),
     ]

@@ -8,6 +8,7 @@ changes (`stale_at`). Existing rows were counted the old way: they are marked st
 refresh recomputes every month. The response and answer definitions count differently from now on, so their
 version goes up (a report names `response@2`: never a silent change of meaning).
 """
+
 import datetime as dt
 
 from django.db import migrations, models
@@ -34,7 +35,9 @@ def _relabel(apps, sources: dict, step: int) -> None:
 
 
 def recount(apps, schema_editor):
-    apps.get_model("dashboard", "CaseMonthFact").objects.update(stale_at=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
+    apps.get_model("dashboard", "CaseMonthFact").objects.update(
+        stale_at=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+    )
     _relabel(apps, SOURCES, +1)
 
 
@@ -45,50 +48,57 @@ def uncount(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dashboard', '0002_default_definitions'),
-        ('org', '0001_initial'),
+        ("dashboard", "0002_default_definitions"),
+        ("org", "0001_initial"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='casemonthfact',
-            name='fact_unique_group',
+            model_name="casemonthfact",
+            name="fact_unique_group",
         ),
         migrations.RemoveConstraint(
-            model_name='casemonthfact',
-            name='fact_unique_undispatched',
+            model_name="casemonthfact",
+            name="fact_unique_undispatched",
         ),
-        *[migrations.AddField(model_name='casemonthfact', name=name, field=models.IntegerField(default=0))
-          for name in ('contact_pending', 'escalated', 'opinion_pending', 'overdue', 'rect_open', 'rect_overdue')],
+        *[
+            migrations.AddField(model_name="casemonthfact", name=name, field=models.IntegerField(default=0))
+            for name in ("contact_pending", "escalated", "opinion_pending", "overdue", "rect_open", "rect_overdue")
+        ],
         migrations.AddField(
-            model_name='casemonthfact',
-            name='stale_at',
+            model_name="casemonthfact",
+            name="stale_at",
             field=models.DateTimeField(null=True),
         ),
         migrations.AddField(
-            model_name='casemonthfact',
-            name='state',
-            field=models.CharField(default='', max_length=12, verbose_name='状态'),
+            model_name="casemonthfact",
+            name="state",
+            field=models.CharField(default="", max_length=12, verbose_name="状态"),
         ),
         migrations.AddField(
-            model_name='casemonthfact',
-            name='supervised',
+            model_name="casemonthfact",
+            name="supervised",
             field=models.IntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='rollupstate',
-            name='checked_at',
+            model_name="rollupstate",
+            name="checked_at",
             field=models.DateTimeField(null=True),
         ),
         migrations.AddConstraint(
-            model_name='casemonthfact',
-            constraint=models.UniqueConstraint(fields=('month', 'county', 'lead_unit', 'state'), name='fact_unique_group_state'),
+            model_name="casemonthfact",
+            constraint=models.UniqueConstraint(
+                fields=("month", "county", "lead_unit", "state"), name="fact_unique_group_state"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='casemonthfact',
-            constraint=models.UniqueConstraint(condition=models.Q(('lead_unit__isnull', True)), fields=('month', 'county', 'state'), name='fact_unique_undispatched_state'),
+            model_name="casemonthfact",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("lead_unit__isnull", True)),
+                fields=("month", "county", "state"),
+                name="fact_unique_undispatched_state",
+            ),
         ),
         migrations.RunPython(recount, uncount),
     ]

@@ -9,6 +9,7 @@
   no class (`county_department` takes kind `department` only), so they were never ranked (rules.md §8.6 names a
   驻菏/国企 class). City-level stationed units stay in `city_department`, as before.
 """
+
 from django.db import migrations, models
 
 CAPTIONS = {
@@ -23,8 +24,17 @@ CAPTIONS = {
     "poor_callback": "已联系评价人的差评整改件 ÷ 差评整改件",
 }
 
-STATIONED = dict(code="county_stationed", name="驻菏单位/国企（县级）", level="county", kinds=["stationed"],
-                 group_by="unit", min_cases=5, window_months=3, list_length=3, order=35)
+STATIONED = dict(
+    code="county_stationed",
+    name="驻菏单位/国企（县级）",
+    level="county",
+    kinds=["stationed"],
+    group_by="unit",
+    min_cases=5,
+    window_months=3,
+    list_length=3,
+    order=35,
+)
 
 
 def load(apps, schema_editor):
@@ -45,13 +55,18 @@ class Migration(migrations.Migration):
     dependencies = [("dashboard", "0003_pending_and_now_facts")]
     operations = [
         migrations.AddField(
-            model_name="metricdefinition", name="caption",
+            model_name="metricdefinition",
+            name="caption",
             field=models.CharField(
-                "通报说明", max_length=200, blank=True,
-                help_text="印发的考核通报和排名页上对本指标的说明（本市自己的表述）；综合得分留空时按权重自动生成"),
+                "通报说明",
+                max_length=200,
+                blank=True,
+                help_text="印发的考核通报和排名页上对本指标的说明（本市自己的表述）；综合得分留空时按权重自动生成",
+            ),
         ),
         migrations.AlterField(
-            model_name="metricdefinition", name="source",
+            model_name="metricdefinition",
+            name="source",
             field=models.CharField("口径来源", max_length=200, blank=True, help_text="研究出处与备注，只在后台显示"),
         ),
         migrations.RunPython(load, unload),

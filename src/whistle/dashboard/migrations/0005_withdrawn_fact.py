@@ -5,13 +5,16 @@ rollup counted it among the closed (已办结) and the cockpit showed it so. `cl
 reply and `withdrawn` the others. Existing rows were counted the old way: they are marked stale, so the worker's
 next refresh recomputes every month.
 """
+
 import datetime as dt
 
 from django.db import migrations, models
 
 
 def recount(apps, schema_editor):
-    apps.get_model("dashboard", "CaseMonthFact").objects.update(stale_at=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
+    apps.get_model("dashboard", "CaseMonthFact").objects.update(
+        stale_at=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+    )
 
 
 class Migration(migrations.Migration):

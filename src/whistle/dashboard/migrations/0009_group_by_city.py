@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dashboard', '0008_callback_consistency'),
+        ("dashboard", "0008_callback_consistency"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='rankingclass',
-            name='group_by',
-            field=models.CharField(choices=[('county', '属地县区'), ('unit', '主办单位'), ('city', '所属市')], max_length=8, verbose_name='统计口径'),
+            model_name="rankingclass",
+            name="group_by",
+            field=models.CharField(
+                choices=[("county", "属地县区"), ("unit", "主办单位"), ("city", "所属市")],
+                max_length=8,
+                verbose_name="统计口径",
+            ),
         ),
     ]

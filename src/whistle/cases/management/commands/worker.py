@@ -5,6 +5,11 @@ job that fails or hangs holds up nobody else, and the deadline sweep keeps its m
 The main thread adds and drops job threads as the `core_workerjob` table changes, and renews the leases of the jobs
 running here. `--jobs`/`--exclude` take job names or groups, so the sweep and the analytics can run in separate
 processes (`whistle worker --jobs sweep`, `whistle worker --exclude sweep`).
+
+Several workers share the jobs: each job is run by whichever takes its lease (`core.jobs.run_job`), never by two at
+once. The deadline sweep goes first: at start the other jobs wait until this worker has tried the sweep once (run
+it, or found another worker running it), and on SQLite, where the jobs of one worker take turns at the one writer,
+a sweep waiting for the writer gets it before any other job waiting.
 """
 
 import contextlib
@@ -23,13 +28,38 @@ from whistle.core import jobs as registry
 log = logging.getLogger("whistle.worker")
 
 
-# SQLite has one writer at a time, and whistle opens every transaction IMMEDIATE (it takes the write lock at BEGIN):
-# jobs of one worker run one after another there, as before, rather than time out on each other's locks.
-_SQLITE_WRITER = threading.Lock()
+class _Writer:
+    """SQLite has one writer at a time, and whistle opens every transaction IMMEDIATE (it takes the write lock at
+    BEGIN): jobs of one worker run one after another there rather than time out on each other's locks, and a waiting
+    sweep is served before the other waiting jobs."""
+
+    def __init__(self):
+        self._turn = threading.Condition()
+        self._busy = False
+        self._sweeps_waiting = 0
+
+    @contextlib.contextmanager
+    def hold(self, sweep: bool):
+        with self._turn:
+            self._sweeps_waiting += sweep
+            try:
+                self._turn.wait_for(lambda: not self._busy and (sweep or not self._sweeps_waiting))
+            finally:
+                self._sweeps_waiting -= sweep
+            self._busy = True
+        try:
+            yield
+        finally:
+            with self._turn:
+                self._busy = False
+                self._turn.notify_all()
 
 
-def _one_writer():
-    return _SQLITE_WRITER if connection.vendor == "sqlite" else contextlib.nullcontext()
+_SQLITE_WRITER = _Writer()
+
+
+def _one_writer(sweep: bool):
+    return _SQLITE_WRITER.hold(sweep) if connection.vendor == "sqlite" else contextlib.nullcontext()
 
 
 def _names(values) -> list[str]:
@@ -39,9 +69,11 @@ def _names(values) -> list[str]:
 class JobThread(threading.Thread):
     """Runs one job whenever it is due until told to stop or the job is deactivated."""
 
-    def __init__(self, name: str, stop: threading.Event, tick: float):
+    def __init__(self, name: str, stop: threading.Event, tick: float, swept: threading.Event):
         super().__init__(name=f"job-{name}", daemon=True)
         self.job_name, self.stop_all, self.tick = name, stop, tick
+        self.is_sweep = name == registry.SWEEP_JOB
+        self.swept = swept  # set once this worker's sweep has been tried (or when it runs no sweep)
         self.stop_me = threading.Event()
         self.running = False
 
@@ -51,18 +83,23 @@ class JobThread(threading.Thread):
     def run(self):
         trouble = 0
         try:
+            while not self.is_sweep and not self.swept.wait(timeout=0.2):  # the sweep goes first
+                if self.stopped():
+                    return
             while not self.stopped():
                 try:
                     close_old_connections()  # a connection past CONN_MAX_AGE or broken is replaced before the run
                     job = registry.WorkerJob.objects.filter(name=self.job_name, is_active=True).first()
                     if job is None:
                         return
-                    with _one_writer():
+                    with _one_writer(self.is_sweep):
                         self.running = True
                         try:
                             registry.run_job(job)
                         finally:
                             self.running = False
+                            if self.is_sweep:
+                                self.swept.set()
                     wait = min(registry.seconds_until_due(job), self.tick)
                     trouble = 0
                 except Exception:  # the bookkeeping itself failed (database gone): wait longer each time, go on
@@ -105,6 +142,7 @@ class Command(BaseCommand):
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *a: stop.set())
         threads: dict[str, JobThread] = {}
+        swept = threading.Event()
         renewed, trouble = 0.0, 0
         log.info(
             "worker started",
@@ -112,12 +150,14 @@ class Command(BaseCommand):
         )
         while not stop.is_set():
             try:
-                wanted = {job.name for job in registry.selected(only, without)}
-                for name in wanted:
+                wanted = [job.name for job in registry.selected(only, without)]
+                if registry.SWEEP_JOB not in wanted:
+                    swept.set()  # no sweep here (--exclude sweep, or switched off): nothing to wait for
+                for name in wanted:  # the sweep's thread first
                     if name not in threads or not threads[name].is_alive():
-                        threads[name] = JobThread(name, stop, tick)
+                        threads[name] = JobThread(name, stop, tick, swept)
                         threads[name].start()
-                for name in set(threads) - wanted:
+                for name in set(threads) - set(wanted):
                     threads.pop(name).stop_me.set()
                 if time.monotonic() - renewed > registry.RENEW_EVERY_SECONDS:
                     registry.renew_leases([name for name, t in threads.items() if t.running])
