@@ -40,7 +40,7 @@ def coordinator():
     """A city-wide coordinator of the seeded organisation (the widest ledger)."""
     for m in Membership.objects.filter(role=Role.COORDINATOR).select_related("user", "unit", "unit__parent"):
         actor = Actor.of(m.user)
-        if actor.is_city_wide:
+        if actor.sees_all:
             return actor
     raise SystemExit("no city-wide coordinator: run `whistle seed` first")
 

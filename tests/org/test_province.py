@@ -21,7 +21,7 @@ from whistle.cases.models import Case, DispatchRule, SlaProfile, SlaStage, pk_fr
 from whistle.core import wording
 from whistle.core.errors import Invalid, NotFound
 from whistle.core.models import RuleOverride, RuleParameter, Wording
-from whistle.dashboard import case_rollup, rankings
+from whistle.dashboard import case_rollup, cockpit, rankings
 from whistle.dashboard.models import GroupBy, RankingClass
 from whistle.enterprises.models import Enterprise
 from whistle.enterprises.selectors import enterprise_list
@@ -220,3 +220,16 @@ def test_city_default_sla_profile_replaces_the_deployments_for_its_cases(provinc
     assert jinan.sla_profile_id == own.pk and jinan.resolve_due_at == at(2026, 11, 9, 10)
     cao = submit(heze)
     assert cao.sla_profile_id == default.pk and cao.resolve_due_at == at(2026, 11, 23, 10)
+
+
+def test_cockpit_ranks_the_counties_of_the_viewers_city(province):
+    p, heze = province, province.heze
+    case_rollup.rebuild(now=MONDAY)
+    month = MONDAY.date().replace(day=1)
+    for user, counties in {
+        "jinan_leader": {"licheng"},
+        "city_leader": {"caoxian", "shanxian"},
+        "province_leader": {"licheng", "caoxian", "shanxian"},
+    }.items():
+        rankings_shown = cockpit.page(heze.actor(user), month, now=MONDAY)["rankings"]
+        assert {r["unit"] for r in rankings_shown["rows"]} == counties, user

@@ -61,8 +61,8 @@ def _key(actor: Actor, month: dt.date) -> str:
     return f"cockpit:v4:{_database_instance()}:{scope_key(actor)}:{month:%Y-%m}"
 
 
-def _rankings_key(month: dt.date) -> str:
-    return f"cockpit-rankings:v1:{_database_instance()}:{month:%Y-%m}"
+def _rankings_key(month: dt.date, city_id: int | None = None) -> str:
+    return f"cockpit-rankings:v2:{_database_instance()}:{month:%Y-%m}:{city_id or 'all'}"
 
 
 def _rollup_state() -> tuple[dt.datetime | None, dt.datetime] | None:
@@ -352,29 +352,45 @@ def _open(c: dict) -> int:
     return c["cases"] - c["closed"] - c["withdrawn"]
 
 
-def _city_rankings(month: dt.date, now: dt.datetime, state: tuple | None, *, renew_after: float = MAX_AGE_SECONDS):
-    """红榜/黑榜 of the counties (the metrics app's monthly ranking) as the city sees it: one shared entry per month,
-    computed again when the city's rollup rows changed or it is older than `renew_after` seconds."""
+def _city_rankings(
+    month: dt.date,
+    now: dt.datetime,
+    state: tuple | None,
+    *,
+    renew_after: float = MAX_AGE_SECONDS,
+    city_id: int | None = None,
+):
+    """红榜/黑榜 of the counties (the metrics app's monthly ranking) as a city sees it (`city_id`; None: every county
+    of the deployment, as the province's staff see them): one shared entry per month and city, computed again when
+    the rollup rows changed or it is older than `renew_after` seconds."""
     from .rankings import ranking
 
     stamp = state[0] if state else None
-    entry = store().get(_rankings_key(month)) if state else None
+    key = _rankings_key(month, city_id)
+    entry = store().get(key) if state else None
     if entry is None or entry["stamp"] != stamp or entry["computed_at"] < now - dt.timedelta(seconds=renew_after):
-        result = ranking(Actor.system(), "county", month)
+        result = ranking(Actor.system(), "county", month, city=city_id)
         paths = dict(Unit.objects.filter(code__in=[r["unit"] for r in result["rows"]]).values_list("code", "path"))
         entry = {"stamp": stamp, "computed_at": now, "result": result, "paths": paths}
         if state:
-            store().set(_rankings_key(month), entry)
+            store().set(key, entry)
     return entry
+
+
+def _ranking_city(actor: Actor) -> int | None:
+    """Whose county ranking an actor's cockpit shows: its own city's, or every county's for those who see all."""
+    if actor.is_system or actor.role in metrics.READ_ALL_ROLES or actor.sees_all:
+        return None
+    return actor.city_id
 
 
 def _rankings(actor: Actor, month: dt.date, link, now: dt.datetime, state: tuple | None) -> dict:
     """The city's county ranking with the table rows the actor may see (`rankings.ranking`'s rule), each name
     linking to the county's cases."""
-    entry = _city_rankings(month, now, state)
+    entry = _city_rankings(month, now, state, city_id=_ranking_city(actor))
     result = dict(entry["result"])
     root = actor.scope_root
-    if not (actor.is_system or actor.role in metrics.READ_ALL_ROLES or (root is not None and actor.is_city_wide)):
+    if not (actor.is_system or actor.role in metrics.READ_ALL_ROLES or (root is not None and actor.sees_all)):
         paths = entry["paths"]
         result["rows"] = [
             r for r in result["rows"] if root is not None and paths.get(r["unit"], "").startswith(root.path)
@@ -419,7 +435,9 @@ def warm(now: dt.datetime) -> dict:
         return {"cockpit_scopes_warmed": 0}
     months = (last_complete_month(now), month_of(now))
     warmed = 0
+    cities: set[int | None] = {None}
     for actor in active_scopes():
+        cities.add(_ranking_city(actor))
         stamp = scope_stamp(actor, state)
         for month in months:
             entry = store().get(_key(actor, month))
@@ -427,5 +445,6 @@ def warm(now: dt.datetime) -> dict:
                 _computed(actor, month, now, stamp, state)
                 warmed += 1
     for month in months:
-        _city_rankings(month, now, state, renew_after=MAX_AGE_SECONDS / 2)
+        for city_id in cities:
+            _city_rankings(month, now, state, renew_after=MAX_AGE_SECONDS / 2, city_id=city_id)
     return {"cockpit_scopes_warmed": warmed}

@@ -100,13 +100,16 @@ def _scores(rc: RankingClass, month: dt.date, defs, units: dict[int, Unit], sour
     return ranked + rest
 
 
-def _city_of(actor: Actor, rc: RankingClass, city: str | None) -> int | None:
-    """The city a ranking is drawn in: the actor's own; for the province's staff the one asked for, else none (the
-    whole province). Cities ranked against each other are never narrowed."""
+def _city_of(actor: Actor, rc: RankingClass, city: str | int | None) -> int | None:
+    """The city a ranking is drawn in: the actor's own; for the province's staff (and the system) the one asked for
+    (a city government's code, or its id from our own code), else none (the whole province). Cities ranked against
+    each other are never narrowed."""
     if rc.group_by == GroupBy.CITY:
         return None
     if actor.city_id is not None and not (actor.is_system or actor.role in metrics.READ_ALL_ROLES):
         return actor.city_id
+    if isinstance(city, int):
+        return city
     if city:
         found = Unit.objects.filter(code=city, level=Level.CITY, kind=UnitKind.GOVERNMENT).values_list("pk", flat=True)
         if not found:
@@ -139,7 +142,9 @@ def top_and_bottom_lists(ranked: list[dict], length: int) -> tuple[list[dict], l
     return top_list, bottom_list
 
 
-def ranking(actor: Actor, unit_class: str, month: dt.date, *, source: str = "rollup", city: str | None = None) -> dict:
+def ranking(
+    actor: Actor, unit_class: str, month: dt.date, *, source: str = "rollup", city: str | int | None = None
+) -> dict:
     """The class's ranking for `month` as the actor may see it. Ranks are city-wide (the class is ranked as a
     whole in the actor's city); an actor below the city sees only the rows of units in its subtree, with their
     city-wide rank. The province's staff see the class ranked across the province, or in one `city` (a city
