@@ -15,6 +15,8 @@ def test_rule_parameters_refuse_values_outside_their_range(heze, signed_in, sysa
     client = signed_in(sysadmin)
     param = RuleParameter.objects.get(key="escalation.returns_to_city")
     form = {"key": param.key, "value": "-3", "description": param.description, "min_value": "1", "max_value": "20"}
+    # The page's inline of the cities' own values (core.RuleOverride), sent empty as a browser sends it.
+    form.update({"overrides-TOTAL_FORMS": "0", "overrides-INITIAL_FORMS": "0"})
     response = client.post(f"/admin/core/ruleparameter/{param.pk}/change/", form)
     assert response.status_code == 200 and "取值不能小于 1" in response.content.decode()
     param.refresh_from_db()
