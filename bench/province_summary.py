@@ -1,0 +1,87 @@
+"""The figures of one `bash bench/province_run.sh measure` as a markdown table (medians over the rounds), and, given
+two sizes, the growth between them and the extrapolation to a province's year.
+
+    .venv/bin/python bench/province_summary.py 300000            # one size: bench/out/province/m-300000/
+    .venv/bin/python bench/province_summary.py 100000 300000     # two sizes, their ratios and the extrapolation
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import statistics
+import sys
+from pathlib import Path
+
+OUT = Path(__file__).parent / "out" / "province"
+TARGET_CASES = 10_000_000
+
+
+def rounds(folder: Path, name: str) -> list[dict]:
+    return [
+        json.loads(p.read_text())
+        for p in sorted(folder.glob(f"r*-{name}.json"))
+        if re.fullmatch(rf"r\d+-{name}\.json", p.name) and p.read_text().strip()
+    ]
+
+
+def med(values) -> float:
+    values = [v for v in values if v is not None]
+    return round(statistics.median(values), 1) if values else float("nan")
+
+
+def figures(cases: int) -> dict:
+    folder = OUT / f"m-{cases}"
+    f: dict[str, float] = {}
+    for name in ("healthz", "create", "rating", "1c-healthz", "1c-endpoint"):
+        runs = rounds(folder, name)
+        f[f"{name} rps"] = med(r["rps"] for r in runs)
+        f[f"{name} p95 ms"] = med(r["p95_ms"] for r in runs)
+        f[f"{name} p99 ms"] = med(r["p99_ms"] for r in runs)
+        f[f"{name} non2xx"] = sum(r["non2xx"] + r["errors"] for r in runs)
+        f[f"{name} load"] = ", ".join(r.get("load", "?").split()[0] for r in runs)
+    inbox = json.loads((folder / "inbox.json").read_text())
+    f["inbox in-process p95 ms"] = inbox.get("p95_ms")
+    f["inbox in-process p50 ms"] = inbox.get("p50_ms")
+    cockpit = json.loads((folder / "cockpit.json").read_text())
+    for who, fig in cockpit["figures"].items():
+        for kind in ("warm", "cold"):
+            f[f"cockpit {who} {kind} p95 ms"] = fig[kind]["p95_ms"]
+            f[f"cockpit {who} {kind} p50 ms"] = fig[kind]["p50_ms"]
+    minute = json.loads((folder / "worker-minute.json").read_text())
+    f["worker minute total s"] = minute["total_s"]
+    for job in ("deadline_sweep", "metrics_rollup", "cockpit_warm", "hot_topics"):
+        if job in minute["jobs"]:
+            f[f"worker {job} s"] = minute["jobs"][job]["s"]
+    cold = OUT / f"worker-minute-cold-{cases}.json"
+    if cold.exists() and cold.read_text().strip():
+        f["worker minute cold (first after load) s"] = json.loads(cold.read_text())["total_s"]
+    return f
+
+
+def table(sizes: list[int]) -> str:
+    data = [figures(n) for n in sizes]
+    keys = list(data[0])
+    head = "| figure | " + " | ".join(f"{n:,} cases" for n in sizes)
+    rows = [head + (" | ratio | extrapolated to 10,000,000 (linear / log N) |" if len(sizes) == 2 else " |")]
+    rows.append("|---" * (len(sizes) + 1 + (2 if len(sizes) == 2 else 0)) + "|")
+    for k in keys:
+        vals = [d.get(k) for d in data]
+        line = f"| {k} | " + " | ".join(str(v) for v in vals)
+        if len(sizes) == 2:
+            a, b = vals
+            if isinstance(a, (int, float)) and isinstance(b, (int, float)) and a and b and "load" not in k:
+                ratio = b / a
+                # cost = c + d·N (scans, rollup months) and cost = c + d·log N (index lookups), through both points
+                linear = b + (b - a) * (TARGET_CASES - sizes[1]) / (sizes[1] - sizes[0])
+                logn = b + (b - a) * math.log(TARGET_CASES / sizes[1]) / math.log(sizes[1] / sizes[0])
+                line += f" | {ratio:.2f} | {linear:,.1f} / {logn:,.1f}"
+            else:
+                line += " | | "
+        rows.append(line + " |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(table([int(a) for a in sys.argv[1:]]))
