@@ -185,6 +185,64 @@ PY
   $PY bench/province_summary.py "$CASES" | tee "$out/summary.md"
 }
 
+REPLICA_PORT=${REPLICA_PORT:-18910}
+READ_CLIENTS=${READ_CLIENTS:-16}
+REPLICA_HOME=$PWD/var/replica-bench
+PGBIN=""
+stop_replica() {
+  if [ -n "$PGBIN" ] && [ -f "$REPLICA_HOME/data/postmaster.pid" ]; then
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$REPLICA_HOME/data" -m immediate -w stop >/dev/null || true
+  fi
+  rm -rf "$REPLICA_HOME"
+}
+
+# replica: the same read load against the primary alone and against primary + one streaming replica (a
+# pg_basebackup of the local cluster, as tests/deploy/test_replica.py makes one), alternating, ROUNDS times.
+replica() {
+  local out=$OUT/replica-$CASES url=http://127.0.0.1:$PORT
+  mkdir -p "$out"
+  machine "replica-$CASES"
+  fresh_copy
+  on "$RUN" $PY bench/province_readers.py "$out/targets.tsv" >&2
+  PGBIN=/usr/lib/postgresql/$("${PSQL[@]}" -d postgres -c "SHOW server_version_num" | cut -c1-2)/bin
+  trap 'stop_server; stop_replica' EXIT
+  rm -rf "$REPLICA_HOME" && mkdir -p "$REPLICA_HOME" && chown postgres:postgres "$REPLICA_HOME"
+  log "pg_basebackup of the whole local cluster ($("${PSQL[@]}" -d postgres -c "SELECT pg_size_pretty(sum(pg_database_size(datname))) FROM pg_database")) into $REPLICA_HOME"
+  timed basebackup runuser -u postgres -- "$PGBIN/pg_basebackup" -h 127.0.0.1 -p 5432 -U postgres -D "$REPLICA_HOME/data" \
+    --wal-method=stream --checkpoint=fast --write-recovery-conf
+  {
+    echo "port = $REPLICA_PORT"
+    echo "listen_addresses = '127.0.0.1'"
+    echo "unix_socket_directories = '$REPLICA_HOME'"
+    echo "hba_file = '$REPLICA_HOME/pg_hba.conf'"
+    echo "hot_standby = on"
+    for name in max_connections max_worker_processes max_wal_senders max_prepared_transactions max_locks_per_transaction \
+      shared_buffers work_mem effective_cache_size; do
+      echo "$name = '$("${PSQL[@]}" -d postgres -c "SHOW $name")'"
+    done
+  } >"$REPLICA_HOME/data/postgresql.conf"
+  printf 'local all all trust\nhost all all 127.0.0.1/32 trust\n' >"$REPLICA_HOME/pg_hba.conf"
+  chown postgres:postgres "$REPLICA_HOME/data/postgresql.conf" "$REPLICA_HOME/pg_hba.conf"
+  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$REPLICA_HOME/data" -l "$REPLICA_HOME/log" -w -t 300 start >&2
+  local replica_url=postgres://postgres@127.0.0.1:$REPLICA_PORT/$RUN reads
+  reads() { psql -h 127.0.0.1 -p "$REPLICA_PORT" -U postgres -d "$RUN" -qtAc "SELECT xact_commit FROM pg_stat_database WHERE datname = '$RUN'"; }
+  for round in $(seq 1 "$ROUNDS"); do
+    for side in primary replica; do
+      if [ $side = primary ]; then serve "$RUN"; else serve "$RUN" WHISTLE_DATABASE_REPLICA_URLS="$replica_url"; fi
+      DURATION=5 wrk_json "$READ_CLIENTS" bench/get_rotate.lua "$url" TARGETS_FILE="$out/targets.tsv" >/dev/null  # warm
+      local before; before=$(reads)
+      log "replica $CASES round $round/$ROUNDS: $side"
+      wrk_json "$READ_CLIENTS" bench/get_rotate.lua "$url" TARGETS_FILE="$out/targets.tsv" | with_load >"$out/r$round-$side.json"
+      sed -i "s/}\$/, \"replica_transactions\": $(($(reads) - before))}/" "$out/r$round-$side.json"
+      stop_server
+    done
+  done
+  stop_replica
+  timeout 20 dropdb -h 127.0.0.1 -U postgres --if-exists "$RUN" || log "could not drop $RUN now"
+  uptime >>"$OUT/machine-replica-$CASES.txt"
+  cat "$out"/r*.json
+}
+
 clean() {
   for db in $("${PSQL[@]}" -d postgres -c "SELECT datname FROM pg_database WHERE datname LIKE 'bench\_province\_%'"); do
     case "$db" in *_run|*_building|*_replica_run) timeout 20 dropdb -h 127.0.0.1 -U postgres "$db" ;; *)
@@ -197,6 +255,7 @@ case "${1:-}" in
 base) base ;;
 prepare) prepare ;;
 measure) measure ;;
+replica) replica ;;
 clean) clean ;;
 *) sed -n "2,/^set -euo/p" "$0" | sed '$d'; exit 2 ;;
 esac
