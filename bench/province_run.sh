@@ -23,6 +23,7 @@
 #                                        (pg_basebackup of the local cluster on REPLICA_PORT, WHISTLE_DATABASE_REPLICA_URLS)
 #   bash bench/province_run.sh clean     drop bench_province_*_run copies (KEEP_TEMPLATES=0: also the templates)
 #
+# TAG=b measures again into bench/out/province/m-N-b/ (province_summary.py N-b reads it).
 # Settings: FIRMS=150 CASES=300000 RATINGS=10×CASES ROUNDS=3 DURATION=20 CLIENTS=32 RATING_CLIENTS=64 PORT=18900
 # CADRES=48000 WINDOWS=9600 (16 × ratings_prepare.py's Heze defaults). Raw outputs: bench/out/province/.
 # Heavy preparation runs at `nice -n 19` (NICE=…); the timed measurements at the caller's priority.
@@ -131,7 +132,7 @@ wrk_json() {  # wrk_json CLIENTS SCRIPT URL [ENV=…]: one JSON line (bench/wrk_
 with_load() { sed "s/}\$/, \"load\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}/"; }
 
 measure() {
-  local out=$OUT/m-$CASES
+  local out=$OUT/m-$CASES${TAG:+-$TAG}
   mkdir -p "$out"
   machine "measure-$CASES"
   log "measure $CASES: fresh copy $RUN"
@@ -182,7 +183,7 @@ PY
   on "$RUN" $PY bench/dashboard_cockpit.py --reps 20 --cold-reps 10 --raw-reps 1 --topics 500 --city heze >"$out/cockpit.json"
   uptime >>"$OUT/machine-measure-$CASES.txt"
   timeout 20 dropdb -h 127.0.0.1 -U postgres --if-exists "$RUN" || log "could not drop $RUN now"
-  $PY bench/province_summary.py "$CASES" | tee "$out/summary.md"
+  $PY bench/province_summary.py "$CASES${TAG:+-$TAG}" | tee "$out/summary.md"
 }
 
 REPLICA_PORT=${REPLICA_PORT:-18910}

@@ -3,6 +3,7 @@ two sizes, the growth between them and the extrapolation to a province's year.
 
     .venv/bin/python bench/province_summary.py 300000            # one size: bench/out/province/m-300000/
     .venv/bin/python bench/province_summary.py 100000 300000     # two sizes, their ratios and the extrapolation
+    .venv/bin/python bench/province_summary.py 100000,100000-b 300000,300000-b   # each size from two runs, pooled
 """
 
 from __future__ import annotations
@@ -31,30 +32,40 @@ def med(values) -> float:
     return round(statistics.median(values), 1) if values else float("nan")
 
 
-def figures(cases: int) -> dict:
-    folder = OUT / f"m-{cases}"
-    f: dict[str, float] = {}
+def figures(spec: str) -> dict:
+    """The figures of one size from one or more measured runs, comma separated: N (bench/out/province/m-N/) and
+    N-TAG for a repeat (`TAG=b bash bench/province_run.sh measure`: m-N-b/). The wrk rounds of all runs are pooled
+    (median of every round); each run's single figures (inbox, cockpit, worker minute) give their median."""
+    folders = [OUT / f"m-{run}" for run in spec.split(",")]
+    cases = int(spec.split(",")[0].split("-")[0])
+    f: dict = {}
+    bad = 0
     for name in ("healthz", "create", "rating", "1c-healthz", "1c-endpoint"):
-        runs = rounds(folder, name)
-        f[f"{name} rps"] = med(r["rps"] for r in runs)
+        runs = [r for folder in folders for r in rounds(folder, name)]
+        if not name.startswith("1c-"):  # one client: requests/s is 1000 / latency, the p95 says it
+            f[f"{name} rps"] = med(r["rps"] for r in runs)
         f[f"{name} p95 ms"] = med(r["p95_ms"] for r in runs)
-        f[f"{name} p99 ms"] = med(r["p99_ms"] for r in runs)
-        f[f"{name} non2xx"] = sum(r["non2xx"] + r["errors"] for r in runs)
+        if name == "rating":
+            f[f"{name} p99 ms"] = med(r["p99_ms"] for r in runs)
+        bad += sum(r["non2xx"] + r["errors"] for r in runs)
         f[f"{name} load"] = ", ".join(r.get("load", "?").split()[0] for r in runs)
-    f = {k: v for k, v in f.items() if not k.endswith("p99 ms") or k.split()[0] == "rating"}
-    inbox = json.loads((folder / "inbox.json").read_text())
-    f["inbox in-process p95 ms"] = inbox.get("p95_ms")
-    f["inbox in-process p50 ms"] = inbox.get("p50_ms")
-    cockpit = json.loads((folder / "cockpit.json").read_text())
-    for who, fig in cockpit["figures"].items():
-        for kind in ("warm", "cold"):
-            f[f"cockpit {who} {kind} p95 ms"] = fig[kind]["p95_ms"]
-            f[f"cockpit {who} {kind} p50 ms"] = fig[kind]["p50_ms"]
-    minute = json.loads((folder / "worker-minute.json").read_text())
-    f["worker minute total s"] = minute["total_s"]
-    for job in ("deadline_sweep", "metrics_rollup", "cockpit_warm", "hot_topics", "notices_send"):
-        if job in minute["jobs"]:
-            f[f"worker {job} s"] = minute["jobs"][job]["s"]
+    f["non-2xx answers and socket errors, all wrk runs"] = bad
+    single: dict[str, list[float]] = {}
+    for folder in folders:
+        inbox = json.loads((folder / "inbox.json").read_text())
+        single.setdefault("inbox in-process p95 ms", []).append(inbox["p95_ms"])
+        single.setdefault("inbox in-process p50 ms", []).append(inbox["p50_ms"])
+        cockpit = json.loads((folder / "cockpit.json").read_text())
+        for who, fig in cockpit["figures"].items():
+            for kind in ("warm", "cold"):
+                single.setdefault(f"cockpit {who} {kind} p95 ms", []).append(fig[kind]["p95_ms"])
+                single.setdefault(f"cockpit {who} {kind} p50 ms", []).append(fig[kind]["p50_ms"])
+        minute = json.loads((folder / "worker-minute.json").read_text())
+        single.setdefault("worker minute total s", []).append(minute["total_s"])
+        for job in ("deadline_sweep", "metrics_rollup", "cockpit_warm", "hot_topics", "notices_send"):
+            if job in minute["jobs"]:
+                single.setdefault(f"worker {job} s", []).append(minute["jobs"][job]["s"])
+    f.update({k: med(v) for k, v in single.items()})
     cold = OUT / f"worker-minute-cold-{cases}.json"
     if cold.exists() and cold.read_text().strip():
         cold_jobs = json.loads(cold.read_text())
@@ -106,8 +117,9 @@ def extrapolate(key: str, sizes: list[int], a: float, b: float) -> str:
     return f"{value:,.1f} ({kind})"
 
 
-def table(sizes: list[int]) -> str:
-    data = [figures(n) for n in sizes]
+def table(specs: list[str]) -> str:
+    data = [figures(spec) for spec in specs]
+    sizes = [int(spec.split(",")[0].split("-")[0]) for spec in specs]
     keys = list(data[0])
     two = len(sizes) == 2
     head = "| figure | " + " | ".join(f"{n:,} cases" for n in sizes)
@@ -118,7 +130,7 @@ def table(sizes: list[int]) -> str:
         line = f"| {k} | " + " | ".join(str(v) for v in vals)
         if two:
             a, b = vals
-            if isinstance(a, (int, float)) and isinstance(b, (int, float)) and a and b and "non2xx" not in k:
+            if isinstance(a, (int, float)) and isinstance(b, (int, float)) and a and b and "non-2xx" not in k:
                 line += f" | {b / a:.2f} | {extrapolate(k, sizes, a, b)}"
             else:
                 line += " | | "
@@ -127,4 +139,4 @@ def table(sizes: list[int]) -> str:
 
 
 if __name__ == "__main__":
-    print(table([int(a) for a in sys.argv[1:]]))
+    print(table(sys.argv[1:]))
