@@ -17,7 +17,8 @@ template): that is the server time a request costs, without the network. Figures
 - `raw`: the same figures as plain aggregates over the case and rating rows (the month's counts and rates by
   county and by unit, its states, the 12-month trend, the open cases now by county, the ratings of the month) —
   the baseline the rollups replace.
-As a city leader and as a county leader. Before timing, the metrics rollup is brought up to date
+As a city leader and as a county leader (on a province database, `whistle seed --province`, also as the province's
+leader, and `--city CODE` names the city: default the first city government by code). Before timing, the metrics rollup is brought up to date
 (`rollup.refresh`, timed), the hot-topic words of the month's first `--topics` cases of each scope are tokenised
 as the worker job does, and the warm job runs once (timed: its cost per worker run).
 """
@@ -135,6 +136,7 @@ def main():
         "--topics", type=int, default=2000, help="case texts of the month tokenised per scope before timing"
     )
     parser.add_argument("--markdown", help="append the figures as a section to this file")
+    parser.add_argument("--city", help="on a province database: the city government read as the city leader's scope")
     args = parser.parse_args()
 
     now = timezone.now()
@@ -154,17 +156,25 @@ def main():
     month = month_of(now)
     for (
         actor
-    ) in topics.scope_actors():  # what the worker job does for this month (the first --topics cases of each scope)
+    ) in topics.active_scopes():  # what the worker job does for this month (the first --topics cases of each scope)
         tokenised += topics.refresh(actor, month, args.topics)["docs"]
     out["topics_tokenised"], out["topics_s"] = tokenised, round(time.perf_counter() - t, 1)
     t = time.perf_counter()
     out["warm_job"] = cockpit.warm(timezone.now())
     out["warm_job_s"] = round(time.perf_counter() - t, 2)
 
-    city = Unit.objects.get(parent__isnull=True)
+    root = Unit.objects.get(parent__isnull=True)
+    if root.level == Level.PROVINCE:  # a province (whistle seed --province): its leader, a city's, a county's
+        city = Unit.objects.get(code=args.city) if args.city else root
+        scopes = [("province_leader", root)]
+    else:
+        city, scopes = root, []
+    if city.level == Level.PROVINCE:
+        city = Unit.objects.filter(parent=root, level=Level.CITY, kind=UnitKind.GOVERNMENT).order_by("code").first()
     county = Unit.objects.filter(level=Level.COUNTY, kind=UnitKind.GOVERNMENT, parent=city).order_by("code").first()
+    scopes += [("city_leader", city), ("county_leader", county)]
     figures = {}
-    for name, unit in (("city_leader", city), ("county_leader", county)):
+    for name, unit in scopes:
         client = Client()
         client.force_login(leader_user(unit))
 
@@ -178,7 +188,7 @@ def main():
         figures[name].update(
             {
                 "warm": timed(get, args.reps),
-                "raw": timed(lambda unit=unit: raw_figures(None if unit is city else unit, now), args.raw_reps),
+                "raw": timed(lambda unit=unit: raw_figures(None if unit is root else unit, now), args.raw_reps),
             }
         )
         figures[name]["cold_vs_raw"] = round(figures[name]["raw"]["p50_ms"] / figures[name]["cold"]["p50_ms"], 1)

@@ -4,6 +4,8 @@ Targets are the bench cards of ratings_prepare.py, skewed (a few busy windows, a
 mostly good; times spread over 2026 (Beijing); a third with a case number, 5% with a phone, some tags and comments.
 
     .venv/bin/python bench/ratings_generate.py 11000000 bench/out/ratings/ratings-11m.csv
+
+`--cadres N --windows N`: as many cards as ratings_prepare.py was given (a province: bench/province_run.sh).
 """
 
 import argparse
@@ -25,9 +27,11 @@ def main():
     parser.add_argument("n", type=int)
     parser.add_argument("out")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--cadres", type=int, default=CADRES)
+    parser.add_argument("--windows", type=int, default=WINDOWS)
     args = parser.parse_args()
     rnd = random.Random(args.seed)
-    codes = [f"bench-w-{i:05d}" for i in range(WINDOWS)] + [f"bench-c-{i:05d}" for i in range(CADRES)]
+    codes = [f"bench-w-{i:05d}" for i in range(args.windows)] + [f"bench-c-{i:05d}" for i in range(args.cadres)]
     weights = [1 / (k + 10) for k in range(len(codes))]  # busy windows first, a long tail
     import datetime as dt
 

@@ -4,6 +4,9 @@ after, FK triggers off (session_replication_role = replica: superuser, bench onl
 Times each step. The import command's own speed is measured by ratings_run.sh import.
 
     WHISTLE_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_ratings .venv/bin/python bench/ratings_load.py FILE.csv
+
+It refuses a database that has ratings already; `--keep-existing` adds the file beside them (a seeded demo's, as on
+a province database) and refuses only one that holds generated ratings (external ids hz-…).
 """
 
 import os
@@ -29,11 +32,14 @@ def step(name, sql, cursor):
     print(f"{name}: {time.monotonic() - started:.1f} s", flush=True)
 
 
-def main(path):
+def main(path, keep_existing=False):
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM ratings_rating")
+        if keep_existing:  # e.g. the demo's own ratings (whistle seed, --province): add beside them, once
+            cursor.execute("SELECT count(*) FROM ratings_rating WHERE external_id LIKE 'hz-%%'")
+        else:
+            cursor.execute("SELECT count(*) FROM ratings_rating")
         if cursor.fetchone()[0]:
-            sys.exit("ratings_rating is not empty")
+            sys.exit("ratings_rating is not empty" + (" of generated ratings" if keep_existing else ""))
         step(
             "create bare",
             f"DROP TABLE IF EXISTS {BARE}; CREATE TABLE {BARE} (external_id text, target text, level int, "
@@ -75,4 +81,4 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], keep_existing="--keep-existing" in sys.argv[2:])

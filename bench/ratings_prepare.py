@@ -3,6 +3,10 @@ units, with deterministic card codes (bench-c-00000…, bench-w-00000…) that r
 Idempotent. Also lifts the live rate limits for the HTTP run (every wrk client comes from 127.0.0.1).
 
     WHISTLE_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_ratings .venv/bin/python bench/ratings_prepare.py
+
+On a province database (`whistle seed --province`) the units are every city's, so the cards spread over the sixteen
+cities; `--cadres N --windows N` make more of them (bench/province_run.sh: 16 × the defaults, as many as Heze's per
+city), and ratings_generate.py takes the same two numbers.
 """
 
 import argparse
@@ -30,6 +34,8 @@ def card_codes(cadres=CADRES, windows=WINDOWS) -> list[str]:
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--http", action="store_true", help="lift the per-device, per-network and burst limits")
+    parser.add_argument("--cadres", type=int, default=CADRES)
+    parser.add_argument("--windows", type=int, default=WINDOWS)
     args = parser.parse_args()
     if not Unit.objects.exists():
         load_heze(enterprises=10, seed=1)
@@ -45,7 +51,7 @@ def main():
                     card_code=f"bench-c-{i:05d}",
                     supervision_phone="0530-1234567",
                 )
-                for i in range(CADRES)
+                for i in range(args.cadres)
             ],
             batch_size=1000,
         )
@@ -58,7 +64,7 @@ def main():
                     card_code=f"bench-w-{i:05d}",
                     supervision_phone="0530-1234567",
                 )
-                for i in range(WINDOWS)
+                for i in range(args.windows)
             ],
             batch_size=1000,
         )
