@@ -12,12 +12,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import connection
+from django.db import IntegrityError, connection
 
 from whistle.core.months import month_of
 
 from .models import Cadre, Rating, RatingStatus, RollupKind
 from .rating_rollup import ADD_ON_CONFLICT, INSERT, RATINGS
+
+
+class Taken(Exception):
+    """A unique value of the rating (its case number, its re-rated rating) is another rating's: the ratings' key table
+    (`RatingKey`, kept by a trigger in the same statement) refused it and the statement failed — the caller's
+    transaction must roll back (the rating's rules answer as `ON CONFLICT DO NOTHING` did: nothing stored)."""
+
 
 COUNTS = ("device", "network", "network_card", "phone", "phone_card")
 _WRITTEN = [f for f in Rating._meta.concrete_fields if not f.primary_key and f.name not in ("counted", "status")]
@@ -80,7 +87,10 @@ def limited_insert(
         *rollup_params,
     ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        try:
+            cursor.execute(sql, params)
+        except IntegrityError as taken:
+            raise Taken from taken
         *found, burst, pk = cursor.fetchone()
     rating.counted = not burst
     rating.status = RatingStatus.FLAGGED if burst else RatingStatus.COUNTED
