@@ -33,8 +33,9 @@ def latest():
 @pytest.mark.django_db(transaction=True)
 def test_the_migrations_partition_a_database_with_data(heze, cards):
     case = case_in(heze, "accepted")  # submitted 2026-11-02, events in the default partition of a fresh database
-    poor = rating_submit(cards[0], level=1, comment="跑了三趟", case_number="SX-1", device="d", ip="10.0.0.1",
-                         now=at(2026, 10, 20))
+    poor = rating_submit(
+        cards[0], level=1, comment="跑了三趟", case_number="SX-1", device="d", ip="10.0.0.1", now=at(2026, 10, 20)
+    )
     events = list(CaseEvent.objects.filter(case=case).order_by("seq").values_list("id", "hash"))
     try:
         migrate(BEFORE)
@@ -62,7 +63,9 @@ def test_the_migrations_partition_a_database_with_data(heze, cards):
     assert set(RatingKey.objects.values_list("kind", "value")) >= {("c", "SX-1"), ("e", "EXT-1")}
     # The rules hold on the rebuilt tables, and the sequence goes on after the copied ids.
     with pytest.raises(IntegrityError), transaction.atomic():
-        Rating.objects.create(cadre=cards[0], unit=cards[0].unit, level=4, external_id="EXT-1", created_at=at(2026, 11, 5))
+        Rating.objects.create(
+            cadre=cards[0], unit=cards[0].unit, level=4, external_id="EXT-1", created_at=at(2026, 11, 5)
+        )
     again = Rating.objects.create(cadre=cards[0], unit=cards[0].unit, level=4, created_at=at(2026, 11, 5))
     assert again.pk > max(september, poor.pk)
     with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():

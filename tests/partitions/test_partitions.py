@@ -120,7 +120,10 @@ def test_one_re_rating_per_poor_rating_and_one_rating_per_rectification_across_m
         Rating.objects.create(created_at=at(2026, 11, 25, 9, 0), **values)
     with pytest.raises(IntegrityError), transaction.atomic():
         Rating.objects.create(
-            cadre=cards[0], unit=cards[0].unit, level=2, rectification_id=poor.rectification_id,
+            cadre=cards[0],
+            unit=cards[0].unit,
+            level=2,
+            rectification_id=poor.rectification_id,
             created_at=at(2026, 11, 26, 9, 0),
         )
 

@@ -499,7 +499,13 @@ class CaseEvent(models.Model):
     # (docs/architecture.md, "Partitioning and distribution"). No database foreign key: a per-row RI check.
     case_submitted_at = models.DateTimeField()
     city = models.ForeignKey(
-        "org.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+        "org.Unit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
 
     class Meta:

@@ -110,10 +110,11 @@ def partitions(table: str, using: str = DEFAULT_DB_ALIAS) -> list[Partition]:
             [table],
         )
         for name, bound, rows in cursor.fetchall():
-            if bound == "DEFAULT":
+            match = _BOUNDS.search(bound)
+            if match is None:  # FOR VALUES … DEFAULT
                 found[name] = Partition(table, name, None, True, rows)
                 continue
-            start = dt.datetime.fromisoformat(_BOUNDS.search(bound).group(1)).astimezone(zone)
+            start = dt.datetime.fromisoformat(match.group(1)).astimezone(zone)
             found[name] = Partition(table, name, dt.date(start.year, start.month, 1), True, rows)
         cursor.execute(
             "SELECT relname, reltuples::bigint FROM pg_class WHERE relkind = 'r' AND relname LIKE %s "
@@ -190,7 +191,7 @@ def detach(before: dt.date, using: str = DEFAULT_DB_ALIAS) -> list[Partition]:
                 continue
             chosen = [p for p in partitions(spec.table, using) if p.attached and p.month and p.month < before]
             if chosen and spec.open_cases:
-                still_open = _open_cases_before(add_months(max(p.month for p in chosen), 1), using)
+                still_open = _open_cases_before(add_months(max(p.month for p in chosen if p.month), 1), using)
                 if still_open:
                     raise Conflict(
                         f"{spec.table} 的分区按工单受理月份存放，{before:%Y-%m} 之前受理的工单仍有 {still_open} 件未办结，"
@@ -289,7 +290,7 @@ def _rebuild(schema_editor, table, column, partition, fill, extend_unique, plain
     run(f'DROP TABLE "{table}"')
     run(f'ALTER TABLE "{new}" RENAME TO "{table}"')
     run(f'ALTER SEQUENCE "{new}_id_seq" RENAME TO "{table}_id_seq"')
-    run(f"SELECT setval('\"{table}_id_seq\"', coalesce((SELECT max(id) FROM \"{table}\"), 0) + 1, false)")
+    run(f'SELECT setval(\'"{table}_id_seq"\', coalesce((SELECT max(id) FROM "{table}"), 0) + 1, false)')
     key = f'id, "{column}"' if partition else "id"
     run(f'ALTER TABLE "{table}" ADD CONSTRAINT "{table}_pkey" PRIMARY KEY ({key})')
     narrow = re.compile(rf',\s*"?{column}"?(?=\))')

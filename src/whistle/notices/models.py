@@ -117,7 +117,13 @@ class Notice(models.Model):
     # (the unique (case, seq) holds with it added), and `city` is its distribution key (docs/architecture.md).
     case_submitted_at = models.DateTimeField()
     city = models.ForeignKey(
-        "org.Unit", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+        "org.Unit",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
 
     class Meta:

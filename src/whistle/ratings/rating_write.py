@@ -38,13 +38,15 @@ def limited_insert(
     own = "cadre_id" if isinstance(target, Cadre) else "window_id"
     day, hour, since = now - dt.timedelta(days=1), now - dt.timedelta(hours=1), now - burst_window
     device, network, phone = values["device_hash"], values["network_hash"], values["rater_phone_hash"]
-    live = f"SELECT count(*) FROM {RATINGS} WHERE external_id = ''"
+    # Bounded above too (nothing is rated in the future): on PostgreSQL the ratings are partitioned by month, and both
+    # bounds let the planner keep only the months the window touches (not the months made ahead, nor the default).
+    live = f"SELECT count(*) FROM {RATINGS} WHERE external_id = '' AND created_at <= %s"
     counts = [
-        (f"{live} AND device_hash = %s AND created_at > %s", [device, day]),
-        (f"{live} AND network_hash = %s AND created_at > %s", [network, hour]),
-        (f"{live} AND {own} = %s AND network_hash = %s AND created_at > %s", [target.pk, network, hour]),
-        (f"{live} AND rater_phone_hash = %s AND created_at > %s", [phone, day]) if phone else ("0", []),
-        (f"{live} AND {own} = %s AND rater_phone_hash = %s AND created_at > %s", [target.pk, phone, day])
+        (f"{live} AND device_hash = %s AND created_at > %s", [now, device, day]),
+        (f"{live} AND network_hash = %s AND created_at > %s", [now, network, hour]),
+        (f"{live} AND {own} = %s AND network_hash = %s AND created_at > %s", [now, target.pk, network, hour]),
+        (f"{live} AND rater_phone_hash = %s AND created_at > %s", [now, phone, day]) if phone else ("0", []),
+        (f"{live} AND {own} = %s AND rater_phone_hash = %s AND created_at > %s", [now, target.pk, phone, day])
         if phone
         else ("0", []),
     ]
@@ -57,7 +59,7 @@ def limited_insert(
         + " AND created_at <= %s) AS regular"
     )
     seen_params = [p for _, params in counts for p in params]
-    seen_params += [target.pk, since, *([device, phone] if phone else [device]), RatingStatus.COUNTED, since]
+    seen_params += [now, target.pk, since, *([device, phone] if phone else [device]), RatingStatus.COUNTED, since]
 
     rating = Rating(**values)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in _WRITTEN)
@@ -67,7 +69,8 @@ def limited_insert(
     kind = (RollupKind.CADRE if own == "cadre_id" else RollupKind.WINDOW).value
     rollup_params = [kind, target.pk, values["unit"].pk, month_of(now)]
     sql = (
-        f"WITH seen AS ({seen_sql}), "
+        # MATERIALIZED: inlined, each count would be planned twice (once for `*`, once in `burst`).
+        f"WITH seen AS MATERIALIZED ({seen_sql}), "
         f"decided AS (SELECT *, recent >= %s AND NOT regular AS burst FROM seen), "
         f"inserted AS (INSERT INTO {RATINGS} ({columns}, counted, status) "
         f"SELECT {placeholders}, NOT burst, CASE WHEN burst THEN %s ELSE %s END FROM decided WHERE {within} "

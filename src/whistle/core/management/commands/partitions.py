@@ -28,7 +28,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("action", choices=["list", "create", "detach"])
-        parser.add_argument("--months", type=int, help="create：提前建几个月（默认取规则参数 core.partitions_months_ahead）")
+        parser.add_argument(
+            "--months", type=int, help="create：提前建几个月（默认取规则参数 core.partitions_months_ahead）"
+        )
         parser.add_argument("--before", type=_month, help="detach：分离该月（YYYY-MM）之前的分区")
         parser.add_argument("--from", dest="since", type=_month, help="create：从该月（YYYY-MM）起建（补建历史月份）")
 
