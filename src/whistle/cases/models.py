@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 
 from whistle.core.tablecache import TableCache
+from whistle.org.models import city_key
 
 if TYPE_CHECKING:
     from whistle.org.models import Unit
@@ -498,15 +499,7 @@ class CaseEvent(models.Model):
     # (case, seq) holds with the partition column added; `city` is the key a Citus deployment distributes by
     # (docs/architecture.md, "Partitioning and distribution"). No database foreign key: a per-row RI check.
     case_submitted_at = models.DateTimeField()
-    city = models.ForeignKey(
-        "org.Unit",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    city = city_key()
 
     class Meta:
         verbose_name = "工单记录"

@@ -14,6 +14,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from whistle.org.models import city_key
+
 
 class Channel(models.TextChoices):
     INAPP = "inapp", "站内消息"
@@ -116,15 +118,7 @@ class Notice(models.Model):
     # The event's: on PostgreSQL the outbox is partitioned by month on the case's submission time, as the events are
     # (the unique (case, seq) holds with it added), and `city` is its distribution key (docs/architecture.md).
     case_submitted_at = models.DateTimeField()
-    city = models.ForeignKey(
-        "org.Unit",
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    city = city_key(models.DO_NOTHING)
 
     class Meta:
         verbose_name = "待发通知"

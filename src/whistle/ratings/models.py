@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from whistle.org.models import city_key
+
 
 def new_card_code() -> str:
     # Printed on paper and public: unguessable, so nobody can enumerate the cards or rate a card never shown to them.
@@ -226,17 +228,7 @@ class Rating(models.Model):
     reviewed_at = models.DateTimeField("复核时间", null=True, blank=True)
     # The rated unit's city (`org.Unit.city`), from the unit the writer holds: the key a Citus deployment distributes
     # ratings by (docs/architecture.md, "Partitioning and distribution"). No index, no database foreign key.
-    city = models.ForeignKey(
-        "org.Unit",
-        verbose_name="被评单位所属市",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-        editable=False,
-    )
+    city = city_key(verbose_name="被评单位所属市", editable=False)
 
     class Meta:
         verbose_name = "评价"
