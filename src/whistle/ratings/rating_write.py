@@ -4,8 +4,10 @@ upsert (`services.rating_submit` decides what to answer from what the statement 
 The same rules as the statement-by-statement path (`services._limited_insert`, SQLite): each count over the live
 ratings (`external_id = ''`) in its window; the rating is inserted only when every count is below its limit; it is
 flagged, not counted, when the card's ratings in the burst window reach the threshold and the device or phone has no
-counted rating older than the window; a rating that hits a unique constraint (一事一评: the card's case number, or a
-rectification already re-rated) is not inserted and counts nowhere; a counted one is added to its rollup. Each count
+counted rating older than the window; a rating that hits a unique rule (一事一评: the card's case number, or a
+rectification already re-rated) is not inserted and counts nowhere — the ratings' key table (`RatingKey`, kept by a
+trigger in this statement: the table is partitioned by month) refuses it and the statement fails (`Taken`), so the
+caller's transaction rolls back; a counted one is added to its rollup. Each count
 is its own scalar subquery, so each keeps its own index, as the separate statements did."""
 
 from __future__ import annotations
