@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
+from whistle.cases.models import held_prefixes
 from whistle.core import inputs, sheets, tables
 from whistle.core.errors import Invalid
 from whistle.core.hashing import keyed_hash
@@ -542,12 +543,15 @@ def import_file(
             rejects.writerow([line, external_id, reason])
 
         batches = Batches(reader(path, advance), targets, batch_size, result, reject)
-        while not batches.exhausted:
-            inserted, skipped, refused = apply(batches.rows())
-            result.inserted += inserted
-            result.skipped += skipped
-            for line, external_id, reason in refused:
-                reject(line, external_id, reason)
-            rejects_file.flush()
+        # Rows are checked while the batch's COPY is open, so the case-number prefixes (clean_case_number) must not
+        # be read from the database then: held from here (else the reload waits on the COPY, which waits on it).
+        with held_prefixes():
+            while not batches.exhausted:
+                inserted, skipped, refused = apply(batches.rows())
+                result.inserted += inserted
+                result.skipped += skipped
+                for line, external_id, reason in refused:
+                    reject(line, external_id, reason)
+                rejects_file.flush()
     bar.close()
     return result
