@@ -223,7 +223,7 @@ def test_city_default_sla_profile_replaces_the_deployments_for_its_cases(provinc
 
 
 def test_cockpit_ranks_the_counties_of_the_viewers_city(province):
-    p, heze = province, province.heze
+    heze = province.heze
     case_rollup.rebuild(now=MONDAY)
     month = MONDAY.date().replace(day=1)
     for user, counties in {
