@@ -35,7 +35,6 @@ from whistle.ratings.models import Cadre, Rating  # noqa: E402
 from whistle.ratings.services import rating_submit  # noqa: E402
 from whistle.seed.heze import is_loaded, load_heze  # noqa: E402
 
-
 MIGRATION = importlib.import_module("whistle.ratings.migrations.0014_rating_partitions")
 
 

@@ -13,7 +13,6 @@ from tests.conftest import at
 from whistle.cases.models import CaseEvent, IdempotencyRecord
 from whistle.core import partitions
 from whistle.core.models import RuleParameter, WorkerJob
-
 from whistle.notices.models import Notice
 from whistle.ratings.models import Rating, RatingKey
 from whistle.ratings.services import rating_submit
