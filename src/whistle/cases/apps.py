@@ -37,6 +37,11 @@ class CasesConfig(AppConfig):
         "callback_checked": "whistle.cases.selectors.callback_facts",
         "callback_consistent": "whistle.cases.selectors.callback_facts",
     }
+    # Monthly partitions on PostgreSQL (core.partitions): a case's events are filed under its submission month, so a
+    # case's chain stays in one partition and (case, seq) stays unique with the partition column in the key.
+    partitioned_tables: dict[str, dict] = {
+        "cases_caseevent": {"column": "case_submitted_at", "open_cases": True},
+    }
     # Scrape-time gauges for /metrics: dotted paths of callables taking `now`, yielding (name, help, value).
     metrics_gauges: tuple[str, ...] = ("whistle.cases.monitoring.gauges",)
 

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 
 from whistle.core.tablecache import TableCache
+from whistle.org.models import city_key
 
 if TYPE_CHECKING:
     from whistle.org.models import Unit
@@ -495,6 +496,12 @@ class CaseEvent(models.Model):
     # The id of the key `hash` was made with (core.hashing.key_id); "" for the plain SHA-256 of events written
     # before the chain was keyed, accepted only where a signed checkpoint anchors them.
     hash_key = models.CharField(max_length=16, blank=True, default="")
+    # Copied from the case when the event is written (the writer holds the case): on PostgreSQL the table is
+    # partitioned by month on `case_submitted_at`, so a case's whole chain is in one partition and the unique
+    # (case, seq) holds with the partition column added; `city` is the key a Citus deployment distributes by
+    # (docs/architecture.md, "Partitioning and distribution"). No database foreign key: a per-row RI check.
+    case_submitted_at = models.DateTimeField()
+    city = city_key()
 
     class Meta:
         verbose_name = "工单记录"

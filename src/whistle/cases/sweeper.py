@@ -69,6 +69,8 @@ READ = [
     "green_channel_leader",
     "event_seq",
     "last_event_hash",
+    "submitted_at",  # the events' partition column and distribution key (not written back: nothing changes them)
+    "city",
 ]
 READ_COLUMNS = [{f.name: f.attname for f in Case._meta.concrete_fields}[name] for name in READ]
 FIELDS = READ[1:]  # the columns of a case the sweep sees, all but its id (tests compare a swept case by them)

@@ -14,6 +14,15 @@ class CoreConfig(AppConfig):
     name = "whistle.core"
     label = "core"
     verbose_name = "基础设置"
+    # Monthly partitions of the tables that grow (core.partitions), created ahead; the months are a rule parameter.
+    worker_jobs: dict[str, dict] = {
+        "whistle.core.partitions.ahead_job": {
+            "name": "partitions_ahead",
+            "group": "maintenance",
+            "every_seconds": 86400,
+            "description": "分区表：提前建好未来几个月的分区（PostgreSQL）",
+        },
+    }
 
     def ready(self):
         from . import signals  # noqa: F401

@@ -21,6 +21,9 @@ class NoticesConfig(AppConfig):
             "description": "每日消息汇总",
         },
     }
+    # Monthly partitions on PostgreSQL (core.partitions): the outbox is filed under its case's submission month, as
+    # the case's events are.
+    partitioned_tables: dict[str, dict] = {"notices_notice": {"column": "case_submitted_at", "open_cases": True}}
     nav_links: dict = {
         role: [("notices:inbox", "消息")]
         for role in ("enterprise", "handler", "unit_admin", "coordinator", "leader", "auditor", "sysadmin", "inspector")

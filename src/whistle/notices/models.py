@@ -14,6 +14,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from whistle.org.models import city_key
+
 
 class Channel(models.TextChoices):
     INAPP = "inapp", "站内消息"
@@ -113,6 +115,10 @@ class Notice(models.Model):
     to_state = models.CharField(max_length=12, blank=True)
     at = models.DateTimeField("事件时间")
     expanded_at = models.DateTimeField("分发时间", null=True, blank=True)
+    # The event's: on PostgreSQL the outbox is partitioned by month on the case's submission time, as the events are
+    # (the unique (case, seq) holds with it added), and `city` is its distribution key (docs/architecture.md).
+    case_submitted_at = models.DateTimeField()
+    city = city_key(models.DO_NOTHING)
 
     class Meta:
         verbose_name = "待发通知"
@@ -168,7 +174,12 @@ class WebhookEndpoint(models.Model):
 class Delivery(models.Model):
     """One message to one person (or integrator) on one channel. In-app messages are these rows themselves."""
 
-    notice = models.ForeignKey(Notice, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
+    # No database foreign key: notices are partitioned on PostgreSQL, and a key cannot point at a partitioned table
+    # whose primary key is (id, case_submitted_at). Deliveries are made from a notice in the expander's transaction
+    # and notices are never deleted by whistle (the ORM's CASCADE still applies to a deletion through it).
+    notice = models.ForeignKey(
+        Notice, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries", db_constraint=False
+    )
     case = models.ForeignKey(
         "cases.Case", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
     )

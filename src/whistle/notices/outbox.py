@@ -24,7 +24,7 @@ from .models import Notice, NoticeRule, WebhookEndpoint
 ALL = "*"
 _TTL_SECONDS = 30.0  # another process sees a rule or endpoint edited in the admin within this time
 _watched: tuple[float, frozenset[str]] | None = None
-COLUMNS = ["case_id", "seq", "action", "to_state", "at"]
+COLUMNS = ["case_id", "seq", "action", "to_state", "at", "case_submitted_at", "city_id"]
 
 
 def clear_cache(**kwargs) -> None:
@@ -56,7 +56,11 @@ def write_outbox(sender, events, **kwargs) -> int:
     if not actions:
         return 0
     every = ALL in actions
-    rows = [(e.case_id, e.seq, e.action, e.to_state or "", e.at) for e in events if every or e.action in actions]
+    rows = [
+        (e.case_id, e.seq, e.action, e.to_state or "", e.at, e.case_submitted_at, e.city_id)
+        for e in events
+        if every or e.action in actions
+    ]
     if not rows:
         return 0
     if connection.vendor == "postgresql":

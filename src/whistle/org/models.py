@@ -27,6 +27,22 @@ class UnitKind(models.TextChoices):
     REFORM_OFFICE = "reform_office", "改革办"
 
 
+def city_key(on_delete=models.PROTECT, **options) -> models.ForeignKey:
+    """A big table's city government (`Unit.city` of what the row belongs to), filled by its writer from what it holds:
+    the key a Citus deployment distributes by (docs/architecture.md, "Partitioning and distribution"). No index and
+    no database foreign key: a per-row check on tables of millions, for a value copied from a row that has one."""
+    return models.ForeignKey(
+        "org.Unit",
+        null=True,
+        blank=True,
+        on_delete=on_delete,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+        **options,
+    )
+
+
 class Unit(models.Model):
     """Any organisation in the tree. `path` is the chain of ids from the root, so a subtree is a prefix."""
 

@@ -14,5 +14,7 @@ class RatingsConfig(AppConfig):
             "description": "删除超过保存期限的评价人电话",
         },
     }
+    # Monthly partitions on PostgreSQL (core.partitions); the unique rules are kept by `RatingKey`.
+    partitioned_tables: dict[str, dict] = {"ratings_rating": {"column": "created_at"}}
     nav_links: dict = {}
     demo_seeders: tuple[str, ...] = ("whistle.ratings.demo.seed_demo",)

@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from whistle.org.models import city_key
+
 
 def new_card_code() -> str:
     # Printed on paper and public: unguessable, so nobody can enumerate the cards or rate a card never shown to them.
@@ -224,6 +226,9 @@ class Rating(models.Model):
     )
     review_reason = models.CharField("复核意见", max_length=500, blank=True, default="", db_default="")
     reviewed_at = models.DateTimeField("复核时间", null=True, blank=True)
+    # The rated unit's city (`org.Unit.city`), from the unit the writer holds: the key a Citus deployment distributes
+    # ratings by (docs/architecture.md, "Partitioning and distribution"). No index, no database foreign key.
+    city = city_key(verbose_name="被评单位所属市", editable=False)
 
     class Meta:
         verbose_name = "评价"
@@ -289,6 +294,26 @@ class Rating(models.Model):
         return grade(self.level)
 
 
+class RatingKey(models.Model):
+    """The ratings' unique values across all months (PostgreSQL, where `ratings_rating` is partitioned by month and a
+    unique index can only hold within a partition unless it holds `created_at`): 一事一评 (a case number), the
+    imported external id, the rectification case and the re-rated poor rating. Written by statement triggers on the
+    ratings table in the statement that inserts or changes the rating (ratings 0014), so every writer — the public
+    form's one statement, the import's COPY, the ORM — keeps the rules with no statement of its own; a value taken
+    raises the unique violation the old index raised. Empty on SQLite, where the ratings' own unique indexes hold."""
+
+    KINDS = {"case_number": "c", "external_id": "e", "rectification_id": "r", "rerate_of_id": "o"}
+
+    pk = models.CompositePrimaryKey("kind", "value")
+    kind = models.CharField(max_length=1)
+    value = models.CharField(max_length=64)
+    rating_id = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = "评价唯一键"
+        verbose_name_plural = "评价唯一键"
+
+
 class AppealState(models.TextChoices):
     PENDING = "pending", "待复核"
     UPHELD = "upheld", "维持评价"
@@ -298,7 +323,11 @@ class AppealState(models.TextChoices):
 class Appeal(models.Model):
     """申诉复核: the rated unit contests a mistaken or malicious rating; a coordinator upholds it or voids it."""
 
-    rating = models.OneToOneField(Rating, verbose_name="评价", on_delete=models.PROTECT, related_name="appeal")
+    # No database foreign key (on PostgreSQL ratings are partitioned, primary key (id, created_at)): the ORM's
+    # PROTECT and ratings never being deleted keep it whole, as for ContactRead and CallBack.
+    rating = models.OneToOneField(
+        Rating, verbose_name="评价", on_delete=models.PROTECT, related_name="appeal", db_constraint=False
+    )
     reason = models.CharField("申诉理由", max_length=500)
     filed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="申诉人", on_delete=models.PROTECT, related_name="+"
@@ -370,7 +399,9 @@ class ContactRead(models.Model):
     """评价人信息保护 (rules.md §3, §8.5): every time staff are shown a rater's (masked) contact, who, when, which
     rating and why."""
 
-    rating = models.ForeignKey(Rating, verbose_name="评价", on_delete=models.PROTECT, related_name="+")
+    rating = models.ForeignKey(
+        Rating, verbose_name="评价", on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )  # see Appeal.rating
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="查看人",
@@ -404,7 +435,9 @@ class CallOutcome(models.TextChoices):
 class CallBack(models.Model):
     """回访记录: the outcome of a call to a poor rater (rules.md §3, §8.3). 差评回访率 counts ratings with one."""
 
-    rating = models.ForeignKey(Rating, verbose_name="评价", on_delete=models.PROTECT, related_name="callbacks")
+    rating = models.ForeignKey(
+        Rating, verbose_name="评价", on_delete=models.PROTECT, related_name="callbacks", db_constraint=False
+    )  # see Appeal.rating
     outcome = models.CharField("回访结果", max_length=12, choices=CallOutcome.choices)
     note = models.CharField("回访情况", max_length=500, blank=True)
     user = models.ForeignKey(

@@ -42,7 +42,7 @@ from whistle.core.errors import Invalid
 from whistle.core.hashing import keyed_hash
 
 from . import rating_rollup
-from .models import Cadre, Level, Rating, RatingChannel, RollupKind, Tag, Window
+from .models import Cadre, Level, Rating, RatingChannel, RatingKey, RollupKind, Tag, Window
 from .services import (
     clean_case_number,
     clean_channel,
@@ -65,11 +65,13 @@ CHANNEL_NAMES = {label: value for value, label in RatingChannel.choices}
 TAG_NAMES = {label: value for value, label in Tag.choices}
 TAG_SPLIT = re.compile(r"[;；|、,，]")
 RATINGS = Rating._meta.db_table
+KEYS = RatingKey._meta.db_table
 # What an imported rating sets; the other columns take their database defaults (counted, no device, no review).
 INSERT_COLUMNS = (
     "cadre_id",
     "window_id",
     "unit_id",
+    "city_id",
     "level",
     "tags",
     "comment",
@@ -103,12 +105,15 @@ class Result:
 class Target:
     """A cadre or window rated in the file. Compared and hashed by identity: one object per card code."""
 
-    __slots__ = ("kind", "id", "unit_id", "copy_head")
+    __slots__ = ("kind", "id", "unit_id", "city_id", "copy_head")
 
-    def __init__(self, kind: str, id: int, unit_id: int):
-        self.kind, self.id, self.unit_id = kind, id, unit_id
-        # cadre_id, window_id and unit_id as the start of a COPY text line
-        self.copy_head = f"{id}\t\\N\t{unit_id}\t" if kind == RollupKind.CADRE else f"\\N\t{id}\t{unit_id}\t"
+    def __init__(self, kind: str, id: int, unit_id: int, city_id: int | None = None):
+        self.kind, self.id, self.unit_id, self.city_id = kind, id, unit_id, city_id
+        # cadre_id, window_id, unit_id and the unit's city_id as the start of a COPY text line
+        city = "\\N" if city_id is None else city_id
+        self.copy_head = (
+            f"{id}\t\\N\t{unit_id}\t{city}\t" if kind == RollupKind.CADRE else f"\\N\t{id}\t{unit_id}\t{city}\t"
+        )
 
 
 # A checked row, as a plain tuple (millions of them): its fields by position. COPY_TEXT is the row as a line of COPY
@@ -287,8 +292,9 @@ def active_targets() -> dict[str, Target]:
     """card code → target of every active cadre and window (thousands, not millions)."""
     found = {}
     for model, kind in ((Window, RollupKind.WINDOW.value), (Cadre, RollupKind.CADRE.value)):
-        for code, pk, unit_id in model.objects.filter(is_active=True).values_list("card_code", "pk", "unit_id"):
-            found[code] = Target(kind, pk, unit_id)
+        rows = model.objects.filter(is_active=True).values_list("card_code", "pk", "unit_id", "unit__city_id")
+        for code, pk, unit_id, city_id in rows:
+            found[code] = Target(kind, pk, unit_id, city_id)
     return found
 
 
@@ -394,7 +400,7 @@ def _pg_careful(text: list[bytes], lines: array.array) -> tuple[int, int, list[t
     same rating), case numbers repeated or already rated are refused (一事一评), the rest goes in."""
     with connection.cursor() as cursor:
         cursor.execute(f"""CREATE TEMP TABLE IF NOT EXISTS {STAGE} (
-            cadre_id bigint, window_id bigint, unit_id bigint, level smallint, tags jsonb, comment text,
+            cadre_id bigint, window_id bigint, unit_id bigint, city_id bigint, level smallint, tags jsonb, comment text,
             case_number text COLLATE "C", external_id text COLLATE "C", rater_phone_hash text, rater_phone_masked text,
             channel text, created_at timestamptz, ord bigint GENERATED ALWAYS AS IDENTITY, verdict text)
             ON COMMIT DELETE ROWS""")
@@ -410,12 +416,13 @@ def _pg_careful(text: list[bytes], lines: array.array) -> tuple[int, int, list[t
         )
         already = (
             f"UPDATE {STAGE} s SET verdict = %s WHERE verdict IS NULL AND s.{{0}} <> '' "
-            f"AND EXISTS (SELECT 1 FROM {RATINGS} r WHERE r.{{0}} = s.{{0}} AND r.{{0}} <> '')"
+            f"AND EXISTS (SELECT 1 FROM {KEYS} k WHERE k.kind = %s AND k.value = s.{{0}})"
         )
+        # The ratings table is partitioned by month: its one index over all months for these is the key table.
         cursor.execute(repeated.format("external_id"), ["skip"])
-        cursor.execute(already.format("external_id"), ["skip"])
+        cursor.execute(already.format("external_id"), ["skip", RatingKey.KINDS["external_id"]])
         cursor.execute(repeated.format("case_number"), ["case"])
-        cursor.execute(already.format("case_number"), ["case"])
+        cursor.execute(already.format("case_number"), ["case", RatingKey.KINDS["case_number"]])
         cursor.execute(f"""
             WITH ins AS (
               INSERT INTO {RATINGS} ({", ".join(INSERT_COLUMNS)})
@@ -475,6 +482,7 @@ def _sqlite_insert(rows: list[tuple]) -> tuple[int, int, list[tuple[int, str, st
                     target.id if target.kind == RollupKind.CADRE else None,
                     target.id if target.kind == RollupKind.WINDOW else None,
                     target.unit_id,
+                    target.city_id,
                     r[LEVEL],
                     r[TAGS],
                     r[COMMENT],

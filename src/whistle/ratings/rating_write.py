@@ -4,20 +4,29 @@ upsert (`services.rating_submit` decides what to answer from what the statement 
 The same rules as the statement-by-statement path (`services._limited_insert`, SQLite): each count over the live
 ratings (`external_id = ''`) in its window; the rating is inserted only when every count is below its limit; it is
 flagged, not counted, when the card's ratings in the burst window reach the threshold and the device or phone has no
-counted rating older than the window; a rating that hits a unique constraint (一事一评: the card's case number, or a
-rectification already re-rated) is not inserted and counts nowhere; a counted one is added to its rollup. Each count
+counted rating older than the window; a rating that hits a unique rule (一事一评: the card's case number, or a
+rectification already re-rated) is not inserted and counts nowhere — the ratings' key table (`RatingKey`, kept by a
+trigger in this statement: the table is partitioned by month) refuses it and the statement fails (`Taken`), so the
+caller's transaction rolls back; a counted one is added to its rollup. Each count
 is its own scalar subquery, so each keeps its own index, as the separate statements did."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.db import connection
+from django.db import IntegrityError, connection
 
 from whistle.core.months import month_of
 
 from .models import Cadre, Rating, RatingStatus, RollupKind
 from .rating_rollup import ADD_ON_CONFLICT, INSERT, RATINGS
+
+
+class Taken(Exception):
+    """A unique value of the rating (its case number, its re-rated rating) is another rating's: the ratings' key table
+    (`RatingKey`, kept by a trigger in the same statement) refused it and the statement failed — the caller's
+    transaction must roll back (the rating's rules answer as `ON CONFLICT DO NOTHING` did: nothing stored)."""
+
 
 COUNTS = ("device", "network", "network_card", "phone", "phone_card")
 _WRITTEN = [f for f in Rating._meta.concrete_fields if not f.primary_key and f.name not in ("counted", "status")]
@@ -31,13 +40,15 @@ def limited_insert(
     own = "cadre_id" if isinstance(target, Cadre) else "window_id"
     day, hour, since = now - dt.timedelta(days=1), now - dt.timedelta(hours=1), now - burst_window
     device, network, phone = values["device_hash"], values["network_hash"], values["rater_phone_hash"]
-    live = f"SELECT count(*) FROM {RATINGS} WHERE external_id = ''"
+    # Bounded above too (nothing is rated in the future): on PostgreSQL the ratings are partitioned by month, and both
+    # bounds let the planner keep only the months the window touches (not the months made ahead, nor the default).
+    live = f"SELECT count(*) FROM {RATINGS} WHERE external_id = '' AND created_at <= %s"
     counts = [
-        (f"{live} AND device_hash = %s AND created_at > %s", [device, day]),
-        (f"{live} AND network_hash = %s AND created_at > %s", [network, hour]),
-        (f"{live} AND {own} = %s AND network_hash = %s AND created_at > %s", [target.pk, network, hour]),
-        (f"{live} AND rater_phone_hash = %s AND created_at > %s", [phone, day]) if phone else ("0", []),
-        (f"{live} AND {own} = %s AND rater_phone_hash = %s AND created_at > %s", [target.pk, phone, day])
+        (f"{live} AND device_hash = %s AND created_at > %s", [now, device, day]),
+        (f"{live} AND network_hash = %s AND created_at > %s", [now, network, hour]),
+        (f"{live} AND {own} = %s AND network_hash = %s AND created_at > %s", [now, target.pk, network, hour]),
+        (f"{live} AND rater_phone_hash = %s AND created_at > %s", [now, phone, day]) if phone else ("0", []),
+        (f"{live} AND {own} = %s AND rater_phone_hash = %s AND created_at > %s", [now, target.pk, phone, day])
         if phone
         else ("0", []),
     ]
@@ -50,7 +61,7 @@ def limited_insert(
         + " AND created_at <= %s) AS regular"
     )
     seen_params = [p for _, params in counts for p in params]
-    seen_params += [target.pk, since, *([device, phone] if phone else [device]), RatingStatus.COUNTED, since]
+    seen_params += [now, target.pk, since, *([device, phone] if phone else [device]), RatingStatus.COUNTED, since]
 
     rating = Rating(**values)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in _WRITTEN)
@@ -60,7 +71,8 @@ def limited_insert(
     kind = (RollupKind.CADRE if own == "cadre_id" else RollupKind.WINDOW).value
     rollup_params = [kind, target.pk, values["unit"].pk, month_of(now)]
     sql = (
-        f"WITH seen AS ({seen_sql}), "
+        # MATERIALIZED: inlined, each count would be planned twice (once for `*`, once in `burst`).
+        f"WITH seen AS MATERIALIZED ({seen_sql}), "
         f"decided AS (SELECT *, recent >= %s AND NOT regular AS burst FROM seen), "
         f"inserted AS (INSERT INTO {RATINGS} ({columns}, counted, status) "
         f"SELECT {placeholders}, NOT burst, CASE WHEN burst THEN %s ELSE %s END FROM decided WHERE {within} "
@@ -80,7 +92,10 @@ def limited_insert(
         *rollup_params,
     ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        try:
+            cursor.execute(sql, params)
+        except IntegrityError as taken:
+            raise Taken from taken
         *found, burst, pk = cursor.fetchone()
     rating.counted = not burst
     rating.status = RatingStatus.FLAGGED if burst else RatingStatus.COUNTED

@@ -160,6 +160,7 @@ def rating_submit(
     values = dict(
         **fields,
         unit=target.unit,
+        city_id=target.unit.city_id,  # the distribution key, from the unit in hand
         level=level,
         tags=tags,
         comment=comment,
@@ -174,31 +175,39 @@ def rating_submit(
         network_hash=network_hash,
         rerate_of=rerate_of,
     )
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            limits = {name: int_param(parameter) for name, parameter, *_ in LIMITS}
-            counts, rating = rating_write.limited_insert(
-                target,
-                values,
-                now,
-                limits=limits,
-                burst_threshold=int_param("ratings.burst_threshold"),
-                burst_window=dt.timedelta(minutes=int_param("ratings.burst_window_minutes")),
-            )
-            refuse_over_limits(counts)  # a limit reached: nothing was written
-            if rating.pk is not None and rating.counted:
-                rating_rollup.forget_card_pages((), [target.card_code])  # its rollup moved in the same statement
-        else:
-            rating = _limited_insert(target, values, now)
-        if rating.pk is None:
-            if rerate_of is not None:  # the rater's own signed link: telling them is no oracle
-                raise Conflict("本次整改已再评价过，一件事只能评价一次", code="case_already_rated") from None
-            # 一事一评: the number was rated. Answer as for a fresh rating, store nothing, count nothing.
-            return rating
-        # `rectify=False`: the rater's re-rating of a rectification already acts on that case (ratings.rectification).
-        if rating.grade == "poor" and rating.counted and rectify:
-            rating.rectification = _open_rectification(rating, now)
-            rating.save(update_fields=["rectification"])
+    try:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                limits = {name: int_param(parameter) for name, parameter, *_ in LIMITS}
+                counts, rating = rating_write.limited_insert(
+                    target,
+                    values,
+                    now,
+                    limits=limits,
+                    burst_threshold=int_param("ratings.burst_threshold"),
+                    burst_window=dt.timedelta(minutes=int_param("ratings.burst_window_minutes")),
+                )
+                refuse_over_limits(counts)  # a limit reached: nothing was written
+                if rating.pk is not None and rating.counted:
+                    rating_rollup.forget_card_pages((), [target.card_code])  # its rollup moved in the same statement
+            else:
+                rating = _limited_insert(target, values, now)
+            if rating.pk is None:
+                return _already_rated(rating, rerate_of)
+            # `rectify=False`: the rater's re-rating of a rectification already acts on that case (ratings.rectification).
+            if rating.grade == "poor" and rating.counted and rectify:
+                rating.rectification = _open_rectification(rating, now)
+                rating.save(update_fields=["rectification"])
+    except rating_write.Taken:
+        # PostgreSQL: the ratings' key table (RatingKey) refused the value in the one statement, which rolled back.
+        return _already_rated(Rating(**values), rerate_of)
+    return rating
+
+
+def _already_rated(rating: Rating, rerate_of: Rating | None) -> Rating:
+    if rerate_of is not None:  # the rater's own signed link: telling them is no oracle
+        raise Conflict("本次整改已再评价过，一件事只能评价一次", code="case_already_rated") from None
+    # 一事一评: the number was rated. Answer as for a fresh rating, store nothing, count nothing.
     return rating
 
 

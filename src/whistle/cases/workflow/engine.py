@@ -116,6 +116,9 @@ class EventRow(NamedTuple):
     prev_hash: str
     hash: str
     hash_key: str
+    # Not hashed: the case's, for the partition and the distribution key (docs/architecture.md).
+    case_submitted_at: dt.datetime
+    city_id: int | None
 
 
 def plan(
@@ -142,6 +145,8 @@ def plan(
         prev_hash=row.prev_hash,
         hash=row.hash,
         hash_key=row.hash_key,
+        case_submitted_at=row.case_submitted_at,
+        city_id=row.city_id,
     )
     return case, event, step
 
@@ -202,6 +207,8 @@ def plan_row(
         case.last_event_hash,
         "",
         kid,
+        case.submitted_at,
+        case.city_id,
     )
     # The fields the hash covers are the ones CaseEvent.record names; a row has the same attributes.
     row = row._replace(hash=chain_hash(row.prev_hash, CaseEvent.record(row), kid))

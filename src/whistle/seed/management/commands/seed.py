@@ -3,9 +3,11 @@ import time
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from whistle.cases.models import Case, CaseEvent, Category, DispatchRule, State
+from whistle.core import partitions
 from whistle.enterprises.models import Enterprise
 from whistle.org.models import Unit
 from whistle.seed.bulk import generate_cases
@@ -40,6 +42,8 @@ class Command(BaseCommand):
             if value is not None and value < (1 if name != "--history" else 0):
                 raise CommandError(f"{name} 须为正整数")
         started = time.monotonic()
+        # The demo's and the bulk seed's year of history goes into its months' partitions (PostgreSQL), made first.
+        partitions.create_ahead(0, since=partitions.add_months(partitions.month_of(timezone.now()), -13))
         if province:
             if cases_per_city < 0 or firms_per_county < 0:
                 raise CommandError("--cases-per-city 和 --firms-per-county 须为非负整数")

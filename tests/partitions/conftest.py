@@ -1,0 +1,1 @@
+from tests.ratings.conftest import cards  # noqa: F401  (the same two cards)
