@@ -30,7 +30,7 @@ def latest():
     return [key for key in executor.loader.graph.leaf_nodes() if key[0] in {"cases", "notices", "ratings"}]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the migrations' rows (SLA profiles) back
 def test_the_migrations_partition_a_database_with_data(heze, cards):
     case = case_in(heze, "accepted")  # submitted 2026-11-02, events in the default partition of a fresh database
     poor = rating_submit(
