@@ -233,3 +233,21 @@ def test_cockpit_ranks_the_counties_of_the_viewers_city(province):
     }.items():
         rankings_shown = cockpit.page(heze.actor(user), month, now=MONDAY)["rankings"]
         assert {r["unit"] for r in rankings_shown["rows"]} == counties, user
+
+
+def test_rankings_page_offers_the_province_a_city_and_refuses_an_unknown_one(province):
+    case_rollup.rebuild(now=MONDAY)
+    pages = {}
+    for user in ("province_office", "jinan_office"):
+        client = Client()
+        client.login(username=user, password=PASSWORD)
+        pages[user] = client
+    offered = pages["province_office"].get("/dashboard/rankings?class=county&month=2026-11&city=jinan")
+    assert offered.status_code == 200
+    body = offered.content.decode()
+    assert 'name="city"' in body and "历城区人民政府" in body and "曹县人民政府" not in body
+    refused = pages["province_office"].get("/dashboard/rankings?class=county&month=2026-11&city=nowhere")
+    assert refused.status_code == 422 and "市不存在" in refused.content.decode()
+    # A city's own staff are offered no city to pick; asking for another city still shows their own.
+    own = pages["jinan_office"].get("/dashboard/rankings?class=county&month=2026-11&city=heze").content.decode()
+    assert 'name="city"' not in own and "历城区人民政府" in own and "曹县人民政府" not in own

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from whistle.core.models import city_override
 from whistle.core.tablecache import TableCache
 from whistle.org.models import city_key
 
@@ -102,16 +103,7 @@ class SlaProfile(models.Model):
     )
     # Empty: the deployment's profile. A city government: that city's own default or urgency profile, which its
     # cases run on in place of the deployment's (a province's cities share the rest; issue 21).
-    city = models.ForeignKey(
-        "org.Unit",
-        verbose_name="适用市",
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        limit_choices_to={"level": "city", "kind": "government"},
-        help_text="留空：全部署适用；选择某市：该市的默认方案或紧急程度方案，替代全部署的",
-    )
+    city = city_override(help_text="留空：全部署适用；选择某市：该市的默认方案或紧急程度方案，替代全部署的")
 
     class Meta:
         verbose_name = "时限方案"
@@ -423,28 +415,29 @@ def number_for(pk: int, city_id: int | None = None) -> str:
 
 
 _NUMBER = re.compile(r"([A-Z]{2,4})(\d{8,18})", re.ASCII)
+_NUMBER_LIKE = re.compile(r"([A-Z]{2,4})\d+", re.ASCII)
+
+
+def _known_prefix(prefix: str) -> bool:
+    by_city, default = _prefix_table.get()
+    return prefix == default or prefix in by_city.values()
 
 
 def pk_from_number(number: str) -> int | None:
     """The id behind a case number; None unless the number is spelled as `number_for` spells some city's numbers.
     Whether the prefix is this case's city's is for the caller that read the case (`number_matches`)."""
     match = _NUMBER.fullmatch(number) if isinstance(number, str) else None
-    if match is None:
+    if match is None or not _known_prefix(match.group(1)):
         return None
-    by_city, default = _prefix_table.get()
     pk = int(match.group(2))
-    known = match.group(1) == default or match.group(1) in by_city.values()
-    return pk if known and f"{pk:08d}" == match.group(2) else None
+    return pk if f"{pk:08d}" == match.group(2) else None
 
 
 def internal_prefix(text: str) -> str | None:
     """The city prefix of something spelled like one of whistle's case numbers (a known prefix and digits, however
     many), or None: a public rating's 办件编号 may not be one (ratings.services.clean_case_number)."""
-    match = re.fullmatch(r"([A-Z]{2,4})\d+", text, re.ASCII)
-    if match is None:
-        return None
-    by_city, default = _prefix_table.get()
-    return match.group(1) if match.group(1) == default or match.group(1) in by_city.values() else None
+    match = _NUMBER_LIKE.fullmatch(text)
+    return match.group(1) if match is not None and _known_prefix(match.group(1)) else None
 
 
 def number_matches(case: "Case", number: str | int) -> bool:

@@ -26,6 +26,22 @@ class HolidayOverride(models.Model):
         return f"{self.date:%Y年%m月%d日} {'上班' if self.is_working_day else '放假'} {self.note}".strip()
 
 
+def city_override(*, required: bool = False, **options) -> models.ForeignKey:
+    """The city government a row of a city's own applies to (a rule value, a phrase, an SLA profile): empty, unless
+    `required`, for the deployment's own row. One declaration for the tables where a province's cities override the
+    deployment's rules (issue 21); a reference by name, so core imports no app."""
+    return models.ForeignKey(
+        "org.Unit",
+        verbose_name="适用市",
+        null=not required,
+        blank=not required,
+        on_delete=models.CASCADE,
+        related_name="+",
+        limit_choices_to={"level": "city", "kind": "government"},
+        **options,
+    )
+
+
 class RuleParameter(models.Model):
     """A named number that a rule reads: lockout threshold, escalation delay, return limit …
 
@@ -68,13 +84,7 @@ class RuleOverride(models.Model):
     parameter = models.ForeignKey(
         RuleParameter, verbose_name="参数", on_delete=models.CASCADE, related_name="overrides"
     )
-    city = models.ForeignKey(
-        "org.Unit",
-        verbose_name="适用市",
-        on_delete=models.CASCADE,
-        related_name="+",
-        limit_choices_to={"level": "city", "kind": "government"},
-    )
+    city = city_override(required=True)
     value = models.DecimalField("本市取值", max_digits=12, decimal_places=4)
 
     class Meta:
@@ -163,15 +173,7 @@ class Wording(models.Model):
     description = models.CharField("说明", max_length=200)
     # Empty: the deployment's own phrase (a one-city deployment's, or a province's default). A city government here:
     # that city's override, read by its staff's pages and its own official output.
-    city = models.ForeignKey(
-        "org.Unit",
-        verbose_name="适用市",
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        limit_choices_to={"level": "city", "kind": "government"},
-    )
+    city = city_override()
 
     class Meta:
         verbose_name = "本市用语"

@@ -44,6 +44,7 @@ from whistle.org.selectors import counties_for
 
 from . import case_rollup, metrics
 from .models import CaseMonthFact, MetricDefinition, MetricKind, RollupState, UnitRollupStamp
+from .rankings import own_city, ranking
 from .topics import _database_instance, active_scopes, hot_topics, scope_key
 
 RATE_CODES_FALLBACK = ["response", "resolution", "satisfaction"]
@@ -363,7 +364,6 @@ def _city_rankings(
     """红榜/黑榜 of the counties (the metrics app's monthly ranking) as a city sees it (`city_id`; None: every county
     of the deployment, as the province's staff see them): one shared entry per month and city, computed again when
     the rollup rows changed or it is older than `renew_after` seconds."""
-    from .rankings import ranking
 
     stamp = state[0] if state else None
     key = _rankings_key(month, city_id)
@@ -377,17 +377,10 @@ def _city_rankings(
     return entry
 
 
-def _ranking_city(actor: Actor) -> int | None:
-    """Whose county ranking an actor's cockpit shows: its own city's, or every county's for those who see all."""
-    if actor.is_system or actor.role in metrics.READ_ALL_ROLES or actor.sees_all:
-        return None
-    return actor.city_id
-
-
 def _rankings(actor: Actor, month: dt.date, link, now: dt.datetime, state: tuple | None) -> dict:
     """The city's county ranking with the table rows the actor may see (`rankings.ranking`'s rule), each name
     linking to the county's cases."""
-    entry = _city_rankings(month, now, state, city_id=_ranking_city(actor))
+    entry = _city_rankings(month, now, state, city_id=own_city(actor))
     result = dict(entry["result"])
     root = actor.scope_root
     if not (actor.is_system or actor.role in metrics.READ_ALL_ROLES or (root is not None and actor.sees_all)):
@@ -437,7 +430,7 @@ def warm(now: dt.datetime) -> dict:
     warmed = 0
     cities: set[int | None] = {None}
     for actor in active_scopes():
-        cities.add(_ranking_city(actor))
+        cities.add(own_city(actor))
         stamp = scope_stamp(actor, state)
         for month in months:
             entry = store().get(_key(actor, month))

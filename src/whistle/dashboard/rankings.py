@@ -100,14 +100,22 @@ def _scores(rc: RankingClass, month: dt.date, defs, units: dict[int, Unit], sour
     return ranked + rest
 
 
+def own_city(actor: Actor) -> int | None:
+    """The city an actor's rankings are drawn in: its own; None for those who see every city (the province's staff,
+    the system, auditors, the root's staff of a one-city deployment)."""
+    if actor.is_system or actor.role in metrics.READ_ALL_ROLES or actor.sees_all:
+        return None
+    return actor.city_id
+
+
 def _city_of(actor: Actor, rc: RankingClass, city: str | int | None) -> int | None:
     """The city a ranking is drawn in: the actor's own; for the province's staff (and the system) the one asked for
     (a city government's code, or its id from our own code), else none (the whole province). Cities ranked against
     each other are never narrowed."""
     if rc.group_by == GroupBy.CITY:
         return None
-    if actor.city_id is not None and not (actor.is_system or actor.role in metrics.READ_ALL_ROLES):
-        return actor.city_id
+    if own_city(actor) is not None:
+        return own_city(actor)
     if isinstance(city, int):
         return city
     if city:
@@ -120,7 +128,7 @@ def _city_of(actor: Actor, rc: RankingClass, city: str | int | None) -> int | No
 
 def cities_to_pick(actor: Actor) -> list[Unit]:
     """The cities the province's staff may narrow a ranking to (none for a city's own staff, or with one city)."""
-    if actor.city_id is not None and not (actor.is_system or actor.role in metrics.READ_ALL_ROLES):
+    if own_city(actor) is not None:
         return []
     cities = list(Unit.objects.filter(level=Level.CITY, kind=UnitKind.GOVERNMENT, is_active=True).order_by("path"))
     return cities if len(cities) > 1 else []

@@ -20,7 +20,7 @@ def enterprise_scope_q(actor: Actor) -> Q:
     root = actor.scope_root
     if root is None:
         return Q(pk__in=[])
-    if root.level == Level.PROVINCE or (root.level == Level.CITY and root.city_id is None) or root.parent_id is None:
+    if root.level == Level.PROVINCE or root.parent_id is None:
         return Q()
     if root.level == Level.CITY:  # a city's government or one of its departments: the city's firms
         return Q(county__city_id=root.city_id)

@@ -170,24 +170,25 @@ def load_heze(*, enterprises: int = 300, seed: int = 1) -> Heze:
 # ---- units ---------------------------------------------------------------------------------------------
 
 
-def _unit(code, name, short, level, kind, parent=None, county=None) -> Unit:
+def make_unit(code, name, short, level, kind, parent=None, county=None, **fields) -> Unit:
+    """A unit of the demo's tree (Heze's, and the province's others: `seed.province`)."""
     unit = Unit.objects.create(
-        code=code, name=name, short_name=short, level=level, kind=kind, parent=parent, county=county
+        code=code, name=name, short_name=short, level=level, kind=kind, parent=parent, county=county, **fields
     )
-    if county is None and level != Level.CITY:
+    if county is None and level == Level.COUNTY:
         unit.county = unit  # a county government belongs to itself
         unit.save(update_fields=["county"])
     return unit
 
 
 def _load_units() -> None:
-    city = _unit(ROOT, "菏泽市人民政府", "菏泽市", Level.CITY, UnitKind.GOVERNMENT)
-    _unit(CITY_OFFICE, "菏泽市企业吹哨办", "市吹哨办", Level.CITY, UnitKind.COORDINATION_OFFICE, city)
+    city = make_unit(ROOT, "菏泽市人民政府", "菏泽市", Level.CITY, UnitKind.GOVERNMENT)
+    make_unit(CITY_OFFICE, "菏泽市企业吹哨办", "市吹哨办", Level.CITY, UnitKind.COORDINATION_OFFICE, city)
     for function, (name, short, kind) in data.CITY_DEPARTMENTS.items():
-        _unit(f"{ROOT}-{function}", name, short, Level.CITY, kind, city)
+        make_unit(f"{ROOT}-{function}", name, short, Level.CITY, kind, city)
     for code, name, short, kind, _region, towns in data.COUNTIES:
-        county = _unit(code, name, short, Level.COUNTY, kind, city)
-        _unit(
+        county = make_unit(code, name, short, Level.COUNTY, kind, city)
+        make_unit(
             f"{code}-cso",
             f"{short}企业吹哨办",
             f"{short}吹哨办",
@@ -199,7 +200,7 @@ def _load_units() -> None:
         if kind == UnitKind.ZONE:
             zone = data.ZONE_NAMES[code]
             for suffix, (tmpl, short_tmpl, dept_kind, _functions) in data.ZONE_DEPARTMENTS.items():
-                _unit(
+                make_unit(
                     f"{code}-{suffix}",
                     tmpl.format(z=zone, c=short),
                     short_tmpl.format(c=short),
@@ -213,9 +214,11 @@ def _load_units() -> None:
                 full = tmpl.format(c=short)
                 if function == "power" and code in data.DISTRICTS:
                     full = f"国网菏泽市{short}供电公司"
-                _unit(f"{code}-{function}", full, short_tmpl.format(c=short), Level.COUNTY, dept_kind, county, county)
+                make_unit(
+                    f"{code}-{function}", full, short_tmpl.format(c=short), Level.COUNTY, dept_kind, county, county
+                )
         for town, town_code in zip(towns, data.TOWNSHIP_CODES[code]):
-            _unit(f"{code}-{town_code}", town, f"{short}{town}", Level.TOWNSHIP, UnitKind.TOWNSHIP, county, county)
+            make_unit(f"{code}-{town_code}", town, f"{short}{town}", Level.TOWNSHIP, UnitKind.TOWNSHIP, county, county)
 
 
 # ---- enterprises ---------------------------------------------------------------------------------------

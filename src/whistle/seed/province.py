@@ -25,7 +25,7 @@ from whistle.org.passwords import DEMO_PASSWORD, demo_mode
 from whistle.org.scopes import Actor
 
 from . import data
-from .heze import ROOT, make_uscc, mobile, person_name
+from .heze import ROOT, make_unit, make_uscc, mobile, person_name
 
 PROVINCE = "shandong"
 PROVINCE_OFFICE = "shandong-cso"
@@ -61,16 +61,6 @@ def _renamed(text: str, city: str) -> str:
     return text.replace(HEZE, city)
 
 
-def _unit(code, name, short, level, kind, parent=None, county=None, prefix="") -> Unit:
-    unit = Unit.objects.create(
-        code=code, name=name, short_name=short, level=level, kind=kind, parent=parent, county=county, case_prefix=prefix
-    )
-    if level == Level.COUNTY and county is None:
-        unit.county = unit  # a county government belongs to itself
-        unit.save(update_fields=["county"])
-    return unit
-
-
 @transaction.atomic
 def load_province(*, cases_per_city: int = 20, firms_per_county: int = 10, seed: int = 1) -> str:
     """The province around the loaded Heze demo. Returns a line for the seed's output. Each county of the other
@@ -80,8 +70,8 @@ def load_province(*, cases_per_city: int = 20, firms_per_county: int = 10, seed:
         return "全省演示数据已存在，未重复加载"
     heze = Unit.objects.get(code=ROOT)
     rng = random.Random(seed)
-    province = _unit(PROVINCE, "山东省人民政府", "山东省", Level.PROVINCE, UnitKind.GOVERNMENT)
-    office = _unit(
+    province = make_unit(PROVINCE, "山东省人民政府", "山东省", Level.PROVINCE, UnitKind.GOVERNMENT)
+    office = make_unit(
         PROVINCE_OFFICE, "山东省企业吹哨办", "省吹哨办", Level.PROVINCE, UnitKind.COORDINATION_OFFICE, province
     )
     heze.parent, heze.case_prefix = province, HEZE_PREFIX
@@ -93,7 +83,7 @@ def load_province(*, cases_per_city: int = 20, firms_per_county: int = 10, seed:
     ]
     counties: dict[str, list[Unit]] = {}
     for index, (code, name, prefix, county_rows) in enumerate(CITIES):
-        city = _city(code, name, prefix, county_rows)
+        city = _city(province, code, name, prefix, county_rows)
         counties[code] = city["counties"]
         people += _staff_and_firms(city["government"], city["counties"], firms_per_county, index, rng)
         people += [
@@ -111,22 +101,22 @@ def load_province(*, cases_per_city: int = 20, firms_per_county: int = 10, seed:
     return f"全省演示数据：{len(CITIES) + 1} 个市，新增账号 {len(people)} 个，新增工单 {raised} 条（各市编号前缀不同）"
 
 
-def _city(code: str, name: str, prefix: str, county_rows) -> dict:
-    city = _unit(code, f"{name}市人民政府", f"{name}市", Level.CITY, UnitKind.GOVERNMENT, prefix=prefix)
-    city.parent = Unit.objects.get(code=PROVINCE)
-    city.save()
-    office = _unit(f"{code}-cso", f"{name}市企业吹哨办", "市吹哨办", Level.CITY, UnitKind.COORDINATION_OFFICE, city)
+def _city(province: Unit, code: str, name: str, prefix: str, county_rows) -> dict:
+    city = make_unit(
+        code, f"{name}市人民政府", f"{name}市", Level.CITY, UnitKind.GOVERNMENT, province, case_prefix=prefix
+    )
+    office = make_unit(f"{code}-cso", f"{name}市企业吹哨办", "市吹哨办", Level.CITY, UnitKind.COORDINATION_OFFICE, city)
     departments = {
-        function: _unit(f"{code}-{function}", _renamed(full, name), _renamed(short, name), Level.CITY, kind, city)
+        function: make_unit(f"{code}-{function}", _renamed(full, name), _renamed(short, name), Level.CITY, kind, city)
         for function, (full, short, kind) in data.CITY_DEPARTMENTS.items()
     }
     counties, offices = [], []
     for county_code, county_name in county_rows:
-        county = _unit(county_code, f"{county_name}人民政府", county_name, Level.COUNTY, UnitKind.GOVERNMENT, city)
+        county = make_unit(county_code, f"{county_name}人民政府", county_name, Level.COUNTY, UnitKind.GOVERNMENT, city)
         offices.append(
             (
                 county,
-                _unit(
+                make_unit(
                     f"{county_code}-cso",
                     f"{county_name}企业吹哨办",
                     f"{county_name}吹哨办",
@@ -138,7 +128,7 @@ def _city(code: str, name: str, prefix: str, county_rows) -> dict:
             )
         )
         for function, (tmpl, short_tmpl, kind) in data.COUNTY_DEPARTMENTS.items():
-            _unit(
+            make_unit(
                 f"{county_code}-{function}",
                 _renamed(tmpl.format(c=county_name), name),
                 short_tmpl.format(c=county_name),
