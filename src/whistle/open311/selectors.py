@@ -281,7 +281,8 @@ def request_search(
         if len(ids) > MAX_REQUESTS:
             raise Invalid(f"一次最多查询{MAX_REQUESTS}个请求", code="too_many_ids", field="service_request_id")
         pks = [pk for pk in map(pk_from_number, ids) if pk is not None]
-        return [r for r in _rows(qs.filter(pk__in=pks), base_url, extensions) if r["service_request_id"] in ids]
+        asked = set(ids)  # a number under another city's prefix names no request
+        return [r for r in _rows(qs.filter(pk__in=pks), base_url, extensions) if r["service_request_id"] in asked]
     if service_codes:
         known = set(Category.objects.filter(code__in=service_codes).values_list("code", flat=True))
         unknown = [c for c in service_codes if c not in known]
