@@ -226,7 +226,13 @@ def _database() -> dict:
             # prepare_threshold=None, which the sweeper's and outbox's raw cursors share); advisory locks are
             # transaction-scoped (cases/audit.py); the time zone is a startup parameter pgbouncer keeps per client.
             db["DISABLE_SERVER_SIDE_CURSORS"] = True
-        elif pool:
+        elif not pool and db["ENGINE"] == "django.db.backends.postgresql":
+            # Straight to PostgreSQL: values bound on the server and a statement prepared from its fifth run on a
+            # connection, so the statements every request sends (who is asking, a case's reading and writing
+            # statements) are planned once per connection, not at every request (issue 22: planning the
+            # token's seven-table join took 0.85 ms of the 0.92 ms it cost).
+            db.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+        if pool and pool != "transaction":
             raise ImproperlyConfigured(
                 f"WHISTLE_DATABASE_POOL 只能为 transaction 或不设置（got {pool!r}; only 'transaction' is known)"
             )

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import sys
 from dataclasses import dataclass, field
 from itertools import groupby
@@ -511,7 +512,11 @@ def _snapshot(cursor, shared: str | None = None) -> None:
     parallel verify reads the same moment)."""
     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
     if shared:
-        cursor.execute("SET TRANSACTION SNAPSHOT %s", [shared])
+        # SET takes no bound parameter (values are bound on the server, settings.py): the id pg_export_snapshot()
+        # gave, checked to be one, is written into the statement.
+        if not re.fullmatch(r"[0-9A-Fa-f-]+", shared):
+            raise ValueError(f"not a snapshot id: {shared!r}")
+        cursor.execute(f"SET TRANSACTION SNAPSHOT '{shared}'")
 
 
 def _verify_part(span: Span, chunk: int, shared: str | None) -> Report:

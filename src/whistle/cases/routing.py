@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from collections.abc import Iterable
 
+from django.db.models import Q, QuerySet
+
+from whistle.core.compiled import Compiled
 from whistle.core.memo import remembered
 from whistle.org.models import Unit
 
@@ -27,13 +30,14 @@ def _route_for(case: Case) -> Unit | None:
         chain.append(category)
         category = category.parent
     city_id = case.city_id
-    areas = Q(area_id=case.county_id) | Q(area__isnull=True)
-    if city_id is not None:
-        areas |= Q(area_id=city_id)
-    rules = {
-        (r.category_id, r.area_id): r.unit
-        for r in DispatchRule.objects.filter(areas, category__in=[c.pk for c in chain]).select_related("unit")
-    }
+    ids = [c.pk for c in chain]
+    if case.county_id is None:
+        found: Iterable[DispatchRule] = _rules(None, city_id, *ids)
+    elif city_id is None:
+        found = _catalogue(False, len(ids)).rows(case.county_id, *ids)
+    else:
+        found = _catalogue(True, len(ids)).rows(case.county_id, city_id, *ids)
+    rules = {(r.category_id, r.area_id): r.unit for r in found}
     for category in chain:
         for area in (case.county_id, city_id, None) if city_id is not None else (case.county_id, None):
             unit = rules.get((category.pk, area))
@@ -43,3 +47,24 @@ def _route_for(case: Case) -> Unit | None:
                 continue
             return unit
     return None
+
+
+# The catalogue's statement in each of its shapes (with or without a city; one to n categories), compiled once.
+_SHAPES: dict[tuple[bool, int], Compiled[DispatchRule]] = {}
+
+
+def _catalogue(with_city: bool, categories: int) -> Compiled[DispatchRule]:
+    shape = (with_city, categories)
+    if shape not in _SHAPES:
+        if with_city:
+            _SHAPES[shape] = Compiled(_rules, *(int,) * (2 + categories))
+        else:
+            _SHAPES[shape] = Compiled(lambda county, *ids: _rules(county, None, *ids), *(int,) * (1 + categories))
+    return _SHAPES[shape]
+
+
+def _rules(county_id, city_id, *category_ids) -> QuerySet[DispatchRule]:
+    areas = Q(area_id=county_id) | Q(area__isnull=True)
+    if city_id is not None:
+        areas |= Q(area_id=city_id)
+    return DispatchRule.objects.filter(areas, category__in=category_ids).select_related("unit")

@@ -7,6 +7,7 @@ import datetime as dt
 from django.db.models import Aggregate, CharField, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models import Case as DjCase
 
+from whistle.core.compiled import Compiled
 from whistle.core.errors import NotFound
 from whistle.org.models import Role
 from whistle.org.scopes import READ_ALL_ROLES, UNIT_ROLES, Actor
@@ -29,16 +30,33 @@ Assisting = Case.assisting_units.through
 
 def case_scope_q(actor: Actor) -> Q:
     """The cases an actor may see, as a filter. Nothing for an actor with no role."""
-    if actor.is_system or actor.role in READ_ALL_ROLES:
-        return Q()
-    if actor.role == Role.ENTERPRISE:
-        return Q(enterprise_id=actor.enterprise_id)
-    if actor.role in UNIT_ROLES and actor.unit is not None:
-        assisting = Exists(Assisting.objects.filter(case_id=OuterRef("pk"), unit_id=actor.unit.pk))
-        return Q(lead_unit_id=actor.unit.pk) | Q(assisting)
+    shape = _scope_shape(actor)
+    if shape is not None:
+        return _scope(*shape)
     if actor.role in (Role.COORDINATOR, Role.LEADER):
         return actor.subtree_q("county", "lead_unit")
     return Q(pk__in=[])
+
+
+def _scope_shape(actor: Actor) -> tuple[str, tuple[int, ...]] | None:
+    """The scopes that are one of a few shapes with values (everything; an enterprise's; a unit's as lead or
+    assisting), as (shape, values), for `case_scope_q` and the compiled `case_get`; None for the others."""
+    if actor.is_system or actor.role in READ_ALL_ROLES:
+        return ("all", ())
+    if actor.role == Role.ENTERPRISE and actor.enterprise_id is not None:
+        return ("enterprise", (actor.enterprise_id,))
+    if actor.role in UNIT_ROLES and actor.unit is not None:
+        return ("unit", (actor.unit.pk,))
+    return None
+
+
+def _scope(shape: str, values: tuple) -> Q:
+    if shape == "enterprise":
+        return Q(enterprise_id=values[0])
+    if shape == "unit":
+        assisting = Exists(Assisting.objects.filter(case_id=OuterRef("pk"), unit_id=values[0]))
+        return Q(lead_unit_id=values[0]) | Q(assisting)
+    return Q()
 
 
 def case_list(
@@ -95,7 +113,32 @@ def case_get(actor: Actor, number: str | int, *, for_update: bool = False) -> Ca
     pk = pk_from_number(number) if isinstance(number, str) else number
     if pk is None:
         raise NotFound("工单不存在", code="case_not_found", field="number")
-    qs = Case.objects.filter(case_scope_q(actor), pk=pk).select_related(
+    shape = _scope_shape(actor)
+    if shape is None:  # a coordinator's or leader's subtree (a path prefix): compiled afresh each time
+        case = next(iter(_case_query(case_scope_q(actor), for_update, pk)), None)
+    else:
+        key = (shape[0], for_update)
+        if key not in _CASE_GETS:
+            _CASE_GETS[key] = Compiled(
+                lambda pk, *values: _case_query(_scope(key[0], values), key[1], pk), int, *(int,) * len(shape[1])
+            )
+        case = _CASE_GETS[key].first(pk, *shape[1])
+    if case is None or not number_matches(case, number):
+        raise NotFound("工单不存在", code="case_not_found", field="number")
+    if for_update:
+        ids = getattr(case, "assisting_list", None)
+        case.assisting_ids = {int(i) for i in ids.split(",")} if ids else set()
+        case.has_attachments = bool(getattr(case, "any_attachment", True))
+    return case
+
+
+# `case_get`'s statement for each scope shape, locking or not, compiled once (`core.compiled`): the same statement
+# with the case's id and the scope's values, without Django compiling its seven-table SQL at each request.
+_CASE_GETS: dict[tuple[str, bool], Compiled[Case]] = {}
+
+
+def _case_query(scope: Q, for_update: bool, pk) -> QuerySet[Case]:
+    qs = Case.objects.filter(scope, pk=pk).select_related(
         "category", "lead_unit", "county", "enterprise", "sla_profile"
     )
     if for_update:
@@ -107,14 +150,7 @@ def case_get(actor: Actor, number: str | int, *, for_update: bool = False) -> Ca
             assisting_list=Subquery(assisting.annotate(ids=IdList("unit_id")).values("ids")),
             any_attachment=Exists(CaseAttachment.objects.filter(case_id=OuterRef("pk"))),
         )
-    case = qs.first()
-    if case is None or not number_matches(case, number):
-        raise NotFound("工单不存在", code="case_not_found", field="number")
-    if for_update:
-        ids = getattr(case, "assisting_list", None)
-        case.assisting_ids = {int(i) for i in ids.split(",")} if ids else set()
-        case.has_attachments = bool(getattr(case, "any_attachment", True))
-    return case
+    return qs[:1]
 
 
 class IdList(Aggregate):

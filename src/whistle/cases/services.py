@@ -13,11 +13,12 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BigIntegerField, Exists, Func, Subquery, When
+from django.db.models import BigIntegerField, Exists, Func, QuerySet, Subquery, When
 from django.db.models import Case as DjCase
 from django.utils import timezone
 
 from whistle.core import uploads
+from whistle.core.compiled import Compiled
 from whistle.core.errors import Conflict, Forbidden, Invalid, NotFound
 from whistle.core.hashing import canonical_json
 from whistle.core.inputs import phone as clean_phone
@@ -76,22 +77,15 @@ def _find(code, actor: Actor, idempotency_key: str | None, *, number: bool) -> _
     else it is unknown."""
     if not isinstance(code, str):
         return _Found(None, None, None, None)
-    categories = Category.objects.filter(is_active=True, code=code).select_related("parent__parent")
-    if not actor.is_system:
-        categories = categories.filter(is_public=True)
-    earlier = IdempotencyRecord.objects.filter(user=actor.user, key=idempotency_key or "")
-    annotations: dict = {}
-    if idempotency_key is not None:
-        annotations.update(
-            replay_case_id=Subquery(earlier.values("case_id")[:1]),
-            replay_hash=Subquery(earlier.values("request_hash")[:1]),
-        )
-    if number and connection.vendor == "postgresql":
-        next_id = NextId(Case)
-        annotations["next_id"] = (
-            DjCase(When(Exists(earlier), then=None), default=next_id) if idempotency_key is not None else next_id
-        )
-    category = categories.annotate(**annotations).first()
+    keyed = idempotency_key is not None
+    shape = (not actor.is_system, keyed, number and connection.vendor == "postgresql")
+    user = actor.user
+    if keyed and user is None:  # the system under a key (rare): its records have no user
+        category = _finding(*shape, code, None, idempotency_key).first()
+    elif keyed and user is not None:
+        category = _finder(shape).first(code, user.pk, idempotency_key)
+    else:
+        category = _finder(shape).first(code)
     if category is None:
         return _Found(None, None, None, None)
     return _Found(
@@ -100,6 +94,34 @@ def _find(code, actor: Actor, idempotency_key: str | None, *, number: bool) -> _
         getattr(category, "replay_hash", None),
         getattr(category, "next_id", None),
     )
+
+
+# The submission's reading statement in each of its shapes, compiled once (`core.compiled`).
+_FINDS: dict[tuple[bool, bool, bool], Compiled[Category]] = {}
+
+
+def _finder(shape: tuple[bool, bool, bool]) -> Compiled[Category]:
+    if shape not in _FINDS:
+        kinds = (str, int, str) if shape[1] else (str,)
+        _FINDS[shape] = Compiled(lambda *values: _finding(*shape, *values), *kinds)
+    return _FINDS[shape]
+
+
+def _finding(public_only: bool, keyed: bool, numbered: bool, code, user_id=None, key=None) -> QuerySet[Category]:
+    categories = Category.objects.filter(is_active=True, code=code).select_related("parent__parent")
+    if public_only:
+        categories = categories.filter(is_public=True)
+    annotations: dict = {}
+    if keyed:
+        earlier = IdempotencyRecord.objects.filter(user_id=user_id, key=key)
+        annotations.update(
+            replay_case_id=Subquery(earlier.values("case_id")[:1]),
+            replay_hash=Subquery(earlier.values("request_hash")[:1]),
+        )
+    if numbered:
+        next_id = NextId(Case)
+        annotations["next_id"] = DjCase(When(Exists(earlier), then=None), default=next_id) if keyed else next_id
+    return categories.annotate(**annotations)[:1]
 
 
 class NextId(Func):

@@ -81,8 +81,10 @@ def partition_name(table: str, month: dt.date) -> str:
     return f"{table}_p{month:%Y%m}"
 
 
-def _create_sql(table: str, month: dt.date) -> tuple[str, list]:
-    return (
+def _create_sql(table: str, month: dt.date, connection) -> str:
+    """The statement that makes the month's partition, its bounds written in (DDL takes no bound value, and values are
+    bound on the server: settings.py)."""
+    return connection.ops.compose_sql(
         f'CREATE TABLE IF NOT EXISTS "{partition_name(table, month)}" PARTITION OF "{table}" '
         "FOR VALUES FROM (%s) TO (%s)",
         [month_start(month), month_start(add_months(month, 1))],
@@ -159,7 +161,7 @@ def create_ahead(
                 if cursor.fetchone()[0]:
                     log.warning("partition %s not created: its rows are in the default partition", month)
                     continue
-                cursor.execute(*_create_sql(spec.table, month))
+                cursor.execute(_create_sql(spec.table, month, connection))
                 created.append(partition_name(spec.table, month))
     return created
 
@@ -278,8 +280,8 @@ def _rebuild(schema_editor, table, column, partition, fill, extend_unique, plain
         last = max(last, add_months(this, months_ahead))
         month = first
         while month <= last:
-            sql, params = _create_sql(new, month)
-            run(sql.replace(f'"{partition_name(new, month)}"', f'"{partition_name(table, month)}"'), params)
+            sql = _create_sql(new, month, schema_editor.connection)
+            run(sql.replace(f'"{partition_name(new, month)}"', f'"{partition_name(table, month)}"'), None)
             month = add_months(month, 1)
         # Rows outside every month made (a clock set wrong, history older than the first month) land here rather
         # than fail; `whistle partitions list` shows how many.

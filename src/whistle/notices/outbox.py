@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -52,6 +52,7 @@ for _model in (NoticeRule, WebhookEndpoint):
 @receiver(events_written, dispatch_uid="notices-outbox")
 def write_outbox(sender, events, **kwargs) -> int:
     """One outbox row per watched event, in the caller's transaction. Returns how many."""
+    connection = connections[DEFAULT_DB_ALIAS]
     actions = watched()
     if not actions:
         return 0
@@ -71,6 +72,7 @@ def write_outbox(sender, events, **kwargs) -> int:
 
 
 def _insert_postgres(rows) -> None:
+    connection = connections[DEFAULT_DB_ALIAS]
     quote = connection.ops.quote_name
     fields = [Notice._meta.get_field(name.removesuffix("_id")) for name in COLUMNS]
     casts = [f.cast_db_type(connection) for f in fields]
@@ -84,6 +86,7 @@ def _insert_postgres(rows) -> None:
 
 
 def _insert_values(rows) -> None:
+    connection = connections[DEFAULT_DB_ALIAS]
     quote = connection.ops.quote_name
     fields = [Notice._meta.get_field(name.removesuffix("_id")) for name in COLUMNS]
     per_statement = 32766 // len(fields) // 2  # SQLite's parameter limit, with room
@@ -104,6 +107,7 @@ def _insert_values(rows) -> None:
 @contextmanager
 def _binary_cursor():
     """A Django cursor over a psycopg cursor binding on the server (as the sweeper's): usable in pipeline mode."""
+    connection = connections[DEFAULT_DB_ALIAS]
     import psycopg
 
     connection.ensure_connection()

@@ -13,6 +13,7 @@ from django.db.models import Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
+from whistle.core.compiled import Compiled
 from whistle.core.errors import Forbidden, Invalid, NotAuthenticated, NotFound
 from whistle.core.hashing import keyed_hash
 from whistle.core.rules import int_param
@@ -95,18 +96,22 @@ def token_issue(user, name: str = "", days: int | None = None) -> tuple[str, Api
     return plain, token
 
 
+# One statement for who is asking: the token, its user, and the user's membership with what `Actor.of` reads of it
+# (the unit and its parent, the enterprise and its county), so a revoked token or a changed role is seen at the next
+# request and nothing is cached between requests but the statement's SQL (`core.compiled`).
+_TOKEN = Compiled(
+    lambda key_hash: ApiToken.objects.select_related(*(f"user__{path}" for path in ACTOR_PATHS)).filter(
+        key_hash=key_hash
+    )[:1],
+    str,
+)
+
+
 def token_get(plain: str) -> ApiToken | None:
     """The live token behind a bearer string, or None."""
     if not plain or not plain.startswith(TOKEN_PREFIX):
         return None
-    # One statement for who is asking: the token, its user, and the user's membership with what `Actor.of` reads
-    # of it (the unit and its parent, the enterprise and its county), so a revoked token or a changed role is
-    # seen at the next request and nothing is cached between requests.
-    token = (
-        ApiToken.objects.select_related(*(f"user__{path}" for path in ACTOR_PATHS))
-        .filter(key_hash=keyed_hash(plain))
-        .first()
-    )
+    token = _TOKEN.first(keyed_hash(plain))
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models import Q
 from django.db.models.sql import InsertQuery, UpdateQuery
 from django.utils import timezone
@@ -255,6 +255,7 @@ def apply_steps(case: Case, steps: Sequence[tuple[str, Actor, dict | None]], now
     (assisting units) in order.
 
     `case.written_events` is left holding the events written, in order."""
+    connection = connections[DEFAULT_DB_ALIAS]  # the thread's own, not the proxy: compilers read it often
     before = {f.attname: getattr(case, f.attname) for f in _CONCRETE}
     events, hooks = _plan_steps(case, steps, now)
     changed = [f for f in _CONCRETE if getattr(case, f.attname) != before[f.attname]]
@@ -282,6 +283,7 @@ def apply_new(
     statement took the next id from the sequence) is planned in memory and written whole — the case row as the
     steps left it, the rows and the events — in one statement; otherwise the case is inserted first to learn its
     id (the events' hashes cover it), and `apply_steps` writes the rest."""
+    connection = connections[DEFAULT_DB_ALIAS]  # the thread's own, not the proxy: compilers read it often
     if case.pk is None or connection.vendor != "postgresql":
         case.save(force_insert=True)
         for row in with_rows:
@@ -312,6 +314,7 @@ def _write_with_events(statements: list[tuple[str, Sequence]], events: list[Case
     """PostgreSQL: the statements that write the case (its UPDATE, or its INSERT and the rows that point at it) and
     the INSERT of its events as one statement: `WITH w0 AS (…), w1 AS (…) INSERT INTO cases_caseevent …`. Each part
     runs once whether or not the main statement reads it; the foreign keys are checked at commit (deferred)."""
+    connection = connections[DEFAULT_DB_ALIAS]  # the thread's own, not the proxy: compilers read it often
     insert = InsertQuery(CaseEvent)
     insert.insert_values([f for f in CaseEvent._meta.concrete_fields if not f.primary_key], list[models.Model](events))
     [(events_sql, events_params)] = insert.get_compiler(connection=connection).as_sql()
