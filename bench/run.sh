@@ -36,6 +36,7 @@ PEER=bench/.peer/bin
 OUT=bench/out
 WHISTLE_PORT=8100
 PEER_PORT=8101
+CEILING_PORT=8102
 export PYTHONPATH=${WHISTLE_SRC:+$WHISTLE_SRC:}${PYTHONPATH:-}
 unset WHISTLE_FAST_HASHER  # passwords hash as in production; the tokens are issued before any measured run
 mkdir -p "$OUT/http" "$OUT/big" "$OUT/open" "$OUT/sqlite"
@@ -134,6 +135,12 @@ create() {
     wrk -t2 -c"$CLIENTS" -d"${3:-$DURATION}s" --timeout 10s -s bench/post.lua "$2" 2>>"$OUT/http/wrk-errors.log" | tail -1
 }
 
+# ceiling URL [SCRIPT]: GETs at CLIENTS connections for DURATION seconds, as wrk reports them (wrk_report.lua).
+ceiling() {
+  wrk -t2 -c"$CLIENTS" -d"${DURATION}s" --timeout 10s -s "${2:-bench/get_json.lua}" "$1" \
+    2>>"$OUT/http/wrk-errors.log" | tail -1
+}
+
 figure_http() {
   machine http
   whistle_db
@@ -142,6 +149,12 @@ figure_http() {
   log "servers: whistle :$WHISTLE_PORT, django-helpdesk :$PEER_PORT"
   serve whistle $WHISTLE_PORT "${WHISTLE_SRC:-src}" .venv/bin/granian whistle.wsgi:application WHISTLE_DATABASE_URL=$PG/bench_whistle
   serve peer $PEER_PORT bench "$PEER/granian" peer.wsgi:application DJANGO_SETTINGS_MODULE=peer.settings
+  # The ceiling (issue 22): whistle's settings and database without middleware, a plain JSON view and a primary-key
+  # read, on the same server and flags; the cases read are 1,000 of bench_whistle's, each connection from its own.
+  serve ceiling $CEILING_PORT "bench:${WHISTLE_SRC:-src}" .venv/bin/granian ceiling.wsgi:application \
+    WHISTLE_DATABASE_URL=$PG/bench_whistle DJANGO_SETTINGS_MODULE=ceiling.settings
+  "${PSQL[@]}" -d bench_whistle -c "SELECT '/ceiling/case/' || id || E'\tAccept: application/json' FROM cases_case
+    ORDER BY id DESC LIMIT 1000" >"$OUT/http/ceiling-targets.txt"
   create peer "http://127.0.0.1:$PEER_PORT/api/tickets/" 5 >/dev/null  # warm both: connections, imports, caches
   create whistle "http://127.0.0.1:$WHISTLE_PORT/api/v1/cases" 5 >/dev/null
   for round in $(seq 1 "$ROUNDS"); do
@@ -150,6 +163,9 @@ figure_http() {
     create whistle "http://127.0.0.1:$WHISTLE_PORT/api/v1/cases" >"$OUT/http/r$round-whistle-create.json"
     "$PY" bench/lifecycle.py --url "http://127.0.0.1:$WHISTLE_PORT" --actors "$OUT/http/actors.json" \
       --clients "$CLIENTS" --duration "$DURATION" --warmup 5 >"$OUT/http/r$round-whistle-lifecycle.json"
+    ceiling "http://127.0.0.1:$CEILING_PORT/ceiling/json" >"$OUT/http/r$round-ceiling-json.json"
+    TARGETS_FILE=$OUT/http/ceiling-targets.txt ceiling "http://127.0.0.1:$CEILING_PORT" \
+      bench/get_rotate.lua >"$OUT/http/r$round-ceiling-pk.json"
   done
   stop_servers
   echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine-http.txt"

@@ -87,6 +87,20 @@ def http() -> list[str]:
         )
     lines.append(f"| errors (all rounds) | {sum(r['errors'] for r in cycle)} |")
     lines.append(f"| load generator CPU, s per round | {fmt(med(r['client_cpu_s'] for r in cycle))} |")
+    plain, by_pk = rounds("http/r*-ceiling-json.json"), rounds("http/r*-ceiling-pk.json")
+    if plain and by_pk:
+        create_rps = med(r["rps"] for r in whistle)
+        lines += [
+            "",
+            "| the ceiling, same server and flags (no middleware) | requests/s | p50 / p99, ms | whistle's create / this |",
+            "|---|---|---|---|",
+        ]
+        for label, runs in (("a plain Django JSON view", plain), ("a primary-key read of a case (ORM)", by_pk)):
+            rps = med(r["rps"] for r in runs)
+            lines.append(
+                f"| {label} | {fmt(rps)} | {fmt(med(r['p50_ms'] for r in runs), 1)} / "
+                f"{fmt(med(r['p99_ms'] for r in runs), 1)} | {fmt(create_rps / rps if rps else None, 2)} |"
+            )
     return lines + [""]
 
 
