@@ -135,9 +135,9 @@ create() {
     wrk -t2 -c"$CLIENTS" -d"${3:-$DURATION}s" --timeout 10s -s bench/post.lua "$2" 2>>"$OUT/http/wrk-errors.log" | tail -1
 }
 
-# ceiling URL [SCRIPT]: GETs at CLIENTS connections for DURATION seconds, as wrk reports them (wrk_report.lua).
+# ceiling URL [SECONDS [SCRIPT]]: GETs at CLIENTS connections for DURATION seconds, as wrk reports them.
 ceiling() {
-  wrk -t2 -c"$CLIENTS" -d"${DURATION}s" --timeout 10s -s "${2:-bench/get_json.lua}" "$1" \
+  wrk -t2 -c"$CLIENTS" -d"${2:-$DURATION}s" --timeout 10s -s "${3:-bench/get_json.lua}" "$1" \
     2>>"$OUT/http/wrk-errors.log" | tail -1
 }
 
@@ -149,12 +149,6 @@ figure_http() {
   log "servers: whistle :$WHISTLE_PORT, django-helpdesk :$PEER_PORT"
   serve whistle $WHISTLE_PORT "${WHISTLE_SRC:-src}" .venv/bin/granian whistle.wsgi:application WHISTLE_DATABASE_URL=$PG/bench_whistle
   serve peer $PEER_PORT bench "$PEER/granian" peer.wsgi:application DJANGO_SETTINGS_MODULE=peer.settings
-  # The ceiling (issue 22): whistle's settings and database without middleware, a plain JSON view and a primary-key
-  # read, on the same server and flags; the cases read are 1,000 of bench_whistle's, each connection from its own.
-  serve ceiling $CEILING_PORT "bench:${WHISTLE_SRC:-src}" .venv/bin/granian ceiling.wsgi:application \
-    WHISTLE_DATABASE_URL=$PG/bench_whistle DJANGO_SETTINGS_MODULE=ceiling.settings
-  "${PSQL[@]}" -d bench_whistle -c "SELECT '/ceiling/case/' || id || E'\tAccept: application/json' FROM cases_case
-    ORDER BY id DESC LIMIT 1000" >"$OUT/http/ceiling-targets.txt"
   create peer "http://127.0.0.1:$PEER_PORT/api/tickets/" 5 >/dev/null  # warm both: connections, imports, caches
   create whistle "http://127.0.0.1:$WHISTLE_PORT/api/v1/cases" 5 >/dev/null
   for round in $(seq 1 "$ROUNDS"); do
@@ -163,8 +157,20 @@ figure_http() {
     create whistle "http://127.0.0.1:$WHISTLE_PORT/api/v1/cases" >"$OUT/http/r$round-whistle-create.json"
     "$PY" bench/lifecycle.py --url "http://127.0.0.1:$WHISTLE_PORT" --actors "$OUT/http/actors.json" \
       --clients "$CLIENTS" --duration "$DURATION" --warmup 5 >"$OUT/http/r$round-whistle-lifecycle.json"
+  done
+  stop_servers
+  # The ceiling (issue 22), once whistle's and the peer's servers have let their connections go: whistle's settings and
+  # database without middleware, a plain JSON view and a primary-key read of 1,000 of bench_whistle's cases (each
+  # connection starting at its own), on the same server and flags, as many rounds.
+  "${PSQL[@]}" -d bench_whistle -c "SELECT '/ceiling/case/' || id || E'\tAccept: application/json' FROM cases_case
+    ORDER BY id DESC LIMIT 1000" >"$OUT/http/ceiling-targets.txt"
+  serve ceiling $CEILING_PORT "bench:${WHISTLE_SRC:-src}" .venv/bin/granian ceiling.wsgi:application \
+    WHISTLE_DATABASE_URL=$PG/bench_whistle DJANGO_SETTINGS_MODULE=ceiling.settings
+  ceiling "http://127.0.0.1:$CEILING_PORT/ceiling/json" 5 >/dev/null
+  for round in $(seq 1 "$ROUNDS"); do
+    log "ceiling round $round/$ROUNDS (load $(cut -d' ' -f1 /proc/loadavg))"
     ceiling "http://127.0.0.1:$CEILING_PORT/ceiling/json" >"$OUT/http/r$round-ceiling-json.json"
-    TARGETS_FILE=$OUT/http/ceiling-targets.txt ceiling "http://127.0.0.1:$CEILING_PORT" \
+    TARGETS_FILE=$OUT/http/ceiling-targets.txt ceiling "http://127.0.0.1:$CEILING_PORT" "" \
       bench/get_rotate.lua >"$OUT/http/r$round-ceiling-pk.json"
   done
   stop_servers

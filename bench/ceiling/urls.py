@@ -15,4 +15,4 @@ def case_by_pk(request, pk: int):
     return JsonResponse(row or {}, status=200 if row else 404)
 
 
-urlpatterns = [path("ceiling/json", plain), path("ceiling/case/<int:pk>", case_by_pk)]
+urlpatterns = [path("", plain), path("ceiling/json", plain), path("ceiling/case/<int:pk>", case_by_pk)]
