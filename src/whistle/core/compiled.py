@@ -23,6 +23,7 @@ from typing import Any, Generic, NamedTuple, TypeVar, cast
 from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
+from django.db.models.sql import InsertQuery
 
 M = TypeVar("M", bound=Model)
 
@@ -133,3 +134,26 @@ class Compiled(Generic[M]):
         """The first row's object, or None. The builder limits the rows (`[:1]`) where more than one could match."""
         found = self.rows(*values)
         return found[0] if found else None
+
+
+def insert_statement(model: type[Model], fields: list, objs: list, connection) -> tuple[str, tuple]:
+    """The one INSERT of `objs` as Django's compiler writes it, its SQL kept per connection and (model, fields, number
+    of rows): the values are prepared as Django prepares them (`pre_save`, `get_db_prep_save`) every time; only the
+    assembling of the statement's text is skipped after the first (issue 22). A row holding an expression is compiled
+    afresh."""
+    query = InsertQuery(model)
+    query.insert_values(fields, objs)
+    compiler = query.get_compiler(connection=connection)
+    kept = connection.__dict__.setdefault("_whistle_inserts", {})
+    key = (model, tuple(fields), len(objs))
+    if key in kept:
+        rows = [[compiler.prepare_value(f, compiler.pre_save_val(f, obj)) for f in fields] for obj in objs]
+        if not any(hasattr(value, "as_sql") for row in rows for value in row):
+            sql, by_column = kept[key]
+            if by_column:  # PostgreSQL's UNNEST form for several rows: one array per column
+                return sql, tuple(list(column) for column in zip(*rows))
+            return sql, tuple(value for row in rows for value in row)
+    [(sql, params)] = compiler.as_sql()
+    if not any(hasattr(getattr(obj, f.attname, None), "as_sql") for obj in objs for f in fields):
+        kept[key] = (sql, "UNNEST(" in sql)
+    return sql, params

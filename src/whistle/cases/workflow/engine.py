@@ -14,9 +14,10 @@ from typing import NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models import Q
-from django.db.models.sql import InsertQuery, UpdateQuery
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
+from whistle.core.compiled import insert_statement
 from whistle.core.errors import Conflict, Forbidden, Invalid
 from whistle.core.hashing import chain_hash, key_id
 from whistle.org.models import Role
@@ -290,12 +291,10 @@ def apply_new(
             row.save(force_insert=True)
         return apply_steps(case, steps, now)
     events, hooks = _plan_steps(case, steps, now)
-    statements = []
+    statements: list[tuple[str, Sequence]] = []
     for obj in [case, *with_rows]:
-        meta = obj._meta
-        insert = InsertQuery(type(obj))
-        insert.insert_values([f for f in meta.concrete_fields if not f.primary_key or obj.pk is not None], [obj])
-        statements += insert.get_compiler(connection=connection).as_sql()
+        fields = [f for f in obj._meta.concrete_fields if not f.primary_key or obj.pk is not None]
+        statements.append(insert_statement(type(obj), fields, [obj], connection))
     _write_with_events(statements, events)
     for obj in [case, *with_rows]:
         obj._state.adding, obj._state.db = False, connection.alias
@@ -315,9 +314,7 @@ def _write_with_events(statements: list[tuple[str, Sequence]], events: list[Case
     the INSERT of its events as one statement: `WITH w0 AS (…), w1 AS (…) INSERT INTO cases_caseevent …`. Each part
     runs once whether or not the main statement reads it; the foreign keys are checked at commit (deferred)."""
     connection = connections[DEFAULT_DB_ALIAS]  # the thread's own, not the proxy: compilers read it often
-    insert = InsertQuery(CaseEvent)
-    insert.insert_values([f for f in CaseEvent._meta.concrete_fields if not f.primary_key], list[models.Model](events))
-    [(events_sql, events_params)] = insert.get_compiler(connection=connection).as_sql()
+    events_sql, events_params = insert_statement(CaseEvent, _EVENT_FIELDS, list[models.Model](events), connection)
     parts = ", ".join(f"w{i} AS ({sql})" for i, (sql, _) in enumerate(statements))
     params = [p for _, statement_params in statements for p in statement_params]
     with connection.cursor() as cursor:
@@ -333,6 +330,7 @@ def _written(case: Case, events: list[CaseEvent], hooks) -> Case:
 
 
 _CONCRETE = [f for f in Case._meta.concrete_fields if not f.primary_key]
+_EVENT_FIELDS = [f for f in CaseEvent._meta.concrete_fields if not f.primary_key]
 
 
 def apply_locked(
