@@ -45,7 +45,11 @@ def child(n: int) -> dict:
     route = json.loads((HERE / "out" / "http" / "actors.json").read_text())[0]
     ent = {"HTTP_AUTHORIZATION": f"Bearer {route['enterprise_token']}"}
     handler = {"HTTP_AUTHORIZATION": f"Bearer {route['handler_token']}"}
-    body = {"kind": "help", "category": route["category"], "description": "施工许可材料已提交两周未有答复，请协调办理进度。"}
+    body = {
+        "kind": "help",
+        "category": route["category"],
+        "description": "施工许可材料已提交两周未有答复，请协调办理进度。",
+    }
     actions = [
         ("accept", {}),
         ("contact", {"method": "phone"}),
