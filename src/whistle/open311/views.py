@@ -199,3 +199,9 @@ def root(request):
 
 def not_found(request, path=""):
     return render_error("xml", NotFound("地址不存在，请参阅 discovery.xml", code="not_found"))
+
+
+def unavailable(request, problem: Problem):
+    """The 503 of a lost database (core.unavailable) as GeoReport's `errors` document, in the path's format."""
+    fmt = "json" if request.path.endswith(".json") else "xml"
+    return render(fmt, "errors", [{"code": problem.code, "description": problem.detail}], status=503)
