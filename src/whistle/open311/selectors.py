@@ -13,7 +13,16 @@ import unicodedata
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
-from whistle.cases.models import Case, CaseEvent, Category, Channel, EscalationLevel, Resolution, pk_from_number
+from whistle.cases.models import (
+    Case,
+    CaseEvent,
+    Category,
+    Channel,
+    EscalationLevel,
+    Resolution,
+    category_city_q,
+    pk_from_number,
+)
 from whistle.cases.selectors import case_list
 from whistle.cases.visibility import PUBLIC_KINDS
 from whistle.core.errors import Invalid, NotFound
@@ -121,12 +130,14 @@ def discovery(jurisdiction: Jurisdiction | None, url: str) -> dict:
     }
 
 
-def service_list() -> list[dict]:
-    """Every active category is a service; its group is the top of its branch of the catalogue."""
+def service_list(city_id: int | None = None) -> list[dict]:
+    """Every active public category is a service; its group is the top of its branch of the catalogue. The province's
+    categories, and a city's own for a jurisdiction of one city (`Category.city`)."""
     categories = {c.pk: c for c in Category.objects.all()}
     with_metadata = set(ServiceAttribute.objects.values_list("category_id", flat=True))
     services = []
-    for category in sorted((c for c in categories.values() if c.is_active and c.is_public), key=lambda c: c.code):
+    offered = (c for c in categories.values() if c.is_active and c.is_public and c.city_id in (None, city_id or None))
+    for category in sorted(offered, key=lambda c: c.code):
         top = category
         while top.parent_id:
             top = categories[top.parent_id]
@@ -146,8 +157,8 @@ def service_list() -> list[dict]:
     return services
 
 
-def service_definition(code: str) -> dict:
-    category = Category.objects.filter(code=code, is_active=True, is_public=True).first()
+def service_definition(code: str, city_id: int | None = None) -> dict:
+    category = Category.objects.filter(category_city_q(city_id), code=code, is_active=True, is_public=True).first()
     if category is None:
         raise NotFound("服务不存在", code="service_not_found", field="service_code")
     attributes = ServiceAttribute.objects.filter(category=category).prefetch_related("values").order_by("order")

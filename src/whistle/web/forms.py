@@ -93,9 +93,10 @@ class CaseSubmitForm(ProblemForm):
     )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
 
-    def __init__(self, *args, enterprise=None, urgencies=(("ordinary", "一般"),), **kwargs):
+    def __init__(self, *args, enterprise=None, city_id=None, urgencies=(("ordinary", "一般"),), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", "请选择问题分类")] + category_choices()
+        # The province's categories and the enterprise's city's own: what the service accepts from it.
+        self.fields["category"].choices = [("", "请选择问题分类")] + category_choices(city_id=city_id)
         # What the service accepts from this actor (`cases.services.urgency_choices`); one choice is no choice.
         self.fields["urgency"].choices = list(urgencies)
         if len(urgencies) < 2:
