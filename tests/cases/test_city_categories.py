@@ -98,3 +98,14 @@ def test_the_admin_lists_and_filters_categories_by_city(own, admin_client):
     assert page.status_code == 200
     text = page.content.decode()
     assert "泉水保护" in text and "牡丹产业" not in text
+
+
+def test_the_api_lists_what_the_caller_may_submit(own, client):
+    p = own
+    api = Api(client, p.heze)
+    listed = {c["code"]: c for c in api.get("/api/v1/categories", "ent_licheng").json()}
+    assert set(listed) == {"construction", "construction-permit", "market", "other", "jn-spring"}
+    assert listed["jn-spring"] == {"code": "jn-spring", "name": "泉水保护", "parent": "construction", "city": "jinan"}
+    assert listed["market"]["city"] is None
+    assert "hz-peony" in {c["code"] for c in api.get("/api/v1/categories", "cao_office").json()}
+    assert api.get("/api/v1/categories").status_code == 401

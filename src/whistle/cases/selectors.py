@@ -183,6 +183,15 @@ def category_city(actor: Actor) -> int | None:
     return enterprise.county.city_id if enterprise is not None and enterprise.county_id else None
 
 
+def category_offered(actor: Actor) -> QuerySet[Category]:
+    """The active public categories an actor may submit under: the province's and their city's own."""
+    return (
+        Category.objects.filter(category_city_q(category_city(actor)), is_active=True, is_public=True)
+        .select_related("parent", "city")
+        .order_by("code")
+    )
+
+
 def category_choices(query: str = "", city_id: int | None = None) -> list:
     """Active categories grouped under their top level; a query keeps the matches (name, keywords, description).
     The province's categories and, for a city, its own (what `case_submit` accepts for a case of that city)."""
