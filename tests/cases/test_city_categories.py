@@ -109,3 +109,21 @@ def test_the_api_lists_what_the_caller_may_submit(own, client):
     assert listed["market"]["city"] is None
     assert "hz-peony" in {c["code"] for c in api.get("/api/v1/categories", "cao_office").json()}
     assert api.get("/api/v1/categories").status_code == 401
+
+
+def test_a_citys_category_is_routed_inside_that_city_only(own):
+    p = own
+    wrong = DispatchRule(category=p.spring, area=p.heze.cao, unit=p.heze.cao_zjj)
+    with pytest.raises(ValidationError) as refused:
+        wrong.full_clean()
+    assert set(refused.value.message_dict) == {"area"}
+    DispatchRule(category=p.spring, area=p.licheng, unit=p.licheng_zjj).full_clean()
+
+
+def test_the_ledger_filter_offers_a_city_its_categories_and_the_province_all(own):
+    from whistle.web.exports import ledger_form
+
+    jinan = {c.code for c in ledger_form(own.heze.actor("jinan_office"), {}).fields["category"].queryset}
+    assert "jn-spring" in jinan and "hz-peony" not in jinan and "market" in jinan
+    everything = {c.code for c in ledger_form(own.heze.actor("province_office"), {}).fields["category"].queryset}
+    assert {"jn-spring", "hz-peony"} <= everything

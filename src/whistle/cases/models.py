@@ -89,6 +89,17 @@ class DispatchRule(models.Model):
     def __str__(self):
         return f"{self.category} @ {self.area or '全市'} → {self.unit}"
 
+    def clean(self):
+        """A city's own category is routed inside that city: its area and unit are the city's (or the province's)."""
+        super().clean()
+        city = self.category.city_id if self.category_id else None
+        if city is None:
+            return
+        for name in ("area", "unit"):
+            unit = getattr(self, name)
+            if unit is not None and unit.city_id not in (None, city):
+                raise ValidationError({name: "该问题分类是某市自有分类，只能派往该市（或省级）的单位和县区"})
+
 
 class Urgency(models.TextChoices):
     """rules.md §4, §8.1–8.2 (Beijing 12345 dispatch: 1 h emergencies, 2 h water/power/gas/heat and extreme weather,
