@@ -156,7 +156,6 @@ def jurisdictions() -> list[dict]:
 def discovery(jurisdiction: Jurisdiction | None, url: str) -> dict:
     changeset = w3(jurisdiction.changed_at if jurisdiction else None) or ""
     return {
-        "jurisdictions": jurisdictions(),
         "changeset": changeset,
         "contact": jurisdiction.contact if jurisdiction else "",
         "key_service": jurisdiction.key_service if jurisdiction else "",
@@ -169,6 +168,7 @@ def discovery(jurisdiction: Jurisdiction | None, url: str) -> dict:
                 "formats": FORMATS,
             }
         ],
+        "jurisdictions": jurisdictions(),  # an extension: the jurisdiction_id values this endpoint answers to
     }
 
 
