@@ -126,3 +126,20 @@ def test_a_statement_timeout_is_not_a_lost_connection():
             cursor.execute("RESET statement_timeout")
     assert raised.value.__cause__.sqlstate == "57014"
     assert not database_unavailable(raised.value)
+
+
+@postgres_only
+def test_a_write_refused_as_read_only_counts_as_the_database_being_unavailable():
+    """25006: what a node that has just become a standby answers a write (the host list led to it mid-switch)."""
+    from django.db import DatabaseError
+
+    from whistle.core.unavailable import database_unavailable
+
+    with pytest.raises(DatabaseError) as raised, connection.cursor() as cursor:
+        cursor.execute("BEGIN READ ONLY")
+        try:
+            cursor.execute("CREATE TEMPORARY TABLE whistle_standby_probe (id int)")
+        finally:
+            cursor.execute("ROLLBACK")
+    assert raised.value.__cause__.sqlstate == "25006"
+    assert database_unavailable(raised.value)
