@@ -18,7 +18,7 @@ After `--warmup` seconds it sends SIGKILL to the primary's postmaster, keeps the
 again for `--after` seconds (at most `--give-up` seconds after the kill), stops, and checks on the new primary that
 every write answered 2xx is there: the loss count (goal: zero). Prints a short report (or one JSON object, --json):
 time from the kill to the first write that started after it and succeeded, requests, errors clients saw during the
-switch, loss, the machine's load; and whether `whistle backup` through the same URL works after the switch (pg_dump
+switch (503s with Retry-After counted apart from any 500), loss, the machine's load; and whether `whistle backup` through the same URL works after the switch (pg_dump
 must find the new primary too). Everything it started is stopped and its directory removed at the end.
 
 tests/deploy/test_failover.py runs it small (`--clients 2 --warmup 3 --after 3 --json`).
@@ -291,6 +291,9 @@ def summarise(load: Load, killed_at: float, recovered_at: float | None) -> dict:
         "ok_after_kill": len([r for r in after if ok(r)]),
         "errors_during_switch": len(errors),
         "error_statuses": statuses,
+        # A lost database answers 503 with Retry-After (core.unavailable); a 500 during the switch would be a bug.
+        "unavailable_503": statuses.get("503", 0),
+        "server_errors_500": statuses.get("500", 0),
         "last_error_s": round(max((r.end for r in errors), default=killed_at) - killed_at, 2),
         "time_to_serve_writes_s": round(recovered_at - killed_at, 2) if recovered_at else None,
         "time_to_serve_by_kind_s": first_ok,
@@ -409,7 +412,8 @@ def report(r: dict) -> str:
             f"requests: {r['requests']} ({r['requests_before_kill']} before the kill, {r['requests_after_kill']} after,"
             f" {r['ok_after_kill']} of them ok); successful writes/s {r['ok_per_s_before_kill']} before the kill,"
             f" {r['ok_per_s_after_recovery']} once served again",
-            f"errors seen by clients during the switch: {r['errors_during_switch']} {r['error_statuses']},"
+            f"errors seen by clients during the switch: {r['errors_during_switch']} {r['error_statuses']}"
+            f" ({r['unavailable_503']} of them 503 with Retry-After, {r['server_errors_500']} 500),"
             f" the last {r['last_error_s']} s after the kill",
             f"acknowledged: {acked['cases']} cases, {acked['events']} events, {acked['ratings']} ratings;"
             f" lost: {lost['cases']} cases, {lost['events']} events, {lost['ratings']} ratings"

@@ -375,6 +375,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # (checked with SECRET_KEY in the deployment block above).
 WHISTLE_HASH_KEY = _HASH_KEY
 WHISTLE_WORKER_INTERVAL_SECONDS = int(os.environ.get("WHISTLE_WORKER_INTERVAL_SECONDS", "60"))
+# A lost database connection (failover) answers 503 with this Retry-After (core.unavailable).
+WHISTLE_DB_RETRY_AFTER_SECONDS = int(os.environ.get("WHISTLE_DB_RETRY_AFTER_SECONDS", "5"))
 
 # ---- audit trail (golive-audit) ----
 # Hash keys retired by a rotation, comma-separated: the audit chain's events and checkpoints hashed with them still

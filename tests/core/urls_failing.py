@@ -11,3 +11,15 @@ def boom(request):
 
 
 urlpatterns = [path("boom", boom), path("api/boom", boom), *whistle_urlpatterns]
+
+
+def bad_query(request):
+    """A bug in a query (no such column): the database answers, so this stays a 500, never a 503."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT no_such_column FROM core_jobheartbeat")
+    return None
+
+
+urlpatterns = [path("bad-query", bad_query), path("api/bad-query", bad_query), *urlpatterns]

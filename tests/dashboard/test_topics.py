@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from django.utils import timezone
 
+from tests.org.test_province import province  # noqa: F401 — 菏泽 and 济南 under 山东
 from whistle.cases import services
 from whistle.dashboard import topics
 
@@ -128,3 +129,16 @@ def test_topics_worker_job_warms_the_city_and_each_county(heze, month_cases):
 def test_topics_an_empty_month(heze):
     result = topics.hot_topics(heze.actor("city_leader"), dt.date(2020, 1, 1))
     assert result["words"] == [] and result["categories"] == [] and result["docs"] == 0
+
+
+def test_topics_unit_names_lose_their_own_citys_name(province):  # noqa: F811
+    """A province's units lose the name of their own city (core.wording per city): 济南市市场监督管理局 gives
+    市场监督管理局, not 场监督管理局 as the deployment's 菏泽市 and the generic pattern would."""
+    from whistle.core import wording
+    from whistle.core.models import Wording
+
+    Wording.objects.create(key="city_name", text="济南市", description="本市名称", city=province.jinan)
+    wording.clear_cache()
+    words = set(topics.user_words())
+    assert "济南市市场监督管理局" in words and "市场监督管理局" in words
+    assert "场监督管理局" not in words

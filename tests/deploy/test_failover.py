@@ -45,6 +45,8 @@ def test_issue_21_4_the_primary_killed_under_load_whistle_serves_again_and_no_ac
     assert result["time_to_serve_writes_s"] is not None, result
     assert all(seconds == seconds for seconds in result["time_to_serve_by_kind_s"].values()), result  # no NaN
     assert result["ok_after_kill"] > 0
+    # While the database is switching, clients are told 503 (try again), never 500.
+    assert result["server_errors_500"] == 0, result
     # Another node is the primary now, and whistle's readiness probe reads it.
     assert result["roles_after"][result["old_primary"]] != "primary", result
     assert result["served_after_switch"]["checks"]["database"], result

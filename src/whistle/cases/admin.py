@@ -7,9 +7,9 @@ from .models import Case, CaseEvent, Category, DispatchRule, SlaProfile, SlaStag
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "parent", "sla_profile", "is_active"]
+    list_display = ["code", "name", "parent", "city", "sla_profile", "is_active"]
     search_fields = ["code", "name", "keywords"]
-    list_filter = ["is_active"]
+    list_filter = ["is_active", "city"]  # a city's own categories, or the province's (空)
 
 
 @admin.register(DispatchRule)

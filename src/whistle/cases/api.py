@@ -21,7 +21,7 @@ from whistle.org.scopes import Actor
 
 from . import selectors, services
 from .models import Case
-from .schemas import AttachmentOut, CaseDetailOut, CaseIn, CasePage
+from .schemas import AttachmentOut, CaseDetailOut, CaseIn, CasePage, CategoryOut
 from .visibility import requester_events
 from .workflow import TRANSITIONS, allowed_actions
 
@@ -249,6 +249,21 @@ def upload(request, number: str, file: UploadedFile = File(...)):
             "uploaded_at": attachment.uploaded_at,
         },
     )
+
+
+@router.get("/categories", response=list[CategoryOut], summary="可选的问题分类（全省通用与本市自有）")
+def category_list(request):
+    """The categories this caller may submit a case under: the province's and their own city's (`Category.city`),
+    active and public, in code order — the same list as the submit form's."""
+    return [
+        {
+            "code": c.code,
+            "name": c.name,
+            "parent": c.parent.code if c.parent else None,
+            "city": c.city.code if c.city else None,
+        }
+        for c in selectors.category_offered(request.actor)
+    ]
 
 
 @router.get("/workflow", summary="流转规则表")

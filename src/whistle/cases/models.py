@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -37,6 +38,9 @@ class Category(models.Model):
         default=True,
         help_text="企业提交、Open311 服务列表中可选；差评整改等内部分类不公开，只由系统使用",
     )
+    # Empty: the province's (the deployment's), offered in every city. A city government: that city's own category,
+    # offered to and accepted from that city's enterprises and staff only (issue 21).
+    city = city_override(help_text="留空：全省通用；选择某市：该市自有分类，只有该市的企业和工作人员可见可选")
 
     class Meta:
         verbose_name = "问题分类"
@@ -45,6 +49,18 @@ class Category(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        super().clean()
+        parent = self.parent
+        if parent is not None and parent.city_id is not None and parent.city_id != self.city_id:
+            raise ValidationError({"city": "上级分类是某市自有分类，下级分类须属于同一市"})
+
+
+def category_city_q(city_id: int | None, prefix: str = "") -> Q:
+    """The categories a city may use: the province's, and its own (only the province's for no city)."""
+    shared = Q(**{f"{prefix}city__isnull": True})
+    return shared | Q(**{f"{prefix}city_id": city_id}) if city_id else shared
 
 
 class DispatchRule(models.Model):
@@ -72,6 +88,17 @@ class DispatchRule(models.Model):
 
     def __str__(self):
         return f"{self.category} @ {self.area or '全市'} → {self.unit}"
+
+    def clean(self):
+        """A city's own category is routed inside that city: its area and unit are the city's (or the province's)."""
+        super().clean()
+        city = self.category.city_id if self.category_id else None
+        if city is None:
+            return
+        for name in ("area", "unit"):
+            unit = getattr(self, name)
+            if unit is not None and unit.city_id not in (None, city):
+                raise ValidationError({name: "该问题分类是某市自有分类，只能派往该市（或省级）的单位和县区"})
 
 
 class Urgency(models.TextChoices):

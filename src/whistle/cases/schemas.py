@@ -113,3 +113,10 @@ class CasePage(Schema):
     page: int
     page_size: int
     items: list[CaseOut]
+
+
+class CategoryOut(Schema):
+    code: str
+    name: str
+    parent: str | None = Field(None, description="上级分类编码")
+    city: str | None = Field(None, description="自有分类所属市（人民政府）的单位编码；全省通用为 null")

@@ -21,6 +21,7 @@ from .models import (
     CaseEvent,
     Category,
     Urgency,
+    category_city_q,
     number_matches,
     pk_from_number,
 )
@@ -173,10 +174,29 @@ def case_events(case: Case) -> QuerySet[CaseEvent]:
     return case.events.order_by("seq")
 
 
-def category_choices(query: str = "") -> list:
-    """Active categories grouped under their top level; a query keeps the matches (name, keywords, description)."""
+def category_city(actor: Actor) -> int | None:
+    """The city whose own categories an actor may choose (`Category.city`): the city of their unit, an enterprise's
+    county's city; None (the province's categories only) for the province's staff and the system."""
+    if actor.city_id:
+        return actor.city_id
+    enterprise = actor.membership.enterprise if actor.membership is not None else None
+    return enterprise.county.city_id if enterprise is not None and enterprise.county_id else None
+
+
+def category_offered(actor: Actor) -> QuerySet[Category]:
+    """The active public categories an actor may submit under: the province's and their city's own."""
+    return (
+        Category.objects.filter(category_city_q(category_city(actor)), is_active=True, is_public=True)
+        .select_related("parent", "city")
+        .order_by("code")
+    )
+
+
+def category_choices(query: str = "", city_id: int | None = None) -> list:
+    """Active categories grouped under their top level; a query keeps the matches (name, keywords, description).
+    The province's categories and, for a city, its own (what `case_submit` accepts for a case of that city)."""
     categories = list(
-        Category.objects.filter(is_active=True, is_public=True).only(
+        Category.objects.filter(category_city_q(city_id), is_active=True, is_public=True).only(
             "pk", "code", "name", "parent_id", "keywords", "description"
         )
     )

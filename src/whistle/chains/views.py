@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from whistle.cases.models import Category
+from whistle.cases.models import Category, category_city_q
 from whistle.core import sheets as xlsx
 from whistle.core import tables
 from whistle.core.errors import Invalid, Problem
@@ -350,7 +350,11 @@ def _project_page(request, project, *, error: Problem | None = None, status: int
         "notices": list(project.notices.select_related("unit")[:20]),
         "keeps": keeps,
         "next_stages": selectors.next_stages(project) if keeps else [],
-        "categories": Category.objects.filter(is_active=True, is_public=True).order_by("code") if keeps else [],
+        "categories": Category.objects.filter(
+            category_city_q(project.county.city_id), is_active=True, is_public=True
+        ).order_by("code")
+        if keeps
+        else [],
         "can_patronage": project.patronage_project_id is None and can_assign_patronage(actor, project.county),
         "error": error,
         "today": timezone.localdate(),

@@ -22,13 +22,14 @@ import logging
 import os
 import re
 import shutil
+import sys
 import time
 import uuid
 from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import HttpResponse, HttpResponseNotFound, JsonResponse
 from django.template import loader
 from django.utils import timezone
@@ -83,7 +84,10 @@ def _user_id(request):
     user = getattr(request, "auth", None)  # django-ninja: who the bearer token or session authenticated
     if not getattr(user, "pk", None):
         user = getattr(request, "user", None)
-    return user.pk if user is not None and getattr(user, "is_authenticated", False) else None
+    try:  # request.user may not be loaded yet, and the database may be what failed the request (a 503)
+        return user.pk if user is not None and getattr(user, "is_authenticated", False) else None
+    except DatabaseError:
+        return None
 
 
 class RequestMiddleware:
@@ -275,7 +279,14 @@ def healthz(request):
 
 
 def server_error(request):
-    """handler500: the request id on the page (and in problem+json for the API), so a user can quote it to support."""
+    """handler500: the request id on the page (and in problem+json for the API), so a user can quote it to support.
+
+    A lost database connection is not a fault of ours: a 503 with Retry-After instead (core.unavailable)."""
+    from . import unavailable
+
+    exc = sys.exception()
+    if exc is not None and unavailable.database_unavailable(exc):
+        return unavailable.response(request, exc)
     request_id = getattr(request, "request_id", None) or current_request_id()
     if request.path.startswith("/api/"):
         from .errors import Problem

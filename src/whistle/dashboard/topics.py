@@ -97,8 +97,13 @@ def user_words() -> list[str]:
     """The user dictionary: unit names and short names (with and without the city/county prefix and the
     government suffix), category names, and the abbreviations."""
     words: set[str] = set(DEFAULT_TERMS) | set(_lines(getattr(settings, "WHISTLE_TOPICS_USERDICT", None)))
-    city = re.escape(wording.text("city_name"))
-    for name, short in Unit.objects.filter(is_active=True).values_list("name", "short_name"):
+    # Each unit loses the name of its own city (a province's cities each have theirs, core.wording), else the
+    # deployment's; a province's own units have no city.
+    prefixes: dict[int | None, str] = {}
+    for name, short, city_id in Unit.objects.filter(is_active=True).values_list("name", "short_name", "city_id"):
+        if city_id not in prefixes:
+            prefixes[city_id] = re.escape(wording.text("city_name", city_id))
+        city = prefixes[city_id]
         for w in (name, short):
             if not w:
                 continue

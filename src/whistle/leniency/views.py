@@ -109,7 +109,7 @@ def _inspection_context(request, inspection, **extra):
         "cases": inspection.cases.select_related("case"),
         "can_add": selectors.can_record(actor) and actor.covers(inspection.department),
         "is_enterprise": selectors.is_own_enterprise(actor, inspection),
-        "categories": category_choices(),
+        "categories": category_choices(city_id=inspection.enterprise.county.city_id),
         "kinds": [(k, label) for k, label in Kind.choices if k in (Kind.COMPLAINT, Kind.SUGGESTION, Kind.HELP)],
         "form": {},
         "error": None,

@@ -31,9 +31,10 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.utils import timezone
 
+from whistle.cases.models import Case
 from whistle.core import aliyun, wording
 
-from .models import Channel, Delivery
+from .models import Channel, Delivery, Notice
 
 TIMEOUT_SECONDS = 10
 
@@ -154,8 +155,19 @@ def _drop_smtp():
 # ---- SMS: Aliyun SendSms shape ----------------------------------------------------------------------------------------
 
 
+def city_of(delivery: Delivery) -> int | None:
+    """The city a message speaks for: its case's, else its notice's; None (the deployment's wording) for neither."""
+    if delivery.case_id:
+        return Case.objects.filter(pk=delivery.case_id).values_list("city_id", flat=True).first()
+    if delivery.notice_id:
+        return Notice.objects.filter(pk=delivery.notice_id).values_list("city_id", flat=True).first()
+    return None
+
+
 def sms_params(delivery: Delivery, phone: str, timestamp: str) -> dict[str, str]:
-    """The signed request's parameters, the signature last (what the gateway receives, form-encoded)."""
+    """The signed request's parameters, the signature last (what the gateway receives, form-encoded). The signature
+    (SignName) is WHISTLE_SMS_SIGN_NAME when set (one for the whole deployment), else the platform's short name in the
+    wording of the message's city (a province's cities each sign with their own)."""
     params = {
         "AccessKeyId": settings.WHISTLE_SMS_ACCESS_KEY_ID,
         "Action": "SendSms",
@@ -163,7 +175,7 @@ def sms_params(delivery: Delivery, phone: str, timestamp: str) -> dict[str, str]
         "OutId": f"whistle-{delivery.pk}",
         "PhoneNumbers": phone,
         "RegionId": "cn-hangzhou",
-        "SignName": settings.WHISTLE_SMS_SIGN_NAME or wording.text("platform_name"),
+        "SignName": settings.WHISTLE_SMS_SIGN_NAME or wording.text("platform_name", city_of(delivery)),
         "SignatureMethod": "HMAC-SHA1",
         "SignatureNonce": f"whistle-{delivery.pk}-{delivery.attempts}",
         "SignatureVersion": "1.0",

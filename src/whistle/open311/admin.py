@@ -6,7 +6,7 @@ from .models import AttributeValue, Integration, Jurisdiction, ServiceAttribute
 
 @admin.register(Jurisdiction)
 class JurisdictionAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "endpoint_type", "changed_at"]
+    list_display = ["code", "name", "city", "endpoint_type", "changed_at"]
 
 
 @admin.register(Integration)

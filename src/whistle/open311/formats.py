@@ -27,6 +27,7 @@ ITEM_TAGS = {
     "formats": "format",
     "notes": "note",
     "errors": "error",
+    "jurisdictions": "jurisdiction",
 }
 # Characters XML 1.0 cannot carry at all, even escaped.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from whistle.cases.models import Kind
+from whistle.core.models import city_override
 
 
 class Jurisdiction(models.Model):
@@ -32,6 +33,9 @@ class Jurisdiction(models.Model):
         "接口类型", max_length=10, choices=EndpointType.choices, default=EndpointType.PRODUCTION
     )
     changed_at = models.DateTimeField("服务目录更新时间", auto_now=True)
+    # Empty: the whole deployment (every city's requests, the province's services). A city government: that city's
+    # requests only, and the province's services with the city's own (issue 21).
+    city = city_override(help_text="留空：整个部署；选择某市：只含该市的服务和请求")
 
     class Meta:
         verbose_name = "Open311 辖区"

@@ -10,13 +10,23 @@ import datetime as dt
 import re
 import unicodedata
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from whistle.cases.models import Case, CaseEvent, Category, Channel, EscalationLevel, Resolution, pk_from_number
+from whistle.cases.models import (
+    Case,
+    CaseEvent,
+    Category,
+    Channel,
+    EscalationLevel,
+    Resolution,
+    category_city_q,
+    pk_from_number,
+)
 from whistle.cases.selectors import case_list
 from whistle.cases.visibility import PUBLIC_KINDS
 from whistle.core.errors import Invalid, NotFound
+from whistle.org.models import Level, Unit, UnitKind
 from whistle.org.scopes import Actor
 
 from .models import Jurisdiction, ServiceAttribute
@@ -93,14 +103,54 @@ def w3(moment: dt.datetime | None) -> str | None:
     return timezone.localtime(moment).isoformat(timespec="seconds") if moment else None
 
 
+def _cities() -> QuerySet[Unit]:
+    return Unit.objects.filter(level=Level.CITY, kind=UnitKind.GOVERNMENT, is_active=True).exclude(case_prefix="")
+
+
+def _of_city(city: Unit) -> Jurisdiction:
+    """A city named by its case prefix or code and without a jurisdiction row of its own: the endpoint's words, the
+    city's name and requests (not saved)."""
+    base = Jurisdiction.objects.filter(city__isnull=True).first() or Jurisdiction()
+    return Jurisdiction(
+        code=city.case_prefix,
+        name=city.name,
+        contact=base.contact,
+        key_service=base.key_service,
+        endpoint_type=base.endpoint_type,
+        changed_at=base.changed_at,
+        city=city,
+    )
+
+
 def jurisdiction_get(code: str | None) -> Jurisdiction | None:
-    """The jurisdiction a request names; none named is the endpoint's own. An unknown one is 404."""
+    """The jurisdiction a request names; none named is the endpoint's own. A jurisdiction row by its code, else a city
+    by its case prefix (`JN`, any case) or unit code (`jinan`): that city's jurisdiction. Anything else is 404."""
     if code is None:
         return Jurisdiction.objects.first()
     jurisdiction = Jurisdiction.objects.filter(code=code).first()
     if jurisdiction is None:
+        named = Q(code=code) | (Q(case_prefix=code.upper()) if code.isascii() and code.isalpha() else Q(pk__in=[]))
+        city = _cities().filter(named).first()
+        if city is not None:
+            jurisdiction = Jurisdiction.objects.filter(city=city).first() or _of_city(city)
+    if jurisdiction is None:
         raise NotFound("不存在", code="jurisdiction_not_found", field="jurisdiction_id")
     return jurisdiction
+
+
+def jurisdiction_city(jurisdiction: Jurisdiction | None) -> int | None:
+    return jurisdiction.city_id if jurisdiction is not None else None
+
+
+def jurisdictions() -> list[dict]:
+    """Discovery's list (an extension of the spec's document): every jurisdiction row, and each city with a case
+    prefix and no row of its own under its prefix."""
+    rows = list(Jurisdiction.objects.order_by("pk"))
+    listed = {j.city_id for j in rows if j.city_id}
+    found = [{"jurisdiction_id": j.code, "name": j.name} for j in rows]
+    for city in _cities().exclude(pk__in=listed).order_by("case_prefix"):
+        found.append({"jurisdiction_id": city.case_prefix, "name": city.name})
+    return found
 
 
 def discovery(jurisdiction: Jurisdiction | None, url: str) -> dict:
@@ -118,15 +168,18 @@ def discovery(jurisdiction: Jurisdiction | None, url: str) -> dict:
                 "formats": FORMATS,
             }
         ],
+        "jurisdictions": jurisdictions(),  # an extension: the jurisdiction_id values this endpoint answers to
     }
 
 
-def service_list() -> list[dict]:
-    """Every active category is a service; its group is the top of its branch of the catalogue."""
+def service_list(city_id: int | None = None) -> list[dict]:
+    """Every active public category is a service; its group is the top of its branch of the catalogue. The province's
+    categories, and a city's own for a jurisdiction of one city (`Category.city`)."""
     categories = {c.pk: c for c in Category.objects.all()}
     with_metadata = set(ServiceAttribute.objects.values_list("category_id", flat=True))
     services = []
-    for category in sorted((c for c in categories.values() if c.is_active and c.is_public), key=lambda c: c.code):
+    offered = (c for c in categories.values() if c.is_active and c.is_public and c.city_id in (None, city_id or None))
+    for category in sorted(offered, key=lambda c: c.code):
         top = category
         while top.parent_id:
             top = categories[top.parent_id]
@@ -146,8 +199,8 @@ def service_list() -> list[dict]:
     return services
 
 
-def service_definition(code: str) -> dict:
-    category = Category.objects.filter(code=code, is_active=True, is_public=True).first()
+def service_definition(code: str, city_id: int | None = None) -> dict:
+    category = Category.objects.filter(category_city_q(city_id), code=code, is_active=True, is_public=True).first()
     if category is None:
         raise NotFound("服务不存在", code="service_not_found", field="service_code")
     attributes = ServiceAttribute.objects.filter(category=category).prefetch_related("values").order_by("order")
@@ -169,11 +222,14 @@ def service_definition(code: str) -> dict:
     }
 
 
-def _requests() -> QuerySet[Case]:
+def _requests(city_id: int | None = None) -> QuerySet[Case]:
+    """The requests a jurisdiction publishes: every Open311 case, or one city's."""
     last_event = CaseEvent.objects.filter(case_id=OuterRef("pk"), seq=OuterRef("event_seq")).values("at")[:1]
+    qs = case_list(Actor.system())
+    if city_id:
+        qs = qs.filter(city_id=city_id)
     return (
-        case_list(Actor.system())
-        .filter(channel=Channel.OPEN311)
+        qs.filter(channel=Channel.OPEN311)
         .select_related("open311", "open311__attachment")
         .annotate(updated_at=Subquery(last_event))
     )
@@ -253,9 +309,9 @@ def _rows(qs: QuerySet[Case], base_url: str, extensions: bool) -> list[dict]:
     return [_request(c, base_url, extensions) for c in qs]
 
 
-def request_get(number: str, base_url: str, *, extensions: bool = False) -> list[dict]:
+def request_get(number: str, base_url: str, *, extensions: bool = False, city_id: int | None = None) -> list[dict]:
     pk = pk_from_number(number)
-    rows = _rows(_requests().filter(pk=pk), base_url, extensions) if pk is not None else []
+    rows = _rows(_requests(city_id).filter(pk=pk), base_url, extensions) if pk is not None else []
     rows = [r for r in rows if r["service_request_id"] == number]  # another city's prefix names no request
     if not rows:
         raise NotFound("请求不存在", code="request_not_found", field="service_request_id")
@@ -274,9 +330,11 @@ def request_search(
     page_size: int = MAX_REQUESTS,
     extensions: bool = False,
     now: dt.datetime | None = None,
+    city_id: int | None = None,
 ) -> list[dict]:
-    """GET /requests. `ids` overrides every other filter. Without dates: the last 90 days; never over 1000 rows."""
-    qs = _requests()
+    """GET /requests. `ids` overrides every other filter. Without dates: the last 90 days; never over 1000 rows.
+    `city_id`: a city's jurisdiction, its requests and services only."""
+    qs = _requests(city_id)
     if ids is not None:
         if len(ids) > MAX_REQUESTS:
             raise Invalid(f"一次最多查询{MAX_REQUESTS}个请求", code="too_many_ids", field="service_request_id")
@@ -284,7 +342,8 @@ def request_search(
         asked = set(ids)  # a number under another city's prefix names no request
         return [r for r in _rows(qs.filter(pk__in=pks), base_url, extensions) if r["service_request_id"] in asked]
     if service_codes:
-        known = set(Category.objects.filter(code__in=service_codes).values_list("code", flat=True))
+        offered = Category.objects.filter(category_city_q(city_id)) if city_id else Category.objects.all()
+        known = set(offered.filter(code__in=service_codes).values_list("code", flat=True))
         unknown = [c for c in service_codes if c not in known]
         if unknown:
             raise NotFound(f"服务不存在：{'、'.join(unknown)}", code="service_not_found", field="service_code")

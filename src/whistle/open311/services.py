@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from whistle.cases.models import Case, Category, Channel
+from whistle.cases.models import Case, Category, Channel, category_city_q
 from whistle.cases.services import ATTACHMENT_TYPES, DESCRIPTION_MAX, case_submit, system_attachment_add
 from whistle.core import uploads
 from whistle.core.errors import Forbidden, Invalid, NotFound, Problem
@@ -100,10 +100,11 @@ class RequestIn:
     media: object | None = None  # an UploadedFile
 
 
-def _service(code: str | None) -> Category:
+def _service(code: str | None, city_id: int | None = None) -> Category:
     if not code:
         raise Invalid("请指明服务编码", code="service_code_required", field="service_code")
-    category = Category.objects.filter(code=code, is_active=True, is_public=True).first()
+    offered = Category.objects.filter(category_city_q(city_id)) if city_id else Category.objects.all()
+    category = offered.filter(code=code, is_active=True, is_public=True).first()
     if category is None:
         raise NotFound("服务不存在", code="service_not_found", field="service_code")
     return category
@@ -228,9 +229,12 @@ def _check_media(data: RequestIn) -> tuple[str, str] | None:
     return None
 
 
-def request_create(integration: Integration, data: RequestIn, now: dt.datetime | None = None) -> Case:
-    """Raise the case an Open311 POST asks for. Contact by phone is how units call back, so `phone` is required."""
-    category = _service(data.service_code)
+def request_create(
+    integration: Integration, data: RequestIn, now: dt.datetime | None = None, *, city_id: int | None = None
+) -> Case:
+    """Raise the case an Open311 POST asks for. Contact by phone is how units call back, so `phone` is required.
+    `city_id`: the jurisdiction is one city's; its services only, and the case must fall in that city."""
+    category = _service(data.service_code, city_id)
     if not (data.lat or data.long or data.address_string or data.address_id):
         raise Invalid("须提供位置：lat 与 long，或 address_string，或 address_id", code="location_required")
     if (data.lat is None) != (data.long is None):
@@ -273,6 +277,10 @@ def request_create(integration: Integration, data: RequestIn, now: dt.datetime |
         except Problem as problem:
             problem.field = OPEN311_NAMES.get(problem.field, problem.field)
             raise
+        if city_id and case.city_id != city_id:  # rolled back with the transaction
+            raise Invalid(
+                "请求的属地县区不在所指辖区（市）内", code="county_out_of_jurisdiction", field="jurisdiction_id"
+            )
         attachment = None
         if data.media is not None:
             upload = data.media

@@ -127,23 +127,24 @@ def discovery(request, params, jurisdiction):
 
 @endpoint("GET", "HEAD")
 def services(request, params, jurisdiction):
-    return "services", selectors.service_list()
+    return "services", selectors.service_list(selectors.jurisdiction_city(jurisdiction))
 
 
 @endpoint("GET", "HEAD")
 def service_definition(request, params, jurisdiction, code):
-    return "service_definition", selectors.service_definition(code)
+    return "service_definition", selectors.service_definition(code, selectors.jurisdiction_city(jurisdiction))
 
 
 @endpoint("GET", "HEAD", "POST")
 def requests(request, params, jurisdiction):
+    city_id = selectors.jurisdiction_city(jurisdiction)
     if request.method == "POST":
-        return _create(request, params)
+        return _create(request, params, city_id)
     base_url = _base_url(request)
     extensions = params.get("extensions") == "true"
     ids = params.list("service_request_id")
     if ids is not None:
-        return "service_requests", selectors.request_search(base_url, ids=ids, extensions=extensions)
+        return "service_requests", selectors.request_search(base_url, ids=ids, extensions=extensions, city_id=city_id)
     return "service_requests", selectors.request_search(
         base_url,
         service_codes=params.list("service_code"),
@@ -153,16 +154,17 @@ def requests(request, params, jurisdiction):
         page=params.integer("page", 1),
         page_size=params.integer("page_size", selectors.MAX_REQUESTS),
         extensions=extensions,
+        city_id=city_id,
     )
 
 
-def _create(request, params):
+def _create(request, params, city_id: int | None):
     integration = integration_for_key(params.get("api_key"))
     fields = {
         f.name: params.get(f.name) for f in dataclasses.fields(RequestIn) if f.name not in ("attributes", "media")
     }
     data = RequestIn(**fields, attributes=params.attributes(), media=params.files.get("media"))
-    case = request_create(integration, data)
+    case = request_create(integration, data, city_id=city_id)
     body = {"service_request_id": case.number, "service_notice": selectors.service_notice(case)}
     if data.account_id:
         body["account_id"] = data.account_id
@@ -172,7 +174,9 @@ def _create(request, params):
 @endpoint("GET", "HEAD")
 def request_detail(request, params, jurisdiction, number):
     extensions = params.get("extensions") == "true"
-    return "service_requests", selectors.request_get(number, _base_url(request), extensions=extensions)
+    return "service_requests", selectors.request_get(
+        number, _base_url(request), extensions=extensions, city_id=selectors.jurisdiction_city(jurisdiction)
+    )
 
 
 @endpoint("GET", "HEAD")
@@ -199,3 +203,9 @@ def root(request):
 
 def not_found(request, path=""):
     return render_error("xml", NotFound("地址不存在，请参阅 discovery.xml", code="not_found"))
+
+
+def unavailable(request, problem: Problem):
+    """The 503 of a lost database (core.unavailable) as GeoReport's `errors` document, in the path's format."""
+    fmt = "json" if request.path.endswith(".json") else "xml"
+    return render(fmt, "errors", [{"code": problem.code, "description": problem.detail}], status=503)

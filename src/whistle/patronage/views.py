@@ -72,7 +72,7 @@ def _detail_context(request, patronage, **extra):
         "visits": visits,
         "can_visit": patronage.is_active and selectors.can_visit(actor, patronage),
         "can_manage": patronage.is_active and selectors.can_manage(actor, patronage.county),
-        "categories": category_choices(),
+        "categories": category_choices(city_id=patronage.county.city_id),
         "kinds": Kind.choices,
         "today": timezone.localdate(),
         "leaders": _leaders(),

@@ -105,7 +105,9 @@ def ledger_views(actor: Actor):
 
 
 def ledger_form(actor: Actor, data) -> LedgerFilterForm:
-    return LedgerFilterForm(data, views=ledger_views(actor), counties=counties_for(actor), units=units_for(actor))
+    return LedgerFilterForm(
+        data, views=ledger_views(actor), counties=counties_for(actor), units=units_for(actor), city_id=actor.city_id
+    )
 
 
 def _query(filters: dict) -> QueryDict:

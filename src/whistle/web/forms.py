@@ -11,7 +11,17 @@ import uuid
 from django import forms
 from django.contrib.auth import get_user_model
 
-from whistle.cases.models import Case, Category, Channel, EscalationLevel, Kind, Resolution, Satisfaction, State
+from whistle.cases.models import (
+    Case,
+    Category,
+    Channel,
+    EscalationLevel,
+    Kind,
+    Resolution,
+    Satisfaction,
+    State,
+    category_city_q,
+)
 from whistle.cases.selectors import category_choices
 from whistle.cases.workflow import TRANSITIONS, Field, Transition
 from whistle.core.errors import Problem
@@ -93,9 +103,10 @@ class CaseSubmitForm(ProblemForm):
     )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
 
-    def __init__(self, *args, enterprise=None, urgencies=(("ordinary", "一般"),), **kwargs):
+    def __init__(self, *args, enterprise=None, city_id=None, urgencies=(("ordinary", "一般"),), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", "请选择问题分类")] + category_choices()
+        # The province's categories and the enterprise's city's own: what the service accepts from it.
+        self.fields["category"].choices = [("", "请选择问题分类")] + category_choices(city_id=city_id)
         # What the service accepts from this actor (`cases.services.urgency_choices`); one choice is no choice.
         self.fields["urgency"].choices = list(urgencies)
         if len(urgencies) < 2:
@@ -252,7 +263,7 @@ class LedgerFilterForm(ProblemForm):
     category_exact = forms.BooleanField(label="仅本分类（不含下级）", required=False)
     q = forms.CharField(label="关键词", max_length=40, required=False, strip=True)
 
-    def __init__(self, *args, views=(), counties=None, units=None, **kwargs):
+    def __init__(self, *args, views=(), counties=None, units=None, city_id=None, **kwargs):
         from .selectors import BASES
 
         super().__init__(*args, **kwargs)
@@ -263,6 +274,8 @@ class LedgerFilterForm(ProblemForm):
         self.fields["view"].choices = [(v.key, v.label) for v in views]
         self.fields["county"].queryset = counties
         self.fields["unit"].queryset = units
+        if city_id:  # a city's staff: the province's categories and their city's own (others' never reach them)
+            self.fields["category"].queryset = Category.objects.filter(category_city_q(city_id)).order_by("code")
 
     def clean(self):
         data = super().clean()

@@ -161,6 +161,7 @@ def case_new(request):
         request.POST or None,
         request.FILES or None,
         enterprise=actor.membership.enterprise,
+        city_id=selectors.category_city(actor),
         urgencies=services.urgency_choices(actor),
     )
     if request.method == "POST":
@@ -194,7 +195,11 @@ def category_options(request):
     return render(
         request,
         "web/_category_options.html",
-        {"groups": category_choices(query), "selected": request.GET.get("category", ""), "query": query},
+        {
+            "groups": category_choices(query, city_id=selectors.category_city(request.actor)),
+            "selected": request.GET.get("category", ""),
+            "query": query,
+        },
     )
 
 
