@@ -4,7 +4,8 @@ upsert (`services.rating_submit` decides what to answer from what the statement 
 The same rules as the statement-by-statement path (`services._limited_insert`, SQLite): each count over the live
 ratings (`external_id = ''`) in its window; the rating is inserted only when every count is below its limit; it is
 flagged, not counted, when the card's ratings in the burst window reach the threshold and the device or phone has no
-counted rating older than the window; a rating that hits a unique rule (一事一评: the card's case number, or a
+counted rating older than the window (read from `RatingRater`, the raters' first counted moments kept by triggers on
+the ratings — exactly what the ratings say, in a primary-key probe instead of a look-up through every month); a rating that hits a unique rule (一事一评: the card's case number, or a
 rectification already re-rated) is not inserted and counts nowhere — the ratings' key table (`RatingKey`, kept by a
 trigger in this statement: the table is partitioned by month) refuses it and the statement fails (`Taken`), so the
 caller's transaction rolls back; a counted one is added to its rollup. Each count
@@ -18,8 +19,10 @@ from django.db import IntegrityError, connection
 
 from whistle.core.months import month_of
 
-from .models import Cadre, Rating, RatingStatus, RollupKind
+from .models import Cadre, Rating, RatingRater, RatingStatus, RollupKind
 from .rating_rollup import ADD_ON_CONFLICT, INSERT, RATINGS
+
+RATERS = RatingRater._meta.db_table
 
 
 class Taken(Exception):
@@ -52,16 +55,20 @@ def limited_insert(
         if phone
         else ("0", []),
     ]
-    regular_who = "(device_hash = %s OR rater_phone_hash = %s)" if phone else "device_hash = %s"
+    # "Seen before": the device's or phone's first counted rating (RatingRater, one primary-key probe each) — a look-up
+    # in the ratings themselves has no lower time bound and would probe every month's partition.
+    raters = [(RatingRater.KINDS["device_hash"], device)] + (
+        [(RatingRater.KINDS["rater_phone_hash"], phone)] if phone else []
+    )
+    regular_who = " OR ".join(["(kind = %s AND value = %s)"] * len(raters))
     seen_sql = (
         "SELECT "
         + ", ".join(f"({sql}) AS {name}" for (sql, _), name in zip(counts, COUNTS))
         + f", ({live} AND {own} = %s AND created_at > %s) AS recent"
-        + f", EXISTS (SELECT 1 FROM {RATINGS} WHERE {regular_who} AND external_id = '' AND status = %s"
-        + " AND created_at <= %s) AS regular"
+        + f", EXISTS (SELECT 1 FROM {RATERS} WHERE ({regular_who}) AND first_counted_at <= %s) AS regular"
     )
     seen_params = [p for _, params in counts for p in params]
-    seen_params += [now, target.pk, since, *([device, phone] if phone else [device]), RatingStatus.COUNTED, since]
+    seen_params += [now, target.pk, since, *(p for rater in raters for p in rater), since]
 
     rating = Rating(**values)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in _WRITTEN)
