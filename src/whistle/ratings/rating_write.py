@@ -21,6 +21,7 @@ from whistle.core.months import month_of
 
 from .models import Cadre, Rating, RatingRater, RatingStatus, RollupKind
 from .rating_rollup import ADD_ON_CONFLICT, INSERT, RATINGS
+from .rating_rollup import TABLE as ROLLUPS
 
 RATERS = RatingRater._meta.db_table
 
@@ -39,7 +40,8 @@ def limited_insert(
     target, values: dict, now: dt.datetime, *, limits: dict[str, int], burst_threshold: int, burst_window: dt.timedelta
 ) -> tuple[dict[str, int], Rating]:
     """(the limits' counts, the rating): saved when every count was below its limit and no unique constraint held it
-    back; otherwise unsaved (`pk` None), and nothing was written."""
+    back; otherwise unsaved (`pk` None), and nothing was written. `rating.card_levels`: the card's counted ratings by
+    level with this one (the figures the answer page shows, `selectors.rating_summary(levels=…)`)."""
     own = "cadre_id" if isinstance(target, Cadre) else "window_id"
     day, hour, since = now - dt.timedelta(days=1), now - dt.timedelta(hours=1), now - burst_window
     device, network, phone = values["device_hash"], values["network_hash"], values["rater_phone_hash"]
@@ -87,7 +89,15 @@ def limited_insert(
         f"rolled AS ({INSERT} SELECT %s, %s, %s, %s, "
         + ", ".join(f"CASE WHEN level = {n} THEN 1 ELSE 0 END" for n in range(1, 6))
         + f" FROM inserted WHERE counted {ADD_ON_CONFLICT}) "
-        f"SELECT {', '.join(COUNTS)}, burst, inserted.id FROM decided LEFT JOIN inserted ON true"
+        f"SELECT {', '.join(COUNTS)}, burst, inserted.id, "
+        # The card's figures as the answer page shows them (`selectors.rating_summary`): its rollups as the statement
+        # found them, plus this rating when it counts — no statement of its own after the write.
+        + ", ".join(
+            f"f.n{n} + CASE WHEN inserted.counted AND inserted.level = {n} THEN 1 ELSE 0 END" for n in range(1, 6)
+        )
+        + " FROM decided LEFT JOIN inserted ON true CROSS JOIN (SELECT "
+        + ", ".join(f"coalesce(sum(n{n}), 0) AS n{n}" for n in range(1, 6))
+        + f" FROM {ROLLUPS} WHERE kind = %s AND target_id = %s) AS f"
     )
     params = [
         *seen_params,
@@ -97,13 +107,17 @@ def limited_insert(
         RatingStatus.COUNTED,
         *(limits[name] for name in COUNTS),
         *rollup_params,
+        kind,
+        target.pk,
     ]
     with connection.cursor() as cursor:
         try:
             cursor.execute(sql, params)
         except IntegrityError as taken:
             raise Taken from taken
-        *found, burst, pk = cursor.fetchone()
+        row = cursor.fetchone()
+    found, (burst, pk), levels = row[: len(COUNTS)], row[len(COUNTS) : len(COUNTS) + 2], row[len(COUNTS) + 2 :]
+    rating.card_levels = {n: int(count) for n, count in enumerate(levels, start=1)}
     rating.counted = not burst
     rating.status = RatingStatus.FLAGGED if burst else RatingStatus.COUNTED
     if pk is not None:

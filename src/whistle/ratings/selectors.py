@@ -55,9 +55,12 @@ def _levels(row: dict) -> dict[int, int]:
     return {n: int(row.get(f"n{n}") or 0) for n in range(1, 6)}
 
 
-def rating_summary(target) -> dict:
+def rating_summary(target, levels: dict[int, int] | None = None) -> dict:
     """亮评价 of one cadre or window, from the rollups: only counted ratings (flagged and voided ones are kept but
-    not published); 满意率 by the configured definition (default 非常满意+满意+基本满意, rules.md §8.6)."""
+    not published); 满意率 by the configured definition (default 非常满意+满意+基本满意, rules.md §8.6). `levels`:
+    the rollups' sums by level when the caller has them already (the public rating's write statement returns them)."""
+    if levels is not None:
+        return _figures(levels)
     kind = RollupKind.CADRE if isinstance(target, Cadre) else RollupKind.WINDOW
     return _figures(_levels(RatingRollup.objects.filter(kind=kind, target_id=target.pk).aggregate(**LEVEL_SUMS)))
 
