@@ -20,7 +20,8 @@ from .models import Cadre, CallBack, ContactRead, Level, Rating, RatingRollup, R
 def card_get(code: str):
     """The active cadre or window behind a public card code."""
     for model in (Cadre, Window):
-        target = model.objects.select_related("unit").filter(card_code=code, is_active=True).first()
+        # The unit's county with it: a poor rating files its rectification case under it (services._county_of).
+        target = model.objects.select_related("unit", "unit__county").filter(card_code=code, is_active=True).first()
         if target is not None:
             return target
     raise NotFound("该亮码不存在或已停用", code="card_not_found")

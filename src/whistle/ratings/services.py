@@ -355,6 +355,8 @@ def _rectification_category() -> None:
     """Made at the first poor rating, not by migration: every active category is also offered to the public
     (Open311 services, the case form), and a deployment without ratings should not show 差评整改 there."""
     code, defaults = RECTIFICATION_CATEGORY["code"], {k: v for k, v in RECTIFICATION_CATEGORY.items() if k != "code"}
+    if Category.objects.filter(code=code).exists():
+        return  # made already: no look-up of its SLA profile (the defaults are evaluated before get_or_create looks)
     Category.objects.get_or_create(
         code=code,
         defaults={
