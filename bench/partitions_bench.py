@@ -129,11 +129,18 @@ def measure(label, cadres, rounds, seq):
         pk = top - 1000 - (i % 1000)
         assert (BY_ID(Rating.objects.all(), pk) if BY_ID else Rating.objects.get(pk=pk)) is not None
 
+    first = Rating.objects.order_by("pk").values_list("pk", flat=True).first()
+
+    def by_id_old(i):  # a rating of the first months (not recent: models.by_id asks everywhere after the recent miss)
+        pk = first + (i % 1000)
+        assert (BY_ID(Rating.objects.all(), pk) if BY_ID else Rating.objects.get(pk=pk)) is not None
+
     return {
         "schema": label,
         "post": timed(post, rounds),
         "month_query": timed(month_query, rounds // 5),
         "by_id": timed(by_id, rounds),
+        "by_id_old": timed(by_id_old, rounds),
     }
 
 

@@ -5,11 +5,13 @@ The same rules as the statement-by-statement path (`services._limited_insert`, S
 ratings (`external_id = ''`) in its window; the rating is inserted only when every count is below its limit; it is
 flagged, not counted, when the card's ratings in the burst window reach the threshold and the device or phone has no
 counted rating older than the window (read from `RatingRater`, the raters' first counted moments kept by triggers on
-the ratings — exactly what the ratings say, in a primary-key probe instead of a look-up through every month); a rating that hits a unique rule (一事一评: the card's case number, or a
-rectification already re-rated) is not inserted and counts nowhere — the ratings' key table (`RatingKey`, kept by a
-trigger in this statement: the table is partitioned by month) refuses it and the statement fails (`Taken`), so the
-caller's transaction rolls back; a counted one is added to its rollup. Each count
-is its own scalar subquery, so each keeps its own index, as the separate statements did."""
+the ratings: what the ratings say, in a primary-key probe instead of a look-up through every month); a rating that
+hits a unique rule (一事一评: the card's case number, or a rectification already re-rated) is not inserted and counts
+nowhere — the ratings' key table (`RatingKey`, kept by a trigger in this statement: the table is partitioned by month)
+refuses it and the statement fails (`Taken`), so the caller's transaction rolls back; a counted one is added to its
+rollup. Each count is its own scalar subquery, so each keeps its own index, as the separate statements did. The
+statement also returns the card's figures with this rating (`rating.card_levels`), so the answer reads nothing after
+the write."""
 
 from __future__ import annotations
 
