@@ -2,7 +2,7 @@
 older than the burst window) without a look-up through every month. `ratings_ratingrater` holds each device and phone
 with a counted live rating and its earliest; statement triggers on the ratings table keep it in the statement that
 writes the ratings (the public form's one statement, a review, a void, the ORM): a counted rating inserted or made
-counted moves its rater's first moment back (`least`); a rating that stops counting, changes its rater or is deleted
+counted moves its rater's first moment back (when earlier); a rating that stops counting, changes its rater or is deleted
 has its raters recomputed from the ratings (rare: a staff action). Filled here from the ratings already stored.
 SQLite: the table stays empty, the rule reads the ratings (`services._seen_before`)."""
 from django.db import migrations, models
@@ -27,7 +27,8 @@ def _first(column: str) -> str:
 
 UPSERT = ("INSERT INTO ratings_ratingrater (kind, value, first_counted_at) SELECT kind, value, min(created_at) FROM ({0}) "
           "AS s GROUP BY kind, value ON CONFLICT (kind, value) DO UPDATE SET first_counted_at = "
-          "least(ratings_ratingrater.first_counted_at, excluded.first_counted_at)")
+          "excluded.first_counted_at WHERE excluded.first_counted_at < ratings_ratingrater.first_counted_at")
+# (A returning rater's later rating changes nothing: no new row version is written for it.)
 # The raters of rows that stopped counting or changed (old side), recomputed from the ratings as they now stand.
 RECOMPUTE = f"""
     WITH touched AS (SELECT DISTINCT kind, value FROM ({{0}}) AS s),
