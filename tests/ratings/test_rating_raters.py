@@ -1,19 +1,15 @@
 """Issue 22 on partitioned ratings: the burst rule's "seen before" (rules.md §8.5: a burst near a window is held, but a
 device or phone with a counted rating from before the burst is a regular rater) read from the raters' first counted
-moments (`RatingRater`, kept by triggers on PostgreSQL), which must always say what the ratings say; and a rating
-read by id from recent months first (`models.by_id`) with the same answer as a plain look-up."""
-
-import datetime as dt
+moments (`RatingRater`, kept by triggers on PostgreSQL), which must always say what the ratings say."""
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
-from django.utils import timezone
 
 from tests.conftest import at
 from whistle.ratings import rating_raters
-from whistle.ratings.models import Rating, RatingRater, by_id
+from whistle.ratings.models import Rating, RatingRater
 from whistle.ratings.services import rating_submit
 
 
@@ -77,18 +73,3 @@ def test_issue_22_the_raters_first_counted_moments_say_what_the_ratings_say(card
     call_command("ratings", "rebuild-raters")
     call_command("ratings", "verify-raters")
     assert _kept() == _from_ratings()
-
-
-def test_issue_21_a_rating_is_found_by_id_whatever_its_month(cards):
-    """`by_id` asks this month's and last month's partitions first, then every month: the same answer as a plain
-    look-up by id, for a rating of any month and for an id that is no rating's."""
-    cadre, _ = cards
-    now = timezone.now()
-    moments = [now, now - dt.timedelta(days=35), at(2024, 1, 15), now + dt.timedelta(days=40)]
-    ratings = [
-        rating_submit(cadre, level=4, device=f"d{i}", ip=f"10.2.{i}.1", now=moment) for i, moment in enumerate(moments)
-    ]
-    for rating in ratings:
-        assert by_id(Rating.objects.all(), rating.pk) == rating
-        assert by_id(Rating.objects.values_list("created_at", flat=True), rating.pk) == rating.created_at
-    assert by_id(Rating.objects.all(), max(r.pk for r in ratings) + 1000) is None

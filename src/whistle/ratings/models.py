@@ -4,7 +4,7 @@ import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connections, models
+from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
@@ -292,23 +292,6 @@ class Rating(models.Model):
     @property
     def grade(self) -> str:
         return grade(self.level)
-
-
-def by_id(queryset, pk):
-    """The rating of `queryset` with this id, or None. On PostgreSQL the ratings are partitioned by month and an id
-    alone says no month: a look-up by id plans and probes every month's partition (29 with two years kept). The
-    ratings staff open by id (a call-back, a review, an appeal, a re-rating link) are nearly all recent, so this month's
-    and last month's partitions are asked first and only a rating not found there is looked up everywhere — the
-    same answer either way."""
-    if connections[queryset.db].vendor != "postgresql":
-        return queryset.filter(pk=pk).first()
-    from whistle.core.partitions import add_months, month_of, month_start
-
-    this = month_of(timezone.now())
-    recent = queryset.filter(
-        pk=pk, created_at__gte=month_start(add_months(this, -1)), created_at__lt=month_start(add_months(this, 1))
-    ).first()
-    return recent if recent is not None else queryset.filter(pk=pk).first()
 
 
 class RatingKey(models.Model):

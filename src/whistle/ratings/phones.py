@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from whistle.core.rules import int_param
 
-from .models import Rating, by_id
+from .models import Rating
 
 VERSION = "v1"
 AAD = b"whistle:rater-phone"
@@ -82,7 +82,7 @@ def decrypt(token: str) -> str:
 def rater_phone(rating_id: int) -> str:
     """The whole number, for the system's own SMS to the rater (the re-rate link). Staff read it only through
     `services.rater_contact`, which logs the read."""
-    token = by_id(Rating.objects.values_list("rater_phone_cipher", flat=True), rating_id)
+    token = Rating.objects.filter(pk=rating_id).values_list("rater_phone_cipher", flat=True).first()
     return decrypt(token or "")
 
 

@@ -19,7 +19,7 @@ from whistle.cases.services import system_transition
 from whistle.core.errors import Conflict, NotFound
 from whistle.core.hashing import keyed_hash
 
-from .models import Level, Rating, by_id
+from .models import Level, Rating
 from .services import clean_level, rating_submit
 
 TOKEN_DIGITS = 24
@@ -37,7 +37,7 @@ def rating_for_token(token: str) -> Rating:
         rerate_token(int(rating_id)), token
     ):
         raise NotFound("再评价链接无效", code="rerate_not_found")
-    rating = by_id(Rating.objects.select_related("unit", "cadre", "window", "rectification"), int(rating_id))
+    rating = Rating.objects.select_related("unit", "cadre", "window", "rectification").filter(pk=int(rating_id)).first()
     if rating is None or rating.rectification_id is None:
         raise NotFound("再评价链接无效", code="rerate_not_found")
     return rating

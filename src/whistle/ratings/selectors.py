@@ -14,7 +14,7 @@ from whistle.core.rules import int_param
 from whistle.org.models import Role, Unit
 from whistle.org.scopes import READ_ALL_ROLES, Actor, subtree_q
 
-from .models import Cadre, CallBack, ContactRead, Level, Rating, RatingRollup, RollupKind, Window, by_id
+from .models import Cadre, CallBack, ContactRead, Level, Rating, RatingRollup, RollupKind, Window
 
 
 def card_get(code: str):
@@ -224,7 +224,7 @@ def contact_rating_get(actor: Actor, rating_id) -> Rating:
     """The poor rating whose rater the actor may call back, with its target and rectification; anyone else, or any
     other rating, finds nothing (404). Reads no contact: the page shows it only through `services.rater_contact`, which logs the read."""
     rating = (
-        by_id(Rating.objects.select_related("unit", "cadre", "window", "rectification"), rating_id)
+        Rating.objects.select_related("unit", "cadre", "window", "rectification").filter(pk=rating_id).first()
         if is_row_id(rating_id)
         else None
     )

@@ -33,7 +33,6 @@ from .models import (
     RatingStatus,
     Tag,
     Window,
-    by_id,
     grade,
     tags_for,
 )
@@ -417,7 +416,7 @@ def rater_contact(
 
 def appeal_file(actor: Actor, rating_id: int, reason: str, now: dt.datetime | None = None) -> Appeal:
     """The rated unit contests a rating it holds to be mistaken or malicious (申诉)."""
-    rating = by_id(Rating.objects.select_related("unit"), rating_id)
+    rating = Rating.objects.select_related("unit").filter(pk=rating_id).first()
     # A rating of another unit is not there for this actor at all.
     if rating is None or actor.role not in APPELLANT_ROLES or not actor.covers(rating.unit):
         raise NotFound("评价不存在", code="rating_not_found")
@@ -448,7 +447,7 @@ def appeal_review(actor: Actor, appeal_id: int, decision: str, reason: str, now:
         appeal.reviewed_at = now or timezone.now()
         appeal.save()
         if decision == AppealState.VOIDED:
-            rating = by_id(Rating.objects.select_for_update(), appeal.rating_id)
+            rating = Rating.objects.select_for_update().get(pk=appeal.rating_id)
             if rating.counted:
                 rating_rollup.count(rating, -1)
             _row(rating).update(status=RatingStatus.VOIDED, counted=False)
@@ -476,7 +475,7 @@ def rating_review(actor: Actor, rating_id: int, decision: str, reason: str, now:
     rectification — or it is voided. Either way it stays stored."""
     now = now or timezone.now()
     with transaction.atomic():
-        rating = by_id(Rating.objects.select_for_update().select_related("unit"), rating_id)
+        rating = Rating.objects.select_for_update().select_related("unit").filter(pk=rating_id).first()
         if rating is None or actor.role != Role.COORDINATOR or not actor.covers(rating.unit):
             raise NotFound("评价不存在", code="rating_not_found")
         if decision not in (RatingStatus.COUNTED, RatingStatus.VOIDED):
