@@ -3,8 +3,8 @@ months (with external ids, so the key table is as full as the import leaves it),
 
   rating POST   services.rating_submit (the public form's write: one statement, key-table trigger included)
   month query   a month's ranking: count and mean level by unit over one month's ratings
-  by id         a look-up without the partition column: `models.by_id` (this month and last first, then every
-                month) where the checkout has it, else Rating.objects.get(pk=…)
+  by id         Rating.objects.get(pk=…) (a look-up without the partition column): a recent rating, and one of
+                the first months
 
 each ROUNDS times, median and p95 in ms; measured on the partitioned table (ratings 0014), again after 0014's
 database step backwards (one table with the same columns, its unique indexes, no key table), and again forwards
@@ -34,8 +34,6 @@ from django.utils import timezone  # noqa: E402
 from whistle.core import partitions  # noqa: E402
 from whistle.ratings.models import Cadre, Rating  # noqa: E402
 from whistle.ratings.services import rating_submit  # noqa: E402
-
-BY_ID = getattr(importlib.import_module("whistle.ratings.models"), "by_id", None)
 from whistle.seed.heze import is_loaded, load_heze  # noqa: E402
 
 MIGRATION = importlib.import_module("whistle.ratings.migrations.0014_rating_partitions")
@@ -125,15 +123,13 @@ def measure(label, cadres, rounds, seq):
 
     top = Rating.objects.order_by("-pk").values_list("pk", flat=True).first()
 
-    def by_id(i):  # as the app reads a rating by id (models.by_id: recent months first), where the checkout has it
-        pk = top - 1000 - (i % 1000)
-        assert (BY_ID(Rating.objects.all(), pk) if BY_ID else Rating.objects.get(pk=pk)) is not None
+    def by_id(i):
+        Rating.objects.get(pk=top - 1000 - (i % 1000))
 
     first = Rating.objects.order_by("pk").values_list("pk", flat=True).first()
 
-    def by_id_old(i):  # a rating of the first months (not recent: models.by_id asks everywhere after the recent miss)
-        pk = first + (i % 1000)
-        assert (BY_ID(Rating.objects.all(), pk) if BY_ID else Rating.objects.get(pk=pk)) is not None
+    def by_id_old(i):  # a rating of the first months
+        Rating.objects.get(pk=first + (i % 1000))
 
     return {
         "schema": label,
