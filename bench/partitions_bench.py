@@ -3,7 +3,8 @@ months (with external ids, so the key table is as full as the import leaves it),
 
   rating POST   services.rating_submit (the public form's write: one statement, key-table trigger included)
   month query   a month's ranking: count and mean level by unit over one month's ratings
-  by id         Rating.objects.get(pk=…) (a look-up without the partition column)
+  by id         Rating.objects.get(pk=…) (a look-up without the partition column): a recent rating, and one of
+                the first months
 
 each ROUNDS times, median and p95 in ms; measured on the partitioned table (ratings 0014), again after 0014's
 database step backwards (one table with the same columns, its unique indexes, no key table), and again forwards
@@ -36,14 +37,23 @@ from whistle.ratings.services import rating_submit  # noqa: E402
 from whistle.seed.heze import is_loaded, load_heze  # noqa: E402
 
 MIGRATION = importlib.import_module("whistle.ratings.migrations.0014_rating_partitions")
+try:  # the raters' triggers (ratings 0015); a checkout before it (run as the baseline with its src) has none
+    RATERS = importlib.import_module("whistle.ratings.migrations.0015_rating_raters")
+except ImportError:
+    RATERS = None
 
 
 def rebuild(direction):
     """ratings 0014's database step alone, either way: the same columns, one table (its unique indexes, no key-table
-    triggers) or the partitioned one (the key table and its triggers)."""
+    triggers) or the partitioned one (the key table and its triggers) — with 0015's triggers (the raters' first
+    counted moments) taken off before and put back after, as the migrations leave the table."""
     started = time.perf_counter()
     with connection.schema_editor() as editor:
+        if RATERS:
+            RATERS.backwards(None, editor)
         getattr(MIGRATION, direction)(None, editor)
+        if RATERS:
+            RATERS.forwards(None, editor)
     return time.perf_counter() - started
 
 
@@ -116,11 +126,17 @@ def measure(label, cadres, rounds, seq):
     def by_id(i):
         Rating.objects.get(pk=top - 1000 - (i % 1000))
 
+    first = Rating.objects.order_by("pk").values_list("pk", flat=True).first()
+
+    def by_id_old(i):  # a rating of the first months
+        Rating.objects.get(pk=first + (i % 1000))
+
     return {
         "schema": label,
         "post": timed(post, rounds),
         "month_query": timed(month_query, rounds // 5),
         "by_id": timed(by_id, rounds),
+        "by_id_old": timed(by_id_old, rounds),
     }
 
 

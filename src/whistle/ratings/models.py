@@ -314,6 +314,28 @@ class RatingKey(models.Model):
         verbose_name_plural = "评价唯一键"
 
 
+class RatingRater(models.Model):
+    """The devices and phones with a counted live rating, each with its earliest (PostgreSQL): what the burst rule asks
+    — "has this device or phone a counted rating older than the burst window?" — in one primary-key probe, instead of
+    a look-up with no lower time bound through every month's partition of `ratings_rating`. Kept by statement
+    triggers on the ratings table (ratings 0015) in the statement that inserts, reviews, voids or deletes a rating, so
+    it always says what the ratings say: a rating counted adds (or moves back) its device's and phone's first moment; a
+    rating that stops counting has them recomputed from the ratings. A partition detached for archive (no trigger
+    fires) leaves its raters here: a device seen in an archived month stays a regular rater. Empty on SQLite, where
+    the rule reads the ratings themselves."""
+
+    KINDS = {"device_hash": "d", "rater_phone_hash": "p"}
+
+    pk = models.CompositePrimaryKey("kind", "value")
+    kind = models.CharField(max_length=1)
+    value = models.CharField(max_length=64)
+    first_counted_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "评价人首次有效评价"
+        verbose_name_plural = "评价人首次有效评价"
+
+
 class AppealState(models.TextChoices):
     PENDING = "pending", "待复核"
     UPHELD = "upheld", "维持评价"

@@ -4,11 +4,14 @@ upsert (`services.rating_submit` decides what to answer from what the statement 
 The same rules as the statement-by-statement path (`services._limited_insert`, SQLite): each count over the live
 ratings (`external_id = ''`) in its window; the rating is inserted only when every count is below its limit; it is
 flagged, not counted, when the card's ratings in the burst window reach the threshold and the device or phone has no
-counted rating older than the window; a rating that hits a unique rule (一事一评: the card's case number, or a
-rectification already re-rated) is not inserted and counts nowhere — the ratings' key table (`RatingKey`, kept by a
-trigger in this statement: the table is partitioned by month) refuses it and the statement fails (`Taken`), so the
-caller's transaction rolls back; a counted one is added to its rollup. Each count
-is its own scalar subquery, so each keeps its own index, as the separate statements did."""
+counted rating older than the window (read from `RatingRater`, the raters' first counted moments kept by triggers on
+the ratings: what the ratings say, in a primary-key probe instead of a look-up through every month); a rating that
+hits a unique rule (一事一评: the card's case number, or a rectification already re-rated) is not inserted and counts
+nowhere — the ratings' key table (`RatingKey`, kept by a trigger in this statement: the table is partitioned by month)
+refuses it and the statement fails (`Taken`), so the caller's transaction rolls back; a counted one is added to its
+rollup. Each count is its own scalar subquery, so each keeps its own index, as the separate statements did. The
+statement also returns the card's figures with this rating (`rating.card_levels`), so the answer reads nothing after
+the write."""
 
 from __future__ import annotations
 
@@ -18,8 +21,11 @@ from django.db import IntegrityError, connection
 
 from whistle.core.months import month_of
 
-from .models import Cadre, Rating, RatingStatus, RollupKind
+from .models import Cadre, Rating, RatingRater, RatingStatus, RollupKind
 from .rating_rollup import ADD_ON_CONFLICT, INSERT, RATINGS
+from .rating_rollup import TABLE as ROLLUPS
+
+RATERS = RatingRater._meta.db_table
 
 
 class Taken(Exception):
@@ -36,7 +42,8 @@ def limited_insert(
     target, values: dict, now: dt.datetime, *, limits: dict[str, int], burst_threshold: int, burst_window: dt.timedelta
 ) -> tuple[dict[str, int], Rating]:
     """(the limits' counts, the rating): saved when every count was below its limit and no unique constraint held it
-    back; otherwise unsaved (`pk` None), and nothing was written."""
+    back; otherwise unsaved (`pk` None), and nothing was written. `rating.card_levels`: the card's counted ratings by
+    level with this one (the figures the answer page shows, `selectors.rating_summary(levels=…)`)."""
     own = "cadre_id" if isinstance(target, Cadre) else "window_id"
     day, hour, since = now - dt.timedelta(days=1), now - dt.timedelta(hours=1), now - burst_window
     device, network, phone = values["device_hash"], values["network_hash"], values["rater_phone_hash"]
@@ -52,16 +59,20 @@ def limited_insert(
         if phone
         else ("0", []),
     ]
-    regular_who = "(device_hash = %s OR rater_phone_hash = %s)" if phone else "device_hash = %s"
+    # "Seen before": the device's or phone's first counted rating (RatingRater, one primary-key probe each) — a look-up
+    # in the ratings themselves has no lower time bound and would probe every month's partition.
+    raters = [(RatingRater.KINDS["device_hash"], device)] + (
+        [(RatingRater.KINDS["rater_phone_hash"], phone)] if phone else []
+    )
+    regular_who = " OR ".join(["(kind = %s AND value = %s)"] * len(raters))
     seen_sql = (
         "SELECT "
         + ", ".join(f"({sql}) AS {name}" for (sql, _), name in zip(counts, COUNTS))
         + f", ({live} AND {own} = %s AND created_at > %s) AS recent"
-        + f", EXISTS (SELECT 1 FROM {RATINGS} WHERE {regular_who} AND external_id = '' AND status = %s"
-        + " AND created_at <= %s) AS regular"
+        + f", EXISTS (SELECT 1 FROM {RATERS} WHERE ({regular_who}) AND first_counted_at <= %s) AS regular"
     )
     seen_params = [p for _, params in counts for p in params]
-    seen_params += [now, target.pk, since, *([device, phone] if phone else [device]), RatingStatus.COUNTED, since]
+    seen_params += [now, target.pk, since, *(p for rater in raters for p in rater), since]
 
     rating = Rating(**values)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in _WRITTEN)
@@ -80,7 +91,15 @@ def limited_insert(
         f"rolled AS ({INSERT} SELECT %s, %s, %s, %s, "
         + ", ".join(f"CASE WHEN level = {n} THEN 1 ELSE 0 END" for n in range(1, 6))
         + f" FROM inserted WHERE counted {ADD_ON_CONFLICT}) "
-        f"SELECT {', '.join(COUNTS)}, burst, inserted.id FROM decided LEFT JOIN inserted ON true"
+        f"SELECT {', '.join(COUNTS)}, burst, inserted.id, "
+        # The card's figures as the answer page shows them (`selectors.rating_summary`): its rollups as the statement
+        # found them, plus this rating when it counts — no statement of its own after the write.
+        + ", ".join(
+            f"f.n{n} + CASE WHEN inserted.counted AND inserted.level = {n} THEN 1 ELSE 0 END" for n in range(1, 6)
+        )
+        + " FROM decided LEFT JOIN inserted ON true CROSS JOIN (SELECT "
+        + ", ".join(f"coalesce(sum(n{n}), 0) AS n{n}" for n in range(1, 6))
+        + f" FROM {ROLLUPS} WHERE kind = %s AND target_id = %s) AS f"
     )
     params = [
         *seen_params,
@@ -90,13 +109,17 @@ def limited_insert(
         RatingStatus.COUNTED,
         *(limits[name] for name in COUNTS),
         *rollup_params,
+        kind,
+        target.pk,
     ]
     with connection.cursor() as cursor:
         try:
             cursor.execute(sql, params)
         except IntegrityError as taken:
             raise Taken from taken
-        *found, burst, pk = cursor.fetchone()
+        row = cursor.fetchone()
+    found, (burst, pk), levels = row[: len(COUNTS)], row[len(COUNTS) : len(COUNTS) + 2], row[len(COUNTS) + 2 :]
+    rating.card_levels = {n: int(count) for n, count in enumerate(levels, start=1)}
     rating.counted = not burst
     rating.status = RatingStatus.FLAGGED if burst else RatingStatus.COUNTED
     if pk is not None:

@@ -20,7 +20,8 @@ from .models import Cadre, CallBack, ContactRead, Level, Rating, RatingRollup, R
 def card_get(code: str):
     """The active cadre or window behind a public card code."""
     for model in (Cadre, Window):
-        target = model.objects.select_related("unit").filter(card_code=code, is_active=True).first()
+        # The unit's county with it: a poor rating files its rectification case under it (services._county_of).
+        target = model.objects.select_related("unit", "unit__county").filter(card_code=code, is_active=True).first()
         if target is not None:
             return target
     raise NotFound("该亮码不存在或已停用", code="card_not_found")
@@ -55,9 +56,12 @@ def _levels(row: dict) -> dict[int, int]:
     return {n: int(row.get(f"n{n}") or 0) for n in range(1, 6)}
 
 
-def rating_summary(target) -> dict:
+def rating_summary(target, levels: dict[int, int] | None = None) -> dict:
     """亮评价 of one cadre or window, from the rollups: only counted ratings (flagged and voided ones are kept but
-    not published); 满意率 by the configured definition (default 非常满意+满意+基本满意, rules.md §8.6)."""
+    not published); 满意率 by the configured definition (default 非常满意+满意+基本满意, rules.md §8.6). `levels`:
+    the rollups' sums by level when the caller has them already (the public rating's write statement returns them)."""
+    if levels is not None:
+        return _figures(levels)
     kind = RollupKind.CADRE if isinstance(target, Cadre) else RollupKind.WINDOW
     return _figures(_levels(RatingRollup.objects.filter(kind=kind, target_id=target.pk).aggregate(**LEVEL_SUMS)))
 

@@ -122,7 +122,8 @@ def _card_page(request, code):
         else:
             if rating.rectification_id:
                 context["rerate_url"] = public_url(reverse("ratings:rerate", args=[rerate_token(rating)]), request)
-    context["summary"] = rating_summary(target)
+    # After a rating on PostgreSQL the write statement returned the card's figures with it (`card_levels`).
+    context["summary"] = rating_summary(target, getattr(context["rating"], "card_levels", None))
     return render(request, "ratings/card.html", context, status=status)
 
 

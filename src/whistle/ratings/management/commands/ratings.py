@@ -1,18 +1,21 @@
-"""whistle ratings import FILE | rebuild-rollups | verify-rollups"""
+"""whistle ratings import FILE | rebuild-rollups | verify-rollups | rebuild-raters | verify-raters"""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from whistle.ratings import rating_rollup
+from whistle.ratings import rating_raters, rating_rollup
 
 
 class Command(BaseCommand):
     help = (
         "好差评：whistle ratings import FILE 导入评价（CSV、JSONL、xlsx）；rebuild-rollups 按评价重建月汇总；"
-        "verify-rollups 重算并核对月汇总，不一致即以非零状态退出并指出第一处"
+        "verify-rollups 重算并核对月汇总，不一致即以非零状态退出并指出第一处；rebuild-raters、verify-raters 按评价重建、"
+        "核对各设备和手机号的首次有效评价时间（突发评价规则用，PostgreSQL）"
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("what", choices=["import", "rebuild-rollups", "verify-rollups"])
+        parser.add_argument(
+            "what", choices=["import", "rebuild-rollups", "verify-rollups", "rebuild-raters", "verify-raters"]
+        )
         parser.add_argument("file", nargs="?", help="import：评价文件（.csv、.jsonl、.xlsx）")
         parser.add_argument("--rejects", help="import：问题行写入此文件（默认 FILE.rejects.csv）")
         parser.add_argument("--batch", type=int, default=None, help="import：每批行数（每批一个事务）")
@@ -26,6 +29,13 @@ class Command(BaseCommand):
             if bad:
                 raise CommandError(f"月汇总与评价不一致（{len(bad)} 处，共核对 {checked} 行）；第一处：{bad[0]}")
             self.stdout.write(f"OK：{checked} 行月汇总与评价一致")
+        elif what == "rebuild-raters":
+            self.stdout.write(f"OK：首次有效评价表已重建，共 {rating_raters.rebuild()} 个设备和手机号")
+        elif what == "verify-raters":
+            checked, bad = rating_raters.verify()
+            if bad:
+                raise CommandError(f"首次有效评价表与评价不一致（至少 {len(bad)} 处）；第一处：{bad[0]}")
+            self.stdout.write(f"OK：{checked} 个设备和手机号的首次有效评价时间与评价一致")
         else:
             if not file:
                 raise CommandError("请给出要导入的文件")
