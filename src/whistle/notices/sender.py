@@ -70,39 +70,6 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 6 * 3600))
 
 
-def send_one(delivery: Delivery, owner: str = OWNER) -> str:
-    """Deliver one claimed row; returns its new status (or "" when someone else has it now)."""
-    mine = Delivery.objects.filter(pk=delivery.pk, status=Status.CLAIMED, claimed_by=owner)
-    if not mine.update(status=Status.SENDING, claimed_at=timezone.now()):
-        return ""
-    ours = Delivery.objects.filter(pk=delivery.pk, status=Status.SENDING, claimed_by=owner)
-    try:
-        receipt = channels.send(delivery)
-    except channels.Permanent as refused:
-        ours.update(status=Status.GIVEN_UP, attempts=F("attempts") + 1, last_error=str(refused)[:300])
-        log.warning("notice %s given up: %s", delivery.pk, refused)
-        return Status.GIVEN_UP
-    except Exception as error:  # noqa: BLE001 — any other failure of an outside system is worth another try
-        attempts = delivery.attempts + 1
-        reason = str(error)[:300] if isinstance(error, channels.Temporary) else f"{type(error).__name__}: {error}"[:300]
-        if attempts >= int_param("notices.max_attempts"):
-            ours.update(status=Status.GIVEN_UP, attempts=attempts, last_error=reason)
-            log.warning("notice %s given up after %s attempts: %s", delivery.pk, attempts, reason)
-            return Status.GIVEN_UP
-        ours.update(
-            status=Status.FAILED,
-            attempts=attempts,
-            last_error=reason,
-            next_attempt_at=timezone.now() + backoff(attempts),
-            claimed_by="",
-        )
-        return Status.FAILED
-    ours.update(
-        status=Status.SENT, attempts=F("attempts") + 1, sent_at=timezone.now(), external_id=receipt[:80], last_error=""
-    )
-    return Status.SENT
-
-
 def _start_sending(ids: list[int], owner: str) -> set[int]:
     """Mark the claimed rows `ids` as being sent, in one UPDATE; returns those still ours (a row whose lease passed
     may have been taken back by another sender's `recover`)."""
@@ -119,7 +86,7 @@ def _start_sending(ids: list[int], owner: str) -> set[int]:
 
 
 def _failed(delivery: Delivery, error: Exception, owner: str) -> str:
-    """Write one failed attempt as `send_one` does: given up when permanent or the last, else tried again later."""
+    """Write one failed attempt: given up when permanent or the last, else tried again after the backoff."""
     ours = Delivery.objects.filter(pk=delivery.pk, status=Status.SENDING, claimed_by=owner)
     if isinstance(error, channels.Permanent):
         ours.update(status=Status.GIVEN_UP, attempts=F("attempts") + 1, last_error=str(error)[:300])
