@@ -12,7 +12,6 @@ import functools
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import Q
 from django.template import Context, Engine
 from django.urls import reverse
 from django.utils import timezone
@@ -118,6 +117,9 @@ def expand_pending(now: dt.datetime | None = None) -> int:
 
 
 def deliveries_for(notices, now: dt.datetime) -> list[Delivery]:
+    """The deliveries of a batch of notices, read in a few queries for the whole batch (issue 21): the cases, their
+    events, and each audience (a unit's staff, an enterprise's users, an office's coordinators) and its people's
+    settings once per batch, however many of its notices name it."""
     notices = list(notices)
     if not notices:
         return []
@@ -126,38 +128,125 @@ def deliveries_for(notices, now: dt.datetime) -> list[Delivery]:
     cases = Case.objects.select_related("lead_unit", "county", "enterprise", "green_channel_leader").in_bulk(
         {n.case_id for n in notices}
     )
-    events = _events(notices)
+    batch = _Batch(notices)
+    batch.prefetch(list(cases.values()), {rule.audience for rule in rules})
     available = channels.configured()
     out: list[Delivery] = []
     for notice in notices:
         case = cases.get(notice.case_id)
         if case is None:
             continue
-        event = events.get((notice.case_id, notice.seq))
+        event = batch.event(notice)
         for rule in rules:
-            if rule.action == notice.action and rule.to_state in ("", notice.to_state) and _holds(rule, case, notice):
-                out.extend(_for_rule(rule, notice, case, event, available, now))
+            if (
+                rule.action == notice.action
+                and rule.to_state in ("", notice.to_state)
+                and _holds(rule, case, notice, batch)
+            ):
+                out.extend(_for_rule(rule, notice, case, event, available, now, batch))
         for endpoint in endpoints:
             if (not endpoint.actions or notice.action in endpoint.actions) and _in_scope(endpoint, case):
                 out.append(_webhook(endpoint, notice, case, event, now))
     return out
 
 
-def _events(notices) -> dict:
-    q = Q()
-    for n in notices:
-        q |= Q(case_id=n.case_id, seq=n.seq)
-    rows = CaseEvent.objects.filter(q).only("case_id", "seq", "actor_label", "payload", "at")
-    return {(e.case_id, e.seq): e for e in rows}
+class _Batch:
+    """What the notices of one batch share, each read once: their events (with every dispatch of their cases, for
+    the waiting-dispatch condition), the people of each audience, and those people's notice settings."""
+
+    def __init__(self, notices: list[Notice]):
+        events = CaseEvent.objects.filter(case_id__in={n.case_id for n in notices})
+        submitted = [n.case_submitted_at for n in notices if n.case_submitted_at]
+        if len(submitted) == len(notices):  # lets PostgreSQL skip the months' partitions none of them is in
+            events = events.filter(case_submitted_at__gte=min(submitted), case_submitted_at__lte=max(submitted))
+        wanted = {(n.case_id, n.seq) for n in notices}
+        self.events: dict[tuple[int, int], CaseEvent] = {}
+        self.dispatches: dict[int, list[tuple[int, dt.datetime]]] = {}
+        for e in events.only("case_id", "seq", "action", "actor_label", "at"):
+            if (e.case_id, e.seq) in wanted:
+                self.events[(e.case_id, e.seq)] = e
+            if e.action == "dispatch":
+                self.dispatches.setdefault(e.case_id, []).append((e.seq, e.at))
+        self.audiences: dict[tuple, list] = {}
+        self.profiles: dict[int, NoticeProfile | None] = {}
+
+    def prefetch(self, cases: list[Case], kinds: set[str]) -> None:
+        """The people of the audiences most notices name — the lead units' staff, the enterprises' users (or the
+        submitter, when an enterprise has none) — for every case of the batch, and their settings: four queries."""
+        User = get_user_model()
+        found: dict[tuple, list] = {}
+        if Audience.UNIT in kinds:
+            units = {c.lead_unit_id for c in cases if c.lead_unit_id is not None}
+            for unit in units:
+                found[(Audience.UNIT, unit)] = []
+            staff = User.objects.filter(
+                is_active=True, membership__unit_id__in=units, membership__role__in=[Role.HANDLER, Role.UNIT_ADMIN]
+            )
+            for user in staff.select_related("membership").order_by("pk"):
+                found[(Audience.UNIT, user.membership.unit_id)].append(user)
+        if Audience.ENTERPRISE in kinds:
+            firms: dict[int, list] = {c.enterprise_id: [] for c in cases if c.enterprise_id}
+            people = User.objects.filter(
+                is_active=True, membership__enterprise_id__in=list(firms), membership__role=Role.ENTERPRISE
+            )
+            for user in people.select_related("membership").order_by("pk"):
+                firms[user.membership.enterprise_id].append(user)
+            alone = {c.requester_id for c in cases if c.requester_id and not firms.get(c.enterprise_id)}
+            requesters = User.objects.filter(pk__in=alone, is_active=True).select_related("membership").in_bulk()
+            for c in cases:
+                users = firms.get(c.enterprise_id) or []
+                if not users and c.requester_id:
+                    users = [requesters[c.requester_id]] if c.requester_id in requesters else []
+                found[_audience_key(Audience.ENTERPRISE, c)] = users
+        everyone = {u.pk for users in found.values() for u in users} - set(self.profiles)
+        if everyone:
+            profiles = NoticeProfile.objects.in_bulk(list(everyone), field_name="user_id")
+            self.profiles.update({pk: profiles.get(pk) for pk in everyone})
+        self.audiences.update(found)
+
+    def event(self, notice: Notice):
+        return self.events.get((notice.case_id, notice.seq))
+
+    def dispatched_in_step(self, notice: Notice) -> bool:
+        """Whether the catalogue routed the case in the step of `notice` (a dispatch after it, at the same moment)."""
+        return any(seq > notice.seq and at == notice.at for seq, at in self.dispatches.get(notice.case_id, ()))
+
+    def audience(self, kind: str, case: Case) -> list:
+        key = _audience_key(kind, case)
+        if key not in self.audiences:
+            users = audience(kind, case)
+            missing = [u.pk for u in users if u.pk not in self.profiles]
+            if missing:
+                found = NoticeProfile.objects.in_bulk(missing, field_name="user_id")
+                self.profiles.update({pk: found.get(pk) for pk in missing})
+            self.audiences[key] = users
+        return self.audiences[key]
 
 
-def _holds(rule: NoticeRule, case: Case, notice: Notice) -> bool:
+def _audience_key(kind: str, case: Case) -> tuple:
+    """What `audience(kind, case)` depends on: cases with the same key have the same people."""
+    if kind == Audience.UNIT:
+        return (kind, case.lead_unit_id)
+    if kind == Audience.ENTERPRISE:
+        return (kind, case.enterprise_id, case.requester_id)
+    if kind == Audience.OFFICE:
+        if case.level == "county" and case.county_id:
+            return (kind, "county", case.county_id)
+        return (kind, "city", case.city_id) if case.city_id else (kind, "root")
+    if kind == Audience.LEADER:
+        return (kind, case.green_channel_leader_id)
+    return (kind, "case", case.pk)
+
+
+def _holds(rule: NoticeRule, case: Case, notice: Notice, batch: _Batch | None = None) -> bool:
     """The rule's condition, as the case stood at the event (the case may have moved on since)."""
     condition = rule.condition
     if condition == Condition.WAITING_DISPATCH:
         # Waiting at the event: in a state that waits, and not routed by the catalogue in the same step.
         if notice.to_state not in ("", State.SUBMITTED, State.RETURNED):
             return False
+        if batch is not None:
+            return not batch.dispatched_in_step(notice)
         return not CaseEvent.objects.filter(
             case_id=case.pk, action="dispatch", seq__gt=notice.seq, at=notice.at
         ).exists()
@@ -184,17 +273,19 @@ def audience(kind: str, case: Case) -> list:
         if case.lead_unit_id is None:
             return []
         ids = Membership.objects.filter(unit_id=case.lead_unit_id, role__in=[Role.HANDLER, Role.UNIT_ADMIN])
-        return list(User.objects.filter(is_active=True, membership__in=ids).order_by("pk"))
+        return list(User.objects.filter(is_active=True, membership__in=ids).select_related("membership").order_by("pk"))
     if kind == Audience.ENTERPRISE:
         found = []
         if case.enterprise_id:
             found = list(
                 User.objects.filter(
                     is_active=True, membership__enterprise_id=case.enterprise_id, membership__role=Role.ENTERPRISE
-                ).order_by("pk")
+                )
+                .select_related("membership")
+                .order_by("pk")
             )
         if not found and case.requester_id:
-            found = list(User.objects.filter(pk=case.requester_id, is_active=True))
+            found = list(User.objects.filter(pk=case.requester_id, is_active=True).select_related("membership"))
         return found
     if kind == Audience.OFFICE:
         offices = Unit.objects.filter(kind=UnitKind.COORDINATION_OFFICE, is_active=True)
@@ -205,9 +296,9 @@ def audience(kind: str, case: Case) -> list:
         else:
             offices = offices.filter(parent__parent__isnull=True)
         return list(
-            User.objects.filter(
-                is_active=True, membership__unit__in=offices, membership__role=Role.COORDINATOR
-            ).order_by("pk")
+            User.objects.filter(is_active=True, membership__unit__in=offices, membership__role=Role.COORDINATOR)
+            .select_related("membership")
+            .order_by("pk")
         )
     if kind == Audience.LEADER:
         leader = case.green_channel_leader
@@ -260,20 +351,21 @@ def _base(rule, notice, case, now) -> dict:
     return {"notice": notice, "case_id": case.pk, "rule": rule, "created_at": now}
 
 
-def _for_rule(rule, notice, case, event, available, now) -> list[Delivery]:
+def _for_rule(rule, notice, case, event, available, now, batch: _Batch | None = None) -> list[Delivery]:
     wanted = [c for c in rule.channels if c in available]
     if rule.audience == Audience.RATER:
         return _for_rater(rule, notice, case, event, wanted, now)
-    users = audience(rule.audience, case)
+    if batch is None:
+        batch = _Batch([notice])
+    users = batch.audience(rule.audience, case)
     if not users:
         return []
-    profiles = NoticeProfile.objects.in_bulk([u.pk for u in users], field_name="user_id")
     link = public_url(reverse("web:case", args=[case.number]))
     context = _context(notice, case, event, link)
     subject, body = render(rule.template.subject, context), render(rule.template.body, context)
     out = []
     for user in users:
-        reachable = _addresses(user, profiles.get(user.pk))
+        reachable = _addresses(user, batch.profiles.get(user.pk))
         for channel in wanted:
             if channel in reachable:
                 out.append(

@@ -5,10 +5,13 @@ last given up. Each step is one conditional UPDATE committed on its own:
 
 - *claim*: `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)` on PostgreSQL, the same conditional UPDATE on
   SQLite (one writer at a time), so two senders never take the same row;
-- *sending* is written before the channel is called, by the claimer only;
+- *sending* is written before the channel is called, by the claimer only: for a wave of up to
+  `notices.sender_concurrency` rows at once (one UPDATE), which a pool of as many threads then hands to the channels
+  side by side; the wave's outcomes are written together (one UPDATE for those sent, one per failure);
 - a claimed row whose sender vanished (lease `notices.claim_lease_seconds` passed) goes back to the queue: it was never
   handed to a channel; a *sending* row whose sender vanished may or may not have reached the person, so it is given up
-  with that reason and shown to the coordinators (who may send it again) — never sent twice on its own.
+  with that reason and shown to the coordinators (who may send it again) — never sent twice on its own. A sender
+  killed mid-wave leaves at most a wave's rows given up this way.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ import logging
 import os
 import socket
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from whistle.core.rules import int_param
@@ -66,54 +70,105 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 6 * 3600))
 
 
-def send_one(delivery: Delivery, owner: str = OWNER) -> str:
-    """Deliver one claimed row; returns its new status (or "" when someone else has it now)."""
-    mine = Delivery.objects.filter(pk=delivery.pk, status=Status.CLAIMED, claimed_by=owner)
-    if not mine.update(status=Status.SENDING, claimed_at=timezone.now()):
-        return ""
-    ours = Delivery.objects.filter(pk=delivery.pk, status=Status.SENDING, claimed_by=owner)
-    try:
-        receipt = channels.send(delivery)
-    except channels.Permanent as refused:
-        ours.update(status=Status.GIVEN_UP, attempts=F("attempts") + 1, last_error=str(refused)[:300])
-        log.warning("notice %s given up: %s", delivery.pk, refused)
-        return Status.GIVEN_UP
-    except Exception as error:  # noqa: BLE001 — any other failure of an outside system is worth another try
-        attempts = delivery.attempts + 1
-        reason = str(error)[:300] if isinstance(error, channels.Temporary) else f"{type(error).__name__}: {error}"[:300]
-        if attempts >= int_param("notices.max_attempts"):
-            ours.update(status=Status.GIVEN_UP, attempts=attempts, last_error=reason)
-            log.warning("notice %s given up after %s attempts: %s", delivery.pk, attempts, reason)
-            return Status.GIVEN_UP
-        ours.update(
-            status=Status.FAILED,
-            attempts=attempts,
-            last_error=reason,
-            next_attempt_at=timezone.now() + backoff(attempts),
-            claimed_by="",
+def _start_sending(ids: list[int], owner: str) -> set[int]:
+    """Mark the claimed rows `ids` as being sent, in one UPDATE; returns those still ours (a row whose lease passed
+    may have been taken back by another sender's `recover`)."""
+    table = connection.ops.quote_name(Delivery._meta.db_table)
+    moment = connection.ops.adapt_datetimefield_value(timezone.now())
+    marks = ", ".join(["%s"] * len(ids))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, claimed_at = %s WHERE id IN ({marks}) AND status = %s "
+            f"AND claimed_by = %s RETURNING id",
+            [Status.SENDING, moment, *ids, Status.CLAIMED, owner],
         )
-        return Status.FAILED
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _failed(delivery: Delivery, error: Exception, owner: str) -> str:
+    """Write one failed attempt: given up when permanent or the last, else tried again after the backoff."""
+    ours = Delivery.objects.filter(pk=delivery.pk, status=Status.SENDING, claimed_by=owner)
+    if isinstance(error, channels.Permanent):
+        ours.update(status=Status.GIVEN_UP, attempts=F("attempts") + 1, last_error=str(error)[:300])
+        log.warning("notice %s given up: %s", delivery.pk, error)
+        return Status.GIVEN_UP
+    attempts = delivery.attempts + 1
+    reason = str(error)[:300] if isinstance(error, channels.Temporary) else f"{type(error).__name__}: {error}"[:300]
+    if attempts >= int_param("notices.max_attempts"):
+        ours.update(status=Status.GIVEN_UP, attempts=attempts, last_error=reason)
+        log.warning("notice %s given up after %s attempts: %s", delivery.pk, attempts, reason)
+        return Status.GIVEN_UP
     ours.update(
-        status=Status.SENT, attempts=F("attempts") + 1, sent_at=timezone.now(), external_id=receipt[:80], last_error=""
+        status=Status.FAILED,
+        attempts=attempts,
+        last_error=reason,
+        next_attempt_at=timezone.now() + backoff(attempts),
+        claimed_by="",
     )
-    return Status.SENT
+    return Status.FAILED
+
+
+def _call(call):
+    try:
+        return call(), None
+    except Exception as error:  # noqa: BLE001 — any failure of an outside system is written as the row's
+        return None, error
+
+
+def send_wave(deliveries: list[Delivery], owner: str, pool: ThreadPoolExecutor) -> dict[str, int]:
+    """Deliver claimed rows side by side: marked as being sent together, each prepared on this thread (what reads
+    the database) and handed to the channel by a pool thread, the outcomes written together."""
+    counts = {Status.SENT: 0, Status.FAILED: 0, Status.GIVEN_UP: 0}
+    if not deliveries:
+        return counts
+    mine = _start_sending([d.pk for d in deliveries], owner)
+    calls, failures = [], []
+    for delivery in deliveries:
+        if delivery.pk not in mine:
+            continue
+        try:
+            calls.append((delivery, channels.prepare(delivery)))
+        except Exception as error:  # noqa: BLE001 — a refusal (Permanent) or a failure reading what it needs
+            failures.append((delivery, error))
+    receipts = {}
+    for (delivery, _), (receipt, error) in zip(calls, pool.map(_call, [call for _, call in calls])):
+        if error is None:
+            receipts[delivery.pk] = receipt or ""
+        else:
+            failures.append((delivery, error))
+    if receipts:
+        Delivery.objects.filter(pk__in=list(receipts), status=Status.SENDING, claimed_by=owner).update(
+            status=Status.SENT,
+            attempts=F("attempts") + 1,
+            sent_at=timezone.now(),
+            last_error="",
+            external_id=Case(
+                *[When(pk=pk, then=Value(receipt[:80])) for pk, receipt in receipts.items()], default=Value("")
+            ),
+        )
+        counts[Status.SENT] += len(receipts)
+    for delivery, error in failures:
+        counts[_failed(delivery, error, owner)] += 1
+    return counts
 
 
 def deliver(now: dt.datetime | None = None, owner: str = OWNER, batch: int = BATCH) -> dict[str, int]:
-    """One run: recover, expand the outbox, then claim and send until nothing is due."""
+    """One run: recover, expand the outbox, then claim and send until nothing is due, `notices.sender_concurrency`
+    at a time."""
     now = now or timezone.now()
     counts = {"expanded": 0, Status.SENT: 0, Status.FAILED: 0, Status.GIVEN_UP: 0}
     counts.update(recover(timezone.now()))
     counts["expanded"] = expand.expand_pending(now)
-    with channels.session():
+    width = max(1, int_param("notices.sender_concurrency"))
+    with channels.session(), ThreadPoolExecutor(width, thread_name_prefix="notices-send") as pool:
         for _ in range(MAX_BATCHES):
             ids = claim(timezone.now(), batch, owner)
             if not ids:
                 break
-            for delivery in Delivery.objects.filter(pk__in=ids).select_related("endpoint").order_by("pk"):
-                status = send_one(delivery, owner)
-                if status:
-                    counts[status] += 1
+            rows = list(Delivery.objects.filter(pk__in=ids).select_related("endpoint").order_by("pk"))
+            for start in range(0, len(rows), width):
+                for status, n in send_wave(rows[start : start + width], owner, pool).items():
+                    counts[status] += n
     return counts
 
 
