@@ -5,7 +5,12 @@ Each client loops: submit (enterprise user; the dispatch catalogue routes it) �
 share the routes of bench/out/whistle-actors.json round-robin. Loopback only.
 
     .venv/bin/python bench/lifecycle.py --url http://127.0.0.1:8100 --clients 32 --duration 30 --warmup 5
-Prints one JSON object: lifecycles/s, requests/s, p50/p99 per step and per lifecycle, errors.
+Prints one JSON object: lifecycles/s, requests/s, p50/p99 per step and per lifecycle, errors, and the load
+generator's own CPU seconds.
+
+The clients speak HTTP/1.1 on kept-alive asyncio streams of their own (`Connection`, one per client, as wrk holds one
+per connection), not through httpx: on this 2-core machine httpx cost about 5 ms of CPU per request, so the load
+generator took nearly one of the two cores the server needs (issue 22). `--client httpx` keeps the old client.
 """
 
 from __future__ import annotations
@@ -38,6 +43,69 @@ STEPS = [
 ]
 
 
+class Connection:
+    """One kept-alive HTTP/1.1 connection (JSON bodies with Content-Length or chunked answers), reopened when the server
+    closes it."""
+
+    def __init__(self, url: str):
+        parts = urlparse(url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, payload, headers: dict) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        reader = self.reader
+        assert reader is not None
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+        )
+        self.writer.write(head.encode("latin-1") + body)
+        status = int((await reader.readline()).split()[1])
+        length, chunked, close = 0, False, False
+        while True:
+            line = await reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            name, _, value = line.decode("latin-1").partition(":")
+            name, value = name.strip().lower(), value.strip().lower()
+            if name == "content-length":
+                length = int(value)
+            elif name == "transfer-encoding":
+                chunked = "chunked" in value
+            elif name == "connection":
+                close = "close" in value
+        if chunked:
+            data = b""
+            while size := int((await reader.readline()).split(b";")[0], 16):
+                data += await reader.readexactly(size)
+                await reader.readline()
+            await reader.readline()
+        else:
+            data = await reader.readexactly(length)
+        if close:
+            self.writer.close()
+            self.writer = None
+        return status, data
+
+
+class Answer:
+    """What `client` reads of an answer, from either client."""
+
+    def __init__(self, status: int, content: bytes):
+        self.status_code, self.content = status, content
+
+    def json(self):
+        return json.loads(self.content)
+
+    @property
+    def text(self) -> str:
+        return self.content.decode(errors="replace")
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -62,7 +130,7 @@ def in_window(run: Run, moment: float) -> bool:
     return run.measure_from <= moment <= run.stop_at
 
 
-async def client(run: Run, http: httpx.AsyncClient, route: dict, body: dict) -> None:
+async def client(run: Run, http, route: dict, body: dict) -> None:
     """Throughput counts what completes inside the window; latencies, the lifecycles that also started in it."""
     headers = {
         "enterprise": {"Authorization": f"Bearer {route['enterprise_token']}"},
@@ -75,12 +143,11 @@ async def client(run: Run, http: httpx.AsyncClient, route: dict, body: dict) -> 
         timings = []
         for name, who, action, payload, expected in STEPS:
             t0 = time.monotonic()
-            if action is None:
-                response = await http.post("/api/v1/cases", json=body, headers=headers[who])
+            path = "/api/v1/cases" if action is None else f"/api/v1/cases/{number}/actions/{action}"
+            if isinstance(http, Connection):
+                response = Answer(*await http.post(path, body if action is None else payload, headers[who]))
             else:
-                response = await http.post(
-                    f"/api/v1/cases/{number}/actions/{action}", json=payload, headers=headers[who]
-                )
+                response = await http.post(path, json=body if action is None else payload, headers=headers[who])
             t1 = time.monotonic()
             timings.append((name, t1 - t0))
             run.requests += in_window(run, t1)
@@ -108,6 +175,7 @@ async def main() -> dict:
     parser.add_argument("--duration", type=float, default=30, help="measured seconds, after the warm-up")
     parser.add_argument("--warmup", type=float, default=5)
     parser.add_argument("--max-lifecycles", type=int, default=20000, help="hard bound on lifecycles started")
+    parser.add_argument("--client", choices=["raw", "httpx"], default="raw", help="the load generator's HTTP client")
     args = parser.parse_args()
     host = urlparse(args.url).hostname
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -127,12 +195,13 @@ async def main() -> dict:
                 "title": "厂区新建仓库施工许可办理咨询",
                 "description": "我公司厂区新建仓库，施工许可材料已提交两周未有答复，请协调办理进度。",
             }
-            tasks.append(client(run, http, route, body))
+            tasks.append(client(run, Connection(args.url) if args.client == "raw" else http, route, body))
         await asyncio.gather(*tasks)
     elapsed = args.duration
     ms = lambda v: round(v * 1000, 1)  # noqa: E731
     return {
         "clients": args.clients,
+        "client": args.client,
         "duration_s": elapsed,
         "routes": len(routes),
         "lifecycles": run.completed,
