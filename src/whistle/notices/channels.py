@@ -221,7 +221,10 @@ def _drop_smtp():
 
 
 def city_of(delivery: Delivery) -> int | None:
-    """The city a message speaks for: its case's, else its notice's; None (the deployment's wording) for neither."""
+    """The city a message speaks for: its case's, else its notice's; None (the deployment's wording) for neither. The
+    sender reads it with its batch (`speaks_for`); a delivery read alone asks here."""
+    if hasattr(delivery, "speaks_for"):
+        return delivery.speaks_for
     if delivery.case_id:
         return Case.objects.filter(pk=delivery.case_id).values_list("city_id", flat=True).first()
     if delivery.notice_id:

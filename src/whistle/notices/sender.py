@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.db import connection, transaction
 from django.db.models import Case, F, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from whistle.core.rules import int_param
@@ -165,7 +166,12 @@ def deliver(now: dt.datetime | None = None, owner: str = OWNER, batch: int = BAT
             ids = claim(timezone.now(), batch, owner)
             if not ids:
                 break
-            rows = list(Delivery.objects.filter(pk__in=ids).select_related("endpoint").order_by("pk"))
+            rows = list(
+                Delivery.objects.filter(pk__in=ids)
+                .select_related("endpoint")
+                .annotate(speaks_for=Coalesce("case__city_id", "notice__city_id"))  # channels.city_of, once a batch
+                .order_by("pk")
+            )
             for start in range(0, len(rows), width):
                 for status, n in send_wave(rows[start : start + width], owner, pool).items():
                     counts[status] += n
