@@ -212,12 +212,23 @@ TEMPLATES = [
 _TEST_SUFFIX = os.environ.get("WHISTLE_TEST_DB_SUFFIX", "")
 
 
+# WAL lets the worker sweep while the web server reads; IMMEDIATE avoids "database is locked" upgrades from read to
+# write inside a transaction. The same for the default file and for a sqlite:// WHISTLE_DATABASE_URL (a worker started
+# on the test database without them timed out on the test's own writes).
+_SQLITE_OPTIONS = {
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;",
+    "transaction_mode": "IMMEDIATE",
+}
+
+
 def _database() -> dict:
     url = os.environ.get("WHISTLE_DATABASE_URL")
     if url:
         # A new PostgreSQL connection per request was measured 10x slower on these machines: keep them.
         db = dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
         db["TEST"] = {"NAME": f"test_whistle{_TEST_SUFFIX}"}
+        if db["ENGINE"] == "django.db.backends.sqlite3":
+            db["OPTIONS"] = {**_SQLITE_OPTIONS, **db.get("OPTIONS", {})}
         pool = os.environ.get("WHISTLE_DATABASE_POOL", "")
         if pool == "transaction":
             # Behind pgbouncer's transaction pooling each transaction may run on another server connection, so nothing
@@ -240,12 +251,7 @@ def _database() -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": VAR_DIR / "whistle.sqlite3",
-        "OPTIONS": {
-            # WAL lets the worker sweep while the web server reads; IMMEDIATE avoids
-            # "database is locked" upgrades from read to write inside a transaction.
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;",
-            "transaction_mode": "IMMEDIATE",
-        },
+        "OPTIONS": dict(_SQLITE_OPTIONS),
         "TEST": {"NAME": VAR_DIR / f"test{_TEST_SUFFIX}.sqlite3"},
     }
 
