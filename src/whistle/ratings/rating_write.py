@@ -49,16 +49,27 @@ def limited_insert(
     device, network, phone = values["device_hash"], values["network_hash"], values["rater_phone_hash"]
     # Bounded above too (nothing is rated in the future): on PostgreSQL the ratings are partitioned by month, and both
     # bounds let the planner keep only the months the window touches (not the months made ahead, nor the default).
-    live = f"SELECT count(*) FROM {RATINGS} WHERE external_id = '' AND created_at <= %s"
+    live = f"SELECT 1 FROM {RATINGS} WHERE external_id = '' AND created_at <= %s"
+
+    def capped(where: str, params: list, cap: int) -> tuple[str, list]:
+        # Only whether a count reached its limit matters: counting stops there, so a busy network (a carrier's NAT, a
+        # government office) costs at most `cap` index entries however many ratings it sent in the window.
+        return f"SELECT count(*) FROM ({live} AND {where} LIMIT %s) AS counted", [now, *params, cap]
+
     counts = [
-        (f"{live} AND device_hash = %s AND created_at > %s", [now, device, day]),
-        (f"{live} AND network_hash = %s AND created_at > %s", [now, network, hour]),
-        (f"{live} AND {own} = %s AND network_hash = %s AND created_at > %s", [now, target.pk, network, hour]),
-        (f"{live} AND rater_phone_hash = %s AND created_at > %s", [now, phone, day]) if phone else ("0", []),
-        (f"{live} AND {own} = %s AND rater_phone_hash = %s AND created_at > %s", [now, target.pk, phone, day])
+        capped("device_hash = %s AND created_at > %s", [device, day], limits["device"]),
+        capped("network_hash = %s AND created_at > %s", [network, hour], limits["network"]),
+        capped(
+            f"{own} = %s AND network_hash = %s AND created_at > %s", [target.pk, network, hour], limits["network_card"]
+        ),
+        capped("rater_phone_hash = %s AND created_at > %s", [phone, day], limits["phone"]) if phone else ("0", []),
+        capped(
+            f"{own} = %s AND rater_phone_hash = %s AND created_at > %s", [target.pk, phone, day], limits["phone_card"]
+        )
         if phone
         else ("0", []),
     ]
+    recent_sql, recent_params = capped(f"{own} = %s AND created_at > %s", [target.pk, since], burst_threshold)
     # "Seen before": the device's or phone's first counted rating (RatingRater, one primary-key probe each) — a look-up
     # in the ratings themselves has no lower time bound and would probe every month's partition.
     raters = [(RatingRater.KINDS["device_hash"], device)] + (
@@ -68,11 +79,11 @@ def limited_insert(
     seen_sql = (
         "SELECT "
         + ", ".join(f"({sql}) AS {name}" for (sql, _), name in zip(counts, COUNTS))
-        + f", ({live} AND {own} = %s AND created_at > %s) AS recent"
+        + f", ({recent_sql}) AS recent"
         + f", EXISTS (SELECT 1 FROM {RATERS} WHERE ({regular_who}) AND first_counted_at <= %s) AS regular"
     )
     seen_params = [p for _, params in counts for p in params]
-    seen_params += [now, target.pk, since, *(p for rater in raters for p in rater), since]
+    seen_params += [*recent_params, *(p for rater in raters for p in rater), since]
 
     rating = Rating(**values)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in _WRITTEN)

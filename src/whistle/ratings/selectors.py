@@ -7,6 +7,7 @@ from django.db.models import Exists, OuterRef, Sum
 
 from whistle.cases.models import Channel
 from whistle.cases.workflow import is_row_id
+from whistle.core.compiled import Compiled
 from whistle.core.errors import Invalid, NotFound
 from whistle.core.figures import percent
 from whistle.core.months import month_bounds
@@ -17,11 +18,26 @@ from whistle.org.scopes import READ_ALL_ROLES, Actor, subtree_q
 from .models import Cadre, CallBack, ContactRead, Level, Rating, RatingRollup, RollupKind, Window
 
 
+def _card_by_code(model):
+    # The unit's county with it: a poor rating files its rectification case under it (services._county_of). A code
+    # is unique, so no ordering (the model's own would join the unit's path and sort).
+    return Compiled(
+        lambda code: (
+            model.objects.select_related("unit", "unit__county").filter(card_code=code, is_active=True).order_by()[:1]
+        ),
+        str,
+    )
+
+
+# Every card page and every public rating reads its card: compiled once per connection (`core.compiled`; compiling
+# the queryset each time cost about 2.5 ms of Python, ten times the read).
+_CARDS = (_card_by_code(Cadre), _card_by_code(Window))
+
+
 def card_get(code: str):
     """The active cadre or window behind a public card code."""
-    for model in (Cadre, Window):
-        # The unit's county with it: a poor rating files its rectification case under it (services._county_of).
-        target = model.objects.select_related("unit", "unit__county").filter(card_code=code, is_active=True).first()
+    for compiled in _CARDS:
+        target = compiled.first(code)
         if target is not None:
             return target
     raise NotFound("该亮码不存在或已停用", code="card_not_found")

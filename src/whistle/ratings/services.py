@@ -178,7 +178,7 @@ def rating_submit(
     try:
         with transaction.atomic():
             if connection.vendor == "postgresql":
-                limits = {name: int_param(parameter) for name, parameter, *_ in LIMITS}
+                limits = _limits()
                 counts, rating = rating_write.limited_insert(
                     target,
                     values,
@@ -187,7 +187,7 @@ def rating_submit(
                     burst_threshold=int_param("ratings.burst_threshold"),
                     burst_window=dt.timedelta(minutes=int_param("ratings.burst_window_minutes")),
                 )
-                refuse_over_limits(counts)  # a limit reached: nothing was written
+                refuse_over_limits(counts, limits)  # a limit reached: nothing was written
                 if rating.pk is not None and rating.counted:
                     rating_rollup.forget_card_pages((), [target.card_code])  # its rollup moved in the same statement
             else:
@@ -223,13 +223,14 @@ def _limited_insert(target, values: dict, now: dt.datetime) -> Rating:
     PostgreSQL `rating_write.limited_insert` does the same in one). An unsaved rating when its case number (or its
     rectification's re-rating) was taken already."""
     device_hash, network_hash, phone_hash = values["device_hash"], values["network_hash"], values["rater_phone_hash"]
-    refuse_over_limits(lambda: _counts(target, device_hash, network_hash, phone_hash, now))
+    refuse_over_limits(
+        lambda limits: _counts(target, device_hash, network_hash, phone_hash, now, limits), limits=_limits()
+    )
     # A burst on one card is what bought or coached ratings look like: keep it, but a person decides — except
     # for a device or phone whose earlier rating counted before the burst began: a flood of new cookies must
     # not hold back the card's regular raters.
-    burst = _recent_on_target(target, now) >= int_param("ratings.burst_threshold") and not _seen_before(
-        device_hash, phone_hash, now
-    )
+    threshold = int_param("ratings.burst_threshold")
+    burst = _recent_on_target(target, now, threshold) >= threshold and not _seen_before(device_hash, phone_hash, now)
     values = {**values, "counted": not burst, "status": RatingStatus.FLAGGED if burst else RatingStatus.COUNTED}
     try:
         with transaction.atomic():
@@ -281,28 +282,41 @@ LIMITS = (
 )
 
 
-def refuse_over_limits(counts) -> None:
+def _limits() -> dict[str, int]:
+    """Each limit's name → its value (rule parameters)."""
+    return {name: int_param(parameter) for name, parameter, *_ in LIMITS}
+
+
+def refuse_over_limits(counts, limits: dict[str, int] | None = None) -> None:
     """Refuse the first limit reached; `counts` is the name → count of what each limit counts (0 for the phone's when
-    no phone was given), or a function giving them."""
-    counts = counts() if callable(counts) else counts
-    for name, parameter, detail, code, field in LIMITS:
-        if counts[name] >= int_param(parameter):
+    no phone was given; a count may stop at its limit), or a function of the limits giving them."""
+    limits = limits or _limits()
+    counts = counts(limits) if callable(counts) else counts
+    for name, _parameter, detail, code, field in LIMITS:
+        if counts[name] >= limits[name]:
             raise TooManyRatings(detail, code=code, field=field)
 
 
-def _counts(target, device_hash: str, network_hash: str, phone_hash: str, now: dt.datetime) -> dict[str, int]:
+def _counts(
+    target, device_hash: str, network_hash: str, phone_hash: str, now: dt.datetime, limits: dict[str, int]
+) -> dict[str, int]:
+    """What each limit counts, each stopping at its limit (whether it was reached is all that matters)."""
     day, hour = now - dt.timedelta(days=1), now - dt.timedelta(hours=1)
     live, on_card = Rating.objects.filter(external_id=""), target.ratings.filter(external_id="")
     counts = {
-        "device": live.filter(device_hash=device_hash, created_at__gt=day).count(),
-        "network": live.filter(network_hash=network_hash, created_at__gt=hour).count(),
-        "network_card": on_card.filter(network_hash=network_hash, created_at__gt=hour).count(),
+        "device": live.filter(device_hash=device_hash, created_at__gt=day)[: limits["device"]].count(),
+        "network": live.filter(network_hash=network_hash, created_at__gt=hour)[: limits["network"]].count(),
+        "network_card": on_card.filter(network_hash=network_hash, created_at__gt=hour)[
+            : limits["network_card"]
+        ].count(),
         "phone": 0,
         "phone_card": 0,
     }
     if phone_hash:
-        counts["phone"] = live.filter(rater_phone_hash=phone_hash, created_at__gt=day).count()
-        counts["phone_card"] = on_card.filter(rater_phone_hash=phone_hash, created_at__gt=day).count()
+        counts["phone"] = live.filter(rater_phone_hash=phone_hash, created_at__gt=day)[: limits["phone"]].count()
+        counts["phone_card"] = on_card.filter(rater_phone_hash=phone_hash, created_at__gt=day)[
+            : limits["phone_card"]
+        ].count()
     return counts
 
 
@@ -313,10 +327,11 @@ def _seen_before(device_hash: str, phone_hash: str, now: dt.datetime) -> bool:
     return Rating.objects.filter(who, external_id="", status=RatingStatus.COUNTED, created_at__lte=since).exists()
 
 
-def _recent_on_target(target, now: dt.datetime) -> int:
+def _recent_on_target(target, now: dt.datetime, threshold: int) -> int:
+    """The card's live ratings in the burst window, counted up to the threshold (reaching it is all that matters)."""
     since = now - dt.timedelta(minutes=int_param("ratings.burst_window_minutes"))
     # Live ratings only (imported ones are history): the rating_cadre_live_poor / rating_window_live_poor indexes.
-    return target.ratings.filter(external_id="", created_at__gt=since).count()
+    return target.ratings.filter(external_id="", created_at__gt=since)[:threshold].count()
 
 
 def _open_rectification(rating: Rating, now: dt.datetime):
