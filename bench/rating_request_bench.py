@@ -44,11 +44,18 @@ def main():
     parser.add_argument("--label", default="")
     parser.add_argument("--profile")
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument(
+        "--spread", action="store_true", help="each request from a random address of 10.0.0.0/8, as ratings_post.lua"
+    )
+    parser.add_argument(
+        "--levels", default=",".join(map(str, LEVELS)), help="the levels drawn from (default: the generator's mix)"
+    )
     args = parser.parse_args()
     with connection.cursor() as cursor:
         cursor.execute("SELECT card_code FROM ratings_cadre UNION ALL SELECT card_code FROM ratings_window")
         codes = [code for (code,) in cursor.fetchall() if code.startswith("bench-")]
     rng = random.Random(args.seed)
+    levels = [int(level) for level in args.levels.split(",")]
     client = Client(SERVER_NAME="127.0.0.1", enforce_csrf_checks=True)
     run = f"{os.getpid()}-{time.time_ns()}"
     statements = []
@@ -60,8 +67,11 @@ def main():
     def post(i):
         client.cookies["csrftoken"] = TOKEN
         client.cookies["whistle_device"] = f"bench-{run}-{i}"
-        body = {"csrfmiddlewaretoken": TOKEN, "level": rng.choice(LEVELS), "comment": "bench"}
-        response = client.post(f"/r/{rng.choice(codes)}/", body)
+        body = {"csrfmiddlewaretoken": TOKEN, "level": rng.choice(levels), "comment": "bench"}
+        address = {}
+        if args.spread:
+            address["REMOTE_ADDR"] = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        response = client.post(f"/r/{rng.choice(codes)}/", body, **address)
         assert response.status_code == 200, response.content[:500]
 
     for i in range(args.warm):
@@ -71,6 +81,7 @@ def main():
         return
     samples = []
     profiler = cProfile.Profile() if args.profile else None
+    cpu, backend = time.process_time(), backend_cpu()
     with connection.execute_wrapper(count):
         for i in range(args.n):
             started = time.perf_counter()
@@ -80,6 +91,7 @@ def main():
             if profiler:
                 profiler.disable()
             samples.append((time.perf_counter() - started) * 1000)
+    cpu, backend = time.process_time() - cpu, backend_cpu() - backend
     samples.sort()
     print(
         json.dumps(
@@ -91,6 +103,9 @@ def main():
                 "p95_ms": round(samples[int(len(samples) * 0.95) - 1], 2),
                 "mean_ms": round(statistics.fmean(samples), 2),
                 "statements_per_request": round(len(statements) / args.n, 2),
+                # CPU per request: this process (Django, the view, the client) and its PostgreSQL backend.
+                "python_cpu_ms": round(cpu * 1000 / args.n, 2),
+                "postgres_cpu_ms": round(backend * 1000 / args.n, 2),
             }
         ),
         flush=True,
@@ -102,6 +117,17 @@ def main():
         stats.sort_stats("tottime").print_stats(40)
         with open(args.profile, "w") as f:
             f.write(out.getvalue())
+
+
+def backend_cpu() -> float:
+    """CPU seconds (user + system) of this connection's PostgreSQL backend so far, from /proc (the server runs here)."""
+    from pathlib import Path
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def explain(post):

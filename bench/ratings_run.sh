@@ -11,7 +11,10 @@
 #   bash bench/ratings_run.sh sqlite   the same import on a fresh SQLite file (SQLITE_ROWS rows)
 #   bash bench/ratings_run.sh load     bench_ratings: all N ratings by the bench loader (bench/ratings_load.py)
 #   bash bench/ratings_run.sh query    reads on bench_ratings: rollup selectors and the card page vs the plain GROUP BY
-#   bash bench/ratings_run.sh http     public rating submissions: granian as `whistle serve` runs it, wrk at CLIENTS
+#   bash bench/ratings_run.sh http     public rating submissions: granian as `whistle serve` runs it, wrk at CLIENTS;
+#                                      SPREAD=1 (default): from random networks through a trusted proxy's header, the
+#                                      raters' limits as a city has them (the burst threshold lifted), the ratings
+#                                      ANALYZEd first; SPREAD=0: every request from 127.0.0.1, the limits lifted
 #   bash bench/ratings_run.sh clean    drop bench_ratings_import and bench_ratings_floor (bench_ratings is kept: the dashboard reuses it)
 #
 # Settings: N=11000000 IMPORT_ROWS=$N FLOOR_ROWS=1000000 ROUNDS_FLOOR=3 SQLITE_ROWS=200000 ROUNDS=50 CLIENTS=64 DURATION=30.
@@ -29,6 +32,7 @@ ROUNDS_FLOOR=${ROUNDS_FLOOR:-3}
 ROUNDS=${ROUNDS:-50}
 CLIENTS=${CLIENTS:-64}
 DURATION=${DURATION:-30}
+SPREAD=${SPREAD:-1}
 PG=postgres://postgres@127.0.0.1:5432
 PSQL=(psql -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -qtA)
 PY=.venv/bin/python
@@ -111,14 +115,16 @@ query)
   WHISTLE_DATABASE_URL=$PG/bench_ratings $PY bench/ratings_query_bench.py --rounds "$ROUNDS" | tee "$OUT/query.json" ;;
 http)
   machine http
-  WHISTLE_DATABASE_URL=$PG/bench_ratings $PY bench/ratings_prepare.py --http
+  if [ "$SPREAD" = 1 ]; then prepare=--http-spread; proxies=127.0.0.1; else prepare=--http; proxies=; fi
+  WHISTLE_DATABASE_URL=$PG/bench_ratings $PY bench/ratings_prepare.py $prepare
   "${PSQL[@]}" -d bench_ratings -c "SELECT card_code FROM ratings_cadre UNION ALL SELECT card_code FROM ratings_window" >"$OUT/codes.txt"
-  WHISTLE_DATABASE_URL=$PG/bench_ratings WHISTLE_ALLOWED_HOSTS='*' $WHISTLE serve --port $PORT --no-worker >"$OUT/server.log" 2>&1 &
+  WHISTLE_DATABASE_URL=$PG/bench_ratings WHISTLE_ALLOWED_HOSTS='*' WHISTLE_TRUSTED_PROXIES=$proxies \
+    $WHISTLE serve --port $PORT --no-worker >"$OUT/server.log" 2>&1 &
   server=$!
   trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
   for _ in $(seq 1 60); do curl -fs -o /dev/null "http://127.0.0.1:$PORT/r/bench-c-00000/" && break; sleep 1; done
   before=$("${PSQL[@]}" -d bench_ratings -c "SELECT count(*) FROM ratings_rating")
-  CODES_FILE=$OUT/codes.txt wrk -t2 -c"$CLIENTS" -d"${DURATION}s" --timeout 10s -s bench/ratings_post.lua "http://127.0.0.1:$PORT" \
+  CODES_FILE=$OUT/codes.txt SPREAD=$SPREAD wrk -t2 -c"$CLIENTS" -d"${DURATION}s" --timeout 10s -s bench/ratings_post.lua "http://127.0.0.1:$PORT" \
     2>>"$OUT/wrk-errors.log" | tail -1 | tee "$OUT/http.json"
   after=$("${PSQL[@]}" -d bench_ratings -c "SELECT count(*) FROM ratings_rating")
   echo "ratings stored during the run: $((after - before))"
