@@ -20,6 +20,7 @@ end
 
 function init(args)
   math.randomseed(os.time() * 100 + id)
+  run = os.time()  -- device cookies differ from run to run: a device may rate 5 times a day (ratings.max_per_device_per_day)
 end
 
 function request()
@@ -27,7 +28,7 @@ function request()
   local headers = {}
   for k, v in pairs(wrk.headers) do headers[k] = v end
   headers["Content-Type"] = "application/x-www-form-urlencoded"
-  headers["Cookie"] = "csrftoken=" .. token .. "; whistle_device=bench-" .. id .. "-" .. counter
+  headers["Cookie"] = "csrftoken=" .. token .. "; whistle_device=bench-" .. run .. "-" .. id .. "-" .. counter
   if spread then
     headers["X-Forwarded-For"] = "10." .. math.random(0, 255) .. "." .. math.random(0, 255) .. "." .. math.random(1, 254)
   end

@@ -16,6 +16,7 @@ the write."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from django.db import IntegrityError, connection
 
@@ -45,87 +46,31 @@ def limited_insert(
     back; otherwise unsaved (`pk` None), and nothing was written. `rating.card_levels`: the card's counted ratings by
     level with this one (the figures the answer page shows, `selectors.rating_summary(levels=…)`)."""
     own = "cadre_id" if isinstance(target, Cadre) else "window_id"
-    day, hour, since = now - dt.timedelta(days=1), now - dt.timedelta(hours=1), now - burst_window
-    device, network, phone = values["device_hash"], values["network_hash"], values["rater_phone_hash"]
-    # Bounded above too (nothing is rated in the future): on PostgreSQL the ratings are partitioned by month, and both
-    # bounds let the planner keep only the months the window touches (not the months made ahead, nor the default).
-    live = f"SELECT 1 FROM {RATINGS} WHERE external_id = '' AND created_at <= %s"
-
-    def capped(where: str, params: list, cap: int) -> tuple[str, list]:
-        # Only whether a count reached its limit matters: counting stops there, so a busy network (a carrier's NAT, a
-        # government office) costs at most `cap` index entries however many ratings it sent in the window.
-        return f"SELECT count(*) FROM ({live} AND {where} LIMIT %s) AS counted", [now, *params, cap]
-
-    counts = [
-        capped("device_hash = %s AND created_at > %s", [device, day], limits["device"]),
-        capped("network_hash = %s AND created_at > %s", [network, hour], limits["network"]),
-        capped(
-            f"{own} = %s AND network_hash = %s AND created_at > %s", [target.pk, network, hour], limits["network_card"]
-        ),
-        capped("rater_phone_hash = %s AND created_at > %s", [phone, day], limits["phone"]) if phone else ("0", []),
-        capped(
-            f"{own} = %s AND rater_phone_hash = %s AND created_at > %s", [target.pk, phone, day], limits["phone_card"]
-        )
-        if phone
-        else ("0", []),
-    ]
-    recent_sql, recent_params = capped(f"{own} = %s AND created_at > %s", [target.pk, since], burst_threshold)
-    # "Seen before": the device's or phone's first counted rating (RatingRater, one primary-key probe each) — a look-up
-    # in the ratings themselves has no lower time bound and would probe every month's partition.
-    raters = [(RatingRater.KINDS["device_hash"], device)] + (
-        [(RatingRater.KINDS["rater_phone_hash"], phone)] if phone else []
-    )
-    regular_who = " OR ".join(["(kind = %s AND value = %s)"] * len(raters))
-    seen_sql = (
-        "SELECT "
-        + ", ".join(f"({sql}) AS {name}" for (sql, _), name in zip(counts, COUNTS))
-        + f", ({recent_sql}) AS recent"
-        + f", EXISTS (SELECT 1 FROM {RATERS} WHERE ({regular_who}) AND first_counted_at <= %s) AS regular"
-    )
-    seen_params = [p for _, params in counts for p in params]
-    seen_params += [*recent_params, *(p for rater in raters for p in rater), since]
-
+    phone = values["rater_phone_hash"]
     rating = Rating(**values)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in _WRITTEN)
-    placeholders = ", ".join(["%s"] * len(_WRITTEN))
-    insert_params = [f.get_db_prep_save(f.pre_save(rating, True), connection) for f in _WRITTEN]
-    within = " AND ".join(f"{name} < %s" for name in COUNTS)
-    kind = (RollupKind.CADRE if own == "cadre_id" else RollupKind.WINDOW).value
-    rollup_params = [kind, target.pk, values["unit"].pk, month_of(now)]
-    sql = (
-        # MATERIALIZED: inlined, each count would be planned twice (once for `*`, once in `burst`).
-        f"WITH seen AS MATERIALIZED ({seen_sql}), "
-        f"decided AS (SELECT *, recent >= %s AND NOT regular AS burst FROM seen), "
-        f"inserted AS (INSERT INTO {RATINGS} ({columns}, counted, status) "
-        f"SELECT {placeholders}, NOT burst, CASE WHEN burst THEN %s ELSE %s END FROM decided WHERE {within} "
-        f"ON CONFLICT DO NOTHING RETURNING id, counted, level), "
-        f"rolled AS ({INSERT} SELECT %s, %s, %s, %s, "
-        + ", ".join(f"CASE WHEN level = {n} THEN 1 ELSE 0 END" for n in range(1, 6))
-        + f" FROM inserted WHERE counted {ADD_ON_CONFLICT}) "
-        f"SELECT {', '.join(COUNTS)}, burst, inserted.id, "
-        # The card's figures as the answer page shows them (`selectors.rating_summary`): its rollups as the statement
-        # found them, plus this rating when it counts — no statement of its own after the write.
-        + ", ".join(
-            f"f.n{n} + CASE WHEN inserted.counted AND inserted.level = {n} THEN 1 ELSE 0 END" for n in range(1, 6)
-        )
-        + " FROM decided LEFT JOIN inserted ON true CROSS JOIN (SELECT "
-        + ", ".join(f"coalesce(sum(n{n}), 0) AS n{n}" for n in range(1, 6))
-        + f" FROM {ROLLUPS} WHERE kind = %s AND target_id = %s) AS f"
-    )
-    params = [
-        *seen_params,
-        burst_threshold,
-        *insert_params,
-        RatingStatus.FLAGGED,
-        RatingStatus.COUNTED,
-        *(limits[name] for name in COUNTS),
-        *rollup_params,
-        kind,
-        target.pk,
-    ]
+    params = {
+        "now": now,
+        "day": now - dt.timedelta(days=1),
+        "hour": now - dt.timedelta(hours=1),
+        "since": now - burst_window,
+        "device": values["device_hash"],
+        "network": values["network_hash"],
+        "phone": phone,
+        "target": target.pk,
+        "burst": burst_threshold,
+        "kind_device": RatingRater.KINDS["device_hash"],
+        "kind_phone": RatingRater.KINDS["rater_phone_hash"],
+        "flagged": RatingStatus.FLAGGED,
+        "counted": RatingStatus.COUNTED,
+        "rollup_kind": (RollupKind.CADRE if own == "cadre_id" else RollupKind.WINDOW).value,
+        "unit": values["unit"].pk,
+        "month": month_of(now),
+        **{f"limit_{name}": limits[name] for name in COUNTS},
+        **{f"v_{f.column}": f.get_db_prep_save(f.pre_save(rating, True), connection) for f in _WRITTEN},
+    }
     with connection.cursor() as cursor:
         try:
-            cursor.execute(sql, params)
+            cursor.execute(_statement(own, bool(phone)), params)
         except IntegrityError as taken:
             raise Taken from taken
         row = cursor.fetchone()
@@ -137,3 +82,63 @@ def limited_insert(
         rating.pk = pk
         rating._state.adding, rating._state.db = False, connection.alias
     return dict(zip(COUNTS, found)), rating
+
+
+@functools.cache
+def _statement(own: str, with_phone: bool) -> str:
+    """The one statement for a card column (`cadre_id`, `window_id`) and whether a phone was given, its values named
+    (`%(now)s` …): each value is sent once however often the statement uses it, so the statement stays within what
+    psycopg keeps converted (at most 50 values), and its text is built once per shape."""
+    # Bounded above too (nothing is rated in the future): on PostgreSQL the ratings are partitioned by month, and both
+    # bounds let the planner keep only the months the window touches (not the months made ahead, nor the default).
+    live = f"SELECT 1 FROM {RATINGS} WHERE external_id = '' AND created_at <= %(now)s"
+
+    def capped(where: str, cap: str) -> str:
+        # Only whether a count reached its limit matters: counting stops there, so a busy network (a carrier's NAT, a
+        # government office) costs at most `cap` index entries however many ratings it sent in the window.
+        return f"SELECT count(*) FROM ({live} AND {where} LIMIT %({cap})s) AS counted"
+
+    counts = [
+        capped("device_hash = %(device)s AND created_at > %(day)s", "limit_device"),
+        capped("network_hash = %(network)s AND created_at > %(hour)s", "limit_network"),
+        capped(f"{own} = %(target)s AND network_hash = %(network)s AND created_at > %(hour)s", "limit_network_card"),
+        capped("rater_phone_hash = %(phone)s AND created_at > %(day)s", "limit_phone") if with_phone else "0",
+        capped(f"{own} = %(target)s AND rater_phone_hash = %(phone)s AND created_at > %(day)s", "limit_phone_card")
+        if with_phone
+        else "0",
+    ]
+    recent = capped(f"{own} = %(target)s AND created_at > %(since)s", "burst")
+    # "Seen before": the device's or phone's first counted rating (RatingRater, one primary-key probe each) — a look-up
+    # in the ratings themselves has no lower time bound and would probe every month's partition.
+    regular_who = "(kind = %(kind_device)s AND value = %(device)s)" + (
+        " OR (kind = %(kind_phone)s AND value = %(phone)s)" if with_phone else ""
+    )
+    seen = (
+        "SELECT "
+        + ", ".join(f"({sql}) AS {name}" for sql, name in zip(counts, COUNTS))
+        + f", ({recent}) AS recent"
+        + f", EXISTS (SELECT 1 FROM {RATERS} WHERE ({regular_who}) AND first_counted_at <= %(since)s) AS regular"
+    )
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in _WRITTEN)
+    placeholders = ", ".join(f"%(v_{f.column})s" for f in _WRITTEN)
+    within = " AND ".join(f"{name} < %(limit_{name})s" for name in COUNTS)
+    return (
+        # MATERIALIZED: inlined, each count would be planned twice (once for `*`, once in `burst`).
+        f"WITH seen AS MATERIALIZED ({seen}), "
+        f"decided AS (SELECT *, recent >= %(burst)s AND NOT regular AS burst FROM seen), "
+        f"inserted AS (INSERT INTO {RATINGS} ({columns}, counted, status) "
+        f"SELECT {placeholders}, NOT burst, CASE WHEN burst THEN %(flagged)s ELSE %(counted)s END FROM decided "
+        f"WHERE {within} ON CONFLICT DO NOTHING RETURNING id, counted, level), "
+        f"rolled AS ({INSERT} SELECT %(rollup_kind)s, %(target)s, %(unit)s, %(month)s, "
+        + ", ".join(f"CASE WHEN level = {n} THEN 1 ELSE 0 END" for n in range(1, 6))
+        + f" FROM inserted WHERE counted {ADD_ON_CONFLICT}) "
+        f"SELECT {', '.join(COUNTS)}, burst, inserted.id, "
+        # The card's figures as the answer page shows them (`selectors.rating_summary`): its rollups as the statement
+        # found them, plus this rating when it counts — no statement of its own after the write.
+        + ", ".join(
+            f"f.n{n} + CASE WHEN inserted.counted AND inserted.level = {n} THEN 1 ELSE 0 END" for n in range(1, 6)
+        )
+        + " FROM decided LEFT JOIN inserted ON true CROSS JOIN (SELECT "
+        + ", ".join(f"coalesce(sum(n{n}), 0) AS n{n}" for n in range(1, 6))
+        + f" FROM {ROLLUPS} WHERE kind = %(rollup_kind)s AND target_id = %(target)s) AS f"
+    )
