@@ -12,7 +12,7 @@ from tests.api.conftest import Api, problem
 from tests.conftest import PASSWORD
 from tests.org.test_province import province  # noqa: F401 — 菏泽 and 济南 under 山东
 from whistle.cases import selectors
-from whistle.cases.models import Case, Category, DispatchRule
+from whistle.cases.models import Case, Category, DispatchRule, category_city_q, category_in_city
 
 
 @pytest.fixture
@@ -75,6 +75,17 @@ def test_another_citys_category_is_refused_with_a_stable_code_and_field(own, cli
     )  # fmt: skip
     assert page.status_code == 422
     assert not Case.objects.filter(category=p.spring, enterprise=p.heze.ent_cao).exists()
+
+
+def test_the_city_filter_and_the_city_test_of_one_category_agree(own):
+    """`category_city_q` (queries) and `category_in_city` (a category in hand: Open311's services, `case_submit`)
+    are one rule: for no city, each city and a city that does not exist they pick the same categories."""
+    p = own
+    categories = list(Category.objects.all())
+    assert {c.city_id for c in categories} >= {None, p.jinan.pk, p.heze.city.pk}
+    for city in (None, p.jinan.pk, p.heze.city.pk, p.province.pk, 0):
+        queried = set(Category.objects.filter(category_city_q(city)).values_list("code", flat=True))
+        assert queried == {c.code for c in categories if category_in_city(c, city)}, city
 
 
 def test_open311_lists_the_provinces_services_without_a_city(own):

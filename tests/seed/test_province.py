@@ -12,7 +12,7 @@ from whistle.org.models import Level, Unit, UnitKind
 from whistle.org.scopes import Actor
 from whistle.seed.bulk import generate_cases
 from whistle.seed.heze import load_heze
-from whistle.seed.province import CITIES, load_province
+from whistle.seed.province import CITIES, CITY_CATEGORIES, load_province
 
 
 @pytest.mark.django_db
@@ -25,16 +25,17 @@ def test_seed_province_builds_sixteen_cities_each_seeing_its_own():
     prefixes = set(cities.values_list("case_prefix", flat=True))
     assert len(prefixes) == 16 and "" not in prefixes
     cases = list(Case.objects.select_related("city"))
-    assert len(cases) == 15 * 2
+    own = {code: len(rows) for code, rows in CITY_CATEGORIES.items()}  # two more cases for each city category
+    assert len(cases) == 15 * 2 + 2 * sum(own.values())
     assert all(c.number.startswith(c.city.case_prefix) for c in cases)
     assert all(c.lead_unit is not None and c.lead_unit.city_id == c.city_id for c in cases)  # routed in its city
     users = get_user_model().objects
     for code, name, _prefix, _counties in CITIES[:3]:
         city = cities.get(code=code)
         seen = case_list(Actor.of(users.get(username=f"{code}_chuishao")))
-        assert {c.city_id for c in seen} == {city.pk} and seen.count() == 2
+        assert {c.city_id for c in seen} == {city.pk} and seen.count() == 2 + 2 * own.get(code, 0)
         assert wording.text("city_name", city.pk) == f"{name}市"
-    assert case_list(Actor.of(users.get(username="shengchuishao"))).count() == 30
+    assert case_list(Actor.of(users.get(username="shengchuishao"))).count() == len(cases)
     assert Unit.objects.get(code="heze").parent.code == "shandong"
     assert "已存在" in load_province(cases_per_city=2, seed=1)  # run again: nothing more
 

@@ -57,10 +57,17 @@ class Category(models.Model):
             raise ValidationError({"city": "上级分类是某市自有分类，下级分类须属于同一市"})
 
 
+# The one rule of which categories a city may use, in its two shapes: a filter for queries and a test for a category
+# in hand. tests/cases/test_city_categories.py checks they agree.
 def category_city_q(city_id: int | None, prefix: str = "") -> Q:
     """The categories a city may use: the province's, and its own (only the province's for no city)."""
     shared = Q(**{f"{prefix}city__isnull": True})
     return shared | Q(**{f"{prefix}city_id": city_id}) if city_id else shared
+
+
+def category_in_city(category: Category, city_id: int | None) -> bool:
+    """`category_city_q` for one category already read: the province's, or that city's own."""
+    return category.city_id is None or (bool(city_id) and category.city_id == city_id)
 
 
 class DispatchRule(models.Model):
@@ -434,6 +441,11 @@ _prefix_table = TableCache(_prefixes, ttl=60.0)
 clear_prefixes = _prefix_table.clear
 # `with prefixes_held():` — the prefixes fixed for a loop that must not query midway (a rating import's COPY).
 prefixes_held = _prefix_table.held
+
+
+def city_prefixes() -> dict[int, str]:
+    """City government id → its case prefix: the cities of the deployment (only a city government has a prefix)."""
+    return _prefix_table.get()[0]
 
 
 def number_for(pk: int, city_id: int | None = None) -> str:

@@ -38,6 +38,7 @@ from .models import (
     Kind,
     SlaProfile,
     Urgency,
+    category_in_city,
     number_matches,
     pk_from_number,
 )
@@ -240,7 +241,7 @@ def case_submit(
     if actor.role in (Role.COORDINATOR, Role.LEADER) and not actor.covers(area):
         # The case would be created outside the coordinator's own sight.
         raise Invalid("属地县区不在本吹哨办的管辖范围内", code="county_out_of_scope", field="county")
-    if cat.city_id is not None and cat.city_id != area.city_id:
+    if not category_in_city(cat, area.city_id):
         # Another city's own category (Category.city): no page of this city offers it.
         raise Invalid(
             "该问题分类是其他市的自有分类，请选择全省通用或本市的分类", code="category_other_city", field="category"

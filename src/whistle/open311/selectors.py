@@ -21,12 +21,14 @@ from whistle.cases.models import (
     EscalationLevel,
     Resolution,
     category_city_q,
+    category_in_city,
+    city_prefixes,
     pk_from_number,
 )
 from whistle.cases.selectors import case_list
 from whistle.cases.visibility import PUBLIC_KINDS
 from whistle.core.errors import Invalid, NotFound
-from whistle.org.models import Level, Unit, UnitKind
+from whistle.org.models import Unit
 from whistle.org.scopes import Actor
 
 from .models import Jurisdiction, ServiceAttribute
@@ -104,7 +106,8 @@ def w3(moment: dt.datetime | None) -> str | None:
 
 
 def _cities() -> QuerySet[Unit]:
-    return Unit.objects.filter(level=Level.CITY, kind=UnitKind.GOVERNMENT, is_active=True).exclude(case_prefix="")
+    """The active cities: the governments with a case prefix, as case numbers know them (`city_prefixes`)."""
+    return Unit.objects.filter(pk__in=city_prefixes(), is_active=True)
 
 
 def _of_city(city: Unit) -> Jurisdiction:
@@ -129,8 +132,8 @@ def jurisdiction_get(code: str | None) -> Jurisdiction | None:
         return Jurisdiction.objects.first()
     jurisdiction = Jurisdiction.objects.filter(code=code).first()
     if jurisdiction is None:
-        named = Q(code=code) | (Q(case_prefix=code.upper()) if code.isascii() and code.isalpha() else Q(pk__in=[]))
-        city = _cities().filter(named).first()
+        by_prefix = {prefix: pk for pk, prefix in city_prefixes().items()}
+        city = _cities().filter(Q(code=code) | Q(pk=by_prefix.get(code.upper()))).first()
         if city is not None:
             jurisdiction = Jurisdiction.objects.filter(city=city).first() or _of_city(city)
     if jurisdiction is None:
@@ -178,7 +181,7 @@ def service_list(city_id: int | None = None) -> list[dict]:
     categories = {c.pk: c for c in Category.objects.all()}
     with_metadata = set(ServiceAttribute.objects.values_list("category_id", flat=True))
     services = []
-    offered = (c for c in categories.values() if c.is_active and c.is_public and c.city_id in (None, city_id or None))
+    offered = (c for c in categories.values() if c.is_active and c.is_public and category_in_city(c, city_id))
     for category in sorted(offered, key=lambda c: c.code):
         top = category
         while top.parent_id:

@@ -2,8 +2,10 @@
 
 Shandong's government above its cities; Heze, as the demo loaded it, becomes one of them, and fifteen smaller cities
 join it: each with its own case-number prefix and wording, its 吹哨办, its departments, two counties, a city-wide
-dispatch catalogue, logins, and cases raised through the real workflow. The province's staff see every city and a
-ranking of the cities; each city's staff see their own city only. Run again, it does nothing.
+dispatch catalogue, its Open311 jurisdiction, logins, and cases raised through the real workflow; a few cities have
+categories of their own (an industry only they have), with cases under them. The province's staff see every city and
+a ranking of the cities; each city's staff see their own city only. Run again, it keeps what it finds and adds only
+what is missing (the jurisdictions and city categories of a province seeded before they existed).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from whistle.core.models import Wording
 from whistle.dashboard import case_rollup
 from whistle.dashboard.models import GroupBy, RankingClass
 from whistle.enterprises.models import Enterprise
+from whistle.open311.models import Jurisdiction
 from whistle.org.models import Level, Membership, Role, Unit, UnitKind
 from whistle.org.passwords import DEMO_PASSWORD, demo_mode
 from whistle.org.scopes import Actor
@@ -50,6 +53,18 @@ CITIES = [
     ("binzhou", "滨州", "BZ", [("bincheng", "滨城区"), ("zouping", "邹平市")]),
 ]
 HEZE = "菏泽"
+# A city's own categories (`Category.city`): a matter of an industry only that city has, under a province category and
+# routed by the city's own rule to its department. City code: [(code, name, parent code, keywords, department)].
+CITY_CATEGORIES = {
+    "qingdao": [("qd-port", "港口物流与集装箱疏港", "transport", "港口 码头 集装箱 疏港 船舶 堆场", "jtj")],
+    "zibo": [("zb-ceramics", "陶瓷琉璃产业", "policy", "陶瓷 琉璃 窑炉 博山 日用陶瓷 产区", "gxj")],
+    "dongying": [
+        ("dy-oilfield", "油地关系协调", "factor", "油田 油地 采油 井场 压覆 管线 矿区", "fgw"),
+        ("dy-chempark", "化工园区认定与管理", "safety", "化工园区 认定 封闭化 危化品 扩区", "gxj"),
+    ],
+}
+# An Open311 jurisdiction_id is its government's domain: <unit code>.gov.cn (jinan.gov.cn, shandong.gov.cn).
+DOMAIN = "{code}.gov.cn"
 
 
 def is_loaded() -> bool:
@@ -66,10 +81,10 @@ def load_province(*, cases_per_city: int = 20, firms_per_county: int = 10, seed:
     """The province around the loaded Heze demo. Returns a line for the seed's output. Each county of the other
     cities gets `firms_per_county` enterprises with their accounts, and every unit that handles cases a handler, so
     the bulk generator (`whistle seed --cases N` after this) spreads synthetic cases over all sixteen cities."""
-    if is_loaded():
-        return "全省演示数据已存在，未重复加载"
-    heze = Unit.objects.get(code=ROOT)
     rng = random.Random(seed)
+    if is_loaded():
+        return _complete(cases_per_city, rng)
+    heze = Unit.objects.get(code=ROOT)
     province = make_unit(PROVINCE, "山东省人民政府", "山东省", Level.PROVINCE, UnitKind.GOVERNMENT)
     office = make_unit(
         PROVINCE_OFFICE, "山东省企业吹哨办", "省吹哨办", Level.PROVINCE, UnitKind.COORDINATION_OFFICE, province
@@ -96,9 +111,31 @@ def load_province(*, cases_per_city: int = 20, firms_per_county: int = 10, seed:
         _wording(city["government"], name)
     _users(people, password, rng)
     _ranking_class()
-    raised = _cases(counties, cases_per_city, rng)
+    jurisdictions = _jurisdictions(province)
+    own = _city_categories()
+    plan = []
+    for city_counties in counties.values():
+        for i in range(cases_per_city):
+            county = city_counties[i % len(city_counties)]
+            plan.append((county, rng.choice(ROUTED), f"{county.short_name}企业反映问题{i + 1}"))
+    raised = _cases(plan + _own_plan(own, cases_per_city), rng)
     case_rollup.rebuild()
-    return f"全省演示数据：{len(CITIES) + 1} 个市，新增账号 {len(people)} 个，新增工单 {raised} 条（各市编号前缀不同）"
+    return (
+        f"全省演示数据：{len(CITIES) + 1} 个市，新增账号 {len(people)} 个，新增工单 {raised} 条（各市编号前缀不同），"
+        f"Open311 辖区 {jurisdictions} 个，各市自有问题分类 {len(own)} 个"
+    )
+
+
+def _complete(cases_per_city: int, rng: random.Random) -> str:
+    """A province loaded before: what it lacks of the jurisdictions and the city categories (with their cases)."""
+    jurisdictions = _jurisdictions(Unit.objects.get(code=PROVINCE))
+    own = _city_categories()
+    raised = _cases(_own_plan(own, cases_per_city), rng)
+    if raised:
+        case_rollup.rebuild()
+    if not (jurisdictions or own):
+        return "全省演示数据已存在，未重复加载"
+    return f"全省演示数据已存在，补充 Open311 辖区 {jurisdictions} 个、各市自有问题分类 {len(own)} 个、工单 {raised} 条"
 
 
 def _city(province: Unit, code: str, name: str, prefix: str, county_rows) -> dict:
@@ -247,28 +284,82 @@ def _ranking_class() -> None:
     )
 
 
-def _cases(counties: dict[str, list[Unit]], per_city: int, rng: random.Random) -> int:
-    """Cases raised by each county's 吹哨办 through `case_submit` (the dispatch catalogue routes them)."""
-    routed = [code for code, _n, _p, _k, route in data.CATEGORIES if route is not None]
+SAID = ("contact", "key_service")  # a jurisdiction's words that name its city
+
+
+def _jurisdictions(province: Unit) -> int:
+    """Each city's Open311 jurisdiction (`Jurisdiction.city`): its government's domain and the city's name, the
+    endpoint's words said in that name; the endpoint's own row (no city) becomes the province's. A city that has a
+    row keeps it. Returns the rows made."""
+    own = Jurisdiction.objects.filter(city__isnull=True).order_by("pk").first() or Jurisdiction(name="")
+
+    def words(unit: Unit) -> dict:
+        said = {f: getattr(own, f).replace(own.name, unit.short_name) if own.name else "" for f in SAID}
+        return {"code": DOMAIN.format(code=unit.code), "name": unit.short_name, **said}
+
+    if own.pk is not None and own.code != DOMAIN.format(code=province.code):
+        for field, value in words(province).items():
+            setattr(own, field, value)
+        own.save()  # before the cities' rows: Heze's takes the domain the demo's row had
+    cities = Unit.objects.filter(parent=province, level=Level.CITY, kind=UnitKind.GOVERNMENT)
+    with_row = Jurisdiction.objects.filter(city__isnull=False).values("city_id")
+    made = [
+        Jurisdiction.objects.create(**words(city), endpoint_type=own.endpoint_type, city=city)
+        for city in cities.exclude(pk__in=with_row).order_by("path")
+    ]
+    return len(made)
+
+
+def _city_categories() -> list[Category]:
+    """The cities' own categories (`CITY_CATEGORIES`), each with its city's rule to the city's department. Returns
+    those made now: one found by its code is kept as it is."""
+    rows = [(city, *row) for city, city_rows in CITY_CATEGORIES.items() for row in city_rows]
+    found = set(Category.objects.filter(code__in=[r[1] for r in rows]).values_list("code", flat=True))
+    parents = {c.code: c for c in Category.objects.filter(code__in=[r[3] for r in rows])}
+    units = {u.code: u for u in Unit.objects.filter(code__in=[c for r in rows for c in (r[0], f"{r[0]}-{r[5]}")])}
+    made = []
+    for city, code, name, parent, keywords, function in rows:
+        if code in found:
+            continue
+        category = Category.objects.create(
+            code=code, name=name, parent=parents[parent], keywords=keywords, city=units[city]
+        )
+        DispatchRule.objects.create(category=category, area=units[city], unit=units[f"{city}-{function}"])
+        made.append(category)
+    return made
+
+
+ROUTED = [code for code, _n, _p, _k, route in data.CATEGORIES if route is not None]
+
+
+def _own_plan(categories: list[Category], per_city: int) -> list[tuple[Unit, str, str]]:
+    """Cases under each city category just made: as many as a city's share, at most one in each of its counties."""
+    plan = []
+    for category in categories:
+        counties = Unit.objects.filter(parent=category.city, level=Level.COUNTY, kind=UnitKind.GOVERNMENT)
+        for county in counties.order_by("path")[:per_city]:
+            plan.append((county, category.code, f"{county.short_name}企业反映{category.name}问题"))
+    return plan
+
+
+def _cases(plan: list[tuple[Unit, str, str]], rng: random.Random) -> int:
+    """Cases raised by each county's 吹哨办 through `case_submit` (the dispatch catalogue routes them): one for each
+    (county, category code, title) of the plan."""
     offices = {
         m.unit.parent_id: Actor.of(m.user)
-        for m in Membership.objects.filter(role=Role.COORDINATOR, unit__parent__in=sum(counties.values(), []))
+        for m in Membership.objects.filter(role=Role.COORDINATOR, unit__parent__in=[p[0] for p in plan])
         .select_related("user", "unit")
         .order_by("pk")
     }
-    raised = 0
-    for city_counties in counties.values():
-        for i in range(per_city):
-            county = city_counties[i % len(city_counties)]
-            case_submit(
-                offices[county.pk],
-                kind=rng.choice([Kind.HELP, Kind.COMPLAINT, Kind.CONSULT]),
-                category=rng.choice(routed),
-                title=f"{county.short_name}企业反映问题{i + 1}",
-                description=f"{county.short_name}一家企业反映的问题（全省演示数据）。",
-                contact_name=person_name(rng),
-                contact_phone=mobile(rng),
-                county=county.code,
-            )
-            raised += 1
-    return raised
+    for county, category, title in plan:
+        case_submit(
+            offices[county.pk],
+            kind=rng.choice([Kind.HELP, Kind.COMPLAINT, Kind.CONSULT]),
+            category=category,
+            title=title,
+            description=f"{county.short_name}一家企业反映的问题（全省演示数据）。",
+            contact_name=person_name(rng),
+            contact_phone=mobile(rng),
+            county=county.code,
+        )
+    return len(plan)
