@@ -15,13 +15,15 @@
 # turns them into the tables of docs/benchmarks.md. Servers started here are stopped on exit.
 #
 # Settings (environment): ROUNDS=3 DURATION=30 (seconds per measured run) CLIENTS=32 HTTP_CASES=100000
-# BIG_CASES=1000000 SQLITE_CASES=100000 INBOX_UNITS=60. WHISTLE_SRC=/path/to/src measures another checkout of
+# BIG_CASES=1000000 SQLITE_CASES=100000 INBOX_UNITS=60 THREADS=4 (granian's blocking threads per worker, for whistle,
+# the peer and the ceiling alike: `whistle serve`'s default; 32 before 2026-12-03 evening). WHISTLE_SRC=/path/to/src measures another checkout of
 # whistle with this venv (it is put first on PYTHONPATH).
 set -euo pipefail
 export WHISTLE_DEMO=1  # benchmark databases and servers run on the public demo keys (settings.DEMO)
 cd "$(dirname "$0")/.."
 
 ROUNDS=${ROUNDS:-3}
+THREADS=${THREADS:-4}
 DURATION=${DURATION:-30}
 CLIENTS=${CLIENTS:-32}
 HTTP_CASES=${HTTP_CASES:-100000}
@@ -57,7 +59,8 @@ trap stop_servers EXIT
 serve() {
   local name=$1 port=$2 path=$3 granian=$4 app=$5
   shift 5
-  env "$@" PYTHONPATH="$path" "$granian" --interface wsgi --workers 2 --backpressure 32 --host 127.0.0.1 \
+  env "$@" PYTHONPATH="$path" "$granian" --interface wsgi --workers 2 --blocking-threads "$THREADS" --backpressure 32 \
+    --host 127.0.0.1 \
     --port "$port" --no-ws --log-level warning "$app" >"$OUT/server-$name.log" 2>&1 &
   SERVERS+=($!)
   for _ in $(seq 1 60); do

@@ -22,9 +22,14 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WHISTLE_WEB_WORKERS", "2")))
+        # Threads per web process that run requests. Python runs one thread of a process at a time: beyond a few, more
+        # threads only queue for the interpreter, and each switch costs (the public rating POST at 64 clients on 2
+        # cores: 83 requests/s with granian's default of one thread per allowed request, 32, and 117-127/s with 2-4;
+        # docs/benchmarks.md). A request waiting on the database lets another thread of its process run meanwhile.
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("WHISTLE_WEB_THREADS", "4")))
         parser.add_argument("--no-worker", action="store_true", help="不启动巡检 worker")
 
-    def handle(self, *args, host, port, workers, no_worker, **options):
+    def handle(self, *args, host, port, workers, threads, no_worker, **options):
         bin_dir = os.path.dirname(sys.executable)
         reset_metrics_dir()  # counters start at zero with the web processes (prometheus_client multiprocess mode)
         web = subprocess.Popen(
@@ -38,6 +43,8 @@ class Command(BaseCommand):
                 str(port),
                 "--workers",
                 str(workers),
+                "--blocking-threads",
+                str(threads),
                 "--backpressure",
                 "32",
                 "--no-ws",
