@@ -52,4 +52,8 @@ def test_bulk_cases_spread_over_the_province():
     assert len({c.city_id for c in cases}) == 16
     assert all(c.lead_unit is None or c.lead_unit.city_id == c.city_id for c in cases)
     assert all(c.number.startswith(c.city.case_prefix) for c in cases)
+    # A citizen's report through Open311 is addressed in its own city, never in Heze for every city.
+    addressed = [c for c in cases if c.address]
+    assert len({c.city_id for c in addressed}) > 1
+    assert all(c.address.startswith(wording.text("city_name", c.city_id)) for c in addressed)
     assert verify().ok

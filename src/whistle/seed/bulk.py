@@ -38,7 +38,7 @@ from whistle.cases import deadlines, workflow
 from whistle.cases.models import Case, CaseEvent, Category, Channel, State
 from whistle.cases.routing import route_for
 from whistle.cases.workflow import EventRow
-from whistle.core import calendar, memo, partitions
+from whistle.core import calendar, memo, partitions, wording
 from whistle.core.inputs import phone as clean_phone
 from whistle.org.models import Unit
 from whistle.org.scopes import Actor
@@ -250,7 +250,8 @@ class Generator:
         elif channel == Channel.OPEN311:
             submitter = self.system
             case.contact_name, case.contact_phone = person_name(rng), clean_phone(mobile(rng))
-            case.address = f"菏泽市{county.short_name}{rng.choice(data.ROADS)}"
+            # The city's own name (core_wording `city_name`, per city in a province), not Heze's for every city.
+            case.address = f"{wording.text('city_name', county.city_id)}{county.short_name}{rng.choice(data.ROADS)}"
         else:
             submitter = self.coordinator(county)
             case.enterprise = enterprise
