@@ -2,10 +2,11 @@
 # The lint step once (scripts/lint.sh: ruff, import contracts, type check), then the suite on SQLite and on
 # PostgreSQL if one answers (with CI=true an unreachable one fails). WHISTLE_LINT=0 skips the lint step.
 #
-# The two database runs go side by side when both are asked for (WHISTLE_TEST_DB unset): much of a run waits on a
-# browser, a live server or the database, so two runs on two cores take little longer than the longer one. Each run
-# has its own test database, directory under var/ and range of loopback ports; its output is shown when it ends (and is kept in
-# var/test-<database>.log). WHISTLE_TEST_SERIAL=1 runs them one after the other, printing as they go.
+# Each database's suite runs in shares side by side (WHISTLE_TEST_SHARDS, default 2; tests/conftest.py deals whole
+# files to the shares): much of a run waits on a browser, a live server or the database, so four runs on two cores
+# end together, well before one run per database would. Each share has its own test database, directory under var/
+# and range of loopback ports; its output is shown when all have ended (and kept in var/test-<database>-<K>.log).
+# WHISTLE_TEST_SERIAL=1 runs each database's whole suite in one run, one after the other, printing as they go.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -33,12 +34,20 @@ except Exception as exc:
 PY
 }
 
-# Each run keeps its files (the SQLite test database, uploads, metrics) in its own directory under var/.
-run_sqlite() {
-  env -u WHISTLE_DATABASE_URL WHISTLE_VAR_DIR="$PWD/var/test-sqlite" WHISTLE_TEST_PORTS="$1" "$BIN/pytest" "${@:2}"
-}
-run_postgres() {
-  WHISTLE_DATABASE_URL="$PG_URL" WHISTLE_VAR_DIR="$PWD/var/test-postgres" WHISTLE_TEST_PORTS="$1" "$BIN/pytest" "${@:2}"
+# Each run keeps its files (the SQLite test database, uploads, metrics) in its own directory under var/ and its own
+# test database: run <database> <share K/N or ""> <ports> [pytest arguments].
+run() {
+  local db=$1 shard=$2 ports=$3 name=$1
+  shift 3
+  [ -z "$shard" ] || name="$db-${shard%/*}"
+  if [ "$db" = sqlite ]; then
+    env -u WHISTLE_DATABASE_URL WHISTLE_VAR_DIR="$PWD/var/test-$name" WHISTLE_TEST_PORTS="$ports" \
+      WHISTLE_TEST_SHARD="$shard" "$BIN/pytest" "$@"
+  else
+    WHISTLE_DATABASE_URL="$PG_URL" WHISTLE_VAR_DIR="$PWD/var/test-$name" WHISTLE_TEST_PORTS="$ports" \
+      WHISTLE_TEST_SHARD="$shard" WHISTLE_TEST_DB_SUFFIX="${WHISTLE_TEST_DB_SUFFIX:-}${shard:+_${shard%/*}}" \
+      "$BIN/pytest" "$@"
+  fi
 }
 
 with_postgres=0
@@ -53,33 +62,49 @@ if [ "$only" != sqlite ]; then
   fi
 fi
 
+databases=()
+[ "$only" = postgres ] || databases+=(sqlite)
+[ "$with_postgres" = 0 ] || databases+=(postgres)
 low=${ports%-*}
 high=${ports#*-}
-half=$(((low + high) / 2))
-if [ "$only" = both ] && [ "$with_postgres" = 1 ] && [ "${WHISTLE_TEST_SERIAL:-0}" != 1 ]; then
-  echo "== suite on SQLite and on PostgreSQL, side by side =="
-  run_sqlite "$low-$half" "$@" >var/test-sqlite.log 2>&1 &
-  sqlite_pid=$!
-  run_postgres "$((half + 1))-$high" "$@" >var/test-postgres.log 2>&1 &
-  postgres_pid=$!
-  sqlite_status=0
-  postgres_status=0
-  wait "$sqlite_pid" || sqlite_status=$?
-  echo "== suite on SQLite (exit $sqlite_status) =="
-  cat var/test-sqlite.log
-  wait "$postgres_pid" || postgres_status=$?
-  echo "== suite on PostgreSQL (exit $postgres_status) =="
-  cat var/test-postgres.log
-  [ "$sqlite_status" = 0 ] || status=$sqlite_status
-  [ "$postgres_status" = 0 ] || status=$postgres_status
-else
-  if [ "$only" != postgres ]; then
-    echo "== suite on SQLite =="
-    run_sqlite "$ports" "$@" || status=$?
-  fi
-  if [ "$with_postgres" = 1 ]; then
-    echo "== suite on PostgreSQL =="
-    run_postgres "$ports" "$@" || status=$?
-  fi
+if [ "${WHISTLE_TEST_SERIAL:-0}" = 1 ]; then
+  for db in "${databases[@]}"; do
+    echo "== suite on $db =="
+    run "$db" "" "$ports" "$@" || status=$?
+  done
+  exit $status
 fi
+
+# Side by side: each database's suite in WHISTLE_TEST_SHARDS shares (default 2), every share a pytest of its own on
+# its own slice of the ports. Much of a test waits on a browser, a live server or the database, so the shares keep
+# both cores busy to the end; one share's output is shown when all have ended (and kept in var/test-<db>-<K>.log).
+shards=${WHISTLE_TEST_SHARDS:-2}
+runs=()
+for db in "${databases[@]}"; do
+  for k in $(seq 1 "$shards"); do runs+=("$db $k"); done
+done
+[ "${#runs[@]}" -gt 0 ] || exit $status
+slice=$(((high - low + 1) / ${#runs[@]}))
+pids=()
+i=0
+echo "== the suite on ${databases[*]}, $shards shares each, side by side =="
+for entry in "${runs[@]}"; do
+  read -r db k <<<"$entry"
+  first=$((low + i * slice))
+  run "$db" "$k/$shards" "$first-$((first + slice - 1))" "$@" >"var/test-$db-$k.log" 2>&1 &
+  pids+=($!)
+  i=$((i + 1))
+done
+i=0
+for entry in "${runs[@]}"; do
+  read -r db k <<<"$entry"
+  code=0
+  wait "${pids[$i]}" || code=$?
+  # pytest exits 5 when a share has no test (a narrow selection): not a failure.
+  [ "$code" != 5 ] || code=0
+  echo "== suite on $db, share $k of $shards (exit $code) =="
+  cat "var/test-$db-$k.log"
+  [ "$code" = 0 ] || status=$code
+  i=$((i + 1))
+done
 exit $status

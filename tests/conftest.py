@@ -6,6 +6,7 @@ city (菏泽市人民政府) ─ city office (市吹哨办), 市住建局, 市�
 """
 
 import datetime as dt
+import os
 from types import SimpleNamespace
 
 import pytest
@@ -18,6 +19,26 @@ from whistle.org.models import Membership, Unit
 from whistle.org.scopes import Actor
 
 PASSWORD = "Whistle-test-2026"
+
+
+def pytest_collection_modifyitems(config, items):
+    """WHISTLE_TEST_SHARD=K/N keeps the K-th of N shares of the suite (scripts/test.sh runs the shares side by side,
+    each on its own test database, ports and var directory). A share is whole files, dealt in turn in path order;
+    tests/demo goes whole to one share, since its package loads the demo once for all its files."""
+    shard = os.environ.get("WHISTLE_TEST_SHARD", "")
+    if not shard:
+        return
+    k, n = (int(x) for x in shard.split("/"))
+
+    def key(item):
+        path = item.nodeid.split("::")[0]
+        return "tests/demo" if path.startswith("tests/demo/") else path
+
+    keys = sorted({key(item) for item in items})
+    share = {name for i, name in enumerate(keys) if i % n == k - 1}
+    kept = [item for item in items if key(item) in share]
+    config.hook.pytest_deselected(items=[item for item in items if key(item) not in share])
+    items[:] = kept
 
 
 def at(y, m, d, hh=10, mm=0):
