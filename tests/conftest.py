@@ -23,8 +23,9 @@ PASSWORD = "Whistle-test-2026"
 
 def pytest_collection_modifyitems(config, items):
     """WHISTLE_TEST_SHARD=K/N keeps the K-th of N shares of the suite (scripts/test.sh runs the shares side by side,
-    each on its own test database, ports and var directory). A share is whole files, dealt in turn in path order;
-    tests/demo goes whole to one share, since its package loads the demo once for all its files."""
+    each on its own test database, ports and var directory). A share is whole files, dealt largest first (by their
+    number of tests) to the share with the fewest tests so far; tests/demo goes whole to one share, since its package
+    loads the demo once for all its files."""
     shard = os.environ.get("WHISTLE_TEST_SHARD", "")
     if not shard:
         return
@@ -34,8 +35,16 @@ def pytest_collection_modifyitems(config, items):
         path = item.nodeid.split("::")[0]
         return "tests/demo" if path.startswith("tests/demo/") else path
 
-    keys = sorted({key(item) for item in items})
-    share = {name for i, name in enumerate(keys) if i % n == k - 1}
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[key(item)] = counts.get(key(item), 0) + 1
+    loads = [0] * n
+    share: set[str] = set()
+    for name in sorted(counts, key=lambda name: (-counts[name], name)):
+        lightest = loads.index(min(loads))
+        loads[lightest] += counts[name]
+        if lightest == k - 1:
+            share.add(name)
     kept = [item for item in items if key(item) in share]
     config.hook.pytest_deselected(items=[item for item in items if key(item) not in share])
     items[:] = kept
