@@ -23,9 +23,10 @@ PASSWORD = "Whistle-test-2026"
 
 def pytest_collection_modifyitems(config, items):
     """WHISTLE_TEST_SHARD=K/N keeps the K-th of N shares of the suite (scripts/test.sh runs the shares side by side,
-    each on its own test database, ports and var directory). A share is whole files, dealt largest first (by their
-    number of tests) to the share with the fewest tests so far; tests/demo goes whole to one share, since its package
-    loads the demo once for all its files."""
+    each on its own test database, ports and var directory). A share is whole files; tests/demo goes whole to one
+    share, since its package loads the demo once for all its files. Files are dealt heaviest first to the share
+    lightest so far, weighed by their seconds in tests/durations.json (`scripts/test_durations.py` writes it from a
+    run) or, for a file not in it, by their number of tests at the mean seconds of a test."""
     shard = os.environ.get("WHISTLE_TEST_SHARD", "")
     if not shard:
         return
@@ -38,16 +39,27 @@ def pytest_collection_modifyitems(config, items):
     counts: dict[str, int] = {}
     for item in items:
         counts[key(item)] = counts.get(key(item), 0) + 1
-    loads = [0] * n
+    measured = _durations()  # {file: [seconds, tests]}
+    mean = sum(s for s, _ in measured.values()) / max(1, sum(t for _, t in measured.values())) if measured else 1.0
+    weight = {name: measured[name][0] if name in measured else count * mean for name, count in counts.items()}
+    loads = [0.0] * n
     share: set[str] = set()
-    for name in sorted(counts, key=lambda name: (-counts[name], name)):
+    for name in sorted(weight, key=lambda name: (-weight[name], name)):
         lightest = loads.index(min(loads))
-        loads[lightest] += counts[name]
+        loads[lightest] += weight[name]
         if lightest == k - 1:
             share.add(name)
     kept = [item for item in items if key(item) in share]
     config.hook.pytest_deselected(items=[item for item in items if key(item) not in share])
     items[:] = kept
+
+
+def _durations() -> dict[str, list[float]]:
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).parent / "durations.json"
+    return json.loads(path.read_text()) if path.exists() else {}
 
 
 def at(y, m, d, hh=10, mm=0):

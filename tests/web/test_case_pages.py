@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from tests.conftest import at
 from whistle.cases import services, sweeper
 from whistle.cases.models import Case
 
@@ -265,11 +266,17 @@ def test_timeline_tells_cards_in_plain_words(heze, signed_in, permit_case):
 
 
 def test_desk_lists_the_units_open_cases_nearest_deadline_first_with_cards(heze, signed_in):
+    # In office hours of a working day: at night or on a weekend both clocks would start at the next working
+    # morning and turn yellow at the same moment.
     ent = heze.actor("ent_cao")
-    older, _ = services.case_submit(ent, kind="help", category="construction", description="第一件")
-    newer, _ = services.case_submit(ent, kind="help", category="construction", description="第二件")
-    services.case_transition(heze.actor("cao_zjj"), older.number, "accept")
-    services.case_transition(heze.actor("cao_zjj"), older.number, "contact")
+    older, _ = services.case_submit(
+        ent, kind="help", category="construction", description="第一件", now=at(2026, 11, 3, 9, 0)
+    )
+    newer, _ = services.case_submit(
+        ent, kind="help", category="construction", description="第二件", now=at(2026, 11, 3, 9, 30)
+    )
+    services.case_transition(heze.actor("cao_zjj"), older.number, "accept", now=at(2026, 11, 3, 9, 40))
+    services.case_transition(heze.actor("cao_zjj"), older.number, "contact", now=at(2026, 11, 3, 9, 50))
     sweeper.sweep(now=Case.objects.get(pk=older.pk).yellow_at)
     html = signed_in(heze.users.cao_zjj).get("/desk").content.decode()
     # The older case was contacted (next: opinion in 1 working day); the newer one's 2-hour contact clock runs first.

@@ -363,7 +363,7 @@ def _open_rectification(rating: Rating, now: dt.datetime):
         cross_county=unit.county_id is None,
         now=now,
     )
-    return system_transition(case, "dispatch", {"unit": unit.pk}, now)
+    return system_transition(case, "dispatch", {"unit": unit}, now)  # the unit in hand, not read again by its id
 
 
 def _rectification_category() -> None:
