@@ -2,11 +2,12 @@
 # The lint step once (scripts/lint.sh: ruff, import contracts, type check), then the suite on SQLite and on
 # PostgreSQL if one answers (with CI=true an unreachable one fails). WHISTLE_LINT=0 skips the lint step.
 #
-# Each database's suite runs in shares side by side (WHISTLE_TEST_SHARDS, default 2; tests/conftest.py deals whole
-# files to the shares): much of a run waits on a browser, a live server or the database, so four runs on two cores
-# end together, well before one run per database would. Each share has its own test database, directory under var/
-# and range of loopback ports; its output is shown when all have ended (and kept in var/test-<database>-<K>.log).
-# WHISTLE_TEST_SERIAL=1 runs each database's whole suite in one run, one after the other, printing as they go.
+# Each database's suite runs in shares side by side (WHISTLE_TEST_SHARDS, default 2; tests/shares.py deals whole files
+# to the shares by their measured seconds). The suite is bound by the CPU, so the shares gain only the tail the longer
+# PostgreSQL run had alone (docs/architecture.md, "How the suite runs"). Each share has its own test database,
+# directory under var/ and range of loopback ports; its output is shown when all have ended (and kept in
+# var/test-<database>-<K>.log). WHISTLE_TEST_SHARDS=1: one run per database. WHISTLE_TEST_SERIAL=1 runs each
+# database's whole suite in one run, one after the other, printing as they go.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -75,9 +76,8 @@ if [ "${WHISTLE_TEST_SERIAL:-0}" = 1 ]; then
   exit $status
 fi
 
-# Side by side: each database's suite in WHISTLE_TEST_SHARDS shares (default 2), every share a pytest of its own on
-# its own slice of the ports. Much of a test waits on a browser, a live server or the database, so the shares keep
-# both cores busy to the end; one share's output is shown when all have ended (and kept in var/test-<db>-<K>.log).
+# Side by side: each database's suite in WHISTLE_TEST_SHARDS shares, every share a pytest of its own on its own slice
+# of the ports.
 shards=${WHISTLE_TEST_SHARDS:-2}
 runs=()
 for db in "${databases[@]}"; do
@@ -85,6 +85,10 @@ for db in "${databases[@]}"; do
 done
 [ "${#runs[@]}" -gt 0 ] || exit $status
 slice=$(((high - low + 1) / ${#runs[@]}))
+if [ "$slice" -lt 10 ]; then
+  echo "WHISTLE_TEST_PORTS=$ports is too narrow for ${#runs[@]} runs side by side (10 ports each at least)" >&2
+  exit 2
+fi
 pids=()
 i=0
 echo "== the suite on ${databases[*]}, $shards shares each, side by side =="

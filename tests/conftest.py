@@ -13,6 +13,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from tests import shares
 from whistle.cases.models import Category, DispatchRule
 from whistle.enterprises.models import Enterprise
 from whistle.org.models import Membership, Unit
@@ -22,44 +23,15 @@ PASSWORD = "Whistle-test-2026"
 
 
 def pytest_collection_modifyitems(config, items):
-    """WHISTLE_TEST_SHARD=K/N keeps the K-th of N shares of the suite (scripts/test.sh runs the shares side by side,
-    each on its own test database, ports and var directory). A share is whole files; tests/demo goes whole to one
-    share, since its package loads the demo once for all its files. Files are dealt heaviest first to the share
-    lightest so far, weighed by their seconds in tests/durations.json (`scripts/test_durations.py` writes it from a
-    run) or, for a file not in it, by their number of tests at the mean seconds of a test."""
+    """WHISTLE_TEST_SHARD=K/N keeps the K-th of N shares of the suite (tests/shares.py)."""
     shard = os.environ.get("WHISTLE_TEST_SHARD", "")
     if not shard:
         return
     k, n = (int(x) for x in shard.split("/"))
-
-    def key(item):
-        path = item.nodeid.split("::")[0]
-        return "tests/demo" if path.startswith("tests/demo/") else path
-
-    counts: dict[str, int] = {}
-    for item in items:
-        counts[key(item)] = counts.get(key(item), 0) + 1
-    measured = _durations()  # {file: [seconds, tests]}
-    mean = sum(s for s, _ in measured.values()) / max(1, sum(t for _, t in measured.values())) if measured else 1.0
-    weight = {name: measured[name][0] if name in measured else count * mean for name, count in counts.items()}
-    loads = [0.0] * n
-    share: set[str] = set()
-    for name in sorted(weight, key=lambda name: (-weight[name], name)):
-        lightest = loads.index(min(loads))
-        loads[lightest] += weight[name]
-        if lightest == k - 1:
-            share.add(name)
-    kept = [item for item in items if key(item) in share]
-    config.hook.pytest_deselected(items=[item for item in items if key(item) not in share])
-    items[:] = kept
-
-
-def _durations() -> dict[str, list[float]]:
-    import json
-    from pathlib import Path
-
-    path = Path(__file__).parent / "durations.json"
-    return json.loads(path.read_text()) if path.exists() else {}
+    share = shares.keep([item.nodeid for item in items], k, n)
+    ours = [shares.group(item.nodeid.split("::")[0]) in share for item in items]
+    config.hook.pytest_deselected(items=[item for item, mine in zip(items, ours) if not mine])
+    items[:] = [item for item, mine in zip(items, ours) if mine]
 
 
 def at(y, m, d, hh=10, mm=0):
