@@ -56,4 +56,11 @@ def test_bulk_cases_spread_over_the_province():
     addressed = [c for c in cases if c.address]
     assert len({c.city_id for c in addressed}) > 1
     assert all(c.address.startswith(wording.text("city_name", c.city_id)) for c in addressed)
+    # Some of a city's cases are raised under its own categories, routed by its own rule to its own department.
+    own = [c for c in cases.select_related("category") if c.category.city_id is not None]
+    assert len({c.category.code for c in own}) > 1
+    departments = {code: f"{city}-{function}" for city, rows in CITY_CATEGORIES.items() for code, *_, function in rows}
+    for case in own:
+        assert case.city_id == case.category.city_id
+        assert case.lead_unit.code == departments[case.category.code]
     assert verify().ok

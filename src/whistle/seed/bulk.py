@@ -63,6 +63,10 @@ OPEN_STATES = {
 }
 CLOSED_SHARE = 0.88
 LATE_SHARE = 0.01  # of open cases: near or past the solve deadline, for the sweeper
+# Of a city's routed cases, the share raised under that city's own categories (`Category.city`, in a province: the
+# industries only that city has), when it has any: drawn after the catalogue's pick, so a city without own categories
+# (Heze's demo) gets the same cases as before they existed.
+OWN_CATEGORY_SHARE = 0.05
 CHANNELS = {**ENTERPRISE_CHANNELS, **OFFICE_CHANNELS, Channel.OPEN311: 1}
 # The steps after dispatch, in order, and the state each leaves the case in.
 LATER_STEPS = [(S.ACCEPTED, "accept"), (S.CONTACTED, "contact"), (S.IN_PROGRESS, "opinion"), (S.REPLIED, "reply")]
@@ -129,6 +133,11 @@ class AssistingUnits:
         return {u.pk for u in self.units}
 
 
+def _own_templates(category: Category) -> list[tuple[str, str]]:
+    """A city's own category has no written stories (`data.TEMPLATES` is the shared catalogue's): one from its name."""
+    return [(f"反映{category.name}问题", f"{{ent}}反映{category.name}方面的问题，涉及{{n}}项具体事项，请协调解决。")]
+
+
 class Generator:
     def __init__(self, heze: Heze, rng: random.Random, end: dt.datetime):
         self.heze, self.rng, self.end = heze, rng, end
@@ -136,6 +145,10 @@ class Generator:
         self.clock = Clock()
         self.categories = Weighted({c: w for c, w in data.CATEGORY_WEIGHTS.items() if c in heze.categories})
         self.unrouted = [c for c in data.UNROUTED_CHOICES if c in heze.categories]
+        self.own: dict[int, list[str]] = {}  # city id → its own active categories' codes
+        for category in heze.categories.values():
+            if category.city_id is not None and category.is_active:
+                self.own.setdefault(category.city_id, []).append(category.code)
         self.enterprises = Weighted({e: 1 + 3 * e.is_key + 2 * e.above_scale for e in heze.enterprises})
         self.channels = Weighted(CHANNELS)
         self.open_states = Weighted(OPEN_STATES)
@@ -197,11 +210,14 @@ class Generator:
         code = rng.choice(self.unrouted) if state == S.SUBMITTED else self.categories.pick(rng)
         enterprise = self.enterprises.pick(rng)
         county = enterprise.county
+        own = self.own.get(county.city_id)
+        if own and state != S.SUBMITTED and rng.random() < OWN_CATEGORY_SHARE:
+            code = rng.choice(own)  # routed by its city's own rule, as the catalogue's routed ones
         channel = self.channels.pick(rng)
         user = heze.enterprise_users.get(enterprise.pk)
         if channel in ENTERPRISE_CHANNELS and user is None:
             channel = Channel.HOTLINE  # an enterprise without an account calls the office
-        title, text = rng.choice(data.TEMPLATES[code])
+        title, text = rng.choice(data.TEMPLATES.get(code) or _own_templates(heze.categories[code]))
         description = text.format(
             ent=enterprise.name,
             town=enterprise.township.name if enterprise.township_id else "",
