@@ -9,7 +9,8 @@ from whistle.cases import services as case_services
 from whistle.cases.models import Case
 from whistle.cases.selectors import case_list
 from whistle.core.errors import Invalid, NotFound
-from whistle.ratings.models import Rating
+from whistle.org.models import Level, Unit, UnitKind
+from whistle.ratings.models import Rating, Window
 from whistle.ratings.rectification import rerate_token
 from whistle.ratings.services import clean_case_number, rating_submit
 
@@ -47,6 +48,25 @@ def test_item_6_city_units_rectification_belongs_to_the_city_not_the_first_count
             case_services.case_transition(heze.actor(county_user), case.number, "supervise", {"note": "督办"})
     assert case_list(heze.actor("city_office")).filter(pk=case.pk).exists()
     assert case_list(heze.actor("city_scjg")).filter(pk=case.pk).exists()
+
+
+def test_item_6_in_a_province_a_city_units_rectification_belongs_to_its_city_not_the_province(heze, cards):
+    # The tree's root is the province now: the rectification is filed under the rated unit's own city government.
+    province = Unit.objects.create(
+        code="shandong", name="山东省人民政府", level=Level.PROVINCE, kind=UnitKind.GOVERNMENT
+    )
+    heze.city.parent = province
+    heze.city.save()
+    window = Window.objects.get(pk=cards[1].pk)  # read again: its unit's path and city moved with the city
+    case = rating_submit(window, comment="窗口让我跑了三趟", level=1, device="d", ip="10.0.0.1").rectification
+    assert (case.county_id, case.city_id, case.level, case.lead_unit_id) == (
+        heze.city.pk,
+        heze.city.pk,
+        "city",
+        heze.city_scjg.pk,
+    )
+    assert case.number.startswith("HZ")
+    assert case_list(heze.actor("city_office")).filter(pk=case.pk).exists()
 
 
 def test_item_8_rating_limits_per_phone_and_per_card_hold_against_fresh_cookies(heze, cards, set_rule):

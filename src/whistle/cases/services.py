@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
@@ -177,8 +178,11 @@ def case_submit(
     urgency: str = Urgency.ORDINARY,
     idempotency_key: str | None = None,
     now: dt.datetime | None = None,
+    then: Sequence[tuple[str, dict]] = (),
 ) -> tuple[Case, bool]:
-    """Raise a case from any channel. Returns (case, created); a repeated Idempotency-Key returns the first case."""
+    """Raise a case from any channel. Returns (case, created); a repeated Idempotency-Key returns the first case.
+    `then`: transitions the system takes on the new case at once (another app's: a poor rating's rectification is
+    dispatched to the rated unit), planned after the submission and its routing and written with them."""
     now = now or timezone.now()
     request = dict(
         kind=kind,
@@ -292,8 +296,11 @@ def case_submit(
     # Submitted and, unless cross-county, routed by the catalogue (and so dispatched): written at once with its
     # events (and its key's record), in one statement on PostgreSQL (`workflow.apply_new`).
     steps = [("submit", actor, record)] + ([] if cross_county else [("route", Actor.system(), {})])
+    steps += [(action, Actor.system(), payload) for action, payload in then]
     try:
-        with transaction.atomic():
+        # A savepoint only where a key's race is caught below; inside another app's transaction (a rating) any other
+        # failure ends that transaction as a whole anyway.
+        with transaction.atomic(savepoint=idempotency_key is not None):
             workflow.apply_new(case, steps, now, with_rows=keyed)
     except IntegrityError:
         # Two concurrent retries with one key: the loser returns the winner's case.

@@ -19,11 +19,13 @@ from .models import Cadre, CallBack, ContactRead, Level, Rating, RatingRollup, R
 
 
 def _card_by_code(model):
-    # The unit's county with it: a poor rating files its rectification case under it (services._county_of). A code
-    # is unique, so no ordering (the model's own would join the unit's path and sort).
+    # The unit's county and city government with it: a poor rating files its rectification case under one of them
+    # (services._county_of). A code is unique, so no ordering (the model's own would join the unit's path and sort).
     return Compiled(
         lambda code: (
-            model.objects.select_related("unit", "unit__county").filter(card_code=code, is_active=True).order_by()[:1]
+            model.objects.select_related("unit", "unit__county", "unit__city")
+            .filter(card_code=code, is_active=True)
+            .order_by()[:1]
         ),
         str,
     )

@@ -349,6 +349,7 @@ def _open_rectification(rating: Rating, now: dt.datetime):
     # No rater contact on the case, not even masked: staff read it only through services.rater_contact, which logs
     # every read (评价人信息保护). The case carries a neutral name and the card's supervision phone.
     _rectification_category()
+    # Dispatched straight to the rated unit (the unit in hand, not read again by its id), written with its submission.
     case, _ = case_submit(
         Actor.system(),
         kind=Kind.COMPLAINT,
@@ -362,8 +363,9 @@ def _open_rectification(rating: Rating, now: dt.datetime):
         county=_county_of(unit),
         cross_county=unit.county_id is None,
         now=now,
+        then=[("dispatch", {"unit": unit})],
     )
-    return system_transition(case, "dispatch", {"unit": unit}, now)  # the unit in hand, not read again by its id
+    return case
 
 
 def _rectification_category() -> None:
@@ -383,12 +385,11 @@ def _rectification_category() -> None:
 
 
 def _county_of(unit: Unit) -> Unit:
-    """A county unit's own county; a city unit has none, so its case is filed under the city government itself
-    (the root of its tree): no county's coordinators or leader see it, act on it or count it (cross_county: city
-    level). Filing it under some county put it in that county's inbox and figures."""
-    if unit.county_id:
-        return unit.county
-    return Unit.objects.get(path=unit.path.split("/")[0] + "/")
+    """A county unit's own county; a city unit has none, so its case is filed under its city's government itself (in
+    a one-city deployment the root of the tree; in a province the city's, not the province's): no county's
+    coordinators or leader see it, act on it or count it (cross_county: city level). Filing it under some county put
+    it in that county's inbox and figures. Both come with the card (`selectors.card_get`)."""
+    return unit.county if unit.county_id else unit.city
 
 
 APPELLANT_ROLES = {Role.HANDLER, Role.UNIT_ADMIN}
