@@ -67,6 +67,17 @@ def test_item_6_in_a_province_a_city_units_rectification_belongs_to_its_city_not
     )
     assert case.number.startswith("HZ")
     assert case_list(heze.actor("city_office")).filter(pk=case.pk).exists()
+    # A province department's card: no city, so its rectification is the province government's own.
+    department = Unit.objects.create(
+        code="shandong-scjg",
+        name="山东省市场监督管理局",
+        level=Level.PROVINCE,
+        kind=UnitKind.DEPARTMENT,
+        parent=province,
+    )
+    counter = Window.objects.create(name="省级窗口", unit=department, supervision_phone="0531-1234567")
+    case = rating_submit(counter, comment="窗口让我跑了三趟", level=1, device="d", ip="10.0.0.2").rectification
+    assert (case.county_id, case.level, case.lead_unit_id) == (province.pk, "city", department.pk)
 
 
 def test_item_8_rating_limits_per_phone_and_per_card_hold_against_fresh_cookies(heze, cards, set_rule):

@@ -388,8 +388,13 @@ def _county_of(unit: Unit) -> Unit:
     """A county unit's own county; a city unit has none, so its case is filed under its city's government itself (in
     a one-city deployment the root of the tree; in a province the city's, not the province's): no county's
     coordinators or leader see it, act on it or count it (cross_county: city level). Filing it under some county put
-    it in that county's inbox and figures. Both come with the card (`selectors.card_get`)."""
-    return unit.county if unit.county_id else unit.city
+    it in that county's inbox and figures. A province's own unit has no city either: its case is the province
+    government's (the root). The county and the city come with the card (`selectors.card_get`)."""
+    if unit.county_id:
+        return unit.county
+    if unit.city_id:
+        return unit.city
+    return Unit.objects.get(path=unit.path.split("/")[0] + "/")
 
 
 APPELLANT_ROLES = {Role.HANDLER, Role.UNIT_ADMIN}
