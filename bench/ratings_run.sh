@@ -17,7 +17,8 @@
 #                                      ANALYZEd first; SPREAD=0: every request from 127.0.0.1, the limits lifted
 #   bash bench/ratings_run.sh clean    drop bench_ratings_import and bench_ratings_floor (bench_ratings is kept: the dashboard reuses it)
 #
-# Settings: N=11000000 IMPORT_ROWS=$N FLOOR_ROWS=1000000 ROUNDS_FLOOR=3 SQLITE_ROWS=200000 ROUNDS=50 CLIENTS=64 DURATION=30.
+# Settings: N=11000000 IMPORT_ROWS=$N FLOOR_ROWS=1000000 ROUNDS_FLOOR=3 SQLITE_ROWS=200000 ROUNDS=50 CLIENTS=64 DURATION=30
+# WARMUP=5 (http: seconds of the same load before the measured run, not counted).
 # Each timed side starts after a CHECKPOINT, so neither pays for the other's WAL.
 # Databases: bench_ratings (N ratings, kept), bench_ratings_import (throwaway). Raw outputs: bench/out/ratings/.
 set -euo pipefail
@@ -32,6 +33,7 @@ ROUNDS_FLOOR=${ROUNDS_FLOOR:-3}
 ROUNDS=${ROUNDS:-50}
 CLIENTS=${CLIENTS:-64}
 DURATION=${DURATION:-30}
+WARMUP=${WARMUP:-5}
 SPREAD=${SPREAD:-1}
 PG=postgres://postgres@127.0.0.1:5432
 PSQL=(psql -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -qtA)
@@ -123,6 +125,10 @@ http)
   server=$!
   trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
   for _ in $(seq 1 60); do curl -fs -o /dev/null "http://127.0.0.1:$PORT/r/bench-c-00000/" && break; sleep 1; done
+  # Warm first (WARMUP seconds, not counted): each of the server's threads opens its connection and compiles its
+  # statements on its first request, which would otherwise sit in the measured tail.
+  CODES_FILE=$OUT/codes.txt SPREAD=$SPREAD wrk -t2 -c"$CLIENTS" -d"${WARMUP}s" --timeout 10s -s bench/ratings_post.lua \
+    "http://127.0.0.1:$PORT" >/dev/null 2>>"$OUT/wrk-errors.log"
   before=$("${PSQL[@]}" -d bench_ratings -c "SELECT count(*) FROM ratings_rating")
   CODES_FILE=$OUT/codes.txt SPREAD=$SPREAD wrk -t2 -c"$CLIENTS" -d"${DURATION}s" --timeout 10s -s bench/ratings_post.lua "http://127.0.0.1:$PORT" \
     2>>"$OUT/wrk-errors.log" | tail -1 | tee "$OUT/http.json"
