@@ -182,7 +182,9 @@ def case_submit(
 ) -> tuple[Case, bool]:
     """Raise a case from any channel. Returns (case, created); a repeated Idempotency-Key returns the first case.
     `then`: transitions the system takes on the new case at once (another app's: a poor rating's rectification is
-    dispatched to the rated unit), planned after the submission and its routing and written with them."""
+    dispatched to the rated unit), planned after the submission and its routing and written with them. Without an
+    Idempotency-Key no savepoint is taken: a caller inside its own transaction that wants to go on after a refusal
+    here must take its own savepoint."""
     now = now or timezone.now()
     request = dict(
         kind=kind,
